@@ -1,0 +1,67 @@
+import type { LogRecord } from '../src/model/records.js';
+import type { ParseIssue } from '../src/model/parse-issue.js';
+import type { FormatDef, RecordSink } from './format.js';
+
+/**
+ * Picks a format for a file from its first lines: each candidate parses the sample, and the one
+ * that turns the most lines into records wins (ties go to the earlier, more specific format).
+ * The first format that reaches a perfect score locks in, as lnav does.
+ */
+
+export interface FormatScore {
+  format: FormatDef;
+  records: number;
+  issues: number;
+  /** Share of non-ignored sample lines that became records. */
+  score: number;
+  firstIssue: ParseIssue | null;
+}
+
+export interface Detection {
+  best: FormatScore | null;
+  /** All candidates, best first, for "which came closest" messages. */
+  ranking: FormatScore[];
+}
+
+export const MIN_DETECTION_SCORE = 0.5;
+
+export function scoreFormat(format: FormatDef, file: string, sample: readonly string[]): FormatScore {
+  let records = 0;
+  let issues = 0;
+  let firstIssue: ParseIssue | null = null;
+  const sink: RecordSink = {
+    record(_record: LogRecord) { records++; },
+    issue(issue) {
+      issues++;
+      firstIssue ??= issue;
+    },
+    ignore() {},
+  };
+  try {
+    const parser = format.createParser({ file });
+    sample.forEach((line, index) => parser.line(line, index + 1, sink));
+    parser.end(sink);
+  } catch (error) {
+    // A parser that throws on a sample cannot be trusted with the file; count it as a miss.
+    issues += sample.length;
+    firstIssue ??= {
+      code: 'PARSE_NO_MATCH', file, line: 1, field: null,
+      message: `parser ${format.id} failed: ${(error as Error).message}`, sample: '',
+    };
+  }
+  const tried = records + issues;
+  return { format, records, issues, score: tried === 0 ? 0 : records / tried, firstIssue };
+}
+
+export function detectFormat(formats: readonly FormatDef[], file: string, sample: readonly string[]): Detection {
+  const ranking: FormatScore[] = [];
+  for (const format of formats) {
+    const result = scoreFormat(format, file, sample);
+    ranking.push(result);
+    if (result.score === 1 && result.records > 0) break;
+  }
+  ranking.sort((a, b) => b.score - a.score || b.records - a.records);
+  const top = ranking[0];
+  const best = top && top.score >= MIN_DETECTION_SCORE && top.records > 0 ? top : null;
+  return { best, ranking };
+}

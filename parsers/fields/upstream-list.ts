@@ -1,0 +1,68 @@
+import { parseDecimal, parseUnsignedInt } from './numbers.js';
+
+/**
+ * nginx `$upstream_*` values: one element per attempt, ", " between servers of a group,
+ * " : " between groups after an internal redirect; each element may be "-".
+ * (ngx_http_upstream.c; see shared/formats.md §1.3.)
+ */
+
+export interface UpstreamTimes {
+  /** Sum over attempts that have a time, in ms; null when no element had one. */
+  totalMs: number | null;
+  /** Number of elements, including "-" ones. */
+  attempts: number;
+}
+
+const NOT_A_LIST = /[,:]/;
+
+export function parseUpstreamSeconds(text: string): UpstreamTimes | null {
+  if (text === '-' || text === '') return { totalMs: null, attempts: 0 };
+  if (!NOT_A_LIST.test(text)) {
+    const value = parseDecimal(text);
+    if (Number.isNaN(value)) return null;
+    return { totalMs: Math.round(value * 1e6) / 1e3, attempts: 1 };
+  }
+  let total = 0;
+  let seen = 0;
+  let attempts = 0;
+  for (const element of splitUpstreamList(text)) {
+    attempts++;
+    if (element === '-') continue;
+    const value = parseDecimal(element);
+    if (Number.isNaN(value)) return null;
+    total += value;
+    seen++;
+  }
+  return { totalMs: seen === 0 ? null : Math.round(total * 1e6) / 1e3, attempts };
+}
+
+/** The last attempt's status: that is what the client got from upstream. "-" or "" gives null. */
+export function parseLastUpstreamStatus(text: string): number | null | undefined {
+  if (text === '-' || text === '') return null;
+  const last = NOT_A_LIST.test(text) ? lastElement(text) : text;
+  if (last === '-') return null;
+  const value = parseUnsignedInt(last);
+  return Number.isNaN(value) ? undefined : value;
+}
+
+/** The last element of a list ("10.0.3.16:8080, 10.0.3.17:8080" gives the second). */
+export function lastUpstreamElement(text: string): string | null {
+  if (text === '-' || text === '') return null;
+  const comma = text.lastIndexOf(', ');
+  const colon = text.lastIndexOf(' : ');
+  const cut = Math.max(comma + 2 * Number(comma >= 0), colon + 3 * Number(colon >= 0));
+  const last = cut > 0 ? text.slice(cut) : text;
+  return last === '-' ? null : last;
+}
+
+function lastElement(text: string): string {
+  return lastUpstreamElement(text) ?? '-';
+}
+
+function splitUpstreamList(text: string): string[] {
+  const out: string[] = [];
+  for (const group of text.split(' : ')) {
+    for (const element of group.split(',')) out.push(element.trim());
+  }
+  return out;
+}

@@ -1,0 +1,43 @@
+import type { LogRecord } from '../src/model/records.js';
+import type { ParseIssue } from '../src/model/parse-issue.js';
+
+/**
+ * What every input format provides. A format is mostly data (an id, a title, an example);
+ * `createParser` compiles it once into a per-line parser that allocates as little as it can.
+ */
+export interface FormatDef {
+  /** Stable id used on the command line (`--input-format nginx-combined`). */
+  readonly id: string;
+  readonly title: string;
+  /** `proxy` formats produce ProxyRecords, `apm` formats ApmTransactions. */
+  readonly kind: 'proxy' | 'apm';
+  /** The spec this format follows. */
+  readonly url?: string;
+  /** One realistic line (or document) shown by `alf formats`. */
+  readonly example: string;
+  createParser(options: ParserOptions): RecordParser;
+}
+
+export interface ParserOptions {
+  /** Source name used in records and issues. */
+  file: string;
+  /** Name of the field that identifies the budget holder (API key), when the user names one. */
+  keyField?: string;
+}
+
+/** Receives what a parser produces. Callbacks, not arrays, so the hot path allocates nothing extra. */
+export interface RecordSink {
+  record(record: LogRecord): void;
+  issue(issue: ParseIssue): void;
+  /** A line that is not a record and not an error (blank line, CSV header, `#Fields:`). */
+  ignore(line: number): void;
+}
+
+/**
+ * Stateful per-file parser. Line formats emit at most one record per line; document formats
+ * (OTLP/JSON, NRQL results) may buffer lines and emit at `end`.
+ */
+export interface RecordParser {
+  line(text: string, lineNumber: number, sink: RecordSink): void;
+  end(sink: RecordSink): void;
+}

@@ -1,0 +1,145 @@
+import Papa from 'papaparse';
+import { emptyApmTransaction } from '../src/model/records.js';
+import { excerpt } from '../src/model/parse-issue.js';
+import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './format.js';
+import { fillFromNewRelicAttributes, findKeyAttribute } from './fields/apm-attributes.js';
+
+/**
+ * New Relic Transaction events exported as CSV (UI "Export as CSV", or NRQL results saved as CSV):
+ * a header row of attribute names, then one event per row. Rows may span lines when a quoted
+ * field holds a newline, so lines are gathered into logical rows by quote parity first.
+ */
+
+const REQUIRED = ['timestamp', 'duration'];
+const BATCH_ROWS = 512;
+
+function quoteCount(line: string): number {
+  let count = 0;
+  for (let at = line.indexOf('"'); at >= 0; at = line.indexOf('"', at + 1)) count++;
+  return count;
+}
+
+export function createNewRelicCsvParser(options: ParserOptions): RecordParser {
+  const file = options.file;
+  let header: string[] | null = null;
+  let columnIndex = new Map<string, number>();
+  let keyAttribute: string | null = null;
+  // Logical rows waiting to be parsed in one papaparse call: [first line number, text].
+  let pendingLines: number[] = [];
+  let pendingRows: string[] = [];
+  let openRow: string | null = null;
+  let openRowLine = 0;
+
+  function flush(sink: RecordSink): void {
+    if (pendingRows.length === 0) return;
+    const result = Papa.parse<string[]>(pendingRows.join('\n'), { delimiter: ',', skipEmptyLines: false });
+    const rows = result.data;
+    const aligned = rows.length === pendingRows.length;
+    for (let i = 0; i < pendingRows.length; i++) {
+      const lineNumber = pendingLines[i]!;
+      const raw = pendingRows[i]!;
+      const row = aligned ? rows[i]! : (Papa.parse<string[]>(raw, { delimiter: ',' }).data[0] ?? []);
+      emitRow(row, raw, lineNumber, sink);
+    }
+    pendingLines = [];
+    pendingRows = [];
+  }
+
+  function emitRow(row: string[], raw: string, lineNumber: number, sink: RecordSink): void {
+    if (header === null) return;
+    if (row.length !== header.length) {
+      sink.issue({
+        code: 'PARSE_NO_MATCH', file, line: lineNumber, field: null,
+        message: `row has ${row.length} columns, the header has ${header.length}`,
+        sample: excerpt(raw),
+      });
+      return;
+    }
+    const transaction = emptyApmTransaction('newrelic-csv', file, lineNumber, raw);
+    const failure = fillFromNewRelicAttributes(
+      transaction,
+      (name) => {
+        const index = columnIndex.get(name);
+        return index === undefined ? undefined : row[index];
+      },
+      keyAttribute,
+    );
+    if (failure) {
+      sink.issue({
+        code: failure.field === 'timestamp' ? 'PARSE_BAD_TIMESTAMP' : 'PARSE_BAD_FIELD', file, line: lineNumber,
+        field: failure.field, message: `bad ${failure.field} "${excerpt(failure.value)}"`, sample: excerpt(raw),
+      });
+      return;
+    }
+    sink.record(transaction);
+  }
+
+  function acceptLogicalRow(text: string, lineNumber: number, sink: RecordSink): void {
+    if (header === null) {
+      const parsed = Papa.parse<string[]>(text, { delimiter: ',' }).data[0] ?? [];
+      const names = parsed.map((name) => name.trim());
+      const missing = REQUIRED.filter((name) => !names.includes(name));
+      if (missing.length > 0) {
+        sink.issue({
+          code: 'PARSE_NO_MATCH', file, line: lineNumber, field: missing[0]!,
+          message: `New Relic CSV header lacks ${missing.join(', ')}`, sample: excerpt(text),
+        });
+        return;
+      }
+      header = names;
+      columnIndex = new Map(names.map((name, index) => [name, index]));
+      keyAttribute = findKeyAttribute(names, options.keyField);
+      sink.ignore(lineNumber);
+      return;
+    }
+    pendingLines.push(lineNumber);
+    pendingRows.push(text);
+    if (pendingRows.length >= BATCH_ROWS) flush(sink);
+  }
+
+  return {
+    line(text, lineNumber, sink) {
+      if (openRow !== null) {
+        openRow += `\n${text}`;
+        sink.ignore(lineNumber);
+        if (quoteCount(text) % 2 === 1) {
+          const row = openRow;
+          openRow = null;
+          acceptLogicalRow(row, openRowLine, sink);
+        }
+        return;
+      }
+      if (text.length === 0) {
+        sink.ignore(lineNumber);
+        return;
+      }
+      if (quoteCount(text) % 2 === 1) {
+        openRow = text;
+        openRowLine = lineNumber;
+        return;
+      }
+      acceptLogicalRow(text, lineNumber, sink);
+    },
+    end(sink) {
+      if (openRow !== null) {
+        sink.issue({
+          code: 'PARSE_NO_MATCH', file, line: openRowLine, field: null,
+          message: 'quoted field never closed before end of file', sample: excerpt(openRow),
+        });
+        openRow = null;
+      }
+      flush(sink);
+    },
+  };
+}
+
+export const newRelicCsv: FormatDef = {
+  id: 'newrelic-csv',
+  title: 'New Relic Transaction events, CSV export',
+  kind: 'apm',
+  url: 'https://docs.newrelic.com/attribute-dictionary/?event=Transaction',
+  example:
+    'timestamp,duration,name,request.uri,httpResponseCode,request.headers.userAgent,host\n' +
+    '1736937121373,0.0792,WebTransaction/Expressjs/GET//v1/orders,/v1/orders,200,okhttp/4.12.0,ip-10-0-3-17',
+  createParser: createNewRelicCsvParser,
+};

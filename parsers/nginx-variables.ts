@@ -1,0 +1,161 @@
+import type { ProxyRecord } from '../src/model/records.js';
+import { cachedClfTimeParser } from './fields/clf-time.js';
+import { parseDecimal, parseUnsignedInt, secondsToMs } from './fields/numbers.js';
+import { parseRequestLine, splitTarget } from './fields/request-line.js';
+import { normaliseTraceId } from './fields/trace-context.js';
+import { lastUpstreamElement, parseLastUpstreamStatus, parseUpstreamSeconds } from './fields/upstream-list.js';
+
+/**
+ * What each nginx variable means for the normalised record. A handler returns false when the
+ * value is malformed; "-" (default escaping) and "" (escape=json|none) always mean missing.
+ * Variable semantics: shared/formats.md §1.3.
+ */
+export type VariableHandler = (record: ProxyRecord, value: string) => boolean;
+
+const isMissing = (value: string): boolean => value === '-' || value === '';
+
+function optionalString(set: (record: ProxyRecord, value: string) => void): VariableHandler {
+  return (record, value) => {
+    if (!isMissing(value)) set(record, value);
+    return true;
+  };
+}
+
+function secondsField(set: (record: ProxyRecord, ms: number) => void): VariableHandler {
+  return (record, value) => {
+    if (isMissing(value)) return true;
+    const seconds = parseDecimal(value);
+    if (Number.isNaN(seconds) || seconds < 0) return false;
+    set(record, secondsToMs(seconds));
+    return true;
+  };
+}
+
+function integerField(set: (record: ProxyRecord, n: number) => void): VariableHandler {
+  return (record, value) => {
+    if (isMissing(value)) return true;
+    const n = parseUnsignedInt(value);
+    if (Number.isNaN(n)) return false;
+    set(record, n);
+    return true;
+  };
+}
+
+function upstreamSeconds(set: (record: ProxyRecord, ms: number | null, attempts: number) => void): VariableHandler {
+  return (record, value) => {
+    const parsed = parseUpstreamSeconds(value);
+    if (parsed === null) return false;
+    set(record, parsed.totalMs, parsed.attempts);
+    return true;
+  };
+}
+
+/** A fresh handler table per compiled format: the time parsers keep a per-format cache. */
+export function createVariableHandlers(): Record<string, VariableHandler> {
+  const parseTimeLocal = cachedClfTimeParser();
+  return {
+    remote_addr: optionalString((r, v) => { r.clientIp = v; }),
+    realip_remote_addr: optionalString((r, v) => { r.clientIp ??= v; }),
+    time_local: (record, value) => {
+      const ms = parseTimeLocal(value);
+      if (Number.isNaN(ms)) return false;
+      record.endMs = ms;
+      record.timeResolutionMs = 1000;
+      return true;
+    },
+    time_iso8601: (record, value) => {
+      // 2025-01-15T10:32:01+00:00: whole seconds. Reject anything Date would guess at.
+      if (value.length !== 25 || value.charCodeAt(10) !== 84) return false;
+      const ms = Date.parse(value);
+      if (Number.isNaN(ms)) return false;
+      record.endMs = ms;
+      record.timeResolutionMs = 1000;
+      return true;
+    },
+    msec: (record, value) => {
+      const seconds = parseDecimal(value);
+      if (Number.isNaN(seconds) || seconds < 0) return false;
+      record.endMs = Math.round(seconds * 1000);
+      record.timeResolutionMs = 1;
+      return true;
+    },
+    request: (record, value) => {
+      if (isMissing(value)) return true;
+      const line = parseRequestLine(value);
+      // A garbage request line (scanners send them) is still a request: keep it, pathless.
+      if (line === null) return true;
+      record.method ??= line.method;
+      record.path ??= line.path;
+      record.query ??= line.query;
+      return true;
+    },
+    request_method: optionalString((r, v) => { r.method = v; }),
+    request_uri: optionalString((r, v) => {
+      const { path, query } = splitTarget(v);
+      r.path = path;
+      r.query = query;
+    }),
+    uri: optionalString((r, v) => { r.path ??= v; }),
+    document_uri: optionalString((r, v) => { r.path ??= v; }),
+    args: optionalString((r, v) => { r.query ??= v; }),
+    query_string: optionalString((r, v) => { r.query ??= v; }),
+    host: optionalString((r, v) => { r.host = v; }),
+    http_host: optionalString((r, v) => { r.host ??= v; }),
+    server_name: optionalString((r, v) => { r.host ??= v; }),
+    status: (record, value) => {
+      const status = parseUnsignedInt(value);
+      if (Number.isNaN(status) || value.length !== 3) return false;
+      record.status = status;
+      return true;
+    },
+    request_time: secondsField((r, ms) => { r.requestTimeMs = ms; }),
+    upstream_response_time: upstreamSeconds((r, ms, attempts) => {
+      r.upstreamTimeMs = ms;
+      r.upstreamAttempts = Math.max(r.upstreamAttempts, attempts);
+    }),
+    upstream_connect_time: upstreamSeconds((r, ms, attempts) => {
+      r.upstreamConnectTimeMs = ms;
+      r.upstreamAttempts = Math.max(r.upstreamAttempts, attempts);
+    }),
+    upstream_header_time: upstreamSeconds((r, ms, attempts) => {
+      r.upstreamHeaderTimeMs = ms;
+      r.upstreamAttempts = Math.max(r.upstreamAttempts, attempts);
+    }),
+    upstream_status: (record, value) => {
+      const status = parseLastUpstreamStatus(value);
+      if (status === undefined) return false;
+      record.upstreamStatus = status;
+      return true;
+    },
+    upstream_addr: (record, value) => {
+      record.upstreamAddr = lastUpstreamElement(value);
+      return true;
+    },
+    http_user_agent: optionalString((r, v) => { r.userAgent = v; }),
+    request_id: optionalString((r, v) => { r.requestId = v; }),
+    http_x_request_id: optionalString((r, v) => { r.requestId ??= v; }),
+    http_traceparent: optionalString((r, v) => { r.traceId ??= normaliseTraceId(v); }),
+    http_x_amzn_trace_id: optionalString((r, v) => { r.traceId ??= normaliseTraceId(v); }),
+    bytes_sent: integerField((r, n) => { r.bytesSent = n; }),
+    body_bytes_sent: integerField((r, n) => { r.bytesSent ??= n; }),
+    connection_requests: integerField((r, n) => { r.connectionRequests = n; }),
+  };
+}
+
+/** Variables that are free text: they may contain any separator, so one of them absorbs the slack. */
+export function isFreeTextVariable(name: string): boolean {
+  return (
+    name === 'request' || name === 'request_uri' || name === 'uri' || name === 'args' ||
+    name === 'query_string' || name === 'remote_user' || name.startsWith('http_') ||
+    name.startsWith('sent_http_') || name.startsWith('cookie_') || name.startsWith('arg_')
+  );
+}
+
+/** Variables that look like an API key or consumer identity, when the user names none. */
+const KEY_VARIABLE = /(?:^|_)(?:api_?key(?:_id)?|apikey|api_client|api_consumer|consumer(?:_id)?|client_id|key_id)$/;
+
+export function guessKeyVariable(variables: readonly string[]): string | null {
+  return variables.find((name) => KEY_VARIABLE.test(name)) ?? null;
+}
+
+export const TIME_VARIABLES = ['time_local', 'time_iso8601', 'msec'] as const;

@@ -1,0 +1,131 @@
+import type { FormatDef, RecordParser, RecordSink } from '../../parsers/format.js';
+import { detectFormat } from '../../parsers/detect.js';
+import type { LogRecord } from '../model/records.js';
+import { InputError } from '../model/errors.js';
+import { countIssue, emptyFileStats, type FileStats } from './file-stats.js';
+import { readLineBatches } from './lines.js';
+import type { Source } from './sources.js';
+
+/**
+ * One source to a stream of record batches, in file order. The format is either given or
+ * detected from the first batch of lines; the first batch is then parsed like any other.
+ */
+
+export interface FormatChoice {
+  /** Forced format for this source, if the user named one. */
+  forced?: FormatDef;
+  /** Candidates for detection, most specific first. */
+  candidates: readonly FormatDef[];
+  keyField?: string;
+  /** Record a read error in the file's stats and go on, instead of failing the run. */
+  keepGoing?: boolean;
+}
+
+export interface ParsedSource {
+  stats: FileStats;
+  /** Record batches in file order. `stats.format` and `stats.kind` are known after the first step. */
+  batches: AsyncGenerator<LogRecord[]>;
+}
+
+const DETECTION_LINES = 64;
+
+/** Holds the batch being filled; swapped for a fresh array after each yield. */
+interface Outbox {
+  records: LogRecord[];
+}
+
+function statsSink(stats: FileStats, outbox: Outbox): RecordSink {
+  return {
+    record(record) {
+      stats.records++;
+      outbox.records.push(record);
+    },
+    issue(issue) { countIssue(stats, issue); },
+    ignore() { stats.ignored++; },
+  };
+}
+
+function recordTime(record: LogRecord): number {
+  return record.kind === 'proxy' ? record.startMs : record.startMs;
+}
+
+export function parseSource(source: Source, choice: FormatChoice): ParsedSource {
+  const stats = emptyFileStats(source.name);
+
+  async function* batches(): AsyncGenerator<LogRecord[]> {
+    let parser: RecordParser | null = null;
+    let undetectable = false;
+    const outbox: Outbox = { records: [] };
+    const sink = statsSink(stats, outbox);
+    try {
+      for await (const batch of readLineBatches(source.open())) {
+        if (parser === null && !undetectable) {
+          const format = choice.forced ?? pickFormat(source.name, batch.lines, choice.candidates, stats);
+          if (format === null) {
+            undetectable = true;
+          } else {
+            stats.format = format.id;
+            stats.kind = format.kind;
+            parser = format.createParser({ file: source.name, keyField: choice.keyField });
+          }
+        }
+        const lines = batch.lines;
+        stats.linesRead += lines.length;
+        if (parser === null) {
+          // Without a format nothing can be parsed: every line is counted as skipped, none vanish.
+          stats.skipped += lines.length;
+          continue;
+        }
+        for (let i = 0; i < lines.length; i++) parser.line(lines[i]!, batch.firstLine + i, sink);
+        if (outbox.records.length > 0) {
+          const records = outbox.records;
+          outbox.records = [];
+          noteTimes(stats, records);
+          yield records;
+        }
+      }
+      if (parser) {
+        parser.end(sink);
+        if (outbox.records.length > 0) {
+          noteTimes(stats, outbox.records);
+          yield outbox.records;
+        }
+      }
+    } catch (error) {
+      const message = describeReadError(error);
+      stats.error = message;
+      if (!choice.keepGoing) throw new InputError(`cannot read ${source.name}: ${message} (use --keep-going to analyse the other files)`);
+    }
+  }
+
+  return { stats, batches: batches() };
+}
+
+function noteTimes(stats: FileStats, records: LogRecord[]): void {
+  for (const record of records) {
+    const time = recordTime(record);
+    if (stats.firstTimeMs === null || time < stats.firstTimeMs) stats.firstTimeMs = time;
+    if (stats.lastTimeMs === null || time > stats.lastTimeMs) stats.lastTimeMs = time;
+  }
+}
+
+function pickFormat(file: string, lines: readonly string[], candidates: readonly FormatDef[], stats: FileStats): FormatDef | null {
+  const sample = lines.slice(0, DETECTION_LINES);
+  const detection = detectFormat(candidates, file, sample);
+  if (detection.best) return detection.best.format;
+  const closest = detection.ranking[0];
+  stats.undetected = closest
+    ? `no known format fits; closest was ${closest.format.id} (${Math.round(closest.score * 100)}% of sample lines)` +
+      (closest.firstIssue ? `, first problem at line ${closest.firstIssue.line}: ${closest.firstIssue.message}` : '')
+    : 'no known format fits';
+  return null;
+}
+
+function describeReadError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR') return `corrupt or truncated gzip data (${(error as Error).message})`;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  return (error as Error).message;
+}

@@ -1,0 +1,74 @@
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { InputError } from '../model/errors.js';
+
+/** Something that can be read as bytes: a file, stdin, and (later) an object in a bucket. */
+export interface Source {
+  /** Shown in reports and used in evidence (file:line). */
+  readonly name: string;
+  open(): Readable;
+}
+
+export function fileSource(path: string): Source {
+  return { name: path, open: () => createReadStream(path, { highWaterMark: 256 * 1024 }) };
+}
+
+export function stdinSource(stream: Readable = process.stdin): Source {
+  return { name: '-', open: () => stream };
+}
+
+const HIDDEN = /^\./;
+
+/**
+ * Expands command-line inputs: `-` is stdin, a directory is every regular file below it
+ * (hidden files skipped, names sorted), anything else must be a readable file.
+ */
+export async function resolveInputs(inputs: readonly string[]): Promise<Source[]> {
+  const sources: Source[] = [];
+  for (const input of inputs) {
+    if (input === '-') {
+      sources.push(stdinSource());
+      continue;
+    }
+    let info;
+    try {
+      info = await stat(input);
+    } catch (error) {
+      throw new InputError(`cannot read ${input}: ${describeFsError(error)}`);
+    }
+    if (info.isDirectory()) {
+      const files = await listFiles(input);
+      if (files.length === 0) throw new InputError(`directory ${input} holds no files`);
+      sources.push(...files.map(fileSource));
+    } else if (info.isFile()) {
+      sources.push(fileSource(input));
+    } else {
+      throw new InputError(`cannot read ${input}: not a regular file or directory`);
+    }
+  }
+  return sources;
+}
+
+async function listFiles(directory: string): Promise<string[]> {
+  const entries = await readdir(directory, { withFileTypes: true });
+  const files: string[] = [];
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (HIDDEN.test(entry.name)) continue;
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) files.push(...(await listFiles(path)));
+    else if (entry.isFile()) files.push(path);
+  }
+  return files;
+}
+
+export function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT': return 'no such file or directory';
+    case 'EACCES': return 'permission denied';
+    case 'EISDIR': return 'is a directory';
+    default: return (error as Error).message;
+  }
+}

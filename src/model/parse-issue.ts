@@ -1,0 +1,26 @@
+/** A line that did not become a record. Bad lines are data, not exceptions. */
+export interface ParseIssue {
+  readonly code: ParseIssueCode;
+  readonly file: string;
+  readonly line: number;
+  /** Field that failed, when known. */
+  readonly field: string | null;
+  readonly message: string;
+  /** A short, raw excerpt of the offending line (escaped at render time, never here). */
+  readonly sample: string;
+}
+
+export const ParseIssueCode = {
+  PARSE_NO_MATCH: 'PARSE_NO_MATCH',
+  PARSE_BAD_FIELD: 'PARSE_BAD_FIELD',
+  PARSE_BAD_TIMESTAMP: 'PARSE_BAD_TIMESTAMP',
+  PARSE_LINE_TOO_LONG: 'PARSE_LINE_TOO_LONG',
+  PARSE_BAD_JSON: 'PARSE_BAD_JSON',
+} as const;
+export type ParseIssueCode = keyof typeof ParseIssueCode;
+
+const SAMPLE_CHARS = 160;
+
+export function excerpt(line: string): string {
+  return line.length > SAMPLE_CHARS ? `${line.slice(0, SAMPLE_CHARS)}…` : line;
+}
