@@ -1,17 +1,14 @@
+import { APM_FORMATS } from './apm-formats.js';
 import type { FormatDef } from './format.js';
-import { nginxCombined, nginxMain } from './nginx.js';
-import { newRelicCsv } from './newrelic-csv.js';
+import { PROXY_FORMATS } from './proxy-formats.js';
 
 /**
- * Every built-in format, in detection order: specific formats before generic ones, because
- * detection takes the first format that fits best (a `main` line also fits `combined` loosely).
- * Adding a format: write `parsers/<id>.ts` exporting a FormatDef, and list it here.
+ * Every built-in format, in detection order. APM exports come first: their headers and
+ * document shapes are distinctive, while some proxy formats are loose.
+ * Adding a format: write `parsers/<id>.ts` exporting a FormatDef, and list it in
+ * `proxy-formats.ts` or `apm-formats.ts`.
  */
-export const FORMATS: readonly FormatDef[] = [
-  newRelicCsv,
-  nginxMain,
-  nginxCombined,
-];
+export const FORMATS: readonly FormatDef[] = [...APM_FORMATS, ...PROXY_FORMATS];
 
 export function findFormat(id: string): FormatDef | undefined {
   return FORMATS.find((format) => format.id === id);

@@ -1,0 +1,37 @@
+import type { FormatDef } from '../../parsers/format.js';
+import type { ParseIssue } from '../../src/model/parse-issue.js';
+import type { ApmTransaction, LogRecord, ProxyRecord } from '../../src/model/records.js';
+
+/** Runs a format's parser over lines the way ingest does, and returns everything it produced. */
+export interface Parsed {
+  records: LogRecord[];
+  issues: ParseIssue[];
+  ignored: number;
+}
+
+export function parseLines(format: FormatDef, lines: readonly string[], keyField?: string): Parsed {
+  const parsed: Parsed = { records: [], issues: [], ignored: 0 };
+  const parser = format.createParser({ file: 'fixture.log', keyField });
+  const sink = {
+    record: (record: LogRecord) => parsed.records.push(record),
+    issue: (issue: ParseIssue) => parsed.issues.push(issue),
+    ignore: () => { parsed.ignored++; },
+  };
+  lines.forEach((line, index) => parser.line(line, index + 1, sink));
+  parser.end(sink);
+  return parsed;
+}
+
+export function onlyProxy(format: FormatDef, line: string, keyField?: string): ProxyRecord {
+  const { records, issues } = parseLines(format, [line], keyField);
+  if (issues.length > 0) throw new Error(`unexpected issue: ${issues[0]!.message}`);
+  const record = records[0];
+  if (records.length !== 1 || record?.kind !== 'proxy') throw new Error(`expected one proxy record, got ${records.length}`);
+  return record;
+}
+
+export function onlyApm(format: FormatDef, lines: readonly string[]): ApmTransaction[] {
+  const { records, issues } = parseLines(format, lines);
+  if (issues.length > 0) throw new Error(`unexpected issue: ${issues[0]!.message}`);
+  return records.filter((record): record is ApmTransaction => record.kind === 'apm');
+}
