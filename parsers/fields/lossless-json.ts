@@ -1,0 +1,17 @@
+/**
+ * JSON.parse that keeps integers too big for a double. Datadog writes `start`, `trace_id` and
+ * `span_id` as bare numbers up to 2^64, and OTLP exporters may write `*UnixNano` as numbers;
+ * JSON.parse would round them silently (formats.md §0). Integer literals of 16 or more digits
+ * outside strings are quoted before parsing, so they arrive as decimal strings. Node 20 lacks the
+ * reviver `context.source` that would make this unnecessary.
+ */
+
+// A whole string literal (skipped as a unit, so digits inside strings are never touched), or a
+// bare integer of 16+ digits that is not part of a fraction or an exponent.
+const STRING_OR_BIG_INTEGER = /"(?:[^"\\]|\\.)*"|(?<![\w.+-])(-?\d{16,})(?![\w.])/g;
+const LONG_DIGIT_RUN = /\d{16}/;
+
+export function parseJsonKeepingBigIntegers(text: string): unknown {
+  if (!LONG_DIGIT_RUN.test(text)) return JSON.parse(text);
+  return JSON.parse(text.replace(STRING_OR_BIG_INTEGER, (match, big: string | undefined) => (big ? `"${big}"` : match)));
+}
