@@ -1,0 +1,231 @@
+import { emptyApmTransaction } from '../src/model/records.js';
+import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import { findKeyAttribute } from './fields/apm-attributes.js';
+import { createJsonEventParser, type EventOutcome, type JsonEventShape } from './fields/json-events.js';
+import { parseJsonKeepingBigIntegers } from './fields/lossless-json.js';
+import { integerDigits, isoToNanos, nanosDigitsToMs, nanosSpanToMs } from './fields/nanoseconds.js';
+import { parseRequestLine, splitTarget } from './fields/request-line.js';
+
+/**
+ * Datadog APM spans as JSON (shared/formats.md §6.2), in the shapes they come in:
+ * - tracer/agent payloads: an array of traces (arrays of spans), or a flat array of spans;
+ * - NDJSON, one span (or one trace array) per line;
+ * - Spans API v2 search results `{"data":[{"type":"spans","attributes":{…}}]}`.
+ * `start`/`duration` are ns (integers beyond 2^53, read losslessly); v2 has ISO start/end instead.
+ *
+ * Which spans are transactions: web spans (`type` "web", or `span.kind` "server"), which are the
+ * entry spans of an HTTP service, plus root spans (`parent_id` 0 or absent) that carry HTTP tags.
+ * Other spans (database, cache, client calls, root spans of background jobs) are not emitted and
+ * raise no issue. A request that crosses two instrumented HTTP services yields one transaction per
+ * service, as each service's APM would count it.
+ *
+ * Mapping: method and path from `meta["http.method"]` and the path of `meta["http.url"]`, else from
+ * `resource` ("GET /v1/orders"); `name` is the resource; `host` is the request's host (from
+ * `http.host` or `http.url`), not the agent's machine. Trace id in W3C form: `meta["_dd.p.tid"]`
+ * (high 64 bits) + `trace_id` as 16 hex; without `_dd.p.tid` the high half is zeros, which joins
+ * only with proxies that log the same 64-bit id padded (Datadog propagation, not W3C).
+ */
+
+const FORMAT_ID = 'datadog-json';
+
+export const DATADOG_SHAPE: JsonEventShape = {
+  title: 'Datadog spans JSON',
+  eventArrays: ['', '[]', '.data'],
+  envelopeArrays: [],
+  envelopeKeys: ['data'],
+};
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A tag by its dotted name: flat (`"http.method"`) as tracers write it, or nested as the v2 API does. */
+function tag(source: unknown, name: string): string | null {
+  if (!isObject(source)) return null;
+  const flat = source[name];
+  if (typeof flat === 'string' || typeof flat === 'number') return flat === '' ? null : String(flat);
+  let node: unknown = source;
+  for (const part of name.split('.')) {
+    if (!isObject(node)) return null;
+    node = node[part];
+  }
+  return typeof node === 'string' || typeof node === 'number' ? (node === '' ? null : String(node)) : null;
+}
+
+const HEX64 = /^[0-9a-f]{1,16}$/;
+const HEX128 = /^[0-9a-f]{32}$/;
+const UINT64_MAX = (1n << 64n) - 1n;
+
+/** Datadog trace id (decimal uint64, or hex) plus optional `_dd.p.tid` to 32 lowercase hex. */
+export function datadogTraceId(traceId: unknown, highHex: string | null): string | null {
+  let low: string | null = null;
+  const digits = integerDigits(traceId);
+  if (digits !== null) {
+    const value = BigInt(digits);
+    if (value === 0n || value > UINT64_MAX) return null;
+    low = value.toString(16).padStart(16, '0');
+  } else if (typeof traceId === 'string') {
+    const lower = traceId.toLowerCase();
+    if (HEX128.test(lower)) return /^0+$/.test(lower) ? null : lower;
+    if (HEX64.test(lower)) low = lower.padStart(16, '0');
+  }
+  if (low === null) return null;
+  const high = highHex !== null && /^[0-9a-f]{16}$/i.test(highHex) ? highHex.toLowerCase() : '0000000000000000';
+  return high + low;
+}
+
+function statusCode(value: string | null): number | null {
+  if (value === null || !/^\d{3}$/.test(value)) return null;
+  return Number(value);
+}
+
+function hostOf(url: string | null): string | null {
+  if (url === null) return null;
+  const scheme = url.indexOf('://');
+  if (scheme < 0) return null;
+  const rest = url.slice(scheme + 3);
+  const end = rest.search(/[/?#]/);
+  return (end < 0 ? rest : rest.slice(0, end)) || null;
+}
+
+const HEADER_PREFIX = 'http.request.headers.';
+
+/** The tag naming an API key: the user's `--key-field`, or a name like `x-api-key` / `api_key_id`. */
+function keyTag(meta: Json, keyField: string | undefined): string | null {
+  for (const name of Object.keys(meta)) {
+    const header = name.startsWith(HEADER_PREFIX) ? name.slice(HEADER_PREFIX.length) : name;
+    if (keyField ? name === keyField || header === keyField : findKeyAttribute([header]) !== null) {
+      const value = meta[name];
+      return typeof value === 'string' && value !== '' ? value : null;
+    }
+  }
+  return null;
+}
+
+/** The fields of one span, whichever shape it came in. */
+interface SpanView {
+  traceId: unknown;
+  parentId: unknown;
+  type: unknown;
+  resource: string | null;
+  /** Tag lookup (meta, or v2 custom/attributes/tags). */
+  tag(name: string): string | null;
+  tags: Json;
+}
+
+function agentSpan(span: Json): SpanView {
+  const meta = isObject(span.meta) ? span.meta : {};
+  const metrics = isObject(span.metrics) ? span.metrics : {};
+  return {
+    traceId: span.trace_id, parentId: span.parent_id, type: span.type,
+    resource: typeof span.resource === 'string' && span.resource !== '' ? span.resource : null,
+    tag: (name) => tag(meta, name) ?? tag(metrics, name),
+    tags: meta,
+  };
+}
+
+function v2Span(attributes: Json): SpanView {
+  const custom = isObject(attributes.custom) ? attributes.custom : {};
+  const inner = isObject(attributes.attributes) ? attributes.attributes : {};
+  const tagList: Json = {};
+  if (Array.isArray(attributes.tags)) {
+    for (const entry of attributes.tags) {
+      if (typeof entry !== 'string') continue;
+      const colon = entry.indexOf(':');
+      if (colon > 0) tagList[entry.slice(0, colon)] = entry.slice(colon + 1);
+    }
+  }
+  return {
+    traceId: attributes.trace_id, parentId: attributes.parent_id, type: attributes.type,
+    resource: typeof attributes.resource_name === 'string' && attributes.resource_name !== '' ? attributes.resource_name : null,
+    tag: (name) => tag(custom, name) ?? tag(inner, name) ?? tag(tagList, name),
+    tags: { ...tagList, ...inner, ...custom },
+  };
+}
+
+function isRoot(parentId: unknown): boolean {
+  return parentId === undefined || parentId === null || parentId === 0 || parentId === '0' || parentId === '';
+}
+
+export function createDatadogParser(options: ParserOptions): RecordParser {
+  const file = options.file;
+  const keyField = options.keyField;
+  return createJsonEventParser(file, DATADOG_SHAPE, (raw, line): EventOutcome => {
+    let event: unknown;
+    try {
+      event = parseJsonKeepingBigIntegers(raw);
+    } catch (error) {
+      return { code: 'PARSE_BAD_JSON', field: null, message: `bad JSON: ${(error as Error).message}` };
+    }
+    if (!isObject(event)) return { code: 'PARSE_NO_MATCH', field: null, message: 'a span must be a JSON object' };
+
+    const v2 = event.start === undefined && isObject(event.attributes);
+    const span = v2 ? v2Span(event.attributes as Json) : agentSpan(event);
+    if (!v2 && event.trace_id === undefined && event.start === undefined) {
+      return { code: 'PARSE_NO_MATCH', field: 'start', message: 'not a Datadog span: no start or trace_id' };
+    }
+
+    const request = span.resource ? parseRequestLine(span.resource) : null;
+    const resourceIsRequest = request !== null && /^[A-Z]+$/.test(request.method) && request.path.startsWith('/');
+    const url = span.tag('http.url');
+    const method = span.tag('http.method') ?? (resourceIsRequest ? request.method : null);
+    const web = span.type === 'web' || span.tag('span.kind') === 'server';
+    const http = method !== null || url !== null || span.tag('http.status_code') !== null;
+    if (!web && !(isRoot(span.parentId) && http)) return null;
+
+    let startMs: number;
+    let durationMs: number;
+    if (v2) {
+      const attributes = event.attributes as Json;
+      const start = typeof attributes.start_timestamp === 'string' ? isoToNanos(attributes.start_timestamp) : null;
+      if (start === null) {
+        return { code: 'PARSE_BAD_TIMESTAMP', field: 'start_timestamp', message: `bad start_timestamp "${String(attributes.start_timestamp)}"` };
+      }
+      const end = typeof attributes.end_timestamp === 'string' ? isoToNanos(attributes.end_timestamp) : null;
+      if (end === null || end < start) {
+        return { code: 'PARSE_BAD_FIELD', field: 'end_timestamp', message: `bad end_timestamp "${String(attributes.end_timestamp)}"` };
+      }
+      startMs = nanosDigitsToMs(start.toString());
+      durationMs = nanosDigitsToMs((end - start).toString());
+    } else {
+      const start = integerDigits(event.start);
+      if (start === null || /^0+$/.test(start)) {
+        return { code: 'PARSE_BAD_TIMESTAMP', field: 'start', message: `bad start "${String(event.start)}"` };
+      }
+      startMs = nanosDigitsToMs(start);
+      const duration = integerDigits(event.duration);
+      if (duration === null) return { code: 'PARSE_BAD_FIELD', field: 'duration', message: `bad duration "${String(event.duration)}"` };
+      durationMs = nanosSpanToMs('0', duration);
+    }
+
+    const transaction = emptyApmTransaction(FORMAT_ID, file, line, raw);
+    transaction.startMs = startMs;
+    transaction.durationMs = durationMs;
+    transaction.method = method?.toUpperCase() ?? null;
+    transaction.path = url !== null ? splitTarget(url).path : resourceIsRequest ? request.path : null;
+    transaction.name = span.resource ?? (v2 ? null : typeof event.name === 'string' ? event.name : null);
+    transaction.status = statusCode(span.tag('http.status_code'));
+    transaction.userAgent = span.tag('http.useragent') ?? span.tag('http.user_agent') ?? span.tag('http.request.headers.user-agent');
+    transaction.host = span.tag('http.host') ?? hostOf(url);
+    transaction.traceId = datadogTraceId(span.traceId, span.tag('_dd.p.tid'));
+    transaction.requestId = span.tag('http.request.headers.x-request-id');
+    transaction.apiKey = keyTag(span.tags, keyField);
+    return transaction;
+  });
+}
+
+export const datadogJson: FormatDef = {
+  id: FORMAT_ID,
+  title: 'Datadog APM spans, JSON (traces, span arrays, NDJSON, Spans API v2)',
+  kind: 'apm',
+  url: 'https://docs.datadoghq.com/tracing/guide/send_traces_to_agent_by_api/',
+  example:
+    '[[{"trace_id":3482761763868571856,"span_id":11803524617385150262,"parent_id":0,"name":"express.request",' +
+    '"resource":"GET /v1/orders","service":"orders-api","type":"web","start":1736937121374012000,"duration":79198000,' +
+    '"error":0,"meta":{"http.method":"GET","http.url":"https://api.example.com/v1/orders?limit=20",' +
+    '"http.status_code":"200","http.route":"/v1/orders","http.useragent":"okhttp/4.12.0","span.kind":"server",' +
+    '"_dd.p.tid":"491e743b1be0164f"},"metrics":{"_top_level":1}}]]',
+  createParser: createDatadogParser,
+};

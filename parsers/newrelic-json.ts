@@ -1,0 +1,76 @@
+import { emptyApmTransaction } from '../src/model/records.js';
+import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import { fillFromNewRelicAttributes, findKeyAttribute } from './fields/apm-attributes.js';
+import { createJsonEventParser, type EventOutcome, type JsonEventShape } from './fields/json-events.js';
+
+/**
+ * New Relic Transaction events as JSON (shared/formats.md §6.1), in any of the shapes exports take:
+ * - NerdGraph: `{"data":{"actor":{"account":{"nrql":{"results":[…]}}}}}` (also cross-account
+ *   `data.actor.nrql.results`);
+ * - NRQL REST API v1: `{"results":[{"events":[…]}]}`;
+ * - a bare JSON array of events;
+ * - NDJSON, one event object per line.
+ * Pretty-printed or on one line; each record points at the line where its event object opens.
+ * Attribute names are those of the CSV export (fillFromNewRelicAttributes). A root object is taken
+ * as an event unless it has a `data` or `results` key. Aggregate rows (`{"count":5}`) inside
+ * `results[]` of the v1 shape are not events and are passed over.
+ */
+
+const FORMAT_ID = 'newrelic-json';
+
+export const NEW_RELIC_JSON_SHAPE: JsonEventShape = {
+  title: 'New Relic JSON',
+  eventArrays: ['', '.data.actor.account.nrql.results', '.data.actor.nrql.results', '.results[].events'],
+  envelopeArrays: ['.results'],
+  envelopeKeys: ['data', 'results'],
+};
+
+type Attribute = string | number | boolean | null | undefined;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function createNewRelicJsonParser(options: ParserOptions): RecordParser {
+  const file = options.file;
+  const keyField = options.keyField;
+  return createJsonEventParser(file, NEW_RELIC_JSON_SHAPE, (text, line): EventOutcome => {
+    let event: unknown;
+    try {
+      event = JSON.parse(text);
+    } catch (error) {
+      return { code: 'PARSE_BAD_JSON', field: null, message: `bad JSON: ${(error as Error).message}` };
+    }
+    if (!isObject(event)) return { code: 'PARSE_NO_MATCH', field: null, message: 'a New Relic event must be a JSON object' };
+    const transaction = emptyApmTransaction(FORMAT_ID, file, line, text);
+    const get = (name: string): Attribute => {
+      const value = event[name];
+      // Nested values are not NRQL attributes; treat them as absent rather than "[object Object]".
+      return typeof value === 'object' && value !== null ? undefined : (value as Attribute);
+    };
+    const keyAttribute = keyField ? (keyField in event ? keyField : null) : findKeyAttribute(Object.keys(event));
+    const failure = fillFromNewRelicAttributes(transaction, get, keyAttribute);
+    if (failure) {
+      const missing = failure.value === '';
+      return {
+        code: failure.field === 'timestamp' ? 'PARSE_BAD_TIMESTAMP' : 'PARSE_BAD_FIELD',
+        field: failure.field,
+        message: missing ? `no ${failure.field} attribute` : `bad ${failure.field} "${failure.value.slice(0, 60)}"`,
+      };
+    }
+    return transaction;
+  });
+}
+
+export const newRelicJson: FormatDef = {
+  id: FORMAT_ID,
+  title: 'New Relic Transaction events, JSON (NerdGraph, NRQL API, array or NDJSON)',
+  kind: 'apm',
+  url: 'https://docs.newrelic.com/attribute-dictionary/?event=Transaction',
+  example:
+    '{"data":{"actor":{"account":{"nrql":{"results":[{"timestamp":1736937121373,"duration":0.0792,' +
+    '"name":"WebTransaction/Expressjs/GET//v1/orders","request.uri":"/v1/orders","httpResponseCode":"200",' +
+    '"request.headers.userAgent":"okhttp/4.12.0","appName":"orders-api","host":"ip-10-0-3-17",' +
+    '"transactionType":"Web","traceId":"491e743b1be0164f3055415f2cb2f8d0"}]}}}}}',
+  createParser: createNewRelicJsonParser,
+};

@@ -1,0 +1,157 @@
+import { emptyApmTransaction } from '../src/model/records.js';
+import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import { findKeyAttribute } from './fields/apm-attributes.js';
+import { createJsonEventParser, type EventOutcome, type JsonEventShape } from './fields/json-events.js';
+import { parseJsonKeepingBigIntegers } from './fields/lossless-json.js';
+import { nanosSpanToMs, nanosToMs } from './fields/nanoseconds.js';
+import { splitTarget } from './fields/request-line.js';
+import { normaliseTraceId } from './fields/trace-context.js';
+
+/**
+ * OpenTelemetry traces in OTLP/JSON (shared/formats.md §6.3): `resourceSpans[].scopeSpans[].spans[]`,
+ * or `instrumentationLibrarySpans` from OTLP before 0.15. One document, pretty-printed or not, or
+ * one document per line as the collector's file exporter writes them.
+ *
+ * Which spans are transactions: kind SERVER (2 or "SPAN_KIND_SERVER"), plus spans whose kind is
+ * unset (0, "SPAN_KIND_UNSPECIFIED" or absent) when they have no parent and carry an HTTP method,
+ * as hand-rolled or old instrumentation leaves the entry span unkinded. Client, internal, producer
+ * and consumer spans are never transactions, even as roots (a root client span is an outgoing call
+ * from a job). Spans that are not transactions are not emitted and raise no issue.
+ *
+ * Attributes: stable HTTP semconv names first, then the pre-1.23 names (both appear under
+ * `OTEL_SEMCONV_STABILITY_OPT_IN=http/dup`). `host` is the request's server address, not the machine.
+ * `name` is the span name. Trace ids are hex, or base64 (16 bytes) from exporters that get the
+ * proto3 JSON mapping wrong; other ids become null. Nanosecond times are read losslessly.
+ */
+
+const FORMAT_ID = 'otel-json';
+
+export const OTEL_JSON_SHAPE: JsonEventShape = {
+  title: 'OTLP/JSON traces',
+  eventArrays: ['.resourceSpans[].scopeSpans[].spans', '.resourceSpans[].instrumentationLibrarySpans[].spans'],
+  envelopeArrays: ['.resourceSpans', '.resourceSpans[].scopeSpans', '.resourceSpans[].instrumentationLibrarySpans'],
+  envelopeKeys: null,
+};
+
+type Scalar = string | number | boolean;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** An OTLP AnyValue as a scalar; arrays give their first element (captured headers are arrays). */
+function anyValue(value: unknown): Scalar | null {
+  if (!isObject(value)) return null;
+  const v = value.stringValue ?? value.intValue ?? value.doubleValue ?? value.boolValue;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  const array = value.arrayValue;
+  if (isObject(array) && Array.isArray(array.values)) return anyValue(array.values[0]);
+  return null;
+}
+
+function text(value: Scalar | undefined): string | null {
+  if (value === undefined) return null;
+  const s = String(value);
+  return s === '' ? null : s;
+}
+
+function statusCode(value: Scalar | undefined): number | null {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d{3}$/.test(value) ? Number(value) : NaN;
+  return Number.isInteger(n) && n >= 100 && n <= 999 ? n : null;
+}
+
+const BASE64_16_BYTES = /^[A-Za-z0-9+/]{22}==$/;
+
+/** Hex trace id, or base64 of 16 bytes (24 chars) converted to hex. */
+export function otelTraceId(value: unknown): string | null {
+  if (typeof value !== 'string' || value === '') return null;
+  if (value.length === 32) return normaliseTraceId(value);
+  if (BASE64_16_BYTES.test(value)) return normaliseTraceId(Buffer.from(value, 'base64').toString('hex'));
+  return null;
+}
+
+const SERVER_KINDS = new Set<unknown>([2, '2', 'SPAN_KIND_SERVER']);
+const UNSET_KINDS = new Set<unknown>([undefined, 0, '0', 'SPAN_KIND_UNSPECIFIED']);
+const HEADER_PREFIX = 'http.request.header.';
+
+function headerName(key: string): string {
+  return key.startsWith(HEADER_PREFIX) ? key.slice(HEADER_PREFIX.length) : key;
+}
+
+export function createOtelJsonParser(options: ParserOptions): RecordParser {
+  const file = options.file;
+  const keyField = options.keyField;
+  return createJsonEventParser(file, OTEL_JSON_SHAPE, (raw, line): EventOutcome => {
+    let span: unknown;
+    try {
+      span = parseJsonKeepingBigIntegers(raw);
+    } catch (error) {
+      return { code: 'PARSE_BAD_JSON', field: null, message: `bad JSON: ${(error as Error).message}` };
+    }
+    if (!isObject(span)) return { code: 'PARSE_NO_MATCH', field: null, message: 'a span must be a JSON object' };
+
+    const attributes = new Map<string, Scalar>();
+    if (Array.isArray(span.attributes)) {
+      for (const attribute of span.attributes) {
+        if (!isObject(attribute) || typeof attribute.key !== 'string') continue;
+        const value = anyValue(attribute.value);
+        if (value !== null) attributes.set(attribute.key, value);
+      }
+    }
+    const get = (name: string): Scalar | undefined => attributes.get(name);
+    let method = text(get('http.request.method')) ?? text(get('http.method'));
+    if (method === '_OTHER') method = text(get('http.request.method_original')) ?? method;
+
+    const parentless = span.parentSpanId === undefined || span.parentSpanId === '' || span.parentSpanId === null;
+    const server = SERVER_KINDS.has(span.kind) || (UNSET_KINDS.has(span.kind) && parentless && method !== null);
+    if (!server) return null;
+
+    const startMs = nanosToMs(span.startTimeUnixNano);
+    if (!Number.isFinite(startMs) || startMs <= 0) {
+      return { code: 'PARSE_BAD_TIMESTAMP', field: 'startTimeUnixNano', message: `bad startTimeUnixNano "${String(span.startTimeUnixNano)}"` };
+    }
+    const durationMs = nanosSpanToMs(span.startTimeUnixNano, span.endTimeUnixNano);
+    if (!Number.isFinite(durationMs)) {
+      return { code: 'PARSE_BAD_FIELD', field: 'endTimeUnixNano', message: `bad endTimeUnixNano "${String(span.endTimeUnixNano)}" (start ${String(span.startTimeUnixNano)})` };
+    }
+
+    const transaction = emptyApmTransaction(FORMAT_ID, file, line, raw);
+    transaction.startMs = startMs;
+    transaction.durationMs = durationMs;
+    transaction.method = method?.toUpperCase() ?? null;
+    const target = text(get('url.path')) ?? text(get('http.target')) ?? text(get('http.url')) ?? text(get('url.full'));
+    transaction.path = target ? splitTarget(target).path : null;
+    transaction.name = typeof span.name === 'string' && span.name !== '' ? span.name : text(get('http.route'));
+    transaction.status = statusCode(get('http.response.status_code')) ?? statusCode(get('http.status_code'));
+    transaction.userAgent = text(get('user_agent.original')) ?? text(get('http.user_agent'));
+    transaction.host = text(get('server.address')) ?? text(get('net.host.name')) ?? text(get('http.host'));
+    transaction.traceId = otelTraceId(span.traceId);
+    transaction.requestId = text(get('http.request.header.x-request-id')) ?? text(get('http.request.header.x_request_id'));
+    let keyAttribute: string | undefined;
+    for (const name of attributes.keys()) {
+      const header = headerName(name);
+      if (keyField ? name === keyField || header === keyField : findKeyAttribute([header]) !== null) {
+        keyAttribute = name;
+        break;
+      }
+    }
+    transaction.apiKey = keyAttribute === undefined ? null : text(get(keyAttribute));
+    return transaction;
+  });
+}
+
+export const otelJson: FormatDef = {
+  id: FORMAT_ID,
+  title: 'OpenTelemetry traces, OTLP/JSON (server spans)',
+  kind: 'apm',
+  url: 'https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding',
+  example:
+    '{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"orders-api"}}]},' +
+    '"scopeSpans":[{"scope":{"name":"@opentelemetry/instrumentation-http"},"spans":[{"traceId":"491e743b1be0164f3055415f2cb2f8d0",' +
+    '"spanId":"a3ce929d0e0e4736","parentSpanId":"edeed8f67ed0c810","name":"GET /v1/orders","kind":2,' +
+    '"startTimeUnixNano":"1736937121374012000","endTimeUnixNano":"1736937121453210000","attributes":[' +
+    '{"key":"http.request.method","value":{"stringValue":"GET"}},{"key":"url.path","value":{"stringValue":"/v1/orders"}},' +
+    '{"key":"http.route","value":{"stringValue":"/v1/orders"}},{"key":"http.response.status_code","value":{"intValue":"200"}},' +
+    '{"key":"user_agent.original","value":{"stringValue":"okhttp/4.12.0"}}],"status":{}}]}]}]}',
+  createParser: createOtelJsonParser,
+};
