@@ -25,7 +25,7 @@ const HIDDEN = /^\./;
  * Expands command-line inputs: `-` is stdin, a directory is every regular file below it
  * (hidden files skipped, names sorted), anything else must be a readable file.
  */
-export async function resolveInputs(inputs: readonly string[]): Promise<Source[]> {
+export async function resolveInputs(inputs: readonly string[], exclude: ReadonlySet<string> = new Set()): Promise<Source[]> {
   const sources: Source[] = [];
   for (const input of inputs) {
     if (input === '-') {
@@ -39,7 +39,7 @@ export async function resolveInputs(inputs: readonly string[]): Promise<Source[]
       throw new InputError(`cannot read ${input}: ${describeFsError(error)}`);
     }
     if (info.isDirectory()) {
-      const files = await listFiles(input);
+      const files = (await listFiles(input)).filter((file) => !exclude.has(file));
       if (files.length === 0) throw new InputError(`directory ${input} holds no files`);
       sources.push(...files.map(fileSource));
     } else if (info.isFile()) {

@@ -42,6 +42,8 @@ export interface Finding {
   figures: Record<string, FigureValue>;
   /** Optional rows (per key, per status...) for tables. */
   table?: FindingTable;
+  /** Chart data (rows of plain values), e.g. per-window usage for the budget chart. */
+  series?: Record<string, Record<string, FigureValue>[]>;
   evidence: Evidence[];
 }
 

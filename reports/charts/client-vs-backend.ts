@@ -1,0 +1,76 @@
+import type { TopLevelSpec } from 'vega-lite';
+import type { ScatterPoint } from '../../src/summaries/scatter-sample.js';
+
+/**
+ * Client-facing time against backend (APM) time, one point per sampled joined request.
+ * Points on the diagonal are requests where the proxy waited as long as the backend worked;
+ * a horizontal band at T is the knee: clients that gave up at T while the backend went on.
+ * The knee's cohort (its top user agent or key) gets its own colour.
+ */
+export interface ClientVsBackendInput {
+  points: readonly ScatterPoint[];
+  kneeSeconds: number | null;
+  cohort: { dimension: 'userAgent' | 'apiKey' | 'clientNet'; value: string } | null;
+}
+
+export function buildClientVsBackendChart(input: ClientVsBackendInput): TopLevelSpec {
+  const cohort = input.cohort;
+  const values = input.points.map((point) => ({
+    client: point.clientSeconds,
+    backend: point.backendSeconds,
+    group: cohortLabel(point, cohort),
+  }));
+  const maxSeconds = Math.max(1, ...values.map((v) => Math.max(v.client, v.backend)));
+  const layers: NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']> = [
+    {
+      data: { values },
+      mark: { type: 'point', filled: true, size: 14, opacity: 0.55 },
+      encoding: {
+        x: { field: 'backend', type: 'quantitative', title: 'backend time, APM (s)', scale: { domain: [0, maxSeconds] } },
+        y: { field: 'client', type: 'quantitative', title: 'client-facing time, proxy (s)', scale: { domain: [0, maxSeconds] } },
+        color: { field: 'group', type: 'nominal', title: null, legend: { orient: 'top', labelLimit: 320 } },
+      },
+    },
+    {
+      name: 'diagonal',
+      data: { values: [{ x: 0, y: 0, x2: maxSeconds, y2: maxSeconds }] },
+      mark: { type: 'rule', strokeDash: [4, 4], color: '#888' },
+      encoding: {
+        x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' },
+        x2: { field: 'x2' }, y2: { field: 'y2' },
+      },
+    },
+  ];
+  if (input.kneeSeconds !== null) {
+    layers.push(
+      {
+        name: 'knee_marker',
+        data: { values: [{ knee: input.kneeSeconds }] },
+        mark: { type: 'rule', color: '#d62728', strokeWidth: 2 },
+        encoding: { y: { field: 'knee', type: 'quantitative' } },
+      },
+      {
+        name: 'knee_label',
+        data: { values: [{ knee: input.kneeSeconds, label: `knee ≈ ${input.kneeSeconds.toFixed(2)} s` }] },
+        mark: { type: 'text', align: 'right', dy: -8, color: '#d62728', fontWeight: 'bold' },
+        encoding: { y: { field: 'knee', type: 'quantitative' }, x: { datum: maxSeconds }, text: { field: 'label' } },
+      },
+    );
+  }
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: 560,
+    height: 380,
+    layer: layers,
+  };
+}
+
+function cohortLabel(point: ScatterPoint, cohort: ClientVsBackendInput['cohort']): string {
+  if (cohort === null) return 'requests';
+  const value = cohort.dimension === 'userAgent' ? point.userAgent : cohort.dimension === 'apiKey' ? point.apiKey : null;
+  return value === cohort.value ? truncate(cohort.value) : 'other clients';
+}
+
+function truncate(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}

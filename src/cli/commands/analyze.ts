@@ -1,0 +1,120 @@
+import { writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { renderJson } from '../../../reports/json.js';
+import { renderMarkdown } from '../../../reports/markdown.js';
+import { renderHtml } from '../../../reports/html.js';
+import { parseBudget } from '../../model/budget.js';
+import { parseDuration } from '../../model/duration.js';
+import { UsageError } from '../../model/errors.js';
+import { isSeverity, severityRank, type Severity } from '../../model/finding.js';
+import { DEFAULT_JOIN_OPTIONS, type JoinOptions } from '../../join/options.js';
+import { analyze } from '../../pipeline/analyze.js';
+import type { Analysis } from '../../pipeline/analysis.js';
+import { ExitCode } from '../exit-codes.js';
+import { loadLogFormat } from '../log-format-option.js';
+import { terminalSafe } from '../terminal-text.js';
+
+export interface AnalyzeCommandOptions {
+  apm?: string[];
+  logFormat?: string;
+  inputFormat?: string;
+  keyField?: string;
+  budget?: string;
+  format?: string;
+  out?: string;
+  failOn: string;
+  maxSkew: string;
+  clockOffset?: string;
+  minConfidence: string;
+  horizon: string;
+  keepGoing?: boolean;
+  quiet?: boolean;
+}
+
+export const REPORT_FORMATS = ['html', 'json', 'md'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** The report format: `--format`, else the `--out` extension, else JSON (for pipes). */
+export function chooseReportFormat(format: string | undefined, out: string | undefined): ReportFormat {
+  if (format !== undefined) {
+    if (!(REPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${REPORT_FORMATS.join(', ')}, not "${format}"`);
+    return format as ReportFormat;
+  }
+  const extension = out ? extname(out).toLowerCase() : '';
+  if (extension === '.html' || extension === '.htm') return 'html';
+  if (extension === '.md' || extension === '.markdown') return 'md';
+  return 'json';
+}
+
+function joinOptions(options: AnalyzeCommandOptions): JoinOptions {
+  const minConfidence = Number(options.minConfidence);
+  if (!(minConfidence >= 0 && minConfidence <= 1)) throw new UsageError(`--min-confidence must be between 0 and 1, not "${options.minConfidence}"`);
+  const join: JoinOptions = {
+    ...DEFAULT_JOIN_OPTIONS,
+    maxSkewMs: parseDuration(options.maxSkew, '--max-skew'),
+    horizonMs: parseDuration(options.horizon, '--horizon'),
+    minConfidence,
+  };
+  if (options.clockOffset !== undefined) {
+    const negative = options.clockOffset.startsWith('-');
+    const magnitude = parseDuration(negative ? options.clockOffset.slice(1) : options.clockOffset, '--clock-offset');
+    join.offsetMs = negative ? -magnitude : magnitude;
+  }
+  return join;
+}
+
+export function failOnSeverity(value: string): Severity | null {
+  if (value === 'never') return null;
+  if (!isSeverity(value)) throw new UsageError(`--fail-on must be never, info, low, medium, high or critical, not "${value}"`);
+  return value;
+}
+
+export async function render(analysis: Analysis, format: ReportFormat): Promise<string> {
+  switch (format) {
+    case 'html': return await renderHtml(analysis);
+    case 'md': return renderMarkdown(analysis);
+    case 'json': return renderJson(analysis);
+  }
+}
+
+/** Runs `alf analyze`; returns the exit code. */
+export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOptions): Promise<number> {
+  const apmInputs = options.apm ?? [];
+  if (inputs.length === 0 && apmInputs.length === 0) throw new UsageError('no input: give log files, directories or - for stdin (see alf analyze --help)');
+  const reportFormat = chooseReportFormat(options.format, options.out);
+  const failOn = failOnSeverity(options.failOn);
+  const budget = options.budget ? parseBudget(options.budget) : null;
+  const { format: logFormat, configFiles } = loadLogFormat(options.logFormat, options.keyField, inputs);
+  const analysis = await analyze({
+    inputs, apmInputs, logFormat, inputFormat: options.inputFormat, keyField: options.keyField,
+    budget, join: joinOptions(options), keepGoing: options.keepGoing === true, excludeFiles: configFiles,
+  });
+  const report = await render(analysis, reportFormat);
+  if (options.out) await writeFile(options.out, report);
+  else process.stdout.write(report);
+  if (!options.quiet) process.stderr.write(summaryLine(analysis, options.out, configFiles));
+  const worst = Math.max(-1, ...analysis.findings.map((finding) => severityRank(finding.severity)));
+  return failOn !== null && worst >= severityRank(failOn) ? ExitCode.findings : ExitCode.ok;
+}
+
+function summaryLine(analysis: Analysis, out: string | undefined, configFiles: readonly string[]): string {
+  const { totals, files } = analysis.inputs;
+  const lines: string[] = [];
+  for (const file of configFiles) lines.push(`alf: using log_format from ${file}`);
+  for (const file of files) {
+    const problem = file.error ?? file.undetected;
+    lines.push(
+      `alf: ${file.file}: ${file.format ?? 'unknown format'}, ${file.linesRead} lines read, ${file.records} parsed, ${file.skipped} skipped` +
+        (problem ? ` (${problem})` : '') +
+        (file.firstIssues[0] ? `; first skipped line ${file.firstIssues[0].line}: ${file.firstIssues[0].message}` : ''),
+    );
+  }
+  const counts = new Map<string, number>();
+  for (const finding of analysis.findings) counts.set(finding.severity, (counts.get(finding.severity) ?? 0) + 1);
+  const bySeverity = [...counts].map(([severity, n]) => `${n} ${severity}`).join(', ') || 'none';
+  lines.push(
+    `alf: ${totals.linesRead} lines read, ${totals.records} parsed, ${totals.skipped} skipped; findings: ${bySeverity}` +
+      (out ? `; report written to ${out}` : ''),
+  );
+  return `${lines.map(terminalSafe).join('\n')}\n`;
+}

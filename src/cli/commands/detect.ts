@@ -1,0 +1,39 @@
+import { FORMATS } from '../../../parsers/registry.js';
+import { detectFormat } from '../../../parsers/detect.js';
+import type { FormatDef } from '../../../parsers/format.js';
+import { readLineBatches } from '../../ingest/lines.js';
+import { resolveInputs } from '../../ingest/sources.js';
+import { terminalSafe } from '../terminal-text.js';
+import { loadLogFormat } from '../log-format-option.js';
+
+const SAMPLE_LINES = 64;
+
+/** `alf detect FILE...`: which format each file would be read as, or why none fits. Exit 2 when one fits none. */
+export async function detectCommand(inputs: string[], options: { logFormat?: string }): Promise<number> {
+  const { format: custom } = loadLogFormat(options.logFormat, undefined, []);
+  const candidates: readonly FormatDef[] = custom ? [custom, ...FORMATS] : FORMATS;
+  let undetected = 0;
+  for (const source of await resolveInputs(inputs)) {
+    const sample: string[] = [];
+    const stream = source.open();
+    for await (const batch of readLineBatches(stream)) {
+      sample.push(...batch.lines.slice(0, SAMPLE_LINES - sample.length));
+      if (sample.length >= SAMPLE_LINES) break;
+    }
+    stream.destroy();
+    const detection = detectFormat(candidates, source.name, sample);
+    let line: string;
+    if (detection.best) {
+      const best = detection.best;
+      line = `${source.name}: ${best.format.id} (${best.format.kind}; ${best.records} of ${best.records + best.issues} sample lines parsed)`;
+    } else {
+      undetected++;
+      const closest = detection.ranking[0];
+      line = `${source.name}: no known format fits` +
+        (closest ? `; closest is ${closest.format.id} (${Math.round(closest.score * 100)}%)` +
+          (closest.firstIssue ? `, failing at line ${closest.firstIssue.line}${closest.firstIssue.field ? ` field ${closest.firstIssue.field}` : ''}: ${closest.firstIssue.message}` : '') : '');
+    }
+    process.stdout.write(`${terminalSafe(line)}\n`);
+  }
+  return undetected > 0 ? 2 : 0;
+}

@@ -1,0 +1,57 @@
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FormatDef } from '../../parsers/format.js';
+import { LogFormatError } from '../../parsers/nginx-log-format.js';
+import { nginxFormat } from '../../parsers/nginx.js';
+import { UsageError } from '../model/errors.js';
+
+/**
+ * `--log-format` takes the format itself or a file holding a `log_format` directive (as in
+ * nginx.conf). Without the option, a `*.conf` file with a `log_format` directive inside an input
+ * directory is used, so `alf analyze DIR` works on a directory that carries its own format.
+ */
+export function loadLogFormat(value: string | undefined, keyField: string | undefined, inputs: readonly string[]): { format?: FormatDef; configFiles: string[] } {
+  if (value !== undefined) {
+    const text = existsSync(value) && statSync(value).isFile() ? readFileSync(value, 'utf8') : value;
+    return { format: compile(text, keyField, value), configFiles: [] };
+  }
+  for (const input of inputs) {
+    if (input === '-' || !existsSync(input) || !statSync(input).isDirectory()) continue;
+    for (const name of readdirSync(input).sort()) {
+      if (!name.endsWith('.conf')) continue;
+      const path = join(input, name);
+      const text = readFileSync(path, 'utf8');
+      if (/^\s*log_format\s/m.test(text)) return { format: compile(text, keyField, path), configFiles: [path] };
+    }
+  }
+  return { configFiles: [] };
+}
+
+function compile(text: string, keyField: string | undefined, origin: string): FormatDef {
+  const directive = extractDirective(text);
+  try {
+    return nginxFormat(directive, 'nginx', keyField);
+  } catch (error) {
+    if (error instanceof LogFormatError) throw new UsageError(`--log-format (${origin.length > 80 ? 'inline' : origin}): ${error.message}`);
+    throw error;
+  }
+}
+
+/** From a whole nginx.conf, the first `log_format ... ;` directive; other text passes through. */
+function extractDirective(text: string): string {
+  const start = text.search(/^\s*log_format\s/m);
+  if (start < 0) return text;
+  let quote: string | null = null;
+  for (let i = start; i < text.length; i++) {
+    const ch = text[i];
+    if (quote) {
+      if (ch === '\\') i++;
+      else if (ch === quote) quote = null;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+    } else if (ch === ';') {
+      return text.slice(start, i + 1);
+    }
+  }
+  return text.slice(start);
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+import { CommanderError } from 'commander';
+import { InputError, UsageError } from '../model/errors.js';
+import { ExitCode } from './exit-codes.js';
+import { buildProgram } from './program.js';
+import { terminalSafe } from './terminal-text.js';
+
+/** The single exit point: maps error classes to documented exit codes. */
+async function main(argv: string[]): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = buildProgram((code) => { exitCode = code; });
+  program.exitOverride();
+  program.configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with exitCode 0; argument errors were already printed.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    if (error instanceof UsageError || error instanceof InputError) {
+      process.stderr.write(`alf: ${terminalSafe(error.message)}\n`);
+      return ExitCode.usage;
+    }
+    process.stderr.write(`alf: internal error: ${terminalSafe((error as Error)?.stack ?? String(error))}\nThis is a bug in alf; please report it with the command line you ran.\n`);
+    return ExitCode.internal;
+  }
+}
+
+process.on('SIGINT', () => process.exit(ExitCode.interrupted));
+// A closed pipe (alf ... | head) is not an error worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(ExitCode.ok);
+});
+
+main(process.argv).then((code) => { process.exitCode = code; });

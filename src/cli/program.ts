@@ -1,0 +1,69 @@
+import { Command, Option } from 'commander';
+import { ALF_VERSION } from '../model/version.js';
+import { analyzeCommand, type AnalyzeCommandOptions } from './commands/analyze.js';
+import { detectCommand } from './commands/detect.js';
+import { formatsCommand } from './commands/formats.js';
+
+/**
+ * The command registry: argv parsing only. Each action calls a plain async function that
+ * returns an exit code; src/cli/main.ts is the only place that exits.
+ */
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('alf')
+    .description('Access-log forensics: cross-examine proxy, gateway and APM logs to find what really happened to your API requests.')
+    .version(ALF_VERSION, '-V, --version')
+    .showSuggestionAfterError()
+    .addHelpText('after', `
+Examples:
+  $ alf analyze samples/incident --budget 600s/5m --out report.html
+  $ alf analyze access.log.2.gz access.log.1 access.log --apm transactions.csv --format md
+  $ zcat access.log.*.gz | alf analyze - --log-format /etc/nginx/nginx.conf --format json
+  $ alf detect /var/log/nginx/access.log
+  $ alf formats
+
+Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad arguments or unreadable input, 3 internal error, 130 interrupted.`);
+
+  program
+    .command('analyze')
+    .description('Parse proxy logs and APM exports, join them, detect anomalies and write a report.')
+    .argument('[inputs...]', 'log files, directories, .gz files or - for stdin; proxy logs and APM exports are told apart by content')
+    .option('--apm <file>', 'read this input as an APM export (repeatable)', collect)
+    .option('--log-format <format|file>', 'nginx log_format: the format string, or a file holding a log_format directive (e.g. nginx.conf)')
+    .option('--input-format <id>', 'read every positional input as this format (see `alf formats`)')
+    .option('--key-field <name>', 'field that identifies the budget holder, e.g. http_x_api_key (default: guessed from field names)')
+    .option('--budget <allowance/window>', 'worker-time budget per key, e.g. 600s/5m, replayed with accounted and true times')
+    .addOption(new Option('--format <format>', 'report format (default: from --out extension, else json)').choices(['html', 'json', 'md']))
+    .option('-o, --out <file>', 'write the report to a file instead of stdout')
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices(['never', 'info', 'low', 'medium', 'high', 'critical']).default('never'))
+    .option('--max-skew <duration>', 'largest clock offset between proxy and APM to search', '30s')
+    .option('--clock-offset <duration>', 'known offset of the APM clock from the proxy clock (e.g. 350ms or -2s); skips estimation')
+    .option('--min-confidence <0..1>', 'join pairs below this confidence are left unjoined', '0.5')
+    .option('--horizon <duration>', 'longest request the proxy logs (how out of order proxy lines may arrive)', '65s')
+    .option('--keep-going', 'report unreadable files and analyse the rest instead of failing')
+    .option('-q, --quiet', 'no summary on stderr')
+    .addHelpText('after', `
+Examples:
+  $ alf analyze samples/incident --budget 600s/5m --out report.html
+  $ alf analyze /var/log/nginx/ --log-format /etc/nginx/nginx.conf --apm nr-export.csv --format md
+  $ alf analyze alb.log.gz --format json --fail-on high > findings.json`)
+    .action(async (inputs: string[], options: AnalyzeCommandOptions) => setExitCode(await analyzeCommand(inputs, options)));
+
+  program
+    .command('detect')
+    .description('Print which format each file would be read as (or which came closest and why it failed).')
+    .argument('<inputs...>', 'files or directories')
+    .option('--log-format <format|file>', 'also consider this nginx log_format')
+    .addHelpText('after', '\nExample:\n  $ alf detect samples/incident/access.log samples/incident/newrelic-transactions.csv')
+    .action(async (inputs: string[], options: { logFormat?: string }) => setExitCode(await detectCommand(inputs, options)));
+
+  program
+    .command('formats')
+    .description('List every built-in input format with an example line.')
+    .addHelpText('after', '\nExample:\n  $ alf formats')
+    .action(() => setExitCode(formatsCommand()));
+
+  return program;
+}

@@ -1,0 +1,15 @@
+/**
+ * Text from logs on a terminal: ANSI escapes and other control characters could move the
+ * cursor, rewrite earlier lines or set the window title, so they are replaced before printing.
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+export function terminalSafe(text: string): string {
+  return text.replace(CONTROL, '\uFFFD');
+}
+
+/** NO_COLOR (https://no-color.org) or a non-TTY stream means plain text. */
+export function useColor(stream: NodeJS.WriteStream): boolean {
+  return stream.isTTY === true && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
+}

@@ -1,0 +1,233 @@
+import type { Finding, FigureValue } from '../model/finding.js';
+import type { JoinedRequest, ProxyRecord } from '../model/records.js';
+import { routeTemplate } from '../model/route.js';
+import { BoundedCounter } from './bounded-counter.js';
+import type { Detector, DetectorContext } from './detector.js';
+import { EvidenceSample } from './evidence-sample.js';
+
+/**
+ * Worker-time budgets per API key, accounted two ways:
+ *   accounted  the backend time the proxy logged (upstream time; an aborted request contributes
+ *              only the time until the proxy gave up), which is what a proxy-side limiter sees;
+ *   true       the backend's own duration from APM where the request was joined (else the
+ *              proxy's figure, or without any APM input an estimate for aborted requests).
+ * With a budget (`--budget 600s/5m`) the limiter is replayed both ways, per window: when it would
+ * have fired, which requests got through that true accounting would have refused, and how much
+ * worker time the key consumed compared with what a correct limiter would have allowed.
+ */
+
+interface WindowUsage {
+  startMs: number;
+  accountedMs: number;
+  trueMs: number;
+  requests: number;
+  /** Worker time (true) consumed by requests each limiter would have admitted. */
+  admittedByAccountedMs: number;
+  admittedByTrueMs: number;
+  /** When each limiter's counter first crossed the budget. */
+  accountedCrossedAt: number | null;
+  trueCrossedAt: number | null;
+  /** Requests the accounted limiter admitted although true usage was already over budget. */
+  leaked: number;
+}
+
+interface KeyUsage {
+  requests: number;
+  joined: number;
+  aborted: number;
+  accountedMs: number;
+  trueMs: number;
+  estimatedMs: number;
+  windows: Map<number, WindowUsage>;
+  evidence: EvidenceSample;
+}
+
+interface RouteMean {
+  count: number;
+  totalMs: number;
+}
+
+const KEY_CAP = 10_000;
+const NO_BUDGET_WINDOW_MS = 300_000;
+
+function round(value: number, digits = 3): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+export const budgetUndercount: Detector = {
+  id: 'budget-undercount',
+  title: 'Worker-time budget under-count',
+  start(settings) {
+    const budget = settings.budget;
+    const windowMs = budget?.windowMs ?? NO_BUDGET_WINDOW_MS;
+    const keys = new BoundedCounter<KeyUsage>(KEY_CAP, () => ({
+      requests: 0, joined: 0, aborted: 0, accountedMs: 0, trueMs: 0, estimatedMs: 0,
+      windows: new Map(), evidence: new EvidenceSample(5),
+    }));
+    // Mean answered upstream time per route: the estimate for aborted requests when there is no APM.
+    const routeMeans = new BoundedCounter<RouteMean>(20_000, () => ({ count: 0, totalMs: 0 }));
+
+    function trueTime(request: JoinedRequest, proxy: ProxyRecord, accountedMs: number): { ms: number; estimated: boolean } {
+      if (request.apm !== null) return { ms: request.apm.durationMs, estimated: false };
+      const aborted = proxy.clientClosed || (proxy.upstreamLogged && proxy.upstreamStatus === null && proxy.upstreamAttempts > 0);
+      if (!aborted || settings.hasApm || proxy.path === null) return { ms: accountedMs, estimated: false };
+      const mean = routeMeans.peek(routeTemplate(proxy.path));
+      if (!mean || mean.count === 0) return { ms: accountedMs, estimated: false };
+      return { ms: Math.max(accountedMs, mean.totalMs / mean.count), estimated: true };
+    }
+
+    return {
+      observe(request: JoinedRequest) {
+        const proxy = request.proxy;
+        if (proxy === null || proxy.apiKey === null) return;
+        const accountedMs = proxy.upstreamTimeMs ?? 0;
+        if (proxy.upstreamStatus !== null && proxy.upstreamTimeMs !== null && proxy.path !== null) {
+          const mean = routeMeans.get(routeTemplate(proxy.path));
+          mean.count++;
+          mean.totalMs += proxy.upstreamTimeMs;
+        }
+        const truth = trueTime(request, proxy, accountedMs);
+        const usage = keys.get(proxy.apiKey);
+        usage.requests++;
+        if (request.apm !== null) usage.joined++;
+        if (proxy.clientClosed || (proxy.upstreamLogged && proxy.upstreamStatus === null)) usage.aborted++;
+        usage.accountedMs += accountedMs;
+        usage.trueMs += truth.ms;
+        if (truth.estimated) usage.estimatedMs += truth.ms - accountedMs;
+
+        const windowIndex = Math.floor(proxy.startMs / windowMs);
+        let window = usage.windows.get(windowIndex);
+        if (!window) {
+          window = {
+            startMs: windowIndex * windowMs, accountedMs: 0, trueMs: 0, requests: 0,
+            admittedByAccountedMs: 0, admittedByTrueMs: 0, accountedCrossedAt: null, trueCrossedAt: null, leaked: 0,
+          };
+          usage.windows.set(windowIndex, window);
+        }
+        window.requests++;
+        if (budget) {
+          // The limiter checks at request start against usage reported by requests that already finished.
+          const admittedByAccounted = window.accountedMs < budget.allowanceMs;
+          const admittedByTrue = window.trueMs < budget.allowanceMs;
+          if (admittedByAccounted) window.admittedByAccountedMs += truth.ms;
+          if (admittedByTrue) window.admittedByTrueMs += truth.ms;
+          if (admittedByAccounted && !admittedByTrue) {
+            window.leaked++;
+            usage.evidence.offer(proxy, truth.ms,
+              `admitted with ${(window.accountedMs / 1000).toFixed(1)} s accounted, ${(window.trueMs / 1000).toFixed(1)} s true of ${(budget.allowanceMs / 1000).toFixed(0)} s budget`);
+          }
+        } else if (truth.ms - accountedMs > 1000) {
+          usage.evidence.offer(proxy, truth.ms - accountedMs,
+            `accounted ${(accountedMs / 1000).toFixed(3)} s, true ${(truth.ms / 1000).toFixed(3)} s`);
+        }
+        window.accountedMs += accountedMs;
+        window.trueMs += truth.ms;
+        if (budget) {
+          if (window.accountedCrossedAt === null && window.accountedMs >= budget.allowanceMs) window.accountedCrossedAt = proxy.endMs;
+          if (window.trueCrossedAt === null && window.trueMs >= budget.allowanceMs) window.trueCrossedAt = proxy.endMs;
+        }
+      },
+
+      finish(context: DetectorContext): Finding[] {
+        if (keys.size === 0) return [];
+        const rows: FigureValue[][] = [];
+        const findings: Finding[] = [];
+        const series: Record<string, FigureValue>[] = [];
+        const ranked = [...keys].sort((a, b) => (b[1].trueMs - b[1].accountedMs) - (a[1].trueMs - a[1].accountedMs));
+        for (const [key, usage] of ranked) {
+          const windows = [...usage.windows.values()].sort((a, b) => a.startMs - b.startMs);
+          const missedWindows = budget
+            ? windows.filter((w) => w.trueMs >= budget.allowanceMs && w.accountedMs < budget.allowanceMs)
+            : [];
+          const overWindows = budget ? windows.filter((w) => w.trueMs >= budget.allowanceMs) : [];
+          const leaked = windows.reduce((sum, w) => sum + w.leaked, 0);
+          const consumedAccounted = overWindows.reduce((sum, w) => sum + w.admittedByAccountedMs, 0);
+          const consumedTrue = overWindows.reduce((sum, w) => sum + w.admittedByTrueMs, 0);
+          const impactFactor = consumedTrue > 0 ? consumedAccounted / consumedTrue : null;
+          const undercountShare = usage.trueMs > 0 ? 1 - usage.accountedMs / usage.trueMs : 0;
+          const firstTrueThrottle = overWindows.find((w) => w.trueCrossedAt !== null)?.trueCrossedAt ?? null;
+          const firstAccountedThrottle = windows.find((w) => w.accountedCrossedAt !== null)?.accountedCrossedAt ?? null;
+          rows.push([
+            key, usage.requests, usage.joined, usage.aborted,
+            round(usage.accountedMs / 1000), round(usage.trueMs / 1000), round(undercountShare, 4),
+            budget ? overWindows.length : null, budget ? missedWindows.length : null, budget ? leaked : null,
+            impactFactor === null ? null : round(impactFactor, 2),
+          ]);
+          if (series.length < 2000 && rows.length <= 8) {
+            for (const w of windows) {
+              series.push({
+                key, windowStart: new Date(w.startMs).toISOString(),
+                accountedSeconds: round(w.accountedMs / 1000), trueSeconds: round(w.trueMs / 1000),
+                accountedThrottleAt: w.accountedCrossedAt === null ? null : new Date(w.accountedCrossedAt).toISOString(),
+                trueThrottleAt: w.trueCrossedAt === null ? null : new Date(w.trueCrossedAt).toISOString(),
+              });
+            }
+          }
+          const estimated = usage.estimatedMs > 0;
+          const undercounted = budget ? missedWindows.length > 0 : undercountShare >= 0.5 && usage.trueMs - usage.accountedMs >= 60_000;
+          if (!undercounted) continue;
+          const accountedS = usage.accountedMs / 1000;
+          const trueS = usage.trueMs / 1000;
+          const impactText = impactFactor !== null && impactFactor > 1
+            ? ` Replaying the limiter, the key consumed ${impactFactor.toFixed(1)}× the worker time a correctly accounted limiter would have allowed in those windows: the impact would have been cut by ${Math.round((impactFactor - 1) * 100)}%.`
+            : '';
+          findings.push({
+            kind: 'budget-undercount',
+            severity: budget ? 'high' : 'medium',
+            title: `API key ${key}: ${trueS.toFixed(0)} s of backend time, but only ${accountedS.toFixed(0)} s accounted by the proxy`,
+            explanation:
+              `Key ${key} used ${trueS.toFixed(1)} s of backend worker time${estimated ? ' (estimated: no APM data, aborted requests priced at their route\'s mean)' : ''}, ` +
+              `while the proxy's log accounts for ${accountedS.toFixed(1)} s (${Math.round(undercountShare * 100)}% under-counted), ` +
+              `mostly from ${usage.aborted} aborted requests whose backend kept working.` +
+              (budget
+                ? ` Against the budget of ${budget.text}, true usage exceeded it in ${overWindows.length} window(s); the proxy-side limiter never fired in ${missedWindows.length} of them` +
+                  (firstTrueThrottle !== null ? ` (true accounting would first have throttled at ${new Date(firstTrueThrottle).toISOString()}` +
+                    (firstAccountedThrottle !== null ? `, the proxy's at ${new Date(firstAccountedThrottle).toISOString()})` : ', the proxy\'s never did)') : '') +
+                  `, and ${leaked} requests got through that should have been refused.` + impactText
+                : ' Give --budget (e.g. 600s/5m) to replay when a limiter would have fired.'),
+            nextStep:
+              'Account worker time from the backend (APM, or the app reporting its own duration), or make the proxy wait for the real upstream time ' +
+              '(nginx: `proxy_ignore_client_abort on;`) before the budget is charged.',
+            figures: {
+              apiKey: key,
+              requests: usage.requests,
+              accountedSeconds: round(accountedS),
+              trueSeconds: round(trueS),
+              undercountShare: round(undercountShare, 4),
+              estimated,
+              budget: budget?.text ?? null,
+              windowsOverBudget: budget ? overWindows.length : null,
+              windowsMissedByProxy: budget ? missedWindows.length : null,
+              requestsThatShouldHaveBeenThrottled: budget ? leaked : null,
+              firstTrueThrottleAt: firstTrueThrottle === null ? null : new Date(firstTrueThrottle).toISOString(),
+              firstAccountedThrottleAt: firstAccountedThrottle === null ? null : new Date(firstAccountedThrottle).toISOString(),
+              impactFactor: impactFactor === null ? null : round(impactFactor, 2),
+              impactReductionPercent: impactFactor === null ? null : Math.round((impactFactor - 1) * 100),
+            },
+            evidence: usage.evidence.list(),
+          });
+        }
+        findings.push({
+          kind: 'budget-per-key',
+          severity: 'info',
+          title: `Worker time per API key (${keys.size} keys)`,
+          explanation:
+            `Backend worker time per key as the proxy accounted it and as the backend spent it` +
+            (context.hasApm ? ' (APM durations where joined)' : ' (no APM input: true time equals accounted time except estimated aborts)') +
+            (budget ? `, replayed against the budget ${budget.text}.` : '.') +
+            (keys.overflowed > 0 ? ` More than ${KEY_CAP} keys: the rest are counted under "(other)".` : ''),
+          figures: { keys: keys.size, budget: budget?.text ?? null, windowSeconds: windowMs / 1000, overflowedKeys: keys.overflowed },
+          table: {
+            columns: ['apiKey', 'requests', 'joined', 'aborted', 'accountedSeconds', 'trueSeconds', 'undercountShare',
+              'windowsOverBudget', 'windowsMissedByProxy', 'requestsThatShouldHaveBeenThrottled', 'impactFactor'],
+            rows,
+          },
+          series: { windows: series },
+          evidence: [],
+        });
+        return findings;
+      },
+    };
+  },
+};

@@ -1,0 +1,254 @@
+import type { Finding } from '../model/finding.js';
+import type { JoinedRequest, ProxyRecord } from '../model/records.js';
+import { upstreamMissing } from '../model/records.js';
+import { BoundedCounter } from './bounded-counter.js';
+import type { Detector, DetectorContext } from './detector.js';
+import { EvidenceSample } from './evidence-sample.js';
+
+/**
+ * Client-timeout knee: client-facing time tracks backend time up to T, then stops, because
+ * clients with a T-second timeout hang up while the backend keeps working.
+ *
+ * Method: the density of client-facing times among "cut-off" requests, those whose backend
+ * (APM) ran clearly longer than the client waited, or, without APM, those the proxy logged as
+ * client-closed or with no upstream answer. Cut-off requests from a client timeout pile up at
+ * one client time; a sharp peak in that density (the densest 100 ms window holding a large
+ * share of them, far above the average density) is the knee, and its median is T.
+ * Cohorts (user agent, API key, client /24) are counted per 50 ms bin so "who" is answered
+ * without keeping requests.
+ */
+
+const BIN_MS = 5;
+const MAX_MS = 300_000;
+const WINDOW_BINS = 20; // 100 ms
+const COHORT_BIN_MS = 50;
+const COHORT_CAP = 5_000;
+const MIN_PEAK_REQUESTS = 10;
+const MIN_PEAK_SHARE = 0.2;
+const MIN_DENSITY_RATIO = 5;
+
+export const COHORT_DIMENSIONS = ['userAgent', 'apiKey', 'clientNet'] as const;
+export type CohortDimension = (typeof COHORT_DIMENSIONS)[number];
+
+interface CohortCounts {
+  total: number;
+  cutOffBins: Map<number, number>;
+}
+
+/** Backend ran clearly longer than the client waited. */
+export function backendOutlived(clientMs: number, backendMs: number): boolean {
+  return backendMs > clientMs + Math.max(250, 0.25 * clientMs);
+}
+
+function clientNet(ip: string | null): string | null {
+  if (ip === null) return null;
+  const lastDot = ip.lastIndexOf('.');
+  if (lastDot > 0 && !ip.includes(':')) return `${ip.slice(0, lastDot)}.0/24`;
+  const parts = ip.split(':');
+  return parts.length > 3 ? `${parts.slice(0, 3).join(':')}::/48` : ip;
+}
+
+function cohortValue(record: ProxyRecord, dimension: CohortDimension): string | null {
+  switch (dimension) {
+    case 'userAgent': return record.userAgent;
+    case 'apiKey': return record.apiKey;
+    case 'clientNet': return clientNet(record.clientIp);
+  }
+}
+
+export interface KneeEstimate {
+  timeoutMs: number;
+  peakRequests: number;
+  cutOffRequests: number;
+  densityRatio: number;
+}
+
+/** Finds the densest 100 ms window of a 5 ms histogram and whether it stands out as a knee. */
+export function findKnee(histogram: Uint32Array, total: number): KneeEstimate | null {
+  if (total < MIN_PEAK_REQUESTS) return null;
+  let windowSum = 0;
+  let bestSum = 0;
+  let bestEnd = -1;
+  let lowest = -1;
+  let highest = -1;
+  for (let i = 0; i < histogram.length; i++) {
+    const count = histogram[i]!;
+    if (count > 0) {
+      if (lowest < 0) lowest = i;
+      highest = i;
+    }
+    windowSum += count;
+    if (i >= WINDOW_BINS) windowSum -= histogram[i - WINDOW_BINS]!;
+    if (windowSum > bestSum) {
+      bestSum = windowSum;
+      bestEnd = i;
+    }
+  }
+  if (bestEnd < 0) return null;
+  const start = Math.max(0, bestEnd - WINDOW_BINS + 1);
+  const spanBins = Math.max(WINDOW_BINS, highest - lowest + 1);
+  const meanPerWindow = (total / spanBins) * WINDOW_BINS;
+  const densityRatio = bestSum / meanPerWindow;
+  if (bestSum < MIN_PEAK_REQUESTS || bestSum < MIN_PEAK_SHARE * total || densityRatio < MIN_DENSITY_RATIO) return null;
+  // Median of the window, interpolated inside its bin.
+  let seen = 0;
+  const half = bestSum / 2;
+  let timeoutMs = (start + WINDOW_BINS / 2) * BIN_MS;
+  for (let i = start; i <= bestEnd; i++) {
+    const count = histogram[i]!;
+    if (seen + count >= half) {
+      timeoutMs = (i + (half - seen) / Math.max(1, count)) * BIN_MS;
+      break;
+    }
+    seen += count;
+  }
+  return { timeoutMs: Math.round(timeoutMs), peakRequests: bestSum, cutOffRequests: total, densityRatio };
+}
+
+export const clientTimeoutKnee: Detector = {
+  id: 'client-timeout-knee',
+  title: 'Client-timeout knee',
+  start() {
+    const histogram = new Uint32Array(MAX_MS / BIN_MS + 1);
+    let cutOff = 0;
+    let cutOffWithApm = 0;
+    let joinedPairs = 0;
+    const cohorts = Object.fromEntries(
+      COHORT_DIMENSIONS.map((dimension) => [dimension, new BoundedCounter<CohortCounts>(COHORT_CAP, () => ({ total: 0, cutOffBins: new Map() }))]),
+    ) as Record<CohortDimension, BoundedCounter<CohortCounts>>;
+    // Candidates for evidence, bucketed by client-time bin so the ones nearest T can be picked at the end.
+    const evidenceByBin = new Map<number, EvidenceSample>();
+    const backendAtBin = new Map<number, number[]>();
+
+    return {
+      observe(request: JoinedRequest) {
+        const proxy = request.proxy;
+        if (proxy === null) return;
+        const clientMs = proxy.requestTimeMs;
+        for (const dimension of COHORT_DIMENSIONS) {
+          const value = cohortValue(proxy, dimension);
+          if (value !== null) cohorts[dimension].get(value).total++;
+        }
+        if (clientMs === null) return;
+        const apm = request.apm;
+        let isCutOff: boolean;
+        if (apm !== null) {
+          joinedPairs++;
+          isCutOff = backendOutlived(clientMs, apm.durationMs);
+          if (isCutOff) cutOffWithApm++;
+        } else {
+          isCutOff = proxy.clientClosed || upstreamMissing(proxy);
+        }
+        if (!isCutOff || clientMs > MAX_MS) return;
+        cutOff++;
+        histogram[Math.floor(clientMs / BIN_MS)]!++;
+        const cohortBin = Math.floor(clientMs / COHORT_BIN_MS);
+        for (const dimension of COHORT_DIMENSIONS) {
+          const value = cohortValue(proxy, dimension);
+          if (value === null) continue;
+          const bins = cohorts[dimension].get(value).cutOffBins;
+          bins.set(cohortBin, (bins.get(cohortBin) ?? 0) + 1);
+        }
+        let sample = evidenceByBin.get(cohortBin);
+        if (!sample) evidenceByBin.set(cohortBin, (sample = new EvidenceSample(3)));
+        const backendMs = apm?.durationMs ?? null;
+        sample.offer(proxy, backendMs ?? 0,
+          backendMs !== null
+            ? `client ${(clientMs / 1000).toFixed(3)} s, backend (APM) ${(backendMs / 1000).toFixed(3)} s`
+            : `client ${(clientMs / 1000).toFixed(3)} s, status ${proxy.status ?? '-'}, upstream status -`);
+        if (backendMs !== null) {
+          let list = backendAtBin.get(cohortBin);
+          if (!list) backendAtBin.set(cohortBin, (list = []));
+          if (list.length < 2000) list.push(backendMs);
+        }
+      },
+
+      finish(context: DetectorContext): Finding[] {
+        const knee = findKnee(histogram, cutOff);
+        if (knee === null) return [];
+        const center = Math.floor(knee.timeoutMs / COHORT_BIN_MS);
+        const kneeBins = [center - 1, center, center + 1];
+        const withApm = cutOffWithApm > 0;
+
+        const table: (string | number | null)[][] = [];
+        // The cohort that explains the most of the knee; on a tie the earlier dimension (user agent) wins.
+        let top: { dimension: CohortDimension; value: string; atKnee: number; total: number; share: number } | null = null;
+        let kneeTotal = 0;
+        for (const dimension of COHORT_DIMENSIONS) {
+          let dimensionKnee = 0;
+          const rows: { value: string; atKnee: number; total: number }[] = [];
+          for (const [value, counts] of cohorts[dimension]) {
+            const atKnee = kneeBins.reduce((sum, bin) => sum + (counts.cutOffBins.get(bin) ?? 0), 0);
+            if (atKnee === 0) continue;
+            dimensionKnee += atKnee;
+            rows.push({ value, atKnee, total: counts.total });
+          }
+          rows.sort((a, b) => b.atKnee - a.atKnee);
+          kneeTotal = Math.max(kneeTotal, dimensionKnee);
+          for (const row of rows.slice(0, 5)) {
+            table.push([dimension, row.value, row.atKnee, round3(row.atKnee / Math.max(1, dimensionKnee)), round3(row.atKnee / Math.max(1, row.total))]);
+          }
+          const first = rows[0];
+          const share = first ? first.atKnee / Math.max(1, dimensionKnee) : 0;
+          if (first && (top === null || share > top.share)) top = { dimension, ...first, share };
+        }
+        const backendNearKnee = kneeBins.flatMap((bin) => backendAtBin.get(bin) ?? []).sort((a, b) => a - b);
+        const backendMedianMs = backendNearKnee.length > 0 ? backendNearKnee[Math.floor(backendNearKnee.length / 2)]! : null;
+        const evidence = [...kneeBins]
+          .sort((a, b) => Math.abs(a - center) - Math.abs(b - center))
+          .flatMap((bin) => evidenceByBin.get(bin)?.list() ?? [])
+          .slice(0, 5);
+
+        const seconds = knee.timeoutMs / 1000;
+        const cohortShareOfKnee = top ? top.share : null;
+        const who = top
+          ? `${Math.round((cohortShareOfKnee ?? 0) * 100)}% of them come from ${describeCohort(top.dimension)} "${top.value}", ` +
+            `and ${Math.round((top.atKnee / Math.max(1, top.total)) * 100)}% of that client's requests end there`
+          : 'no single client stands out';
+        const explanation = withApm
+          ? `Client-facing time tracks backend time until about ${seconds.toFixed(2)} s, then stops: ${knee.peakRequests} requests ` +
+            `end within 0.1 s of ${seconds.toFixed(2)} s while their backend kept working` +
+            (backendMedianMs !== null ? ` (median backend time ${(backendMedianMs / 1000).toFixed(1)} s)` : '') +
+            `. This is a client-side timeout of about ${seconds.toFixed(1)} s: ${who}. ` +
+            'The proxy logged these requests when the client hung up, so its times (and anything accounted from them) stop at the timeout.'
+          : `A wall of ${knee.peakRequests} requests ends within 0.1 s of ${seconds.toFixed(2)} s with no upstream answer or a client-closed status. ` +
+            `This looks like a client-side timeout of about ${seconds.toFixed(1)} s: ${who}. Without APM data the backend's real duration is unknown.`;
+        return [{
+          kind: 'client-timeout-knee',
+          severity: withApm ? 'high' : 'medium',
+          title: `Clients give up at ${seconds.toFixed(2)} s while the backend keeps working`,
+          explanation,
+          nextStep:
+            'Find the client with this timeout (user agent and key above) and raise its timeout or make the call asynchronous. ' +
+            'If a rate limiter or budget counts backend time from the proxy log, set `proxy_ignore_client_abort on;` in nginx ' +
+            'so the proxy waits for and logs the real upstream time, or account from APM data.',
+          figures: {
+            timeoutSeconds: round3(seconds),
+            requestsAtKnee: knee.peakRequests,
+            cutOffRequests: knee.cutOffRequests,
+            densityRatio: Math.round(knee.densityRatio * 10) / 10,
+            joinedPairs,
+            backendMedianSecondsAtKnee: backendMedianMs === null ? null : round3(backendMedianMs / 1000),
+            topCohortDimension: top?.dimension ?? null,
+            topCohort: top?.value ?? null,
+            topCohortShareOfKnee: cohortShareOfKnee === null ? null : round3(cohortShareOfKnee),
+            topCohortShareOfOwnRequests: top ? round3(top.atKnee / Math.max(1, top.total)) : null,
+            method: withApm ? 'density of client time where the backend outlived the client' : 'density of client time of client-closed or upstream-less requests',
+            basedOnApm: withApm,
+            hasApmInput: context.hasApm,
+          },
+          table: { columns: ['dimension', 'value', 'requestsAtKnee', 'shareOfKnee', 'shareOfOwnRequests'], rows: table },
+          evidence,
+        }];
+      },
+    };
+  },
+};
+
+function describeCohort(dimension: CohortDimension): string {
+  return dimension === 'userAgent' ? 'user agent' : dimension === 'apiKey' ? 'API key' : 'client network';
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}

@@ -1,0 +1,28 @@
+import type { Finding } from '../model/finding.js';
+import type { FileStats } from '../ingest/file-stats.js';
+import type { JoinStats } from '../join/join-stats.js';
+import type { LatencyBin } from '../summaries/latency-histogram.js';
+import type { ScatterPoint } from '../summaries/scatter-sample.js';
+import type { TimelineRow } from '../summaries/timeline.js';
+
+/** Everything a run found: the single input to every report renderer. */
+export interface Analysis {
+  schemaVersion: 1;
+  alfVersion: string;
+  generatedAt: string;
+  inputs: {
+    files: FileStats[];
+    totals: { linesRead: number; records: number; skipped: number; ignored: number; proxyRecords: number; apmRecords: number };
+    timeRange: { from: string; to: string } | null;
+  };
+  settings: { budget: string | null; keyField: string | null; hasApm: boolean };
+  join: JoinStats;
+  findings: Finding[];
+  charts: {
+    scatter: ScatterPoint[];
+    scatterSampledFrom: number;
+    latency: LatencyBin[];
+    timeline: TimelineRow[];
+    timelineBucketSeconds: number;
+  };
+}

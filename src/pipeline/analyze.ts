@@ -1,0 +1,153 @@
+import type { FormatDef } from '../../parsers/format.js';
+import { APM_FORMATS } from '../../parsers/apm-formats.js';
+import { FORMATS, findFormat } from '../../parsers/registry.js';
+import { DETECTORS } from '../detectors/registry.js';
+import type { DetectorSettings } from '../detectors/detector.js';
+import type { FileStats } from '../ingest/file-stats.js';
+import { mergeByTime } from '../ingest/merge-by-time.js';
+import { parseSource, type FormatChoice } from '../ingest/parse-source.js';
+import { resolveInputs, type Source } from '../ingest/sources.js';
+import { emptyJoinStats } from '../join/join-stats.js';
+import { joinStreams } from '../join/join-streams.js';
+import type { JoinOptions } from '../join/options.js';
+import type { Budget } from '../model/budget.js';
+import { UsageError } from '../model/errors.js';
+import { severityRank, type Finding } from '../model/finding.js';
+import type { ApmTransaction, LogRecord, ProxyRecord } from '../model/records.js';
+import { ALF_VERSION } from '../model/version.js';
+import { LatencyHistogram } from '../summaries/latency-histogram.js';
+import { ScatterSample } from '../summaries/scatter-sample.js';
+import { Timeline } from '../summaries/timeline.js';
+import type { Analysis } from './analysis.js';
+
+/**
+ * The one-way pipeline: sources → lines → records → join → detectors → findings.
+ *   1. resolve inputs and parse each source (format given or detected from its first lines);
+ *   2. merge each layer's files by time;
+ *   3. join proxy records to APM transactions in a sliding window;
+ *   4. let every detector and chart summary observe each joined request once;
+ *   5. finish detectors in order and rank their findings.
+ */
+
+export interface AnalyzeOptions {
+  inputs: readonly string[];
+  /** Inputs forced to be read as APM exports. */
+  apmInputs: readonly string[];
+  /** An nginx log_format (string or directive) for the proxy logs. */
+  logFormat?: FormatDef;
+  /** Force one format id for every positional input. */
+  inputFormat?: string;
+  keyField?: string;
+  budget: Budget | null;
+  join: JoinOptions;
+  keepGoing: boolean;
+  /** Files inside input directories that are not logs (a directory's own log_format .conf). */
+  excludeFiles?: readonly string[];
+  /** Already-resolved sources (tests, S3); used instead of resolving `inputs`. */
+  sources?: { proxyOrAny: Source[]; apm: Source[] };
+}
+
+async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> {
+  yield first;
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+interface OpenedSource {
+  stats: FileStats;
+  stream: AsyncGenerator<LogRecord[]> | null;
+}
+
+async function openSource(source: Source, choice: FormatChoice): Promise<OpenedSource> {
+  const parsed = parseSource(source, choice);
+  const first = await parsed.batches.next();
+  if (first.done) return { stats: parsed.stats, stream: null };
+  return { stats: parsed.stats, stream: prepend(first.value, parsed.batches) };
+}
+
+export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
+  // 1. Sources and formats.
+  const proxyOrAny = options.sources?.proxyOrAny ?? (await resolveInputs(options.inputs, new Set(options.excludeFiles)));
+  const apmSources = options.sources?.apm ?? (await resolveInputs(options.apmInputs));
+  let forced: FormatDef | undefined;
+  if (options.inputFormat) {
+    forced = findFormat(options.inputFormat);
+    if (!forced) throw new UsageError(`unknown --input-format "${options.inputFormat}" (see \`alf formats\`)`);
+  }
+  const candidates = options.logFormat ? [...APM_FORMATS, options.logFormat, ...FORMATS.filter((f) => f.kind === 'proxy')] : FORMATS;
+  const common = { keyField: options.keyField, keepGoing: options.keepGoing };
+  const opened: OpenedSource[] = [];
+  for (const source of proxyOrAny) opened.push(await openSource(source, { ...common, candidates, forced }));
+  for (const source of apmSources) opened.push(await openSource(source, { ...common, candidates: APM_FORMATS }));
+
+  // 2. Each layer's files merged by time.
+  const proxyStreams = opened.filter((o) => o.stats.kind === 'proxy' && o.stream).map((o) => o.stream as AsyncIterable<ProxyRecord[]>);
+  const apmStreams = opened.filter((o) => o.stats.kind === 'apm' && o.stream).map((o) => o.stream as AsyncIterable<ApmTransaction[]>);
+  const hasApm = apmStreams.length > 0;
+  const proxyRecords = mergeByTime(proxyStreams, (record) => record.endMs);
+  const apmRecords = hasApm ? mergeByTime(apmStreams, (record) => record.startMs) : null;
+
+  // 3 + 4. Join, and let detectors and summaries observe.
+  const settings: DetectorSettings = { budget: options.budget, hasApm };
+  const running = DETECTORS.map((detector) => detector.start(settings));
+  const scatter = new ScatterSample();
+  const latency = new LatencyHistogram();
+  const timeline = new Timeline();
+  const joinStats = emptyJoinStats();
+  for await (const batch of joinStreams(proxyRecords, apmRecords, options.join, joinStats)) {
+    for (const request of batch) {
+      for (const detector of running) detector.observe(request);
+      scatter.observe(request);
+      latency.observe(request);
+      timeline.observe(request);
+    }
+  }
+
+  // 5. Findings, ranked by severity (stable: registry order breaks ties).
+  const files = opened.map((o) => o.stats);
+  const findings: Finding[] = [];
+  for (const detector of running) {
+    findings.push(...detector.finish({ ...settings, files, join: joinStats, earlier: findings }));
+  }
+  findings.sort((a, b) => severityRank(b.severity) - severityRank(a.severity));
+
+  return {
+    schemaVersion: 1,
+    alfVersion: ALF_VERSION,
+    generatedAt: new Date().toISOString(),
+    inputs: { files, totals: totals(files), timeRange: timeRange(files) },
+    settings: { budget: options.budget?.text ?? null, keyField: options.keyField ?? null, hasApm },
+    join: joinStats,
+    findings,
+    charts: {
+      scatter: scatter.points,
+      scatterSampledFrom: scatter.seen,
+      latency: latency.bins(),
+      timeline: timeline.rows(),
+      timelineBucketSeconds: timeline.bucketSeconds,
+    },
+  };
+}
+
+function totals(files: readonly FileStats[]): Analysis['inputs']['totals'] {
+  const sum = { linesRead: 0, records: 0, skipped: 0, ignored: 0, proxyRecords: 0, apmRecords: 0 };
+  for (const file of files) {
+    sum.linesRead += file.linesRead;
+    sum.records += file.records;
+    sum.skipped += file.skipped;
+    sum.ignored += file.ignored;
+    if (file.kind === 'proxy') sum.proxyRecords += file.records;
+    if (file.kind === 'apm') sum.apmRecords += file.records;
+  }
+  return sum;
+}
+
+function timeRange(files: readonly FileStats[]): Analysis['inputs']['timeRange'] {
+  const firsts = files.map((f) => f.firstTimeMs).filter((t): t is number => t !== null);
+  const lasts = files.map((f) => f.lastTimeMs).filter((t): t is number => t !== null);
+  if (firsts.length === 0 || lasts.length === 0) return null;
+  return { from: new Date(Math.min(...firsts)).toISOString(), to: new Date(Math.max(...lasts)).toISOString() };
+}

@@ -1,0 +1,53 @@
+import type { JoinedRequest } from '../model/records.js';
+
+/**
+ * A bounded, seeded reservoir of joined pairs for the client-vs-backend scatter. A million
+ * pairs would make an unreadable, heavy chart; a few thousand show the knee just as well.
+ * Seeded, so the same input draws the same report.
+ */
+export interface ScatterPoint {
+  clientSeconds: number;
+  backendSeconds: number;
+  status: number | null;
+  upstreamMissing: boolean;
+  userAgent: string | null;
+  apiKey: string | null;
+}
+
+export class ScatterSample {
+  readonly points: ScatterPoint[] = [];
+  seen = 0;
+  private state = 0x9e3779b9;
+
+  constructor(private readonly capacity = 4000) {}
+
+  private random(): number {
+    // xorshift32: deterministic and fast; statistical quality is ample for sampling.
+    let x = this.state;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.state = x >>> 0;
+    return this.state / 0x1_0000_0000;
+  }
+
+  observe(request: JoinedRequest): void {
+    const proxy = request.proxy;
+    const apm = request.apm;
+    if (proxy === null || apm === null || proxy.requestTimeMs === null) return;
+    this.seen++;
+    let slot = this.points.length;
+    if (slot >= this.capacity) {
+      slot = Math.floor(this.random() * this.seen);
+      if (slot >= this.capacity) return;
+    }
+    this.points[slot] = {
+      clientSeconds: proxy.requestTimeMs / 1000,
+      backendSeconds: apm.durationMs / 1000,
+      status: proxy.status,
+      upstreamMissing: proxy.upstreamLogged && proxy.upstreamStatus === null,
+      userAgent: proxy.userAgent,
+      apiKey: proxy.apiKey,
+    };
+  }
+}
