@@ -1,0 +1,172 @@
+import { emptyProxyRecord } from '../src/model/records.js';
+import { cachedClfTimeParser } from './fields/clf-time.js';
+import { parseUnsignedInt } from './fields/numbers.js';
+import { parseRequestLine } from './fields/request-line.js';
+import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import { isMissing, optionalUnsigned, parseStatus, reportIssue, tokenize, unescapeQuoted } from './proxy-line-kit.js';
+
+/**
+ * Apache httpd mod_log_config: common, combined, and combined with a duration appended
+ * (`%D` µs or `%T` whole seconds). Facts: shared/formats.md §2 and §0.
+ * - `%t` is when the request was RECEIVED, so startMs = %t and endMs = start + duration.
+ * - Apache escapes `"` as `\"` and `\` as `\\` in `%r` and `%i` (unlike nginx's `\x22`).
+ * - Stock formats log no backend status or time: upstreamLogged is false.
+ * - `%u` (authenticated user) is the only identity in these formats, so it becomes apiKey.
+ */
+
+type Duration = 'none' | 'micros' | 'seconds';
+
+interface ApacheVariant {
+  id: string;
+  referer: boolean;
+  duration: Duration;
+}
+
+/** Token positions shared by every variant: `%h %l %u [%t] "%r" %>s %b`. */
+const HOST = 0;
+const USER = 2;
+const TIME = 3;
+const REQUEST = 4;
+const STATUS = 5;
+const BYTES = 6;
+const USER_AGENT = 8;
+const DURATION = 9;
+
+/**
+ * `%D` and `%T` both append a bare integer, so the syntax cannot tell them apart. A file
+ * whose durations are mostly below 100 µs is almost certainly `%T` (seconds, mostly 0 or 1),
+ * and one whose durations are mostly 1000 s or more is almost certainly `%D`. The parser says
+ * so once, at the end, as an issue: no record is dropped, and format detection (which scores
+ * issues) prefers the right variant.
+ */
+const IMPLAUSIBLE_MICROS = 100;
+const IMPLAUSIBLE_SECONDS = 1000;
+
+function createApacheParser(variant: ApacheVariant, options: ParserOptions): RecordParser {
+  const parseTime = cachedClfTimeParser();
+  const file = options.file;
+  const expectedTokens = variant.duration !== 'none' ? 10 : variant.referer ? 9 : 7;
+  let implausible = 0;
+  let plausible = 0;
+  let firstDurationLine = 0;
+
+  return {
+    line(text, lineNumber, sink) {
+      if (text.length === 0) {
+        sink.ignore(lineNumber);
+        return;
+      }
+      const fail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP', field: string, message: string) =>
+        reportIssue(sink, file, lineNumber, code, field, message, text);
+      const tokens = tokenize(text);
+      if (tokens === null) return fail('PARSE_NO_MATCH', '%r', 'unterminated quote or bracket');
+      if (tokens.length !== expectedTokens) {
+        return fail('PARSE_NO_MATCH', 'line', `expected ${expectedTokens} fields for ${variant.id}, found ${tokens.length}`);
+      }
+      if (tokens[TIME]!.delimited !== '[' || tokens[REQUEST]!.delimited !== '"') {
+        return fail('PARSE_NO_MATCH', '%t', 'expected `[time] "request"` after the third field');
+      }
+      if (variant.referer && (tokens[7]!.delimited !== '"' || tokens[USER_AGENT]!.delimited !== '"')) {
+        return fail('PARSE_NO_MATCH', '%{User-agent}i', 'expected quoted referer and user agent');
+      }
+      const record = emptyProxyRecord(variant.id, file, lineNumber, text);
+      const startMs = parseTime(tokens[TIME]!.text);
+      if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', '%t', `bad time "${tokens[TIME]!.text}"`);
+      const status = parseStatus(tokens[STATUS]!.text);
+      if (Number.isNaN(status)) return fail('PARSE_BAD_FIELD', '%>s', `bad status "${tokens[STATUS]!.text}"`);
+      const bytes = optionalUnsigned(tokens[BYTES]!.text);
+      if (Number.isNaN(bytes)) return fail('PARSE_BAD_FIELD', '%b', `bad byte count "${tokens[BYTES]!.text}"`);
+
+      if (variant.duration !== 'none') {
+        if (tokens[DURATION]!.delimited !== null) return fail('PARSE_NO_MATCH', variant.duration === 'micros' ? '%D' : '%T', 'expected a bare number after the user agent');
+        const durationText = tokens[DURATION]!.text;
+        const field = variant.duration === 'micros' ? '%D' : '%T';
+        if (isMissing(durationText)) {
+          record.requestTimeMs = null;
+        } else {
+          const value = parseUnsignedInt(durationText);
+          if (Number.isNaN(value)) return fail('PARSE_BAD_FIELD', field, `bad duration "${durationText}"`);
+          // Units converted once, here: %D is µs, %T whole seconds (formats.md §0).
+          record.requestTimeMs = variant.duration === 'micros' ? value / 1000 : value * 1000;
+          const suspicious = variant.duration === 'micros' ? value < IMPLAUSIBLE_MICROS : value >= IMPLAUSIBLE_SECONDS;
+          if (suspicious) implausible++;
+          else plausible++;
+          if (firstDurationLine === 0) firstDurationLine = lineNumber;
+        }
+      }
+
+      record.startMs = startMs;
+      // Instants stay whole ms; the duration keeps its µs.
+      record.endMs = startMs + Math.round(record.requestTimeMs ?? 0);
+      record.timeResolutionMs = 1000;
+      record.status = status;
+      record.bytesSent = bytes;
+      record.clientIp = isMissing(tokens[HOST]!.text) ? null : tokens[HOST]!.text;
+      const user = tokens[USER]!.text;
+      record.apiKey = isMissing(user) ? null : user;
+      const request = unescapeQuoted(tokens[REQUEST]!.text);
+      if (!isMissing(request)) {
+        // Scanners send junk request lines; they are still requests, just pathless.
+        const parsed = parseRequestLine(request);
+        if (parsed !== null) {
+          record.method = parsed.method;
+          record.path = parsed.path;
+          record.query = parsed.query;
+        }
+      }
+      if (variant.referer) {
+        const userAgent = unescapeQuoted(tokens[USER_AGENT]!.text);
+        record.userAgent = isMissing(userAgent) ? null : userAgent;
+      }
+      sink.record(record);
+    },
+    end(sink) {
+      if (implausible > plausible) {
+        const unit = variant.duration === 'micros' ? '%D (µs)' : '%T (s)';
+        const other = variant.duration === 'micros' ? 'apache-combined-t' : 'apache-combined-d';
+        reportIssue(sink, file, firstDurationLine, 'PARSE_BAD_FIELD', variant.duration === 'micros' ? '%D' : '%T',
+          `most durations are implausible as ${unit}; is this ${other}?`, '');
+      }
+    },
+  };
+}
+
+function apacheFormat(variant: ApacheVariant, title: string, example: string): FormatDef {
+  return {
+    id: variant.id,
+    title,
+    kind: 'proxy',
+    url: 'https://httpd.apache.org/docs/current/mod/mod_log_config.html',
+    example,
+    createParser: (options) => createApacheParser(variant, options),
+  };
+}
+
+export const apacheCommon = apacheFormat(
+  { id: 'apache-common', referer: false, duration: 'none' },
+  'Apache common log format (%h %l %u %t "%r" %>s %b)',
+  '198.51.100.7 - alice [15/Jan/2025:10:32:01 +0000] "GET /v1/orders?limit=20 HTTP/1.1" 200 1834',
+);
+
+/**
+ * Byte-for-byte the same layout as nginx combined; only Apache's `\"` escaping tells them apart,
+ * so the example carries one (a scanner's request) and detection lists nginx first.
+ */
+export const apacheCombined = apacheFormat(
+  { id: 'apache-combined', referer: true, duration: 'none' },
+  'Apache combined log format',
+  '192.0.2.44 - - [15/Jan/2025:10:32:05 +0000] "GET /login.php?user=admin\\" OR \\"1\\"=\\"1 HTTP/1.1" 400 226 "-" "sqlmap/1.7.2#stable (https://sqlmap.org)"',
+);
+
+export const apacheCombinedMicros = apacheFormat(
+  { id: 'apache-combined-d', referer: true, duration: 'micros' },
+  'Apache combined with %D (request time in µs) appended',
+  '198.51.100.7 - alice [15/Jan/2025:10:32:01 +0000] "GET /v1/orders?limit=20 HTTP/1.1" 200 1834 "-" "okhttp/4.12.0" 84213',
+);
+
+export const apacheCombinedSeconds = apacheFormat(
+  { id: 'apache-combined-t', referer: true, duration: 'seconds' },
+  'Apache combined with %T (request time in whole seconds) appended',
+  '198.51.100.7 - alice [15/Jan/2025:10:32:01 +0000] "POST /v1/reports HTTP/1.1" 200 202 "-" "python-requests/2.31.0" 0',
+);
+

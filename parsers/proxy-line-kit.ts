@@ -1,0 +1,261 @@
+import type { ParseIssueCode } from '../src/model/parse-issue.js';
+import { excerpt } from '../src/model/parse-issue.js';
+import { parseDecimal, parseUnsignedInt } from './fields/numbers.js';
+import type { RecordSink } from './format.js';
+
+/**
+ * Small pieces shared by the proxy/gateway parsers (ALB, Envoy, HAProxy, Apache, Kong...):
+ * a quote-aware space tokenizer, strict ISO timestamps, JSON-line guards and issue reporting.
+ * Nothing here uses a backtracking regex: every scan is a single left-to-right pass.
+ */
+
+/** `-`, `""` and `null` mean "not logged" in every format (shared/formats.md §0, Missing values). */
+export function isMissing(value: string | null | undefined): value is '-' | '' | null | undefined {
+  return value === undefined || value === null || value === '-' || value === '';
+}
+
+export function orNull(value: string | null | undefined): string | null {
+  return isMissing(value) ? null : value;
+}
+
+export interface Token {
+  /** Field text without its quotes or brackets (escapes left as logged). */
+  text: string;
+  /** `"…"` (quoted) or `[…]` (bracketed): lets formats check the layout, not just the count. */
+  delimited: '"' | '[' | null;
+}
+
+/**
+ * Splits a line on single spaces, keeping `"…"` and `[…]` fields whole. A quote closes only
+ * when it is not backslash-escaped and is followed by a space or the end of the line, so
+ * Apache's `\"` and the odd unescaped quote inside a user agent (Envoy does not escape) both
+ * survive. Returns null when a quote or bracket never closes.
+ */
+export function tokenize(line: string): Token[] | null {
+  const tokens: Token[] = [];
+  const length = line.length;
+  let i = 0;
+  while (i < length) {
+    const code = line.charCodeAt(i);
+    if (code === 32 /* space */) {
+      i++;
+      continue;
+    }
+    if (code === 34 /* " */) {
+      const close = closingQuote(line, i + 1);
+      if (close < 0) return null;
+      tokens.push({ text: line.slice(i + 1, close), delimited: '"' });
+      i = close + 1;
+      continue;
+    }
+    if (code === 91 /* [ */) {
+      const close = line.indexOf(']', i + 1);
+      if (close < 0) return null;
+      tokens.push({ text: line.slice(i + 1, close), delimited: '[' });
+      i = close + 1;
+      continue;
+    }
+    let end = line.indexOf(' ', i);
+    if (end < 0) end = length;
+    tokens.push({ text: line.slice(i, end), delimited: null });
+    i = end;
+  }
+  return tokens;
+}
+
+function closingQuote(line: string, from: number): number {
+  let at = line.indexOf('"', from);
+  while (at >= 0) {
+    let backslashes = 0;
+    for (let j = at - 1; j >= from && line.charCodeAt(j) === 92; j--) backslashes++;
+    const next = line.charCodeAt(at + 1);
+    if (backslashes % 2 === 0 && (at + 1 === line.length || next === 32)) return at;
+    at = line.indexOf('"', at + 1);
+  }
+  return -1;
+}
+
+/** Apache (and ALB, defensively) escape `"` as `\"` and `\` as `\\` inside quoted fields (formats.md §2). */
+export function unescapeQuoted(text: string): string {
+  if (!text.includes('\\')) return text;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    const next = text[i + 1];
+    if (ch === '\\' && (next === '"' || next === '\\')) {
+      out += next;
+      i++;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+/** `host:port` split on the LAST colon, so bare IPv6 (`2001:db8::7:53122`) and `[::1]:80` both work. */
+export function hostOfHostPort(text: string): string | null {
+  if (isMissing(text)) return null;
+  const colon = text.lastIndexOf(':');
+  let host = colon > 0 ? text.slice(0, colon) : text;
+  if (host.charCodeAt(0) === 91 /* [ */ && host.endsWith(']')) host = host.slice(1, -1);
+  return host === '' ? null : host;
+}
+
+/**
+ * Strict ISO 8601 / RFC 3339 UTC-or-offset timestamp (`2025-01-15T10:32:31.904112Z`,
+ * `2025-01-15T10:32:01.373044123+01:00`) to epoch ms; NaN otherwise. The shape is checked by
+ * position before Date.parse, which would otherwise guess at loose input.
+ */
+export function parseIsoTimestamp(text: string): number {
+  if (text.length < 20 || text.length > 40) return NaN;
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 84 ||
+    text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return NaN;
+  let zoneAt = 19;
+  if (text.charCodeAt(19) === 46 /* . */) {
+    zoneAt = 20;
+    while (zoneAt < text.length && isDigit(text.charCodeAt(zoneAt))) zoneAt++;
+    if (zoneAt === 20) return NaN;
+  }
+  const zone = text.slice(zoneAt);
+  if (zone !== 'Z' && !(zone.length === 6 && (zone[0] === '+' || zone[0] === '-') && zone[3] === ':')) return NaN;
+  // Date.parse keeps milliseconds and drops finer digits; normalise the fraction to 3 digits first.
+  const fraction = zoneAt > 20 ? text.slice(20, Math.min(zoneAt, 23)).padEnd(3, '0') : '000';
+  return Date.parse(`${text.slice(0, 19)}.${fraction}${zone}`);
+}
+
+/** Does an ISO timestamp carry a sub-second fraction (resolution 1 ms rather than 1000)? */
+export function hasFraction(iso: string): boolean {
+  return iso.charCodeAt(19) === 46;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+/** Seconds field with `-1`/`-` as "not measured" (ALB, ELB, CloudFront); NaN when malformed. */
+export function optionalSecondsToMs(text: string): number | null {
+  if (isMissing(text) || text === '-1') return null;
+  const seconds = parseDecimal(text);
+  if (Number.isNaN(seconds) || seconds < 0) return NaN;
+  return Math.round(seconds * 1e6) / 1e3;
+}
+
+/** Integer field where `-`/`""` mean missing; NaN when malformed. */
+export function optionalUnsigned(text: string): number | null {
+  if (isMissing(text)) return null;
+  return parseUnsignedInt(text);
+}
+
+/** An HTTP status: three digits (`000` allowed: CloudFront and nginx log it for "nothing sent"). */
+export function parseStatus(text: string): number {
+  if (text.length !== 3) return NaN;
+  return parseUnsignedInt(text);
+}
+
+/** Reports a line that did not become a record. Every parser goes through here so issues look alike. */
+export function reportIssue(
+  sink: RecordSink,
+  file: string,
+  line: number,
+  code: ParseIssueCode,
+  field: string | null,
+  message: string,
+  text: string,
+): void {
+  sink.issue({ code, file, line, field, message, sample: excerpt(text) });
+}
+
+// ---- JSON lines ----
+
+export type JsonObject = { readonly [key: string]: unknown };
+
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** JSON.parse that never throws: undefined for invalid JSON. */
+export function parseJsonLine(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads `a.b.c` from nested objects, also accepting a flat key with dots in it
+ * (API Gateway templates often write `"integration.status"` literally).
+ */
+export function lookup(object: JsonObject, path: string): unknown {
+  if (path in object) return object[path];
+  if (!path.includes('.')) return undefined;
+  let current: unknown = object;
+  for (const part of path.split('.')) {
+    if (!isJsonObject(current)) return undefined;
+    current = current[part];
+  }
+  return current;
+}
+
+/** The first of several alternative keys that is present (even if its value means "missing"). */
+export function firstPresent(object: JsonObject, paths: readonly string[]): unknown {
+  for (const path of paths) {
+    const value = lookup(object, path);
+    if (value !== undefined) return value;
+  }
+  return undefined;
+}
+
+/** A JSON value as text: strings as-is, finite numbers printed; missing markers and other types give null. */
+export function jsonText(value: unknown): string | null {
+  if (typeof value === 'string') return isMissing(value) ? null : value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return null;
+}
+
+/**
+ * A JSON value as a number: numbers, or strings holding a plain decimal (API Gateway quotes
+ * everything). Missing markers (`-`, `""`, null, absent) give null; anything else NaN.
+ */
+export function jsonNumber(value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : NaN;
+  if (typeof value === 'string') {
+    if (isMissing(value)) return null;
+    return parseDecimal(value.trim());
+  }
+  return NaN;
+}
+
+/** A malformed JSON field: which one, and what it held, for the issue message. */
+export class FieldError {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly code: ParseIssueCode = 'PARSE_BAD_FIELD',
+  ) {}
+
+  describe(): string {
+    let shown: string;
+    try {
+      shown = JSON.stringify(this.value) ?? String(this.value);
+    } catch {
+      shown = String(this.value);
+    }
+    return `bad value for ${this.field}: ${excerpt(shown)}`;
+  }
+}
+
+/** Parses a JSON line into an object, or reports PARSE_BAD_JSON / PARSE_NO_MATCH. */
+export function readJsonObject(text: string, lineNumber: number, file: string, sink: RecordSink): JsonObject | null {
+  const value = parseJsonLine(text);
+  if (value === undefined) {
+    reportIssue(sink, file, lineNumber, 'PARSE_BAD_JSON', null, 'line is not valid JSON', text);
+    return null;
+  }
+  if (!isJsonObject(value)) {
+    reportIssue(sink, file, lineNumber, 'PARSE_BAD_JSON', null, `expected a JSON object per line, got ${Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'null' : typeof value}`, text);
+    return null;
+  }
+  return value;
+}
