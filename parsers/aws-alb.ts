@@ -1,0 +1,141 @@
+import { emptyProxyRecord } from '../src/model/records.js';
+import { parseRequestLine } from './fields/request-line.js';
+import { normaliseTraceId } from './fields/trace-context.js';
+import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import {
+  hostOfHostPort, isMissing, optionalSecondsToMs, optionalUnsigned, orNull, parseIsoTimestamp, parseStatus,
+  reportIssue, tokenize, unescapeQuoted, type Token,
+} from './proxy-line-kit.js';
+
+/**
+ * AWS Application Load Balancer access log (shared/formats.md §3.1), read by position:
+ * a positional tokenizer, no big regex. AWS appends columns over time, so anything after
+ * the fields we know is ignored; older logs end after `request_creation_time`.
+ * - `time` is when the response was generated (END); `request_creation_time` is START.
+ * - `-1` processing times: not dispatched / target closed / idle timeout.
+ * - `target_status_code` `-`: no connection or no answer from the target → upstreamStatus null.
+ * - 460: the client closed the connection before the idle timeout.
+ */
+
+const TYPES = new Set(['http', 'https', 'h2', 'grpcs', 'ws', 'wss']);
+
+const F = {
+  type: 0, time: 1, client: 3, target: 4,
+  requestProcessing: 5, targetProcessing: 6, responseProcessing: 7,
+  elbStatus: 8, targetStatus: 9, sentBytes: 11, request: 12, userAgent: 13,
+  traceId: 17, domainName: 18, requestCreationTime: 21, actions: 22, errorReason: 24,
+} as const;
+const MIN_FIELDS = F.requestCreationTime + 1;
+/** Fields logged inside quotes (§3.1 table); checked so another space-separated format cannot pass. */
+const QUOTED: readonly number[] = [F.request, F.userAgent, F.traceId, F.domainName];
+
+export const ALB_CLIENT_CLOSED = 460;
+
+function quoted(tokens: readonly Token[], index: number): string | null {
+  const token = tokens[index];
+  return token === undefined ? null : orNull(unescapeQuoted(token.text));
+}
+
+/** `https://api.example.com:443/v1/x` → `api.example.com` (the URL as the client sent it). */
+function hostOfUrl(target: string): string | null {
+  const scheme = target.indexOf('://');
+  if (scheme < 0) return null;
+  const slash = target.indexOf('/', scheme + 3);
+  const authority = target.slice(scheme + 3, slash < 0 ? target.length : slash);
+  if (authority === '') return null;
+  const bracket = authority.lastIndexOf(']');
+  const colon = authority.lastIndexOf(':');
+  return colon > bracket ? authority.slice(0, colon) : authority;
+}
+
+function createAlbParser(options: ParserOptions): RecordParser {
+  const file = options.file;
+  return {
+    line(text, lineNumber, sink) {
+      if (text.length === 0) {
+        sink.ignore(lineNumber);
+        return;
+      }
+      const fail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP', field: string, message: string) =>
+        reportIssue(sink, file, lineNumber, code, field, message, text);
+      const tokens = tokenize(text);
+      if (tokens === null) return fail('PARSE_NO_MATCH', 'request', 'unterminated quoted field');
+      if (tokens.length < MIN_FIELDS) return fail('PARSE_NO_MATCH', 'line', `expected at least ${MIN_FIELDS} fields, found ${tokens.length}`);
+      if (!TYPES.has(tokens[F.type]!.text)) return fail('PARSE_NO_MATCH', 'type', `unknown request type "${tokens[F.type]!.text}"`);
+      for (const index of QUOTED) {
+        if (tokens[index]!.delimited !== '"') return fail('PARSE_NO_MATCH', 'line', `field ${index + 1} should be quoted`);
+      }
+      const at = (index: number): string => tokens[index]!.text;
+
+      const endMs = parseIsoTimestamp(at(F.time));
+      if (Number.isNaN(endMs)) return fail('PARSE_BAD_TIMESTAMP', 'time', `bad time "${at(F.time)}"`);
+      const startMs = parseIsoTimestamp(at(F.requestCreationTime));
+      if (Number.isNaN(startMs)) {
+        return fail('PARSE_BAD_TIMESTAMP', 'request_creation_time', `bad request_creation_time "${at(F.requestCreationTime)}"`);
+      }
+      const times = [F.requestProcessing, F.targetProcessing, F.responseProcessing].map((index) => optionalSecondsToMs(at(index)));
+      const badTime = times.findIndex((value) => Number.isNaN(value));
+      if (badTime >= 0) {
+        const name = ['request_processing_time', 'target_processing_time', 'response_processing_time'][badTime]!;
+        return fail('PARSE_BAD_FIELD', name, `bad ${name} "${at(F.requestProcessing + badTime)}"`);
+      }
+      const status = parseStatus(at(F.elbStatus));
+      if (Number.isNaN(status) && !isMissing(at(F.elbStatus))) return fail('PARSE_BAD_FIELD', 'elb_status_code', `bad elb_status_code "${at(F.elbStatus)}"`);
+      const targetStatus = isMissing(at(F.targetStatus)) ? null : parseStatus(at(F.targetStatus));
+      if (Number.isNaN(targetStatus)) return fail('PARSE_BAD_FIELD', 'target_status_code', `bad target_status_code "${at(F.targetStatus)}"`);
+      const sent = optionalUnsigned(at(F.sentBytes));
+      if (Number.isNaN(sent)) return fail('PARSE_BAD_FIELD', 'sent_bytes', `bad sent_bytes "${at(F.sentBytes)}"`);
+
+      const record = emptyProxyRecord('aws-alb', file, lineNumber, text);
+      record.startMs = startMs;
+      record.endMs = endMs;
+      record.timeResolutionMs = 1;
+      // Client-facing time = time − request_creation_time: it also covers `-1` rows (§3.1).
+      record.requestTimeMs = endMs >= startMs ? endMs - startMs : null;
+      record.status = Number.isNaN(status) ? null : status;
+      record.upstreamLogged = true;
+      record.upstreamStatus = targetStatus;
+      record.upstreamTimeMs = times[1] ?? null;
+      const target = at(F.target);
+      record.upstreamAddr = orNull(target);
+      record.upstreamAttempts = record.upstreamAddr === null ? 0 : 1;
+      record.clientIp = hostOfHostPort(at(F.client));
+      record.bytesSent = sent;
+      record.clientClosed = status === ALB_CLIENT_CLOSED;
+
+      const request = quoted(tokens, F.request);
+      if (request !== null) {
+        const parsed = parseRequestLine(request);
+        // A request ALB could not parse is logged as `- http://host:80- -`: keep what is usable.
+        if (parsed !== null && parsed.method !== '-') {
+          record.method = parsed.method;
+          record.path = parsed.path;
+          record.query = parsed.query;
+          const space = request.indexOf(' ');
+          const end = request.lastIndexOf(' ');
+          record.host = hostOfUrl(request.slice(space + 1, end > space ? end : request.length));
+        }
+      }
+      record.host ??= quoted(tokens, F.domainName);
+      record.userAgent = quoted(tokens, F.userAgent);
+      const traceHeader = quoted(tokens, F.traceId);
+      record.traceId = traceHeader === null ? null : normaliseTraceId(traceHeader);
+      // Why ALB answered itself (e.g. TargetConnectionErrorCode, WAF*), else the non-forward actions.
+      const errorReason = quoted(tokens, F.errorReason);
+      const actions = quoted(tokens, F.actions);
+      record.flags = errorReason ?? (actions !== null && actions !== 'forward' ? actions : null);
+      sink.record(record);
+    },
+    end() {},
+  };
+}
+
+export const awsAlb: FormatDef = {
+  id: 'aws-alb',
+  title: 'AWS Application Load Balancer access log',
+  kind: 'proxy',
+  url: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html',
+  example:
+    'https 2025-01-15T10:32:31.904112Z app/prod-api/5d1e3f0a9b8c7d6e 198.51.100.7:53122 10.0.3.17:8080 -1 -1 -1 504 - 612 202 "POST https://api.example.com:443/v1/reports HTTP/1.1" "python-requests/2.31.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api-tg/0a1b2c3d4e5f6a7b "Root=1-67878e83-2a74f8ab018a417c94c55391" "api.example.com" "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555" 3 2025-01-15T10:31:31.901000Z "forward" "-" "-" "10.0.3.17:8080" "-" "-" "-" TID_7bbf528f3944f25005b1a4c8d33e8184',
+  createParser: createAlbParser,
+};

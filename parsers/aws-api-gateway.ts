@@ -1,0 +1,214 @@
+import { emptyProxyRecord, type ProxyRecord } from '../src/model/records.js';
+import { cachedClfTimeParser } from './fields/clf-time.js';
+import { parseRequestLine, splitTarget } from './fields/request-line.js';
+import { normaliseTraceId } from './fields/trace-context.js';
+import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import {
+  FieldError, firstPresent, isMissing, jsonNumber, jsonText, optionalUnsigned, parseStatus, readJsonObject,
+  reportIssue, tokenize, type JsonObject,
+} from './proxy-line-kit.js';
+
+/**
+ * Amazon API Gateway access logs (shared/formats.md §4). The template is the user's, so the JSON
+ * parser accepts the key names of AWS's presets and the common alternatives, nested or dotted.
+ * - `requestTime` / `requestTimeEpoch` mark when the request was RECEIVED (start).
+ * - `responseLatency` is client-facing, `integrationLatency` the backend's (both ms).
+ * - Integration values `-` mean the backend did not answer (e.g. INTEGRATION_TIMEOUT):
+ *   upstreamStatus null. Values on timeout lines are UNCONFIRMED (§4, §10).
+ * - No documented client-closed signal (§8: UNCONFIRMED), so clientClosed stays false.
+ */
+
+const KEYS = {
+  requestId: ['requestId', 'request_id', 'context.requestId'],
+  extendedRequestId: ['extendedRequestId'],
+  epoch: ['requestTimeEpoch', 'context.requestTimeEpoch', 'requestTimeMs'],
+  clfTime: ['requestTime', 'context.requestTime'],
+  ip: ['ip', 'sourceIp', 'identity.sourceIp', 'context.identity.sourceIp', 'clientIp'],
+  method: ['httpMethod', 'method', 'context.httpMethod'],
+  path: ['path', 'context.path'],
+  resourcePath: ['resourcePath', 'context.resourcePath'],
+  routeKey: ['routeKey', 'context.routeKey'],
+  status: ['status', 'context.status', 'statusCode'],
+  responseLatency: ['responseLatency', 'context.responseLatency'],
+  integrationLatency: ['integrationLatency', 'integration.latency', 'context.integrationLatency', 'context.integration.latency'],
+  integrationStatus: ['integration.status', 'integrationStatus', 'integration.integrationStatus', 'context.integration.status', 'context.integrationStatus'],
+  apiKey: ['apiKeyId', 'identity.apiKeyId', 'context.identity.apiKeyId', 'apiKey', 'identity.apiKey'],
+  errorType: ['errorType', 'error.responseType', 'responseType', 'context.error.responseType'],
+  userAgent: ['userAgent', 'identity.userAgent', 'context.identity.userAgent', 'user_agent'],
+  xrayTraceId: ['xrayTraceId', 'context.xrayTraceId', 'traceId'],
+  domainName: ['domainName', 'context.domainName', 'host'],
+  responseLength: ['responseLength', 'context.responseLength'],
+} as const satisfies Record<string, readonly string[]>;
+
+const INTEGRATION_KEYS: readonly string[] = [...KEYS.integrationLatency, ...KEYS.integrationStatus];
+
+function text(object: JsonObject, keys: readonly string[]): string | null {
+  return jsonText(firstPresent(object, keys));
+}
+
+function number(object: JsonObject, keys: readonly string[]): number | null {
+  const value = firstPresent(object, keys);
+  const n = jsonNumber(value);
+  if (Number.isNaN(n) || (n !== null && n < 0)) throw new FieldError(keys[0]!, value);
+  return n;
+}
+
+function httpStatus(object: JsonObject, keys: readonly string[]): number | null {
+  const n = number(object, keys);
+  if (n !== null && (!Number.isInteger(n) || n > 999)) throw new FieldError(keys[0]!, firstPresent(object, keys));
+  return n;
+}
+
+function fillFromJson(record: ProxyRecord, object: JsonObject, parseClf: (text: string) => number, keyField?: string): void {
+  const epoch = number(object, KEYS.epoch);
+  if (epoch !== null) {
+    // REST documents ms; HTTP API units are UNCONFIRMED (§10), so a seconds-sized value is scaled.
+    record.startMs = epoch < 1e11 ? Math.round(epoch * 1000) : epoch;
+    record.timeResolutionMs = epoch < 1e11 ? 1000 : 1;
+  } else {
+    const clf = text(object, KEYS.clfTime);
+    const ms = clf === null ? NaN : parseClf(clf);
+    if (Number.isNaN(ms)) throw new FieldError('requestTime', firstPresent(object, KEYS.clfTime), 'PARSE_BAD_TIMESTAMP');
+    record.startMs = ms;
+    record.timeResolutionMs = 1000;
+  }
+  record.status = httpStatus(object, KEYS.status);
+  record.requestTimeMs = number(object, KEYS.responseLatency);
+  record.endMs = record.startMs + Math.round(record.requestTimeMs ?? 0);
+
+  record.upstreamLogged = INTEGRATION_KEYS.some((key) => firstPresent(object, [key]) !== undefined);
+  record.upstreamStatus = httpStatus(object, KEYS.integrationStatus);
+  record.upstreamTimeMs = number(object, KEYS.integrationLatency);
+  record.upstreamAttempts = record.upstreamStatus === null && record.upstreamTimeMs === null ? 0 : 1;
+
+  record.method = text(object, KEYS.method);
+  const path = text(object, KEYS.path) ?? text(object, KEYS.resourcePath);
+  if (path !== null) {
+    const target = splitTarget(path);
+    record.path = target.path;
+    record.query = target.query;
+  } else {
+    // HTTP APIs: routeKey is `GET /v1/orders` (or `$default`).
+    const routeKey = text(object, KEYS.routeKey);
+    const space = routeKey === null ? -1 : routeKey.indexOf(' ');
+    if (routeKey !== null && space > 0) {
+      record.method ??= routeKey.slice(0, space);
+      record.path = splitTarget(routeKey.slice(space + 1)).path;
+    }
+  }
+  record.clientIp = text(object, KEYS.ip);
+  record.userAgent = text(object, KEYS.userAgent);
+  record.host = text(object, KEYS.domainName);
+  record.requestId = text(object, KEYS.requestId) ?? text(object, KEYS.extendedRequestId);
+  const xray = text(object, KEYS.xrayTraceId);
+  record.traceId = xray === null ? null : normaliseTraceId(xray);
+  // apiKeyId, not the key value itself (§4: the value is a secret).
+  record.apiKey = text(object, keyField ? [keyField] : KEYS.apiKey);
+  record.flags = text(object, KEYS.errorType);
+  record.bytesSent = number(object, KEYS.responseLength);
+}
+
+function createJsonParser(options: ParserOptions): RecordParser {
+  const file = options.file;
+  const parseClf = cachedClfTimeParser();
+  return {
+    line(line, lineNumber, sink) {
+      if (line.trim().length === 0) {
+        sink.ignore(lineNumber);
+        return;
+      }
+      const object = readJsonObject(line, lineNumber, file, sink);
+      if (object === null) return;
+      // API Gateway requires a request id in every template; with a time and status it is our signature.
+      const missing = firstPresent(object, [...KEYS.requestId, ...KEYS.extendedRequestId]) === undefined ? 'requestId'
+        : firstPresent(object, [...KEYS.epoch, ...KEYS.clfTime]) === undefined ? 'requestTimeEpoch'
+          : firstPresent(object, KEYS.status) === undefined ? 'status' : null;
+      if (missing !== null) {
+        return reportIssue(sink, file, lineNumber, 'PARSE_NO_MATCH', missing, `no ${missing}: not an API Gateway access-log object`, line);
+      }
+      const record = emptyProxyRecord('aws-api-gateway-json', file, lineNumber, line);
+      try {
+        fillFromJson(record, object, parseClf, options.keyField);
+      } catch (error) {
+        if (!(error instanceof FieldError)) throw error;
+        return reportIssue(sink, file, lineNumber, error.code, error.field, error.describe(), line);
+      }
+      sink.record(record);
+    },
+    end() {},
+  };
+}
+
+/**
+ * The CLF preset: `$context.identity.sourceIp $context.identity.caller $context.identity.user
+ * [$context.requestTime] "$context.httpMethod $context.resourcePath $context.protocol"
+ * $context.status $context.responseLength $context.requestId [$context.extendedRequestId]`.
+ * HTTP APIs log `routeKey` (`GET /v1/orders`) where REST logs the path, and no extendedRequestId.
+ * No latencies and no integration fields: upstreamLogged is false.
+ */
+function createClfParser(options: ParserOptions): RecordParser {
+  const file = options.file;
+  const parseClf = cachedClfTimeParser();
+  return {
+    line(line, lineNumber, sink) {
+      if (line.length === 0) {
+        sink.ignore(lineNumber);
+        return;
+      }
+      const fail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP', field: string, message: string) =>
+        reportIssue(sink, file, lineNumber, code, field, message, line);
+      const tokens = tokenize(line);
+      if (tokens === null) return fail('PARSE_NO_MATCH', 'request', 'unterminated quote or bracket');
+      if (tokens.length !== 8 && tokens.length !== 9) return fail('PARSE_NO_MATCH', 'line', `expected 8 or 9 fields, found ${tokens.length}`);
+      if (tokens[3]!.delimited !== '[' || tokens[4]!.delimited !== '"' || tokens[7]!.delimited !== null || tokens[8]?.delimited) {
+        return fail('PARSE_NO_MATCH', 'requestId', 'expected `[requestTime] "request" status length requestId`');
+      }
+      const startMs = parseClf(tokens[3]!.text);
+      if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'requestTime', `bad requestTime "${tokens[3]!.text}"`);
+      const status = parseStatus(tokens[5]!.text);
+      if (Number.isNaN(status)) return fail('PARSE_BAD_FIELD', 'status', `bad status "${tokens[5]!.text}"`);
+      const length = optionalUnsigned(tokens[6]!.text);
+      if (Number.isNaN(length)) return fail('PARSE_BAD_FIELD', 'responseLength', `bad responseLength "${tokens[6]!.text}"`);
+
+      const record = emptyProxyRecord('aws-api-gateway-clf', file, lineNumber, line);
+      record.startMs = startMs;
+      record.endMs = startMs;
+      record.timeResolutionMs = 1000;
+      record.status = status;
+      record.bytesSent = length;
+      record.clientIp = isMissing(tokens[0]!.text) ? null : tokens[0]!.text;
+      record.requestId = tokens[7]!.text;
+      const request = tokens[4]!.text;
+      const parsed = isMissing(request) ? null : parseRequestLine(request);
+      if (parsed !== null) {
+        record.method = parsed.method;
+        // HTTP API: "GET GET /v1/orders HTTP/1.1" — the route key repeats the method.
+        const target = parsed.path.startsWith(`${parsed.method} `) ? splitTarget(parsed.path.slice(parsed.method.length + 1)) : parsed;
+        record.path = target.path;
+        record.query = target.query;
+      }
+      sink.record(record);
+    },
+    end() {},
+  };
+}
+
+export const awsApiGatewayJson: FormatDef = {
+  id: 'aws-api-gateway-json',
+  title: 'Amazon API Gateway access log (JSON template)',
+  kind: 'proxy',
+  url: 'https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html',
+  example:
+    '{"requestId":"c6af9ac6-7b61-4e2a-9f3d-8a4b2c1d0e9f","requestTimeEpoch":"1736937091901","ip":"198.51.100.7","httpMethod":"POST","resourcePath":"/v1/reports","status":"504","responseLatency":"29012","integrationLatency":"-","integrationStatus":"-","apiKeyId":"a1b2c3d4e5","errorType":"INTEGRATION_TIMEOUT","errorMessage":"Endpoint request timed out"}',
+  createParser: createJsonParser,
+};
+
+export const awsApiGatewayClf: FormatDef = {
+  id: 'aws-api-gateway-clf',
+  title: 'Amazon API Gateway access log (CLF template)',
+  kind: 'proxy',
+  url: 'https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html',
+  example:
+    '198.51.100.7 - - [15/Jan/2025:10:31:31 +0000] "POST /v1/reports HTTP/1.1" 504 41 c6af9ac6-7b61-4e2a-9f3d-8a4b2c1d0e9f Xk3PQF2MoAMEbVw=',
+  createParser: createClfParser,
+};
