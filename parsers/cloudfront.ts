@@ -1,0 +1,121 @@
+import { emptyProxyRecord } from '../src/model/records.js';
+import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import { isMissing, optionalSecondsToMs, optionalUnsigned, parseIsoTimestamp, parseStatus, reportIssue } from './proxy-line-kit.js';
+
+/**
+ * Amazon CloudFront standard (legacy) access logs: W3C extended, TAB-separated, with
+ * `#Version:` and `#Fields:` header lines (shared/formats.md §7). Columns are read from
+ * `#Fields`, falling back to the documented 33-field order when a file starts mid-way.
+ * - `date`+`time` is when the edge finished responding (END), UTC, whole seconds.
+ * - `time-taken` (s, ms precision) is client-facing, measured at the edge.
+ * - CloudFront logs nothing about the origin's status or time: upstreamLogged is false.
+ * - `sc-status 000`: the viewer closed before the response; `x-edge-result-type Error` while the
+ *   response result was not an error: the viewer disconnected mid-download. Both are clientClosed.
+ * - Fields are URL-encoded (RFC 1738, `%20` for space); the user agent is decoded here.
+ */
+
+const DEFAULT_FIELDS = (
+  'date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) ' +
+  'cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken ' +
+  'x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type cs-protocol-version fle-status ' +
+  'fle-encrypted-fields c-port time-to-first-byte x-edge-detailed-result-type sc-content-type sc-content-len ' +
+  'sc-range-start sc-range-end'
+).split(' ');
+
+const FIELDS_PREFIX = '#Fields:';
+
+/** decodeURIComponent throws on stray `%` or non-UTF-8 bytes; a log value must never abort parsing. */
+function urlDecode(value: string): string {
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+interface Columns {
+  count: number;
+  index: (name: string) => number;
+}
+
+function columnsOf(names: readonly string[]): Columns {
+  const positions = new Map(names.map((name, position) => [name, position]));
+  return { count: names.length, index: (name) => positions.get(name) ?? -1 };
+}
+
+function createCloudFrontParser(options: ParserOptions): RecordParser {
+  const file = options.file;
+  let columns = columnsOf(DEFAULT_FIELDS);
+  return {
+    line(text, lineNumber, sink) {
+      if (text.trim().length === 0) {
+        sink.ignore(lineNumber);
+        return;
+      }
+      if (text.charCodeAt(0) === 35 /* # */) {
+        if (text.startsWith(FIELDS_PREFIX)) {
+          columns = columnsOf(text.slice(FIELDS_PREFIX.length).trim().split(/\s+/));
+        }
+        sink.ignore(lineNumber);
+        return;
+      }
+      const fail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP', field: string, message: string) =>
+        reportIssue(sink, file, lineNumber, code, field, message, text);
+      const values = text.split('\t');
+      // New columns may be appended over time; fewer than #Fields promised means a broken line.
+      if (values.length < columns.count) return fail('PARSE_NO_MATCH', 'line', `expected ${columns.count} tab-separated fields, found ${values.length}`);
+      const get = (name: string): string | null => {
+        const at = columns.index(name);
+        const value = at < 0 ? undefined : values[at];
+        return value === undefined || isMissing(value) ? null : value;
+      };
+
+      const date = get('date');
+      const time = get('time');
+      const endMs = date === null || time === null ? NaN : parseIsoTimestamp(`${date}T${time}Z`);
+      if (Number.isNaN(endMs)) return fail('PARSE_BAD_TIMESTAMP', 'date', `bad date/time "${date ?? '-'} ${time ?? '-'}"`);
+      const statusText = get('sc-status');
+      const status = statusText === null ? null : parseStatus(statusText);
+      if (Number.isNaN(status)) return fail('PARSE_BAD_FIELD', 'sc-status', `bad sc-status "${statusText ?? ''}"`);
+      const timeTaken = optionalSecondsToMs(get('time-taken') ?? '-');
+      if (Number.isNaN(timeTaken)) return fail('PARSE_BAD_FIELD', 'time-taken', `bad time-taken "${get('time-taken') ?? ''}"`);
+      const bytes = optionalUnsigned(get('sc-bytes') ?? '-');
+      if (Number.isNaN(bytes)) return fail('PARSE_BAD_FIELD', 'sc-bytes', `bad sc-bytes "${get('sc-bytes') ?? ''}"`);
+
+      const record = emptyProxyRecord('cloudfront', file, lineNumber, text);
+      record.endMs = endMs;
+      record.timeResolutionMs = 1000;
+      record.requestTimeMs = timeTaken;
+      record.startMs = endMs - Math.round(timeTaken ?? 0);
+      record.status = status;
+      record.bytesSent = bytes;
+      record.method = get('cs-method');
+      record.path = get('cs-uri-stem');
+      record.query = get('cs-uri-query');
+      record.host = get('x-host-header') ?? get('cs(Host)');
+      record.clientIp = get('c-ip');
+      const userAgent = get('cs(User-Agent)');
+      record.userAgent = userAgent === null ? null : urlDecode(userAgent);
+      record.requestId = get('x-edge-request-id');
+      const resultType = get('x-edge-result-type');
+      const detailed = get('x-edge-detailed-result-type');
+      record.flags = detailed ?? resultType;
+      const abortedDownload = resultType === 'Error' && get('x-edge-response-result-type') !== 'Error' &&
+        status !== null && status >= 200 && status < 300;
+      record.clientClosed = status === 0 || abortedDownload;
+      sink.record(record);
+    },
+    end() {},
+  };
+}
+
+export const cloudfront: FormatDef = {
+  id: 'cloudfront',
+  title: 'Amazon CloudFront standard access log (W3C, tab-separated)',
+  kind: 'proxy',
+  url: 'https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/AccessLogs.html',
+  example:
+    '2025-01-15\t10:32:01\tFRA56-P3\t2188\t198.51.100.7\tGET\td1234abcdef8.cloudfront.net\t/v1/catalog\t200\t-\tMozilla/5.0%20(X11;%20Linux%20x86_64)\tlimit=20\t-\tMiss\tq2Vw3XyZ-7a1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvWxYz12345w==\tapi.example.com\thttps\t311\t0.087\t-\tTLSv1.3\tTLS_AES_128_GCM_SHA256\tMiss\tHTTP/2.0\t-\t-\t53122\t0.085\tMiss\tapplication/json\t1834\t-\t-',
+  createParser: createCloudFrontParser,
+};

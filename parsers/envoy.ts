@@ -1,0 +1,118 @@
+import { emptyProxyRecord } from '../src/model/records.js';
+import { parseUnsignedInt } from './fields/numbers.js';
+import { parseRequestLine } from './fields/request-line.js';
+import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import { hasFraction, isMissing, optionalUnsigned, orNull, parseIsoTimestamp, reportIssue, tokenize, type Token } from './proxy-line-kit.js';
+
+/**
+ * Envoy's default text access-log format (shared/formats.md §5.3):
+ * `[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE%
+ * %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%
+ * "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"`
+ * - START_TIME is the request start; DURATION (ms) runs to the last byte out.
+ * - Envoy logs no upstream status. The upstream answered when the router set
+ *   x-envoy-upstream-service-time and no flag says otherwise; then the client saw its status.
+ * - Response code 0 (nothing sent) or flag DC: the downstream (client) went away.
+ * - Envoy does not escape quotes in header values; the tokenizer closes a quote only before a space.
+ */
+
+/** Flags meaning the upstream never produced the response (§5.3): Envoy answered itself. */
+const NO_UPSTREAM_FLAGS = new Set([
+  'UH', 'UF', 'UO', 'NR', 'URX', 'UT', 'NC', 'LH', 'UC', 'UR', 'LR', 'DF', 'RL', 'UAEX', 'RLSE', 'FI', 'DI', 'SI', 'UPE', 'OM', 'DT', 'IH', 'UMSDR',
+]);
+const CLIENT_CLOSED_FLAG = 'DC';
+
+const TOKENS = 13;
+const T = {
+  start: 0, request: 1, code: 2, flags: 3, bytesSent: 5, duration: 6, upstreamServiceTime: 7,
+  forwardedFor: 8, userAgent: 9, requestId: 10, authority: 11, upstreamHost: 12,
+} as const;
+const QUOTED: readonly number[] = [T.request, T.forwardedFor, T.userAgent, T.requestId, T.authority, T.upstreamHost];
+
+/** The original client is the first X-Forwarded-For element. */
+function firstForwardedFor(value: string): string | null {
+  const comma = value.indexOf(',');
+  return orNull((comma < 0 ? value : value.slice(0, comma)).trim());
+}
+
+function layoutProblem(tokens: readonly Token[]): string | null {
+  if (tokens.length !== TOKENS) return `expected ${TOKENS} fields, found ${tokens.length}`;
+  if (tokens[T.start]!.delimited !== '[') return 'expected [START_TIME] first';
+  for (const index of QUOTED) if (tokens[index]!.delimited !== '"') return `field ${index + 1} should be quoted`;
+  return null;
+}
+
+function createEnvoyParser(options: ParserOptions): RecordParser {
+  const file = options.file;
+  return {
+    line(text, lineNumber, sink) {
+      if (text.length === 0) {
+        sink.ignore(lineNumber);
+        return;
+      }
+      const fail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP', field: string, message: string) =>
+        reportIssue(sink, file, lineNumber, code, field, message, text);
+      const tokens = tokenize(text);
+      if (tokens === null) return fail('PARSE_NO_MATCH', 'REQ', 'unterminated quote or bracket');
+      const problem = layoutProblem(tokens);
+      if (problem !== null) return fail('PARSE_NO_MATCH', 'line', problem);
+      const at = (index: number): string => tokens[index]!.text;
+
+      const startMs = parseIsoTimestamp(at(T.start));
+      if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'START_TIME', `bad START_TIME "${at(T.start)}"`);
+      const code = parseUnsignedInt(at(T.code));
+      if (Number.isNaN(code) || code > 999) return fail('PARSE_BAD_FIELD', 'RESPONSE_CODE', `bad RESPONSE_CODE "${at(T.code)}"`);
+      const duration = optionalUnsigned(at(T.duration));
+      if (Number.isNaN(duration)) return fail('PARSE_BAD_FIELD', 'DURATION', `bad DURATION "${at(T.duration)}"`);
+      const serviceTime = optionalUnsigned(at(T.upstreamServiceTime));
+      if (Number.isNaN(serviceTime)) {
+        return fail('PARSE_BAD_FIELD', 'X-ENVOY-UPSTREAM-SERVICE-TIME', `bad upstream service time "${at(T.upstreamServiceTime)}"`);
+      }
+      const bytesSent = optionalUnsigned(at(T.bytesSent));
+      if (Number.isNaN(bytesSent)) return fail('PARSE_BAD_FIELD', 'BYTES_SENT', `bad BYTES_SENT "${at(T.bytesSent)}"`);
+
+      const flags = orNull(at(T.flags));
+      const flagList = flags === null ? [] : flags.split(',');
+      const upstreamFailed = flagList.some((flag) => NO_UPSTREAM_FLAGS.has(flag));
+
+      const record = emptyProxyRecord('envoy', file, lineNumber, text);
+      record.startMs = startMs;
+      record.timeResolutionMs = hasFraction(at(T.start)) ? 1 : 1000;
+      record.requestTimeMs = duration;
+      record.endMs = startMs + (duration ?? 0);
+      record.status = code;
+      record.flags = flags;
+      record.clientClosed = code === 0 || flagList.includes(CLIENT_CLOSED_FLAG);
+      record.upstreamLogged = true;
+      record.upstreamTimeMs = serviceTime;
+      record.upstreamStatus = serviceTime !== null && !upstreamFailed && code > 0 ? code : null;
+      record.upstreamAddr = orNull(at(T.upstreamHost));
+      record.upstreamAttempts = record.upstreamAddr === null ? 0 : 1;
+      record.bytesSent = bytesSent;
+
+      const request = orNull(at(T.request));
+      const parsed = request === null ? null : parseRequestLine(request);
+      if (parsed !== null && parsed.method !== '-') {
+        record.method = parsed.method;
+        record.path = parsed.path === '-' ? null : parsed.path;
+        record.query = parsed.query;
+      }
+      record.clientIp = firstForwardedFor(at(T.forwardedFor));
+      record.userAgent = orNull(at(T.userAgent));
+      record.requestId = orNull(at(T.requestId));
+      record.host = isMissing(at(T.authority)) ? null : at(T.authority);
+      sink.record(record);
+    },
+    end() {},
+  };
+}
+
+export const envoy: FormatDef = {
+  id: 'envoy',
+  title: 'Envoy access log (default text format)',
+  kind: 'proxy',
+  url: 'https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage',
+  example:
+    '[2025-01-15T10:31:31.901Z] "POST /v1/reports HTTP/1.1" 504 UT 612 24 15001 - "198.51.100.7" "python-requests/2.31.0" "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f" "api.example.com" "10.0.3.17:8080"',
+  createParser: createEnvoyParser,
+};

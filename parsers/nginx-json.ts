@@ -1,0 +1,121 @@
+import { emptyProxyRecord } from '../src/model/records.js';
+import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import { createVariableHandlers, guessKeyVariable, type VariableHandler } from './nginx-variables.js';
+import { readJsonObject, reportIssue } from './proxy-line-kit.js';
+
+/**
+ * nginx JSON lines (`log_format name escape=json '{"time":"$msec",...}'`): one object per line
+ * with keys the user chose (shared/formats.md §1.2, §1.3). Values are nginx variable values, so
+ * each key is mapped to a variable name and handed to the same handlers the nginx text parser
+ * uses; JSON.parse has already undone escape=json.
+ * - Time keys mark the log write (END); start = end − request_time.
+ * - `upstream_status` present means backends are logged; `""`/`-` there = no backend answered.
+ * - Unquoted numbers (`"status":200`) are accepted and read as their decimal text.
+ */
+
+/** Common key spellings → nginx variable. Keys that already are variable names map to themselves. */
+const KEY_ALIASES: Record<string, string> = {
+  msec: 'msec',
+  timestamp: 'time',
+  '@timestamp': 'time',
+  time: 'time',
+  method: 'request_method',
+  uri: 'request_uri',
+  url: 'request_uri',
+  path: 'request_uri',
+  client_ip: 'remote_addr',
+  ip: 'remote_addr',
+  user_agent: 'http_user_agent',
+  ua: 'http_user_agent',
+  referer: 'http_referer',
+  x_request_id: 'http_x_request_id',
+  traceparent: 'http_traceparent',
+  duration: 'request_time',
+  rt: 'request_time',
+  urt: 'upstream_response_time',
+  uct: 'upstream_connect_time',
+  uht: 'upstream_header_time',
+  upstream: 'upstream_addr',
+  bytes: 'body_bytes_sent',
+  size: 'body_bytes_sent',
+};
+
+const TIME_VARIABLES = new Set(['time_local', 'time_iso8601', 'msec', 'time']);
+
+/** `time` may hold any of nginx's three clocks; pick the handler from the value's shape. */
+function timeVariableFor(value: string): string {
+  if (value.includes('/')) return 'time_local';
+  if (value.includes('T')) return 'time_iso8601';
+  return 'msec';
+}
+
+function variableFor(key: string): string {
+  const lower = key.toLowerCase();
+  return KEY_ALIASES[lower] ?? lower.replace(/^\$/, '').replace(/-/g, '_');
+}
+
+function createNginxJsonParser(options: ParserOptions): RecordParser {
+  const file = options.file;
+  const handlers: Record<string, VariableHandler> = createVariableHandlers();
+  const keyField = options.keyField ?? null;
+  /** Key → variable, resolved once per distinct key set (files keep one layout). */
+  const variables = new Map<string, string>();
+
+  return {
+    line(line, lineNumber, sink) {
+      if (line.trim().length === 0) {
+        sink.ignore(lineNumber);
+        return;
+      }
+      const object = readJsonObject(line, lineNumber, file, sink);
+      if (object === null) return;
+      const keys = Object.keys(object);
+      for (const key of keys) if (!variables.has(key)) variables.set(key, variableFor(key));
+      const named = keys.map((key) => variables.get(key)!);
+      const missing = !named.some((name) => TIME_VARIABLES.has(name)) ? 'time'
+        : !named.includes('status') ? 'status' : null;
+      if (missing !== null) {
+        return reportIssue(sink, file, lineNumber, 'PARSE_NO_MATCH', missing, `no ${missing} key: not an nginx JSON access-log line`, line);
+      }
+      const keyVariable = keyField ?? guessKeyVariable(keys);
+
+      const record = emptyProxyRecord('nginx-json', file, lineNumber, line);
+      record.upstreamLogged = named.includes('upstream_status');
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        const raw = object[key];
+        if (raw === null || raw === undefined) continue;
+        if (typeof raw !== 'string' && !(typeof raw === 'number' && Number.isFinite(raw))) {
+          return reportIssue(sink, file, lineNumber, 'PARSE_BAD_FIELD', key, `key ${key} holds a ${typeof raw}, expected an nginx value`, line);
+        }
+        const value = typeof raw === 'number' ? String(raw) : raw;
+        if (key === keyVariable) {
+          if (value !== '' && value !== '-') record.apiKey = value;
+          continue;
+        }
+        let variable = named[i]!;
+        if (variable === 'time') variable = timeVariableFor(value);
+        const handler = handlers[variable];
+        if (handler === undefined) continue;
+        if (!handler(record, value)) {
+          const code = TIME_VARIABLES.has(variable) ? 'PARSE_BAD_TIMESTAMP' : 'PARSE_BAD_FIELD';
+          return reportIssue(sink, file, lineNumber, code, key, `bad value for ${key} ($${variable}): "${value.slice(0, 80)}"`, line);
+        }
+      }
+      record.startMs = record.endMs - Math.round(record.requestTimeMs ?? 0);
+      record.clientClosed = record.status === 499;
+      sink.record(record);
+    },
+    end() {},
+  };
+}
+
+export const nginxJson: FormatDef = {
+  id: 'nginx-json',
+  title: 'nginx JSON lines (log_format escape=json)',
+  kind: 'proxy',
+  url: 'https://nginx.org/en/docs/http/ngx_http_log_module.html#log_format',
+  example:
+    '{"msec":"1736937121.457","request_id":"7bbf528f3944f25005b1a4c8d33e8184","remote_addr":"203.0.113.24","api_client":"key_7H2","request":"GET /v1/orders?limit=20 HTTP/1.1","status":"200","request_time":"0.084","upstream_connect_time":"0.001","upstream_header_time":"0.081","upstream_response_time":"0.083","upstream_status":"200","upstream_addr":"10.0.3.17:8080","body_bytes_sent":"1834","http_user_agent":"okhttp/4.12.0"}',
+  createParser: createNginxJsonParser,
+};

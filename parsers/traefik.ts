@@ -1,0 +1,181 @@
+import { emptyProxyRecord, type ProxyRecord } from '../src/model/records.js';
+import { cachedClfTimeParser } from './fields/clf-time.js';
+import { parseUnsignedInt } from './fields/numbers.js';
+import { parseRequestLine, splitTarget } from './fields/request-line.js';
+import { normaliseTraceId } from './fields/trace-context.js';
+import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import {
+  FieldError, hostOfHostPort, isMissing, jsonNumber, jsonText, lookup, optionalUnsigned, orNull, parseIsoTimestamp,
+  readJsonObject, reportIssue, tokenize, type JsonObject,
+} from './proxy-line-kit.js';
+
+/**
+ * Traefik access logs (shared/formats.md §5.4).
+ * JSON (`--accesslog.format=json`): durations are NANOSECONDS (converted to ms here, once);
+ * `StartUTC`/`StartLocal` are START; `DownstreamStatus` is client-facing; `OriginStatus` is
+ * absent (or 0) when Traefik answered itself; proxy errors map `context.Canceled` to 499.
+ * CLF (default): `ClientHost - ClientUsername [StartUTC] "Method Path Protocol" Status Size
+ * "Referer" "User-Agent" RequestCount "RouterName" "ServiceURL" <Duration>ms`.
+ */
+
+const CLIENT_CLOSED = 499;
+
+/** ns → ms, rounded to µs so float noise does not leak into records. */
+function nsToMs(ns: number): number {
+  return Math.round(ns / 1e3) / 1e3;
+}
+
+function jsonField(entry: JsonObject, key: string): number | null {
+  const value = lookup(entry, key);
+  const n = jsonNumber(value);
+  if (Number.isNaN(n) || (n !== null && n < 0)) throw new FieldError(key, value);
+  return n;
+}
+
+function fillFromJson(record: ProxyRecord, entry: JsonObject, keyField?: string): void {
+  const startValue = lookup(entry, 'StartUTC') ?? lookup(entry, 'StartLocal');
+  const startMs = typeof startValue === 'string' ? parseIsoTimestamp(startValue) : NaN;
+  if (Number.isNaN(startMs)) throw new FieldError('StartUTC', startValue, 'PARSE_BAD_TIMESTAMP');
+  const status = jsonField(entry, 'DownstreamStatus');
+  const originStatus = jsonField(entry, 'OriginStatus');
+  const duration = jsonField(entry, 'Duration');
+  const originDuration = jsonField(entry, 'OriginDuration');
+
+  record.startMs = startMs;
+  record.timeResolutionMs = 1;
+  record.requestTimeMs = duration === null ? null : nsToMs(duration);
+  record.endMs = startMs + Math.round(record.requestTimeMs ?? 0);
+  record.status = status;
+  record.clientClosed = status === CLIENT_CLOSED;
+
+  record.upstreamLogged = true;
+  record.upstreamStatus = originStatus === null || originStatus === 0 ? null : originStatus;
+  record.upstreamTimeMs = originDuration === null || originDuration === 0 ? null : nsToMs(originDuration);
+  const retries = jsonField(entry, 'RetryAttempts') ?? 0;
+  record.upstreamAttempts = record.upstreamStatus === null && record.upstreamTimeMs === null ? 0 : 1 + retries;
+  record.upstreamAddr = jsonText(lookup(entry, 'ServiceAddr')) ?? jsonText(lookup(entry, 'ServiceURL'));
+
+  record.method = jsonText(lookup(entry, 'RequestMethod'));
+  const target = jsonText(lookup(entry, 'RequestPath'));
+  if (target !== null) {
+    const split = splitTarget(target);
+    record.path = split.path;
+    record.query = split.query;
+  }
+  record.host = jsonText(lookup(entry, 'RequestHost'));
+  record.clientIp = jsonText(lookup(entry, 'ClientHost')) ?? hostOfHostPort(jsonText(lookup(entry, 'ClientAddr')) ?? '');
+  record.userAgent = jsonText(lookup(entry, 'request_User-Agent'));
+  record.requestId = jsonText(lookup(entry, 'request_X-Request-Id'));
+  const trace = jsonText(lookup(entry, 'TraceId')) ?? jsonText(lookup(entry, 'trace_id')) ?? jsonText(lookup(entry, 'request_Traceparent'));
+  record.traceId = trace === null ? null : normaliseTraceId(trace);
+  record.apiKey = jsonText(lookup(entry, keyField ?? 'ClientUsername'));
+  record.bytesSent = jsonField(entry, 'DownstreamContentSize');
+}
+
+function createJsonParser(options: ParserOptions): RecordParser {
+  const file = options.file;
+  return {
+    line(line, lineNumber, sink) {
+      if (line.trim().length === 0) {
+        sink.ignore(lineNumber);
+        return;
+      }
+      const entry = readJsonObject(line, lineNumber, file, sink);
+      if (entry === null) return;
+      const missing = !('StartUTC' in entry || 'StartLocal' in entry) ? 'StartUTC'
+        : !('DownstreamStatus' in entry || 'Duration' in entry) ? 'DownstreamStatus' : null;
+      if (missing !== null) {
+        return reportIssue(sink, file, lineNumber, 'PARSE_NO_MATCH', missing, `no ${missing}: not a Traefik access-log entry`, line);
+      }
+      const record = emptyProxyRecord('traefik-json', file, lineNumber, line);
+      try {
+        fillFromJson(record, entry, options.keyField);
+      } catch (error) {
+        if (!(error instanceof FieldError)) throw error;
+        return reportIssue(sink, file, lineNumber, error.code, error.field, error.describe(), line);
+      }
+      sink.record(record);
+    },
+    end() {},
+  };
+}
+
+/**
+ * Which status the CLF prints depends on the Traefik version: older releases print
+ * OriginStatus (`-` when Traefik answered itself, §5.4), newer ones DownstreamStatus. So a
+ * number is taken as the client-facing status without claiming it came from the backend
+ * (upstreamLogged false), while `-` does say no backend answered.
+ */
+function createClfParser(options: ParserOptions): RecordParser {
+  const file = options.file;
+  const parseTime = cachedClfTimeParser();
+  return {
+    line(line, lineNumber, sink) {
+      if (line.length === 0) {
+        sink.ignore(lineNumber);
+        return;
+      }
+      const fail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP', field: string, message: string) =>
+        reportIssue(sink, file, lineNumber, code, field, message, line);
+      const tokens = tokenize(line);
+      if (tokens === null) return fail('PARSE_NO_MATCH', 'request', 'unterminated quote or bracket');
+      if (tokens.length !== 13) return fail('PARSE_NO_MATCH', 'line', `expected 13 fields, found ${tokens.length}`);
+      const durationText = tokens[12]!.text;
+      if (tokens[3]!.delimited !== '[' || tokens[4]!.delimited !== '"' || tokens[12]!.delimited !== null || !durationText.endsWith('ms')) {
+        return fail('PARSE_NO_MATCH', 'Duration', 'expected `[StartUTC] "request" ... <n>ms`');
+      }
+      const startMs = parseTime(tokens[3]!.text);
+      if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'StartUTC', `bad time "${tokens[3]!.text}"`);
+      const duration = parseUnsignedInt(durationText.slice(0, -2));
+      if (Number.isNaN(duration)) return fail('PARSE_BAD_FIELD', 'Duration', `bad duration "${durationText}"`);
+      const statusText = tokens[5]!.text;
+      const status = isMissing(statusText) ? null : parseUnsignedInt(statusText);
+      if (Number.isNaN(status) || (status !== null && (statusText.length !== 3))) return fail('PARSE_BAD_FIELD', 'OriginStatus', `bad status "${statusText}"`);
+      const size = optionalUnsigned(tokens[6]!.text);
+      if (Number.isNaN(size)) return fail('PARSE_BAD_FIELD', 'OriginContentSize', `bad size "${tokens[6]!.text}"`);
+
+      const record = emptyProxyRecord('traefik-clf', file, lineNumber, line);
+      record.startMs = startMs;
+      record.timeResolutionMs = 1000;
+      record.requestTimeMs = duration;
+      record.endMs = startMs + duration;
+      record.status = status;
+      record.clientClosed = status === CLIENT_CLOSED;
+      record.upstreamLogged = status === null;
+      record.bytesSent = size;
+      record.clientIp = orNull(tokens[0]!.text);
+      record.apiKey = orNull(tokens[2]!.text);
+      const request = orNull(tokens[4]!.text);
+      const parsed = request === null ? null : parseRequestLine(request);
+      if (parsed !== null && parsed.method !== '-') {
+        record.method = parsed.method;
+        record.path = parsed.path;
+        record.query = parsed.query;
+      }
+      record.userAgent = orNull(tokens[8]!.text);
+      record.upstreamAddr = orNull(tokens[11]!.text);
+      sink.record(record);
+    },
+    end() {},
+  };
+}
+
+export const traefikJson: FormatDef = {
+  id: 'traefik-json',
+  title: 'Traefik access log (JSON)',
+  kind: 'proxy',
+  url: 'https://doc.traefik.io/traefik/observability/access-logs/',
+  example:
+    '{"ClientHost":"203.0.113.24","DownstreamStatus":200,"OriginStatus":200,"Duration":84213577,"OriginDuration":81907112,"Overhead":2306465,"RequestMethod":"GET","RequestPath":"/v1/orders?limit=20","RouterName":"orders@docker","ServiceURL":"http://10.0.3.17:8080","StartUTC":"2025-01-15T10:32:01.373044Z","request_User-Agent":"okhttp/4.12.0","RetryAttempts":0}',
+  createParser: createJsonParser,
+};
+
+export const traefikClf: FormatDef = {
+  id: 'traefik-clf',
+  title: 'Traefik access log (default CLF with duration)',
+  kind: 'proxy',
+  url: 'https://doc.traefik.io/traefik/observability/access-logs/',
+  example:
+    '203.0.113.24 - - [15/Jan/2025:10:32:01 +0000] "GET /v1/orders?limit=20 HTTP/1.1" 200 1834 "-" "okhttp/4.12.0" 88123 "orders@docker" "http://10.0.3.17:8080" 84ms',
+  createParser: createClfParser,
+};

@@ -1,0 +1,121 @@
+import { emptyProxyRecord, type ProxyRecord } from '../src/model/records.js';
+import { splitTarget } from './fields/request-line.js';
+import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import {
+  FieldError, firstPresent, hasFraction, jsonNumber, jsonText, parseIsoTimestamp, readJsonObject, reportIssue, type JsonObject,
+} from './proxy-line-kit.js';
+
+/**
+ * Tyk analytics records as written by tyk-pump JSON sinks (shared/formats.md §5.2).
+ * Sinks differ in naming: JSON tags (`response_code`), Go names (`ResponseCode`), SQL columns
+ * (`responsecode`); all three are accepted.
+ * - `timestamp` is taken after proxying (END); start = end − request_time.
+ * - `latency.total` (= request_time) is client-facing, `latency.upstream` the backend's (ms).
+ * - Tyk logs no upstream status. Gateway-made answers (auth 403, rate limit 429, 499 client
+ *   closed, 504 hard timeout) carry no upstream latency, so upstream latency 0 or absent means
+ *   the backend never answered (inference, UNCONFIRMED per pump version).
+ * - Identity: `api_key` (may be hashed by config, §10), else `alias`, else `oauth_id`.
+ */
+
+const KEYS = {
+  timestamp: ['timestamp', 'TimeStamp', 'Timestamp'],
+  responseCode: ['response_code', 'ResponseCode', 'responsecode'],
+  requestTime: ['request_time', 'RequestTime', 'requesttime', 'latency.total', 'Latency.Total'],
+  upstreamLatency: ['latency.upstream', 'Latency.Upstream'],
+  method: ['method', 'Method'],
+  rawPath: ['raw_path', 'RawPath', 'rawpath'],
+  path: ['path', 'Path'],
+  host: ['host', 'Host'],
+  userAgent: ['user_agent', 'UserAgent', 'useragent'],
+  ip: ['ip_address', 'IPAddress', 'ipaddress'],
+  apiKey: ['api_key', 'APIKey', 'apikey', 'alias', 'Alias', 'oauth_id', 'OauthID', 'oauthid'],
+} as const satisfies Record<string, readonly string[]>;
+
+const CLIENT_CLOSED = 499;
+
+function text(record: JsonObject, keys: readonly string[]): string | null {
+  for (const key of keys) {
+    const value = jsonText(firstPresent(record, [key]));
+    if (value !== null) return value;
+  }
+  return null;
+}
+
+function number(record: JsonObject, keys: readonly string[]): number | null {
+  const value = firstPresent(record, keys);
+  const n = jsonNumber(value);
+  if (Number.isNaN(n) || (n !== null && n < 0)) throw new FieldError(keys[0]!, value);
+  return n;
+}
+
+function fill(record: ProxyRecord, entry: JsonObject, keyField?: string): void {
+  const stamp = firstPresent(entry, KEYS.timestamp);
+  const endMs = typeof stamp === 'string' ? parseIsoTimestamp(stamp) : NaN;
+  if (Number.isNaN(endMs)) throw new FieldError('timestamp', stamp, 'PARSE_BAD_TIMESTAMP');
+  const status = number(entry, KEYS.responseCode);
+  if (status !== null && (!Number.isInteger(status) || status > 999)) throw new FieldError('response_code', firstPresent(entry, KEYS.responseCode));
+
+  record.endMs = endMs;
+  record.timeResolutionMs = hasFraction(stamp as string) ? 1 : 1000;
+  record.requestTimeMs = number(entry, KEYS.requestTime);
+  record.startMs = endMs - Math.round(record.requestTimeMs ?? 0);
+  record.status = status;
+  record.clientClosed = status === CLIENT_CLOSED;
+
+  const upstreamMs = number(entry, KEYS.upstreamLatency);
+  record.upstreamLogged = true;
+  const answered = upstreamMs !== null && upstreamMs > 0 && status !== CLIENT_CLOSED;
+  record.upstreamTimeMs = upstreamMs !== null && upstreamMs > 0 ? upstreamMs : null;
+  record.upstreamStatus = answered ? status : null;
+  record.upstreamAttempts = answered ? 1 : 0;
+
+  record.method = text(entry, KEYS.method);
+  const target = text(entry, KEYS.rawPath) ?? text(entry, KEYS.path);
+  if (target !== null) {
+    const split = splitTarget(target);
+    record.path = split.path;
+    record.query = split.query;
+  }
+  record.host = text(entry, KEYS.host);
+  record.userAgent = text(entry, KEYS.userAgent);
+  record.clientIp = text(entry, KEYS.ip);
+  record.apiKey = text(entry, keyField ? [keyField] : KEYS.apiKey);
+}
+
+function createTykParser(options: ParserOptions): RecordParser {
+  const file = options.file;
+  return {
+    line(line, lineNumber, sink) {
+      if (line.trim().length === 0) {
+        sink.ignore(lineNumber);
+        return;
+      }
+      const entry = readJsonObject(line, lineNumber, file, sink);
+      if (entry === null) return;
+      const missing = firstPresent(entry, KEYS.responseCode) === undefined ? 'response_code'
+        : firstPresent(entry, KEYS.timestamp) === undefined ? 'timestamp' : null;
+      if (missing !== null) {
+        return reportIssue(sink, file, lineNumber, 'PARSE_NO_MATCH', missing, `no ${missing}: not a Tyk analytics record`, line);
+      }
+      const record = emptyProxyRecord('tyk', file, lineNumber, line);
+      try {
+        fill(record, entry, options.keyField);
+      } catch (error) {
+        if (!(error instanceof FieldError)) throw error;
+        return reportIssue(sink, file, lineNumber, error.code, error.field, error.describe(), line);
+      }
+      sink.record(record);
+    },
+    end() {},
+  };
+}
+
+export const tyk: FormatDef = {
+  id: 'tyk',
+  title: 'Tyk analytics record (tyk-pump JSON)',
+  kind: 'proxy',
+  url: 'https://github.com/TykTechnologies/tyk-pump',
+  example:
+    '{"method":"GET","host":"api.example.com","path":"/orders","raw_path":"/v1/orders?limit=20","content_length":0,"user_agent":"okhttp/4.12.0","day":15,"month":1,"year":2025,"hour":10,"response_code":200,"api_key":"5d1e3f0a9b8c7d6e00a1b2c3","timestamp":"2025-01-15T10:32:01.457123456Z","api_version":"Default","api_name":"Orders API","api_id":"orders-api","org_id":"5e9d9544a1dcd60001d0ed20","request_time":84,"latency":{"total":84,"upstream":81},"ip_address":"203.0.113.24","tags":["pol-acme-mobile"],"alias":"acme-mobile"}',
+  createParser: createTykParser,
+};
