@@ -1,11 +1,44 @@
+import { apacheCombined, apacheCombinedMicros, apacheCombinedSeconds, apacheCommon } from './apache.js';
+import { awsAlb } from './aws-alb.js';
+import { awsApiGatewayClf, awsApiGatewayJson } from './aws-api-gateway.js';
+import { awsElbClassic } from './aws-elb-classic.js';
+import { cloudfront } from './cloudfront.js';
+import { envoy } from './envoy.js';
 import type { FormatDef } from './format.js';
+import { haproxy } from './haproxy.js';
+import { kong } from './kong.js';
 import { nginxCombined, nginxMain } from './nginx.js';
+import { nginxJson } from './nginx-json.js';
+import { traefikClf, traefikJson } from './traefik.js';
+import { tyk } from './tyk.js';
 
 /**
- * Proxy and gateway formats, in detection order: specific before generic (a `main` line also
- * fits `combined` loosely, so `main` comes first).
+ * Proxy and gateway formats, in detection order: specific before generic.
+ * - JSON formats are told apart by their signature keys; nginx-json accepts any object with a
+ *   time and a status, so it comes after the gateways whose keys are fixed.
+ * - Fixed-column formats (ALB, ELB, Envoy, HAProxy, CloudFront) check field counts and quoting.
+ * - The CLF family shares a prefix and differs in its tail: Traefik (`<n>ms`) and API Gateway
+ *   (request ids) before Apache-with-duration, then nginx `main` (a `combined` line fits it
+ *   loosely), nginx `combined`, and Apache `combined`, which is byte-for-byte the same layout:
+ *   an ambiguous file goes to nginx, and only Apache's `\"` escaping makes Apache win.
  */
 export const PROXY_FORMATS: readonly FormatDef[] = [
+  kong,
+  tyk,
+  traefikJson,
+  awsApiGatewayJson,
+  nginxJson,
+  awsAlb,
+  awsElbClassic,
+  envoy,
+  haproxy,
+  cloudfront,
+  traefikClf,
+  awsApiGatewayClf,
+  apacheCombinedMicros,
+  apacheCombinedSeconds,
   nginxMain,
   nginxCombined,
+  apacheCombined,
+  apacheCommon,
 ];
