@@ -13,7 +13,7 @@ import type { JoinOptions } from '../join/options.js';
 import type { Budget } from '../model/budget.js';
 import { UsageError } from '../model/errors.js';
 import { severityRank, type Finding } from '../model/finding.js';
-import type { ApmTransaction, LogRecord, ProxyRecord } from '../model/records.js';
+import type { ApmTransaction, JoinedRequest, LogRecord, ProxyRecord } from '../model/records.js';
 import { ALF_VERSION } from '../model/version.js';
 import { LatencyHistogram } from '../summaries/latency-histogram.js';
 import { ScatterSample } from '../summaries/scatter-sample.js';
@@ -41,10 +41,21 @@ export interface AnalyzeOptions {
   budget: Budget | null;
   join: JoinOptions;
   keepGoing: boolean;
+  /**
+   * Extra consumers of the joined stream (the `--joined` pairs export, scheduled scans). They see
+   * each joined request once, after the detectors, and are closed when the stream ends.
+   */
+  observers?: readonly JoinedObserver[];
   /** Files inside input directories that are not logs (a directory's own log_format .conf). */
   excludeFiles?: readonly string[];
   /** Already-resolved sources (tests, S3); used instead of resolving `inputs`. */
   sources?: { proxyOrAny: Source[]; apm: Source[] };
+}
+
+export interface JoinedObserver {
+  observe(request: JoinedRequest): void;
+  /** Called once after the last request; may flush output. */
+  close?(): Promise<void> | void;
 }
 
 async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> {
@@ -97,14 +108,17 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   const latency = new LatencyHistogram();
   const timeline = new Timeline();
   const joinStats = emptyJoinStats();
+  const observers = options.observers ?? [];
   for await (const batch of joinStreams(proxyRecords, apmRecords, options.join, joinStats)) {
     for (const request of batch) {
       for (const detector of running) detector.observe(request);
       scatter.observe(request);
       latency.observe(request);
       timeline.observe(request);
+      for (const observer of observers) observer.observe(request);
     }
   }
+  for (const observer of observers) await observer.close?.();
 
   // 5. Findings, ranked by severity (stable: registry order breaks ties).
   const files = opened.map((o) => o.stats);
