@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { detectFormat } from '../../parsers/detect.js';
+import { otelJson, otelTraceId } from '../../parsers/otel-json.js';
+import { FORMATS } from '../../parsers/registry.js';
+import { onlyApm, parseLines } from './parse-lines.js';
+
+type Value = { stringValue: string } | { intValue: string | number } | { doubleValue: number } | { boolValue: boolean };
+const s = (key: string, value: string): { key: string; value: Value } => ({ key, value: { stringValue: value } });
+const i = (key: string, value: string | number): { key: string; value: Value } => ({ key, value: { intValue: value } });
+
+// shared/formats.md §6.3: stable semconv, SERVER span.
+const STABLE_SPAN = {
+  traceId: '491e743b1be0164f3055415f2cb2f8d0', spanId: 'a3ce929d0e0e4736', parentSpanId: 'edeed8f67ed0c810',
+  name: 'GET /v1/orders', kind: 2, startTimeUnixNano: '1736937121374012000', endTimeUnixNano: '1736937121453210000',
+  attributes: [
+    s('http.request.method', 'GET'), s('url.path', '/v1/orders'), s('http.route', '/v1/orders'),
+    i('http.response.status_code', '200'), s('user_agent.original', 'okhttp/4.12.0'), s('server.address', 'api.example.com'),
+    { key: 'http.request.header.x-api-key', value: { arrayValue: { values: [{ stringValue: 'ak_live_7Hq2' }] } } },
+  ],
+  status: {},
+};
+// Pre-1.23 semconv, as older instrumentation writes it.
+const OLD_SPAN = {
+  traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', parentSpanId: '',
+  name: 'POST', kind: 'SPAN_KIND_SERVER', startTimeUnixNano: '1736937122000000001', endTimeUnixNano: '1736937123500000001',
+  attributes: [
+    s('http.method', 'POST'), s('http.target', '/v1/payments?retry=1'), i('http.status_code', 502),
+    s('http.user_agent', 'python-requests/2.32.3'), s('net.host.name', 'pay.example.com'), s('http.scheme', 'https'),
+  ],
+  status: { code: 2 },
+};
+const CLIENT_SPAN = { ...STABLE_SPAN, spanId: 'c1c1c1c1c1c1c1c1', parentSpanId: 'a3ce929d0e0e4736', name: 'pg.query', kind: 3, attributes: [s('db.system', 'postgresql')] };
+const document = (spans: unknown[], scopeKey = 'scopeSpans'): unknown => ({
+  resourceSpans: [{ resource: { attributes: [s('service.name', 'orders-api')] }, [scopeKey]: [{ scope: { name: '@opentelemetry/instrumentation-http' }, spans }] }],
+});
+const pretty = (value: unknown): string[] => JSON.stringify(value, null, 2).split('\n');
+
+describe('otel-json spans', () => {
+  it('reads the formats.md example with exact ns-to-ms values', () => {
+    const [span] = onlyApm(otelJson, [otelJson.example]);
+    expect(span).toMatchObject({
+      kind: 'apm', format: 'otel-json', line: 1,
+      startMs: 1736937121374.012, durationMs: 79.198, name: 'GET /v1/orders', method: 'GET', path: '/v1/orders',
+      status: 200, userAgent: 'okhttp/4.12.0', host: null, traceId: '491e743b1be0164f3055415f2cb2f8d0', requestId: null, apiKey: null,
+    });
+  });
+
+  it('maps stable and pre-1.23 semantic conventions alike', () => {
+    const [stable, old] = onlyApm(otelJson, [JSON.stringify(document([STABLE_SPAN, OLD_SPAN]))]);
+    expect(stable).toMatchObject({ host: 'api.example.com', apiKey: 'ak_live_7Hq2', path: '/v1/orders' });
+    expect(old).toMatchObject({
+      startMs: 1736937122000.000001, durationMs: 1500, method: 'POST', path: '/v1/payments', status: 502,
+      userAgent: 'python-requests/2.32.3', host: 'pay.example.com', traceId: '0af7651916cd43dd8448eb211c80319c', name: 'POST',
+    });
+  });
+
+  it('takes the path from http.url when that is all there is', () => {
+    const span = { ...OLD_SPAN, attributes: [s('http.method', 'get'), s('http.url', 'https://api.example.com/v1/catalog?limit=20'), i('http.status_code', '200')] };
+    expect(onlyApm(otelJson, [JSON.stringify(document([span]))])[0]).toMatchObject({ method: 'GET', path: '/v1/catalog', status: 200 });
+  });
+
+  it('reads nanosecond times written as bare JSON numbers beyond 2^53 without rounding', () => {
+    const line = JSON.stringify(document([STABLE_SPAN]))
+      .replace('"startTimeUnixNano":"1736937121374012000"', '"startTimeUnixNano":1736937121374012345')
+      .replace('"endTimeUnixNano":"1736937121453210000"', '"endTimeUnixNano":1736937121453210999');
+    const [span] = onlyApm(otelJson, [line]);
+    expect(span!.startMs).toBe(1736937121374.012345);
+    expect(span!.durationMs).toBe(79.198654);
+  });
+
+  it('emits server spans only; an unkinded root with an HTTP method counts as one', () => {
+    const unkindedRoot = { ...OLD_SPAN, spanId: '1111111111111111', kind: 0 };
+    const unkindedChild = { ...OLD_SPAN, spanId: '2222222222222222', kind: 0, parentSpanId: 'b7ad6b7169203331' };
+    const internalRoot = { ...OLD_SPAN, spanId: '3333333333333333', kind: 1 };
+    const clientRoot = { ...OLD_SPAN, spanId: '4444444444444444', kind: 'SPAN_KIND_CLIENT' };
+    const lines = pretty(document([CLIENT_SPAN, STABLE_SPAN, unkindedRoot, unkindedChild, internalRoot, clientRoot]));
+    const { records, issues, ignored } = parseLines(otelJson, lines);
+    expect(issues).toEqual([]);
+    expect(records.map((r) => (r.kind === 'apm' ? r.method : null))).toEqual(['GET', 'POST']);
+    expect(records.length + ignored).toBe(lines.length);
+  });
+
+  it('accepts base64 trace ids and the pre-0.15 instrumentationLibrarySpans', () => {
+    expect(otelTraceId('SR50OxvgFk8wVUFfLLL40A==')).toBe('491e743b1be0164f3055415f2cb2f8d0');
+    expect(otelTraceId('00000000000000000000000000000000')).toBeNull();
+    expect(otelTraceId('xyz')).toBeNull();
+    const span = { ...STABLE_SPAN, traceId: 'SR50OxvgFk8wVUFfLLL40A==' };
+    const [transaction] = onlyApm(otelJson, pretty(document([span], 'instrumentationLibrarySpans')));
+    expect(transaction!.traceId).toBe('491e743b1be0164f3055415f2cb2f8d0');
+  });
+
+  it('reads one document per line (collector file exporter) with each span on its line', () => {
+    const lines = [JSON.stringify(document([STABLE_SPAN, CLIENT_SPAN])), JSON.stringify(document([OLD_SPAN]))];
+    const { records, issues, ignored } = parseLines(otelJson, lines);
+    expect(issues).toEqual([]);
+    expect(records.map((r) => r.line)).toEqual([1, 2]);
+    expect(ignored).toBe(0);
+  });
+
+  it('points pretty-printed spans at the line their object opens', () => {
+    const lines = pretty(document([STABLE_SPAN, OLD_SPAN]));
+    const records = onlyApm(otelJson, lines);
+    for (const record of records) expect(lines[record.line - 1]!.trim()).toBe('{');
+    expect(lines[records[0]!.line]!.trim()).toBe('"traceId": "491e743b1be0164f3055415f2cb2f8d0",');
+  });
+});
+
+describe('otel-json malformed input', () => {
+  it('reports bad times and bad span JSON per span', () => {
+    const badStart = { ...STABLE_SPAN, startTimeUnixNano: '1.7e18' };
+    const endBeforeStart = { ...OLD_SPAN, endTimeUnixNano: '1736937121000000000' };
+    const lines = [
+      JSON.stringify(document([badStart, endBeforeStart, STABLE_SPAN])),
+      '{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":2,"startTimeUnixNano":"1736937121374012000",}]}]}]}',
+      '{"traces":[]}',
+    ];
+    const { records, issues } = parseLines(otelJson, lines);
+    expect(records).toHaveLength(1);
+    expect(issues.map((x) => [x.line, x.code, x.field])).toEqual([
+      [1, 'PARSE_BAD_TIMESTAMP', 'startTimeUnixNano'],
+      [1, 'PARSE_BAD_FIELD', 'endTimeUnixNano'],
+      [2, 'PARSE_BAD_JSON', null],
+      [3, 'PARSE_NO_MATCH', null],
+    ]);
+  });
+
+  it('finds nothing in New Relic and Datadog content', () => {
+    const nr = '{"timestamp":1736937121373,"duration":0.0792,"request.uri":"/v1/orders"}';
+    const dd = '[{"trace_id":1,"start":1736937121374012000,"duration":5,"type":"web"}]';
+    for (const line of [nr, dd]) {
+      const parsed = parseLines(otelJson, [line]);
+      expect(parsed.records).toEqual([]);
+      expect(parsed.issues.map((x) => x.code)).toEqual(['PARSE_NO_MATCH']);
+    }
+  });
+});
+
+describe('otel-json detection', () => {
+  it('detects the sample file and keeps its 12 server spans out of 24', () => {
+    const lines = readFileSync('samples/apm/otel-traces.json', 'utf8').split('\n');
+    expect(detectFormat(FORMATS, 'otel-traces.json', lines.slice(0, 64)).best?.format.id).toBe('otel-json');
+    const { records, issues } = parseLines(otelJson, lines);
+    expect(issues).toEqual([]);
+    expect(records).toHaveLength(12);
+  });
+
+  it('detects a pretty-printed document when its first span closes within 64 lines', () => {
+    const small = { ...OLD_SPAN, attributes: OLD_SPAN.attributes.slice(0, 3) };
+    const lines = pretty(document([small, STABLE_SPAN]));
+    // The second span's first key follows the first span's closing brace and the next opening one.
+    const firstSpanEnd = lines.findIndex((line) => line.includes('"traceId": "491e743b')) - 2;
+    expect(firstSpanEnd).toBeGreaterThan(0);
+    expect(firstSpanEnd).toBeLessThan(64);
+    expect(detectFormat(FORMATS, 'traces.json', lines.slice(0, 64)).best?.format.id).toBe('otel-json');
+  });
+
+  it('needs more than 64 lines when the first pretty-printed span is longer (a limit of 64-line detection)', () => {
+    const lines = pretty(document([OLD_SPAN, STABLE_SPAN]));
+    expect(lines.findIndex((line) => line.includes('"traceId": "491e743b')) - 2).toBeGreaterThanOrEqual(64);
+    const sample = detectFormat(FORMATS, 'traces.json', lines.slice(0, 64));
+    expect(sample.best).toBeNull();
+    // The parser itself saw nothing wrong but the cut: one PARSE_BAD_JSON for the unterminated document.
+    expect(sample.ranking.find((r) => r.format.id === 'otel-json')).toMatchObject({ records: 0, issues: 1 });
+    expect(detectFormat(FORMATS, 'traces.json', lines.slice(0, 256)).best?.format.id).toBe('otel-json');
+  });
+});
