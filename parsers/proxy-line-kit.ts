@@ -51,9 +51,12 @@ export function tokenize(line: string): Token[] | null {
     if (code === 91 /* [ */) {
       const close = line.indexOf(']', i + 1);
       if (close < 0) return null;
-      tokens.push({ text: line.slice(i + 1, close), delimited: '[' });
-      i = close + 1;
-      continue;
+      // `[2001:db8::7]:443` is a bare token that happens to start with a bracket.
+      if (close + 1 === length || line.charCodeAt(close + 1) === 32) {
+        tokens.push({ text: line.slice(i + 1, close), delimited: '[' });
+        i = close + 1;
+        continue;
+      }
     }
     let end = line.indexOf(' ', i);
     if (end < 0) end = length;

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { apacheCombined, apacheCombinedMicros, apacheCombinedSeconds, apacheCommon } from '../../parsers/apache.js';
+import { onlyProxy, parseLines } from './parse-lines.js';
+
+// shared/formats.md §2: %t is when the request was RECEIVED; %D µs, %T whole seconds; `\"` escaping.
+const T0 = Date.UTC(2025, 0, 15, 10, 32, 1);
+
+describe('apache-common', () => {
+  it('reads %h %l %u %t "%r" %>s %b, with %t as the start', () => {
+    const record = onlyProxy(apacheCommon, '198.51.100.7 - alice [15/Jan/2025:10:32:01 +0000] "GET /v1/orders?limit=20 HTTP/1.1" 200 1834');
+    expect(record).toMatchObject({
+      format: 'apache-common', startMs: T0, endMs: T0, timeResolutionMs: 1000,
+      method: 'GET', path: '/v1/orders', query: 'limit=20', status: 200, bytesSent: 1834,
+      clientIp: '198.51.100.7', apiKey: 'alice', requestTimeMs: null,
+      upstreamLogged: false, upstreamStatus: null, clientClosed: false, userAgent: null,
+    });
+  });
+
+  it('keeps "-" as null, never 0 (%b of "-" and no user)', () => {
+    const record = onlyProxy(apacheCommon, '198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "HEAD /health HTTP/1.1" 204 -');
+    expect(record.bytesSent).toBeNull();
+    expect(record.apiKey).toBeNull();
+  });
+
+  it('converts the zone offset to UTC', () => {
+    const record = onlyProxy(apacheCommon, '198.51.100.7 - - [15/Jan/2025:11:32:01 +0100] "GET / HTTP/1.1" 200 5');
+    expect(record.startMs).toBe(T0);
+  });
+
+  it('rejects a combined line (wrong field count) as PARSE_NO_MATCH', () => {
+    const { records, issues } = parseLines(apacheCommon, [
+      '198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8.5.0"',
+    ]);
+    expect(records).toHaveLength(0);
+    expect(issues[0]).toMatchObject({ code: 'PARSE_NO_MATCH', field: 'line', line: 1 });
+  });
+});
+
+describe('apache-combined', () => {
+  it('unescapes \\" inside the request and the user agent', () => {
+    const record = onlyProxy(apacheCombined, apacheCombined.example);
+    expect(record.method).toBe('GET');
+    expect(record.path).toBe('/login.php');
+    expect(record.query).toBe('user=admin" OR "1"="1');
+    expect(record.status).toBe(400);
+    expect(record.userAgent).toBe('sqlmap/1.7.2#stable (https://sqlmap.org)');
+  });
+
+  it('keeps a user agent with quotes and spaces whole', () => {
+    const record = onlyProxy(apacheCombined,
+      '192.0.2.44 - - [15/Jan/2025:10:32:08 +0000] "GET /v1/search?q=caf%C3%A9 HTTP/1.1" 200 4410 "https://example.com/a b" "Mozilla/5.0 (compatible; \\"SiteBot\\"/2.1)"');
+    expect(record.userAgent).toBe('Mozilla/5.0 (compatible; "SiteBot"/2.1)');
+    expect(record.query).toBe('q=caf%C3%A9');
+  });
+
+  it('reads IPv6 clients', () => {
+    const record = onlyProxy(apacheCombined, '2001:db8::7 - - [15/Jan/2025:10:32:07 +0000] "GET /v1/orders HTTP/1.1" 200 902 "-" "okhttp/4.12.0"');
+    expect(record.clientIp).toBe('2001:db8::7');
+  });
+
+  it('keeps a junk request line as a pathless record', () => {
+    const record = onlyProxy(apacheCombined, '192.0.2.9 - - [15/Jan/2025:10:32:07 +0000] "-" 408 - "-" "-"');
+    expect(record).toMatchObject({ method: null, path: null, status: 408, bytesSent: null, userAgent: null });
+  });
+
+  it('reports a bad timestamp with its field', () => {
+    const { issues } = parseLines(apacheCombined, ['198.51.100.7 - - [15/Jan/2025:25:32:01 +0000] "GET / HTTP/1.1" 200 5 "-" "x"']);
+    expect(issues[0]).toMatchObject({ code: 'PARSE_BAD_TIMESTAMP', field: '%t' });
+  });
+
+  it('reports a bad status with its field', () => {
+    const { issues } = parseLines(apacheCombined, ['198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET / HTTP/1.1" OK 5 "-" "x"']);
+    expect(issues[0]).toMatchObject({ code: 'PARSE_BAD_FIELD', field: '%>s' });
+  });
+
+  it('ignores blank lines and reports an unterminated quote', () => {
+    const { records, issues, ignored } = parseLines(apacheCombined, ['', '198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET / HTTP/1.1 200 5']);
+    expect(records).toHaveLength(0);
+    expect(ignored).toBe(1);
+    expect(issues[0]).toMatchObject({ code: 'PARSE_NO_MATCH', line: 2 });
+  });
+});
+
+describe('apache-combined-d and -t', () => {
+  it('reads %D as microseconds: end = start + duration', () => {
+    const record = onlyProxy(apacheCombinedMicros, apacheCombinedMicros.example);
+    expect(record.requestTimeMs).toBe(84.213);
+    expect(record.startMs).toBe(T0);
+    expect(record.endMs).toBe(T0 + 84);
+    expect(record.apiKey).toBe('alice');
+  });
+
+  it('reads %T as whole seconds', () => {
+    const record = onlyProxy(apacheCombinedSeconds,
+      '198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "POST /v1/reports HTTP/1.1" 504 198 "-" "python-requests/2.31.0" 30');
+    expect(record.requestTimeMs).toBe(30_000);
+    expect(record.endMs).toBe(T0 + 30_000);
+  });
+
+  it('rejects a non-numeric duration as PARSE_BAD_FIELD on %D', () => {
+    const { issues } = parseLines(apacheCombinedMicros, ['198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET / HTTP/1.1" 200 5 "-" "x" 12ms']);
+    expect(issues[0]).toMatchObject({ code: 'PARSE_BAD_FIELD', field: '%D' });
+  });
+
+  it('does not take nginx main\'s quoted X-Forwarded-For for a duration', () => {
+    const { issues } = parseLines(apacheCombinedMicros, ['198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET / HTTP/1.1" 200 5 "-" "x" "-"']);
+    expect(issues[0]).toMatchObject({ code: 'PARSE_NO_MATCH', field: '%D' });
+  });
+
+  it('warns once, without dropping records, when %D values look like seconds', () => {
+    const lines = ['0', '1', '0', '2'].map((d) => `198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET / HTTP/1.1" 200 5 "-" "x" ${d}`);
+    const { records, issues } = parseLines(apacheCombinedMicros, lines);
+    expect(records).toHaveLength(4);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ code: 'PARSE_BAD_FIELD', field: '%D', line: 1 });
+    expect(issues[0]!.message).toContain('apache-combined-t');
+  });
+
+  it('warns when %T values look like microseconds', () => {
+    const { issues } = parseLines(apacheCombinedSeconds, [apacheCombinedMicros.example]);
+    expect(issues[0]).toMatchObject({ code: 'PARSE_BAD_FIELD', field: '%T' });
+  });
+});
