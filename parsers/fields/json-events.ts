@@ -101,6 +101,8 @@ export function createJsonEventParser(file: string, shape: JsonEventShape, handl
   let eventLineCharged = false;
 
   let rootLine = 0;
+  /** The root value opened on a line that also holds content: NDJSON or a one-line document. */
+  let rootInline = false;
   let rootEvents = 0;
   let rootRecognised = false;
   /** After broken structure: skip to the next line that starts a value in column 0. */
@@ -172,6 +174,26 @@ export function createJsonEventParser(file: string, shape: JsonEventShape, handl
     }
   }
 
+  /**
+   * A one-line root value still open when a line starts a new value in column 1: an NDJSON line
+   * was cut short. Report it and start over, instead of reading the next records into it.
+   */
+  function cutRoot(sink: RecordSink): void {
+    const line = eventBase >= 0 && !discarding ? eventLine : rootLine;
+    sink.issue({
+      code: 'PARSE_BAD_JSON', file, line, field: null,
+      message: `JSON value opened at line ${rootLine} is not closed before line ${currentLine} starts a new one`,
+      sample: excerpt(eventParts.join('\n')),
+    });
+    kinds.length = 0;
+    keys.length = 0;
+    expectKey.length = 0;
+    eventBase = -1;
+    eventParts = [];
+    rootCandidate = false;
+    discarding = false;
+  }
+
   function brokenStructure(sink: RecordSink, text: string, message: string): void {
     issue(sink, currentLine, 'PARSE_BAD_JSON', null,
       `${message}; skipping to the next line that starts a JSON value in column 1`, text);
@@ -222,6 +244,7 @@ export function createJsonEventParser(file: string, shape: JsonEventShape, handl
       if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
         if (depth === 0) {
           rootLine = currentLine;
+          rootInline = text.trim().length > 1;
           rootEvents = 0;
           rootRecognised = false;
           if (c === OPEN_OBJECT && envelopeKeys !== null) beginEvent(i, true, false);
@@ -277,10 +300,10 @@ export function createJsonEventParser(file: string, shape: JsonEventShape, handl
       currentLine = lineNumber;
       lineCharged = false;
       try {
-        if (resync) {
-          const first = text.charCodeAt(0);
-          if (first === OPEN_OBJECT || first === OPEN_ARRAY) resync = false;
-        }
+        const first = text.charCodeAt(0);
+        const startsValue = first === OPEN_OBJECT || first === OPEN_ARRAY;
+        if (resync && startsValue) resync = false;
+        if (startsValue && kinds.length > 0 && rootInline) cutRoot(sink);
         if (!resync) {
           if (eventBase >= 0) eventStart = 0;
           scan(text, sink);
