@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { newRelicCsv } from '../../parsers/newrelic-csv.js';
+import { onlyApm, parseLines } from './parse-lines.js';
+
+const HEADER = 'timestamp,duration,name,request.uri,httpResponseCode,request.headers.userAgent,host,apiKeyId,traceId';
+
+describe('New Relic Transaction CSV export', () => {
+  it('reads start (ms), duration (s → ms), path without query, status, agent, host, key and trace id', () => {
+    const [transaction] = onlyApm(newRelicCsv, [
+      HEADER,
+      '1736937121373,0.0792,WebTransaction/Expressjs/GET//v1/orders,/v1/orders?limit=20,200,okhttp/4.12.0,ip-10-0-3-17,a1b2c3,491E743B1BE0164F3055415F2CB2F8D0',
+    ]);
+    expect(transaction).toMatchObject({
+      startMs: 1736937121373, durationMs: 79.2, method: 'GET', path: '/v1/orders', status: 200,
+      userAgent: 'okhttp/4.12.0', host: 'ip-10-0-3-17', apiKey: 'a1b2c3', traceId: '491e743b1be0164f3055415f2cb2f8d0', line: 2,
+    });
+  });
+
+  it('takes the status from response.status or http.statusCode when httpResponseCode is absent, and dates as strings', () => {
+    const [transaction] = onlyApm(newRelicCsv, [
+      'timestamp,duration,request.uri,request.method,response.status',
+      '2025-01-15T10:32:01.373Z,29.9,/v2/applications/1/metrics.json,get,404',
+    ]);
+    expect(transaction).toMatchObject({ startMs: Date.UTC(2025, 0, 15, 10, 32, 1, 373), durationMs: 29900, method: 'GET', status: 404 });
+  });
+
+  it('keeps quoted fields with commas and newlines, and points at the physical line where a row starts', () => {
+    const transactions = onlyApm(newRelicCsv, [
+      HEADER,
+      '1736937121373,0.1,"WebTransaction/x, y",/a,200,"agent ""quoted"", with comma",h,k,',
+      '1736937122373,0.2,"multi',
+      'line name",/b,200,ua,h,k,',
+      '1736937123373,0.3,n,/c,200,ua,h,k,',
+    ]);
+    expect(transactions.map((t) => [t.line, t.path, t.userAgent])).toEqual([
+      [2, '/a', 'agent "quoted", with comma'], [3, '/b', 'ua'], [5, '/c', 'ua'],
+    ]);
+  });
+
+  it('counts bad rows as issues with their line, and reads the good ones', () => {
+    const { records, issues, ignored } = parseLines(newRelicCsv, [
+      HEADER, 'abc,0.1,n,/a,200,ua,h,k,', '1736937121373,-5,n,/a,200,ua,h,k,', '1736937121373,0.1,too,few', '', '1736937121373,0.1,n,/a,200,ua,h,k,',
+    ]);
+    expect(records).toHaveLength(1);
+    expect(ignored).toBe(2);
+    expect(issues.map((i) => [i.line, i.code, i.field])).toEqual([
+      [2, 'PARSE_BAD_TIMESTAMP', 'timestamp'], [3, 'PARSE_BAD_FIELD', 'duration'], [4, 'PARSE_NO_MATCH', null],
+    ]);
+  });
+
+  it('rejects a CSV without timestamp and duration columns, so detection moves on', () => {
+    const { records, issues } = parseLines(newRelicCsv, ['a,b,c', '1,2,3']);
+    expect(records).toHaveLength(0);
+    expect(issues[0]!.message).toMatch(/lacks timestamp, duration/);
+  });
+});

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { compileNginxFormat, nginxCombined, nginxFormat, nginxMain } from '../../parsers/nginx.js';
+import { LogFormatError } from '../../parsers/nginx-log-format.js';
+import { onlyProxy, parseLines } from './parse-lines.js';
+
+// The extended pipe format of shared/formats.md §1.4.
+const FORENSIC = `log_format forensic '$msec|$request_id|$remote_addr|$api_client|$request_method|$request_uri|$status|'
+                    '$request_time|$upstream_connect_time|$upstream_header_time|$upstream_response_time|'
+                    '$upstream_status|$upstream_addr|$request_length|$bytes_sent|$body_bytes_sent|'
+                    '$connection|$connection_requests|$http_traceparent|$http_user_agent';`;
+const forensic = nginxFormat(FORENSIC);
+
+describe('nginx log_format compiler', () => {
+  it('parses the documented forensic line into a normalised record (ms, nulls, ids)', () => {
+    const record = onlyProxy(forensic,
+      '1736937121.457|7bbf528f3944f25005b1a4c8d33e8184|203.0.113.24|key_7H2|GET|/v1/orders?limit=20|200|0.084|0.001|0.081|0.083|200|10.0.3.17:8080|412|2101|1834|88123|3|00-491e743b1be0164f3055415f2cb2f8d0-edeed8f67ed0c810-01|okhttp/4.12.0');
+    expect(record).toMatchObject({
+      endMs: 1736937121457, startMs: 1736937121373, timeResolutionMs: 1,
+      method: 'GET', path: '/v1/orders', query: 'limit=20', status: 200, requestTimeMs: 84,
+      upstreamLogged: true, upstreamStatus: 200, upstreamTimeMs: 83, upstreamConnectTimeMs: 1, upstreamHeaderTimeMs: 81,
+      upstreamAttempts: 1, upstreamAddr: '10.0.3.17:8080', clientIp: '203.0.113.24', apiKey: 'key_7H2',
+      requestId: '7bbf528f3944f25005b1a4c8d33e8184', traceId: '491e743b1be0164f3055415f2cb2f8d0',
+      bytesSent: 2101, connectionRequests: 3, userAgent: 'okhttp/4.12.0', clientClosed: false,
+    });
+  });
+
+  it('keeps "-" as missing, never zero: a 499 has no upstream status and a partial upstream time', () => {
+    const record = onlyProxy(forensic,
+      '1736937151.906|0d9e2c41a7b35f6e8c1d0a2b4f6e8a9c|198.51.100.7|key_Q9x|POST|/v1/reports|499|30.004|0.001|-|30.004|-|10.0.3.17:8080|612|0|0|88140|1|-|python-requests/2.31.0');
+    expect(record.status).toBe(499);
+    expect(record.clientClosed).toBe(true);
+    expect(record.upstreamStatus).toBeNull();
+    expect(record.upstreamHeaderTimeMs).toBeNull();
+    expect(record.upstreamTimeMs).toBe(30004);
+    expect(record.traceId).toBeNull();
+  });
+
+  it('sums every upstream attempt across servers and redirect groups, and keeps the last status and address', () => {
+    const format = nginxFormat('$msec|$status|$upstream_response_time|$upstream_status|$upstream_addr|$upstream_connect_time');
+    const retried = onlyProxy(format, '1736937121.457|200|0.010, 0.020 : 0.030|502, 200 : 200|10.0.3.16:8080, 10.0.3.17:8080 : 10.0.4.9:8080|-, 0.000 : 0.001');
+    expect(retried.upstreamTimeMs).toBe(60);
+    expect(retried.upstreamAttempts).toBe(3);
+    expect(retried.upstreamStatus).toBe(200);
+    expect(retried.upstreamAddr).toBe('10.0.4.9:8080');
+    expect(retried.upstreamConnectTimeMs).toBe(1);
+    const refused = onlyProxy(format, '1736937121.457|502|0.000|502|10.0.3.16:8080|-');
+    expect(refused.upstreamStatus).toBe(502);
+    expect(refused.upstreamConnectTimeMs).toBeNull();
+    const local = onlyProxy(format, '1736937121.457|404|-|-|-|-');
+    expect(local).toMatchObject({ upstreamTimeMs: null, upstreamStatus: null, upstreamAddr: null, upstreamAttempts: 0 });
+  });
+
+  it('lets the last free-text field absorb separators inside it (a | in the user agent)', () => {
+    const record = onlyProxy(forensic,
+      '1736937121.457|-|203.0.113.24|-|GET|/a|200|0.010|-|-|-|-|-|1|2|3|4|1|-|evil|agent|with|pipes');
+    expect(record.userAgent).toBe('evil|agent|with|pipes');
+    expect(record.path).toBe('/a');
+    expect(record.apiKey).toBeNull();
+  });
+
+  it('reads the combined preset, with $time_local at one-second resolution and a UTC offset', () => {
+    const record = onlyProxy(nginxCombined, '203.0.113.24 - alice [15/Jan/2025:11:32:01 +0100] "GET /v1/orders?limit=20 HTTP/1.1" 200 1834 "-" "okhttp/4.12.0"');
+    expect(record).toMatchObject({
+      endMs: Date.UTC(2025, 0, 15, 10, 32, 1), timeResolutionMs: 1000, method: 'GET', path: '/v1/orders',
+      status: 200, bytesSent: 1834, userAgent: 'okhttp/4.12.0', upstreamLogged: false, upstreamStatus: null,
+    });
+  });
+
+  it('reads a request line that holds escaped bytes and a quote-escaped user agent (default escaping)', () => {
+    const record = onlyProxy(nginxCombined, '198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET /caf\\xC3\\xA9?q=\\x22x\\x22 HTTP/1.1" 404 0 "-" "say \\x22hi\\x22"');
+    expect(record.path).toBe('/caf\\xC3\\xA9');
+    expect(record.userAgent).toBe('say \\x22hi\\x22');
+  });
+
+  it('tells main from combined: main has one more quoted field', () => {
+    const line = '203.0.113.24 - - [15/Jan/2025:10:32:01 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8.5.0" "10.1.1.1"';
+    expect(parseLines(nginxMain, [line]).records).toHaveLength(1);
+    expect(onlyProxy(nginxCombined, line).userAgent).toBe('curl/8.5.0" "10.1.1.1');
+  });
+
+  it('reports a malformed line as an issue naming the field, never a record or an exception', () => {
+    const { records, issues, ignored } = parseLines(forensic, [
+      'not a log line', '', 'x|-|1.2.3.4|-|GET|/a|200|0.010|-|-|-|-|-|1|2|3|4|1|-|ua',
+      '1736937121.457|-|1.2.3.4|-|GET|/a|2000|0.010|-|-|-|-|-|1|2|3|4|1|-|ua',
+      '1736937121.457|-|1.2.3.4|-|GET|/a|200|1e309|-|-|-|-|-|1|2|3|4|1|-|ua',
+    ]);
+    expect(records).toHaveLength(0);
+    expect(ignored).toBe(1);
+    expect(issues.map((issue) => [issue.line, issue.code, issue.field])).toEqual([
+      [1, 'PARSE_NO_MATCH', 'msec'],
+      [3, 'PARSE_BAD_TIMESTAMP', 'msec'],
+      [4, 'PARSE_BAD_FIELD', 'status'],
+      [5, 'PARSE_BAD_FIELD', 'request_time'],
+    ]);
+    expect(issues[0]!.sample).toBe('not a log line');
+  });
+
+  it('guesses the API-key variable, or takes the one the user names', () => {
+    expect(compileNginxFormat('$msec|$http_x_api_key|$status').keyVariable).toBe('http_x_api_key');
+    expect(compileNginxFormat('$msec|$api_client|$status').keyVariable).toBe('api_client');
+    expect(compileNginxFormat('$msec|$remote_user|$status', 'remote_user').keyVariable).toBe('remote_user');
+    expect(() => compileNginxFormat('$msec|$status', 'http_x_key')).toThrow(LogFormatError);
+  });
+
+  it('refuses a format with no time variable: requests could not be placed in time', () => {
+    expect(() => compileNginxFormat('$remote_addr $status')).toThrow(/time variable/);
+  });
+
+  it('unescapes values of an escape=json format', () => {
+    const format = nginxFormat(`log_format j escape=json '{"t":"$msec","s":"$status","ua":"$http_user_agent"}';`);
+    const record = onlyProxy(format, '{"t":"1736937121.457","s":"200","ua":"say \\"hi\\" \\\\o/"}');
+    expect(record.userAgent).toBe('say "hi" \\o/');
+  });
+});
