@@ -7,8 +7,9 @@
  */
 
 // A whole string literal (skipped as a unit, so digits inside strings are never touched), or a
-// bare integer of 16+ digits that is not part of a fraction or an exponent.
-const STRING_OR_BIG_INTEGER = /"(?:[^"\\]|\\.)*"|(?<![\w.+-])(-?\d{16,})(?![\w.])/g;
+// bare integer of 16+ digits that is not part of a fraction or an exponent. The string branch is
+// written as an unrolled loop, which runs faster than one alternation per character.
+const STRING_OR_BIG_INTEGER = /"[^"\\]*(?:\\.[^"\\]*)*"|(?<![\w.+-])(-?\d{16,})(?![\w.])/g;
 const LONG_DIGIT_RUN = /\d{16}/;
 
 export function parseJsonKeepingBigIntegers(text: string): unknown {
