@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { traefikClf, traefikJson } from '../../parsers/traefik.js';
+import { onlyProxy, parseLines } from './parse-lines.js';
+
+// shared/formats.md §5.4: JSON durations in ns; StartUTC = START; OriginStatus absent = Traefik answered itself.
+const BASE = JSON.parse(traefikJson.example) as Record<string, unknown>;
+const line = (patch: Record<string, unknown>, drop: string[] = []): string =>
+  JSON.stringify(Object.fromEntries(Object.entries({ ...BASE, ...patch }).filter(([key]) => !drop.includes(key))));
+const START = Date.UTC(2025, 0, 15, 10, 32, 1, 373);
+
+describe('traefik-json', () => {
+  it('converts ns durations to ms once, at parse time', () => {
+    const record = onlyProxy(traefikJson, traefikJson.example);
+    expect(record).toMatchObject({
+      format: 'traefik-json', startMs: START, endMs: START + 84, timeResolutionMs: 1, requestTimeMs: 84.214,
+      status: 200, upstreamLogged: true, upstreamStatus: 200, upstreamTimeMs: 81.907, upstreamAttempts: 1,
+      method: 'GET', path: '/v1/orders', query: 'limit=20', clientIp: '203.0.113.24', userAgent: 'okhttp/4.12.0',
+      upstreamAddr: 'http://10.0.3.17:8080', clientClosed: false,
+    });
+  });
+
+  it('maps a missing OriginStatus to no upstream answer', () => {
+    const record = onlyProxy(traefikJson, line({ DownstreamStatus: 429, Duration: 210000 }, ['OriginStatus', 'OriginDuration', 'Overhead']));
+    expect(record).toMatchObject({ status: 429, upstreamStatus: null, upstreamTimeMs: null, upstreamAttempts: 0, requestTimeMs: 0.21 });
+  });
+
+  it('maps 499 to clientClosed; OriginStatus 0 is no answer', () => {
+    const record = onlyProxy(traefikJson, line({ DownstreamStatus: 499, OriginStatus: 0, Duration: 12000213577, OriginDuration: 11999000000 }));
+    expect(record).toMatchObject({ clientClosed: true, upstreamStatus: null, upstreamTimeMs: 11999, requestTimeMs: 12000.214 });
+  });
+
+  it('reads retries, request ids, trace ids and ClientAddr for IPv6', () => {
+    const record = onlyProxy(traefikJson, line({
+      RetryAttempts: 1, 'request_X-Request-Id': 'req-9', TraceId: '491e743b1be0164f3055415f2cb2f8d0', ClientAddr: '[2001:db8::7]:443', ClientUsername: 'acme',
+    }, ['ClientHost']));
+    expect(record).toMatchObject({
+      upstreamAttempts: 2, requestId: 'req-9', traceId: '491e743b1be0164f3055415f2cb2f8d0', clientIp: '2001:db8::7', apiKey: 'acme',
+    });
+  });
+
+  it('reports malformed lines with code and field', () => {
+    const { records, issues } = parseLines(traefikJson, [
+      line({ StartUTC: 'Wed Jan 15' }), line({ Duration: '84ms' }), line({ OriginStatus: true }), '1', '{"level":"info","msg":"Configuration loaded"}',
+    ]);
+    expect(records).toHaveLength(0);
+    expect(issues.map((issue) => [issue.code, issue.field])).toEqual([
+      ['PARSE_BAD_TIMESTAMP', 'StartUTC'], ['PARSE_BAD_FIELD', 'Duration'], ['PARSE_BAD_FIELD', 'OriginStatus'],
+      ['PARSE_BAD_JSON', null], ['PARSE_NO_MATCH', 'StartUTC'],
+    ]);
+  });
+});
+
+describe('traefik-clf', () => {
+  it('reads the formats.md example: <n>ms tail is the client-facing duration', () => {
+    const record = onlyProxy(traefikClf, traefikClf.example);
+    expect(record).toMatchObject({
+      format: 'traefik-clf', startMs: Date.UTC(2025, 0, 15, 10, 32, 1), endMs: Date.UTC(2025, 0, 15, 10, 32, 1) + 84,
+      timeResolutionMs: 1000, requestTimeMs: 84, status: 200, method: 'GET', path: '/v1/orders', query: 'limit=20',
+      userAgent: 'okhttp/4.12.0', upstreamAddr: 'http://10.0.3.17:8080', upstreamLogged: false, bytesSent: 1834,
+    });
+  });
+
+  it('reads status "-" (Traefik answered itself) as no upstream answer', () => {
+    const record = onlyProxy(traefikClf, traefikClf.example.replace('200 1834', '- -').replace('"http://10.0.3.17:8080"', '"-"'));
+    expect(record).toMatchObject({ status: null, upstreamLogged: true, upstreamStatus: null, bytesSent: null, upstreamAddr: null });
+  });
+
+  it('maps 499 to clientClosed and keeps the user name as identity', () => {
+    const record = onlyProxy(traefikClf, traefikClf.example.replace(' - - [', ' - acme [').replace('200 1834', '499 0'));
+    expect(record).toMatchObject({ clientClosed: true, apiKey: 'acme' });
+  });
+
+  it('reports malformed lines with code and field', () => {
+    const { issues } = parseLines(traefikClf, [
+      traefikClf.example.replace('84ms', '84'), traefikClf.example.replace('84ms', 'xms'), traefikClf.example.replace('+0000', '+00'),
+    ]);
+    expect(issues.map((issue) => [issue.code, issue.field])).toEqual([
+      ['PARSE_NO_MATCH', 'Duration'], ['PARSE_BAD_FIELD', 'Duration'], ['PARSE_BAD_TIMESTAMP', 'StartUTC'],
+    ]);
+  });
+});
