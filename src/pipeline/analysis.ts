@@ -4,6 +4,7 @@ import type { JoinStats } from '../join/join-stats.js';
 import type { LatencyBin } from '../summaries/latency-histogram.js';
 import type { ScatterPoint } from '../summaries/scatter-sample.js';
 import type { TimelineRow } from '../summaries/timeline.js';
+import type { UpstreamTimelineSummary } from '../summaries/upstream-timeline.js';
 
 /** Everything a run found: the single input to every report renderer. */
 export interface Analysis {
@@ -24,5 +25,6 @@ export interface Analysis {
     latency: LatencyBin[];
     timeline: TimelineRow[];
     timelineBucketSeconds: number;
+    upstreams: UpstreamTimelineSummary;
   };
 }

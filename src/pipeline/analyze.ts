@@ -18,6 +18,7 @@ import { ALF_VERSION } from '../model/version.js';
 import { LatencyHistogram } from '../summaries/latency-histogram.js';
 import { ScatterSample } from '../summaries/scatter-sample.js';
 import { Timeline } from '../summaries/timeline.js';
+import { UpstreamTimeline } from '../summaries/upstream-timeline.js';
 import type { Analysis } from './analysis.js';
 
 /**
@@ -107,6 +108,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   const scatter = new ScatterSample();
   const latency = new LatencyHistogram();
   const timeline = new Timeline();
+  const upstreams = new UpstreamTimeline();
   const joinStats = emptyJoinStats();
   const observers = options.observers ?? [];
   for await (const batch of joinStreams(proxyRecords, apmRecords, options.join, joinStats)) {
@@ -115,6 +117,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
       scatter.observe(request);
       latency.observe(request);
       timeline.observe(request);
+      upstreams.observe(request);
       for (const observer of observers) observer.observe(request);
     }
   }
@@ -142,6 +145,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
       latency: latency.bins(),
       timeline: timeline.rows(),
       timelineBucketSeconds: timeline.bucketSeconds,
+      upstreams: upstreams.summary(),
     },
   };
 }
