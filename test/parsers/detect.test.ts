@@ -1,0 +1,83 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { detectFormat } from '../../parsers/detect.js';
+import { PROXY_FORMATS } from '../../parsers/proxy-formats.js';
+import { FORMATS } from '../../parsers/registry.js';
+import { parseLines } from './parse-lines.js';
+
+/**
+ * Detection order is a contract (parsers/proxy-formats.ts): every format's example and sample
+ * must come out as that format, against the whole registry (APM formats are tried first).
+ */
+const SAMPLES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'samples', 'formats');
+
+function sampleLines(id: string): string[] {
+  const lines = readFileSync(join(SAMPLES, `${id}.log`), 'utf8').split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines;
+}
+
+describe('proxy format detection', () => {
+  it.each(PROXY_FORMATS.map((format) => [format.id, format] as const))('detects the %s example as itself', (id, format) => {
+    const detection = detectFormat(FORMATS, 'example.log', [format.example]);
+    expect(detection.best?.format.id).toBe(id);
+    expect(detection.best?.score).toBe(1);
+  });
+
+  const sampleIds = readdirSync(SAMPLES).filter((name) => name.endsWith('.log')).map((name) => name.slice(0, -'.log'.length));
+
+  it('has a sample for every gateway format in this issue', () => {
+    expect(sampleIds.sort()).toEqual([
+      'apache-combined', 'apache-combined-d', 'apache-combined-t', 'apache-common', 'aws-alb', 'aws-api-gateway-clf',
+      'aws-api-gateway-json', 'aws-elb-classic', 'cloudfront', 'envoy', 'haproxy', 'kong', 'nginx-json', 'traefik-clf',
+      'traefik-json', 'tyk',
+    ]);
+  });
+
+  it.each(sampleIds)('detects samples/formats/%s.log as itself, and parses every line', (id) => {
+    const lines = sampleLines(id);
+    expect(lines.length).toBeGreaterThanOrEqual(10);
+    expect(lines.length).toBeLessThanOrEqual(40);
+    const detection = detectFormat(FORMATS, `${id}.log`, lines);
+    expect(detection.best?.format.id).toBe(id);
+    const { records, issues } = parseLines(detection.best!.format, lines);
+    expect(issues).toEqual([]);
+    expect(records.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('samples carry the failure signals: client closed, upstream missing, 502/504', () => {
+    for (const id of sampleIds) {
+      const format = PROXY_FORMATS.find((candidate) => candidate.id === id)!;
+      const records = parseLines(format, sampleLines(id)).records.filter((record) => record.kind === 'proxy');
+      const statuses = new Set(records.map((record) => record.status));
+      expect(statuses.has(502) || statuses.has(504), id).toBe(true);
+      if (records.some((record) => record.upstreamLogged)) {
+        expect(records.some((record) => record.upstreamLogged && record.upstreamStatus === null), id).toBe(true);
+      }
+    }
+    const closedIn = sampleIds.filter((id) => {
+      const format = PROXY_FORMATS.find((candidate) => candidate.id === id)!;
+      return parseLines(format, sampleLines(id)).records.some((record) => record.kind === 'proxy' && record.clientClosed);
+    });
+    // Apache, Classic ELB and API Gateway have no client-closed signal in these layouts.
+    expect(closedIn.sort()).toEqual([
+      'aws-alb', 'cloudfront', 'envoy', 'haproxy', 'kong', 'nginx-json', 'traefik-clf', 'traefik-json', 'tyk',
+    ]);
+  });
+
+  it('sends an ambiguous combined line to nginx, and an Apache-escaped one to Apache', () => {
+    const plain = '203.0.113.24 - - [15/Jan/2025:10:32:01 +0000] "GET /v1/orders HTTP/1.1" 200 1834 "-" "okhttp/4.12.0"';
+    expect(detectFormat(FORMATS, 'a.log', [plain]).best?.format.id).toBe('nginx-combined');
+    const escaped = '192.0.2.66 - - [15/Jan/2025:10:32:01 +0000] "GET /a?q=\\" OR 1 HTTP/1.1" 400 226 "-" "x"';
+    expect(detectFormat(FORMATS, 'a.log', [plain, escaped]).best?.format.id).toBe('apache-combined');
+  });
+
+  it('tells %D from %T by the size of the durations', () => {
+    const line = (duration: number): string =>
+      `198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET / HTTP/1.1" 200 5 "-" "x" ${duration}`;
+    expect(detectFormat(FORMATS, 'd.log', [84213, 1200, 35011].map(line)).best?.format.id).toBe('apache-combined-d');
+    expect(detectFormat(FORMATS, 't.log', [0, 1, 0, 30].map(line)).best?.format.id).toBe('apache-combined-t');
+  });
+});
