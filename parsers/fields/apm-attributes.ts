@@ -12,7 +12,8 @@ import { normaliseTraceId } from './trace-context.js';
 export type AttributeLookup = (name: string) => string | number | boolean | null | undefined;
 
 const STATUS_ATTRIBUTES = ['httpResponseCode', 'http.statusCode', 'response.status', 'http.response.status_code'];
-const KEY_ATTRIBUTE = /^(?:request\.headers\.)?(?:x-?)?(?:api[._-]?key(?:[._-]?id)?|apikey|api[._-]?client|consumer(?:[._-]?id)?)$/i;
+/** API-key-like attribute names, also when captured from a request header (`http.request.header.x-api-key`). */
+const KEY_ATTRIBUTE = /^(?:request\.headers?\.|http\.request\.headers?\.)?(?:x-?)?(?:api[._-]?key(?:[._-]?id)?|apikey|api[._-]?client|consumer(?:[._-]?id)?)$/i;
 
 export function findKeyAttribute(names: readonly string[], keyField?: string): string | null {
   if (keyField) return names.includes(keyField) ? keyField : null;

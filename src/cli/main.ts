@@ -9,8 +9,6 @@ import { terminalSafe } from './terminal-text.js';
 async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;
   const program = buildProgram((code) => { exitCode = code; });
-  program.exitOverride();
-  program.configureOutput({ writeErr: (text) => process.stderr.write(text) });
   try {
     await program.parseAsync(argv);
     return exitCode;

@@ -16,6 +16,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description('Access-log forensics: cross-examine proxy, gateway and APM logs to find what really happened to your API requests.')
     .version(ALF_VERSION, '-V, --version')
     .showSuggestionAfterError()
+    // Set before adding commands: subcommands inherit it, so main.ts maps every parse error to exit 2.
+    .exitOverride()
     .addHelpText('after', `
 Examples:
   $ alf analyze samples/incident --budget 600s/5m --out report.html

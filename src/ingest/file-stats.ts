@@ -1,6 +1,10 @@
 import type { ParseIssue, ParseIssueCode } from '../model/parse-issue.js';
 
-/** What a run says about each input: read = records + skipped + ignored, always. */
+/**
+ * What a run says about each input. For line formats, read = records + skipped + ignored, always.
+ * Document formats (JSON exports) may hold several records on one line, so there records can
+ * exceed lines; every line is still counted once as read.
+ */
 export interface FileStats {
   file: string;
   /** Format id used, or null when none fitted. */

@@ -110,8 +110,9 @@ function noteTimes(stats: FileStats, records: LogRecord[]): void {
 }
 
 function pickFormat(file: string, lines: readonly string[], candidates: readonly FormatDef[], stats: FileStats): FormatDef | null {
-  const sample = lines.slice(0, DETECTION_LINES);
-  const detection = detectFormat(candidates, file, sample);
+  let detection = detectFormat(candidates, file, lines.slice(0, DETECTION_LINES));
+  // A pretty-printed JSON document may not close its first event within the sample: try the whole batch.
+  if (!detection.best && lines.length > DETECTION_LINES) detection = detectFormat(candidates, file, lines);
   if (detection.best) return detection.best.format;
   const closest = detection.ranking[0];
   stats.undetected = closest

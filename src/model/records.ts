@@ -77,6 +77,10 @@ export interface ApmTransaction extends SourceLocation {
   path: string | null;
   status: number | null;
   userAgent: string | null;
+  /**
+   * The host the request was addressed to (OTel `server.address`, Datadog), or the agent's own
+   * host where that is all the export has (New Relic `host`). Informational: the join ignores it.
+   */
   host: string | null;
   traceId: string | null;
   requestId: string | null;

@@ -1,0 +1,138 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import type { Analysis } from '../../src/pipeline/analysis.js';
+import { ROOT, runCli } from './run-cli.js';
+
+const truth = JSON.parse(readFileSync(join(ROOT, 'samples', 'incident.truth.json'), 'utf8')) as {
+  clientTimeoutSeconds: number; exporterKey: string; exporterUserAgent: string; proxyLines: number; apmTransactions: number;
+};
+const ACCESS_LOG = join('samples', 'incident', 'access.log');
+const LOG_FORMAT = join('samples', 'incident', 'nginx-log-format.conf');
+const APM = join('samples', 'incident', 'newrelic-transactions.csv');
+
+function analyzeJson(args: string[], input?: string | Buffer): Analysis {
+  const result = runCli(['analyze', ...args, '--format', 'json'], { input });
+  expect(result.stderr).not.toMatch(/internal error/);
+  expect(result.status).toBe(0);
+  return JSON.parse(result.stdout) as Analysis;
+}
+
+describe('alf analyze on the bundled incident (the quick start)', () => {
+  const analysis = analyzeJson(['samples/incident', '--budget', '600s/5m']);
+
+  it('names the client-timeout knee within 0.1 s of the clients\' real timeout, and who has it', () => {
+    const knee = analysis.findings.find((f) => f.kind === 'client-timeout-knee');
+    expect(knee).toBeDefined();
+    expect(Math.abs(Number(knee!.figures.timeoutSeconds) - truth.clientTimeoutSeconds)).toBeLessThan(0.1);
+    expect(knee!.figures.topCohort).toBe(truth.exporterUserAgent);
+    expect(knee!.evidence.length).toBeGreaterThan(0);
+  });
+
+  it('lists the responses nginx made without the backend, with example lines', () => {
+    const madeUp = analysis.findings.filter((f) => f.kind === 'proxy-made-responses');
+    expect(madeUp.length).toBeGreaterThan(0);
+    const aborts = madeUp.find((f) => f.figures.class === 'client-abort');
+    expect(aborts!.figures.topStatus).toBe(404);
+    expect(aborts!.evidence[0]!.file).toBe(ACCESS_LOG);
+    expect(aborts!.evidence[0]!.line).toBeGreaterThan(0);
+  });
+
+  it('names the exporter\'s API key as under-counted, and every key in the per-key table', () => {
+    const undercounted = analysis.findings.filter((f) => f.kind === 'budget-undercount').map((f) => f.figures.apiKey);
+    expect(undercounted).toEqual([truth.exporterKey]);
+    const table = analysis.findings.find((f) => f.kind === 'budget-per-key')!.table!;
+    expect(table.rows.map((row) => row[0])).toContain('key_m0b1le');
+  });
+
+  it('says per file how many lines it read, parsed and skipped, and joins almost every request', () => {
+    const log = analysis.inputs.files.find((f) => f.file === ACCESS_LOG)!;
+    expect(log).toMatchObject({ format: 'nginx', kind: 'proxy', linesRead: truth.proxyLines, records: truth.proxyLines, skipped: 0 });
+    const apm = analysis.inputs.files.find((f) => f.file === APM)!;
+    expect(apm).toMatchObject({ kind: 'apm', records: truth.apmTransactions, ignored: 1 });
+    expect(analysis.join.joinedHeuristic / truth.apmTransactions).toBeGreaterThan(0.98);
+  });
+});
+
+describe('alf analyze inputs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alf-cli-'));
+
+  it('reads stdin given as -, with the format from a log_format file', () => {
+    const stdin = readFileSync(join(ROOT, ACCESS_LOG));
+    const analysis = analyzeJson(['-', '--log-format', LOG_FORMAT, '--apm', APM], stdin);
+    expect(analysis.inputs.files[0]).toMatchObject({ file: '-', records: truth.proxyLines });
+    expect(analysis.findings.some((f) => f.kind === 'client-timeout-knee')).toBe(true);
+  });
+
+  it('reads gzip by content, whatever the file is called', () => {
+    const gz = join(dir, 'access.log.2');
+    writeFileSync(gz, gzipSync(readFileSync(join(ROOT, ACCESS_LOG))));
+    const analysis = analyzeJson([gz, APM, '--log-format', LOG_FORMAT]);
+    expect(analysis.inputs.files.find((f) => f.file === gz)).toMatchObject({ records: truth.proxyLines, skipped: 0 });
+  });
+
+  it('counts and reports malformed lines (file, line, sample) instead of dropping them', () => {
+    const log = join(dir, 'mixed.log');
+    const lines = readFileSync(join(ROOT, ACCESS_LOG), 'utf8').split('\n').slice(0, 200);
+    lines.splice(10, 0, 'garbage line', '\u001b[31mred\u001b[0m');
+    writeFileSync(log, lines.join('\n'));
+    const result = runCli(['analyze', log, '--log-format', LOG_FORMAT, '--format', 'json']);
+    const analysis = JSON.parse(result.stdout) as Analysis;
+    const file = analysis.inputs.files[0]!;
+    expect(file.linesRead).toBe(file.records + file.skipped + file.ignored);
+    expect(file.skipped).toBe(2);
+    expect(file.firstIssues[0]).toMatchObject({ line: 11, sample: 'garbage line' });
+    // Control characters from the log never reach the terminal.
+    expect(result.stderr).not.toContain('\u001b');
+    expect(result.stderr).toMatch(/2 skipped/);
+  });
+
+  it('writes HTML to --out, and Markdown when asked', () => {
+    const out = join(dir, 'report.html');
+    const result = runCli(['analyze', 'samples/incident', '--budget', '600s/5m', '--out', out]);
+    expect(result.status).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('Content-Security-Policy');
+    expect(html).toContain('knee_marker');
+    expect(html).not.toMatch(/<script/i);
+    const md = runCli(['analyze', 'samples/incident', '--format', 'md', '-q']);
+    expect(md.stdout).toMatch(/^# alf incident report/);
+    expect(md.stdout).toContain(truth.exporterKey);
+  });
+});
+
+describe('alf exit codes and errors', () => {
+  it('exits 1 when a finding reaches --fail-on, 0 otherwise', () => {
+    expect(runCli(['analyze', 'samples/incident', '--fail-on', 'high', '-q']).status).toBe(1);
+    expect(runCli(['analyze', 'samples/incident', '--fail-on', 'critical', '-q']).status).toBe(0);
+  });
+
+  it('gives a one-line error and exit 2 for a missing file or a bad option', () => {
+    const missing = runCli(['analyze', 'no/such/file.log']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr.trim()).toBe('alf: cannot read no/such/file.log: no such file or directory');
+    const budget = runCli(['analyze', 'samples/incident', '--budget', 'lots']);
+    expect(budget.status).toBe(2);
+    expect(budget.stderr).toMatch(/--budget/);
+    expect(runCli(['analyze', 'samples/incident', '--format', 'pdf']).status).toBe(2);
+    expect(runCli(['analyze']).status).toBe(2);
+    expect(runCli(['frobnicate']).status).toBe(2);
+  });
+});
+
+describe('alf help', () => {
+  it('explains every command with an example, and prints the version', () => {
+    const help = runCli(['--help']);
+    expect(help.status).toBe(0);
+    const commands = [...help.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]).filter((c) => c !== 'help');
+    expect(commands).toEqual(expect.arrayContaining(['analyze', 'detect', 'formats']));
+    for (const command of commands) {
+      const own = runCli([command!, '--help']);
+      expect(own.status, command).toBe(0);
+      expect(own.stdout, command).toMatch(/Examples?:\n\s+\$ alf /);
+    }
+    expect(runCli(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});

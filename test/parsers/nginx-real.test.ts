@@ -1,0 +1,143 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nginxFormat } from '../../parsers/nginx.js';
+import type { ProxyRecord } from '../../src/model/records.js';
+import { parseLines } from './parse-lines.js';
+
+/**
+ * A real nginx on 127.0.0.1 writes the log; the compiled log_format must read what it wrote.
+ * This is the ground truth for escaping, "-" handling and the 499 of a client abort.
+ */
+
+const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((path) => existsSync(path));
+const LOG_FORMAT = `log_format forensic '$msec|$request_id|$remote_addr|$http_x_api_key|$request_method|$request_uri|$status|'
+                    '$request_time|$upstream_connect_time|$upstream_header_time|$upstream_response_time|'
+                    '$upstream_status|$upstream_addr|$bytes_sent|$connection_requests|$http_traceparent|$http_user_agent';`;
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  const port = await listen(server);
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function get(port: number, path: string, headers: Record<string, string> = {}, abortAfterMs?: number): Promise<number | 'aborted'> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve('aborted'));
+    if (abortAfterMs !== undefined) setTimeout(() => { req.destroy(); resolve('aborted'); }, abortAfterMs);
+    req.end();
+  });
+}
+
+describe.skipIf(!NGINX)('nginx log_format against a real nginx', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alf-nginx-'));
+  let backend: Server;
+  let nginx: ChildProcess;
+  let nginxPort = 0;
+  let records: ProxyRecord[] = [];
+  let issues = 0;
+
+  beforeAll(async () => {
+    backend = createServer((req, res) => {
+      const delay = req.url?.startsWith('/slow') ? 1500 : 5;
+      setTimeout(() => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('ok'); }, delay);
+    });
+    const backendPort = await listen(backend);
+    const deadPort = await freePort();
+    nginxPort = await freePort();
+    const temp = (name: string) => `${name}_temp_path ${join(dir, name)};`;
+    writeFileSync(join(dir, 'nginx.conf'), `
+${process.getuid?.() === 0 ? 'user root;' : ''}
+worker_processes 1;
+daemon off;
+error_log ${join(dir, 'error.log')};
+pid ${join(dir, 'nginx.pid')};
+events { worker_connections 64; }
+http {
+  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}
+  ${LOG_FORMAT}
+  upstream backend { server 127.0.0.1:${backendPort}; }
+  upstream dead { server 127.0.0.1:${deadPort}; }
+  server {
+    listen 127.0.0.1:${nginxPort};
+    access_log ${join(dir, 'access.log')} forensic;
+    location = /static-404 { return 404; }
+    location /down { proxy_pass http://dead; }
+    location / { proxy_pass http://backend; }
+  }
+}
+`);
+    nginx = spawn(NGINX!, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
+    for (let i = 0; i < 100 && (await get(nginxPort, '/static-404')) !== 404; i++) await new Promise((r) => setTimeout(r, 50));
+
+    await get(nginxPort, '/fast?limit=20', {
+      'x-api-key': 'key_7H2', traceparent: '00-491e743b1be0164f3055415f2cb2f8d0-edeed8f67ed0c810-01', 'user-agent': 'okhttp/4.12.0',
+    });
+    await get(nginxPort, '/slow/report', { 'x-api-key': 'key_Q9x', 'user-agent': 'exporter' }, 300);
+    await get(nginxPort, '/down', { 'user-agent': 'curl/8.5.0' });
+    // Node sends header strings as latin1: these two characters go out as the UTF-8 bytes of "é".
+    await get(nginxPort, '/fast', { 'user-agent': 'a|b "quoted" caf\u00c3\u00a9 \\ end' });
+    // Let nginx notice the abort and the backend finish, then stop it gracefully so the log is flushed.
+    await new Promise((r) => setTimeout(r, 1700));
+    spawnSync(NGINX!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-s', 'quit']);
+    await new Promise<void>((resolve) => nginx.on('exit', () => resolve()));
+    const lines = readFileSync(join(dir, 'access.log'), 'utf8').split('\n').filter((line) => line !== '');
+    const parsed = parseLines(nginxFormat(LOG_FORMAT), lines);
+    records = parsed.records as ProxyRecord[];
+    issues = parsed.issues.length;
+  }, 30_000);
+
+  afterAll(async () => {
+    if (nginx && nginx.exitCode === null) nginx.kill('SIGKILL');
+    await new Promise((resolve) => backend?.close(resolve));
+  });
+
+  const byPath = (path: string) => records.filter((record) => record.path === path);
+
+  it('parses every line nginx wrote', () => {
+    expect(issues).toBe(0);
+    expect(records.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('reads a proxied request with its upstream times, key, and W3C trace id', () => {
+    const [record] = byPath('/fast').filter((r) => r.query === 'limit=20');
+    expect(record).toMatchObject({ status: 200, upstreamStatus: 200, apiKey: 'key_7H2', traceId: '491e743b1be0164f3055415f2cb2f8d0', userAgent: 'okhttp/4.12.0' });
+    expect(record!.requestId).toMatch(/^[0-9a-f]{32}$/);
+    expect(record!.upstreamTimeMs).toBeGreaterThanOrEqual(0);
+    expect(record!.upstreamConnectTimeMs).not.toBeNull();
+  });
+
+  it('reads a client abort as 499 with no upstream status and the time nginx waited', () => {
+    const [record] = byPath('/slow/report');
+    expect(record).toMatchObject({ status: 499, clientClosed: true, upstreamStatus: null, upstreamLogged: true });
+    expect(record!.requestTimeMs).toBeGreaterThan(200);
+    expect(record!.requestTimeMs).toBeLessThan(1500);
+    // nginx >= 1.15.7 fills in the time until it gave up.
+    expect(record!.upstreamTimeMs).toBeLessThan(1500);
+  });
+
+  it('reads a refused upstream as 502 from upstream 502 without a connect time, and a local 404 with every upstream field missing', () => {
+    const [down] = byPath('/down');
+    expect(down).toMatchObject({ status: 502, upstreamStatus: 502, upstreamConnectTimeMs: null });
+    const [local] = byPath('/static-404');
+    expect(local).toMatchObject({ status: 404, upstreamStatus: null, upstreamTimeMs: null, upstreamAddr: null, upstreamAttempts: 0 });
+  });
+
+  it('keeps a user agent with |, quotes, UTF-8 and backslashes whole, as nginx escaped it', () => {
+    const record = byPath('/fast').find((r) => r.query === null);
+    expect(record!.userAgent).toBe('a|b \\x22quoted\\x22 caf\\xC3\\xA9 \\x5C end');
+  });
+});
