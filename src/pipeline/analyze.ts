@@ -98,20 +98,39 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   // 2. Each layer's files merged by time.
   const proxyStreams = opened.filter((o) => o.stats.kind === 'proxy' && o.stream).map((o) => o.stream as AsyncIterable<ProxyRecord[]>);
   const apmStreams = opened.filter((o) => o.stats.kind === 'apm' && o.stream).map((o) => o.stream as AsyncIterable<ApmTransaction[]>);
-  const hasApm = apmStreams.length > 0;
-  const proxyRecords = mergeByTime(proxyStreams, (record) => record.endMs);
-  const apmRecords = hasApm ? mergeByTime(apmStreams, (record) => record.startMs) : null;
+  return analyzeRecords({
+    proxyStreams, apmStreams, files: () => opened.map((o) => o.stats),
+    budget: options.budget, keyField: options.keyField, join: options.join, observers: options.observers,
+  });
+}
+
+/** Steps 2 to 5 on already-parsed record streams (scheduled scans replay spooled records through here). */
+export interface RecordStreams {
+  proxyStreams: AsyncIterable<ProxyRecord[]>[];
+  apmStreams: AsyncIterable<ApmTransaction[]>[];
+  /** Read after the streams end: per-file counters are only complete then. */
+  files: () => FileStats[];
+  budget: Budget | null;
+  keyField?: string;
+  join: JoinOptions;
+  observers?: readonly JoinedObserver[];
+}
+
+export async function analyzeRecords(input: RecordStreams): Promise<Analysis> {
+  const hasApm = input.apmStreams.length > 0;
+  const proxyRecords = mergeByTime(input.proxyStreams, (record) => record.endMs);
+  const apmRecords = hasApm ? mergeByTime(input.apmStreams, (record) => record.startMs) : null;
 
   // 3 + 4. Join, and let detectors and summaries observe.
-  const settings: DetectorSettings = { budget: options.budget, hasApm };
+  const settings: DetectorSettings = { budget: input.budget, hasApm };
   const running = DETECTORS.map((detector) => detector.start(settings));
   const scatter = new ScatterSample();
   const latency = new LatencyHistogram();
   const timeline = new Timeline();
   const upstreams = new UpstreamTimeline();
   const joinStats = emptyJoinStats();
-  const observers = options.observers ?? [];
-  for await (const batch of joinStreams(proxyRecords, apmRecords, options.join, joinStats)) {
+  const observers = input.observers ?? [];
+  for await (const batch of joinStreams(proxyRecords, apmRecords, input.join, joinStats)) {
     for (const request of batch) {
       for (const detector of running) detector.observe(request);
       scatter.observe(request);
@@ -124,7 +143,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   for (const observer of observers) await observer.close?.();
 
   // 5. Findings, ranked by severity (stable: registry order breaks ties).
-  const files = opened.map((o) => o.stats);
+  const files = input.files();
   const findings: Finding[] = [];
   for (const detector of running) {
     findings.push(...detector.finish({ ...settings, files, join: joinStats, earlier: findings }));
@@ -136,7 +155,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     alfVersion: ALF_VERSION,
     generatedAt: new Date().toISOString(),
     inputs: { files, totals: totals(files), timeRange: timeRange(files) },
-    settings: { budget: options.budget?.text ?? null, keyField: options.keyField ?? null, hasApm },
+    settings: { budget: input.budget?.text ?? null, keyField: input.keyField ?? null, hasApm },
     join: joinStats,
     findings,
     charts: {
