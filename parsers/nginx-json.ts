@@ -51,7 +51,7 @@ function timeVariableFor(value: string): string {
 
 function variableFor(key: string): string {
   const lower = key.toLowerCase();
-  return KEY_ALIASES[lower] ?? lower.replace(/^\$/, '').replace(/-/g, '_');
+  return (Object.hasOwn(KEY_ALIASES, lower) ? KEY_ALIASES[lower] : undefined) ?? lower.replace(/^\$/, '').replace(/-/g, '_');
 }
 
 function createNginxJsonParser(options: ParserOptions): RecordParser {
@@ -95,7 +95,7 @@ function createNginxJsonParser(options: ParserOptions): RecordParser {
         }
         let variable = named[i]!;
         if (variable === 'time') variable = timeVariableFor(value);
-        const handler = handlers[variable];
+        const handler = Object.hasOwn(handlers, variable) ? handlers[variable] : undefined;
         if (handler === undefined) continue;
         if (!handler(record, value)) {
           const code = TIME_VARIABLES.has(variable) ? 'PARSE_BAD_TIMESTAMP' : 'PARSE_BAD_FIELD';

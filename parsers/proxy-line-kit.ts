@@ -190,11 +190,12 @@ export function parseJsonLine(text: string): unknown {
  * (API Gateway templates often write `"integration.status"` literally).
  */
 export function lookup(object: JsonObject, path: string): unknown {
-  if (path in object) return object[path];
+  // Own keys only: a log line's `constructor` or `__proto__` key must not reach the prototype.
+  if (Object.hasOwn(object, path)) return object[path];
   if (!path.includes('.')) return undefined;
   let current: unknown = object;
   for (const part of path.split('.')) {
-    if (!isJsonObject(current)) return undefined;
+    if (!isJsonObject(current) || !Object.hasOwn(current, part)) return undefined;
     current = current[part];
   }
   return current;

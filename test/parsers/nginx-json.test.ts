@@ -55,6 +55,11 @@ describe('nginx-json', () => {
     expect(record).toMatchObject({ upstreamStatus: null, upstreamTimeMs: null, upstreamAddr: null, userAgent: null, upstreamAttempts: 0 });
   });
 
+  it('ignores keys named like Object.prototype members', () => {
+    const record = onlyProxy(nginxJson, '{"msec":"1736937121.457","status":"200","constructor":"x","toString":"y","__proto__":"z","valueOf":"1"}');
+    expect(record.status).toBe(200);
+  });
+
   it('honours keyField', () => {
     const record = onlyProxy(nginxJson, JSON.stringify({ msec: '1736937121.457', status: '200', consumer_name: 'acme' }), 'consumer_name');
     expect(record.apiKey).toBe('acme');
