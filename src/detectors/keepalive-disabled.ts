@@ -1,0 +1,148 @@
+import type { Finding, FigureValue, Severity } from '../model/finding.js';
+import type { JoinedRequest } from '../model/records.js';
+import { BoundedCounter } from './bounded-counter.js';
+import type { Detector, DetectorContext } from './detector.js';
+import { EvidenceSample } from './evidence-sample.js';
+import { LogHistogram } from './log-histogram.js';
+
+/**
+ * Keep-alive to a backend switched off (the Apigee anti-pattern): every request opens a new TCP
+ * connection, often with a TLS handshake, so each pays the handshake in latency and the proxy
+ * runs out of connections under load. nginx logs `$upstream_connect_time` 0.000 for a reused
+ * connection, but also for a fresh one on loopback that took under a millisecond, so one
+ * non-zero value proves nothing: the signal is a *consistent* non-zero connect time, per
+ * upstream. The cost is read off the same upstream: latency of requests that connected against
+ * those that reused a connection (when both exist), else the connect time itself.
+ * Without connect times, `$connection_requests` = 1 on nearly every request says the same of
+ * the client side (clients not reusing connections to the proxy).
+ */
+
+const UPSTREAM_CAP = 2_000;
+const MIN_MEASURED = 50;
+const DISABLED_SHARE = 0.9;
+const PARTIAL_SHARE = 0.5;
+
+interface UpstreamConnects {
+  measured: number;
+  connected: number;
+  connectTotalMs: number;
+  connectSketch: LogHistogram;
+  latencyConnected: LogHistogram;
+  latencyReused: LogHistogram;
+  evidence: EvidenceSample;
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address.startsWith('[::1]') || address.startsWith('::1') || address.startsWith('localhost') || address.startsWith('unix:');
+}
+
+function round(value: number, digits = 3): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+export const keepaliveDisabled: Detector = {
+  id: 'keepalive-disabled',
+  title: 'Keep-alive disabled',
+  start() {
+    const upstreams = new BoundedCounter<UpstreamConnects>(UPSTREAM_CAP, () => ({
+      measured: 0, connected: 0, connectTotalMs: 0, connectSketch: new LogHistogram(20),
+      latencyConnected: new LogHistogram(20), latencyReused: new LogHistogram(20), evidence: new EvidenceSample(3),
+    }));
+    let withConnectionRequests = 0;
+    let firstOnConnection = 0;
+    const clientEvidence = new EvidenceSample(3);
+
+    return {
+      observe(request: JoinedRequest) {
+        const proxy = request.proxy;
+        if (proxy === null) return;
+        if (proxy.connectionRequests !== null) {
+          withConnectionRequests++;
+          if (proxy.connectionRequests <= 1) {
+            firstOnConnection++;
+            clientEvidence.offer(proxy, 0, `connection_requests ${proxy.connectionRequests}`);
+          }
+        }
+        const connectMs = proxy.upstreamConnectTimeMs;
+        // Retried requests sum several connects; keep to single attempts for a clean signal.
+        if (connectMs === null || proxy.upstreamAddr === null || proxy.upstreamAttempts > 1) return;
+        const state = upstreams.get(proxy.upstreamAddr);
+        state.measured++;
+        const latencyMs = proxy.upstreamTimeMs ?? proxy.requestTimeMs;
+        if (connectMs > 0) {
+          state.connected++;
+          state.connectTotalMs += connectMs;
+          state.connectSketch.add(connectMs);
+          if (latencyMs !== null) state.latencyConnected.add(latencyMs);
+          state.evidence.offer(proxy, connectMs, `upstream connect ${(connectMs / 1000).toFixed(3)} s`);
+        } else if (latencyMs !== null) {
+          state.latencyReused.add(latencyMs);
+        }
+      },
+
+      finish(_context: DetectorContext): Finding[] {
+        const findings: Finding[] = [];
+        const rows: FigureValue[][] = [];
+        for (const [address, state] of upstreams) {
+          if (state.measured < MIN_MEASURED) continue;
+          const share = state.connected / state.measured;
+          const meanConnectMs = state.connected > 0 ? state.connectTotalMs / state.connected : 0;
+          const medianConnected = state.latencyConnected.quantile(0.5);
+          const medianReused = state.latencyReused.quantile(0.5);
+          // Latency cost: compare the two groups when both are large enough, else the handshake itself.
+          const costMs = medianConnected !== null && medianReused !== null && state.latencyReused.total >= 20 && state.latencyConnected.total >= 20
+            ? Math.max(0, medianConnected - medianReused)
+            : meanConnectMs;
+          rows.push([address, state.measured, state.connected, round(share), round(meanConnectMs, 2), round(costMs, 2)]);
+          if (share < PARTIAL_SHARE) continue;
+          const disabled = share >= DISABLED_SHARE;
+          const loopbackAndCheap = isLoopback(address) && (state.connectSketch.quantile(0.5) ?? 0) <= 1.5;
+          const severity: Severity = !disabled ? 'low' : loopbackAndCheap ? 'low' : meanConnectMs >= 5 ? 'medium' : 'low';
+          findings.push({
+            kind: 'keepalive-disabled',
+            severity,
+            title: disabled
+              ? `Upstream ${address}: a new connection for ${(share * 100).toFixed(0)}% of requests (keep-alive looks disabled)`
+              : `Upstream ${address}: only ${((1 - share) * 100).toFixed(0)}% of requests reuse a connection`,
+            explanation:
+              `${state.connected} of ${state.measured} requests to ${address} logged a non-zero upstream connect time ` +
+              `(mean ${meanConnectMs.toFixed(1)} ms): the proxy opened a new connection${disabled ? ' for nearly every request' : ' for most requests'} ` +
+              `instead of reusing one. Each new connection costs a TCP (and usually TLS) handshake: about ${costMs.toFixed(1)} ms per request here, ` +
+              'and under load the proxy and backend run out of connections and ephemeral ports.' +
+              (loopbackAndCheap ? ' The upstream is on loopback and connects in about a millisecond, so the cost is small.' : ''),
+            nextStep:
+              'Turn keep-alive on towards this backend: nginx `keepalive 32;` in the upstream block with `proxy_http_version 1.1;` and ' +
+              '`proxy_set_header Connection "";`; Apigee `keepalive.timeout.millis` above 0; check the backend does not send `Connection: close`.',
+            figures: {
+              upstream: address,
+              measuredRequests: state.measured,
+              newConnections: state.connected,
+              newConnectionShare: round(share),
+              meanConnectMs: round(meanConnectMs, 2),
+              latencyCostMs: round(costMs, 2),
+              medianLatencyNewConnectionMs: medianConnected === null ? null : round(medianConnected, 1),
+              medianLatencyReusedMs: medianReused === null ? null : round(medianReused, 1),
+              loopback: isLoopback(address),
+            },
+            evidence: state.evidence.list(),
+          });
+        }
+        if (rows.length === 0 && withConnectionRequests >= MIN_MEASURED && firstOnConnection / withConnectionRequests >= DISABLED_SHARE) {
+          const share = firstOnConnection / withConnectionRequests;
+          findings.push({
+            kind: 'keepalive-disabled',
+            severity: 'low',
+            title: `Clients open a new connection for ${(share * 100).toFixed(0)}% of requests`,
+            explanation:
+              `${firstOnConnection} of ${withConnectionRequests} requests were the first on their client connection ($connection_requests = 1): ` +
+              'clients are not reusing connections to the proxy. The log has no upstream connect time, so reuse towards the backend cannot be judged.',
+            figures: { measuredRequests: withConnectionRequests, newConnections: firstOnConnection, newConnectionShare: round(share), side: 'client' },
+            evidence: clientEvidence.list(),
+          });
+        }
+        return findings;
+      },
+    };
+  },
+};

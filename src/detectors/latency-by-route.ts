@@ -1,0 +1,166 @@
+import type { Finding, FigureValue } from '../model/finding.js';
+import type { JoinedRequest } from '../model/records.js';
+import { routeTemplate } from '../model/route.js';
+import { BoundedCounter } from './bounded-counter.js';
+import type { Detector, DetectorContext } from './detector.js';
+import { EvidenceSample } from './evidence-sample.js';
+import { LogHistogram } from './log-histogram.js';
+import { TimeBuckets } from './time-buckets.js';
+
+/**
+ * Latency per route: p50/p90/p99 of client-facing time per normalised route and status class,
+ * the baseline other findings are read against ("29 s is ten times this route's p99"). Kept as
+ * log-spaced histograms (mergeable, fixed size), never as samples. Over time, each busy route
+ * keeps a coarse histogram per period; a change point is the split of that series where the
+ * median before and after differ most, reported when the shift is large and both sides are
+ * well populated (a deploy that made a route slower, a cache that went cold).
+ */
+
+const ROUTE_CAP = 2_000;
+/** Routes that also get a timeline (the first ones seen; the busy ones are seen first). */
+const TIMELINE_ROUTES = 200;
+const PERIOD_MS = 60_000;
+const PERIOD_CAP = 96;
+const MIN_SIDE_REQUESTS = 100;
+const MIN_SIDE_PERIODS = 3;
+const MIN_SHIFT_FACTOR = 1.8;
+
+interface RouteLatency {
+  byClass: Map<string, LogHistogram>;
+  all: LogHistogram;
+  timeline: TimeBuckets<LogHistogram> | null;
+  evidence: EvidenceSample;
+}
+
+export interface ChangePoint {
+  index: number;
+  before: number;
+  after: number;
+  factor: number;
+}
+
+/**
+ * The single best split of a series of period sketches: medians of the merged sketches before and
+ * after each split, the split with the largest ratio wins. Exported for tests.
+ */
+export function findChangePoint(periods: readonly LogHistogram[]): ChangePoint | null {
+  if (periods.length < 2 * MIN_SIDE_PERIODS) return null;
+  const perDecade = periods[0]!.perDecade;
+  const prefix: LogHistogram[] = [];
+  let running = new LogHistogram(perDecade);
+  for (const period of periods) {
+    const next = new LogHistogram(perDecade);
+    next.merge(running);
+    next.merge(period);
+    prefix.push(next);
+    running = next;
+  }
+  const whole = prefix[prefix.length - 1]!;
+  let best: ChangePoint | null = null;
+  for (let split = MIN_SIDE_PERIODS; split <= periods.length - MIN_SIDE_PERIODS; split++) {
+    const before = prefix[split - 1]!;
+    const after = new LogHistogram(perDecade);
+    after.merge(whole);
+    for (let i = 0; i < after.counts.length; i++) after.counts[i]! -= before.counts[i]!;
+    after.total -= before.total;
+    if (before.total < MIN_SIDE_REQUESTS || after.total < MIN_SIDE_REQUESTS) continue;
+    const p50Before = before.quantile(0.5)!;
+    const p50After = after.quantile(0.5)!;
+    const factor = Math.max(p50Before, p50After) / Math.max(0.5, Math.min(p50Before, p50After));
+    if (best === null || factor > best.factor) best = { index: split, before: p50Before, after: p50After, factor };
+  }
+  return best !== null && best.factor >= MIN_SHIFT_FACTOR ? best : null;
+}
+
+function statusClass(status: number | null): string {
+  return status === null ? 'none' : `${Math.floor(status / 100)}xx`;
+}
+
+function seconds(ms: number | null): number | null {
+  return ms === null ? null : Math.round(ms) / 1000;
+}
+
+export const latencyByRoute: Detector = {
+  id: 'latency-by-route',
+  title: 'Latency by route',
+  start() {
+    let timelines = 0;
+    const routes = new BoundedCounter<RouteLatency>(ROUTE_CAP, () => ({
+      byClass: new Map(),
+      all: new LogHistogram(40),
+      timeline: timelines++ < TIMELINE_ROUTES
+        ? new TimeBuckets<LogHistogram>(PERIOD_MS, PERIOD_CAP, () => new LogHistogram(20), (a, b) => a.merge(b))
+        : null,
+      evidence: new EvidenceSample(3),
+    }));
+
+    return {
+      observe(request: JoinedRequest) {
+        const proxy = request.proxy;
+        if (proxy === null || proxy.requestTimeMs === null || proxy.path === null) return;
+        const route = `${proxy.method ?? '-'} ${routeTemplate(proxy.path)}`;
+        const state = routes.get(route);
+        const cls = statusClass(proxy.status);
+        let sketch = state.byClass.get(cls);
+        if (!sketch) state.byClass.set(cls, (sketch = new LogHistogram(40)));
+        sketch.add(proxy.requestTimeMs);
+        state.all.add(proxy.requestTimeMs);
+        state.timeline?.at(proxy.startMs).add(proxy.requestTimeMs);
+        state.evidence.offer(proxy, proxy.requestTimeMs, `client ${(proxy.requestTimeMs / 1000).toFixed(3)} s, status ${proxy.status ?? '-'}`);
+      },
+
+      finish(_context: DetectorContext): Finding[] {
+        if (routes.size === 0) return [];
+        const findings: Finding[] = [];
+        const ranked = [...routes].sort((a, b) => b[1].all.total - a[1].all.total);
+        const rows: FigureValue[][] = [];
+        for (const [route, state] of ranked.slice(0, 30)) {
+          for (const [cls, sketch] of [...state.byClass].sort()) {
+            rows.push([route, cls, sketch.total, seconds(sketch.quantile(0.5)), seconds(sketch.quantile(0.9)), seconds(sketch.quantile(0.99))]);
+          }
+        }
+        const busiest = ranked[0]!;
+        findings.push({
+          kind: 'latency-by-route',
+          severity: 'info',
+          title: `Latency by route (${routes.size} routes)`,
+          explanation:
+            'Client-facing time per route and status class, as p50/p90/p99 (seconds, within about 6%): the baseline to read the other findings against. ' +
+            `The busiest route is ${busiest[0]} with p50 ${seconds(busiest[1].all.quantile(0.5))} s and p99 ${seconds(busiest[1].all.quantile(0.99))} s.` +
+            (routes.overflowed > 0 ? ` More than ${ROUTE_CAP} routes: the rest are counted under "(other)".` : ''),
+          figures: { routes: routes.size, overflowedRequests: routes.overflowed },
+          table: { columns: ['route', 'statusClass', 'requests', 'p50Seconds', 'p90Seconds', 'p99Seconds'], rows },
+          evidence: [],
+        });
+        for (const [route, state] of ranked) {
+          if (!state.timeline) continue;
+          const periods = state.timeline.entries();
+          const change = findChangePoint(periods.map((p) => p.value));
+          if (change === null) continue;
+          const at = periods[change.index]!.startMs;
+          const slower = change.after > change.before;
+          findings.push({
+            kind: 'latency-by-route',
+            severity: 'low',
+            title: `${route} got ${slower ? 'slower' : 'faster'} around ${new Date(at).toISOString()}: p50 ${seconds(change.before)} s → ${seconds(change.after)} s`,
+            explanation:
+              `The median client-facing time of ${route} changed by ${change.factor.toFixed(1)}× at about ${new Date(at).toISOString()} ` +
+              `(from ${seconds(change.before)} s to ${seconds(change.after)} s) and stayed there: a step, not noise. ` +
+              'Look for a deploy, a configuration or data change, or a dependency that changed at that time.',
+            figures: {
+              route,
+              changeAt: new Date(at).toISOString(),
+              p50BeforeSeconds: seconds(change.before),
+              p50AfterSeconds: seconds(change.after),
+              factor: Math.round(change.factor * 100) / 100,
+              periodMinutes: state.timeline.widthMs / 60_000,
+            },
+            evidence: state.evidence.list(),
+          });
+          if (findings.length > 6) break;
+        }
+        return findings;
+      },
+    };
+  },
+};

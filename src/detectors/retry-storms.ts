@@ -1,0 +1,165 @@
+import type { Finding, FigureValue, Severity } from '../model/finding.js';
+import type { JoinedRequest, ProxyRecord } from '../model/records.js';
+import { BoundedCounter } from './bounded-counter.js';
+import type { Detector, DetectorContext } from './detector.js';
+import { EvidenceSample } from './evidence-sample.js';
+import { TimeBuckets } from './time-buckets.js';
+
+/**
+ * Retry storms: a client that retries failures at once, without backoff, multiplies the load on a
+ * backend that is already failing. In logs: the same client (API key, else IP) and the same URL
+ * again within seconds of a failure. A chain is one logical request and its retries; the
+ * amplification factor is attempts per chain among chains that failed at least once.
+ * Recent requests are kept per (client, method, URL) only for RETRY_WINDOW_MS, in insertion
+ * order, so memory is bounded by the request rate over a few seconds, never by the log.
+ */
+
+const RETRY_WINDOW_MS = 10_000;
+const RECENT_CAP = 200_000;
+const CLIENT_CAP = 10_000;
+const MIN_RETRIES = 20;
+const STORM_AMPLIFICATION = 2;
+
+interface Recent {
+  endMs: number;
+  failed: boolean;
+  attempts: number;
+}
+
+interface ClientRetries {
+  requests: number;
+  failedChains: number;
+  failedChainAttempts: number;
+  retries: number;
+  longestChain: number;
+  timeline: TimeBuckets<{ requests: number; retries: number }>;
+  evidence: EvidenceSample;
+}
+
+/** A response a client would retry: server errors, throttling, gateway timeouts, aborts. */
+export function isRetryableFailure(proxy: ProxyRecord): boolean {
+  const status = proxy.status ?? 0;
+  return status >= 500 || status === 429 || status === 408 || proxy.clientClosed;
+}
+
+function round(value: number, digits = 2): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+export const retryStorms: Detector = {
+  id: 'retry-storms',
+  title: 'Retry storms',
+  start() {
+    const recent = new Map<string, Recent>();
+    const clients = new BoundedCounter<ClientRetries>(CLIENT_CAP, () => ({
+      requests: 0, failedChains: 0, failedChainAttempts: 0, retries: 0, longestChain: 0,
+      timeline: new TimeBuckets(60_000, 720, () => ({ requests: 0, retries: 0 }), (a, b) => { a.requests += b.requests; a.retries += b.retries; }),
+      evidence: new EvidenceSample(5),
+    }));
+    let total = 0;
+    let totalRetries = 0;
+
+    function expire(nowMs: number): void {
+      // Map iteration is insertion order and entries are re-inserted on update: the oldest come first.
+      for (const [key, entry] of recent) {
+        if (entry.endMs >= nowMs - RETRY_WINDOW_MS && recent.size <= RECENT_CAP) break;
+        recent.delete(key);
+      }
+    }
+
+    return {
+      observe(request: JoinedRequest) {
+        const proxy = request.proxy;
+        if (proxy === null || proxy.path === null) return;
+        total++;
+        const client = proxy.apiKey ?? proxy.clientIp;
+        if (client === null) return;
+        expire(proxy.endMs);
+        const key = `${client}\u0000${proxy.method ?? ''}\u0000${proxy.path}\u0000${proxy.query ?? ''}`;
+        const state = clients.get(client);
+        state.requests++;
+        const bucket = state.timeline.at(proxy.startMs);
+        bucket.requests++;
+        const failed = isRetryableFailure(proxy);
+        const previous = recent.get(key);
+        const isRetry = previous !== undefined && previous.failed && proxy.startMs - previous.endMs <= RETRY_WINDOW_MS && proxy.startMs >= previous.endMs - 50;
+        let attempts = 1;
+        if (isRetry) {
+          attempts = previous.attempts + 1;
+          state.retries++;
+          totalRetries++;
+          bucket.retries++;
+          state.failedChainAttempts++;
+          state.longestChain = Math.max(state.longestChain, attempts);
+          state.evidence.offer(proxy, attempts,
+            `attempt ${attempts}, ${((proxy.startMs - previous.endMs) / 1000).toFixed(2)} s after a failure, status ${proxy.status ?? '-'}`);
+        } else if (failed) {
+          // The first failure of a new chain.
+          state.failedChains++;
+          state.failedChainAttempts++;
+        }
+        recent.delete(key);
+        recent.set(key, { endMs: proxy.endMs, failed, attempts });
+      },
+
+      finish(_context: DetectorContext): Finding[] {
+        const findings: Finding[] = [];
+        const rows: FigureValue[][] = [];
+        const ranked = [...clients].filter(([, s]) => s.retries > 0).sort((a, b) => b[1].retries - a[1].retries);
+        for (const [client, state] of ranked) {
+          const amplification = state.failedChains > 0 ? state.failedChainAttempts / state.failedChains : 1;
+          rows.push([client, state.requests, state.failedChains, state.retries, round(amplification), state.longestChain]);
+          if (state.retries < MIN_RETRIES) continue;
+          const busiest = state.timeline.entries().sort((a, b) => b.value.retries - a.value.retries)[0];
+          const busiestShare = busiest ? busiest.value.retries / Math.max(1, busiest.value.requests) : 0;
+          const storm = amplification >= STORM_AMPLIFICATION || state.longestChain >= 4;
+          const severity: Severity = !storm ? 'info' : busiestShare >= 0.3 && state.retries >= 100 ? 'high' : 'medium';
+          findings.push({
+            kind: 'retry-storms',
+            severity,
+            title: storm
+              ? `Retry storm from ${client}: ${state.retries} immediate retries, ${round(amplification, 1)}× amplification`
+              : `${client} retries failures once (${state.retries} retries)`,
+            explanation:
+              `${client} repeated the same request within ${RETRY_WINDOW_MS / 1000} s of a failure ${state.retries} times. ` +
+              `Its ${state.failedChains} failing requests became ${state.failedChainAttempts} attempts (${round(amplification, 1)}× amplification, ` +
+              `longest chain ${state.longestChain} attempts)` +
+              (busiest ? `; at the worst minute (${new Date(busiest.startMs).toISOString()}) retries were ${Math.round(busiestShare * 100)}% of its requests.` : '.') +
+              (storm
+                ? ' Retrying at once, again and again, adds load exactly when the backend is failing, which can keep it failing.'
+                : ' A single retry after a failure is healthy behaviour.'),
+            nextStep: storm
+              ? 'Make the client retry with exponential backoff and jitter and a retry budget, honour Retry-After, and consider a circuit breaker at the gateway.'
+              : undefined,
+            figures: {
+              client,
+              requests: state.requests,
+              failedRequests: state.failedChains,
+              retries: state.retries,
+              amplificationFactor: round(amplification),
+              longestChain: state.longestChain,
+              busiestMinute: busiest ? new Date(busiest.startMs).toISOString() : null,
+              retryShareAtBusiest: round(busiestShare, 3),
+              retryShareOfAllRequests: round(state.retries / Math.max(1, total), 4),
+            },
+            evidence: state.evidence.list(),
+          });
+          if (findings.length >= 10) break;
+        }
+        if (ranked.length > 0 && findings.length === 0 && totalRetries > 0) {
+          findings.push({
+            kind: 'retry-storms',
+            severity: 'info',
+            title: `${totalRetries} quick retries after failures, no storm`,
+            explanation: `${totalRetries} requests repeated a failed request within ${RETRY_WINDOW_MS / 1000} s, too few per client to matter.`,
+            figures: { retries: totalRetries, clients: ranked.length },
+            table: { columns: ['client', 'requests', 'failedRequests', 'retries', 'amplificationFactor', 'longestChain'], rows: rows.slice(0, 20) },
+            evidence: [],
+          });
+        }
+        return findings;
+      },
+    };
+  },
+};
