@@ -8,11 +8,13 @@ import { InputError } from '../model/errors.js';
 export interface Source {
   /** Shown in reports and used in evidence (file:line). */
   readonly name: string;
+  /** Size in bytes as stored (compressed for .gz), when known: drives the progress bar. */
+  readonly size?: number;
   open(): Readable;
 }
 
-export function fileSource(path: string): Source {
-  return { name: path, open: () => createReadStream(path, { highWaterMark: 256 * 1024 }) };
+export function fileSource(path: string, size?: number): Source {
+  return { name: path, size, open: () => createReadStream(path, { highWaterMark: 256 * 1024 }) };
 }
 
 export function stdinSource(stream: Readable = process.stdin): Source {
@@ -41,9 +43,9 @@ export async function resolveInputs(inputs: readonly string[], exclude: Readonly
     if (info.isDirectory()) {
       const files = (await listFiles(input)).filter((file) => !exclude.has(file));
       if (files.length === 0) throw new InputError(`directory ${input} holds no files`);
-      sources.push(...files.map(fileSource));
+      for (const file of files) sources.push(fileSource(file, (await stat(file)).size));
     } else if (info.isFile()) {
-      sources.push(fileSource(input));
+      sources.push(fileSource(input, info.size));
     } else {
       throw new InputError(`cannot read ${input}: not a regular file or directory`);
     }

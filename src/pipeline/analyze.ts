@@ -6,6 +6,7 @@ import type { DetectorSettings } from '../detectors/detector.js';
 import type { FileStats } from '../ingest/file-stats.js';
 import { mergeByTime } from '../ingest/merge-by-time.js';
 import { parseSource, type FormatChoice } from '../ingest/parse-source.js';
+import { countingSource, totalSize, type ProgressSink } from '../ingest/progress.js';
 import { resolveInputs, type Source } from '../ingest/sources.js';
 import { emptyJoinStats } from '../join/join-stats.js';
 import { joinStreams } from '../join/join-streams.js';
@@ -47,6 +48,8 @@ export interface AnalyzeOptions {
    * each joined request once, after the detectors, and are closed when the stream ends.
    */
   observers?: readonly JoinedObserver[];
+  /** Told how many bytes were read; the CLI passes a TTY progress bar, tests and scans nothing. */
+  progress?: ProgressSink;
   /** Files inside input directories that are not logs (a directory's own log_format .conf). */
   excludeFiles?: readonly string[];
   /** Already-resolved sources (tests, S3); used instead of resolving `inputs`. */
@@ -82,8 +85,15 @@ async function openSource(source: Source, choice: FormatChoice): Promise<OpenedS
 
 export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   // 1. Sources and formats.
-  const proxyOrAny = options.sources?.proxyOrAny ?? (await resolveInputs(options.inputs, new Set(options.excludeFiles)));
-  const apmSources = options.sources?.apm ?? (await resolveInputs(options.apmInputs));
+  let proxyOrAny = options.sources?.proxyOrAny ?? (await resolveInputs(options.inputs, new Set(options.excludeFiles)));
+  let apmSources = options.sources?.apm ?? (await resolveInputs(options.apmInputs));
+  const progress = options.progress;
+  if (progress) {
+    progress.start(totalSize([...proxyOrAny, ...apmSources]), proxyOrAny.length + apmSources.length);
+    const advance = (bytes: number): void => progress.advance(bytes);
+    proxyOrAny = proxyOrAny.map((source) => countingSource(source, advance));
+    apmSources = apmSources.map((source) => countingSource(source, advance));
+  }
   let forced: FormatDef | undefined;
   if (options.inputFormat) {
     forced = findFormat(options.inputFormat);
@@ -98,10 +108,14 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   // 2. Each layer's files merged by time.
   const proxyStreams = opened.filter((o) => o.stats.kind === 'proxy' && o.stream).map((o) => o.stream as AsyncIterable<ProxyRecord[]>);
   const apmStreams = opened.filter((o) => o.stats.kind === 'apm' && o.stream).map((o) => o.stream as AsyncIterable<ApmTransaction[]>);
-  return analyzeRecords({
-    proxyStreams, apmStreams, files: () => opened.map((o) => o.stats),
-    budget: options.budget, keyField: options.keyField, join: options.join, observers: options.observers,
-  });
+  try {
+    return await analyzeRecords({
+      proxyStreams, apmStreams, files: () => opened.map((o) => o.stats),
+      budget: options.budget, keyField: options.keyField, join: options.join, observers: options.observers,
+    });
+  } finally {
+    progress?.stop();
+  }
 }
 
 /** Steps 2 to 5 on already-parsed record streams (scheduled scans replay spooled records through here). */

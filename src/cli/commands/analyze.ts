@@ -13,6 +13,7 @@ import type { Analysis } from '../../pipeline/analysis.js';
 import { ExitCode } from '../exit-codes.js';
 import { loadLogFormat } from '../log-format-option.js';
 import { terminalSafe } from '../terminal-text.js';
+import { progressBar } from '../progress-bar.js';
 
 export interface AnalyzeCommandOptions {
   apm?: string[];
@@ -88,6 +89,7 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   const analysis = await analyze({
     inputs, apmInputs, logFormat, inputFormat: options.inputFormat, keyField: options.keyField,
     budget, join: joinOptions(options), keepGoing: options.keepGoing === true, excludeFiles: configFiles,
+    progress: options.quiet ? undefined : progressBar(),
   });
   const report = await render(analysis, reportFormat);
   if (options.out) await writeFile(options.out, report);
