@@ -2,7 +2,9 @@ import type { FormatDef, RecordParser, RecordSink } from '../../parsers/format.j
 import { detectFormat } from '../../parsers/detect.js';
 import type { LogRecord } from '../model/records.js';
 import { InputError } from '../model/errors.js';
+import { excerpt } from '../model/parse-issue.js';
 import { countIssue, emptyFileStats, type FileStats } from './file-stats.js';
+import { MAX_LINE_BYTES } from './line-cap.js';
 import { readLineBatches } from './lines.js';
 import type { Source } from './sources.js';
 
@@ -72,11 +74,32 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
         const lines = batch.lines;
         stats.linesRead += lines.length;
         if (parser === null) {
-          // Without a format nothing can be parsed: every line is counted as skipped, none vanish.
-          stats.skipped += lines.length;
+          // Without a format nothing can be parsed: every line is counted as skipped, none vanish,
+          // and the first ones are kept as examples like any other skipped line.
+          for (let i = 0; i < lines.length; i++) {
+            countIssue(stats, {
+              code: 'PARSE_NO_MATCH', file: source.name, line: batch.firstLine + i, field: null,
+              message: 'no known format fits this file', sample: excerpt(lines[i]!),
+            });
+          }
           continue;
         }
-        for (let i = 0; i < lines.length; i++) parser.line(lines[i]!, batch.firstLine + i, sink);
+        if (batch.tooLong === undefined) {
+          for (let i = 0; i < lines.length; i++) parser.line(lines[i]!, batch.firstLine + i, sink);
+        } else {
+          // Cut lines (over the ingest cap) are never parsed: a truncated line could pass for a record.
+          const cut = new Set(batch.tooLong);
+          for (let i = 0; i < lines.length; i++) {
+            const lineNumber = batch.firstLine + i;
+            if (!cut.has(lineNumber)) parser.line(lines[i]!, lineNumber, sink);
+            else {
+              countIssue(stats, {
+                code: 'PARSE_LINE_TOO_LONG', file: source.name, line: lineNumber, field: null,
+                message: `line longer than ${MAX_LINE_BYTES / 1024 / 1024} MiB: not parsed`, sample: excerpt(lines[i]!),
+              });
+            }
+          }
+        }
         if (outbox.records.length > 0) {
           const records = outbox.records;
           outbox.records = [];
