@@ -4,6 +4,7 @@ import { routeTemplate } from '../model/route.js';
 import { BoundedCounter } from './bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { EvidenceSample } from './evidence-sample.js';
+import { LimiterReplay } from './limiter-replay.js';
 
 /**
  * Worker-time budgets per API key, accounted two ways:
@@ -11,9 +12,13 @@ import { EvidenceSample } from './evidence-sample.js';
  *              only the time until the proxy gave up), which is what a proxy-side limiter sees;
  *   true       the backend's own duration from APM where the request was joined (else the
  *              proxy's figure, or without any APM input an estimate for aborted requests).
- * With a budget (`--budget 600s/5m`) the limiter is replayed both ways, per window: when it would
+ * With a budget (`--budget 600s/5m`) the limiter is replayed both ways (src/detectors/limiter-replay.ts:
+ * a fixed-window limiter that checks at request start against the usage reported by requests that
+ * had finished by then; the accounted limiter hears the proxy's figure when the proxy logs the
+ * request, the true one hears the backend's duration when the backend finishes): when each would
  * have fired, which requests got through that true accounting would have refused, and how much
- * worker time the key consumed compared with what a correct limiter would have allowed.
+ * worker time the key consumed with each limiter in the windows where its true use was over budget.
+ * The ratio of the two is the impact factor: "the impact would have been cut by (factor − 1)×100%".
  */
 
 interface WindowUsage {
@@ -24,7 +29,7 @@ interface WindowUsage {
   /** Worker time (true) consumed by requests each limiter would have admitted. */
   admittedByAccountedMs: number;
   admittedByTrueMs: number;
-  /** When each limiter's counter first crossed the budget. */
+  /** When each limiter first refused a request (start time) in this window. */
   accountedCrossedAt: number | null;
   trueCrossedAt: number | null;
   /** Requests the accounted limiter admitted although true usage was already over budget. */
@@ -39,6 +44,8 @@ interface KeyUsage {
   trueMs: number;
   estimatedMs: number;
   windows: Map<number, WindowUsage>;
+  accountedLimiter: LimiterReplay | null;
+  trueLimiter: LimiterReplay | null;
   evidence: EvidenceSample;
 }
 
@@ -64,6 +71,8 @@ export const budgetUndercount: Detector = {
     const keys = new BoundedCounter<KeyUsage>(KEY_CAP, () => ({
       requests: 0, joined: 0, aborted: 0, accountedMs: 0, trueMs: 0, estimatedMs: 0,
       windows: new Map(), evidence: new EvidenceSample(5),
+      accountedLimiter: budget ? new LimiterReplay(budget.allowanceMs, budget.windowMs) : null,
+      trueLimiter: budget ? new LimiterReplay(budget.allowanceMs, budget.windowMs) : null,
     }));
     // Mean answered upstream time per route: the estimate for aborted requests when there is no APM.
     const routeMeans = new BoundedCounter<RouteMean>(20_000, () => ({ count: 0, totalMs: 0 }));
@@ -106,16 +115,33 @@ export const budgetUndercount: Detector = {
           usage.windows.set(windowIndex, window);
         }
         window.requests++;
-        if (budget) {
-          // The limiter checks at request start against usage reported by requests that already finished.
-          const admittedByAccounted = window.accountedMs < budget.allowanceMs;
-          const admittedByTrue = window.trueMs < budget.allowanceMs;
-          if (admittedByAccounted) window.admittedByAccountedMs += truth.ms;
-          if (admittedByTrue) window.admittedByTrueMs += truth.ms;
+        const accountedLimiter = usage.accountedLimiter;
+        const trueLimiter = usage.trueLimiter;
+        if (budget && accountedLimiter && trueLimiter) {
+          // Each limiter checks at request start against what finished requests had reported by then.
+          const accountedUsage = accountedLimiter.usageAt(proxy.startMs);
+          const trueUsage = trueLimiter.usageAt(proxy.startMs);
+          const admittedByAccounted = accountedUsage < budget.allowanceMs;
+          const admittedByTrue = trueUsage < budget.allowanceMs;
+          if (admittedByAccounted) {
+            window.admittedByAccountedMs += truth.ms;
+            accountedLimiter.report(proxy.endMs, accountedMs);
+          } else if (window.accountedCrossedAt === null || proxy.startMs < window.accountedCrossedAt) {
+            // Requests arrive in end order: keep the earliest start that was refused.
+            window.accountedCrossedAt = proxy.startMs;
+          }
+          if (admittedByTrue) {
+            window.admittedByTrueMs += truth.ms;
+            // With true accounting the time is known when the backend finishes, which may be after the proxy logged.
+            trueLimiter.report(Math.max(proxy.endMs, proxy.startMs + truth.ms), truth.ms);
+          } else if (window.trueCrossedAt === null || proxy.startMs < window.trueCrossedAt) {
+            // Requests arrive in end order: keep the earliest start that was refused.
+            window.trueCrossedAt = proxy.startMs;
+          }
           if (admittedByAccounted && !admittedByTrue) {
             window.leaked++;
             usage.evidence.offer(proxy, truth.ms,
-              `admitted with ${(window.accountedMs / 1000).toFixed(1)} s accounted, ${(window.trueMs / 1000).toFixed(1)} s true of ${(budget.allowanceMs / 1000).toFixed(0)} s budget`);
+              `admitted with ${(accountedUsage / 1000).toFixed(1)} s accounted, ${(trueUsage / 1000).toFixed(1)} s true of ${(budget.allowanceMs / 1000).toFixed(0)} s budget`);
           }
         } else if (truth.ms - accountedMs > 1000) {
           usage.evidence.offer(proxy, truth.ms - accountedMs,
@@ -123,10 +149,6 @@ export const budgetUndercount: Detector = {
         }
         window.accountedMs += accountedMs;
         window.trueMs += truth.ms;
-        if (budget) {
-          if (window.accountedCrossedAt === null && window.accountedMs >= budget.allowanceMs) window.accountedCrossedAt = proxy.endMs;
-          if (window.trueCrossedAt === null && window.trueMs >= budget.allowanceMs) window.trueCrossedAt = proxy.endMs;
-        }
       },
 
       finish(context: DetectorContext): Finding[] {

@@ -4,6 +4,7 @@ import { upstreamMissing } from '../model/records.js';
 import { BoundedCounter } from './bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { EvidenceSample } from './evidence-sample.js';
+import { BreakpointSketch } from './knee-breakpoint.js';
 
 /**
  * Client-timeout knee: client-facing time tracks backend time up to T, then stops, because
@@ -26,6 +27,10 @@ const COHORT_CAP = 5_000;
 const MIN_PEAK_REQUESTS = 10;
 const MIN_PEAK_SHARE = 0.2;
 const MIN_DENSITY_RATIO = 5;
+/** A client that gives up in under half a second is not what a knee is about (and nginx's 0.000 static answers pile up at 0). */
+const MIN_KNEE_MS = 500;
+/** Statuses a proxy or gateway answers when *it* gave up on the backend: a wall, not a client timeout (timeout-walls reports those). */
+const PROXY_TIMEOUT_STATUSES = new Set([502, 503, 504]);
 
 export const COHORT_DIMENSIONS = ['userAgent', 'apiKey', 'clientNet'] as const;
 export type CohortDimension = (typeof COHORT_DIMENSIONS)[number];
@@ -119,6 +124,7 @@ export const clientTimeoutKnee: Detector = {
     // Candidates for evidence, bucketed by client-time bin so the ones nearest T can be picked at the end.
     const evidenceByBin = new Map<number, EvidenceSample>();
     const backendAtBin = new Map<number, number[]>();
+    const breakpoint = new BreakpointSketch();
 
     return {
       observe(request: JoinedRequest) {
@@ -132,14 +138,17 @@ export const clientTimeoutKnee: Detector = {
         if (clientMs === null) return;
         const apm = request.apm;
         let isCutOff: boolean;
+        if (apm !== null) joinedPairs++;
+        if (apm !== null) breakpoint.observe(apm.durationMs, clientMs);
+        if (PROXY_TIMEOUT_STATUSES.has(proxy.status ?? 0)) return;
         if (apm !== null) {
-          joinedPairs++;
           isCutOff = backendOutlived(clientMs, apm.durationMs);
           if (isCutOff) cutOffWithApm++;
         } else {
-          isCutOff = proxy.clientClosed || upstreamMissing(proxy);
+          // Without APM: the client hung up, or the proxy logged no answer from an upstream it did use.
+          isCutOff = proxy.clientClosed || (upstreamMissing(proxy) && (proxy.upstreamAddr !== null || proxy.upstreamAttempts > 0));
         }
-        if (!isCutOff || clientMs > MAX_MS) return;
+        if (!isCutOff || clientMs > MAX_MS || clientMs < MIN_KNEE_MS) return;
         cutOff++;
         histogram[Math.floor(clientMs / BIN_MS)]!++;
         const cohortBin = Math.floor(clientMs / COHORT_BIN_MS);
@@ -200,6 +209,9 @@ export const clientTimeoutKnee: Detector = {
           .slice(0, 5);
 
         const seconds = knee.timeoutMs / 1000;
+        // Cross-check: where the median client time per backend bin stops following the backend.
+        const fit = withApm ? breakpoint.fit() : null;
+        const breakpointAgrees = fit !== null && Math.abs(fit.plateauMs - knee.timeoutMs) <= 50 && Math.abs(fit.slopeAfter) < 0.1 && fit.slopeBefore > 0.8;
         const cohortShareOfKnee = top ? top.share : null;
         const who = top
           ? `${Math.round((cohortShareOfKnee ?? 0) * 100)}% of them come from ${describeCohort(top.dimension)} "${top.value}", ` +
@@ -210,6 +222,11 @@ export const clientTimeoutKnee: Detector = {
             `end within 0.1 s of ${seconds.toFixed(2)} s while their backend kept working` +
             (backendMedianMs !== null ? ` (median backend time ${(backendMedianMs / 1000).toFixed(1)} s)` : '') +
             `. This is a client-side timeout of about ${seconds.toFixed(1)} s: ${who}. ` +
+            (fit !== null
+              ? breakpointAgrees
+                ? `A segmented regression of median client time on backend time confirms it: slope ${fit.slopeBefore.toFixed(2)} up to a backend time of ${(fit.breakpointMs / 1000).toFixed(2)} s, then flat (${fit.slopeAfter.toFixed(2)}) at ${(fit.plateauMs / 1000).toFixed(2)} s. `
+                : `A segmented regression of median client time on backend time does not confirm it (break at ${(fit.breakpointMs / 1000).toFixed(2)} s, then ${(fit.plateauMs / 1000).toFixed(2)} s with slope ${fit.slopeAfter.toFixed(2)}): the timeout affects a minority of the slow requests. `
+              : '') +
             'The proxy logged these requests when the client hung up, so its times (and anything accounted from them) stop at the timeout.'
           : `A wall of ${knee.peakRequests} requests ends within 0.1 s of ${seconds.toFixed(2)} s with no upstream answer or a client-closed status. ` +
             `This looks like a client-side timeout of about ${seconds.toFixed(1)} s: ${who}. Without APM data the backend's real duration is unknown.`;
@@ -227,6 +244,11 @@ export const clientTimeoutKnee: Detector = {
             requestsAtKnee: knee.peakRequests,
             cutOffRequests: knee.cutOffRequests,
             densityRatio: Math.round(knee.densityRatio * 10) / 10,
+            breakpointSeconds: fit === null ? null : round3(fit.breakpointMs / 1000),
+            breakpointPlateauSeconds: fit === null ? null : round3(fit.plateauMs / 1000),
+            breakpointSlopeBefore: fit === null ? null : round3(fit.slopeBefore),
+            breakpointSlopeAfter: fit === null ? null : round3(fit.slopeAfter),
+            breakpointAgrees: fit === null ? null : breakpointAgrees,
             joinedPairs,
             backendMedianSecondsAtKnee: backendMedianMs === null ? null : round3(backendMedianMs / 1000),
             topCohortDimension: top?.dimension ?? null,

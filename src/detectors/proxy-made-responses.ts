@@ -11,8 +11,10 @@ import { EvidenceSample } from './evidence-sample.js';
  * Responses the proxy made up: the proxy logged that no backend answered (upstream status
  * `-`). Each is classified:
  *   client-abort       the client hung up (499, ALB 460, HAProxy C*, Envoy DC), or the backend
- *                      (per APM) ran longer than the client waited, whatever status was logged;
- *   proxy-error        502/503/504: the proxy could not reach or wait for the backend;
+ *                      (per APM) ran longer than the client waited, whatever status was logged
+ *                      (except 502/503/504);
+ *   proxy-error        502/503/504: the proxy could not reach or wait for the backend (even if
+ *                      the backend ran on: the proxy, not the client, gave up);
  *   gateway-rejection  auth, rate limit, WAF, bad request (400/401/403/405/413/414/429/444/431/494);
  *   local              no upstream was involved at all (static files, `return`, redirects);
  *   unexplained        anything else, e.g. a 404 with an upstream address on a route that
@@ -41,9 +43,10 @@ export function classifyProxyMade(request: JoinedRequest): ResponseClass {
   const proxy = request.proxy!;
   const status = proxy.status ?? 0;
   if (proxy.clientClosed) return 'client-abort';
+  // A 502/503/504 is the proxy giving up, even when the backend (per APM) ran on: not the client.
+  if (PROXY_ERROR_STATUSES.has(status)) return 'proxy-error';
   const clientMs = proxy.requestTimeMs;
   if (request.apm !== null && clientMs !== null && backendOutlived(clientMs, request.apm.durationMs)) return 'client-abort';
-  if (PROXY_ERROR_STATUSES.has(status)) return 'proxy-error';
   if (REJECTION_STATUSES.has(status)) return 'gateway-rejection';
   if (!upstreamInvolved(proxy)) return 'local';
   return 'unexplained';
@@ -64,7 +67,8 @@ function top(counts: BoundedCounter<{ count: number }>, n: number): [string, num
 }
 
 const SEVERITY: Record<ResponseClass, (share: number, count: number) => Severity> = {
-  'client-abort': (share) => (share >= 0.01 ? 'high' : share >= 0.001 ? 'medium' : 'low'),
+  // Some honest 499s are normal (flaky mobile networks): alarming only when they are a real share.
+  'client-abort': (share) => (share >= 0.01 ? 'high' : share >= 0.005 ? 'medium' : 'low'),
   'proxy-error': (share) => (share >= 0.01 ? 'high' : share >= 0.001 ? 'medium' : 'low'),
   'gateway-rejection': () => 'info',
   local: () => 'info',
@@ -95,6 +99,8 @@ export const proxyMadeResponses: Detector = {
     // Routes (templates) where the backend answered 2xx: a made-up 404 there is not a real 404.
     const answeredRoutes = new BoundedCounter<{ count: number }>(50_000, () => ({ count: 0 }));
     let abortedWithOtherStatus = 0;
+    // Client times of unexplained responses (50 ms bins): at finish, those at the knee are likely aborts without an APM record.
+    const unexplainedTimes = new Map<number, number>();
 
     return {
       observe(request: JoinedRequest) {
@@ -115,6 +121,10 @@ export const proxyMadeResponses: Detector = {
         const status = proxy.status ?? 0;
         counts.statuses.set(status, (counts.statuses.get(status) ?? 0) + 1);
         if (responseClass === 'client-abort' && !proxy.clientClosed) abortedWithOtherStatus++;
+        if (responseClass === 'unexplained' && proxy.requestTimeMs !== null) {
+          const bin = Math.floor(proxy.requestTimeMs / 50);
+          unexplainedTimes.set(bin, (unexplainedTimes.get(bin) ?? 0) + 1);
+        }
         counts.routes.get(route).count++;
         counts.userAgents.get(proxy.userAgent ?? '-').count++;
         const backend = request.apm ? `, backend (APM) ${(request.apm.durationMs / 1000).toFixed(3)} s` : '';
@@ -122,9 +132,16 @@ export const proxyMadeResponses: Detector = {
           `status ${proxy.status ?? '-'}, upstream status -, client ${((proxy.requestTimeMs ?? 0) / 1000).toFixed(3)} s${backend}`);
       },
 
-      finish(_context: DetectorContext): Finding[] {
+      finish(context: DetectorContext): Finding[] {
         if (upstreamLoggedRecords === 0) return [];
         const findings: Finding[] = [];
+        const knee = context.earlier.find((finding) => finding.kind === 'client-timeout-knee');
+        const kneeSeconds = typeof knee?.figures.timeoutSeconds === 'number' ? knee.figures.timeoutSeconds : null;
+        let unexplainedAtKnee = 0;
+        if (kneeSeconds !== null) {
+          const center = Math.floor((kneeSeconds * 1000) / 50);
+          for (const bin of [center - 1, center, center + 1]) unexplainedAtKnee += unexplainedTimes.get(bin) ?? 0;
+        }
         for (const responseClass of CLASSES) {
           const counts = classes.get(responseClass)!;
           if (counts.count === 0 || responseClass === 'local') continue;
@@ -142,9 +159,13 @@ export const proxyMadeResponses: Detector = {
           if (responseClass === 'unexplained' && routesWith2xx > 0) {
             explanation += ` They hit routes that otherwise return 2xx from the backend, so these statuses did not come from the application.`;
           }
+          const allAtKnee = responseClass === 'unexplained' && unexplainedAtKnee === counts.count;
+          if (responseClass === 'unexplained' && unexplainedAtKnee > 0) {
+            explanation += ` ${unexplainedAtKnee} of them end at the client-timeout knee (${kneeSeconds!.toFixed(2)} s): most likely client aborts whose APM transaction is missing from the export.`;
+          }
           findings.push({
             kind: 'proxy-made-responses',
-            severity: SEVERITY[responseClass](share, counts.count),
+            severity: allAtKnee ? 'low' : SEVERITY[responseClass](share, counts.count),
             title: `${counts.count} ${responseClass} responses made by the proxy without the backend`,
             explanation,
             nextStep: NEXT_STEP[responseClass],
@@ -154,6 +175,7 @@ export const proxyMadeResponses: Detector = {
               shareOfRequests: Math.round(share * 1e5) / 1e5,
               topStatus: statuses[0]?.[0] ?? null,
               loggedWithOtherStatus: responseClass === 'client-abort' ? abortedWithOtherStatus : null,
+              atClientTimeoutKnee: responseClass === 'unexplained' ? unexplainedAtKnee : null,
               proxyRecords,
             },
             table: {

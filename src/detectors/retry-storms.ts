@@ -10,6 +10,8 @@ import { TimeBuckets } from './time-buckets.js';
  * backend that is already failing. In logs: the same client (API key, else IP) and the same URL
  * again within seconds of a failure. A chain is one logical request and its retries; the
  * amplification factor is attempts per chain among chains that failed at least once.
+ * A client that polls one URL repeats it after successes as often as after failures: only
+ * repeats that follow failures far more often than they follow successes are retries.
  * Recent requests are kept per (client, method, URL) only for RETRY_WINDOW_MS, in insertion
  * order, so memory is bounded by the request rate over a few seconds, never by the log.
  */
@@ -31,6 +33,10 @@ interface ClientRetries {
   failedChains: number;
   failedChainAttempts: number;
   retries: number;
+  /** Every failed response, retried or not, and every success and how often it was repeated anyway. */
+  failures: number;
+  successes: number;
+  repeatsAfterSuccess: number;
   longestChain: number;
   timeline: TimeBuckets<{ requests: number; retries: number }>;
   evidence: EvidenceSample;
@@ -53,7 +59,7 @@ export const retryStorms: Detector = {
   start() {
     const recent = new Map<string, Recent>();
     const clients = new BoundedCounter<ClientRetries>(CLIENT_CAP, () => ({
-      requests: 0, failedChains: 0, failedChainAttempts: 0, retries: 0, longestChain: 0,
+      requests: 0, failedChains: 0, failedChainAttempts: 0, retries: 0, failures: 0, successes: 0, repeatsAfterSuccess: 0, longestChain: 0,
       timeline: new TimeBuckets(60_000, 720, () => ({ requests: 0, retries: 0 }), (a, b) => { a.requests += b.requests; a.retries += b.retries; }),
       evidence: new EvidenceSample(5),
     }));
@@ -83,6 +89,9 @@ export const retryStorms: Detector = {
         bucket.requests++;
         const failed = isRetryableFailure(proxy);
         const previous = recent.get(key);
+        if (failed) state.failures++;
+        else state.successes++;
+        if (previous !== undefined && !previous.failed && proxy.startMs - previous.endMs <= RETRY_WINDOW_MS) state.repeatsAfterSuccess++;
         const isRetry = previous !== undefined && previous.failed && proxy.startMs - previous.endMs <= RETRY_WINDOW_MS && proxy.startMs >= previous.endMs - 50;
         let attempts = 1;
         if (isRetry) {
@@ -113,6 +122,10 @@ export const retryStorms: Detector = {
           if (state.retries < MIN_RETRIES) continue;
           const busiest = state.timeline.entries().sort((a, b) => b.value.retries - a.value.retries)[0];
           const busiestShare = busiest ? busiest.value.retries / Math.max(1, busiest.value.requests) : 0;
+          const retryRate = state.retries / Math.max(1, state.failures);
+          const repeatRate = state.repeatsAfterSuccess / Math.max(1, state.successes);
+          // Repeats after failure must clearly outnumber the client's habit of repeating anyway.
+          if (retryRate < 3 * repeatRate || retryRate < 0.2) continue;
           const storm = amplification >= STORM_AMPLIFICATION || state.longestChain >= 4;
           const severity: Severity = !storm ? 'info' : busiestShare >= 0.3 && state.retries >= 100 ? 'high' : 'medium';
           findings.push({
@@ -141,6 +154,8 @@ export const retryStorms: Detector = {
               longestChain: state.longestChain,
               busiestMinute: busiest ? new Date(busiest.startMs).toISOString() : null,
               retryShareAtBusiest: round(busiestShare, 3),
+              retryRateAfterFailure: round(retryRate, 3),
+              repeatRateAfterSuccess: round(repeatRate, 3),
               retryShareOfAllRequests: round(state.retries / Math.max(1, total), 4),
             },
             evidence: state.evidence.list(),

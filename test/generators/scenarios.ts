@@ -307,23 +307,30 @@ export function retryStorm(options: Partial<ScenarioOptions> = {}, maxRetries = 
   const from = startMs + durationSeconds * 400;
   const to = from + 240_000;
   const client = { ip: '198.51.100.150', key: 'key_batch_sync', agent: 'sync-worker/2.0' };
-  let original = 0;
-  let attempts = 0;
+  // Truth as the detector defines it: attempts per logical request, among those that failed at least once.
+  let failedChains = 0;
+  let failedChainAttempts = 0;
   for (let t = startMs; t < startMs + durationSeconds * 1000; t += r.between(200, 1800)) {
     const path = `/api/v1/inventory/${r.int(1, 400)}`;
-    original++;
     let at = t;
+    let chainAttempts = 0;
+    let chainFailed = false;
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
-      attempts++;
+      chainAttempts++;
       const fails = at >= from && at < to && r.chance(0.75);
       const clientMs = fails ? r.between(2, 20) : r.logNormal(60, 0.4);
       b.add({ startMs: at, path, status: fails ? 503 : 200, clientMs, upstreamStatus: fails ? 503 : 200, upstreamMs: clientMs - 0.5,
         connectMs: 0, upstream: UPSTREAMS[0]!, clientIp: client.ip, apiKey: client.key, userAgent: client.agent, backendMs: clientMs - 1 });
       if (!fails) break;
+      chainFailed = true;
       at += clientMs + r.between(50, 400);
     }
+    if (chainFailed) {
+      failedChains++;
+      failedChainAttempts += chainAttempts;
+    }
   }
-  return b.build('retry-storm', { stormClient: client.key, stormAmplification: attempts / original });
+  return b.build('retry-storm', { stormClient: client.key, stormAmplification: failedChainAttempts / failedChains });
 }
 
 /** A deploy halfway through makes one route three times slower. */

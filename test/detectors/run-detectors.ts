@@ -1,0 +1,29 @@
+import type { Detector, DetectorSettings } from '../../src/detectors/detector.js';
+import { DETECTORS } from '../../src/detectors/registry.js';
+import { emptyJoinStats } from '../../src/join/join-stats.js';
+import type { Finding } from '../../src/model/finding.js';
+import type { JoinedRequest } from '../../src/model/records.js';
+
+/**
+ * Feeds requests straight to detectors (start → observe → finish), in order, each seeing the
+ * findings of those before it, as the pipeline does. Defaults to the whole registry.
+ */
+export function runDetectors(
+  requests: readonly JoinedRequest[],
+  options: { detectors?: readonly Detector[]; settings?: Partial<DetectorSettings> } = {},
+): Finding[] {
+  const settings: DetectorSettings = {
+    budget: null,
+    hasApm: requests.some((request) => request.apm !== null),
+    ...options.settings,
+  };
+  const running = (options.detectors ?? DETECTORS).map((detector) => detector.start(settings));
+  for (const request of requests) for (const detector of running) detector.observe(request);
+  const findings: Finding[] = [];
+  for (const detector of running) findings.push(...detector.finish({ ...settings, files: [], join: emptyJoinStats(), earlier: findings }));
+  return findings;
+}
+
+export function ofKind(findings: readonly Finding[], kind: string): Finding[] {
+  return findings.filter((finding) => finding.kind === kind);
+}
