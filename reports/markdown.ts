@@ -1,45 +1,60 @@
 import type { FigureValue, Finding } from '../src/model/finding.js';
 import type { Analysis } from '../src/pipeline/analysis.js';
 import { joinedShare } from '../src/join/join-stats.js';
+import { figureLabel, formatFigure, formatInstant, formatNumber, formatShare } from './format.js';
 import { buildVerdict } from './verdict.js';
 
 /**
  * Markdown for tickets and chat. Log content goes in code spans or fenced blocks with a fence
  * longer than any backtick run inside, so a log line cannot close the block and inject markup.
+ * Prose that carries log content (titles naming a key or user agent) has its inline markup
+ * characters backslash-escaped, and every table cell escapes `|`, so neither can break a table.
  */
-
-function inlineCode(text: string): string {
-  const clean = stripControl(text).replace(/\n/g, ' ');
-  const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((run) => run.length));
-  const fence = '`'.repeat(longest + 1);
-  return `${fence} ${clean} ${fence}`;
-}
 
 function stripControl(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\uFFFD');
 }
 
-function cell(value: FigureValue): string {
+function inlineCode(text: string): string {
+  const clean = stripControl(text).replace(/[\r\n\t]+/g, ' ');
+  const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence} ${clean} ${fence}`;
+}
+
+/**
+ * Text that may hold log content, as inline Markdown: one line, with the characters that open
+ * inline constructs (emphasis, code, links, images, raw HTML, entities, tables) escaped.
+ */
+export function markdownText(text: string): string {
+  return stripControl(text).replace(/[\r\n\t]+/g, ' ').replace(/[\\`*_[\]<>|~&!]/g, (ch) => `\\${ch}`);
+}
+
+function cell(name: string, value: FigureValue): string {
   if (value === null) return '–';
-  const text = typeof value === 'string' ? value : String(value);
-  return inlineCode(text).replace(/\|/g, '\\|');
+  // Strings may be log content: code span. Numbers are ours: formatted plain text.
+  const text = typeof value === 'string' && formatFigure(name, value) === value ? inlineCode(value) : markdownText(formatFigure(name, value));
+  return text.replace(/\|/g, '\\|');
 }
 
 function renderFinding(finding: Finding, index: number): string {
-  const lines = [`### ${index + 1}. [${finding.severity}] ${stripControl(finding.title)}`, '', stripControl(finding.explanation), ''];
-  if (finding.nextStep) lines.push(`**Next step:** ${stripControl(finding.nextStep)}`, '');
+  const lines = [`### ${index + 1}. [${finding.severity}] ${markdownText(finding.title)}`, '', markdownText(finding.explanation), ''];
+  if (finding.nextStep) lines.push(`**Next step:** ${markdownText(finding.nextStep)}`, '');
   const figures = Object.entries(finding.figures).filter(([, value]) => value !== null);
-  if (figures.length > 0) lines.push(figures.map(([name, value]) => `- ${name}: ${cell(value)}`).join('\n'), '');
-  if (finding.table && finding.table.rows.length > 0) {
-    lines.push(`| ${finding.table.columns.join(' | ')} |`, `| ${finding.table.columns.map(() => '---').join(' | ')} |`);
-    for (const row of finding.table.rows.slice(0, 20)) lines.push(`| ${row.map(cell).join(' | ')} |`);
+  if (figures.length > 0) lines.push(figures.map(([name, value]) => `- ${markdownText(figureLabel(name))}: ${cell(name, value)}`).join('\n'), '');
+  const columns = finding.table?.columns ?? [];
+  const rows = finding.table?.rows ?? [];
+  if (rows.length > 0) {
+    lines.push(`| ${columns.map((c) => markdownText(figureLabel(c))).join(' | ')} |`, `| ${columns.map(() => '---').join(' | ')} |`);
+    for (const row of rows.slice(0, 20)) lines.push(`| ${row.map((value, i) => cell(columns[i] ?? '', value)).join(' | ')} |`);
+    if (rows.length > 20) lines.push('', `(${formatNumber(rows.length - 20)} more rows in the JSON report)`);
     lines.push('');
   }
   if (finding.evidence.length > 0) {
     lines.push('Evidence:', '');
     for (const evidence of finding.evidence) {
-      lines.push(`- ${inlineCode(`${evidence.file}:${evidence.line}`)}${evidence.note ? ` (${stripControl(evidence.note)})` : ''}`);
+      lines.push(`- ${inlineCode(`${evidence.file}:${evidence.line}`)}${evidence.note ? ` (${markdownText(evidence.note)})` : ''}`);
       lines.push(`  ${inlineCode(evidence.text.slice(0, 400))}`);
     }
     lines.push('');
@@ -47,25 +62,47 @@ function renderFinding(finding: Finding, index: number): string {
   return lines.join('\n');
 }
 
+function summaryTable(findings: readonly Finding[]): string[] {
+  if (findings.length === 0) return ['No findings.'];
+  return [
+    '| # | severity | finding |',
+    '| --- | --- | --- |',
+    ...findings.map((f, i) => `| ${i + 1} | ${f.severity} | ${markdownText(f.title).replace(/\|/g, '\\|')} |`),
+  ];
+}
+
 export function renderMarkdown(analysis: Analysis): string {
-  const { totals } = analysis.inputs;
+  const { totals, timeRange } = analysis.inputs;
   const join = analysis.join;
   const out = [
     '# alf incident report',
     '',
-    buildVerdict(analysis).map(stripControl).join(' '),
+    buildVerdict(analysis).map(markdownText).join(' '),
     '',
-    `**Inputs:** ${analysis.inputs.files.length} files, ${totals.linesRead} lines read, ${totals.records} parsed, ${totals.skipped} skipped, ${totals.ignored} ignored.`,
+    `## Findings (${analysis.findings.length})`,
+    '',
+    ...summaryTable(analysis.findings),
+    '',
+    '## Inputs',
+    '',
+    `${formatNumber(analysis.inputs.files.length)} files, ${formatNumber(totals.linesRead)} lines read, ${formatNumber(totals.records)} parsed, ` +
+      `${formatNumber(totals.skipped)} skipped, ${formatNumber(totals.ignored)} ignored` +
+      `${timeRange ? `; ${formatInstant(timeRange.from)} to ${formatInstant(timeRange.to)}` : ''}.`,
+    '',
     analysis.settings.hasApm
-      ? `**Join:** ${(joinedShare(join) * 100).toFixed(1)}% of ${join.proxyRecords} proxy records joined (${join.joinedById} by id, ${join.joinedHeuristic} by time and URL), clock offset ${join.offsetMs ?? '–'} ms, ${join.unjoinedApm} APM transactions unjoined.`
+      ? `**Join:** ${formatShare(joinedShare(join))} of ${formatNumber(join.proxyRecords)} proxy records joined (${formatNumber(join.joinedById)} by id, ` +
+        `${formatNumber(join.joinedHeuristic)} by time and URL, ${formatNumber(join.lowConfidence)} refused for low confidence), ` +
+        `clock offset ${join.offsetMs === null ? '–' : `${formatNumber(join.offsetMs)} ms`}, ${formatNumber(join.unjoinedApm)} APM transactions unjoined; ` +
+        `pairs by confidence decile (0–0.1 … 0.9–1): ${join.confidenceDeciles.map(formatNumber).join(' / ')}.`
       : '**Join:** no APM input; findings rest on the proxy log alone.',
     '',
     '| file | format | read | parsed | skipped | ignored | problem |',
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...analysis.inputs.files.map((f) =>
-      `| ${cell(f.file)} | ${cell(f.format)} | ${f.linesRead} | ${f.records} | ${f.skipped} | ${f.ignored} | ${cell(f.error ?? f.undetected)} |`),
+      `| ${cell('file', f.file)} | ${cell('format', f.format)} | ${formatNumber(f.linesRead)} | ${formatNumber(f.records)} | ${formatNumber(f.skipped)} | ` +
+      `${formatNumber(f.ignored)} | ${cell('problem', f.error ?? f.undetected)} |`),
     '',
-    `## Findings (${analysis.findings.length})`,
+    '## Findings in detail',
     '',
     ...analysis.findings.map(renderFinding),
   ];

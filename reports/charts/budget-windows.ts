@@ -3,22 +3,51 @@ import type { FigureValue } from '../../src/model/finding.js';
 
 /**
  * Per API key and window: worker time as the proxy accounted it and as the backend spent it,
- * against the budget line. The gap between the two bars is the under-count.
+ * against the budget line. The gap between the two lines is the under-count. Vertical marks are
+ * the replayed limiter: when it would have throttled the key in that window with the accounted
+ * times (what really happened) and with the true times (what should have happened). A true
+ * mark with no accounted mark beside it is a window where the limiter never fired.
  */
+
+const ACCOUNTED = 'accounted by proxy';
+const TRUE = 'true (APM)';
+const SERIES = [ACCOUNTED, TRUE];
+const COLOURS = ['#4c78a8', '#f58518'];
+
+type Layer = NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']>[number];
+
 export function buildBudgetWindowsChart(rows: readonly Record<string, FigureValue>[], budgetSeconds: number | null): TopLevelSpec {
-  const values = rows.flatMap((row) => [
-    { key: String(row.key), window: String(row.windowStart), accounting: 'accounted by proxy', seconds: Number(row.accountedSeconds) },
-    { key: String(row.key), window: String(row.windowStart), accounting: 'true (APM)', seconds: Number(row.trueSeconds) },
-  ]);
-  const layers: NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']> = [
+  const values: Record<string, string | number>[] = [];
+  for (const row of rows) {
+    const key = String(row.key);
+    const window = String(row.windowStart);
+    values.push({ kind: 'usage', key, window, accounting: ACCOUNTED, seconds: Number(row.accountedSeconds) });
+    values.push({ kind: 'usage', key, window, accounting: TRUE, seconds: Number(row.trueSeconds) });
+    if (typeof row.accountedThrottleAt === 'string') values.push({ kind: 'throttle', key, window, accounting: ACCOUNTED, at: row.accountedThrottleAt });
+    if (typeof row.trueThrottleAt === 'string') values.push({ kind: 'throttle', key, window, accounting: TRUE, at: row.trueThrottleAt });
+  }
+  const colour = {
+    field: 'accounting', type: 'nominal', title: null,
+    scale: { domain: SERIES, range: COLOURS },
+    legend: { orient: 'top' },
+  } as const;
+  const layers: Layer[] = [
     {
+      name: 'usage',
+      transform: [{ filter: "datum.kind === 'usage'" }],
       mark: { type: 'line', point: { size: 18 }, strokeWidth: 1.5 },
       encoding: {
         x: { field: 'window', type: 'temporal', title: 'window start (UTC)' },
         y: { field: 'seconds', type: 'quantitative', title: 'worker time per window (s)' },
-        color: { field: 'accounting', type: 'nominal', title: null, legend: { orient: 'top' } },
-        strokeDash: { field: 'accounting', type: 'nominal', legend: null },
+        color: colour,
       },
+    },
+    {
+      name: 'throttle_marks',
+      transform: [{ filter: "datum.kind === 'throttle'" }],
+      // Dashed verticals in the series' colour: "a limiter fed these times throttles here".
+      mark: { type: 'rule', strokeDash: [2, 2], strokeWidth: 1.5 },
+      encoding: { x: { field: 'at', type: 'temporal' }, color: colour },
     },
   ];
   if (budgetSeconds !== null) {

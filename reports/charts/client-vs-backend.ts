@@ -13,6 +13,9 @@ export interface ClientVsBackendInput {
   cohort: { dimension: 'userAgent' | 'apiKey' | 'clientNet'; value: string } | null;
 }
 
+const ALL = 'requests';
+const OTHERS = 'other clients';
+
 export function buildClientVsBackendChart(input: ClientVsBackendInput): TopLevelSpec {
   const cohort = input.cohort;
   const values = input.points.map((point) => ({
@@ -20,15 +23,22 @@ export function buildClientVsBackendChart(input: ClientVsBackendInput): TopLevel
     backend: point.backendSeconds,
     group: cohortLabel(point, cohort),
   }));
+  const groups = cohort === null ? [ALL] : [truncate(cohort.value), OTHERS];
   const maxSeconds = Math.max(1, ...values.map((v) => Math.max(v.client, v.backend)));
   const layers: NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']> = [
     {
       data: { values },
-      mark: { type: 'point', filled: true, size: 14, opacity: 0.55 },
+      // aria off for the points only: a per-point aria-label would triple the page's size and no
+      // screen reader user wants 4000 of them; axes, legend and markers keep theirs.
+      mark: { type: 'point', filled: true, size: 14, opacity: 0.55, aria: false },
       encoding: {
         x: { field: 'backend', type: 'quantitative', title: 'backend time, APM (s)', scale: { domain: [0, maxSeconds] } },
         y: { field: 'client', type: 'quantitative', title: 'client-facing time, proxy (s)', scale: { domain: [0, maxSeconds] } },
-        color: { field: 'group', type: 'nominal', title: null, legend: { orient: 'top', labelLimit: 320 } },
+        color: {
+          field: 'group', type: 'nominal', title: null, legend: { orient: 'top', labelLimit: 320 },
+          // Fixed order and colours: the cohort is always orange, everyone else blue, in every report.
+          scale: { domain: groups, range: groups.map((group) => (group === OTHERS || group === ALL ? '#4c78a8' : '#f58518')) },
+        },
       },
     },
     {
@@ -66,9 +76,9 @@ export function buildClientVsBackendChart(input: ClientVsBackendInput): TopLevel
 }
 
 function cohortLabel(point: ScatterPoint, cohort: ClientVsBackendInput['cohort']): string {
-  if (cohort === null) return 'requests';
+  if (cohort === null) return ALL;
   const value = cohort.dimension === 'userAgent' ? point.userAgent : cohort.dimension === 'apiKey' ? point.apiKey : null;
-  return value === cohort.value ? truncate(cohort.value) : 'other clients';
+  return value === cohort.value ? truncate(cohort.value) : OTHERS;
 }
 
 function truncate(text: string): string {

@@ -28,7 +28,8 @@ export function buildLatencyDistributionChart(bins: readonly LatencyBin[], walls
         data: { values: walls.map((wall) => ({ seconds: wall.seconds, label: wall.label })) },
         layer: [
           { mark: { type: 'rule', color: '#d62728', strokeDash: [3, 3] }, encoding: { x: { field: 'seconds', type: 'quantitative' } } },
-          { mark: { type: 'text', angle: 270, align: 'left', dx: 4, dy: -4, color: '#d62728' }, encoding: { x: { field: 'seconds', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } } },
+          // Rotated, right-aligned from the plot's top edge, so the label runs down inside the plot.
+          { mark: { type: 'text', angle: 270, align: 'right', baseline: 'bottom', dx: -4, dy: -3, color: '#d62728' }, encoding: { x: { field: 'seconds', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } } },
         ],
       },
     ],

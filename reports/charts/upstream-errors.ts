@@ -1,0 +1,123 @@
+import type { TopLevelSpec } from 'vega-lite';
+import type { UpstreamTimelineSummary } from '../../src/summaries/upstream-timeline.js';
+import { formatNumber, formatShare } from '../format.js';
+
+/**
+ * Upstream trouble over time, one row per upstream address: 502/503/504 and responses the proxy
+ * made without an upstream answer, stacked per time bucket. Below, when the logs carry it,
+ * connect time per address (mean and max per bucket). Errors on one address point at that
+ * backend; on every address at once, at the network or the proxy; connect time above zero on
+ * every request means connections are not being reused.
+ */
+
+const KINDS = ['502', '503', '504', 'no upstream answer'] as const;
+const KIND_COLOURS = ['#d62728', '#9467bd', '#8c564b', '#ff9896'];
+/** More bars than this per row are merged into wider buckets: the page stays small and legible. */
+const MAX_BARS = 240;
+
+type Concat = Extract<TopLevelSpec, { vconcat: unknown }>['vconcat'][number];
+
+/** Whether the chart would draw anything: some upstream error, or some measured connect time. */
+export function hasUpstreamTrouble(summary: UpstreamTimelineSummary): boolean {
+  return summary.connectMeasured > 0 || summary.upstreams.some((u) => u.errors > 0);
+}
+
+export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary): TopLevelSpec {
+  const times = [...new Set(summary.rows.map((row) => row.time))].sort();
+  const factor = Math.max(1, Math.ceil(times.length / MAX_BARS));
+  const bucketMs = summary.bucketSeconds * 1000 * factor;
+  const first = times.length > 0 ? Date.parse(times[0]!) : 0;
+  const widen = (time: string): number => first + Math.floor((Date.parse(time) - first) / bucketMs) * bucketMs;
+
+  // Row header: the address with its totals, so a glance at the left edge ranks the upstreams.
+  const labels = new Map(summary.upstreams.map((u) => [
+    u.upstream,
+    `${u.upstream}: ${formatNumber(u.requests)} requests, ${formatNumber(u.errors)} errors (${formatShare(u.requests === 0 ? 0 : u.errors / u.requests)})`,
+  ]));
+  const errors = new Map<string, { time: number; upstream: string; kind: string; count: number }>();
+  const add = (time: number, upstream: string, kind: string, count: number): void => {
+    if (count === 0) return;
+    const id = `${time}\u0000${upstream}\u0000${kind}`;
+    const cell = errors.get(id);
+    if (cell) cell.count += count;
+    else errors.set(id, { time, upstream, kind, count });
+  };
+  for (const row of summary.rows) {
+    const time = widen(row.time);
+    const upstream = labels.get(row.upstream) ?? row.upstream;
+    add(time, upstream, '502', row.status502);
+    add(time, upstream, '503', row.status503);
+    add(time, upstream, '504', row.status504);
+    add(time, upstream, 'no upstream answer', row.noUpstream);
+  }
+  // Stacked here rather than by vega-lite: a ranged bar (x to x2) with a stacked y is ambiguous
+  // to it, and explicit y/y2 make the drawing exactly the numbers in the data.
+  const base = new Map<string, number>();
+  const errorValues = [...errors.values()]
+    .sort((a, b) => a.time - b.time || KINDS.indexOf(a.kind as (typeof KINDS)[number]) - KINDS.indexOf(b.kind as (typeof KINDS)[number]))
+    .map((cell) => {
+      const stackId = `${cell.time}\u0000${cell.upstream}`;
+      const from = base.get(stackId) ?? 0;
+      base.set(stackId, from + cell.count);
+      return {
+        upstream: cell.upstream, kind: cell.kind, count: cell.count, from, to: from + cell.count,
+        time: new Date(cell.time).toISOString(), end: new Date(cell.time + bucketMs).toISOString(),
+      };
+    });
+  const domain = times.length > 0 ? [first, widen(times[times.length - 1]!) + bucketMs] : undefined;
+  const x = { field: 'time', type: 'temporal', title: 'time (UTC)', ...(domain ? { scale: { domain } } : {}) } as const;
+
+  const panels: Concat[] = [];
+  if (errorValues.length > 0) panels.push({
+    data: { values: errorValues },
+    facet: {
+      row: {
+        field: 'upstream', type: 'nominal', title: null,
+        // Busiest upstream first, as in the summary.
+        sort: summary.upstreams.map((u) => labels.get(u.upstream)!),
+        header: { labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelOrient: 'top', labelLimit: 560 },
+      },
+    },
+    spec: {
+      width: 560,
+      height: 70,
+      mark: { type: 'rect' },
+      encoding: {
+        x,
+        x2: { field: 'end' },
+        y: { field: 'from', type: 'quantitative', title: `errors per ${bucketLabel(bucketMs / 1000)}` },
+        y2: { field: 'to' },
+        color: { field: 'kind', type: 'nominal', title: null, scale: { domain: [...KINDS], range: KIND_COLOURS }, legend: { orient: 'top' } },
+      },
+    },
+  });
+  if (summary.connectMeasured > 0) {
+    const connectValues = summary.rows.flatMap((row) => row.connectMeanMs === null ? [] : [
+      { time: row.time, upstream: row.upstream, stat: 'mean', ms: row.connectMeanMs },
+      { time: row.time, upstream: row.upstream, stat: 'max', ms: row.connectMaxMs },
+    ]);
+    panels.push({
+      data: { values: connectValues },
+      width: 560,
+      height: 160,
+      mark: { type: 'line', strokeWidth: 1.2, interpolate: 'step-after' },
+      encoding: {
+        x,
+        y: { field: 'ms', type: 'quantitative', title: 'upstream connect time (ms)' },
+        color: { field: 'upstream', type: 'nominal', title: 'upstream', legend: { orient: 'bottom', columns: 3, labelLimit: 240 } },
+        strokeDash: { field: 'stat', type: 'nominal', title: null, scale: { domain: ['mean', 'max'], range: [[1, 0], [3, 3]] }, legend: { orient: 'bottom' } },
+      },
+    });
+  }
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    vconcat: panels,
+    resolve: { scale: { color: 'independent' } },
+  };
+}
+
+function bucketLabel(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}
