@@ -1,13 +1,19 @@
 import { median } from 'simple-statistics';
 import type { ApmTransaction, ProxyRecord } from '../model/records.js';
-import { apmJoinKey, proxyJoinKey } from './keys.js';
+import { apmJoinKey, proxyJoinKey, RouteTemplates } from './keys.js';
 import { durationCost, proxyStartMs } from './pair-cost.js';
 
 /**
  * Estimates the clock offset between APM and proxy (APM start minus proxy start) by voting:
  * every plausible (same key, similar duration) pair within ±maxSkew casts a vote for its offset.
- * True pairs pile up at one offset; chance pairs spread evenly. The densest window wins, and the
- * median of the votes inside it refines the estimate. Robust to busy URLs where time alone is ambiguous.
+ * True pairs pile up at one offset; chance pairs spread evenly over the whole ±maxSkew range.
+ * The densest window (one timestamp resolution wide, at least 50 ms) wins; the densest narrow
+ * window inside it and the median of its votes refine the estimate.
+ *
+ * Every candidate of a sampled record votes, never just the first few: capping candidates per
+ * record from the low end biased busy URLs towards −maxSkew (measured: −25 s estimated for a
+ * true +2 s at 100 requests/s on one URL). The vote budget goes to records with the fewest
+ * candidates first, since rare URLs give the cleanest votes.
  */
 
 export interface OffsetEstimate {
@@ -16,72 +22,165 @@ export interface OffsetEstimate {
   supportingPairs: number;
   /** Median absolute deviation of the supporting votes, ms. */
   spreadMs: number;
+  /**
+   * Robust standard deviation of true pairs' start differences around the offset, ms, from the
+   * vote histogram minus its chance background; null for coarse (1 s) timestamps, where the
+   * resolution dominates. The join narrows its time tolerance to this when it is small.
+   */
+  jitterMs: number | null;
 }
 
-const BIN_MS = 10;
-const MAX_PROXY_SAMPLES = 800;
-const MAX_CANDIDATES_PER_RECORD = 400;
+const MAX_PROXY_SAMPLES = 2_000;
+/** Bounds the work: 4 M votes take about 40 ms. */
+const MAX_VOTES = 4_000_000;
+const MIN_WIDE_WINDOW_MS = 50;
+const NARROW_WINDOW_MS = 5;
 
 export function estimateClockOffset(
   proxies: readonly ProxyRecord[],
   transactions: readonly ApmTransaction[],
   maxSkewMs: number,
+  templates: RouteTemplates = new RouteTemplates(),
 ): OffsetEstimate | null {
   const byKey = new Map<string, ApmTransaction[]>();
+  let templated = false;
   for (const transaction of transactions) {
     const key = apmJoinKey(transaction);
     if (key === null) continue;
+    if (key.charCodeAt(0) === 126 /* ~ */) templated = true;
     let list = byKey.get(key);
     if (!list) byKey.set(key, (list = []));
     list.push(transaction);
   }
   for (const list of byKey.values()) list.sort((a, b) => a.startMs - b.startMs);
 
+  // Sample proxies evenly, then spend the vote budget on the most specific ones first.
+  interface Sample { proxy: ProxyRecord; start: number; list: ApmTransaction[]; from: number; to: number }
+  const samples: Sample[] = [];
   const step = Math.max(1, Math.floor(proxies.length / MAX_PROXY_SAMPLES));
-  const votes: number[] = [];
   let coarsestResolution = 1;
   for (let i = 0; i < proxies.length; i += step) {
     const proxy = proxies[i]!;
     const key = proxyJoinKey(proxy);
-    const list = key === null ? undefined : byKey.get(key);
+    let list = key === null ? undefined : byKey.get(key);
+    if (!list && templated) {
+      const template = templates.proxyTemplateKey(proxy);
+      list = template === null ? undefined : byKey.get(template);
+    }
     if (!list) continue;
-    coarsestResolution = Math.max(coarsestResolution, proxy.timeResolutionMs);
     const start = proxyStartMs(proxy);
-    let index = lowerBound(list, start - maxSkewMs);
-    let seen = 0;
-    for (; index < list.length && seen < MAX_CANDIDATES_PER_RECORD; index++) {
-      const transaction = list[index]!;
-      const offset = transaction.startMs - start;
-      if (offset > maxSkewMs) break;
-      if (durationCost(proxy, transaction) > 2) continue;
-      votes.push(offset);
-      seen++;
-    }
+    const from = lowerBound(list, start - maxSkewMs);
+    const to = lowerBound(list, start + maxSkewMs + 1);
+    if (to > from) samples.push({ proxy, start, list, from, to });
   }
-  if (votes.length === 0) return null;
+  samples.sort((a, b) => a.to - a.from - (b.to - b.from));
 
-  // Histogram of votes, then the densest window of one timestamp resolution (at least 50 ms).
-  const bins = Math.ceil((2 * maxSkewMs) / BIN_MS) + 1;
-  const counts = new Uint32Array(bins);
-  for (const vote of votes) counts[Math.floor((vote + maxSkewMs) / BIN_MS)]!++;
-  const width = Math.max(5, Math.round(Math.max(50, coarsestResolution) / BIN_MS));
-  let windowSum = 0;
-  let bestSum = -1;
-  let bestStart = 0;
-  for (let i = 0; i < bins; i++) {
-    windowSum += counts[i]!;
-    if (i >= width) windowSum -= counts[i - width]!;
-    if (windowSum > bestSum) {
-      bestSum = windowSum;
-      bestStart = Math.max(0, i - width + 1);
+  const range = Math.ceil(2 * maxSkewMs) + 1;
+  const counts = new Float64Array(range);
+  let budget = MAX_VOTES;
+  let voted = 0;
+  for (const sample of samples) {
+    if (sample.to - sample.from > budget) break;
+    budget -= sample.to - sample.from;
+    coarsestResolution = Math.max(coarsestResolution, sample.proxy.timeResolutionMs);
+    for (let j = sample.from; j < sample.to; j++) {
+      const transaction = sample.list[j]!;
+      if (durationCost(sample.proxy, transaction) > 2) continue;
+      const bin = Math.floor(transaction.startMs - sample.start + maxSkewMs);
+      if (bin >= 0 && bin < range) {
+        counts[bin]!++;
+        voted++;
+      }
     }
   }
-  const low = bestStart * BIN_MS - maxSkewMs;
-  const high = low + width * BIN_MS;
-  const inside = votes.filter((vote) => vote >= low && vote < high);
-  const offsetMs = median(inside);
-  const spreadMs = median(inside.map((vote) => Math.abs(vote - offsetMs)));
-  return { offsetMs, supportingPairs: inside.length, spreadMs };
+  if (voted === 0) return null;
+
+  const wide = densest(counts, 0, range, Math.max(MIN_WIDE_WINDOW_MS, coarsestResolution));
+  // Inside the winner, a narrower window finds the peak of sharp (ms) data; for 1 s data it is the same window.
+  const narrowWidth = Math.max(NARROW_WINDOW_MS, coarsestResolution);
+  const narrow = densest(counts, wide.start, Math.min(range, wide.start + wide.width), narrowWidth);
+  const inside: number[] = [];
+  const weights: number[] = [];
+  for (let bin = narrow.start; bin < narrow.start + narrow.width && bin < range; bin++) {
+    if (counts[bin]! > 0) {
+      inside.push(bin - maxSkewMs + 0.5);
+      weights.push(counts[bin]!);
+    }
+  }
+  const offsetMs = weightedMedian(inside, weights);
+  const deviations = inside.map((vote) => Math.abs(vote - offsetMs));
+  const jitterMs = coarsestResolution > 10 ? null : estimateJitter(counts, offsetMs + maxSkewMs);
+  return { offsetMs, supportingPairs: Math.round(narrow.sum), spreadMs: weightedMedian(deviations, weights), jitterMs };
+}
+
+const JITTER_REACH_MS = 250;
+
+/**
+ * Chance votes are flat, so the background is the mean count away from the peak; what rises above
+ * it near the peak is the true pairs' spread. 1.4826 × its MAD estimates a Gaussian sigma.
+ */
+function estimateJitter(counts: Float64Array, peakBin: number): number | null {
+  const low = Math.max(0, Math.floor(peakBin - JITTER_REACH_MS));
+  const high = Math.min(counts.length, Math.ceil(peakBin + JITTER_REACH_MS) + 1);
+  // Chance votes thin out towards ±maxSkew (both logs cover the same span), so the background is
+  // taken from two bands just outside the peak region, one either side: a local slope cancels.
+  let outsideSum = 0;
+  let outsideBins = 0;
+  for (let bin = Math.max(0, low - 2 * JITTER_REACH_MS); bin < Math.min(counts.length, high + 2 * JITTER_REACH_MS); bin++) {
+    if (bin >= low && bin < high) continue;
+    outsideSum += counts[bin]!;
+    outsideBins++;
+  }
+  const background = outsideBins > 0 ? outsideSum / outsideBins : 0;
+  // Excess mass within radius r of the peak, negatives included so that background noise cancels
+  // instead of piling up; the radius holding half the total excess is the MAD.
+  const center = Math.floor(peakBin);
+  const radius = Math.min(center - low, high - 1 - center);
+  const excessWithin = new Float64Array(radius + 1);
+  let running = 0;
+  for (let r = 0; r <= radius; r++) {
+    running += counts[center + r]! - background;
+    if (r > 0) running += counts[center - r]! - background;
+    excessWithin[r] = running;
+  }
+  const total = excessWithin[radius]!;
+  if (!(total >= 20)) return null;
+  let half = radius;
+  for (let r = 0; r <= radius; r++) {
+    if (excessWithin[r]! >= total / 2) {
+      half = r;
+      break;
+    }
+  }
+  return 1.4826 * (half + 0.5);
+}
+
+/** The window of `width` bins within [from, to) holding the most votes. */
+function densest(counts: Float64Array, from: number, to: number, width: number): { start: number; width: number; sum: number } {
+  let sum = 0;
+  let best = -1;
+  let bestStart = from;
+  for (let i = from; i < to; i++) {
+    sum += counts[i]!;
+    if (i - width >= from) sum -= counts[i - width]!;
+    if (sum > best) {
+      best = sum;
+      bestStart = Math.max(from, i - width + 1);
+    }
+  }
+  return { start: bestStart, width, sum: best };
+}
+
+function weightedMedian(values: readonly number[], weights: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const order = values.map((_, i) => i).sort((a, b) => values[a]! - values[b]!);
+  const total = weights.reduce((a, b) => a + b, 0);
+  let seen = 0;
+  for (const i of order) {
+    seen += weights[i]!;
+    if (seen >= total / 2) return values[i]!;
+  }
+  return median([...values]);
 }
 
 export function lowerBound(list: readonly ApmTransaction[], time: number): number {

@@ -1,10 +1,13 @@
 import type { ApmTransaction, JoinedRequest, ProxyRecord } from '../model/records.js';
+import { orderApm } from './apm-order.js';
 import { estimateClockOffset } from './clock-offset.js';
-import { emptyJoinStats, type JoinStats } from './join-stats.js';
-import { apmJoinKey } from './keys.js';
+import { emptyJoinStats, joinedShare, type JoinStats } from './join-stats.js';
+import { apmJoinKey, RouteTemplates } from './keys.js';
 import { matchSlice, type ApmIndex } from './match-window.js';
+import { OffsetTracker, offsetAt } from './offset-tracker.js';
 import type { JoinOptions } from './options.js';
-import { NO_MATCH_COST, proxyStartMs } from './pair-cost.js';
+import { DEFAULT_TIMING, NO_MATCH_COST, proxyStartMs } from './pair-cost.js';
+import { TimingTracker } from './timing-tracker.js';
 
 /**
  * The streaming join. Both inputs arrive roughly in time order (proxy by end time, APM by start
@@ -12,7 +15,8 @@ import { NO_MATCH_COST, proxyStartMs } from './pair-cost.js';
  *   - a proxy record is final once the proxy stream has passed its start by `horizonMs`
  *     (proxies log at the end, so a 30 s request arrives 30 s after its start);
  *   - an APM transaction is final once every proxy record that could claim it is final.
- * The first records calibrate the clock offset; then the window slides in slices.
+ * The first records calibrate the clock offset and the timing tolerance; then the window slides
+ * in slices, and each slice's confident pairs move the offset along with any clock drift.
  * Memory is bounded by the records inside the window, never by the input's length.
  */
 
@@ -21,14 +25,23 @@ const CALIBRATION_SPAN_MS = 120_000;
 const CALIBRATION_MAX_RECORDS = 20_000;
 /** Tolerated disorder of APM exports, ms. */
 const APM_LAG_MS = 5_000;
+/** Pairs at least this confident steer the drift tracker. */
+const TRACKING_CONFIDENCE = 0.9;
+/**
+ * The jitter measured at calibration is widened by this factor (and never below 1 ms): start
+ * differences are not Gaussian (dispatch delays are skewed, rounding is uniform), and a too-narrow
+ * tolerance refuses true pairs.
+ */
+const SIGMA_MARGIN = 1.5;
+const MIN_SIGMA_MS = 1;
 
 export async function* joinStreams(
   proxyBatches: AsyncIterable<ProxyRecord[]>,
-  apmBatches: AsyncIterable<ApmTransaction[]> | null,
+  apmInput: AsyncIterable<ApmTransaction[]> | null,
   options: JoinOptions,
   stats: JoinStats = emptyJoinStats(),
 ): AsyncGenerator<JoinedRequest[]> {
-  if (apmBatches === null) {
+  if (apmInput === null) {
     for await (const batch of proxyBatches) {
       stats.proxyRecords += batch.length;
       stats.unjoinedProxy += batch.length;
@@ -38,24 +51,31 @@ export async function* joinStreams(
   }
 
   const proxyIterator = proxyBatches[Symbol.asyncIterator]();
-  const apmIterator = apmBatches[Symbol.asyncIterator]();
+  const apmIterator = orderApm(apmInput, stats)[Symbol.asyncIterator]();
   let proxyDone = false;
   let apmDone = false;
   let proxyWatermark = -Infinity;
   let apmWatermark = -Infinity;
   let firstProxyEnd = Infinity;
   let firstApmStart = Infinity;
-  let offset: number | null = options.offsetMs ?? null;
-  if (offset !== null) stats.offsetMs = offset;
+  let tracker: OffsetTracker | null = options.offsetMs === undefined ? null : new OffsetTracker(options.offsetMs, true);
+  if (options.offsetMs !== undefined) stats.offsetMs = options.offsetMs;
+  const timing = new TimingTracker({ ...DEFAULT_TIMING, startSigmaMs: options.startSigmaMs }, options.startSigmaMs);
   let finalized = -Infinity;
+  // APM transactions with ids stay findable by id for maxSkew, beyond the heuristic reach.
+  let idsSeen = false;
 
   let pending: ProxyRecord[] = [];
   const apmWindow: ApmTransaction[] = [];
   let apmHead = 0;
-  const index: ApmIndex = { byKey: new Map(), byTraceId: new Map(), byRequestId: new Map(), taken: new Set() };
+  const index: ApmIndex = {
+    byKey: new Map(), byTraceId: new Map(), byRequestId: new Map(), taken: new Set(),
+    templated: 0, templates: new RouteTemplates(options.routeTemplates),
+  };
   let staleInKeyLists = 0;
   // Widest distance between a proxy start and its partner's corrected start that any pair may have.
   const reachMs = Math.sqrt(2 * NO_MATCH_COST) * (options.startSigmaMs + 1000 / 3.4);
+  const retainMs = (): number => (idsSeen ? Math.max(reachMs, options.maxSkewMs) : reachMs);
 
   function addApm(transaction: ApmTransaction): void {
     stats.apmRecords++;
@@ -69,13 +89,32 @@ export async function* joinStreams(
     apmWatermark = Math.max(apmWatermark, transaction.startMs);
     const key = apmJoinKey(transaction);
     if (key !== null) {
+      if (key.charCodeAt(0) === 126 /* ~ */) index.templated++;
       let list = index.byKey.get(key);
       if (!list) index.byKey.set(key, (list = []));
       if (list.length === 0 || list[list.length - 1]!.startMs <= transaction.startMs) list.push(transaction);
       else insertSorted(list, 0, transaction);
     }
-    if (transaction.traceId !== null) index.byTraceId.set(transaction.traceId, transaction);
-    if (transaction.requestId !== null) index.byRequestId.set(transaction.requestId, transaction);
+    if (transaction.traceId !== null) addId(index.byTraceId, transaction.traceId, transaction);
+    if (transaction.requestId !== null) addId(index.byRequestId, transaction.requestId, transaction);
+  }
+
+  function addId(map: Map<string, ApmTransaction[]>, id: string, transaction: ApmTransaction): void {
+    idsSeen = true;
+    const list = map.get(id);
+    if (list) list.push(transaction);
+    else map.set(id, [transaction]);
+  }
+
+  function dropId(map: Map<string, ApmTransaction[]>, id: string, transaction: ApmTransaction): void {
+    const list = map.get(id);
+    if (!list) return;
+    if (list.length === 1) {
+      if (list[0] === transaction) map.delete(id);
+      return;
+    }
+    const at = list.indexOf(transaction);
+    if (at >= 0) list.splice(at, 1);
   }
 
   function addProxy(record: ProxyRecord): void {
@@ -88,12 +127,17 @@ export async function* joinStreams(
     pending.push(record);
   }
 
-  function calibrate(): void {
-    const estimate = estimateClockOffset(pending, apmWindow.slice(apmHead), options.maxSkewMs);
-    offset = estimate?.offsetMs ?? 0;
+  function calibrate(): OffsetTracker {
+    const estimate = estimateClockOffset(pending, apmWindow.slice(apmHead), options.maxSkewMs, index.templates);
+    const offset = estimate?.offsetMs ?? 0;
     stats.offsetMs = Math.round(offset);
     stats.offsetSupportingPairs = estimate?.supportingPairs ?? 0;
     stats.offsetSpreadMs = estimate ? Math.round(estimate.spreadMs * 10) / 10 : null;
+    if (estimate?.jitterMs != null) {
+      timing.seedStartSigma(Math.min(options.startSigmaMs, Math.max(MIN_SIGMA_MS, SIGMA_MARGIN * estimate.jitterMs)));
+    }
+    if (estimate === null) stats.notes.push('no plausible pairs to estimate the clock offset from; assumed 0 ms');
+    return new OffsetTracker(offset, options.followDrift === false);
   }
 
   function readyToCalibrate(): boolean {
@@ -109,36 +153,45 @@ export async function* joinStreams(
     return Math.min(proxyReady, apmReady);
   }
 
-  function processSlice(cut: number, currentOffset: number): JoinedRequest[] {
+  function processSlice(cut: number, offsets: OffsetTracker): JoinedRequest[] {
     const out: JoinedRequest[] = [];
     const slice: ProxyRecord[] = [];
     const keep: ProxyRecord[] = [];
     for (const record of pending) (proxyStartMs(record) < cut ? slice : keep).push(record);
     pending = keep;
-    const result = matchSlice(slice, index, currentOffset, options.startSigmaMs, options.minConfidence);
+    const model = offsets.current;
+    const result = matchSlice(slice, index, model, timing.current, options.minConfidence);
     stats.lowConfidence += result.lowConfidence;
     for (const pair of result.joined) {
       if (pair.method === 'id') stats.joinedById++;
       else stats.joinedHeuristic++;
       stats.confidenceDeciles[Math.min(9, Math.floor(pair.confidence * 10))]!++;
+      if (pair.confidence >= TRACKING_CONFIDENCE) {
+        offsets.observe(proxyStartMs(pair.proxy!), pair.offsetMs!);
+        timing.observe(pair, model);
+      }
       out.push(pair);
     }
+    offsets.endSlice();
+    timing.update();
     for (const proxy of result.unmatched) {
       stats.unjoinedProxy++;
       out.push({ proxy, apm: null, method: 'none', confidence: 0, offsetMs: null });
     }
     // APM transactions no remaining proxy record can reach are final.
-    const expiry = cut - reachMs;
-    while (apmHead < apmWindow.length && apmWindow[apmHead]!.startMs - currentOffset < expiry) {
+    const expiry = cut - retainMs();
+    const expiryOffset = Number.isFinite(cut) ? offsetAt(model, cut) : model.offsetMs;
+    while (apmHead < apmWindow.length && apmWindow[apmHead]!.startMs - expiryOffset < expiry) {
       const transaction = apmWindow[apmHead++]!;
       staleInKeyLists++;
-      if (transaction.traceId !== null && index.byTraceId.get(transaction.traceId) === transaction) index.byTraceId.delete(transaction.traceId);
-      if (transaction.requestId !== null && index.byRequestId.get(transaction.requestId) === transaction) index.byRequestId.delete(transaction.requestId);
+      if (apmJoinKey(transaction)?.charCodeAt(0) === 126) index.templated--;
+      if (transaction.traceId !== null) dropId(index.byTraceId, transaction.traceId, transaction);
+      if (transaction.requestId !== null) dropId(index.byRequestId, transaction.requestId, transaction);
       if (index.taken.delete(transaction)) continue;
       stats.unjoinedApm++;
       out.push({ proxy: null, apm: transaction, method: 'none', confidence: 0, offsetMs: null });
     }
-    compactIfStale(expiry + currentOffset);
+    compactIfStale(expiry + expiryOffset);
     finalized = cut;
     return out;
   }
@@ -160,7 +213,7 @@ export async function* joinStreams(
   }
 
   while (!(proxyDone && apmDone)) {
-    const lead = offset ?? 0;
+    const lead = tracker === null ? 0 : offsetAt(tracker.current, proxyWatermark);
     const pullApm = !apmDone && (proxyDone || apmWatermark - lead < proxyWatermark + reachMs + APM_LAG_MS);
     if (pullApm) {
       const next = await apmIterator.next();
@@ -172,20 +225,30 @@ export async function* joinStreams(
       else for (const record of next.value) addProxy(record);
     }
     stats.peakBufferedRecords = Math.max(stats.peakBufferedRecords, pending.length + apmWindow.length - apmHead);
-    if (offset === null) {
+    if (tracker === null) {
       if (!readyToCalibrate()) continue;
-      calibrate();
+      tracker = calibrate();
     }
-    const currentOffset = offset as number;
-    const cut = safeCut(currentOffset);
+    const cut = safeCut(offsetAt(tracker.current, proxyWatermark));
     if (cut === Infinity || cut - finalized >= SLICE_MS) {
-      const out = processSlice(cut, currentOffset);
+      const out = processSlice(cut, tracker);
       if (out.length > 0) yield out;
     }
   }
-  if (offset === null) calibrate();
-  const out = processSlice(Infinity, offset as unknown as number);
+  tracker ??= calibrate();
+  const out = processSlice(Infinity, tracker);
   if (out.length > 0) yield out;
+  stats.startSigmaMs = Math.round(timing.current.startSigmaMs * 10) / 10;
+  stats.durationSigmaMs = Math.round(timing.current.durationSigmaMs * 10) / 10;
+  stats.joinedShare = Math.round(joinedShare(stats) * 10_000) / 10_000;
+  if (options.offsetMs === undefined && stats.offsetMs !== null) {
+    stats.offsetMinMs = Math.round(Math.min(tracker.min, stats.offsetMs));
+    stats.offsetMaxMs = Math.round(Math.max(tracker.max, stats.offsetMs));
+  } else {
+    stats.offsetMinMs = stats.offsetMaxMs = stats.offsetMs;
+  }
+  const late = Object.values(stats.lateRecords).reduce((a, b) => a + b, 0);
+  if (late > 0) stats.notes.push(`${late} proxy records arrived later than --horizon allowed and may have missed partners: the log is more disordered than the window`);
 }
 
 function insertSorted(list: ApmTransaction[], from: number, transaction: ApmTransaction): void {

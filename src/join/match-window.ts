@@ -1,7 +1,9 @@
 import type { ApmTransaction, JoinedRequest, ProxyRecord } from '../model/records.js';
 import { lowerBound } from './clock-offset.js';
-import { proxyJoinKey } from './keys.js';
-import { NO_MATCH_COST, pairCost, proxyStartMs, startSigma } from './pair-cost.js';
+import { exactAssignment, type LocalEdge } from './exact-assignment.js';
+import { proxyJoinKey, type RouteTemplates } from './keys.js';
+import { offsetAt, type OffsetModel } from './offset-tracker.js';
+import { NO_MATCH_COST, pairCost, proxyStartMs, startSigma, type TimingModel } from './pair-cost.js';
 
 /**
  * One-to-one matching of the proxy records of one time slice against the APM transactions
@@ -15,10 +17,14 @@ import { NO_MATCH_COST, pairCost, proxyStartMs, startSigma } from './pair-cost.j
 
 export interface ApmIndex {
   byKey: Map<string, ApmTransaction[]>;
-  byTraceId: Map<string, ApmTransaction>;
-  byRequestId: Map<string, ApmTransaction>;
+  /** Several transactions may share an id (retries, one trace through several services). */
+  byTraceId: Map<string, ApmTransaction[]>;
+  byRequestId: Map<string, ApmTransaction[]>;
   /** Transactions already joined (in this or an earlier slice). */
   taken: Set<ApmTransaction>;
+  /** Transactions in the window keyed by route template; proxy paths are reduced to templates only when some are. */
+  templated: number;
+  templates: RouteTemplates;
 }
 
 export interface SliceResult {
@@ -37,23 +43,26 @@ interface Edge {
 export function matchSlice(
   proxies: readonly ProxyRecord[],
   index: ApmIndex,
-  offsetMs: number,
-  baseSigmaMs: number,
+  model: OffsetModel,
+  timing: TimingModel,
   minConfidence: number,
+  exact = true,
 ): SliceResult {
   const joined: JoinedRequest[] = [];
   const unmatched: ProxyRecord[] = [];
   const pending: number[] = [];
 
-  // 1. Exact joins on trace or request id.
+  // 1. Exact joins on trace or request id, whatever the time difference inside the window.
   for (let i = 0; i < proxies.length; i++) {
     const proxy = proxies[i]!;
+    const start = proxyStartMs(proxy);
+    const expected = start + offsetAt(model, start);
     const byId =
-      (proxy.traceId !== null ? index.byTraceId.get(proxy.traceId) : undefined) ??
-      (proxy.requestId !== null ? index.byRequestId.get(proxy.requestId) : undefined);
-    if (byId && !index.taken.has(byId)) {
+      (proxy.traceId !== null ? nearestFree(index.byTraceId.get(proxy.traceId), index.taken, expected) : undefined) ??
+      (proxy.requestId !== null ? nearestFree(index.byRequestId.get(proxy.requestId), index.taken, expected) : undefined);
+    if (byId) {
       index.taken.add(byId);
-      joined.push({ proxy, apm: byId, method: 'id', confidence: 1, offsetMs: byId.startMs - proxyStartMs(proxy) });
+      joined.push({ proxy, apm: byId, method: 'id', confidence: 1, offsetMs: byId.startMs - start });
     } else {
       pending.push(i);
     }
@@ -64,43 +73,48 @@ export function matchSlice(
   const proxyMass = new Float64Array(proxies.length);
   const apmMass = new Map<ApmTransaction, number>();
   const reach = Math.sqrt(2 * NO_MATCH_COST);
+  const keys: string[] = [];
   for (const i of pending) {
     const proxy = proxies[i]!;
+    keys.length = 0;
     const key = proxyJoinKey(proxy);
-    const list = key === null ? undefined : index.byKey.get(key);
-    if (!list) continue;
+    if (key !== null) keys.push(key);
+    if (index.templated > 0) {
+      const template = index.templates.proxyTemplateKey(proxy);
+      if (template !== null) keys.push(template);
+    }
     const start = proxyStartMs(proxy);
-    const sigma = startSigma(proxy, baseSigmaMs);
+    const offsetMs = offsetAt(model, start);
+    const sigma = startSigma(proxy, timing.startSigmaMs);
     const from = start + offsetMs - reach * sigma;
     const to = start + offsetMs + reach * sigma;
-    for (let j = lowerBound(list, from); j < list.length; j++) {
-      const apm = list[j]!;
-      if (apm.startMs > to) break;
-      if (index.taken.has(apm)) continue;
-      const cost = pairCost(proxy, start, apm, offsetMs, sigma);
-      if (cost >= NO_MATCH_COST) continue;
-      edges.push({ proxy: i, apm, cost });
-      const weight = Math.exp(-cost);
-      proxyMass[i]! += weight;
-      apmMass.set(apm, (apmMass.get(apm) ?? 0) + weight);
+    for (const candidateKey of keys) {
+      const list = index.byKey.get(candidateKey);
+      if (!list) continue;
+      for (let j = lowerBound(list, from); j < list.length; j++) {
+        const apm = list[j]!;
+        if (apm.startMs > to) break;
+        if (index.taken.has(apm) || idsDisagree(proxy, apm)) continue;
+        const cost = pairCost(proxy, start, apm, offsetMs, sigma, timing);
+        if (cost >= NO_MATCH_COST) continue;
+        edges.push({ proxy: i, apm, cost });
+        const weight = Math.exp(-cost);
+        proxyMass[i]! += weight;
+        apmMass.set(apm, (apmMass.get(apm) ?? 0) + weight);
+      }
     }
   }
 
-  // 3. Best edges first, one partner each.
-  edges.sort((a, b) => a.cost - b.cost);
+  // 3. Connected groups of candidate pairs: small ones exactly, large ones best edge first.
   // 0 = open, 1 = decided (joined or refused), 2 = joined.
   const proxyDone = new Uint8Array(proxies.length);
   const noMatchWeight = Math.exp(-NO_MATCH_COST);
   let lowConfidence = 0;
-  for (const edge of edges) {
-    if (proxyDone[edge.proxy] === 1 || index.taken.has(edge.apm)) continue;
-    const weight = Math.exp(-edge.cost);
-    const competing = proxyMass[edge.proxy]! + apmMass.get(edge.apm)! - weight;
-    const confidence = weight / (competing + noMatchWeight);
+  const accept = (edge: Edge, confidence: number): void => {
     proxyDone[edge.proxy] = 1;
     if (confidence < minConfidence) {
       lowConfidence++;
-      continue;
+      return;
     }
     index.taken.add(edge.apm);
     proxyDone[edge.proxy] = 2;
@@ -110,9 +124,107 @@ export function matchSlice(
       confidence: Math.round(confidence * 1000) / 1000,
       offsetMs: edge.apm.startMs - proxyStartMs(proxy),
     });
+  };
+  for (const group of components(edges)) {
+    if (group.length === 1) {
+      const edge = group[0]!;
+      const weight = Math.exp(-edge.cost);
+      accept(edge, weight / (weight + noMatchWeight));
+      continue;
+    }
+    if (exact && solveExactly(group, accept, noMatchWeight)) continue;
+    group.sort((a, b) => a.cost - b.cost);
+    for (const edge of group) {
+      if (proxyDone[edge.proxy] === 1 || index.taken.has(edge.apm)) continue;
+      const weight = Math.exp(-edge.cost);
+      const competing = proxyMass[edge.proxy]! + apmMass.get(edge.apm)! - weight;
+      accept(edge, weight / (competing + noMatchWeight));
+    }
   }
   for (const i of pending) {
     if (proxyDone[i] !== 2) unmatched.push(proxies[i]!);
   }
   return { joined, unmatched, lowConfidence };
+}
+
+/** Of the transactions sharing an id, the free one whose start is nearest the expected time. */
+function nearestFree(list: readonly ApmTransaction[] | undefined, taken: Set<ApmTransaction>, expectedMs: number): ApmTransaction | undefined {
+  if (list === undefined) return undefined;
+  let best: ApmTransaction | undefined;
+  let bestDistance = Infinity;
+  for (const transaction of list) {
+    if (taken.has(transaction)) continue;
+    const distance = Math.abs(transaction.startMs - expectedMs);
+    if (distance < bestDistance) {
+      best = transaction;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Both sides carry an id of the same kind and they differ: certainly two requests. */
+function idsDisagree(proxy: ProxyRecord, apm: ApmTransaction): boolean {
+  return (proxy.traceId !== null && apm.traceId !== null && proxy.traceId !== apm.traceId) ||
+    (proxy.requestId !== null && apm.requestId !== null && proxy.requestId !== apm.requestId);
+}
+
+/** Groups of edges connected through a shared proxy or transaction (union-find). */
+function components(edges: readonly Edge[]): Edge[][] {
+  const parent: number[] = [];
+  const apmNode = new Map<ApmTransaction, number>();
+  const proxyNode = new Map<number, number>();
+  const node = (map: Map<unknown, number>, key: unknown): number => {
+    let id = map.get(key);
+    if (id === undefined) {
+      id = parent.length;
+      parent.push(id);
+      map.set(key, id);
+    }
+    return id;
+  };
+  const find = (x: number): number => {
+    while (parent[x] !== x) x = parent[x] = parent[parent[x]!]!;
+    return x;
+  };
+  const ends: number[] = [];
+  for (const edge of edges) {
+    const a = find(node(proxyNode as Map<unknown, number>, edge.proxy));
+    const b = find(node(apmNode as Map<unknown, number>, edge.apm));
+    if (a !== b) parent[a] = b;
+    ends.push(proxyNode.get(edge.proxy)!);
+  }
+  const groups = new Map<number, Edge[]>();
+  edges.forEach((edge, i) => {
+    const root = find(ends[i]!);
+    const group = groups.get(root);
+    if (group) group.push(edge);
+    else groups.set(root, [edge]);
+  });
+  return [...groups.values()];
+}
+
+const MAX_EXACT_PROXIES = 12;
+const MAX_EXACT_LEAVES = 20_000;
+
+/** Solves one group exactly; false when it is too large (the caller then goes greedy). */
+function solveExactly(group: readonly Edge[], accept: (edge: Edge, confidence: number) => void, noMatchWeight: number): boolean {
+  const proxyIds = new Map<number, number>();
+  const apmIds = new Map<ApmTransaction, number>();
+  const local: LocalEdge[] = [];
+  for (const edge of group) {
+    let p = proxyIds.get(edge.proxy);
+    if (p === undefined) proxyIds.set(edge.proxy, (p = proxyIds.size));
+    let a = apmIds.get(edge.apm);
+    if (a === undefined) apmIds.set(edge.apm, (a = apmIds.size));
+    local.push({ proxy: p, apm: a, weight: Math.exp(-edge.cost) });
+  }
+  if (proxyIds.size > MAX_EXACT_PROXIES) return false;
+  const result = exactAssignment(proxyIds.size, apmIds.size, local, noMatchWeight, MAX_EXACT_LEAVES);
+  if (result === null) return false;
+  for (let p = 0; p < result.best.length; p++) {
+    const e = result.best[p]!;
+    if (e >= 0) accept(group[e]!, result.posterior[e]!);
+  }
+  return true;
 }

@@ -1,0 +1,91 @@
+import type { JoinedRequest } from '../model/records.js';
+import { offsetAt, type OffsetModel } from './offset-tracker.js';
+import { DEFAULT_TIMING, proxyStartMs, type TimingModel } from './pair-cost.js';
+
+/**
+ * Learns the timing tolerances from the pairs the join is sure of. The defaults (40 ms on starts,
+ * 10 ms + 5% on durations) are safe for any setup but blunt: on one host, nginx's upstream time
+ * and the APM duration differ by a millisecond or two, and a tolerance that tight is what tells
+ * apart requests a few ms apart on a busy URL (measured at 100 req/s on one URL: recall 0.76 with
+ * the defaults, see README "Join quality" for the figure with learned tolerances).
+ *
+ * Residuals come from id joins (unbiased) and confident heuristic joins; the spread is widened by
+ * MARGIN and floored, because confident pairs are the tidier ones and tolerances must not collapse.
+ */
+
+const WINDOW = 2_000;
+const MIN_PAIRS = 200;
+const MARGIN = 1.5;
+const MIN_SIGMA_MS = 1;
+
+export class TimingTracker {
+  private readonly durationResiduals: number[] = [];
+  private readonly startResiduals: number[] = [];
+  /** Duration residuals net of the start residual (ms timestamps only). */
+  private readonly netResiduals: number[] = [];
+  private model: TimingModel;
+
+  constructor(initial: TimingModel, private readonly maxStartSigmaMs: number) {
+    this.model = { ...initial };
+  }
+
+  get current(): TimingModel {
+    return this.model;
+  }
+
+  /** The start tolerance measured at calibration, until pairs say more. */
+  seedStartSigma(sigmaMs: number): void {
+    this.model = { ...this.model, startSigmaMs: sigmaMs };
+  }
+
+  observe(pair: JoinedRequest, offsets: OffsetModel): void {
+    const proxy = pair.proxy;
+    const apm = pair.apm;
+    if (proxy === null || apm === null) return;
+    const answered = proxy.upstreamStatus !== null && proxy.upstreamTimeMs !== null;
+    const durationResidual = answered ? proxy.upstreamTimeMs! - apm.durationMs : 0;
+    if (answered) push(this.durationResiduals, durationResidual);
+    // Coarse timestamps say nothing about the start noise beyond their resolution.
+    if (proxy.timeResolutionMs <= 10) {
+      const start = proxyStartMs(proxy);
+      const startResidual = apm.startMs - start - offsetAt(offsets, start);
+      push(this.startResiduals, startResidual);
+      if (answered) push(this.netResiduals, durationResidual - startResidual);
+    }
+  }
+
+  /** Re-fits the tolerances after a slice. */
+  update(): void {
+    if (this.durationResiduals.length >= MIN_PAIRS) {
+      const plain = robust(this.durationResiduals);
+      const net = this.netResiduals.length >= MIN_PAIRS ? robust(this.netResiduals) : null;
+      const netOfStart = net !== null && net.mad < plain.mad;
+      const { center, mad } = netOfStart ? net : plain;
+      this.model = {
+        ...this.model,
+        netOfStart,
+        durationCenterMs: center,
+        durationSigmaMs: Math.min(DEFAULT_TIMING.durationSigmaMs, Math.max(MIN_SIGMA_MS, MARGIN * 1.4826 * mad)),
+        // Long requests vary more (GC, swapping); 1% keeps a 10 s request's tolerance at 100 ms.
+        durationRelativeSigma: 0.01,
+      };
+    }
+    if (this.startResiduals.length >= MIN_PAIRS) {
+      const { mad } = robust(this.startResiduals);
+      this.model = { ...this.model, startSigmaMs: Math.min(this.maxStartSigmaMs, Math.max(MIN_SIGMA_MS, MARGIN * 1.4826 * mad)) };
+    }
+  }
+}
+
+function push(list: number[], value: number): void {
+  list.push(value);
+  // Trimmed in halves, not per value: one splice per WINDOW pushes keeps this O(1) amortised.
+  if (list.length >= 2 * WINDOW) list.splice(0, WINDOW);
+}
+
+function robust(values: readonly number[]): { center: number; mad: number } {
+  const sorted = Float64Array.from(values.length > WINDOW ? values.slice(-WINDOW) : values).sort();
+  const center = sorted[sorted.length >> 1]!;
+  const deviations = sorted.map((value) => Math.abs(value - center)).sort();
+  return { center, mad: deviations[deviations.length >> 1]! };
+}
