@@ -145,7 +145,7 @@ function pickFormat(file: string, lines: readonly string[], candidates: readonly
   return null;
 }
 
-function describeReadError(error: unknown): string {
+export function describeReadError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR') return `corrupt or truncated gzip data (${(error as Error).message})`;
   if (code === 'ENOENT') return 'no such file or directory';

@@ -95,6 +95,13 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   if (options.out) await writeFile(options.out, report);
   else process.stdout.write(report);
   if (!options.quiet) process.stderr.write(summaryLine(analysis, options.out, configFiles));
+  // --keep-going analyses what it can, but an unreadable file still fails the run (exit 2), so a
+  // scheduler never takes a partial report for a complete one. Errors print even with --quiet.
+  const unreadable = analysis.inputs.files.filter((file) => file.error !== null);
+  if (unreadable.length > 0) {
+    process.stderr.write(unreadable.map((file) => terminalSafe(`alf: cannot read ${file.file}: ${file.error} (the other files were analysed)`)).join('\n') + '\n');
+    return ExitCode.usage;
+  }
   const worst = Math.max(-1, ...analysis.findings.map((finding) => severityRank(finding.severity)));
   return failOn !== null && worst >= severityRank(failOn) ? ExitCode.findings : ExitCode.ok;
 }

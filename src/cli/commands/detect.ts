@@ -2,6 +2,7 @@ import { FORMATS } from '../../../parsers/registry.js';
 import { detectFormat } from '../../../parsers/detect.js';
 import type { FormatDef } from '../../../parsers/format.js';
 import { readLineBatches } from '../../ingest/lines.js';
+import { describeReadError } from '../../ingest/parse-source.js';
 import { resolveInputs } from '../../ingest/sources.js';
 import { terminalSafe } from '../terminal-text.js';
 import { loadLogFormat } from '../log-format-option.js';
@@ -16,11 +17,19 @@ export async function detectCommand(inputs: string[], options: { logFormat?: str
   for (const source of await resolveInputs(inputs)) {
     const sample: string[] = [];
     const stream = source.open();
-    for await (const batch of readLineBatches(stream)) {
-      sample.push(...batch.lines.slice(0, SAMPLE_LINES - sample.length));
-      if (sample.length >= SAMPLE_LINES) break;
+    try {
+      for await (const batch of readLineBatches(stream)) {
+        sample.push(...batch.lines.slice(0, SAMPLE_LINES - sample.length));
+        if (sample.length >= SAMPLE_LINES) break;
+      }
+    } catch (error) {
+      // A corrupt .gz or an I/O error is about this file, not a bug: say so and go on with the others.
+      undetected++;
+      process.stdout.write(`${terminalSafe(`${source.name}: cannot read: ${describeReadError(error)}`)}\n`);
+      continue;
+    } finally {
+      stream.destroy();
     }
-    stream.destroy();
     const detection = detectFormat(candidates, source.name, sample);
     let line: string;
     if (detection.best) {
