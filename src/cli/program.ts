@@ -3,6 +3,8 @@ import { ALF_VERSION } from '../model/version.js';
 import { analyzeCommand, type AnalyzeCommandOptions } from './commands/analyze.js';
 import { detectCommand } from './commands/detect.js';
 import { formatsCommand } from './commands/formats.js';
+import { mergeCommand, type MergeCommandOptions } from './commands/merge.js';
+import { scanCommand, type ScanCommandOptions } from './commands/scan.js';
 
 /**
  * The command registry: argv parsing only. Each action calls a plain async function that
@@ -66,6 +68,41 @@ Examples:
     .description('List every built-in input format with an example line.')
     .addHelpText('after', '\nExample:\n  $ alf formats')
     .action(() => setExitCode(formatsCommand()));
+
+  program
+    .command('scan')
+    .description('Scheduled, incremental scan of log directories, globs or S3 prefixes: reads only what is new, reports per time window.')
+    .argument('<sources...>', 'directories, globs (quote them) or s3://bucket/prefix/')
+    .requiredOption('--state <file>', 'where the scan remembers what it has read (written atomically)')
+    .option('-o, --out <dir>', 'directory for per-window reports, the index page and the spool', 'alf-scan')
+    .option('--window <duration>', 'findings per time window of this length (whole minutes)', '1h')
+    .option('--since <duration>', 'only sources that may hold requests this recent (S3: lists only those date partitions)')
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding of an updated window is at least this severe').choices(['never', 'info', 'low', 'medium', 'high', 'critical']).default('never'))
+    .option('--shard <i/n>', 'take a deterministic share of the sources (0-based i of n); combine with alf merge')
+    .option('--endpoint <url>', 'S3-compatible endpoint (default: AWS_ENDPOINT_URL); path-style addressing')
+    .option('--concurrency <n>', 'sources read at once', '8')
+    .option('--log-format <format|file>', 'nginx log_format: the format string, or a file holding a log_format directive')
+    .option('--key-field <name>', 'field that identifies the budget holder')
+    .option('--budget <allowance/window>', 'worker-time budget per key, e.g. 600s/5m')
+    .option('-q, --quiet', 'one line of JSON summary on stderr per run (for log shippers), no progress')
+    .addHelpText('after', `
+Examples:
+  $ alf scan /var/log/nginx/ --state /var/lib/alf/state.json --out /var/www/alf --fail-on high
+  $ alf scan s3://my-alb-logs/AWSLogs/123456789012/elasticloadbalancing/eu-west-1/ --since 2h --state s.json --out reports
+  $ alf scan s3://logs/ --shard 0/4 --state s0.json --out part0   # then: alf merge part0 part1 part2 part3 --out all`)
+    .action(async (sources: string[], options: ScanCommandOptions) => setExitCode(await scanCommand(sources, options)));
+
+  program
+    .command('merge')
+    .description('Merge the out directories of sharded scans into the reports one unsharded scan would write.')
+    .argument('<partials...>', 'out directories of alf scan --shard i/n runs')
+    .option('-o, --out <dir>', 'directory for the merged reports and index page', 'alf-merged')
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices(['never', 'info', 'low', 'medium', 'high', 'critical']).default('never'))
+    .option('--key-field <name>', 'field that identifies the budget holder')
+    .option('--budget <allowance/window>', 'worker-time budget per key, e.g. 600s/5m')
+    .option('-q, --quiet', 'one line of JSON summary on stderr')
+    .addHelpText('after', '\nExample:\n  $ alf merge part0 part1 part2 part3 --out merged')
+    .action(async (partials: string[], options: MergeCommandOptions) => setExitCode(await mergeCommand(partials, options)));
 
   return program;
 }

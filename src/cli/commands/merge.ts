@@ -1,0 +1,33 @@
+import { parseBudget } from '../../model/budget.js';
+import { UsageError } from '../../model/errors.js';
+import { severityRank } from '../../model/finding.js';
+import { DEFAULT_JOIN_OPTIONS } from '../../join/options.js';
+import { mergePartials } from '../../scan/merge-partials.js';
+import { ExitCode } from '../exit-codes.js';
+import { terminalSafe } from '../terminal-text.js';
+import { failOnSeverity } from './analyze.js';
+
+export interface MergeCommandOptions {
+  out: string;
+  failOn: string;
+  quiet?: boolean;
+  keyField?: string;
+  budget?: string;
+}
+
+/** Runs `alf merge`; returns the exit code. */
+export async function mergeCommand(partials: string[], options: MergeCommandOptions): Promise<number> {
+  if (partials.length === 0) throw new UsageError('no partial: give the --out directories of the shards (see alf merge --help)');
+  const failOn = failOnSeverity(options.failOn);
+  const summary = await mergePartials(partials, options.out, {
+    budget: options.budget ? parseBudget(options.budget) : null, keyField: options.keyField, join: DEFAULT_JOIN_OPTIONS,
+  }, null);
+  const exitCode = failOn !== null && summary.worst !== null && severityRank(summary.worst) >= severityRank(failOn) ? ExitCode.findings : ExitCode.ok;
+  if (options.quiet) {
+    process.stderr.write(`${JSON.stringify({ alf: 'merge', ...summary, exitCode })}\n`);
+  } else {
+    const bySeverity = Object.entries(summary.findings).map(([s, n]) => `${n} ${s}`).join(', ') || 'none';
+    process.stderr.write(`${terminalSafe(`alf: merged ${summary.partials} partials: ${summary.windows.length} windows written to ${options.out}; findings: ${bySeverity}`)}\n`);
+  }
+  return exitCode;
+}

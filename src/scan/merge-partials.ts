@@ -1,0 +1,65 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { InputError, UsageError } from '../model/errors.js';
+import { severityRank, type Severity } from '../model/finding.js';
+import { loadManifest, saveManifest, type Manifest } from './manifest.js';
+import { writeIndex } from './output.js';
+import { renderWindow, type LiveSegment } from './render-windows.js';
+import type { ReplaySettings } from './replay.js';
+import { listSpool, SPOOL_DIR } from './spool.js';
+
+/**
+ * `alf merge`: the out directories of `alf scan --shard i/n` runs become the reports of one
+ * run. Each window is replayed from the committed segments of every partial, in the same
+ * canonical order a single run uses, so the join and the findings are the same.
+ */
+
+export interface MergeSummary {
+  partials: number;
+  windows: string[];
+  findings: Partial<Record<Severity, number>>;
+  worst: Severity | null;
+}
+
+export async function mergePartials(partials: readonly string[], outDir: string, replay: ReplaySettings, progress: ((text: string) => void) | null): Promise<MergeSummary> {
+  const out = resolve(outDir);
+  const manifests: { dir: string; manifest: Manifest }[] = [];
+  for (const partial of partials) {
+    const dir = resolve(partial);
+    if (dir === out) throw new UsageError(`--out ${outDir} is one of the partials; merge into another directory`);
+    const manifest = await loadManifest(dir);
+    if (!manifest) throw new InputError(`${partial} is not a scan output directory (no manifest.json)`);
+    manifests.push({ dir, manifest });
+  }
+  const windowMs = manifests[0]?.manifest.windowMs;
+  if (manifests.some((m) => m.manifest.windowMs !== windowMs)) throw new UsageError('the partials were scanned with different --window values');
+
+  const byWindow = new Map<string, LiveSegment[]>();
+  for (const { dir, manifest } of manifests) {
+    const retracted = new Set(manifest.retracted);
+    for (const window of await listSpool(join(dir, SPOOL_DIR))) {
+      const live = window.segments
+        .filter((s) => s.run <= manifest.lastRun && !retracted.has(join(window.label, s.file)))
+        .map((segment) => ({ directory: join(dir, SPOOL_DIR, window.label), segment }));
+      if (live.length === 0) continue;
+      const list = byWindow.get(window.label);
+      if (list) list.push(...live);
+      else byWindow.set(window.label, live);
+    }
+  }
+
+  await mkdir(join(out, SPOOL_DIR), { recursive: true });
+  const merged: Manifest = { version: 1, windowMs: windowMs ?? 3_600_000, lastRun: 0, retracted: [], shard: null, windows: {} };
+  const summary: MergeSummary = { partials: partials.length, windows: [], findings: {}, worst: null };
+  for (const label of [...byWindow.keys()].sort()) {
+    const rendered = await renderWindow(out, label, byWindow.get(label)!, replay);
+    merged.windows[label] = rendered.summary;
+    summary.windows.push(label);
+    for (const [severity, n] of Object.entries(rendered.summary.findings)) summary.findings[severity as Severity] = (summary.findings[severity as Severity] ?? 0) + (n ?? 0);
+    if (rendered.worst && (summary.worst === null || severityRank(rendered.worst) > severityRank(summary.worst))) summary.worst = rendered.worst;
+    progress?.(`alf merge: report ${label} written`);
+  }
+  await writeIndex(out, merged);
+  await saveManifest(out, merged);
+  return summary;
+}

@@ -1,0 +1,52 @@
+import { join } from 'node:path';
+import { escapeHtml } from '../../reports/escape-html.js';
+import { renderHtml } from '../../reports/html.js';
+import { renderJson } from '../../reports/json.js';
+import { SEVERITY_ORDER, type Severity } from '../model/finding.js';
+import type { Analysis } from '../pipeline/analysis.js';
+import { writeFileAtomic } from './atomic-write.js';
+import type { Manifest, WindowSummary } from './manifest.js';
+
+/** Per-window reports under stable names, `alf-<window start>.json|.html`, and an index page. */
+
+export function reportBase(label: string): string {
+  return `alf-${label}`;
+}
+
+export async function writeWindowReports(outDir: string, label: string, startMs: number, analysis: Analysis): Promise<WindowSummary> {
+  await writeFileAtomic(join(outDir, `${reportBase(label)}.json`), renderJson(analysis));
+  await writeFileAtomic(join(outDir, `${reportBase(label)}.html`), await renderHtml(analysis));
+  const findings: Partial<Record<Severity, number>> = {};
+  for (const finding of analysis.findings) findings[finding.severity] = (findings[finding.severity] ?? 0) + 1;
+  return { label, startMs, requests: analysis.join.proxyRecords, findings, updatedAt: analysis.generatedAt };
+}
+
+/** A static page: escaped text, no script, a CSP that forbids every outside request. */
+export function renderIndex(manifest: Manifest): string {
+  const windows = Object.values(manifest.windows).sort((a, b) => b.startMs - a.startMs);
+  const rows = windows.map((w) => {
+    const base = reportBase(w.label);
+    const counts = [...SEVERITY_ORDER].reverse().filter((s) => w.findings[s]).map((s) => `${w.findings[s]} ${s}`).join(', ') || 'none';
+    return `<tr><td>${escapeHtml(new Date(w.startMs).toISOString())}</td><td><a href="${escapeHtml(base)}.html">report</a> · <a href="${escapeHtml(base)}.json">json</a></td>` +
+      `<td>${w.requests}</td><td>${escapeHtml(counts)}</td><td>${escapeHtml(w.updatedAt)}</td></tr>`;
+  });
+  const title = `alf scans${manifest.shard ? ` (shard ${manifest.shard})` : ''}`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>${escapeHtml(title)}</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}</style>
+</head><body>
+<h1>${escapeHtml(title)}</h1>
+<p>${windows.length} windows of ${manifest.windowMs / 60_000} min; run ${manifest.lastRun}.</p>
+<table><thead><tr><th>window start (UTC)</th><th>reports</th><th>proxy requests</th><th>findings</th><th>updated</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table>
+</body></html>
+`;
+}
+
+export async function writeIndex(outDir: string, manifest: Manifest): Promise<void> {
+  await writeFileAtomic(join(outDir, 'index.html'), renderIndex(manifest));
+}

@@ -1,0 +1,90 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createGzip } from 'node:zlib';
+import type { FileStats } from '../ingest/file-stats.js';
+import { mergeByTime } from '../ingest/merge-by-time.js';
+import type { JoinOptions } from '../join/options.js';
+import type { Budget } from '../model/budget.js';
+import type { ApmTransaction, LogRecord, ProxyRecord } from '../model/records.js';
+import type { Analysis } from '../pipeline/analysis.js';
+import { analyzeRecords } from '../pipeline/analyze.js';
+import { StatsByFile } from './segment-stats.js';
+import { readSegment } from './spool.js';
+
+/**
+ * A window's report from its spooled records: every live segment, in canonical order, merged
+ * by time and run through the same join, detectors and summaries as `alf analyze`. More than
+ * FAN_IN segments of a layer are first merged in consecutive groups into temporary segments,
+ * so open files and buffers stay bounded however many objects a window holds.
+ */
+
+const FAN_IN = 32;
+
+export interface ReplaySettings {
+  budget: Budget | null;
+  keyField?: string;
+  join: JoinOptions;
+}
+
+export interface ReplayInput {
+  /** Absolute paths, already in canonical order. */
+  proxy: string[];
+  apm: string[];
+}
+
+const proxyTime = (record: LogRecord): number => (record as ProxyRecord).endMs;
+const apmTime = (record: LogRecord): number => (record as ApmTransaction).startMs;
+
+async function mergeIntoSegment(paths: readonly string[], out: string, timeOf: (record: LogRecord) => number): Promise<void> {
+  const stats: FileStats[] = [];
+  const gzip = createGzip({ level: 1 });
+  const file = createWriteStream(out);
+  gzip.pipe(file);
+  const streams = paths.map((path) => readSegment(path, (s) => stats.push(s)));
+  for await (const batch of mergeByTime(streams, timeOf)) {
+    let text = '';
+    for (const record of batch) text += `${JSON.stringify(record)}\n`;
+    if (!gzip.write(text)) await once(gzip, 'drain');
+  }
+  for (const s of stats) gzip.write(`{"alfSegment":1,"stats":${JSON.stringify(s)}}\n`);
+  gzip.end();
+  await once(file, 'close');
+}
+
+async function reduce(paths: string[], tmp: string, tag: string, timeOf: (record: LogRecord) => number): Promise<string[]> {
+  let level = 0;
+  while (paths.length > FAN_IN) {
+    const next: string[] = [];
+    for (let i = 0; i < paths.length; i += FAN_IN) {
+      const out = join(tmp, `${tag}-${level}-${String(i / FAN_IN).padStart(6, '0')}.ndjson.gz`);
+      await mergeIntoSegment(paths.slice(i, i + FAN_IN), out, timeOf);
+      next.push(out);
+    }
+    paths = next;
+    level++;
+  }
+  return paths;
+}
+
+export async function replayWindow(input: ReplayInput, tmp: string, settings: ReplaySettings): Promise<Analysis> {
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  try {
+    const proxy = await reduce(input.proxy, tmp, 'proxy', proxyTime);
+    const apm = await reduce(input.apm, tmp, 'apm', apmTime);
+    const files = new StatsByFile();
+    const add = (stats: FileStats): void => files.add(stats);
+    return await analyzeRecords({
+      proxyStreams: proxy.map((path) => readSegment(path, add) as AsyncIterable<ProxyRecord[]>),
+      apmStreams: apm.map((path) => readSegment(path, add) as AsyncIterable<ApmTransaction[]>),
+      files: () => files.list(),
+      budget: settings.budget,
+      keyField: settings.keyField,
+      join: settings.join,
+    });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
