@@ -46,6 +46,7 @@ Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad arguments or unreadable i
     .option('--clock-offset <duration>', 'known offset of the APM clock from the proxy clock (e.g. 350ms or -2s); skips estimation')
     .option('--min-confidence <0..1>', 'join pairs below this confidence are left unjoined', '0.5')
     .option('--horizon <duration>', 'longest request the proxy logs (how out of order proxy lines may arrive)', '65s')
+    .option('--joined <file>', 'also write every proxy record with its APM partner, confidence and join method as CSV')
     .option('--keep-going', 'report unreadable files and analyse the rest instead of failing')
     .option('-q, --quiet', 'no summary on stderr')
     .addHelpText('after', `

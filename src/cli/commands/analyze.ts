@@ -8,6 +8,7 @@ import { parseDuration } from '../../model/duration.js';
 import { UsageError } from '../../model/errors.js';
 import { isSeverity, severityRank, type Severity } from '../../model/finding.js';
 import { DEFAULT_JOIN_OPTIONS, type JoinOptions } from '../../join/options.js';
+import { JoinedCsvExport } from '../../join/joined-csv-export.js';
 import { analyze } from '../../pipeline/analyze.js';
 import type { Analysis } from '../../pipeline/analysis.js';
 import { ExitCode } from '../exit-codes.js';
@@ -30,6 +31,8 @@ export interface AnalyzeCommandOptions {
   horizon: string;
   keepGoing?: boolean;
   quiet?: boolean;
+  /** `--joined FILE`: the pairs export (src/join/joined-csv-export.ts). */
+  joined?: string;
 }
 
 export const REPORT_FORMATS = ['html', 'json', 'md'] as const;
@@ -90,6 +93,7 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
     inputs, apmInputs, logFormat, inputFormat: options.inputFormat, keyField: options.keyField,
     budget, join: joinOptions(options), keepGoing: options.keepGoing === true, excludeFiles: configFiles,
     progress: options.quiet ? undefined : progressBar(),
+    observers: options.joined ? [new JoinedCsvExport(options.joined)] : [],
   });
   const report = await render(analysis, reportFormat);
   if (options.out) await writeFile(options.out, report);
