@@ -64,8 +64,7 @@ export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary): TopL
         time: new Date(cell.time).toISOString(), end: new Date(cell.time + bucketMs).toISOString(),
       };
     });
-  const domain = times.length > 0 ? [first, widen(times[times.length - 1]!) + bucketMs] : undefined;
-  const x = { field: 'time', type: 'temporal', title: 'time (UTC)', ...(domain ? { scale: { domain } } : {}) } as const;
+  const x = { field: 'time', type: 'temporal', title: 'time (UTC)' } as const;
 
   const panels: Concat[] = [];
   if (errorValues.length > 0) panels.push({
@@ -112,7 +111,8 @@ export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary): TopL
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     vconcat: panels,
-    resolve: { scale: { color: 'independent' } },
+    // One time axis for both panels, so a burst of errors lines up with a connect-time spike.
+    resolve: { scale: { x: 'shared', color: 'independent' } },
   };
 }
 
