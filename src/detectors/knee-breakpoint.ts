@@ -92,8 +92,9 @@ function fitLine(points: readonly { x: number; y: number; n: number }[], from: n
 /**
  * Two-segment regression, each side its own line (not forced to meet: where clients with and
  * without the timeout mix, the medians can drop at the break). The split with the least total
- * squared error wins; the plateau is the right-hand line's value at its first point, which is
- * the client time requests pile up at: T, when the break is a client timeout.
+ * squared error wins; the plateau is the weighted median of the right-hand medians (robust to
+ * the few bins where other clients still dominate), the client time requests pile up at: T,
+ * when the break is a client timeout.
  */
 export function fitSegmented(points: readonly { x: number; y: number; n: number }[]): Breakpoint | null {
   if (points.length < 2 * MIN_BINS_PER_SIDE) return null;
@@ -109,9 +110,20 @@ export function fitSegmented(points: readonly { x: number; y: number; n: number 
   const last = points[best.split - 1]!;
   return {
     breakpointMs: Math.round(((first.x + last.x) / 2) * 1000),
-    plateauMs: Math.round((best.right.intercept + best.right.slope * first.x) * 1000),
+    plateauMs: Math.round(weightedMedianY(points.slice(best.split)) * 1000),
     slopeBefore: best.left.slope,
     slopeAfter: best.right.slope,
     points: points.length,
   };
+}
+
+function weightedMedianY(points: readonly { y: number; n: number }[]): number {
+  const sorted = [...points].sort((a, b) => a.y - b.y);
+  const total = sorted.reduce((sum, p) => sum + Math.min(p.n, 50), 0);
+  let seen = 0;
+  for (const p of sorted) {
+    seen += Math.min(p.n, 50);
+    if (seen >= total / 2) return p.y;
+  }
+  return sorted[sorted.length - 1]?.y ?? 0;
 }

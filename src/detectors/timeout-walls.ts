@@ -55,7 +55,7 @@ export function findWalls(histogram: Uint32Array): Wall[] {
     const count = sum(start, start + WINDOW_BINS);
     if (count < MIN_REQUESTS) continue;
     const centerMs = (start + WINDOW_BINS / 2) * BIN_MS;
-    const reach = Math.max(1000, 0.15 * centerMs) / BIN_MS;
+    const reach = Math.floor(Math.max(1000, 0.15 * centerMs) / BIN_MS);
     const gap = 15; // ±150 ms left out around the window, where a jittery wall spills over
     const lo = Math.max(0, start - reach);
     const hi = Math.min(histogram.length, start + WINDOW_BINS + reach);

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { clientTimeoutKnee, findKnee } from '../../src/detectors/client-timeout-knee.js';
+import { fitSegmented } from '../../src/detectors/knee-breakpoint.js';
+import { apiGatewayWall, cleanTraffic, foundingCase } from '../generators/scenarios.js';
+import { ofKind, runDetectors } from './run-detectors.js';
+
+const knee = (requests: Parameters<typeof runDetectors>[0]) => runDetectors(requests, { detectors: [clientTimeoutKnee] });
+
+describe('client-timeout knee', () => {
+  for (const timeout of [4.67, 5, 10]) {
+    it(`estimates a ${timeout} s client timeout within 0.05 s, with APM, and names the client`, () => {
+      const scenario = foundingCase({ seed: 11 }, timeout);
+      const [finding] = knee(scenario.requests);
+      expect(finding?.severity).toBe('high');
+      expect(Math.abs(Number(finding!.figures.timeoutSeconds) - timeout)).toBeLessThan(0.05);
+      expect(finding!.figures.topCohort).toBe(scenario.truth.kneeUserAgent);
+      expect(finding!.figures.topCohortShareOfKnee).toBeGreaterThan(0.9);
+      expect(finding!.evidence.length).toBeGreaterThan(0);
+      expect(finding!.evidence[0]!.file).toBe('scenario.log');
+    });
+  }
+
+  it('is confirmed by the segmented regression: slope 1, then flat at T', () => {
+    const [finding] = knee(foundingCase({ seed: 12 }, 5).requests);
+    expect(finding!.figures.breakpointAgrees).toBe(true);
+    expect(Math.abs(Number(finding!.figures.breakpointPlateauSeconds) - 5)).toBeLessThan(0.05);
+    expect(Number(finding!.figures.breakpointSlopeBefore)).toBeGreaterThan(0.9);
+    expect(Math.abs(Number(finding!.figures.breakpointSlopeAfter))).toBeLessThan(0.1);
+  });
+
+  it('finds the knee without APM from the wall of client-closed / upstream-less times, as medium', () => {
+    const scenario = foundingCase({ seed: 13, withApm: false }, 4.67);
+    const [finding] = knee(scenario.requests);
+    expect(finding?.severity).toBe('medium');
+    expect(finding!.figures.basedOnApm).toBe(false);
+    expect(finding!.figures.breakpointSeconds).toBeNull();
+    expect(Math.abs(Number(finding!.figures.timeoutSeconds) - 4.67)).toBeLessThan(0.05);
+    expect(finding!.figures.topCohort).toBe(scenario.truth.kneeUserAgent);
+  });
+
+  it('stays silent on clean traffic, with and without APM', () => {
+    for (const seed of [1, 2, 3]) {
+      expect(knee(cleanTraffic({ seed }).requests)).toEqual([]);
+      expect(knee(cleanTraffic({ seed, withApm: false }).requests)).toEqual([]);
+    }
+  });
+
+  it('leaves a gateway timeout (504 at 29 s) to the wall detector', () => {
+    expect(ofKind(knee(apiGatewayWall({ seed: 4, withApm: false }).requests), 'client-timeout-knee')).toEqual([]);
+    expect(ofKind(knee(apiGatewayWall({ seed: 4 }).requests), 'client-timeout-knee')).toEqual([]);
+  });
+
+  it('findKnee: a spread of cut-off times is no knee; a pile is', () => {
+    const spread = new Uint32Array(60_001);
+    for (let i = 100; i < 6000; i += 50) spread[i] = 1;
+    expect(findKnee(spread, 118)).toBeNull();
+    const pile = new Uint32Array(60_001);
+    for (let i = 100; i < 6000; i += 50) pile[i] = 1;
+    pile[1000] = 40;
+    pile[1001] = 40;
+    const found = findKnee(pile, 198);
+    expect(found).not.toBeNull();
+    expect(Math.abs(found!.timeoutMs - 5005)).toBeLessThanOrEqual(10);
+  });
+
+  it('fitSegmented: recovers a break between y = x and a plateau, and needs points on both sides', () => {
+    const points = Array.from({ length: 40 }, (_, i) => {
+      const x = 0.25 * (i + 0.5);
+      return { x, y: Math.min(x, 3.2), n: 10 };
+    });
+    const fit = fitSegmented(points)!;
+    expect(Math.abs(fit.plateauMs - 3200)).toBeLessThan(60);
+    expect(fit.slopeAfter).toBeCloseTo(0, 1);
+    expect(fitSegmented(points.slice(0, 4))).toBeNull();
+  });
+});

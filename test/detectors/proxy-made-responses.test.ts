@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { clientTimeoutKnee } from '../../src/detectors/client-timeout-knee.js';
+import { classifyProxyMade, proxyMadeResponses } from '../../src/detectors/proxy-made-responses.js';
+import { emptyProxyRecord, type JoinedRequest } from '../../src/model/records.js';
+import { apiGatewayWall, cleanTraffic, foundingCase } from '../generators/scenarios.js';
+import { runDetectors } from './run-detectors.js';
+
+function request(fields: Partial<ReturnType<typeof emptyProxyRecord>>, apmMs: number | null = null): JoinedRequest {
+  const proxy = Object.assign(emptyProxyRecord('nginx', 'edge.log', 1, 'line'), { upstreamLogged: true, requestTimeMs: 100, ...fields });
+  const apm = apmMs === null ? null : { kind: 'apm' as const, format: 'x', file: 'apm', line: 1, startMs: 0, durationMs: apmMs, name: null,
+    method: null, path: null, status: null, userAgent: null, host: null, traceId: null, requestId: null, apiKey: null, raw: '' };
+  return { proxy, apm, method: apm ? 'heuristic' : 'none', confidence: apm ? 1 : 0, offsetMs: null };
+}
+
+const run = (requests: JoinedRequest[]) => runDetectors(requests, { detectors: [clientTimeoutKnee, proxyMadeResponses] }).filter((f) => f.kind === 'proxy-made-responses');
+
+describe('responses the proxy made up', () => {
+  it('classifies each kind of upstream-less response', () => {
+    expect(classifyProxyMade(request({ status: 499, clientClosed: true, upstreamAddr: '10.0.0.1:80' }))).toBe('client-abort');
+    expect(classifyProxyMade(request({ status: 404, requestTimeMs: 4668, upstreamAddr: '127.0.0.1:8100' }, 29_800))).toBe('client-abort');
+    expect(classifyProxyMade(request({ status: 504, requestTimeMs: 29_000, upstreamAddr: '10.0.0.1:80' }, 35_000))).toBe('proxy-error');
+    expect(classifyProxyMade(request({ status: 502, upstreamAddr: '10.0.0.1:80' }))).toBe('proxy-error');
+    expect(classifyProxyMade(request({ status: 429 }))).toBe('gateway-rejection');
+    expect(classifyProxyMade(request({ status: 301 }))).toBe('local');
+    expect(classifyProxyMade(request({ status: 404, upstreamAddr: '127.0.0.1:8100' }))).toBe('unexplained');
+  });
+
+  it('founding case: the 404s at the knee are client aborts the log disguised, high', () => {
+    const scenario = foundingCase({ seed: 21 });
+    const aborts = run(scenario.requests).find((f) => f.figures.class === 'client-abort')!;
+    expect(aborts.severity).toBe('high');
+    expect(aborts.figures.topStatus).toBe(404);
+    expect(Number(aborts.figures.loggedWithOtherStatus)).toBeGreaterThan(100);
+    const byClient = aborts.table!.rows.find((row) => row[0] === 'userAgent')!;
+    expect(byClient[1]).toBe(scenario.truth.kneeUserAgent);
+  });
+
+  it('without APM the same 404s are unexplained, and lowered to low because they all sit at the knee', () => {
+    const unexplained = run(foundingCase({ seed: 21, withApm: false }).requests).find((f) => f.figures.class === 'unexplained')!;
+    expect(unexplained.figures.atClientTimeoutKnee).toBe(unexplained.figures.count);
+    expect(unexplained.severity).toBe('low');
+  });
+
+  it('gateway 504s count as proxy errors, by status', () => {
+    const errors = run(apiGatewayWall({ seed: 5 }).requests).find((f) => f.figures.class === 'proxy-error')!;
+    expect(errors.figures.topStatus).toBe(504);
+    expect(Number(errors.figures.count)).toBeGreaterThan(10);
+  });
+
+  it('clean traffic: a few honest 499s are at most low', () => {
+    for (const seed of [1, 2, 3]) {
+      for (const finding of run(cleanTraffic({ seed }).requests)) expect(['info', 'low']).toContain(finding.severity);
+    }
+  });
+});

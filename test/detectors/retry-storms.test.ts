@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { retryStorms } from '../../src/detectors/retry-storms.js';
+import { emptyProxyRecord, type JoinedRequest } from '../../src/model/records.js';
+import { cleanTraffic, retryStorm, upstreamTrouble } from '../generators/scenarios.js';
+import { runDetectors } from './run-detectors.js';
+
+const run = (requests: readonly JoinedRequest[]) => runDetectors(requests, { detectors: [retryStorms] });
+
+function attempt(startMs: number, status: number, path = '/api/x'): JoinedRequest {
+  const proxy = Object.assign(emptyProxyRecord('nginx', 'r.log', 1, `${status}`), {
+    startMs, endMs: startMs + 10, requestTimeMs: 10, status, method: 'GET', path, apiKey: 'key_a', clientIp: '1.2.3.4',
+  });
+  return { proxy, apm: null, method: 'none', confidence: 0, offsetMs: null };
+}
+
+describe('retry storms', () => {
+  it('finds the client that hammers a failing backend, with its amplification factor', () => {
+    const s = retryStorm({ seed: 71 });
+    const [finding, ...rest] = run(s.requests);
+    expect(rest).toEqual([]);
+    expect(finding!.figures.client).toBe(s.truth.stormClient);
+    expect(['medium', 'high']).toContain(finding!.severity);
+    expect(Math.abs(Number(finding!.figures.amplificationFactor) - s.truth.stormAmplification!)).toBeLessThan(0.2);
+    expect(Number(finding!.figures.longestChain)).toBeGreaterThanOrEqual(4);
+  });
+
+  it('stays silent on clean traffic', () => {
+    for (const seed of [1, 2, 3]) expect(run(cleanTraffic({ seed }).requests).filter((f) => f.severity !== 'info')).toEqual([]);
+  });
+
+  it('clients that revisit the same URL anyway are not storming when an upstream fails', () => {
+    const findings = run(upstreamTrouble('burst', { seed: 72 }).requests);
+    expect(findings.filter((f) => f.severity !== 'info')).toEqual([]);
+  });
+
+  it('counts a chain: 3 failures then success = 4 attempts for 1 request', () => {
+    const requests: JoinedRequest[] = [];
+    for (let i = 0; i < 30; i++) {
+      const t = i * 60_000;
+      const path = `/api/x/${i}`;
+      requests.push(attempt(t, 503, path), attempt(t + 100, 503, path), attempt(t + 200, 503, path), attempt(t + 300, 200, path));
+    }
+    const [finding] = run(requests);
+    expect(finding!.figures.amplificationFactor).toBe(4);
+    expect(finding!.figures.retries).toBe(90);
+    expect(finding!.figures.longestChain).toBe(4);
+  });
+
+  it('a repeat after a success, or long after a failure, is not a retry', () => {
+    const requests: JoinedRequest[] = [];
+    for (let i = 0; i < 40; i++) requests.push(attempt(i * 60_000, 503, `/a/${i}`), attempt(i * 60_000 + 30_000, 503, `/a/${i}`));
+    for (let i = 0; i < 40; i++) requests.push(attempt(5_000_000 + i * 100, 200, '/poll'));
+    expect(run(requests.sort((a, b) => a.proxy!.endMs - b.proxy!.endMs))).toEqual([]);
+  });
+});
