@@ -160,6 +160,15 @@ export async function* joinStreams(
     for (const record of pending) (proxyStartMs(record) < cut ? slice : keep).push(record);
     pending = keep;
     const model = offsets.current;
+    // Until pairs have taught the tolerances, rehearse on this slice without committing: the first
+    // slice is large (it holds the whole calibration span), and matching it with the blunt defaults
+    // refused most pairs on busy URLs (measured: recall 0.10 at 300 req/s on a 60 s log).
+    for (let round = 0; round < 2 && !timing.learned && slice.length > 0; round++) {
+      const rehearsal = matchSlice(slice, { ...index, taken: new Set(index.taken) }, model, timing.current, options.minConfidence);
+      for (const pair of rehearsal.joined) if (pair.confidence >= TRACKING_CONFIDENCE) timing.observe(pair, model);
+      timing.update();
+      timing.forget();
+    }
     const result = matchSlice(slice, index, model, timing.current, options.minConfidence);
     stats.lowConfidence += result.lowConfidence;
     for (const pair of result.joined) {

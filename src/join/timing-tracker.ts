@@ -54,9 +54,20 @@ export class TimingTracker {
     }
   }
 
+  /** Whether the tolerances have been fitted from pairs at least once. */
+  learned = false;
+
+  /** Drops the residuals of a rehearsal, keeping the model fitted from them. */
+  forget(): void {
+    this.durationResiduals.length = 0;
+    this.startResiduals.length = 0;
+    this.netResiduals.length = 0;
+  }
+
   /** Re-fits the tolerances after a slice. */
   update(): void {
     if (this.durationResiduals.length >= MIN_PAIRS) {
+      this.learned = true;
       const plain = robust(this.durationResiduals);
       const net = this.netResiduals.length >= MIN_PAIRS ? robust(this.netResiduals) : null;
       const netOfStart = net !== null && net.mad < plain.mad;
