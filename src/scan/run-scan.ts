@@ -13,7 +13,7 @@ import { fileRangeSource, readIntoSpool, type ParseSettings, type ReadResult, ty
 import type { ReplaySettings } from './replay.js';
 import { renderWindow, type LiveSegment } from './render-windows.js';
 import { inShard, type Shard } from './shard.js';
-import { listSpool, SPOOL_DIR } from './spool.js';
+import { listSpool, SPOOL_DIR, syncSegments } from './spool.js';
 import { FORGET_AFTER_MS, loadState, saveState, type ScanState } from './state.js';
 import { windowLabel } from './windows.js';
 
@@ -103,7 +103,9 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
     lastProgress = now;
     options.progress(`alf scan: ${summary.sourcesListed} listed, ${summary.sourcesRead} read, ${summary.sourcesUnchanged} unchanged, ${summary.records} records, ${touched.size} windows`);
   };
+  const written: string[] = [];
   const note = (result: ReadResult): void => {
+    written.push(...result.segments);
     summary.sourcesRead++;
     summary.linesRead += result.stats.linesRead;
     summary.records += result.stats.records;
@@ -173,8 +175,9 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
   state.files = state.files.filter((e) => e.seenAtMs >= horizon);
   for (const [key, entry] of Object.entries(state.objects)) if (entry.seenAtMs < horizon) delete state.objects[key];
 
-  // 3. Replay touched windows.
+  // 3. Replay touched windows (the spool made durable first: reports and state count on it).
   const reportStart = Date.now();
+  await syncSegments(spoolRoot, written);
   const manifest: Manifest = (await loadManifest(outDir)) ?? { version: 1, windowMs: options.windowMs, lastRun: 0, retracted: [], shard: summary.shard, windows: {} };
   const retractedSet = new Set(retracted);
   const spool = await listSpool(spoolRoot);

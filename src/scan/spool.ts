@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { createGzip, type Gzip } from 'node:zlib';
 import { emptyFileStats, type FileStats } from '../ingest/file-stats.js';
@@ -65,10 +65,6 @@ class SegmentWriter {
   async close(): Promise<void> {
     this.gzip.end(`${TRAILER_PREFIX}1,"stats":${JSON.stringify(this.stats)}}\n`);
     await once(this.file, 'close');
-    // Durable before the state that counts it is written.
-    const handle = await open(this.path, 'r');
-    await handle.sync();
-    await handle.close();
   }
 
   async abort(): Promise<void> {
@@ -139,8 +135,6 @@ export class SpoolRouter {
       }
     }
     for (const writer of this.writers.values()) await writer.close();
-    const directories = new Set([...this.writers.keys()].map((start) => join(this.spoolRoot, windowLabel(start))));
-    for (const directory of directories) await syncDirectory(directory);
   }
 
   async abort(): Promise<void> {
@@ -167,6 +161,26 @@ export async function* readSegment(path: string, onStats: (stats: FileStats) => 
     }
     if (records.length > 0) yield records;
   }
+}
+
+/**
+ * Makes a run's segments durable before the state that counts them is written: one pass at the
+ * end, in parallel, rather than an fsync per source on the read path.
+ */
+export async function syncSegments(spoolRoot: string, relativePaths: readonly string[]): Promise<void> {
+  const directories = new Set<string>();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < relativePaths.length) {
+      const path = join(spoolRoot, relativePaths[next++]!);
+      directories.add(dirname(path));
+      const handle = await open(path, 'r');
+      await handle.sync();
+      await handle.close();
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  for (const directory of directories) await syncDirectory(directory);
 }
 
 export interface WindowSegments {
