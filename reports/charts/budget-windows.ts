@@ -35,7 +35,9 @@ export function buildBudgetWindowsChart(rows: readonly Record<string, FigureValu
     {
       name: 'usage',
       transform: [{ filter: "datum.kind === 'usage'" }],
-      mark: { type: 'line', point: { size: 18 }, strokeWidth: 1.5 },
+      // aria off on the dense marks: hundreds of per-point aria-labels would double the chart's
+      // weight; the axes and legend keep theirs.
+      mark: { type: 'line', point: { size: 18, aria: false }, strokeWidth: 1.5, aria: false },
       encoding: {
         x: { field: 'window', type: 'temporal', title: 'window start (UTC)' },
         y: { field: 'seconds', type: 'quantitative', title: 'worker time per window (s)' },
@@ -46,7 +48,7 @@ export function buildBudgetWindowsChart(rows: readonly Record<string, FigureValu
       name: 'throttle_marks',
       transform: [{ filter: "datum.kind === 'throttle'" }],
       // Dashed verticals in the series' colour: "a limiter fed these times throttles here".
-      mark: { type: 'rule', strokeDash: [2, 2], strokeWidth: 1.5 },
+      mark: { type: 'rule', strokeDash: [2, 2], strokeWidth: 1.5, aria: false },
       encoding: { x: { field: 'at', type: 'temporal' }, color: colour },
     },
   ];

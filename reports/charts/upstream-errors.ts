@@ -80,7 +80,8 @@ export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary): TopL
     spec: {
       width: 560,
       height: 70,
-      mark: { type: 'rect' },
+      // aria off: one aria-label per bar would outweigh the bars; axes and legend keep theirs.
+      mark: { type: 'rect', aria: false },
       encoding: {
         x,
         x2: { field: 'end' },
@@ -99,7 +100,7 @@ export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary): TopL
       data: { values: connectValues },
       width: 560,
       height: 160,
-      mark: { type: 'line', strokeWidth: 1.2, interpolate: 'step-after' },
+      mark: { type: 'line', strokeWidth: 1.2, interpolate: 'step-after', aria: false },
       encoding: {
         x,
         y: { field: 'ms', type: 'quantitative', title: 'upstream connect time (ms)' },
