@@ -91,7 +91,9 @@ export function findKnee(histogram: Uint32Array, total: number): KneeEstimate | 
   }
   if (bestEnd < 0) return null;
   const start = Math.max(0, bestEnd - WINDOW_BINS + 1);
-  const spanBins = Math.max(WINDOW_BINS, highest - lowest + 1);
+  // At least 1 s of span: when every cut-off request sits in the peak (the cleanest knee there is),
+  // the observed span is the window itself and the ratio would say "no peak".
+  const spanBins = Math.max(2 * MIN_DENSITY_RATIO * WINDOW_BINS, highest - lowest + 1);
   const meanPerWindow = (total / spanBins) * WINDOW_BINS;
   const densityRatio = bestSum / meanPerWindow;
   if (bestSum < MIN_PEAK_REQUESTS || bestSum < MIN_PEAK_SHARE * total || densityRatio < MIN_DENSITY_RATIO) return null;

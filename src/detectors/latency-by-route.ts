@@ -39,37 +39,47 @@ export interface ChangePoint {
   factor: number;
 }
 
+/** Sum of log10(ms) over a sketch's requests (bin middles), for mean log latency. */
+function logSum(sketch: LogHistogram): number {
+  let sum = 0;
+  for (let i = 1; i < sketch.counts.length; i++) sum += sketch.counts[i]! * ((i - 0.5) / sketch.perDecade);
+  return sum;
+}
+
 /**
- * The single best split of a series of period sketches: medians of the merged sketches before and
- * after each split, the split with the largest ratio wins. Exported for tests.
+ * The single best split of a series of period sketches. The split is chosen by the size-weighted
+ * difference of mean log latency before and after (a two-sample statistic, so ties between
+ * splits are rare, unlike quantised medians); the shift is then reported as the ratio of the
+ * medians of the merged sketches on each side. Exported for tests.
  */
 export function findChangePoint(periods: readonly LogHistogram[]): ChangePoint | null {
   if (periods.length < 2 * MIN_SIDE_PERIODS) return null;
   const perDecade = periods[0]!.perDecade;
-  const prefix: LogHistogram[] = [];
-  let running = new LogHistogram(perDecade);
-  for (const period of periods) {
-    const next = new LogHistogram(perDecade);
-    next.merge(running);
-    next.merge(period);
-    prefix.push(next);
-    running = next;
+  const counts = periods.map((p) => p.total);
+  const logs = periods.map(logSum);
+  const totalCount = counts.reduce((a, b) => a + b, 0);
+  const totalLog = logs.reduce((a, b) => a + b, 0);
+  let best: { split: number; score: number } | null = null;
+  let countBefore = 0;
+  let logBefore = 0;
+  for (let split = 1; split < periods.length; split++) {
+    countBefore += counts[split - 1]!;
+    logBefore += logs[split - 1]!;
+    const countAfter = totalCount - countBefore;
+    if (split < MIN_SIDE_PERIODS || periods.length - split < MIN_SIDE_PERIODS) continue;
+    if (countBefore < MIN_SIDE_REQUESTS || countAfter < MIN_SIDE_REQUESTS) continue;
+    const difference = Math.abs(logBefore / countBefore - (totalLog - logBefore) / countAfter);
+    const score = difference * Math.sqrt((countBefore * countAfter) / totalCount);
+    if (best === null || score > best.score) best = { split, score };
   }
-  const whole = prefix[prefix.length - 1]!;
-  let best: ChangePoint | null = null;
-  for (let split = MIN_SIDE_PERIODS; split <= periods.length - MIN_SIDE_PERIODS; split++) {
-    const before = prefix[split - 1]!;
-    const after = new LogHistogram(perDecade);
-    after.merge(whole);
-    for (let i = 0; i < after.counts.length; i++) after.counts[i]! -= before.counts[i]!;
-    after.total -= before.total;
-    if (before.total < MIN_SIDE_REQUESTS || after.total < MIN_SIDE_REQUESTS) continue;
-    const p50Before = before.quantile(0.5)!;
-    const p50After = after.quantile(0.5)!;
-    const factor = Math.max(p50Before, p50After) / Math.max(0.5, Math.min(p50Before, p50After));
-    if (best === null || factor > best.factor) best = { index: split, before: p50Before, after: p50After, factor };
-  }
-  return best !== null && best.factor >= MIN_SHIFT_FACTOR ? best : null;
+  if (best === null) return null;
+  const before = new LogHistogram(perDecade);
+  const after = new LogHistogram(perDecade);
+  periods.forEach((period, index) => (index < best.split ? before : after).merge(period));
+  const p50Before = before.quantile(0.5)!;
+  const p50After = after.quantile(0.5)!;
+  const factor = Math.max(p50Before, p50After) / Math.max(0.5, Math.min(p50Before, p50After));
+  return factor >= MIN_SHIFT_FACTOR ? { index: best.split, before: p50Before, after: p50After, factor } : null;
 }
 
 function statusClass(status: number | null): string {

@@ -63,6 +63,14 @@ describe('client-timeout knee', () => {
     expect(Math.abs(found!.timeoutMs - 5005)).toBeLessThanOrEqual(10);
   });
 
+  it('findKnee: every cut-off request in one 25 ms pile is the cleanest knee, not "no peak"', () => {
+    const pile = new Uint32Array(60_001);
+    for (let i = 928; i < 933; i++) pile[i] = 139;
+    const found = findKnee(pile, 695);
+    expect(found).not.toBeNull();
+    expect(Math.abs(found!.timeoutMs - 4650)).toBeLessThanOrEqual(15);
+  });
+
   it('fitSegmented: recovers a break between y = x and a plateau, and needs points on both sides', () => {
     const points = Array.from({ length: 40 }, (_, i) => {
       const x = 0.25 * (i + 0.5);
