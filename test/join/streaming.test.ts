@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { emptyJoinStats } from '../../src/join/join-stats.js';
+import { joinStreams } from '../../src/join/join-streams.js';
+import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
+import { JoinScenario, inBatches, scorePairs } from '../generators/join-scenarios.js';
+import { runJoin } from './run-join.js';
+
+describe('streaming join: bounded memory', () => {
+  async function peakFor(durationSeconds: number) {
+    const scenario = new JoinScenario({ durationSeconds, hotRatePerSecond: 50, backgroundRatePerSecond: 50, seed: 5 });
+    const stats = emptyJoinStats();
+    for await (const batch of joinStreams(scenario.proxyBatches(), scenario.apmBatches(), DEFAULT_JOIN_OPTIONS, stats)) void batch;
+    return stats;
+  }
+
+  it('holds the same number of records whether the log is 10 or 100 minutes long', async () => {
+    const short = await peakFor(600);
+    const long = await peakFor(6000);
+    expect(long.proxyRecords).toBeGreaterThan(9 * short.proxyRecords);
+    expect(long.peakBufferedRecords).toBeLessThan(1.2 * short.peakBufferedRecords);
+    // The window: about --horizon (65 s) of proxy records plus calibration, far below the input.
+    expect(long.peakBufferedRecords).toBeLessThan(long.proxyRecords / 20);
+  }, 120_000);
+});
+
+describe('streaming join: accounting', () => {
+  it('every record comes out exactly once, joined or not, and the stats add up', async () => {
+    const scenario = new JoinScenario({ missingProxyShare: 0.1, missingApmShare: 0.1, seed: 9 });
+    const { proxies, transactions } = scenario.collect();
+    const { requests, stats } = await runJoin(proxies, transactions);
+    expect(requests.filter((r) => r.proxy).length).toBe(proxies.length);
+    expect(requests.filter((r) => r.apm).length).toBe(transactions.length);
+    expect(new Set(requests.map((r) => r.proxy).filter(Boolean)).size).toBe(proxies.length);
+    expect(new Set(requests.map((r) => r.apm).filter(Boolean)).size).toBe(transactions.length);
+    const joined = stats.joinedById + stats.joinedHeuristic;
+    expect(stats.unjoinedProxy).toBe(proxies.length - joined);
+    expect(stats.unjoinedApm).toBe(transactions.length - joined);
+    expect(stats.confidenceDeciles.reduce((a, b) => a + b, 0)).toBe(joined);
+    expect(stats.joinedShare).toBeCloseTo(joined / proxies.length, 3);
+    expect(stats.offsetMinMs).not.toBeNull();
+    expect(stats.startSigmaMs).toBeLessThan(10);
+  });
+
+  it('without APM, every proxy record flows through unjoined', async () => {
+    const { proxies } = new JoinScenario({ durationSeconds: 10 }).collect();
+    const { requests, stats } = await runJoin(proxies, null);
+    expect(requests.every((r) => r.method === 'none' && r.apm === null)).toBe(true);
+    expect(stats.unjoinedProxy).toBe(proxies.length);
+  });
+
+  it('a known --clock-offset is used as given', async () => {
+    const scenario = new JoinScenario({ skewMs: 800, durationSeconds: 60 });
+    const { proxies, transactions } = scenario.collect();
+    const { requests, stats } = await runJoin(proxies, transactions, { offsetMs: 801 });
+    expect(stats.offsetMs).toBe(801);
+    expect(scorePairs(requests, scenario.truePairs).precision).toBeGreaterThan(0.99);
+  });
+});
+
+describe('streaming join: ids far apart in time', () => {
+  for (const apartMs of [-20_000, 20_000]) {
+    it(`joins by trace id when the APM transaction starts ${apartMs / 1000} s from the proxy's start`, async () => {
+      const scenario = new JoinScenario({ durationSeconds: 120, hotRatePerSecond: 20, backgroundRatePerSecond: 0, seed: 3 });
+      const { proxies, transactions } = scenario.collect();
+      const target = proxies[Math.floor(proxies.length / 2)]!;
+      const partner = transactions.find((t) => t.raw === target.raw)!;
+      target.traceId = partner.traceId = 'ab'.repeat(16);
+      partner.startMs += apartMs;
+      transactions.sort((a, b) => a.startMs - b.startMs);
+      const { requests } = await runJoin(proxies, transactions);
+      const pair = requests.find((r) => r.proxy === target)!;
+      expect(pair.apm).toBe(partner);
+      expect(pair.method).toBe('id');
+      expect(Math.abs(pair.offsetMs! - apartMs)).toBeLessThan(10);
+    });
+  }
+});
+
+describe('streaming join: disorder', () => {
+  it('detects an APM export sorted newest first, says so, and joins it as well as an ascending one', async () => {
+    const scenario = new JoinScenario({ skewMs: -1500, durationSeconds: 90, seed: 4 });
+    const { proxies, transactions } = scenario.collect();
+    const ascending = await runJoin(proxies, transactions);
+    const descending = await runJoin(proxies, [...transactions].reverse());
+    expect(descending.stats.apmDescendingFiles).toEqual(['transactions.csv']);
+    expect(descending.stats.notes.join(' ')).toMatch(/newest first/);
+    expect(ascending.stats.apmDescendingFiles).toEqual([]);
+    const a = scorePairs(ascending.requests, scenario.truePairs);
+    const d = scorePairs(descending.requests, scenario.truePairs);
+    expect(d.recall).toBeGreaterThan(0.97);
+    expect(Math.abs(d.recall - a.recall)).toBeLessThan(0.005);
+    expect(d.precision).toBeGreaterThan(0.99);
+  });
+
+  it('counts proxy records that arrive later than the horizon allows', async () => {
+    const { proxies, transactions } = new JoinScenario({ durationSeconds: 300, seed: 8 }).collect();
+    // Move a few early lines to the end of the log, as a badly merged rotation would.
+    const moved = proxies.splice(100, 5);
+    proxies.push(...moved);
+    const stats = emptyJoinStats();
+    for await (const batch of joinStreams(inBatches(proxies), inBatches(transactions), { ...DEFAULT_JOIN_OPTIONS, horizonMs: 10_000 }, stats)) void batch;
+    expect(stats.lateRecords['proxy.log']).toBe(5);
+    expect(stats.notes.join(' ')).toMatch(/later than --horizon/);
+  });
+});
