@@ -34,6 +34,9 @@ export function parseS3Url(url: string): S3Location {
 }
 
 export function createS3Client(endpoint: string | undefined): S3Client {
+  // The SDK warns on Node < 22 about its future releases: not actionable at run time, and its
+  // multi-line text would break `--quiet`'s one JSON line per run. Set to "false" to see it.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const url = endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
   return new S3Client({
     region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',

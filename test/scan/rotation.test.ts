@@ -77,5 +77,5 @@ describe('rotation: every line counted once', () => {
     let parsed = 0;
     for (const report of windowReports(join(dir, 'out')).values()) parsed += report.inputs.totals.records;
     expect(parsed).toBe(written);
-  });
+  }, 30_000);
 });
