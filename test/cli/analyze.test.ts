@@ -56,7 +56,10 @@ describe('alf analyze on the bundled incident (the quick start)', () => {
   });
 });
 
-describe('alf analyze inputs', () => {
+// Each case spawns real processes; a loaded CI machine needs more than the 5 s default.
+const SLOW = { timeout: 60_000 };
+
+describe('alf analyze inputs', SLOW, () => {
   const dir = mkdtempSync(join(tmpdir(), 'alf-cli-'));
 
   it('reads stdin given as -, with the format from a log_format file', () => {
@@ -103,7 +106,7 @@ describe('alf analyze inputs', () => {
   });
 });
 
-describe('alf exit codes and errors', () => {
+describe('alf exit codes and errors', SLOW, () => {
   it('exits 1 when a finding reaches --fail-on, 0 otherwise', () => {
     expect(runCli(['analyze', 'samples/incident', '--fail-on', 'high', '-q']).status).toBe(1);
     expect(runCli(['analyze', 'samples/incident', '--fail-on', 'critical', '-q']).status).toBe(0);
@@ -122,7 +125,7 @@ describe('alf exit codes and errors', () => {
   });
 });
 
-describe('alf help', () => {
+describe('alf help', SLOW, () => {
   it('explains every command with an example, and prints the version', () => {
     const help = runCli(['--help']);
     expect(help.status).toBe(0);
