@@ -107,9 +107,11 @@ describe('alf analyze inputs', SLOW, () => {
 });
 
 describe('alf exit codes and errors', SLOW, () => {
-  it('exits 1 when a finding reaches --fail-on, 0 otherwise', () => {
-    expect(runCli(['analyze', 'samples/incident', '--fail-on', 'high', '-q']).status).toBe(1);
-    expect(runCli(['analyze', 'samples/incident', '--fail-on', 'critical', '-q']).status).toBe(0);
+  it('exits 0 by default (--fail-on never), 1 when a finding reaches --fail-on, 0 when none does', () => {
+    expect(runCli(['analyze', 'samples/incident', '--budget', '600s/5m', '-q']).status).toBe(0);
+    expect(runCli(['analyze', 'samples/incident', '--budget', '600s/5m', '--fail-on', 'high', '-q']).status).toBe(1);
+    expect(runCli(['analyze', 'samples/incident', '--budget', '600s/5m', '--fail-on', 'medium', '-q']).status).toBe(1);
+    expect(runCli(['analyze', 'samples/incident', '--budget', '600s/5m', '--fail-on', 'critical', '-q']).status).toBe(0);
   });
 
   it('gives a one-line error and exit 2 for a missing file or a bad option', () => {
@@ -120,6 +122,9 @@ describe('alf exit codes and errors', SLOW, () => {
     expect(budget.status).toBe(2);
     expect(budget.stderr).toMatch(/--budget/);
     expect(runCli(['analyze', 'samples/incident', '--format', 'pdf']).status).toBe(2);
+    const failOn = runCli(['analyze', 'samples/incident', '--fail-on', 'sometimes']);
+    expect(failOn.status).toBe(2);
+    expect(failOn.stderr).toContain('--fail-on');
     expect(runCli(['analyze']).status).toBe(2);
     expect(runCli(['frobnicate']).status).toBe(2);
   });
