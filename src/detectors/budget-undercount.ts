@@ -5,6 +5,7 @@ import { BoundedCounter } from './bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { EvidenceSample } from './evidence-sample.js';
 import { LimiterReplay } from './limiter-replay.js';
+import { KeyWindows } from './budget-window-ledger.js';
 
 /**
  * Worker-time budgets per API key, accounted two ways:
@@ -21,21 +22,6 @@ import { LimiterReplay } from './limiter-replay.js';
  * The ratio of the two is the impact factor: "the impact would have been cut by (factor − 1)×100%".
  */
 
-interface WindowUsage {
-  startMs: number;
-  accountedMs: number;
-  trueMs: number;
-  requests: number;
-  /** Worker time (true) consumed by requests each limiter would have admitted. */
-  admittedByAccountedMs: number;
-  admittedByTrueMs: number;
-  /** When each limiter first refused a request (start time) in this window. */
-  accountedCrossedAt: number | null;
-  trueCrossedAt: number | null;
-  /** Requests the accounted limiter admitted although true usage was already over budget. */
-  leaked: number;
-}
-
 interface KeyUsage {
   requests: number;
   joined: number;
@@ -43,7 +29,7 @@ interface KeyUsage {
   accountedMs: number;
   trueMs: number;
   estimatedMs: number;
-  windows: Map<number, WindowUsage>;
+  windows: KeyWindows;
   accountedLimiter: LimiterReplay | null;
   trueLimiter: LimiterReplay | null;
   evidence: EvidenceSample;
@@ -56,6 +42,10 @@ interface RouteMean {
 
 const KEY_CAP = 10_000;
 const NO_BUDGET_WINDOW_MS = 300_000;
+/** How long a window stays open for late-arriving requests (proxies log at the end; the limiter replay looks back 15 min). */
+const WINDOW_GRACE_MS = 20 * 60_000;
+/** Closed windows kept as chart rows across all keys; past it, the keys with the smallest gap lose theirs. */
+const MAX_CHART_ROWS = 20_000;
 
 function round(value: number, digits = 3): number {
   const scale = 10 ** digits;
@@ -70,10 +60,33 @@ export const budgetUndercount: Detector = {
     const windowMs = budget?.windowMs ?? NO_BUDGET_WINDOW_MS;
     const keys = new BoundedCounter<KeyUsage>(KEY_CAP, () => ({
       requests: 0, joined: 0, aborted: 0, accountedMs: 0, trueMs: 0, estimatedMs: 0,
-      windows: new Map(), evidence: new EvidenceSample(5),
+      windows: new KeyWindows(), evidence: new EvidenceSample(5),
       accountedLimiter: budget ? new LimiterReplay(budget.allowanceMs, budget.windowMs) : null,
       trueLimiter: budget ? new LimiterReplay(budget.allowanceMs, budget.windowMs) : null,
     }));
+    const allowanceMs = budget?.allowanceMs ?? null;
+    let newestStartMs = -Infinity;
+    let closedBeforeIndex = -Infinity;
+    let chartRows = 0;
+
+    /** Closes windows no request can reach any more, for every key, and keeps chart rows bounded. */
+    function closeOldWindows(): void {
+      const index = Math.floor((newestStartMs - WINDOW_GRACE_MS) / windowMs);
+      if (index <= closedBeforeIndex) return;
+      closedBeforeIndex = index;
+      for (const [, usage] of keys) chartRows += usage.windows.closeBefore(index, allowanceMs);
+      while (chartRows > MAX_CHART_ROWS) {
+        let smallest: KeyUsage | null = null;
+        for (const [, usage] of keys) {
+          if (usage.windows.rows.length === 0) continue;
+          if (smallest === null || usage.trueMs - usage.accountedMs < smallest.trueMs - smallest.accountedMs) smallest = usage;
+        }
+        if (smallest === null) break;
+        chartRows -= smallest.windows.rows.length;
+        smallest.windows.rows = [];
+      }
+    }
+
     // Mean answered upstream time per route: the estimate for aborted requests when there is no APM.
     const routeMeans = new BoundedCounter<RouteMean>(20_000, () => ({ count: 0, totalMs: 0 }));
 
@@ -105,15 +118,13 @@ export const budgetUndercount: Detector = {
         usage.trueMs += truth.ms;
         if (truth.estimated) usage.estimatedMs += truth.ms - accountedMs;
 
-        const windowIndex = Math.floor(proxy.startMs / windowMs);
-        let window = usage.windows.get(windowIndex);
-        if (!window) {
-          window = {
-            startMs: windowIndex * windowMs, accountedMs: 0, trueMs: 0, requests: 0,
-            admittedByAccountedMs: 0, admittedByTrueMs: 0, accountedCrossedAt: null, trueCrossedAt: null, leaked: 0,
-          };
-          usage.windows.set(windowIndex, window);
+        if (proxy.startMs > newestStartMs) {
+          newestStartMs = proxy.startMs;
+          closeOldWindows();
         }
+        // A request for a window already closed still counts in the key's totals above.
+        const window = usage.windows.window(proxy.startMs, windowMs);
+        if (window === null) return;
         window.requests++;
         const accountedLimiter = usage.accountedLimiter;
         const trueLimiter = usage.trueLimiter;
@@ -158,26 +169,20 @@ export const budgetUndercount: Detector = {
         const series: Record<string, FigureValue>[] = [];
         const ranked = [...keys].sort((a, b) => (b[1].trueMs - b[1].accountedMs) - (a[1].trueMs - a[1].accountedMs));
         for (const [key, usage] of ranked) {
-          const windows = [...usage.windows.values()].sort((a, b) => a.startMs - b.startMs);
-          const missedWindows = budget
-            ? windows.filter((w) => w.trueMs >= budget.allowanceMs && w.accountedMs < budget.allowanceMs)
-            : [];
-          const overWindows = budget ? windows.filter((w) => w.trueMs >= budget.allowanceMs) : [];
-          const leaked = windows.reduce((sum, w) => sum + w.leaked, 0);
-          const consumedAccounted = overWindows.reduce((sum, w) => sum + w.admittedByAccountedMs, 0);
-          const consumedTrue = overWindows.reduce((sum, w) => sum + w.admittedByTrueMs, 0);
-          const impactFactor = consumedTrue > 0 ? consumedAccounted / consumedTrue : null;
+          const summary = usage.windows.summary(allowanceMs);
+          const leaked = summary.leaked;
+          const impactFactor = summary.consumedTrueMs > 0 ? summary.consumedAccountedMs / summary.consumedTrueMs : null;
           const undercountShare = usage.trueMs > 0 ? 1 - usage.accountedMs / usage.trueMs : 0;
-          const firstTrueThrottle = overWindows.find((w) => w.trueCrossedAt !== null)?.trueCrossedAt ?? null;
-          const firstAccountedThrottle = windows.find((w) => w.accountedCrossedAt !== null)?.accountedCrossedAt ?? null;
+          const firstTrueThrottle = summary.firstTrueThrottleMs;
+          const firstAccountedThrottle = summary.firstAccountedThrottleMs;
           rows.push([
             key, usage.requests, usage.joined, usage.aborted,
             round(usage.accountedMs / 1000), round(usage.trueMs / 1000), round(undercountShare, 4),
-            budget ? overWindows.length : null, budget ? missedWindows.length : null, budget ? leaked : null,
+            budget ? summary.over : null, budget ? summary.missed : null, budget ? leaked : null,
             impactFactor === null ? null : round(impactFactor, 2),
           ]);
           if (series.length < 2000 && rows.length <= 8) {
-            for (const w of windows) {
+            for (const w of usage.windows.chartWindows()) {
               series.push({
                 key, windowStart: new Date(w.startMs).toISOString(),
                 accountedSeconds: round(w.accountedMs / 1000), trueSeconds: round(w.trueMs / 1000),
@@ -187,7 +192,7 @@ export const budgetUndercount: Detector = {
             }
           }
           const estimated = usage.estimatedMs > 0;
-          const undercounted = budget ? missedWindows.length > 0 : undercountShare >= 0.5 && usage.trueMs - usage.accountedMs >= 60_000;
+          const undercounted = budget ? summary.missed > 0 : undercountShare >= 0.5 && usage.trueMs - usage.accountedMs >= 60_000;
           if (!undercounted) continue;
           const accountedS = usage.accountedMs / 1000;
           const trueS = usage.trueMs / 1000;
@@ -203,7 +208,7 @@ export const budgetUndercount: Detector = {
               `while the proxy's log accounts for ${accountedS.toFixed(1)} s (${Math.round(undercountShare * 100)}% under-counted), ` +
               `mostly from ${usage.aborted} aborted requests whose backend kept working.` +
               (budget
-                ? ` Against the budget of ${budget.text}, true usage exceeded it in ${overWindows.length} window(s); the proxy-side limiter never fired in ${missedWindows.length} of them` +
+                ? ` Against the budget of ${budget.text}, true usage exceeded it in ${summary.over} window(s); the proxy-side limiter never fired in ${summary.missed} of them` +
                   (firstTrueThrottle !== null ? ` (true accounting would first have throttled at ${new Date(firstTrueThrottle).toISOString()}` +
                     (firstAccountedThrottle !== null ? `, the proxy's at ${new Date(firstAccountedThrottle).toISOString()})` : ', the proxy\'s never did)') : '') +
                   `, and ${leaked} requests got through that should have been refused.` + impactText
@@ -219,8 +224,8 @@ export const budgetUndercount: Detector = {
               undercountShare: round(undercountShare, 4),
               estimated,
               budget: budget?.text ?? null,
-              windowsOverBudget: budget ? overWindows.length : null,
-              windowsMissedByProxy: budget ? missedWindows.length : null,
+              windowsOverBudget: budget ? summary.over : null,
+              windowsMissedByProxy: budget ? summary.missed : null,
               requestsThatShouldHaveBeenThrottled: budget ? leaked : null,
               firstTrueThrottleAt: firstTrueThrottle === null ? null : new Date(firstTrueThrottle).toISOString(),
               firstAccountedThrottleAt: firstAccountedThrottle === null ? null : new Date(firstAccountedThrottle).toISOString(),

@@ -1,0 +1,111 @@
+/**
+ * Per-key budget windows with bounded memory. A key's windows stay open while requests may still
+ * land in them (records arrive in rough end order), then fold into a running summary; only a
+ * bounded number of closed windows is kept as chart rows, for the keys with the largest gap
+ * between true and accounted time (the ones the report draws).
+ */
+
+export interface WindowUsage {
+  startMs: number;
+  accountedMs: number;
+  trueMs: number;
+  requests: number;
+  /** Worker time (true) consumed by requests each limiter would have admitted. */
+  admittedByAccountedMs: number;
+  admittedByTrueMs: number;
+  /** When each limiter first refused a request (start time) in this window. */
+  accountedCrossedAt: number | null;
+  trueCrossedAt: number | null;
+  /** Requests the accounted limiter admitted although true usage was already over budget. */
+  leaked: number;
+}
+
+/** What the finding needs from all of a key's windows. */
+export interface WindowSummary {
+  /** Windows where true use reached the allowance. */
+  over: number;
+  /** ...and the accounted use did not: the proxy-side limiter never fired. */
+  missed: number;
+  leaked: number;
+  /** Worker time consumed in over-budget windows under each limiter. */
+  consumedAccountedMs: number;
+  consumedTrueMs: number;
+  firstTrueThrottleMs: number | null;
+  firstAccountedThrottleMs: number | null;
+}
+
+export function emptySummary(): WindowSummary {
+  return { over: 0, missed: 0, leaked: 0, consumedAccountedMs: 0, consumedTrueMs: 0, firstTrueThrottleMs: null, firstAccountedThrottleMs: null };
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.min(a, b);
+}
+
+/** Adds one finished window to a summary (allowance null: no budget, nothing is over). */
+export function addWindow(summary: WindowSummary, window: WindowUsage, allowanceMs: number | null): void {
+  summary.leaked += window.leaked;
+  summary.firstAccountedThrottleMs = earliest(summary.firstAccountedThrottleMs, window.accountedCrossedAt);
+  if (allowanceMs === null || window.trueMs < allowanceMs) return;
+  summary.over++;
+  if (window.accountedMs < allowanceMs) summary.missed++;
+  summary.consumedAccountedMs += window.admittedByAccountedMs;
+  summary.consumedTrueMs += window.admittedByTrueMs;
+  summary.firstTrueThrottleMs = earliest(summary.firstTrueThrottleMs, window.trueCrossedAt);
+}
+
+export class KeyWindows {
+  readonly open = new Map<number, WindowUsage>();
+  readonly closed = emptySummary();
+  /** Closed windows kept for the chart, oldest first; may be dropped under the row budget. */
+  rows: WindowUsage[] = [];
+  /** Requests that arrived for a window already closed: in the key's totals, not in window figures. */
+  late = 0;
+  private closedBefore = -Infinity;
+
+  /** The window a request starting at `startMs` belongs to, or null when that window is closed. */
+  window(startMs: number, windowMs: number): WindowUsage | null {
+    const index = Math.floor(startMs / windowMs);
+    if (index < this.closedBefore) {
+      this.late++;
+      return null;
+    }
+    let window = this.open.get(index);
+    if (!window) {
+      window = {
+        startMs: index * windowMs, accountedMs: 0, trueMs: 0, requests: 0,
+        admittedByAccountedMs: 0, admittedByTrueMs: 0, accountedCrossedAt: null, trueCrossedAt: null, leaked: 0,
+      };
+      this.open.set(index, window);
+    }
+    return window;
+  }
+
+  /** Folds every open window with an index below `index`; returns how many chart rows were added. */
+  closeBefore(index: number, allowanceMs: number | null): number {
+    this.closedBefore = Math.max(this.closedBefore, index);
+    let added = 0;
+    for (const [windowIndex, window] of this.open) {
+      if (windowIndex >= index) continue;
+      this.open.delete(windowIndex);
+      addWindow(this.closed, window, allowanceMs);
+      this.rows.push(window);
+      added++;
+    }
+    return added;
+  }
+
+  /** The closed summary plus the windows still open (at the end of the input). */
+  summary(allowanceMs: number | null): WindowSummary {
+    const total = { ...this.closed };
+    for (const window of this.open.values()) addWindow(total, window, allowanceMs);
+    return total;
+  }
+
+  /** Every window still known, in time order, for the chart. */
+  chartWindows(): WindowUsage[] {
+    return [...this.rows, ...this.open.values()].sort((a, b) => a.startMs - b.startMs);
+  }
+}
