@@ -21,6 +21,8 @@ export interface FormatChoice {
   keyField?: string;
   /** Record a read error in the file's stats and go on, instead of failing the run. */
   keepGoing?: boolean;
+  /** Lines already consumed before this read (a scan resuming mid-file), so evidence keeps file line numbers. */
+  lineOffset?: number;
 }
 
 export interface ParsedSource {
@@ -59,6 +61,7 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
     let undetectable = false;
     const outbox: Outbox = { records: [] };
     const sink = statsSink(stats, outbox);
+    const shift = choice.lineOffset ?? 0;
     try {
       for await (const batch of readLineBatches(source.open())) {
         if (parser === null && !undetectable) {
@@ -78,20 +81,20 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
           // and the first ones are kept as examples like any other skipped line.
           for (let i = 0; i < lines.length; i++) {
             countIssue(stats, {
-              code: 'PARSE_NO_MATCH', file: source.name, line: batch.firstLine + i, field: null,
+              code: 'PARSE_NO_MATCH', file: source.name, line: batch.firstLine + i + shift, field: null,
               message: 'no known format fits this file', sample: excerpt(lines[i]!),
             });
           }
           continue;
         }
         if (batch.tooLong === undefined) {
-          for (let i = 0; i < lines.length; i++) parser.line(lines[i]!, batch.firstLine + i, sink);
+          for (let i = 0; i < lines.length; i++) parser.line(lines[i]!, batch.firstLine + i + shift, sink);
         } else {
           // Cut lines (over the ingest cap) are never parsed: a truncated line could pass for a record.
           const cut = new Set(batch.tooLong);
           for (let i = 0; i < lines.length; i++) {
-            const lineNumber = batch.firstLine + i;
-            if (!cut.has(lineNumber)) parser.line(lines[i]!, lineNumber, sink);
+            const lineNumber = batch.firstLine + i + shift;
+            if (!cut.has(batch.firstLine + i)) parser.line(lines[i]!, lineNumber, sink);
             else {
               countIssue(stats, {
                 code: 'PARSE_LINE_TOO_LONG', file: source.name, line: lineNumber, field: null,

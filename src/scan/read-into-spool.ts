@@ -67,9 +67,11 @@ export function fileRangeSource(path: string, from: number, size: number, gzip: 
 }
 
 /** Parses one source and spools its records by window. On failure nothing it wrote remains. */
-export async function readIntoSpool(source: Source, identity: string, from: number, forced: FormatDef | undefined, settings: ParseSettings, target: SpoolTarget): Promise<ReadResult> {
+export async function readIntoSpool(
+  source: Source, identity: string, from: number, forced: FormatDef | undefined, settings: ParseSettings, target: SpoolTarget, lineOffset = 0,
+): Promise<ReadResult> {
   const router = new SpoolRouter(target.spoolRoot, target.windowMs, identity, source.name, from, target.run);
-  const parsed = parseSource(source, { candidates: settings.candidates, forced, keyField: settings.keyField, keepGoing: false });
+  const parsed = parseSource(source, { candidates: settings.candidates, forced, keyField: settings.keyField, keepGoing: false, lineOffset });
   try {
     for await (const batch of parsed.batches) await router.add(batch);
     await router.close(parsed.stats);

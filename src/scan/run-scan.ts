@@ -231,10 +231,12 @@ async function readFile(
   const forced = from > 0 && entry.format !== null ? parse.formatById(entry.format) : undefined;
   const { source, counter } = fileRangeSource(read.path, from, read.size, read.gzip);
   try {
-    const result = await readIntoSpool(source, entry.id, from, forced, parse, target);
+    const linesBefore = from === 0 ? 0 : entry.lines ?? 0;
+    const result = await readIntoSpool(source, entry.id, from, forced, parse, target, linesBefore);
     const trimmer = counter();
     const passed = trimmer?.passed ?? 0;
     entry.offset = from + passed;
+    entry.lines = linesBefore + result.stats.linesRead;
     entry.dev = read.dev;
     entry.ino = read.ino;
     entry.size = read.size;

@@ -17,6 +17,8 @@ export interface FileEntry {
   fpLength: number;
   /** Decompressed bytes consumed: always just after a newline. */
   offset: number;
+  /** Lines consumed up to `offset`, so a resumed read cites file line numbers (absent in older states: 0). */
+  lines?: number;
   /** Where it was last read: device, inode, raw size and mtime, to skip unchanged files unopened. */
   dev: number;
   ino: number;

@@ -78,4 +78,19 @@ describe('rotation: every line counted once', () => {
     for (const report of windowReports(join(dir, 'out')).values()) parsed += report.inputs.totals.records;
     expect(parsed).toBe(written);
   }, 30_000);
+
+  it('cites file line numbers for lines read on a later run, not numbers counted from where the read resumed', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'alf-lines-'));
+    const file = join(other, 'logs', 'access.log');
+    mkdirSync(join(other, 'logs'));
+    writeFileSync(file, albLines(t0, 0, 100));
+    await scan([`${other}/logs/access.log*`], other);
+    appendFileSync(file, `${albLines(t0 + 100_000, 100, 50)}not an ALB line\n`);
+    await scan([`${other}/logs/access.log*`], other);
+    const issues = [...windowReports(join(other, 'out')).values()]
+      .flatMap((report) => (report.inputs as unknown as { files: { firstIssues: { line: number }[] }[] }).files)
+      .flatMap((stats) => stats.firstIssues);
+    expect(issues.map((issue) => issue.line)).toEqual([151]);
+    rmSync(other, { recursive: true, force: true });
+  }, 30_000);
 });
