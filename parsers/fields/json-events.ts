@@ -83,6 +83,11 @@ export function createJsonEventParser(file: string, shape: JsonEventShape, handl
   const eventPaths = new Set(shape.eventArrays.map((path) => `${path}[]`));
   const envelopeArrays = new Set(shape.envelopeArrays);
   const envelopeKeys = shape.envelopeKeys === null ? null : new Set(shape.envelopeKeys);
+  // Deeper than every known path, a position can match none of them. Checking this first keeps
+  // positionPath (O(depth)) off lines like `{{{{…`, where it made the scan quadratic (a 4 KB line
+  // took 1.7 s). A path string with k separators (`.` or `[]`) is at most k levels deep.
+  const separators = (path: string): number => path.split('.').length - 1 + path.split('[]').length - 1;
+  const maxPathDepth = Math.max(0, ...[...eventPaths, ...envelopeArrays].map(separators));
 
   // Open brackets, outermost first. Keys are kept for envelope objects only (events need depth alone).
   const kinds: number[] = [];
@@ -248,7 +253,7 @@ export function createJsonEventParser(file: string, shape: JsonEventShape, handl
           rootEvents = 0;
           rootRecognised = false;
           if (c === OPEN_OBJECT && envelopeKeys !== null) beginEvent(i, true, false);
-        } else if (eventBase < 0) {
+        } else if (eventBase < 0 && depth <= maxPathDepth) {
           const path = positionPath();
           if (c === OPEN_OBJECT) {
             if (eventPaths.has(path)) beginEvent(i, false, false);
