@@ -189,7 +189,7 @@ function weightedMedian(values: readonly number[], weights: readonly number[]): 
   return median([...values]);
 }
 
-export function lowerBound(list: readonly ApmTransaction[], time: number): number {
+export function lowerBound(list: readonly { readonly startMs: number }[], time: number): number {
   let low = 0;
   let high = list.length;
   while (low < high) {

@@ -2,7 +2,7 @@ import type { ApmTransaction, JoinedRequest, ProxyRecord } from '../model/record
 import { orderApm } from './apm-order.js';
 import { estimateClockOffset } from './clock-offset.js';
 import { emptyJoinStats, joinedShare, type JoinStats } from './join-stats.js';
-import { KeyIndex } from './key-index.js';
+import { apmSlot, KeyIndex, type ApmSlot } from './key-index.js';
 import { apmKeyParts, RouteTemplates } from './keys.js';
 import { matchSlice, type ApmIndex } from './match-window.js';
 import { OffsetTracker, offsetAt } from './offset-tracker.js';
@@ -68,10 +68,10 @@ export async function* joinStreams(
   let idsSeen = false;
 
   const pending = new PendingProxies();
-  const apmWindow: ApmTransaction[] = [];
+  const apmWindow: ApmSlot[] = [];
   let apmHead = 0;
   const index: ApmIndex = {
-    byKey: new KeyIndex(), byTraceId: new Map(), byRequestId: new Map(), taken: new Set(),
+    byKey: new KeyIndex(), byTraceId: new Map(), byRequestId: new Map(),
     templated: 0, templates: new RouteTemplates(options.routeTemplates),
   };
   let staleInKeyLists = 0;
@@ -82,39 +82,40 @@ export async function* joinStreams(
   function addApm(transaction: ApmTransaction): void {
     stats.apmRecords++;
     firstApmStart = Math.min(firstApmStart, transaction.startMs);
+    const slot = apmSlot(transaction);
     if (transaction.startMs >= apmWatermark || apmWindow.length === apmHead) {
-      apmWindow.push(transaction);
+      apmWindow.push(slot);
     } else {
       stats.apmOutOfOrder[transaction.file] = (stats.apmOutOfOrder[transaction.file] ?? 0) + 1;
-      insertSorted(apmWindow, apmHead, transaction);
+      insertSorted(apmWindow, apmHead, slot);
     }
     apmWatermark = Math.max(apmWatermark, transaction.startMs);
     const key = apmKeyParts(transaction);
     if (key !== null) {
       if (key.method.charCodeAt(0) === 126 /* ~ */) index.templated++;
       const list = index.byKey.list(key.method, key.path);
-      if (list.length === 0 || list[list.length - 1]!.startMs <= transaction.startMs) list.push(transaction);
-      else insertSorted(list, 0, transaction);
+      if (list.length === 0 || list[list.length - 1]!.startMs <= transaction.startMs) list.push(slot);
+      else insertSorted(list, 0, slot);
     }
-    if (transaction.traceId !== null) addId(index.byTraceId, transaction.traceId, transaction);
-    if (transaction.requestId !== null) addId(index.byRequestId, transaction.requestId, transaction);
+    if (transaction.traceId !== null) addId(index.byTraceId, transaction.traceId, slot);
+    if (transaction.requestId !== null) addId(index.byRequestId, transaction.requestId, slot);
   }
 
-  function addId(map: Map<string, ApmTransaction[]>, id: string, transaction: ApmTransaction): void {
+  function addId(map: Map<string, ApmSlot[]>, id: string, slot: ApmSlot): void {
     idsSeen = true;
     const list = map.get(id);
-    if (list) list.push(transaction);
-    else map.set(id, [transaction]);
+    if (list) list.push(slot);
+    else map.set(id, [slot]);
   }
 
-  function dropId(map: Map<string, ApmTransaction[]>, id: string, transaction: ApmTransaction): void {
+  function dropId(map: Map<string, ApmSlot[]>, id: string, slot: ApmSlot): void {
     const list = map.get(id);
     if (!list) return;
     if (list.length === 1) {
-      if (list[0] === transaction) map.delete(id);
+      if (list[0] === slot) map.delete(id);
       return;
     }
-    const at = list.indexOf(transaction);
+    const at = list.indexOf(slot);
     if (at >= 0) list.splice(at, 1);
   }
 
@@ -129,7 +130,7 @@ export async function* joinStreams(
   }
 
   function calibrate(): OffsetTracker {
-    const estimate = estimateClockOffset(pending.peekAll(), apmWindow.slice(apmHead), options.maxSkewMs, index.templates);
+    const estimate = estimateClockOffset(pending.peekAll(), apmWindow.slice(apmHead).map((slot) => slot.apm), options.maxSkewMs, index.templates);
     const offset = estimate?.offsetMs ?? 0;
     stats.offsetMs = Math.round(offset);
     stats.offsetSupportingPairs = estimate?.supportingPairs ?? 0;
@@ -162,7 +163,7 @@ export async function* joinStreams(
     // slice is large (it holds the whole calibration span), and matching it with the blunt defaults
     // refused most pairs on busy URLs (measured: recall 0.10 at 300 req/s on a 60 s log).
     for (let round = 0; round < 2 && !timing.learned && slice.length > 0; round++) {
-      const rehearsal = matchSlice(slice, { ...index, taken: new Set(index.taken) }, model, timing.current, options.minConfidence);
+      const rehearsal = matchSlice(slice, index, model, timing.current, options.minConfidence, true, false);
       for (const pair of rehearsal.joined) if (pair.confidence >= TRACKING_CONFIDENCE) timing.observe(pair, model);
       timing.update();
       timing.forget();
@@ -189,12 +190,13 @@ export async function* joinStreams(
     const expiry = cut - retainMs();
     const expiryOffset = Number.isFinite(cut) ? offsetAt(model, cut) : model.offsetMs;
     while (apmHead < apmWindow.length && apmWindow[apmHead]!.startMs - expiryOffset < expiry) {
-      const transaction = apmWindow[apmHead++]!;
+      const slot = apmWindow[apmHead++]!;
+      const transaction = slot.apm;
       staleInKeyLists++;
       if (index.templated > 0 && apmKeyParts(transaction)?.method.charCodeAt(0) === 126) index.templated--;
-      if (transaction.traceId !== null) dropId(index.byTraceId, transaction.traceId, transaction);
-      if (transaction.requestId !== null) dropId(index.byRequestId, transaction.requestId, transaction);
-      if (index.taken.delete(transaction)) continue;
+      if (transaction.traceId !== null) dropId(index.byTraceId, transaction.traceId, slot);
+      if (transaction.requestId !== null) dropId(index.byRequestId, transaction.requestId, slot);
+      if (slot.taken) continue;
       stats.unjoinedApm++;
       out.push({ proxy: null, apm: transaction, method: 'none', confidence: 0, offsetMs: null });
     }
@@ -253,7 +255,7 @@ export async function* joinStreams(
   if (late > 0) stats.notes.push(`${late} proxy records arrived later than --horizon allowed and may have missed partners: the log is more disordered than the window`);
 }
 
-function insertSorted(list: ApmTransaction[], from: number, transaction: ApmTransaction): void {
+function insertSorted(list: ApmSlot[], from: number, transaction: ApmSlot): void {
   let low = from;
   let high = list.length;
   while (low < high) {

@@ -1,7 +1,7 @@
 import type { ApmTransaction, JoinedRequest, ProxyRecord } from '../model/records.js';
 import { lowerBound } from './clock-offset.js';
 import { exactAssignment, type LocalEdge } from './exact-assignment.js';
-import type { KeyIndex } from './key-index.js';
+import type { ApmSlot, KeyIndex } from './key-index.js';
 import { normalisePath, type RouteTemplates } from './keys.js';
 import { offsetAt, type OffsetModel } from './offset-tracker.js';
 import { NO_MATCH_COST, pairCost, proxyStartMs, startSigma, type TimingModel } from './pair-cost.js';
@@ -19,10 +19,8 @@ import { NO_MATCH_COST, pairCost, proxyStartMs, startSigma, type TimingModel } f
 export interface ApmIndex {
   byKey: KeyIndex;
   /** Several transactions may share an id (retries, one trace through several services). */
-  byTraceId: Map<string, ApmTransaction[]>;
-  byRequestId: Map<string, ApmTransaction[]>;
-  /** Transactions already joined (in this or an earlier slice). */
-  taken: Set<ApmTransaction>;
+  byTraceId: Map<string, ApmSlot[]>;
+  byRequestId: Map<string, ApmSlot[]>;
   /** Transactions in the window keyed by route template; proxy paths are reduced to templates only when some are. */
   templated: number;
   templates: RouteTemplates;
@@ -37,7 +35,7 @@ export interface SliceResult {
 
 interface Edge {
   proxy: number;
-  apm: ApmTransaction;
+  slot: ApmSlot;
   cost: number;
 }
 
@@ -48,8 +46,15 @@ export function matchSlice(
   timing: TimingModel,
   minConfidence: number,
   exact = true,
+  /** False for a rehearsal: everything taken is released again before returning. */
+  commit = true,
 ): SliceResult {
   const joined: JoinedRequest[] = [];
+  const takenHere: ApmSlot[] = [];
+  const take = (slot: ApmSlot): void => {
+    slot.taken = true;
+    if (!commit) takenHere.push(slot);
+  };
   const unmatched: ProxyRecord[] = [];
   const pending: number[] = [];
 
@@ -59,11 +64,11 @@ export function matchSlice(
     const start = proxyStartMs(proxy);
     const expected = start + offsetAt(model, start);
     const byId =
-      (proxy.traceId !== null ? nearestFree(index.byTraceId.get(proxy.traceId), index.taken, expected) : undefined) ??
-      (proxy.requestId !== null ? nearestFree(index.byRequestId.get(proxy.requestId), index.taken, expected) : undefined);
+      (proxy.traceId !== null ? nearestFree(index.byTraceId.get(proxy.traceId), expected) : undefined) ??
+      (proxy.requestId !== null ? nearestFree(index.byRequestId.get(proxy.requestId), expected) : undefined);
     if (byId) {
-      index.taken.add(byId);
-      joined.push({ proxy, apm: byId, method: 'id', confidence: 1, offsetMs: byId.startMs - start });
+      take(byId);
+      joined.push({ proxy, apm: byId.apm, method: 'id', confidence: 1, offsetMs: byId.startMs - start });
     } else {
       pending.push(i);
     }
@@ -84,11 +89,11 @@ export function matchSlice(
     // Most paths are already normal: look up as logged first, normalise only on a miss
     // (normalising every path was 3% of the join's CPU time, join.bench.ts).
     const list = index.byKey.get(method, proxy.path) ?? index.byKey.get(method, normalisePath(proxy.path));
-    if (list) addEdges(edges, list, i, proxy, start, offsetMs, sigma, from, to, index.taken, timing);
+    if (list) addEdges(edges, list, i, proxy, start, offsetMs, sigma, from, to, timing);
     if (index.templated > 0) {
       const template = index.templates.proxyTemplatePath(proxy);
       const templated = template === null ? undefined : index.byKey.get(`~${method}`, template);
-      if (templated) addEdges(edges, templated, i, proxy, start, offsetMs, sigma, from, to, index.taken, timing);
+      if (templated) addEdges(edges, templated, i, proxy, start, offsetMs, sigma, from, to, timing);
     }
   }
 
@@ -103,13 +108,13 @@ export function matchSlice(
       lowConfidence++;
       return;
     }
-    index.taken.add(edge.apm);
+    take(edge.slot);
     proxyDone[edge.proxy] = 2;
     const proxy = proxies[edge.proxy]!;
     joined.push({
-      proxy, apm: edge.apm, method: 'heuristic',
+      proxy, apm: edge.slot.apm, method: 'heuristic',
       confidence: Math.round(confidence * 1000) / 1000,
-      offsetMs: edge.apm.startMs - proxyStartMs(proxy),
+      offsetMs: edge.slot.startMs - proxyStartMs(proxy),
     });
   };
   const { singles, groups } = components(edges, proxies.length);
@@ -121,46 +126,47 @@ export function matchSlice(
     if (exact && solveExactly(group, accept, noMatchWeight)) continue;
     // Too large to enumerate: best edge first, confidence against every competing edge.
     const proxyMass = new Map<number, number>();
-    const apmMass = new Map<ApmTransaction, number>();
+    const apmMass = new Map<ApmSlot, number>();
     for (const edge of group) {
       const weight = Math.exp(-edge.cost);
       proxyMass.set(edge.proxy, (proxyMass.get(edge.proxy) ?? 0) + weight);
-      apmMass.set(edge.apm, (apmMass.get(edge.apm) ?? 0) + weight);
+      apmMass.set(edge.slot, (apmMass.get(edge.slot) ?? 0) + weight);
     }
     group.sort((a, b) => a.cost - b.cost);
     for (const edge of group) {
-      if (proxyDone[edge.proxy] === 1 || index.taken.has(edge.apm)) continue;
+      if (proxyDone[edge.proxy] === 1 || edge.slot.taken) continue;
       const weight = Math.exp(-edge.cost);
-      const competing = proxyMass.get(edge.proxy)! + apmMass.get(edge.apm)! - weight;
+      const competing = proxyMass.get(edge.proxy)! + apmMass.get(edge.slot)! - weight;
       accept(edge, weight / (competing + noMatchWeight));
     }
   }
   for (const i of pending) {
     if (proxyDone[i] !== 2) unmatched.push(proxies[i]!);
   }
+  if (!commit) for (const slot of takenHere) slot.taken = false;
   return { joined, unmatched, lowConfidence };
 }
 
 function addEdges(
-  edges: Edge[], list: readonly ApmTransaction[], i: number, proxy: ProxyRecord, start: number, offsetMs: number,
-  sigma: number, from: number, to: number, taken: Set<ApmTransaction>, timing: TimingModel,
+  edges: Edge[], list: readonly ApmSlot[], i: number, proxy: ProxyRecord, start: number, offsetMs: number,
+  sigma: number, from: number, to: number, timing: TimingModel,
 ): void {
   for (let j = lowerBound(list, from); j < list.length; j++) {
-    const apm = list[j]!;
-    if (apm.startMs > to) break;
-    if (taken.has(apm) || idsDisagree(proxy, apm)) continue;
-    const cost = pairCost(proxy, start, apm, offsetMs, sigma, timing);
-    if (cost < NO_MATCH_COST) edges.push({ proxy: i, apm, cost });
+    const slot = list[j]!;
+    if (slot.startMs > to) break;
+    if (slot.taken || idsDisagree(proxy, slot.apm)) continue;
+    const cost = pairCost(proxy, start, slot.apm, offsetMs, sigma, timing);
+    if (cost < NO_MATCH_COST) edges.push({ proxy: i, slot, cost });
   }
 }
 
 /** Of the transactions sharing an id, the free one whose start is nearest the expected time. */
-function nearestFree(list: readonly ApmTransaction[] | undefined, taken: Set<ApmTransaction>, expectedMs: number): ApmTransaction | undefined {
+function nearestFree(list: readonly ApmSlot[] | undefined, expectedMs: number): ApmSlot | undefined {
   if (list === undefined) return undefined;
-  let best: ApmTransaction | undefined;
+  let best: ApmSlot | undefined;
   let bestDistance = Infinity;
   for (const transaction of list) {
-    if (taken.has(transaction)) continue;
+    if (transaction.taken) continue;
     const distance = Math.abs(transaction.startMs - expectedMs);
     if (distance < bestDistance) {
       best = transaction;
@@ -182,8 +188,10 @@ function idsDisagree(proxy: ProxyRecord, apm: ApmTransaction): boolean {
  * those are returned without building a group map. Measured (join.bench.ts, 200 k): the first
  * version, with a Map per node kind and closures, was 15% of the join's CPU time.
  */
+let passStamp = 0;
+
 function components(edges: readonly Edge[], proxyCount: number): { singles: Edge[]; groups: Edge[][] } {
-  const apmId = new Map<ApmTransaction, number>();
+  const stamp = ++passStamp;
   const parent = new Int32Array(proxyCount + edges.length);
   for (let i = 0; i < proxyCount; i++) parent[i] = i;
   let next = proxyCount;
@@ -195,12 +203,13 @@ function components(edges: readonly Edge[], proxyCount: number): { singles: Edge
     return x;
   };
   for (const edge of edges) {
-    let a = apmId.get(edge.apm);
-    if (a === undefined) {
-      a = next++;
-      parent[a] = a;
-      apmId.set(edge.apm, a);
+    const slot = edge.slot;
+    if (slot.mark !== stamp) {
+      slot.mark = stamp;
+      slot.node = next++;
+      parent[slot.node] = slot.node;
     }
+    const a = slot.node;
     const rootA = find(a);
     const rootP = find(edge.proxy);
     if (rootA !== rootP) parent[rootA] = rootP;
@@ -231,17 +240,22 @@ const MAX_EXACT_LEAVES = 20_000;
 /** Solves one group exactly; false when it is too large (the caller then goes greedy). */
 function solveExactly(group: readonly Edge[], accept: (edge: Edge, confidence: number) => void, noMatchWeight: number): boolean {
   const proxyIds = new Map<number, number>();
-  const apmIds = new Map<ApmTransaction, number>();
   const local: LocalEdge[] = [];
+  const stamp = ++passStamp;
+  let apmCount = 0;
   for (const edge of group) {
     let p = proxyIds.get(edge.proxy);
     if (p === undefined) proxyIds.set(edge.proxy, (p = proxyIds.size));
-    let a = apmIds.get(edge.apm);
-    if (a === undefined) apmIds.set(edge.apm, (a = apmIds.size));
+    const slot = edge.slot;
+    if (slot.mark !== stamp) {
+      slot.mark = stamp;
+      slot.node = apmCount++;
+    }
+    const a = slot.node;
     local.push({ proxy: p, apm: a, weight: Math.exp(-edge.cost) });
   }
   if (proxyIds.size > MAX_EXACT_PROXIES) return false;
-  const result = exactAssignment(proxyIds.size, apmIds.size, local, noMatchWeight, MAX_EXACT_LEAVES);
+  const result = exactAssignment(proxyIds.size, apmCount, local, noMatchWeight, MAX_EXACT_LEAVES);
   if (result === null) return false;
   for (let p = 0; p < result.best.length; p++) {
     const e = result.best[p]!;

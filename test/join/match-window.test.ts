@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exactAssignment } from '../../src/join/exact-assignment.js';
-import { KeyIndex } from '../../src/join/key-index.js';
+import { apmSlot, KeyIndex } from '../../src/join/key-index.js';
 import { apmKeyParts, RouteTemplates } from '../../src/join/keys.js';
 import { matchSlice, type ApmIndex } from '../../src/join/match-window.js';
 import { DEFAULT_TIMING, type TimingModel } from '../../src/join/pair-cost.js';
@@ -38,12 +38,13 @@ function apm(name: string, startMs: number, durationMs: number, ids: { traceId?:
 }
 
 function indexOf(transactions: ApmTransaction[]): ApmIndex {
-  const index: ApmIndex = { byKey: new KeyIndex(), byTraceId: new Map(), byRequestId: new Map(), taken: new Set(), templated: 0, templates: new RouteTemplates() };
+  const index: ApmIndex = { byKey: new KeyIndex(), byTraceId: new Map(), byRequestId: new Map(), templated: 0, templates: new RouteTemplates() };
   for (const t of [...transactions].sort((a, b) => a.startMs - b.startMs)) {
+    const slot = apmSlot(t);
     const key = apmKeyParts(t)!;
-    index.byKey.list(key.method, key.path).push(t);
-    if (t.traceId) index.byTraceId.set(t.traceId, [...(index.byTraceId.get(t.traceId) ?? []), t]);
-    if (t.requestId) index.byRequestId.set(t.requestId, [...(index.byRequestId.get(t.requestId) ?? []), t]);
+    index.byKey.list(key.method, key.path).push(slot);
+    if (t.traceId) index.byTraceId.set(t.traceId, [...(index.byTraceId.get(t.traceId) ?? []), slot]);
+    if (t.requestId) index.byRequestId.set(t.requestId, [...(index.byRequestId.get(t.requestId) ?? []), slot]);
   }
   return index;
 }
@@ -135,6 +136,12 @@ describe('exactAssignment', () => {
     expect(result.best[0]).toBe(0);
     expect(result.posterior[0]).toBeCloseTo(0.5);
     expect(result.posterior[1]).toBeCloseTo(0.25);
+  });
+
+  it('a rehearsal (commit = false) leaves every transaction free', () => {
+    const index = indexOf([apm('a', 1, 50)]);
+    expect(matchSlice([proxy('p1', 0, 50)], index, AT_ZERO, TIGHT, 0.5, true, false).joined).toHaveLength(1);
+    expect(matchSlice([proxy('p2', 0, 50)], index, AT_ZERO, TIGHT, 0.5).joined).toHaveLength(1);
   });
 
   it('gives up (null) beyond its state budget', () => {
