@@ -3,7 +3,9 @@
  * cursor, rewrite earlier lines or set the window title, so they are replaced before printing.
  */
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+// Bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069) too: they reorder what
+// follows on the line, so a log value could make a file name or a count read differently.
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 export function terminalSafe(text: string): string {
   return text.replace(CONTROL, '\uFFFD');
