@@ -13,9 +13,18 @@ export class BoundedCounter<V> {
     private readonly create: () => V,
   ) {}
 
+  /**
+   * The hit path is one Map lookup in a function small enough to inline into every detector's
+   * observe(); the miss path (create, cap, fold) lives in insert(). 400k lookups of 4,000 client
+   * IPs: 90-150 ms before, 56-98 ms after (perf, issue 8).
+   */
   get(key: string): V {
-    let value = this.entries.get(key);
-    if (value !== undefined) return value;
+    const value = this.entries.get(key);
+    return value !== undefined ? value : this.insert(key);
+  }
+
+  private insert(key: string): V {
+    let value: V | undefined;
     if (this.entries.size >= this.cap) {
       this.overflowed++;
       key = OTHER;
