@@ -66,11 +66,25 @@ export const retryStorms: Detector = {
     let total = 0;
     let totalRetries = 0;
 
+    // Entries in the order they were set (the Map's own order): expiry walks this queue, not the Map.
+    // Iterating a Map from its start walks every hole that delete+set left (V8 compacts only on
+    // rehash): 400k requests cost 1.48 s that way and 0.28 s with the queue (perf, issue 8).
+    const order: { key: string; entry: Recent }[] = [];
+    let head = 0;
+
     function expire(nowMs: number): void {
-      // Map iteration is insertion order and entries are re-inserted on update: the oldest come first.
-      for (const [key, entry] of recent) {
-        if (entry.endMs >= nowMs - RETRY_WINDOW_MS && recent.size <= RECENT_CAP) break;
-        recent.delete(key);
+      while (head < order.length) {
+        const oldest = order[head]!;
+        // Superseded by a later request for the same key: that one is further back in the queue.
+        if (recent.get(oldest.key) === oldest.entry) {
+          if (oldest.entry.endMs >= nowMs - RETRY_WINDOW_MS && recent.size <= RECENT_CAP) break;
+          recent.delete(oldest.key);
+        }
+        head++;
+      }
+      if (head > 4096 && head * 2 > order.length) {
+        order.splice(0, head);
+        head = 0;
       }
     }
 
@@ -108,8 +122,10 @@ export const retryStorms: Detector = {
           state.failedChains++;
           state.failedChainAttempts++;
         }
+        const entry: Recent = { endMs: proxy.endMs, failed, attempts };
         recent.delete(key);
-        recent.set(key, { endMs: proxy.endMs, failed, attempts });
+        recent.set(key, entry);
+        order.push({ key, entry });
       },
 
       finish(_context: DetectorContext): Finding[] {
