@@ -9,9 +9,11 @@ export class BoundedCounter<V> {
   overflowed = 0;
 
   constructor(
-    private readonly cap: number,
+    readonly cap: number,
     private readonly create: () => V,
-  ) {}
+  ) {
+    activeRegistry?.track(this);
+  }
 
   /**
    * The hit path is one Map lookup in a function small enough to inline into every detector's
@@ -48,3 +50,57 @@ export class BoundedCounter<V> {
     return this.entries.size;
   }
 }
+
+/** A cap that was reached in a run: the report says so, since "(other)" hides detail. */
+export interface CapHit {
+  /** Who kept the counter (a detector id). */
+  owner: string;
+  /** Distinct keys kept. */
+  cap: number;
+  /** Observations that fell into "(other)" because the cap was reached. */
+  overflowed: number;
+}
+
+/**
+ * Collects a run's BoundedCounters without each detector having to report its own: counters made
+ * while `collect` runs (a detector's `start`) register themselves with the owner named there.
+ * Bounded: one entry per counter, and detectors make a fixed number of counters per run.
+ */
+export class CapRegistry {
+  private readonly counters: { owner: string; counter: BoundedCounter<unknown> }[] = [];
+  private owner = 'alf';
+
+  track(counter: BoundedCounter<unknown>, owner: string = this.owner): void {
+    this.counters.push({ owner, counter });
+  }
+
+  /** Runs `make` with this registry active, so counters it creates are tracked under `owner`. */
+  collect<T>(owner: string, make: () => T): T {
+    const previous = activeRegistry;
+    const previousOwner = this.owner;
+    activeRegistry = this;
+    this.owner = owner;
+    try {
+      return make();
+    } finally {
+      activeRegistry = previous;
+      this.owner = previousOwner;
+    }
+  }
+
+  /** The caps that were hit, merged per owner and cap (e.g. one per cohort dimension). */
+  hits(): CapHit[] {
+    const merged = new Map<string, CapHit>();
+    for (const { owner, counter } of this.counters) {
+      if (counter.overflowed === 0) continue;
+      const key = `${owner}\u0000${counter.cap}`;
+      const hit = merged.get(key) ?? { owner, cap: counter.cap, overflowed: 0 };
+      hit.overflowed += counter.overflowed;
+      merged.set(key, hit);
+    }
+    return [...merged.values()];
+  }
+}
+
+/** Set only synchronously, inside CapRegistry.collect, so concurrent runs never see each other's. */
+let activeRegistry: CapRegistry | null = null;

@@ -1,3 +1,4 @@
+import type { CapHit } from '../detectors/bounded-counter.js';
 import type { Finding } from '../model/finding.js';
 import type { FileStats } from '../ingest/file-stats.js';
 import type { JoinStats } from '../join/join-stats.js';
@@ -19,6 +20,8 @@ export interface Analysis {
   settings: { budget: string | null; keyField: string | null; hasApm: boolean };
   join: JoinStats;
   findings: Finding[];
+  /** Cardinality caps that were reached (distinct keys past the cap were counted as "(other)"). */
+  limits: CapHit[];
   charts: {
     scatter: ScatterPoint[];
     scatterSampledFrom: number;

@@ -1,6 +1,7 @@
 import type { FormatDef } from '../../parsers/format.js';
 import { APM_FORMATS } from '../../parsers/apm-formats.js';
 import { FORMATS, findFormat } from '../../parsers/registry.js';
+import { CapRegistry } from '../detectors/bounded-counter.js';
 import { DETECTORS } from '../detectors/registry.js';
 import type { DetectorSettings } from '../detectors/detector.js';
 import type { FileStats } from '../ingest/file-stats.js';
@@ -137,7 +138,10 @@ export async function analyzeRecords(input: RecordStreams): Promise<Analysis> {
 
   // 3 + 4. Join, and let detectors and summaries observe.
   const settings: DetectorSettings = { budget: input.budget, hasApm };
-  const running = DETECTORS.map((detector) => detector.start(settings));
+  // Counters a detector makes in `start` register with the run's CapRegistry, so the report can say
+  // which caps were hit without any detector reporting its own.
+  const caps = new CapRegistry();
+  const running = DETECTORS.map((detector) => caps.collect(detector.id, () => detector.start(settings)));
   const scatter = new ScatterSample();
   const latency = new LatencyHistogram();
   const timeline = new Timeline();
@@ -172,6 +176,7 @@ export async function analyzeRecords(input: RecordStreams): Promise<Analysis> {
     settings: { budget: input.budget?.text ?? null, keyField: input.keyField ?? null, hasApm },
     join: joinStats,
     findings,
+    limits: caps.hits(),
     charts: {
       scatter: scatter.points,
       scatterSampledFrom: scatter.seen,

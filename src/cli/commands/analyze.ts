@@ -122,6 +122,9 @@ function summaryLine(analysis: Analysis, out: string | undefined, configFiles: r
         (file.firstIssues[0] ? `; first skipped line ${file.firstIssues[0].line}: ${file.firstIssues[0].message}` : ''),
     );
   }
+  for (const hit of analysis.limits ?? []) {
+    lines.push(`alf: limit reached: ${hit.owner} kept ${hit.cap} distinct keys; ${hit.overflowed} observations past the cap were counted as "(other)"`);
+  }
   const counts = new Map<string, number>();
   for (const finding of analysis.findings) counts.set(finding.severity, (counts.get(finding.severity) ?? 0) + 1);
   const bySeverity = [...counts].map(([severity, n]) => `${n} ${severity}`).join(', ') || 'none';
