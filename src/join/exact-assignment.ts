@@ -7,7 +7,7 @@
  * Why: the best-edge-first approximation divides a pair's weight by every competing edge, even
  * competitors that could only win together with an impossible partner swap, so on busy URLs it
  * refuses pairs that are in fact clear. Measured on join-scenarios (ms timestamps, 100 req/s on one
- * URL, ±2 s skew): recall 0.940 → see README "Join quality", at equal or better precision.
+ * URL, ±2 s skew): recall 0.940 → 0.986 at precision 0.998 (README "Join quality").
  * The state count is capped; larger groups fall back to the greedy approximation.
  */
 
