@@ -112,6 +112,23 @@ class Heap<T> {
 
 interface Pending<T> { key: number; record: T }
 
+/** A FIFO of released records. Splicing batches off the front made an unevenly pulled side quadratic. */
+class Queue<T> {
+  private items: T[] = [];
+  private head = 0;
+  get length(): number { return this.items.length - this.head; }
+  push(item: T): void { this.items.push(item); }
+  take(count: number): T[] {
+    const batch = this.items.slice(this.head, this.head + count);
+    this.head += batch.length;
+    if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return batch;
+  }
+}
+
 /** Generates a scenario lazily; the two sides are pulled independently, as the join pulls them. */
 export class JoinScenario {
   readonly options: JoinScenarioOptions;
@@ -121,8 +138,8 @@ export class JoinScenario {
   private requestNo = 0;
   private readonly proxyHeap = new Heap<Pending<ProxyRecord>>((p) => p.key);
   private readonly apmHeap = new Heap<Pending<ApmTransaction>>((p) => p.key);
-  private proxyOut: ProxyRecord[] = [];
-  private apmOut: ApmTransaction[] = [];
+  private readonly proxyOut = new Queue<ProxyRecord>();
+  private readonly apmOut = new Queue<ApmTransaction>();
   private proxyLine = 0;
   /** APM line numbers start at 2: a CSV export's header is line 1. */
   private apmLine = 1;
@@ -226,38 +243,29 @@ export class JoinScenario {
     }
   }
 
-  private async *side<T>(take: () => T[], batchSize: number): AsyncGenerator<T[]> {
+  private async *side<T>(queue: Queue<T>, batchSize: number): AsyncGenerator<T[]> {
     for (;;) {
-      while (this.queued(take) < batchSize && !this.drained()) this.advance();
-      const batch = this.drain(take, batchSize);
+      while (queue.length < batchSize && !this.drained()) this.advance();
+      const batch = queue.take(batchSize);
       if (batch.length === 0) return;
       yield batch;
     }
   }
 
-  private queued<T>(take: () => T[]): number { return take().length; }
   private drained(): boolean { return this.finished && this.proxyHeap.size === 0 && this.apmHeap.size === 0; }
-  private drain<T>(take: () => T[], batchSize: number): T[] {
-    const queue = take();
-    return queue.splice(0, Math.min(batchSize, queue.length));
-  }
 
   proxyBatches(batchSize = 2048): AsyncGenerator<ProxyRecord[]> {
-    return this.side(() => this.proxyOut, batchSize);
+    return this.side(this.proxyOut, batchSize);
   }
 
   apmBatches(batchSize = 2048): AsyncGenerator<ApmTransaction[]> {
-    return this.side(() => this.apmOut, batchSize);
+    return this.side(this.apmOut, batchSize);
   }
 
   /** Everything at once (tests): proxy records in end order, APM transactions in start order. */
   collect(): { proxies: ProxyRecord[]; transactions: ApmTransaction[] } {
     while (!this.drained()) this.advance();
-    const proxies = this.proxyOut;
-    const transactions = this.apmOut;
-    this.proxyOut = [];
-    this.apmOut = [];
-    return { proxies, transactions };
+    return { proxies: this.proxyOut.take(Infinity), transactions: this.apmOut.take(Infinity) };
   }
 }
 
