@@ -14,6 +14,14 @@ function twoDigits(text: string, at: number): number {
   return a * 10 + b;
 }
 
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Date.UTC rolls `31/Apr` over to 1 May; a log line with that date is malformed, not May. */
+function daysInMonth(year: number, month: number): number {
+  if (month !== 1) return DAYS[month]!;
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+}
+
 /** Epoch ms for a CLF timestamp (optionally with `.mmm` after the seconds), or NaN. */
 export function parseClfTime(text: string): number {
   // dd/Mon/yyyy:HH:MM:SS[.mmm] +zzzz
@@ -27,13 +35,16 @@ export function parseClfTime(text: string): number {
   let at = 20;
   let millis = 0;
   if (text.charCodeAt(at) === 46 /* . */) {
-    millis = (twoDigits(text, at + 1) * 10) + (text.charCodeAt(at + 3) - 48);
+    const third = text.charCodeAt(at + 3) - 48;
+    // Every digit checked: `.12x` is not 192 ms.
+    millis = third >= 0 && third <= 9 ? twoDigits(text, at + 1) * 10 + third : NaN;
     at += 4;
   }
   if (text.charCodeAt(at) !== 32 || text.length !== at + 6) return NaN;
   const sign = text.charCodeAt(at + 1) === 45 ? -1 : text.charCodeAt(at + 1) === 43 ? 1 : NaN;
-  const offsetMinutes = sign * (twoDigits(text, at + 2) * 60 + twoDigits(text, at + 4));
-  if (month === undefined || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return NaN;
+  const zoneMinutes = twoDigits(text, at + 4);
+  const offsetMinutes = sign * (twoDigits(text, at + 2) * 60 + zoneMinutes);
+  if (month === undefined || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 60 || zoneMinutes > 59) return NaN;
   const utc = Date.UTC(year, month, day, hour, minute, second, millis);
   return utc - offsetMinutes * 60_000;
 }

@@ -1,0 +1,52 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseClfTime } from '../../parsers/fields/clf-time.js';
+import { parseDecimal, parseUnsignedInt } from '../../parsers/fields/numbers.js';
+
+/** The shared field parsers: exact on every valid value, NaN (never a guess) on anything else. */
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+function clf(ms: number, offsetMinutes: number, withMillis: boolean): string {
+  const d = new Date(ms + offsetMinutes * 60_000);
+  const abs = Math.abs(offsetMinutes);
+  const fraction = withMillis ? `.${pad(d.getUTCMilliseconds(), 3)}` : '';
+  return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${fraction} ${offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`;
+}
+
+describe('CLF time ($time_local, Apache %t)', () => {
+  it('reads back every instant in every zone', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: Date.UTC(1971, 0, 1), max: Date.UTC(9998, 11, 1) }), fc.integer({ min: -720, max: 840 }), fc.boolean(),
+      (ms, offset, withMillis) => {
+        const expected = withMillis ? ms : ms - (ms % 1000);
+        expect(parseClfTime(clf(ms, offset, withMillis))).toBe(expected);
+      },
+    ), { numRuns: 1000 });
+  });
+
+  it('refuses impossible dates, zones and digits instead of rolling them over', () => {
+    for (const text of [
+      '31/Apr/2025:10:32:01 +0000', '29/Feb/2025:10:32:01 +0000', '30/Feb/2024:10:32:01 +0000', '00/Jan/2025:10:32:01 +0000',
+      '15/Jan/2025:10:32:01.12x +0000', '15/Jan/2025:10:32:01 +0099', '15/Jan/2025:24:00:00 +0000', '15/Jan/2025:10:60:00 +0000',
+      '15/jan/2025:10:32:01 +0000', '15/Jan/2025:10:32:01 0000', '15/Jan/2025:10:32:01 +00:00', '1e/Jan/2025:10:32:01 +0000',
+    ]) expect(parseClfTime(text), text).toBeNaN();
+    expect(parseClfTime('29/Feb/2024:10:32:01 +0000')).toBe(Date.UTC(2024, 1, 29, 10, 32, 1));
+  });
+});
+
+describe('numbers', () => {
+  it('accept plain decimals only: no exponents, hex, signs on integers, Infinity or NaN', () => {
+    for (const text of ['1e309', '0x10', 'Infinity', 'NaN', '', ' 7', '7 ', '+5', '1.2.3', '١٢٣', '-', '.', '1_000']) {
+      expect(parseDecimal(text), text).toBeNaN();
+      expect(parseUnsignedInt(text), text).toBeNaN();
+    }
+    expect(parseUnsignedInt('-1')).toBeNaN();
+    expect(parseUnsignedInt('9'.repeat(16))).toBeNaN();
+    fc.assert(fc.property(fc.integer({ min: 0, max: 999_999_999 }), fc.nat(999), (whole, fraction) => {
+      expect(parseDecimal(`${whole}.${pad(fraction, 3)}`)).toBe(Number(`${whole}.${pad(fraction, 3)}`));
+      expect(parseUnsignedInt(String(whole))).toBe(whole);
+    }));
+  });
+});
