@@ -8,12 +8,12 @@ import { NO_MATCH_COST, pairCost, proxyStartMs, startSigma, type TimingModel } f
 
 /**
  * One-to-one matching of the proxy records of one time slice against the APM transactions
- * around them. Exact ids first; then every plausible pair becomes a weighted edge, and edges
- * are accepted best-first over the whole slice (not first-come), so a busy URL's requests do
- * not steal each other's partners.
- *
- * Confidence is a posterior: the pair's likelihood against every competing edge of either side
- * and the "no partner" alternative. Two equally good candidates give 0.5 at most.
+ * around them. Exact ids first; then every plausible pair becomes a weighted edge, and the edges
+ * fall into connected groups (records that compete for the same partners). Small groups are
+ * solved exactly (exact-assignment.ts: the most likely matching, each pair's exact posterior as its
+ * confidence); larger ones best edge first, with the pair's weight against every competing edge
+ * of either side and the "no partner" alternative as its confidence. Either way two equally good
+ * candidates give 0.5 at most, and pairs below the threshold stay unjoined.
  */
 
 export interface ApmIndex {

@@ -1,6 +1,6 @@
 import type { JoinedRequest } from '../model/records.js';
 import { offsetAt, type OffsetModel } from './offset-tracker.js';
-import { DEFAULT_TIMING, proxyStartMs, type TimingModel } from './pair-cost.js';
+import { proxyStartMs, type TimingModel } from './pair-cost.js';
 
 /**
  * Learns the timing tolerances from the pairs the join is sure of. The defaults (40 ms on starts,
@@ -18,6 +18,7 @@ const MIN_PAIRS = 200;
 const MARGIN = 1.5;
 const MIN_SIGMA_MS = 1;
 const REFIT_EVERY = 5_000;
+const MAX_DURATION_SIGMA_MS = 100;
 
 export class TimingTracker {
   private readonly durationResiduals: number[] = [];
@@ -83,7 +84,9 @@ export class TimingTracker {
         ...this.model,
         netOfStart,
         durationCenterMs: center,
-        durationSigmaMs: Math.min(DEFAULT_TIMING.durationSigmaMs, Math.max(MIN_SIGMA_MS, MARGIN * 1.4826 * mad)),
+        // Allowed to grow past the 10 ms default (queueing in the app server), though only
+        // from pairs the current tolerance already admits.
+        durationSigmaMs: Math.min(MAX_DURATION_SIGMA_MS, Math.max(MIN_SIGMA_MS, MARGIN * 1.4826 * mad)),
         // Long requests vary more (GC, swapping); 1% keeps a 10 s request's tolerance at 100 ms.
         durationRelativeSigma: 0.01,
       };
