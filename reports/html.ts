@@ -10,6 +10,7 @@ import { buildUpstreamErrorsChart, hasUpstreamTrouble } from './charts/upstream-
 import { escapeHtml } from './escape-html.js';
 import { figureLabel, formatFigure, formatInstant, formatNumber, formatShare } from './format.js';
 import { renderSvg } from './render-svg.js';
+import { describeLimits } from './limits-note.js';
 import { buildVerdict } from './verdict.js';
 import { REPORT_STYLE } from './html-style.js';
 
@@ -210,6 +211,11 @@ function renderDeciles(deciles: readonly number[]): string {
     `<p class="note">${formatNumber(total)} joined pairs by join confidence; ${formatShare(total > 0 ? (deciles[9] ?? 0) / total : 0)} at 0.9 or above.</p></div>`;
 }
 
+function limitsNote(analysis: Analysis): string {
+  const note = describeLimits(analysis.limits);
+  return note === null ? '' : `<p class="note limits">${escapeHtml(note)}</p>\n`;
+}
+
 function renderInputs(analysis: Analysis): string {
   const { totals, timeRange } = analysis.inputs;
   const rows = analysis.inputs.files.map((f) => {
@@ -237,7 +243,7 @@ function renderInputs(analysis: Analysis): string {
 ${rows}
 </tbody></table>
 ${joinText}
-<p class="note">Settings: budget ${escapeHtml(analysis.settings.budget ?? 'none')}, key field ${escapeHtml(analysis.settings.keyField ?? 'guessed')}.</p></section>`;
+${limitsNote(analysis)}<p class="note">Settings: budget ${escapeHtml(analysis.settings.budget ?? 'none')}, key field ${escapeHtml(analysis.settings.keyField ?? 'guessed')}.</p></section>`;
 }
 
 export async function renderHtml(analysis: Analysis): Promise<string> {

@@ -3,6 +3,8 @@ import type { Analysis } from '../src/pipeline/analysis.js';
 import { joinedShare } from '../src/join/join-stats.js';
 import { figureLabel, formatFigure, formatInstant, formatNumber, formatShare } from './format.js';
 import { buildVerdict } from './verdict.js';
+import { describeLimits } from './limits-note.js';
+import { replaceControlCharacters } from './control-characters.js';
 
 /**
  * Markdown for tickets and chat. Log content goes in code spans or fenced blocks with a fence
@@ -11,13 +13,9 @@ import { buildVerdict } from './verdict.js';
  * characters backslash-escaped, and every table cell escapes `|`, so neither can break a table.
  */
 
-function stripControl(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\uFFFD');
-}
 
 function inlineCode(text: string): string {
-  const clean = stripControl(text).replace(/[\r\n\t]+/g, ' ');
+  const clean = replaceControlCharacters(text).replace(/[\r\n\t]+/g, ' ');
   const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((run) => run.length));
   const fence = '`'.repeat(longest + 1);
   return `${fence} ${clean} ${fence}`;
@@ -28,7 +26,7 @@ function inlineCode(text: string): string {
  * inline constructs (emphasis, code, links, images, raw HTML, entities, tables) escaped.
  */
 export function markdownText(text: string): string {
-  return stripControl(text).replace(/[\r\n\t]+/g, ' ').replace(/[\\`*_[\]<>|~&!]/g, (ch) => `\\${ch}`);
+  return replaceControlCharacters(text).replace(/[\r\n\t]+/g, ' ').replace(/[\\`*_[\]<>|~&!]/g, (ch) => `\\${ch}`);
 }
 
 function cell(name: string, value: FigureValue): string {
@@ -72,6 +70,7 @@ function summaryTable(findings: readonly Finding[]): string[] {
 }
 
 export function renderMarkdown(analysis: Analysis): string {
+  const limits = describeLimits(analysis.limits);
   const { totals, timeRange } = analysis.inputs;
   const join = analysis.join;
   const out = [
@@ -96,6 +95,7 @@ export function renderMarkdown(analysis: Analysis): string {
         `pairs by confidence decile (0–0.1 … 0.9–1): ${join.confidenceDeciles.map(formatNumber).join(' / ')}.`
       : '**Join:** no APM input; findings rest on the proxy log alone.',
     '',
+    ...(limits === null ? [] : [limits, '']),
     '| file | format | read | parsed | skipped | ignored | problem |',
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...analysis.inputs.files.map((f) =>

@@ -1,6 +1,7 @@
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { logger, None, parse, View } from 'vega';
 import { assertInertSvg } from './svg-guard.js';
+import { replaceControlCharacters } from './control-characters.js';
 
 /**
  * Renders a vega-lite spec to a static SVG string in Node (no browser, no network), so the
@@ -29,7 +30,8 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const vegaSpec = compile(spec, { logger: silent }).spec;
   const view = new View(parse(vegaSpec), { renderer: 'none', logLevel: 0 });
   try {
-    const svg = trimGeometry(await view.toSVG());
+    // vega escapes markup but passes control characters from labels through.
+    const svg = replaceControlCharacters(trimGeometry(await view.toSVG()));
     assertInertSvg(svg);
     return svg;
   } finally {

@@ -99,12 +99,9 @@ describe('log content in reports', () => {
     expect(html).toMatch(/Content-Security-Policy[^>]*default-src 'none'/);
   });
 
-  // KNOWN GAP (left to the reports work in progress in reports/render-svg.ts): vega escapes markup
-  // in chart labels but passes control characters through, so an ESC from a key or user agent
-  // lands in the SVG text (invalid XML, and live if the file is printed on a terminal). Not a
-  // script vector. `it.fails` keeps this visible: it starts failing once the gap is closed; then
-  // turn it into a plain `it`.
-  it.fails('HTML charts: no control characters inside the inline SVG', () => {
+  // vega escapes markup in chart labels but passes control characters through; an ESC from a key
+  // or user agent would make the SVG invalid XML (and live if the file is printed on a terminal).
+  it('HTML charts: no control characters inside the inline SVG', () => {
     const svg = (html.match(/<svg[\s\S]*?<\/svg>/g) ?? []).join('');
     expect(svg.length).toBeGreaterThan(0);
     // eslint-disable-next-line no-control-regex
