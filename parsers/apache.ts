@@ -3,7 +3,7 @@ import { cachedClfTimeParser } from './fields/clf-time.js';
 import { parseUnsignedInt } from './fields/numbers.js';
 import { parseRequestLine } from './fields/request-line.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
-import { isMissing, optionalUnsigned, parseStatus, reportIssue, tokenize, unescapeQuoted } from './proxy-line-kit.js';
+import { isMissing, optionalUnsigned, parseStatus, reportIssue, textLineParser, tokenize, unescapeQuoted } from './proxy-line-kit.js';
 
 /**
  * Apache httpd mod_log_config: common, combined, and combined with a duration appended
@@ -50,14 +50,9 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
   let plausible = 0;
   let firstDurationLine = 0;
 
-  return {
-    line(text, lineNumber, sink) {
-      if (text.length === 0) {
-        sink.ignore(lineNumber);
-        return;
-      }
-      const fail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP', field: string, message: string) =>
-        reportIssue(sink, file, lineNumber, code, field, message, text);
+  return textLineParser(
+    file,
+    (text, lineNumber, sink, fail) => {
       const tokens = tokenize(text);
       if (tokens === null) return fail('PARSE_NO_MATCH', '%r', 'unterminated quote or bracket');
       if (tokens.length !== expectedTokens) {
@@ -120,7 +115,7 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
       }
       sink.record(record);
     },
-    end(sink) {
+    (sink) => {
       if (implausible > plausible) {
         const unit = variant.duration === 'micros' ? '%D (µs)' : '%T (s)';
         const other = variant.duration === 'micros' ? 'apache-combined-t' : 'apache-combined-d';
@@ -128,7 +123,7 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
           `most durations are implausible as ${unit}; is this ${other}?`, '');
       }
     },
-  };
+  );
 }
 
 function apacheFormat(variant: ApacheVariant, title: string, example: string): FormatDef {

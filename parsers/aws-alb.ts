@@ -4,7 +4,7 @@ import { normaliseTraceId } from './fields/trace-context.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import {
   hostOfHostPort, isMissing, optionalSecondsToMs, optionalUnsigned, orNull, parseIsoTimestamp, parseStatus,
-  reportIssue, tokenize, unescapeQuoted, type Token,
+  textLineParser, tokenize, unescapeQuoted, type Token,
 } from './proxy-line-kit.js';
 
 /**
@@ -50,84 +50,75 @@ function hostOfUrl(target: string): string | null {
 
 function createAlbParser(options: ParserOptions): RecordParser {
   const file = options.file;
-  return {
-    line(text, lineNumber, sink) {
-      if (text.length === 0) {
-        sink.ignore(lineNumber);
-        return;
-      }
-      const fail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP', field: string, message: string) =>
-        reportIssue(sink, file, lineNumber, code, field, message, text);
-      const tokens = tokenize(text);
-      if (tokens === null) return fail('PARSE_NO_MATCH', 'request', 'unterminated quoted field');
-      if (tokens.length < MIN_FIELDS) return fail('PARSE_NO_MATCH', 'line', `expected at least ${MIN_FIELDS} fields, found ${tokens.length}`);
-      if (!TYPES.has(tokens[F.type]!.text)) return fail('PARSE_NO_MATCH', 'type', `unknown request type "${tokens[F.type]!.text}"`);
-      for (const index of QUOTED) {
-        if (tokens[index]!.delimited !== '"') return fail('PARSE_NO_MATCH', 'line', `field ${index + 1} should be quoted`);
-      }
-      const at = (index: number): string => tokens[index]!.text;
+  return textLineParser(file, (text, lineNumber, sink, fail) => {
+    const tokens = tokenize(text);
+    if (tokens === null) return fail('PARSE_NO_MATCH', 'request', 'unterminated quoted field');
+    if (tokens.length < MIN_FIELDS) return fail('PARSE_NO_MATCH', 'line', `expected at least ${MIN_FIELDS} fields, found ${tokens.length}`);
+    if (!TYPES.has(tokens[F.type]!.text)) return fail('PARSE_NO_MATCH', 'type', `unknown request type "${tokens[F.type]!.text}"`);
+    for (const index of QUOTED) {
+      if (tokens[index]!.delimited !== '"') return fail('PARSE_NO_MATCH', 'line', `field ${index + 1} should be quoted`);
+    }
+    const at = (index: number): string => tokens[index]!.text;
 
-      const endMs = parseIsoTimestamp(at(F.time));
-      if (Number.isNaN(endMs)) return fail('PARSE_BAD_TIMESTAMP', 'time', `bad time "${at(F.time)}"`);
-      const startMs = parseIsoTimestamp(at(F.requestCreationTime));
-      if (Number.isNaN(startMs)) {
-        return fail('PARSE_BAD_TIMESTAMP', 'request_creation_time', `bad request_creation_time "${at(F.requestCreationTime)}"`);
-      }
-      const times = [F.requestProcessing, F.targetProcessing, F.responseProcessing].map((index) => optionalSecondsToMs(at(index)));
-      const badTime = times.findIndex((value) => Number.isNaN(value));
-      if (badTime >= 0) {
-        const name = ['request_processing_time', 'target_processing_time', 'response_processing_time'][badTime]!;
-        return fail('PARSE_BAD_FIELD', name, `bad ${name} "${at(F.requestProcessing + badTime)}"`);
-      }
-      const status = parseStatus(at(F.elbStatus));
-      if (Number.isNaN(status) && !isMissing(at(F.elbStatus))) return fail('PARSE_BAD_FIELD', 'elb_status_code', `bad elb_status_code "${at(F.elbStatus)}"`);
-      const targetStatus = isMissing(at(F.targetStatus)) ? null : parseStatus(at(F.targetStatus));
-      if (Number.isNaN(targetStatus)) return fail('PARSE_BAD_FIELD', 'target_status_code', `bad target_status_code "${at(F.targetStatus)}"`);
-      const sent = optionalUnsigned(at(F.sentBytes));
-      if (Number.isNaN(sent)) return fail('PARSE_BAD_FIELD', 'sent_bytes', `bad sent_bytes "${at(F.sentBytes)}"`);
+    const endMs = parseIsoTimestamp(at(F.time));
+    if (Number.isNaN(endMs)) return fail('PARSE_BAD_TIMESTAMP', 'time', `bad time "${at(F.time)}"`);
+    const startMs = parseIsoTimestamp(at(F.requestCreationTime));
+    if (Number.isNaN(startMs)) {
+      return fail('PARSE_BAD_TIMESTAMP', 'request_creation_time', `bad request_creation_time "${at(F.requestCreationTime)}"`);
+    }
+    const times = [F.requestProcessing, F.targetProcessing, F.responseProcessing].map((index) => optionalSecondsToMs(at(index)));
+    const badTime = times.findIndex((value) => Number.isNaN(value));
+    if (badTime >= 0) {
+      const name = ['request_processing_time', 'target_processing_time', 'response_processing_time'][badTime]!;
+      return fail('PARSE_BAD_FIELD', name, `bad ${name} "${at(F.requestProcessing + badTime)}"`);
+    }
+    const status = parseStatus(at(F.elbStatus));
+    if (Number.isNaN(status) && !isMissing(at(F.elbStatus))) return fail('PARSE_BAD_FIELD', 'elb_status_code', `bad elb_status_code "${at(F.elbStatus)}"`);
+    const targetStatus = isMissing(at(F.targetStatus)) ? null : parseStatus(at(F.targetStatus));
+    if (Number.isNaN(targetStatus)) return fail('PARSE_BAD_FIELD', 'target_status_code', `bad target_status_code "${at(F.targetStatus)}"`);
+    const sent = optionalUnsigned(at(F.sentBytes));
+    if (Number.isNaN(sent)) return fail('PARSE_BAD_FIELD', 'sent_bytes', `bad sent_bytes "${at(F.sentBytes)}"`);
 
-      const record = emptyProxyRecord('aws-alb', file, lineNumber, text);
-      record.startMs = startMs;
-      record.endMs = endMs;
-      record.timeResolutionMs = 1;
-      // Client-facing time = time − request_creation_time: it also covers `-1` rows (§3.1).
-      record.requestTimeMs = endMs >= startMs ? endMs - startMs : null;
-      record.status = Number.isNaN(status) ? null : status;
-      record.upstreamLogged = true;
-      record.upstreamStatus = targetStatus;
-      record.upstreamTimeMs = times[1] ?? null;
-      const target = at(F.target);
-      record.upstreamAddr = orNull(target);
-      record.upstreamAttempts = record.upstreamAddr === null ? 0 : 1;
-      record.clientIp = hostOfHostPort(at(F.client));
-      record.bytesSent = sent;
-      record.clientClosed = status === ALB_CLIENT_CLOSED;
+    const record = emptyProxyRecord('aws-alb', file, lineNumber, text);
+    record.startMs = startMs;
+    record.endMs = endMs;
+    record.timeResolutionMs = 1;
+    // Client-facing time = time − request_creation_time: it also covers `-1` rows (§3.1).
+    record.requestTimeMs = endMs >= startMs ? endMs - startMs : null;
+    record.status = Number.isNaN(status) ? null : status;
+    record.upstreamLogged = true;
+    record.upstreamStatus = targetStatus;
+    record.upstreamTimeMs = times[1] ?? null;
+    const target = at(F.target);
+    record.upstreamAddr = orNull(target);
+    record.upstreamAttempts = record.upstreamAddr === null ? 0 : 1;
+    record.clientIp = hostOfHostPort(at(F.client));
+    record.bytesSent = sent;
+    record.clientClosed = status === ALB_CLIENT_CLOSED;
 
-      const request = quoted(tokens, F.request);
-      if (request !== null) {
-        const parsed = parseRequestLine(request);
-        // A request ALB could not parse is logged as `- http://host:80- -`: keep what is usable.
-        if (parsed !== null && parsed.method !== '-') {
-          record.method = parsed.method;
-          record.path = parsed.path;
-          record.query = parsed.query;
-          const space = request.indexOf(' ');
-          const end = request.lastIndexOf(' ');
-          record.host = hostOfUrl(request.slice(space + 1, end > space ? end : request.length));
-        }
+    const request = quoted(tokens, F.request);
+    if (request !== null) {
+      const parsed = parseRequestLine(request);
+      // A request ALB could not parse is logged as `- http://host:80- -`: keep what is usable.
+      if (parsed !== null && parsed.method !== '-') {
+        record.method = parsed.method;
+        record.path = parsed.path;
+        record.query = parsed.query;
+        const space = request.indexOf(' ');
+        const end = request.lastIndexOf(' ');
+        record.host = hostOfUrl(request.slice(space + 1, end > space ? end : request.length));
       }
-      record.host ??= quoted(tokens, F.domainName);
-      record.userAgent = quoted(tokens, F.userAgent);
-      const traceHeader = quoted(tokens, F.traceId);
-      record.traceId = traceHeader === null ? null : normaliseTraceId(traceHeader);
-      // Why ALB answered itself (e.g. TargetConnectionErrorCode, WAF*), else the non-forward actions.
-      const errorReason = quoted(tokens, F.errorReason);
-      const actions = quoted(tokens, F.actions);
-      record.flags = errorReason ?? (actions !== null && actions !== 'forward' ? actions : null);
-      sink.record(record);
-    },
-    end() {},
-  };
+    }
+    record.host ??= quoted(tokens, F.domainName);
+    record.userAgent = quoted(tokens, F.userAgent);
+    const traceHeader = quoted(tokens, F.traceId);
+    record.traceId = traceHeader === null ? null : normaliseTraceId(traceHeader);
+    // Why ALB answered itself (e.g. TargetConnectionErrorCode, WAF*), else the non-forward actions.
+    const errorReason = quoted(tokens, F.errorReason);
+    const actions = quoted(tokens, F.actions);
+    record.flags = errorReason ?? (actions !== null && actions !== 'forward' ? actions : null);
+    sink.record(record);
+  });
 }
 
 export const awsAlb: FormatDef = {

@@ -4,8 +4,8 @@ import { parseRequestLine, splitTarget } from './fields/request-line.js';
 import { normaliseTraceId } from './fields/trace-context.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import {
-  FieldError, firstPresent, isMissing, jsonNumber, jsonText, optionalUnsigned, parseStatus, readJsonObject,
-  reportIssue, tokenize, type JsonObject,
+  FieldError, firstPresent, isMissing, jsonLineParser, jsonNumber, jsonText, optionalUnsigned, parseStatus,
+  textLineParser, tokenize, type JsonObject,
 } from './proxy-line-kit.js';
 
 /**
@@ -109,34 +109,16 @@ function fillFromJson(record: ProxyRecord, object: JsonObject, parseClf: (text: 
 }
 
 function createJsonParser(options: ParserOptions): RecordParser {
-  const file = options.file;
   const parseClf = cachedClfTimeParser();
-  return {
-    line(line, lineNumber, sink) {
-      if (line.trim().length === 0) {
-        sink.ignore(lineNumber);
-        return;
-      }
-      const object = readJsonObject(line, lineNumber, file, sink);
-      if (object === null) return;
-      // API Gateway requires a request id in every template; with a time and status it is our signature.
-      const missing = firstPresent(object, [...KEYS.requestId, ...KEYS.extendedRequestId]) === undefined ? 'requestId'
-        : firstPresent(object, [...KEYS.epoch, ...KEYS.clfTime]) === undefined ? 'requestTimeEpoch'
-          : firstPresent(object, KEYS.status) === undefined ? 'status' : null;
-      if (missing !== null) {
-        return reportIssue(sink, file, lineNumber, 'PARSE_NO_MATCH', missing, `no ${missing}: not an API Gateway access-log object`, line);
-      }
-      const record = emptyProxyRecord('aws-api-gateway-json', file, lineNumber, line);
-      try {
-        fillFromJson(record, object, parseClf, options.keyField);
-      } catch (error) {
-        if (!(error instanceof FieldError)) throw error;
-        return reportIssue(sink, file, lineNumber, error.code, error.field, error.describe(), line);
-      }
-      sink.record(record);
-    },
-    end() {},
-  };
+  return jsonLineParser(options.file, {
+    formatId: 'aws-api-gateway-json',
+    // API Gateway requires a request id in every template; with a time and status it is our signature.
+    missingField: (object) => (firstPresent(object, [...KEYS.requestId, ...KEYS.extendedRequestId]) === undefined ? 'requestId'
+      : firstPresent(object, [...KEYS.epoch, ...KEYS.clfTime]) === undefined ? 'requestTimeEpoch'
+        : firstPresent(object, KEYS.status) === undefined ? 'status' : null),
+    notThis: 'not an API Gateway access-log object',
+    fill: (record, object) => fillFromJson(record, object, parseClf, options.keyField),
+  });
 }
 
 /**
@@ -149,48 +131,39 @@ function createJsonParser(options: ParserOptions): RecordParser {
 function createClfParser(options: ParserOptions): RecordParser {
   const file = options.file;
   const parseClf = cachedClfTimeParser();
-  return {
-    line(line, lineNumber, sink) {
-      if (line.length === 0) {
-        sink.ignore(lineNumber);
-        return;
-      }
-      const fail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP', field: string, message: string) =>
-        reportIssue(sink, file, lineNumber, code, field, message, line);
-      const tokens = tokenize(line);
-      if (tokens === null) return fail('PARSE_NO_MATCH', 'request', 'unterminated quote or bracket');
-      if (tokens.length !== 8 && tokens.length !== 9) return fail('PARSE_NO_MATCH', 'line', `expected 8 or 9 fields, found ${tokens.length}`);
-      if (tokens[3]!.delimited !== '[' || tokens[4]!.delimited !== '"' || tokens[7]!.delimited !== null || tokens[8]?.delimited) {
-        return fail('PARSE_NO_MATCH', 'requestId', 'expected `[requestTime] "request" status length requestId`');
-      }
-      const startMs = parseClf(tokens[3]!.text);
-      if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'requestTime', `bad requestTime "${tokens[3]!.text}"`);
-      const status = parseStatus(tokens[5]!.text);
-      if (Number.isNaN(status)) return fail('PARSE_BAD_FIELD', 'status', `bad status "${tokens[5]!.text}"`);
-      const length = optionalUnsigned(tokens[6]!.text);
-      if (Number.isNaN(length)) return fail('PARSE_BAD_FIELD', 'responseLength', `bad responseLength "${tokens[6]!.text}"`);
+  return textLineParser(file, (line, lineNumber, sink, fail) => {
+    const tokens = tokenize(line);
+    if (tokens === null) return fail('PARSE_NO_MATCH', 'request', 'unterminated quote or bracket');
+    if (tokens.length !== 8 && tokens.length !== 9) return fail('PARSE_NO_MATCH', 'line', `expected 8 or 9 fields, found ${tokens.length}`);
+    if (tokens[3]!.delimited !== '[' || tokens[4]!.delimited !== '"' || tokens[7]!.delimited !== null || tokens[8]?.delimited) {
+      return fail('PARSE_NO_MATCH', 'requestId', 'expected `[requestTime] "request" status length requestId`');
+    }
+    const startMs = parseClf(tokens[3]!.text);
+    if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'requestTime', `bad requestTime "${tokens[3]!.text}"`);
+    const status = parseStatus(tokens[5]!.text);
+    if (Number.isNaN(status)) return fail('PARSE_BAD_FIELD', 'status', `bad status "${tokens[5]!.text}"`);
+    const length = optionalUnsigned(tokens[6]!.text);
+    if (Number.isNaN(length)) return fail('PARSE_BAD_FIELD', 'responseLength', `bad responseLength "${tokens[6]!.text}"`);
 
-      const record = emptyProxyRecord('aws-api-gateway-clf', file, lineNumber, line);
-      record.startMs = startMs;
-      record.endMs = startMs;
-      record.timeResolutionMs = 1000;
-      record.status = status;
-      record.bytesSent = length;
-      record.clientIp = isMissing(tokens[0]!.text) ? null : tokens[0]!.text;
-      record.requestId = tokens[7]!.text;
-      const request = tokens[4]!.text;
-      const parsed = isMissing(request) ? null : parseRequestLine(request);
-      if (parsed !== null) {
-        record.method = parsed.method;
-        // HTTP API: "GET GET /v1/orders HTTP/1.1" — the route key repeats the method.
-        const target = parsed.path.startsWith(`${parsed.method} `) ? splitTarget(parsed.path.slice(parsed.method.length + 1)) : parsed;
-        record.path = target.path;
-        record.query = target.query;
-      }
-      sink.record(record);
-    },
-    end() {},
-  };
+    const record = emptyProxyRecord('aws-api-gateway-clf', file, lineNumber, line);
+    record.startMs = startMs;
+    record.endMs = startMs;
+    record.timeResolutionMs = 1000;
+    record.status = status;
+    record.bytesSent = length;
+    record.clientIp = isMissing(tokens[0]!.text) ? null : tokens[0]!.text;
+    record.requestId = tokens[7]!.text;
+    const request = tokens[4]!.text;
+    const parsed = isMissing(request) ? null : parseRequestLine(request);
+    if (parsed !== null) {
+      record.method = parsed.method;
+      // HTTP API: "GET GET /v1/orders HTTP/1.1" — the route key repeats the method.
+      const target = parsed.path.startsWith(`${parsed.method} `) ? splitTarget(parsed.path.slice(parsed.method.length + 1)) : parsed;
+      record.path = target.path;
+      record.query = target.query;
+    }
+    sink.record(record);
+  });
 }
 
 export const awsApiGatewayJson: FormatDef = {

@@ -3,7 +3,7 @@ import { parseRequestLine } from './fields/request-line.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import {
   hostOfHostPort, isMissing, optionalSecondsToMs, optionalUnsigned, orNull, parseIsoTimestamp, parseStatus,
-  reportIssue, tokenize, unescapeQuoted,
+  textLineParser, tokenize, unescapeQuoted,
 } from './proxy-line-kit.js';
 
 /**
@@ -27,66 +27,57 @@ const TIME_NAMES = ['request_processing_time', 'backend_processing_time', 'respo
 
 function createElbParser(options: ParserOptions): RecordParser {
   const file = options.file;
-  return {
-    line(text, lineNumber, sink) {
-      if (text.length === 0) {
-        sink.ignore(lineNumber);
-        return;
-      }
-      const fail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP', field: string, message: string) =>
-        reportIssue(sink, file, lineNumber, code, field, message, text);
-      const tokens = tokenize(text);
-      if (tokens === null) return fail('PARSE_NO_MATCH', 'request', 'unterminated quoted field');
-      if (tokens.length < MIN_FIELDS || tokens.length > 15) {
-        return fail('PARSE_NO_MATCH', 'line', `expected 12 to 15 fields, found ${tokens.length}`);
-      }
-      if (tokens[F.request]!.delimited !== '"' || tokens.slice(0, F.request).some((token) => token.delimited !== null)) {
-        return fail('PARSE_NO_MATCH', 'request', 'expected eleven bare fields, then "request"');
-      }
-      const at = (index: number): string => tokens[index]!.text;
-      const startMs = parseIsoTimestamp(at(F.timestamp));
-      if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'timestamp', `bad timestamp "${at(F.timestamp)}"`);
-      const times = [F.requestProcessing, F.backendProcessing, F.responseProcessing].map((index) => optionalSecondsToMs(at(index)));
-      const badTime = times.findIndex((value) => Number.isNaN(value));
-      if (badTime >= 0) return fail('PARSE_BAD_FIELD', TIME_NAMES[badTime]!, `bad ${TIME_NAMES[badTime]!} "${at(F.requestProcessing + badTime)}"`);
-      const status = isMissing(at(F.elbStatus)) ? null : parseStatus(at(F.elbStatus));
-      if (Number.isNaN(status)) return fail('PARSE_BAD_FIELD', 'elb_status_code', `bad elb_status_code "${at(F.elbStatus)}"`);
-      const backendStatus = isMissing(at(F.backendStatus)) ? null : parseStatus(at(F.backendStatus));
-      if (Number.isNaN(backendStatus)) return fail('PARSE_BAD_FIELD', 'backend_status_code', `bad backend_status_code "${at(F.backendStatus)}"`);
-      const sent = optionalUnsigned(at(F.sentBytes));
-      if (Number.isNaN(sent)) return fail('PARSE_BAD_FIELD', 'sent_bytes', `bad sent_bytes "${at(F.sentBytes)}"`);
+  return textLineParser(file, (text, lineNumber, sink, fail) => {
+    const tokens = tokenize(text);
+    if (tokens === null) return fail('PARSE_NO_MATCH', 'request', 'unterminated quoted field');
+    if (tokens.length < MIN_FIELDS || tokens.length > 15) {
+      return fail('PARSE_NO_MATCH', 'line', `expected 12 to 15 fields, found ${tokens.length}`);
+    }
+    if (tokens[F.request]!.delimited !== '"' || tokens.slice(0, F.request).some((token) => token.delimited !== null)) {
+      return fail('PARSE_NO_MATCH', 'request', 'expected eleven bare fields, then "request"');
+    }
+    const at = (index: number): string => tokens[index]!.text;
+    const startMs = parseIsoTimestamp(at(F.timestamp));
+    if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'timestamp', `bad timestamp "${at(F.timestamp)}"`);
+    const times = [F.requestProcessing, F.backendProcessing, F.responseProcessing].map((index) => optionalSecondsToMs(at(index)));
+    const badTime = times.findIndex((value) => Number.isNaN(value));
+    if (badTime >= 0) return fail('PARSE_BAD_FIELD', TIME_NAMES[badTime]!, `bad ${TIME_NAMES[badTime]!} "${at(F.requestProcessing + badTime)}"`);
+    const status = isMissing(at(F.elbStatus)) ? null : parseStatus(at(F.elbStatus));
+    if (Number.isNaN(status)) return fail('PARSE_BAD_FIELD', 'elb_status_code', `bad elb_status_code "${at(F.elbStatus)}"`);
+    const backendStatus = isMissing(at(F.backendStatus)) ? null : parseStatus(at(F.backendStatus));
+    if (Number.isNaN(backendStatus)) return fail('PARSE_BAD_FIELD', 'backend_status_code', `bad backend_status_code "${at(F.backendStatus)}"`);
+    const sent = optionalUnsigned(at(F.sentBytes));
+    if (Number.isNaN(sent)) return fail('PARSE_BAD_FIELD', 'sent_bytes', `bad sent_bytes "${at(F.sentBytes)}"`);
 
-      const record = emptyProxyRecord('aws-elb-classic', file, lineNumber, text);
-      record.startMs = startMs;
-      record.timeResolutionMs = 1;
-      // Total is the sum of the three phases, known only when none is -1 (formats.md §0).
-      const [requestMs, backendMs, responseMs] = times;
-      record.requestTimeMs = requestMs != null && backendMs != null && responseMs != null
-        ? Math.round((requestMs + backendMs + responseMs) * 1000) / 1000
-        : null;
-      record.endMs = startMs + Math.round(record.requestTimeMs ?? 0);
-      record.status = status;
-      record.upstreamLogged = true;
-      record.upstreamStatus = backendStatus;
-      record.upstreamTimeMs = backendMs ?? null;
-      record.upstreamAddr = orNull(at(F.backend));
-      record.upstreamAttempts = record.upstreamAddr === null ? 0 : 1;
-      record.clientIp = hostOfHostPort(at(F.client));
-      record.bytesSent = sent;
+    const record = emptyProxyRecord('aws-elb-classic', file, lineNumber, text);
+    record.startMs = startMs;
+    record.timeResolutionMs = 1;
+    // Total is the sum of the three phases, known only when none is -1 (formats.md §0).
+    const [requestMs, backendMs, responseMs] = times;
+    record.requestTimeMs = requestMs != null && backendMs != null && responseMs != null
+      ? Math.round((requestMs + backendMs + responseMs) * 1000) / 1000
+      : null;
+    record.endMs = startMs + Math.round(record.requestTimeMs ?? 0);
+    record.status = status;
+    record.upstreamLogged = true;
+    record.upstreamStatus = backendStatus;
+    record.upstreamTimeMs = backendMs ?? null;
+    record.upstreamAddr = orNull(at(F.backend));
+    record.upstreamAttempts = record.upstreamAddr === null ? 0 : 1;
+    record.clientIp = hostOfHostPort(at(F.client));
+    record.bytesSent = sent;
 
-      const request = orNull(unescapeQuoted(at(F.request)));
-      const parsed = request === null ? null : parseRequestLine(request);
-      if (parsed !== null && parsed.method !== '-') {
-        record.method = parsed.method;
-        record.path = parsed.path;
-        record.query = parsed.query;
-      }
-      const userAgent = tokens[F.userAgent];
-      record.userAgent = userAgent === undefined ? null : orNull(unescapeQuoted(userAgent.text));
-      sink.record(record);
-    },
-    end() {},
-  };
+    const request = orNull(unescapeQuoted(at(F.request)));
+    const parsed = request === null ? null : parseRequestLine(request);
+    if (parsed !== null && parsed.method !== '-') {
+      record.method = parsed.method;
+      record.path = parsed.path;
+      record.query = parsed.query;
+    }
+    const userAgent = tokens[F.userAgent];
+    record.userAgent = userAgent === undefined ? null : orNull(unescapeQuoted(userAgent.text));
+    sink.record(record);
+  });
 }
 
 export const awsElbClassic: FormatDef = {

@@ -2,7 +2,7 @@ import { emptyProxyRecord } from '../src/model/records.js';
 import { parseUnsignedInt } from './fields/numbers.js';
 import { parseRequestLine } from './fields/request-line.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
-import { hasFraction, isMissing, optionalUnsigned, orNull, parseIsoTimestamp, reportIssue, tokenize, type Token } from './proxy-line-kit.js';
+import { hasFraction, isMissing, optionalUnsigned, orNull, parseIsoTimestamp, textLineParser, tokenize, type Token } from './proxy-line-kit.js';
 
 /**
  * Envoy's default text access-log format (shared/formats.md §5.3):
@@ -44,67 +44,58 @@ function layoutProblem(tokens: readonly Token[]): string | null {
 
 function createEnvoyParser(options: ParserOptions): RecordParser {
   const file = options.file;
-  return {
-    line(text, lineNumber, sink) {
-      if (text.length === 0) {
-        sink.ignore(lineNumber);
-        return;
-      }
-      const fail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP', field: string, message: string) =>
-        reportIssue(sink, file, lineNumber, code, field, message, text);
-      const tokens = tokenize(text);
-      if (tokens === null) return fail('PARSE_NO_MATCH', 'REQ', 'unterminated quote or bracket');
-      const problem = layoutProblem(tokens);
-      if (problem !== null) return fail('PARSE_NO_MATCH', 'line', problem);
-      const at = (index: number): string => tokens[index]!.text;
+  return textLineParser(file, (text, lineNumber, sink, fail) => {
+    const tokens = tokenize(text);
+    if (tokens === null) return fail('PARSE_NO_MATCH', 'REQ', 'unterminated quote or bracket');
+    const problem = layoutProblem(tokens);
+    if (problem !== null) return fail('PARSE_NO_MATCH', 'line', problem);
+    const at = (index: number): string => tokens[index]!.text;
 
-      const startMs = parseIsoTimestamp(at(T.start));
-      if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'START_TIME', `bad START_TIME "${at(T.start)}"`);
-      const code = parseUnsignedInt(at(T.code));
-      if (Number.isNaN(code) || code > 999) return fail('PARSE_BAD_FIELD', 'RESPONSE_CODE', `bad RESPONSE_CODE "${at(T.code)}"`);
-      const duration = optionalUnsigned(at(T.duration));
-      if (Number.isNaN(duration)) return fail('PARSE_BAD_FIELD', 'DURATION', `bad DURATION "${at(T.duration)}"`);
-      const serviceTime = optionalUnsigned(at(T.upstreamServiceTime));
-      if (Number.isNaN(serviceTime)) {
-        return fail('PARSE_BAD_FIELD', 'X-ENVOY-UPSTREAM-SERVICE-TIME', `bad upstream service time "${at(T.upstreamServiceTime)}"`);
-      }
-      const bytesSent = optionalUnsigned(at(T.bytesSent));
-      if (Number.isNaN(bytesSent)) return fail('PARSE_BAD_FIELD', 'BYTES_SENT', `bad BYTES_SENT "${at(T.bytesSent)}"`);
+    const startMs = parseIsoTimestamp(at(T.start));
+    if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'START_TIME', `bad START_TIME "${at(T.start)}"`);
+    const code = parseUnsignedInt(at(T.code));
+    if (Number.isNaN(code) || code > 999) return fail('PARSE_BAD_FIELD', 'RESPONSE_CODE', `bad RESPONSE_CODE "${at(T.code)}"`);
+    const duration = optionalUnsigned(at(T.duration));
+    if (Number.isNaN(duration)) return fail('PARSE_BAD_FIELD', 'DURATION', `bad DURATION "${at(T.duration)}"`);
+    const serviceTime = optionalUnsigned(at(T.upstreamServiceTime));
+    if (Number.isNaN(serviceTime)) {
+      return fail('PARSE_BAD_FIELD', 'X-ENVOY-UPSTREAM-SERVICE-TIME', `bad upstream service time "${at(T.upstreamServiceTime)}"`);
+    }
+    const bytesSent = optionalUnsigned(at(T.bytesSent));
+    if (Number.isNaN(bytesSent)) return fail('PARSE_BAD_FIELD', 'BYTES_SENT', `bad BYTES_SENT "${at(T.bytesSent)}"`);
 
-      const flags = orNull(at(T.flags));
-      const flagList = flags === null ? [] : flags.split(',');
-      const upstreamFailed = flagList.some((flag) => NO_UPSTREAM_FLAGS.has(flag));
+    const flags = orNull(at(T.flags));
+    const flagList = flags === null ? [] : flags.split(',');
+    const upstreamFailed = flagList.some((flag) => NO_UPSTREAM_FLAGS.has(flag));
 
-      const record = emptyProxyRecord('envoy', file, lineNumber, text);
-      record.startMs = startMs;
-      record.timeResolutionMs = hasFraction(at(T.start)) ? 1 : 1000;
-      record.requestTimeMs = duration;
-      record.endMs = startMs + (duration ?? 0);
-      record.status = code;
-      record.flags = flags;
-      record.clientClosed = code === 0 || flagList.includes(CLIENT_CLOSED_FLAG);
-      record.upstreamLogged = true;
-      record.upstreamTimeMs = serviceTime;
-      record.upstreamStatus = serviceTime !== null && !upstreamFailed && code > 0 ? code : null;
-      record.upstreamAddr = orNull(at(T.upstreamHost));
-      record.upstreamAttempts = record.upstreamAddr === null ? 0 : 1;
-      record.bytesSent = bytesSent;
+    const record = emptyProxyRecord('envoy', file, lineNumber, text);
+    record.startMs = startMs;
+    record.timeResolutionMs = hasFraction(at(T.start)) ? 1 : 1000;
+    record.requestTimeMs = duration;
+    record.endMs = startMs + (duration ?? 0);
+    record.status = code;
+    record.flags = flags;
+    record.clientClosed = code === 0 || flagList.includes(CLIENT_CLOSED_FLAG);
+    record.upstreamLogged = true;
+    record.upstreamTimeMs = serviceTime;
+    record.upstreamStatus = serviceTime !== null && !upstreamFailed && code > 0 ? code : null;
+    record.upstreamAddr = orNull(at(T.upstreamHost));
+    record.upstreamAttempts = record.upstreamAddr === null ? 0 : 1;
+    record.bytesSent = bytesSent;
 
-      const request = orNull(at(T.request));
-      const parsed = request === null ? null : parseRequestLine(request);
-      if (parsed !== null && parsed.method !== '-') {
-        record.method = parsed.method;
-        record.path = parsed.path === '-' ? null : parsed.path;
-        record.query = parsed.query;
-      }
-      record.clientIp = firstForwardedFor(at(T.forwardedFor));
-      record.userAgent = orNull(at(T.userAgent));
-      record.requestId = orNull(at(T.requestId));
-      record.host = isMissing(at(T.authority)) ? null : at(T.authority);
-      sink.record(record);
-    },
-    end() {},
-  };
+    const request = orNull(at(T.request));
+    const parsed = request === null ? null : parseRequestLine(request);
+    if (parsed !== null && parsed.method !== '-') {
+      record.method = parsed.method;
+      record.path = parsed.path === '-' ? null : parsed.path;
+      record.query = parsed.query;
+    }
+    record.clientIp = firstForwardedFor(at(T.forwardedFor));
+    record.userAgent = orNull(at(T.userAgent));
+    record.requestId = orNull(at(T.requestId));
+    record.host = isMissing(at(T.authority)) ? null : at(T.authority);
+    sink.record(record);
+  });
 }
 
 export const envoy: FormatDef = {

@@ -1,9 +1,9 @@
-import { emptyProxyRecord, type ProxyRecord } from '../src/model/records.js';
+import type { ProxyRecord } from '../src/model/records.js';
 import { splitTarget } from './fields/request-line.js';
 import { normaliseTraceId } from './fields/trace-context.js';
 import { parseLastUpstreamStatus } from './fields/upstream-list.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
-import { FieldError, isJsonObject, jsonNumber, jsonText, lookup, readJsonObject, reportIssue, type JsonObject } from './proxy-line-kit.js';
+import { FieldError, isJsonObject, jsonLineParser, jsonNumber, jsonText, lookup, type JsonObject } from './proxy-line-kit.js';
 
 /**
  * Kong `kong.log.serialize()` as written by the file-log plugin, one JSON object per line
@@ -113,32 +113,14 @@ function fill(record: ProxyRecord, entry: JsonObject, keyField?: string): void {
 }
 
 function createKongParser(options: ParserOptions): RecordParser {
-  const file = options.file;
-  return {
-    line(line, lineNumber, sink) {
-      if (line.trim().length === 0) {
-        sink.ignore(lineNumber);
-        return;
-      }
-      const entry = readJsonObject(line, lineNumber, file, sink);
-      if (entry === null) return;
-      // Kong's signature: a request object, a response object and started_at.
-      const missing = !isJsonObject(entry['request']) ? 'request' : !isJsonObject(entry['response']) ? 'response'
-        : !('started_at' in entry) ? 'started_at' : null;
-      if (missing !== null) {
-        return reportIssue(sink, file, lineNumber, 'PARSE_NO_MATCH', missing, `no ${missing} object: not a Kong log entry`, line);
-      }
-      const record = emptyProxyRecord('kong', file, lineNumber, line);
-      try {
-        fill(record, entry, options.keyField);
-      } catch (error) {
-        if (!(error instanceof FieldError)) throw error;
-        return reportIssue(sink, file, lineNumber, error.code, error.field, error.describe(), line);
-      }
-      sink.record(record);
-    },
-    end() {},
-  };
+  return jsonLineParser(options.file, {
+    formatId: 'kong',
+    // Kong's signature: a request object, a response object and started_at.
+    missingField: (entry) => (!isJsonObject(entry['request']) ? 'request' : !isJsonObject(entry['response']) ? 'response'
+      : !('started_at' in entry) ? 'started_at' : null),
+    notThis: 'not a Kong log entry',
+    fill: (record, entry) => fill(record, entry, options.keyField),
+  });
 }
 
 export const kong: FormatDef = {

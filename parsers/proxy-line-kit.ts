@@ -1,7 +1,8 @@
+import { emptyProxyRecord, type ProxyRecord } from '../src/model/records.js';
 import type { ParseIssueCode } from '../src/model/parse-issue.js';
 import { excerpt } from '../src/model/parse-issue.js';
 import { parseDecimal, parseUnsignedInt } from './fields/numbers.js';
-import type { RecordSink } from './format.js';
+import type { RecordParser, RecordSink } from './format.js';
 
 /**
  * Small pieces shared by the proxy/gateway parsers (ALB, Envoy, HAProxy, Apache, Kong...):
@@ -168,6 +169,31 @@ export function reportIssue(
   sink.issue({ code, file, line, field, message, sample: excerpt(text) });
 }
 
+/** Reports an issue naming a field of the line being parsed. */
+export type LineFail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP', field: string, message: string) => void;
+
+/**
+ * The frame shared by the line-per-record text formats: a blank line is ignored, and `parse`
+ * gets every other line with a `fail` that reports an issue for that line. `end` is for formats
+ * that judge the file as a whole (Apache's %D/%T units).
+ */
+export function textLineParser(
+  file: string,
+  parse: (text: string, lineNumber: number, sink: RecordSink, fail: LineFail) => void,
+  end: (sink: RecordSink) => void = () => {},
+): RecordParser {
+  return {
+    line(text, lineNumber, sink) {
+      if (text.length === 0) {
+        sink.ignore(lineNumber);
+        return;
+      }
+      parse(text, lineNumber, sink, (code, field, message) => reportIssue(sink, file, lineNumber, code, field, message, text));
+    },
+    end,
+  };
+}
+
 // ---- JSON lines ----
 
 export type JsonObject = { readonly [key: string]: unknown };
@@ -262,4 +288,46 @@ export function readJsonObject(text: string, lineNumber: number, file: string, s
     return null;
   }
   return value;
+}
+
+/** A JSON-lines gateway format: its signature fields and how an entry maps to a record. */
+export interface JsonLineFormat {
+  formatId: string;
+  /** The first signature field the entry lacks, or null when it has them all. */
+  missingField(entry: JsonObject): string | null;
+  /** Said when a signature field is missing, e.g. `not a Kong log entry`. */
+  notThis: string;
+  /** Maps the entry; throws FieldError for a malformed value. */
+  fill(record: ProxyRecord, entry: JsonObject): void;
+}
+
+/**
+ * The frame shared by the JSON-lines gateway formats (Kong, Tyk, Traefik, API Gateway): a blank
+ * line is ignored, a line must be a JSON object with the format's signature, and a FieldError
+ * from `fill` becomes an issue naming the field.
+ */
+export function jsonLineParser(file: string, format: JsonLineFormat): RecordParser {
+  return {
+    line(line, lineNumber, sink) {
+      if (line.trim().length === 0) {
+        sink.ignore(lineNumber);
+        return;
+      }
+      const entry = readJsonObject(line, lineNumber, file, sink);
+      if (entry === null) return;
+      const missing = format.missingField(entry);
+      if (missing !== null) {
+        return reportIssue(sink, file, lineNumber, 'PARSE_NO_MATCH', missing, `no ${missing}: ${format.notThis}`, line);
+      }
+      const record = emptyProxyRecord(format.formatId, file, lineNumber, line);
+      try {
+        format.fill(record, entry);
+      } catch (error) {
+        if (!(error instanceof FieldError)) throw error;
+        return reportIssue(sink, file, lineNumber, error.code, error.field, error.describe(), line);
+      }
+      sink.record(record);
+    },
+    end() {},
+  };
 }

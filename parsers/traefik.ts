@@ -5,8 +5,8 @@ import { parseRequestLine, splitTarget } from './fields/request-line.js';
 import { normaliseTraceId } from './fields/trace-context.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import {
-  FieldError, hostOfHostPort, isMissing, jsonNumber, jsonText, lookup, optionalUnsigned, orNull, parseIsoTimestamp,
-  readJsonObject, reportIssue, tokenize, type JsonObject,
+  FieldError, hostOfHostPort, isMissing, jsonLineParser, jsonNumber, jsonText, lookup, optionalUnsigned, orNull,
+  parseIsoTimestamp, textLineParser, tokenize, type JsonObject,
 } from './proxy-line-kit.js';
 
 /**
@@ -73,31 +73,13 @@ function fillFromJson(record: ProxyRecord, entry: JsonObject, keyField?: string)
 }
 
 function createJsonParser(options: ParserOptions): RecordParser {
-  const file = options.file;
-  return {
-    line(line, lineNumber, sink) {
-      if (line.trim().length === 0) {
-        sink.ignore(lineNumber);
-        return;
-      }
-      const entry = readJsonObject(line, lineNumber, file, sink);
-      if (entry === null) return;
-      const missing = !('StartUTC' in entry || 'StartLocal' in entry) ? 'StartUTC'
-        : !('DownstreamStatus' in entry || 'Duration' in entry) ? 'DownstreamStatus' : null;
-      if (missing !== null) {
-        return reportIssue(sink, file, lineNumber, 'PARSE_NO_MATCH', missing, `no ${missing}: not a Traefik access-log entry`, line);
-      }
-      const record = emptyProxyRecord('traefik-json', file, lineNumber, line);
-      try {
-        fillFromJson(record, entry, options.keyField);
-      } catch (error) {
-        if (!(error instanceof FieldError)) throw error;
-        return reportIssue(sink, file, lineNumber, error.code, error.field, error.describe(), line);
-      }
-      sink.record(record);
-    },
-    end() {},
-  };
+  return jsonLineParser(options.file, {
+    formatId: 'traefik-json',
+    missingField: (entry) => (!('StartUTC' in entry || 'StartLocal' in entry) ? 'StartUTC'
+      : !('DownstreamStatus' in entry || 'Duration' in entry) ? 'DownstreamStatus' : null),
+    notThis: 'not a Traefik access-log entry',
+    fill: (record, entry) => fillFromJson(record, entry, options.keyField),
+  });
 }
 
 /**
@@ -109,55 +91,46 @@ function createJsonParser(options: ParserOptions): RecordParser {
 function createClfParser(options: ParserOptions): RecordParser {
   const file = options.file;
   const parseTime = cachedClfTimeParser();
-  return {
-    line(line, lineNumber, sink) {
-      if (line.length === 0) {
-        sink.ignore(lineNumber);
-        return;
-      }
-      const fail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP', field: string, message: string) =>
-        reportIssue(sink, file, lineNumber, code, field, message, line);
-      const tokens = tokenize(line);
-      if (tokens === null) return fail('PARSE_NO_MATCH', 'request', 'unterminated quote or bracket');
-      if (tokens.length !== 13) return fail('PARSE_NO_MATCH', 'line', `expected 13 fields, found ${tokens.length}`);
-      const durationText = tokens[12]!.text;
-      if (tokens[3]!.delimited !== '[' || tokens[4]!.delimited !== '"' || tokens[12]!.delimited !== null || !durationText.endsWith('ms')) {
-        return fail('PARSE_NO_MATCH', 'Duration', 'expected `[StartUTC] "request" ... <n>ms`');
-      }
-      const startMs = parseTime(tokens[3]!.text);
-      if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'StartUTC', `bad time "${tokens[3]!.text}"`);
-      const duration = parseUnsignedInt(durationText.slice(0, -2));
-      if (Number.isNaN(duration)) return fail('PARSE_BAD_FIELD', 'Duration', `bad duration "${durationText}"`);
-      const statusText = tokens[5]!.text;
-      const status = isMissing(statusText) ? null : parseUnsignedInt(statusText);
-      if (Number.isNaN(status) || (status !== null && (statusText.length !== 3))) return fail('PARSE_BAD_FIELD', 'OriginStatus', `bad status "${statusText}"`);
-      const size = optionalUnsigned(tokens[6]!.text);
-      if (Number.isNaN(size)) return fail('PARSE_BAD_FIELD', 'OriginContentSize', `bad size "${tokens[6]!.text}"`);
+  return textLineParser(file, (line, lineNumber, sink, fail) => {
+    const tokens = tokenize(line);
+    if (tokens === null) return fail('PARSE_NO_MATCH', 'request', 'unterminated quote or bracket');
+    if (tokens.length !== 13) return fail('PARSE_NO_MATCH', 'line', `expected 13 fields, found ${tokens.length}`);
+    const durationText = tokens[12]!.text;
+    if (tokens[3]!.delimited !== '[' || tokens[4]!.delimited !== '"' || tokens[12]!.delimited !== null || !durationText.endsWith('ms')) {
+      return fail('PARSE_NO_MATCH', 'Duration', 'expected `[StartUTC] "request" ... <n>ms`');
+    }
+    const startMs = parseTime(tokens[3]!.text);
+    if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'StartUTC', `bad time "${tokens[3]!.text}"`);
+    const duration = parseUnsignedInt(durationText.slice(0, -2));
+    if (Number.isNaN(duration)) return fail('PARSE_BAD_FIELD', 'Duration', `bad duration "${durationText}"`);
+    const statusText = tokens[5]!.text;
+    const status = isMissing(statusText) ? null : parseUnsignedInt(statusText);
+    if (Number.isNaN(status) || (status !== null && (statusText.length !== 3))) return fail('PARSE_BAD_FIELD', 'OriginStatus', `bad status "${statusText}"`);
+    const size = optionalUnsigned(tokens[6]!.text);
+    if (Number.isNaN(size)) return fail('PARSE_BAD_FIELD', 'OriginContentSize', `bad size "${tokens[6]!.text}"`);
 
-      const record = emptyProxyRecord('traefik-clf', file, lineNumber, line);
-      record.startMs = startMs;
-      record.timeResolutionMs = 1000;
-      record.requestTimeMs = duration;
-      record.endMs = startMs + duration;
-      record.status = status;
-      record.clientClosed = status === CLIENT_CLOSED;
-      record.upstreamLogged = status === null;
-      record.bytesSent = size;
-      record.clientIp = orNull(tokens[0]!.text);
-      record.apiKey = orNull(tokens[2]!.text);
-      const request = orNull(tokens[4]!.text);
-      const parsed = request === null ? null : parseRequestLine(request);
-      if (parsed !== null && parsed.method !== '-') {
-        record.method = parsed.method;
-        record.path = parsed.path;
-        record.query = parsed.query;
-      }
-      record.userAgent = orNull(tokens[8]!.text);
-      record.upstreamAddr = orNull(tokens[11]!.text);
-      sink.record(record);
-    },
-    end() {},
-  };
+    const record = emptyProxyRecord('traefik-clf', file, lineNumber, line);
+    record.startMs = startMs;
+    record.timeResolutionMs = 1000;
+    record.requestTimeMs = duration;
+    record.endMs = startMs + duration;
+    record.status = status;
+    record.clientClosed = status === CLIENT_CLOSED;
+    record.upstreamLogged = status === null;
+    record.bytesSent = size;
+    record.clientIp = orNull(tokens[0]!.text);
+    record.apiKey = orNull(tokens[2]!.text);
+    const request = orNull(tokens[4]!.text);
+    const parsed = request === null ? null : parseRequestLine(request);
+    if (parsed !== null && parsed.method !== '-') {
+      record.method = parsed.method;
+      record.path = parsed.path;
+      record.query = parsed.query;
+    }
+    record.userAgent = orNull(tokens[8]!.text);
+    record.upstreamAddr = orNull(tokens[11]!.text);
+    sink.record(record);
+  });
 }
 
 export const traefikJson: FormatDef = {

@@ -1,8 +1,8 @@
-import { emptyProxyRecord, type ProxyRecord } from '../src/model/records.js';
+import type { ProxyRecord } from '../src/model/records.js';
 import { splitTarget } from './fields/request-line.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import {
-  FieldError, firstPresent, hasFraction, jsonNumber, jsonText, parseIsoTimestamp, readJsonObject, reportIssue, type JsonObject,
+  FieldError, firstPresent, hasFraction, jsonLineParser, jsonNumber, jsonText, parseIsoTimestamp, type JsonObject,
 } from './proxy-line-kit.js';
 
 /**
@@ -83,31 +83,13 @@ function fill(record: ProxyRecord, entry: JsonObject, keyField?: string): void {
 }
 
 function createTykParser(options: ParserOptions): RecordParser {
-  const file = options.file;
-  return {
-    line(line, lineNumber, sink) {
-      if (line.trim().length === 0) {
-        sink.ignore(lineNumber);
-        return;
-      }
-      const entry = readJsonObject(line, lineNumber, file, sink);
-      if (entry === null) return;
-      const missing = firstPresent(entry, KEYS.responseCode) === undefined ? 'response_code'
-        : firstPresent(entry, KEYS.timestamp) === undefined ? 'timestamp' : null;
-      if (missing !== null) {
-        return reportIssue(sink, file, lineNumber, 'PARSE_NO_MATCH', missing, `no ${missing}: not a Tyk analytics record`, line);
-      }
-      const record = emptyProxyRecord('tyk', file, lineNumber, line);
-      try {
-        fill(record, entry, options.keyField);
-      } catch (error) {
-        if (!(error instanceof FieldError)) throw error;
-        return reportIssue(sink, file, lineNumber, error.code, error.field, error.describe(), line);
-      }
-      sink.record(record);
-    },
-    end() {},
-  };
+  return jsonLineParser(options.file, {
+    formatId: 'tyk',
+    missingField: (entry) => (firstPresent(entry, KEYS.responseCode) === undefined ? 'response_code'
+      : firstPresent(entry, KEYS.timestamp) === undefined ? 'timestamp' : null),
+    notThis: 'not a Tyk analytics record',
+    fill: (record, entry) => fill(record, entry, options.keyField),
+  });
 }
 
 export const tyk: FormatDef = {
