@@ -1,4 +1,5 @@
 import type { JoinedRequest } from '../model/records.js';
+import { WideningBuckets } from './widening-buckets.js';
 
 /**
  * Requests per time bucket, by status class, and proxy-made responses (no upstream answer)
@@ -10,58 +11,37 @@ export interface TimelineRow {
   count: number;
 }
 
-const WIDTHS_MS = [60_000, 300_000, 900_000, 3_600_000, 21_600_000, 86_400_000];
 const MAX_BUCKETS = 2000;
 
+function addSeries(into: Map<string, number>, from: Map<string, number>): void {
+  for (const [series, count] of from) into.set(series, (into.get(series) ?? 0) + count);
+}
+
 export class Timeline {
-  private widthIndex = 0;
-  private buckets = new Map<number, Map<string, number>>();
+  private readonly buckets = new WideningBuckets<Map<string, number>>(MAX_BUCKETS, () => new Map(), addSeries);
 
   observe(request: JoinedRequest): void {
     const proxy = request.proxy;
     if (proxy === null) return;
+    const counts = this.buckets.at(proxy.endMs);
     const statusClass = proxy.status === null ? 'no status' : `${Math.floor(proxy.status / 100)}xx`;
-    this.add(proxy.endMs, `all ${statusClass}`);
-    if (proxy.upstreamLogged && proxy.upstreamStatus === null) this.add(proxy.endMs, `no upstream ${proxy.status ?? '-'}`);
-  }
-
-  private add(timeMs: number, series: string): void {
-    const width = WIDTHS_MS[this.widthIndex]!;
-    const bucket = Math.floor(timeMs / width) * width;
-    let counts = this.buckets.get(bucket);
-    if (!counts) {
-      if (this.buckets.size >= MAX_BUCKETS && this.widthIndex < WIDTHS_MS.length - 1) {
-        this.widen();
-        this.add(timeMs, series);
-        return;
-      }
-      this.buckets.set(bucket, (counts = new Map()));
-    }
-    counts.set(series, (counts.get(series) ?? 0) + 1);
-  }
-
-  private widen(): void {
-    this.widthIndex++;
-    const width = WIDTHS_MS[this.widthIndex]!;
-    const merged = new Map<number, Map<string, number>>();
-    for (const [bucket, counts] of this.buckets) {
-      const target = Math.floor(bucket / width) * width;
-      let into = merged.get(target);
-      if (!into) merged.set(target, (into = new Map()));
-      for (const [series, count] of counts) into.set(series, (into.get(series) ?? 0) + count);
-    }
-    this.buckets = merged;
+    increment(counts, `all ${statusClass}`);
+    if (proxy.upstreamLogged && proxy.upstreamStatus === null) increment(counts, `no upstream ${proxy.status ?? '-'}`);
   }
 
   get bucketSeconds(): number {
-    return WIDTHS_MS[this.widthIndex]! / 1000;
+    return this.buckets.bucketSeconds;
   }
 
   rows(): TimelineRow[] {
     const rows: TimelineRow[] = [];
-    for (const bucket of [...this.buckets.keys()].sort((a, b) => a - b)) {
-      for (const [series, count] of this.buckets.get(bucket)!) rows.push({ time: new Date(bucket).toISOString(), series, count });
+    for (const [bucket, counts] of this.buckets.entries()) {
+      for (const [series, count] of counts) rows.push({ time: new Date(bucket).toISOString(), series, count });
     }
     return rows;
   }
+}
+
+function increment(counts: Map<string, number>, series: string): void {
+  counts.set(series, (counts.get(series) ?? 0) + 1);
 }

@@ -1,4 +1,5 @@
 import type { JoinedRequest } from '../model/records.js';
+import { WideningBuckets } from './widening-buckets.js';
 
 /**
  * Per upstream address and time bucket: requests, upstream errors (502/503/504 and responses
@@ -45,7 +46,6 @@ export interface UpstreamTimelineSummary {
 export const OTHER_UPSTREAMS = '(other)';
 export const NO_UPSTREAM_ADDRESS = '(no address)';
 
-const WIDTHS_MS = [60_000, 300_000, 900_000, 3_600_000, 21_600_000, 86_400_000];
 const MAX_BUCKETS = 1000;
 const MAX_UPSTREAMS = 8;
 
@@ -75,9 +75,16 @@ function mergeInto(into: Cell, from: Cell): void {
   into.connectMaxMs = Math.max(into.connectMaxMs, from.connectMaxMs);
 }
 
+function mergeCells(into: Map<string, Cell>, from: Map<string, Cell>): void {
+  for (const [upstream, cell] of from) {
+    let intoCell = into.get(upstream);
+    if (!intoCell) into.set(upstream, (intoCell = emptyCell()));
+    mergeInto(intoCell, cell);
+  }
+}
+
 export class UpstreamTimeline {
-  private widthIndex = 0;
-  private buckets = new Map<number, Map<string, Cell>>();
+  private readonly buckets = new WideningBuckets<Map<string, Cell>>(MAX_BUCKETS, () => new Map(), mergeCells);
   /** Addresses with their own series; everything else goes to OTHER_UPSTREAMS. */
   private readonly named = new Set<string>();
   private readonly totals = new Map<string, UpstreamTotals>();
@@ -122,47 +129,21 @@ export class UpstreamTimeline {
   }
 
   private cell(timeMs: number, upstream: string): Cell {
-    const width = WIDTHS_MS[this.widthIndex]!;
-    const bucket = Math.floor(timeMs / width) * width;
-    let cells = this.buckets.get(bucket);
-    if (!cells) {
-      if (this.buckets.size >= MAX_BUCKETS && this.widthIndex < WIDTHS_MS.length - 1) {
-        this.widen();
-        return this.cell(timeMs, upstream);
-      }
-      this.buckets.set(bucket, (cells = new Map()));
-    }
+    const cells = this.buckets.at(timeMs);
     let cell = cells.get(upstream);
     if (!cell) cells.set(upstream, (cell = emptyCell()));
     return cell;
   }
 
-  private widen(): void {
-    this.widthIndex++;
-    const width = WIDTHS_MS[this.widthIndex]!;
-    const merged = new Map<number, Map<string, Cell>>();
-    for (const [bucket, cells] of this.buckets) {
-      const target = Math.floor(bucket / width) * width;
-      let into = merged.get(target);
-      if (!into) merged.set(target, (into = new Map()));
-      for (const [upstream, cell] of cells) {
-        let intoCell = into.get(upstream);
-        if (!intoCell) into.set(upstream, (intoCell = emptyCell()));
-        mergeInto(intoCell, cell);
-      }
-    }
-    this.buckets = merged;
-  }
-
   get bucketSeconds(): number {
-    return WIDTHS_MS[this.widthIndex]! / 1000;
+    return this.buckets.bucketSeconds;
   }
 
   summary(): UpstreamTimelineSummary {
     const rows: UpstreamTimelineRow[] = [];
-    for (const bucket of [...this.buckets.keys()].sort((a, b) => a - b)) {
+    for (const [bucket, cells] of this.buckets.entries()) {
       const time = new Date(bucket).toISOString();
-      for (const [upstream, cell] of this.buckets.get(bucket)!) {
+      for (const [upstream, cell] of cells) {
         rows.push({
           time,
           upstream,
