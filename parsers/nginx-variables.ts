@@ -1,5 +1,6 @@
 import type { ProxyRecord } from '../src/model/records.js';
 import { cachedClfTimeParser } from './fields/clf-time.js';
+import { StringInterner } from './fields/string-interner.js';
 import { parseDecimal, parseUnsignedInt, secondsToMs } from './fields/numbers.js';
 import { parseRequestLine, splitTarget } from './fields/request-line.js';
 import { normaliseTraceId } from './fields/trace-context.js';
@@ -53,8 +54,9 @@ function upstreamSeconds(set: (record: ProxyRecord, ms: number | null, attempts:
 /** A fresh handler table per compiled format: the time parsers keep a per-format cache. */
 export function createVariableHandlers(): Record<string, VariableHandler> {
   const parseTimeLocal = cachedClfTimeParser();
+  const strings = new StringInterner();
   return {
-    remote_addr: optionalString((r, v) => { r.clientIp = v; }),
+    remote_addr: optionalString((r, v) => { r.clientIp = strings.intern(v); }),
     realip_remote_addr: optionalString((r, v) => { r.clientIp ??= v; }),
     time_local: (record, value) => {
       const ms = parseTimeLocal(value);
@@ -89,7 +91,7 @@ export function createVariableHandlers(): Record<string, VariableHandler> {
       record.query ??= line.query;
       return true;
     },
-    request_method: optionalString((r, v) => { r.method = v; }),
+    request_method: optionalString((r, v) => { r.method = strings.intern(v); }),
     request_uri: optionalString((r, v) => {
       const { path, query } = splitTarget(v);
       r.path = path;
@@ -128,10 +130,11 @@ export function createVariableHandlers(): Record<string, VariableHandler> {
       return true;
     },
     upstream_addr: (record, value) => {
-      record.upstreamAddr = lastUpstreamElement(value);
+      const address = lastUpstreamElement(value);
+      record.upstreamAddr = address === null ? null : strings.intern(address);
       return true;
     },
-    http_user_agent: optionalString((r, v) => { r.userAgent = v; }),
+    http_user_agent: optionalString((r, v) => { r.userAgent = strings.intern(v); }),
     request_id: optionalString((r, v) => { r.requestId = v; }),
     http_x_request_id: optionalString((r, v) => { r.requestId ??= v; }),
     http_traceparent: optionalString((r, v) => { r.traceId ??= normaliseTraceId(v); }),

@@ -1,6 +1,7 @@
 import { emptyProxyRecord } from '../src/model/records.js';
 import { excerpt } from '../src/model/parse-issue.js';
 import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './format.js';
+import { StringInterner } from './fields/string-interner.js';
 import { NGINX_PRESETS, parseLogFormat, LogFormatError, type LogFormatSpec } from './nginx-log-format.js';
 import { createVariableHandlers, guessKeyVariable, isFreeTextVariable, TIME_VARIABLES, type VariableHandler } from './nginx-variables.js';
 
@@ -61,8 +62,9 @@ export function compileNginxFormat(format: string, keyField?: string): CompiledN
   if (keyVariable) {
     const index = variables.indexOf(keyVariable);
     if (index < 0) throw new LogFormatError(`key field $${keyVariable} is not in the log_format`);
+    const keys = new StringInterner();
     fields[index]!.handler = (record, value) => {
-      if (value !== '-' && value !== '') record.apiKey = value;
+      if (value !== '-' && value !== '') record.apiKey = keys.intern(value);
       return true;
     };
   }

@@ -45,12 +45,29 @@ export function backendOutlived(clientMs: number, backendMs: number): boolean {
   return backendMs > clientMs + Math.max(250, 0.25 * clientMs);
 }
 
-function clientNet(ip: string | null): string | null {
-  if (ip === null) return null;
+function networkOf(ip: string): string {
   const lastDot = ip.lastIndexOf('.');
   if (lastDot > 0 && !ip.includes(':')) return `${ip.slice(0, lastDot)}.0/24`;
   const parts = ip.split(':');
   return parts.length > 3 ? `${parts.slice(0, 3).join(':')}::/48` : ip;
+}
+
+/**
+ * The client's /24 (IPv4) or /48 (IPv6), memoised: the same network string object comes back for
+ * every request of an address, so the cohort Map hashes it once instead of building it per request.
+ */
+const networks = new Map<string, string>();
+const MAX_MEMOISED_NETWORKS = 50_000;
+
+function clientNet(ip: string | null): string | null {
+  if (ip === null) return null;
+  let network = networks.get(ip);
+  if (network === undefined) {
+    if (networks.size >= MAX_MEMOISED_NETWORKS) networks.clear();
+    network = networkOf(ip);
+    networks.set(ip, network);
+  }
+  return network;
 }
 
 function cohortValue(record: ProxyRecord, dimension: CohortDimension): string | null {
