@@ -2,14 +2,17 @@
 import { CommanderError } from 'commander';
 import { InputError, UsageError } from '../model/errors.js';
 import { ExitCode } from './exit-codes.js';
+import { heapLimitApplied, rerunWithHeapLimit, takeMaxMemory } from './max-memory.js';
 import { buildProgram } from './program.js';
 import { terminalSafe } from './terminal-text.js';
 
 /** The single exit point: maps error classes to documented exit codes. */
-async function main(argv: string[]): Promise<number> {
+async function main(fullArgv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;
   const program = buildProgram((code) => { exitCode = code; });
   try {
+    const { argv, megabytes } = takeMaxMemory(fullArgv);
+    if (megabytes !== null && !heapLimitApplied()) return await rerunWithHeapLimit(argv, megabytes);
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {

@@ -28,6 +28,9 @@ Examples:
   $ alf detect /var/log/nginx/access.log
   $ alf formats
 
+Any command also takes --max-memory MB: cap the JavaScript heap (alf's state is bounded, but
+Node grows its heap lazily, so without a cap peak memory still rises with input size).
+
 Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad arguments or unreadable input, 3 internal error, 130 interrupted.`);
 
   program
