@@ -19,12 +19,16 @@ export const JOINED_CSV_COLUMNS = [
 const BATCH_ROWS = 4096;
 
 /**
- * Spreadsheets run a cell starting with = + - @ (or tab / CR) as a formula; a leading ' keeps
- * it text (OWASP "CSV injection"). Only strings from the logs are neutralised: the numbers are
- * ours, and a negative offset must stay a number.
+ * Spreadsheets run a cell starting with = + - @ (or tab / CR) as a formula; papaparse's
+ * escapeFormulae prefixes such text cells with ' (OWASP "CSV injection") and leaves numbers
+ * alone, so a negative offset stays a number. Our own pattern, not papaparse's default
+ * `/^[=+\-@\t\r].*$/`, which misses a cell holding a newline after the formula.
  */
-export function neutraliseCell(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** CSV text for rows (no trailing newline), formula-neutralised. */
+export function csvLines(rows: readonly (readonly (string | number)[])[]): string {
+  return Papa.unparse(rows as (string | number)[][], { newline: '\n', escapeFormulae: FORMULA_START });
 }
 
 const seconds = (ms: number | null | undefined): number | '' => (ms === null || ms === undefined ? '' : Math.round(ms) / 1000);
@@ -34,9 +38,9 @@ export function joinedRow(request: JoinedRequest): (string | number)[] | null {
   if (proxy === null) return null;
   const apm = request.apm;
   return [
-    neutraliseCell(proxy.file), proxy.line, neutraliseCell(proxy.requestId ?? ''),
-    neutraliseCell(apm?.file ?? ''), apm?.line ?? '',
-    neutraliseCell(proxy.method ?? ''), neutraliseCell(proxy.path ?? ''),
+    proxy.file, proxy.line, proxy.requestId ?? '',
+    apm?.file ?? '', apm?.line ?? '',
+    proxy.method ?? '', proxy.path ?? '',
     seconds(proxy.requestTimeMs), seconds(proxy.upstreamTimeMs), apm ? Math.round(apm.durationMs) / 1000 : '',
     request.offsetMs === null ? '' : Math.round(request.offsetMs), apm ? request.confidence : '', request.method,
   ];
@@ -50,7 +54,7 @@ export class JoinedCsvExport implements JoinedObserver {
   constructor(path: string) {
     this.out = createWriteStream(path);
     this.out.on('error', (error) => { this.failure = error; });
-    this.out.write(`${Papa.unparse([JOINED_CSV_COLUMNS as unknown as string[]], { newline: '\n' })}\n`);
+    this.out.write(`${csvLines([JOINED_CSV_COLUMNS])}\n`);
   }
 
   observe(request: JoinedRequest): void {
@@ -62,7 +66,7 @@ export class JoinedCsvExport implements JoinedObserver {
 
   private flush(): void {
     if (this.rows.length === 0) return;
-    this.out.write(`${Papa.unparse(this.rows, { newline: '\n' })}\n`);
+    this.out.write(`${csvLines(this.rows)}\n`);
     this.rows = [];
   }
 

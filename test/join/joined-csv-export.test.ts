@@ -4,17 +4,17 @@ import { join } from 'node:path';
 import Papa from 'papaparse';
 import { describe, expect, it } from 'vitest';
 import { analyzeCommand } from '../../src/cli/commands/analyze.js';
-import { JOINED_CSV_COLUMNS, joinedRow, neutraliseCell } from '../../src/join/joined-csv-export.js';
+import { csvLines, JOINED_CSV_COLUMNS, joinedRow } from '../../src/join/joined-csv-export.js';
 import { emptyApmTransaction, emptyProxyRecord } from '../../src/model/records.js';
 import { JoinScenario, renderScenarioFiles, SCENARIO_LOG_FORMAT } from '../generators/join-scenarios.js';
 
-describe('neutraliseCell', () => {
-  it.each(['=1+1', '+1', '-2+3+cmd|x', '@SUM(A1)', '\tx', '\rx'])('prefixes %j with a quote', (value) => {
-    expect(neutraliseCell(value)).toBe(`'${value}`);
+describe('CSV cells from logs', () => {
+  it.each(['=1+1', '+1', '-2+3+cmd|x', '@SUM(A1)', '\tx', '\rx', '=1\n2'])('prefixes %j with a quote', (value) => {
+    const [cell] = Papa.parse<string[]>(csvLines([[value]])).data[0]!;
+    expect(cell).toBe(`'${value}`);
   });
-  it('leaves ordinary text alone', () => {
-    expect(neutraliseCell('/v1/orders')).toBe('/v1/orders');
-    expect(neutraliseCell('')).toBe('');
+  it('leaves ordinary text and our numbers alone (a negative offset stays a number)', () => {
+    expect(csvLines([['/v1/orders', '', -352]])).toBe('/v1/orders,,-352');
   });
 });
 
@@ -28,7 +28,8 @@ describe('joinedRow', () => {
     const apm = emptyApmTransaction('newrelic-csv', 'nr.csv', 12, '');
     apm.durationMs = 29_512.4;
     const row = joinedRow({ proxy, apm, method: 'heuristic', confidence: 0.97, offsetMs: -351.6 })!;
-    expect(row).toEqual(['access.log', 7, "'@id", 'nr.csv', 12, 'GET', `'=HYPERLINK("http://evil")`, 4.668, '', 29.512, -352, 0.97, 'heuristic']);
+    expect(row).toEqual(['access.log', 7, '@id', 'nr.csv', 12, 'GET', '=HYPERLINK("http://evil")', 4.668, '', 29.512, -352, 0.97, 'heuristic']);
+    expect(csvLines([row])).toBe(`access.log,7,"'@id",nr.csv,12,GET,"'=HYPERLINK(""http://evil"")",4.668,,29.512,-352,0.97,heuristic`);
     expect(row).toHaveLength(JOINED_CSV_COLUMNS.length);
     expect(joinedRow({ proxy: null, apm, method: 'none', confidence: 0, offsetMs: null })).toBeNull();
     const unjoined = joinedRow({ proxy, apm: null, method: 'none', confidence: 0, offsetMs: null })!;
