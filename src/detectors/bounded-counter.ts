@@ -1,3 +1,5 @@
+import { ownString } from '../model/own-string.js';
+
 /**
  * Counts by string key with a cap on distinct keys: past the cap, new keys fold into "(other)"
  * and the overflow is remembered, so memory stays bounded on a billion distinct URLs.
@@ -34,7 +36,8 @@ export class BoundedCounter<V> {
       if (value !== undefined) return value;
     }
     value = this.create();
-    this.entries.set(key, value);
+    // Kept for the whole run: a copy, so the key does not pin the read chunk it was cut from.
+    this.entries.set(ownString(key), value);
     return value;
   }
 

@@ -1,5 +1,6 @@
 import type { Evidence } from '../model/finding.js';
 import type { LogRecord } from '../model/records.js';
+import { ownString } from '../model/own-string.js';
 
 /**
  * Keeps the `capacity` best-scoring evidence lines seen so far (highest score wins; ties keep
@@ -12,7 +13,7 @@ export class EvidenceSample {
 
   offer(record: LogRecord, score: number, note?: string): void {
     if (this.items.length >= this.capacity && score <= this.items[this.items.length - 1]!.score) return;
-    const evidence: Evidence = { file: record.file, line: record.line, text: record.raw };
+    const evidence: Evidence = { file: record.file, line: record.line, text: ownString(record.raw) };
     if (note !== undefined) evidence.note = note;
     this.items.push({ score, evidence });
     this.items.sort((a, b) => b.score - a.score);
