@@ -1,6 +1,6 @@
 import type { Finding, FigureValue } from '../model/finding.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
-import { routeTemplate } from '../model/route.js';
+import { routeOf } from '../model/route.js';
 import { BoundedCounter } from './bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { EvidenceSample } from './evidence-sample.js';
@@ -94,7 +94,7 @@ export const budgetUndercount: Detector = {
       if (request.apm !== null) return { ms: request.apm.durationMs, estimated: false };
       const aborted = proxy.clientClosed || (proxy.upstreamLogged && proxy.upstreamStatus === null && proxy.upstreamAttempts > 0);
       if (!aborted || settings.hasApm || proxy.path === null) return { ms: accountedMs, estimated: false };
-      const mean = routeMeans.peek(routeTemplate(proxy.path));
+      const mean = routeMeans.peek(routeOf(proxy)!);
       if (!mean || mean.count === 0) return { ms: accountedMs, estimated: false };
       return { ms: Math.max(accountedMs, mean.totalMs / mean.count), estimated: true };
     }
@@ -105,7 +105,7 @@ export const budgetUndercount: Detector = {
         if (proxy === null || proxy.apiKey === null) return;
         const accountedMs = proxy.upstreamTimeMs ?? 0;
         if (proxy.upstreamStatus !== null && proxy.upstreamTimeMs !== null && proxy.path !== null) {
-          const mean = routeMeans.get(routeTemplate(proxy.path));
+          const mean = routeMeans.get(routeOf(proxy)!);
           mean.count++;
           mean.totalMs += proxy.upstreamTimeMs;
         }

@@ -1,6 +1,6 @@
 import type { Finding, FigureValue } from '../model/finding.js';
 import type { JoinedRequest } from '../model/records.js';
-import { routeTemplate } from '../model/route.js';
+import { routeOf } from '../model/route.js';
 import { BoundedCounter } from './bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { EvidenceSample } from './evidence-sample.js';
@@ -108,7 +108,7 @@ export const latencyByRoute: Detector = {
       observe(request: JoinedRequest) {
         const proxy = request.proxy;
         if (proxy === null || proxy.requestTimeMs === null || proxy.path === null) return;
-        const route = `${proxy.method ?? '-'} ${routeTemplate(proxy.path)}`;
+        const route = `${proxy.method ?? '-'} ${routeOf(proxy)!}`;
         const state = routes.get(route);
         const cls = statusClass(proxy.status);
         let sketch = state.byClass.get(cls);

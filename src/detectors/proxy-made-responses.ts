@@ -1,7 +1,7 @@
 import type { Finding, Severity } from '../model/finding.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { upstreamMissing } from '../model/records.js';
-import { routeTemplate } from '../model/route.js';
+import { routeOf } from '../model/route.js';
 import { BoundedCounter } from './bounded-counter.js';
 import { backendOutlived } from './client-timeout-knee.js';
 import type { Detector, DetectorContext } from './detector.js';
@@ -109,7 +109,7 @@ export const proxyMadeResponses: Detector = {
         proxyRecords++;
         if (!proxy.upstreamLogged) return;
         upstreamLoggedRecords++;
-        const route = proxy.path === null ? '(no path)' : routeTemplate(proxy.path);
+        const route = routeOf(proxy) ?? '(no path)';
         if (!upstreamMissing(proxy)) {
           const upstream = proxy.upstreamStatus!;
           if (upstream >= 200 && upstream < 300) answeredRoutes.get(route).count++;

@@ -27,6 +27,8 @@ export interface ProxyRecord extends SourceLocation {
   method: string | null;
   /** Path without query string, as the client sent it. */
   path: string | null;
+  /** Route template of the path (`/v2/applications/:id/metrics.json`), filled by routeOf() on first use. */
+  route: string | null;
   query: string | null;
   host: string | null;
   /** Client-facing status. */
@@ -117,7 +119,7 @@ export function emptyProxyRecord(format: string, file: string, line: number, raw
   return {
     kind: 'proxy', format, file, line,
     endMs: 0, timeResolutionMs: 1, startMs: 0,
-    method: null, path: null, query: null, host: null,
+    method: null, path: null, route: null, query: null, host: null,
     status: null, requestTimeMs: null,
     upstreamLogged: false, upstreamStatus: null, upstreamAttempts: 0, upstreamTimeMs: null,
     upstreamConnectTimeMs: null, upstreamHeaderTimeMs: null, upstreamAddr: null,
