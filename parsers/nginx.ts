@@ -2,6 +2,7 @@ import { emptyProxyRecord } from '../src/model/records.js';
 import { excerpt } from '../src/model/parse-issue.js';
 import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './format.js';
 import { StringInterner } from './fields/string-interner.js';
+import { unescapeJsonString } from './fields/json-string.js';
 import { NGINX_PRESETS, parseLogFormat, LogFormatError, type LogFormatSpec } from './nginx-log-format.js';
 import { createVariableHandlers, guessKeyVariable, isFreeTextVariable, TIME_VARIABLES, type VariableHandler } from './nginx-variables.js';
 
@@ -78,16 +79,6 @@ export function compileNginxFormat(format: string, keyField?: string): CompiledN
   return { spec, prefix, fields, suffix, elastic, keyVariable };
 }
 
-/** JSON-escaped values (escape=json) are unescaped so "\"" in a user agent reads as it was sent. */
-function unescapeJsonValue(value: string): string {
-  if (!value.includes('\\')) return value;
-  try {
-    return JSON.parse(`"${value}"`) as string;
-  } catch {
-    return value;
-  }
-}
-
 export function createNginxParser(compiled: CompiledNginxFormat, formatId: string, options: ParserOptions): RecordParser {
   const { prefix, fields, suffix, elastic } = compiled;
   const upstreamLogged = fields.some((field) => field.variable === 'upstream_status');
@@ -144,7 +135,8 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
       for (let i = 0; i < fieldCount; i++) {
         const handler = fields[i]!.handler;
         if (handler === null) continue;
-        const value = unescape ? unescapeJsonValue(values[i]!) : values[i]!;
+        // escape=json values are unescaped so "\"" in a user agent reads as it was sent.
+        const value = unescape ? unescapeJsonString(values[i]!) : values[i]!;
         if (!handler(record, value)) {
           sink.issue({
             code: fields[i]!.variable.startsWith('time') || fields[i]!.variable === 'msec' ? 'PARSE_BAD_TIMESTAMP' : 'PARSE_BAD_FIELD',

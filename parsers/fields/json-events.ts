@@ -1,6 +1,7 @@
 import { excerpt, type ParseIssueCode } from '../../src/model/parse-issue.js';
 import type { ApmTransaction } from '../../src/model/records.js';
 import type { RecordParser, RecordSink } from '../format.js';
+import { unescapeJsonString } from './json-string.js';
 
 /**
  * A streaming scanner for JSON exports whose events sit at known places in an envelope
@@ -66,15 +67,6 @@ function stringEnd(text: string, open: number): number {
     while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes++;
     if (backslashes % 2 === 0) return quote;
     from = quote + 1;
-  }
-}
-
-function decodeKey(raw: string): string {
-  if (!raw.includes('\\')) return raw;
-  try {
-    return JSON.parse(`"${raw}"`) as string;
-  } catch {
-    return raw;
   }
 }
 
@@ -184,19 +176,20 @@ export function createJsonEventParser(file: string, shape: JsonEventShape, handl
    * was cut short. Report it and start over, instead of reading the next records into it.
    */
   function cutRoot(sink: RecordSink): void {
+    abandonValue(sink, `JSON value opened at line ${rootLine} is not closed before line ${currentLine} starts a new one`);
+    rootCandidate = false;
+    discarding = false;
+  }
+
+  /** Reports the value being read as unclosed (at its event's line when inside one) and forgets it. */
+  function abandonValue(sink: RecordSink, message: string): void {
     const line = eventBase >= 0 && !discarding ? eventLine : rootLine;
-    sink.issue({
-      code: 'PARSE_BAD_JSON', file, line, field: null,
-      message: `JSON value opened at line ${rootLine} is not closed before line ${currentLine} starts a new one`,
-      sample: excerpt(eventParts.join('\n')),
-    });
+    sink.issue({ code: 'PARSE_BAD_JSON', file, line, field: null, message, sample: excerpt(eventParts.join('\n')) });
     kinds.length = 0;
     keys.length = 0;
     expectKey.length = 0;
     eventBase = -1;
     eventParts = [];
-    rootCandidate = false;
-    discarding = false;
   }
 
   function brokenStructure(sink: RecordSink, text: string, message: string): void {
@@ -230,9 +223,9 @@ export function createJsonEventParser(file: string, shape: JsonEventShape, handl
         if (top >= 0 && kinds[top] === OPEN_OBJECT && expectKey[top]) {
           expectKey[top] = false;
           if (eventBase < 0) {
-            keys[top] = decodeKey(text.slice(i + 1, end));
+            keys[top] = unescapeJsonString(text.slice(i + 1, end));
           } else if (rootCandidate && depth === 1) {
-            const key = decodeKey(text.slice(i + 1, end));
+            const key = unescapeJsonString(text.slice(i + 1, end));
             if (envelopeKeys?.has(key)) {
               // An envelope after all: stop capturing and track its members by path.
               releaseEventLine(sink);
@@ -323,18 +316,8 @@ export function createJsonEventParser(file: string, shape: JsonEventShape, handl
     },
     end(sink) {
       if (kinds.length > 0) {
-        const line = eventBase >= 0 && !discarding ? eventLine : rootLine;
         currentLine = -1;
-        sink.issue({
-          code: 'PARSE_BAD_JSON', file, line, field: null,
-          message: `input ends inside a JSON value opened at line ${rootLine}: truncated document?`,
-          sample: excerpt(eventParts.join('\n')),
-        });
-        kinds.length = 0;
-        keys.length = 0;
-        expectKey.length = 0;
-        eventBase = -1;
-        eventParts = [];
+        abandonValue(sink, `input ends inside a JSON value opened at line ${rootLine}: truncated document?`);
       }
     },
   };
