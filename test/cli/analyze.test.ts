@@ -92,6 +92,18 @@ describe('alf analyze inputs', SLOW, () => {
     expect(result.stderr).toMatch(/2 skipped/);
   });
 
+  it('says on stderr when a memory cap folded values into "(other)"', () => {
+    const log = join(dir, 'many-agents.log');
+    // 6,000 distinct user agents: past the knee's 5,000-value cohort cap.
+    const lines = Array.from({ length: 6000 }, (_, i) =>
+      `203.0.113.${i % 250} - - [15/Jan/2025:10:${String(Math.floor(i / 100) % 60).padStart(2, '0')}:00 +0000] "GET /a HTTP/1.1" 200 5 "-" "agent-${i}"`);
+    writeFileSync(log, `${lines.join('\n')}\n`);
+    const result = runCli(['analyze', log, '--format', 'json']);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/Memory caps reached: client-timeout-knee kept 5,000 distinct values and counted [\d,]+ more observations under "\(other\)"/);
+    expect((JSON.parse(result.stdout) as Analysis).limits.length).toBeGreaterThan(0);
+  });
+
   it('writes HTML to --out, and Markdown when asked', () => {
     const out = join(dir, 'report.html');
     const result = runCli(['analyze', 'samples/incident', '--budget', '600s/5m', '--out', out]);

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { renderJson } from '../../../reports/json.js';
 import { renderMarkdown } from '../../../reports/markdown.js';
 import { renderHtml } from '../../../reports/html.js';
+import { describeLimits } from '../../../reports/limits-note.js';
 import { parseBudget } from '../../model/budget.js';
 import { parseDuration } from '../../model/duration.js';
 import { UsageError } from '../../model/errors.js';
@@ -122,9 +123,8 @@ function summaryLine(analysis: Analysis, out: string | undefined, configFiles: r
         (file.firstIssues[0] ? `; first skipped line ${file.firstIssues[0].line}: ${file.firstIssues[0].message}` : ''),
     );
   }
-  for (const hit of analysis.limits ?? []) {
-    lines.push(`alf: limit reached: ${hit.owner} kept ${hit.cap} distinct keys; ${hit.overflowed} observations past the cap were counted as "(other)"`);
-  }
+  const limits = describeLimits(analysis.limits);
+  if (limits !== null) lines.push(`alf: ${limits}`);
   const counts = new Map<string, number>();
   for (const finding of analysis.findings) counts.set(finding.severity, (counts.get(finding.severity) ?? 0) + 1);
   const bySeverity = [...counts].map(([severity, n]) => `${n} ${severity}`).join(', ') || 'none';
