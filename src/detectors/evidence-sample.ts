@@ -11,10 +11,14 @@ export class EvidenceSample {
 
   constructor(private readonly capacity: number) {}
 
-  offer(record: LogRecord, score: number, note?: string): void {
+  /**
+   * `note` may be a function, so callers on a per-request path build the text only for lines
+   * that are kept (latency by route offers every request).
+   */
+  offer(record: LogRecord, score: number, note?: string | (() => string)): void {
     if (this.items.length >= this.capacity && score <= this.items[this.items.length - 1]!.score) return;
     const evidence: Evidence = { file: record.file, line: record.line, text: ownString(record.raw) };
-    if (note !== undefined) evidence.note = note;
+    if (note !== undefined) evidence.note = typeof note === 'function' ? note() : note;
     this.items.push({ score, evidence });
     this.items.sort((a, b) => b.score - a.score);
     if (this.items.length > this.capacity) this.items.pop();

