@@ -1,7 +1,8 @@
 import { emptyApmTransaction } from '../src/model/records.js';
+import { isJsonObject, type JsonObject } from './fields/json-object.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import { findKeyAttribute } from './fields/apm-attributes.js';
-import { createJsonEventParser, type EventOutcome, type JsonEventShape } from './fields/json-events.js';
+import { createJsonEventParser, parsedObjectEvents, type EventOutcome, type JsonEventShape } from './fields/json-events.js';
 import { parseJsonKeepingBigIntegers } from './fields/lossless-json.js';
 import { integerDigits, isoToNanos, nanosDigitsToMs, nanosSpanToMs } from './fields/nanoseconds.js';
 import { parseRequestLine, splitTarget } from './fields/request-line.js';
@@ -35,20 +36,16 @@ export const DATADOG_SHAPE: JsonEventShape = {
   envelopeKeys: ['data'],
 };
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+type Json = JsonObject;
 
 /** A tag by its dotted name: flat (`"http.method"`) as tracers write it, or nested as the v2 API does. */
 function tag(source: unknown, name: string): string | null {
-  if (!isObject(source)) return null;
+  if (!isJsonObject(source)) return null;
   const flat = source[name];
   if (typeof flat === 'string' || typeof flat === 'number') return flat === '' ? null : String(flat);
   let node: unknown = source;
   for (const part of name.split('.')) {
-    if (!isObject(node)) return null;
+    if (!isJsonObject(node)) return null;
     node = node[part];
   }
   return typeof node === 'string' || typeof node === 'number' ? (node === '' ? null : String(node)) : null;
@@ -116,8 +113,8 @@ interface SpanView {
 }
 
 function agentSpan(span: Json): SpanView {
-  const meta = isObject(span.meta) ? span.meta : {};
-  const metrics = isObject(span.metrics) ? span.metrics : {};
+  const meta = isJsonObject(span.meta) ? span.meta : {};
+  const metrics = isJsonObject(span.metrics) ? span.metrics : {};
   return {
     traceId: span.trace_id, parentId: span.parent_id, type: span.type,
     resource: typeof span.resource === 'string' && span.resource !== '' ? span.resource : null,
@@ -127,9 +124,9 @@ function agentSpan(span: Json): SpanView {
 }
 
 function v2Span(attributes: Json): SpanView {
-  const custom = isObject(attributes.custom) ? attributes.custom : {};
-  const inner = isObject(attributes.attributes) ? attributes.attributes : {};
-  const tagList: Json = {};
+  const custom = isJsonObject(attributes.custom) ? attributes.custom : {};
+  const inner = isJsonObject(attributes.attributes) ? attributes.attributes : {};
+  const tagList: Record<string, unknown> = {};
   if (Array.isArray(attributes.tags)) {
     for (const entry of attributes.tags) {
       if (typeof entry !== 'string') continue;
@@ -152,16 +149,9 @@ function isRoot(parentId: unknown): boolean {
 export function createDatadogParser(options: ParserOptions): RecordParser {
   const file = options.file;
   const keyField = options.keyField;
-  return createJsonEventParser(file, DATADOG_SHAPE, (raw, line): EventOutcome => {
-    let event: unknown;
-    try {
-      event = parseJsonKeepingBigIntegers(raw);
-    } catch (error) {
-      return { code: 'PARSE_BAD_JSON', field: null, message: `bad JSON: ${(error as Error).message}` };
-    }
-    if (!isObject(event)) return { code: 'PARSE_NO_MATCH', field: null, message: 'a span must be a JSON object' };
+  return createJsonEventParser(file, DATADOG_SHAPE, parsedObjectEvents(parseJsonKeepingBigIntegers, 'a span', (event, raw, line): EventOutcome => {
 
-    const v2 = event.start === undefined && isObject(event.attributes);
+    const v2 = event.start === undefined && isJsonObject(event.attributes);
     const span = v2 ? v2Span(event.attributes as Json) : agentSpan(event);
     if (!v2 && event.trace_id === undefined && event.start === undefined) {
       return { code: 'PARSE_NO_MATCH', field: 'start', message: 'not a Datadog span: no start or trace_id' };
@@ -213,7 +203,7 @@ export function createDatadogParser(options: ParserOptions): RecordParser {
     transaction.requestId = span.tag('http.request.headers.x-request-id');
     transaction.apiKey = keyTag(span.tags, keyField);
     return transaction;
-  });
+  }));
 }
 
 export const datadogJson: FormatDef = {

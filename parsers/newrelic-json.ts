@@ -1,7 +1,7 @@
 import { emptyApmTransaction } from '../src/model/records.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import { fillFromNewRelicAttributes, findKeyAttribute } from './fields/apm-attributes.js';
-import { createJsonEventParser, type EventOutcome, type JsonEventShape } from './fields/json-events.js';
+import { createJsonEventParser, parsedObjectEvents, type EventOutcome, type JsonEventShape } from './fields/json-events.js';
 
 /**
  * New Relic Transaction events as JSON (shared/formats.md §6.1), in any of the shapes exports take:
@@ -27,21 +27,10 @@ export const NEW_RELIC_JSON_SHAPE: JsonEventShape = {
 
 type Attribute = string | number | boolean | null | undefined;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export function createNewRelicJsonParser(options: ParserOptions): RecordParser {
   const file = options.file;
   const keyField = options.keyField;
-  return createJsonEventParser(file, NEW_RELIC_JSON_SHAPE, (text, line): EventOutcome => {
-    let event: unknown;
-    try {
-      event = JSON.parse(text);
-    } catch (error) {
-      return { code: 'PARSE_BAD_JSON', field: null, message: `bad JSON: ${(error as Error).message}` };
-    }
-    if (!isObject(event)) return { code: 'PARSE_NO_MATCH', field: null, message: 'a New Relic event must be a JSON object' };
+  return createJsonEventParser(file, NEW_RELIC_JSON_SHAPE, parsedObjectEvents(JSON.parse, 'a New Relic event', (event, text, line): EventOutcome => {
     const transaction = emptyApmTransaction(FORMAT_ID, file, line, text);
     const get = (name: string): Attribute => {
       const value = event[name];
@@ -59,7 +48,7 @@ export function createNewRelicJsonParser(options: ParserOptions): RecordParser {
       };
     }
     return transaction;
-  });
+  }));
 }
 
 export const newRelicJson: FormatDef = {

@@ -1,7 +1,8 @@
 import { emptyApmTransaction } from '../src/model/records.js';
+import { isJsonObject } from './fields/json-object.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import { findKeyAttribute } from './fields/apm-attributes.js';
-import { createJsonEventParser, type EventOutcome, type JsonEventShape } from './fields/json-events.js';
+import { createJsonEventParser, parsedObjectEvents, type EventOutcome, type JsonEventShape } from './fields/json-events.js';
 import { parseJsonKeepingBigIntegers } from './fields/lossless-json.js';
 import { nanosSpanToMs, nanosToMs } from './fields/nanoseconds.js';
 import { splitTarget } from './fields/request-line.js';
@@ -35,17 +36,13 @@ export const OTEL_JSON_SHAPE: JsonEventShape = {
 
 type Scalar = string | number | boolean;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** An OTLP AnyValue as a scalar; arrays give their first element (captured headers are arrays). */
 function anyValue(value: unknown): Scalar | null {
-  if (!isObject(value)) return null;
+  if (!isJsonObject(value)) return null;
   const v = value.stringValue ?? value.intValue ?? value.doubleValue ?? value.boolValue;
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
   const array = value.arrayValue;
-  if (isObject(array) && Array.isArray(array.values)) return anyValue(array.values[0]);
+  if (isJsonObject(array) && Array.isArray(array.values)) return anyValue(array.values[0]);
   return null;
 }
 
@@ -81,19 +78,12 @@ function headerName(key: string): string {
 export function createOtelJsonParser(options: ParserOptions): RecordParser {
   const file = options.file;
   const keyField = options.keyField;
-  return createJsonEventParser(file, OTEL_JSON_SHAPE, (raw, line): EventOutcome => {
-    let span: unknown;
-    try {
-      span = parseJsonKeepingBigIntegers(raw);
-    } catch (error) {
-      return { code: 'PARSE_BAD_JSON', field: null, message: `bad JSON: ${(error as Error).message}` };
-    }
-    if (!isObject(span)) return { code: 'PARSE_NO_MATCH', field: null, message: 'a span must be a JSON object' };
+  return createJsonEventParser(file, OTEL_JSON_SHAPE, parsedObjectEvents(parseJsonKeepingBigIntegers, 'a span', (span, raw, line): EventOutcome => {
 
     const attributes = new Map<string, Scalar>();
     if (Array.isArray(span.attributes)) {
       for (const attribute of span.attributes) {
-        if (!isObject(attribute) || typeof attribute.key !== 'string') continue;
+        if (!isJsonObject(attribute) || typeof attribute.key !== 'string') continue;
         const value = anyValue(attribute.value);
         if (value !== null) attributes.set(attribute.key, value);
       }
@@ -137,7 +127,7 @@ export function createOtelJsonParser(options: ParserOptions): RecordParser {
     }
     transaction.apiKey = keyAttribute === undefined ? null : text(get(keyAttribute));
     return transaction;
-  });
+  }));
 }
 
 export const otelJson: FormatDef = {

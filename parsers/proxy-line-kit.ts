@@ -3,6 +3,7 @@ import type { ParseIssueCode } from '../src/model/parse-issue.js';
 import { excerpt } from '../src/model/parse-issue.js';
 import { parseDecimal, parseUnsignedInt } from './fields/numbers.js';
 import type { RecordParser, RecordSink } from './format.js';
+import { isJsonObject, type JsonObject } from './fields/json-object.js';
 
 /**
  * Small pieces shared by the proxy/gateway parsers (ALB, Envoy, HAProxy, Apache, Kong...):
@@ -196,11 +197,7 @@ export function textLineParser(
 
 // ---- JSON lines ----
 
-export type JsonObject = { readonly [key: string]: unknown };
-
-export function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isJsonObject, type JsonObject } from './fields/json-object.js';
 
 /** JSON.parse that never throws: undefined for invalid JSON. */
 export function parseJsonLine(text: string): unknown {

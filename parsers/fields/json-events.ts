@@ -1,6 +1,7 @@
 import { excerpt, type ParseIssueCode } from '../../src/model/parse-issue.js';
 import type { ApmTransaction } from '../../src/model/records.js';
 import type { RecordParser, RecordSink } from '../format.js';
+import { isJsonObject, type JsonObject } from './json-object.js';
 import { unescapeJsonString } from './json-string.js';
 
 /**
@@ -47,6 +48,27 @@ export interface EventIssue {
 export type EventOutcome = ApmTransaction | EventIssue | null;
 
 export type EventHandler = (text: string, line: number) => EventOutcome;
+
+/**
+ * A handler of parsed event objects: event text that is not valid JSON, or not an object, becomes
+ * an issue here, once for every JSON export format. `what` names the event in that issue.
+ */
+export function parsedObjectEvents(
+  parse: (text: string) => unknown,
+  what: string,
+  handle: (event: JsonObject, text: string, line: number) => EventOutcome,
+): EventHandler {
+  return (text, line) => {
+    let event: unknown;
+    try {
+      event = parse(text);
+    } catch (error) {
+      return { code: 'PARSE_BAD_JSON', field: null, message: `bad JSON: ${(error as Error).message}` };
+    }
+    if (!isJsonObject(event)) return { code: 'PARSE_NO_MATCH', field: null, message: `${what} must be a JSON object` };
+    return handle(event, text, line);
+  };
+}
 
 const OPEN_OBJECT = 123; // {
 const OPEN_ARRAY = 91; // [
