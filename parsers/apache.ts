@@ -3,7 +3,7 @@ import { cachedClfTimeParser } from './fields/clf-time.js';
 import { parseUnsignedInt } from './fields/numbers.js';
 import { parseRequestLine } from './fields/request-line.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
-import { isMissing, optionalUnsigned, parseStatus, reportIssue, textLineParser, tokenize, unescapeQuoted } from './proxy-line-kit.js';
+import { isMissing, optionalUnsigned, parseStatus, textLineParser, tokenize, unescapeQuoted } from './proxy-line-kit.js';
 
 /**
  * Apache httpd mod_log_config: common, combined, and combined with a duration appended
@@ -119,8 +119,10 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
       if (implausible > plausible) {
         const unit = variant.duration === 'micros' ? '%D (µs)' : '%T (s)';
         const other = variant.duration === 'micros' ? 'apache-combined-t' : 'apache-combined-d';
-        reportIssue(sink, file, firstDurationLine, 'PARSE_BAD_FIELD', variant.duration === 'micros' ? '%D' : '%T',
-          `most durations are implausible as ${unit}; is this ${other}?`, '');
+        sink.warn({
+          code: 'PARSE_SUSPECT_UNITS', file, line: firstDurationLine, field: variant.duration === 'micros' ? '%D' : '%T',
+          message: `most durations are implausible as ${unit}; is this ${other}?`, sample: '',
+        });
       }
     },
   );

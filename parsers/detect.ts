@@ -36,6 +36,11 @@ export function scoreFormat(format: FormatDef, file: string, sample: readonly st
       firstIssue ??= issue;
     },
     ignore() {},
+    // For detection a doubt counts against the format: it is how %D and %T files are told apart.
+    warn(warning) {
+      issues++;
+      firstIssue ??= warning;
+    },
   };
   try {
     const parser = format.createParser({ file });

@@ -31,6 +31,11 @@ export interface RecordSink {
   issue(issue: ParseIssue): void;
   /** A line that is not a record and not an error (blank line, CSV header, `#Fields:`). */
   ignore(line: number): void;
+  /**
+   * A doubt about the file as a whole (Apache %D values that look like seconds): reported with
+   * the file, never counted as a skipped line, since every line still became what it should.
+   */
+  warn(warning: ParseIssue): void;
 }
 
 /**

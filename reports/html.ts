@@ -1,4 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
+import { fileProblem } from '../src/ingest/file-stats.js';
 import type { FigureValue, Finding } from '../src/model/finding.js';
 import type { Analysis } from '../src/pipeline/analysis.js';
 import { joinedShare } from '../src/join/join-stats.js';
@@ -219,7 +220,7 @@ function limitsNote(analysis: Analysis): string {
 function renderInputs(analysis: Analysis): string {
   const { totals, timeRange } = analysis.inputs;
   const rows = analysis.inputs.files.map((f) => {
-    const problem = f.error ?? f.undetected;
+    const problem = fileProblem(f);
     const examples = f.firstIssues.length > 0
       ? `<details><summary>first skipped lines</summary><ul class="evidence">${f.firstIssues.map((i) => `<li><span class="where">${escapeHtml(f.file)}:${i.line}</span> ${escapeHtml(i.message)}</li>`).join('')}</ul></details>`
       : '';

@@ -1,4 +1,5 @@
 import type { FigureValue, Finding } from '../src/model/finding.js';
+import { fileProblem } from '../src/ingest/file-stats.js';
 import type { Analysis } from '../src/pipeline/analysis.js';
 import { joinedShare } from '../src/join/join-stats.js';
 import { figureLabel, formatFigure, formatInstant, formatNumber, formatShare } from './format.js';
@@ -100,7 +101,7 @@ export function renderMarkdown(analysis: Analysis): string {
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...analysis.inputs.files.map((f) =>
       `| ${cell('file', f.file)} | ${cell('format', f.format)} | ${formatNumber(f.linesRead)} | ${formatNumber(f.records)} | ${formatNumber(f.skipped)} | ` +
-      `${formatNumber(f.ignored)} | ${cell('problem', f.error ?? f.undetected)} |`),
+      `${formatNumber(f.ignored)} | ${cell('problem', fileProblem(f))} |`),
     '',
     '## Findings in detail',
     '',

@@ -27,6 +27,8 @@ export interface FileStats {
   error: string | null;
   /** Set when no format fitted the file's first lines: says which came closest and why not. */
   undetected: string | null;
+  /** Doubts about the file as a whole (not skipped lines): e.g. durations in an unexpected unit. */
+  warnings: ParseIssue[];
 }
 
 export const ISSUE_EXAMPLES_PER_FILE = 5;
@@ -34,8 +36,17 @@ export const ISSUE_EXAMPLES_PER_FILE = 5;
 export function emptyFileStats(file: string): FileStats {
   return {
     file, format: null, kind: null, linesRead: 0, records: 0, skipped: 0, ignored: 0,
-    issuesByCode: {}, firstIssues: [], lateRecords: 0, firstTimeMs: null, lastTimeMs: null, error: null, undetected: null,
+    issuesByCode: {}, firstIssues: [], lateRecords: 0, firstTimeMs: null, lastTimeMs: null, error: null, undetected: null, warnings: [],
   };
+}
+
+/** The one thing to say about a file next to its counts: why it failed, or what is doubtful. */
+export function fileProblem(stats: FileStats): string | null {
+  return stats.error ?? stats.undetected ?? stats.warnings[0]?.message ?? null;
+}
+
+export function noteWarning(stats: FileStats, warning: ParseIssue): void {
+  if (stats.warnings.length < ISSUE_EXAMPLES_PER_FILE) stats.warnings.push(warning);
 }
 
 export function countIssue(stats: FileStats, issue: ParseIssue): void {

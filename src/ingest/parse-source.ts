@@ -3,7 +3,7 @@ import { detectFormat } from '../../parsers/detect.js';
 import type { LogRecord } from '../model/records.js';
 import { InputError } from '../model/errors.js';
 import { excerpt } from '../model/parse-issue.js';
-import { countIssue, emptyFileStats, type FileStats } from './file-stats.js';
+import { countIssue, emptyFileStats, noteWarning, type FileStats } from './file-stats.js';
 import { MAX_LINE_BYTES } from './line-cap.js';
 import { readLineBatches } from './lines.js';
 import type { Source } from './sources.js';
@@ -46,6 +46,7 @@ function statsSink(stats: FileStats, outbox: Outbox): RecordSink {
     },
     issue(issue) { countIssue(stats, issue); },
     ignore() { stats.ignored++; },
+    warn(warning) { noteWarning(stats, warning); },
   };
 }
 

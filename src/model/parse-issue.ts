@@ -16,6 +16,8 @@ export const ParseIssueCode = {
   PARSE_BAD_TIMESTAMP: 'PARSE_BAD_TIMESTAMP',
   PARSE_LINE_TOO_LONG: 'PARSE_LINE_TOO_LONG',
   PARSE_BAD_JSON: 'PARSE_BAD_JSON',
+  /** File-level: values that look like another unit than the format says (a warning, not a skipped line). */
+  PARSE_SUSPECT_UNITS: 'PARSE_SUSPECT_UNITS',
 } as const;
 export type ParseIssueCode = keyof typeof ParseIssueCode;
 

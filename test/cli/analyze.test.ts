@@ -92,6 +92,18 @@ describe('alf analyze inputs', SLOW, () => {
     expect(result.stderr).toMatch(/2 skipped/);
   });
 
+  it('reports a doubt about a whole file as a warning, never as a skipped line', () => {
+    const log = join(dir, 'apache-d-in-seconds.log');
+    // %D should be microseconds; these look like whole seconds.
+    const lines = ['0', '1', '0', '2', '1'].map((d) => `198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET / HTTP/1.1" 200 5 "-" "x" ${d}`);
+    writeFileSync(log, `${lines.join('\n')}\n`);
+    const result = runCli(['analyze', log, '--input-format', 'apache-combined-d', '--format', 'json']);
+    const file = (JSON.parse(result.stdout) as Analysis).inputs.files[0]!;
+    expect(file).toMatchObject({ linesRead: 5, records: 5, skipped: 0, ignored: 0 });
+    expect(file.warnings[0]).toMatchObject({ code: 'PARSE_SUSPECT_UNITS', field: '%D' });
+    expect(result.stderr).toMatch(/is this apache-combined-t\?/);
+  });
+
   it('says on stderr when a memory cap folded values into "(other)"', () => {
     const log = join(dir, 'many-agents.log');
     // 6,000 distinct user agents: past the knee's 5,000-value cohort cap.

@@ -107,17 +107,18 @@ describe('apache-combined-d and -t', () => {
     expect(issues[0]).toMatchObject({ code: 'PARSE_NO_MATCH', field: '%D' });
   });
 
-  it('warns once, without dropping records, when %D values look like seconds', () => {
+  it('warns once about the file, without dropping or skipping a line, when %D values look like seconds', () => {
     const lines = ['0', '1', '0', '2'].map((d) => `198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET / HTTP/1.1" 200 5 "-" "x" ${d}`);
-    const { records, issues } = parseLines(apacheCombinedMicros, lines);
+    const { records, issues, warnings } = parseLines(apacheCombinedMicros, lines);
     expect(records).toHaveLength(4);
-    expect(issues).toHaveLength(1);
-    expect(issues[0]).toMatchObject({ code: 'PARSE_BAD_FIELD', field: '%D', line: 1 });
-    expect(issues[0]!.message).toContain('apache-combined-t');
+    expect(issues).toHaveLength(0);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ code: 'PARSE_SUSPECT_UNITS', field: '%D', line: 1 });
+    expect(warnings[0]!.message).toContain('apache-combined-t');
   });
 
   it('warns when %T values look like microseconds', () => {
-    const { issues } = parseLines(apacheCombinedSeconds, [apacheCombinedMicros.example]);
-    expect(issues[0]).toMatchObject({ code: 'PARSE_BAD_FIELD', field: '%T' });
+    const { warnings } = parseLines(apacheCombinedSeconds, [apacheCombinedMicros.example]);
+    expect(warnings[0]).toMatchObject({ code: 'PARSE_SUSPECT_UNITS', field: '%T' });
   });
 });

@@ -7,15 +7,18 @@ export interface Parsed {
   records: LogRecord[];
   issues: ParseIssue[];
   ignored: number;
+  /** File-level doubts; not skipped lines. */
+  warnings: ParseIssue[];
 }
 
 export function parseLines(format: FormatDef, lines: readonly string[], keyField?: string): Parsed {
-  const parsed: Parsed = { records: [], issues: [], ignored: 0 };
+  const parsed: Parsed = { records: [], issues: [], ignored: 0, warnings: [] };
   const parser = format.createParser({ file: 'fixture.log', keyField });
   const sink = {
     record: (record: LogRecord) => parsed.records.push(record),
     issue: (issue: ParseIssue) => parsed.issues.push(issue),
     ignore: () => { parsed.ignored++; },
+    warn: (warning: ParseIssue) => parsed.warnings.push(warning),
   };
   lines.forEach((line, index) => parser.line(line, index + 1, sink));
   parser.end(sink);

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { fileProblem } from '../../ingest/file-stats.js';
 import { extname } from 'node:path';
 import { renderJson } from '../../../reports/json.js';
 import { renderMarkdown } from '../../../reports/markdown.js';
@@ -116,7 +117,7 @@ function summaryLine(analysis: Analysis, out: string | undefined, configFiles: r
   const lines: string[] = [];
   for (const file of configFiles) lines.push(`alf: using log_format from ${file}`);
   for (const file of files) {
-    const problem = file.error ?? file.undetected;
+    const problem = fileProblem(file);
     lines.push(
       `alf: ${file.file}: ${file.format ?? 'unknown format'}, ${file.linesRead} lines read, ${file.records} parsed, ${file.skipped} skipped` +
         (problem ? ` (${problem})` : '') +
