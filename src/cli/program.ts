@@ -46,6 +46,7 @@ Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad arguments or unreadable i
     .option('-o, --out <file>', 'write the report to a file instead of stdout')
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices(['never', 'info', 'low', 'medium', 'high', 'critical']).default('never'))
     .option('--max-skew <duration>', 'largest clock offset between proxy and APM to search', '30s')
+    .option('--route-template <template>', 'a route template such as /v2/applications/:id/metrics.json, for APM exports that carry only templates (repeatable)', collect)
     .option('--clock-offset <duration>', 'known offset of the APM clock from the proxy clock (e.g. 350ms or -2s); skips estimation')
     .option('--min-confidence <0..1>', 'join pairs below this confidence are left unjoined', '0.5')
     .option('--horizon <duration>', 'longest request the proxy logs (how out of order proxy lines may arrive)', '65s')

@@ -168,3 +168,21 @@ describe('alf help', SLOW, () => {
     expect(runCli(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
+
+describe('--route-template', () => {
+  it('accepts templates with one placeholder per segment, and refuses what could backtrack', async () => {
+    const { checkRouteTemplate } = await import('../../src/cli/commands/analyze.js');
+    expect(checkRouteTemplate('/v2/applications/:id/metrics.json')).toBe('/v2/applications/:id/metrics.json');
+    expect(checkRouteTemplate('/orders/{id}')).toBe('/orders/{id}');
+    expect(() => checkRouteTemplate('v2/:id')).toThrow(/must start with/);
+    expect(() => checkRouteTemplate('/v:major.:minor/x')).toThrow(/one placeholder per path segment/);
+  });
+
+  it('is taken by alf analyze and does not change a run whose APM export has concrete paths', { timeout: 60_000 }, () => {
+    const plain = runCli(['analyze', 'samples/incident', '--format', 'json', '-q']);
+    const templated = runCli(['analyze', 'samples/incident', '--format', 'json', '-q', '--route-template', '/v2/applications/:id/metrics.json']);
+    expect(templated.status).toBe(0);
+    const joined = (stdout: string) => (JSON.parse(stdout) as Analysis).join.joinedHeuristic;
+    expect(joined(templated.stdout)).toBe(joined(plain.stdout));
+  });
+});

@@ -29,6 +29,7 @@ export interface AnalyzeCommandOptions {
   failOn: string;
   maxSkew: string;
   clockOffset?: string;
+  routeTemplate?: string[];
   minConfidence: string;
   horizon: string;
   keepGoing?: boolean;
@@ -66,7 +67,22 @@ function joinOptions(options: AnalyzeCommandOptions): JoinOptions {
     const magnitude = parseDuration(negative ? options.clockOffset.slice(1) : options.clockOffset, '--clock-offset');
     join.offsetMs = negative ? -magnitude : magnitude;
   }
+  if (options.routeTemplate) join.routeTemplates = options.routeTemplate.map(checkRouteTemplate);
   return join;
+}
+
+/**
+ * A route template such as `/v2/applications/:id/metrics.json` or `/orders/{id}`. One placeholder
+ * per path segment at most: each becomes `[^/]+` in a per-segment pattern, and two in one segment
+ * would let a crafted path make that pattern backtrack.
+ */
+export function checkRouteTemplate(template: string): string {
+  if (!template.startsWith('/')) throw new UsageError(`--route-template must start with "/", not "${template}"`);
+  for (const segment of template.split('/')) {
+    const placeholders = segment.match(/:[A-Za-z_][A-Za-z0-9_]*|\{[^}/]*\}|\*/g) ?? [];
+    if (placeholders.length > 1) throw new UsageError(`--route-template "${template}": one placeholder per path segment at most ("${segment}")`);
+  }
+  return template;
 }
 
 export function failOnSeverity(value: string): Severity | null {
