@@ -12,6 +12,14 @@ export function terminalSafe(text: string): string {
 }
 
 /** NO_COLOR (https://no-color.org) or a non-TTY stream means plain text. */
-export function useColor(stream: NodeJS.WriteStream): boolean {
-  return stream.isTTY === true && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
+export function useColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && !('NO_COLOR' in env && env.NO_COLOR !== '');
+}
+
+const SEVERITY_COLOURS: Partial<Record<string, string>> = { critical: '31;1', high: '31', medium: '33', low: '36' };
+
+/** Colours alf's own text by severity (never text from a log: that goes through terminalSafe). */
+export function paintSeverity(severity: string, text: string, colour: boolean): string {
+  const code = SEVERITY_COLOURS[severity];
+  return colour && code !== undefined ? `\u001b[${code}m${text}\u001b[0m` : text;
 }

@@ -15,7 +15,7 @@ import { analyze } from '../../pipeline/analyze.js';
 import type { Analysis } from '../../pipeline/analysis.js';
 import { ExitCode } from '../exit-codes.js';
 import { loadLogFormat } from '../log-format-option.js';
-import { terminalSafe } from '../terminal-text.js';
+import { paintSeverity, terminalSafe, useColor } from '../terminal-text.js';
 import { progressBar } from '../progress-bar.js';
 
 export interface AnalyzeCommandOptions {
@@ -144,10 +144,10 @@ function summaryLine(analysis: Analysis, out: string | undefined, configFiles: r
   if (limits !== null) lines.push(`alf: ${limits}`);
   const counts = new Map<string, number>();
   for (const finding of analysis.findings) counts.set(finding.severity, (counts.get(finding.severity) ?? 0) + 1);
-  const bySeverity = [...counts].map(([severity, n]) => `${n} ${severity}`).join(', ') || 'none';
-  lines.push(
-    `alf: ${totals.linesRead} lines read, ${totals.records} parsed, ${totals.skipped} skipped; findings: ${bySeverity}` +
-      (out ? `; report written to ${out}` : ''),
-  );
-  return `${lines.map(terminalSafe).join('\n')}\n`;
+  const colour = useColor(process.stderr);
+  const bySeverity = [...counts].map(([severity, n]) => paintSeverity(severity, `${n} ${severity}`, colour)).join(', ') || 'none';
+  // Built from alf's own words and numbers, so the colour codes are not stripped like log text.
+  const summary = `alf: ${totals.linesRead} lines read, ${totals.records} parsed, ${totals.skipped} skipped; findings: ${bySeverity}` +
+    (out ? `; report written to ${terminalSafe(out)}` : '');
+  return `${[...lines.map(terminalSafe), summary].join('\n')}\n`;
 }
