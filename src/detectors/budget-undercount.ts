@@ -1,4 +1,5 @@
 import type { Finding, FigureValue } from '../model/finding.js';
+import { roundTo } from '../model/round.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { routeOf } from '../model/route.js';
 import { BoundedCounter } from './bounded-counter.js';
@@ -47,10 +48,6 @@ const WINDOW_GRACE_MS = 20 * 60_000;
 /** Closed windows kept as chart rows across all keys; past it, the keys with the smallest gap lose theirs. */
 const MAX_CHART_ROWS = 20_000;
 
-function round(value: number, digits = 3): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
-}
 
 export const budgetUndercount: Detector = {
   id: 'budget-undercount',
@@ -177,15 +174,15 @@ export const budgetUndercount: Detector = {
           const firstAccountedThrottle = summary.firstAccountedThrottleMs;
           rows.push([
             key, usage.requests, usage.joined, usage.aborted,
-            round(usage.accountedMs / 1000), round(usage.trueMs / 1000), round(undercountShare, 4),
+            roundTo(usage.accountedMs / 1000, 3), roundTo(usage.trueMs / 1000, 3), roundTo(undercountShare, 4),
             budget ? summary.over : null, budget ? summary.missed : null, budget ? leaked : null,
-            impactFactor === null ? null : round(impactFactor, 2),
+            impactFactor === null ? null : roundTo(impactFactor, 2),
           ]);
           if (series.length < 2000 && rows.length <= 8) {
             for (const w of usage.windows.chartWindows()) {
               series.push({
                 key, windowStart: new Date(w.startMs).toISOString(),
-                accountedSeconds: round(w.accountedMs / 1000), trueSeconds: round(w.trueMs / 1000),
+                accountedSeconds: roundTo(w.accountedMs / 1000, 3), trueSeconds: roundTo(w.trueMs / 1000, 3),
                 accountedThrottleAt: w.accountedCrossedAt === null ? null : new Date(w.accountedCrossedAt).toISOString(),
                 trueThrottleAt: w.trueCrossedAt === null ? null : new Date(w.trueCrossedAt).toISOString(),
               });
@@ -219,9 +216,9 @@ export const budgetUndercount: Detector = {
             figures: {
               apiKey: key,
               requests: usage.requests,
-              accountedSeconds: round(accountedS),
-              trueSeconds: round(trueS),
-              undercountShare: round(undercountShare, 4),
+              accountedSeconds: roundTo(accountedS, 3),
+              trueSeconds: roundTo(trueS, 3),
+              undercountShare: roundTo(undercountShare, 4),
               estimated,
               budget: budget?.text ?? null,
               windowsOverBudget: budget ? summary.over : null,
@@ -229,7 +226,7 @@ export const budgetUndercount: Detector = {
               requestsThatShouldHaveBeenThrottled: budget ? leaked : null,
               firstTrueThrottleAt: firstTrueThrottle === null ? null : new Date(firstTrueThrottle).toISOString(),
               firstAccountedThrottleAt: firstAccountedThrottle === null ? null : new Date(firstAccountedThrottle).toISOString(),
-              impactFactor: impactFactor === null ? null : round(impactFactor, 2),
+              impactFactor: impactFactor === null ? null : roundTo(impactFactor, 2),
               impactReductionPercent: impactFactor === null ? null : Math.round((impactFactor - 1) * 100),
             },
             evidence: usage.evidence.list(),

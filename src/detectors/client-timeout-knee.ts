@@ -1,4 +1,5 @@
 import type { Finding } from '../model/finding.js';
+import { roundTo } from '../model/round.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { upstreamMissing } from '../model/records.js';
 import { BoundedCounter } from './bounded-counter.js';
@@ -214,7 +215,7 @@ export const clientTimeoutKnee: Detector = {
           rows.sort((a, b) => b.atKnee - a.atKnee);
           kneeTotal = Math.max(kneeTotal, dimensionKnee);
           for (const row of rows.slice(0, 5)) {
-            table.push([dimension, row.value, row.atKnee, round3(row.atKnee / Math.max(1, dimensionKnee)), round3(row.atKnee / Math.max(1, row.total))]);
+            table.push([dimension, row.value, row.atKnee, roundTo(row.atKnee / Math.max(1, dimensionKnee), 3), roundTo(row.atKnee / Math.max(1, row.total), 3)]);
           }
           const first = rows[0];
           const share = first ? first.atKnee / Math.max(1, dimensionKnee) : 0;
@@ -259,21 +260,21 @@ export const clientTimeoutKnee: Detector = {
             'If a rate limiter or budget counts backend time from the proxy log, set `proxy_ignore_client_abort on;` in nginx ' +
             'so the proxy waits for and logs the real upstream time, or account from APM data.',
           figures: {
-            timeoutSeconds: round3(seconds),
+            timeoutSeconds: roundTo(seconds, 3),
             requestsAtKnee: knee.peakRequests,
             cutOffRequests: knee.cutOffRequests,
             densityRatio: Math.round(knee.densityRatio * 10) / 10,
-            breakpointSeconds: fit === null ? null : round3(fit.breakpointMs / 1000),
-            breakpointPlateauSeconds: fit === null ? null : round3(fit.plateauMs / 1000),
-            breakpointSlopeBefore: fit === null ? null : round3(fit.slopeBefore),
-            breakpointSlopeAfter: fit === null ? null : round3(fit.slopeAfter),
+            breakpointSeconds: fit === null ? null : roundTo(fit.breakpointMs / 1000, 3),
+            breakpointPlateauSeconds: fit === null ? null : roundTo(fit.plateauMs / 1000, 3),
+            breakpointSlopeBefore: fit === null ? null : roundTo(fit.slopeBefore, 3),
+            breakpointSlopeAfter: fit === null ? null : roundTo(fit.slopeAfter, 3),
             breakpointAgrees: fit === null ? null : breakpointAgrees,
             joinedPairs,
-            backendMedianSecondsAtKnee: backendMedianMs === null ? null : round3(backendMedianMs / 1000),
+            backendMedianSecondsAtKnee: backendMedianMs === null ? null : roundTo(backendMedianMs / 1000, 3),
             topCohortDimension: top?.dimension ?? null,
             topCohort: top?.value ?? null,
-            topCohortShareOfKnee: cohortShareOfKnee === null ? null : round3(cohortShareOfKnee),
-            topCohortShareOfOwnRequests: top ? round3(top.atKnee / Math.max(1, top.total)) : null,
+            topCohortShareOfKnee: cohortShareOfKnee === null ? null : roundTo(cohortShareOfKnee, 3),
+            topCohortShareOfOwnRequests: top ? roundTo(top.atKnee / Math.max(1, top.total), 3) : null,
             method: withApm ? 'density of client time where the backend outlived the client' : 'density of client time of client-closed or upstream-less requests',
             basedOnApm: withApm,
             hasApmInput: context.hasApm,
@@ -290,6 +291,3 @@ function describeCohort(dimension: CohortDimension): string {
   return dimension === 'userAgent' ? 'user agent' : dimension === 'apiKey' ? 'API key' : 'client network';
 }
 
-function round3(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}

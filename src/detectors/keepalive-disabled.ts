@@ -1,4 +1,5 @@
 import type { Finding, FigureValue, Severity } from '../model/finding.js';
+import { roundTo } from '../model/round.js';
 import type { JoinedRequest } from '../model/records.js';
 import { BoundedCounter } from './bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
@@ -36,10 +37,6 @@ function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address.startsWith('[::1]') || address.startsWith('::1') || address.startsWith('localhost') || address.startsWith('unix:');
 }
 
-function round(value: number, digits = 3): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
-}
 
 export const keepaliveDisabled: Detector = {
   id: 'keepalive-disabled',
@@ -94,7 +91,7 @@ export const keepaliveDisabled: Detector = {
           const costMs = medianConnected !== null && medianReused !== null && state.latencyReused.total >= 20 && state.latencyConnected.total >= 20
             ? Math.max(0, medianConnected - medianReused)
             : meanConnectMs;
-          rows.push([address, state.measured, state.connected, round(share), round(meanConnectMs, 2), round(costMs, 2)]);
+          rows.push([address, state.measured, state.connected, roundTo(share, 3), roundTo(meanConnectMs, 2), roundTo(costMs, 2)]);
           if (share < PARTIAL_SHARE) continue;
           const disabled = share >= DISABLED_SHARE;
           const loopbackAndCheap = isLoopback(address) && (state.connectSketch.quantile(0.5) ?? 0) <= 1.5;
@@ -118,11 +115,11 @@ export const keepaliveDisabled: Detector = {
               upstream: address,
               measuredRequests: state.measured,
               newConnections: state.connected,
-              newConnectionShare: round(share),
-              meanConnectMs: round(meanConnectMs, 2),
-              latencyCostMs: round(costMs, 2),
-              medianLatencyNewConnectionMs: medianConnected === null ? null : round(medianConnected, 1),
-              medianLatencyReusedMs: medianReused === null ? null : round(medianReused, 1),
+              newConnectionShare: roundTo(share, 3),
+              meanConnectMs: roundTo(meanConnectMs, 2),
+              latencyCostMs: roundTo(costMs, 2),
+              medianLatencyNewConnectionMs: medianConnected === null ? null : roundTo(medianConnected, 1),
+              medianLatencyReusedMs: medianReused === null ? null : roundTo(medianReused, 1),
               loopback: isLoopback(address),
             },
             evidence: state.evidence.list(),
@@ -137,7 +134,7 @@ export const keepaliveDisabled: Detector = {
             explanation:
               `${firstOnConnection} of ${withConnectionRequests} requests were the first on their client connection ($connection_requests = 1): ` +
               'clients are not reusing connections to the proxy. The log has no upstream connect time, so reuse towards the backend cannot be judged.',
-            figures: { measuredRequests: withConnectionRequests, newConnections: firstOnConnection, newConnectionShare: round(share), side: 'client' },
+            figures: { measuredRequests: withConnectionRequests, newConnections: firstOnConnection, newConnectionShare: roundTo(share, 3), side: 'client' },
             evidence: clientEvidence.list(),
           });
         }

@@ -1,4 +1,5 @@
 import type { Finding, FigureValue, Severity } from '../model/finding.js';
+import { roundTo } from '../model/round.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { BoundedCounter } from './bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
@@ -54,10 +55,6 @@ export function isRetryableFailure(proxy: ProxyRecord): boolean {
   return status >= 500 || status === 429 || status === 408 || proxy.clientClosed;
 }
 
-function round(value: number, digits = 2): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
-}
 
 export const retryStorms: Detector = {
   id: 'retry-storms',
@@ -144,7 +141,7 @@ export const retryStorms: Detector = {
         const ranked = [...clients].filter(([, s]) => s.retries > 0).sort((a, b) => b[1].retries - a[1].retries);
         for (const [client, state] of ranked) {
           const amplification = state.failedChains > 0 ? state.failedChainAttempts / state.failedChains : 1;
-          rows.push([client, state.requests, state.failedChains, state.retries, round(amplification), state.longestChain]);
+          rows.push([client, state.requests, state.failedChains, state.retries, roundTo(amplification, 2), state.longestChain]);
           if (state.retries < MIN_RETRIES) continue;
           const busiest = state.timeline?.entries().sort((a, b) => b.value.retries - a.value.retries)[0];
           const busiestShare = busiest ? busiest.value.retries / Math.max(1, busiest.value.requests) : 0;
@@ -158,11 +155,11 @@ export const retryStorms: Detector = {
             kind: 'retry-storms',
             severity,
             title: storm
-              ? `Retry storm from ${client}: ${state.retries} immediate retries, ${round(amplification, 1)}× amplification`
+              ? `Retry storm from ${client}: ${state.retries} immediate retries, ${roundTo(amplification, 1)}× amplification`
               : `${client} retries failures once (${state.retries} retries)`,
             explanation:
               `${client} repeated the same request within ${RETRY_WINDOW_MS / 1000} s of a failure ${state.retries} times. ` +
-              `Its ${state.failedChains} failing requests became ${state.failedChainAttempts} attempts (${round(amplification, 1)}× amplification, ` +
+              `Its ${state.failedChains} failing requests became ${state.failedChainAttempts} attempts (${roundTo(amplification, 1)}× amplification, ` +
               `longest chain ${state.longestChain} attempts)` +
               (busiest ? `; at the worst minute (${new Date(busiest.startMs).toISOString()}) retries were ${Math.round(busiestShare * 100)}% of its requests.` : '.') +
               (storm
@@ -176,13 +173,13 @@ export const retryStorms: Detector = {
               requests: state.requests,
               failedRequests: state.failedChains,
               retries: state.retries,
-              amplificationFactor: round(amplification),
+              amplificationFactor: roundTo(amplification, 2),
               longestChain: state.longestChain,
               busiestMinute: busiest ? new Date(busiest.startMs).toISOString() : null,
-              retryShareAtBusiest: round(busiestShare, 3),
-              retryRateAfterFailure: round(retryRate, 3),
-              repeatRateAfterSuccess: round(repeatRate, 3),
-              retryShareOfAllRequests: round(state.retries / Math.max(1, total), 4),
+              retryShareAtBusiest: roundTo(busiestShare, 3),
+              retryRateAfterFailure: roundTo(retryRate, 3),
+              repeatRateAfterSuccess: roundTo(repeatRate, 3),
+              retryShareOfAllRequests: roundTo(state.retries / Math.max(1, total), 4),
             },
             evidence: state.evidence.list(),
           });

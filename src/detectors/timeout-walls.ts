@@ -1,4 +1,5 @@
 import type { Finding, Severity } from '../model/finding.js';
+import { roundTo } from '../model/round.js';
 import type { JoinedRequest } from '../model/records.js';
 import { upstreamMissing } from '../model/records.js';
 import type { Detector, DetectorContext } from './detector.js';
@@ -91,9 +92,6 @@ export function findWalls(histogram: Uint32Array): Wall[] {
   return walls;
 }
 
-function round3(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}
 
 export const timeoutWalls: Detector = {
   id: 'timeout-walls',
@@ -175,11 +173,11 @@ export const timeoutWalls: Detector = {
               ? 'Find which layer has this timeout (gateway integration timeout, proxy read timeout, load balancer idle timeout), and either make the slow route faster, make it asynchronous, or align the timeouts from the client inwards.'
               : 'Find the client with this timeout (see the knee and proxy-made-responses findings) and raise it or make the call asynchronous.',
             figures: {
-              wallSeconds: round3(seconds),
+              wallSeconds: roundTo(seconds, 3),
               requestsAtWall: wall.requests,
-              shareOfRequests: round3(share),
+              shareOfRequests: roundTo(share, 3),
               densityRatio: Math.round(wall.ratio * 10) / 10,
-              failedShareAtWall: round3(failedShare),
+              failedShareAtWall: roundTo(failedShare, 3),
               gatewayTimeouts,
               clientClosed,
               noUpstreamAnswer: noUpstream,

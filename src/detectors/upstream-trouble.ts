@@ -1,4 +1,5 @@
 import type { Finding, FigureValue, Severity } from '../model/finding.js';
+import { roundTo } from '../model/round.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { BoundedCounter } from './bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
@@ -79,10 +80,6 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-function round(value: number, digits = 4): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
-}
 
 export const upstreamTrouble: Detector = {
   id: 'upstream-trouble',
@@ -189,7 +186,7 @@ export const upstreamTrouble: Detector = {
             .filter((b) => b.value.errors > 0)
             .sort((a, b) => b.value.errors - a.value.errors)
             .slice(0, 10)
-            .map((b) => [new Date(b.startMs).toISOString(), b.value.requests, b.value.errors, round(b.value.errors / b.value.requests, 3)]);
+            .map((b) => [new Date(b.startMs).toISOString(), b.value.requests, b.value.errors, roundTo(b.value.errors / b.value.requests, 3)]);
           findings.push({
             kind: 'upstream-trouble',
             severity,
@@ -209,8 +206,8 @@ export const upstreamTrouble: Detector = {
               pattern,
               requests: state.requests,
               errors: state.errors,
-              errorRate: round(rate),
-              shareOfAllRequests: round(state.errors / Math.max(1, total)),
+              errorRate: roundTo(rate, 4),
+              shareOfAllRequests: roundTo(state.errors / Math.max(1, total), 4),
               connectFailures: state.connectFailures,
               timeouts: state.timeouts,
               resets: state.resets,
@@ -221,7 +218,7 @@ export const upstreamTrouble: Detector = {
               periods: buckets.length,
               periodMinutes: bucketMinutes,
               connectSpikePeriods: connectSpikes,
-              connectBaselineMs: round(connectBaseline, 2),
+              connectBaselineMs: roundTo(connectBaseline, 2),
             },
             table: { columns: ['periodStart', 'requests', 'errors', 'errorRate'], rows },
             evidence: state.evidence.list(),
