@@ -48,7 +48,6 @@ const WINDOW_GRACE_MS = 20 * 60_000;
 /** Closed windows kept as chart rows across all keys; past it, the keys with the smallest gap lose theirs. */
 const MAX_CHART_ROWS = 20_000;
 
-
 export const budgetUndercount: Detector = {
   id: 'budget-undercount',
   title: 'Worker-time budget under-count',

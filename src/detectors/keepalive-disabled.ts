@@ -37,7 +37,6 @@ function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address.startsWith('[::1]') || address.startsWith('::1') || address.startsWith('localhost') || address.startsWith('unix:');
 }
 
-
 export const keepaliveDisabled: Detector = {
   id: 'keepalive-disabled',
   title: 'Keep-alive disabled',

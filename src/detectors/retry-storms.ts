@@ -55,7 +55,6 @@ export function isRetryableFailure(proxy: ProxyRecord): boolean {
   return status >= 500 || status === 429 || status === 408 || proxy.clientClosed;
 }
 
-
 export const retryStorms: Detector = {
   id: 'retry-storms',
   title: 'Retry storms',

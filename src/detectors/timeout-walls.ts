@@ -92,7 +92,6 @@ export function findWalls(histogram: Uint32Array): Wall[] {
   return walls;
 }
 
-
 export const timeoutWalls: Detector = {
   id: 'timeout-walls',
   title: 'Timeout walls',

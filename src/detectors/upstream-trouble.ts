@@ -80,7 +80,6 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-
 export const upstreamTrouble: Detector = {
   id: 'upstream-trouble',
   title: 'Upstream trouble',
