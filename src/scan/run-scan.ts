@@ -1,4 +1,5 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
+import { roundTo } from '../model/round.js';
 import { join, resolve, sep } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { expandLocal } from '../ingest/glob.js';
@@ -166,7 +167,7 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
       }
     }
   }
-  summary.seconds.list = round(listSeconds);
+  summary.seconds.list = roundTo(listSeconds, 3);
   summary.seconds.read = round((Date.now() - started) / 1000 - listSeconds);
   progress(true);
 
@@ -214,10 +215,6 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
   // 5. Retracted segments are no longer counted by anyone: delete them.
   for (const path of retracted) await rm(join(spoolRoot, path), { force: true });
   return summary;
-}
-
-function round(seconds: number): number {
-  return Math.round(seconds * 1000) / 1000;
 }
 
 async function readFile(
