@@ -168,7 +168,7 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
     }
   }
   summary.seconds.list = roundTo(listSeconds, 3);
-  summary.seconds.read = round((Date.now() - started) / 1000 - listSeconds);
+  summary.seconds.read = roundTo((Date.now() - started) / 1000 - listSeconds, 3);
   progress(true);
 
   // Forget what has been gone for a long time (state stays bounded by retention, not history).
@@ -200,7 +200,7 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
     if (rendered.worst && (summary.worst === null || severityRank(rendered.worst) > severityRank(summary.worst))) summary.worst = rendered.worst;
     if (options.progress) options.progress(`alf scan: report ${window.label} written`);
   }
-  summary.seconds.report = round((Date.now() - reportStart) / 1000);
+  summary.seconds.report = roundTo((Date.now() - reportStart) / 1000, 3);
 
   // 4. Commit: index and manifest, then the state.
   manifest.lastRun = run;
