@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -151,6 +151,12 @@ describe('alf exit codes and errors', SLOW, () => {
     expect(failOn.stderr).toContain('--fail-on');
     expect(runCli(['analyze']).status).toBe(2);
     expect(runCli(['frobnicate']).status).toBe(2);
+  });
+});
+
+describe('alf as installed', () => {
+  it('has an executable bin, so `npx alf` runs it directly (tsc writes files without the x bit)', () => {
+    expect(() => accessSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'), constants.X_OK)).not.toThrow();
   });
 });
 
