@@ -4,6 +4,7 @@ import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { BoundedCounter } from './bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { EvidenceSample } from './evidence-sample.js';
+import { fingerprintRequest, RecentRequests } from './recent-requests.js';
 import { TimeBuckets } from './time-buckets.js';
 
 /**
@@ -13,8 +14,8 @@ import { TimeBuckets } from './time-buckets.js';
  * amplification factor is attempts per chain among chains that failed at least once.
  * A client that polls one URL repeats it after successes as often as after failures: only
  * repeats that follow failures far more often than they follow successes are retries.
- * Recent requests are kept per (client, method, URL) only for RETRY_WINDOW_MS, in insertion
- * order, so memory is bounded by the request rate over a few seconds, never by the log.
+ * The latest request per (client, method, URL) is kept for one to two RETRY_WINDOW_MS (see
+ * RecentRequests), so memory is bounded by the request rate over a few seconds, never by the log.
  */
 
 const RETRY_WINDOW_MS = 10_000;
@@ -22,13 +23,6 @@ const RECENT_CAP = 200_000;
 const CLIENT_CAP = 10_000;
 const MIN_RETRIES = 20;
 const STORM_AMPLIFICATION = 2;
-
-interface Recent {
-  key: string;
-  endMs: number;
-  failed: boolean;
-  attempts: number;
-}
 
 interface ClientRetries {
   requests: number;
@@ -59,7 +53,8 @@ export const retryStorms: Detector = {
   id: 'retry-storms',
   title: 'Retry storms',
   start() {
-    const recent = new Map<string, Recent>();
+    const recent = new RecentRequests(RETRY_WINDOW_MS, RECENT_CAP);
+    const requestFingerprint = new Int32Array(2);
     const clients = new BoundedCounter<ClientRetries>(CLIENT_CAP, () => ({
       requests: 0, failedChains: 0, failedChainAttempts: 0, retries: 0, failures: 0, successes: 0, repeatsAfterSuccess: 0, longestChain: 0,
       timeline: null,
@@ -68,28 +63,6 @@ export const retryStorms: Detector = {
     let total = 0;
     let totalRetries = 0;
 
-    // Entries in the order they were set: expiry walks this queue, not the Map.
-    // Iterating a Map from its start walks every hole that delete+set left (V8 compacts only on
-    // rehash): 400k requests cost 1.48 s that way and 0.28 s with the queue (perf, issue 8).
-    const order: Recent[] = [];
-    let head = 0;
-
-    function expire(nowMs: number): void {
-      while (head < order.length) {
-        const oldest = order[head]!;
-        // Superseded by a later request for the same key: that one is further back in the queue.
-        if (recent.get(oldest.key) === oldest) {
-          if (oldest.endMs >= nowMs - RETRY_WINDOW_MS && recent.size <= RECENT_CAP) break;
-          recent.delete(oldest.key);
-        }
-        head++;
-      }
-      if (head > 4096 && head * 2 > order.length) {
-        order.splice(0, head);
-        head = 0;
-      }
-    }
-
     return {
       observe(request: JoinedRequest) {
         const proxy = request.proxy;
@@ -97,18 +70,19 @@ export const retryStorms: Detector = {
         total++;
         const client = proxy.apiKey ?? proxy.clientIp;
         if (client === null) return;
-        expire(proxy.endMs);
-        const key = `${client}\u0000${proxy.method ?? ''}\u0000${proxy.path}\u0000${proxy.query ?? ''}`;
+        fingerprintRequest(client, proxy.method, proxy.path, proxy.query, requestFingerprint);
+        const high = requestFingerprint[0]!;
+        const low = requestFingerprint[1]!;
         const state = clients.get(client);
         state.requests++;
         const bucket = state.timeline?.at(proxy.startMs);
         if (bucket) bucket.requests++;
         const failed = isRetryableFailure(proxy);
-        const previous = recent.get(key);
+        const previous = recent.latest(high, low);
         if (failed) state.failures++;
         else state.successes++;
-        if (previous !== undefined && !previous.failed && proxy.startMs - previous.endMs <= RETRY_WINDOW_MS) state.repeatsAfterSuccess++;
-        const isRetry = previous !== undefined && previous.failed && proxy.startMs - previous.endMs <= RETRY_WINDOW_MS && proxy.startMs >= previous.endMs - 50;
+        if (previous !== null && !previous.failed && proxy.startMs - previous.endMs <= RETRY_WINDOW_MS) state.repeatsAfterSuccess++;
+        const isRetry = previous !== null && previous.failed && proxy.startMs - previous.endMs <= RETRY_WINDOW_MS && proxy.startMs >= previous.endMs - 50;
         let attempts = 1;
         if (isRetry) {
           attempts = previous.attempts + 1;
@@ -128,10 +102,7 @@ export const retryStorms: Detector = {
           state.failedChains++;
           state.failedChainAttempts++;
         }
-        // The Map's own order does not matter (expiry walks `order`), so no delete before set.
-        const entry: Recent = { key, endMs: proxy.endMs, failed, attempts };
-        recent.set(key, entry);
-        order.push(entry);
+        recent.remember(high, low, proxy.endMs, failed, attempts, proxy.endMs);
       },
 
       finish(_context: DetectorContext): Finding[] {
