@@ -2,7 +2,6 @@ import { parseBudget } from '../../model/budget.js';
 import { UsageError } from '../../model/errors.js';
 import { severityRank } from '../../model/finding.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../join/options.js';
-import { mergePartials } from '../../scan/merge-partials.js';
 import { ExitCode } from '../exit-codes.js';
 import { terminalSafe } from '../terminal-text.js';
 import { failOnSeverity } from './analyze.js';
@@ -19,6 +18,8 @@ export interface MergeCommandOptions {
 export async function mergeCommand(partials: string[], options: MergeCommandOptions): Promise<number> {
   if (partials.length === 0) throw new UsageError('no partial: give the --out directories of the shards (see alf merge --help)');
   const failOn = failOnSeverity(options.failOn);
+  // Loaded only when merging: the HTML renderer behind it imports vega (~0.3 s).
+  const { mergePartials } = await import('../../scan/merge-partials.js');
   const summary = await mergePartials(partials, options.out, {
     budget: options.budget ? parseBudget(options.budget) : null, keyField: options.keyField, join: DEFAULT_JOIN_OPTIONS,
   }, null);

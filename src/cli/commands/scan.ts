@@ -5,7 +5,7 @@ import { parseDuration } from '../../model/duration.js';
 import { UsageError } from '../../model/errors.js';
 import { severityRank } from '../../model/finding.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../join/options.js';
-import { runScan, type ScanSummary } from '../../scan/run-scan.js';
+import type { ScanSummary } from '../../scan/run-scan.js';
 import { parseShard } from '../../scan/shard.js';
 import { ExitCode } from '../exit-codes.js';
 import { loadLogFormat } from '../log-format-option.js';
@@ -46,6 +46,8 @@ export async function scanCommand(sources: string[], options: ScanCommandOptions
   const candidates = logFormat ? [...APM_FORMATS, logFormat, ...FORMATS.filter((f) => f.kind === 'proxy')] : FORMATS;
   const quiet = options.quiet === true;
   const progress = quiet ? null : progressLine();
+  // Loaded only for scans: the AWS SDK and the HTML renderer behind it take ~0.4 s to import.
+  const { runScan } = await import('../../scan/run-scan.js');
   const summary = await runScan({
     sources, exclude: configFiles, statePath: options.state, outDir: options.out, windowMs,
     sinceMs: options.since ? nowMs - parseDuration(options.since, '--since') : null, nowMs,
