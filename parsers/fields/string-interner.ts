@@ -5,10 +5,13 @@
  * Returning the object seen before makes those lookups hit a cached hash, and lets the slices
  * die young. A small direct-mapped cache: a miss costs one comparison and a store, never a Map.
  * (With the knee's memoised client networks: 500 k combined lines, 3.12 s -> 2.72 s median of 3.)
+ * The slot is FNV-1a over up to 16 characters in 65,536 slots: the first version hashed length and
+ * three characters into 4,096 slots and missed 46% of client IPs and user agents on 500 k combined
+ * lines (every miss a fresh copy and a fresh hash downstream); this one misses 1.7%.
  */
 import { ownString } from '../../src/model/own-string.js';
 
-const SLOTS = 4096;
+const SLOTS = 65536;
 
 export class StringInterner {
   private readonly slots: (string | undefined)[] = new Array<string | undefined>(SLOTS);
@@ -16,8 +19,12 @@ export class StringInterner {
   intern(value: string): string {
     const length = value.length;
     if (length === 0 || length > 512) return value;
-    // A cheap position hash: length and three characters spread over the value.
-    const slot = (length * 31 + value.charCodeAt(0) * 7 + value.charCodeAt(length >> 1) * 13 + value.charCodeAt(length - 1)) & (SLOTS - 1);
+    // FNV-1a over up to 16 characters spread over the value: every character of an IP address or a
+    // short key, a sample of a long user agent.
+    const step = length <= 16 ? 1 : length >> 4;
+    let hash = length;
+    for (let i = length - 1; i >= 0; i -= step) hash = Math.imul(hash ^ value.charCodeAt(i), 0x01000193);
+    const slot = (hash ^ (hash >>> 16)) & (SLOTS - 1);
     const cached = this.slots[slot];
     if (cached === value) return cached;
     // Interned values live on in records and tables: own the characters (see ownString).
