@@ -13,6 +13,15 @@ export interface TimelineRow {
 
 const MAX_BUCKETS = 2000;
 
+/** Series names made once, not per request: `all 2xx` from a template was 3% of a 500 k-line profile. */
+const STATUS_CLASS_SERIES = Array.from({ length: 10 }, (_, digit) => `all ${digit}xx`);
+const NO_STATUS_SERIES = 'all no status';
+
+function statusSeries(status: number | null): string {
+  if (status === null) return NO_STATUS_SERIES;
+  return STATUS_CLASS_SERIES[Math.floor(status / 100)] ?? `all ${Math.floor(status / 100)}xx`;
+}
+
 function addSeries(into: Map<string, number>, from: Map<string, number>): void {
   for (const [series, count] of from) into.set(series, (into.get(series) ?? 0) + count);
 }
@@ -24,8 +33,7 @@ export class Timeline {
     const proxy = request.proxy;
     if (proxy === null) return;
     const counts = this.buckets.at(proxy.endMs);
-    const statusClass = proxy.status === null ? 'no status' : `${Math.floor(proxy.status / 100)}xx`;
-    increment(counts, `all ${statusClass}`);
+    increment(counts, statusSeries(proxy.status));
     if (proxy.upstreamLogged && proxy.upstreamStatus === null) increment(counts, `no upstream ${proxy.status ?? '-'}`);
   }
 
