@@ -2,8 +2,13 @@
  * The latest request per (client, method, URL) over a sliding time window, with no allocation per
  * request: the key is a 64-bit fingerprint of the text (two 32-bit hashes), the values live in
  * typed arrays of an open-addressing table, and expiry is by generation. A request is remembered in
- * the current generation; when the window has passed, the previous generation is dropped whole and
- * the current one takes its place, so an entry lives between one and two windows.
+ * the current generation; when a generation's time has passed, the previous generation is dropped
+ * whole and the current one takes its place.
+ *
+ * Logs are only roughly in time order (a line written at a slow request's end sits among lines of
+ * requests that started a minute later), so the clock is the newest time seen, and an entry is
+ * kept until that clock has moved at least one generation past the newest time seen when it was
+ * remembered: make the generation the lookback window plus the disorder to tolerate.
  *
  * Why not a Map from a concatenated key: per request that built and flattened a ~100-character
  * string and kept it and an entry object alive for the window, long enough to be promoted to the old
@@ -89,11 +94,12 @@ export class RecentRequests {
   private current = new FingerprintTable(INITIAL_SLOTS);
   private previous = new FingerprintTable(INITIAL_SLOTS);
   private generationStartMs = Number.NEGATIVE_INFINITY;
+  private newestMs = Number.NEGATIVE_INFINITY;
   /** Reused for every lookup's answer, so a lookup allocates nothing. */
   private readonly hit: RecentHit = { endMs: 0, failed: false, attempts: 0 };
 
   constructor(
-    private readonly windowMs: number,
+    private readonly generationMs: number,
     /** Most entries one generation holds; past it the generation turns over early. */
     private readonly maxEntries: number,
   ) {}
@@ -114,11 +120,12 @@ export class RecentRequests {
     return this.hit;
   }
 
-  /** Remembers a request; `nowMs` (the log's clock) drives expiry. */
-  remember(high: number, low: number, endMs: number, failed: boolean, attempts: number, nowMs: number): void {
-    if (nowMs - this.generationStartMs >= this.windowMs) this.turnOver(nowMs);
+  /** Remembers a request; `timeMs` (its time in the log) drives expiry. */
+  remember(high: number, low: number, endMs: number, failed: boolean, attempts: number, timeMs: number): void {
+    if (timeMs > this.newestMs) this.newestMs = timeMs;
+    if (this.newestMs - this.generationStartMs >= this.generationMs) this.turnOver();
     if (this.current.size * 2 >= this.current.slots) {
-      if (this.current.size >= this.maxEntries) this.turnOver(nowMs);
+      if (this.current.size >= this.maxEntries) this.turnOver();
       else this.current = this.current.grown();
     }
     const table = this.current;
@@ -132,14 +139,14 @@ export class RecentRequests {
     return this.current.size + this.previous.size;
   }
 
-  private turnOver(nowMs: number): void {
+  private turnOver(): void {
     const dropped = this.previous;
     dropped.clear();
-    // A gap of two windows or more: nothing in the current generation can matter either.
-    if (nowMs - this.generationStartMs >= 2 * this.windowMs) this.current.clear();
+    // A gap of two generations or more: nothing in the current generation can matter either.
+    if (this.newestMs - this.generationStartMs >= 2 * this.generationMs) this.current.clear();
     this.previous = this.current;
     this.current = dropped;
-    this.generationStartMs = nowMs;
+    this.generationStartMs = this.newestMs;
   }
 }
 

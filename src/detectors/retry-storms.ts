@@ -14,12 +14,18 @@ import { TimeBuckets } from './time-buckets.js';
  * amplification factor is attempts per chain among chains that failed at least once.
  * A client that polls one URL repeats it after successes as often as after failures: only
  * repeats that follow failures far more often than they follow successes are retries.
- * The latest request per (client, method, URL) is kept for one to two RETRY_WINDOW_MS (see
- * RecentRequests), so memory is bounded by the request rate over a few seconds, never by the log.
+ * The latest request per (client, method, URL) is kept for a little over a minute (see
+ * RecentRequests), so memory is bounded by the request rate over that time, never by the log.
  */
 
 const RETRY_WINDOW_MS = 10_000;
 const RECENT_CAP = 200_000;
+/**
+ * How far out of time order a log's lines may be (nginx writes a line at the request's end, so a
+ * 60 s request sits among lines of requests that started a minute later): recent requests are kept
+ * this much longer than the retry window. The same bound as the join's default --horizon.
+ */
+const LOG_DISORDER_MS = 65_000;
 const CLIENT_CAP = 10_000;
 const MIN_RETRIES = 20;
 const STORM_AMPLIFICATION = 2;
@@ -53,7 +59,7 @@ export const retryStorms: Detector = {
   id: 'retry-storms',
   title: 'Retry storms',
   start() {
-    const recent = new RecentRequests(RETRY_WINDOW_MS, RECENT_CAP);
+    const recent = new RecentRequests(RETRY_WINDOW_MS + LOG_DISORDER_MS, RECENT_CAP);
     const requestFingerprint = new Int32Array(2);
     const clients = new BoundedCounter<ClientRetries>(CLIENT_CAP, () => ({
       requests: 0, failedChains: 0, failedChainAttempts: 0, retries: 0, failures: 0, successes: 0, repeatsAfterSuccess: 0, longestChain: 0,

@@ -39,7 +39,7 @@ describe('RecentRequests', () => {
     expect(recent.latest(1, 3)).toBeNull();
   });
 
-  it('keeps an entry for at least one window and forgets it after two', () => {
+  it('keeps an entry for at least one generation and forgets it after two', () => {
     const recent = new RecentRequests(10_000, 1_000);
     recent.remember(7, 7, 0, true, 1, 0);
     recent.remember(8, 8, 9_999, false, 1, 9_999);
@@ -48,6 +48,14 @@ describe('RecentRequests', () => {
     recent.remember(9, 9, 20_000, false, 1, 20_000); // and again: the first generation is gone
     expect(recent.latest(7, 7)).toBeNull();
     expect(recent.latest(9, 9)?.endMs).toBe(20_000);
+  });
+
+  it('does not forget recent requests because one line is far ahead in time (logs are only roughly ordered)', () => {
+    const recent = new RecentRequests(75_000, 1_000);
+    recent.remember(1, 1, 0, true, 1, 0);
+    recent.remember(2, 2, 60_000, false, 1, 60_000); // a slow request logged at its end, among earlier ones
+    recent.remember(3, 3, 1_000, false, 1, 1_000);
+    expect(recent.latest(1, 1)?.endMs).toBe(0);
   });
 
   it('finds a key remembered in the previous generation and updated in the current one at its newest', () => {

@@ -52,4 +52,19 @@ describe('retry storms', () => {
     for (let i = 0; i < 40; i++) requests.push(attempt(5_000_000 + i * 100, 200, '/poll'));
     expect(run(requests.sort((a, b) => a.proxy!.endMs - b.proxy!.endMs))).toEqual([]);
   });
+
+  it('finds retries in a log whose lines are a minute out of time order', () => {
+    // nginx writes a line at the request's end: a slow request's line sits among lines of requests
+    // that started up to a minute later. Those lines must not make it forget the failures before them.
+    const requests: JoinedRequest[] = [];
+    for (let i = 0; i < 30; i++) {
+      const t = i * 120_000;
+      const path = `/api/y/${i}`;
+      const slow = attempt(t, 200, `/slow/${i}`);
+      slow.proxy!.endMs = t + 60_000;
+      requests.push(attempt(t, 503, path), slow, attempt(t + 2_000, 503, path), attempt(t + 4_000, 200, path));
+    }
+    const [finding] = run(requests);
+    expect(finding!.figures.retries).toBe(60);
+  });
 });
