@@ -6,6 +6,9 @@
 export class TimeBuckets<V> {
   private buckets = new Map<number, V>();
   private originMs: number | null = null;
+  // The bucket asked for last: logs are roughly in time order, so most calls repeat it.
+  private lastIndex = -1;
+  private lastValue: V | undefined;
   widthMs: number;
 
   constructor(
@@ -25,12 +28,16 @@ export class TimeBuckets<V> {
       this.widen();
       index = Math.max(0, Math.floor((timeMs - this.originMs) / this.widthMs));
     }
+    if (index === this.lastIndex) return this.lastValue!;
     let value = this.buckets.get(index);
     if (value === undefined) this.buckets.set(index, (value = this.create()));
+    this.lastIndex = index;
+    this.lastValue = value;
     return value;
   }
 
   private widen(): void {
+    this.lastIndex = -1;
     const merged = new Map<number, V>();
     for (const [index, value] of this.buckets) {
       const target = Math.floor(index / 2);

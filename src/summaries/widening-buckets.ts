@@ -8,6 +8,10 @@ const WIDTHS_MS = [60_000, 300_000, 900_000, 3_600_000, 21_600_000, 86_400_000];
 export class WideningBuckets<V> {
   private widthIndex = 0;
   private buckets = new Map<number, V>();
+  // The bucket asked for last: logs are roughly in time order, so most requests fall in the same
+  // bucket as the one before, and the Map (keyed by epoch ms, not a small integer) is skipped.
+  private lastBucket = Number.NaN;
+  private lastValue: V | undefined;
 
   constructor(
     private readonly maxBuckets: number,
@@ -19,6 +23,7 @@ export class WideningBuckets<V> {
   at(timeMs: number): V {
     const width = WIDTHS_MS[this.widthIndex]!;
     const bucket = Math.floor(timeMs / width) * width;
+    if (bucket === this.lastBucket) return this.lastValue!;
     let value = this.buckets.get(bucket);
     if (value === undefined) {
       if (this.buckets.size >= this.maxBuckets && this.widthIndex < WIDTHS_MS.length - 1) {
@@ -27,11 +32,14 @@ export class WideningBuckets<V> {
       }
       this.buckets.set(bucket, (value = this.create()));
     }
+    this.lastBucket = bucket;
+    this.lastValue = value;
     return value;
   }
 
   private widen(): void {
     this.widthIndex++;
+    this.lastBucket = Number.NaN;
     const width = WIDTHS_MS[this.widthIndex]!;
     const merged = new Map<number, V>();
     for (const [bucket, value] of this.buckets) {
