@@ -1,13 +1,16 @@
-import { emptyProxyRecord } from '../src/model/records.js';
+import { emptyProxyRecord, type ProxyRecord } from '../src/model/records.js';
+import { findKeyAttribute } from './fields/apm-attributes.js';
 import { parseClfTime } from './fields/clf-time.js';
 import { parseUnsignedInt } from './fields/numbers.js';
 import { parseRequestLine } from './fields/request-line.js';
+import { StringInterner } from './fields/string-interner.js';
+import { normaliseTraceId } from './fields/trace-context.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
-import { hostOfHostPort, optionalUnsigned, textLineParser } from './proxy-line-kit.js';
+import { hostOfHostPort, isMissing, optionalUnsigned, textLineParser } from './proxy-line-kit.js';
 
 /**
  * HAProxy `option httplog` (shared/formats.md §5.5), with or without a syslog header:
- * `%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq [{captures}] %{+Q}r`
+ * `%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq [{%hr}] [{%hs}] %{+Q}r`
  * - `[%tr]` is when the first request byte arrived (START), local time with ms and NO zone.
  *   It is read as UTC: the log does not say which zone the host was in.
  * - Timers are ms, `-1` when the phase was never reached; `Tr` is the backend's time to headers.
@@ -15,9 +18,189 @@ import { hostOfHostPort, optionalUnsigned, textLineParser } from './proxy-line-k
  *   and `Tr` is not -1; the client then saw its status.
  * - Termination state goes to `flags`; a first char `C` (client abort) or `c` (client timeout)
  *   means the client gave up (CH is nginx's 499).
+ *
+ * Header captures: `{v1|v2|...}` holds the values of the frontend's request captures, in the
+ * order the frontend declares them (`capture request header NAME len N` and
+ * `http-request capture req.hdr(NAME) len N` share one list), then `{...}` the response captures.
+ * The log carries values, never names, so which capture is which comes from a layout:
+ * `haproxyFormat(haproxyCaptureLayout(haproxyCfgText))` reads it from the configuration. The
+ * built-in format assumes DEFAULT_HAPROXY_CAPTURES: request captures Host, User-Agent, X-Api-Key,
+ * in that order (a fourth and later capture is ignored). Roles by header name: User-Agent, Host,
+ * X-Request-Id, traceparent, and the API key: the header named by `--key-field` (`x-api-key`,
+ * `X-Api-Key` and `http_x_api_key` all name the same header), else the first header whose name
+ * looks like a key (X-Api-Key, Api-Key, X-Consumer-Id...). HAProxy writes `#XX` for the bytes
+ * it encodes in captures (`"`, `#`, `{`, `|`, `}`, controls, non-ASCII); they are decoded (UTF-8).
  */
 
 const NO_SERVER = '<NOSRV>';
+
+/** What a frontend's captures hold, by header name, in declaration order. */
+export interface HaproxyCaptures {
+  readonly request: readonly string[];
+  readonly response: readonly string[];
+}
+
+/** Captures per frontend (`%ft` without the `~` of TLS), and for frontends not listed. */
+export interface HaproxyCaptureLayout {
+  readonly frontends: ReadonlyMap<string, HaproxyCaptures>;
+  readonly fallback: HaproxyCaptures;
+}
+
+export const DEFAULT_HAPROXY_CAPTURES: HaproxyCaptures = { request: ['Host', 'User-Agent', 'X-Api-Key'], response: [] };
+export const DEFAULT_HAPROXY_LAYOUT: HaproxyCaptureLayout = { frontends: new Map(), fallback: DEFAULT_HAPROXY_CAPTURES };
+
+/** Where a request capture's value goes; -1 when no capture holds it. */
+interface CaptureRoles {
+  hasRequestBlock: boolean;
+  host: number;
+  userAgent: number;
+  apiKey: number;
+  requestId: number;
+  traceparent: number;
+}
+
+/** `X-Api-Key`, `x_api_key`, `$http_x_api_key`, `request.headers.x-api-key` -> `x-api-key`. */
+export function headerKey(name: string): string {
+  let key = name.trim().toLowerCase();
+  if (key.startsWith('$')) key = key.slice(1);
+  for (const prefix of ['http_', 'request.headers.', 'request.header.', 'http.request.header.']) {
+    if (key.startsWith(prefix)) key = key.slice(prefix.length);
+  }
+  return key.replaceAll('_', '-');
+}
+
+function rolesOf(captures: HaproxyCaptures, keyField: string | undefined): CaptureRoles {
+  const keys = captures.request.map(headerKey);
+  const keyHeader = keyField !== undefined ? headerKey(keyField) : findKeyAttribute(keys);
+  return {
+    hasRequestBlock: captures.request.length > 0,
+    host: keys.indexOf('host'),
+    userAgent: keys.indexOf('user-agent'),
+    apiKey: keyHeader === null ? -1 : keys.indexOf(keyHeader),
+    requestId: keys.indexOf('x-request-id'),
+    traceparent: keys.indexOf('traceparent'),
+  };
+}
+
+function hexValue(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 65 && code <= 70) return code - 55;
+  if (code >= 97 && code <= 102) return code - 87;
+  return -1;
+}
+
+/** A capture value with HAProxy's `#XX` byte encoding undone (read as UTF-8). */
+export function decodeCapture(value: string): string {
+  if (value.indexOf('#') < 0) return value;
+  const bytes = Buffer.from(value, 'utf8');
+  const out = Buffer.allocUnsafe(bytes.length);
+  let length = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (byte === 35 /* # */ && i + 2 < bytes.length) {
+      const high = hexValue(bytes[i + 1]!);
+      const low = hexValue(bytes[i + 2]!);
+      if (high >= 0 && low >= 0) {
+        out[length++] = high * 16 + low;
+        i += 2;
+        continue;
+      }
+    }
+    out[length++] = byte;
+  }
+  return out.toString('utf8', 0, length);
+}
+
+/**
+ * The `{…}` blocks after the fixed fields: their contents, or null when the text is not a run of
+ * blocks. Captured values cannot hold `}` (HAProxy encodes it), so each block ends at the next `}`.
+ */
+function captureBlocks(text: string): string[] | null {
+  const blocks: string[] = [];
+  let at = 0;
+  while (at < text.length) {
+    if (text.charCodeAt(at) !== 123 /* { */) return null;
+    const close = text.indexOf('}', at + 1);
+    if (close < 0) return null;
+    blocks.push(text.slice(at + 1, close));
+    at = close + 1;
+    if (at < text.length && text.charCodeAt(at) === 32) at++;
+  }
+  return blocks;
+}
+
+/** The header a capture sample reads (`req.hdr(User-Agent)`, `hdr(X-Api-Key,1),lower`), else the sample itself. */
+function sampleHeader(sample: string): string {
+  const open = sample.indexOf('hdr(');
+  if (open < 0) return sample;
+  const start = open + 4;
+  let end = start;
+  while (end < sample.length && sample[end] !== ',' && sample[end] !== ')') end++;
+  return sample.slice(start, end);
+}
+
+const SECTIONS = new Set(['global', 'defaults', 'frontend', 'backend', 'listen', 'peers', 'resolvers', 'userlist', 'mailers', 'program', 'http-errors', 'ring', 'cache', 'crt-store', 'traces']);
+
+/** The words of a config line, comments dropped (`#` at the start of a word). */
+function configWords(line: string): string[] {
+  const words: string[] = [];
+  for (const word of line.trim().split(/\s+/)) {
+    if (word === '') continue;
+    if (word.startsWith('#')) break;
+    words.push(word);
+  }
+  return words;
+}
+
+/**
+ * The capture layout of each frontend (and `listen` section) of a haproxy.cfg, in declaration
+ * order: `capture request|response header NAME len N`, `declare capture request|response len N`
+ * (a slot named by a later `http-request|http-response capture SAMPLE id I`) and
+ * `http-request capture SAMPLE len N`. Frontends without captures are listed with none.
+ */
+export function haproxyCaptureLayout(config: string, fallback: HaproxyCaptures = DEFAULT_HAPROXY_CAPTURES): HaproxyCaptureLayout {
+  const frontends = new Map<string, { request: string[]; response: string[] }>();
+  let current: { request: string[]; response: string[] } | null = null;
+  // `… capture SAMPLE id I` may name a slot declared further down: applied once every slot is known.
+  const named: { slots: string[]; slot: number; header: string }[] = [];
+  for (const line of config.split('\n')) {
+    const words = configWords(line);
+    const first = words[0];
+    if (first === undefined) continue;
+    if (SECTIONS.has(first)) {
+      current = (first === 'frontend' || first === 'listen') && words[1] !== undefined ? { request: [], response: [] } : null;
+      if (current) frontends.set(words[1]!, current);
+      continue;
+    }
+    if (current === null) continue;
+    const lenAt = words.indexOf('len');
+    const idAt = words.indexOf('id');
+    if (first === 'capture' && words[2] === 'header' && words[3] !== undefined) {
+      if (words[1] === 'request') current.request.push(words[3]);
+      else if (words[1] === 'response') current.response.push(words[3]);
+    } else if (first === 'declare' && words[1] === 'capture' && lenAt > 0) {
+      if (words[2] === 'request') current.request.push('');
+      else if (words[2] === 'response') current.response.push('');
+    } else if ((first === 'http-request' || first === 'http-response') && words[1] === 'capture' && words[2] !== undefined) {
+      const slots = first === 'http-request' ? current.request : current.response;
+      const header = sampleHeader(words[2]);
+      if (idAt > 0) named.push({ slots, slot: Number(words[idAt + 1]), header });
+      else if (lenAt > 0 && first === 'http-request') slots.push(header);
+    }
+  }
+  for (const { slots, slot, header } of named) {
+    if (Number.isInteger(slot) && slot >= 0 && slot < slots.length && slots[slot] === '') slots[slot] = header;
+  }
+  return { frontends, fallback };
+}
+
+/** A timer: an integer, `-1`, or `+n` (logasap). null for -1, NaN when malformed. */
+function timer(text: string): number | null {
+  if (text === '-1') return null;
+  return parseUnsignedInt(text.charCodeAt(0) === 43 /* + */ ? text.slice(1) : text);
+}
+
+const TIMER_NAMES = ['TR', 'Tw', 'Tc', 'Tr', 'Ta'] as const;
 
 /** Where the httplog body starts: the `[` that opens `dd/Mon/yyyy:` after the client address. */
 function findAcceptDate(line: string): number {
@@ -30,16 +213,36 @@ function findAcceptDate(line: string): number {
   return -1;
 }
 
-/** A timer: an integer, `-1`, or `+n` (logasap). null for -1, NaN when malformed. */
-function timer(text: string): number | null {
-  if (text === '-1') return null;
-  return parseUnsignedInt(text.charCodeAt(0) === 43 /* + */ ? text.slice(1) : text);
-}
-
-const TIMER_NAMES = ['TR', 'Tw', 'Tc', 'Tr', 'Ta'] as const;
-
-function createHaproxyParser(options: ParserOptions): RecordParser {
+function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayout): RecordParser {
   const file = options.file;
+  const fallbackRoles = rolesOf(layout.fallback, options.keyField);
+  const frontendRoles = new Map([...layout.frontends].map(([name, captures]) => [name, rolesOf(captures, options.keyField)]));
+  const strings = new StringInterner();
+
+  /** Fills user agent, key, host and ids from the request captures; false when the blocks are malformed. */
+  function readCaptures(record: ProxyRecord, frontend: string, text: string): boolean {
+    const blocks = captureBlocks(text);
+    if (blocks === null) return false;
+    const roles = frontendRoles.get(frontend.endsWith('~') ? frontend.slice(0, -1) : frontend) ?? fallbackRoles;
+    if (!roles.hasRequestBlock || blocks.length === 0) return true;
+    const values = blocks[0]!.split('|');
+    const value = (index: number): string | null => {
+      const raw = index < 0 ? undefined : values[index];
+      return isMissing(raw) ? null : decodeCapture(raw);
+    };
+    const userAgent = value(roles.userAgent);
+    if (userAgent !== null) record.userAgent = strings.intern(userAgent);
+    const apiKey = value(roles.apiKey);
+    if (apiKey !== null) record.apiKey = strings.intern(apiKey);
+    const host = value(roles.host);
+    if (host !== null) record.host = strings.intern(host);
+    const requestId = value(roles.requestId);
+    if (requestId !== null) record.requestId = requestId;
+    const traceparent = value(roles.traceparent);
+    if (traceparent !== null) record.traceId = normaliseTraceId(traceparent);
+    return true;
+  }
+
   return textLineParser(file, (text, lineNumber, sink, fail) => {
     const open = findAcceptDate(text);
     if (open < 0) return fail('PARSE_NO_MATCH', 'tr', 'no [accept date] found');
@@ -56,7 +259,7 @@ function createHaproxyParser(options: ParserOptions): RecordParser {
     const middle = text.slice(close + 2, requestOpen - 1);
     const fields = middle.split(' ', 10);
     if (fields.length < 10) return fail('PARSE_NO_MATCH', 'line', `expected 10 fields between [date] and the request, found ${fields.length}`);
-    const [, backendServer, timers, statusText, bytesText, , , termination, connections] = fields as [
+    const [frontend, backendServer, timers, statusText, bytesText, , , termination, connections] = fields as [
       string, string, string, string, string, string, string, string, string, string,
     ];
     const captures = middle.slice(fields.join(' ').length).trim();
@@ -84,6 +287,7 @@ function createHaproxyParser(options: ParserOptions): RecordParser {
     if (connectionParts.length !== 5 || Number.isNaN(retries)) return fail('PARSE_BAD_FIELD', 'ac/fc/bc/sc/rc', `bad connection counts "${connections}"`);
 
     const record = emptyProxyRecord('haproxy', file, lineNumber, text);
+    if (captures !== '' && !readCaptures(record, frontend, captures)) return fail('PARSE_BAD_FIELD', 'hr', 'unterminated {header captures}');
     record.startMs = startMs;
     record.timeResolutionMs = 1;
     record.requestTimeMs = totalMs;
@@ -115,12 +319,17 @@ function createHaproxyParser(options: ParserOptions): RecordParser {
   });
 }
 
-export const haproxy: FormatDef = {
-  id: 'haproxy',
-  title: 'HAProxy option httplog (with or without syslog header)',
-  kind: 'proxy',
-  url: 'https://docs.haproxy.org/2.8/configuration.html#8.2.3',
-  example:
-    'Jan 15 10:32:01 lb1 haproxy[2211]: 198.51.100.7:53122 [15/Jan/2025:10:31:31.901] fe_api~ be_api/app3 0/0/1/-1/30004 504 198 - - sH-- 312/298/41/12/0 0/0 "POST /v1/reports HTTP/1.1"',
-  createParser: createHaproxyParser,
-};
+/** The HAProxy format with a capture layout (from haproxyCaptureLayout), as `nginxFormat` takes a log_format. */
+export function haproxyFormat(layout: HaproxyCaptureLayout = DEFAULT_HAPROXY_LAYOUT): FormatDef {
+  return {
+    id: 'haproxy',
+    title: 'HAProxy option httplog (with or without syslog header)',
+    kind: 'proxy',
+    url: 'https://docs.haproxy.org/2.8/configuration.html#8.2.3',
+    example:
+      'Jan 15 10:32:01 lb1 haproxy[2211]: 198.51.100.7:53122 [15/Jan/2025:10:31:31.901] fe_api~ be_api/app3 0/0/1/-1/30004 504 198 - - sH-- 312/298/41/12/0 0/0 "POST /v1/reports HTTP/1.1"',
+    createParser: (options) => createHaproxyParser(options, layout),
+  };
+}
+
+export const haproxy: FormatDef = haproxyFormat();
