@@ -11,15 +11,26 @@ export function parseDecimal(text: string): number {
   if (text.charCodeAt(0) === 45 /* - */) index = 1;
   let digits = 0;
   let dots = 0;
+  let fractionDigits = 0;
+  let mantissa = 0;
   for (let i = index; i < length; i++) {
     const code = text.charCodeAt(i);
-    if (code >= 48 && code <= 57) digits++;
-    else if (code === 46 /* . */ && dots === 0) dots++;
+    if (code >= 48 && code <= 57) {
+      digits++;
+      mantissa = mantissa * 10 + (code - 48);
+      if (dots > 0) fractionDigits++;
+    } else if (code === 46 /* . */ && dots === 0) dots++;
     else return NaN;
   }
   if (digits === 0) return NaN;
-  return +text;
+  // Up to 15 digits the mantissa and the power of ten are exact, so one IEEE division rounds
+  // exactly as Number(text) does, without the string-to-number call (3% of a join run's profile).
+  if (digits > 15) return +text;
+  const value = fractionDigits === 0 ? mantissa : mantissa / POWERS_OF_TEN[fractionDigits]!;
+  return index === 1 ? -value : value;
 }
+
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, k) => 10 ** k);
 
 /** Parses a non-negative integer of at most 15 digits; anything else gives NaN. */
 export function parseUnsignedInt(text: string): number {

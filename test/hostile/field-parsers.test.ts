@@ -49,4 +49,16 @@ describe('numbers', () => {
       expect(parseUnsignedInt(String(whole))).toBe(whole);
     }));
   });
+
+  it('reads every plain decimal exactly as Number() does, sign, leading zeros and long fractions included', () => {
+    const decimal = fc.tuple(fc.boolean(), fc.stringMatching(/^[0-9]{0,12}$/), fc.option(fc.stringMatching(/^[0-9]{0,12}$/)))
+      .map(([negative, whole, fraction]) => `${negative ? '-' : ''}${whole}${fraction === null ? '' : `.${fraction}`}`)
+      .filter((text) => /[0-9]/.test(text));
+    fc.assert(fc.property(decimal, (text) => {
+      expect(Object.is(parseDecimal(text), Number(text)), text).toBe(true);
+    }), { numRuns: 5000 });
+    for (const text of ['-0', '0.1', '.5', '5.', '0.30000000000000004', '9007199254740993', '123456789012.345678']) {
+      expect(Object.is(parseDecimal(text), Number(text)), text).toBe(true);
+    }
+  });
 });
