@@ -17,7 +17,8 @@ export interface LineBatch {
   tooLong?: number[];
 }
 
-const BATCH_LINES = 2048;
+/** Lines per batch; a split file is put back into batches on the same line boundaries (worker-sources.ts). */
+export const BATCH_LINES = 2048;
 
 /** Resolves to a stream of decompressed bytes: peeks the first chunk (readFirstChunk puts it back). */
 export async function decompressIfGzip(stream: Readable): Promise<Readable> {

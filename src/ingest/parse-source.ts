@@ -121,7 +121,7 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
     } catch (error) {
       const message = describeReadError(error);
       stats.error = message;
-      if (!choice.keepGoing) throw new InputError(`cannot read ${source.name}: ${message} (use --keep-going to analyse the other files)`);
+      if (!choice.keepGoing) throw readFailure(source.name, message);
     }
   }
 
@@ -136,7 +136,13 @@ function noteTimes(stats: FileStats, records: LogRecord[]): void {
   }
 }
 
-function pickFormat(file: string, lines: readonly string[], candidates: readonly FormatDef[], stats: FileStats): FormatDef | null {
+/** The error that ends a run on an unreadable file without --keep-going (also for files read by workers). */
+export function readFailure(file: string, message: string): InputError {
+  return new InputError(`cannot read ${file}: ${message} (use --keep-going to analyse the other files)`);
+}
+
+/** Detection on a file's first batch of lines; exported so a file split for workers is detected the same way. */
+export function pickFormat(file: string, lines: readonly string[], candidates: readonly FormatDef[], stats: FileStats): FormatDef | null {
   let detection = detectFormat(candidates, file, lines.slice(0, DETECTION_LINES));
   // A pretty-printed JSON document may not close its first event within the sample: try the whole batch.
   if (!detection.best && lines.length > DETECTION_LINES) detection = detectFormat(candidates, file, lines);
