@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { FormatDef } from '../../parsers/format.js';
 import { LogFormatError } from '../../parsers/nginx-log-format.js';
 import { nginxFormat } from '../../parsers/nginx.js';
+import { LOG_FORMAT_ID } from '../ingest/worker-formats.js';
 import { UsageError } from '../model/errors.js';
 
 /**
@@ -10,10 +11,17 @@ import { UsageError } from '../model/errors.js';
  * nginx.conf). Without the option, a `*.conf` file with a `log_format` directive inside an input
  * directory is used, so `alf analyze DIR` works on a directory that carries its own format.
  */
-export function loadLogFormat(value: string | undefined, keyField: string | undefined, inputs: readonly string[]): { format?: FormatDef; configFiles: string[] } {
+export interface LoadedLogFormat {
+  format?: FormatDef;
+  /** The directive `format` was compiled from (parse workers compile it again: a FormatDef cannot cross threads). */
+  directive?: string;
+  configFiles: string[];
+}
+
+export function loadLogFormat(value: string | undefined, keyField: string | undefined, inputs: readonly string[]): LoadedLogFormat {
   if (value !== undefined) {
     const text = existsSync(value) && statSync(value).isFile() ? readFileSync(value, 'utf8') : value;
-    return { format: compile(text, keyField, value), configFiles: [] };
+    return { ...compile(text, keyField, value), configFiles: [] };
   }
   for (const input of inputs) {
     if (input === '-' || !existsSync(input) || !statSync(input).isDirectory()) continue;
@@ -21,16 +29,16 @@ export function loadLogFormat(value: string | undefined, keyField: string | unde
       if (!name.endsWith('.conf')) continue;
       const path = join(input, name);
       const text = readFileSync(path, 'utf8');
-      if (/^\s*log_format\s/m.test(text)) return { format: compile(text, keyField, path), configFiles: [path] };
+      if (/^\s*log_format\s/m.test(text)) return { ...compile(text, keyField, path), configFiles: [path] };
     }
   }
   return { configFiles: [] };
 }
 
-function compile(text: string, keyField: string | undefined, origin: string): FormatDef {
+function compile(text: string, keyField: string | undefined, origin: string): { format: FormatDef; directive: string } {
   const directive = extractDirective(text);
   try {
-    return nginxFormat(directive, 'nginx', keyField);
+    return { format: nginxFormat(directive, LOG_FORMAT_ID, keyField), directive };
   } catch (error) {
     if (error instanceof LogFormatError) throw new UsageError(`--log-format (${origin.length > 80 ? 'inline' : origin}): ${error.message}`);
     throw error;

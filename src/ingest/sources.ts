@@ -10,11 +10,13 @@ export interface Source {
   readonly name: string;
   /** Size in bytes as stored (compressed for .gz), when known: drives the progress bar. */
   readonly size?: number;
+  /** Set for local files (and named pipes): a parse worker opens the path itself (`--jobs N`). */
+  readonly path?: string;
   open(): Readable;
 }
 
 export function fileSource(path: string, size?: number): Source {
-  return { name: path, size, open: () => createReadStream(path, { highWaterMark: 256 * 1024 }) };
+  return { name: path, size, path, open: () => createReadStream(path, { highWaterMark: 256 * 1024 }) };
 }
 
 export function stdinSource(stream: Readable = process.stdin): Source {

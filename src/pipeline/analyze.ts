@@ -1,14 +1,18 @@
 import type { FormatDef } from '../../parsers/format.js';
 import { APM_FORMATS } from '../../parsers/apm-formats.js';
-import { FORMATS, findFormat } from '../../parsers/registry.js';
+import { findFormat } from '../../parsers/registry.js';
 import { CapRegistry } from '../detectors/bounded-counter.js';
 import { DETECTORS } from '../detectors/registry.js';
 import type { DetectorSettings } from '../detectors/detector.js';
 import type { FileStats } from '../ingest/file-stats.js';
+import { DEFAULT_SPLIT, planSplit, type SplitSettings } from '../ingest/byte-ranges.js';
 import { mergeByTime } from '../ingest/merge-by-time.js';
-import { parseSource, type FormatChoice } from '../ingest/parse-source.js';
+import { ParsePool } from '../ingest/parse-pool.js';
+import { parseSource, type FormatChoice, type ParsedSource } from '../ingest/parse-source.js';
 import { countingSource, totalSize, type ProgressSink } from '../ingest/progress.js';
 import { resolveInputs, type Source } from '../ingest/sources.js';
+import { candidateFormats, type PortableFormatChoice } from '../ingest/worker-formats.js';
+import { parseFileInWorker, parseRangesInWorkers } from '../ingest/worker-sources.js';
 import { emptyJoinStats } from '../join/join-stats.js';
 import { joinStreams } from '../join/join-streams.js';
 import type { JoinOptions } from '../join/options.js';
@@ -38,6 +42,17 @@ export interface AnalyzeOptions {
   apmInputs: readonly string[];
   /** An nginx log_format (string or directive) for the proxy logs. */
   logFormat?: FormatDef;
+  /** The directive `logFormat` was compiled from: parse workers compile their own. Without it, no workers. */
+  logFormatDirective?: string;
+  /**
+   * Parse workers (`--jobs N`): up to N threads read and parse files (a big plain file in
+   * line-aligned ranges) while this thread merges, joins and detects. 1 (the default): no worker.
+   */
+  jobs?: number;
+  /** When a file is split into ranges for the workers (tests force a split on small files). */
+  split?: SplitSettings;
+  /** Told, at the end of a run with workers, how many ran and which files were read in ranges. */
+  onWorkers?: (summary: WorkerSummary) => void;
   /** Force one format id for every positional input. */
   inputFormat?: string;
   keyField?: string;
@@ -77,45 +92,91 @@ interface OpenedSource {
   stream: AsyncGenerator<LogRecord[]> | null;
 }
 
-async function openSource(source: Source, choice: FormatChoice): Promise<OpenedSource> {
-  const parsed = parseSource(source, choice);
+async function openSource(parsed: ParsedSource): Promise<OpenedSource> {
   const first = await parsed.batches.next();
   if (first.done) return { stats: parsed.stats, stream: null };
   return { stats: parsed.stats, stream: prepend(first.value, parsed.batches) };
 }
 
+export interface WorkerSummary {
+  workers: number;
+  splitFiles: { file: string; ranges: number }[];
+}
+
+/** Ranges of a split file parsed or waiting at once, per worker: each worker one range ahead, and one more queued. */
+const RANGES_PER_WORKER = 2;
+
+interface SourceReader {
+  pool: ParsePool | null;
+  jobs: number;
+  split: SplitSettings;
+  keepGoing: boolean;
+  progress?: ProgressSink;
+  splitFiles: WorkerSummary['splitFiles'];
+}
+
+/**
+ * One source to a ParsedSource: on this thread (no pool, stdin, sources without a path), or in
+ * the parse workers, a big plain file in ranges. Either way the same batches and stats.
+ */
+async function readSource(source: Source, choice: FormatChoice, portable: PortableFormatChoice, reader: SourceReader): Promise<ParsedSource> {
+  const progress = reader.progress;
+  const onBytes = progress ? (bytes: number): void => progress.advance(bytes) : undefined;
+  if (reader.pool === null || source.path === undefined) {
+    return parseSource(onBytes ? countingSource(source, onBytes) : source, choice);
+  }
+  const options = { keepGoing: reader.keepGoing, onBytes };
+  const plan = portable.candidates === 'any' ? await planSplit(source.path, source.name, source.size, choice, reader.split) : null;
+  if (plan !== null) reader.splitFiles.push({ file: source.name, ranges: plan.ranges.length });
+  if (plan !== null) return parseRangesInWorkers(reader.pool, source.path, source.name, plan, portable, RANGES_PER_WORKER * reader.jobs, options);
+  return parseFileInWorker(reader.pool, source.path, source.name, portable, options);
+}
+
 export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   // 1. Sources and formats.
-  let proxyOrAny = options.sources?.proxyOrAny ?? (await resolveInputs(options.inputs, new Set(options.excludeFiles)));
-  let apmSources = options.sources?.apm ?? (await resolveInputs(options.apmInputs));
+  const proxyOrAny = options.sources?.proxyOrAny ?? (await resolveInputs(options.inputs, new Set(options.excludeFiles)));
+  const apmSources = options.sources?.apm ?? (await resolveInputs(options.apmInputs));
   const progress = options.progress;
-  if (progress) {
-    progress.start(totalSize([...proxyOrAny, ...apmSources]), proxyOrAny.length + apmSources.length);
-    const advance = (bytes: number): void => progress.advance(bytes);
-    proxyOrAny = proxyOrAny.map((source) => countingSource(source, advance));
-    apmSources = apmSources.map((source) => countingSource(source, advance));
-  }
+  progress?.start(totalSize([...proxyOrAny, ...apmSources]), proxyOrAny.length + apmSources.length);
   let forced: FormatDef | undefined;
   if (options.inputFormat) {
     forced = findFormat(options.inputFormat);
     if (!forced) throw new UsageError(`unknown --input-format "${options.inputFormat}" (see \`alf formats\`)`);
   }
-  const candidates = options.logFormat ? [...APM_FORMATS, options.logFormat, ...FORMATS.filter((f) => f.kind === 'proxy')] : FORMATS;
+  const candidates = candidateFormats(options.logFormat);
   const common = { keyField: options.keyField, keepGoing: options.keepGoing };
-  const opened: OpenedSource[] = [];
-  for (const source of proxyOrAny) opened.push(await openSource(source, { ...common, candidates, forced }));
-  for (const source of apmSources) opened.push(await openSource(source, { ...common, candidates: APM_FORMATS }));
-
-  // 2. Each layer's files merged by time.
-  const proxyStreams = opened.filter((o) => o.stats.kind === 'proxy' && o.stream).map((o) => o.stream as AsyncIterable<ProxyRecord[]>);
-  const apmStreams = opened.filter((o) => o.stats.kind === 'apm' && o.stream).map((o) => o.stream as AsyncIterable<ApmTransaction[]>);
+  const jobs = options.jobs ?? 1;
+  // Workers compile the log_format from its text; a caller that gave only the compiled format gets none.
+  const workers = jobs > 1 && (options.logFormat === undefined || options.logFormatDirective !== undefined);
+  const reader: SourceReader = {
+    pool: workers ? new ParsePool(jobs) : null, jobs, split: options.split ?? DEFAULT_SPLIT, keepGoing: options.keepGoing, progress, splitFiles: [],
+  };
+  const portable = { logFormat: options.logFormatDirective, keyField: options.keyField };
   try {
+    const opened: OpenedSource[] = [];
+    for (const source of proxyOrAny) {
+      const choice = { ...common, candidates, forced };
+      opened.push(await openSource(await readSource(source, choice, { ...portable, forced: forced?.id, candidates: 'any' }, reader)));
+    }
+    for (const source of apmSources) {
+      const choice = { ...common, candidates: APM_FORMATS };
+      opened.push(await openSource(await readSource(source, choice, { ...portable, candidates: 'apm' }, reader)));
+    }
+
+    // 2. Each layer's files merged by time.
+    const proxyStreams = opened.filter((o) => o.stats.kind === 'proxy' && o.stream).map((o) => o.stream as AsyncIterable<ProxyRecord[]>);
+    const apmStreams = opened.filter((o) => o.stats.kind === 'apm' && o.stream).map((o) => o.stream as AsyncIterable<ApmTransaction[]>);
     return await analyzeRecords({
       proxyStreams, apmStreams, files: () => opened.map((o) => o.stats),
       budget: options.budget, keyField: options.keyField, join: options.join, observers: options.observers,
     });
   } finally {
     progress?.stop();
+    // Every worker ends here, after the last batch or on the first error: no thread outlives the run.
+    if (reader.pool !== null) {
+      options.onWorkers?.({ workers: reader.pool.workerCount, splitFiles: reader.splitFiles });
+      await reader.pool.close();
+    }
   }
 }
 

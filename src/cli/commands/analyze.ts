@@ -1,4 +1,6 @@
 import { writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { DEFAULT_SPLIT, type SplitSettings } from '../../ingest/byte-ranges.js';
 import { fileProblem } from '../../ingest/file-stats.js';
 import { extname } from 'node:path';
 import { renderJson } from '../../../reports/json.js';
@@ -10,7 +12,7 @@ import { UsageError } from '../../model/errors.js';
 import { isSeverity, severityRank, type Severity } from '../../model/finding.js';
 import { DEFAULT_JOIN_OPTIONS, type JoinOptions } from '../../join/options.js';
 import { JoinedCsvExport } from '../../join/joined-csv-export.js';
-import { analyze } from '../../pipeline/analyze.js';
+import { analyze, type WorkerSummary } from '../../pipeline/analyze.js';
 import type { Analysis } from '../../pipeline/analysis.js';
 import { ExitCode } from '../exit-codes.js';
 import { loadLogFormat } from '../log-format-option.js';
@@ -32,6 +34,10 @@ export interface AnalyzeCommandOptions {
   minConfidence: string;
   horizon: string;
   keepGoing?: boolean;
+  /** `--jobs n|auto`; commander's default is "1". */
+  jobs?: string;
+  splitMinBytes?: string;
+  splitRangeBytes?: string;
   quiet?: boolean;
   /** `--joined FILE`: the pairs export (src/join/joined-csv-export.ts). */
   joined?: string;
@@ -84,6 +90,30 @@ export function checkRouteTemplate(template: string): string {
   return template;
 }
 
+/** `--jobs`: a whole number of parse workers, or `auto` for one per core; 1 means none. */
+export function parseJobs(value: string): number {
+  if (value === 'auto') return availableParallelism();
+  const jobs = Number(value);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > MAX_JOBS) throw new UsageError(`--jobs must be auto or a whole number from 1 to ${MAX_JOBS}, not "${value}"`);
+  return jobs;
+}
+
+/** More threads than this only add memory: the main thread's join and detectors bound the speed long before. */
+const MAX_JOBS = 64;
+
+function splitSettings(options: AnalyzeCommandOptions): SplitSettings {
+  const bytes = (value: string | undefined, name: string, fallback: number): number => {
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number of bytes, not "${value}"`);
+    return n;
+  };
+  return {
+    minBytes: bytes(options.splitMinBytes, '--split-min-bytes', DEFAULT_SPLIT.minBytes),
+    rangeBytes: bytes(options.splitRangeBytes, '--split-range-bytes', DEFAULT_SPLIT.rangeBytes),
+  };
+}
+
 export function failOnSeverity(value: string): Severity | null {
   if (value === 'never') return null;
   if (!isSeverity(value)) throw new UsageError(`--fail-on must be never, info, low, medium, high or critical, not "${value}"`);
@@ -109,9 +139,13 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   const reportFormat = chooseReportFormat(options.format, options.out);
   const failOn = failOnSeverity(options.failOn);
   const budget = options.budget ? parseBudget(options.budget) : null;
-  const { format: logFormat, configFiles } = loadLogFormat(options.logFormat, options.keyField, inputs);
+  const jobs = parseJobs(options.jobs ?? '1');
+  const split = splitSettings(options);
+  const { format: logFormat, directive: logFormatDirective, configFiles } = loadLogFormat(options.logFormat, options.keyField, inputs);
+  let workers: WorkerSummary | null = null;
   const analysis = await analyze({
-    inputs, apmInputs, logFormat, inputFormat: options.inputFormat, keyField: options.keyField,
+    onWorkers: (summary) => { workers = summary; },
+    inputs, apmInputs, logFormat, logFormatDirective, jobs, split, inputFormat: options.inputFormat, keyField: options.keyField,
     budget, join: joinOptions(options), keepGoing: options.keepGoing === true, excludeFiles: configFiles,
     progress: options.quiet ? undefined : progressBar(),
     observers: options.joined ? [new JoinedCsvExport(options.joined)] : [],
@@ -119,7 +153,7 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   const report = await render(analysis, reportFormat);
   if (options.out) await writeFile(options.out, report);
   else process.stdout.write(report);
-  if (!options.quiet) process.stderr.write(summaryLine(analysis, options.out, configFiles));
+  if (!options.quiet) process.stderr.write(summaryLine(analysis, options.out, configFiles, workers));
   // --keep-going analyses what it can, but an unreadable file still fails the run (exit 2), so a
   // scheduler never takes a partial report for a complete one. Errors print even with --quiet.
   const unreadable = analysis.inputs.files.filter((file) => file.error !== null);
@@ -131,10 +165,14 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   return failOn !== null && worst >= severityRank(failOn) ? ExitCode.findings : ExitCode.ok;
 }
 
-function summaryLine(analysis: Analysis, out: string | undefined, configFiles: readonly string[]): string {
+function summaryLine(analysis: Analysis, out: string | undefined, configFiles: readonly string[], workers: WorkerSummary | null): string {
   const { totals, files } = analysis.inputs;
   const lines: string[] = [];
   for (const file of configFiles) lines.push(`alf: using log_format from ${file}`);
+  if (workers !== null) {
+    lines.push(`alf: parsed in ${workers.workers} worker thread${workers.workers === 1 ? '' : 's'}` +
+      workers.splitFiles.map((split) => `; ${split.file} read in ${split.ranges} ranges`).join(''));
+  }
   for (const file of files) {
     const problem = fileProblem(file);
     lines.push(
