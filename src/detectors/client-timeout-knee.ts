@@ -2,6 +2,7 @@ import type { Finding } from '../model/finding.js';
 import { roundTo } from '../model/round.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { upstreamMissing } from '../model/records.js';
+import { ownString } from '../model/own-string.js';
 import { BoundedCounter, OTHER } from './bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { EvidenceSample } from './evidence-sample.js';
@@ -66,8 +67,9 @@ function clientNet(ip: string | null): string | null {
   let network = networks.get(ip);
   if (network === undefined) {
     if (networks.size >= MAX_MEMOISED_NETWORKS) networks.clear();
-    network = networkOf(ip);
-    networks.set(ip, network);
+    // Owned copies: a key cut from a line would pin its whole read chunk for the run.
+    network = ownString(networkOf(ip));
+    networks.set(ownString(ip), network);
   }
   return network;
 }

@@ -1,6 +1,7 @@
 import type { Finding, FigureValue } from '../model/finding.js';
 import type { JoinedRequest } from '../model/records.js';
 import { routeOf } from '../model/route.js';
+import { ownString } from '../model/own-string.js';
 import { BoundedCounter } from './bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { EvidenceSample } from './evidence-sample.js';
@@ -115,7 +116,8 @@ export const latencyByRoute: Detector = {
         keys.set(route, (byMethod = new Map()));
       }
       let key = byMethod.get(method);
-      if (key === undefined) byMethod.set(method, (key = `${method} ${route}`));
+      // Owned: a method cut from a line (an attacker's long one) would pin its read chunk.
+      if (key === undefined) byMethod.set(ownString(method), (key = ownString(`${method} ${route}`)));
       return key;
     }
 

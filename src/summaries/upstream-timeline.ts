@@ -1,3 +1,4 @@
+import { ownString } from '../model/own-string.js';
 import type { JoinedRequest } from '../model/records.js';
 import { WideningBuckets } from './widening-buckets.js';
 
@@ -85,8 +86,12 @@ function mergeCells(into: Map<string, Cell>, from: Map<string, Cell>): void {
 
 export class UpstreamTimeline {
   private readonly buckets = new WideningBuckets<Map<string, Cell>>(MAX_BUCKETS, () => new Map(), mergeCells);
-  /** Addresses with their own series; everything else goes to OTHER_UPSTREAMS. */
-  private readonly named = new Set<string>();
+  /**
+   * Addresses with their own series (everything else goes to OTHER_UPSTREAMS), each to an owned
+   * copy: the buckets' Maps keep the name for the run, and a name cut from a line would pin its
+   * read chunk (300 k ALB lines: hundreds of 256 KB chunks).
+   */
+  private readonly named = new Map<string, string>();
   private readonly totals = new Map<string, UpstreamTotals>();
   private connectMeasured = 0;
 
@@ -120,10 +125,12 @@ export class UpstreamTimeline {
 
   private nameOf(address: string | null): string {
     const name = address ?? NO_UPSTREAM_ADDRESS;
-    if (this.named.has(name)) return name;
+    const owned = this.named.get(name);
+    if (owned !== undefined) return owned;
     if (this.named.size < MAX_UPSTREAMS) {
-      this.named.add(name);
-      return name;
+      const copy = ownString(name);
+      this.named.set(copy, copy);
+      return copy;
     }
     return OTHER_UPSTREAMS;
   }
