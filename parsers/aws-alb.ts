@@ -1,5 +1,6 @@
 import { emptyProxyRecord } from '../src/model/records.js';
 import { parseRequestLine } from './fields/request-line.js';
+import { StringInterner } from './fields/string-interner.js';
 import { normaliseTraceId } from './fields/trace-context.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import {
@@ -50,6 +51,8 @@ function hostOfUrl(target: string): string | null {
 
 function createAlbParser(options: ParserOptions): RecordParser {
   const file = options.file;
+  // Client addresses, targets, user agents and hosts repeat: one string object each (see StringInterner).
+  const strings = new StringInterner();
   return textLineParser(file, (text, lineNumber, sink, fail) => {
     const tokens = tokenize(text);
     if (tokens === null) return fail('PARSE_NO_MATCH', 'request', 'unterminated quoted field');
@@ -90,9 +93,10 @@ function createAlbParser(options: ParserOptions): RecordParser {
     record.upstreamStatus = targetStatus;
     record.upstreamTimeMs = times[1] ?? null;
     const target = at(F.target);
-    record.upstreamAddr = orNull(target);
+    record.upstreamAddr = isMissing(target) ? null : strings.intern(target);
     record.upstreamAttempts = record.upstreamAddr === null ? 0 : 1;
-    record.clientIp = hostOfHostPort(at(F.client));
+    const clientIp = hostOfHostPort(at(F.client));
+    record.clientIp = clientIp === null ? null : strings.intern(clientIp);
     record.bytesSent = sent;
     record.clientClosed = status === ALB_CLIENT_CLOSED;
 
@@ -110,7 +114,9 @@ function createAlbParser(options: ParserOptions): RecordParser {
       }
     }
     record.host ??= quoted(tokens, F.domainName);
-    record.userAgent = quoted(tokens, F.userAgent);
+    if (record.host !== null) record.host = strings.intern(record.host);
+    const userAgent = quoted(tokens, F.userAgent);
+    record.userAgent = userAgent === null ? null : strings.intern(userAgent);
     const traceHeader = quoted(tokens, F.traceId);
     record.traceId = traceHeader === null ? null : normaliseTraceId(traceHeader);
     // Why ALB answered itself (e.g. TargetConnectionErrorCode, WAF*), else the non-forward actions.

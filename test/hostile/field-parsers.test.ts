@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseClfTime } from '../../parsers/fields/clf-time.js';
 import { parseDecimal, parseUnsignedInt } from '../../parsers/fields/numbers.js';
+import { parseIsoTimestamp } from '../../parsers/proxy-line-kit.js';
 
 /** The shared field parsers: exact on every valid value, NaN (never a guess) on anything else. */
 
@@ -60,5 +61,30 @@ describe('numbers', () => {
     for (const text of ['-0', '0.1', '.5', '5.', '0.30000000000000004', '9007199254740993', '123456789012.345678']) {
       expect(Object.is(parseDecimal(text), Number(text)), text).toBe(true);
     }
+  });
+
+  it('reads ISO timestamps as Date.parse does (ms kept, finer digits dropped), however lines alternate between seconds', () => {
+    const reference = (text: string): number => {
+      const zoneAt = text.endsWith('Z') ? text.length - 1 : text.length - 6;
+      const fraction = text.charCodeAt(19) === 46 ? text.slice(20, Math.min(zoneAt, 23)).padEnd(3, '0') : '000';
+      return Date.parse(`${text.slice(0, 19)}.${fraction}${text.slice(zoneAt)}`);
+    };
+    const iso = fc.record({
+      ms: fc.integer({ min: 0, max: 4_102_444_800_000 }),
+      fraction: fc.option(fc.stringMatching(/^[0-9]{1,9}$/)),
+      zone: fc.constantFrom('Z', '+01:00', '-05:30', '+00:00'),
+    }).map(({ ms, fraction, zone }) => `${new Date(ms).toISOString().slice(0, 19)}${fraction === null ? '' : `.${fraction}`}${zone}`);
+    fc.assert(fc.property(fc.array(iso, { minLength: 1, maxLength: 6 }), (texts) => {
+      // Repeats of the same second back to back, then the others: the one-second cache must never leak.
+      // Then each second again in another zone: the cache is keyed by second AND zone.
+      const otherZone = texts.map((text) => text.replace(/(Z|[+-]\d\d:\d\d)$/, '+02:00'));
+      for (const text of [...texts, ...texts, texts[0]!, ...otherZone.flatMap((other, i) => [other, texts[i]!])]) {
+        expect(parseIsoTimestamp(text), text).toBe(reference(text));
+      }
+    }), { numRuns: 2000 });
+    expect(parseIsoTimestamp('2025-01-15T10:32:31.904112Z')).toBe(Date.UTC(2025, 0, 15, 10, 32, 31, 904));
+    expect(parseIsoTimestamp('2025-01-15T10:32:31.9Z')).toBe(Date.UTC(2025, 0, 15, 10, 32, 31, 900));
+    expect(parseIsoTimestamp('2025-01-15T10:32:31.Z')).toBeNaN();
+    expect(parseIsoTimestamp('2025-01-15T10:32:31.904112')).toBeNaN();
   });
 });
