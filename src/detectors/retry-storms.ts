@@ -35,10 +35,18 @@ interface ClientRetries {
   failedChains: number;
   failedChainAttempts: number;
   retries: number;
-  /** Every failed response, retried or not, and every success and how often it was repeated anyway. */
+  /** Every failed response, retried or not. */
   failures: number;
+  /**
+   * Successes while the client is being watched (within a retry window of one of its failures),
+   * and how often those were repeated anyway: a client's habit of repeating requests, measured
+   * where it matters. Watching only then means most requests of most clients (those that rarely
+   * fail) skip the fingerprint and the table, which were this detector's whole per-request cost.
+   */
   successes: number;
   repeatsAfterSuccess: number;
+  /** Requests that start after this cannot be a retry of a failure seen so far. */
+  watchedUntilMs: number;
   longestChain: number;
   /**
    * Requests and retries per minute, started at the client's first retry: most clients never
@@ -63,6 +71,7 @@ export const retryStorms: Detector = {
     const requestFingerprint = new Int32Array(2);
     const clients = new BoundedCounter<ClientRetries>(CLIENT_CAP, () => ({
       requests: 0, failedChains: 0, failedChainAttempts: 0, retries: 0, failures: 0, successes: 0, repeatsAfterSuccess: 0, longestChain: 0,
+      watchedUntilMs: Number.NEGATIVE_INFINITY,
       timeline: null,
       evidence: new EvidenceSample(5),
     }));
@@ -76,17 +85,23 @@ export const retryStorms: Detector = {
         total++;
         const client = proxy.apiKey ?? proxy.clientIp;
         if (client === null) return;
-        fingerprintRequest(client, proxy.method, proxy.path, proxy.query, requestFingerprint);
-        const high = requestFingerprint[0]!;
-        const low = requestFingerprint[1]!;
         const state = clients.get(client);
         state.requests++;
         const bucket = state.timeline?.at(proxy.startMs);
         if (bucket) bucket.requests++;
         const failed = isRetryableFailure(proxy);
+        if (failed) {
+          state.failures++;
+          state.watchedUntilMs = Math.max(state.watchedUntilMs, proxy.endMs + RETRY_WINDOW_MS);
+        } else if (proxy.startMs > state.watchedUntilMs) {
+          return;
+        } else {
+          state.successes++;
+        }
+        fingerprintRequest(client, proxy.method, proxy.path, proxy.query, requestFingerprint);
+        const high = requestFingerprint[0]!;
+        const low = requestFingerprint[1]!;
         const previous = recent.latest(high, low);
-        if (failed) state.failures++;
-        else state.successes++;
         if (previous !== null && !previous.failed && proxy.startMs - previous.endMs <= RETRY_WINDOW_MS) state.repeatsAfterSuccess++;
         const isRetry = previous !== null && previous.failed && proxy.startMs - previous.endMs <= RETRY_WINDOW_MS && proxy.startMs >= previous.endMs - 50;
         let attempts = 1;
