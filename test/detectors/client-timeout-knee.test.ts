@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clientTimeoutKnee, findKnee } from '../../src/detectors/client-timeout-knee.js';
 import { fitSegmented } from '../../src/detectors/knee-breakpoint.js';
+import { emptyProxyRecord, type JoinedRequest } from '../../src/model/records.js';
 import { apiGatewayWall, cleanTraffic, foundingCase } from '../generators/scenarios.js';
 import { ofKind, runDetectors } from './run-detectors.js';
 
@@ -80,5 +81,30 @@ describe('client-timeout knee', () => {
     expect(Math.abs(fit.plateauMs - 3200)).toBeLessThan(60);
     expect(fit.slopeAfter).toBeCloseTo(0, 1);
     expect(fitSegmented(points.slice(0, 4))).toBeNull();
+  });
+
+  it('names the user agent, not the network every client shares, when one other client also ends at the knee', () => {
+    // All clients behind one NAT (one /24): the network is 100% of the knee but only a sliver of its
+    // own requests end there; the exporter's user agent is nearly all of the knee and ends there mostly.
+    const requests: JoinedRequest[] = [];
+    const add = (i: number, userAgent: string, clientMs: number, backendMs: number): void => {
+      const proxy = Object.assign(emptyProxyRecord('nginx', 'nat.log', i + 1, 'line'), {
+        startMs: i * 1_000, endMs: i * 1_000 + clientMs, requestTimeMs: clientMs, status: clientMs < backendMs ? 499 : 200,
+        clientClosed: clientMs < backendMs, upstreamLogged: true, upstreamAddr: '10.0.0.9:8080', upstreamStatus: clientMs < backendMs ? null : 200,
+        clientIp: `127.0.0.${1 + (i % 200)}`, userAgent, method: 'GET', path: `/v2/x/${i}`,
+      });
+      const apm = { kind: 'apm' as const, format: 'x', file: 'apm', line: i + 1, startMs: i * 1_000, durationMs: backendMs, name: null,
+        method: null, path: null, status: null, userAgent: null, host: null, traceId: null, requestId: null, apiKey: null, raw: '' };
+      requests.push({ proxy, apm, method: 'heuristic', confidence: 1, offsetMs: 0 });
+    };
+    let i = 0;
+    for (let k = 0; k < 90; k++) add(i++, 'exporter/1.0', 3_000 + (k % 5), 20_000);
+    for (let k = 0; k < 20; k++) add(i++, 'exporter/1.0', 800, 800);
+    add(i++, 'Mozilla/5.0', 3_002, 9_000);
+    for (let k = 0; k < 2_000; k++) add(i++, 'Mozilla/5.0', 200 + (k % 700), 200 + (k % 700));
+    const [finding] = knee(requests.sort((a, b) => a.proxy!.endMs - b.proxy!.endMs));
+    expect(Math.abs(Number(finding!.figures.timeoutSeconds) - 3)).toBeLessThan(0.05);
+    expect(finding!.figures.topCohortDimension).toBe('userAgent');
+    expect(finding!.figures.topCohort).toBe('exporter/1.0');
   });
 });

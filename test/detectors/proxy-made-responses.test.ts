@@ -25,6 +25,13 @@ describe('responses the proxy made up', () => {
     expect(classifyProxyMade(request({ status: 404, upstreamAddr: '127.0.0.1:8100' }))).toBe('unexplained');
   });
 
+  it('a made-up 404 joined to a transaction that was still running is a client abort, even by a thin margin', () => {
+    // Seen with a real nginx post_action: client 4.905 s, backend 5.100 s (less than the knee's margin).
+    expect(classifyProxyMade(request({ status: 404, requestTimeMs: 4_905, upstreamAddr: '127.0.0.1:8100' }, 5_100))).toBe('client-abort');
+    // The backend had finished before the proxy answered without it: that is not the client leaving.
+    expect(classifyProxyMade(request({ status: 404, requestTimeMs: 4_905, upstreamAddr: '127.0.0.1:8100' }, 3_000))).toBe('unexplained');
+  });
+
   it('founding case: the 404s at the knee are client aborts the log disguised, high', () => {
     const scenario = foundingCase({ seed: 21 });
     const aborts = run(scenario.requests).find((f) => f.figures.class === 'client-abort')!;
