@@ -8,7 +8,7 @@ import { matchSlice, type ApmIndex } from './match-window.js';
 import { OffsetTracker, offsetAt } from './offset-tracker.js';
 import type { JoinOptions } from './options.js';
 import { PendingProxies } from './pending-proxies.js';
-import { DEFAULT_TIMING, NO_MATCH_COST, proxyStartMs } from './pair-cost.js';
+import { DEFAULT_TIMING, matchedAsQueueWait, NO_MATCH_COST, proxyStartMs } from './pair-cost.js';
 import { TimingTracker } from './timing-tracker.js';
 
 /**
@@ -175,8 +175,11 @@ export async function* joinStreams(
       else stats.joinedHeuristic++;
       stats.confidenceDeciles[Math.min(9, Math.floor(pair.confidence * 10))]!++;
       if (pair.confidence >= TRACKING_CONFIDENCE) {
-        offsets.observe(proxyStartMs(pair.proxy!), pair.offsetMs!);
-        timing.observe(pair, model);
+        const start = proxyStartMs(pair.proxy!);
+        if (!matchedAsQueueWait(pair.proxy!, pair.offsetMs! - offsetAt(model, start), timing.current.startSigmaMs)) {
+          offsets.observe(start, pair.offsetMs!);
+          timing.observe(pair, model);
+        }
       }
       out.push(pair);
     }

@@ -36,6 +36,12 @@ export interface JoinScenarioOptions {
   traceIdShare: number;
   /** Share of APM transactions exported without `request.uri` (only a transaction name with a route template). */
   nameOnlyShare: number;
+  /**
+   * Share of requests that wait 20-500 ms for a free backend worker (a Unicorn-style pool under
+   * load): the APM transaction starts that much after the proxy sent the request, and the proxy's
+   * upstream time includes the wait. Real nginx logs in front of a busy pool look like this.
+   */
+  queuedShare: number;
 }
 
 export const DEFAULT_JOIN_SCENARIO: JoinScenarioOptions = {
@@ -52,6 +58,7 @@ export const DEFAULT_JOIN_SCENARIO: JoinScenarioOptions = {
   abortedShare: 0.01,
   traceIdShare: 0,
   nameOnlyShare: 0,
+  queuedShare: 0,
 };
 
 interface Route {
@@ -197,7 +204,8 @@ export class JoinScenario {
     const route = random.chance(o.hotRatePerSecond / (o.hotRatePerSecond + o.backgroundRatePerSecond)) ? HOT : random.pick(BACKGROUND);
     const path = route.path(random);
     const id = `req:${this.requestNo++}`;
-    const dispatchMs = random.between(0.3, 2.5);
+    const queuedMs = random.chance(o.queuedShare) ? random.between(20, 500) : 0;
+    const dispatchMs = random.between(0.3, 2.5) + queuedMs;
     const overheadMs = random.between(0.2, 1.5);
     const aborted = random.chance(o.abortedShare);
     // Aborted requests are the long ones the client stopped waiting for; the backend worked on.
