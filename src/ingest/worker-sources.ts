@@ -19,14 +19,23 @@ export interface WorkerSourceOptions {
   onBytes?: (bytes: number) => void;
 }
 
-/** Batches a whole-file task may run ahead of the main thread: enough to ride out a slow batch on either side. */
-const FILE_CREDIT = 8;
+/**
+ * Batches a whole-file task may run ahead of the main thread: 8 rides out a slow batch on either
+ * side; with many files, fewer each, so that all of them together hold about as much as 32 batches
+ * (~25 MB encoded for combined lines). Never below 2: the main thread merges files by time and
+ * needs each one's next batch at hand.
+ */
+export function fileCredit(files: number): number {
+  return Math.max(2, Math.min(8, Math.floor(32 / Math.max(1, files))));
+}
 
 /** A whole file (or a gzip file, or a named pipe) parsed by one worker. */
-export function parseFileInWorker(pool: ParsePool, path: string, name: string, format: PortableFormatChoice, options: WorkerSourceOptions): ParsedSource {
+export function parseFileInWorker(
+  pool: ParsePool, path: string, name: string, format: PortableFormatChoice, credit: number, options: WorkerSourceOptions,
+): ParsedSource {
   const stats = emptyFileStats(name);
   // Started now, not on the first pull: the main thread opens sources one after another.
-  const channel = pool.startFile({ path, name, format, credit: FILE_CREDIT });
+  const channel = pool.startFile({ path, name, format, credit });
   async function* batches(): AsyncGenerator<LogRecord[]> {
     const decoder = new BatchDecoder();
     try {

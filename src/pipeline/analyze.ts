@@ -12,7 +12,7 @@ import { parseSource, type FormatChoice, type ParsedSource } from '../ingest/par
 import { countingSource, totalSize, type ProgressSink } from '../ingest/progress.js';
 import { resolveInputs, type Source } from '../ingest/sources.js';
 import { candidateFormats, type PortableFormatChoice } from '../ingest/worker-formats.js';
-import { parseFileInWorker, parseRangesInWorkers } from '../ingest/worker-sources.js';
+import { fileCredit, parseFileInWorker, parseRangesInWorkers } from '../ingest/worker-sources.js';
 import { emptyJoinStats } from '../join/join-stats.js';
 import { joinStreams } from '../join/join-streams.js';
 import type { JoinOptions } from '../join/options.js';
@@ -115,6 +115,14 @@ interface SourceReader {
   pool: ParsePool | null;
   jobs: number;
   split: SplitSettings;
+  /**
+   * Big files are split only when there are fewer files for the workers than workers: otherwise
+   * a worker per file already keeps them all busy, and ranges of several files at once would
+   * multiply the memory held by waiting ranges.
+   */
+  splitAllowed: boolean;
+  /** Batches each whole-file task may run ahead (parse-worker.ts). */
+  fileCredit: number;
   keepGoing: boolean;
   progress?: ProgressSink;
   splitFiles: WorkerSummary['splitFiles'];
@@ -131,10 +139,10 @@ async function readSource(source: Source, choice: FormatChoice, portable: Portab
     return parseSource(onBytes ? countingSource(source, onBytes) : source, choice);
   }
   const options = { keepGoing: reader.keepGoing, onBytes };
-  const plan = portable.candidates === 'any' ? await planSplit(source.path, source.name, source.size, choice, reader.split) : null;
+  const plan = reader.splitAllowed && portable.candidates === 'any' ? await planSplit(source.path, source.name, source.size, choice, reader.split) : null;
   if (plan !== null) reader.splitFiles.push({ file: source.name, ranges: plan.ranges.length });
   if (plan !== null) return parseRangesInWorkers(reader.pool, source.path, source.name, plan, portable, rangeWindow(reader.jobs), options);
-  return parseFileInWorker(reader.pool, source.path, source.name, portable, options);
+  return parseFileInWorker(reader.pool, source.path, source.name, portable, reader.fileCredit, options);
 }
 
 export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
@@ -153,8 +161,11 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   const jobs = options.jobs ?? 1;
   // Workers compile the log_format from its text; a caller that gave only the compiled format gets none.
   const workers = jobs > 1 && (options.logFormat === undefined || options.logFormatDirective !== undefined);
+  const workerFiles = [...proxyOrAny, ...apmSources].filter((source) => source.path !== undefined).length;
   const reader: SourceReader = {
-    pool: workers ? new ParsePool(jobs) : null, jobs, split: options.split ?? DEFAULT_SPLIT, keepGoing: options.keepGoing, progress, splitFiles: [],
+    pool: workers ? new ParsePool(jobs) : null, jobs, split: options.split ?? DEFAULT_SPLIT,
+    splitAllowed: workerFiles < jobs, fileCredit: fileCredit(workerFiles),
+    keepGoing: options.keepGoing, progress, splitFiles: [],
   };
   const portable = { logFormat: options.logFormatDirective, keyField: options.keyField };
   try {
