@@ -270,10 +270,18 @@ async function main(): Promise<void> {
       () => measure(process.execPath, alfArgs([alb.path], out('alb.json'))),
       () => checkAlfJson(out('alb.json'), expectProxy(alb)));
   }
+  const joinExpected = { lines: joinProxy.counts.lines + joinApm.counts.lines, proxy: joinProxy.counts.records, apm: joinApm.counts.records };
   await scenario(options, 'alf-join', `alf analyze, extended + New Relic CSV joined (${fmt(half)} × ${fmt(joinApm.counts.records)}), JSON`,
     { lines: joinProxy.counts.lines, bytes: joinProxy.counts.bytes + joinApm.counts.bytes },
     () => measure(process.execPath, alfArgs([joinProxy.path], out('join.json'), ['--log-format', formatFile, '--apm', joinApm.path])),
-    () => checkAlfJson(out('join.json'), { lines: joinProxy.counts.lines + joinApm.counts.lines, proxy: joinProxy.counts.records, apm: joinApm.counts.records }));
+    () => checkAlfJson(out('join.json'), joinExpected));
+  if (alfSupports('--jobs')) {
+    // Two files, one worker each (the proxy log is also split in ranges once it passes 64 MiB).
+    await scenario(options, 'alf-join-jobs2', `alf analyze --jobs 2, extended + New Relic CSV joined, JSON`,
+      { lines: joinProxy.counts.lines, bytes: joinProxy.counts.bytes + joinApm.counts.bytes },
+      () => measure(process.execPath, alfArgs([joinProxy.path], out('join-jobs2.json'), ['--log-format', formatFile, '--apm', joinApm.path, '--jobs', '2'])),
+      () => checkAlfJson(out('join-jobs2.json'), joinExpected));
+  }
 
   // The minimal Node baseline and GoAccess on the same combined input.
   await scenario(options, 'baseline', 'minimal Node baseline (indexOf split, 1 regex, per-path histogram)', units(combined),
@@ -389,8 +397,11 @@ function renderTable(machine: string, options: Options): string {
   const summary: string[] = [];
   if (alf && baseline) summary.push(`alf/baseline ${(baseline.wallMs / alf.wallMs).toFixed(2)}× (wall), ${(baseline.cpuMs / alf.cpuMs).toFixed(2)}× (CPU)`);
   if (alf && goaccess) summary.push(`alf/GoAccess ${(goaccess.wallMs / alf.wallMs).toFixed(1)}× (wall), ${(goaccess.cpuMs / alf.cpuMs).toFixed(1)}× (CPU)`);
-  const jobs = byId.get('alf-combined-jobs2');
-  if (alf && jobs) summary.push(`--jobs 2 speed-up ${(alf.wallMs / jobs.wallMs).toFixed(2)}×`);
+  for (const [single, parallel, what] of [['alf-combined', 'alf-combined-jobs2', 'nginx combined'], ['alf-join', 'alf-join-jobs2', 'extended + New Relic joined']] as const) {
+    const one = byId.get(single);
+    const two = byId.get(parallel);
+    if (one && two) summary.push(speedUp(what, one, two));
+  }
   const html = byId.get('alf-combined-html');
   if (alf && html) summary.push(`HTML instead of JSON adds ${seconds(html.wallMs - alf.wallMs)} s (${(((html.wallMs - alf.wallMs) / html.wallMs) * 100).toFixed(1)}% of the HTML run)`);
   const small = byId.get(`rss-${options.lines}`);
@@ -399,6 +410,12 @@ function renderTable(machine: string, options: Options): string {
   const bigJoin = byId.get(`rss-join-${options.big}`);
   if (bigJoin) summary.push(`peak RSS with the join on ${fmt(options.big)} lines: ${Math.round(bigJoin.rssKb / 1024)} MB`);
   return [...lines, '', ...summary.map((s) => `- ${s}`)].join('\n');
+}
+
+/** `--jobs 2` against `--jobs 1` in the same run, from the medians: wall time, and what it cost in CPU and memory. */
+function speedUp(what: string, single: Row, parallel: Row): string {
+  return `--jobs 2 on ${what}: ${(single.wallMs / parallel.wallMs).toFixed(2)}× faster (wall ${seconds(single.wallMs)} → ${seconds(parallel.wallMs)} s), ` +
+    `CPU ${seconds(single.cpuMs)} → ${seconds(parallel.cpuMs)} s, peak RSS ${Math.round(single.rssKb / 1024)} → ${Math.round(parallel.rssKb / 1024)} MB`;
 }
 
 const README_START = '<!-- bench:start (npm run bench -- --readme) -->';
