@@ -269,6 +269,12 @@ async function main(): Promise<void> {
     await scenario(options, 'alf-alb', 'alf analyze, AWS ALB, JSON', units(alb),
       () => measure(process.execPath, alfArgs([alb.path], out('alb.json'))),
       () => checkAlfJson(out('alb.json'), expectProxy(alb)));
+    if (alfSupports('--jobs')) {
+      // Where parsing dominates: the one file in line-aligned ranges, one per worker at a time.
+      await scenario(options, 'alf-alb-jobs2', 'alf analyze --jobs 2, AWS ALB, JSON', units(alb),
+        () => measure(process.execPath, alfArgs([alb.path], out('alb-jobs2.json'), ['--jobs', '2'])),
+        () => checkAlfJson(out('alb-jobs2.json'), expectProxy(alb)));
+    }
   }
   const joinExpected = { lines: joinProxy.counts.lines + joinApm.counts.lines, proxy: joinProxy.counts.records, apm: joinApm.counts.records };
   await scenario(options, 'alf-join', `alf analyze, extended + New Relic CSV joined (${fmt(half)} × ${fmt(joinApm.counts.records)}), JSON`,
@@ -397,7 +403,10 @@ function renderTable(machine: string, options: Options): string {
   const summary: string[] = [];
   if (alf && baseline) summary.push(`alf/baseline ${(baseline.wallMs / alf.wallMs).toFixed(2)}× (wall), ${(baseline.cpuMs / alf.cpuMs).toFixed(2)}× (CPU)`);
   if (alf && goaccess) summary.push(`alf/GoAccess ${(goaccess.wallMs / alf.wallMs).toFixed(1)}× (wall), ${(goaccess.cpuMs / alf.cpuMs).toFixed(1)}× (CPU)`);
-  for (const [single, parallel, what] of [['alf-combined', 'alf-combined-jobs2', 'nginx combined'], ['alf-join', 'alf-join-jobs2', 'extended + New Relic joined']] as const) {
+  const jobsPairs = [
+    ['alf-combined', 'alf-combined-jobs2', 'nginx combined'], ['alf-alb', 'alf-alb-jobs2', 'AWS ALB'], ['alf-join', 'alf-join-jobs2', 'extended + New Relic joined'],
+  ] as const;
+  for (const [single, parallel, what] of jobsPairs) {
     const one = byId.get(single);
     const two = byId.get(parallel);
     if (one && two) summary.push(speedUp(what, one, two));
