@@ -5,14 +5,13 @@ import { CapRegistry } from '../detectors/bounded-counter.js';
 import { DETECTORS } from '../detectors/registry.js';
 import type { DetectorSettings } from '../detectors/detector.js';
 import type { FileStats } from '../ingest/file-stats.js';
-import { DEFAULT_SPLIT, planSplit, type SplitSettings } from '../ingest/byte-ranges.js';
+import type { SplitSettings } from '../ingest/byte-ranges.js';
 import { mergeByTime } from '../ingest/merge-by-time.js';
-import { ParsePool } from '../ingest/parse-pool.js';
-import { parseSource, type FormatChoice, type ParsedSource } from '../ingest/parse-source.js';
-import { countingSource, totalSize, type ProgressSink } from '../ingest/progress.js';
+import type { ParsedSource } from '../ingest/parse-source.js';
+import { totalSize, type ProgressSink } from '../ingest/progress.js';
+import { SourceReader, type WorkerSummary } from '../ingest/source-reader.js';
 import { resolveInputs, type Source } from '../ingest/sources.js';
-import { candidateFormats, type PortableFormatChoice } from '../ingest/worker-formats.js';
-import { fileCredit, parseFileInWorker, parseRangesInWorkers } from '../ingest/worker-sources.js';
+import { candidateFormats } from '../ingest/worker-formats.js';
 import { emptyJoinStats } from '../join/join-stats.js';
 import { joinStreams } from '../join/join-streams.js';
 import type { JoinOptions } from '../join/options.js';
@@ -98,53 +97,6 @@ async function openSource(parsed: ParsedSource): Promise<OpenedSource> {
   return { stats: parsed.stats, stream: prepend(first.value, parsed.batches) };
 }
 
-export interface WorkerSummary {
-  workers: number;
-  splitFiles: { file: string; ranges: number }[];
-}
-
-/**
- * Ranges of a split file parsed or waiting at once: one per worker and one more, so a worker that
- * finishes its range starts the next while the main thread still reads an earlier one. Peak RSS
- * hardly moved between 2 and 6 (2 M combined lines, --jobs 2: 369-380 MB): the workers' own
- * heaps, not the waiting ranges, are what --jobs costs in memory.
- */
-const rangeWindow = (jobs: number): number => jobs + 1;
-
-interface SourceReader {
-  pool: ParsePool | null;
-  jobs: number;
-  split: SplitSettings;
-  /**
-   * Big files are split only when there are fewer files for the workers than workers: otherwise
-   * a worker per file already keeps them all busy, and ranges of several files at once would
-   * multiply the memory held by waiting ranges.
-   */
-  splitAllowed: boolean;
-  /** Batches each whole-file task may run ahead (parse-worker.ts). */
-  fileCredit: number;
-  keepGoing: boolean;
-  progress?: ProgressSink;
-  splitFiles: WorkerSummary['splitFiles'];
-}
-
-/**
- * One source to a ParsedSource: on this thread (no pool, stdin, sources without a path), or in
- * the parse workers, a big plain file in ranges. Either way the same batches and stats.
- */
-async function readSource(source: Source, choice: FormatChoice, portable: PortableFormatChoice, reader: SourceReader): Promise<ParsedSource> {
-  const progress = reader.progress;
-  const onBytes = progress ? (bytes: number): void => progress.advance(bytes) : undefined;
-  if (reader.pool === null || source.path === undefined) {
-    return parseSource(onBytes ? countingSource(source, onBytes) : source, choice);
-  }
-  const options = { keepGoing: reader.keepGoing, onBytes };
-  const plan = reader.splitAllowed && portable.candidates === 'any' ? await planSplit(source.path, source.name, source.size, choice, reader.split) : null;
-  if (plan !== null) reader.splitFiles.push({ file: source.name, ranges: plan.ranges.length });
-  if (plan !== null) return parseRangesInWorkers(reader.pool, source.path, source.name, plan, portable, rangeWindow(reader.jobs), options);
-  return parseFileInWorker(reader.pool, source.path, source.name, portable, reader.fileCredit, options);
-}
-
 export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   // 1. Sources and formats.
   const proxyOrAny = options.sources?.proxyOrAny ?? (await resolveInputs(options.inputs, new Set(options.excludeFiles)));
@@ -159,24 +111,22 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   const candidates = candidateFormats(options.logFormat);
   const common = { keyField: options.keyField, keepGoing: options.keepGoing };
   const jobs = options.jobs ?? 1;
-  // Workers compile the log_format from its text; a caller that gave only the compiled format gets none.
-  const workers = jobs > 1 && (options.logFormat === undefined || options.logFormatDirective !== undefined);
-  const workerFiles = [...proxyOrAny, ...apmSources].filter((source) => source.path !== undefined).length;
-  const reader: SourceReader = {
-    pool: workers ? new ParsePool(jobs) : null, jobs, split: options.split ?? DEFAULT_SPLIT,
-    splitAllowed: workerFiles < jobs, fileCredit: fileCredit(workerFiles),
-    keepGoing: options.keepGoing, progress, splitFiles: [],
-  };
+  const reader = new SourceReader({
+    // Workers compile the log_format from its text; a caller that gave only the compiled format gets none.
+    jobs: options.logFormat === undefined || options.logFormatDirective !== undefined ? jobs : 1,
+    workerFiles: [...proxyOrAny, ...apmSources].filter((source) => source.path !== undefined).length,
+    split: options.split, keepGoing: options.keepGoing, progress,
+  });
   const portable = { logFormat: options.logFormatDirective, keyField: options.keyField };
   try {
     const opened: OpenedSource[] = [];
     for (const source of proxyOrAny) {
       const choice = { ...common, candidates, forced };
-      opened.push(await openSource(await readSource(source, choice, { ...portable, forced: forced?.id, candidates: 'any' }, reader)));
+      opened.push(await openSource(await reader.read(source, choice, { ...portable, forced: forced?.id, candidates: 'any' })));
     }
     for (const source of apmSources) {
       const choice = { ...common, candidates: APM_FORMATS };
-      opened.push(await openSource(await readSource(source, choice, { ...portable, candidates: 'apm' }, reader)));
+      opened.push(await openSource(await reader.read(source, choice, { ...portable, candidates: 'apm' })));
     }
 
     // 2. Each layer's files merged by time.
@@ -188,11 +138,9 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     });
   } finally {
     progress?.stop();
-    // Every worker ends here, after the last batch or on the first error: no thread outlives the run.
-    if (reader.pool !== null) {
-      options.onWorkers?.({ workers: reader.pool.workerCount, splitFiles: reader.splitFiles });
-      await reader.pool.close();
-    }
+    const workers = reader.summary();
+    if (workers !== null) options.onWorkers?.(workers);
+    await reader.close();
   }
 }
 

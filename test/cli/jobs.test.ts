@@ -133,6 +133,10 @@ describe('alf analyze --jobs 2 gives the --jobs 1 report', SLOW, () => {
     const parallel = runCli(['analyze', '-', '--log-format', LOG_FORMAT, '--apm', APM, '--jobs', 'auto', '--format', 'json'], { input: stdin });
     expect(parallel.status).toBe(0);
     expect(report(parallel)).toBe(report(single));
+    expect(parallel.stderr).toMatch(/parsed in 1 worker thread\n/);
+    const alone = runCli(['analyze', '-', '--log-format', LOG_FORMAT, '--jobs', '2', '--format', 'json'], { input: stdin });
+    expect(report(alone)).toBe(report(runCli(['analyze', '-', '--log-format', LOG_FORMAT, '--format', 'json'], { input: stdin })));
+    expect(alone.stderr).not.toMatch(/worker/);
   });
 });
 

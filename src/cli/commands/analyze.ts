@@ -12,7 +12,8 @@ import { UsageError } from '../../model/errors.js';
 import { isSeverity, severityRank, type Severity } from '../../model/finding.js';
 import { DEFAULT_JOIN_OPTIONS, type JoinOptions } from '../../join/options.js';
 import { JoinedCsvExport } from '../../join/joined-csv-export.js';
-import { analyze, type WorkerSummary } from '../../pipeline/analyze.js';
+import { analyze } from '../../pipeline/analyze.js';
+import type { WorkerSummary } from '../../ingest/source-reader.js';
 import type { Analysis } from '../../pipeline/analysis.js';
 import { ExitCode } from '../exit-codes.js';
 import { loadLogFormat } from '../log-format-option.js';
@@ -169,7 +170,8 @@ function summaryLine(analysis: Analysis, out: string | undefined, configFiles: r
   const { totals, files } = analysis.inputs;
   const lines: string[] = [];
   for (const file of configFiles) lines.push(`alf: using log_format from ${file}`);
-  if (workers !== null) {
+  // Stdin alone is read on the main thread: no worker to speak of.
+  if (workers !== null && workers.workers > 0) {
     lines.push(`alf: parsed in ${workers.workers} worker thread${workers.workers === 1 ? '' : 's'}` +
       workers.splitFiles.map((split) => `; ${split.file} read in ${split.ranges} ranges`).join(''));
   }
