@@ -423,7 +423,7 @@ function renderTable(machine: string, options: Options): string {
 
 /** `--jobs 2` against `--jobs 1` in the same run, from the medians: wall time, and what it cost in CPU and memory. */
 function speedUp(what: string, single: Row, parallel: Row): string {
-  return `--jobs 2 on ${what}: ${(single.wallMs / parallel.wallMs).toFixed(2)}× faster (wall ${seconds(single.wallMs)} → ${seconds(parallel.wallMs)} s), ` +
+  return `--jobs 2 on ${what}: speed-up ${(single.wallMs / parallel.wallMs).toFixed(2)}× (wall ${seconds(single.wallMs)} → ${seconds(parallel.wallMs)} s), ` +
     `CPU ${seconds(single.cpuMs)} → ${seconds(parallel.cpuMs)} s, peak RSS ${Math.round(single.rssKb / 1024)} → ${Math.round(parallel.rssKb / 1024)} MB`;
 }
 
