@@ -12,6 +12,8 @@ import { EXTENDED_LOG_FORMAT, generate, type GeneratedCounts, type InputKind } f
  *   --lines N        lines per input (default 2,000,000; the APM join uses N/2 against N/2)
  *   --runs R         runs per measurement (default 3)
  *   --big N          lines for the flat-memory check, piped from the generator (default 20,000,000; 0 skips)
+ *   --cap MB         --max-memory for the flat-memory rows (default 200; 0 runs them uncapped): V8
+ *                    grows its heap lazily, so uncapped peak RSS says more about V8 than about alf
  *   --dir DIR        where inputs are written (default .bench/, gitignored)
  *   --only a,b       only these scenarios (ids as printed)
  *   --readme         rewrite README.md's "Performance" table with this run's figures
@@ -30,6 +32,7 @@ interface Options {
   lines: number;
   runs: number;
   big: number;
+  cap: number;
   dir: string;
   only: Set<string> | null;
   readme: boolean;
@@ -52,6 +55,7 @@ function parseOptions(argv: string[]): Options {
     lines: number('--lines', 2_000_000),
     runs: Math.max(1, number('--runs', 3)),
     big: number('--big', 20_000_000),
+    cap: number('--cap', 200),
     dir: resolve(value('--dir') ?? join(root, '.bench')),
     only: only ? new Set(only.split(',')) : null,
     readme: argv.includes('--readme'),
@@ -337,12 +341,14 @@ async function main(): Promise<void> {
 
 async function memoryRows(options: Options, outDir: string): Promise<void> {
   const sizes = [...new Set([options.lines, options.big])];
+  const capArgs = options.cap > 0 ? ['--max-memory', String(options.cap)] : [];
+  const capNote = options.cap > 0 ? `, --max-memory ${options.cap}` : '';
   for (const lines of sizes) {
     const id = `rss-${lines}`;
     const outFile = join(outDir, `${id}.json`);
-    await scenario({ ...options, runs: 1 }, id, `alf analyze - (combined piped from the generator, ${fmt(lines)} lines), peak RSS`,
+    await scenario({ ...options, runs: 1 }, id, `alf analyze - (combined piped from the generator, ${fmt(lines)} lines${capNote}), peak RSS`,
       { lines, bytes: NaN },
-      () => measure(process.execPath, alfArgs(['-'], outFile, ['--input-format', 'nginx-combined']), `${quote(TSX)} ${quote(GENERATOR)} combined --lines ${lines} 2>/dev/null |`),
+      () => measure(process.execPath, alfArgs(['-'], outFile, ['--input-format', 'nginx-combined', ...capArgs]), `${quote(TSX)} ${quote(GENERATOR)} combined --lines ${lines} 2>/dev/null |`),
       () => checkAlfJson(outFile, { lines, proxy: lines, apm: 0 }));
   }
   // With the join on: proxy and APM from two generator processes through named pipes.
@@ -357,14 +363,14 @@ async function memoryRows(options: Options, outDir: string): Promise<void> {
     const outFile = join(outDir, `${id}.json`);
     const apmRows = await countApm(lines);
     try {
-      await scenario({ ...options, runs: 1 }, id, `alf analyze with the join (extended + New Relic piped, ${fmt(lines)} × ${fmt(apmRows)}), peak RSS`,
+      await scenario({ ...options, runs: 1 }, id, `alf analyze with the join (extended + New Relic piped, ${fmt(lines)} × ${fmt(apmRows)}${capNote}), peak RSS`,
         { lines, bytes: NaN },
         () => {
           rmSync(proxyFifo, { force: true });
           rmSync(apmFifo, { force: true });
           spawnSync('mkfifo', [proxyFifo, apmFifo]);
           const generator = (kind: string, fifo: string): string => `(${quote(TSX)} ${quote(GENERATOR)} ${kind} --lines ${lines} --out ${quote(fifo)} 2>/dev/null &);`;
-          return measure(process.execPath, alfArgs([proxyFifo], outFile, ['--log-format', formatFile, '--apm', apmFifo]),
+          return measure(process.execPath, alfArgs([proxyFifo], outFile, ['--log-format', formatFile, '--apm', apmFifo, ...capArgs]),
             `${generator('extended', proxyFifo)} ${generator('newrelic', apmFifo)}`);
         },
         () => checkAlfJson(outFile, { lines: lines + apmRows + 1, proxy: lines, apm: apmRows }));
@@ -416,8 +422,11 @@ function renderTable(machine: string, options: Options): string {
   const small = byId.get(`rss-${options.lines}`);
   const big = byId.get(`rss-${options.big}`);
   if (small && big && small !== big) summary.push(`peak RSS ${fmt(options.big)} / ${fmt(options.lines)} lines: ${(big.rssKb / small.rssKb).toFixed(2)}×`);
+  const smallJoin = byId.get(`rss-join-${options.lines}`);
   const bigJoin = byId.get(`rss-join-${options.big}`);
-  if (bigJoin) summary.push(`peak RSS with the join on ${fmt(options.big)} lines: ${Math.round(bigJoin.rssKb / 1024)} MB`);
+  const capped = options.cap > 0 ? ` (--max-memory ${options.cap})` : ' (uncapped)';
+  if (smallJoin && bigJoin && smallJoin !== bigJoin) summary.push(`peak RSS with the join on, ${fmt(options.big)} / ${fmt(options.lines)} lines: ${(bigJoin.rssKb / smallJoin.rssKb).toFixed(2)}×${capped}`);
+  if (bigJoin) summary.push(`peak RSS with the join on ${fmt(options.big)} lines: ${Math.round(bigJoin.rssKb / 1024)} MB${capped}`);
   return [...lines, '', ...summary.map((s) => `- ${s}`)].join('\n');
 }
 
