@@ -2,13 +2,13 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FormatDef } from '../../parsers/format.js';
 import { LogFormatError } from '../../parsers/nginx-log-format.js';
-import { nginxFormat } from '../../parsers/nginx.js';
-import { LOG_FORMAT_ID } from '../ingest/worker-formats.js';
+import { compileLogFormat, isHaproxyConfig } from '../ingest/worker-formats.js';
 import { UsageError } from '../model/errors.js';
 
 /**
  * `--log-format` takes the format itself or a file holding a `log_format` directive (as in
- * nginx.conf). Without the option, a `*.conf` file with a `log_format` directive inside an input
+ * nginx.conf), or an haproxy.cfg (its capture lines say which header each `{…|…}` capture is).
+ * Without the option, a `*.conf` file with a `log_format` directive inside an input
  * directory is used, so `alf analyze DIR` works on a directory that carries its own format.
  */
 export interface LoadedLogFormat {
@@ -36,9 +36,9 @@ export function loadLogFormat(value: string | undefined, keyField: string | unde
 }
 
 function compile(text: string, keyField: string | undefined, origin: string): { format: FormatDef; directive: string } {
-  const directive = extractDirective(text);
+  const directive = isHaproxyConfig(text) ? text : extractDirective(text);
   try {
-    return { format: nginxFormat(directive, LOG_FORMAT_ID, keyField), directive };
+    return { format: compileLogFormat(directive, keyField), directive };
   } catch (error) {
     if (error instanceof LogFormatError) throw new UsageError(`--log-format (${origin.length > 80 ? 'inline' : origin}): ${error.message}`);
     throw error;

@@ -38,7 +38,7 @@ Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad arguments or unreadable i
     .description('Parse proxy logs and APM exports, join them, detect anomalies and write a report.')
     .argument('[inputs...]', 'log files, directories, .gz files or - for stdin; proxy logs and APM exports are told apart by content')
     .option('--apm <file>', 'read this input as an APM export (repeatable)', collect)
-    .option('--log-format <format|file>', 'nginx log_format: the format string, or a file holding a log_format directive (e.g. nginx.conf)')
+    .option('--log-format <format|file>', 'nginx log_format: the format string, or a file holding a log_format directive (e.g. nginx.conf); or an haproxy.cfg, for the order of its header captures')
     .option('--input-format <id>', 'read every positional input as this format (see `alf formats`)')
     .option('--key-field <name>', 'field that identifies the budget holder, e.g. http_x_api_key (default: guessed from field names)')
     .option('--budget <allowance/window>', 'worker-time budget per key, e.g. 600s/5m, replayed with accounted and true times')

@@ -1,5 +1,6 @@
 import { APM_FORMATS } from '../../parsers/apm-formats.js';
 import type { FormatDef } from '../../parsers/format.js';
+import { haproxyCaptureLayout, haproxyFormat } from '../../parsers/haproxy.js';
 import { nginxFormat } from '../../parsers/nginx.js';
 import { FORMATS, findFormat } from '../../parsers/registry.js';
 import type { FormatChoice } from './parse-source.js';
@@ -10,7 +11,7 @@ import type { FormatChoice } from './parse-source.js';
  * (the `--log-format` directive, format ids) and compiles its own.
  */
 export interface PortableFormatChoice {
-  /** The nginx `log_format` directive given with `--log-format` (or found in an input directory). */
+  /** The `--log-format` text: an nginx `log_format` directive (or one found in an input directory), or an haproxy.cfg. */
   logFormat?: string;
   keyField?: string;
   /** Read as this format id without detection: `--input-format`, or what the main thread detected for a split file. */
@@ -27,6 +28,24 @@ export function candidateFormats(logFormat: FormatDef | undefined): readonly For
 /** The id of the format compiled from `--log-format` (see src/cli/log-format-option.ts). */
 export const LOG_FORMAT_ID = 'nginx';
 
+/**
+ * An haproxy.cfg rather than an nginx log_format: frontend or listen sections and no `log_format`.
+ * (`[ \t]*`, not `\s*`: a `\s*` anchored at every line start rescans runs of blank lines.)
+ */
+export function isHaproxyConfig(text: string): boolean {
+  return !/^[ \t]*log_format[ \t]/m.test(text) && /^[ \t]*(?:frontend|listen)[ \t]/m.test(text);
+}
+
+/**
+ * The format `--log-format` names: an nginx `log_format` (directive or bare format string), or an
+ * haproxy.cfg, whose capture lines give the order of the `{…|…}` captures in each frontend's lines.
+ * One function for the main thread and the parse workers, so both compile the same format.
+ */
+export function compileLogFormat(text: string, keyField?: string): FormatDef {
+  if (isHaproxyConfig(text)) return haproxyFormat(haproxyCaptureLayout(text));
+  return nginxFormat(text, LOG_FORMAT_ID, keyField);
+}
+
 const compiled = new Map<string, FormatDef>();
 
 /** In a worker: the FormatChoice the main thread would have used. Each distinct log_format compiles once per worker. */
@@ -36,7 +55,7 @@ export function formatChoiceFrom(portable: PortableFormatChoice): FormatChoice {
     const key = `${portable.keyField ?? ''}\u0000${portable.logFormat}`;
     logFormat = compiled.get(key);
     if (logFormat === undefined) {
-      logFormat = nginxFormat(portable.logFormat, LOG_FORMAT_ID, portable.keyField);
+      logFormat = compileLogFormat(portable.logFormat, portable.keyField);
       compiled.set(key, logFormat);
     }
   }

@@ -69,6 +69,24 @@ describe('alf analyze inputs', SLOW, () => {
     expect(analysis.findings.some((f) => f.kind === 'client-timeout-knee')).toBe(true);
   });
 
+  it('reads HAProxy captures in the order an haproxy.cfg given as --log-format declares them', () => {
+    // Captures declared User-Agent, X-Api-Key, Host: not the default order (Host, User-Agent, X-Api-Key).
+    const config = join(dir, 'haproxy.cfg');
+    writeFileSync(config, [
+      'frontend fe_api', '  bind :443', '  http-request capture req.hdr(User-Agent) len 96',
+      '  http-request capture req.hdr(X-Api-Key) len 40', '  capture request header Host len 64', '  default_backend be_api', '',
+    ].join('\n'));
+    const log = join(dir, 'haproxy.log');
+    const lines = Array.from({ length: 40 }, (_, i) =>
+      `203.0.113.${i % 9}:5312${i % 10} [15/Jan/2025:10:32:${String(i).padStart(2, '0')}.373] fe_api be_api/app3 0/0/1/81/84 200 2101 - - ---- 3/3/1/1/0 0/0 ` +
+      `{curl/8.5.0|key_${i % 2 === 0 ? 'even' : 'odd'}|api.example.com} "GET /v1/orders/${i} HTTP/1.1"`);
+    writeFileSync(log, `${lines.join('\n')}\n`);
+    const analysis = analyzeJson([log, '--log-format', config, '--budget', '60s/5m']);
+    expect(analysis.inputs.files[0]).toMatchObject({ format: 'haproxy', records: 40, skipped: 0 });
+    const keys = analysis.findings.find((f) => f.kind === 'budget-per-key')!.table!.rows.map((row) => row[0]);
+    expect(keys.sort()).toEqual(['key_even', 'key_odd']);
+  });
+
   it('reads gzip by content, whatever the file is called', () => {
     const gz = join(dir, 'access.log.2');
     writeFileSync(gz, gzipSync(readFileSync(join(ROOT, ACCESS_LOG))));
