@@ -1,6 +1,7 @@
 import type { Finding, FigureValue, Severity } from '../model/finding.js';
 import { roundTo } from '../model/round.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
+import { DEFAULT_JOIN_OPTIONS } from '../join/options.js';
 import { BoundedCounter } from './bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { EvidenceSample } from './evidence-sample.js';
@@ -23,9 +24,9 @@ const RECENT_CAP = 200_000;
 /**
  * How far out of time order a log's lines may be (nginx writes a line at the request's end, so a
  * 60 s request sits among lines of requests that started a minute later): recent requests are kept
- * this much longer than the retry window. The same bound as the join's default --horizon.
+ * this much longer than the retry window. The join's default --horizon is that bound.
  */
-const LOG_DISORDER_MS = 65_000;
+const LOG_DISORDER_MS = DEFAULT_JOIN_OPTIONS.horizonMs;
 const CLIENT_CAP = 10_000;
 const MIN_RETRIES = 20;
 const STORM_AMPLIFICATION = 2;
