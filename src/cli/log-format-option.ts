@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FormatDef } from '../../parsers/format.js';
 import { LogFormatError } from '../../parsers/nginx-log-format.js';
-import { compileLogFormat, isHaproxyConfig } from '../ingest/worker-formats.js';
+import { compileLogFormat, isHaproxyConfig, LOG_FORMAT_DIRECTIVE } from '../ingest/worker-formats.js';
 import { UsageError } from '../model/errors.js';
 
 /**
@@ -29,7 +29,7 @@ export function loadLogFormat(value: string | undefined, keyField: string | unde
       if (!name.endsWith('.conf')) continue;
       const path = join(input, name);
       const text = readFileSync(path, 'utf8');
-      if (/^\s*log_format\s/m.test(text)) return { ...compile(text, keyField, path), configFiles: [path] };
+      if (LOG_FORMAT_DIRECTIVE.test(text)) return { ...compile(text, keyField, path), configFiles: [path] };
     }
   }
   return { configFiles: [] };
@@ -47,7 +47,7 @@ function compile(text: string, keyField: string | undefined, origin: string): { 
 
 /** From a whole nginx.conf, the first `log_format ... ;` directive; other text passes through. */
 function extractDirective(text: string): string {
-  const start = text.search(/^\s*log_format\s/m);
+  const start = text.search(LOG_FORMAT_DIRECTIVE);
   if (start < 0) return text;
   let quote: string | null = null;
   for (let i = start; i < text.length; i++) {

@@ -29,11 +29,14 @@ export function candidateFormats(logFormat: FormatDef | undefined): readonly For
 export const LOG_FORMAT_ID = 'nginx';
 
 /**
- * An haproxy.cfg rather than an nginx log_format: frontend or listen sections and no `log_format`.
- * (`[ \t]*`, not `\s*`: a `\s*` anchored at every line start rescans runs of blank lines.)
+ * A line that starts an nginx `log_format` directive. `[ \t]*`, not `\s*`: a `\s*` anchored at
+ * every line start rescans whole runs of blank lines (quadratic on a crafted file).
  */
+export const LOG_FORMAT_DIRECTIVE = /^[ \t]*log_format\s/m;
+
+/** An haproxy.cfg rather than an nginx log_format: frontend or listen sections and no `log_format`. */
 export function isHaproxyConfig(text: string): boolean {
-  return !/^[ \t]*log_format[ \t]/m.test(text) && /^[ \t]*(?:frontend|listen)[ \t]/m.test(text);
+  return !LOG_FORMAT_DIRECTIVE.test(text) && /^[ \t]*(?:frontend|listen)[ \t]/m.test(text);
 }
 
 /**
