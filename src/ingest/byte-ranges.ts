@@ -4,6 +4,7 @@ import type { FormatDef } from '../../parsers/format.js';
 import { emptyFileStats } from './file-stats.js';
 import { readLineBatches } from './lines.js';
 import { pickFormat, type FormatChoice } from './parse-source.js';
+import { READ_CHUNK_BYTES } from './sources.js';
 
 /**
  * Splitting one big plain file into line-aligned byte ranges, so several workers parse it at once
@@ -82,7 +83,7 @@ async function startsWithGzipMagic(path: string): Promise<boolean> {
 
 /** The format parseSource would pick: the same first batch of lines, the same detection. */
 async function detectFromHead(path: string, name: string, candidates: readonly FormatDef[]): Promise<FormatDef | null> {
-  const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
+  const stream = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
   try {
     for await (const batch of readLineBatches(stream)) return pickFormat(name, batch.lines, candidates, emptyFileStats(name));
     return null;

@@ -3,7 +3,7 @@ import { parentPort } from 'node:worker_threads';
 import { parseSource } from './parse-source.js';
 import { countingSource } from './progress.js';
 import { BatchEncoder, transferList } from './record-codec.js';
-import type { Source } from './sources.js';
+import { READ_CHUNK_BYTES, type Source } from './sources.js';
 import { formatChoiceFrom } from './worker-formats.js';
 import type { BatchMessage, DoneMessage, FailedMessage, ParseTask, ToWorker } from './worker-protocol.js';
 
@@ -47,7 +47,7 @@ async function run(task: ParseTask): Promise<void> {
     const file: Source = {
       name: task.name,
       // createReadStream's `end` is inclusive.
-      open: () => createReadStream(task.path, { start: task.start, end: task.end === undefined ? undefined : task.end - 1, highWaterMark: 256 * 1024 }),
+      open: () => createReadStream(task.path, { start: task.start, end: task.end === undefined ? undefined : task.end - 1, highWaterMark: READ_CHUNK_BYTES }),
     };
     const source = countingSource(file, (n) => { bytes += n; });
     // keepGoing: a read error ends up in the stats; the main thread decides whether it fails the run.
