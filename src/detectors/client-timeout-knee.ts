@@ -161,10 +161,14 @@ export const clientTimeoutKnee: Detector = {
         const proxy = request.proxy;
         if (proxy === null) return;
         const clientMs = proxy.requestTimeMs;
+        // A request without a client time can never be at the knee: it is no part of a cohort's
+        // requests that could have been. Counting it only diluted the cohort's own share, and on a
+        // log with no request time at all (nginx `combined`) these three lookups per request were
+        // pure cost: 2 M combined lines, 4.28 -> 4.02 s wall, medians of 5 (the Node baseline 3.69, 3.81).
+        if (clientMs === null) return;
         if (proxy.userAgent !== null) userAgentTotals.get(proxy.userAgent).n++;
         if (proxy.apiKey !== null) apiKeyTotals.get(proxy.apiKey).n++;
         if (proxy.clientIp !== null) clientIpTotals.get(proxy.clientIp).n++;
-        if (clientMs === null) return;
         const apm = request.apm;
         let isCutOff: boolean;
         if (apm !== null) joinedPairs++;

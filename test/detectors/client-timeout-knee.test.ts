@@ -107,4 +107,24 @@ describe('client-timeout knee', () => {
     expect(finding!.figures.topCohortDimension).toBe('userAgent');
     expect(finding!.figures.topCohort).toBe('exporter/1.0');
   });
+
+  it("counts a cohort's own requests among those with a client time: lines without one could never be at the knee", () => {
+    const requests: JoinedRequest[] = [];
+    const add = (i: number, clientMs: number | null): void => {
+      const proxy = Object.assign(emptyProxyRecord('nginx', 'x.log', i + 1, 'line'), {
+        startMs: i * 1_000, endMs: i * 1_000 + (clientMs ?? 0), requestTimeMs: clientMs, status: 499, clientClosed: true,
+        upstreamLogged: true, upstreamAddr: '10.0.0.9:8080', upstreamStatus: null,
+        clientIp: '127.0.0.1', userAgent: 'exporter/1.0', method: 'GET', path: `/v2/x/${i}`,
+      });
+      requests.push({ proxy, apm: null, method: 'none', confidence: 0, offsetMs: null });
+    };
+    let i = 0;
+    for (let k = 0; k < 60; k++) add(i++, 3_000 + (k % 5));
+    for (let k = 0; k < 60; k++) add(i++, 600 + 30 * k);
+    // The same client's lines without a request time (a second log_format without $request_time).
+    for (let k = 0; k < 1_000; k++) add(i++, null);
+    const [finding] = knee(requests);
+    expect(finding!.figures.topCohort).toBe('exporter/1.0');
+    expect(finding!.figures.topCohortShareOfOwnRequests).toBe(0.5);
+  });
 });
