@@ -124,11 +124,12 @@ describe('alf analyze inputs', SLOW, () => {
 
   it('says on stderr when a memory cap folded values into "(other)"', () => {
     const log = join(dir, 'many-agents.log');
-    // 6,000 distinct user agents: past the knee's 5,000-value cohort cap.
+    // 6,000 distinct user agents: past the knee's 5,000-value cohort cap (it counts requests with a client time).
     const lines = Array.from({ length: 6000 }, (_, i) =>
-      `203.0.113.${i % 250} - - [15/Jan/2025:10:${String(Math.floor(i / 100) % 60).padStart(2, '0')}:00 +0000] "GET /a HTTP/1.1" 200 5 "-" "agent-${i}"`);
+      `203.0.113.${i % 250} [15/Jan/2025:10:${String(Math.floor(i / 100) % 60).padStart(2, '0')}:00 +0000] "GET /a HTTP/1.1" 200 0.012 "agent-${i}"`);
     writeFileSync(log, `${lines.join('\n')}\n`);
-    const result = runCli(['analyze', log, '--format', 'json']);
+    const format = `log_format timed '$remote_addr [$time_local] "$request" $status $request_time "$http_user_agent"';`;
+    const result = runCli(['analyze', log, '--log-format', format, '--format', 'json']);
     expect(result.status).toBe(0);
     expect(result.stderr).toMatch(/Memory caps reached: client-timeout-knee kept 5,000 distinct values and counted [\d,]+ more observations under "\(other\)"/);
     expect((JSON.parse(result.stdout) as Analysis).limits.length).toBeGreaterThan(0);
