@@ -1,3 +1,4 @@
+import { ownString } from '../model/own-string.js';
 import type { JoinedRequest } from '../model/records.js';
 
 /**
@@ -46,8 +47,9 @@ export class ScatterSample {
       backendSeconds: apm.durationMs / 1000,
       status: proxy.status,
       upstreamMissing: proxy.upstreamLogged && proxy.upstreamStatus === null,
-      userAgent: proxy.userAgent,
-      apiKey: proxy.apiKey,
+      // Owned: a point is kept for the run, and a value cut from a line would pin its read chunk.
+      userAgent: proxy.userAgent === null ? null : ownString(proxy.userAgent),
+      apiKey: proxy.apiKey === null ? null : ownString(proxy.apiKey),
     };
   }
 }
