@@ -56,7 +56,9 @@ export function createVariableHandlers(): Record<string, VariableHandler> {
   const parseTimeLocal = cachedClfTimeParser();
   const strings = new StringInterner();
   return {
-    remote_addr: optionalString((r, v) => { r.clientIp = strings.intern(v); }),
+    // Not interned either (see http_user_agent): the detectors' lookups by a short address hash it
+    // in a few ns. 2 M combined lines 3.63-3.65 -> 3.53-3.57 s wall; 1 M extended 5.96-6.07 -> 5.57-5.62 s.
+    remote_addr: optionalString((r, v) => { r.clientIp = v; }),
     realip_remote_addr: optionalString((r, v) => { r.clientIp ??= v; }),
     time_local: (record, value) => {
       const ms = parseTimeLocal(value);
