@@ -32,13 +32,23 @@ export function createNewRelicCsvParser(options: ParserOptions): RecordParser {
 
   function flush(sink: RecordSink): void {
     if (pendingRows.length === 0) return;
-    const result = Papa.parse<string[]>(pendingRows.join('\n'), { delimiter: ',', skipEmptyLines: false });
-    const rows = result.data;
-    const aligned = rows.length === pendingRows.length;
+    // Rows with a quote go to papaparse, together; a row without one is its fields joined by
+    // commas (RFC 4180), which String.split reads exactly (a property test holds it to papaparse).
+    // With `newline` below: reading and parsing the bench's 886 k rows (a fifth quoted) took
+    // 3.25 s of CPU before, 2.14 s after (medians of 5).
+    const quoted: string[] = [];
+    for (const row of pendingRows) if (row.includes('"')) quoted.push(row);
+    // `newline` given: papaparse otherwise guesses it per call, with a regex over the whole batch
+    // that strips quoted text first (6.7% of parsing 886 k rows).
+    const parsed = quoted.length === 0 ? [] : Papa.parse<string[]>(quoted.join('\n'), { delimiter: ',', newline: '\n', skipEmptyLines: false }).data;
+    const aligned = parsed.length === quoted.length;
+    let next = 0;
     for (let i = 0; i < pendingRows.length; i++) {
       const lineNumber = pendingLines[i]!;
       const raw = pendingRows[i]!;
-      const row = aligned ? rows[i]! : (Papa.parse<string[]>(raw, { delimiter: ',' }).data[0] ?? []);
+      let row: string[];
+      if (!raw.includes('"')) row = raw.split(',');
+      else row = aligned ? parsed[next++]! : (Papa.parse<string[]>(raw, { delimiter: ',' }).data[0] ?? []);
       emitRow(row, raw, lineNumber, sink);
     }
     pendingLines = [];

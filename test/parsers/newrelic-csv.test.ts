@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import Papa from 'papaparse';
 import { describe, expect, it } from 'vitest';
 import { newRelicCsv } from '../../parsers/newrelic-csv.js';
 import { onlyApm, parseLines } from './parse-lines.js';
@@ -46,6 +48,16 @@ describe('New Relic Transaction CSV export', () => {
     expect(issues.map((i) => [i.line, i.code, i.field])).toEqual([
       [2, 'PARSE_BAD_TIMESTAMP', 'timestamp'], [3, 'PARSE_BAD_FIELD', 'duration'], [4, 'PARSE_NO_MATCH', null],
     ]);
+  });
+
+  it('reads any row as papaparse writes it, quoted or not, in order (rows without a quote are split on commas)', () => {
+    const value = fc.string({ minLength: 1, maxLength: 12 }).filter((v) => v !== '-' && !/[\r\n]/.test(v));
+    fc.assert(fc.property(fc.array(fc.tuple(value, value, value), { minLength: 1, maxLength: 12 }), (rows) => {
+      const lines = ['timestamp,duration,name,request.uri,request.headers.userAgent,host'];
+      rows.forEach(([name, agent, host], i) => lines.push(Papa.unparse([[String(1736937121373 + i), '0.1', name, '/a', agent, host]])));
+      const transactions = onlyApm(newRelicCsv, lines);
+      expect(transactions.map((t) => [t.line, t.name, t.userAgent, t.host])).toEqual(rows.map(([name, agent, host], i) => [i + 2, name, agent, host]));
+    }), { numRuns: 300 });
   });
 
   it('rejects a CSV without timestamp and duration columns, so detection moves on', () => {
