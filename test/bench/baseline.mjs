@@ -32,7 +32,9 @@ function observe(line) {
 }
 
 let tail = null;
-for await (let chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) {
+// Read 512 KiB at a time, as alf does (src/ingest/sources.ts): faster for both than 256 KiB
+// (2 M combined lines, medians of 5: 3.68 -> 3.55 s here; 1 MiB 3.70 s).
+for await (let chunk of createReadStream(file, { highWaterMark: 512 * 1024 })) {
   if (tail !== null) {
     chunk = Buffer.concat([tail, chunk]);
     tail = null;
