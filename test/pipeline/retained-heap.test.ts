@@ -8,7 +8,7 @@ import { EXTENDED_LOG_FORMAT, generate, type InputKind } from '../bench/generate
 
 /**
  * What a run keeps must not pin what it read. A value cut from a line (an upstream address, a
- * route, a client network) and kept in a table for the run keeps the whole 256 KB read chunk it
+ * route, a client network) and kept in a table for the run keeps the whole read chunk it
  * came from alive in V8; a few hundred of those held most of a file in memory. After the last
  * record, with everything but the detectors' state collectable, the heap beyond what the same run
  * keeps for a 10,000-line input (code, fixed-size tables, batches in flight) must be a small
