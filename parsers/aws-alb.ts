@@ -5,7 +5,7 @@ import { normaliseTraceId } from './fields/trace-context.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import {
   hostOfHostPort, isMissing, optionalSecondsToMs, optionalUnsigned, orNull, parseIsoTimestamp, parseStatus,
-  textLineParser, tokenize, unescapeQuoted, type Token,
+  textLineParser, TokenSpans, unescapeQuoted,
 } from './proxy-line-kit.js';
 
 /**
@@ -27,14 +27,15 @@ const F = {
   traceId: 17, domainName: 18, requestCreationTime: 21, actions: 22, errorReason: 24,
 } as const;
 const MIN_FIELDS = F.requestCreationTime + 1;
+/** The three fields from F.requestProcessing on, in log order. */
+const PROCESSING_TIMES = ['request_processing_time', 'target_processing_time', 'response_processing_time'] as const;
 /** Fields logged inside quotes (§3.1 table); checked so another space-separated format cannot pass. */
 const QUOTED: readonly number[] = [F.request, F.userAgent, F.traceId, F.domainName];
 
 export const ALB_CLIENT_CLOSED = 460;
 
-function quoted(tokens: readonly Token[], index: number): string | null {
-  const token = tokens[index];
-  return token === undefined ? null : orNull(unescapeQuoted(token.text));
+function quoted(tokens: TokenSpans, index: number): string | null {
+  return index < tokens.count ? orNull(unescapeQuoted(tokens.text(index))) : null;
 }
 
 /** `https://api.example.com:443/v1/x` → `api.example.com` (the URL as the client sent it). */
@@ -53,15 +54,15 @@ function createAlbParser(options: ParserOptions): RecordParser {
   const file = options.file;
   // Client addresses, targets, user agents and hosts repeat: one string object each (see StringInterner).
   const strings = new StringInterner();
+  const tokens = new TokenSpans();
   return textLineParser(file, (text, lineNumber, sink, fail) => {
-    const tokens = tokenize(text);
-    if (tokens === null) return fail('PARSE_NO_MATCH', 'request', 'unterminated quoted field');
-    if (tokens.length < MIN_FIELDS) return fail('PARSE_NO_MATCH', 'line', `expected at least ${MIN_FIELDS} fields, found ${tokens.length}`);
-    if (!TYPES.has(tokens[F.type]!.text)) return fail('PARSE_NO_MATCH', 'type', `unknown request type "${tokens[F.type]!.text}"`);
+    if (!tokens.read(text)) return fail('PARSE_NO_MATCH', 'request', 'unterminated quoted field');
+    if (tokens.count < MIN_FIELDS) return fail('PARSE_NO_MATCH', 'line', `expected at least ${MIN_FIELDS} fields, found ${tokens.count}`);
+    if (!TYPES.has(tokens.text(F.type))) return fail('PARSE_NO_MATCH', 'type', `unknown request type "${tokens.text(F.type)}"`);
     for (const index of QUOTED) {
-      if (tokens[index]!.delimited !== '"') return fail('PARSE_NO_MATCH', 'line', `field ${index + 1} should be quoted`);
+      if (tokens.delimited(index) !== '"') return fail('PARSE_NO_MATCH', 'line', `field ${index + 1} should be quoted`);
     }
-    const at = (index: number): string => tokens[index]!.text;
+    const at = (index: number): string => tokens.text(index);
 
     const endMs = parseIsoTimestamp(at(F.time));
     if (Number.isNaN(endMs)) return fail('PARSE_BAD_TIMESTAMP', 'time', `bad time "${at(F.time)}"`);
@@ -69,11 +70,12 @@ function createAlbParser(options: ParserOptions): RecordParser {
     if (Number.isNaN(startMs)) {
       return fail('PARSE_BAD_TIMESTAMP', 'request_creation_time', `bad request_creation_time "${at(F.requestCreationTime)}"`);
     }
-    const times = [F.requestProcessing, F.targetProcessing, F.responseProcessing].map((index) => optionalSecondsToMs(at(index)));
-    const badTime = times.findIndex((value) => Number.isNaN(value));
-    if (badTime >= 0) {
-      const name = ['request_processing_time', 'target_processing_time', 'response_processing_time'][badTime]!;
-      return fail('PARSE_BAD_FIELD', name, `bad ${name} "${at(F.requestProcessing + badTime)}"`);
+    // The three processing times are checked; only the target's is kept (upstream time).
+    let targetProcessingMs: number | null = null;
+    for (let k = 0; k < PROCESSING_TIMES.length; k++) {
+      const ms = optionalSecondsToMs(at(F.requestProcessing + k));
+      if (Number.isNaN(ms)) return fail('PARSE_BAD_FIELD', PROCESSING_TIMES[k]!, `bad ${PROCESSING_TIMES[k]!} "${at(F.requestProcessing + k)}"`);
+      if (F.requestProcessing + k === F.targetProcessing) targetProcessingMs = ms;
     }
     const status = parseStatus(at(F.elbStatus));
     if (Number.isNaN(status) && !isMissing(at(F.elbStatus))) return fail('PARSE_BAD_FIELD', 'elb_status_code', `bad elb_status_code "${at(F.elbStatus)}"`);
@@ -91,7 +93,7 @@ function createAlbParser(options: ParserOptions): RecordParser {
     record.status = Number.isNaN(status) ? null : status;
     record.upstreamLogged = true;
     record.upstreamStatus = targetStatus;
-    record.upstreamTimeMs = times[1] ?? null;
+    record.upstreamTimeMs = targetProcessingMs;
     const target = at(F.target);
     record.upstreamAddr = isMissing(target) ? null : strings.intern(target);
     record.upstreamAttempts = record.upstreamAddr === null ? 0 : 1;

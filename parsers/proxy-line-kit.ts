@@ -34,39 +34,97 @@ export interface Token {
  * survive. Returns null when a quote or bracket never closes.
  */
 export function tokenize(line: string): Token[] | null {
+  const spans = sharedSpans;
+  if (!spans.read(line)) return null;
   const tokens: Token[] = [];
-  const length = line.length;
-  let i = 0;
-  while (i < length) {
-    const code = line.charCodeAt(i);
-    if (code === 32 /* space */) {
-      i++;
-      continue;
-    }
-    if (code === 34 /* " */) {
-      const close = closingQuote(line, i + 1);
-      if (close < 0) return null;
-      tokens.push({ text: line.slice(i + 1, close), delimited: '"' });
-      i = close + 1;
-      continue;
-    }
-    if (code === 91 /* [ */) {
-      const close = line.indexOf(']', i + 1);
-      if (close < 0) return null;
-      // `[2001:db8::7]:443` is a bare token that happens to start with a bracket.
-      if (close + 1 === length || line.charCodeAt(close + 1) === 32) {
-        tokens.push({ text: line.slice(i + 1, close), delimited: '[' });
+  for (let i = 0; i < spans.count; i++) tokens.push({ text: spans.text(i), delimited: spans.delimited(i) });
+  return tokens;
+}
+
+/**
+ * The same split as `tokenize`, kept as offsets into the line and reused from line to line: a
+ * parser slices only the fields it reads. ALB logs 30 fields and alf reads 16; a Token object and
+ * a slice for each of the 30 were the largest item of an ALB run's profile (11%), and kept the GC
+ * busy. 400 k ALB lines end to end, with ALB reading spans: 4.77 -> 3.90 s CPU (medians of 5,
+ * alternating with the build before).
+ */
+export class TokenSpans {
+  count = 0;
+  private line = '';
+  private starts = new Int32Array(64);
+  private ends = new Int32Array(64);
+  /** 0 bare, 34 quoted, 91 bracketed (the opening character). */
+  private kinds = new Uint8Array(64);
+
+  /** Splits `line`; false when a quote or bracket never closes. */
+  read(line: string): boolean {
+    this.line = line;
+    this.count = 0;
+    const length = line.length;
+    let i = 0;
+    while (i < length) {
+      const code = line.charCodeAt(i);
+      if (code === 32 /* space */) {
+        i++;
+        continue;
+      }
+      if (code === 34 /* " */) {
+        const close = closingQuote(line, i + 1);
+        if (close < 0) return false;
+        this.push(i + 1, close, 34);
         i = close + 1;
         continue;
       }
+      if (code === 91 /* [ */) {
+        const close = line.indexOf(']', i + 1);
+        if (close < 0) return false;
+        // `[2001:db8::7]:443` is a bare token that happens to start with a bracket.
+        if (close + 1 === length || line.charCodeAt(close + 1) === 32) {
+          this.push(i + 1, close, 91);
+          i = close + 1;
+          continue;
+        }
+      }
+      let end = line.indexOf(' ', i);
+      if (end < 0) end = length;
+      this.push(i, end, 0);
+      i = end;
     }
-    let end = line.indexOf(' ', i);
-    if (end < 0) end = length;
-    tokens.push({ text: line.slice(i, end), delimited: null });
-    i = end;
+    return true;
   }
-  return tokens;
+
+  /** Field `index` without its quotes or brackets (escapes left as logged); "" past the last field. */
+  text(index: number): string {
+    return index < this.count ? this.line.slice(this.starts[index]!, this.ends[index]!) : '';
+  }
+
+  delimited(index: number): Token['delimited'] {
+    const kind = index < this.count ? this.kinds[index]! : 0;
+    return kind === 34 ? '"' : kind === 91 ? '[' : null;
+  }
+
+  /** Is field `index` exactly `-` (the usual "not logged")? Answered without a slice. */
+  isDash(index: number): boolean {
+    return index < this.count && this.ends[index]! - this.starts[index]! === 1 && this.line.charCodeAt(this.starts[index]!) === 45;
+  }
+
+  private push(start: number, end: number, kind: number): void {
+    if (this.count === this.starts.length) {
+      const grown = this.count * 2;
+      const grow = <T extends Int32Array | Uint8Array>(from: T, to: T): T => (to.set(from), to);
+      this.starts = grow(this.starts, new Int32Array(grown));
+      this.ends = grow(this.ends, new Int32Array(grown));
+      this.kinds = grow(this.kinds, new Uint8Array(grown));
+    }
+    this.starts[this.count] = start;
+    this.ends[this.count] = end;
+    this.kinds[this.count] = kind;
+    this.count++;
+  }
 }
+
+/** tokenize's scratch: it copies every field out before returning, so one is enough. */
+const sharedSpans = new TokenSpans();
 
 function closingQuote(line: string, from: number): number {
   let at = line.indexOf('"', from);
@@ -129,7 +187,8 @@ export function parseIsoTimestamp(text: string): number {
     if (zoneAt === 20) return NaN;
     for (let digits = Math.min(zoneAt, 23) - 20; digits < 3; digits++) millis *= 10;
   }
-  const zone = text.slice(zoneAt);
+  // Most logs write UTC as `Z`: no slice for it.
+  const zone = zoneAt === text.length - 1 && text.charCodeAt(zoneAt) === 90 /* Z */ ? 'Z' : text.slice(zoneAt);
   if (zone !== 'Z' && !(zone.length === 6 && (zone[0] === '+' || zone[0] === '-') && zone[3] === ':')) return NaN;
   if (!(lastSecond.prefix.length === 19 && zone === lastSecond.zone && text.startsWith(lastSecond.prefix))) {
     lastSecond.prefix = text.slice(0, 19);
