@@ -219,9 +219,24 @@ export async function* joinStreams(
     }
   }
 
+  /**
+   * How far the APM stream must have been read, in proxy time. Until calibration, as far as the
+   * proxy stream (the offset is estimated from both sides over the same span). After it, only as
+   * far as the next slice can reach (by id, --max-skew once ids are seen). A proxy record waits the
+   * whole --horizon for late-logged neighbours, but its partners are needed only when its slice is
+   * matched: reading the APM stream level with the proxy stream held a horizon of transactions
+   * (65 s) in the window for nothing. 1 M extended lines joined to 886 k New Relic rows, same
+   * output: peak window 35,892 -> 24,512 records, peak RSS 451 -> 374 MB, CPU 13.56 -> 13.06 s
+   * (medians of 5, alternating with the build before).
+   */
+  const apmNeededUntil = (): number =>
+    tracker === null
+      ? proxyWatermark + reachMs + APM_LAG_MS
+      : proxyWatermark - options.horizonMs + retainMs() + APM_LAG_MS + SLICE_MS;
+
   while (!(proxyDone && apmDone)) {
     const lead = tracker === null ? 0 : offsetAt(tracker.current, proxyWatermark);
-    const pullApm = !apmDone && (proxyDone || apmWatermark - lead < proxyWatermark + reachMs + APM_LAG_MS);
+    const pullApm = !apmDone && (proxyDone || apmWatermark - lead < apmNeededUntil());
     if (pullApm) {
       const next = await apmIterator.next();
       if (next.done) apmDone = true;
@@ -236,7 +251,12 @@ export async function* joinStreams(
       if (!readyToCalibrate()) continue;
       tracker = calibrate();
     }
-    const cut = safeCut(offsetAt(tracker.current, proxyWatermark));
+    // A slice is cut only once the APM stream has caught up, so where slices fall (and with them
+    // the matching's groups and the output's order) depends on the proxy stream alone, as when the
+    // APM stream was read level with it.
+    const offsetNow = offsetAt(tracker.current, proxyWatermark);
+    if (!apmDone && !proxyDone && apmWatermark - offsetNow < apmNeededUntil()) continue;
+    const cut = safeCut(offsetNow);
     if (cut === Infinity || cut - finalized >= SLICE_MS) {
       const out = processSlice(cut, tracker);
       if (out.length > 0) yield out;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { emptyJoinStats } from '../../src/join/join-stats.js';
 import { joinStreams } from '../../src/join/join-streams.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
+import type { JoinedRequest } from '../../src/model/records.js';
 import { JoinScenario, inBatches, scorePairs } from '../generators/join-scenarios.js';
 import { runJoin } from './run-join.js';
 
@@ -21,6 +22,38 @@ describe('streaming join: bounded memory', () => {
     // The window: about --horizon (65 s) of proxy records plus calibration, far below the input.
     expect(long.peakBufferedRecords).toBeLessThan(long.proxyRecords / 20);
   }, 120_000);
+});
+
+describe('streaming join: reading ahead', () => {
+  it('reads the APM stream only as far as the next slice needs, not level with the proxy stream', async () => {
+    // 100 req/s for 10 minutes, offset known (no calibration span); batches of 200 (2 s each).
+    const scenario = new JoinScenario({ durationSeconds: 600, hotRatePerSecond: 50, backgroundRatePerSecond: 50, seed: 5, skewMs: 0 });
+    let proxyRead = -Infinity;
+    let proxyDone = false;
+    const leads: number[] = [];
+    async function* proxies() {
+      for await (const batch of scenario.proxyBatches(200)) {
+        for (const record of batch) proxyRead = Math.max(proxyRead, record.endMs);
+        yield batch;
+      }
+      proxyDone = true;
+    }
+    async function* transactions() {
+      for await (const batch of scenario.apmBatches(200)) {
+        // How far past the proxy records read so far this batch reaches.
+        if (!proxyDone && proxyRead > -Infinity) leads.push(Math.max(...batch.map((t) => t.startMs)) - proxyRead);
+        yield batch;
+      }
+    }
+    const stats = emptyJoinStats();
+    for await (const batch of joinStreams(proxies(), transactions(), { ...DEFAULT_JOIN_OPTIONS, offsetMs: 0 }, stats)) void batch;
+    expect(stats.joinedHeuristic).toBeGreaterThan(0.95 * stats.apmRecords);
+    // A proxy record waits --horizon (65 s) for later-logged neighbours; its partners are needed only
+    // when its slice is matched. Reading the APM stream level with the proxy stream held another
+    // 65 s of transactions in the window.
+    expect(leads.length).toBeGreaterThan(100);
+    expect(Math.max(...leads.slice(10))).toBeLessThan(-DEFAULT_JOIN_OPTIONS.horizonMs / 2);
+  });
 });
 
 describe('streaming join: accounting', () => {
@@ -74,6 +107,24 @@ describe('streaming join: ids far apart in time', () => {
       expect(Math.abs(pair.offsetMs! - apartMs)).toBeLessThan(10);
     });
   }
+
+  it('joins by trace id 25 s apart in the middle of a long log read in small batches (the APM stream is read that far ahead)', async () => {
+    // Half the requests carry trace ids, as when some clients send a traceparent.
+    const scenario = new JoinScenario({ durationSeconds: 600, hotRatePerSecond: 20, backgroundRatePerSecond: 20, seed: 3, traceIdShare: 0.5 });
+    const { proxies, transactions } = scenario.collect();
+    const target = proxies[Math.floor(proxies.length / 2)]!;
+    const partner = transactions.find((t) => t.raw === target.raw)!;
+    target.traceId = partner.traceId = 'cd'.repeat(16);
+    partner.startMs += 25_000;
+    transactions.sort((a, b) => a.startMs - b.startMs);
+    const stats = emptyJoinStats();
+    let pair: JoinedRequest | undefined;
+    for await (const batch of joinStreams(inBatches(proxies, 100), inBatches(transactions, 100), DEFAULT_JOIN_OPTIONS, stats)) {
+      pair ??= batch.find((r) => r.proxy === target);
+    }
+    expect(pair?.apm).toBe(partner);
+    expect(pair?.method).toBe('id');
+  });
 });
 
 describe('streaming join: disorder', () => {
