@@ -127,4 +127,26 @@ describe('client-timeout knee', () => {
     expect(finding!.figures.topCohort).toBe('exporter/1.0');
     expect(finding!.figures.topCohortShareOfOwnRequests).toBe(0.5);
   });
+
+  it("counts a cohort's own requests among those that ran 0.5 s or more: a client's fast calls do not hide that its slow ones all end at the knee", () => {
+    const requests: JoinedRequest[] = [];
+    let i = 0;
+    const add = (clientMs: number, backendMs: number): void => {
+      const proxy = Object.assign(emptyProxyRecord('nginx', 'x.log', i + 1, 'line'), {
+        startMs: i * 100, endMs: i * 100 + clientMs, requestTimeMs: clientMs, status: clientMs < backendMs ? 499 : 200,
+        clientClosed: clientMs < backendMs, upstreamLogged: true, upstreamAddr: '10.0.0.9:8080', upstreamStatus: clientMs < backendMs ? null : 200,
+        clientIp: '127.0.0.1', userAgent: 'mobile-app/7.1', method: 'GET', path: `/v2/x/${i}`,
+      });
+      const apm = { kind: 'apm' as const, format: 'x', file: 'apm', line: i + 1, startMs: i * 100, durationMs: backendMs, name: null,
+        method: null, path: null, status: null, userAgent: null, host: null, traceId: null, requestId: null, apiKey: null, raw: '' };
+      requests.push({ proxy, apm, method: 'heuristic', confidence: 1, offsetMs: 0 });
+      i++;
+    };
+    for (let k = 0; k < 50; k++) add(5_000 + (k % 7), 12_000 + 100 * k);
+    for (let k = 0; k < 10_000; k++) add(40 + (k % 200), 40 + (k % 200));
+    const [finding] = knee(requests);
+    expect(finding!.figures.topCohort).toBe('mobile-app/7.1');
+    expect(finding!.figures.topCohortShareOfOwnRequests).toBe(1);
+    expect(finding!.explanation).toContain("100% of that client's requests that ran 0.5 s or more end there");
+  });
 });
