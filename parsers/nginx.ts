@@ -1,4 +1,4 @@
-import { emptyProxyRecord } from '../src/model/records.js';
+import { emptyProxyRecord, type ProxyRecord } from '../src/model/records.js';
 import { excerpt } from '../src/model/parse-issue.js';
 import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './format.js';
 import { StringInterner } from './fields/string-interner.js';
@@ -84,8 +84,8 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
   const upstreamLogged = fields.some((field) => field.variable === 'upstream_status');
   const fieldCount = fields.length;
   const values: string[] = new Array<string>(fieldCount).fill('');
-  const unescape = compiled.spec.escape === 'json';
   const file = options.file;
+  const applyHandlers = compileHandlerRun(fields, compiled.spec.escape === 'json');
 
   /** Splits the line into `values`; returns the index of the field that failed to delimit, or -1. */
   function split(line: string): number {
@@ -132,20 +132,16 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
       }
       const record = emptyProxyRecord(formatId, file, lineNumber, text);
       record.upstreamLogged = upstreamLogged;
-      for (let i = 0; i < fieldCount; i++) {
-        const handler = fields[i]!.handler;
-        if (handler === null) continue;
-        // escape=json values are unescaped so "\"" in a user agent reads as it was sent.
-        const value = unescape ? unescapeJsonString(values[i]!) : values[i]!;
-        if (!handler(record, value)) {
-          sink.issue({
-            code: fields[i]!.variable.startsWith('time') || fields[i]!.variable === 'msec' ? 'PARSE_BAD_TIMESTAMP' : 'PARSE_BAD_FIELD',
-            file, line: lineNumber, field: fields[i]!.variable,
-            message: `bad value for $${fields[i]!.variable}: "${excerpt(values[i]!)}"`,
-            sample: excerpt(text),
-          });
-          return;
-        }
+      const refused = applyHandlers(record, values);
+      if (refused >= 0) {
+        const variable = fields[refused]!.variable;
+        sink.issue({
+          code: variable.startsWith('time') || variable === 'msec' ? 'PARSE_BAD_TIMESTAMP' : 'PARSE_BAD_FIELD',
+          file, line: lineNumber, field: variable,
+          message: `bad value for $${variable}: "${excerpt(values[refused]!)}"`,
+          sample: excerpt(text),
+        });
+        return;
       }
       record.startMs = record.endMs - (record.requestTimeMs ?? 0);
       record.clientClosed = record.status === 499;
@@ -153,6 +149,30 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
     },
     end() {},
   };
+}
+
+/**
+ * A format's handlers applied by one function generated for it: `h3(record, values[3])` and so on,
+ * field by field, returning the index of the first value a handler refused, or -1. In a loop, the
+ * one call site saw every handler and V8 could inline none of them; here each site sees one.
+ * 2 M combined lines end to end: 4.02 -> 3.92 s CPU, 3.58 -> 3.48 s wall (medians of 5,
+ * alternating with the build before; the Node baseline 3.59 s wall); parsing alone 2.53 -> 2.44 s.
+ * The generated text holds only field indices and fixed identifiers, never log_format text.
+ * escape=json values are unescaped first, so "\"" in a user agent reads as it was sent.
+ */
+function compileHandlerRun(fields: readonly CompiledField[], unescape: boolean): (record: ProxyRecord, values: readonly string[]) => number {
+  const handlers: VariableHandler[] = [];
+  const steps: string[] = [];
+  fields.forEach((field, index) => {
+    if (field.handler === null) return;
+    const value = unescape ? `unescape(values[${index}])` : `values[${index}]`;
+    steps.push(`if (!h${handlers.length}(record, ${value})) return ${index};`);
+    handlers.push(field.handler);
+  });
+  const names = handlers.map((_, k) => `h${k}`);
+  const make = new Function(...names, 'unescape', `return function applyHandlers(record, values) {\n${steps.join('\n')}\nreturn -1;\n};`) as
+    (...args: unknown[]) => (record: ProxyRecord, values: readonly string[]) => number;
+  return make(...handlers, unescapeJsonString);
 }
 
 /** A FormatDef for a user-supplied log_format (from `--log-format`). */
