@@ -124,9 +124,9 @@ describe('alf analyze inputs', SLOW, () => {
 
   it('says on stderr when a memory cap folded values into "(other)"', () => {
     const log = join(dir, 'many-agents.log');
-    // 6,000 distinct user agents: past the knee's 5,000-value cohort cap (it counts requests with a client time).
+    // 6,000 distinct user agents: past the knee's 5,000-value cohort cap (it counts requests that ran 0.5 s or more).
     const lines = Array.from({ length: 6000 }, (_, i) =>
-      `203.0.113.${i % 250} [15/Jan/2025:10:${String(Math.floor(i / 100) % 60).padStart(2, '0')}:00 +0000] "GET /a HTTP/1.1" 200 0.012 "agent-${i}"`);
+      `203.0.113.${i % 250} [15/Jan/2025:10:${String(Math.floor(i / 100) % 60).padStart(2, '0')}:00 +0000] "GET /a HTTP/1.1" 200 0.612 "agent-${i}"`);
     writeFileSync(log, `${lines.join('\n')}\n`);
     const format = `log_format timed '$remote_addr [$time_local] "$request" $status $request_time "$http_user_agent"';`;
     const result = runCli(['analyze', log, '--log-format', format, '--format', 'json']);
