@@ -38,6 +38,8 @@ export function tokenize(line: string): Token[] | null {
   if (!spans.read(line)) return null;
   const tokens: Token[] = [];
   for (let i = 0; i < spans.count; i++) tokens.push({ text: spans.text(i), delimited: spans.delimited(i) });
+  // The scratch lives as long as the module: let go of the line (and the read chunk it is cut from).
+  spans.read('');
   return tokens;
 }
 
@@ -101,11 +103,6 @@ export class TokenSpans {
   delimited(index: number): Token['delimited'] {
     const kind = index < this.count ? this.kinds[index]! : 0;
     return kind === 34 ? '"' : kind === 91 ? '[' : null;
-  }
-
-  /** Is field `index` exactly `-` (the usual "not logged")? Answered without a slice. */
-  isDash(index: number): boolean {
-    return index < this.count && this.ends[index]! - this.starts[index]! === 1 && this.line.charCodeAt(this.starts[index]!) === 45;
   }
 
   private push(start: number, end: number, kind: number): void {

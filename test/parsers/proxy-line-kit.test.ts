@@ -71,8 +71,6 @@ describe('TokenSpans', () => {
       ['https', null], ['10/Oct/2000:13:55:36 -0700', '['], ['GET /a b HTTP/1.1', '"'], ['-', null],
       ['[2001:db8::7]:443', null], ['ua \\"x\\"', '"'],
     ]);
-    expect(spans.isDash(3)).toBe(true);
-    expect(spans.isDash(0)).toBe(false);
     expect(spans.text(6)).toBe('');
     expect(spans.delimited(6)).toBe(null);
   });
