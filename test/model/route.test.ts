@@ -7,6 +7,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HEXISH = /^[0-9a-f]{16,}$/i;
 const NUMBER = /^\d+$/;
 const TOKEN = /^(?=[^/]*\d)[A-Za-z0-9_-]{10,}$/;
+const HASH_PART = /^[0-9a-f]{8,}$/i;
 
 function referenceTemplate(path: string): string {
   if (path.length > 2048) return `${path.slice(0, 64)}…`;
@@ -17,7 +18,10 @@ function referenceTemplate(path: string): string {
       const dot = segment.lastIndexOf('.');
       const stem = dot > 0 ? segment.slice(0, dot) : segment;
       const extension = dot > 0 ? segment.slice(dot) : '';
-      return NUMBER.test(stem) || UUID.test(stem) || HEXISH.test(stem) || TOKEN.test(stem) ? `:id${extension}` : segment;
+      if (NUMBER.test(stem) || UUID.test(stem) || HEXISH.test(stem) || TOKEN.test(stem)) return `:id${extension}`;
+      // A content-hashed name: a part of 8+ hex digits between `.`, `-` or `_` separators.
+      if (!/[._-]/.test(stem)) return segment;
+      return stem.split(/([._-])/).map((part) => (HASH_PART.test(part) ? ':id' : part)).join('') + extension;
     })
     .join('/');
 }
@@ -34,12 +38,24 @@ describe('routeTemplate', () => {
     expect(routeTemplate('/.well-known/x')).toBe('/.well-known/x');
   });
 
+  it('reads the hash in a content-hashed asset name as an id, and leaves other dotted or dashed names alone', () => {
+    expect(routeTemplate('/static/app.fffbfece.js')).toBe('/static/app.:id.js');
+    expect(routeTemplate('/static/js/chunk-vendors.3f2a9c1b.js')).toBe('/static/js/chunk-vendors.:id.js');
+    expect(routeTemplate('/static/css/main.8a7b6c5d.chunk.css')).toBe('/static/css/main.:id.chunk.css');
+    expect(routeTemplate('/assets/logo.0A1B2C3D.svg')).toBe('/assets/logo.:id.svg');
+    expect(routeTemplate('/reports/q3-summary.final.pdf')).toBe('/reports/q3-summary.final.pdf');
+    expect(routeTemplate('/v1/read-me.txt')).toBe('/v1/read-me.txt');
+    expect(routeTemplate('/commits/3f2a9c1b')).toBe('/commits/3f2a9c1b');
+  });
+
   it('agrees with the regex definition on any path', () => {
     const segment = fc.oneof(
       fc.stringMatching(/^[0-9]{1,12}$/),
       fc.uuid(),
       fc.stringMatching(/^[0-9a-fA-F]{10,40}$/),
       fc.stringMatching(/^[A-Za-z0-9_.-]{0,20}$/),
+      fc.tuple(fc.stringMatching(/^[a-z]{0,8}$/), fc.constantFrom('.', '-', '_'), fc.stringMatching(/^[0-9a-fA-F]{6,12}$/), fc.constantFrom('', '.js', '.min.css'))
+        .map(([name, separator, hash, extension]) => `${name}${separator}${hash}${extension}`),
       fc.string({ maxLength: 12 }).map((text) => text.replaceAll('/', '')),
     );
     fc.assert(
