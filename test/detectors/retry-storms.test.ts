@@ -46,6 +46,20 @@ describe('retry storms', () => {
     expect(finding!.figures.longestChain).toBe(4);
   });
 
+  it('names its worst minute on a short log, and a wider window once the client has been seen for hours', () => {
+    const chains = (hours: number): JoinedRequest[] => {
+      const requests: JoinedRequest[] = [];
+      for (let i = 0; i < 30; i++) {
+        const t = Math.round((i * hours * 3_600_000) / 30);
+        requests.push(attempt(t, 503, `/x/${i}`), attempt(t + 100, 503, `/x/${i}`), attempt(t + 200, 503, `/x/${i}`), attempt(t + 300, 200, `/x/${i}`));
+      }
+      return requests;
+    };
+    expect(run(chains(1))[0]!.explanation).toContain('in its worst minute (from ');
+    // Five hours is more than its 120 one-minute buckets: they merged into 4-minute ones.
+    expect(run(chains(5))[0]!.explanation).toContain('in its worst 4-minute window (from ');
+  });
+
   it('a repeat after a success, or long after a failure, is not a retry', () => {
     const requests: JoinedRequest[] = [];
     for (let i = 0; i < 40; i++) requests.push(attempt(i * 60_000, 503, `/a/${i}`), attempt(i * 60_000 + 30_000, 503, `/a/${i}`));
