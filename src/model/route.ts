@@ -76,7 +76,7 @@ export function routeTemplate(path: string): string {
       out = (out ?? '') + path.slice(copiedTo, start) + ':id';
       copiedTo = stemEnd;
     } else if (stemEnd - start >= MIN_HASHED_NAME && hasPartSeparator(path, start, stemEnd)) {
-      // A content-hashed name (`app.3f2a9c1b.js`, `index-3f2a9c1b2c3d4e5f.js`): its hash part is an id.
+      // A content-hashed name (`app.3f2a9c1b.js`, `main.8a7b6c5d.chunk.css`): its hash part is an id.
       let partStart = start;
       for (let i = start; i <= stemEnd; i++) {
         if (i < stemEnd && !isPartSeparator(path.charCodeAt(i))) continue;
@@ -95,8 +95,9 @@ export function routeTemplate(path: string): string {
 /**
  * Build tools name assets by content hash, 8 hex digits or more after a `.`, `-` or `_`; every
  * deploy makes new names, so unless the hash is read as an id a long log's static files take
- * every place in the per-route tables (2,000 routes; the bench's 20 M-line log had 300 k distinct
- * `/static/app.<hash>.js` paths, and the API routes seen after them were counted as "(other)").
+ * every place in the per-route tables (2,000 routes; the bench's 2 M-line log has 300 k distinct
+ * `/static/app.<hash>.js` paths, and on 20 M lines the API routes seen after the tables filled
+ * were counted as "(other)").
  */
 const MIN_HASH_PART = 8;
 /** A separator and a hash, at least. */
