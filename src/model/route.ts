@@ -1,3 +1,4 @@
+import { hexRun, NOT_HEX } from './hex-run.js';
 import { ownString } from './own-string.js';
 import type { ProxyRecord } from './records.js';
 
@@ -80,7 +81,7 @@ export function routeTemplate(path: string): string {
       let partStart = start;
       for (let i = start; i <= stemEnd; i++) {
         if (i < stemEnd && !isPartSeparator(path.charCodeAt(i))) continue;
-        if (i - partStart >= MIN_HASH_PART && isHexText(path, partStart, i)) {
+        if (i - partStart >= MIN_HASH_PART && hexRun(path, partStart, i) !== NOT_HEX) {
           out = (out ?? '') + path.slice(copiedTo, partStart) + ':id';
           copiedTo = i;
         }
@@ -110,15 +111,6 @@ function isPartSeparator(code: number): boolean {
 function hasPartSeparator(text: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (isPartSeparator(text.charCodeAt(i))) return true;
   return false;
-}
-
-function isHexText(text: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const code = text.charCodeAt(i);
-    const lower = code | 32;
-    if (!((code >= 48 && code <= 57) || (lower >= 97 && lower <= 102))) return false;
-  }
-  return true;
 }
 
 /**
