@@ -2,17 +2,11 @@
  * Common Log Format time, `15/Jan/2025:10:32:01 +0000` (nginx $time_local, Apache %t).
  * Parsed by position: the layout is fixed, and a regex per line costs more than the whole parse.
  */
+import { twoDigits } from './digits.js';
 
 const MONTHS: Record<string, number> = {
   Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
 };
-
-function twoDigits(text: string, at: number): number {
-  const a = text.charCodeAt(at) - 48;
-  const b = text.charCodeAt(at + 1) - 48;
-  if (a < 0 || a > 9 || b < 0 || b > 9) return NaN;
-  return a * 10 + b;
-}
 
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
