@@ -15,6 +15,11 @@ export interface FormatDef {
   readonly url?: string;
   /** One realistic line (or document) shown by `alf formats`. */
   readonly example: string;
+  /**
+   * Parsing a line costs less than handing its record to another thread (encode, copy, decode):
+   * `alf analyze --jobs auto` parses such a file on the main thread (src/ingest/auto-jobs.ts).
+   */
+  readonly cheapToParse?: boolean;
   createParser(options: ParserOptions): RecordParser;
 }
 

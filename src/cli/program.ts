@@ -52,17 +52,18 @@ Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad arguments or unreadable i
     .option('--horizon <duration>', 'longest request the proxy logs (how out of order proxy lines may arrive)', '65s')
     .option('--joined <file>', 'also write every proxy record with its APM partner, confidence and join method as CSV')
     .option('--keep-going', 'report unreadable files and analyse the rest instead of failing')
-    .option('-j, --jobs <n|auto>', 'parse in up to n worker threads (auto: one per core): one per file, a big plain file in ranges', '1')
-    // Internal: when a plain file is read in ranges by the workers; tests force a split on small files.
+    .option('-j, --jobs <n|auto>', 'parse in up to n worker threads (auto: one per core for 256 MiB of input or more, none for nginx and Apache formats, whose parsing costs less than the hand-off): one per file, a big plain file in ranges', '1')
+    // Internal: when a plain file is read in ranges by the workers, and when --jobs auto starts any; tests force both on small files.
     .addOption(new Option('--split-min-bytes <bytes>').hideHelp())
     .addOption(new Option('--split-range-bytes <bytes>').hideHelp())
+    .addOption(new Option('--auto-jobs-min-bytes <bytes>').hideHelp())
     .option('-q, --quiet', 'no summary on stderr')
     .addHelpText('after', `
 Examples:
   $ alf analyze samples/incident --budget 600s/5m --out report.html
   $ alf analyze /var/log/nginx/ --log-format /etc/nginx/nginx.conf --apm nr-export.csv --format md
   $ alf analyze alb.log.gz --format json --fail-on high > findings.json
-  $ alf analyze big-access.log --jobs auto --format json > findings.json`)
+  $ alf analyze alb-logs/ --jobs auto --format json > findings.json`)
     .action(async (inputs: string[], options: AnalyzeCommandOptions) => setExitCode(await analyzeCommand(inputs, options)));
 
   program

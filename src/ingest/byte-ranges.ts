@@ -82,7 +82,7 @@ async function startsWithGzipMagic(path: string): Promise<boolean> {
 }
 
 /** The format parseSource would pick: the same first batch of lines, the same detection. */
-async function detectFromHead(path: string, name: string, candidates: readonly FormatDef[]): Promise<FormatDef | null> {
+export async function detectFromHead(path: string, name: string, candidates: readonly FormatDef[]): Promise<FormatDef | null> {
   const stream = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
   try {
     for await (const batch of readLineBatches(stream)) return pickFormat(name, batch.lines, candidates, emptyFileStats(name));

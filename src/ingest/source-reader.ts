@@ -1,4 +1,6 @@
-import { DEFAULT_SPLIT, planSplit, type SplitSettings } from './byte-ranges.js';
+import type { FormatDef } from '../../parsers/format.js';
+import { workerPaysFor } from './auto-jobs.js';
+import { DEFAULT_SPLIT, detectFromHead, planSplit, type SplitSettings } from './byte-ranges.js';
 import { ParsePool } from './parse-pool.js';
 import { parseSource, type FormatChoice, type ParsedSource } from './parse-source.js';
 import { countingSource, type ProgressSink } from './progress.js';
@@ -15,11 +17,17 @@ import { fileCredit, parseFileInWorker, parseRangesInWorkers } from './worker-so
 export interface WorkerSummary {
   workers: number;
   splitFiles: { file: string; ranges: number }[];
+  /** `--jobs auto` was asked for. */
+  auto: boolean;
+  /** Files `--jobs auto` parsed on the main thread, their format being cheaper to parse than to hand over. */
+  mainThreadFiles: { file: string; format: string }[];
 }
 
 export interface SourceReaderOptions {
   /** Parse workers at most; 1 means none. */
   jobs: number;
+  /** `--jobs auto`: a file whose format is cheap to parse stays on the main thread (auto-jobs.ts). */
+  auto?: boolean;
   /** How many of the run's sources a worker could read (those with a path). */
   workerFiles: number;
   split?: SplitSettings;
@@ -46,6 +54,7 @@ export class SourceReader {
   private readonly splitAllowed: boolean;
   private readonly fileCredit: number;
   private readonly splitFiles: WorkerSummary['splitFiles'] = [];
+  private readonly mainThreadFiles: WorkerSummary['mainThreadFiles'] = [];
 
   constructor(private readonly options: SourceReaderOptions) {
     this.pool = options.jobs > 1 ? new ParsePool(options.jobs) : null;
@@ -60,6 +69,14 @@ export class SourceReader {
     if (this.pool === null || source.path === undefined) {
       return parseSource(onBytes ? countingSource(source, onBytes) : source, choice);
     }
+    if (this.options.auto === true) {
+      const format = await this.formatOf(source.path, source.name, choice);
+      if (!workerPaysFor(format)) {
+        this.mainThreadFiles.push({ file: source.name, format: format!.id });
+        return parseSource(onBytes ? countingSource(source, onBytes) : source, choice);
+      }
+      if (format !== null) choice = { ...choice, forced: format };
+    }
     const options = { keepGoing: this.options.keepGoing, onBytes };
     const plan = this.splitAllowed && portable.candidates === 'any' ? await planSplit(source.path, source.name, source.size, choice, this.split) : null;
     if (plan === null) return parseFileInWorker(this.pool, source.path, source.name, portable, this.fileCredit, options);
@@ -67,9 +84,23 @@ export class SourceReader {
     return parseRangesInWorkers(this.pool, source.path, source.name, plan, portable, rangeWindow(this.options.jobs), options);
   }
 
-  /** How many workers ran and which files were split; null without a pool. */
+  /** The format parseSource would pick (given, or detected from the first lines); null when none fits or the file cannot be read. */
+  private async formatOf(path: string, name: string, choice: FormatChoice): Promise<FormatDef | null> {
+    if (choice.forced) return choice.forced;
+    try {
+      return await detectFromHead(path, name, choice.candidates);
+    } catch {
+      return null;
+    }
+  }
+
+  /** How many workers ran and which files were split; null without a pool, unless `--jobs auto` was asked for. */
   summary(): WorkerSummary | null {
-    return this.pool === null ? null : { workers: this.pool.workerCount, splitFiles: this.splitFiles };
+    if (this.pool === null && this.options.auto !== true) return null;
+    return {
+      workers: this.pool?.workerCount ?? 0, splitFiles: this.splitFiles,
+      auto: this.options.auto === true, mainThreadFiles: this.mainThreadFiles,
+    };
   }
 
   /** Ends every worker: after the last batch, or on the first error. No thread outlives the run. */

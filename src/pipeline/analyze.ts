@@ -9,6 +9,7 @@ import type { SplitSettings } from '../ingest/byte-ranges.js';
 import { mergeByTime } from '../ingest/merge-by-time.js';
 import type { ParsedSource } from '../ingest/parse-source.js';
 import { totalSize, type ProgressSink } from '../ingest/progress.js';
+import { autoWorkers } from '../ingest/auto-jobs.js';
 import { SourceReader, type WorkerSummary } from '../ingest/source-reader.js';
 import { resolveInputs, type Source } from '../ingest/sources.js';
 import { candidateFormats } from '../ingest/worker-formats.js';
@@ -46,10 +47,13 @@ export interface AnalyzeOptions {
   /**
    * Parse workers (`--jobs N`): up to N threads read and parse files (a big plain file in
    * line-aligned ranges) while this thread merges, joins and detects. 1 (the default): no worker.
+   * `auto`: one per core where they pay (src/ingest/auto-jobs.ts).
    */
-  jobs?: number;
+  jobs?: number | 'auto';
   /** When a file is split into ranges for the workers (tests force a split on small files). */
   split?: SplitSettings;
+  /** Input below which `--jobs auto` starts no worker (tests lower it; default AUTO_MIN_INPUT_BYTES). */
+  autoJobsMinBytes?: number;
   /** Told, at the end of a run with workers, how many ran and which files were read in ranges. */
   onWorkers?: (summary: WorkerSummary) => void;
   /** Force one format id for every positional input. */
@@ -110,10 +114,12 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   }
   const candidates = candidateFormats(options.logFormat);
   const common = { keyField: options.keyField, keepGoing: options.keepGoing };
-  const jobs = options.jobs ?? 1;
+  const auto = options.jobs === 'auto';
+  const jobs = options.jobs === 'auto' ? autoWorkers([...proxyOrAny, ...apmSources], options.autoJobsMinBytes) : options.jobs ?? 1;
   const reader = new SourceReader({
     // Workers compile the log_format from its text; a caller that gave only the compiled format gets none.
     jobs: options.logFormat === undefined || options.logFormatDirective !== undefined ? jobs : 1,
+    auto,
     workerFiles: [...proxyOrAny, ...apmSources].filter((source) => source.path !== undefined).length,
     split: options.split, keepGoing: options.keepGoing, progress,
   });

@@ -291,6 +291,11 @@ async function main(): Promise<void> {
       { lines: joinProxy.counts.lines, bytes: joinProxy.counts.bytes + joinApm.counts.bytes },
       () => measure(process.execPath, alfArgs([joinProxy.path], out('join-jobs2.json'), ['--log-format', formatFile, '--apm', joinApm.path, '--jobs', '2'])),
       () => checkAlfJson(out('join-jobs2.json'), joinExpected));
+    // --jobs auto: the New Relic CSV in a worker, the nginx log (cheap to parse) on the main thread.
+    await scenario(options, 'alf-join-jobs-auto', `alf analyze --jobs auto, extended + New Relic CSV joined, JSON`,
+      { lines: joinProxy.counts.lines, bytes: joinProxy.counts.bytes + joinApm.counts.bytes },
+      () => measure(process.execPath, alfArgs([joinProxy.path], out('join-jobs-auto.json'), ['--log-format', formatFile, '--apm', joinApm.path, '--jobs', 'auto'])),
+      () => checkAlfJson(out('join-jobs-auto.json'), joinExpected));
   }
 
   // The minimal Node baseline and GoAccess on the same combined input.
@@ -410,7 +415,8 @@ function renderTable(machine: string, options: Options): string {
   if (alf && baseline) summary.push(`alf/baseline ${(baseline.wallMs / alf.wallMs).toFixed(2)}× (wall), ${(baseline.cpuMs / alf.cpuMs).toFixed(2)}× (CPU)`);
   if (alf && goaccess) summary.push(`alf/GoAccess ${(goaccess.wallMs / alf.wallMs).toFixed(1)}× (wall), ${(goaccess.cpuMs / alf.cpuMs).toFixed(1)}× (CPU)`);
   const jobsPairs = [
-    ['alf-combined', 'alf-combined-jobs2', 'nginx combined'], ['alf-alb', 'alf-alb-jobs2', 'AWS ALB'], ['alf-join', 'alf-join-jobs2', 'extended + New Relic joined'],
+    ['alf-combined', 'alf-combined-jobs2', '--jobs 2 on nginx combined'], ['alf-alb', 'alf-alb-jobs2', '--jobs 2 on AWS ALB'],
+    ['alf-join', 'alf-join-jobs2', '--jobs 2 on extended + New Relic joined'], ['alf-join', 'alf-join-jobs-auto', '--jobs auto on extended + New Relic joined'],
   ] as const;
   for (const [single, parallel, what] of jobsPairs) {
     const one = byId.get(single);
@@ -430,9 +436,9 @@ function renderTable(machine: string, options: Options): string {
   return [...lines, '', ...summary.map((s) => `- ${s}`)].join('\n');
 }
 
-/** `--jobs 2` against `--jobs 1` in the same run, from the medians: wall time, and what it cost in CPU and memory. */
+/** Workers against `--jobs 1` in the same run, from the medians: wall time, and what it cost in CPU and memory. */
 function speedUp(what: string, single: Row, parallel: Row): string {
-  return `--jobs 2 on ${what}: speed-up ${(single.wallMs / parallel.wallMs).toFixed(2)}× (wall ${seconds(single.wallMs)} → ${seconds(parallel.wallMs)} s), ` +
+  return `${what}: speed-up ${(single.wallMs / parallel.wallMs).toFixed(2)}× (wall ${seconds(single.wallMs)} → ${seconds(parallel.wallMs)} s), ` +
     `CPU ${seconds(single.cpuMs)} → ${seconds(parallel.cpuMs)} s, peak RSS ${Math.round(single.rssKb / 1024)} → ${Math.round(parallel.rssKb / 1024)} MB`;
 }
 

@@ -127,16 +127,46 @@ describe('alf analyze --jobs 2 gives the --jobs 1 report', SLOW, () => {
     expect(run.stderr).toMatch(/parsed in 2 worker threads\n/);
   });
 
-  it('with stdin among the inputs (read on the main thread) and --jobs auto', () => {
+  it('with stdin among the inputs (read on the main thread)', () => {
     const stdin = readFileSync(ACCESS_LOG);
     const single = runCli(['analyze', '-', '--log-format', LOG_FORMAT, '--apm', APM, '--format', 'json'], { input: stdin });
-    const parallel = runCli(['analyze', '-', '--log-format', LOG_FORMAT, '--apm', APM, '--jobs', 'auto', '--format', 'json'], { input: stdin });
+    const parallel = runCli(['analyze', '-', '--log-format', LOG_FORMAT, '--apm', APM, '--jobs', '2', '--format', 'json'], { input: stdin });
     expect(parallel.status).toBe(0);
     expect(report(parallel)).toBe(report(single));
     expect(parallel.stderr).toMatch(/parsed in 1 worker thread\n/);
     const alone = runCli(['analyze', '-', '--log-format', LOG_FORMAT, '--jobs', '2', '--format', 'json'], { input: stdin });
     expect(report(alone)).toBe(report(runCli(['analyze', '-', '--log-format', LOG_FORMAT, '--format', 'json'], { input: stdin })));
     expect(alone.stderr).not.toMatch(/worker/);
+  });
+});
+
+describe('alf analyze --jobs auto: workers only where they pay, the --jobs 1 report either way', SLOW, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alf-jobs-auto-'));
+  /** Lowers the input size from which --jobs auto starts workers, so the samples count as big. */
+  const anySize = ['--auto-jobs-min-bytes', '1'];
+
+  it('starts no worker for a small input, and says why', () => {
+    const run = runCli(['analyze', 'samples/incident', '--jobs', 'auto', '--format', 'json']);
+    expect(run.status).toBe(0);
+    expect(report(run)).toBe(report(runCli(['analyze', 'samples/incident', '--format', 'json'])));
+    expect(run.stderr).toMatch(/--jobs auto: no worker threads for under 256 MiB of input/);
+    expect(run.stderr).not.toMatch(/parsed in \d+ worker/);
+  });
+
+  it('parses an nginx log on the main thread and its New Relic export in a worker', () => {
+    const run = both([ACCESS_LOG, '--log-format', LOG_FORMAT, '--apm', APM, ...anySize], ['--jobs', 'auto']);
+    expect(run.parallel).toBe(run.single);
+    expect(run.stderr).toMatch(/parsed in 1 worker thread\n/);
+    expect(run.stderr).toContain(`--jobs auto: parsed on the main thread, their format being cheaper to parse than to hand to a worker: ${ACCESS_LOG} (nginx)`);
+  });
+
+  it('hands an ALB log to a worker, gzip-compressed or not', () => {
+    const alb = join(dir, 'alb.log');
+    copyFileSync(join(ROOT, 'samples/formats/aws-alb.log'), alb);
+    writeFileSync(join(dir, 'alb.log.1.gz'), gzipSync(readFileSync(alb)));
+    const run = both([alb, join(dir, 'alb.log.1.gz'), ...anySize], ['--jobs', 'auto']);
+    expect(run.parallel).toBe(run.single);
+    expect(run.stderr).not.toMatch(/main thread/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { AUTO_MIN_INPUT_BYTES } from '../../ingest/auto-jobs.js';
 import { DEFAULT_SPLIT, type SplitSettings } from '../../ingest/byte-ranges.js';
 import { fileProblem } from '../../ingest/file-stats.js';
 import { extname } from 'node:path';
@@ -39,6 +39,7 @@ export interface AnalyzeCommandOptions {
   jobs?: string;
   splitMinBytes?: string;
   splitRangeBytes?: string;
+  autoJobsMinBytes?: string;
   quiet?: boolean;
   /** `--joined FILE`: the pairs export (src/join/joined-csv-export.ts). */
   joined?: string;
@@ -91,9 +92,9 @@ export function checkRouteTemplate(template: string): string {
   return template;
 }
 
-/** `--jobs`: a whole number of parse workers, or `auto` for one per core; 1 means none. */
-export function parseJobs(value: string): number {
-  if (value === 'auto') return availableParallelism();
+/** `--jobs`: a whole number of parse workers, or `auto` (one per core where they pay); 1 means none. */
+export function parseJobs(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
   const jobs = Number(value);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > MAX_JOBS) throw new UsageError(`--jobs must be auto or a whole number from 1 to ${MAX_JOBS}, not "${value}"`);
   return jobs;
@@ -102,16 +103,18 @@ export function parseJobs(value: string): number {
 /** More threads than this only add memory: the main thread's join and detectors bound the speed long before. */
 const MAX_JOBS = 64;
 
+/** A hidden byte-count option (tests force workers and splits on small files). */
+function byteCount(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number of bytes, not "${value}"`);
+  return n;
+}
+
 function splitSettings(options: AnalyzeCommandOptions): SplitSettings {
-  const bytes = (value: string | undefined, name: string, fallback: number): number => {
-    if (value === undefined) return fallback;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number of bytes, not "${value}"`);
-    return n;
-  };
   return {
-    minBytes: bytes(options.splitMinBytes, '--split-min-bytes', DEFAULT_SPLIT.minBytes),
-    rangeBytes: bytes(options.splitRangeBytes, '--split-range-bytes', DEFAULT_SPLIT.rangeBytes),
+    minBytes: byteCount(options.splitMinBytes, '--split-min-bytes', DEFAULT_SPLIT.minBytes),
+    rangeBytes: byteCount(options.splitRangeBytes, '--split-range-bytes', DEFAULT_SPLIT.rangeBytes),
   };
 }
 
@@ -146,6 +149,7 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   let workers: WorkerSummary | null = null;
   const analysis = await analyze({
     onWorkers: (summary) => { workers = summary; },
+    autoJobsMinBytes: byteCount(options.autoJobsMinBytes, '--auto-jobs-min-bytes', AUTO_MIN_INPUT_BYTES),
     inputs, apmInputs, logFormat, logFormatDirective, jobs, split, inputFormat: options.inputFormat, keyField: options.keyField,
     budget, join: joinOptions(options), keepGoing: options.keepGoing === true, excludeFiles: configFiles,
     progress: options.quiet ? undefined : progressBar(),
@@ -166,6 +170,15 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   return failOn !== null && worst >= severityRank(failOn) ? ExitCode.findings : ExitCode.ok;
 }
 
+/** What `--jobs auto` decided, and why, so a slow run is not a mystery. */
+function autoJobsLine(workers: WorkerSummary): string | null {
+  const onMain = workers.mainThreadFiles.map((file) => `${file.file} (${file.format})`);
+  if (workers.workers === 0 && onMain.length === 0) {
+    return `alf: --jobs auto: no worker threads for under ${AUTO_MIN_INPUT_BYTES / 1024 / 1024} MiB of input (starting them costs more than they save)`;
+  }
+  return onMain.length === 0 ? null : `alf: --jobs auto: parsed on the main thread, their format being cheaper to parse than to hand to a worker: ${onMain.join(', ')}`;
+}
+
 function summaryLine(analysis: Analysis, out: string | undefined, configFiles: readonly string[], workers: WorkerSummary | null): string {
   const { totals, files } = analysis.inputs;
   const lines: string[] = [];
@@ -175,6 +188,8 @@ function summaryLine(analysis: Analysis, out: string | undefined, configFiles: r
     lines.push(`alf: parsed in ${workers.workers} worker thread${workers.workers === 1 ? '' : 's'}` +
       workers.splitFiles.map((split) => `; ${split.file} read in ${split.ranges} ranges`).join(''));
   }
+  const auto = workers !== null && workers.auto ? autoJobsLine(workers) : null;
+  if (auto !== null) lines.push(auto);
   for (const file of files) {
     const problem = fileProblem(file);
     lines.push(

@@ -1,0 +1,42 @@
+import { availableParallelism } from 'node:os';
+import type { FormatDef } from '../../parsers/format.js';
+import type { Source } from './sources.js';
+
+/**
+ * `alf analyze --jobs auto`: parse workers only where they pay. A worker parses while the main
+ * thread joins and detects, but each record then costs an encode, a copy between threads and a
+ * decode, and each worker ~0.3-0.5 s to start and 100-150 MB of memory. Measured, --jobs 2
+ * against --jobs 1 on two cores (medians of 3, test/bench and samples/formats repeated):
+ *   - 1.2 M lines: ALB 1.21×, API Gateway JSON 1.28×, HAProxy 1.29×, Kong 1.34×, Tyk 1.30×,
+ *     nginx JSON 1.24×, ELB classic 1.14×, Envoy 1.13×, Traefik JSON 1.13×;
+ *   - the same formats at 300 k lines (50-215 MB): 0.97-1.06×, the workers' start eats the gain;
+ *   - nginx log_format text and Apache at any size: 0.75-1.03× (their parser is cheaper than the
+ *     hand-off: FormatDef.cheapToParse).
+ * So: no workers below AUTO_MIN_INPUT_BYTES of input in all, and none for a cheap format. The
+ * extended nginx log joined with its New Relic export (1 M × 886 k, medians of 3): --jobs 1 9.2 s,
+ * --jobs 2 8.1 s at 740 MB, auto (the CSV in a worker, the nginx log here) 8.0 s at 440 MB.
+ */
+export const AUTO_MIN_INPUT_BYTES = 256 * 1024 * 1024;
+
+/** A gzip file's size counts this many times: access logs compress 8-15×, and inflating is parse work too. */
+const GZIP_EXPANSION = 8;
+
+/** Roughly how many bytes of log the run will parse, for `--jobs auto` (stdin is unknown and counts 0). */
+export function estimatedInputBytes(sources: readonly Source[]): number {
+  let bytes = 0;
+  for (const source of sources) {
+    if (source.path === undefined || source.size === undefined) continue;
+    bytes += source.name.endsWith('.gz') ? source.size * GZIP_EXPANSION : source.size;
+  }
+  return bytes;
+}
+
+/** The number of parse workers `--jobs auto` allows for a run: one per core, or none (1) for a small input. */
+export function autoWorkers(sources: readonly Source[], minBytes: number = AUTO_MIN_INPUT_BYTES, cores: number = availableParallelism()): number {
+  return estimatedInputBytes(sources) >= minBytes ? Math.max(1, cores) : 1;
+}
+
+/** Whether `--jobs auto` hands a file of this format to a worker (unknown formats go: the worker reports them). */
+export function workerPaysFor(format: FormatDef | null): boolean {
+  return format?.cheapToParse !== true;
+}
