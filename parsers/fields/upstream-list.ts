@@ -17,11 +17,12 @@ const NOT_A_LIST = /[,:]/;
 
 export function parseUpstreamSeconds(text: string): UpstreamTimes | null {
   if (text === '-' || text === '') return { totalMs: null, attempts: 0 };
-  if (!NOT_A_LIST.test(text)) {
-    const value = parseDecimal(text);
-    if (Number.isNaN(value)) return null;
-    return { totalMs: Math.round(value * 1e6) / 1e3, attempts: 1 };
-  }
+  // One attempt is the common case, and a list never reads as a decimal (it holds "," or ":"):
+  // no regex test first. 1 M extended lines (three such fields each), read and parsed: 2.27 -> 2.16 s
+  // CPU (medians of 7, alternating with the build before).
+  const single = parseDecimal(text);
+  if (!Number.isNaN(single)) return { totalMs: Math.round(single * 1e6) / 1e3, attempts: 1 };
+  if (!NOT_A_LIST.test(text)) return null;
   let total = 0;
   let seen = 0;
   let attempts = 0;

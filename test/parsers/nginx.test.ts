@@ -66,6 +66,14 @@ describe('nginx log_format compiler', () => {
     });
   });
 
+  it('reads $time_iso8601 with its UTC offset, at one-second resolution, and refuses a month 13', () => {
+    const format = nginxFormat('$time_iso8601|$status|$request');
+    expect(onlyProxy(format, '2025-01-15T11:32:01+01:00|200|GET /a HTTP/1.1')).toMatchObject({ endMs: Date.UTC(2025, 0, 15, 10, 32, 1), timeResolutionMs: 1000 });
+    const { records, issues } = parseLines(format, ['2025-13-15T11:32:01+01:00|200|GET /a HTTP/1.1', '2025-01-15T11:32:01.5+01:00|200|GET /a HTTP/1.1']);
+    expect(records).toHaveLength(0);
+    expect(issues.map((issue) => issue.field)).toEqual(['time_iso8601', 'time_iso8601']);
+  });
+
   it('reads a request line that holds escaped bytes and a quote-escaped user agent (default escaping)', () => {
     const record = onlyProxy(nginxCombined, '198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET /caf\\xC3\\xA9?q=\\x22x\\x22 HTTP/1.1" 404 0 "-" "say \\x22hi\\x22"');
     expect(record.path).toBe('/caf\\xC3\\xA9');
