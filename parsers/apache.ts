@@ -3,7 +3,7 @@ import { cachedClfTimeParser } from './fields/clf-time.js';
 import { parseUnsignedInt } from './fields/numbers.js';
 import { parseRequestLine } from './fields/request-line.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
-import { isMissing, optionalUnsigned, parseStatus, textLineParser, tokenize, unescapeQuoted } from './proxy-line-kit.js';
+import { isMissing, optionalUnsigned, parseStatus, textLineParser, TokenSpans, unescapeQuoted } from './proxy-line-kit.js';
 
 /**
  * Apache httpd mod_log_config: common, combined, and combined with a duration appended
@@ -49,32 +49,37 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
   let implausible = 0;
   let plausible = 0;
   let firstDurationLine = 0;
+  // Fields as offsets into the line, sliced when read (see TokenSpans), not a Token object each: 1.2 M
+  // apache-combined-d lines read and parsed 2.59 -> 2.14 s CPU (medians of 9).
+  const tokens = new TokenSpans();
 
   return textLineParser(
     file,
     (text, lineNumber, sink, fail) => {
-      const tokens = tokenize(text);
-      if (tokens === null) return fail('PARSE_NO_MATCH', '%r', 'unterminated quote or bracket');
-      if (tokens.length !== expectedTokens) {
-        return fail('PARSE_NO_MATCH', 'line', `expected ${expectedTokens} fields for ${variant.id}, found ${tokens.length}`);
+      if (!tokens.read(text)) return fail('PARSE_NO_MATCH', '%r', 'unterminated quote or bracket');
+      if (tokens.count !== expectedTokens) {
+        return fail('PARSE_NO_MATCH', 'line', `expected ${expectedTokens} fields for ${variant.id}, found ${tokens.count}`);
       }
-      if (tokens[TIME]!.delimited !== '[' || tokens[REQUEST]!.delimited !== '"') {
+      if (tokens.delimited(TIME) !== '[' || tokens.delimited(REQUEST) !== '"') {
         return fail('PARSE_NO_MATCH', '%t', 'expected `[time] "request"` after the third field');
       }
-      if (variant.referer && (tokens[7]!.delimited !== '"' || tokens[USER_AGENT]!.delimited !== '"')) {
+      if (variant.referer && (tokens.delimited(7) !== '"' || tokens.delimited(USER_AGENT) !== '"')) {
         return fail('PARSE_NO_MATCH', '%{User-agent}i', 'expected quoted referer and user agent');
       }
       const record = emptyProxyRecord(variant.id, file, lineNumber, text);
-      const startMs = parseTime(tokens[TIME]!.text);
-      if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', '%t', `bad time "${tokens[TIME]!.text}"`);
-      const status = parseStatus(tokens[STATUS]!.text);
-      if (Number.isNaN(status)) return fail('PARSE_BAD_FIELD', '%>s', `bad status "${tokens[STATUS]!.text}"`);
-      const bytes = optionalUnsigned(tokens[BYTES]!.text);
-      if (Number.isNaN(bytes)) return fail('PARSE_BAD_FIELD', '%b', `bad byte count "${tokens[BYTES]!.text}"`);
+      const time = tokens.text(TIME);
+      const startMs = parseTime(time);
+      if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', '%t', `bad time "${time}"`);
+      const statusText = tokens.text(STATUS);
+      const status = parseStatus(statusText);
+      if (Number.isNaN(status)) return fail('PARSE_BAD_FIELD', '%>s', `bad status "${statusText}"`);
+      const bytesText = tokens.text(BYTES);
+      const bytes = optionalUnsigned(bytesText);
+      if (Number.isNaN(bytes)) return fail('PARSE_BAD_FIELD', '%b', `bad byte count "${bytesText}"`);
 
       if (variant.duration !== 'none') {
-        if (tokens[DURATION]!.delimited !== null) return fail('PARSE_NO_MATCH', variant.duration === 'micros' ? '%D' : '%T', 'expected a bare number after the user agent');
-        const durationText = tokens[DURATION]!.text;
+        if (tokens.delimited(DURATION) !== null) return fail('PARSE_NO_MATCH', variant.duration === 'micros' ? '%D' : '%T', 'expected a bare number after the user agent');
+        const durationText = tokens.text(DURATION);
         const field = variant.duration === 'micros' ? '%D' : '%T';
         if (isMissing(durationText)) {
           record.requestTimeMs = null;
@@ -96,10 +101,11 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
       record.timeResolutionMs = 1000;
       record.status = status;
       record.bytesSent = bytes;
-      record.clientIp = isMissing(tokens[HOST]!.text) ? null : tokens[HOST]!.text;
-      const user = tokens[USER]!.text;
+      const host = tokens.text(HOST);
+      record.clientIp = isMissing(host) ? null : host;
+      const user = tokens.text(USER);
       record.apiKey = isMissing(user) ? null : user;
-      const request = unescapeQuoted(tokens[REQUEST]!.text);
+      const request = unescapeQuoted(tokens.text(REQUEST));
       if (!isMissing(request)) {
         // Scanners send junk request lines; they are still requests, just pathless.
         const parsed = parseRequestLine(request);
@@ -110,7 +116,7 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
         }
       }
       if (variant.referer) {
-        const userAgent = unescapeQuoted(tokens[USER_AGENT]!.text);
+        const userAgent = unescapeQuoted(tokens.text(USER_AGENT));
         record.userAgent = isMissing(userAgent) ? null : userAgent;
       }
       sink.record(record);
