@@ -5,7 +5,7 @@ import { normaliseTraceId } from './fields/trace-context.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import {
   FieldError, firstPresent, isMissing, jsonLineParser, jsonNumber, jsonText, optionalUnsigned, parseStatus,
-  textLineParser, tokenize, type JsonObject,
+  textLineParser, TokenSpans, type JsonObject,
 } from './proxy-line-kit.js';
 
 /**
@@ -131,19 +131,20 @@ function createJsonParser(options: ParserOptions): RecordParser {
 function createClfParser(options: ParserOptions): RecordParser {
   const file = options.file;
   const parseClf = cachedClfTimeParser();
+  // Fields as offsets into the line, sliced when read (see TokenSpans for the figures).
+  const tokens = new TokenSpans();
   return textLineParser(file, (line, lineNumber, sink, fail) => {
-    const tokens = tokenize(line);
-    if (tokens === null) return fail('PARSE_NO_MATCH', 'request', 'unterminated quote or bracket');
-    if (tokens.length !== 8 && tokens.length !== 9) return fail('PARSE_NO_MATCH', 'line', `expected 8 or 9 fields, found ${tokens.length}`);
-    if (tokens[3]!.delimited !== '[' || tokens[4]!.delimited !== '"' || tokens[7]!.delimited !== null || tokens[8]?.delimited) {
+    if (!tokens.read(line)) return fail('PARSE_NO_MATCH', 'request', 'unterminated quote or bracket');
+    if (tokens.count !== 8 && tokens.count !== 9) return fail('PARSE_NO_MATCH', 'line', `expected 8 or 9 fields, found ${tokens.count}`);
+    if (tokens.delimited(3) !== '[' || tokens.delimited(4) !== '"' || tokens.delimited(7) !== null || tokens.delimited(8)) {
       return fail('PARSE_NO_MATCH', 'requestId', 'expected `[requestTime] "request" status length requestId`');
     }
-    const startMs = parseClf(tokens[3]!.text);
-    if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'requestTime', `bad requestTime "${tokens[3]!.text}"`);
-    const status = parseStatus(tokens[5]!.text);
-    if (Number.isNaN(status)) return fail('PARSE_BAD_FIELD', 'status', `bad status "${tokens[5]!.text}"`);
-    const length = optionalUnsigned(tokens[6]!.text);
-    if (Number.isNaN(length)) return fail('PARSE_BAD_FIELD', 'responseLength', `bad responseLength "${tokens[6]!.text}"`);
+    const startMs = parseClf(tokens.text(3));
+    if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'requestTime', `bad requestTime "${tokens.text(3)}"`);
+    const status = parseStatus(tokens.text(5));
+    if (Number.isNaN(status)) return fail('PARSE_BAD_FIELD', 'status', `bad status "${tokens.text(5)}"`);
+    const length = optionalUnsigned(tokens.text(6));
+    if (Number.isNaN(length)) return fail('PARSE_BAD_FIELD', 'responseLength', `bad responseLength "${tokens.text(6)}"`);
 
     const record = emptyProxyRecord('aws-api-gateway-clf', file, lineNumber, line);
     record.startMs = startMs;
@@ -151,9 +152,9 @@ function createClfParser(options: ParserOptions): RecordParser {
     record.timeResolutionMs = 1000;
     record.status = status;
     record.bytesSent = length;
-    record.clientIp = isMissing(tokens[0]!.text) ? null : tokens[0]!.text;
-    record.requestId = tokens[7]!.text;
-    const request = tokens[4]!.text;
+    record.clientIp = isMissing(tokens.text(0)) ? null : tokens.text(0);
+    record.requestId = tokens.text(7);
+    const request = tokens.text(4);
     const parsed = isMissing(request) ? null : parseRequestLine(request);
     if (parsed !== null) {
       record.method = parsed.method;

@@ -3,7 +3,7 @@ import { parseRequestLine } from './fields/request-line.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import {
   hostOfHostPort, isMissing, optionalSecondsToMs, optionalUnsigned, orNull, parseIsoTimestamp, parseStatus,
-  textLineParser, tokenize, unescapeQuoted,
+  textLineParser, TokenSpans, unescapeQuoted,
 } from './proxy-line-kit.js';
 
 /**
@@ -25,18 +25,24 @@ const F = {
 const MIN_FIELDS = F.request + 1;
 const TIME_NAMES = ['request_processing_time', 'backend_processing_time', 'response_processing_time'] as const;
 
+function anyDelimitedBefore(tokens: TokenSpans, end: number): boolean {
+  for (let i = 0; i < end; i++) if (tokens.delimited(i) !== null) return true;
+  return false;
+}
+
 function createElbParser(options: ParserOptions): RecordParser {
   const file = options.file;
+  // Fields as offsets into the line, sliced when read (see TokenSpans for the figures).
+  const tokens = new TokenSpans();
   return textLineParser(file, (text, lineNumber, sink, fail) => {
-    const tokens = tokenize(text);
-    if (tokens === null) return fail('PARSE_NO_MATCH', 'request', 'unterminated quoted field');
-    if (tokens.length < MIN_FIELDS || tokens.length > 15) {
-      return fail('PARSE_NO_MATCH', 'line', `expected 12 to 15 fields, found ${tokens.length}`);
+    if (!tokens.read(text)) return fail('PARSE_NO_MATCH', 'request', 'unterminated quoted field');
+    if (tokens.count < MIN_FIELDS || tokens.count > 15) {
+      return fail('PARSE_NO_MATCH', 'line', `expected 12 to 15 fields, found ${tokens.count}`);
     }
-    if (tokens[F.request]!.delimited !== '"' || tokens.slice(0, F.request).some((token) => token.delimited !== null)) {
+    if (tokens.delimited(F.request) !== '"' || anyDelimitedBefore(tokens, F.request)) {
       return fail('PARSE_NO_MATCH', 'request', 'expected eleven bare fields, then "request"');
     }
-    const at = (index: number): string => tokens[index]!.text;
+    const at = (index: number): string => tokens.text(index);
     const startMs = parseIsoTimestamp(at(F.timestamp));
     if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'timestamp', `bad timestamp "${at(F.timestamp)}"`);
     const times = [F.requestProcessing, F.backendProcessing, F.responseProcessing].map((index) => optionalSecondsToMs(at(index)));
@@ -74,8 +80,7 @@ function createElbParser(options: ParserOptions): RecordParser {
       record.path = parsed.path;
       record.query = parsed.query;
     }
-    const userAgent = tokens[F.userAgent];
-    record.userAgent = userAgent === undefined ? null : orNull(unescapeQuoted(userAgent.text));
+    record.userAgent = F.userAgent < tokens.count ? orNull(unescapeQuoted(at(F.userAgent))) : null;
     sink.record(record);
   });
 }

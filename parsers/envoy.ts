@@ -2,7 +2,7 @@ import { emptyProxyRecord } from '../src/model/records.js';
 import { parseUnsignedInt } from './fields/numbers.js';
 import { parseRequestLine } from './fields/request-line.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
-import { hasFraction, isMissing, optionalUnsigned, orNull, parseIsoTimestamp, textLineParser, tokenize, type Token } from './proxy-line-kit.js';
+import { hasFraction, isMissing, optionalUnsigned, orNull, parseIsoTimestamp, textLineParser, TokenSpans } from './proxy-line-kit.js';
 
 /**
  * Envoy's default text access-log format (shared/formats.md §5.3):
@@ -35,21 +35,22 @@ function firstForwardedFor(value: string): string | null {
   return orNull((comma < 0 ? value : value.slice(0, comma)).trim());
 }
 
-function layoutProblem(tokens: readonly Token[]): string | null {
-  if (tokens.length !== TOKENS) return `expected ${TOKENS} fields, found ${tokens.length}`;
-  if (tokens[T.start]!.delimited !== '[') return 'expected [START_TIME] first';
-  for (const index of QUOTED) if (tokens[index]!.delimited !== '"') return `field ${index + 1} should be quoted`;
+function layoutProblem(tokens: TokenSpans): string | null {
+  if (tokens.count !== TOKENS) return `expected ${TOKENS} fields, found ${tokens.count}`;
+  if (tokens.delimited(T.start) !== '[') return 'expected [START_TIME] first';
+  for (const index of QUOTED) if (tokens.delimited(index) !== '"') return `field ${index + 1} should be quoted`;
   return null;
 }
 
 function createEnvoyParser(options: ParserOptions): RecordParser {
   const file = options.file;
+  // Fields as offsets into the line, sliced when read (see TokenSpans for the figures).
+  const tokens = new TokenSpans();
   return textLineParser(file, (text, lineNumber, sink, fail) => {
-    const tokens = tokenize(text);
-    if (tokens === null) return fail('PARSE_NO_MATCH', 'REQ', 'unterminated quote or bracket');
+    if (!tokens.read(text)) return fail('PARSE_NO_MATCH', 'REQ', 'unterminated quote or bracket');
     const problem = layoutProblem(tokens);
     if (problem !== null) return fail('PARSE_NO_MATCH', 'line', problem);
-    const at = (index: number): string => tokens[index]!.text;
+    const at = (index: number): string => tokens.text(index);
 
     const startMs = parseIsoTimestamp(at(T.start));
     if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'START_TIME', `bad START_TIME "${at(T.start)}"`);

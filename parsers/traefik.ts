@@ -6,7 +6,7 @@ import { normaliseTraceId } from './fields/trace-context.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import {
   FieldError, hostOfHostPort, isMissing, jsonLineParser, jsonNumber, jsonText, lookup, optionalUnsigned, orNull,
-  parseIsoTimestamp, textLineParser, tokenize, type JsonObject,
+  parseIsoTimestamp, textLineParser, TokenSpans, type JsonObject,
 } from './proxy-line-kit.js';
 
 /**
@@ -91,23 +91,24 @@ function createJsonParser(options: ParserOptions): RecordParser {
 function createClfParser(options: ParserOptions): RecordParser {
   const file = options.file;
   const parseTime = cachedClfTimeParser();
+  // Fields as offsets into the line, sliced when read (see TokenSpans for the figures).
+  const tokens = new TokenSpans();
   return textLineParser(file, (line, lineNumber, sink, fail) => {
-    const tokens = tokenize(line);
-    if (tokens === null) return fail('PARSE_NO_MATCH', 'request', 'unterminated quote or bracket');
-    if (tokens.length !== 13) return fail('PARSE_NO_MATCH', 'line', `expected 13 fields, found ${tokens.length}`);
-    const durationText = tokens[12]!.text;
-    if (tokens[3]!.delimited !== '[' || tokens[4]!.delimited !== '"' || tokens[12]!.delimited !== null || !durationText.endsWith('ms')) {
+    if (!tokens.read(line)) return fail('PARSE_NO_MATCH', 'request', 'unterminated quote or bracket');
+    if (tokens.count !== 13) return fail('PARSE_NO_MATCH', 'line', `expected 13 fields, found ${tokens.count}`);
+    const durationText = tokens.text(12);
+    if (tokens.delimited(3) !== '[' || tokens.delimited(4) !== '"' || tokens.delimited(12) !== null || !durationText.endsWith('ms')) {
       return fail('PARSE_NO_MATCH', 'Duration', 'expected `[StartUTC] "request" ... <n>ms`');
     }
-    const startMs = parseTime(tokens[3]!.text);
-    if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'StartUTC', `bad time "${tokens[3]!.text}"`);
+    const startMs = parseTime(tokens.text(3));
+    if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'StartUTC', `bad time "${tokens.text(3)}"`);
     const duration = parseUnsignedInt(durationText.slice(0, -2));
     if (Number.isNaN(duration)) return fail('PARSE_BAD_FIELD', 'Duration', `bad duration "${durationText}"`);
-    const statusText = tokens[5]!.text;
+    const statusText = tokens.text(5);
     const status = isMissing(statusText) ? null : parseUnsignedInt(statusText);
     if (Number.isNaN(status) || (status !== null && (statusText.length !== 3))) return fail('PARSE_BAD_FIELD', 'OriginStatus', `bad status "${statusText}"`);
-    const size = optionalUnsigned(tokens[6]!.text);
-    if (Number.isNaN(size)) return fail('PARSE_BAD_FIELD', 'OriginContentSize', `bad size "${tokens[6]!.text}"`);
+    const size = optionalUnsigned(tokens.text(6));
+    if (Number.isNaN(size)) return fail('PARSE_BAD_FIELD', 'OriginContentSize', `bad size "${tokens.text(6)}"`);
 
     const record = emptyProxyRecord('traefik-clf', file, lineNumber, line);
     record.startMs = startMs;
@@ -118,17 +119,17 @@ function createClfParser(options: ParserOptions): RecordParser {
     record.clientClosed = status === CLIENT_CLOSED;
     record.upstreamLogged = status === null;
     record.bytesSent = size;
-    record.clientIp = orNull(tokens[0]!.text);
-    record.apiKey = orNull(tokens[2]!.text);
-    const request = orNull(tokens[4]!.text);
+    record.clientIp = orNull(tokens.text(0));
+    record.apiKey = orNull(tokens.text(2));
+    const request = orNull(tokens.text(4));
     const parsed = request === null ? null : parseRequestLine(request);
     if (parsed !== null && parsed.method !== '-') {
       record.method = parsed.method;
       record.path = parsed.path;
       record.query = parsed.query;
     }
-    record.userAgent = orNull(tokens[8]!.text);
-    record.upstreamAddr = orNull(tokens[11]!.text);
+    record.userAgent = orNull(tokens.text(8));
+    record.upstreamAddr = orNull(tokens.text(11));
     sink.record(record);
   });
 }
