@@ -31,9 +31,19 @@ export function estimatedInputBytes(sources: readonly Source[]): number {
   return bytes;
 }
 
-/** The number of parse workers `--jobs auto` allows for a run: one per core, or none (1) for a small input. */
-export function autoWorkers(sources: readonly Source[], minBytes: number = AUTO_MIN_INPUT_BYTES, cores: number = availableParallelism()): number {
-  return estimatedInputBytes(sources) >= minBytes ? Math.max(1, cores) : 1;
+export interface AutoWorkers {
+  /** Parse workers at most; 1 means none. */
+  workers: number;
+  /** Why there are none, for the run's summary; null when there are. */
+  noneBecause: string | null;
+}
+
+/** How many parse workers `--jobs auto` allows for a run: one per core, or none for a small input or a single core. */
+export function autoWorkers(sources: readonly Source[], minBytes: number = AUTO_MIN_INPUT_BYTES, cores: number = availableParallelism()): AutoWorkers {
+  if (estimatedInputBytes(sources) < minBytes) {
+    return { workers: 1, noneBecause: `under ${Math.round(minBytes / 1024 / 1024)} MiB of input, where starting them costs more than they save` };
+  }
+  return cores > 1 ? { workers: cores, noneBecause: null } : { workers: 1, noneBecause: 'this machine has one core' };
 }
 
 /** Whether `--jobs auto` hands a file of this format to a worker (unknown formats go: the worker reports them). */

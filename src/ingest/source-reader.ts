@@ -17,8 +17,8 @@ import { fileCredit, parseFileInWorker, parseRangesInWorkers } from './worker-so
 export interface WorkerSummary {
   workers: number;
   splitFiles: { file: string; ranges: number }[];
-  /** `--jobs auto` was asked for. */
-  auto: boolean;
+  /** `--jobs auto` was asked for, and why it started no worker (null when it may have). */
+  auto: { noneBecause: string | null } | null;
   /** Files `--jobs auto` parsed on the main thread, their format being cheaper to parse than to hand over. */
   mainThreadFiles: { file: string; format: string }[];
 }
@@ -27,7 +27,7 @@ export interface SourceReaderOptions {
   /** Parse workers at most; 1 means none. */
   jobs: number;
   /** `--jobs auto`: a file whose format is cheap to parse stays on the main thread (auto-jobs.ts). */
-  auto?: boolean;
+  auto?: { noneBecause: string | null };
   /** How many of the run's sources a worker could read (those with a path). */
   workerFiles: number;
   split?: SplitSettings;
@@ -69,10 +69,10 @@ export class SourceReader {
     if (this.pool === null || source.path === undefined) {
       return parseSource(onBytes ? countingSource(source, onBytes) : source, choice);
     }
-    if (this.options.auto === true) {
+    if (this.options.auto !== undefined) {
       const format = await this.formatOf(source.path, source.name, choice);
-      if (!workerPaysFor(format)) {
-        this.mainThreadFiles.push({ file: source.name, format: format!.id });
+      if (format !== null && !workerPaysFor(format)) {
+        this.mainThreadFiles.push({ file: source.name, format: format.id });
         return parseSource(onBytes ? countingSource(source, onBytes) : source, choice);
       }
       if (format !== null) choice = { ...choice, forced: format };
@@ -96,11 +96,9 @@ export class SourceReader {
 
   /** How many workers ran and which files were split; null without a pool, unless `--jobs auto` was asked for. */
   summary(): WorkerSummary | null {
-    if (this.pool === null && this.options.auto !== true) return null;
-    return {
-      workers: this.pool?.workerCount ?? 0, splitFiles: this.splitFiles,
-      auto: this.options.auto === true, mainThreadFiles: this.mainThreadFiles,
-    };
+    const auto = this.options.auto ?? null;
+    if (this.pool === null && auto === null) return null;
+    return { workers: this.pool?.workerCount ?? 0, splitFiles: this.splitFiles, auto, mainThreadFiles: this.mainThreadFiles };
   }
 
   /** Ends every worker: after the last batch, or on the first error. No thread outlives the run. */

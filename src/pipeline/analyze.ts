@@ -114,12 +114,12 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   }
   const candidates = candidateFormats(options.logFormat);
   const common = { keyField: options.keyField, keepGoing: options.keepGoing };
-  const auto = options.jobs === 'auto';
-  const jobs = options.jobs === 'auto' ? autoWorkers([...proxyOrAny, ...apmSources], options.autoJobsMinBytes) : options.jobs ?? 1;
+  const auto = options.jobs === 'auto' ? autoWorkers([...proxyOrAny, ...apmSources], options.autoJobsMinBytes) : null;
+  const jobs = auto?.workers ?? (options.jobs === 'auto' ? 1 : options.jobs ?? 1);
   const reader = new SourceReader({
     // Workers compile the log_format from its text; a caller that gave only the compiled format gets none.
     jobs: options.logFormat === undefined || options.logFormatDirective !== undefined ? jobs : 1,
-    auto,
+    auto: auto === null ? undefined : { noneBecause: auto.noneBecause },
     workerFiles: [...proxyOrAny, ...apmSources].filter((source) => source.path !== undefined).length,
     split: options.split, keepGoing: options.keepGoing, progress,
   });

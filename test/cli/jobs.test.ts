@@ -149,7 +149,7 @@ describe('alf analyze --jobs auto: workers only where they pay, the --jobs 1 rep
     const run = runCli(['analyze', 'samples/incident', '--jobs', 'auto', '--format', 'json']);
     expect(run.status).toBe(0);
     expect(report(run)).toBe(report(runCli(['analyze', 'samples/incident', '--format', 'json'])));
-    expect(run.stderr).toMatch(/--jobs auto: no worker threads for under 256 MiB of input/);
+    expect(run.stderr).toMatch(/--jobs auto: no worker threads: under 256 MiB of input/);
     expect(run.stderr).not.toMatch(/parsed in \d+ worker/);
   });
 

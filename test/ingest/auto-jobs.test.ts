@@ -12,11 +12,13 @@ describe('--jobs auto', () => {
     expect(estimatedInputBytes([file('a.log', 100 * MiB), file('b.log.gz', 10 * MiB), stdinSource()])).toBe(180 * MiB);
   });
 
-  it('starts one worker per core only for 256 MiB of input or more', () => {
-    expect(autoWorkers([file('a.log', AUTO_MIN_INPUT_BYTES - 1)], AUTO_MIN_INPUT_BYTES, 4)).toBe(1);
-    expect(autoWorkers([file('a.log', AUTO_MIN_INPUT_BYTES / 2), file('b.log', AUTO_MIN_INPUT_BYTES / 2)], AUTO_MIN_INPUT_BYTES, 4)).toBe(4);
-    expect(autoWorkers([file('a.log.gz', AUTO_MIN_INPUT_BYTES / 8)], AUTO_MIN_INPUT_BYTES, 2)).toBe(2);
-    expect(autoWorkers([stdinSource()], AUTO_MIN_INPUT_BYTES, 2)).toBe(1);
+  it('starts one worker per core only for 256 MiB of input or more, and says why when it starts none', () => {
+    expect(autoWorkers([file('a.log', AUTO_MIN_INPUT_BYTES - 1)], AUTO_MIN_INPUT_BYTES, 4))
+      .toEqual({ workers: 1, noneBecause: 'under 256 MiB of input, where starting them costs more than they save' });
+    expect(autoWorkers([file('a.log', AUTO_MIN_INPUT_BYTES / 2), file('b.log', AUTO_MIN_INPUT_BYTES / 2)], AUTO_MIN_INPUT_BYTES, 4)).toEqual({ workers: 4, noneBecause: null });
+    expect(autoWorkers([file('a.log.gz', AUTO_MIN_INPUT_BYTES / 8)], AUTO_MIN_INPUT_BYTES, 2).workers).toBe(2);
+    expect(autoWorkers([file('a.log', AUTO_MIN_INPUT_BYTES)], AUTO_MIN_INPUT_BYTES, 1)).toEqual({ workers: 1, noneBecause: 'this machine has one core' });
+    expect(autoWorkers([stdinSource()], AUTO_MIN_INPUT_BYTES, 2).workers).toBe(1);
   });
 
   it('keeps nginx log_format text and Apache on the main thread, and hands every other format to a worker', () => {

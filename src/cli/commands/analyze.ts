@@ -172,10 +172,8 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
 
 /** What `--jobs auto` decided, and why, so a slow run is not a mystery. */
 function autoJobsLine(workers: WorkerSummary): string | null {
+  if (workers.auto?.noneBecause) return `alf: --jobs auto: no worker threads: ${workers.auto.noneBecause}`;
   const onMain = workers.mainThreadFiles.map((file) => `${file.file} (${file.format})`);
-  if (workers.workers === 0 && onMain.length === 0) {
-    return `alf: --jobs auto: no worker threads for under ${AUTO_MIN_INPUT_BYTES / 1024 / 1024} MiB of input (starting them costs more than they save)`;
-  }
   return onMain.length === 0 ? null : `alf: --jobs auto: parsed on the main thread, their format being cheaper to parse than to hand to a worker: ${onMain.join(', ')}`;
 }
 
@@ -188,7 +186,7 @@ function summaryLine(analysis: Analysis, out: string | undefined, configFiles: r
     lines.push(`alf: parsed in ${workers.workers} worker thread${workers.workers === 1 ? '' : 's'}` +
       workers.splitFiles.map((split) => `; ${split.file} read in ${split.ranges} ranges`).join(''));
   }
-  const auto = workers !== null && workers.auto ? autoJobsLine(workers) : null;
+  const auto = workers !== null && workers.auto !== null ? autoJobsLine(workers) : null;
   if (auto !== null) lines.push(auto);
   for (const file of files) {
     const problem = fileProblem(file);
