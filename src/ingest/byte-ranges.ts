@@ -61,7 +61,7 @@ export async function planSplit(path: string, name: string, size: number | undef
   if (size === undefined || size < settings.minBytes) return null;
   try {
     if (await startsWithGzipMagic(path)) return null;
-    const format = choice.forced ?? (await detectFromHead(path, name, choice.candidates));
+    const format = await fileFormat(path, name, choice);
     if (format === null || !SPLITTABLE_FORMATS.has(format.id)) return null;
     const ranges = await lineAlignedRanges(path, size, settings.rangeBytes);
     return ranges.length < 2 ? null : { format, ranges };
@@ -81,8 +81,13 @@ async function startsWithGzipMagic(path: string): Promise<boolean> {
   }
 }
 
+/** The format parseSource would pick for a file: the one given, or detected from its first lines. */
+export async function fileFormat(path: string, name: string, choice: FormatChoice): Promise<FormatDef | null> {
+  return choice.forced ?? (await detectFromHead(path, name, choice.candidates));
+}
+
 /** The format parseSource would pick: the same first batch of lines, the same detection. */
-export async function detectFromHead(path: string, name: string, candidates: readonly FormatDef[]): Promise<FormatDef | null> {
+async function detectFromHead(path: string, name: string, candidates: readonly FormatDef[]): Promise<FormatDef | null> {
   const stream = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
   try {
     for await (const batch of readLineBatches(stream)) return pickFormat(name, batch.lines, candidates, emptyFileStats(name));

@@ -1,6 +1,5 @@
-import type { FormatDef } from '../../parsers/format.js';
 import { workerPaysFor } from './auto-jobs.js';
-import { DEFAULT_SPLIT, detectFromHead, planSplit, type SplitSettings } from './byte-ranges.js';
+import { DEFAULT_SPLIT, fileFormat, planSplit, type SplitSettings } from './byte-ranges.js';
 import { ParsePool } from './parse-pool.js';
 import { parseSource, type FormatChoice, type ParsedSource } from './parse-source.js';
 import { countingSource, type ProgressSink } from './progress.js';
@@ -66,14 +65,14 @@ export class SourceReader {
   async read(source: Source, choice: FormatChoice, portable: PortableFormatChoice): Promise<ParsedSource> {
     const progress = this.options.progress;
     const onBytes = progress ? (bytes: number): void => progress.advance(bytes) : undefined;
-    if (this.pool === null || source.path === undefined) {
-      return parseSource(onBytes ? countingSource(source, onBytes) : source, choice);
-    }
+    const onMainThread = (): ParsedSource => parseSource(onBytes ? countingSource(source, onBytes) : source, choice);
+    if (this.pool === null || source.path === undefined) return onMainThread();
     if (this.options.auto !== undefined) {
-      const format = await this.formatOf(source.path, source.name, choice);
+      // An unreadable file goes to a worker, which reports it as a single-threaded run would.
+      const format = await fileFormat(source.path, source.name, choice).catch(() => null);
       if (format !== null && !workerPaysFor(format)) {
         this.mainThreadFiles.push({ file: source.name, format: format.id });
-        return parseSource(onBytes ? countingSource(source, onBytes) : source, choice);
+        return onMainThread();
       }
       if (format !== null) choice = { ...choice, forced: format };
     }
@@ -82,16 +81,6 @@ export class SourceReader {
     if (plan === null) return parseFileInWorker(this.pool, source.path, source.name, portable, this.fileCredit, options);
     this.splitFiles.push({ file: source.name, ranges: plan.ranges.length });
     return parseRangesInWorkers(this.pool, source.path, source.name, plan, portable, rangeWindow(this.options.jobs), options);
-  }
-
-  /** The format parseSource would pick (given, or detected from the first lines); null when none fits or the file cannot be read. */
-  private async formatOf(path: string, name: string, choice: FormatChoice): Promise<FormatDef | null> {
-    if (choice.forced) return choice.forced;
-    try {
-      return await detectFromHead(path, name, choice.candidates);
-    } catch {
-      return null;
-    }
   }
 
   /** How many workers ran and which files were split; null without a pool, unless `--jobs auto` was asked for. */
