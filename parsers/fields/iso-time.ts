@@ -33,17 +33,15 @@ export function parseIsoTimestamp(text: string): number {
     if (zoneAt === 20) return NaN;
     for (let digits = Math.min(zoneAt, 23) - 20; digits < 3; digits++) millis *= 10;
   }
+  // `Z`, or ±hh:mm.
   let offsetMinutes = 0;
-  if (zoneAt === length - 1 && text.charCodeAt(zoneAt) === 90 /* Z */) {
-    offsetMinutes = 0;
-  } else if (zoneAt === length - 6 && text.charCodeAt(zoneAt + 3) === 58 /* : */) {
+  if (!(zoneAt === length - 1 && text.charCodeAt(zoneAt) === 90 /* Z */)) {
+    if (zoneAt !== length - 6 || text.charCodeAt(zoneAt + 3) !== 58 /* : */) return NaN;
     const sign = text.charCodeAt(zoneAt);
     const zoneHours = twoDigits(text, zoneAt + 1);
     const zoneMinutes = twoDigits(text, zoneAt + 4);
     if ((sign !== 43 && sign !== 45) || !(zoneHours <= 23 && zoneMinutes <= 59)) return NaN;
     offsetMinutes = (sign === 45 ? -1 : 1) * (zoneHours * 60 + zoneMinutes);
-  } else {
-    return NaN;
   }
   // Comparisons written so that NaN (a non-digit) fails them.
   if (!(year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && minute <= 59 && second <= 59)) return NaN;
