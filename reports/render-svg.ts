@@ -1,5 +1,4 @@
-import { compile, type TopLevelSpec } from 'vega-lite';
-import { logger, None, parse, View } from 'vega';
+import { compile, logger, None, parse, View, type TopLevelSpec } from './vega-runtime.js';
 import { assertInertSvg } from './svg-guard.js';
 import { replaceControlCharacters } from './control-characters.js';
 
