@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { FormatDef } from '../../parsers/format.js';
+import { startsWithGzipMagic } from './gzip-magic.js';
 import type { Source } from './sources.js';
 
 /**
@@ -21,12 +22,21 @@ export const AUTO_MIN_INPUT_BYTES = 256 * 1024 * 1024;
 /** A gzip file's size counts this many times: access logs compress 8-15×, and inflating is parse work too. */
 const GZIP_EXPANSION = 8;
 
+/** Whether a source is gzip, as reading will decide: by its magic bytes; by its name only when it cannot be opened. */
+async function gzipByMagic(path: string, name: string): Promise<boolean> {
+  try {
+    return await startsWithGzipMagic(path);
+  } catch {
+    return name.endsWith('.gz');
+  }
+}
+
 /** Roughly how many bytes of log the run will parse, for `--jobs auto` (stdin is unknown and counts 0). */
-export function estimatedInputBytes(sources: readonly Source[]): number {
+export async function estimatedInputBytes(sources: readonly Source[], isGzip: (path: string, name: string) => Promise<boolean> = gzipByMagic): Promise<number> {
   let bytes = 0;
   for (const source of sources) {
     if (source.path === undefined || source.size === undefined) continue;
-    bytes += source.name.endsWith('.gz') ? source.size * GZIP_EXPANSION : source.size;
+    bytes += (await isGzip(source.path, source.name)) ? source.size * GZIP_EXPANSION : source.size;
   }
   return bytes;
 }
@@ -39,8 +49,8 @@ export interface AutoWorkers {
 }
 
 /** How many parse workers `--jobs auto` allows for a run: one per core, or none for a small input or a single core. */
-export function autoWorkers(sources: readonly Source[], minBytes: number = AUTO_MIN_INPUT_BYTES, cores: number = availableParallelism()): AutoWorkers {
-  if (estimatedInputBytes(sources) < minBytes) {
+export async function autoWorkers(sources: readonly Source[], minBytes: number = AUTO_MIN_INPUT_BYTES, cores: number = availableParallelism()): Promise<AutoWorkers> {
+  if ((await estimatedInputBytes(sources)) < minBytes) {
     return { workers: 1, noneBecause: `under ${Math.round(minBytes / 1024 / 1024)} MiB of input, where starting them costs more than they save` };
   }
   return cores > 1 ? { workers: cores, noneBecause: null } : { workers: 1, noneBecause: 'this machine has one core' };

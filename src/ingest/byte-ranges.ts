@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { FormatDef } from '../../parsers/format.js';
 import { emptyFileStats } from './file-stats.js';
+import { startsWithGzipMagic } from './gzip-magic.js';
 import { readLineBatches } from './lines.js';
 import { pickFormat, type FormatChoice } from './parse-source.js';
 import { READ_CHUNK_BYTES } from './sources.js';
@@ -67,17 +68,6 @@ export async function planSplit(path: string, name: string, size: number | undef
     return ranges.length < 2 ? null : { format, ranges };
   } catch {
     return null;
-  }
-}
-
-async function startsWithGzipMagic(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
-  try {
-    const head = Buffer.alloc(2);
-    const { bytesRead } = await handle.read(head, 0, 2, 0);
-    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
-  } finally {
-    await handle.close();
   }
 }
 

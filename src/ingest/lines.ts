@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import split2 from 'split2';
+import { hasGzipMagic } from './gzip-magic.js';
 import { LineCap, MAX_LINE_BYTES } from './line-cap.js';
 
 /**
@@ -24,7 +25,7 @@ export const BATCH_LINES = 2048;
 export async function decompressIfGzip(stream: Readable): Promise<Readable> {
   const first = await readFirstChunk(stream);
   if (first === null) return stream;
-  if (first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b) {
+  if (hasGzipMagic(first)) {
     const gunzip = createGunzip();
     stream.on('error', (error) => gunzip.destroy(error));
     return stream.pipe(gunzip);

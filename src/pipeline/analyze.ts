@@ -114,7 +114,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   }
   const candidates = candidateFormats(options.logFormat);
   const common = { keyField: options.keyField, keepGoing: options.keepGoing };
-  const auto = options.jobs === 'auto' ? autoWorkers([...proxyOrAny, ...apmSources], options.autoJobsMinBytes) : null;
+  const auto = options.jobs === 'auto' ? await autoWorkers([...proxyOrAny, ...apmSources], options.autoJobsMinBytes) : null;
   const jobs = auto?.workers ?? (options.jobs === 'auto' ? 1 : options.jobs ?? 1);
   const reader = new SourceReader({
     // Workers compile the log_format from its text; a caller that gave only the compiled format gets none.

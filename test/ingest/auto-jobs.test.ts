@@ -1,3 +1,7 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { FORMATS, findFormat } from '../../parsers/registry.js';
 import { nginxFormat } from '../../parsers/nginx.js';
@@ -8,17 +12,31 @@ const MiB = 1024 * 1024;
 const file = (name: string, size: number): Source => fileSource(name, size);
 
 describe('--jobs auto', () => {
-  it('counts the bytes of log a run will parse: a gzip file as 8 times its size, stdin as nothing', () => {
-    expect(estimatedInputBytes([file('a.log', 100 * MiB), file('b.log.gz', 10 * MiB), stdinSource()])).toBe(180 * MiB);
+  it('counts the bytes of log a run will parse: a gzip file as 8 times its size, stdin as nothing', async () => {
+    expect(await estimatedInputBytes([file('a.log', 100 * MiB), file('b.log.gz', 10 * MiB), stdinSource()])).toBe(180 * MiB);
   });
 
-  it('starts one worker per core only for 256 MiB of input or more, and says why when it starts none', () => {
-    expect(autoWorkers([file('a.log', AUTO_MIN_INPUT_BYTES - 1)], AUTO_MIN_INPUT_BYTES, 4))
+  it('knows gzip by its magic bytes, as reading does, not by the name', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'alf-auto-'));
+    try {
+      const rotated = join(dir, 'access.log.2');
+      const misnamed = join(dir, 'plain.gz');
+      await writeFile(rotated, gzipSync('127.0.0.1 - - [15/Jan/2025:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "-"\n'));
+      await writeFile(misnamed, 'not compressed\n');
+      const sources = [fileSource(rotated, 1000), fileSource(misnamed, 3000)];
+      expect(await estimatedInputBytes(sources)).toBe(8 * 1000 + 3000);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('starts one worker per core only for 256 MiB of input or more, and says why when it starts none', async () => {
+    expect(await autoWorkers([file('a.log', AUTO_MIN_INPUT_BYTES - 1)], AUTO_MIN_INPUT_BYTES, 4))
       .toEqual({ workers: 1, noneBecause: 'under 256 MiB of input, where starting them costs more than they save' });
-    expect(autoWorkers([file('a.log', AUTO_MIN_INPUT_BYTES / 2), file('b.log', AUTO_MIN_INPUT_BYTES / 2)], AUTO_MIN_INPUT_BYTES, 4)).toEqual({ workers: 4, noneBecause: null });
-    expect(autoWorkers([file('a.log.gz', AUTO_MIN_INPUT_BYTES / 8)], AUTO_MIN_INPUT_BYTES, 2).workers).toBe(2);
-    expect(autoWorkers([file('a.log', AUTO_MIN_INPUT_BYTES)], AUTO_MIN_INPUT_BYTES, 1)).toEqual({ workers: 1, noneBecause: 'this machine has one core' });
-    expect(autoWorkers([stdinSource()], AUTO_MIN_INPUT_BYTES, 2).workers).toBe(1);
+    expect(await autoWorkers([file('a.log', AUTO_MIN_INPUT_BYTES / 2), file('b.log', AUTO_MIN_INPUT_BYTES / 2)], AUTO_MIN_INPUT_BYTES, 4)).toEqual({ workers: 4, noneBecause: null });
+    expect((await autoWorkers([file('a.log.gz', AUTO_MIN_INPUT_BYTES / 8)], AUTO_MIN_INPUT_BYTES, 2)).workers).toBe(2);
+    expect(await autoWorkers([file('a.log', AUTO_MIN_INPUT_BYTES)], AUTO_MIN_INPUT_BYTES, 1)).toEqual({ workers: 1, noneBecause: 'this machine has one core' });
+    expect((await autoWorkers([stdinSource()], AUTO_MIN_INPUT_BYTES, 2)).workers).toBe(1);
   });
 
   it('keeps nginx log_format text and Apache on the main thread, and hands every other format to a worker', () => {
