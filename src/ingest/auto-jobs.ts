@@ -35,6 +35,7 @@ async function gzipByMagic(path: string, name: string): Promise<boolean> {
 export async function estimatedInputBytes(sources: readonly Source[], isGzip: (path: string, name: string) => Promise<boolean> = gzipByMagic): Promise<number> {
   let bytes = 0;
   for (const source of sources) {
+    // A named pipe has no size and is never opened here: the two bytes read would be taken from the run.
     if (source.path === undefined || source.size === undefined) continue;
     bytes += (await isGzip(source.path, source.name)) ? source.size * GZIP_EXPANSION : source.size;
   }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { FORMATS, findFormat } from '../../parsers/registry.js';
 import { nginxFormat } from '../../parsers/nginx.js';
 import { AUTO_MIN_INPUT_BYTES, autoWorkers, estimatedInputBytes, workerPaysFor } from '../../src/ingest/auto-jobs.js';
-import { fileSource, stdinSource, type Source } from '../../src/ingest/sources.js';
+import { fileSource, resolveInputs, stdinSource, type Source } from '../../src/ingest/sources.js';
 
 const MiB = 1024 * 1024;
 const file = (name: string, size: number): Source => fileSource(name, size);
@@ -25,6 +26,18 @@ describe('--jobs auto', () => {
       await writeFile(misnamed, 'not compressed\n');
       const sources = [fileSource(rotated, 1000), fileSource(misnamed, 3000)];
       expect(await estimatedInputBytes(sources)).toBe(8 * 1000 + 3000);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('never opens a named pipe to sniff it: its first bytes belong to the run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'alf-auto-'));
+    try {
+      const fifo = join(dir, 'access.log');
+      execFileSync('mkfifo', [fifo]);
+      // Opening a FIFO for reading waits for a writer: a sniff would never return here.
+      expect(await estimatedInputBytes(await resolveInputs([fifo]))).toBe(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
