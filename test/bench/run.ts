@@ -7,7 +7,8 @@ import { EXTENDED_LOG_FORMAT, generate, type GeneratedCounts, type InputKind } f
 /**
  * `npm run bench`: alf end to end against a minimal Node baseline and GoAccess, as whole
  * processes in the same run, on seeded generated inputs. Every alf run is checked against the
- * generated counts (a fast wrong answer fails the bench). Medians of --runs runs.
+ * generated counts (a fast wrong answer fails the bench). Medians of --runs runs, taken in rounds:
+ * each round runs every scenario once, so a busy spell on the machine touches them alike.
  *
  *   --lines N        lines per input (default 2,000,000; the APM join uses N/2 against N/2)
  *   --runs R         runs per measurement (default 3)
@@ -151,30 +152,64 @@ interface Row {
 
 const rows: Row[] = [];
 
-async function scenario(
+interface Scenario {
+  id: string;
+  what: string;
+  units: { lines: number; bytes: number };
+  run: () => Promise<Measured>;
+  check: (result: Measured) => string;
+}
+
+/** Timed scenarios, run together in rounds by runRounds(). */
+const planned: Scenario[] = [];
+
+function plan(
   options: Options, id: string, what: string, units: { lines: number; bytes: number },
   run: () => Promise<Measured>, check: (result: Measured) => string,
-): Promise<Row | null> {
-  if (options.only && !options.only.has(id)) return null;
-  const results: Measured[] = [];
-  let note = '';
-  for (let i = 0; i < options.runs; i++) {
-    const result = await run();
-    // Every run is checked, not only the first: a flaky wrong answer must not hide in a median.
-    note = check(result);
-    results.push(result);
-    log(`  ${id} run ${i + 1}: ${seconds(result.wallMs)} s wall, ${seconds(result.cpuMs)} s CPU, ${Math.round(result.rssKb / 1024)} MB`);
+): void {
+  if (options.only && !options.only.has(id)) return;
+  planned.push({ id, what, units, run, check });
+}
+
+/**
+ * Runs every scenario once per round, `runs` rounds, so that a neighbour who loads this shared
+ * machine for a minute slows one run of each scenario rather than every run of one. Run one
+ * scenario after the other, a busy spell had made alf look 0.91× the baseline it beat 1.11× in
+ * the run before (CPU time 4.35 s, of which one run 6.62 s).
+ */
+async function runRounds(runs: number, scenarios: readonly Scenario[]): Promise<void> {
+  const results = scenarios.map(() => [] as Measured[]);
+  const notes = scenarios.map(() => '');
+  for (let round = 1; round <= runs; round++) {
+    for (const [at, scenario] of scenarios.entries()) {
+      const result = await scenario.run();
+      // Every run is checked, not only the first: a flaky wrong answer must not hide in a median.
+      notes[at] = scenario.check(result);
+      results[at]!.push(result);
+      log(`  ${scenario.id} run ${round}: ${seconds(result.wallMs)} s wall, ${seconds(result.cpuMs)} s CPU, ${Math.round(result.rssKb / 1024)} MB`);
+    }
   }
-  const row: Row = {
-    id, what, lines: units.lines, bytes: units.bytes,
-    wallMs: median(results.map((r) => r.wallMs)),
-    cpuMs: median(results.map((r) => r.cpuMs)),
-    rssKb: median(results.map((r) => r.rssKb)),
-    note,
-  };
-  rows.push(row);
-  log(`${id}: ${rate(row.lines, row.wallMs)} lines/s, ${(row.bytes / 1e6 / (row.wallMs / 1000)).toFixed(1)} MB/s, ${Math.round(row.rssKb / 1024)} MB peak RSS ${note}`);
-  return row;
+  for (const [at, scenario] of scenarios.entries()) {
+    const measured = results[at]!;
+    const row: Row = {
+      id: scenario.id, what: scenario.what, lines: scenario.units.lines, bytes: scenario.units.bytes,
+      wallMs: median(measured.map((r) => r.wallMs)),
+      cpuMs: median(measured.map((r) => r.cpuMs)),
+      rssKb: median(measured.map((r) => r.rssKb)),
+      note: notes[at]!,
+    };
+    rows.push(row);
+    log(`${row.id}: ${rate(row.lines, row.wallMs)} lines/s, ${(row.bytes / 1e6 / (row.wallMs / 1000)).toFixed(1)} MB/s, ${Math.round(row.rssKb / 1024)} MB peak RSS ${row.note}`);
+  }
+}
+
+/** One scenario measured once, now (the memory rows, whose inputs exist only for their run). */
+async function measureOnce(
+  options: Options, id: string, what: string, units: { lines: number; bytes: number },
+  run: () => Promise<Measured>, check: (result: Measured) => string,
+): Promise<void> {
+  if (options.only && !options.only.has(id)) return;
+  await runRounds(1, [{ id, what, units, run, check }]);
 }
 
 class BenchFailure extends Error {}
@@ -248,15 +283,15 @@ async function main(): Promise<void> {
 
   // alf end to end, JSON findings.
   const out = (name: string): string => join(outDir, name);
-  await scenario(options, 'alf-combined', 'alf analyze, nginx combined, JSON', units(combined),
+  plan(options, 'alf-combined', 'alf analyze, nginx combined, JSON', units(combined),
     () => measure(process.execPath, alfArgs([combined.path], out('combined.json'))),
     () => checkAlfJson(out('combined.json'), expectProxy(combined)));
   if (alfSupports('--jobs')) {
-    await scenario(options, 'alf-combined-jobs2', 'alf analyze --jobs 2, nginx combined, JSON', units(combined),
+    plan(options, 'alf-combined-jobs2', 'alf analyze --jobs 2, nginx combined, JSON', units(combined),
       () => measure(process.execPath, alfArgs([combined.path], out('combined-jobs2.json'), ['--jobs', '2'])),
       () => checkAlfJson(out('combined-jobs2.json'), expectProxy(combined)));
   }
-  await scenario(options, 'alf-combined-html', 'alf analyze, nginx combined, HTML', units(combined),
+  plan(options, 'alf-combined-html', 'alf analyze, nginx combined, HTML', units(combined),
     () => measure(process.execPath, alfArgs([combined.path], out('combined.html'), ['--format', 'html'])),
     () => {
       const size = statSync(out('combined.html')).size;
@@ -266,40 +301,40 @@ async function main(): Promise<void> {
         `${out('combined.html')} does not mention ${combined.counts.lines} lines`);
       return `(${(size / 1e6).toFixed(2)} MB HTML)`;
     });
-  await scenario(options, 'alf-extended', 'alf analyze, nginx extended (upstream lists), JSON', units(extended),
+  plan(options, 'alf-extended', 'alf analyze, nginx extended (upstream lists), JSON', units(extended),
     () => measure(process.execPath, alfArgs([extended.path], out('extended.json'), ['--log-format', formatFile])),
     () => checkAlfJson(out('extended.json'), expectProxy(extended)));
   if (alb) {
-    await scenario(options, 'alf-alb', 'alf analyze, AWS ALB, JSON', units(alb),
+    plan(options, 'alf-alb', 'alf analyze, AWS ALB, JSON', units(alb),
       () => measure(process.execPath, alfArgs([alb.path], out('alb.json'))),
       () => checkAlfJson(out('alb.json'), expectProxy(alb)));
     if (alfSupports('--jobs')) {
       // Where parsing dominates: the one file in line-aligned ranges, one per worker at a time.
-      await scenario(options, 'alf-alb-jobs2', 'alf analyze --jobs 2, AWS ALB, JSON', units(alb),
+      plan(options, 'alf-alb-jobs2', 'alf analyze --jobs 2, AWS ALB, JSON', units(alb),
         () => measure(process.execPath, alfArgs([alb.path], out('alb-jobs2.json'), ['--jobs', '2'])),
         () => checkAlfJson(out('alb-jobs2.json'), expectProxy(alb)));
     }
   }
   const joinExpected = { lines: joinProxy.counts.lines + joinApm.counts.lines, proxy: joinProxy.counts.records, apm: joinApm.counts.records };
-  await scenario(options, 'alf-join', `alf analyze, extended + New Relic CSV joined (${fmt(half)} × ${fmt(joinApm.counts.records)}), JSON`,
+  plan(options, 'alf-join', `alf analyze, extended + New Relic CSV joined (${fmt(half)} × ${fmt(joinApm.counts.records)}), JSON`,
     { lines: joinProxy.counts.lines, bytes: joinProxy.counts.bytes + joinApm.counts.bytes },
     () => measure(process.execPath, alfArgs([joinProxy.path], out('join.json'), ['--log-format', formatFile, '--apm', joinApm.path])),
     () => checkAlfJson(out('join.json'), joinExpected));
   if (alfSupports('--jobs')) {
     // Two files, one worker each (the proxy log is also split in ranges once it passes 64 MiB).
-    await scenario(options, 'alf-join-jobs2', `alf analyze --jobs 2, extended + New Relic CSV joined, JSON`,
+    plan(options, 'alf-join-jobs2', `alf analyze --jobs 2, extended + New Relic CSV joined, JSON`,
       { lines: joinProxy.counts.lines, bytes: joinProxy.counts.bytes + joinApm.counts.bytes },
       () => measure(process.execPath, alfArgs([joinProxy.path], out('join-jobs2.json'), ['--log-format', formatFile, '--apm', joinApm.path, '--jobs', '2'])),
       () => checkAlfJson(out('join-jobs2.json'), joinExpected));
     // --jobs auto: the New Relic CSV in a worker, the nginx log (cheap to parse) on the main thread.
-    await scenario(options, 'alf-join-jobs-auto', `alf analyze --jobs auto, extended + New Relic CSV joined, JSON`,
+    plan(options, 'alf-join-jobs-auto', `alf analyze --jobs auto, extended + New Relic CSV joined, JSON`,
       { lines: joinProxy.counts.lines, bytes: joinProxy.counts.bytes + joinApm.counts.bytes },
       () => measure(process.execPath, alfArgs([joinProxy.path], out('join-jobs-auto.json'), ['--log-format', formatFile, '--apm', joinApm.path, '--jobs', 'auto'])),
       () => checkAlfJson(out('join-jobs-auto.json'), joinExpected));
   }
 
   // The minimal Node baseline and GoAccess on the same combined input.
-  await scenario(options, 'baseline', 'minimal Node baseline (indexOf split, 1 regex, per-path histogram)', units(combined),
+  plan(options, 'baseline', 'minimal Node baseline (indexOf split, 1 regex, per-path histogram)', units(combined),
     () => measure(process.execPath, [join(root, 'test/bench/baseline.mjs'), combined.path]),
     (result) => {
       const counts = JSON.parse(result.stdout) as { lines: number; matched: number };
@@ -308,7 +343,7 @@ async function main(): Promise<void> {
     });
   const goaccess = ['/usr/bin/goaccess', 'goaccess'].find((bin) => spawnSync(bin, ['--version']).status === 0);
   if (goaccess) {
-    await scenario(options, 'goaccess', `GoAccess ${goaccessVersion(goaccess)} --log-format=COMBINED -o out.json`, units(combined),
+    plan(options, 'goaccess', `GoAccess ${goaccessVersion(goaccess)} --log-format=COMBINED -o out.json`, units(combined),
       () => measure(goaccess, [combined.path, '--log-format=COMBINED', '--no-progress', '--no-global-config', '-o', out('goaccess.json')]),
       () => {
         const general = (JSON.parse(readFileSync(out('goaccess.json'), 'utf8')) as { general: { valid_requests: number } }).general;
@@ -318,6 +353,8 @@ async function main(): Promise<void> {
   } else {
     log('goaccess not installed: skipped');
   }
+
+  await runRounds(options.runs, planned);
 
   // Flat memory: the same generator piped into alf, N and options.big lines, without and with the join.
   if (options.big > 0) await memoryRows(options, outDir);
@@ -351,7 +388,7 @@ async function memoryRows(options: Options, outDir: string): Promise<void> {
   for (const lines of sizes) {
     const id = `rss-${lines}`;
     const outFile = join(outDir, `${id}.json`);
-    await scenario({ ...options, runs: 1 }, id, `alf analyze - (combined piped from the generator, ${fmt(lines)} lines${capNote}), peak RSS`,
+    await measureOnce(options, id, `alf analyze - (combined piped from the generator, ${fmt(lines)} lines${capNote}), peak RSS`,
       { lines, bytes: NaN },
       () => measure(process.execPath, alfArgs(['-'], outFile, ['--input-format', 'nginx-combined', ...capArgs]), `${quote(TSX)} ${quote(GENERATOR)} combined --lines ${lines} 2>/dev/null |`),
       () => checkAlfJson(outFile, { lines, proxy: lines, apm: 0 }));
@@ -368,7 +405,7 @@ async function memoryRows(options: Options, outDir: string): Promise<void> {
     const outFile = join(outDir, `${id}.json`);
     const apmRows = await countApm(lines);
     try {
-      await scenario({ ...options, runs: 1 }, id, `alf analyze with the join (extended + New Relic piped, ${fmt(lines)} × ${fmt(apmRows)}${capNote}), peak RSS`,
+      await measureOnce(options, id, `alf analyze with the join (extended + New Relic piped, ${fmt(lines)} × ${fmt(apmRows)}${capNote}), peak RSS`,
         { lines, bytes: NaN },
         () => {
           rmSync(proxyFifo, { force: true });
