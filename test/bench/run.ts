@@ -148,6 +148,8 @@ interface Row {
   cpuMs: number;
   rssKb: number;
   note: string;
+  /** Every run, in round order (runRounds): run i of two rows shared round i. */
+  runs: Measured[];
 }
 
 const rows: Row[] = [];
@@ -197,6 +199,7 @@ async function runRounds(runs: number, scenarios: readonly Scenario[]): Promise<
       cpuMs: median(measured.map((r) => r.cpuMs)),
       rssKb: median(measured.map((r) => r.rssKb)),
       note: notes[at]!,
+      runs: measured,
     };
     rows.push(row);
     log(`${row.id}: ${rate(row.lines, row.wallMs)} lines/s, ${(row.bytes / 1e6 / (row.wallMs / 1000)).toFixed(1)} MB/s, ${Math.round(row.rssKb / 1024)} MB peak RSS ${row.note}`);
@@ -449,7 +452,10 @@ function renderTable(machine: string, options: Options): string {
       `${Number.isNaN(row.cpuMs) ? '' : fmt(Math.round(row.lines / (row.cpuMs / 1000)))} | ${Math.round(row.rssKb / 1024)} | ${vsBaseline} | ${vsGoaccess} |`);
   }
   const summary: string[] = [];
-  if (alf && baseline) summary.push(`alf/baseline ${(baseline.wallMs / alf.wallMs).toFixed(2)}× (wall), ${(baseline.cpuMs / alf.cpuMs).toFixed(2)}× (CPU)`);
+  if (alf && baseline) {
+    summary.push(`alf/baseline ${(baseline.wallMs / alf.wallMs).toFixed(2)}× (wall), ${(baseline.cpuMs / alf.cpuMs).toFixed(2)}× (CPU); ` +
+      `median of each round's ratio ${byRound(baseline, alf, (b, a) => b.wallMs / a.wallMs).toFixed(2)}× (wall), ${byRound(baseline, alf, (b, a) => b.cpuMs / a.cpuMs).toFixed(2)}× (CPU)`);
+  }
   if (alf && goaccess) summary.push(`alf/GoAccess ${(goaccess.wallMs / alf.wallMs).toFixed(1)}× (wall), ${(goaccess.cpuMs / alf.cpuMs).toFixed(1)}× (CPU)`);
   const jobsPairs = [
     ['alf-combined', 'alf-combined-jobs2', '--jobs 2 on nginx combined'], ['alf-alb', 'alf-alb-jobs2', '--jobs 2 on AWS ALB'],
@@ -461,7 +467,14 @@ function renderTable(machine: string, options: Options): string {
     if (one && two) summary.push(speedUp(what, one, two));
   }
   const html = byId.get('alf-combined-html');
-  if (alf && html) summary.push(`HTML instead of JSON adds ${seconds(html.wallMs - alf.wallMs)} s (${(((html.wallMs - alf.wallMs) / html.wallMs) * 100).toFixed(1)}% of the HTML run)`);
+  if (alf && html) {
+    // The two runs of a round follow each other, so their difference is the report's cost with
+    // the machine's load of that moment; the difference of two medians mixes different moments.
+    const added = byRound(html, alf, (h, a) => h.wallMs - a.wallMs);
+    const addedCpu = byRound(html, alf, (h, a) => h.cpuMs - a.cpuMs);
+    summary.push(`HTML instead of JSON adds ${seconds(added)} s wall (${((added / html.wallMs) * 100).toFixed(1)}% of the HTML run) and ` +
+      `${seconds(addedCpu)} s CPU (${((addedCpu / html.cpuMs) * 100).toFixed(1)}%), medians of each round's difference`);
+  }
   const small = byId.get(`rss-${options.lines}`);
   const big = byId.get(`rss-${options.big}`);
   if (small && big && small !== big) summary.push(`peak RSS ${fmt(options.big)} / ${fmt(options.lines)} lines: ${(big.rssKb / small.rssKb).toFixed(2)}×`);
@@ -474,6 +487,12 @@ function renderTable(machine: string, options: Options): string {
 }
 
 /** Workers against `--jobs 1` in the same run, from the medians: wall time, and what it cost in CPU and memory. */
+/** The median over rounds of `value` on one row's run and the other's in the same round. */
+function byRound(a: Row, b: Row, value: (x: Measured, y: Measured) => number): number {
+  const rounds = Math.min(a.runs.length, b.runs.length);
+  return median(Array.from({ length: rounds }, (_, i) => value(a.runs[i]!, b.runs[i]!)));
+}
+
 function speedUp(what: string, single: Row, parallel: Row): string {
   return `${what}: speed-up ${(single.wallMs / parallel.wallMs).toFixed(2)}× (wall ${seconds(single.wallMs)} → ${seconds(parallel.wallMs)} s), ` +
     `CPU ${seconds(single.cpuMs)} → ${seconds(parallel.cpuMs)} s, peak RSS ${Math.round(single.rssKb / 1024)} → ${Math.round(parallel.rssKb / 1024)} MB`;
