@@ -177,7 +177,7 @@ function plan(
  * Runs every scenario once per round, `runs` rounds, so that a neighbour who loads this shared
  * machine for a minute slows one run of each scenario rather than every run of one. Run one
  * scenario after the other, a busy spell had made alf look 0.91× the baseline it beat 1.11× in
- * the run before (CPU time 4.35 s, of which one run 6.62 s).
+ * the run before (median CPU time 4.35 s, with one run at 6.62 s).
  */
 async function runRounds(runs: number, scenarios: readonly Scenario[]): Promise<void> {
   const results = scenarios.map(() => [] as Measured[]);
