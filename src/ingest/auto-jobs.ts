@@ -31,13 +31,20 @@ async function gzipByMagic(path: string, name: string): Promise<boolean> {
   }
 }
 
-/** Roughly how many bytes of log the run will parse, for `--jobs auto` (stdin is unknown and counts 0). */
-export async function estimatedInputBytes(sources: readonly Source[], isGzip: (path: string, name: string) => Promise<boolean> = gzipByMagic): Promise<number> {
-  let bytes = 0;
-  for (const source of sources) {
-    // A named pipe has no size and is never opened here: the two bytes read would be taken from the run.
-    if (source.path === undefined || source.size === undefined) continue;
-    bytes += (await isGzip(source.path, source.name)) ? source.size * GZIP_EXPANSION : source.size;
+/**
+ * Roughly how many bytes of log the run will parse, for `--jobs auto` (stdin is unknown and counts
+ * 0). Gzip only adds to the estimate, so once the stored sizes alone reach `enough` no file is
+ * opened: a bucket of thousands of rotated files is sniffed only when it is small.
+ */
+export async function estimatedInputBytes(
+  sources: readonly Source[], enough = Infinity, isGzip: (path: string, name: string) => Promise<boolean> = gzipByMagic,
+): Promise<number> {
+  // A named pipe has no size and is never opened here: the two bytes read would be taken from the run.
+  const files = sources.filter((source): source is Source & { path: string; size: number } => source.path !== undefined && source.size !== undefined);
+  let bytes = files.reduce((sum, file) => sum + file.size, 0);
+  if (bytes >= enough) return bytes;
+  for (const file of files) {
+    if (await isGzip(file.path, file.name)) bytes += file.size * (GZIP_EXPANSION - 1);
   }
   return bytes;
 }
@@ -51,7 +58,7 @@ export interface AutoWorkers {
 
 /** How many parse workers `--jobs auto` allows for a run: one per core, or none for a small input or a single core. */
 export async function autoWorkers(sources: readonly Source[], minBytes: number = AUTO_MIN_INPUT_BYTES, cores: number = availableParallelism()): Promise<AutoWorkers> {
-  if ((await estimatedInputBytes(sources)) < minBytes) {
+  if ((await estimatedInputBytes(sources, minBytes)) < minBytes) {
     return { workers: 1, noneBecause: `under ${Math.round(minBytes / 1024 / 1024)} MiB of input, where starting them costs more than they save` };
   }
   return cores > 1 ? { workers: cores, noneBecause: null } : { workers: 1, noneBecause: 'this machine has one core' };

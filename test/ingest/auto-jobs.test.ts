@@ -31,6 +31,16 @@ describe('--jobs auto', () => {
     }
   });
 
+  it('opens no file once the stored sizes alone reach the threshold: gzip only adds', async () => {
+    const sniffed: string[] = [];
+    const isGzip = async (path: string): Promise<boolean> => { sniffed.push(path); return true; };
+    const sources = [file('a.log', 200 * MiB), file('b.log', 100 * MiB)];
+    expect(await estimatedInputBytes(sources, AUTO_MIN_INPUT_BYTES, isGzip)).toBe(300 * MiB);
+    expect(sniffed).toEqual([]);
+    expect(await estimatedInputBytes(sources, 400 * MiB, isGzip)).toBe(8 * 300 * MiB);
+    expect(sniffed).toEqual(['a.log', 'b.log']);
+  });
+
   it('never opens a named pipe to sniff it: its first bytes belong to the run', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'alf-auto-'));
     try {
