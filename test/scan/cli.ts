@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const REPORT_RSS = join(import.meta.dirname, 'report-max-rss.mjs');
+
+export interface CliRun {
+  /** Exit code; null when the process was killed by a signal. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  stdout: string;
+  /** Peak resident set size of the alf process (process.resourceUsage at exit), KiB; null when killed. */
+  maxRssKb: number | null;
+  seconds: number;
+}
+
+export interface CliOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Called once the child runs (to SIGKILL or SIGSTOP it, or another process, at a chosen moment). */
+  started?: (child: ChildProcess) => void;
+}
+
+let runs = 0;
+
+/** `alf <args>` from source in a child process (tsx), as a scheduler would start it. */
+export function runAlf(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
+  const rssFile = join(tmpdir(), `alf-rss-${process.pid}-${runs++}`);
+  return new Promise((done, fail) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', REPORT_RSS, join(ROOT, 'src/cli/main.ts'), ...args], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env, ALF_TEST_RSS_FILE: rssFile },
+    });
+    let stderr = '';
+    let stdout = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+    child.on('error', fail);
+    child.on('close', (code, signal) => {
+      let maxRssKb: number | null = null;
+      try {
+        maxRssKb = Number(readFileSync(rssFile, 'utf8'));
+        rmSync(rssFile, { force: true });
+      } catch {
+        // killed before its exit handler ran
+      }
+      done({ code, signal, stderr, stdout, maxRssKb, seconds: (performance.now() - started) / 1000 });
+    });
+    options.started?.(child);
+  });
+}
+
+/** The `--quiet` JSON line of a scan (the last line of stderr that parses as one). */
+export function quietLine(run: CliRun): Record<string, unknown> {
+  const lines = run.stderr.trim().split('\n').reverse();
+  for (const line of lines) {
+    try {
+      const value = JSON.parse(line) as unknown;
+      if (value !== null && typeof value === 'object' && (value as { alf?: unknown }).alf === 'scan') return value as Record<string, unknown>;
+    } catch {
+      // not the JSON line
+    }
+  }
+  throw new Error(`no --quiet JSON line in stderr:\n${run.stderr}`);
+}
