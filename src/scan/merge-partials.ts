@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InputError, UsageError } from '../model/errors.js';
 import { severityRank, type Severity } from '../model/finding.js';
-import { loadManifest, saveManifest, type Manifest } from './manifest.js';
+import { loadManifest, MANIFEST, saveManifest, type Manifest } from './manifest.js';
 import { writeIndex } from './output.js';
 import { renderWindow, type LiveSegment } from './render-windows.js';
 import type { ReplaySettings } from './replay.js';
@@ -27,7 +27,9 @@ export async function mergePartials(partials: readonly string[], outDir: string,
   for (const partial of partials) {
     const dir = resolve(partial);
     if (dir === out) throw new UsageError(`--out ${outDir} is one of the partials; merge into another directory`);
-    const manifest = await loadManifest(dir);
+    const loaded = await loadManifest(dir);
+    if (loaded.corrupt !== null) throw new InputError(`${join(partial, MANIFEST)} is ${loaded.corrupt}: run alf scan on that shard again, which rebuilds it from its spool`);
+    const manifest = loaded.manifest;
     if (!manifest) throw new InputError(`${partial} is not a scan output directory (no manifest.json)`);
     manifests.push({ dir, manifest });
   }
