@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isOperational } from './operational.js';
 import type { Manifest, SegmentRecord, WindowDamage } from './manifest.js';
@@ -41,15 +42,27 @@ export class SpoolLedger {
     private readonly run: number,
   ) {}
 
-  /** Segments the manifest records that are gone: each is scheduled for a rebuild from its source. */
-  findMissing(): { window: string; file: string; problem: string }[] {
+  /**
+   * Segments the manifest records that are gone or no longer of their recorded size (a stat
+   * each: checksums are checked when a window is replayed): each is retracted and scheduled for
+   * a rebuild from its source, in this run.
+   */
+  async findMissing(): Promise<{ window: string; file: string; problem: string }[]> {
     const present = new Map(this.spool.map((w) => [w.label, new Set(w.segments.map((s) => s.file))]));
     const lost: { window: string; file: string; problem: string }[] = [];
     for (const [label, window] of Object.entries(this.manifest.windows)) {
       for (const [file, record] of Object.entries(window.segments ?? {})) {
-        if (present.get(label)?.has(file)) continue;
-        const name = parseSegmentName(file);
-        const damage = this.damage(label, file, name, `lost${record.records === null ? '' : ` (${record.records} records)`}`);
+        const records = record.records === null ? '' : ` (${record.records} records)`;
+        let problem: string;
+        if (!present.get(label)?.has(file)) {
+          problem = `lost${records}`;
+        } else {
+          const bytes = await stat(join(this.spoolRoot, label, file)).then((info) => info.size, () => -1);
+          if (bytes === record.bytes) continue;
+          problem = `damaged${records}: ${bytes} bytes, ${record.bytes} written`;
+          this.retractedPaths.add(join(label, file));
+        }
+        const damage = this.damage(label, file, parseSegmentName(file), problem);
         lost.push({ window: label, file, problem: damage.source ? `${damage.problem}: re-reading ${damage.source}` : `${damage.problem}: no known source wrote it` });
       }
     }

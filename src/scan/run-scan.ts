@@ -165,7 +165,7 @@ async function scanLocked(options: ScanOptions, outDir: string, statePath: strin
     for (const window of spool) touched.add(window.label);
     summary.integrity.push({ file: join(outDir, 'manifest.json'), problem: `${what}: rebuilt from the spool (${spool.length} windows re-rendered)` });
   } else {
-    for (const lost of ledger.findMissing()) {
+    for (const lost of await ledger.findMissing()) {
       touched.add(lost.window);
       summary.integrity.push({ file: join(spoolRoot, lost.window, lost.file), problem: lost.problem });
     }
