@@ -68,6 +68,9 @@ export function describeOperational(error: unknown): string {
 }
 
 function oneLine(text: string): string {
-  const line = text.split('\n').map((part) => part.trim()).filter(Boolean).join(' ');
+  const line = text.split('\n').map((part) => part.trim()).filter(Boolean).join(' ')
+    // The HTTP handler's own wording names itself and its settings: the gist is the timeout.
+    .replace(/@smithy\/node-http-handler - (?:\[ERROR\] )?/g, '')
+    .replace(/ \((?:configured by client requestHandler|service default socket timeout)\)\.?/g, '');
   return line.length > 400 ? `${line.slice(0, 400)}…` : line;
 }

@@ -84,11 +84,22 @@ export async function readIntoSpool(
   source: Source, identity: string, from: number, forced: FormatDef | undefined, settings: ParseSettings, target: SpoolTarget, lineOffset = 0,
 ): Promise<ReadResult> {
   const router = new SpoolRouter(target.spoolRoot, target.windowMs, identity, source.name, from, target.run);
-  const parsed = parseSource(source, { candidates: settings.candidates, forced, keyField: settings.keyField, keepGoing: true, lineOffset, stopWhenUndetected: true });
+  // The stream's own error, kept: parsing records only its message, and a caller tells a dead
+  // endpoint (stop trying its other objects) from one bad object by it.
+  let streamError: unknown = null;
+  const tracked: Source = {
+    ...source,
+    open() {
+      const stream = source.open();
+      stream.once('error', (error) => { streamError ??= error; });
+      return stream;
+    },
+  };
+  const parsed = parseSource(tracked, { candidates: settings.candidates, forced, keyField: settings.keyField, keepGoing: true, lineOffset, stopWhenUndetected: true });
   const spoolFailure = (error: unknown): ScanAbort => new ScanAbort(`cannot write the spool in ${target.spoolRoot}: ${describeOperational(error)}`);
   try {
     for await (const batch of parsed.batches) await router.add(batch).catch((error: unknown) => { throw spoolFailure(error); });
-    if (parsed.stats.error !== null) throw new SourceReadError(parsed.stats.error);
+    if (parsed.stats.error !== null) throw new SourceReadError(parsed.stats.error, { cause: streamError ?? undefined });
     if (parsed.stats.format === null && parsed.stats.undetected !== null) {
       await router.abort();
       return { stats: parsed.stats, segments: [], windows: [], bytes: 0, undetected: parsed.stats.undetected };

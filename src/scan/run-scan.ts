@@ -369,7 +369,8 @@ async function scanPrefix(client: S3Client, url: string, options: ScanOptions, s
           return;
         }
         const failure = await readObject(client, object, options.nowMs, reader);
-        if (failure !== null && isEndpointFailure(failure)) endpointDown ??= describeOperational(failure);
+        const cause = failure instanceof SourceReadError && failure.cause !== undefined ? failure.cause : failure;
+        if (failure !== null && isEndpointFailure(cause)) endpointDown ??= describeOperational(cause);
       });
       if (endpointDown !== null) break;
       listStart = Date.now();

@@ -18,7 +18,8 @@ export interface CliRun {
 }
 
 export interface CliOptions {
-  env?: NodeJS.ProcessEnv;
+  /** Added to the environment; a variable given as undefined is removed from it. */
+  env?: Record<string, string | undefined>;
   /** Called once the child runs (to SIGKILL or SIGSTOP it, or another process, at a chosen moment). */
   started?: (child: ChildProcess) => void;
 }
@@ -30,8 +31,13 @@ export function runAlf(args: readonly string[], options: CliOptions = {}): Promi
   const rssFile = join(tmpdir(), `alf-rss-${process.pid}-${runs++}`);
   return new Promise((done, fail) => {
     const started = performance.now();
+    const env: NodeJS.ProcessEnv = { ...process.env, ALF_TEST_RSS_FILE: rssFile };
+    for (const [name, value] of Object.entries(options.env ?? {})) {
+      if (value === undefined) delete env[name];
+      else env[name] = value;
+    }
     const child = spawn(process.execPath, ['--import', 'tsx', '--import', REPORT_RSS, join(ROOT, 'src/cli/main.ts'), ...args], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env, ALF_TEST_RSS_FILE: rssFile },
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env,
     });
     let stderr = '';
     let stdout = '';
