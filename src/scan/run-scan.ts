@@ -261,7 +261,7 @@ async function scanLocked(options: ScanOptions, outDir: string, statePath: strin
 
   // 4. Commit: index and manifest, then the state.
   const manifest = ledger.manifest;
-  const pruned = keepFrom === null ? [] : Object.keys(manifest.windows).concat(spool.map((w) => w.label)).filter((label) => label < keepFrom);
+  const pruned = keepFrom === null ? [] : [...new Set([...Object.keys(manifest.windows), ...spool.map((w) => w.label), ...touched])].filter((label) => label < keepFrom);
   for (const label of pruned) delete manifest.windows[label];
   ledger.dropWindows(pruned);
   summary.incompleteWindows = Object.values(manifest.windows).filter((w) => (w.incomplete?.length ?? 0) > 0).map((w) => w.label).sort();
@@ -281,7 +281,7 @@ async function scanLocked(options: ScanOptions, outDir: string, statePath: strin
 
   // 5. Retracted segments are no longer counted by anyone; windows past retention go.
   for (const path of ledger.retracted()) await rm(join(spoolRoot, path), { force: true });
-  summary.prunedWindows = await pruneWindows(outDir, [...new Set(pruned)]);
+  summary.prunedWindows = await pruneWindows(outDir, pruned);
 }
 
 function freshManifest(windowMs: number, shard: string | null): Manifest {
