@@ -20,6 +20,8 @@ export interface CliRun {
 export interface CliOptions {
   /** Added to the environment; a variable given as undefined is removed from it. */
   env?: Record<string, string | undefined>;
+  /** `ulimit -f`: files the process writes are cut at this many KiB (EFBIG past it). */
+  fileSizeLimitKb?: number;
   /** Called once the child runs (to SIGKILL or SIGSTOP it, or another process, at a chosen moment). */
   started?: (child: ChildProcess) => void;
 }
@@ -61,9 +63,10 @@ export function runAlf(args: readonly string[], options: CliOptions = {}): Promi
       if (value === undefined) delete env[name];
       else env[name] = value;
     }
-    const child = spawn(process.execPath, ['--import', REPORT_RSS, ...cliEntry(), ...args], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env,
-    });
+    const command = [process.execPath, '--import', REPORT_RSS, ...cliEntry(), ...args];
+    // bash sets the limit, then exec: the limit applies to alf itself (1 block = 1 KiB in bash).
+    const [bin, ...binArgs] = options.fileSizeLimitKb === undefined ? command : ['bash', '-c', `ulimit -f ${options.fileSizeLimitKb} && exec "$@"`, 'bash', ...command];
+    const child = spawn(bin!, binArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
     let stderr = '';
     let stdout = '';
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
