@@ -32,6 +32,11 @@ export class CompleteLines extends Transform {
     return this.heldBytes;
   }
 
+  /** Bytes after the last newline, when the stream ended without passing them (0 with keepTail). */
+  get unterminatedBytes(): number {
+    return this.heldBytes + this.dropped;
+  }
+
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.total += chunk.length;
     if (this.toSkip > 0) {

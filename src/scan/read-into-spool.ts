@@ -53,7 +53,9 @@ export function fileRangeSource(path: string, from: number, size: number, gzip: 
           return out;
         }
         const raw = gzip ? createReadStream(path) : createReadStream(path, { start: from, end: size - 1 });
-        trimmer = new CompleteLines(gzip ? from : 0);
+        // A gzip file is complete once it decodes to its end (one still being written fails as
+        // truncated), so its last line counts even without a newline; a plain file's waits.
+        trimmer = new CompleteLines(gzip ? from : 0, gzip);
         const forward = (error: Error): void => { out.destroy(error); };
         raw.on('error', forward);
         trimmer.on('error', forward);

@@ -2,6 +2,7 @@ import { mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { expandLocal } from '../ingest/glob.js';
+import { MAX_LINE_BYTES } from '../ingest/line-cap.js';
 import { createS3Client, isEndpointFailure, isS3Url, listObjects, parseS3Url, s3ObjectSource, type S3ObjectInfo } from '../ingest/s3-source.js';
 import { severityRank, type Severity } from '../model/finding.js';
 import { roundTo } from '../model/round.js';
@@ -452,6 +453,12 @@ async function readFile(read: FileRead, reader: Reader, dropped: Set<string>): P
     delete entry.rebuildFrom;
   }
   reader.note(result);
+  const pending = counter()?.unterminatedBytes ?? 0;
+  if (pending > MAX_LINE_BYTES) {
+    // Not a line being written but bytes that no newline ends (a binary file, a runaway writer):
+    // what came before is read; the rest is named, and read once a newline ends it.
+    reader.fail(read.path, new SourceReadError(`${pending} bytes at its end hold no newline (more than the ${MAX_LINE_BYTES / 1024 / 1024} MiB line cap): read up to offset ${entry.offset}, the rest once a newline ends it`));
+  }
 }
 
 /** Reads one object; returns the error when it failed (after recording it), else null. */

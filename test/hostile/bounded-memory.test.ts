@@ -132,6 +132,9 @@ describe('bounded memory on memory bombs (real processes)', () => {
         `analyze exit ${analyzeRun.code}, peak RSS ${Math.round(analyzeRun.maxRssKb! / 1024)} MB, ${analyzeRun.seconds.toFixed(1)} s`);
       expect(scanRun.maxRssKb).toBeLessThan(limitKb);
       expect(analyzeRun.maxRssKb).toBeLessThan(limitKb);
+      // Nothing in it is a log line: the scan names it and exits 2 rather than reporting all clear.
+      expect(scanRun.code).toBe(2);
+      expect(scanRun.stderr).toContain(input);
     }
   }, 180_000);
 });

@@ -82,6 +82,20 @@ describe('nothing lost quietly', () => {
     expect(totalProxyRequests(join(work, 'out'))).toBe(430);
   }, 60_000);
 
+  it('the last line of a rotated .gz counts even without a final newline; a plain file\'s waits for its newline', async () => {
+    const work = join(dir, 'tails');
+    const logs = join(work, 'logs');
+    mkdirSync(logs, { recursive: true });
+    const t0 = Date.UTC(2025, 0, 15, 16);
+    writeFileSync(join(logs, 'access.log.2.gz'), gzipSync(albLines(t0, 0, 10).trimEnd()));
+    writeFileSync(join(logs, 'access.log'), albLines(t0 + 60_000, 100, 5).trimEnd());
+    const summary = await runScan(scanOptions([logs], work));
+    expect(summary.records).toBe(10 + 4);
+    appendFileSync(join(logs, 'access.log'), '\n');
+    expect((await runScan(scanOptions([logs], work))).records).toBe(1);
+    expect(totalProxyRequests(join(work, 'out'))).toBe(15);
+  }, 30_000);
+
   it('a lost segment is found, rebuilt from its source and counted as before; with the source gone the window is marked incomplete', async () => {
     const work = join(dir, 'segments');
     const logs = join(work, 'logs');
