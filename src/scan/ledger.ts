@@ -168,8 +168,11 @@ export class SpoolLedger {
       }
     }
     if (!window) {
-      if (damaged.length === 0) delete this.manifest.windows[label];
-      else if (previous) previous.incomplete = this.manifest.windows[label]?.incomplete;
+      // Nothing left to replay: a window emptied by retractions goes; one emptied by damage stays
+      // listed, marked incomplete, with its last reports.
+      const kept = this.manifest.windows[label];
+      if (kept?.incomplete?.length) kept.segments = records;
+      else delete this.manifest.windows[label];
       return { window: null, damaged };
     }
     const total = Object.values(records).reduce((sum, r) => sum + (r.records ?? 0), 0);

@@ -124,10 +124,12 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
   try {
     const outDir = resolve(options.outDir);
     const statePath = resolve(options.statePath);
-    try {
-      await mkdir(join(outDir, SPOOL_DIR), { recursive: true });
-    } catch (error) {
-      throw new ScanAbort(`cannot create the out directory ${outDir}: ${describeOperational(error)}`);
+    for (const directory of [join(outDir, SPOOL_DIR), dirname(statePath)]) {
+      try {
+        await mkdir(directory, { recursive: true });
+      } catch (error) {
+        throw new ScanAbort(`cannot create ${directory}: ${describeOperational(error)}`);
+      }
     }
     // The state's lock first, then the out directory's: two states writing one spool collide too.
     locks.push(await takeLock(`${statePath}.lock`, `the state ${statePath}`, options.lockWaitMs ?? 0));
