@@ -61,7 +61,11 @@ export function createS3Client(endpoint: string | undefined, timeoutMs: number =
   });
 }
 
-/** An error that says the endpoint itself is unreachable or failing (not one object): the rest of its objects would fail alike. */
+/**
+ * An error that says the endpoint itself is unreachable or failing (not one object): the rest of
+ * its objects would fail alike. The SDK has already retried these (docs/scheduled-scans.md, "S3
+ * requests through the AWS SDK for JavaScript v3").
+ */
 export function isEndpointFailure(error: unknown): boolean {
   const e = error as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } } | null;
   if (e === null || typeof e !== 'object') return false;

@@ -18,6 +18,7 @@ import { describeOperational, ScanAbort } from './operational.js';
  * a stale lock; it conflicts between two opens even in one process (tests run scans in-process),
  * and it does not interact with flock(1), so a cron line that still wraps alf in `flock` on the
  * same path does not lock alf out. macOS uses flock(2), Windows LockFileEx.
+ * (Facts and sources: docs/scheduled-scans.md, "Locks".)
  * A lock-file-and-PID scheme (proper-lockfile and friends) was not chosen: it goes stale by
  * guessing (mtime or PID checks, PIDs are reused in containers) instead of by the kernel.
  *
