@@ -29,10 +29,11 @@ describe('client-timeout knee', () => {
     expect(Math.abs(Number(finding!.figures.breakpointSlopeAfter))).toBeLessThan(0.1);
   });
 
-  it('finds the knee without APM from the wall of client-closed / upstream-less times, as medium', () => {
+  it('finds the knee without APM from the wall of client-closed / upstream-less times, as high as its impact (a tenth of all requests)', () => {
     const scenario = foundingCase({ seed: 13, withApm: false }, 4.67);
     const [finding] = knee(scenario.requests);
-    expect(finding?.severity).toBe('medium');
+    expect(Number(finding!.figures.shareOfAllRequests)).toBeGreaterThan(0.05);
+    expect(finding?.severity).toBe('high');
     expect(finding!.figures.basedOnApm).toBe(false);
     expect(finding!.figures.breakpointSeconds).toBeNull();
     expect(Math.abs(Number(finding!.figures.timeoutSeconds) - 4.67)).toBeLessThan(0.05);

@@ -6,10 +6,9 @@
  *   npx tsx test/detectors/quality.ts          prints the Markdown table for README "Detector quality"
  */
 import { parseBudget } from '../../src/model/budget.js';
-import type { Finding } from '../../src/model/finding.js';
 import { severityRank } from '../../src/model/finding.js';
 import { SCENARIOS, type Scenario, type ScenarioTruth } from '../generators/scenarios.js';
-import { runDetectors } from './run-detectors.js';
+import { runDetectors, type LooseFinding as Finding } from './run-detectors.js';
 
 const SEEDS = Array.from({ length: 10 }, (_, i) => 1000 + i);
 const budget = parseBudget('600s/5m');
