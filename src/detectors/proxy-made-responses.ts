@@ -60,6 +60,8 @@ export function classifyProxyMade(request: JoinedRequest): ResponseClass {
 
 interface ClassCounts {
   count: number;
+  /** Of them, those whose client waited at least EARLY_HANG_UP_MS: only those count as impact. */
+  afterWaiting: number;
   statuses: Map<number, number>;
   routes: BoundedCounter<{ count: number }>;
   userAgents: BoundedCounter<{ count: number }>;
@@ -68,6 +70,13 @@ interface ClassCounts {
   backendMsAfter: number;
   firstMs: number;
 }
+
+/**
+ * A client that hangs up within half a second (a user who navigates away, a flaky mobile network)
+ * cost the backend next to nothing: such hang-ups are background however many there are, and only
+ * the ones after a real wait count as impact (docs/severity.md).
+ */
+const EARLY_HANG_UP_MS = 500;
 
 const counter = (): BoundedCounter<{ count: number }> => new BoundedCounter(5_000, () => ({ count: 0 }));
 
@@ -141,7 +150,7 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
     let upstreamLoggedRecords = 0;
     const classes = new Map<ResponseClass, ClassCounts>(
       CLASSES.map((name) => [name, {
-        count: 0, statuses: new Map(), routes: counter(), userAgents: counter(), evidence: new EvidenceSample(5), backendMsAfter: 0, firstMs: Infinity,
+        count: 0, afterWaiting: 0, statuses: new Map(), routes: counter(), userAgents: counter(), evidence: new EvidenceSample(5), backendMsAfter: 0, firstMs: Infinity,
       }]),
     );
     // Routes (templates) where the backend answered 2xx: a made-up 404 there is not a real 404.
@@ -166,6 +175,7 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
         const responseClass = classifyProxyMade(request);
         const counts = classes.get(responseClass)!;
         counts.count++;
+        if ((proxy.requestTimeMs ?? Infinity) >= EARLY_HANG_UP_MS) counts.afterWaiting++;
         const status = proxy.status ?? 0;
         counts.statuses.set(status, (counts.statuses.get(status) ?? 0) + 1);
         if (responseClass === 'client-abort' && !proxy.clientClosed) abortedWithOtherStatus++;
@@ -204,21 +214,26 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
             `${counts.count} responses (${(share * 100).toFixed(2)}% of requests) were made by the proxy without a backend answer ` +
             `(upstream status -), classified as ${responseClass}; statuses: ${statusText}` +
             (routeRows.length > 0 ? `; most for ${routeRows[0]![0]} (${routeRows[0]![1]}).` : '.');
+          if (responseClass === 'client-abort' && counts.afterWaiting < counts.count) {
+            explanation += ` ${counts.count - counts.afterWaiting} of them hung up within ${EARLY_HANG_UP_MS / 1000} s: background that costs the backend next to nothing.`;
+          }
           if (responseClass === 'client-abort' && abortedWithOtherStatus > 0) {
             explanation += ` ${abortedWithOtherStatus} of them were logged with a status other than 499 although the backend (per APM) was still working: the log's status is not what happened.`;
           }
           if (responseClass === 'unexplained' && routesWith2xx > 0) {
             explanation += ` They hit routes that otherwise return 2xx from the backend, so these statuses did not come from the application.`;
           }
-          const allAtKnee = responseClass === 'unexplained' && unexplainedAtKnee === counts.count;
           if (responseClass === 'unexplained' && unexplainedAtKnee > 0) {
             explanation += ` ${unexplainedAtKnee} of them end at a client-timeout knee (${kneeTimes.map((t) => `${t.toFixed(2)} s`).join(', ')}): most likely client aborts whose APM transaction is missing from the export.`;
           }
           const backendSecondsAfter = context.hasApm ? counts.backendMsAfter / 1000 : null;
           const background = BACKGROUND[responseClass];
-          const impact: Impact = { affected: counts.count, total: upstreamLoggedRecords, background: background ?? 0, lostSeconds: backendSecondsAfter };
-          // Rejections are the gateway doing its job; unexplained statuses all at a knee are that knee's aborts, told there.
-          const severity: Severity = background === null ? 'info' : allAtKnee ? 'low' : severityOf(impact);
+          const impact: Impact = {
+            affected: responseClass === 'client-abort' ? counts.afterWaiting : counts.count,
+            total: upstreamLoggedRecords, background: background ?? 0, lostSeconds: backendSecondsAfter,
+          };
+          // Rejections are the gateway doing its job, not a failure.
+          const severity: Severity = background === null ? 'info' : severityOf(impact);
           findings.push({
             kind: 'proxy-made-responses',
             severity,

@@ -1,6 +1,7 @@
 import type { Count, FindingBase, Instant, Milliseconds, Share, Table, Text } from '../model/finding.js';
 import { roundTo } from '../model/round.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
+import { ownString } from '../model/own-string.js';
 import { routeOf } from '../model/route.js';
 import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
 import { BoundedCounter } from './bounded-counter.js';
@@ -55,6 +56,53 @@ interface UpstreamState {
   /** Errors by route and by client (API key, else address): who saw them. */
   routes: BoundedCounter<{ n: number }>;
   clients: BoundedCounter<{ n: number }>;
+  /**
+   * Without an upstream, the route is the cohort a burst is measured in: a timeline per route that
+   * has failed without an upstream (from its first error on, for the first ROUTE_TIMELINES routes),
+   * so one route that fails for minutes is a burst even when the others dilute it. Null for named
+   * upstreams.
+   */
+  routeTimelines: Map<string, TimeBuckets<Bucket>> | null;
+}
+
+const ROUTE_TIMELINES = 50;
+
+function newTimeline(): TimeBuckets<Bucket> {
+  return new TimeBuckets<Bucket>(BUCKET_MS, BUCKET_CAP, () => ({ requests: 0, errors: 0, connectSumMs: 0, connectCount: 0 }), (a, b) => {
+    a.requests += b.requests; a.errors += b.errors; a.connectSumMs += b.connectSumMs; a.connectCount += b.connectCount;
+  });
+}
+
+interface Burst {
+  periods: number;
+  fromMs: number | null;
+  errors: number;
+  requests: number;
+}
+
+/** The longest run of adjacent periods that are mostly errors: an outage, not a blip. */
+function longestBurst(timeline: TimeBuckets<Bucket>): Burst {
+  let run = 0;
+  let runFrom: number | null = null;
+  let runErrors = 0;
+  let runRequests = 0;
+  let best: Burst = { periods: 0, fromMs: null, errors: 0, requests: 0 };
+  let previousStart = -Infinity;
+  for (const { startMs, value } of timeline.entries()) {
+    const bursting = value.errors >= BURST_MIN_ERRORS && value.errors / value.requests >= BURST_ERROR_RATE;
+    const adjacent = startMs - previousStart <= timeline.widthMs;
+    previousStart = startMs;
+    if (!bursting) {
+      run = 0;
+      continue;
+    }
+    if (run === 0 || !adjacent) { run = 0; runErrors = 0; runRequests = 0; runFrom = startMs; }
+    run++;
+    runErrors += value.errors;
+    runRequests += value.requests;
+    if (run > best.periods) best = { periods: run, fromMs: runFrom, errors: runErrors, requests: runRequests };
+  }
+  return best;
 }
 
 export type TroublePattern = 'burst' | 'sustained' | 'transient' | 'connect-spikes';
@@ -95,15 +143,14 @@ export interface UpstreamTroubleFinding extends FindingBase<'upstream-trouble', 
 
 const ERROR_WHO_CAP = 1_000;
 
-function newState(): UpstreamState {
+function newState(byRoute = false): UpstreamState {
   return {
     requests: 0, errors: 0, connectFailures: 0, maybeNeverConnected: 0, timeouts: 0, resets: 0, statuses: new Map(),
-    timeline: new TimeBuckets<Bucket>(BUCKET_MS, BUCKET_CAP, () => ({ requests: 0, errors: 0, connectSumMs: 0, connectCount: 0 }), (a, b) => {
-      a.requests += b.requests; a.errors += b.errors; a.connectSumMs += b.connectSumMs; a.connectCount += b.connectCount;
-    }),
+    timeline: newTimeline(),
     evidence: new EvidenceSample(5),
     routes: new BoundedCounter(ERROR_WHO_CAP, () => ({ n: 0 })),
     clients: new BoundedCounter(ERROR_WHO_CAP, () => ({ n: 0 })),
+    routeTimelines: byRoute ? new Map() : null,
   };
 }
 
@@ -162,7 +209,7 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
       (findings.length > 1 ? ` (and ${findings.length - 1} more upstream finding${findings.length > 2 ? 's' : ''}).` : '.');
   },
   start() {
-    const upstreams = new BoundedCounter<UpstreamState>(UPSTREAM_CAP, newState);
+    const upstreams = new BoundedCounter<UpstreamState>(UPSTREAM_CAP, () => newState());
     // Requests the log names no upstream for: one state over all of them, counting every request (the denominator).
     let unattributed: UpstreamState | null = null;
     let total = 0;
@@ -174,16 +221,28 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
         if (proxy === null) return;
         total++;
         const address = proxy.upstreamAddr ?? (proxy.upstreamAttempts > 0 ? '(unknown upstream)' : null);
+        const kind = classifyUpstreamError(proxy);
+        // Every request counts in the requests the log names no upstream for: their errors are a share of all requests.
+        const everyRequest = unattributed ??= newState(true);
+        everyRequest.requests++;
+        everyRequest.timeline.at(proxy.endMs).requests++;
+        const routeTimelines = everyRequest.routeTimelines!;
+        if (routeTimelines.size > 0 && proxy.path !== null) {
+          const routeBucket = routeTimelines.get(routeOf(proxy)!)?.at(proxy.endMs);
+          if (routeBucket !== undefined) {
+            routeBucket.requests++;
+            if (kind.error && address === null) routeBucket.errors++;
+          }
+        }
         let state: UpstreamState;
         if (address !== null) {
           state = upstreams.get(address);
+          state.requests++;
         } else {
-          state = unattributed ??= newState();
+          state = everyRequest;
         }
-        const kind = classifyUpstreamError(proxy);
-        state.requests++;
         const bucket = state.timeline.at(proxy.endMs);
-        bucket.requests++;
+        if (address !== null) bucket.requests++;
         if (proxy.upstreamConnectTimeMs !== null) {
           connectTimesLogged = true;
           bucket.connectSumMs += proxy.upstreamConnectTimeMs;
@@ -198,7 +257,17 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
         if (kind.reset) state.resets++;
         const status = proxy.status ?? 0;
         state.statuses.set(status, (state.statuses.get(status) ?? 0) + 1);
-        if (proxy.path !== null) state.routes.get(routeOf(proxy)!).n++;
+        if (proxy.path !== null) {
+          const route = routeOf(proxy)!;
+          state.routes.get(route).n++;
+          if (address === null && !routeTimelines.has(route) && routeTimelines.size < ROUTE_TIMELINES) {
+            const timeline = newTimeline();
+            const first = timeline.at(proxy.endMs);
+            first.requests++;
+            first.errors++;
+            routeTimelines.set(ownString(route), timeline);
+          }
+        }
         const client = proxy.apiKey ?? proxy.clientIp;
         if (client !== null) state.clients.get(client).n++;
         const what = [kind.connect && 'connect failure', kind.timeout && 'timeout', kind.reset && 'reset'].filter(Boolean).join(', ');
@@ -215,30 +284,20 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
           if (connectTimesLogged) state.connectFailures += state.maybeNeverConnected;
           const buckets = state.timeline.entries();
           const bucketMinutes = state.timeline.widthMs / 60_000;
-          // Longest run of consecutive buckets that are mostly errors: an outage, not a blip.
-          let run = 0;
-          let longest = 0;
-          let burstFrom: number | null = null;
-          let longestFrom: number | null = null;
-          let burstErrors = 0;
-          let burstRequests = 0;
-          let runErrors = 0;
-          let runRequests = 0;
-          let previousStart = -Infinity;
-          for (const { startMs, value } of buckets) {
-            const bursting = value.errors >= BURST_MIN_ERRORS && value.errors / value.requests >= BURST_ERROR_RATE;
-            const adjacent = startMs - previousStart <= state.timeline.widthMs;
-            previousStart = startMs;
-            if (bursting) {
-              if (run === 0 || !adjacent) { run = 0; runErrors = 0; runRequests = 0; burstFrom = startMs; }
-              run++;
-              runErrors += value.errors;
-              runRequests += value.requests;
-              if (run > longest) { longest = run; longestFrom = burstFrom; burstErrors = runErrors; burstRequests = runRequests; }
-            } else {
-              run = 0;
+          // Without an upstream, a burst is a route's: the route that failed longest is the one named.
+          let burst = longestBurst(state.timeline);
+          let burstRoute: string | null = null;
+          for (const [route, timeline] of state.routeTimelines ?? []) {
+            const candidate = longestBurst(timeline);
+            if (candidate.periods > burst.periods || (candidate.periods === burst.periods && candidate.periods > 0 && candidate.errors / candidate.requests > burst.errors / burst.requests)) {
+              burst = candidate;
+              burstRoute = route;
             }
           }
+          const longest = burst.periods;
+          const longestFrom = burst.fromMs;
+          const burstErrors = burst.errors;
+          const burstRequests = burst.requests;
           // Connect times are the upstream's own; requests without one say nothing about connecting.
           const connectMeans = address === null ? [] : buckets.filter((b) => b.value.connectCount > 0).map((b) => b.value.connectSumMs / b.value.connectCount);
           const connectBaseline = median(connectMeans);
@@ -256,7 +315,7 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
           });
           const statuses = [...state.statuses].sort((a, b) => b[1] - a[1]);
           const statusText = statuses.slice(0, 4).map(([s, n]) => `${s || '-'} × ${n}`).join(', ');
-          const topRoute = topKey(state.routes);
+          const topRoute = burstRoute ?? topKey(state.routes);
           const topClient = topKey(state.clients);
           const causes = [
             state.connectFailures > 0 && `${state.connectFailures} never reached the backend (connection refused or failed)`,
@@ -264,7 +323,7 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
             state.resets > 0 && `${state.resets} were reset by it`,
           ].filter(Boolean).join(', ');
           const when = longestFrom !== null
-            ? ` Errors came in a burst: ${longest * bucketMinutes} minute(s) from ${new Date(longestFrom).toISOString()} with ${burstErrors} errors, above ${BURST_ERROR_RATE * 100}% of requests in each minute.`
+            ? ` Errors came in a burst${burstRoute !== null ? ` on ${burstRoute}` : ''}: ${longest * bucketMinutes} minute(s) from ${new Date(longestFrom).toISOString()} with ${burstErrors} errors, above ${BURST_ERROR_RATE * 100}% of ${burstRoute !== null ? 'its' : 'the'} requests in each minute.`
             : ` Errors are spread over ${bucketsWithErrors} of ${buckets.length} ${bucketMinutes}-minute periods.`;
           const verdict =
             pattern === 'burst' ? `This is an outage of ${address === null ? 'the backend' : 'that upstream'} (or the path to it), not background noise.`
@@ -279,7 +338,7 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
             .sort((a, b) => b.value.errors - a.value.errors)
             .slice(0, 10)
             .map((b) => [new Date(b.startMs).toISOString(), b.value.requests, b.value.errors, roundTo(b.value.errors / b.value.requests, 3)]);
-          const subject = address !== null ? `Upstream ${address}` : 'Server errors (the log names no upstream)';
+          const subject = address !== null ? `Upstream ${address}` : 'Server errors with no upstream named';
           const ofWhat = address !== null ? `requests to ${address}` : 'requests';
           findings.push({
             kind: 'upstream-trouble',
