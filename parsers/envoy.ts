@@ -5,7 +5,7 @@ import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import { hasFraction, isMissing, optionalUnsigned, orNull, parseIsoTimestamp, textLineParser, TokenSpans } from './proxy-line-kit.js';
 
 /**
- * Envoy's default text access-log format (shared/formats.md §5.3):
+ * Envoy's default text access-log format (docs/formats.md, Envoy):
  * `[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE%
  * %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%
  * "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"`
