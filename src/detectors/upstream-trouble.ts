@@ -21,7 +21,8 @@ import { TimeBuckets } from './time-buckets.js';
  *   connect  the backend was never reached: Envoy UF/UH/URX, HAProxy SC, or nginx 502 with no
  *            connect time logged;
  *   timeout  504, Envoy UT, HAProxy sH/sD (server-side timeout);
- *   reset    Envoy UC/UR/UPE, HAProxy other S* states (server aborted the connection).
+ *   reset    Envoy UC/UR/UPE, HAProxy other S* states, nginx 502 after a logged connect time
+ *            (the server accepted the connection, then closed or reset it).
  *
  * Only an upstream the log names gets a finding of its own. Errors of requests the log names no
  * upstream for (a `combined` log, CloudFront, a gateway that answered itself) are one finding over
@@ -183,7 +184,10 @@ export function classifyUpstreamError(proxy: ProxyRecord): { error: boolean; con
   const error = ERROR_STATUSES.has(proxy.status ?? 0) || ERROR_STATUSES.has(proxy.upstreamStatus ?? 0);
   const connect = hasFlag(flags, ['UF', 'UH', 'URX']) || haproxy === 'SC';
   const timeout = proxy.status === 504 || hasFlag(flags, ['UT']) || haproxy === 'sH' || haproxy === 'sD';
-  const reset = hasFlag(flags, ['UC', 'UR', 'UPE']) || (haproxy.startsWith('S') && haproxy !== 'SC');
+  // nginx has no flags: a 502 after a connect time was logged is the backend closing or resetting
+  // the connection it had accepted (without one it never connected: maybeNeverConnected).
+  const nginxReset = proxy.status === 502 && proxy.upstreamConnectTimeMs !== null && proxy.format.startsWith('nginx');
+  const reset = hasFlag(flags, ['UC', 'UR', 'UPE']) || (haproxy.startsWith('S') && haproxy !== 'SC') || nginxReset;
   return { error: error || connect || reset, connect, timeout, reset };
 }
 

@@ -46,6 +46,9 @@ describe('upstream trouble', () => {
     expect(classifyUpstreamError(record('haproxy-http', { status: 502, flags: 'SH--' }))).toMatchObject({ reset: true });
     expect(classifyUpstreamError(record('haproxy-http', { status: 504, flags: 'sH--' }))).toMatchObject({ timeout: true, reset: false });
     expect(classifyUpstreamError(record('nginx', { status: 200, upstreamStatus: 200 }))).toMatchObject({ error: false });
+    // nginx: a 502 after it had connected is the backend resetting the connection; without a connect time it never connected.
+    expect(classifyUpstreamError(record('nginx', { status: 502, upstreamStatus: 502, upstreamConnectTimeMs: 0, upstreamAddr: '127.0.0.1:1' }))).toMatchObject({ error: true, reset: true });
+    expect(classifyUpstreamError(record('nginx', { status: 502, upstreamStatus: 502, upstreamConnectTimeMs: null, upstreamAddr: '127.0.0.1:1' }))).toMatchObject({ error: true, reset: false });
   });
 });
 
