@@ -414,7 +414,8 @@ export const clientTimeoutKnee: Detector<KneeFinding> = {
               affected: knee.peakRequests, total: proxyRequests, background: HEALTHY_BACKGROUND.none,
               cohortShare: ownShare, lostSeconds: lostMs === null ? null : lostMs / 1000,
             }),
-            title: `Clients give up at ${seconds.toFixed(2)} s while the backend keeps working` +
+            // Without APM the backend's side is unknown: the title says only what the proxy logged.
+            title: `Clients give up at ${seconds.toFixed(2)} s ${withApm ? 'while the backend keeps working' : 'before the backend answers'}` +
               (picked && knees.length > 1 ? ` (mostly ${describeCohort(picked.dimension)} "${picked.value}")` : ''),
             explanation,
             nextStep:
