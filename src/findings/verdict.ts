@@ -31,7 +31,7 @@ export interface VerdictInputs {
   /** Findings as ranked in the report: pointers index into this list. */
   findings: readonly Finding[];
   timeRange: { from: string; to: string } | null;
-  totals: { proxyRecords: number; apmRecords: number };
+  totals: { linesRead: number; proxyRecords: number; apmRecords: number };
   hasApm: boolean;
 }
 
@@ -59,6 +59,15 @@ export function buildVerdict(inputs: VerdictInputs): VerdictSentence[] {
     told += own.length;
   }
   const untold = notable.length - told;
+  const { linesRead, proxyRecords: proxyRead, apmRecords: apmRead } = inputs.totals;
+  if (proxyRead + apmRead === 0) {
+    // Silence about logs alf could not read is no all-clear.
+    sentences.push({
+      text: `Nothing in the inputs could be read (none of ${formatNumber(linesRead)} lines parsed): these logs were not judged.`,
+      cites: [{ pointer: '/inputs/totals/linesRead', value: linesRead }],
+    });
+    return sentences;
+  }
   if (sentences.length === 0) {
     const low = findings.filter((finding) => finding.severity === 'low').length;
     sentences.push({
