@@ -90,6 +90,12 @@ function createEnvoyParser(options: ParserOptions): RecordParser {
       record.method = parsed.method;
       record.path = parsed.path === '-' ? null : parsed.path;
       record.query = parsed.query;
+    } else {
+      // A TCP proxy session (`"- - -" 0 - ...`): no HTTP request, so no status, no client abort and
+      // no upstream answer to miss; code 0 and DC are how every such session ends.
+      record.status = null;
+      record.clientClosed = false;
+      record.upstreamLogged = false;
     }
     record.clientIp = firstForwardedFor(at(T.forwardedFor));
     record.userAgent = orNull(at(T.userAgent));

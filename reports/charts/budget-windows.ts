@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { FigureValue } from '../../src/model/finding.js';
+import type { BudgetWindowRow } from '../../src/detectors/budget-undercount.js';
 
 /**
  * Per API key and window: worker time as the proxy accounted it and as the backend spent it,
@@ -16,13 +16,13 @@ const COLOURS = ['#4c78a8', '#f58518'];
 
 type Layer = NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']>[number];
 
-export function buildBudgetWindowsChart(rows: readonly Record<string, FigureValue>[], budgetSeconds: number | null): TopLevelSpec {
+export function buildBudgetWindowsChart(rows: readonly BudgetWindowRow[], budgetSeconds: number | null): TopLevelSpec {
   const values: Record<string, string | number>[] = [];
   for (const row of rows) {
-    const key = String(row.key);
-    const window = String(row.windowStart);
-    values.push({ kind: 'usage', key, window, accounting: ACCOUNTED, seconds: Number(row.accountedSeconds) });
-    values.push({ kind: 'usage', key, window, accounting: TRUE, seconds: Number(row.trueSeconds) });
+    const key = row.key;
+    const window = row.windowStart;
+    values.push({ kind: 'usage', key, window, accounting: ACCOUNTED, seconds: row.accountedSeconds });
+    if (row.trueSeconds !== null) values.push({ kind: 'usage', key, window, accounting: TRUE, seconds: row.trueSeconds });
     if (typeof row.accountedThrottleAt === 'string') values.push({ kind: 'throttle', key, window, accounting: ACCOUNTED, at: row.accountedThrottleAt });
     if (typeof row.trueThrottleAt === 'string') values.push({ kind: 'throttle', key, window, accounting: TRUE, at: row.trueThrottleAt });
   }

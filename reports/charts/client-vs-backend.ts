@@ -10,6 +10,8 @@ import type { ScatterPoint } from '../../src/summaries/scatter-sample.js';
 export interface ClientVsBackendInput {
   points: readonly ScatterPoint[];
   kneeSeconds: number | null;
+  /** Further client timeouts (other clients' knees), drawn like the first. */
+  moreKneeSeconds?: readonly number[];
   cohort: { dimension: 'userAgent' | 'apiKey' | 'clientNet'; value: string } | null;
 }
 
@@ -52,16 +54,17 @@ export function buildClientVsBackendChart(input: ClientVsBackendInput): TopLevel
     },
   ];
   if (input.kneeSeconds !== null) {
+    const knees = [input.kneeSeconds, ...(input.moreKneeSeconds ?? [])];
     layers.push(
       {
         name: 'knee_marker',
-        data: { values: [{ knee: input.kneeSeconds }] },
+        data: { values: knees.map((knee) => ({ knee })) },
         mark: { type: 'rule', color: '#d62728', strokeWidth: 2 },
         encoding: { y: { field: 'knee', type: 'quantitative' } },
       },
       {
         name: 'knee_label',
-        data: { values: [{ knee: input.kneeSeconds, label: `knee ≈ ${input.kneeSeconds.toFixed(2)} s` }] },
+        data: { values: knees.map((knee) => ({ knee, label: `knee ≈ ${knee.toFixed(2)} s` })) },
         mark: { type: 'text', align: 'right', dy: -8, color: '#d62728', fontWeight: 'bold' },
         encoding: { y: { field: 'knee', type: 'quantitative' }, x: { datum: maxSeconds }, text: { field: 'label' } },
       },
