@@ -4,7 +4,7 @@ import { InputError, UsageError } from '../model/errors.js';
 import { ExitCode } from './exit-codes.js';
 import { heapLimitApplied, rerunWithHeapLimit, takeMaxMemory } from './max-memory.js';
 import { buildProgram } from './program.js';
-import { terminalSafe } from './terminal-text.js';
+import { terminalLine, terminalSafe } from './terminal-text.js';
 
 /** The single exit point: maps error classes to documented exit codes. */
 async function main(fullArgv: string[]): Promise<number> {
@@ -21,7 +21,7 @@ async function main(fullArgv: string[]): Promise<number> {
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
     if (error instanceof UsageError || error instanceof InputError) {
-      process.stderr.write(`alf: ${terminalSafe(error.message)}\n`);
+      process.stderr.write(`alf: ${terminalLine(error.message)}\n`);
       return ExitCode.usage;
     }
     process.stderr.write(`alf: internal error: ${terminalSafe((error as Error)?.stack ?? String(error))}\nThis is a bug in alf; please report it with the command line you ran.\n`);

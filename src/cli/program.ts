@@ -91,16 +91,23 @@ Examples:
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding of an updated window is at least this severe').choices(['never', 'info', 'low', 'medium', 'high', 'critical']).default('never'))
     .option('--shard <i/n>', 'take a deterministic share of the sources (0-based i of n); combine with alf merge')
     .option('--endpoint <url>', 'S3-compatible endpoint (default: AWS_ENDPOINT_URL); path-style addressing')
+    .option('--s3-timeout <duration>', 'S3: fail a request whose connection takes longer, or that is silent this long; each request is tried 3 times with backoff', '30s')
     .option('--concurrency <n>', 'sources read at once', '8')
+    .option('--follow-symlinks', 'follow symlinks that lead out of a source directory (default: such links are listed and passed over)')
+    .option('--lock-wait <duration>', 'wait this long for another run holding the state\'s lock; 0s exits 2 at once, naming the holder', '0s')
+    .option('--retain <duration>', 'delete windows (reports and spool) that ended longer ago than this, e.g. 30d (default: keep all)')
     .option('--log-format <format|file>', 'nginx log_format: the format string, or a file holding a log_format directive')
     .option('--key-field <name>', 'field that identifies the budget holder')
     .option('--budget <allowance/window>', 'worker-time budget per key, e.g. 600s/5m')
     .option('-q, --quiet', 'one line of JSON summary on stderr per run (for log shippers), no progress')
     .addHelpText('after', `
 Examples:
-  $ alf scan /var/log/nginx/ --state /var/lib/alf/state.json --out /var/www/alf --fail-on high
+  $ alf scan /var/log/nginx/ --state /var/lib/alf/state.json --out /var/www/alf --fail-on high --retain 30d
   $ alf scan s3://my-alb-logs/AWSLogs/123456789012/elasticloadbalancing/eu-west-1/ --since 2h --state s.json --out reports
-  $ alf scan s3://logs/ --shard 0/4 --state s0.json --out part0   # then: alf merge part0 part1 part2 part3 --out all`)
+  $ alf scan s3://logs/ --shard 0/4 --state s0.json --out part0   # then: alf merge part0 part1 part2 part3 --out all
+
+Exit codes: 0 every source read, 1 a finding reached --fail-on, 2 a source unread or fitting no
+format, spool damage, or an operational error (network, credentials, disk, lock), 3 a bug.`)
     .action(async (sources: string[], options: ScanCommandOptions) => setExitCode(await scanCommand(sources, options)));
 
   program

@@ -11,6 +11,14 @@ export function terminalSafe(text: string): string {
   return text.replace(CONTROL, '\uFFFD');
 }
 
+/**
+ * Text for one line of a terminal: also replaces line breaks and tabs, so a newline in a file
+ * name or S3 key (both may hold one) cannot start a line that looks like alf's own.
+ */
+export function terminalLine(text: string): string {
+  return terminalSafe(text).replace(/[\n\t]/g, '\uFFFD');
+}
+
 /** NO_COLOR (https://no-color.org) or a non-TTY stream means plain text. */
 export function useColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
   return stream.isTTY === true && !('NO_COLOR' in env && env.NO_COLOR !== '');

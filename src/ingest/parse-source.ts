@@ -23,6 +23,8 @@ export interface FormatChoice {
   keepGoing?: boolean;
   /** Lines already consumed before this read (a scan resuming mid-file), so evidence keeps file line numbers. */
   lineOffset?: number;
+  /** Stop reading once no format fits the first lines (a scan retries such a file whole on its next run). */
+  stopWhenUndetected?: boolean;
 }
 
 export interface ParsedSource {
@@ -69,6 +71,7 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
           const format = choice.forced ?? pickFormat(source.name, batch.lines, choice.candidates, stats);
           if (format === null) {
             undetectable = true;
+            if (choice.stopWhenUndetected) return;
           } else {
             stats.format = format.id;
             stats.kind = format.kind;

@@ -33,7 +33,20 @@ export function parseS3Url(url: string): S3Location {
   return { bucket: match[1]!, prefix: match[2]! };
 }
 
-export function createS3Client(endpoint: string | undefined): S3Client {
+/** `--s3-timeout`'s default: connect, and silence on an open connection (S3 answers in well under a second). */
+export const DEFAULT_S3_TIMEOUT_MS = 30_000;
+/** Tries of each request (the SDK's standard retry: exponential backoff with jitter, transient errors only). */
+export const S3_MAX_ATTEMPTS = 3;
+
+/**
+ * The SDK's defaults have no timeout at all: an endpoint that accepts connections and then stops
+ * answering (a stopped server, a black-holed route) hangs a read forever, and a scheduled scan
+ * with it. Here a connection must be made within `timeoutMs`, and a connection silent for
+ * `timeoutMs` (before the response or in the middle of a body) fails the request; each request
+ * is tried S3_MAX_ATTEMPTS times with backoff, so a stuck endpoint fails a request in about
+ * 3 × timeout.
+ */
+export function createS3Client(endpoint: string | undefined, timeoutMs: number = DEFAULT_S3_TIMEOUT_MS): S3Client {
   // The SDK warns on Node < 22 about its future releases: not actionable at run time, and its
   // multi-line text would break `--quiet`'s one JSON line per run. Set to "false" to see it.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -41,7 +54,24 @@ export function createS3Client(endpoint: string | undefined): S3Client {
   return new S3Client({
     region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
     ...(url ? { endpoint: url, forcePathStyle: true } : {}),
+    maxAttempts: S3_MAX_ATTEMPTS,
+    retryMode: 'standard',
+    // The SDK builds its NodeHttpHandler from these options.
+    requestHandler: { connectionTimeout: timeoutMs, socketTimeout: timeoutMs },
   });
+}
+
+/**
+ * An error that says the endpoint itself is unreachable or failing (not one object): the rest of
+ * its objects would fail alike. The SDK has already retried these (docs/scheduled-scans.md, "S3
+ * requests through the AWS SDK for JavaScript v3").
+ */
+export function isEndpointFailure(error: unknown): boolean {
+  const e = error as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } } | null;
+  if (e === null || typeof e !== 'object') return false;
+  if (e.name === 'TimeoutError') return true;
+  if (typeof e.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|ENOTFOUND|EAI_AGAIN)$/.test(e.code)) return true;
+  return (e.$metadata?.httpStatusCode ?? 0) >= 500;
 }
 
 /** One page at a time: memory holds a page (1000 keys), never the whole listing. */

@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { InputError } from '../model/errors.js';
+import { walk } from './glob.js';
 
 /** Something that can be read as bytes: a file, stdin, and (later) an object in a bucket. */
 export interface Source {
@@ -31,11 +31,10 @@ export function stdinSource(stream: Readable = process.stdin): Source {
   return { name: '-', open: () => stream };
 }
 
-const HIDDEN = /^\./;
-
 /**
  * Expands command-line inputs: `-` is stdin, a directory is every regular file below it
- * (hidden files skipped, names sorted), anything else must be a readable file.
+ * (hidden files skipped, names sorted; symlinks only to files inside it, see glob.ts), anything
+ * else must be a readable file.
  */
 export async function resolveInputs(inputs: readonly string[], exclude: ReadonlySet<string> = new Set()): Promise<Source[]> {
   const sources: Source[] = [];
@@ -68,15 +67,7 @@ export async function resolveInputs(inputs: readonly string[], exclude: Readonly
 }
 
 async function listFiles(directory: string): Promise<string[]> {
-  const entries = await readdir(directory, { withFileTypes: true });
-  const files: string[] = [];
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    if (HIDDEN.test(entry.name)) continue;
-    const path = join(directory, entry.name);
-    if (entry.isDirectory()) files.push(...(await listFiles(path)));
-    else if (entry.isFile()) files.push(path);
-  }
-  return files;
+  return (await walk(directory, await realpath(directory), { follow: false, maxDepth: Infinity, match: () => true })).files;
 }
 
 export function describeFsError(error: unknown): string {

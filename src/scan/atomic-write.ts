@@ -1,4 +1,4 @@
-import { open, rename } from 'node:fs/promises';
+import { open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -8,15 +8,36 @@ import { basename, dirname, join } from 'node:path';
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const handle = await open(temp, 'w');
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    const handle = await open(temp, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    // A full disk must not keep the half-written temp file: on a small volume it made every retry fail.
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw error;
   }
-  await rename(temp, path);
   await syncDirectory(dirname(path));
+}
+
+/** Temp files of writeFileAtomic: `.<name>.<pid>.tmp`. */
+const TEMP = /^\..+\.\d+\.tmp$/;
+
+/**
+ * Removes the temp files a run killed mid-write left (SIGKILL, power loss) in the out directory
+ * and beside the state. Called with the lock held, so no live run is writing them.
+ */
+export async function removeStaleTemps(outDir: string, statePath: string): Promise<void> {
+  for (const file of await readdir(outDir)) if (TEMP.test(file)) await rm(join(outDir, file), { force: true });
+  const stateName = basename(statePath);
+  for (const file of await readdir(dirname(statePath))) {
+    if (file.startsWith(`.${stateName}.`) && TEMP.test(file)) await rm(join(dirname(statePath), file), { force: true });
+  }
 }
 
 /** fsync a directory so renames and creations inside it survive a crash. */

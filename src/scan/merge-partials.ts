@@ -2,11 +2,12 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InputError, UsageError } from '../model/errors.js';
 import { severityRank, type Severity } from '../model/finding.js';
-import { loadManifest, saveManifest, type Manifest } from './manifest.js';
+import { loadManifest, MANIFEST, saveManifest, type Manifest } from './manifest.js';
 import { writeIndex } from './output.js';
 import { renderWindow, type LiveSegment } from './render-windows.js';
 import type { ReplaySettings } from './replay.js';
 import { listSpool, SPOOL_DIR } from './spool.js';
+import { takeLock } from './state-lock.js';
 
 /**
  * `alf merge`: the out directories of `alf scan --shard i/n` runs become the reports of one
@@ -27,7 +28,9 @@ export async function mergePartials(partials: readonly string[], outDir: string,
   for (const partial of partials) {
     const dir = resolve(partial);
     if (dir === out) throw new UsageError(`--out ${outDir} is one of the partials; merge into another directory`);
-    const manifest = await loadManifest(dir);
+    const loaded = await loadManifest(dir);
+    if (loaded.corrupt !== null) throw new InputError(`${join(partial, MANIFEST)} is ${loaded.corrupt}: run alf scan on that shard again, which rebuilds it from its spool`);
+    const manifest = loaded.manifest;
     if (!manifest) throw new InputError(`${partial} is not a scan output directory (no manifest.json)`);
     manifests.push({ dir, manifest });
   }
@@ -49,8 +52,20 @@ export async function mergePartials(partials: readonly string[], outDir: string,
   }
 
   await mkdir(join(out, SPOOL_DIR), { recursive: true });
+  // The lock a scan takes on its out directory: two merges (or a scan) never write one at once.
+  const lock = await takeLock(join(out, '.alf-scan.lock'), `the out directory ${out}`, 0);
+  try {
+    return await mergeInto(out, byWindow, windowMs, partials.length, replay, progress);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function mergeInto(
+  out: string, byWindow: Map<string, LiveSegment[]>, windowMs: number | undefined, partials: number, replay: ReplaySettings, progress: ((text: string) => void) | null,
+): Promise<MergeSummary> {
   const merged: Manifest = { version: 1, windowMs: windowMs ?? 3_600_000, lastRun: 0, retracted: [], shard: null, windows: {} };
-  const summary: MergeSummary = { partials: partials.length, windows: [], findings: {}, worst: null };
+  const summary: MergeSummary = { partials, windows: [], findings: {}, worst: null };
   for (const label of [...byWindow.keys()].sort()) {
     const rendered = await renderWindow(out, label, byWindow.get(label)!, replay);
     merged.windows[label] = rendered.summary;

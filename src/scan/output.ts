@@ -5,7 +5,7 @@ import { renderJson } from '../../reports/json.js';
 import { SEVERITY_ORDER, type Severity } from '../model/finding.js';
 import type { Analysis } from '../pipeline/analysis.js';
 import { writeFileAtomic } from './atomic-write.js';
-import type { Manifest, WindowSummary } from './manifest.js';
+import type { Manifest, SourceProblem, WindowSummary } from './manifest.js';
 
 /** Per-window reports under stable names, `alf-<window start>.json|.html`, and an index page. */
 
@@ -27,9 +27,11 @@ export function renderIndex(manifest: Manifest): string {
   const rows = windows.map((w) => {
     const base = reportBase(w.label);
     const counts = [...SEVERITY_ORDER].reverse().filter((s) => w.findings[s]).map((s) => `${w.findings[s]} ${s}`).join(', ') || 'none';
-    return `<tr><td>${escapeHtml(new Date(w.startMs).toISOString())}</td><td><a href="${escapeHtml(base)}.html">report</a> · <a href="${escapeHtml(base)}.json">json</a></td>` +
+    const incomplete = w.incomplete?.length ? ` <strong title="${escapeHtml(w.incomplete.map((d) => `${d.segment}: ${d.problem}`).join('\n'))}">incomplete</strong>` : '';
+    return `<tr><td>${escapeHtml(new Date(w.startMs).toISOString())}${incomplete}</td><td><a href="${escapeHtml(base)}.html">report</a> · <a href="${escapeHtml(base)}.json">json</a></td>` +
       `<td>${w.requests}</td><td>${escapeHtml(counts)}</td><td>${escapeHtml(w.updatedAt)}</td></tr>`;
   });
+  const problems = renderProblems(manifest);
   const title = `alf scans${manifest.shard ? ` (shard ${manifest.shard})` : ''}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -39,12 +41,31 @@ export function renderIndex(manifest: Manifest): string {
 </head><body>
 <h1>${escapeHtml(title)}</h1>
 <p>${windows.length} windows of ${manifest.windowMs / 60_000} min; run ${manifest.lastRun}.</p>
-<table><thead><tr><th>window start (UTC)</th><th>reports</th><th>proxy requests</th><th>findings</th><th>updated</th></tr></thead>
+${problems}<table><thead><tr><th>window start (UTC)</th><th>reports</th><th>proxy requests</th><th>findings</th><th>updated</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody></table>
 </body></html>
 `;
+}
+
+const PROBLEMS_SHOWN = 200;
+
+/** What the last run could not read, or found damaged: named until a run reads or repairs it. */
+function renderProblems(manifest: Manifest): string {
+  const sections: [string, SourceProblem[]][] = [
+    ['Sources that could not be read (tried again next run)', manifest.problems?.failed ?? []],
+    ['Sources no format fits (not marked read: tried again each run, e.g. with --log-format)', manifest.problems?.unparsed ?? []],
+    ['Spool and manifest damage found', manifest.problems?.integrity ?? []],
+  ];
+  let html = '';
+  for (const [title, list] of sections) {
+    if (list.length === 0) continue;
+    const shown = list.slice(0, PROBLEMS_SHOWN).map((p) => `<li><code>${escapeHtml(p.source)}</code>: ${escapeHtml(p.problem)}</li>`);
+    if (list.length > PROBLEMS_SHOWN) shown.push(`<li>and ${list.length - PROBLEMS_SHOWN} more (manifest.json lists them all)</li>`);
+    html += `<h2>${escapeHtml(title)}: ${list.length}</h2>\n<ul>\n${shown.join('\n')}\n</ul>\n`;
+  }
+  return html;
 }
 
 export async function writeIndex(outDir: string, manifest: Manifest): Promise<void> {

@@ -6,7 +6,9 @@ import { CompleteLines } from '../ingest/complete-lines.js';
 import type { FileStats } from '../ingest/file-stats.js';
 import { parseSource } from '../ingest/parse-source.js';
 import type { Source } from '../ingest/sources.js';
-import { SpoolRouter } from './spool.js';
+import { InputError } from '../model/errors.js';
+import { describeOperational, ScanAbort } from './operational.js';
+import { SpoolRouter, type WrittenSegment } from './spool.js';
 
 /** How records are read: detection candidates, and a way to force a remembered format. */
 export interface ParseSettings {
@@ -23,8 +25,10 @@ export interface SpoolTarget {
 
 export interface ReadResult {
   stats: FileStats;
-  /** Spool-relative paths of the segments written. */
-  segments: string[];
+  /** The segments written (spool-relative paths, counts, checksums). */
+  segments: WrittenSegment[];
+  /** Why no format fits the source (nothing was spooled: it is not done), or null. */
+  undetected: string | null;
   windows: number[];
   /** Decompressed bytes consumed (up to the last complete line for files). */
   bytes: number;
@@ -49,7 +53,9 @@ export function fileRangeSource(path: string, from: number, size: number, gzip: 
           return out;
         }
         const raw = gzip ? createReadStream(path) : createReadStream(path, { start: from, end: size - 1 });
-        trimmer = new CompleteLines(gzip ? from : 0);
+        // A gzip file is complete once it decodes to its end (one still being written fails as
+        // truncated), so its last line counts even without a newline; a plain file's waits.
+        trimmer = new CompleteLines(gzip ? from : 0, gzip);
         const forward = (error: Error): void => { out.destroy(error); };
         raw.on('error', forward);
         trimmer.on('error', forward);
@@ -66,18 +72,44 @@ export function fileRangeSource(path: string, from: number, size: number, gzip: 
   };
 }
 
-/** Parses one source and spools its records by window. On failure nothing it wrote remains. */
+/** A source that could not be read to the end (I/O error, truncated gzip, network): it is retried next run. */
+export class SourceReadError extends InputError {
+  override name = 'SourceReadError';
+}
+
+/**
+ * Parses one source and spools its records by window. On failure nothing it wrote remains: a
+ * failed read of the source is a SourceReadError (that source fails, the run goes on); a failed
+ * write of the spool is a ScanAbort (the run cannot go on).
+ */
 export async function readIntoSpool(
   source: Source, identity: string, from: number, forced: FormatDef | undefined, settings: ParseSettings, target: SpoolTarget, lineOffset = 0,
 ): Promise<ReadResult> {
   const router = new SpoolRouter(target.spoolRoot, target.windowMs, identity, source.name, from, target.run);
-  const parsed = parseSource(source, { candidates: settings.candidates, forced, keyField: settings.keyField, keepGoing: false, lineOffset });
+  // The stream's own error, kept: parsing records only its message, and a caller tells a dead
+  // endpoint (stop trying its other objects) from one bad object by it.
+  let streamError: unknown = null;
+  const tracked: Source = {
+    ...source,
+    open() {
+      const stream = source.open();
+      stream.once('error', (error) => { streamError ??= error; });
+      return stream;
+    },
+  };
+  const parsed = parseSource(tracked, { candidates: settings.candidates, forced, keyField: settings.keyField, keepGoing: true, lineOffset, stopWhenUndetected: true });
+  const spoolFailure = (error: unknown): ScanAbort => new ScanAbort(`cannot write the spool in ${target.spoolRoot}: ${describeOperational(error)}`);
   try {
-    for await (const batch of parsed.batches) await router.add(batch);
-    await router.close(parsed.stats);
+    for await (const batch of parsed.batches) await router.add(batch).catch((error: unknown) => { throw spoolFailure(error); });
+    if (parsed.stats.error !== null) throw new SourceReadError(parsed.stats.error, { cause: streamError ?? undefined });
+    if (parsed.stats.format === null && parsed.stats.undetected !== null) {
+      await router.abort();
+      return { stats: parsed.stats, segments: [], windows: [], bytes: 0, undetected: parsed.stats.undetected };
+    }
+    await router.close(parsed.stats).catch((error: unknown) => { throw spoolFailure(error); });
   } catch (error) {
-    await router.abort();
+    await router.abort().catch(() => undefined);
     throw error;
   }
-  return { stats: parsed.stats, segments: [...router.written], windows: router.windows(), bytes: 0 };
+  return { stats: parsed.stats, segments: [...router.written], windows: router.windows(), bytes: 0, undetected: null };
 }

@@ -1,8 +1,5 @@
-import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { once } from 'node:events';
 import { join } from 'node:path';
-import { createGzip } from 'node:zlib';
 import type { FileStats } from '../ingest/file-stats.js';
 import { mergeByTime } from '../ingest/merge-by-time.js';
 import type { JoinOptions } from '../join/options.js';
@@ -11,7 +8,7 @@ import type { ApmTransaction, LogRecord, ProxyRecord } from '../model/records.js
 import type { Analysis } from '../pipeline/analysis.js';
 import { analyzeRecords } from '../pipeline/analyze.js';
 import { StatsByFile } from './segment-stats.js';
-import { readSegment } from './spool.js';
+import { createSegmentWriter, readSegment, SEGMENT_EXTENSION } from './segment-file.js';
 
 /**
  * A window's report from its spooled records: every live segment, in canonical order, merged
@@ -39,18 +36,10 @@ const apmTime = (record: LogRecord): number => (record as ApmTransaction).startM
 
 async function mergeIntoSegment(paths: readonly string[], out: string, timeOf: (record: LogRecord) => number): Promise<void> {
   const stats: FileStats[] = [];
-  const gzip = createGzip({ level: 1 });
-  const file = createWriteStream(out);
-  gzip.pipe(file);
+  const writer = createSegmentWriter(out);
   const streams = paths.map((path) => readSegment(path, (s) => stats.push(s)));
-  for await (const batch of mergeByTime(streams, timeOf)) {
-    let text = '';
-    for (const record of batch) text += `${JSON.stringify(record)}\n`;
-    if (!gzip.write(text)) await once(gzip, 'drain');
-  }
-  for (const s of stats) gzip.write(`{"alfSegment":1,"stats":${JSON.stringify(s)}}\n`);
-  gzip.end();
-  await once(file, 'close');
+  for await (const batch of mergeByTime(streams, timeOf)) await writer.write(batch);
+  await writer.close(stats);
 }
 
 async function reduce(paths: string[], tmp: string, tag: string, timeOf: (record: LogRecord) => number): Promise<string[]> {
@@ -58,7 +47,7 @@ async function reduce(paths: string[], tmp: string, tag: string, timeOf: (record
   while (paths.length > FAN_IN) {
     const next: string[] = [];
     for (let i = 0; i < paths.length; i += FAN_IN) {
-      const out = join(tmp, `${tag}-${level}-${String(i / FAN_IN).padStart(6, '0')}.ndjson.gz`);
+      const out = join(tmp, `${tag}-${level}-${String(i / FAN_IN).padStart(6, '0')}${SEGMENT_EXTENSION}`);
       await mergeIntoSegment(paths.slice(i, i + FAN_IN), out, timeOf);
       next.push(out);
     }

@@ -1,18 +1,15 @@
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open, readdir, rm } from 'node:fs/promises';
+import { mkdir, open, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { once } from 'node:events';
-import { createGzip, type Gzip } from 'node:zlib';
 import { emptyFileStats, type FileStats } from '../ingest/file-stats.js';
-import { readLineBatches } from '../ingest/lines.js';
 import type { LogRecord } from '../model/records.js';
 import { fnv1a } from './shard.js';
 import { syncDirectory } from './atomic-write.js';
+import { createSegmentWriter, SEGMENT_EXTENSION, type SegmentDigest, type SegmentFileWriter } from './segment-file.js';
 import { windowLabel, windowStart } from './windows.js';
 
 /**
  * The spool: every record a scan parsed, normalised, as gzipped NDJSON under
- * `<out>/spool/<window>/`. One segment per (source read, window). Window reports are replayed
+ * `<out>/spool/<window>/` (encoded by segment-file.ts). One segment per (source read, window). Window reports are replayed
  * from all live segments of the window, so a late APM export joins the proxy lines it belongs
  * to, a killed run's debris is simply ignored (its run number is above the committed one), and
  * `alf merge` joins shards exactly as one run would.
@@ -23,7 +20,6 @@ import { windowLabel, windowStart } from './windows.js';
  */
 
 export const SPOOL_DIR = 'spool';
-const TRAILER_PREFIX = '{"alfSegment":';
 
 export interface SegmentName {
   file: string;
@@ -32,45 +28,46 @@ export interface SegmentName {
   run: number;
 }
 
-const NAME = /^([0-9a-f]{8}-[0-9a-f]{8}-\d{14})-(proxy|apm)-r(\d{6})\.ndjson\.gz$/;
+const NAME = new RegExp(`^(([0-9a-f]{8})-[0-9a-f]{8}-(\\d{14}))-(proxy|apm)-r(\\d{6})${SEGMENT_EXTENSION.replaceAll('.', '\\.')}$`);
+
+export interface SegmentName {
+  file: string;
+  sortKey: string;
+  kind: 'proxy' | 'apm';
+  run: number;
+  /** fnv1a of the source identity (hex): which file entry or object version wrote it. */
+  identityHash: string;
+  /** Decompressed byte offset of the source where the read that wrote it started. */
+  from: number;
+}
 
 export function parseSegmentName(file: string): SegmentName | null {
   const match = NAME.exec(file);
   if (!match) return null;
-  return { file, sortKey: `${match[1]}-${match[2]}`, kind: match[2] as 'proxy' | 'apm', run: Number(match[3]) };
+  return { file, sortKey: `${match[1]}-${match[4]}`, kind: match[4] as 'proxy' | 'apm', run: Number(match[5]), identityHash: match[2]!, from: Number(match[3]) };
+}
+
+export function identityHash(identity: string): string {
+  return fnv1a(identity).toString(16).padStart(8, '0');
 }
 
 function segmentFile(identity: string, path: string, from: number, kind: 'proxy' | 'apm', run: number): string {
-  const hex = (n: number): string => n.toString(16).padStart(8, '0');
-  return `${hex(fnv1a(identity))}-${hex(fnv1a(path))}-${String(from).padStart(14, '0')}-${kind}-r${String(run).padStart(6, '0')}.ndjson.gz`;
+  return `${identityHash(identity)}-${identityHash(path)}-${String(from).padStart(14, '0')}-${kind}-r${String(run).padStart(6, '0')}${SEGMENT_EXTENSION}`;
+}
+
+/** A segment this run wrote: spool-relative path, what it holds, and its checksum for the manifest. */
+export interface WrittenSegment extends SegmentDigest {
+  path: string;
+  records: number;
 }
 
 class SegmentWriter {
-  readonly gzip: Gzip;
-  readonly file: WriteStream;
+  readonly file: SegmentFileWriter;
   readonly stats: FileStats;
 
   constructor(readonly path: string, sourceName: string) {
-    // Level 1: spooling is on the hot path, and NDJSON records still shrink about 5x.
-    this.gzip = createGzip({ level: 1 });
-    this.file = createWriteStream(path);
-    this.gzip.pipe(this.file);
+    this.file = createSegmentWriter(path);
     this.stats = emptyFileStats(sourceName);
-  }
-
-  async write(text: string): Promise<void> {
-    if (!this.gzip.write(text)) await once(this.gzip, 'drain');
-  }
-
-  async close(): Promise<void> {
-    this.gzip.end(`${TRAILER_PREFIX}1,"stats":${JSON.stringify(this.stats)}}\n`);
-    await once(this.file, 'close');
-  }
-
-  async abort(): Promise<void> {
-    this.gzip.destroy();
-    this.file.destroy();
-    await rm(this.path, { force: true });
   }
 }
 
@@ -78,7 +75,8 @@ class SegmentWriter {
 export class SpoolRouter {
   private readonly writers = new Map<number, SegmentWriter>();
   private firstWindow: number | null = null;
-  readonly written: string[] = [];
+  private readonly names = new Map<number, string>();
+  readonly written: WrittenSegment[] = [];
 
   constructor(
     private readonly spoolRoot: string,
@@ -90,16 +88,25 @@ export class SpoolRouter {
   ) {}
 
   async add(records: readonly LogRecord[]): Promise<void> {
+    // Records of a batch go to their window's segment in runs, one write per run of a window.
+    let run: LogRecord[] = [];
+    let runWriter: SegmentWriter | null = null;
     for (const record of records) {
       const start = windowStart(record.startMs, this.windowMs);
       let writer = this.writers.get(start);
       if (!writer) writer = await this.open(start, record.kind);
+      if (writer !== runWriter) {
+        if (runWriter && run.length > 0) await runWriter.file.write(run);
+        run = [];
+        runWriter = writer;
+      }
       writer.stats.records++;
       writer.stats.linesRead++;
       if (writer.stats.firstTimeMs === null || record.startMs < writer.stats.firstTimeMs) writer.stats.firstTimeMs = record.startMs;
       if (writer.stats.lastTimeMs === null || record.startMs > writer.stats.lastTimeMs) writer.stats.lastTimeMs = record.startMs;
-      await writer.write(`${JSON.stringify(record)}\n`);
+      run.push(record);
     }
+    if (runWriter && run.length > 0) await runWriter.file.write(run);
   }
 
   private async open(start: number, kind: 'proxy' | 'apm'): Promise<SegmentWriter> {
@@ -109,7 +116,7 @@ export class SpoolRouter {
     const writer = new SegmentWriter(join(directory, name), this.sourceName);
     this.writers.set(start, writer);
     this.firstWindow ??= start;
-    this.written.push(join(windowLabel(start), name));
+    this.names.set(start, join(windowLabel(start), name));
     return writer;
   }
 
@@ -134,32 +141,19 @@ export class SpoolRouter {
         writer.stats.kind = source.kind;
       }
     }
-    for (const writer of this.writers.values()) await writer.close();
+    for (const [start, writer] of this.writers) {
+      const digest = await writer.file.close([writer.stats]);
+      this.written.push({ path: this.names.get(start)!, records: writer.stats.records, ...digest });
+    }
   }
 
   async abort(): Promise<void> {
-    for (const writer of this.writers.values()) await writer.abort();
+    for (const writer of this.writers.values()) await writer.file.abort();
     this.written.length = 0;
   }
 
   windows(): number[] {
     return [...this.writers.keys()];
-  }
-}
-
-/** A segment's records in file order; its trailer's counters go to `onStats`. */
-export async function* readSegment(path: string, onStats: (stats: FileStats) => void): AsyncGenerator<LogRecord[]> {
-  for await (const batch of readLineBatches(createReadStream(path, { highWaterMark: 64 * 1024 }))) {
-    const records: LogRecord[] = [];
-    for (const line of batch.lines) {
-      if (line.length === 0) continue;
-      if (line.startsWith(TRAILER_PREFIX)) {
-        onStats((JSON.parse(line) as { stats: FileStats }).stats);
-        continue;
-      }
-      records.push(JSON.parse(line) as LogRecord);
-    }
-    if (records.length > 0) yield records;
   }
 }
 
@@ -198,10 +192,18 @@ export async function listSpool(spoolRoot: string): Promise<WindowSegments[]> {
     throw error;
   }
   const out: WindowSegments[] = [];
-  for (const label of labels) {
-    const files = await readdir(join(spoolRoot, label));
-    const segments = files.map(parseSegmentName).filter((s): s is SegmentName => s !== null);
-    out.push({ label, segments });
-  }
+  for (const label of labels) out.push({ label, segments: await listWindow(spoolRoot, label) });
   return out;
+}
+
+/** The segments in one window's directory (none when it does not exist). */
+export async function listWindow(spoolRoot: string, label: string): Promise<SegmentName[]> {
+  let files: string[];
+  try {
+    files = await readdir(join(spoolRoot, label));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+    throw error;
+  }
+  return files.map(parseSegmentName).filter((s): s is SegmentName => s !== null);
 }

@@ -28,10 +28,16 @@ export interface FileEntry {
   /** Format detected at offset 0, forced when continuing mid-file (no header, no detection sample). */
   format: string | null;
   seenAtMs: number;
+  /**
+   * Set when a spool segment this file wrote was found missing or corrupt: the next read starts
+   * here (or earlier) and the segments it read from this offset on are replaced.
+   */
+  rebuildFrom?: number;
 }
 
 /** An S3 object: immutable per ETag; a new ETag retracts the old version's segments. */
 export interface ObjectEntry {
+  /** Empty when one of its segments was lost: the object is read again, as if replaced. */
   etag: string;
   segments: string[];
   seenAtMs: number;
@@ -64,13 +70,30 @@ export async function loadState(path: string, windowMs: number): Promise<ScanSta
   try {
     state = JSON.parse(text) as ScanState;
   } catch {
-    throw new InputError(`state file ${path} is not valid JSON (it is only ever replaced atomically: was it edited by hand?)`);
+    throw new InputError(`state file ${path} is not valid JSON (${text.length === 0 ? 'empty' : 'truncated or edited by hand'}); ${START_OVER}`);
   }
-  if (state.version !== 1) throw new InputError(`state file ${path} has unknown version ${String(state.version)}`);
+  const problem = shapeProblem(state);
+  if (problem) throw new InputError(`state file ${path} is not an alf scan state (${problem}); ${START_OVER}`);
   if (state.windowMs !== windowMs) {
     throw new UsageError(`state file ${path} was made with --window ${state.windowMs / 60_000}m; use the same window or a new --state and --out`);
   }
   return state;
+}
+
+const START_OVER = 'restore it from a backup, or move it and the --out directory aside to start over (a new state with the old spool would count every request twice)';
+
+/** What is wrong with a parsed state file's shape, or null: `null`, an array or a stray document must not reach the scan as a state. */
+function shapeProblem(value: unknown): string | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return `it holds ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`;
+  const state = value as Partial<Record<keyof ScanState, unknown>>;
+  if (state.version !== 1) return `unknown version ${JSON.stringify(state.version) ?? 'none'}`;
+  if (typeof state.windowMs !== 'number' || !(state.windowMs > 0)) return 'no windowMs';
+  if (!Number.isInteger(state.lastRun) || (state.lastRun as number) < 0) return 'no lastRun';
+  if (!Array.isArray(state.files) || state.files.some((e) => e === null || typeof e !== 'object' || typeof (e as FileEntry).id !== 'string' || typeof (e as FileEntry).offset !== 'number')) return 'bad files list';
+  if (state.objects === null || typeof state.objects !== 'object' || Array.isArray(state.objects)) return 'bad objects map';
+  if (Object.values(state.objects).some((e) => e === null || typeof e !== 'object' || !Array.isArray((e as ObjectEntry).segments))) return 'bad object entry';
+  if (!Array.isArray(state.retracted)) return 'bad retracted list';
+  return null;
 }
 
 export async function saveState(path: string, state: ScanState): Promise<void> {

@@ -364,7 +364,7 @@ async function main(): Promise<void> {
 
   // Benches other engineers own, when present.
   const extras: string[] = [];
-  for (const name of ['join.bench.ts', 'report-size.ts']) {
+  for (const name of ['join.bench.ts', 'report-size.ts', 'memory-bombs.ts']) {
     const file = join(root, 'test/bench', name);
     if (!existsSync(file)) {
       log(`test/bench/${name} not present: skipped`);

@@ -1,12 +1,17 @@
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BoundedCounter, CapRegistry } from '../../src/detectors/bounded-counter.js';
 import { emptyFileStats } from '../../src/ingest/file-stats.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
 import { emptyProxyRecord, type ProxyRecord } from '../../src/model/records.js';
 import { analyzeRecords } from '../../src/pipeline/analyze.js';
 import type { Analysis } from '../../src/pipeline/analysis.js';
+import { runAlf } from '../scan/cli.js';
 
 /**
  * Memory stays bounded by caps, not by input: a generated stream of distinct URLs (and clients,
@@ -97,4 +102,39 @@ describe('bounded memory on distinct keys', () => {
     expect(large.analysis.limits.some((hit) => hit.owner === 'latency-by-route' || hit.owner === 'budget-undercount')).toBe(true);
     for (const hit of large.analysis.limits) expect(hit.overflowed).toBeGreaterThan(0);
   }, 120_000);
+});
+
+/**
+ * Memory bombs through the real CLI: a file with no newline for 512 MiB (sparse, so it costs no
+ * disk) and a 1 MiB gzip that inflates to 1 GiB of zeros. Peak RSS of scan and analyze must not
+ * follow the input's (decompressed) size: the line cap applies while reading.
+ */
+describe('bounded memory on memory bombs (real processes)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alf-bombs-'));
+  const logs = join(dir, 'logs');
+  mkdirSync(logs);
+  const noNewline = join(logs, 'no-newline.log');
+  const bomb = join(logs, 'zeros.log.gz');
+  const SIZE = 512 * 1024 * 1024;
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a 512 MiB line and a 1 GiB gzip of zeros cost scan and analyze well under their size', async () => {
+    writeFileSync(noNewline, '');
+    truncateSync(noNewline, SIZE);
+    const member = gzipSync(Buffer.alloc(64 * 1024 * 1024));
+    writeFileSync(bomb, Buffer.concat(Array.from({ length: 16 }, () => member)));
+    const limitKb = 400 * 1024;
+    for (const input of [noNewline, bomb]) {
+      const name = input === bomb ? 'gzip bomb' : 'no newline';
+      const scanRun = await runAlf(['scan', input, '--state', join(dir, `${name}.json`), '--out', join(dir, `${name}-out`), '--quiet']);
+      const analyzeRun = await runAlf(['analyze', input, '--format', 'json', '--quiet']);
+      console.log(`${name}: scan exit ${scanRun.code}, peak RSS ${Math.round(scanRun.maxRssKb! / 1024)} MB, ${scanRun.seconds.toFixed(1)} s; ` +
+        `analyze exit ${analyzeRun.code}, peak RSS ${Math.round(analyzeRun.maxRssKb! / 1024)} MB, ${analyzeRun.seconds.toFixed(1)} s`);
+      expect(scanRun.maxRssKb).toBeLessThan(limitKb);
+      expect(analyzeRun.maxRssKb).toBeLessThan(limitKb);
+      // Nothing in it is a log line: the scan names it and exits 2 rather than reporting all clear.
+      expect(scanRun.code).toBe(2);
+      expect(scanRun.stderr).toContain(input);
+    }
+  }, 180_000);
 });

@@ -10,6 +10,8 @@ import { dirname, join } from 'node:path';
  */
 export interface S3Server {
   endpoint: string;
+  /** The server process, to stop (SIGSTOP) or kill it under a running scan. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -34,8 +36,10 @@ export async function startS3Server(directory: string): Promise<S3Server> {
   });
   return {
     endpoint,
+    pid: child.pid!,
     stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.kill('SIGCONT'); // a stopped server must be able to die
       child.once('exit', () => resolve());
       child.kill('SIGKILL');
     }),

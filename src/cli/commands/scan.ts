@@ -2,14 +2,14 @@ import { APM_FORMATS } from '../../../parsers/apm-formats.js';
 import { FORMATS, findFormat } from '../../../parsers/registry.js';
 import { parseBudget } from '../../model/budget.js';
 import { parseDuration } from '../../model/duration.js';
-import { UsageError } from '../../model/errors.js';
+import { InputError, UsageError } from '../../model/errors.js';
 import { severityRank } from '../../model/finding.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../join/options.js';
 import type { ScanSummary } from '../../scan/run-scan.js';
 import { parseShard } from '../../scan/shard.js';
 import { ExitCode } from '../exit-codes.js';
 import { loadLogFormat } from '../log-format-option.js';
-import { terminalSafe } from '../terminal-text.js';
+import { terminalLine } from '../terminal-text.js';
 import { failOnSeverity } from './analyze.js';
 
 export interface ScanCommandOptions {
@@ -21,56 +21,127 @@ export interface ScanCommandOptions {
   quiet?: boolean;
   shard?: string;
   endpoint?: string;
+  s3Timeout: string;
   concurrency: string;
   logFormat?: string;
   keyField?: string;
   budget?: string;
+  followSymlinks?: boolean;
+  lockWait: string;
+  retain?: string;
 }
 
 /** A progress line that rewrites itself, only when a person is watching stderr. */
 function progressLine(): ((text: string) => void) | null {
   if (!process.stderr.isTTY) return null;
-  return (text) => process.stderr.write(`\r\u001b[2K${terminalSafe(text).slice(0, (process.stderr.columns ?? 120) - 1)}`);
+  return (text) => process.stderr.write(`\r\u001b[2K${terminalLine(text).slice(0, (process.stderr.columns ?? 120) - 1)}`);
 }
 
-/** Runs `alf scan`; returns the exit code. */
+/** Names listed in the --quiet JSON line (counts carry the rest; manifest.json has them all). */
+const LISTED = 100;
+
+/**
+ * Runs `alf scan`; returns the exit code: 2 when any source could not be read or no format fits
+ * it, when spool damage was found, or when the run could not finish (after reading the others);
+ * else 1 when a finding reaches --fail-on; else 0. With --quiet, stderr gets exactly one JSON
+ * line in every case, the error included.
+ */
 export async function scanCommand(sources: string[], options: ScanCommandOptions): Promise<number> {
+  const quiet = options.quiet === true;
+  try {
+    return await scan(sources, options, quiet);
+  } catch (error) {
+    const { ScanFailed } = await import('../../scan/run-scan.js');
+    const { describeOperational, isOperational } = await import('../../scan/operational.js');
+    const cause = error instanceof ScanFailed ? error.cause : error;
+    // A bug stays a bug (exit 3 with its stack); everything else is one line and exit 2.
+    if (!(cause instanceof UsageError) && !isOperational(cause)) throw cause;
+    const message = describeOperational(cause);
+    if (!quiet) throw new InputError(message);
+    const summary = error instanceof ScanFailed ? error.summary : null;
+    process.stderr.write(jsonLine({ alf: 'scan', ...(summary ? listed(summary) : {}), error: message, exitCode: ExitCode.usage }));
+    return ExitCode.usage;
+  }
+}
+
+async function scan(sources: string[], options: ScanCommandOptions, quiet: boolean): Promise<number> {
   if (sources.length === 0) throw new UsageError('no source: give directories, globs or s3://bucket/prefix/ (see alf scan --help)');
   const windowMs = parseDuration(options.window, '--window');
   if (windowMs % 60_000 !== 0) throw new UsageError(`--window must be whole minutes, not "${options.window}"`);
   const concurrency = Number(options.concurrency);
   if (!(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 256)) throw new UsageError(`--concurrency must be an integer from 1 to 256, not "${options.concurrency}"`);
+  const s3TimeoutMs = parseDuration(options.s3Timeout, '--s3-timeout');
+  if (!(s3TimeoutMs >= 100)) throw new UsageError(`--s3-timeout must be at least 100ms, not "${options.s3Timeout}"`);
+  const lockWaitMs = /^0+(?:ms|s|m|h|d)?$/.test(options.lockWait.trim()) ? 0 : parseDuration(options.lockWait, '--lock-wait');
+  const retainMs = options.retain === undefined ? null : parseDuration(options.retain, '--retain');
+  if (retainMs !== null && retainMs < windowMs) throw new UsageError(`--retain (${options.retain}) must be at least one --window (${options.window})`);
   const failOn = failOnSeverity(options.failOn);
   const nowMs = Date.now();
   const { format: logFormat, configFiles } = loadLogFormat(options.logFormat, options.keyField, sources.filter((s) => !s.startsWith('s3://')));
   const candidates = logFormat ? [...APM_FORMATS, logFormat, ...FORMATS.filter((f) => f.kind === 'proxy')] : FORMATS;
-  const quiet = options.quiet === true;
   const progress = quiet ? null : progressLine();
   // Loaded only for scans: the AWS SDK and the HTML renderer behind it take ~0.4 s to import.
-  const { runScan } = await import('../../scan/run-scan.js');
+  const { runScan, scanComplete } = await import('../../scan/run-scan.js');
   const summary = await runScan({
     sources, exclude: configFiles, statePath: options.state, outDir: options.out, windowMs,
     sinceMs: options.since ? nowMs - parseDuration(options.since, '--since') : null, nowMs,
-    shard: options.shard ? parseShard(options.shard) : null, endpoint: options.endpoint, concurrency,
+    shard: options.shard ? parseShard(options.shard) : null, endpoint: options.endpoint, s3TimeoutMs, concurrency,
+    followSymlinks: options.followSymlinks === true, lockWaitMs, retainMs,
     parse: { candidates, formatById: (id) => (logFormat?.id === id ? logFormat : findFormat(id)), keyField: options.keyField },
     replay: { budget: options.budget ? parseBudget(options.budget) : null, keyField: options.keyField, join: DEFAULT_JOIN_OPTIONS },
     progress,
+  }).finally(() => {
+    if (progress) process.stderr.write('\r\u001b[2K');
   });
-  if (progress) process.stderr.write('\r\u001b[2K');
-  const exitCode = failOn !== null && summary.worst !== null && severityRank(summary.worst) >= severityRank(failOn) ? ExitCode.findings : ExitCode.ok;
+  const exitCode = !scanComplete(summary) ? ExitCode.usage
+    : failOn !== null && summary.worst !== null && severityRank(summary.worst) >= severityRank(failOn) ? ExitCode.findings : ExitCode.ok;
   // --quiet: one JSON line per run, for log shippers; otherwise a few lines for people.
-  if (quiet) process.stderr.write(`${JSON.stringify({ alf: 'scan', ...summary, exitCode })}\n`);
+  if (quiet) process.stderr.write(jsonLine({ alf: 'scan', ...listed(summary), exitCode }));
   else process.stderr.write(humanSummary(summary, options.out));
   return exitCode;
 }
 
+/** The summary with its lists of names cut to LISTED entries (their counts stay whole). */
+function listed(summary: ScanSummary): Record<string, unknown> {
+  return {
+    ...summary,
+    failures: summary.failures.slice(0, LISTED),
+    unparsed: summary.unparsed.slice(0, LISTED),
+    integrity: summary.integrity.slice(0, LISTED),
+    symlinksSkipped: summary.symlinksSkipped.slice(0, LISTED),
+    counts: { failures: summary.failures.length, unparsed: summary.unparsed.length, integrity: summary.integrity.length, symlinksSkipped: summary.symlinksSkipped.length },
+  };
+}
+
+/**
+ * One line of JSON. JSON.stringify escapes C0 controls and the newline, but not C1 controls,
+ * U+2028/2029 or bidi overrides, which a file name or key may hold: those are escaped too, so
+ * the line shows the same on a terminal as in a log shipper.
+ */
+export function jsonLine(value: unknown): string {
+  // eslint-disable-next-line no-control-regex
+  return `${JSON.stringify(value).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
+}
+
 function humanSummary(summary: ScanSummary, out: string): string {
-  const lines = summary.failures.slice(0, 10).map((f) => `alf: scan: could not read ${f.source}: ${f.error} (retried next run)`);
+  const lines: string[] = [];
+  const list = <T>(items: T[], line: (item: T) => string, more: string): void => {
+    for (const item of items.slice(0, 10)) lines.push(line(item));
+    if (items.length > 10) lines.push(`alf: scan: ${items.length - 10} more ${more} (see ${out}/manifest.json)`);
+  };
+  list(summary.failures, (f) => `alf: scan: could not read ${f.source}: ${f.error} (tried again next run)`, 'sources could not be read');
+  list(summary.unparsed, (u) => `alf: scan: no format fits ${u.source}: ${u.reason} (not marked read; tried again each run)`, 'sources fit no format');
+  list(summary.integrity, (i) => `alf: scan: ${i.file}: ${i.problem}`, 'integrity problems');
+  if (summary.incompleteWindows.length > 0) lines.push(`alf: scan: ${summary.incompleteWindows.length} windows incomplete until their sources are read again: ${summary.incompleteWindows.slice(0, 5).join(', ')}`);
+  if (summary.symlinksSkipped.length > 0) {
+    lines.push(`alf: scan: ${summary.symlinksSkipped.length} symlinks lead out of their source and were not followed (--follow-symlinks follows them): ${summary.symlinksSkipped.slice(0, 3).join(', ')}`);
+  }
   const bySeverity = Object.entries(summary.findings).map(([s, n]) => `${n} ${s}`).join(', ') || 'none';
   lines.push(
     `alf: scan run ${summary.run}${summary.shard ? ` (shard ${summary.shard})` : ''}: ${summary.sourcesListed} sources, ${summary.sourcesRead} read, ` +
-      `${summary.sourcesUnchanged} unchanged, ${summary.sourcesFailed} failed; ${summary.linesRead} lines, ${summary.records} records, ` +
-      `${summary.skippedLines} skipped; ${summary.windows.length} windows updated in ${out}; findings: ${bySeverity}`,
+      `${summary.sourcesUnchanged} unchanged, ${summary.sourcesFailed} failed, ${summary.unparsed.length} unparsed; ${summary.linesRead} lines, ${summary.records} records, ` +
+      `${summary.skippedLines} skipped; ${summary.windows.length} windows updated in ${out}${summary.prunedWindows ? `, ${summary.prunedWindows} pruned` : ''}; findings: ${bySeverity}`,
   );
-  return `${lines.map(terminalSafe).join('\n')}\n`;
+  // Each line is one line: a newline in a file name or key must not start a forged one.
+  return `${lines.map(terminalLine).join('\n')}\n`;
 }
