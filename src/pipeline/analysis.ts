@@ -18,6 +18,11 @@ export interface Analysis {
     timeRange: { from: string; to: string } | null;
   };
   settings: { budget: string | null; keyField: string | null; hasApm: boolean };
+  /**
+   * The slice analysed (--since, --until, --where), null for all the traffic. Counts say how many
+   * records it kept: every other figure of the report describes the slice alone.
+   */
+  slice: AnalysisSlice | null;
   join: JoinStats;
   findings: Finding[];
   /** Cardinality caps that were reached (distinct keys past the cap were counted as "(other)"). */
@@ -30,4 +35,16 @@ export interface Analysis {
     timelineBucketSeconds: number;
     upstreams: UpstreamTimelineSummary;
   };
+}
+
+export interface AnalysisSlice {
+  /** One line for people: "since 2017-03-14T09:05:00.000Z, where status=5xx and key=k1". */
+  description: string;
+  since: string | null;
+  until: string | null;
+  where: string[];
+  proxyKept: number;
+  proxyOutside: number;
+  apmKept: number;
+  apmOutside: number;
 }

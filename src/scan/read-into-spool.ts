@@ -4,6 +4,7 @@ import { createGunzip } from 'node:zlib';
 import type { FormatDef } from '../../parsers/format.js';
 import { CompleteLines } from '../ingest/complete-lines.js';
 import type { FileStats } from '../ingest/file-stats.js';
+import type { LogRecord } from '../model/records.js';
 import { parseSource } from '../ingest/parse-source.js';
 import type { Source } from '../ingest/sources.js';
 import { SpoolRouter } from './spool.js';
@@ -13,6 +14,8 @@ export interface ParseSettings {
   candidates: readonly FormatDef[];
   formatById: (id: string) => FormatDef | undefined;
   keyField?: string;
+  /** Records outside this test are not spooled (`--since` / `--until`); none: every record. */
+  keep?: (record: LogRecord) => boolean;
 }
 
 export interface SpoolTarget {
@@ -73,7 +76,8 @@ export async function readIntoSpool(
   const router = new SpoolRouter(target.spoolRoot, target.windowMs, identity, source.name, from, target.run);
   const parsed = parseSource(source, { candidates: settings.candidates, forced, keyField: settings.keyField, keepGoing: false, lineOffset });
   try {
-    for await (const batch of parsed.batches) await router.add(batch);
+    const keep = settings.keep;
+    for await (const batch of parsed.batches) await router.add(keep ? batch.filter(keep) : batch);
     await router.close(parsed.stats);
   } catch (error) {
     await router.abort();
