@@ -1,4 +1,4 @@
-import type { FigureValue } from '../src/model/finding.js';
+import { SEVERITY_ORDER, type FigureValue } from '../src/model/finding.js';
 
 /**
  * Number and figure formatting shared by the HTML and Markdown reports. Figures are named in
@@ -55,4 +55,31 @@ export function formatDuration(seconds: number): string {
   if (seconds < 120) return `${formatNumber(seconds)} s`;
   if (seconds < 7200) return `${formatNumber(seconds / 60)} min`;
   return `${formatNumber(seconds / 3600)} h`;
+}
+
+/** A count with its noun: `plural(1, 'file')` → "1 file", `plural(1200, 'file')` → "1,200 files". */
+export function plural(count: number, noun: string, nounPlural = `${noun}s`): string {
+  return `${formatNumber(count)} ${count === 1 ? noun : nounPlural}`;
+}
+
+/** Severities from most to least severe, for every list of counts a person reads. */
+const SEVERITIES_DESCENDING = [...SEVERITY_ORDER].reverse();
+
+/**
+ * Findings per severity, most severe first: "3 high, 4 low, 3 info" (or "none"). `paint` may
+ * colour each part (the terminal); counts come as a record or from a list of findings.
+ */
+export function formatSeverityCounts(
+  counts: Readonly<Partial<Record<string, number>>>,
+  paint: (severity: string, text: string) => string = (_, text) => text,
+): string {
+  const parts = SEVERITIES_DESCENDING.filter((severity) => (counts[severity] ?? 0) > 0)
+    .map((severity) => paint(severity, `${formatNumber(counts[severity]!)} ${severity}`));
+  return parts.join(', ') || 'none';
+}
+
+export function countBySeverity(findings: readonly { severity: string }[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const finding of findings) counts[finding.severity] = (counts[finding.severity] ?? 0) + 1;
+  return counts;
 }

@@ -247,6 +247,15 @@ ${joinText}
 ${limitsNote(analysis)}<p class="note">Settings: budget ${escapeHtml(analysis.settings.budget ?? 'none')}, key field ${escapeHtml(analysis.settings.keyField ?? 'guessed')}.</p></section>`;
 }
 
+/** The slice asked for on the command line, said before anything else: every figure below is about it alone. */
+function renderSlice(analysis: Analysis): string {
+  const slice = analysis.slice;
+  if (!slice) return '';
+  const total = slice.proxyKept + slice.proxyOutside;
+  return `<p class="slice" id="slice"><strong>Slice:</strong> ${escapeHtml(slice.description)}: ${formatNumber(slice.proxyKept)} of ${formatNumber(total)} proxy requests ` +
+    `(${formatShare(total > 0 ? slice.proxyKept / total : 0)}); every figure below is about them alone.</p>\n`;
+}
+
 export async function renderHtml(analysis: Analysis): Promise<string> {
   const chartList = reportCharts(analysis);
   const rendered = await Promise.all(chartList.map(async (chart) => ({ chart, svg: await renderSvg(chart.spec) })));
@@ -269,7 +278,7 @@ export async function renderHtml(analysis: Analysis): Promise<string> {
 <body>
 <header><h1>alf incident report</h1><p class="meta">Generated ${escapeHtml(formatInstant(analysis.generatedAt))} by alf ${escapeHtml(analysis.alfVersion)} · ` +
     `<a href="#findings">findings</a> · <a href="#inputs">inputs</a> · <a href="#charts">charts</a> · <a href="#details">details</a></p></header>
-<section class="verdict"><h2>Verdict</h2><p id="verdict">${verdict}</p>
+${renderSlice(analysis)}<section class="verdict"><h2>Verdict</h2><p id="verdict">${verdict}</p>
 ${renderGlance(analysis)}</section>
 <section class="findings-summary" id="findings"><h2>Findings, most severe first</h2>
 ${renderSummaryTable(analysis.findings)}

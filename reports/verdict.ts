@@ -16,7 +16,8 @@ export function buildVerdict(analysis: Analysis): string[] {
   const undercounted = analysis.findings.filter((f) => f.kind === 'budget-undercount');
   const madeUp = analysis.findings.filter((f) => f.kind === 'proxy-made-responses' && f.severity !== 'info');
   const madeUpCount = madeUp.reduce((sum, f) => sum + Number(f.figures.count ?? 0), 0);
-  const proxyRequests = analysis.inputs.totals.proxyRecords;
+  // Shares are of the requests analysed: the slice's, when one was asked for.
+  const proxyRequests = analysis.slice?.proxyKept ?? analysis.inputs.totals.proxyRecords;
   const since = sinceWhen(analysis);
 
   if (knee) {

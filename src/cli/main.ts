@@ -2,6 +2,7 @@
 import { CommanderError } from 'commander';
 import { InputError, UsageError } from '../model/errors.js';
 import { ExitCode } from './exit-codes.js';
+import { runInterruptCleanups } from './interrupt.js';
 import { heapLimitApplied, rerunWithHeapLimit, takeMaxMemory } from './max-memory.js';
 import { buildProgram } from './program.js';
 import { terminalSafe } from './terminal-text.js';
@@ -29,7 +30,10 @@ async function main(fullArgv: string[]): Promise<number> {
   }
 }
 
-process.on('SIGINT', () => process.exit(ExitCode.interrupted));
+process.on('SIGINT', () => {
+  runInterruptCleanups();
+  process.exit(ExitCode.interrupted);
+});
 // A closed pipe (alf ... | head) is not an error worth a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(ExitCode.ok);
