@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { checkSlice, parseTimeBound, parseWhere, WHERE_SYNTAX, type SliceSpec, type TimeBound, type WhereClause } from '../pipeline/slice.js';
+import { checkSlice, parseTimeBound, parseWhere, WHERE_SYNTAX, type SliceSpec, type TimeBound, type WhereClause } from '../pipeline/slice-spec.js';
 
 /**
  * `--since`, `--until` and `--where`, declared once for `alf analyze` and `alf scan` so both take

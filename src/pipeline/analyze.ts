@@ -26,7 +26,8 @@ import { ScatterSample } from '../summaries/scatter-sample.js';
 import { Timeline } from '../summaries/timeline.js';
 import { UpstreamTimeline } from '../summaries/upstream-timeline.js';
 import type { Analysis } from './analysis.js';
-import { describeSlice, isEmptySlice, Slicer, type SliceSpec } from './slice.js';
+import { Slicer } from './slice.js';
+import { describeSlice, isEmptySlice, type SliceSpec } from './slice-spec.js';
 
 /**
  * The one-way pipeline: sources → lines → records → join → detectors → findings.

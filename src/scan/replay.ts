@@ -10,7 +10,7 @@ import type { Budget } from '../model/budget.js';
 import type { ApmTransaction, LogRecord, ProxyRecord } from '../model/records.js';
 import type { Analysis } from '../pipeline/analysis.js';
 import { analyzeRecords } from '../pipeline/analyze.js';
-import type { SliceSpec } from '../pipeline/slice.js';
+import type { SliceSpec } from '../pipeline/slice-spec.js';
 import { StatsByFile } from './segment-stats.js';
 import { readSegment } from './spool.js';
 

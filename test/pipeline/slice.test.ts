@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/model/errors.js';
 import { emptyApmTransaction, emptyProxyRecord, type ApmTransaction, type ProxyRecord } from '../../src/model/records.js';
-import { checkSlice, describeSlice, parseTimeBound, parseWhere, Slicer, timeBoundsTest, type SliceSpec } from '../../src/pipeline/slice.js';
+import { Slicer, timeBoundsTest } from '../../src/pipeline/slice.js';
+import { checkSlice, describeSlice, parseTimeBound, parseWhere, type SliceSpec } from '../../src/pipeline/slice-spec.js';
 
 const T0 = Date.parse('2017-03-14T09:00:00Z');
 const MARGINS = { maxSkewMs: 30_000, horizonMs: 65_000 };
