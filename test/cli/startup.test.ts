@@ -27,7 +27,14 @@ function loadedModules(args: string[]): string[] {
 }
 
 describe('alf start-up', () => {
-  for (const args of [['--version'], ['--help'], ['analyze', '--help'], ['scan', '--help']]) {
+  it('`alf --version` answers from main.js and the version module alone, before commander', () => {
+    const loaded = loadedModules(['--version']);
+    expect(loaded.some((url) => url.endsWith('/dist/src/cli/main.js'))).toBe(true);
+    expect(loaded.some((url) => url.endsWith('/dist/src/model/version.js'))).toBe(true);
+    expect(loaded.filter((url) => url.includes('/node_modules/') || url.endsWith('/program.js'))).toEqual([]);
+  });
+
+  for (const args of [['--help'], ['analyze', '--help'], ['scan', '--help']]) {
     it(`\`alf ${args.join(' ')}\` loads commander and the option parsers, nothing heavy`, () => {
       const loaded = loadedModules(args);
       // The hook sees the modules (else this test would prove nothing).
