@@ -25,8 +25,13 @@ export function trimGeometry(svg: string): string {
     tag.replace(GEOMETRY, (_, name: string, value: string) => ` ${name}="${value.replace(LONG_DECIMAL, '$1')}"`));
 }
 
+/** The vega spec of a vega-lite spec: what the report's page hands to the vega runtime to redraw a chart. */
+export function compileToVega(spec: TopLevelSpec): ReturnType<typeof compile>['spec'] {
+  return compile(spec, { logger: silent }).spec;
+}
+
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const vegaSpec = compile(spec, { logger: silent }).spec;
+  const vegaSpec = compileToVega(spec);
   const view = new View(parse(vegaSpec), { renderer: 'none', logLevel: 0 });
   try {
     // vega escapes markup but passes control characters from labels through.

@@ -37,9 +37,15 @@ export function buildBudgetWindowsChart(rows: readonly Record<string, FigureValu
       transform: [{ filter: "datum.kind === 'usage'" }],
       // aria off on the dense marks: hundreds of per-point aria-labels would double the chart's
       // weight; the axes and legend keep theirs.
-      mark: { type: 'line', point: { size: 18, aria: false }, strokeWidth: 1.5, aria: false },
+      mark: { type: 'line', point: { size: 18, aria: false, tooltip: true }, strokeWidth: 1.5, aria: false, tooltip: true },
       encoding: {
-        x: { field: 'window', type: 'temporal', title: 'window start (UTC)' },
+        tooltip: [
+          { field: 'key', type: 'nominal', title: 'API key' },
+          { field: 'window', type: 'temporal', title: 'window from (UTC)', format: '%Y-%m-%d %H:%M', formatType: 'utc' },
+          { field: 'accounting', type: 'nominal', title: 'worker time' },
+          { field: 'seconds', type: 'quantitative', title: 'seconds', format: ',.1f' },
+        ],
+        x: { field: 'window', type: 'temporal', title: 'window start (UTC)', scale: { type: 'utc' }, axis: { format: '%H:%M', labelOverlap: 'greedy', labelAngle: 0 } },
         y: { field: 'seconds', type: 'quantitative', title: 'worker time per window (s)' },
         color: colour,
       },
@@ -48,21 +54,35 @@ export function buildBudgetWindowsChart(rows: readonly Record<string, FigureValu
       name: 'throttle_marks',
       transform: [{ filter: "datum.kind === 'throttle'" }],
       // Dashed verticals in the series' colour: "a limiter fed these times throttles here".
-      mark: { type: 'rule', strokeDash: [2, 2], strokeWidth: 1.5, aria: false },
-      encoding: { x: { field: 'at', type: 'temporal' }, color: colour },
+      mark: { type: 'rule', strokeDash: [2, 2], strokeWidth: 1.5, aria: false, tooltip: true },
+      encoding: {
+        x: { field: 'at', type: 'temporal' }, color: colour,
+        tooltip: [
+          { field: 'key', type: 'nominal', title: 'API key' },
+          { field: 'accounting', type: 'nominal', title: 'a limiter fed' },
+          { field: 'at', type: 'temporal', title: 'throttles from (UTC)', format: '%Y-%m-%d %H:%M:%S', formatType: 'utc' },
+        ],
+      },
     },
   ];
   if (budgetSeconds !== null) {
     // A datum, not a data source: every facet cell shares the spec's data.
+    const label = `budget ${budgetSeconds.toLocaleString('en-US')} s`;
     layers.push({
       name: 'budget_line',
-      mark: { type: 'rule', color: '#d62728', strokeDash: [5, 3] },
+      mark: { type: 'rule', color: '#d62728', strokeDash: [5, 3], tooltip: `${label} per window` },
       encoding: { y: { datum: budgetSeconds } },
+    }, {
+      // The line's own label at its right end, so the red line explains itself.
+      name: 'budget_label',
+      mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 2, dy: -2, color: '#d62728', fontWeight: 'bold', text: label, tooltip: `${label} per window` },
+      encoding: { y: { datum: budgetSeconds }, x: { value: 0 } },
     });
   }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    data: { values },
+    datasets: { main: values },
+    data: { name: 'main' },
     facet: { row: { field: 'key', type: 'nominal', title: 'API key', header: { labelAngle: 0, labelAlign: 'left', labelLimit: 200 } } },
     spec: { width: 560, height: 120, layer: layers },
     resolve: { scale: { y: 'independent' } },

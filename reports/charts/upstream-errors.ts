@@ -64,11 +64,11 @@ export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary): TopL
         time: new Date(cell.time).toISOString(), end: new Date(cell.time + bucketMs).toISOString(),
       };
     });
-  const x = { field: 'time', type: 'temporal', title: 'time (UTC)' } as const;
+  const x = { field: 'time', type: 'temporal', title: 'time (UTC)', scale: { type: 'utc' }, axis: { format: '%H:%M', labelOverlap: 'greedy', labelAngle: 0 } } as const;
 
   const panels: Concat[] = [];
   if (errorValues.length > 0) panels.push({
-    data: { values: errorValues },
+    data: { name: 'main' },
     facet: {
       row: {
         field: 'upstream', type: 'nominal', title: null,
@@ -81,8 +81,14 @@ export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary): TopL
       width: 560,
       height: 70,
       // aria off: one aria-label per bar would outweigh the bars; axes and legend keep theirs.
-      mark: { type: 'rect', aria: false },
+      mark: { type: 'rect', aria: false, tooltip: true },
       encoding: {
+        tooltip: [
+          { field: 'upstream', type: 'nominal', title: 'upstream' },
+          { field: 'time', type: 'temporal', title: 'from (UTC)', format: '%Y-%m-%d %H:%M', formatType: 'utc' },
+          { field: 'kind', type: 'nominal', title: 'error' },
+          { field: 'count', type: 'quantitative', title: 'count', format: ',' },
+        ],
         x,
         x2: { field: 'end' },
         y: { field: 'from', type: 'quantitative', title: `errors per ${bucketLabel(bucketMs / 1000)}` },
@@ -91,17 +97,23 @@ export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary): TopL
       },
     },
   });
-  if (summary.connectMeasured > 0) {
-    const connectValues = summary.rows.flatMap((row) => row.connectMeanMs === null ? [] : [
+  const connectValues = summary.connectMeasured === 0 ? [] : summary.rows.flatMap((row) => row.connectMeanMs === null ? [] : [
       { time: row.time, upstream: row.upstream, stat: 'mean', ms: row.connectMeanMs },
       { time: row.time, upstream: row.upstream, stat: 'max', ms: row.connectMaxMs },
     ]);
+  if (connectValues.length > 0) {
     panels.push({
-      data: { values: connectValues },
+      data: { name: 'connect' },
       width: 560,
       height: 160,
-      mark: { type: 'line', strokeWidth: 1.2, interpolate: 'step-after', aria: false },
+      mark: { type: 'line', strokeWidth: 1.2, interpolate: 'step-after', aria: false, point: { size: 10, opacity: 0.6, tooltip: true }, tooltip: true },
       encoding: {
+        tooltip: [
+          { field: 'upstream', type: 'nominal', title: 'upstream' },
+          { field: 'time', type: 'temporal', title: 'from (UTC)', format: '%Y-%m-%d %H:%M', formatType: 'utc' },
+          { field: 'stat', type: 'nominal', title: 'connect time' },
+          { field: 'ms', type: 'quantitative', title: 'ms', format: ',.1f' },
+        ],
         x,
         y: { field: 'ms', type: 'quantitative', title: 'upstream connect time (ms)' },
         color: { field: 'upstream', type: 'nominal', title: 'upstream', legend: { orient: 'bottom', columns: 3, labelLimit: 240 } },
@@ -111,6 +123,7 @@ export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary): TopL
   }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    datasets: { main: errorValues, connect: connectValues },
     vconcat: panels,
     // One time axis for both panels, so a burst of errors lines up with a connect-time spike.
     resolve: { scale: { x: 'shared', color: 'independent' } },

@@ -5,6 +5,7 @@ import type { JoinStats } from '../join/join-stats.js';
 import type { LatencyBin } from '../summaries/latency-histogram.js';
 import type { ScatterPoint } from '../summaries/scatter-sample.js';
 import type { TimelineRow } from '../summaries/timeline.js';
+import type { TrafficCube } from '../summaries/traffic-cube.js';
 import type { UpstreamTimelineSummary } from '../summaries/upstream-timeline.js';
 
 /** Everything a run found: the single input to every report renderer. */
@@ -34,6 +35,8 @@ export interface Analysis {
     timeline: TimelineRow[];
     timelineBucketSeconds: number;
     upstreams: UpstreamTimelineSummary;
+    /** Requests per time bucket × route × key × status, for the report's in-page filters. */
+    cube: TrafficCube;
   };
 }
 

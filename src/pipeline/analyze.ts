@@ -24,6 +24,7 @@ import { ALF_VERSION } from '../model/version.js';
 import { LatencyHistogram } from '../summaries/latency-histogram.js';
 import { ScatterSample } from '../summaries/scatter-sample.js';
 import { Timeline } from '../summaries/timeline.js';
+import { TrafficCubeSummary } from '../summaries/traffic-cube.js';
 import { UpstreamTimeline } from '../summaries/upstream-timeline.js';
 import type { Analysis } from './analysis.js';
 import { Slicer } from './slice.js';
@@ -194,6 +195,7 @@ export async function analyzeRecords(input: RecordStreams): Promise<Analysis> {
   const latency = new LatencyHistogram();
   const timeline = new Timeline();
   const upstreams = new UpstreamTimeline();
+  const cube = new TrafficCubeSummary();
   const joinStats = emptyJoinStats();
   const observers = input.observers ?? [];
   for await (const batch of joinStreams(proxyRecords, apmRecords, input.join, joinStats)) {
@@ -204,6 +206,7 @@ export async function analyzeRecords(input: RecordStreams): Promise<Analysis> {
       latency.observe(request);
       timeline.observe(request);
       upstreams.observe(request);
+      cube.observe(request);
       for (const observer of observers) observer.observe(request);
     }
   }
@@ -240,6 +243,7 @@ export async function analyzeRecords(input: RecordStreams): Promise<Analysis> {
       timeline: timeline.rows(),
       timelineBucketSeconds: timeline.bucketSeconds,
       upstreams: upstreams.summary(),
+      cube: cube.summary(),
     },
   };
 }
