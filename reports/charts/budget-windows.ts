@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { FigureValue } from '../../src/model/finding.js';
+import { utcLabel } from '../page/cube-view.js';
 
 /**
  * Per API key and window: worker time as the proxy accounted it and as the backend spent it,
@@ -20,34 +21,43 @@ export function buildBudgetWindowsChart(rows: readonly Record<string, FigureValu
   const values: Record<string, string | number>[] = [];
   for (const row of rows) {
     const key = String(row.key);
-    const window = String(row.windowStart);
-    values.push({ kind: 'usage', key, window, accounting: ACCOUNTED, seconds: Number(row.accountedSeconds) });
-    values.push({ kind: 'usage', key, window, accounting: TRUE, seconds: Number(row.trueSeconds) });
-    if (typeof row.accountedThrottleAt === 'string') values.push({ kind: 'throttle', key, window, accounting: ACCOUNTED, at: row.accountedThrottleAt });
-    if (typeof row.trueThrottleAt === 'string') values.push({ kind: 'throttle', key, window, accounting: TRUE, at: row.trueThrottleAt });
+    // Epoch ms: vega formats a number in UTC, where an ISO string in a tooltip would read NaN.
+    const window = Date.parse(String(row.windowStart));
+    const from = utcLabel(window);
+    values.push({ kind: 'usage', key, window, from, accounting: ACCOUNTED, seconds: Number(row.accountedSeconds) });
+    values.push({ kind: 'usage', key, window, from, accounting: TRUE, seconds: Number(row.trueSeconds) });
+    if (typeof row.accountedThrottleAt === 'string') values.push({ kind: 'throttle', key, window, accounting: ACCOUNTED, at: Date.parse(row.accountedThrottleAt), from: utcLabel(Date.parse(row.accountedThrottleAt), true) });
+    if (typeof row.trueThrottleAt === 'string') values.push({ kind: 'throttle', key, window, accounting: TRUE, at: Date.parse(row.trueThrottleAt), from: utcLabel(Date.parse(row.trueThrottleAt), true) });
   }
   const colour = {
     field: 'accounting', type: 'nominal', title: null,
     scale: { domain: SERIES, range: COLOURS },
     legend: { orient: 'top' },
   } as const;
+  const usageX = { field: 'window', type: 'temporal', title: 'window start (UTC)', scale: { type: 'utc' }, axis: { format: '%H:%M', labelOverlap: 'greedy', labelAngle: 0 } } as const;
+  const usageY = { field: 'seconds', type: 'quantitative', title: 'worker time per window (s)' } as const;
   const layers: Layer[] = [
     {
+      // The line says what it is; its points give each window's numbers.
       name: 'usage',
       transform: [{ filter: "datum.kind === 'usage'" }],
       // aria off on the dense marks: hundreds of per-point aria-labels would double the chart's
       // weight; the axes and legend keep theirs.
-      mark: { type: 'line', point: { size: 18, aria: false, tooltip: true }, strokeWidth: 1.5, aria: false, tooltip: true },
+      mark: { type: 'line', strokeWidth: 1.5, aria: false, tooltip: 'worker time per window: hover a point for its numbers' },
+      encoding: { x: usageX, y: usageY, color: colour },
+    },
+    {
+      name: 'usage_points',
+      transform: [{ filter: "datum.kind === 'usage'" }],
+      mark: { type: 'point', filled: true, size: 18, aria: false, tooltip: true },
       encoding: {
         tooltip: [
           { field: 'key', type: 'nominal', title: 'API key' },
-          { field: 'window', type: 'temporal', title: 'window from (UTC)', format: '%Y-%m-%d %H:%M', formatType: 'utc' },
+          { field: 'from', type: 'nominal', title: 'window from' },
           { field: 'accounting', type: 'nominal', title: 'worker time' },
           { field: 'seconds', type: 'quantitative', title: 'seconds', format: ',.1f' },
         ],
-        x: { field: 'window', type: 'temporal', title: 'window start (UTC)', scale: { type: 'utc' }, axis: { format: '%H:%M', labelOverlap: 'greedy', labelAngle: 0 } },
-        y: { field: 'seconds', type: 'quantitative', title: 'worker time per window (s)' },
-        color: colour,
+        x: usageX, y: usageY, color: colour,
       },
     },
     {
@@ -60,7 +70,7 @@ export function buildBudgetWindowsChart(rows: readonly Record<string, FigureValu
         tooltip: [
           { field: 'key', type: 'nominal', title: 'API key' },
           { field: 'accounting', type: 'nominal', title: 'a limiter fed' },
-          { field: 'at', type: 'temporal', title: 'throttles from (UTC)', format: '%Y-%m-%d %H:%M:%S', formatType: 'utc' },
+          { field: 'from', type: 'nominal', title: 'throttles from' },
         ],
       },
     },

@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { ScatterPoint } from '../../src/summaries/scatter-sample.js';
+import { utcLabel } from '../page/cube-view.js';
 
 /**
  * Client-facing time against backend (APM) time, one point per sampled joined request.
@@ -23,7 +24,8 @@ export function buildClientVsBackendChart(input: ClientVsBackendInput): TopLevel
     client: point.clientSeconds,
     backend: point.backendSeconds,
     group: cohortLabel(point, cohort),
-    time: new Date(point.timeMs).toISOString(),
+    time: point.timeMs,
+    logged: utcLabel(point.timeMs, true),
     route: point.route ?? '–',
     key: point.apiKey ?? '–',
     status: point.status,
@@ -43,7 +45,7 @@ export function buildClientVsBackendChart(input: ClientVsBackendInput): TopLevel
           { field: 'status', type: 'nominal', title: 'status' },
           { field: 'route', type: 'nominal', title: 'route' },
           { field: 'key', type: 'nominal', title: 'API key' },
-          { field: 'time', type: 'temporal', title: 'logged (UTC)', format: '%Y-%m-%d %H:%M:%S', formatType: 'utc' },
+          { field: 'logged', type: 'nominal', title: 'logged' },
         ],
         x: { field: 'backend', type: 'quantitative', title: 'backend time, APM (s)', scale: { domain: [0, maxSeconds] } },
         y: { field: 'client', type: 'quantitative', title: 'client-facing time, proxy (s)', scale: { domain: [0, maxSeconds] } },

@@ -17,14 +17,14 @@ export function timeAxis(spanMs: number): { format: string; labelOverlap: 'greed
 }
 
 export function buildRequestTimelineChart(bars: readonly TimelineBar[], bucketSeconds: number): TopLevelSpec {
-  const starts = bars.map((bar) => Date.parse(bar.start));
+  const starts = bars.map((bar) => bar.start);
   const span = starts.length > 0 ? Math.max(...starts) - Math.min(...starts) + bucketSeconds * 1000 : 0;
   const x = { field: 'start', type: 'temporal', scale: { type: 'utc' }, axis: timeAxis(span) } as const;
   // The legend names only what the log has (a filter keeps the colours: the domain is the whole log's).
   const present = CLASSES.filter((series) => bars.some((bar) => bar.series === series));
   const bucket = bucketSeconds >= 3600 ? `${bucketSeconds / 3600} h` : `${bucketSeconds / 60} min`;
   const tooltip = [
-    { field: 'start', type: 'temporal', title: 'from (UTC)', format: '%Y-%m-%d %H:%M', formatType: 'utc' },
+    { field: 'label', type: 'nominal', title: 'from' },
     { field: 'series', type: 'nominal', title: 'requests' },
     { field: 'count', type: 'quantitative', title: `in this ${bucket}`, format: ',' },
     { field: 'perMinute', type: 'quantitative', title: 'per minute', format: ',.1f' },
@@ -51,9 +51,16 @@ export function buildRequestTimelineChart(bars: readonly TimelineBar[], bucketSe
         },
       },
       {
+        // The line as a whole says what it is; each of its points gives its bucket's numbers.
         name: 'proxy_made',
         transform: [{ filter: { field: 'series', equal: PROXY_MADE_SERIES } }],
-        mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2, point: { size: 20, filled: true }, tooltip: true },
+        mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2, tooltip: `${PROXY_MADE_SERIES}, per minute: hover a point for its bucket` },
+        encoding: { x, y: { field: 'perMinute', type: 'quantitative' } },
+      },
+      {
+        name: 'proxy_made_points',
+        transform: [{ filter: { field: 'series', equal: PROXY_MADE_SERIES } }],
+        mark: { type: 'point', filled: true, size: 20, tooltip: true },
         encoding: { x, y: { field: 'perMinute', type: 'quantitative' }, tooltip: [...tooltip] },
       },
     ],

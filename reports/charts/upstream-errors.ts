@@ -1,6 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { UpstreamTimelineSummary } from '../../src/summaries/upstream-timeline.js';
 import { formatNumber, formatShare } from '../format.js';
+import { utcLabel } from '../page/cube-view.js';
 
 /**
  * Upstream trouble over time, one row per upstream address: 502/503/504 and responses the proxy
@@ -61,7 +62,8 @@ export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary): TopL
       base.set(stackId, from + cell.count);
       return {
         upstream: cell.upstream, kind: cell.kind, count: cell.count, from, to: from + cell.count,
-        time: new Date(cell.time).toISOString(), end: new Date(cell.time + bucketMs).toISOString(),
+        // Epoch ms: vega formats numbers in UTC for axes and tooltips alike.
+        time: cell.time, end: cell.time + bucketMs, label: utcLabel(cell.time),
       };
     });
   const x = { field: 'time', type: 'temporal', title: 'time (UTC)', scale: { type: 'utc' }, axis: { format: '%H:%M', labelOverlap: 'greedy', labelAngle: 0 } } as const;
@@ -85,7 +87,7 @@ export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary): TopL
       encoding: {
         tooltip: [
           { field: 'upstream', type: 'nominal', title: 'upstream' },
-          { field: 'time', type: 'temporal', title: 'from (UTC)', format: '%Y-%m-%d %H:%M', formatType: 'utc' },
+          { field: 'label', type: 'nominal', title: 'from' },
           { field: 'kind', type: 'nominal', title: 'error' },
           { field: 'count', type: 'quantitative', title: 'count', format: ',' },
         ],
@@ -98,19 +100,20 @@ export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary): TopL
     },
   });
   const connectValues = summary.connectMeasured === 0 ? [] : summary.rows.flatMap((row) => row.connectMeanMs === null ? [] : [
-      { time: row.time, upstream: row.upstream, stat: 'mean', ms: row.connectMeanMs },
-      { time: row.time, upstream: row.upstream, stat: 'max', ms: row.connectMaxMs },
+      { time: Date.parse(row.time), label: utcLabel(Date.parse(row.time)), upstream: row.upstream, stat: 'mean', ms: row.connectMeanMs },
+      { time: Date.parse(row.time), label: utcLabel(Date.parse(row.time)), upstream: row.upstream, stat: 'max', ms: row.connectMaxMs },
     ]);
   if (connectValues.length > 0) {
     panels.push({
       data: { name: 'connect' },
       width: 560,
       height: 160,
-      mark: { type: 'line', strokeWidth: 1.2, interpolate: 'step-after', aria: false, point: { size: 10, opacity: 0.6, tooltip: true }, tooltip: true },
+      // The lines say what they are; their points (the point overlay takes the tooltip encoding) give each bucket's numbers.
+      mark: { type: 'line', strokeWidth: 1.2, interpolate: 'step-after', aria: false, point: { size: 10, opacity: 0.6, tooltip: true }, tooltip: 'upstream connect time: hover a point for its numbers' },
       encoding: {
         tooltip: [
           { field: 'upstream', type: 'nominal', title: 'upstream' },
-          { field: 'time', type: 'temporal', title: 'from (UTC)', format: '%Y-%m-%d %H:%M', formatType: 'utc' },
+          { field: 'label', type: 'nominal', title: 'from' },
           { field: 'stat', type: 'nominal', title: 'connect time' },
           { field: 'ms', type: 'quantitative', title: 'ms', format: ',.1f' },
         ],

@@ -77,10 +77,20 @@ export function statusClass(status: number | null): string {
   return status === null ? 'no status' : `${Math.floor(status / 100)}xx`;
 }
 
+/**
+ * "2017-03-14 09:05 UTC" (with seconds when asked). Tooltips show times from such strings: a
+ * time formatted by vega's expression interpreter (the one a strict CSP allows) reads NaN.
+ */
+export function utcLabel(ms: number, seconds = false): string {
+  return `${new Date(ms).toISOString().slice(0, seconds ? 19 : 16).replace('T', ' ')} UTC`;
+}
+
 export interface TimelineBar {
-  /** ISO start and end of the bucket; the first and last may be partial (cut at the log's first and last line). */
-  start: string;
-  end: string;
+  /** The bucket's start as people read it, for the tooltip. */
+  label: string;
+  /** Start and end of the bucket, epoch ms (vega formats numbers in UTC; strings it would not); the first and last may be partial. */
+  start: number;
+  end: number;
   series: string;
   count: number;
   /** Requests per minute over the part of the bucket the log covers: a partial last bucket does not read as a drop. */
@@ -119,7 +129,7 @@ export function timelineBars(cube: TrafficCube, filter: PageFilter): TimelineBar
     for (const name of names) {
       const count = series.get(name)!;
       const perMinute = count / minutes;
-      const bar = { start: new Date(start).toISOString(), end: new Date(start + width).toISOString(), series: name, count, perMinute, from: 0, to: perMinute };
+      const bar = { start, end: start + width, label: utcLabel(start), series: name, count, perMinute, from: 0, to: perMinute };
       if (name !== PROXY_MADE_SERIES) {
         bar.from = stacked;
         bar.to = stacked + perMinute;

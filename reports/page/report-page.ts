@@ -92,7 +92,8 @@ function rowPasses(row: Record<string, unknown>, chart: PageChart, span: { fromM
   const fields = chart.rowFields;
   if (!fields) return true;
   if (fields.time && (filter.fromBucket !== null || filter.toBucket !== null)) {
-    const time = Date.parse(String(row[fields.time]));
+    const value = row[fields.time];
+    const time = typeof value === 'number' ? value : Date.parse(String(value));
     if (!(time >= span.fromMs && time < span.toMs)) return false;
   }
   if (fields.route && filter.route !== null && row[fields.route] !== filter.route) return false;
@@ -196,8 +197,9 @@ function setupFilters(): void {
   const key = form.elements.namedItem('key') as HTMLSelectElement;
   const status = form.elements.namedItem('status') as HTMLSelectElement;
   from.max = to.max = String(cube.buckets.length);
-  from.value = '0';
-  to.value = String(cube.buckets.length);
+  // The defaults too: the form's reset restores them (a range input's own default is its middle).
+  from.defaultValue = from.value = '0';
+  to.defaultValue = to.value = String(cube.buckets.length);
   fillSelect(route, cube.routes);
   fillSelect(key, cube.keys);
   fillSelect(status, data.statusChoices);
