@@ -87,7 +87,7 @@ describe.skipIf(!hasScript)('the terminal summary', SLOW, () => {
   it('colours severities on a terminal unless NO_COLOR, FORCE_COLOR=0 or TERM=dumb says not to', () => {
     const args = ['analyze', 'samples/formats/aws-alb.log', '-q'];
     expect(onTerminal(args, { TERM: 'xterm' })).toContain('\u001b[1;31mHIGH');
-    for (const env of [{ TERM: 'xterm', NO_COLOR: '1' }, { TERM: 'xterm', FORCE_COLOR: '0' }, { TERM: 'dumb' }]) {
+    for (const env of [{ TERM: 'xterm', NO_COLOR: '1' }, { TERM: 'xterm', FORCE_COLOR: '0' }, { TERM: 'dumb' }] as Record<string, string>[]) {
       const screen = onTerminal(args, env);
       expect(screen, JSON.stringify(env)).toContain('HIGH');
       // eslint-disable-next-line no-control-regex
