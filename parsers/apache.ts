@@ -7,7 +7,7 @@ import { isMissing, optionalUnsigned, parseStatus, textLineParser, TokenSpans, u
 
 /**
  * Apache httpd mod_log_config: common, combined, and combined with a duration appended
- * (`%D` µs or `%T` whole seconds). Facts: shared/formats.md §2 and §0.
+ * (`%D` µs or `%T` whole seconds). Facts: docs/formats.md, Apache httpd and Common rules.
  * - `%t` is when the request was RECEIVED, so startMs = %t and endMs = start + duration.
  * - Apache escapes `"` as `\"` and `\` as `\\` in `%r` and `%i` (unlike nginx's `\x22`).
  * - Stock formats log no backend status or time: upstreamLogged is false.

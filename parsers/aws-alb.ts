@@ -9,7 +9,7 @@ import {
 } from './proxy-line-kit.js';
 
 /**
- * AWS Application Load Balancer access log (shared/formats.md §3.1), read by position:
+ * AWS Application Load Balancer access log (docs/formats.md, Application Load Balancer), read by position:
  * a positional tokenizer, no big regex. AWS appends columns over time, so anything after
  * the fields we know is ignored; older logs end after `request_creation_time`.
  * - `time` is when the response was generated (END); `request_creation_time` is START.

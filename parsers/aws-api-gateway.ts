@@ -9,7 +9,7 @@ import {
 } from './proxy-line-kit.js';
 
 /**
- * Amazon API Gateway access logs (shared/formats.md §4). The template is the user's, so the JSON
+ * Amazon API Gateway access logs (docs/formats.md, API Gateway). The template is the user's, so the JSON
  * parser accepts the key names of AWS's presets and the common alternatives, nested or dotted.
  * - `requestTime` / `requestTimeEpoch` mark when the request was RECEIVED (start).
  * - `responseLatency` is client-facing, `integrationLatency` the backend's (both ms).

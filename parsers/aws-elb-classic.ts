@@ -7,7 +7,7 @@ import {
 } from './proxy-line-kit.js';
 
 /**
- * AWS Classic Load Balancer access log (shared/formats.md §3.2):
+ * AWS Classic Load Balancer access log (docs/formats.md, Classic Load Balancer):
  * `timestamp elb client:port backend:port request_processing_time backend_processing_time
  * response_processing_time elb_status_code backend_status_code received_bytes sent_bytes "request"
  * "user_agent" ssl_cipher ssl_protocol`.

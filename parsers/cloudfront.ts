@@ -4,7 +4,7 @@ import { isMissing, optionalSecondsToMs, optionalUnsigned, parseIsoTimestamp, pa
 
 /**
  * Amazon CloudFront standard (legacy) access logs: W3C extended, TAB-separated, with
- * `#Version:` and `#Fields:` header lines (shared/formats.md §7). Columns are read from
+ * `#Version:` and `#Fields:` header lines (docs/formats.md, CloudFront). Columns are read from
  * `#Fields`, falling back to the documented 33-field order when a file starts mid-way.
  * - `date`+`time` is when the edge finished responding (END), UTC, whole seconds.
  * - `time-taken` (s, ms precision) is client-facing, measured at the edge.

@@ -8,7 +8,7 @@ import { integerDigits, isoToNanos, nanosDigitsToMs, nanosSpanToMs } from './fie
 import { parseRequestLine, splitTarget } from './fields/request-line.js';
 
 /**
- * Datadog APM spans as JSON (shared/formats.md §6.2), in the shapes they come in:
+ * Datadog APM spans as JSON (docs/formats.md, Datadog), in the shapes they come in:
  * - tracer/agent payloads: an array of traces (arrays of spans), or a flat array of spans;
  * - NDJSON, one span (or one trace array) per line;
  * - Spans API v2 search results `{"data":[{"type":"spans","attributes":{…}}]}`.

@@ -5,7 +5,7 @@ import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import { hasFraction, isMissing, optionalUnsigned, orNull, parseIsoTimestamp, textLineParser, TokenSpans } from './proxy-line-kit.js';
 
 /**
- * Envoy's default text access-log format (shared/formats.md §5.3):
+ * Envoy's default text access-log format (docs/formats.md, Envoy):
  * `[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE%
  * %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%
  * "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"`
@@ -90,6 +90,12 @@ function createEnvoyParser(options: ParserOptions): RecordParser {
       record.method = parsed.method;
       record.path = parsed.path === '-' ? null : parsed.path;
       record.query = parsed.query;
+    } else {
+      // A TCP proxy session (`"- - -" 0 - ...`): no HTTP request, so no status, no client abort and
+      // no upstream answer to miss; code 0 and DC are how every such session ends.
+      record.status = null;
+      record.clientClosed = false;
+      record.upstreamLogged = false;
     }
     record.clientIp = firstForwardedFor(at(T.forwardedFor));
     record.userAgent = orNull(at(T.userAgent));

@@ -9,7 +9,7 @@ import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import { hostOfHostPort, isMissing, optionalUnsigned, textLineParser } from './proxy-line-kit.js';
 
 /**
- * HAProxy `option httplog` (shared/formats.md §5.5), with or without a syslog header:
+ * HAProxy `option httplog` (docs/formats.md, HAProxy), with or without a syslog header:
  * `%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq [{%hr}] [{%hs}] %{+Q}r`
  * - `[%tr]` is when the first request byte arrived (START), local time with ms and NO zone.
  *   It is read as UTC: the log does not say which zone the host was in.

@@ -7,7 +7,7 @@ import { FieldError, isJsonObject, jsonLineParser, jsonNumber, jsonText, lookup,
 
 /**
  * Kong `kong.log.serialize()` as written by the file-log plugin, one JSON object per line
- * (shared/formats.md §5.1).
+ * (docs/formats.md, Kong).
  * - `started_at` is START (ms epoch); `latencies.request` is client-facing (ms).
  * - `latencies.proxy` is the wait for the upstream (-1 = never proxied); 3.x adds `receive`
  *   (reading the upstream body), so backend time = proxy + receive.

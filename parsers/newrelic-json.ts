@@ -4,7 +4,7 @@ import { fillFromNewRelicAttributes, findKeyAttribute } from './fields/apm-attri
 import { createJsonEventParser, parsedObjectEvents, type EventOutcome, type JsonEventShape } from './fields/json-events.js';
 
 /**
- * New Relic Transaction events as JSON (shared/formats.md §6.1), in any of the shapes exports take:
+ * New Relic Transaction events as JSON (docs/formats.md, New Relic), in any of the shapes exports take:
  * - NerdGraph: `{"data":{"actor":{"account":{"nrql":{"results":[…]}}}}}` (also cross-account
  *   `data.actor.nrql.results`);
  * - NRQL REST API v1: `{"results":[{"events":[…]}]}`;

@@ -5,7 +5,7 @@ import { readJsonObject, reportIssue } from './proxy-line-kit.js';
 
 /**
  * nginx JSON lines (`log_format name escape=json '{"time":"$msec",...}'`): one object per line
- * with keys the user chose (shared/formats.md §1.2, §1.3). Values are nginx variable values, so
+ * with keys the user chose (docs/formats.md, nginx). Values are nginx variable values, so
  * each key is mapped to a variable name and handed to the same handlers the nginx text parser
  * uses; JSON.parse has already undone escape=json.
  * - Time keys mark the log write (END); start = end − request_time.

@@ -2,7 +2,7 @@
  * Reads an nginx `log_format` as written in nginx.conf into segments (literal text and variables).
  * Accepts either the bare format string (`$remote_addr - [$time_local] ...`) or a whole directive
  * (`log_format name [escape=json] '...' '...';`), as pasted from a config file.
- * Source: ngx_http_log_module.c (ngx_http_log_compile_format); shared/formats.md §1.1.
+ * Source: ngx_http_log_module.c (ngx_http_log_compile_format); docs/formats.md, nginx (Directives).
  */
 
 export type Escape = 'default' | 'json' | 'none';

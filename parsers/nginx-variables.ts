@@ -10,7 +10,7 @@ import { lastUpstreamElement, parseLastUpstreamStatus, parseUpstreamSeconds } fr
 /**
  * What each nginx variable means for the normalised record. A handler returns false when the
  * value is malformed; "-" (default escaping) and "" (escape=json|none) always mean missing.
- * Variable semantics: shared/formats.md §1.3.
+ * Variable semantics: docs/formats.md, nginx (Variables, Upstream lists).
  */
 export type VariableHandler = (record: ProxyRecord, value: string) => boolean;
 

@@ -9,7 +9,7 @@ import { splitTarget } from './fields/request-line.js';
 import { normaliseTraceId } from './fields/trace-context.js';
 
 /**
- * OpenTelemetry traces in OTLP/JSON (shared/formats.md §6.3): `resourceSpans[].scopeSpans[].spans[]`,
+ * OpenTelemetry traces in OTLP/JSON (docs/formats.md, OpenTelemetry): `resourceSpans[].scopeSpans[].spans[]`,
  * or `instrumentationLibrarySpans` from OTLP before 0.15. One document, pretty-printed or not, or
  * one document per line as the collector's file exporter writes them.
  *

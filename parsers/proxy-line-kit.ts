@@ -13,7 +13,7 @@ export { hasFraction, parseIsoTimestamp } from './fields/iso-time.js';
  * Nothing here uses a backtracking regex: every scan is a single left-to-right pass.
  */
 
-/** `-`, `""` and `null` mean "not logged" in every format (shared/formats.md §0, Missing values). */
+/** `-`, `""` and `null` mean "not logged" in every format (docs/formats.md, Common rules: Missing values). */
 export function isMissing(value: string | null | undefined): value is '-' | '' | null | undefined {
   return value === undefined || value === null || value === '-' || value === '';
 }

@@ -10,7 +10,7 @@ import {
 } from './proxy-line-kit.js';
 
 /**
- * Traefik access logs (shared/formats.md §5.4).
+ * Traefik access logs (docs/formats.md, Traefik).
  * JSON (`--accesslog.format=json`): durations are NANOSECONDS (converted to ms here, once);
  * `StartUTC`/`StartLocal` are START; `DownstreamStatus` is client-facing; `OriginStatus` is
  * absent (or 0) when Traefik answered itself; proxy errors map `context.Canceled` to 499.

@@ -6,7 +6,7 @@ import {
 } from './proxy-line-kit.js';
 
 /**
- * Tyk analytics records as written by tyk-pump JSON sinks (shared/formats.md §5.2).
+ * Tyk analytics records as written by tyk-pump JSON sinks (docs/formats.md, Tyk).
  * Sinks differ in naming: JSON tags (`response_code`), Go names (`ResponseCode`), SQL columns
  * (`responsecode`); all three are accepted.
  * - `timestamp` is taken after proxying (END); start = end − request_time.

@@ -1,34 +1,16 @@
-import { SEVERITY_ORDER, type FigureValue } from '../src/model/finding.js';
+import { unitOf, columnUnitOf } from '../src/findings/figure-units.js';
+import { formatByUnit, formatNumber } from '../src/model/figure-format.js';
+import { SEVERITY_ORDER, type AnyFinding, type FigureValue } from '../src/model/finding.js';
+
+export { formatDuration, formatInstant, formatNumber, formatRatio, formatShare } from '../src/model/figure-format.js';
 
 /**
- * Number and figure formatting shared by the HTML and Markdown reports. Figures are named in
- * camelCase with a unit suffix (`timeoutSeconds`, `undercountShare`), so the name decides the
- * unit: a reader sees "4.98 s" and "91.1%" instead of 4.978 and 0.911. Output is plain text;
- * callers escape it for their medium.
+ * Figure formatting for the HTML and Markdown reports. The unit comes from the finding kind's
+ * declared type (src/findings/figure-units.ts, generated with the JSON schema), never from the
+ * figure's name: a reader sees "4.98 s" and "91.1%" instead of 4.978 and 0.911.
  */
 
 const UNIT_WORDS = new Set(['seconds', 'ms', 'percent']);
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
-
-/** 1234567 → "1,234,567"; 4.978 → "4.98"; 31642.744 → "31,643". Locale-independent. */
-export function formatNumber(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  const magnitude = Math.abs(value);
-  const digits = Number.isInteger(value) || magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : magnitude >= 0.01 ? 2 : 4;
-  return value.toLocaleString('en-US', { minimumFractionDigits: 0, maximumFractionDigits: digits });
-}
-
-/** 0.30905 → "30.9%"; tiny but non-zero shares keep a digit so they do not read as zero. */
-export function formatShare(share: number): string {
-  const percent = share * 100;
-  if (percent !== 0 && Math.abs(percent) < 0.1) return `${percent.toFixed(2)}%`;
-  return `${percent.toFixed(1)}%`;
-}
-
-/** "2017-03-14T09:03:04.394Z" → "2017-03-14 09:03:04 UTC". */
-export function formatInstant(iso: string): string {
-  return ISO_INSTANT.test(iso) ? `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC` : iso;
-}
 
 /** Splits camelCase and drops the unit word the value now carries: `backendMedianSecondsAtKnee` → "backend median at knee". */
 export function figureLabel(name: string): string {
@@ -37,24 +19,19 @@ export function figureLabel(name: string): string {
   return words.filter((word) => !UNIT_WORDS.has(word)).join(' ');
 }
 
-/** A figure's value in the unit its name implies. */
-export function formatFigure(name: string, value: FigureValue): string {
-  if (value === null) return '–';
-  if (typeof value === 'boolean') return value ? 'yes' : 'no';
-  if (typeof value === 'string') return formatInstant(value);
-  if (/Seconds(?:[A-Z]|$)/.test(name)) return `${formatNumber(value)} s`;
-  if (/Ms(?:[A-Z]|$)/.test(name)) return `${formatNumber(value)} ms`;
-  if (/Percent(?:[A-Z]|$)/.test(name)) return `${formatNumber(value)}%`;
-  if (/(?:^share|Share(?:[A-Z]|$))/.test(name) && value >= 0 && value <= 1) return formatShare(value);
-  return formatNumber(value);
+/** A figure of a finding of `kind`, in its declared unit. */
+export function formatFigure(kind: string, name: string, value: FigureValue): string {
+  return formatByUnit(unitOf(kind, name), value);
 }
 
-/** Seconds as the shortest readable duration: 0.25 → "250 ms", 90 → "1.5 min", 7200 → "2 h". */
-export function formatDuration(seconds: number): string {
-  if (seconds < 1) return `${formatNumber(seconds * 1000)} ms`;
-  if (seconds < 120) return `${formatNumber(seconds)} s`;
-  if (seconds < 7200) return `${formatNumber(seconds / 60)} min`;
-  return `${formatNumber(seconds / 3600)} h`;
+/** A table cell of a finding of `kind`, in its column's declared unit. */
+export function formatCell(kind: string, column: string, value: FigureValue): string {
+  return formatByUnit(columnUnitOf(kind, column), value);
+}
+
+/** A finding's figures as name and value pairs, in the order its detector wrote them. */
+export function figureEntries(finding: AnyFinding): [string, FigureValue][] {
+  return Object.entries(finding.figures) as [string, FigureValue][];
 }
 
 /** A count with its noun: `plural(1, 'file')` → "1 file", `plural(1200, 'file')` → "1,200 files". */

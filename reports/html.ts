@@ -1,6 +1,8 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { fileProblem } from '../src/ingest/file-stats.js';
-import { severityRank, type FigureValue, type Finding } from '../src/model/finding.js';
+import { findingsOfKind } from '../src/detectors/detector.js';
+import { detectorOf, type Finding } from '../src/detectors/registry.js';
+import { severityRank, type FigureValue } from '../src/model/finding.js';
 import type { Analysis } from '../src/pipeline/analysis.js';
 import { joinedShare } from '../src/join/join-stats.js';
 import { buildBudgetWindowsChart } from './charts/budget-windows.js';
@@ -9,7 +11,7 @@ import { buildLatencyDistributionChart, type Wall } from './charts/latency-distr
 import { buildRequestTimelineChart } from './charts/request-timeline.js';
 import { buildUpstreamErrorsChart, hasUpstreamTrouble } from './charts/upstream-errors.js';
 import { escapeHtml } from './escape-html.js';
-import { countBySeverity, figureLabel, formatFigure, formatInstant, formatNumber, formatSeverityCounts, formatShare, plural } from './format.js';
+import { countBySeverity, figureEntries, figureLabel, formatCell, formatFigure, formatInstant, formatNumber, formatSeverityCounts, formatShare, plural } from './format.js';
 import { compileToVega, renderSvg } from './render-svg.js';
 import { describeLimits } from './limits-note.js';
 import { buildVerdict } from './verdict.js';
@@ -48,25 +50,15 @@ interface Chart {
   live: LiveSource;
 }
 
-/** Which chart shows a finding's story, for the "see chart" link. */
-const CHART_FOR_KIND: Record<string, string> = {
-  'client-timeout-knee': 'client-vs-backend',
-  'proxy-made-responses': 'request-timeline',
-  'budget-undercount': 'budget-windows',
-  'budget-per-key': 'budget-windows',
-  'timeout-walls': 'latency-distribution',
-  'upstream-trouble': 'upstream-errors',
-  'keepalive-disabled': 'upstream-errors',
-};
-
 export function reportCharts(analysis: Analysis): Chart[] {
   const out: Chart[] = [];
-  const knee = analysis.findings.find((f) => f.kind === 'client-timeout-knee');
-  const kneeSeconds = knee && typeof knee.figures.timeoutSeconds === 'number' ? knee.figures.timeoutSeconds : null;
+  const knees = findingsOfKind(analysis.findings, 'client-timeout-knee');
+  const knee = knees[0];
+  const kneeSeconds = knee?.figures.timeoutSeconds ?? null;
   if (analysis.charts.scatter.length > 0) {
     const dimension = knee?.figures.topCohortDimension;
     const cohort = knee && knee.figures.topCohort !== null && (dimension === 'userAgent' || dimension === 'apiKey')
-      ? { dimension, value: String(knee.figures.topCohort) } as const
+      ? { dimension, value: knee.figures.topCohort } as const
       : null;
     out.push({
       id: 'client-vs-backend',
@@ -76,23 +68,26 @@ export function reportCharts(analysis: Analysis): Chart[] {
         (kneeSeconds !== null ? ` (red line: the knee at ${kneeSeconds.toFixed(2)} s${cohort ? `, orange: "${cohort.value}"` : ''})` : '') +
         `. On the diagonal the proxy waited as long as the backend worked. ${formatNumber(analysis.charts.scatter.length)} of ` +
         `${formatNumber(analysis.charts.scatterSampledFrom)} joined requests shown (seeded sample).`,
-      spec: buildClientVsBackendChart({ points: analysis.charts.scatter, kneeSeconds, cohort }),
+      spec: buildClientVsBackendChart({ points: analysis.charts.scatter, kneeSeconds, moreKneeSeconds: knees.slice(1).map((k) => k.figures.timeoutSeconds), cohort }),
       live: { source: 'rows', datasets: ['main'], fields: { time: 'time', route: 'route', key: 'key', status: 'status' } },
     });
   }
   const cube = analysis.charts.cube;
   if (analysis.charts.latency.length > 0) {
     const walls: Wall[] = [];
-    for (const finding of analysis.findings) {
+    for (const finding of findingsOfKind(analysis.findings, 'timeout-walls')) {
+      if (!('wallSeconds' in finding.figures)) continue;
       const wall = finding.figures.wallSeconds;
-      if (typeof wall === 'number' && !walls.some((w) => Math.abs(w.seconds - wall) / wall < 0.02)) {
+      if (!walls.some((w) => Math.abs(w.seconds - wall) / wall < 0.02)) {
         const limit = finding.figures.likelyLimit;
-        walls.push({ seconds: wall, label: `wall ${formatNumber(wall)} s${typeof limit === 'string' ? ` (${limit})` : ''}` });
+        walls.push({ seconds: wall, label: `wall ${formatNumber(wall)} s${limit !== null ? ` (${limit})` : ''}` });
       }
     }
-    // The knee is a client-side wall too; skip it when a wall detector already marked the same place.
-    if (kneeSeconds !== null && !walls.some((w) => Math.abs(w.seconds - kneeSeconds) / kneeSeconds < 0.02)) {
-      walls.push({ seconds: kneeSeconds, label: `knee ${kneeSeconds.toFixed(2)} s` });
+    // Knees are client-side walls too; each is marked unless a wall already marks the same place.
+    for (const { figures: { timeoutSeconds } } of knees) {
+      if (!walls.some((w) => Math.abs(w.seconds - timeoutSeconds) / timeoutSeconds < 0.02)) {
+        walls.push({ seconds: timeoutSeconds, label: `knee ${timeoutSeconds.toFixed(2)} s` });
+      }
     }
     out.push({
       id: 'latency-distribution',
@@ -111,12 +106,12 @@ export function reportCharts(analysis: Analysis): Chart[] {
       live: { source: 'timeline' },
     });
   }
-  const perKey = analysis.findings.find((f) => f.kind === 'budget-per-key');
-  const windows = perKey?.series?.windows ?? [];
-  const undercounted = new Set(analysis.findings.filter((f) => f.kind === 'budget-undercount').map((f) => String(f.figures.apiKey)));
+  const perKey = findingsOfKind(analysis.findings, 'budget-per-key')[0];
+  const windows = perKey?.series.windows ?? [];
+  const undercounted = new Set(findingsOfKind(analysis.findings, 'budget-undercount').map((f) => f.figures.apiKey));
   if (windows.length > 0) {
-    const shown = windows.filter((row) => undercounted.size === 0 || undercounted.has(String(row.key)));
-    const budgetSeconds = analysis.settings.budget ? budgetAllowanceSeconds(perKey!) : null;
+    const shown = windows.filter((row) => undercounted.size === 0 || undercounted.has(row.key));
+    const budgetSeconds = perKey?.figures.allowanceSeconds ?? null;
     out.push({
       id: 'budget-windows',
       title: 'Worker time per API key and window',
@@ -138,29 +133,21 @@ export function reportCharts(analysis: Analysis): Chart[] {
         (upstreams.connectMeasured > 0
           ? 'Below, connect time per address: above zero on every request means connections are not reused.'
           : 'These logs carry no upstream connect time.'),
-      spec: buildUpstreamErrorsChart(upstreams),
+      spec: buildUpstreamErrorsChart(upstreams, findingsOfKind(analysis.findings, 'upstream-trouble')),
       live: { source: 'rows', datasets: ['main', 'connect'], fields: { time: 'time' } },
     });
   }
   return out;
 }
 
-function budgetAllowanceSeconds(perKey: Finding): number | null {
-  const text = perKey.figures.budget;
-  if (typeof text !== 'string') return null;
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)\//.exec(text);
-  if (!match) return null;
-  const factor: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
-  return Number(match[1]) * factor[match[2]!]!;
+function figure(finding: Finding, name: string, value: FigureValue): string {
+  return escapeHtml(formatFigure(finding.kind, name, value));
 }
 
-function figure(name: string, value: FigureValue): string {
-  return escapeHtml(formatFigure(name, value));
-}
-
-/** A table cell of a figure: numbers right-aligned and sorted by value, not by their text. */
-function figureCell(name: string, value: FigureValue): string {
-  return typeof value === 'number' ? `<td class="num" data-sort="${value}">${figure(name, value)}</td>` : `<td>${figure(name, value)}</td>`;
+/** A finding's table cell in its column's unit: numbers right-aligned and sorted by value, not by their text. */
+function tableCell(finding: Finding, column: string, value: FigureValue): string {
+  const text = escapeHtml(formatCell(finding.kind, column, value));
+  return typeof value === 'number' ? `<td class="num" data-sort="${value}">${text}</td>` : `<td>${text}</td>`;
 }
 
 /** Wide tables scroll sideways on a narrow screen instead of squeezing their columns to a letter each. */
@@ -170,10 +157,10 @@ function scrolling(table: string): string {
 
 /** The few figures that say how big a finding is, for the summary table. */
 function keyFigures(finding: Finding): string {
-  return Object.entries(finding.figures)
+  return figureEntries(finding)
     .filter(([, v]) => v !== null && typeof v !== 'boolean')
     .slice(0, 3)
-    .map(([k, v]) => `${escapeHtml(figureLabel(k))} <strong>${figure(k, v)}</strong>`)
+    .map(([k, v]) => `${escapeHtml(figureLabel(k))} <strong>${figure(finding, k, v)}</strong>`)
     .join(' · ');
 }
 
@@ -187,13 +174,14 @@ function renderSummaryTable(findings: readonly Finding[]): string {
 }
 
 function renderFinding(finding: Finding, index: number, chartIds: ReadonlySet<string>): string {
-  const figures = Object.entries(finding.figures).filter(([, v]) => v !== null);
-  const columns = finding.table?.columns ?? [];
-  const tableRows = finding.table?.rows ?? [];
-  const table = tableRows.length > 0
+  const figures = figureEntries(finding).filter(([, v]) => v !== null);
+  const table = 'table' in finding ? finding.table : undefined;
+  const columns: readonly string[] = table?.columns ?? [];
+  const tableRows: readonly (readonly FigureValue[])[] = table?.rows ?? [];
+  const tableHtml = tableRows.length > 0
     ? `<details class="table"${tableRows.length <= 10 ? ' open' : ''}><summary>Table (${formatNumber(tableRows.length)} rows${tableRows.length > 25 ? ', first 25 shown' : ''})</summary>` +
       scrolling(`<table class="data"><thead><tr>${columns.map((c) => `<th>${escapeHtml(figureLabel(c))}</th>`).join('')}</tr></thead><tbody>` +
-      tableRows.slice(0, 25).map((row) => `<tr>${row.map((cell, i) => figureCell(columns[i] ?? '', cell)).join('')}</tr>`).join('') +
+      tableRows.slice(0, 25).map((row) => `<tr>${row.map((cell, i) => tableCell(finding, columns[i] ?? '', cell)).join('')}</tr>`).join('') +
       '</tbody></table>') + '</details>'
     : '';
   // High findings show their evidence open: it is what the reader will paste into the ticket.
@@ -202,26 +190,27 @@ function renderFinding(finding: Finding, index: number, chartIds: ReadonlySet<st
     ? `<details class="evidence"${open}><summary>Evidence (${finding.evidence.length} log lines)</summary><ul class="evidence">${finding.evidence.map((e) =>
         `<li><span class="where">${escapeHtml(e.file)}:${e.line}</span>${e.note ? ` <span class="note">${escapeHtml(e.note)}</span>` : ''}<pre>${escapeHtml(e.text.slice(0, 2000))}</pre></li>`).join('')}</ul></details>`
     : '';
-  const chart = CHART_FOR_KIND[finding.kind];
+  const chart = detectorOf(finding.kind)?.chart;
   const chartLink = chart && chartIds.has(chart) ? ` <a class="see-chart" href="#chart-${chart}">see chart</a>` : '';
   return `<section class="finding severity-${finding.severity}" id="finding-${index + 1}" data-kind="${escapeHtml(finding.kind)}">
 <h3><span class="badge badge-${finding.severity}">${finding.severity}</span> ${index + 1}. ${escapeHtml(finding.title)}${chartLink}</h3>
 <p>${escapeHtml(finding.explanation)}</p>
 ${finding.nextStep ? `<p class="next"><strong>Next step:</strong> ${escapeHtml(finding.nextStep)}</p>` : ''}
-${figures.length > 0 ? `<dl class="figures">${figures.map(([k, v]) => `<div><dt>${escapeHtml(figureLabel(k))}</dt><dd>${figure(k, v)}</dd></div>`).join('')}</dl>` : ''}
-${table}
+${figures.length > 0 ? `<dl class="figures">${figures.map(([k, v]) => `<div><dt>${escapeHtml(figureLabel(k))}</dt><dd>${figure(finding, k, v)}</dd></div>`).join('')}</dl>` : ''}
+${tableHtml}
 ${evidence}
 </section>`;
 }
 
 function renderGlance(analysis: Analysis): string {
   const { totals, timeRange } = analysis.inputs;
-  const proxyMade = analysis.charts.timeline.filter((row) => row.series.startsWith('no upstream')).reduce((sum, row) => sum + row.count, 0);
+  // The proxy-made figure is the detector's own (every class but static answers), so card and verdict agree.
+  const proxyMade = findingsOfKind(analysis.findings, 'proxy-made-responses')[0]?.figures;
   const tiles: [string, string][] = [
     ['proxy requests', formatNumber(totals.proxyRecords)],
     ['APM transactions', analysis.settings.hasApm ? formatNumber(totals.apmRecords) : 'none'],
     ['joined to APM', analysis.settings.hasApm ? formatShare(joinedShare(analysis.join)) : '–'],
-    ['made by the proxy', `${formatNumber(proxyMade)} (${formatShare(totals.proxyRecords > 0 ? proxyMade / totals.proxyRecords : 0)})`],
+    ['made by the proxy', proxyMade ? `${formatNumber(proxyMade.madeByProxy)} (${formatShare(proxyMade.madeByProxyShare)})` : '–'],
     ['findings', formatSeverityCounts(countBySeverity(analysis.findings))],
   ];
   if (timeRange) tiles.push(['time range', `${formatInstant(timeRange.from)} – ${formatInstant(timeRange.to).slice(11)}`]);

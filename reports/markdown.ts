@@ -1,8 +1,9 @@
-import type { FigureValue, Finding } from '../src/model/finding.js';
+import type { Finding } from '../src/detectors/registry.js';
+import type { FigureValue } from '../src/model/finding.js';
 import { fileProblem } from '../src/ingest/file-stats.js';
 import type { Analysis } from '../src/pipeline/analysis.js';
 import { joinedShare } from '../src/join/join-stats.js';
-import { figureLabel, formatFigure, formatInstant, formatNumber, formatShare } from './format.js';
+import { figureEntries, figureLabel, formatCell, formatFigure, formatInstant, formatNumber, formatShare } from './format.js';
 import { buildVerdict } from './verdict.js';
 import { describeLimits } from './limits-note.js';
 import { replaceControlCharacters } from './control-characters.js';
@@ -30,23 +31,31 @@ export function markdownText(text: string): string {
   return replaceControlCharacters(text).replace(/[\r\n\t]+/g, ' ').replace(/[\\`*_[\]<>|~&!]/g, (ch) => `\\${ch}`);
 }
 
-function cell(name: string, value: FigureValue): string {
+/** A value formatted in its unit: text (which may be log content) in a code span, our numbers as plain text. */
+function cell(value: FigureValue, formatted: string): string {
   if (value === null) return '–';
-  // Strings may be log content: code span. Numbers are ours: formatted plain text.
-  const text = typeof value === 'string' && formatFigure(name, value) === value ? inlineCode(value) : markdownText(formatFigure(name, value));
+  const text = typeof value === 'string' && formatted === value ? inlineCode(value) : markdownText(formatted);
   return text.replace(/\|/g, '\\|');
+}
+
+/** A cell that holds our own text (a file name, a format id): a code span. */
+function textCell(value: string | null): string {
+  return cell(value, value ?? '');
 }
 
 function renderFinding(finding: Finding, index: number): string {
   const lines = [`### ${index + 1}. [${finding.severity}] ${markdownText(finding.title)}`, '', markdownText(finding.explanation), ''];
   if (finding.nextStep) lines.push(`**Next step:** ${markdownText(finding.nextStep)}`, '');
-  const figures = Object.entries(finding.figures).filter(([, value]) => value !== null);
-  if (figures.length > 0) lines.push(figures.map(([name, value]) => `- ${markdownText(figureLabel(name))}: ${cell(name, value)}`).join('\n'), '');
-  const columns = finding.table?.columns ?? [];
-  const rows = finding.table?.rows ?? [];
+  const figures = figureEntries(finding).filter(([, value]) => value !== null);
+  if (figures.length > 0) {
+    lines.push(figures.map(([name, value]) => `- ${markdownText(figureLabel(name))}: ${cell(value, formatFigure(finding.kind, name, value))}`).join('\n'), '');
+  }
+  const table = 'table' in finding ? finding.table : undefined;
+  const columns: readonly string[] = table?.columns ?? [];
+  const rows: readonly (readonly FigureValue[])[] = table?.rows ?? [];
   if (rows.length > 0) {
     lines.push(`| ${columns.map((c) => markdownText(figureLabel(c))).join(' | ')} |`, `| ${columns.map(() => '---').join(' | ')} |`);
-    for (const row of rows.slice(0, 20)) lines.push(`| ${row.map((value, i) => cell(columns[i] ?? '', value)).join(' | ')} |`);
+    for (const row of rows.slice(0, 20)) lines.push(`| ${row.map((value, i) => cell(value, formatCell(finding.kind, columns[i] ?? '', value))).join(' | ')} |`);
     if (rows.length > 20) lines.push('', `(${formatNumber(rows.length - 20)} more rows in the JSON report)`);
     lines.push('');
   }
@@ -100,8 +109,8 @@ export function renderMarkdown(analysis: Analysis): string {
     '| file | format | read | parsed | skipped | ignored | problem |',
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...analysis.inputs.files.map((f) =>
-      `| ${cell('file', f.file)} | ${cell('format', f.format)} | ${formatNumber(f.linesRead)} | ${formatNumber(f.records)} | ${formatNumber(f.skipped)} | ` +
-      `${formatNumber(f.ignored)} | ${cell('problem', fileProblem(f))} |`),
+      `| ${textCell(f.file)} | ${textCell(f.format)} | ${formatNumber(f.linesRead)} | ${formatNumber(f.records)} | ${formatNumber(f.skipped)} | ` +
+      `${formatNumber(f.ignored)} | ${textCell(fileProblem(f))} |`),
     '',
     '## Findings in detail',
     '',

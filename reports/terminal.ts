@@ -1,4 +1,4 @@
-import type { Finding } from '../src/model/finding.js';
+import type { AnyFinding } from '../src/model/finding.js';
 import type { Analysis } from '../src/pipeline/analysis.js';
 import { replaceControlCharacters } from './control-characters.js';
 import { countBySeverity, figureLabel, formatFigure, formatInstant, formatNumber, formatSeverityCounts, plural } from './format.js';
@@ -34,15 +34,15 @@ function safe(text: string): string {
   return replaceControlCharacters(text).replace(TERMINAL_UNSAFE, '\uFFFD');
 }
 
-export function headlineFigure(finding: Finding): string | null {
+export function headlineFigure(finding: AnyFinding): string | null {
   const preferred = HEADLINE_FIGURE[finding.kind];
   const digits = finding.title.replace(/,/g, '');
-  const entries = Object.entries(finding.figures);
+  const entries = Object.entries(finding.figures) as [string, unknown][];
   const chosen = entries.find(([name, value]) => name === preferred && typeof value === 'number')
     ?? entries.find(([, value]) => typeof value === 'number' && !digits.includes(String(value)) && !digits.includes(formatNumber(value).replace(/,/g, '')));
   if (!chosen) return null;
   const [name, value] = chosen;
-  return `${figureLabel(name)} ${formatFigure(name, value)}`;
+  return `${figureLabel(name)} ${formatFigure(finding.kind, name, value as number)}`;
 }
 
 function paint(code: string | undefined, text: string, colour: boolean): string {

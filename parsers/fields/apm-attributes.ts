@@ -6,7 +6,7 @@ import { normaliseTraceId } from './trace-context.js';
 /**
  * New Relic Transaction attributes (NRQL export, CSV or JSON) to an ApmTransaction.
  * Shared by the CSV and JSON exports: they carry the same attribute names.
- * Facts: shared/formats.md §6.1 (timestamp = start, ms; duration in seconds).
+ * Facts: docs/formats.md, New Relic (timestamp = start, ms; duration in seconds).
  */
 
 export type AttributeLookup = (name: string) => string | number | boolean | null | undefined;

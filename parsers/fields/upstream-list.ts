@@ -3,7 +3,7 @@ import { parseDecimal, parseUnsignedInt } from './numbers.js';
 /**
  * nginx `$upstream_*` values: one element per attempt, ", " between servers of a group,
  * " : " between groups after an internal redirect; each element may be "-".
- * (ngx_http_upstream.c; see shared/formats.md §1.3.)
+ * (ngx_http_upstream.c; see docs/formats.md, nginx (Upstream lists).)
  */
 
 export interface UpstreamTimes {

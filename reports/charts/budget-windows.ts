@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { FigureValue } from '../../src/model/finding.js';
+import type { BudgetWindowRow } from '../../src/detectors/budget-undercount.js';
 import { utcLabel } from '../page/cube-view.js';
 
 /**
@@ -17,15 +17,15 @@ const COLOURS = ['#4c78a8', '#f58518'];
 
 type Layer = NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']>[number];
 
-export function buildBudgetWindowsChart(rows: readonly Record<string, FigureValue>[], budgetSeconds: number | null): TopLevelSpec {
+export function buildBudgetWindowsChart(rows: readonly BudgetWindowRow[], budgetSeconds: number | null): TopLevelSpec {
   const values: Record<string, string | number>[] = [];
   for (const row of rows) {
-    const key = String(row.key);
+    const key = row.key;
     // Epoch ms: vega formats a number in UTC, where an ISO string in a tooltip would read NaN.
-    const window = Date.parse(String(row.windowStart));
+    const window = Date.parse(row.windowStart);
     const from = utcLabel(window);
-    values.push({ kind: 'usage', key, window, from, accounting: ACCOUNTED, seconds: Number(row.accountedSeconds) });
-    values.push({ kind: 'usage', key, window, from, accounting: TRUE, seconds: Number(row.trueSeconds) });
+    values.push({ kind: 'usage', key, window, from, accounting: ACCOUNTED, seconds: row.accountedSeconds });
+    if (row.trueSeconds !== null) values.push({ kind: 'usage', key, window, from, accounting: TRUE, seconds: row.trueSeconds });
     if (typeof row.accountedThrottleAt === 'string') values.push({ kind: 'throttle', key, window, accounting: ACCOUNTED, at: Date.parse(row.accountedThrottleAt), from: utcLabel(Date.parse(row.accountedThrottleAt), true) });
     if (typeof row.trueThrottleAt === 'string') values.push({ kind: 'throttle', key, window, accounting: TRUE, at: Date.parse(row.trueThrottleAt), from: utcLabel(Date.parse(row.trueThrottleAt), true) });
   }

@@ -11,6 +11,8 @@ import { utcLabel } from '../page/cube-view.js';
 export interface ClientVsBackendInput {
   points: readonly ScatterPoint[];
   kneeSeconds: number | null;
+  /** Further client timeouts (other clients' knees), drawn like the first. */
+  moreKneeSeconds?: readonly number[];
   cohort: { dimension: 'userAgent' | 'apiKey' | 'clientNet'; value: string } | null;
 }
 
@@ -67,18 +69,19 @@ export function buildClientVsBackendChart(input: ClientVsBackendInput): TopLevel
     },
   ];
   if (input.kneeSeconds !== null) {
+    const knees = [input.kneeSeconds, ...(input.moreKneeSeconds ?? [])];
     layers.push(
       {
         name: 'knee_marker',
-        data: { values: [{ knee: input.kneeSeconds }] },
-        mark: { type: 'rule', color: '#d62728', strokeWidth: 2, tooltip: `clients give up at ${input.kneeSeconds.toFixed(2)} s` },
-        encoding: { y: { field: 'knee', type: 'quantitative' } },
+        data: { values: knees.map((knee) => ({ knee, tip: `clients give up at ${knee.toFixed(2)} s` })) },
+        mark: { type: 'rule', color: '#d62728', strokeWidth: 2, tooltip: true },
+        encoding: { y: { field: 'knee', type: 'quantitative' }, tooltip: { field: 'tip' } },
       },
       {
         name: 'knee_label',
-        data: { values: [{ knee: input.kneeSeconds, label: `knee ≈ ${input.kneeSeconds.toFixed(2)} s` }] },
-        mark: { type: 'text', align: 'right', dy: -8, color: '#d62728', fontWeight: 'bold', tooltip: `clients give up at ${input.kneeSeconds.toFixed(2)} s` },
-        encoding: { y: { field: 'knee', type: 'quantitative' }, x: { datum: maxSeconds }, text: { field: 'label' } },
+        data: { values: knees.map((knee) => ({ knee, label: `knee ≈ ${knee.toFixed(2)} s`, tip: `clients give up at ${knee.toFixed(2)} s` })) },
+        mark: { type: 'text', align: 'right', dy: -8, color: '#d62728', fontWeight: 'bold', tooltip: true },
+        encoding: { y: { field: 'knee', type: 'quantitative' }, x: { datum: maxSeconds }, text: { field: 'label' }, tooltip: { field: 'tip' } },
       },
     );
   }

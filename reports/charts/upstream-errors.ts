@@ -1,4 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
+import type { UpstreamTroubleFinding } from '../../src/detectors/upstream-trouble.js';
 import type { UpstreamTimelineSummary } from '../../src/summaries/upstream-timeline.js';
 import { formatNumber, formatShare } from '../format.js';
 import { utcLabel } from '../page/cube-view.js';
@@ -8,10 +9,12 @@ import { utcLabel } from '../page/cube-view.js';
  * made without an upstream answer, stacked per time bucket. Below, when the logs carry it,
  * connect time per address (mean and max per bucket). Errors on one address point at that
  * backend; on every address at once, at the network or the proxy; connect time above zero on
- * every request means connections are not being reused.
+ * every request means connections are not being reused. An address's error count in its row header
+ * is its upstream-trouble finding's own; the bars also show responses the proxy made without an
+ * upstream answer (client aborts among them), which are no upstream's errors.
  */
 
-const KINDS = ['502', '503', '504', 'no upstream answer'] as const;
+const KINDS = ['502', '503', '504', 'no upstream answer (proxy-made)'] as const;
 const KIND_COLOURS = ['#d62728', '#9467bd', '#8c564b', '#ff9896'];
 /** More bars than this per row are merged into wider buckets: the page stays small and legible. */
 const MAX_BARS = 240;
@@ -23,18 +26,24 @@ export function hasUpstreamTrouble(summary: UpstreamTimelineSummary): boolean {
   return summary.connectMeasured > 0 || summary.upstreams.some((u) => u.errors > 0);
 }
 
-export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary): TopLevelSpec {
+export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary, findings: readonly UpstreamTroubleFinding[] = []): TopLevelSpec {
   const times = [...new Set(summary.rows.map((row) => row.time))].sort();
   const factor = Math.max(1, Math.ceil(times.length / MAX_BARS));
   const bucketMs = summary.bucketSeconds * 1000 * factor;
   const first = times.length > 0 ? Date.parse(times[0]!) : 0;
   const widen = (time: string): number => first + Math.floor((Date.parse(time) - first) / bucketMs) * bucketMs;
 
-  // Row header: the address with its totals, so a glance at the left edge ranks the upstreams.
-  const labels = new Map(summary.upstreams.map((u) => [
-    u.upstream,
-    `${u.upstream}: ${formatNumber(u.requests)} requests, ${formatNumber(u.errors)} errors (${formatShare(u.requests === 0 ? 0 : u.errors / u.requests)})`,
-  ]));
+  // Row header: the address with its requests and, when it has a finding, that finding's errors.
+  const byAddress = new Map(findings.filter((f) => f.figures.upstream !== null).map((f) => [f.figures.upstream, f.figures]));
+  const labels = new Map(summary.upstreams.map((u) => {
+    const figures = byAddress.get(u.upstream);
+    return [
+      u.upstream,
+      figures === undefined
+        ? `${u.upstream}: ${formatNumber(u.requests)} requests`
+        : `${u.upstream}: ${formatNumber(figures.requests)} requests, ${formatNumber(figures.errors)} errors (${formatShare(figures.errorRate)})`,
+    ];
+  }));
   const errors = new Map<string, { time: number; upstream: string; kind: string; count: number }>();
   const add = (time: number, upstream: string, kind: string, count: number): void => {
     if (count === 0) return;
@@ -49,7 +58,7 @@ export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary): TopL
     add(time, upstream, '502', row.status502);
     add(time, upstream, '503', row.status503);
     add(time, upstream, '504', row.status504);
-    add(time, upstream, 'no upstream answer', row.noUpstream);
+    add(time, upstream, 'no upstream answer (proxy-made)', row.noUpstream);
   }
   // Stacked here rather than by vega-lite: a ranged bar (x to x2) with a stacked y is ambiguous
   // to it, and explicit y/y2 make the drawing exactly the numbers in the data.

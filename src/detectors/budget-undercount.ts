@@ -1,7 +1,8 @@
-import type { Finding, FigureValue } from '../model/finding.js';
+import type { Count, FindingBase, Flag, Instant, Ratio, Seconds, Share, Table, Text } from '../model/finding.js';
 import { roundTo } from '../model/round.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { routeOf } from '../model/route.js';
+import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
 import { BoundedCounter } from './bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { EvidenceSample } from './evidence-sample.js';
@@ -20,13 +21,85 @@ import { KeyWindows } from './budget-window-ledger.js';
  * request, the true one hears the backend's duration when the backend finishes): when each would
  * have fired, which requests got through that true accounting would have refused, and how much
  * worker time the key consumed with each limiter in the windows where its true use was over budget.
- * The ratio of the two is the impact factor: "the impact would have been cut by (factor − 1)×100%".
+ * The ratio of the two is the impact factor: "the key consumed 3.3× what a correctly accounted
+ * limiter would have allowed".
+ *
+ * A key's true time is known when every aborted request of it was joined to its APM transaction
+ * (answered requests: the proxy waited for them, so its time is the backend's); estimated when
+ * some were priced at their route's mean; unknown when some were neither. An unknown true time is
+ * shown as unknown, never as the accounted time.
  */
+
+export type TrueTime = 'known' | 'estimated' | 'unknown';
+
+export interface BudgetUndercountFigures {
+  apiKey: Text;
+  requests: Count;
+  /** Requests the proxy logged as aborted or without an upstream answer. */
+  abortedRequests: Count;
+  /** Backend time the proxy logged (what a proxy-side limiter sees). */
+  accountedSeconds: Seconds;
+  /** The backend's own time (APM where joined); null where it is only estimated. */
+  trueSeconds: Seconds | null;
+  /** Without APM: accounted time plus aborted requests priced at their route's mean answered time. */
+  estimatedTrueSeconds: Seconds | null;
+  estimated: Flag;
+  /** Backend seconds the proxy did not account: true (or estimated) minus accounted. */
+  unaccountedSeconds: Seconds;
+  /** The unaccounted part of the true (or estimated) time. */
+  undercountShare: Share;
+  budget: Text | null;
+  windowsOverBudget: Count | null;
+  windowsMissedByProxy: Count | null;
+  requestsThatShouldHaveBeenThrottled: Count | null;
+  firstTrueThrottleAt: Instant | null;
+  firstAccountedThrottleAt: Instant | null;
+  /** Worker time consumed under the proxy's limiter over what a correctly accounted one allows, in over-budget windows. */
+  impactFactor: Ratio | null;
+}
+
+export type BudgetUndercountFinding = FindingBase<'budget-undercount', BudgetUndercountFigures>;
+
+export interface BudgetPerKeyFigures {
+  keys: Count;
+  budget: Text | null;
+  /** The budget's allowance per window, when a budget was given. */
+  allowanceSeconds: Seconds | null;
+  windowSeconds: Seconds;
+  overflowedKeys: Count;
+}
+
+export type BudgetPerKeyColumns = ['apiKey', 'requests', 'joined', 'aborted', 'accountedSeconds', 'trueSeconds', 'undercountShare',
+  'windowsOverBudget', 'windowsMissedByProxy', 'requestsThatShouldHaveBeenThrottled', 'impactFactor', 'trueTime'];
+export type BudgetPerKeyRow = [apiKey: Text, requests: Count, joined: Count, aborted: Count, accountedSeconds: Seconds, trueSeconds: Seconds | null,
+  undercountShare: Share | null, windowsOverBudget: Count | null, windowsMissedByProxy: Count | null, requestsThatShouldHaveBeenThrottled: Count | null,
+  impactFactor: Ratio | null, trueTime: TrueTime];
+
+/** One closed or open window of a key, for the budget chart. */
+export interface BudgetWindowRow {
+  key: Text;
+  windowStart: Instant;
+  accountedSeconds: Seconds;
+  /** Null when the key's true time is unknown (see BudgetPerKeyRow's trueTime). */
+  trueSeconds: Seconds | null;
+  accountedThrottleAt: Instant | null;
+  trueThrottleAt: Instant | null;
+}
+
+export interface BudgetPerKeyFinding extends FindingBase<'budget-per-key', BudgetPerKeyFigures> {
+  table: Table<BudgetPerKeyColumns, BudgetPerKeyRow>;
+  /** Per-window usage of the keys drawn in the budget chart. */
+  series: { windows: BudgetWindowRow[] };
+}
+
+export type BudgetFinding = BudgetUndercountFinding | BudgetPerKeyFinding;
 
 interface KeyUsage {
   requests: number;
   joined: number;
   aborted: number;
+  /** Aborted requests whose backend time is neither joined nor estimated. */
+  unknownTrue: number;
   accountedMs: number;
   trueMs: number;
   estimatedMs: number;
@@ -48,14 +121,28 @@ const WINDOW_GRACE_MS = 20 * 60_000;
 /** Closed windows kept as chart rows across all keys; past it, the keys with the smallest gap lose theirs. */
 const MAX_CHART_ROWS = 20_000;
 
-export const budgetUndercount: Detector = {
+export const budgetUndercount: Detector<BudgetFinding> = {
   id: 'budget-undercount',
   title: 'Worker-time budget under-count',
+  kinds: ['budget-undercount', 'budget-per-key'],
+  chart: 'budget-windows',
+  verdict(findings, cite) {
+    const undercounted = findings.filter((f): f is BudgetUndercountFinding => f.kind === 'budget-undercount');
+    if (undercounted.length === 0) return null;
+    const worst = undercounted[0]!;
+    const keys = undercounted.map((f) => f.figures.apiKey);
+    const f = worst.figures;
+    const truth = f.trueSeconds !== null ? `${cite(worst, 'trueSeconds')} true` : `about ${cite(worst, 'estimatedTrueSeconds')} estimated`;
+    return `The proxy under-counts worker time for ${keys.length === 1 ? 'API key' : 'API keys'} ${keys.slice(0, 3).join(', ')}` +
+      `${keys.length > 3 ? ` and ${keys.length - 3} more` : ''}: ${cite(worst, 'accountedSeconds')} accounted against ${truth}` +
+      (f.firstTrueThrottleAt !== null ? `; with true times the limiter would have throttled it from ${cite(worst, 'firstTrueThrottleAt')}` : '') +
+      (f.impactFactor !== null && f.impactFactor > 1 ? `, and the key used ${cite(worst, 'impactFactor')} the worker time a correctly accounted limiter allows.` : '.');
+  },
   start(settings) {
     const budget = settings.budget;
     const windowMs = budget?.windowMs ?? NO_BUDGET_WINDOW_MS;
     const keys = new BoundedCounter<KeyUsage>(KEY_CAP, () => ({
-      requests: 0, joined: 0, aborted: 0, accountedMs: 0, trueMs: 0, estimatedMs: 0,
+      requests: 0, joined: 0, aborted: 0, unknownTrue: 0, accountedMs: 0, trueMs: 0, estimatedMs: 0,
       windows: new KeyWindows(), evidence: new EvidenceSample(5),
       accountedLimiter: budget ? new LimiterReplay(budget.allowanceMs, budget.windowMs) : null,
       trueLimiter: budget ? new LimiterReplay(budget.allowanceMs, budget.windowMs) : null,
@@ -86,13 +173,14 @@ export const budgetUndercount: Detector = {
     // Mean answered upstream time per route: the estimate for aborted requests when there is no APM.
     const routeMeans = new BoundedCounter<RouteMean>(20_000, () => ({ count: 0, totalMs: 0 }));
 
-    function trueTime(request: JoinedRequest, proxy: ProxyRecord, accountedMs: number): { ms: number; estimated: boolean } {
-      if (request.apm !== null) return { ms: request.apm.durationMs, estimated: false };
+    function trueTime(request: JoinedRequest, proxy: ProxyRecord, accountedMs: number): { ms: number; truth: TrueTime } {
+      if (request.apm !== null) return { ms: request.apm.durationMs, truth: 'known' };
       const aborted = proxy.clientClosed || (proxy.upstreamLogged && proxy.upstreamStatus === null && proxy.upstreamAttempts > 0);
-      if (!aborted || settings.hasApm || proxy.path === null) return { ms: accountedMs, estimated: false };
+      if (!aborted) return { ms: accountedMs, truth: 'known' };
+      if (settings.hasApm || proxy.path === null) return { ms: accountedMs, truth: 'unknown' };
       const mean = routeMeans.peek(routeOf(proxy)!);
-      if (!mean || mean.count === 0) return { ms: accountedMs, estimated: false };
-      return { ms: Math.max(accountedMs, mean.totalMs / mean.count), estimated: true };
+      if (!mean || mean.count === 0) return { ms: accountedMs, truth: 'unknown' };
+      return { ms: Math.max(accountedMs, mean.totalMs / mean.count), truth: 'estimated' };
     }
 
     return {
@@ -112,7 +200,8 @@ export const budgetUndercount: Detector = {
         if (proxy.clientClosed || (proxy.upstreamLogged && proxy.upstreamStatus === null)) usage.aborted++;
         usage.accountedMs += accountedMs;
         usage.trueMs += truth.ms;
-        if (truth.estimated) usage.estimatedMs += truth.ms - accountedMs;
+        if (truth.truth === 'estimated') usage.estimatedMs += truth.ms - accountedMs;
+        if (truth.truth === 'unknown') usage.unknownTrue++;
 
         if (proxy.startMs > newestStartMs) {
           newestStartMs = proxy.startMs;
@@ -158,47 +247,57 @@ export const budgetUndercount: Detector = {
         window.trueMs += truth.ms;
       },
 
-      finish(context: DetectorContext): Finding[] {
+      finish(context: DetectorContext): BudgetFinding[] {
         if (keys.size === 0) return [];
-        const rows: FigureValue[][] = [];
-        const findings: Finding[] = [];
-        const series: Record<string, FigureValue>[] = [];
+        const rows: BudgetPerKeyRow[] = [];
+        const findings: BudgetFinding[] = [];
+        const series: BudgetWindowRow[] = [];
+        let proxyRequests = 0;
+        for (const [, usage] of keys) proxyRequests += usage.requests;
         const ranked = [...keys].sort((a, b) => (b[1].trueMs - b[1].accountedMs) - (a[1].trueMs - a[1].accountedMs));
         for (const [key, usage] of ranked) {
           const summary = usage.windows.summary(allowanceMs);
           const leaked = summary.leaked;
           const impactFactor = summary.consumedTrueMs > 0 ? summary.consumedAccountedMs / summary.consumedTrueMs : null;
+          const estimated = usage.estimatedMs > 0;
+          const trueTime: TrueTime = usage.unknownTrue > 0 ? 'unknown' : estimated ? 'estimated' : 'known';
           const undercountShare = usage.trueMs > 0 ? 1 - usage.accountedMs / usage.trueMs : 0;
           const firstTrueThrottle = summary.firstTrueThrottleMs;
           const firstAccountedThrottle = summary.firstAccountedThrottleMs;
           rows.push([
             key, usage.requests, usage.joined, usage.aborted,
-            roundTo(usage.accountedMs / 1000, 3), roundTo(usage.trueMs / 1000, 3), roundTo(undercountShare, 4),
+            roundTo(usage.accountedMs / 1000, 3), trueTime === 'unknown' ? null : roundTo(usage.trueMs / 1000, 3),
+            trueTime === 'unknown' ? null : roundTo(undercountShare, 4),
             budget ? summary.over : null, budget ? summary.missed : null, budget ? leaked : null,
-            impactFactor === null ? null : roundTo(impactFactor, 2),
+            impactFactor === null ? null : roundTo(impactFactor, 2), trueTime,
           ]);
           if (series.length < 2000 && rows.length <= 8) {
             for (const w of usage.windows.chartWindows()) {
               series.push({
                 key, windowStart: new Date(w.startMs).toISOString(),
-                accountedSeconds: roundTo(w.accountedMs / 1000, 3), trueSeconds: roundTo(w.trueMs / 1000, 3),
+                accountedSeconds: roundTo(w.accountedMs / 1000, 3), trueSeconds: trueTime === 'unknown' ? null : roundTo(w.trueMs / 1000, 3),
                 accountedThrottleAt: w.accountedCrossedAt === null ? null : new Date(w.accountedCrossedAt).toISOString(),
                 trueThrottleAt: w.trueCrossedAt === null ? null : new Date(w.trueCrossedAt).toISOString(),
               });
             }
           }
-          const estimated = usage.estimatedMs > 0;
+          // A key whose true time is unknown is not called under-counted: its figures would be the proxy's own.
+          if (trueTime === 'unknown') continue;
           const undercounted = budget ? summary.missed > 0 : undercountShare >= 0.5 && usage.trueMs - usage.accountedMs >= 60_000;
           if (!undercounted) continue;
           const accountedS = usage.accountedMs / 1000;
           const trueS = usage.trueMs / 1000;
+          const unaccounted = trueS - accountedS;
           const impactText = impactFactor !== null && impactFactor > 1
-            ? ` Replaying the limiter, the key consumed ${impactFactor.toFixed(1)}× the worker time a correctly accounted limiter would have allowed in those windows: the impact would have been cut by ${Math.round((impactFactor - 1) * 100)}%.`
+            ? ` Replaying the limiter, the key consumed ${impactFactor.toFixed(1)}× the worker time a correctly accounted limiter would have allowed in those windows.`
             : '';
           findings.push({
             kind: 'budget-undercount',
-            severity: budget ? 'high' : 'medium',
-            title: `API key ${key}: ${trueS.toFixed(0)} s of backend time, but only ${accountedS.toFixed(0)} s accounted by the proxy`,
+            severity: severityOf({
+              affected: usage.aborted, total: proxyRequests, background: HEALTHY_BACKGROUND.none,
+              cohortShare: null, lostSeconds: unaccounted,
+            }),
+            title: `API key ${key}: ${trueS.toFixed(0)} s of backend time${estimated ? ' (estimated)' : ''}, but only ${accountedS.toFixed(0)} s accounted by the proxy`,
             explanation:
               `Key ${key} used ${trueS.toFixed(1)} s of backend worker time${estimated ? ' (estimated: no APM data, aborted requests priced at their route\'s mean)' : ''}, ` +
               `while the proxy's log accounts for ${accountedS.toFixed(1)} s (${Math.round(undercountShare * 100)}% under-counted), ` +
@@ -215,10 +314,13 @@ export const budgetUndercount: Detector = {
             figures: {
               apiKey: key,
               requests: usage.requests,
+              abortedRequests: usage.aborted,
               accountedSeconds: roundTo(accountedS, 3),
-              trueSeconds: roundTo(trueS, 3),
-              undercountShare: roundTo(undercountShare, 4),
+              trueSeconds: estimated ? null : roundTo(trueS, 3),
+              estimatedTrueSeconds: estimated ? roundTo(trueS, 3) : null,
               estimated,
+              unaccountedSeconds: roundTo(unaccounted, 3),
+              undercountShare: roundTo(undercountShare, 4),
               budget: budget?.text ?? null,
               windowsOverBudget: budget ? summary.over : null,
               windowsMissedByProxy: budget ? summary.missed : null,
@@ -226,24 +328,28 @@ export const budgetUndercount: Detector = {
               firstTrueThrottleAt: firstTrueThrottle === null ? null : new Date(firstTrueThrottle).toISOString(),
               firstAccountedThrottleAt: firstAccountedThrottle === null ? null : new Date(firstAccountedThrottle).toISOString(),
               impactFactor: impactFactor === null ? null : roundTo(impactFactor, 2),
-              impactReductionPercent: impactFactor === null ? null : Math.round((impactFactor - 1) * 100),
             },
             evidence: usage.evidence.list(),
           });
         }
+        const unknownKeys = rows.filter((row) => row[11] === 'unknown').length;
         findings.push({
           kind: 'budget-per-key',
           severity: 'info',
           title: `Worker time per API key (${keys.size} keys)`,
           explanation:
             `Backend worker time per key as the proxy accounted it and as the backend spent it` +
-            (context.hasApm ? ' (APM durations where joined)' : ' (no APM input: true time equals accounted time except estimated aborts)') +
+            (context.hasApm ? ' (APM durations where joined)' : ' (no APM input: the true time of aborted requests is estimated from their route\'s answered requests, or unknown)') +
             (budget ? `, replayed against the budget ${budget.text}.` : '.') +
+            (unknownKeys > 0 ? ` For ${unknownKeys} key(s) some aborted requests have no backend time (not joined, nothing to estimate from): their true time is unknown, not the accounted time.` : '') +
             (keys.overflowed > 0 ? ` More than ${KEY_CAP} keys: the rest are counted under "(other)".` : ''),
-          figures: { keys: keys.size, budget: budget?.text ?? null, windowSeconds: windowMs / 1000, overflowedKeys: keys.overflowed },
+          figures: {
+            keys: keys.size, budget: budget?.text ?? null, allowanceSeconds: budget ? budget.allowanceMs / 1000 : null,
+            windowSeconds: windowMs / 1000, overflowedKeys: keys.overflowed,
+          },
           table: {
             columns: ['apiKey', 'requests', 'joined', 'aborted', 'accountedSeconds', 'trueSeconds', 'undercountShare',
-              'windowsOverBudget', 'windowsMissedByProxy', 'requestsThatShouldHaveBeenThrottled', 'impactFactor'],
+              'windowsOverBudget', 'windowsMissedByProxy', 'requestsThatShouldHaveBeenThrottled', 'impactFactor', 'trueTime'],
             rows,
           },
           series: { windows: series },

@@ -1,10 +1,11 @@
-import type { Finding } from '../model/finding.js';
+import type { Count, FindingBase, Flag, Instant, Ratio, Scalar, Seconds, Share, Table, Text } from '../model/finding.js';
 import { roundTo } from '../model/round.js';
+import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { upstreamMissing } from '../model/records.js';
 import { ownString } from '../model/own-string.js';
 import { BoundedCounter, OTHER } from './bounded-counter.js';
-import type { Detector, DetectorContext } from './detector.js';
+import { beganLate, type Detector, type DetectorContext } from './detector.js';
 import { EvidenceSample } from './evidence-sample.js';
 import { BreakpointSketch } from './knee-breakpoint.js';
 
@@ -19,6 +20,10 @@ import { BreakpointSketch } from './knee-breakpoint.js';
  * share of them, far above the average density) is the knee, and its median is T.
  * Cohorts (user agent, API key, client /24) are counted per 50 ms bin so "who" is answered
  * without keeping requests.
+ *
+ * Every client timeout is a knee of its own: two clients that give up at 1.5 s and 2.5 s make two
+ * peaks, and each is found in turn (the densest first, then the densest of what is left, at least
+ * 0.3 s away), each with its own cohort and share.
  */
 
 const BIN_MS = 5;
@@ -33,13 +38,16 @@ const MIN_PEAK_SHARE = 0.2;
 const MIN_DENSITY_RATIO = 5;
 /** A client that gives up in under half a second is not what a knee is about (and nginx's 0.000 static answers pile up at 0). */
 const MIN_KNEE_MS = 500;
+/** Client timeouts reported at most; a second knee must lie this far from the first. */
+const MAX_KNEES = 4;
+const KNEE_SEPARATION_MS = 300;
 /** Statuses a proxy or gateway answers when *it* gave up on the backend: a wall, not a client timeout (timeout-walls reports those). */
 const PROXY_TIMEOUT_STATUSES = new Set([502, 503, 504]);
 
 export const COHORT_DIMENSIONS = ['userAgent', 'apiKey', 'clientNet'] as const;
 export type CohortDimension = (typeof COHORT_DIMENSIONS)[number];
 
-interface Count {
+interface Tally {
   n: number;
 }
 
@@ -133,11 +141,113 @@ export function findKnee(histogram: Uint32Array, total: number): KneeEstimate | 
   return { timeoutMs: Math.round(timeoutMs), peakRequests: bestSum, cutOffRequests: total, densityRatio };
 }
 
-export const clientTimeoutKnee: Detector = {
+/**
+ * Every knee of a histogram, densest first: after each, its ±KNEE_SEPARATION_MS is taken out and
+ * what is left is searched again, so a second client timeout is measured against the cut-off
+ * requests that are not the first one's.
+ */
+export function findKnees(histogram: Uint32Array, total: number): KneeEstimate[] {
+  const rest = histogram.slice();
+  let left = total;
+  const knees: KneeEstimate[] = [];
+  while (knees.length < MAX_KNEES) {
+    const knee = findKnee(rest, left);
+    if (knee === null) break;
+    knees.push(knee);
+    const from = Math.max(0, Math.floor((knee.timeoutMs - KNEE_SEPARATION_MS) / BIN_MS));
+    const to = Math.min(rest.length, Math.ceil((knee.timeoutMs + KNEE_SEPARATION_MS) / BIN_MS));
+    for (let i = from; i < to; i++) {
+      left -= rest[i]!;
+      rest[i] = 0;
+    }
+  }
+  return knees.sort((a, b) => b.peakRequests - a.peakRequests);
+}
+
+export interface KneeFigures {
+  /** The client timeout T: the median client time of the requests in the knee. */
+  timeoutSeconds: Seconds;
+  /** Cut-off requests that ended within 0.1 s of T. */
+  requestsAtKnee: Count;
+  /** Requests at the knee among all proxy requests. */
+  shareOfAllRequests: Share;
+  /** Cut-off requests of the whole run, at any client time: the population the knees are found in. */
+  cutOffRequests: Count;
+  /** Requests in the knee's 100 ms against the mean density of cut-off times. */
+  densityRatio: Ratio;
+  /** Backend time where a segmented regression of client on backend time breaks (with APM; the knee it matches). */
+  breakpointSeconds: Seconds | null;
+  breakpointPlateauSeconds: Seconds | null;
+  breakpointSlopeBefore: Scalar | null;
+  breakpointSlopeAfter: Scalar | null;
+  /** Whether the regression's plateau lands on T with slopes of about 1 then 0. */
+  breakpointAgrees: Flag | null;
+  joinedPairs: Count;
+  /** Median backend (APM) duration of the requests at the knee. */
+  backendMedianSecondsAtKnee: Seconds | null;
+  /** Backend seconds worked after the client had gone, summed over the requests at the knee (APM). */
+  backendSecondsAfterClientLeft: Seconds | null;
+  /** The first request at the knee. */
+  firstAt: Instant | null;
+  /** The cohort that explains the knee best: most of the knee, and mostly at the knee. */
+  topCohortDimension: CohortDimension | null;
+  topCohort: Text | null;
+  topCohortShareOfKnee: Share | null;
+  /** Of the top cohort's requests that ran 0.5 s or more, the share that ended at the knee. */
+  topCohortShareOfOwnRequests: Share | null;
+  /** The user agent most of the knee came with, and its share of the knee. */
+  userAgent: Text | null;
+  userAgentShareOfKnee: Share | null;
+  apiKey: Text | null;
+  apiKeyShareOfKnee: Share | null;
+  /** The client /24 (IPv4) or /48 (IPv6) most of the knee came from. */
+  clientNetwork: Text | null;
+  clientNetworkShareOfKnee: Share | null;
+  method: Text;
+  basedOnApm: Flag;
+  hasApmInput: Flag;
+}
+
+export type KneeCohortColumns = ['dimension', 'value', 'requestsAtKnee', 'shareOfKnee', 'shareOfOwnRequests'];
+export type KneeCohortRow = [dimension: CohortDimension, value: Text, requestsAtKnee: Count, shareOfKnee: Share, shareOfOwnRequests: Share];
+
+/** A client timeout: clients that give up at T while the backend (or, without APM, the proxy's upstream) kept going. */
+export interface KneeFinding extends FindingBase<'client-timeout-knee', KneeFigures> {
+  table: Table<KneeCohortColumns, KneeCohortRow>;
+}
+
+interface CohortPick {
+  dimension: CohortDimension;
+  value: string;
+  atKnee: number;
+  total: number;
+  share: number;
+  specificity: number;
+}
+
+export const clientTimeoutKnee: Detector<KneeFinding> = {
   id: 'client-timeout-knee',
   title: 'Client-timeout knee',
+  kinds: ['client-timeout-knee'],
+  chart: 'client-vs-backend',
+  verdict(knees, cite, context) {
+    if (knees.length === 1) {
+      const knee = knees[0]!;
+      const since = beganLate(knee.figures.firstAt, context) ? `Since ${cite(knee, 'firstAt')}, c` : 'C';
+      const who = knee.figures.topCohort !== null ? ` (mostly "${knee.figures.topCohort}")` : '';
+      const backend = knee.figures.backendMedianSecondsAtKnee !== null ? `; their backend work ran a median ${cite(knee, 'backendMedianSecondsAtKnee')}` : '';
+      return `${since}lients${who} give up after about ${cite(knee, 'timeoutSeconds')}` +
+        (knee.figures.basedOnApm ? ' while the backend keeps working' : '') +
+        `: ${cite(knee, 'requestsAtKnee')} requests (${cite(knee, 'shareOfAllRequests')} of all) end at that wall${backend}.`;
+    }
+    const each = knees.map((knee) =>
+      `${cite(knee, 'timeoutSeconds')} (${cite(knee, 'requestsAtKnee')} requests${knee.figures.topCohort !== null ? `, mostly "${knee.figures.topCohort}"` : ''})`);
+    return `Clients give up at ${knees.length} different timeouts: ${each.slice(0, -1).join(', ')} and ${each[each.length - 1]}` +
+      (knees.every((knee) => knee.figures.basedOnApm) ? ', while the backend keeps working.' : '.');
+  },
   start() {
     const histogram = new Uint32Array(MAX_MS / BIN_MS + 1);
+    let proxyRequests = 0;
     let cutOff = 0;
     let cutOffWithApm = 0;
     let joinedPairs = 0;
@@ -148,18 +258,22 @@ export const clientTimeoutKnee: Detector = {
     // Requests per cohort that ran at least MIN_KNEE_MS, for "x% of that client's requests that ran
     // 0.5 s or more". Networks are counted by address and folded into /24s at the end: looking up
     // each request's network as well cost one more lookup per request (3.8% of a 500 k-line profile).
-    const userAgentTotals = new BoundedCounter<Count>(COHORT_CAP, () => ({ n: 0 }));
-    const apiKeyTotals = new BoundedCounter<Count>(COHORT_CAP, () => ({ n: 0 }));
-    const clientIpTotals = new BoundedCounter<Count>(CLIENT_IP_CAP, () => ({ n: 0 }));
+    const userAgentTotals = new BoundedCounter<Tally>(COHORT_CAP, () => ({ n: 0 }));
+    const apiKeyTotals = new BoundedCounter<Tally>(COHORT_CAP, () => ({ n: 0 }));
+    const clientIpTotals = new BoundedCounter<Tally>(CLIENT_IP_CAP, () => ({ n: 0 }));
     // Candidates for evidence, bucketed by client-time bin so the ones nearest T can be picked at the end.
     const evidenceByBin = new Map<number, EvidenceSample>();
     const backendAtBin = new Map<number, number[]>();
+    // Per 50 ms bin: backend ms worked after the client left (APM), and the first request's end.
+    const lostMsAtBin = new Map<number, number>();
+    const firstMsAtBin = new Map<number, number>();
     const breakpoint = new BreakpointSketch();
 
     return {
       observe(request: JoinedRequest) {
         const proxy = request.proxy;
         if (proxy === null) return;
+        proxyRequests++;
         const clientMs = proxy.requestTimeMs;
         // A cohort's own share is of its requests that could have ended at a knee: with a client
         // time of at least MIN_KNEE_MS. A client whose slow calls all hit its timeout is then near
@@ -196,6 +310,8 @@ export const clientTimeoutKnee: Detector = {
           const bins = cutOffs[dimension].get(value);
           bins.set(cohortBin, (bins.get(cohortBin) ?? 0) + 1);
         }
+        const first = firstMsAtBin.get(cohortBin);
+        if (first === undefined || proxy.endMs < first) firstMsAtBin.set(cohortBin, proxy.endMs);
         let sample = evidenceByBin.get(cohortBin);
         if (!sample) evidenceByBin.set(cohortBin, (sample = new EvidenceSample(3)));
         const backendMs = apm?.durationMs ?? null;
@@ -204,23 +320,17 @@ export const clientTimeoutKnee: Detector = {
             ? `client ${(clientMs / 1000).toFixed(3)} s, backend (APM) ${(backendMs / 1000).toFixed(3)} s`
             : `client ${(clientMs / 1000).toFixed(3)} s, status ${proxy.status ?? '-'}, upstream status -`);
         if (backendMs !== null) {
+          lostMsAtBin.set(cohortBin, (lostMsAtBin.get(cohortBin) ?? 0) + Math.max(0, backendMs - clientMs));
           let list = backendAtBin.get(cohortBin);
           if (!list) backendAtBin.set(cohortBin, (list = []));
           if (list.length < 2000) list.push(backendMs);
         }
       },
 
-      finish(context: DetectorContext): Finding[] {
-        const knee = findKnee(histogram, cutOff);
-        if (knee === null) return [];
-        const center = Math.floor(knee.timeoutMs / COHORT_BIN_MS);
-        const kneeBins = [center - 1, center, center + 1];
+      finish(context: DetectorContext): KneeFinding[] {
+        const knees = findKnees(histogram, cutOff);
+        if (knees.length === 0) return [];
         const withApm = cutOffWithApm > 0;
-
-        const table: (string | number | null)[][] = [];
-        // The cohort that explains the most of the knee; on a tie the earlier dimension (user agent) wins.
-        let top: { dimension: CohortDimension; value: string; atKnee: number; total: number; share: number; specificity: number } | null = null;
-        let kneeTotal = 0;
         const networkTotals = new Map<string, number>();
         for (const [ip, count] of clientIpTotals) {
           const network = ip === OTHER ? OTHER : clientNet(ip)!;
@@ -228,91 +338,123 @@ export const clientTimeoutKnee: Detector = {
         }
         const totalOf = (dimension: CohortDimension, value: string): number =>
           dimension === 'clientNet' ? (networkTotals.get(value) ?? 0) : ((dimension === 'userAgent' ? userAgentTotals : apiKeyTotals).peek(value)?.n ?? 0);
-        for (const dimension of COHORT_DIMENSIONS) {
-          let dimensionKnee = 0;
-          const rows: { value: string; atKnee: number; total: number }[] = [];
-          for (const [value, bins] of cutOffs[dimension]) {
-            const atKnee = kneeBins.reduce((sum, bin) => sum + (bins.get(bin) ?? 0), 0);
-            if (atKnee === 0) continue;
-            dimensionKnee += atKnee;
-            rows.push({ value, atKnee, total: totalOf(dimension, value) });
-          }
-          rows.sort((a, b) => b.atKnee - a.atKnee);
-          kneeTotal = Math.max(kneeTotal, dimensionKnee);
-          for (const row of rows.slice(0, 5)) {
-            table.push([dimension, row.value, row.atKnee, roundTo(row.atKnee / Math.max(1, dimensionKnee), 3), roundTo(row.atKnee / Math.max(1, row.total), 3)]);
-          }
-          // "Who" is the cohort that is both most of the knee and mostly at the knee: share of the knee
-          // times the share of its own requests that end there. By share alone, a /24 every client
-          // shares (one NAT, one office) is 100% of the knee and wins over the user agent that is
-          // 99% of it and ends there 81% of the time (seen on real nginx logs).
-          for (const row of rows) {
-            const share = row.atKnee / Math.max(1, dimensionKnee);
-            const specificity = share * (row.atKnee / Math.max(1, row.total));
-            if (top === null || specificity > top.specificity) top = { dimension, ...row, share, specificity };
-          }
-        }
-        const backendNearKnee = kneeBins.flatMap((bin) => backendAtBin.get(bin) ?? []).sort((a, b) => a - b);
-        const backendMedianMs = backendNearKnee.length > 0 ? backendNearKnee[Math.floor(backendNearKnee.length / 2)]! : null;
-        const evidence = [...kneeBins]
-          .sort((a, b) => Math.abs(a - center) - Math.abs(b - center))
-          .flatMap((bin) => evidenceByBin.get(bin)?.list() ?? [])
-          .slice(0, 5);
-
-        const seconds = knee.timeoutMs / 1000;
         // Cross-check: where the median client time per backend bin stops following the backend.
+        // One fit for the run: it speaks for the knee its plateau lands on.
         const fit = withApm ? breakpoint.fit() : null;
-        const breakpointAgrees = fit !== null && Math.abs(fit.plateauMs - knee.timeoutMs) <= 50 && Math.abs(fit.slopeAfter) < 0.1 && fit.slopeBefore > 0.8;
-        const cohortShareOfKnee = top ? top.share : null;
-        const who = top
-          ? `${Math.round((cohortShareOfKnee ?? 0) * 100)}% of them come from ${describeCohort(top.dimension)} "${top.value}", ` +
-            `and ${percent(top.atKnee / Math.max(1, top.total))} of that client's requests that ran ${MIN_KNEE_MS / 1000} s or more end there`
-          : 'no single client stands out';
-        const explanation = withApm
-          ? `Client-facing time tracks backend time until about ${seconds.toFixed(2)} s, then stops: ${knee.peakRequests} requests ` +
-            `end within 0.1 s of ${seconds.toFixed(2)} s while their backend kept working` +
-            (backendMedianMs !== null ? ` (median backend time ${(backendMedianMs / 1000).toFixed(1)} s)` : '') +
-            `. This is a client-side timeout of about ${seconds.toFixed(1)} s: ${who}. ` +
-            (fit !== null
-              ? breakpointAgrees
-                ? `A segmented regression of median client time on backend time confirms it: slope ${fit.slopeBefore.toFixed(2)} up to a backend time of ${(fit.breakpointMs / 1000).toFixed(2)} s, then flat (${fit.slopeAfter.toFixed(2)}) at ${(fit.plateauMs / 1000).toFixed(2)} s. `
-                : `A segmented regression of median client time on backend time does not confirm it (break at ${(fit.breakpointMs / 1000).toFixed(2)} s, then ${(fit.plateauMs / 1000).toFixed(2)} s with slope ${fit.slopeAfter.toFixed(2)}): the timeout affects a minority of the slow requests. `
-              : '') +
-            'The proxy logged these requests when the client hung up, so its times (and anything accounted from them) stop at the timeout.'
-          : `A wall of ${knee.peakRequests} requests ends within 0.1 s of ${seconds.toFixed(2)} s with no upstream answer or a client-closed status. ` +
-            `This looks like a client-side timeout of about ${seconds.toFixed(1)} s: ${who}. Without APM data the backend's real duration is unknown.`;
-        return [{
-          kind: 'client-timeout-knee',
-          severity: withApm ? 'high' : 'medium',
-          title: `Clients give up at ${seconds.toFixed(2)} s while the backend keeps working`,
-          explanation,
-          nextStep:
-            'Find the client with this timeout (user agent and key above) and raise its timeout or make the call asynchronous. ' +
-            'If a rate limiter or budget counts backend time from the proxy log, set `proxy_ignore_client_abort on;` in nginx ' +
-            'so the proxy waits for and logs the real upstream time, or account from APM data.',
-          figures: {
-            timeoutSeconds: roundTo(seconds, 3),
-            requestsAtKnee: knee.peakRequests,
-            cutOffRequests: knee.cutOffRequests,
-            densityRatio: Math.round(knee.densityRatio * 10) / 10,
-            breakpointSeconds: fit === null ? null : roundTo(fit.breakpointMs / 1000, 3),
-            breakpointPlateauSeconds: fit === null ? null : roundTo(fit.plateauMs / 1000, 3),
-            breakpointSlopeBefore: fit === null ? null : roundTo(fit.slopeBefore, 3),
-            breakpointSlopeAfter: fit === null ? null : roundTo(fit.slopeAfter, 3),
-            breakpointAgrees: fit === null ? null : breakpointAgrees,
-            joinedPairs,
-            backendMedianSecondsAtKnee: backendMedianMs === null ? null : roundTo(backendMedianMs / 1000, 3),
-            topCohortDimension: top?.dimension ?? null,
-            topCohort: top?.value ?? null,
-            topCohortShareOfKnee: cohortShareOfKnee === null ? null : roundTo(cohortShareOfKnee, 3),
-            topCohortShareOfOwnRequests: top ? roundTo(top.atKnee / Math.max(1, top.total), 3) : null,
-            method: withApm ? 'density of client time where the backend outlived the client' : 'density of client time of client-closed or upstream-less requests',
-            basedOnApm: withApm,
-            hasApmInput: context.hasApm,
-          },
-          table: { columns: ['dimension', 'value', 'requestsAtKnee', 'shareOfKnee', 'shareOfOwnRequests'], rows: table },
-          evidence,
-        }];
+        const fitKnee = fit === null ? null : knees.reduce((best, knee) => Math.abs(knee.timeoutMs - fit.plateauMs) < Math.abs(best.timeoutMs - fit.plateauMs) ? knee : best);
+        return knees.map((knee): KneeFinding => {
+          const center = Math.floor(knee.timeoutMs / COHORT_BIN_MS);
+          const kneeBins = [center - 1, center, center + 1];
+          const table: KneeCohortRow[] = [];
+          // The cohort that explains the most of the knee; on a tie the earlier dimension (user agent) wins.
+          let top: CohortPick | null = null;
+          const topOf: Partial<Record<CohortDimension, CohortPick>> = {};
+          for (const dimension of COHORT_DIMENSIONS) {
+            let dimensionKnee = 0;
+            const rows: { value: string; atKnee: number; total: number }[] = [];
+            for (const [value, bins] of cutOffs[dimension]) {
+              const atKnee = kneeBins.reduce((sum, bin) => sum + (bins.get(bin) ?? 0), 0);
+              if (atKnee === 0) continue;
+              dimensionKnee += atKnee;
+              rows.push({ value, atKnee, total: totalOf(dimension, value) });
+            }
+            rows.sort((a, b) => b.atKnee - a.atKnee);
+            for (const row of rows.slice(0, 5)) {
+              table.push([dimension, row.value, row.atKnee, roundTo(row.atKnee / Math.max(1, dimensionKnee), 3), roundTo(row.atKnee / Math.max(1, row.total), 3)]);
+            }
+            // "Who" is the cohort that is both most of the knee and mostly at the knee: share of the knee
+            // times the share of its own requests that end there. By share alone, a /24 every client
+            // shares (one NAT, one office) is 100% of the knee and wins over the user agent that is
+            // 99% of it and ends there 81% of the time (seen on real nginx logs).
+            for (const row of rows) {
+              const share = row.atKnee / Math.max(1, dimensionKnee);
+              const specificity = share * (row.atKnee / Math.max(1, row.total));
+              const pick = { dimension, ...row, share, specificity };
+              if (topOf[dimension] === undefined) topOf[dimension] = pick;
+              if (top === null || specificity > top.specificity) top = pick;
+            }
+          }
+          const backendNearKnee = kneeBins.flatMap((bin) => backendAtBin.get(bin) ?? []).sort((a, b) => a - b);
+          const backendMedianMs = backendNearKnee.length > 0 ? backendNearKnee[Math.floor(backendNearKnee.length / 2)]! : null;
+          const lostMs = withApm ? kneeBins.reduce((sum, bin) => sum + (lostMsAtBin.get(bin) ?? 0), 0) : null;
+          const firstMs = Math.min(...kneeBins.map((bin) => firstMsAtBin.get(bin) ?? Infinity));
+          const evidence = [...kneeBins]
+            .sort((a, b) => Math.abs(a - center) - Math.abs(b - center))
+            .flatMap((bin) => evidenceByBin.get(bin)?.list() ?? [])
+            .slice(0, 5);
+
+          const seconds = knee.timeoutMs / 1000;
+          const kneeFit = knee === fitKnee ? fit : null;
+          const breakpointAgrees = kneeFit !== null && Math.abs(kneeFit.plateauMs - knee.timeoutMs) <= 50 && Math.abs(kneeFit.slopeAfter) < 0.1 && kneeFit.slopeBefore > 0.8;
+          const picked = top as CohortPick | null;
+          const cohortShareOfKnee = picked ? picked.share : null;
+          const ownShare = picked ? picked.atKnee / Math.max(1, picked.total) : null;
+          const who = picked
+            ? `${Math.round((cohortShareOfKnee ?? 0) * 100)}% of them come from ${describeCohort(picked.dimension)} "${picked.value}", ` +
+              `and ${percent(ownShare ?? 0)} of that client's requests that ran ${MIN_KNEE_MS / 1000} s or more end there`
+            : 'no single client stands out';
+          const others = knees.length > 1 ? ` It is one of ${knees.length} client timeouts in these logs; each is reported with its own clients.` : '';
+          const explanation = withApm
+            ? `Client-facing time tracks backend time until about ${seconds.toFixed(2)} s, then stops: ${knee.peakRequests} requests ` +
+              `end within 0.1 s of ${seconds.toFixed(2)} s while their backend kept working` +
+              (backendMedianMs !== null ? ` (median backend time ${(backendMedianMs / 1000).toFixed(1)} s)` : '') +
+              `. This is a client-side timeout of about ${seconds.toFixed(1)} s: ${who}. ` +
+              (kneeFit !== null
+                ? breakpointAgrees
+                  ? `A segmented regression of median client time on backend time confirms it: slope ${kneeFit.slopeBefore.toFixed(2)} up to a backend time of ${(kneeFit.breakpointMs / 1000).toFixed(2)} s, then flat (${kneeFit.slopeAfter.toFixed(2)}) at ${(kneeFit.plateauMs / 1000).toFixed(2)} s. `
+                  : `A segmented regression of median client time on backend time does not confirm it (break at ${(kneeFit.breakpointMs / 1000).toFixed(2)} s, then ${(kneeFit.plateauMs / 1000).toFixed(2)} s with slope ${kneeFit.slopeAfter.toFixed(2)}): the timeout affects a minority of the slow requests. `
+                : '') +
+              'The proxy logged these requests when the client hung up, so its times (and anything accounted from them) stop at the timeout.' + others
+            : `A wall of ${knee.peakRequests} requests ends within 0.1 s of ${seconds.toFixed(2)} s with no upstream answer or a client-closed status. ` +
+              `This looks like a client-side timeout of about ${seconds.toFixed(1)} s: ${who}. Without APM data the backend's real duration is unknown.` + others;
+          const pick = (dimension: CohortDimension) => topOf[dimension] ?? null;
+          return {
+            kind: 'client-timeout-knee',
+            severity: severityOf({
+              affected: knee.peakRequests, total: proxyRequests, background: HEALTHY_BACKGROUND.none,
+              cohortShare: ownShare, lostSeconds: lostMs === null ? null : lostMs / 1000,
+            }),
+            // Without APM the backend's side is unknown: the title says only what the proxy logged.
+            title: `Clients give up at ${seconds.toFixed(2)} s ${withApm ? 'while the backend keeps working' : 'before the backend answers'}` +
+              (picked && knees.length > 1 ? ` (mostly ${describeCohort(picked.dimension)} "${picked.value}")` : ''),
+            explanation,
+            nextStep:
+              'Find the client with this timeout (user agent and key above) and raise its timeout or make the call asynchronous. ' +
+              'If a rate limiter or budget counts backend time from the proxy log, set `proxy_ignore_client_abort on;` in nginx ' +
+              'so the proxy waits for and logs the real upstream time, or account from APM data.',
+            figures: {
+              timeoutSeconds: roundTo(seconds, 3),
+              requestsAtKnee: knee.peakRequests,
+              shareOfAllRequests: roundTo(knee.peakRequests / Math.max(1, proxyRequests), 4),
+              cutOffRequests: knee.cutOffRequests,
+              densityRatio: Math.round(knee.densityRatio * 10) / 10,
+              breakpointSeconds: kneeFit === null ? null : roundTo(kneeFit.breakpointMs / 1000, 3),
+              breakpointPlateauSeconds: kneeFit === null ? null : roundTo(kneeFit.plateauMs / 1000, 3),
+              breakpointSlopeBefore: kneeFit === null ? null : roundTo(kneeFit.slopeBefore, 3),
+              breakpointSlopeAfter: kneeFit === null ? null : roundTo(kneeFit.slopeAfter, 3),
+              breakpointAgrees: kneeFit === null ? null : breakpointAgrees,
+              joinedPairs,
+              backendMedianSecondsAtKnee: backendMedianMs === null ? null : roundTo(backendMedianMs / 1000, 3),
+              backendSecondsAfterClientLeft: lostMs === null ? null : roundTo(lostMs / 1000, 1),
+              firstAt: Number.isFinite(firstMs) ? new Date(firstMs).toISOString() : null,
+              topCohortDimension: picked?.dimension ?? null,
+              topCohort: picked?.value ?? null,
+              topCohortShareOfKnee: cohortShareOfKnee === null ? null : roundTo(cohortShareOfKnee, 3),
+              topCohortShareOfOwnRequests: ownShare === null ? null : roundTo(ownShare, 3),
+              userAgent: pick('userAgent')?.value ?? null,
+              userAgentShareOfKnee: pick('userAgent') ? roundTo(pick('userAgent')!.share, 3) : null,
+              apiKey: pick('apiKey')?.value ?? null,
+              apiKeyShareOfKnee: pick('apiKey') ? roundTo(pick('apiKey')!.share, 3) : null,
+              clientNetwork: pick('clientNet')?.value ?? null,
+              clientNetworkShareOfKnee: pick('clientNet') ? roundTo(pick('clientNet')!.share, 3) : null,
+              method: withApm ? 'density of client time where the backend outlived the client' : 'density of client time of client-closed or upstream-less requests',
+              basedOnApm: withApm,
+              hasApmInput: context.hasApm,
+            },
+            table: { columns: ['dimension', 'value', 'requestsAtKnee', 'shareOfKnee', 'shareOfOwnRequests'], rows: table },
+            evidence,
+          };
+        });
       },
     };
   },

@@ -1,6 +1,7 @@
-import type { Finding, FigureValue, Severity } from '../model/finding.js';
+import type { Count, FindingBase, Flag, Milliseconds, Share, Text } from '../model/finding.js';
 import { roundTo } from '../model/round.js';
 import type { JoinedRequest } from '../model/records.js';
+import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
 import { BoundedCounter } from './bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { EvidenceSample } from './evidence-sample.js';
@@ -19,9 +20,35 @@ import { LogHistogram } from './log-histogram.js';
  */
 
 const UPSTREAM_CAP = 2_000;
+/** A handshake cheaper than this per request is no cost worth a finding above low. */
+const NEGLIGIBLE_COST_MS = 5;
 const MIN_MEASURED = 50;
 const DISABLED_SHARE = 0.9;
 const PARTIAL_SHARE = 0.5;
+
+/** Connections to one upstream not reused. */
+export interface UpstreamKeepaliveFigures {
+  upstream: Text;
+  measuredRequests: Count;
+  newConnections: Count;
+  newConnectionShare: Share;
+  meanConnectMs: Milliseconds;
+  /** Latency each new connection added: requests that connected against those that reused one, else the connect time. */
+  latencyCostMs: Milliseconds;
+  medianLatencyNewConnectionMs: Milliseconds | null;
+  medianLatencyReusedMs: Milliseconds | null;
+  loopback: Flag;
+}
+
+/** Clients not reusing their connections to the proxy (`$connection_requests` = 1). */
+export interface ClientKeepaliveFigures {
+  measuredRequests: Count;
+  newConnections: Count;
+  newConnectionShare: Share;
+  side: 'client';
+}
+
+export type KeepaliveFinding = FindingBase<'keepalive-disabled', UpstreamKeepaliveFigures | ClientKeepaliveFigures>;
 
 interface UpstreamConnects {
   measured: number;
@@ -37,9 +64,17 @@ function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address.startsWith('[::1]') || address.startsWith('::1') || address.startsWith('localhost') || address.startsWith('unix:');
 }
 
-export const keepaliveDisabled: Detector = {
+export const keepaliveDisabled: Detector<KeepaliveFinding> = {
   id: 'keepalive-disabled',
   title: 'Keep-alive disabled',
+  kinds: ['keepalive-disabled'],
+  chart: 'upstream-errors',
+  verdict(findings, cite) {
+    const upstream = findings.find((f): f is KeepaliveFinding & { figures: UpstreamKeepaliveFigures } => 'upstream' in f.figures);
+    if (upstream === undefined) return null;
+    return `The proxy opens a new connection to ${upstream.figures.upstream} for ${cite(upstream, 'newConnectionShare')} of requests, ` +
+      `about ${cite(upstream, 'latencyCostMs')} each: keep-alive towards it looks off.`;
+  },
   start() {
     const upstreams = new BoundedCounter<UpstreamConnects>(UPSTREAM_CAP, () => ({
       measured: 0, connected: 0, connectTotalMs: 0, connectSketch: new LogHistogram(20),
@@ -77,9 +112,9 @@ export const keepaliveDisabled: Detector = {
         }
       },
 
-      finish(_context: DetectorContext): Finding[] {
-        const findings: Finding[] = [];
-        const rows: FigureValue[][] = [];
+      finish(_context: DetectorContext): KeepaliveFinding[] {
+        const findings: KeepaliveFinding[] = [];
+        let measuredUpstreams = 0;
         for (const [address, state] of upstreams) {
           if (state.measured < MIN_MEASURED) continue;
           const share = state.connected / state.measured;
@@ -90,11 +125,16 @@ export const keepaliveDisabled: Detector = {
           const costMs = medianConnected !== null && medianReused !== null && state.latencyReused.total >= 20 && state.latencyConnected.total >= 20
             ? Math.max(0, medianConnected - medianReused)
             : meanConnectMs;
-          rows.push([address, state.measured, state.connected, roundTo(share, 3), roundTo(meanConnectMs, 2), roundTo(costMs, 2)]);
+          measuredUpstreams++;
           if (share < PARTIAL_SHARE) continue;
           const disabled = share >= DISABLED_SHARE;
           const loopbackAndCheap = isLoopback(address) && (state.connectSketch.quantile(0.5) ?? 0) <= 1.5;
-          const severity: Severity = !disabled ? 'low' : loopbackAndCheap ? 'low' : meanConnectMs >= 5 ? 'medium' : 'low';
+          // A cost, judged by the share of this upstream's requests that pay it, and only when it is worth paying attention to.
+          const costly = !loopbackAndCheap && meanConnectMs >= NEGLIGIBLE_COST_MS;
+          const severity = severityOf({
+            affected: state.connected, total: state.measured, background: HEALTHY_BACKGROUND.none,
+            cohortShare: costly ? share : null, costOnly: true,
+          });
           findings.push({
             kind: 'keepalive-disabled',
             severity,
@@ -124,7 +164,7 @@ export const keepaliveDisabled: Detector = {
             evidence: state.evidence.list(),
           });
         }
-        if (rows.length === 0 && withConnectionRequests >= MIN_MEASURED && firstOnConnection / withConnectionRequests >= DISABLED_SHARE) {
+        if (measuredUpstreams === 0 && withConnectionRequests >= MIN_MEASURED && firstOnConnection / withConnectionRequests >= DISABLED_SHARE) {
           const share = firstOnConnection / withConnectionRequests;
           findings.push({
             kind: 'keepalive-disabled',

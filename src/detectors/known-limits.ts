@@ -1,6 +1,7 @@
 /**
  * Timeouts that products ship with, by value: a pile-up of latencies at one of these usually
- * means that limit fired. Several products share a value, so each entry names them all.
+ * means that limit fired. Several products share a value, so each entry names them all. Sources
+ * for each value and setting: docs/timeouts.md.
  */
 export interface KnownLimit {
   seconds: number;
@@ -14,18 +15,53 @@ export const KNOWN_LIMITS: readonly KnownLimit[] = [
   { seconds: 10, name: 'a 10 s client default (HTTP libraries, SDKs)', side: 'client' },
   { seconds: 15, name: 'the Envoy route timeout default (15 s)', side: 'proxy' },
   { seconds: 29, name: 'the AWS API Gateway integration timeout (29 s)', side: 'proxy' },
-  { seconds: 30, name: 'a 30 s proxy or client timeout (API Gateway HTTP APIs, many clients)', side: 'proxy' },
+  { seconds: 30, name: 'a 30 s proxy or client timeout (API Gateway HTTP APIs, CloudFront origins, many clients)', side: 'proxy' },
   { seconds: 60, name: 'the nginx proxy_read_timeout / AWS ALB idle timeout default (60 s)', side: 'proxy' },
   { seconds: 100, name: 'the Cloudflare origin response timeout (100 s)', side: 'proxy' },
   { seconds: 120, name: 'a 120 s proxy timeout (Kong, many load balancers)', side: 'proxy' },
 ];
 
-/** The known limit a wall at `seconds` most likely is: within 2% (timers fire a little late). */
-export function nearestKnownLimit(seconds: number): KnownLimit | null {
+/**
+ * The known limit a wall at `seconds` most likely is: within 2% (timers fire a little late), and
+ * of the side that gave up when it is known: a wall of gateway timeouts at 5 s is a proxy set to
+ * 5 s, never "a 5 s client default".
+ */
+export function nearestKnownLimit(seconds: number, side?: KnownLimit['side']): KnownLimit | null {
   let best: KnownLimit | null = null;
   for (const limit of KNOWN_LIMITS) {
+    if (side !== undefined && limit.side !== side) continue;
     const distance = Math.abs(seconds - limit.seconds);
     if (distance <= Math.max(0.1, 0.02 * limit.seconds) && (best === null || distance < Math.abs(seconds - best.seconds))) best = limit;
   }
   return best;
+}
+
+/** The setting that bounds how long a proxy or gateway waits for its backend, by log format. */
+export interface TimeoutSetting {
+  /** What to look at, e.g. "nginx `proxy_read_timeout`". */
+  setting: string;
+  /** Its default in seconds, when it has one. */
+  defaultSeconds: number | null;
+}
+
+const SETTINGS: readonly (readonly [prefix: string, setting: TimeoutSetting])[] = [
+  ['nginx', { setting: 'nginx `proxy_read_timeout` (or `fastcgi_read_timeout`, `uwsgi_read_timeout`) of the location', defaultSeconds: 60 }],
+  ['haproxy', { setting: 'HAProxy `timeout server` of the backend', defaultSeconds: null }],
+  ['envoy', { setting: 'the Envoy route `timeout`', defaultSeconds: 15 }],
+  ['aws-alb', { setting: 'the ALB idle timeout (`idle_timeout.timeout_seconds`)', defaultSeconds: 60 }],
+  ['aws-elb-classic', { setting: 'the ELB idle timeout (`ConnectionSettings.IdleTimeout`)', defaultSeconds: 60 }],
+  ['aws-api-gateway', { setting: 'the API Gateway integration timeout', defaultSeconds: 29 }],
+  ['cloudfront', { setting: 'the CloudFront origin response timeout (`OriginReadTimeout`)', defaultSeconds: 30 }],
+  ['kong', { setting: 'the Kong service `read_timeout`', defaultSeconds: 60 }],
+  ['traefik', { setting: 'the Traefik `forwardingTimeouts.responseHeaderTimeout` of the servers transport', defaultSeconds: null }],
+  ['tyk', { setting: 'the Tyk `proxy_default_timeout` (or the endpoint\'s `hard_timeouts`)', defaultSeconds: null }],
+  ['apache', { setting: 'Apache `ProxyTimeout` (it defaults to `Timeout`)', defaultSeconds: 60 }],
+];
+
+const UNKNOWN_PROXY: TimeoutSetting = { setting: 'the proxy\'s or gateway\'s upstream read timeout', defaultSeconds: null };
+
+export function timeoutSettingOf(format: string | null): TimeoutSetting {
+  if (format === null) return UNKNOWN_PROXY;
+  for (const [prefix, setting] of SETTINGS) if (format.startsWith(prefix)) return setting;
+  return UNKNOWN_PROXY;
 }

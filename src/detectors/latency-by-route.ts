@@ -1,4 +1,4 @@
-import type { Finding, FigureValue } from '../model/finding.js';
+import type { Count, FindingBase, Instant, Ratio, Seconds, Table, Text } from '../model/finding.js';
 import type { JoinedRequest } from '../model/records.js';
 import { routeOf } from '../model/route.js';
 import { ownString } from '../model/own-string.js';
@@ -38,6 +38,29 @@ export interface ChangePoint {
   before: number;
   after: number;
   factor: number;
+}
+
+/** The per-route baseline: p50/p90/p99 by route and status class. */
+export interface LatencyBaselineFigures {
+  routes: Count;
+  overflowedRequests: Count;
+}
+
+export type LatencyColumns = ['route', 'statusClass', 'requests', 'p50Seconds', 'p90Seconds', 'p99Seconds'];
+export type LatencyRow = [route: Text, statusClass: Text, requests: Count, p50Seconds: Seconds | null, p90Seconds: Seconds | null, p99Seconds: Seconds | null];
+
+/** A route whose latency stepped up or down and stayed there. */
+export interface LatencyShiftFigures {
+  route: Text;
+  changeAt: Instant;
+  p50BeforeSeconds: Seconds;
+  p50AfterSeconds: Seconds;
+  factor: Ratio;
+  periodMinutes: Count;
+}
+
+export interface LatencyFinding extends FindingBase<'latency-by-route', LatencyBaselineFigures | LatencyShiftFigures> {
+  table?: Table<LatencyColumns, LatencyRow>;
 }
 
 /** Sum of log10(ms) over a sketch's requests (bin middles), for mean log latency. */
@@ -96,9 +119,11 @@ function seconds(ms: number | null): number | null {
   return ms === null ? null : Math.round(ms) / 1000;
 }
 
-export const latencyByRoute: Detector = {
+export const latencyByRoute: Detector<LatencyFinding> = {
   id: 'latency-by-route',
   title: 'Latency by route',
+  kinds: ['latency-by-route'],
+  chart: 'latency-distribution',
   start() {
     let timelines = 0;
     const routes = new BoundedCounter<RouteLatency>(ROUTE_CAP, () => ({
@@ -144,11 +169,11 @@ export const latencyByRoute: Detector = {
         state.evidence.offer(proxy, clientMs, () => `client ${(clientMs / 1000).toFixed(3)} s, status ${proxy.status ?? '-'}`);
       },
 
-      finish(_context: DetectorContext): Finding[] {
+      finish(_context: DetectorContext): LatencyFinding[] {
         if (routes.size === 0) return [];
-        const findings: Finding[] = [];
+        const findings: LatencyFinding[] = [];
         const ranked = [...routes].sort((a, b) => b[1].all.total - a[1].all.total);
-        const rows: FigureValue[][] = [];
+        const rows: LatencyRow[] = [];
         for (const [route, state] of ranked.slice(0, 30)) {
           for (const [cls, sketch] of [...state.byClass].sort()) {
             rows.push([route, cls, sketch.total, seconds(sketch.quantile(0.5)), seconds(sketch.quantile(0.9)), seconds(sketch.quantile(0.99))]);
@@ -185,8 +210,8 @@ export const latencyByRoute: Detector = {
             figures: {
               route,
               changeAt: new Date(at).toISOString(),
-              p50BeforeSeconds: seconds(change.before),
-              p50AfterSeconds: seconds(change.after),
+              p50BeforeSeconds: seconds(change.before)!,
+              p50AfterSeconds: seconds(change.after)!,
               factor: Math.round(change.factor * 100) / 100,
               periodMinutes: state.timeline.widthMs / 60_000,
             },

@@ -9,6 +9,9 @@ const DECADES = 7;
 export class LogHistogram {
   readonly counts: Uint32Array;
   total = 0;
+  /** The smallest and largest value seen: a quantile never lies outside them (one 30.004 s request is "30.004 s", not its bin's middle). */
+  minMs = Infinity;
+  maxMs = -Infinity;
 
   constructor(readonly perDecade = 40) {
     this.counts = new Uint32Array(perDecade * DECADES + 1);
@@ -23,15 +26,19 @@ export class LogHistogram {
   add(ms: number, count = 1): void {
     this.counts[this.index(ms)]! += count;
     this.total += count;
+    if (ms < this.minMs) this.minMs = ms;
+    if (ms > this.maxMs) this.maxMs = ms;
   }
 
   merge(other: LogHistogram): void {
     if (other.perDecade !== this.perDecade) throw new Error('LogHistogram.merge: different resolutions');
     for (let i = 0; i < this.counts.length; i++) this.counts[i]! += other.counts[i]!;
     this.total += other.total;
+    this.minMs = Math.min(this.minMs, other.minMs);
+    this.maxMs = Math.max(this.maxMs, other.maxMs);
   }
 
-  /** The q-quantile in ms (geometric middle of its bin), or null when empty. */
+  /** The q-quantile in ms (geometric middle of its bin, within the values seen), or null when empty. */
   quantile(q: number): number | null {
     if (this.total === 0) return null;
     const rank = Math.max(1, Math.ceil(q * this.total));
@@ -39,8 +46,8 @@ export class LogHistogram {
     for (let i = 0; i < this.counts.length; i++) {
       seen += this.counts[i]!;
       if (seen >= rank) {
-        if (i === 0) return 0.5;
-        return 10 ** ((i - 0.5) / this.perDecade);
+        const middle = i === 0 ? 0.5 : 10 ** ((i - 0.5) / this.perDecade);
+        return Math.min(this.maxMs, Math.max(this.minMs, middle));
       }
     }
     return null;

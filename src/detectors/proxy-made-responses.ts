@@ -1,10 +1,12 @@
-import type { Finding, Severity } from '../model/finding.js';
+import type { Count, FindingBase, Instant, Seconds, Severity, Share, StatusCode, Table, Text } from '../model/finding.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { upstreamMissing } from '../model/records.js';
+import { roundTo } from '../model/round.js';
 import { routeOf } from '../model/route.js';
+import { HEALTHY_BACKGROUND, severityOf, type Impact } from '../model/severity.js';
 import { BoundedCounter } from './bounded-counter.js';
 import { backendOutlived } from './client-timeout-knee.js';
-import type { Detector, DetectorContext } from './detector.js';
+import { findingsOfKind, type Detector, type DetectorContext } from './detector.js';
 import { EvidenceSample } from './evidence-sample.js';
 
 /**
@@ -58,11 +60,23 @@ export function classifyProxyMade(request: JoinedRequest): ResponseClass {
 
 interface ClassCounts {
   count: number;
+  /** Of them, those whose client waited at least EARLY_HANG_UP_MS: only those count as impact. */
+  afterWaiting: number;
   statuses: Map<number, number>;
   routes: BoundedCounter<{ count: number }>;
   userAgents: BoundedCounter<{ count: number }>;
   evidence: EvidenceSample;
+  /** Backend (APM) ms worked after the proxy had answered without it. */
+  backendMsAfter: number;
+  firstMs: number;
 }
+
+/**
+ * A client that hangs up within half a second (a user who navigates away, a flaky mobile network)
+ * cost the backend next to nothing: such hang-ups are background however many there are, and only
+ * the ones after a real wait count as impact (docs/severity.md).
+ */
+const EARLY_HANG_UP_MS = 500;
 
 const counter = (): BoundedCounter<{ count: number }> => new BoundedCounter(5_000, () => ({ count: 0 }));
 
@@ -70,14 +84,43 @@ function top(counts: BoundedCounter<{ count: number }>, n: number): [string, num
   return [...counts].map(([key, value]): [string, number] => [key, value.count]).sort((a, b) => b[1] - a[1]).slice(0, n);
 }
 
-const SEVERITY: Record<ResponseClass, (share: number, count: number) => Severity> = {
-  // Some honest 499s are normal (flaky mobile networks): alarming only when they are a real share.
-  'client-abort': (share) => (share >= 0.01 ? 'high' : share >= 0.005 ? 'medium' : 'low'),
-  'proxy-error': (share) => (share >= 0.01 ? 'high' : share >= 0.001 ? 'medium' : 'low'),
-  'gateway-rejection': () => 'info',
-  local: () => 'info',
-  unexplained: (_share, count) => (count >= 10 ? 'high' : 'medium'),
+/** What healthy traffic shows of each class (docs/severity.md); rejections and static answers are no failure at all. */
+const BACKGROUND: Record<ResponseClass, number | null> = {
+  'client-abort': HEALTHY_BACKGROUND.clientDrops,
+  'proxy-error': HEALTHY_BACKGROUND.serverErrors,
+  'gateway-rejection': null,
+  local: null,
+  unexplained: HEALTHY_BACKGROUND.none,
 };
+
+export interface ProxyMadeFigures {
+  class: ResponseClass;
+  /** Responses of this class the proxy made without a backend answer. */
+  count: Count;
+  /** `count` among all requests of logs that record upstream answers. */
+  shareOfRequests: Share;
+  /** Every response the proxy made without a backend answer, of every class but static/local ones. */
+  madeByProxy: Count;
+  madeByProxyShare: Share;
+  topStatus: StatusCode | null;
+  /** The route with the most of them. */
+  topRoute: Text | null;
+  /** Client aborts logged with another status than 499 while the backend (per APM) still worked. */
+  loggedWithOtherStatus: Count | null;
+  /** Unexplained responses that end at a client-timeout knee. */
+  atClientTimeoutKnee: Count | null;
+  /** Backend seconds worked after the proxy had answered without it (APM). */
+  backendSecondsAfterAnswer: Seconds | null;
+  firstAt: Instant | null;
+  proxyRecords: Count;
+}
+
+export type ProxyMadeColumns = ['by', 'value', 'count'];
+export type ProxyMadeRow = [by: 'status' | 'route' | 'userAgent', value: Text, count: Count];
+
+export interface ProxyMadeFinding extends FindingBase<'proxy-made-responses', ProxyMadeFigures> {
+  table: Table<ProxyMadeColumns, ProxyMadeRow>;
+}
 
 const NEXT_STEP: Record<ResponseClass, string> = {
   'client-abort':
@@ -91,14 +134,24 @@ const NEXT_STEP: Record<ResponseClass, string> = {
     '`X-Accel-Redirect` handling of aborted requests: their status replaces the real one in the log.',
 };
 
-export const proxyMadeResponses: Detector = {
+export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
   id: 'proxy-made-responses',
   title: 'Responses the proxy made up',
+  kinds: ['proxy-made-responses'],
+  chart: 'request-timeline',
+  verdict(findings, cite) {
+    const first = findings[0]!;
+    const classes = findings.map((finding) =>
+      `${cite(finding, 'count')} ${finding.figures.class}${finding.figures.topStatus !== null ? `, mostly ${finding.figures.topStatus}` : ''}`);
+    return `The proxy answered ${cite(first, 'madeByProxy')} requests (${cite(first, 'madeByProxyShare')} of all) without a backend response: ${classes.join('; ')}.`;
+  },
   start() {
     let proxyRecords = 0;
     let upstreamLoggedRecords = 0;
     const classes = new Map<ResponseClass, ClassCounts>(
-      CLASSES.map((name) => [name, { count: 0, statuses: new Map(), routes: counter(), userAgents: counter(), evidence: new EvidenceSample(5) }]),
+      CLASSES.map((name) => [name, {
+        count: 0, afterWaiting: 0, statuses: new Map(), routes: counter(), userAgents: counter(), evidence: new EvidenceSample(5), backendMsAfter: 0, firstMs: Infinity,
+      }]),
     );
     // Routes (templates) where the backend answered 2xx: a made-up 404 there is not a real 404.
     const answeredRoutes = new BoundedCounter<{ count: number }>(50_000, () => ({ count: 0 }));
@@ -122,6 +175,7 @@ export const proxyMadeResponses: Detector = {
         const responseClass = classifyProxyMade(request);
         const counts = classes.get(responseClass)!;
         counts.count++;
+        if ((proxy.requestTimeMs ?? Infinity) >= EARLY_HANG_UP_MS) counts.afterWaiting++;
         const status = proxy.status ?? 0;
         counts.statuses.set(status, (counts.statuses.get(status) ?? 0) + 1);
         if (responseClass === 'client-abort' && !proxy.clientClosed) abortedWithOtherStatus++;
@@ -131,21 +185,23 @@ export const proxyMadeResponses: Detector = {
         }
         counts.routes.get(route).count++;
         counts.userAgents.get(proxy.userAgent ?? '-').count++;
+        if (proxy.endMs < counts.firstMs) counts.firstMs = proxy.endMs;
+        if (request.apm !== null) counts.backendMsAfter += Math.max(0, request.apm.durationMs - (proxy.requestTimeMs ?? 0));
         const backend = request.apm ? `, backend (APM) ${(request.apm.durationMs / 1000).toFixed(3)} s` : '';
         counts.evidence.offer(proxy, request.apm ? request.apm.durationMs : 0,
           `status ${proxy.status ?? '-'}, upstream status -, client ${((proxy.requestTimeMs ?? 0) / 1000).toFixed(3)} s${backend}`);
       },
 
-      finish(context: DetectorContext): Finding[] {
+      finish(context: DetectorContext): ProxyMadeFinding[] {
         if (upstreamLoggedRecords === 0) return [];
-        const findings: Finding[] = [];
-        const knee = context.earlier.find((finding) => finding.kind === 'client-timeout-knee');
-        const kneeSeconds = typeof knee?.figures.timeoutSeconds === 'number' ? knee.figures.timeoutSeconds : null;
+        const findings: ProxyMadeFinding[] = [];
+        const kneeTimes = findingsOfKind(context.earlier, 'client-timeout-knee').map((knee) => knee.figures.timeoutSeconds);
         let unexplainedAtKnee = 0;
-        if (kneeSeconds !== null) {
+        for (const kneeSeconds of kneeTimes) {
           const center = Math.floor((kneeSeconds * 1000) / 50);
           for (const bin of [center - 1, center, center + 1]) unexplainedAtKnee += unexplainedTimes.get(bin) ?? 0;
         }
+        const madeByProxy = CLASSES.filter((name) => name !== 'local').reduce((sum, name) => sum + classes.get(name)!.count, 0);
         for (const responseClass of CLASSES) {
           const counts = classes.get(responseClass)!;
           if (counts.count === 0 || responseClass === 'local') continue;
@@ -156,20 +212,31 @@ export const proxyMadeResponses: Detector = {
           const routesWith2xx = routeRows.filter(([route]) => (answeredRoutes.peek(route)?.count ?? 0) > 0).length;
           let explanation =
             `${counts.count} responses (${(share * 100).toFixed(2)}% of requests) were made by the proxy without a backend answer ` +
-            `(upstream status -), classified as ${responseClass}; statuses: ${statusText}.`;
+            `(upstream status -), classified as ${responseClass}; statuses: ${statusText}` +
+            (routeRows.length > 0 ? `; most for ${routeRows[0]![0]} (${routeRows[0]![1]}).` : '.');
+          if (responseClass === 'client-abort' && counts.afterWaiting < counts.count) {
+            explanation += ` ${counts.count - counts.afterWaiting} of them hung up within ${EARLY_HANG_UP_MS / 1000} s: background that costs the backend next to nothing.`;
+          }
           if (responseClass === 'client-abort' && abortedWithOtherStatus > 0) {
             explanation += ` ${abortedWithOtherStatus} of them were logged with a status other than 499 although the backend (per APM) was still working: the log's status is not what happened.`;
           }
           if (responseClass === 'unexplained' && routesWith2xx > 0) {
             explanation += ` They hit routes that otherwise return 2xx from the backend, so these statuses did not come from the application.`;
           }
-          const allAtKnee = responseClass === 'unexplained' && unexplainedAtKnee === counts.count;
           if (responseClass === 'unexplained' && unexplainedAtKnee > 0) {
-            explanation += ` ${unexplainedAtKnee} of them end at the client-timeout knee (${kneeSeconds!.toFixed(2)} s): most likely client aborts whose APM transaction is missing from the export.`;
+            explanation += ` ${unexplainedAtKnee} of them end at a client-timeout knee (${kneeTimes.map((t) => `${t.toFixed(2)} s`).join(', ')}): most likely client aborts whose APM transaction is missing from the export.`;
           }
+          const backendSecondsAfter = context.hasApm ? counts.backendMsAfter / 1000 : null;
+          const background = BACKGROUND[responseClass];
+          const impact: Impact = {
+            affected: responseClass === 'client-abort' ? counts.afterWaiting : counts.count,
+            total: upstreamLoggedRecords, background: background ?? 0, lostSeconds: backendSecondsAfter,
+          };
+          // Rejections are the gateway doing its job, not a failure.
+          const severity: Severity = background === null ? 'info' : severityOf(impact);
           findings.push({
             kind: 'proxy-made-responses',
-            severity: allAtKnee ? 'low' : SEVERITY[responseClass](share, counts.count),
+            severity,
             title: `${counts.count} ${responseClass} responses made by the proxy without the backend`,
             explanation,
             nextStep: NEXT_STEP[responseClass],
@@ -177,17 +244,22 @@ export const proxyMadeResponses: Detector = {
               class: responseClass,
               count: counts.count,
               shareOfRequests: Math.round(share * 1e5) / 1e5,
+              madeByProxy,
+              madeByProxyShare: roundTo(madeByProxy / upstreamLoggedRecords, 4),
               topStatus: statuses[0]?.[0] ?? null,
+              topRoute: routeRows[0]?.[0] ?? null,
               loggedWithOtherStatus: responseClass === 'client-abort' ? abortedWithOtherStatus : null,
               atClientTimeoutKnee: responseClass === 'unexplained' ? unexplainedAtKnee : null,
+              backendSecondsAfterAnswer: backendSecondsAfter === null ? null : roundTo(backendSecondsAfter, 1),
+              firstAt: Number.isFinite(counts.firstMs) ? new Date(counts.firstMs).toISOString() : null,
               proxyRecords,
             },
             table: {
               columns: ['by', 'value', 'count'],
               rows: [
-                ...statuses.slice(0, 10).map(([status, n]) => ['status', String(status || '-'), n]),
-                ...routeRows.map(([route, n]) => ['route', route, n]),
-                ...top(counts.userAgents, 5).map(([agent, n]) => ['userAgent', agent, n]),
+                ...statuses.slice(0, 10).map(([status, n]): ProxyMadeRow => ['status', String(status || '-'), n]),
+                ...routeRows.map(([route, n]): ProxyMadeRow => ['route', route, n]),
+                ...top(counts.userAgents, 5).map(([agent, n]): ProxyMadeRow => ['userAgent', agent, n]),
               ],
             },
             evidence: counts.evidence.list(),

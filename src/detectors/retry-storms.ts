@@ -1,6 +1,7 @@
-import type { Finding, FigureValue, Severity } from '../model/finding.js';
+import type { Count, FindingBase, Instant, Ratio, Severity, Share, Table, Text } from '../model/finding.js';
 import { roundTo } from '../model/round.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
+import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
 import { DEFAULT_JOIN_OPTIONS } from '../join/options.js';
 import { BoundedCounter } from './bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
@@ -67,15 +68,51 @@ interface ClientRetries {
   evidence: EvidenceSample;
 }
 
+/** A client that retries failures at once. */
+export interface RetryStormFigures {
+  client: Text;
+  requests: Count;
+  failedRequests: Count;
+  retries: Count;
+  /** Attempts per failing logical request. */
+  amplificationFactor: Ratio;
+  longestChain: Count;
+  busiestMinute: Instant | null;
+  /** Retries among the client's requests in its busiest period. */
+  retryShareAtBusiest: Share;
+  retryRateAfterFailure: Share;
+  repeatRateAfterSuccess: Share;
+  retryShareOfAllRequests: Share;
+}
+
+/** Quick retries after failures, too few per client to matter. */
+export interface RetrySummaryFigures {
+  retries: Count;
+  clients: Count;
+}
+
+export type RetryColumns = ['client', 'requests', 'failedRequests', 'retries', 'amplificationFactor', 'longestChain'];
+export type RetryRow = [client: Text, requests: Count, failedRequests: Count, retries: Count, amplificationFactor: Ratio, longestChain: Count];
+
+export interface RetryFinding extends FindingBase<'retry-storms', RetryStormFigures | RetrySummaryFigures> {
+  table?: Table<RetryColumns, RetryRow>;
+}
+
 /** A response a client would retry: server errors, throttling, gateway timeouts, aborts. */
 export function isRetryableFailure(proxy: ProxyRecord): boolean {
   const status = proxy.status ?? 0;
   return status >= 500 || status === 429 || status === 408 || proxy.clientClosed;
 }
 
-export const retryStorms: Detector = {
+export const retryStorms: Detector<RetryFinding> = {
   id: 'retry-storms',
   title: 'Retry storms',
+  kinds: ['retry-storms'],
+  verdict(findings, cite) {
+    const storm = findings.find((f): f is RetryFinding & { figures: RetryStormFigures } => 'client' in f.figures);
+    if (storm === undefined) return null;
+    return `${storm.figures.client} retries failures at once: ${cite(storm, 'retries')} immediate retries, ${cite(storm, 'amplificationFactor')} the attempts of its failing requests.`;
+  },
   start() {
     const recent = new RecentRequests(RETRY_WINDOW_MS + LOG_DISORDER_MS, RECENT_CAP);
     const requestFingerprint = new Int32Array(2);
@@ -136,9 +173,9 @@ export const retryStorms: Detector = {
         recent.remember(high, low, proxy.endMs, failed, attempts, proxy.endMs);
       },
 
-      finish(_context: DetectorContext): Finding[] {
-        const findings: Finding[] = [];
-        const rows: FigureValue[][] = [];
+      finish(_context: DetectorContext): RetryFinding[] {
+        const findings: RetryFinding[] = [];
+        const rows: RetryRow[] = [];
         const ranked = [...clients].filter(([, s]) => s.retries > 0).sort((a, b) => b[1].retries - a[1].retries);
         for (const [client, state] of ranked) {
           const amplification = state.failedChains > 0 ? state.failedChainAttempts / state.failedChains : 1;
@@ -151,7 +188,9 @@ export const retryStorms: Detector = {
           // Repeats after failure must clearly outnumber the client's habit of repeating anyway.
           if (retryRate < 3 * repeatRate || retryRate < 0.2) continue;
           const storm = amplification >= STORM_AMPLIFICATION || state.longestChain >= 4;
-          const severity: Severity = !storm ? 'info' : busiestShare >= 0.3 && state.retries >= 100 ? 'high' : 'medium';
+          const severity: Severity = !storm ? 'info' : severityOf({
+            affected: state.retries, total, background: HEALTHY_BACKGROUND.none, cohortShare: busiestShare,
+          });
           findings.push({
             kind: 'retry-storms',
             severity,

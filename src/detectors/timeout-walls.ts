@@ -1,10 +1,13 @@
-import type { Finding, Severity } from '../model/finding.js';
+import type { Count, FindingBase, Ratio, Seconds, Share, Text } from '../model/finding.js';
 import { roundTo } from '../model/round.js';
-import type { JoinedRequest } from '../model/records.js';
+import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { upstreamMissing } from '../model/records.js';
-import type { Detector, DetectorContext } from './detector.js';
+import { routeOf } from '../model/route.js';
+import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
+import { BoundedCounter } from './bounded-counter.js';
+import { findingsOfKind, type Detector, type DetectorContext } from './detector.js';
 import { EvidenceSample } from './evidence-sample.js';
-import { nearestKnownLimit } from './known-limits.js';
+import { nearestKnownLimit, timeoutSettingOf } from './known-limits.js';
 
 /**
  * Timeout walls: many requests ending at one client-facing time, because some limit fired there
@@ -13,8 +16,17 @@ import { nearestKnownLimit } from './known-limits.js';
  * end, each 100 ms window is compared with the density around it (±max(1 s, 15%), leaving out
  * ±150 ms), and a window far denser than its surroundings, and significantly so for its count, is
  * a wall. The strongest walls are taken one at a time, masking ±0.5 s around each.
- * A wall at the client-timeout knee's T is that knee, already explained: it is referred to, not
- * reported again.
+ *
+ * What the proxy logged at the wall says who gave up, and so what to look at:
+ *   gateway-timeout  504/408, an upstream 504, Envoy UT, HAProxy sH/sD: the proxy or gateway
+ *                    stopped waiting (nginx `proxy_read_timeout`, the ALB idle timeout, the API
+ *                    Gateway integration timeout: the setting is named by the log's format);
+ *   upstream-reset   502 or a reset flag: the backend closed the connection at that age (an
+ *                    application server's own timeout);
+ *   client-closed    499, ALB 460, HAProxy C*: a client timeout. The knee detector names those
+ *                    clients; a wall at a knee's T is referred to it, not reported again;
+ *   slow-answers     the backend answered, all at about the same time;
+ *   mixed            none of these makes half of the wall.
  */
 
 const BIN_MS = 10;
@@ -26,13 +38,109 @@ const MIN_REQUESTS = 10;
 const MIN_RATIO = 8;
 const MAX_WALLS = 5;
 
+const ROUTE_CAP = 20_000;
+/** Routes counted per 100 ms bin among the requests that failed there (a wall names its route). */
+const ROUTES_PER_BIN = 64;
+
 interface CoarseBin {
   total: number;
   noUpstream: number;
   gatewayTimeouts: number;
+  upstreamResets: number;
   clientClosed: number;
   serverErrors: number;
+  /** Backend (APM) ms worked past the client-facing time, over the bin's requests. */
+  backendMsAfter: number;
+  /** Log formats of the bin's requests, for the setting to name. */
+  formats: Map<string, number>;
+  /** Routes of the bin's failed requests. */
+  routes: Map<string, number>;
 }
+
+function emptyBin(): CoarseBin {
+  return {
+    total: 0, noUpstream: 0, gatewayTimeouts: 0, upstreamResets: 0, clientClosed: 0, serverErrors: 0, backendMsAfter: 0,
+    formats: new Map(), routes: new Map(),
+  };
+}
+
+export type WallCause = 'gateway-timeout' | 'upstream-reset' | 'client-closed' | 'slow-answers' | 'mixed';
+
+/** A timeout of the proxy, gateway or backend: many requests ending at one client-facing time. */
+export interface LimitWallFigures {
+  wallSeconds: Seconds;
+  /** Who gave up, by what the proxy logged at the wall. */
+  cause: WallCause;
+  requestsAtWall: Count;
+  /** Requests at the wall among all requests with a client-facing time. */
+  shareOfRequests: Share;
+  /** Requests at the wall against the density of latencies around it. */
+  densityRatio: Ratio;
+  /** Requests at the wall that failed (the largest of the counts below) among all at the wall. */
+  failedShareAtWall: Share;
+  gatewayTimeouts: Count;
+  upstreamResets: Count;
+  clientClosed: Count;
+  noUpstreamAnswer: Count;
+  /** The setting that makes this wall, named for the log's format. */
+  setting: Text | null;
+  /** The product default the value matches, if any. */
+  likelyLimit: Text | null;
+  likelyLimitSeconds: Seconds | null;
+  /** The route most of the wall's failed requests were for, and the share of that route's requests that ended at the wall. */
+  route: Text | null;
+  routeShareAtWall: Share | null;
+  /** Backend seconds worked after the proxy had answered, over the requests at the wall (APM). */
+  backendSecondsAfterWall: Seconds | null;
+}
+
+/** A wall that is a client-timeout knee: reported there, with its clients. */
+export interface KneeWallFigures {
+  sameAsKneeSeconds: Seconds;
+  requestsAtWall: Count;
+  densityRatio: Ratio;
+}
+
+export type WallFinding = FindingBase<'timeout-walls', LimitWallFigures | KneeWallFigures>;
+
+function isGatewayTimeout(proxy: ProxyRecord): boolean {
+  const status = proxy.status;
+  if (status === 504 || status === 408 || proxy.upstreamStatus === 504) return true;
+  const flags = proxy.flags;
+  if (flags === null) return false;
+  if (proxy.format.startsWith('haproxy')) return flags.startsWith('sH') || flags.startsWith('sD');
+  return flags.split(',').includes('UT');
+}
+
+function isUpstreamReset(proxy: ProxyRecord): boolean {
+  if (proxy.status === 502 || proxy.upstreamStatus === 502) return true;
+  const flags = proxy.flags;
+  if (flags === null) return false;
+  if (proxy.format.startsWith('haproxy')) return flags.startsWith('SH') || flags.startsWith('SD');
+  return flags.split(',').some((flag) => flag === 'UC' || flag === 'UR' || flag === 'UPE');
+}
+
+function increment(map: Map<string, number>, key: string, cap: number): void {
+  const count = map.get(key);
+  if (count !== undefined) map.set(key, count + 1);
+  else if (map.size < cap) map.set(key, 1);
+}
+
+function topOf(maps: readonly Map<string, number>[]): [string, number] | null {
+  const merged = new Map<string, number>();
+  for (const map of maps) for (const [key, n] of map) merged.set(key, (merged.get(key) ?? 0) + n);
+  let best: [string, number] | null = null;
+  for (const entry of merged) if (best === null || entry[1] > best[1]) best = entry;
+  return best;
+}
+
+const CAUSE_TEXT: Record<WallCause, string> = {
+  'gateway-timeout': 'the proxy or gateway stopped waiting for the backend (504/408 or an upstream timeout)',
+  'upstream-reset': 'the backend closed the connection (502 or a reset)',
+  'client-closed': 'the client closed the connection',
+  'slow-answers': 'the backend answered, all at about the same time',
+  mixed: 'no single outcome makes half of them',
+};
 
 export interface Wall {
   ms: number;
@@ -92,14 +200,29 @@ export function findWalls(histogram: Uint32Array): Wall[] {
   return walls;
 }
 
-export const timeoutWalls: Detector = {
+export const timeoutWalls: Detector<WallFinding> = {
   id: 'timeout-walls',
   title: 'Timeout walls',
+  kinds: ['timeout-walls'],
+  chart: 'latency-distribution',
+  verdict(walls, cite) {
+    const limits = walls.filter((wall): wall is WallFinding & { figures: LimitWallFigures } => 'wallSeconds' in wall.figures);
+    if (limits.length === 0) return null;
+    const wall = limits[0]!;
+    const figures = wall.figures;
+    const who = figures.cause === 'gateway-timeout' ? 'The proxy gives up on the backend' : figures.cause === 'upstream-reset' ? 'The backend drops connections' : 'Requests pile up';
+    return `${who} at ${cite(wall, 'wallSeconds')}${figures.route !== null ? ` on ${figures.route}` : ''}: ` +
+      `${cite(wall, 'requestsAtWall')} requests (${cite(wall, 'shareOfRequests')} of all) end there` +
+      (figures.setting !== null && figures.cause === 'gateway-timeout' ? `; look at ${figures.setting}` : '') +
+      (limits.length > 1 ? ` (and ${limits.length - 1} more wall${limits.length > 2 ? 's' : ''}).` : '.');
+  },
   start() {
     const histogram = new Uint32Array(MAX_MS / BIN_MS);
     const coarse: CoarseBin[] = [];
     const evidence = new Map<number, EvidenceSample>();
+    const routeTotals = new BoundedCounter<{ n: number }>(ROUTE_CAP, () => ({ n: 0 }));
     let total = 0;
+    let withApm = false;
 
     return {
       observe(request: JoinedRequest) {
@@ -109,79 +232,140 @@ export const timeoutWalls: Detector = {
         const ms = proxy.requestTimeMs;
         if (ms >= MAX_MS) return;
         histogram[Math.floor(ms / BIN_MS)]!++;
+        if (ms < MIN_WALL_MS) return;
+        // Routes are counted only for requests that could be at a wall (0.5 s or more): the share of
+        // a route's slow requests that ended at the wall.
+        const route = proxy.path === null ? null : routeOf(proxy);
+        if (route !== null) routeTotals.get(route).n++;
         const index = Math.floor(ms / COARSE_MS);
         let bin = coarse[index];
-        if (!bin) coarse[index] = bin = { total: 0, noUpstream: 0, gatewayTimeouts: 0, clientClosed: 0, serverErrors: 0 };
+        if (!bin) coarse[index] = bin = emptyBin();
         bin.total++;
-        if (upstreamMissing(proxy)) bin.noUpstream++;
-        if (proxy.status === 504 || proxy.status === 408) bin.gatewayTimeouts++;
+        const noUpstream = upstreamMissing(proxy);
+        const gatewayTimeout = isGatewayTimeout(proxy);
+        const reset = !gatewayTimeout && isUpstreamReset(proxy);
+        if (noUpstream) bin.noUpstream++;
+        if (gatewayTimeout) bin.gatewayTimeouts++;
+        if (reset) bin.upstreamResets++;
         if (proxy.clientClosed) bin.clientClosed++;
         if (proxy.status !== null && proxy.status >= 500) bin.serverErrors++;
-        if (ms < MIN_WALL_MS) return;
+        if (request.apm !== null) {
+          withApm = true;
+          bin.backendMsAfter += Math.max(0, request.apm.durationMs - ms);
+        }
+        increment(bin.formats, proxy.format, 8);
+        if (route !== null && (noUpstream || gatewayTimeout || reset || proxy.clientClosed)) increment(bin.routes, route, ROUTES_PER_BIN);
         let sample = evidence.get(index);
         if (!sample) evidence.set(index, (sample = new EvidenceSample(3)));
         const backend = request.apm ? `, backend (APM) ${(request.apm.durationMs / 1000).toFixed(3)} s` : '';
         // Prefer lines where the backend never answered: they show the limit, not slow work.
-        sample.offer(proxy, upstreamMissing(proxy) || proxy.status === 504 ? 1 : 0,
+        sample.offer(proxy, noUpstream || gatewayTimeout ? 1 : 0,
           `client ${(ms / 1000).toFixed(3)} s, status ${proxy.status ?? '-'}, upstream status ${proxy.upstreamStatus ?? '-'}${backend}`);
       },
 
-      finish(context: DetectorContext): Finding[] {
-        const knee = context.earlier.find((f) => f.kind === 'client-timeout-knee');
-        const kneeSeconds = typeof knee?.figures.timeoutSeconds === 'number' ? knee.figures.timeoutSeconds : null;
-        const findings: Finding[] = [];
+      finish(context: DetectorContext): WallFinding[] {
+        const kneeSeconds = findingsOfKind(context.earlier, 'client-timeout-knee').map((knee) => knee.figures.timeoutSeconds);
+        const findings: WallFinding[] = [];
         for (const wall of findWalls(histogram)) {
           const seconds = wall.ms / 1000;
-          const around = [-1, 0, 1].map((d) => coarse[Math.floor(wall.ms / COARSE_MS) + d]);
-          const sumOf = (field: keyof CoarseBin): number => around.reduce((s, bin) => s + (bin?.[field] ?? 0), 0);
+          const around = [-1, 0, 1].map((d) => coarse[Math.floor(wall.ms / COARSE_MS) + d]).filter((bin): bin is CoarseBin => bin !== undefined);
+          const sumOf = (field: 'total' | 'noUpstream' | 'gatewayTimeouts' | 'upstreamResets' | 'clientClosed' | 'serverErrors' | 'backendMsAfter'): number =>
+            around.reduce((s, bin) => s + bin[field], 0);
           const atWall = Math.max(1, sumOf('total'));
           const noUpstream = sumOf('noUpstream');
           const gatewayTimeouts = sumOf('gatewayTimeouts');
+          const upstreamResets = sumOf('upstreamResets');
           const clientClosed = sumOf('clientClosed');
-          const failedShare = Math.min(1, Math.max(noUpstream, gatewayTimeouts, clientClosed, sumOf('serverErrors')) / atWall);
-          const limit = nearestKnownLimit(seconds);
+          const failed = Math.max(noUpstream, gatewayTimeouts, upstreamResets, clientClosed, sumOf('serverErrors'));
+          const failedShare = Math.min(1, failed / atWall);
+          const cause: WallCause =
+            gatewayTimeouts >= 0.5 * atWall ? 'gateway-timeout'
+              : upstreamResets >= 0.5 * atWall ? 'upstream-reset'
+                : clientClosed >= 0.5 * atWall || (noUpstream >= 0.5 * atWall && gatewayTimeouts + upstreamResets < 0.1 * atWall) ? 'client-closed'
+                  : failedShare < 0.5 ? 'slow-answers' : 'mixed';
           const wallEvidence = [-1, 0, 1].flatMap((d) => evidence.get(Math.floor(wall.ms / COARSE_MS) + d)?.list() ?? []).slice(0, 5);
-          if (kneeSeconds !== null && Math.abs(kneeSeconds - seconds) <= 0.15) {
+          const knee = kneeSeconds.find((t) => Math.abs(t - seconds) <= 0.15);
+          if (knee !== undefined && cause !== 'gateway-timeout' && cause !== 'upstream-reset') {
             findings.push({
               kind: 'timeout-walls',
               severity: 'info',
               title: `The latency wall at ${seconds.toFixed(2)} s is the client-timeout knee`,
-              explanation: `${wall.requests} requests end within 0.1 s of ${seconds.toFixed(2)} s. This is the client timeout the knee finding already explains (T = ${kneeSeconds.toFixed(2)} s); see it for who and why.`,
-              figures: { sameAsKneeSeconds: kneeSeconds, requestsAtWall: wall.requests, densityRatio: Math.round(wall.ratio * 10) / 10 },
+              explanation: `${wall.requests} requests end within 0.1 s of ${seconds.toFixed(2)} s. This is the client timeout the knee finding already explains (T = ${knee.toFixed(2)} s); see it for who and why.`,
+              figures: { sameAsKneeSeconds: knee, requestsAtWall: wall.requests, densityRatio: Math.round(wall.ratio * 10) / 10 },
               evidence: wallEvidence,
             });
             continue;
           }
           const share = total > 0 ? wall.requests / total : 0;
-          const who = limit?.side === 'client' || clientClosed > gatewayTimeouts ? 'client' : 'proxy';
-          const severity: Severity = failedShare >= 0.5 ? (share >= 0.01 ? 'high' : 'medium') : 'low';
-          const statusText = gatewayTimeouts > 0 ? `${gatewayTimeouts} were answered 504/408` : clientClosed > 0 ? `${clientClosed} were closed by the client` : `${noUpstream} had no upstream answer`;
+          const format = topOf(around.map((bin) => bin.formats))?.[0] ?? null;
+          const proxySide = cause === 'gateway-timeout';
+          const limit = nearestKnownLimit(seconds, proxySide ? 'proxy' : cause === 'client-closed' ? 'client' : undefined);
+          const setting = proxySide ? timeoutSettingOf(format) : null;
+          const topRoute = topOf(around.map((bin) => bin.routes));
+          const routeTotal = topRoute === null ? 0 : routeTotals.peek(topRoute[0])?.n ?? 0;
+          const routeShare = topRoute === null || routeTotal === 0 ? null : Math.min(1, topRoute[1] / routeTotal);
+          const backendSecondsAfter = withApm ? sumOf('backendMsAfter') / 1000 : null;
+          // A wall is a failure only by what failed at it; slow answers that pile up are a clue, not an outage.
+          const affected = cause === 'slow-answers' ? 0 : failed;
+          const severity = cause === 'client-closed'
+            ? 'low'
+            : severityOf({ affected, total, background: HEALTHY_BACKGROUND.none, cohortShare: routeShare, lostSeconds: backendSecondsAfter });
+          const statusText = [
+            gatewayTimeouts > 0 && `${gatewayTimeouts} were gateway timeouts (504/408 or upstream timeout)`,
+            upstreamResets > 0 && `${upstreamResets} were closed by the backend (502 or reset)`,
+            clientClosed > 0 && `${clientClosed} were closed by the client`,
+            noUpstream > 0 && `${noUpstream} had no upstream answer`,
+          ].filter(Boolean).join(', ') || 'all were answered';
+          const valueText = proxySide
+            ? limit !== null
+              ? `The value matches ${limit.name}.`
+              : setting!.defaultSeconds !== null && Math.abs(setting!.defaultSeconds - seconds) <= Math.max(0.1, 0.02 * seconds)
+                ? `The value is the default of ${setting!.setting} (${setting!.defaultSeconds} s).`
+                : `The value matches no default: ${setting!.setting} is likely set to about ${formatSeconds(seconds)}.`
+            : limit !== null ? `The value matches ${limit.name}.` : 'The value matches no common default: look for a configured timeout of this length.';
+          const whoText: Record<WallCause, string> = {
+            'gateway-timeout': `The proxy or gateway gave up waiting${backendSecondsAfter !== null && backendSecondsAfter > 0 ? `, while the backend worked ${formatSeconds(backendSecondsAfter)} more on requests nobody would receive` : '; the backend may have kept working on requests nobody would receive'}.`,
+            'upstream-reset': 'The backend closed these connections at the same age: a timeout in the application server itself (gunicorn `--timeout`, uWSGI `harakiri`, PHP-FPM `request_terminate_timeout`, Node\'s `server.requestTimeout`).',
+            'client-closed': 'Clients gave up waiting, but no client timeout stands out with a cohort of its own (see the knee findings).',
+            'slow-answers': 'The backend answered these requests, all after about the same time: a sleep, a retry backoff or a downstream timeout inside the application.',
+            mixed: 'Several layers fail at this value; read the evidence lines.',
+          };
           findings.push({
             kind: 'timeout-walls',
             severity,
-            title: `Latency wall at ${seconds.toFixed(2)} s${limit ? `: likely ${limit.name}` : ''}`,
+            title: `${cause === 'gateway-timeout' ? 'Gateway timeout wall' : cause === 'upstream-reset' ? 'Backend reset wall' : 'Latency wall'} at ${seconds.toFixed(2)} s` +
+              (topRoute !== null ? ` on ${topRoute[0]}` : '') +
+              (proxySide ? `: ${limit !== null ? `likely ${limit.name}` : setting!.setting}` : limit !== null ? `: likely ${limit.name}` : ''),
             explanation:
               `${wall.requests} requests (${(share * 100).toFixed(2)}% of all) end within 0.1 s of ${seconds.toFixed(2)} s, ` +
               `${Math.round(wall.ratio)}× the density of latencies around it: real work does not pile up at one value, a limit does. ` +
-              `Of the requests at the wall, ${statusText}. ` +
-              (limit ? `The value matches ${limit.name}. ` : 'The value matches no common default: look for a configured timeout of this length. ') +
-              (who === 'proxy'
-                ? 'The proxy or gateway gave up waiting; the backend may have kept working on requests nobody would receive.'
-                : 'A client gave up waiting; the backend may have kept working on requests nobody would receive.'),
-            nextStep: who === 'proxy'
-              ? 'Find which layer has this timeout (gateway integration timeout, proxy read timeout, load balancer idle timeout), and either make the slow route faster, make it asynchronous, or align the timeouts from the client inwards.'
-              : 'Find the client with this timeout (see the knee and proxy-made-responses findings) and raise it or make the call asynchronous.',
+              `Of the requests at the wall, ${statusText}: ${CAUSE_TEXT[cause]}. ` +
+              (topRoute !== null ? `Most are for ${topRoute[0]}${routeShare !== null ? ` (${Math.round(routeShare * 100)}% of its requests that ran 0.5 s or more end here)` : ''}. ` : '') +
+              `${valueText} ${whoText[cause]}`,
+            nextStep: proxySide
+              ? `Check ${setting!.setting} for ${topRoute !== null ? topRoute[0] : 'the slow route'}: raise it to what the route needs, or make the route faster or asynchronous; align the timeouts from the client inwards.`
+              : cause === 'upstream-reset'
+                ? 'Find the application server\'s request timeout (worker timeout, harakiri, request_terminate_timeout) and raise it or make the route faster.'
+                : cause === 'client-closed'
+                  ? 'Find the client with this timeout (see the knee and proxy-made-responses findings) and raise it or make the call asynchronous.'
+                  : 'Look for a fixed delay or timeout inside the application at this value.',
             figures: {
               wallSeconds: roundTo(seconds, 3),
+              cause,
               requestsAtWall: wall.requests,
-              shareOfRequests: roundTo(share, 3),
+              shareOfRequests: roundTo(share, 4),
               densityRatio: Math.round(wall.ratio * 10) / 10,
               failedShareAtWall: roundTo(failedShare, 3),
               gatewayTimeouts,
+              upstreamResets,
               clientClosed,
               noUpstreamAnswer: noUpstream,
+              setting: setting?.setting ?? null,
               likelyLimit: limit?.name ?? null,
               likelyLimitSeconds: limit?.seconds ?? null,
+              route: topRoute?.[0] ?? null,
+              routeShareAtWall: routeShare === null ? null : roundTo(routeShare, 3),
+              backendSecondsAfterWall: backendSecondsAfter === null ? null : roundTo(backendSecondsAfter, 1),
             },
             evidence: wallEvidence,
           });
@@ -191,3 +375,7 @@ export const timeoutWalls: Detector = {
     };
   },
 };
+
+function formatSeconds(seconds: number): string {
+  return `${Number(seconds.toFixed(seconds < 10 ? 2 : 1))} s`;
+}

@@ -1,6 +1,9 @@
-import type { Finding, FigureValue, Severity } from '../model/finding.js';
+import type { Count, FindingBase, Instant, Milliseconds, Share, Table, Text } from '../model/finding.js';
 import { roundTo } from '../model/round.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
+import { ownString } from '../model/own-string.js';
+import { routeOf } from '../model/route.js';
+import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
 import { BoundedCounter } from './bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { EvidenceSample } from './evidence-sample.js';
@@ -18,7 +21,13 @@ import { TimeBuckets } from './time-buckets.js';
  *   connect  the backend was never reached: Envoy UF/UH/URX, HAProxy SC, or nginx 502 with no
  *            connect time logged;
  *   timeout  504, Envoy UT, HAProxy sH/sD (server-side timeout);
- *   reset    Envoy UC/UR/UPE, HAProxy other S* states (server aborted the connection).
+ *   reset    Envoy UC/UR/UPE, HAProxy other S* states, nginx 502 after a logged connect time
+ *            (the server accepted the connection, then closed or reset it).
+ *
+ * Only an upstream the log names gets a finding of its own. Errors of requests the log names no
+ * upstream for (a `combined` log, CloudFront, a gateway that answered itself) are one finding over
+ * all requests, attributed to the routes and clients that saw them: the share is of every request,
+ * never of the errors themselves.
  */
 
 const UPSTREAM_CAP = 2_000;
@@ -45,6 +54,111 @@ interface UpstreamState {
   statuses: Map<number, number>;
   timeline: TimeBuckets<Bucket>;
   evidence: EvidenceSample;
+  /** Errors by route and by client (API key, else address): who saw them. */
+  routes: BoundedCounter<{ n: number }>;
+  clients: BoundedCounter<{ n: number }>;
+  /**
+   * Without an upstream, the route is the cohort a burst is measured in: a timeline per route that
+   * has failed without an upstream (from its first error on, for the first ROUTE_TIMELINES routes),
+   * so one route that fails for minutes is a burst even when the others dilute it. Null for named
+   * upstreams.
+   */
+  routeTimelines: Map<string, TimeBuckets<Bucket>> | null;
+}
+
+const ROUTE_TIMELINES = 50;
+
+function newTimeline(): TimeBuckets<Bucket> {
+  return new TimeBuckets<Bucket>(BUCKET_MS, BUCKET_CAP, () => ({ requests: 0, errors: 0, connectSumMs: 0, connectCount: 0 }), (a, b) => {
+    a.requests += b.requests; a.errors += b.errors; a.connectSumMs += b.connectSumMs; a.connectCount += b.connectCount;
+  });
+}
+
+interface Burst {
+  periods: number;
+  fromMs: number | null;
+  errors: number;
+  requests: number;
+}
+
+/** The longest run of adjacent periods that are mostly errors: an outage, not a blip. */
+function longestBurst(timeline: TimeBuckets<Bucket>): Burst {
+  let run = 0;
+  let runFrom: number | null = null;
+  let runErrors = 0;
+  let runRequests = 0;
+  let best: Burst = { periods: 0, fromMs: null, errors: 0, requests: 0 };
+  let previousStart = -Infinity;
+  for (const { startMs, value } of timeline.entries()) {
+    const bursting = value.errors >= BURST_MIN_ERRORS && value.errors / value.requests >= BURST_ERROR_RATE;
+    const adjacent = startMs - previousStart <= timeline.widthMs;
+    previousStart = startMs;
+    if (!bursting) {
+      run = 0;
+      continue;
+    }
+    if (run === 0 || !adjacent) { run = 0; runErrors = 0; runRequests = 0; runFrom = startMs; }
+    run++;
+    runErrors += value.errors;
+    runRequests += value.requests;
+    if (run > best.periods) best = { periods: run, fromMs: runFrom, errors: runErrors, requests: runRequests };
+  }
+  return best;
+}
+
+export type TroublePattern = 'burst' | 'sustained' | 'transient' | 'connect-spikes';
+
+export interface UpstreamTroubleFigures {
+  /** The upstream's address as logged; null for errors of requests the log names no upstream for. */
+  upstream: Text | null;
+  pattern: TroublePattern;
+  /** Requests to that upstream (or, without one, every request of the run). */
+  requests: Count;
+  errors: Count;
+  errorRate: Share;
+  shareOfAllRequests: Share;
+  /** The route and client with the most errors. */
+  topRoute: Text | null;
+  topClient: Text | null;
+  connectFailures: Count;
+  timeouts: Count;
+  resets: Count;
+  burstMinutes: Count;
+  burstStart: Instant | null;
+  burstErrors: Count;
+  /** Errors among the requests of the burst's periods. */
+  burstErrorRate: Share | null;
+  periodsWithErrors: Count;
+  periods: Count;
+  periodMinutes: Count;
+  connectSpikePeriods: Count;
+  connectBaselineMs: Milliseconds;
+}
+
+export type UpstreamTroubleColumns = ['periodStart', 'requests', 'errors', 'errorRate'];
+export type UpstreamTroubleRow = [periodStart: Instant, requests: Count, errors: Count, errorRate: Share];
+
+export interface UpstreamTroubleFinding extends FindingBase<'upstream-trouble', UpstreamTroubleFigures> {
+  table: Table<UpstreamTroubleColumns, UpstreamTroubleRow>;
+}
+
+const ERROR_WHO_CAP = 1_000;
+
+function newState(byRoute = false): UpstreamState {
+  return {
+    requests: 0, errors: 0, connectFailures: 0, maybeNeverConnected: 0, timeouts: 0, resets: 0, statuses: new Map(),
+    timeline: newTimeline(),
+    evidence: new EvidenceSample(5),
+    routes: new BoundedCounter(ERROR_WHO_CAP, () => ({ n: 0 })),
+    clients: new BoundedCounter(ERROR_WHO_CAP, () => ({ n: 0 })),
+    routeTimelines: byRoute ? new Map() : null,
+  };
+}
+
+function topKey(counter: BoundedCounter<{ n: number }>): string | null {
+  let best: [string, number] | null = null;
+  for (const [key, value] of counter) if (best === null || value.n > best[1]) best = [key, value.n];
+  return best?.[0] ?? null;
 }
 
 const ERROR_STATUSES = new Set([502, 503, 504]);
@@ -70,7 +184,10 @@ export function classifyUpstreamError(proxy: ProxyRecord): { error: boolean; con
   const error = ERROR_STATUSES.has(proxy.status ?? 0) || ERROR_STATUSES.has(proxy.upstreamStatus ?? 0);
   const connect = hasFlag(flags, ['UF', 'UH', 'URX']) || haproxy === 'SC';
   const timeout = proxy.status === 504 || hasFlag(flags, ['UT']) || haproxy === 'sH' || haproxy === 'sD';
-  const reset = hasFlag(flags, ['UC', 'UR', 'UPE']) || (haproxy.startsWith('S') && haproxy !== 'SC');
+  // nginx has no flags: a 502 after a connect time was logged is the backend closing or resetting
+  // the connection it had accepted (without one it never connected: maybeNeverConnected).
+  const nginxReset = proxy.status === 502 && proxy.upstreamConnectTimeMs !== null && proxy.format.startsWith('nginx');
+  const reset = hasFlag(flags, ['UC', 'UR', 'UPE']) || (haproxy.startsWith('S') && haproxy !== 'SC') || nginxReset;
   return { error: error || connect || reset, connect, timeout, reset };
 }
 
@@ -80,17 +197,25 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-export const upstreamTrouble: Detector = {
+export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
   id: 'upstream-trouble',
   title: 'Upstream trouble',
+  kinds: ['upstream-trouble'],
+  chart: 'upstream-errors',
+  verdict(findings, cite) {
+    const worst = findings[0]!;
+    const f = worst.figures;
+    const where = f.upstream !== null ? `Upstream ${f.upstream}` : 'The backend';
+    const what = f.pattern === 'burst'
+      ? `failed in a burst of ${cite(worst, 'burstMinutes')} minute(s) from ${cite(worst, 'burstStart')}: ${cite(worst, 'burstErrors')} errors (${cite(worst, 'burstErrorRate')} of its requests then)`
+      : `answered ${cite(worst, 'errors')} requests with errors (${cite(worst, 'errorRate')} of its requests)`;
+    return `${where} ${what}${f.topRoute !== null ? `, mostly on ${f.topRoute}` : ''}` +
+      (findings.length > 1 ? ` (and ${findings.length - 1} more upstream finding${findings.length > 2 ? 's' : ''}).` : '.');
+  },
   start() {
-    const upstreams = new BoundedCounter<UpstreamState>(UPSTREAM_CAP, () => ({
-      requests: 0, errors: 0, connectFailures: 0, maybeNeverConnected: 0, timeouts: 0, resets: 0, statuses: new Map(),
-      timeline: new TimeBuckets<Bucket>(BUCKET_MS, BUCKET_CAP, () => ({ requests: 0, errors: 0, connectSumMs: 0, connectCount: 0 }), (a, b) => {
-        a.requests += b.requests; a.errors += b.errors; a.connectSumMs += b.connectSumMs; a.connectCount += b.connectCount;
-      }),
-      evidence: new EvidenceSample(5),
-    }));
+    const upstreams = new BoundedCounter<UpstreamState>(UPSTREAM_CAP, () => newState());
+    // Requests the log names no upstream for: one state over all of them, counting every request (the denominator).
+    let unattributed: UpstreamState | null = null;
     let total = 0;
     let connectTimesLogged = false;
 
@@ -99,14 +224,29 @@ export const upstreamTrouble: Detector = {
         const proxy = request.proxy;
         if (proxy === null) return;
         total++;
-        // Requests that never went to an upstream (static, rejected) say nothing about upstreams.
         const address = proxy.upstreamAddr ?? (proxy.upstreamAttempts > 0 ? '(unknown upstream)' : null);
-        if (address === null && !ERROR_STATUSES.has(proxy.status ?? 0)) return;
-        const state = upstreams.get(address ?? '(no upstream)');
         const kind = classifyUpstreamError(proxy);
-        state.requests++;
+        // Every request counts in the requests the log names no upstream for: their errors are a share of all requests.
+        const everyRequest = unattributed ??= newState(true);
+        everyRequest.requests++;
+        everyRequest.timeline.at(proxy.endMs).requests++;
+        const routeTimelines = everyRequest.routeTimelines!;
+        if (routeTimelines.size > 0 && proxy.path !== null) {
+          const routeBucket = routeTimelines.get(routeOf(proxy)!)?.at(proxy.endMs);
+          if (routeBucket !== undefined) {
+            routeBucket.requests++;
+            if (kind.error && address === null) routeBucket.errors++;
+          }
+        }
+        let state: UpstreamState;
+        if (address !== null) {
+          state = upstreams.get(address);
+          state.requests++;
+        } else {
+          state = everyRequest;
+        }
         const bucket = state.timeline.at(proxy.endMs);
-        bucket.requests++;
+        if (address !== null) bucket.requests++;
         if (proxy.upstreamConnectTimeMs !== null) {
           connectTimesLogged = true;
           bucket.connectSumMs += proxy.upstreamConnectTimeMs;
@@ -121,85 +261,106 @@ export const upstreamTrouble: Detector = {
         if (kind.reset) state.resets++;
         const status = proxy.status ?? 0;
         state.statuses.set(status, (state.statuses.get(status) ?? 0) + 1);
+        if (proxy.path !== null) {
+          const route = routeOf(proxy)!;
+          state.routes.get(route).n++;
+          if (address === null && !routeTimelines.has(route) && routeTimelines.size < ROUTE_TIMELINES) {
+            const timeline = newTimeline();
+            const first = timeline.at(proxy.endMs);
+            first.requests++;
+            first.errors++;
+            routeTimelines.set(ownString(route), timeline);
+          }
+        }
+        const client = proxy.apiKey ?? proxy.clientIp;
+        if (client !== null) state.clients.get(client).n++;
         const what = [kind.connect && 'connect failure', kind.timeout && 'timeout', kind.reset && 'reset'].filter(Boolean).join(', ');
         state.evidence.offer(proxy, kind.connect || kind.reset ? 2 : 1,
           `status ${proxy.status ?? '-'}, upstream ${proxy.upstreamStatus ?? '-'}${what ? ` (${what})` : ''}` +
             (proxy.upstreamConnectTimeMs !== null ? `, connect ${(proxy.upstreamConnectTimeMs / 1000).toFixed(3)} s` : ''));
       },
 
-      finish(_context: DetectorContext): Finding[] {
-        const findings: Finding[] = [];
-        for (const [address, state] of upstreams) {
+      finish(_context: DetectorContext): UpstreamTroubleFinding[] {
+        const findings: UpstreamTroubleFinding[] = [];
+        const states: [string | null, UpstreamState][] = [...upstreams];
+        if (unattributed !== null) states.push([null, unattributed]);
+        for (const [address, state] of states) {
           if (connectTimesLogged) state.connectFailures += state.maybeNeverConnected;
           const buckets = state.timeline.entries();
           const bucketMinutes = state.timeline.widthMs / 60_000;
-          // Longest run of consecutive buckets that are mostly errors: an outage, not a blip.
-          let run = 0;
-          let longest = 0;
-          let burstFrom: number | null = null;
-          let longestFrom: number | null = null;
-          let burstErrors = 0;
-          let runErrors = 0;
-          let previousStart = -Infinity;
-          for (const { startMs, value } of buckets) {
-            const bursting = value.errors >= BURST_MIN_ERRORS && value.errors / value.requests >= BURST_ERROR_RATE;
-            const adjacent = startMs - previousStart <= state.timeline.widthMs;
-            previousStart = startMs;
-            if (bursting) {
-              if (run === 0 || !adjacent) { run = 0; runErrors = 0; burstFrom = startMs; }
-              run++;
-              runErrors += value.errors;
-              if (run > longest) { longest = run; longestFrom = burstFrom; burstErrors = runErrors; }
-            } else {
-              run = 0;
+          // Without an upstream, a burst is a route's: the route that failed longest is the one named.
+          let burst = longestBurst(state.timeline);
+          let burstRoute: string | null = null;
+          for (const [route, timeline] of state.routeTimelines ?? []) {
+            const candidate = longestBurst(timeline);
+            if (candidate.periods > burst.periods || (candidate.periods === burst.periods && candidate.periods > 0 && candidate.errors / candidate.requests > burst.errors / burst.requests)) {
+              burst = candidate;
+              burstRoute = route;
             }
           }
-          const connectMeans = buckets.filter((b) => b.value.connectCount > 0).map((b) => b.value.connectSumMs / b.value.connectCount);
+          const longest = burst.periods;
+          const longestFrom = burst.fromMs;
+          const burstErrors = burst.errors;
+          const burstRequests = burst.requests;
+          // Connect times are the upstream's own; requests without one say nothing about connecting.
+          const connectMeans = address === null ? [] : buckets.filter((b) => b.value.connectCount > 0).map((b) => b.value.connectSumMs / b.value.connectCount);
           const connectBaseline = median(connectMeans);
           const connectSpikes = connectMeans.filter((m) => m >= Math.max(5 * connectBaseline, connectBaseline + 50)).length;
           if (state.errors === 0 && connectSpikes === 0) continue;
           const rate = state.errors / Math.max(1, state.requests);
           const bucketsWithErrors = buckets.filter((b) => b.value.errors > 0).length;
-          const pattern = longest > 0 ? 'burst' : rate >= SUSTAINED_RATE ? 'sustained' : state.errors > 0 ? 'transient' : 'connect-spikes';
-          const severity: Severity =
-            pattern === 'burst' ? (burstErrors >= 50 ? 'high' : 'medium')
-              : pattern === 'sustained' ? 'medium'
-                : pattern === 'connect-spikes' ? (connectSpikes >= 3 ? 'medium' : 'low')
-                  : 'low';
+          const pattern: TroublePattern = longest > 0 ? 'burst' : rate >= SUSTAINED_RATE && bucketsWithErrors >= 3 ? 'sustained' : state.errors > 0 ? 'transient' : 'connect-spikes';
+          const burstRate = longest > 0 ? burstErrors / Math.max(1, burstRequests) : null;
+          // One rule (docs/severity.md): errors above the background of transient 5xx, or a large part of
+          // the upstream's requests while it failed; connect-time spikes are a clue, never above low.
+          const severity = pattern === 'connect-spikes' ? 'low' : severityOf({
+            affected: state.errors, total, background: HEALTHY_BACKGROUND.serverErrors,
+            cohortShare: address === null ? burstRate : burstRate ?? rate,
+          });
           const statuses = [...state.statuses].sort((a, b) => b[1] - a[1]);
           const statusText = statuses.slice(0, 4).map(([s, n]) => `${s || '-'} × ${n}`).join(', ');
+          const topRoute = burstRoute ?? topKey(state.routes);
+          const topClient = topKey(state.clients);
           const causes = [
             state.connectFailures > 0 && `${state.connectFailures} never reached the backend (connection refused or failed)`,
             state.timeouts > 0 && `${state.timeouts} timed out waiting for it`,
             state.resets > 0 && `${state.resets} were reset by it`,
           ].filter(Boolean).join(', ');
           const when = longestFrom !== null
-            ? ` Errors came in a burst: ${longest * bucketMinutes} minute(s) from ${new Date(longestFrom).toISOString()} with ${burstErrors} errors, above ${BURST_ERROR_RATE * 100}% of requests in each minute.`
+            ? ` Errors came in a burst${burstRoute !== null ? ` on ${burstRoute}` : ''}: ${longest * bucketMinutes} minute(s) from ${new Date(longestFrom).toISOString()} with ${burstErrors} errors, above ${BURST_ERROR_RATE * 100}% of ${burstRoute !== null ? 'its' : 'the'} requests in each minute.`
             : ` Errors are spread over ${bucketsWithErrors} of ${buckets.length} ${bucketMinutes}-minute periods.`;
           const verdict =
-            pattern === 'burst' ? 'This is an outage of that upstream (or the path to it), not background noise.'
+            pattern === 'burst' ? `This is an outage of ${address === null ? 'the backend' : 'that upstream'} (or the path to it), not background noise.`
               : pattern === 'sustained' ? 'Errors this frequent and continuous point at a misconfiguration (unhealthy or missing targets, security groups, TLS) rather than transient network trouble.'
                 : pattern === 'transient' ? 'Rare and scattered: most likely transient network trouble; worth watching, not an outage.'
                   : 'No errors, but connect time jumped well above its usual value in some periods: the backend or the network in front of it was slow to accept connections.';
-          const rows: FigureValue[][] = buckets
+          const who = topRoute !== null || topClient !== null
+            ? ` Most were for ${topRoute ?? 'various routes'}${topClient !== null ? `, from ${topClient}` : ''}.`
+            : '';
+          const rows: UpstreamTroubleRow[] = buckets
             .filter((b) => b.value.errors > 0)
             .sort((a, b) => b.value.errors - a.value.errors)
             .slice(0, 10)
             .map((b) => [new Date(b.startMs).toISOString(), b.value.requests, b.value.errors, roundTo(b.value.errors / b.value.requests, 3)]);
+          const subject = address !== null ? `Upstream ${address}` : 'Server errors with no upstream named';
+          const ofWhat = address !== null ? `requests to ${address}` : 'requests';
           findings.push({
             kind: 'upstream-trouble',
             severity,
             title: pattern === 'connect-spikes'
-              ? `Upstream ${address}: connect-time spikes`
-              : `Upstream ${address}: ${state.errors} errors (${(rate * 100).toFixed(2)}% of its requests), ${pattern}`,
+              ? `${subject}: connect-time spikes`
+              : `${subject}: ${state.errors} errors (${(rate * 100).toFixed(2)}% of ${address !== null ? 'its ' : 'all '}requests), ${pattern}` +
+                (address === null && topRoute !== null ? `, mostly ${topRoute}` : ''),
             explanation:
-              `${state.errors} of ${state.requests} requests to ${address} failed${statusText ? ` (${statusText})` : ''}` +
-              (causes ? `: ${causes}.` : '.') + (state.errors > 0 ? when : '') +
+              `${state.errors} of ${state.requests} ${ofWhat} failed${statusText ? ` (${statusText})` : ''}` +
+              (causes ? `: ${causes}.` : '.') + who + (state.errors > 0 ? when : '') +
               (connectSpikes > 0 ? ` Connect time spiked in ${connectSpikes} period(s) (baseline ${connectBaseline.toFixed(1)} ms).` : '') +
               ` ${verdict}`,
             nextStep: pattern === 'transient'
               ? 'Nothing urgent; if clients see these errors, a single retry with backoff absorbs them.'
-              : 'Check the upstream\'s health around the burst (restarts, deploys, saturation), the load balancer\'s target health, and firewall/security-group changes.',
+              : address === null
+                ? `Check the backend behind ${topRoute ?? 'the failing routes'} around the errors (restarts, deploys, saturation).`
+                : 'Check the upstream\'s health around the burst (restarts, deploys, saturation), the load balancer\'s target health, and firewall/security-group changes.',
             figures: {
               upstream: address,
               pattern,
@@ -207,12 +368,15 @@ export const upstreamTrouble: Detector = {
               errors: state.errors,
               errorRate: roundTo(rate, 4),
               shareOfAllRequests: roundTo(state.errors / Math.max(1, total), 4),
+              topRoute,
+              topClient,
               connectFailures: state.connectFailures,
               timeouts: state.timeouts,
               resets: state.resets,
               burstMinutes: longest * bucketMinutes,
               burstStart: longestFrom === null ? null : new Date(longestFrom).toISOString(),
               burstErrors,
+              burstErrorRate: burstRate === null ? null : roundTo(burstRate, 3),
               periodsWithErrors: bucketsWithErrors,
               periods: buckets.length,
               periodMinutes: bucketMinutes,

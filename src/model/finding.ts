@@ -26,28 +26,70 @@ export interface Evidence extends SourceLocation {
   note?: string;
 }
 
-/** A scalar or small table behind a finding. */
+/*
+ * Units. A figure's type names its unit; the JSON schema (docs/findings.schema.json, generated from
+ * these types) refers to the unit by name, and src/findings/figure-units.ts (generated with it)
+ * tells the renderers, so no renderer guesses a unit from a figure's name.
+ */
+
+/** A duration in seconds. */
+export type Seconds = number;
+/** A duration in milliseconds. */
+export type Milliseconds = number;
+/** How many: requests, keys, windows, lines. */
+export type Count = number;
+/** A part of a whole, from 0 to 1 (0.25 is a quarter). */
+export type Share = number;
+/** How many times one quantity is another (2 is twice as much). */
+export type Ratio = number;
+/** An HTTP status code (404), or another code a log writes as a number. */
+export type StatusCode = number;
+/** A plain number without a unit (a regression slope). */
+export type Scalar = number;
+/**
+ * An instant, ISO 8601 in UTC.
+ * @format date-time
+ */
+export type Instant = string;
+/** Text: a name, an address, a key; may be log content, so escape it where it is shown. */
+export type Text = string;
+/** Yes or no. */
+export type Flag = boolean;
+
+/** The units above by name, as src/findings/figure-units.ts lists them for each figure. */
+export type Unit = 'seconds' | 'milliseconds' | 'count' | 'share' | 'ratio' | 'status' | 'scalar' | 'instant' | 'text' | 'flag';
+
+/** A figure's value, whatever its unit; null where a figure does not apply or is unknown. */
 export type FigureValue = number | string | boolean | null;
 
-export interface Finding {
-  /** Stable id of the detector, e.g. `client-timeout-knee`. */
-  kind: string;
+/** Rows (per key, per status...) with named columns; each finding kind types its own. */
+export interface Table<Columns extends readonly string[], Row extends readonly FigureValue[]> {
+  columns: Columns;
+  rows: Row[];
+}
+
+/** The report charts a finding can point to (reports/charts builds each). */
+export type ChartId = 'client-vs-backend' | 'latency-distribution' | 'request-timeline' | 'budget-windows' | 'upstream-errors';
+
+/**
+ * What every finding has; each detector declares its own kinds (src/detectors/registry.ts lists them
+ * as the `Finding` union), with typed figures.
+ */
+export interface FindingBase<Kind extends string, Figures extends object> {
+  /** Stable id of the finding's kind, e.g. `client-timeout-knee`. */
+  kind: Kind;
   severity: Severity;
   title: string;
   /** Plain-language explanation: what happened and why it matters. */
   explanation: string;
   /** Concrete next step, when one is known. */
   nextStep?: string;
-  /** Machine-readable figures (seconds, counts, shares...). */
-  figures: Record<string, FigureValue>;
-  /** Optional rows (per key, per status...) for tables. */
-  table?: FindingTable;
-  /** Chart data (rows of plain values), e.g. per-window usage for the budget chart. */
-  series?: Record<string, Record<string, FigureValue>[]>;
+  /** Machine-readable figures, each in the unit its type names. */
+  figures: Figures;
   evidence: Evidence[];
 }
 
-export interface FindingTable {
-  columns: string[];
-  rows: FigureValue[][];
-}
+/** Any finding, for code that handles every kind alike (ranking, counting, rendering evidence). */
+export type AnyFinding = FindingBase<string, object> & {
+  table?: Table<readonly string[], readonly FigureValue[]>;
+};

@@ -1,5 +1,6 @@
 import type { CapHit } from '../detectors/bounded-counter.js';
-import type { Finding } from '../model/finding.js';
+import type { Finding } from '../detectors/registry.js';
+import type { VerdictSentence } from '../findings/verdict.js';
 import type { FileStats } from '../ingest/file-stats.js';
 import type { JoinStats } from '../join/join-stats.js';
 import type { LatencyBin } from '../summaries/latency-histogram.js';
@@ -10,7 +11,8 @@ import type { UpstreamTimelineSummary } from '../summaries/upstream-timeline.js'
 
 /** Everything a run found: the single input to every report renderer. */
 export interface Analysis {
-  schemaVersion: 1;
+  /** 2: findings typed by kind, the verdict with its citations, impact as a ratio. */
+  schemaVersion: 2;
   alfVersion: string;
   generatedAt: string;
   inputs: {
@@ -25,6 +27,9 @@ export interface Analysis {
    */
   slice: AnalysisSlice | null;
   join: JoinStats;
+  /** The report's opening sentences, each with the figures it cites (src/findings/verdict.ts). */
+  verdict: VerdictSentence[];
+  /** Most severe first. */
   findings: Finding[];
   /** Cardinality caps that were reached (distinct keys past the cap were counted as "(other)"). */
   limits: CapHit[];

@@ -18,7 +18,9 @@ import { joinStreams } from '../join/join-streams.js';
 import type { JoinOptions } from '../join/options.js';
 import type { Budget } from '../model/budget.js';
 import { UsageError } from '../model/errors.js';
-import { severityRank, type Finding } from '../model/finding.js';
+import { severityRank } from '../model/finding.js';
+import type { Finding } from '../detectors/registry.js';
+import { buildVerdict } from '../findings/verdict.js';
 import type { ApmTransaction, JoinedRequest, LogRecord, ProxyRecord } from '../model/records.js';
 import { ALF_VERSION } from '../model/version.js';
 import { LatencyHistogram } from '../summaries/latency-histogram.js';
@@ -219,12 +221,13 @@ export async function analyzeRecords(input: RecordStreams): Promise<Analysis> {
     findings.push(...detector.finish({ ...settings, files, join: joinStats, earlier: findings }));
   }
   findings.sort((a, b) => severityRank(b.severity) - severityRank(a.severity));
+  const inputs = { files, totals: totals(files), timeRange: timeRange(files) };
 
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     alfVersion: ALF_VERSION,
     generatedAt: new Date().toISOString(),
-    inputs: { files, totals: totals(files), timeRange: timeRange(files) },
+    inputs,
     settings: { budget: input.budget?.text ?? null, keyField: input.keyField ?? null, hasApm },
     slice: slicer === null ? null : {
       description: describeSlice(slicer.spec),
@@ -234,6 +237,7 @@ export async function analyzeRecords(input: RecordStreams): Promise<Analysis> {
       ...slicer.counts,
     },
     join: joinStats,
+    verdict: buildVerdict({ findings, timeRange: inputs.timeRange, totals: inputs.totals, hasApm }),
     findings,
     limits: caps.hits(),
     charts: {

@@ -5,7 +5,7 @@ import { WideningBuckets } from './widening-buckets.js';
 /**
  * Per upstream address and time bucket: requests, upstream errors (502/503/504 and responses
  * the proxy made without any upstream answer) and connect times. This is the view the gateway
- * failure stories need (shared/README.md): bursts of 502/504 on one address point at that
+ * failure stories need (docs/case-studies.md): bursts of 502/504 on one address point at that
  * backend, errors on every address at once point at the network or the proxy, and a connect
  * time above zero on every request means connections are not reused.
  *

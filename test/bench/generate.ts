@@ -16,7 +16,7 @@ import { SeededRandom } from '../generators/random.js';
 export const INPUT_KINDS = ['combined', 'extended', 'alb', 'newrelic'] as const;
 export type InputKind = (typeof INPUT_KINDS)[number];
 
-/** The extended format (shared/formats.md §1.4), for `--log-format`. */
+/** The extended format (docs/formats.md, nginx: a typical forensic format), for `--log-format`. */
 export const EXTENDED_LOG_FORMAT =
   "log_format forensic '$msec|$request_id|$remote_addr|$api_client|$request_method|$request_uri|$status|'\n" +
   "                    '$request_time|$upstream_connect_time|$upstream_header_time|$upstream_response_time|'\n" +

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clientTimeoutKnee, findKnee } from '../../src/detectors/client-timeout-knee.js';
+import { timeoutWalls } from '../../src/detectors/timeout-walls.js';
 import { fitSegmented } from '../../src/detectors/knee-breakpoint.js';
 import { emptyProxyRecord, type JoinedRequest } from '../../src/model/records.js';
 import { apiGatewayWall, cleanTraffic, foundingCase } from '../generators/scenarios.js';
@@ -29,10 +30,11 @@ describe('client-timeout knee', () => {
     expect(Math.abs(Number(finding!.figures.breakpointSlopeAfter))).toBeLessThan(0.1);
   });
 
-  it('finds the knee without APM from the wall of client-closed / upstream-less times, as medium', () => {
+  it('finds the knee without APM from the wall of client-closed / upstream-less times, as high as its impact (a tenth of all requests)', () => {
     const scenario = foundingCase({ seed: 13, withApm: false }, 4.67);
     const [finding] = knee(scenario.requests);
-    expect(finding?.severity).toBe('medium');
+    expect(Number(finding!.figures.shareOfAllRequests)).toBeGreaterThan(0.05);
+    expect(finding?.severity).toBe('high');
     expect(finding!.figures.basedOnApm).toBe(false);
     expect(finding!.figures.breakpointSeconds).toBeNull();
     expect(Math.abs(Number(finding!.figures.timeoutSeconds) - 4.67)).toBeLessThan(0.05);
@@ -148,5 +150,61 @@ describe('client-timeout knee', () => {
     expect(finding!.figures.topCohort).toBe('mobile-app/7.1');
     expect(finding!.figures.topCohortShareOfOwnRequests).toBe(1);
     expect(finding!.explanation).toContain("100% of that client's requests that ran 0.5 s or more end there");
+  });
+});
+
+describe('client-timeout knee: one knee per client timeout', () => {
+  /** nginx without APM: two clients with their own timeouts hammer slow endpoints; everyone else is fast. */
+  function twoCohorts(withApm: boolean): JoinedRequest[] {
+    const requests: JoinedRequest[] = [];
+    let i = 0;
+    const add = (userAgent: string, apiKey: string, ip: string, timeoutMs: number | null, backendMs: number): void => {
+      const cut = timeoutMs !== null && backendMs > timeoutMs;
+      const clientMs = cut ? timeoutMs + (i % 7) : backendMs + 1;
+      const proxy = Object.assign(emptyProxyRecord('nginx', 'access.log', i + 1, `line ${i + 1}`), {
+        startMs: i * 200, endMs: i * 200 + clientMs, requestTimeMs: clientMs, status: cut ? 499 : 200, clientClosed: cut,
+        upstreamLogged: true, upstreamAddr: '127.0.0.1:8080', upstreamAttempts: 1, upstreamStatus: cut ? null : 200,
+        upstreamTimeMs: clientMs, clientIp: ip, userAgent, apiKey, method: 'GET', path: `/v1/reports/${i}`,
+      });
+      const apm = withApm ? { kind: 'apm' as const, format: 'x', file: 'apm', line: i + 1, startMs: i * 200, durationMs: backendMs, name: null,
+        method: null, path: null, status: null, userAgent: null, host: null, traceId: null, requestId: null, apiKey: null, raw: '' } : null;
+      requests.push({ proxy, apm, method: apm ? 'heuristic' : 'none', confidence: apm ? 1 : 0, offsetMs: apm ? 0 : null });
+      i++;
+    };
+    for (let k = 0; k < 3_000; k++) {
+      const slow = 1_000 + ((k * 7919) % 9_000);
+      if (k % 3 === 0) add('report-sync/2.1', 'key_sync', '198.51.100.7', 1_500, slow);
+      else if (k % 3 === 1) add('python-requests/2.31.0', 'key_batch', '203.0.113.40', 2_500, slow);
+      else add('Mozilla/5.0', 'key_web', `192.0.2.${k % 200}`, null, 20 + (k % 300));
+    }
+    return requests.sort((a, b) => a.proxy!.endMs - b.proxy!.endMs);
+  }
+
+  for (const withApm of [false, true]) {
+    it(`two clients with 1.5 s and 2.5 s timeouts make two knees, each naming its client, key and network (${withApm ? 'with' : 'without'} APM)`, () => {
+      const knees = ofKind(knee(twoCohorts(withApm)), 'client-timeout-knee');
+      expect(knees).toHaveLength(2);
+      const byTimeout = [...knees].sort((a, b) => Number(a.figures.timeoutSeconds) - Number(b.figures.timeoutSeconds));
+      const [first, second] = byTimeout as [typeof knees[0], typeof knees[0]];
+      expect(Math.abs(Number(first.figures.timeoutSeconds) - 1.5)).toBeLessThan(0.05);
+      expect(first.figures).toMatchObject({ userAgent: 'report-sync/2.1', apiKey: 'key_sync', clientNetwork: '198.51.100.0/24' });
+      expect(Math.abs(Number(second.figures.timeoutSeconds) - 2.5)).toBeLessThan(0.05);
+      expect(second.figures).toMatchObject({ userAgent: 'python-requests/2.31.0', apiKey: 'key_batch', clientNetwork: '203.0.113.0/24' });
+      for (const finding of knees) {
+        expect(Number(finding.figures.userAgentShareOfKnee)).toBe(1);
+        expect(Number(finding.figures.shareOfAllRequests)).toBeGreaterThan(0.2);
+        expect(finding.title).toContain(String(finding.figures.topCohort));
+      }
+    });
+  }
+
+  it('the wall detector refers each knee to its own finding instead of an anonymous wall', () => {
+    const walls = ofKind(runDetectors(twoCohorts(false), { detectors: [clientTimeoutKnee, timeoutWalls] }), 'timeout-walls');
+    expect(walls.length).toBeGreaterThan(0);
+    for (const wall of walls) {
+      expect(wall.severity).toBe('info');
+      expect(wall.figures.wallSeconds).toBeUndefined();
+    }
+    expect(walls.map((wall) => Math.round(Number(wall.figures.sameAsKneeSeconds) * 2) / 2).sort()).toEqual([1.5, 2.5]);
   });
 });

@@ -42,10 +42,33 @@ describe('responses the proxy made up', () => {
     expect(byClient[1]).toBe(scenario.truth.kneeUserAgent);
   });
 
-  it('without APM the same 404s are unexplained, and lowered to low because they all sit at the knee', () => {
+  it('without APM the same 404s are unexplained, all at the knee, and as severe as their share of all requests', () => {
     const unexplained = run(foundingCase({ seed: 21, withApm: false }).requests).find((f) => f.figures.class === 'unexplained')!;
     expect(unexplained.figures.atClientTimeoutKnee).toBe(unexplained.figures.count);
-    expect(unexplained.severity).toBe('low');
+    expect(unexplained.explanation).toContain('client-timeout knee');
+    expect(Number(unexplained.figures.shareOfRequests)).toBeGreaterThan(0.05);
+    expect(unexplained.severity).toBe('high');
+  });
+
+  it('a quiet run where ten mobile clients drop at random after 5-350 ms raises nothing above low', () => {
+    // 588 requests, like a real quiet nginx run: fast answers, and mobile clients that hang up early now and then.
+    const requests: JoinedRequest[] = [];
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 588; i++) {
+      const client = i % 10;
+      const dropped = random() < 0.12;
+      const clientMs = dropped ? 5 + random() * 345 : 3 + random() * 30;
+      requests.push(request({
+        line: i + 1, startMs: i * 500, endMs: i * 500 + clientMs, requestTimeMs: clientMs, status: dropped ? 499 : 200, clientClosed: dropped,
+        upstreamStatus: dropped ? null : 200, upstreamAddr: '127.0.0.1:8080', upstreamAttempts: 1, method: 'GET', path: `/v1/feed/${i}`,
+        clientIp: `10.8.0.${client}`, userAgent: `ShopApp/3.2 (iPhone; iOS 17.${client})`,
+      }));
+    }
+    const findings = runDetectors(requests);
+    const aborts = findings.find((f) => f.kind === 'proxy-made-responses' && f.figures.class === 'client-abort')!;
+    expect(Number(aborts.figures.shareOfRequests)).toBeGreaterThan(0.05);
+    for (const finding of findings) expect(['info', 'low'], finding.title).toContain(finding.severity);
   });
 
   it('gateway 504s count as proxy errors, by status', () => {

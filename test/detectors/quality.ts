@@ -6,10 +6,9 @@
  *   npx tsx test/detectors/quality.ts          prints the Markdown table for README "Detector quality"
  */
 import { parseBudget } from '../../src/model/budget.js';
-import type { Finding } from '../../src/model/finding.js';
 import { severityRank } from '../../src/model/finding.js';
 import { SCENARIOS, type Scenario, type ScenarioTruth } from '../generators/scenarios.js';
-import { runDetectors } from './run-detectors.js';
+import { runDetectors, type LooseFinding as Finding } from './run-detectors.js';
 
 const SEEDS = Array.from({ length: 10 }, (_, i) => 1000 + i);
 const budget = parseBudget('600s/5m');
@@ -36,6 +35,17 @@ const CHECKS: Check[] = [
     },
   },
   {
+    detector: 'client-timeout-knee', scenario: 'two-client-timeouts', what: 'both timeouts, each within 0.05 s with its own user agent and key',
+    found(findings, truth) {
+      const knees = of(findings, 'client-timeout-knee');
+      const errors = truth.knees!.map((planted) => {
+        const knee = knees.find((f) => f.figures.userAgent === planted.userAgent && f.figures.apiKey === planted.apiKey);
+        return knee ? Math.abs(Number(knee.figures.timeoutSeconds) - planted.seconds) : Infinity;
+      });
+      return { ok: knees.length === truth.knees!.length && errors.every((error) => error <= 0.05), error: Math.max(...errors) };
+    },
+  },
+  {
     detector: 'proxy-made-responses', scenario: 'founding', what: 'the 404s without upstream, top client = the exporter',
     found(findings, truth) {
       return { ok: of(findings, 'proxy-made-responses').some((f) => f.figures.topStatus === 404 &&
@@ -56,6 +66,16 @@ const CHECKS: Check[] = [
       if (!wall) return { ok: false };
       const error = Math.abs(Number(wall.figures.wallSeconds) - truth.wallSeconds!);
       return { ok: error <= 0.1 && wall.figures.likelyLimitSeconds === 29, error };
+    },
+  },
+  {
+    detector: 'timeout-walls', scenario: 'gateway-timeout-wall', what: 'a gateway-timeout wall within 0.1 s of 5 s on its route, never a client default',
+    found(findings, truth) {
+      const wall = of(findings, 'timeout-walls').find((f) => typeof f.figures.wallSeconds === 'number');
+      if (!wall) return { ok: false };
+      const error = Math.abs(Number(wall.figures.wallSeconds) - truth.wallSeconds!);
+      const named = wall.figures.cause === 'gateway-timeout' && wall.figures.route === truth.wallRoute && !`${wall.title} ${wall.explanation}`.includes('client default');
+      return { ok: error <= 0.1 && named, error };
     },
   },
   {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { clientTimeoutKnee } from '../../src/detectors/client-timeout-knee.js';
 import { nearestKnownLimit } from '../../src/detectors/known-limits.js';
 import { findWalls, timeoutWalls } from '../../src/detectors/timeout-walls.js';
+import { emptyProxyRecord, type JoinedRequest, type ProxyRecord } from '../../src/model/records.js';
 import { apiGatewayWall, cleanTraffic, foundingCase, upstreamTrouble } from '../generators/scenarios.js';
 import { runDetectors } from './run-detectors.js';
 
@@ -54,5 +55,56 @@ describe('timeout walls', () => {
     expect(nearestKnownLimit(29.02)?.seconds).toBe(29);
     expect(nearestKnownLimit(60.3)?.seconds).toBe(60);
     expect(nearestKnownLimit(45)).toBeNull();
+  });
+});
+
+describe('timeout walls: who gave up, and the setting to look at', () => {
+  /** Clean background plus one route behind a gateway that gives up at `seconds`, logged in `format`. */
+  function gatewayWall(format: string, seconds: number, fields: Partial<ProxyRecord>): JoinedRequest[] {
+    const requests = cleanTraffic({ seed: 44, withApm: false }).requests;
+    const startMs = requests[0]!.proxy!.startMs;
+    for (let k = 0; k < 60; k++) {
+      const clientMs = seconds * 1000 + (k % 5);
+      const proxy = Object.assign(emptyProxyRecord(format, 'gw.log', 10_000 + k, `gateway line ${k}`), {
+        startMs: startMs + k * 20_000, endMs: startMs + k * 20_000 + clientMs, requestTimeMs: clientMs, method: 'GET', path: `/v1/exports/${k}`,
+        upstreamLogged: true, upstreamAddr: '10.0.2.50:8080', upstreamAttempts: 1, userAgent: 'python-requests/2.31.0', ...fields,
+      });
+      requests.push({ proxy, apm: null, method: 'none', confidence: 0, offsetMs: null });
+    }
+    return requests.sort((a, b) => a.proxy!.endMs - b.proxy!.endMs);
+  }
+
+  it('nginx with proxy_read_timeout 5s: a gateway-timeout wall on the route, naming proxy_read_timeout, never a client default', () => {
+    const [wall, ...rest] = run(gatewayWall('nginx', 5, { status: 504, upstreamStatus: 504, upstreamTimeMs: 5_000 }));
+    expect(rest).toEqual([]);
+    expect(wall!.figures).toMatchObject({ cause: 'gateway-timeout', route: '/v1/exports/:id', likelyLimit: null, gatewayTimeouts: 60, clientClosed: 0 });
+    expect(Math.abs(Number(wall!.figures.wallSeconds) - 5)).toBeLessThan(0.05);
+    expect(String(wall!.figures.setting)).toContain('proxy_read_timeout');
+    expect(wall!.title).toContain('proxy_read_timeout');
+    expect(`${wall!.title} ${wall!.explanation}`).not.toContain('client default');
+    expect(wall!.explanation).toContain('likely set to about 5 s');
+    // 60 requests, every one of the route's slow requests: the rule's cohort criterion.
+    expect(wall!.severity).toBe('high');
+  });
+
+  it('an ALB that answers 504 with -1 target times at 60 s: the idle timeout', () => {
+    const [wall] = run(gatewayWall('aws-alb', 60, { status: 504, upstreamStatus: null, upstreamTimeMs: null }));
+    expect(wall!.figures).toMatchObject({ cause: 'gateway-timeout', likelyLimitSeconds: 60 });
+    expect(String(wall!.figures.setting)).toContain('idle timeout');
+  });
+
+  it('API Gateway at 29 s: the integration timeout', () => {
+    const [wall] = run(gatewayWall('aws-api-gateway-json', 29, { status: 504, upstreamStatus: null }));
+    expect(wall!.figures).toMatchObject({ cause: 'gateway-timeout', likelyLimitSeconds: 29 });
+    expect(String(wall!.figures.setting)).toContain('integration timeout');
+  });
+
+  it('Envoy UT at 15 s: the route timeout; a backend that resets at 30 s: the application server', () => {
+    const [envoy] = run(gatewayWall('envoy', 15, { status: 504, flags: 'UT', upstreamStatus: null }));
+    expect(envoy!.figures).toMatchObject({ cause: 'gateway-timeout', likelyLimitSeconds: 15 });
+    expect(String(envoy!.figures.setting)).toContain('route `timeout`');
+    const [reset] = run(gatewayWall('nginx', 30, { status: 502, upstreamStatus: 502 }));
+    expect(reset!.figures).toMatchObject({ cause: 'upstream-reset', setting: null });
+    expect(reset!.explanation).toContain('application server');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyUpstreamError, upstreamTrouble } from '../../src/detectors/upstream-trouble.js';
-import { emptyProxyRecord, type ProxyRecord } from '../../src/model/records.js';
+import { emptyProxyRecord, type JoinedRequest, type ProxyRecord } from '../../src/model/records.js';
 import { cleanTraffic, upstreamTrouble as scenario } from '../generators/scenarios.js';
 import { runDetectors } from './run-detectors.js';
 
@@ -46,5 +46,45 @@ describe('upstream trouble', () => {
     expect(classifyUpstreamError(record('haproxy-http', { status: 502, flags: 'SH--' }))).toMatchObject({ reset: true });
     expect(classifyUpstreamError(record('haproxy-http', { status: 504, flags: 'sH--' }))).toMatchObject({ timeout: true, reset: false });
     expect(classifyUpstreamError(record('nginx', { status: 200, upstreamStatus: 200 }))).toMatchObject({ error: false });
+    // nginx: a 502 after it had connected is the backend resetting the connection; without a connect time it never connected.
+    expect(classifyUpstreamError(record('nginx', { status: 502, upstreamStatus: 502, upstreamConnectTimeMs: 0, upstreamAddr: '127.0.0.1:1' }))).toMatchObject({ error: true, reset: true });
+    expect(classifyUpstreamError(record('nginx', { status: 502, upstreamStatus: 502, upstreamConnectTimeMs: null, upstreamAddr: '127.0.0.1:1' }))).toMatchObject({ error: true, reset: false });
+  });
+});
+
+describe('upstream trouble in logs that name no upstream', () => {
+  /** A `combined`-like log: no upstream fields, 0.4% scattered 503s, and optionally a 4-minute burst of 502s on one route. */
+  function combinedLog(burst: boolean): JoinedRequest[] {
+    const requests: JoinedRequest[] = [];
+    const startMs = Date.UTC(2024, 4, 6, 12, 0, 0);
+    for (let i = 0; i < 20_000; i++) {
+      const t = startMs + i * 180; // an hour
+      const route = i % 4 === 0 ? '/api/v1/search' : `/api/v1/orders/${i}`;
+      const inBurst = burst && route === '/api/v1/search' && t >= startMs + 1_200_000 && t < startMs + 1_440_000 && i % 8 !== 0;
+      const status = inBurst ? 502 : i % 250 === 7 ? 503 : 200;
+      const proxy = record('apache-combined', { line: i + 1, startMs: t, endMs: t, status, method: 'GET', path: route, clientIp: `192.0.2.${i % 50}` });
+      requests.push({ proxy, apm: null, method: 'none', confidence: 0, offsetMs: null });
+    }
+    return requests;
+  }
+
+  it('background 503s (0.4%): one low finding over all requests, no invented upstream, no 100%', () => {
+    const findings = run(combinedLog(false));
+    expect(findings).toHaveLength(1);
+    const [finding] = findings;
+    expect(finding!.severity).toBe('low');
+    expect(finding!.figures).toMatchObject({ upstream: null, requests: 20_000, errors: 80, pattern: 'transient' });
+    expect(Number(finding!.figures.errorRate)).toBe(0.004);
+    expect(finding!.title).not.toContain('(no upstream)');
+    expect(finding!.title).not.toContain('100');
+  });
+
+  it('a burst of 502s on one route: the route is named, the rate is of that route\'s requests then, not diluted by the others', () => {
+    const [finding] = run(combinedLog(true));
+    expect(finding!.figures).toMatchObject({ upstream: null, pattern: 'burst', topRoute: '/api/v1/search', burstMinutes: 4 });
+    expect(finding!.title).toContain('/api/v1/search');
+    // Half of the route's requests failed in the burst (an eighth of all requests then).
+    expect(Math.abs(Number(finding!.figures.burstErrorRate) - 0.5)).toBeLessThan(0.03);
+    expect(['medium', 'high']).toContain(finding!.severity);
   });
 });

@@ -13,6 +13,7 @@ export interface Finding {
   kind: string;
   severity: string;
   title: string;
+  explanation: string;
   figures: Record<string, Figure>;
   table?: { columns: string[]; rows: Figure[][] };
 }
@@ -29,6 +30,7 @@ export interface FileStats {
 
 export interface AlfReport {
   inputs: { files: FileStats[]; totals: { proxyRecords: number; apmRecords: number } };
+  verdict: { text: string; cites: { pointer: string; value: Figure }[] }[];
   join: { proxyRecords: number; apmRecords: number; joinedHeuristic: number; joinedById: number; unjoinedProxy: number; unjoinedApm: number; startSigmaMs?: number };
   findings: Finding[];
 }

@@ -1,22 +1,28 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 
 /**
- * The backend's APM exports, written as each transaction finishes: a New Relic Transaction CSV
- * (the columns parsers/newrelic-csv.ts reads: timestamp in epoch ms at the transaction's start,
- * duration in seconds, excluding the time the request queued for a worker) and OTLP/JSON, one
- * document with one SERVER span per line, as the collector's file exporter writes them
- * (parsers/otel-json.ts). Neither carries a request id: like the founding case, the join with the
- * proxy logs has only method, path and time to go on.
+ * The backend's APM exports, every shape written from the same transactions when the run ends,
+ * sorted by start as an export query returns them: New Relic Transaction events as CSV (any subset
+ * of attribute columns) and as JSON (NerdGraph, NRQL REST v1, historical-export files, a bare array
+ * or NDJSON), with the timestamp in epoch ms, epoch s or ISO form; and OTLP/JSON, one document with
+ * one SERVER span per line, as the collector's file exporter writes them. None carries the request
+ * id: like the founding case, the join with the proxy logs has only what both sides log to go on.
+ * An export may be written with its clock off (`skewMs`), as an APM host's clock can be.
  */
 
 export interface Transaction {
   app: string;
+  /** The APM agent's own host name (New Relic `host`). */
   host: string;
+  /** The Host header the request carried. */
+  requestHost: string | null;
   method: string;
   path: string;
   /** Route template, for the transaction name. */
   route: string;
+  /** Controller-style name part (`orders/show`). */
+  controller: string;
   status: number;
   userAgent: string | null;
   apiKey: string | null;
@@ -28,10 +34,73 @@ export interface Transaction {
   queueMs: number;
 }
 
-const CSV_COLUMNS = [
+export const NEW_RELIC_ATTRIBUTES = [
+  'timestamp', 'duration', 'queueDuration', 'name', 'request.uri', 'request.method', 'httpResponseCode',
+  'request.headers.userAgent', 'request.headers.host', 'request.headers.x-api-key', 'host', 'appName', 'transactionType',
+] as const;
+export type NewRelicAttribute = (typeof NEW_RELIC_ATTRIBUTES)[number];
+
+/** The columns a New Relic user is told to export, and nothing more: no method, no queue time. */
+export const MINIMAL_NEW_RELIC_COLUMNS: readonly NewRelicAttribute[] = [
+  'timestamp', 'duration', 'name', 'request.uri', 'httpResponseCode', 'request.headers.userAgent', 'appName', 'host',
+];
+export const FULL_NEW_RELIC_COLUMNS: readonly NewRelicAttribute[] = [
   'timestamp', 'duration', 'queueDuration', 'name', 'request.uri', 'request.method', 'httpResponseCode',
   'request.headers.userAgent', 'request.headers.x-api-key', 'host', 'appName', 'transactionType',
-] as const;
+];
+
+export type TimestampForm = 'epoch-ms' | 'epoch-s' | 'iso';
+/** `expressjs`: `WebTransaction/Expressjs/GET//v1/orders/:id` (method and route); `controller`: `WebTransaction/Controller/orders/show` (neither). */
+export type TransactionNaming = 'expressjs' | 'controller';
+export type NewRelicJsonEnvelope = 'nerdgraph' | 'nrql-v1' | 'historical' | 'array' | 'ndjson';
+
+export type ExportSpec = {
+  /** The export's name in the run; its file is `<name>.csv` or `<name>.json` in the run's directory. */
+  readonly name: string;
+  /** APM clock minus true clock, ms: every timestamp is written shifted by this much. */
+  readonly skewMs?: number;
+  /** Start order of the rows: ascending (default) or newest first, as NRQL returns them. */
+  readonly order?: 'ascending' | 'descending';
+} & (
+  | {
+    readonly shape: 'newrelic-csv' | 'newrelic-json';
+    readonly attributes: readonly NewRelicAttribute[];
+    readonly timestamps?: TimestampForm;
+    readonly naming?: TransactionNaming;
+    /** JSON only; default NerdGraph. */
+    readonly envelope?: NewRelicJsonEnvelope;
+  }
+  | { readonly shape: 'otlp-json' }
+);
+
+export function exportFileName(spec: ExportSpec): string {
+  return `${spec.name}.${spec.shape === 'newrelic-csv' ? 'csv' : 'json'}`;
+}
+
+function timestampValue(ms: number, form: TimestampForm): number | string {
+  if (form === 'epoch-s') return Math.round(ms) / 1000;
+  if (form === 'iso') return new Date(Math.round(ms)).toISOString();
+  return Math.round(ms);
+}
+
+function newRelicValue(t: Transaction, attribute: NewRelicAttribute, startMs: number, form: TimestampForm, naming: TransactionNaming): string | number | null {
+  switch (attribute) {
+    case 'timestamp': return timestampValue(startMs, form);
+    case 'duration': return Number((t.durationMs / 1000).toFixed(4));
+    case 'queueDuration': return Number((t.queueMs / 1000).toFixed(4));
+    case 'name': return naming === 'expressjs' ? `WebTransaction/Expressjs/${t.method}/${t.route}` : `WebTransaction/Controller/${t.controller}`;
+    case 'request.uri': return t.path;
+    case 'request.method': return t.method;
+    // New Relic keeps the agent's string.
+    case 'httpResponseCode': return String(t.status);
+    case 'request.headers.userAgent': return t.userAgent;
+    case 'request.headers.host': return t.requestHost;
+    case 'request.headers.x-api-key': return t.apiKey;
+    case 'host': return t.host;
+    case 'appName': return t.app;
+    case 'transactionType': return 'Web';
+  }
+}
 
 function csvCell(value: string | number | null): string {
   if (value === null) return '';
@@ -39,85 +108,88 @@ function csvCell(value: string | number | null): string {
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-function end(stream: WriteStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.once('error', reject);
-    stream.end(() => resolve());
-  });
-}
-
-export class NewRelicCsvExport {
-  private readonly out: WriteStream;
-  /** Lines written so far, the header included. */
-  lines = 1;
-
-  constructor(readonly path: string) {
-    this.out = createWriteStream(path);
-    this.out.write(`${CSV_COLUMNS.join(',')}\n`);
-  }
-
-  /** Appends the transaction; returns its line number in the file. */
-  write(t: Transaction): number {
-    const row = [
-      Math.round(t.startMs), (t.durationMs / 1000).toFixed(4), (t.queueMs / 1000).toFixed(4),
-      `WebTransaction/Expressjs/${t.method}/${t.route}`, t.path, t.method, t.status,
-      t.userAgent, t.apiKey, t.host, t.app, 'Web',
-    ];
-    this.out.write(`${row.map(csvCell).join(',')}\n`);
-    return ++this.lines;
-  }
-
-  close(): Promise<void> {
-    return end(this.out);
-  }
-}
-
 const stringValue = (value: string) => ({ stringValue: value });
 const nanos = (ms: number): string => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
 
-export class OtlpJsonExport {
-  private readonly out: WriteStream;
-  lines = 0;
-
-  constructor(readonly path: string, private readonly serviceName: string) {
-    this.out = createWriteStream(path);
-  }
-
-  write(t: Transaction): number {
-    const attributes: { key: string; value: unknown }[] = [
-      { key: 'http.request.method', value: stringValue(t.method) },
-      { key: 'url.path', value: stringValue(t.path) },
-      { key: 'url.scheme', value: stringValue('http') },
-      { key: 'http.route', value: stringValue(t.route) },
-      { key: 'http.response.status_code', value: { intValue: String(t.status) } },
-      { key: 'server.address', value: stringValue(t.host) },
-    ];
-    if (t.userAgent !== null) attributes.push({ key: 'user_agent.original', value: stringValue(t.userAgent) });
-    // Captured request headers are string arrays in the semantic conventions.
-    if (t.apiKey !== null) attributes.push({ key: 'http.request.header.x-api-key', value: { arrayValue: { values: [stringValue(t.apiKey)] } } });
-    const document = {
-      resourceSpans: [{
-        resource: { attributes: [{ key: 'service.name', value: stringValue(this.serviceName) }] },
-        scopeSpans: [{
-          scope: { name: 'alf-e2e-backend' },
-          spans: [{
-            traceId: randomBytes(16).toString('hex'),
-            spanId: randomBytes(8).toString('hex'),
-            name: `${t.method} ${t.route}`,
-            kind: 2,
-            startTimeUnixNano: nanos(t.startMs),
-            endTimeUnixNano: nanos(t.startMs + t.durationMs),
-            attributes,
-            status: {},
-          }],
+function otlpDocument(t: Transaction, startMs: number, app: string): string {
+  const attributes: { key: string; value: unknown }[] = [
+    { key: 'http.request.method', value: stringValue(t.method) },
+    { key: 'url.path', value: stringValue(t.path) },
+    { key: 'url.scheme', value: stringValue('http') },
+    { key: 'http.route', value: stringValue(t.route) },
+    { key: 'http.response.status_code', value: { intValue: String(t.status) } },
+  ];
+  if (t.requestHost !== null) attributes.push({ key: 'server.address', value: stringValue(t.requestHost.replace(/:\d+$/, '')) });
+  if (t.userAgent !== null) attributes.push({ key: 'user_agent.original', value: stringValue(t.userAgent) });
+  // Captured request headers are string arrays in the semantic conventions.
+  if (t.apiKey !== null) attributes.push({ key: 'http.request.header.x-api-key', value: { arrayValue: { values: [stringValue(t.apiKey)] } } });
+  return JSON.stringify({
+    resourceSpans: [{
+      resource: { attributes: [{ key: 'service.name', value: stringValue(app) }] },
+      scopeSpans: [{
+        scope: { name: 'alf-e2e-backend' },
+        spans: [{
+          traceId: randomBytes(16).toString('hex'),
+          spanId: randomBytes(8).toString('hex'),
+          name: `${t.method} ${t.route}`,
+          kind: 2,
+          startTimeUnixNano: nanos(startMs),
+          endTimeUnixNano: nanos(startMs + t.durationMs),
+          attributes,
+          status: {},
         }],
       }],
-    };
-    this.out.write(`${JSON.stringify(document)}\n`);
-    return ++this.lines;
-  }
+    }],
+  });
+}
 
-  close(): Promise<void> {
-    return end(this.out);
+const ENVELOPES: Record<NewRelicJsonEnvelope, { open: string | null; close: string | null; wrap: (event: string) => string }> = {
+  nerdgraph: { open: '{"data":{"actor":{"account":{"nrql":{"results":[', close: ']}}}}}', wrap: (event) => event },
+  'nrql-v1': { open: '{"results":[{"events":[', close: ']}],"metadata":{"eventTypes":["Transaction"]}}', wrap: (event) => event },
+  // Historical data export files: an array of {"attributes": {...}} (docs.newrelic.com, NerdGraph historical data export).
+  historical: { open: '[', close: ']', wrap: (event) => `{"attributes":${event}}` },
+  array: { open: '[', close: ']', wrap: (event) => event },
+  ndjson: { open: null, close: null, wrap: (event) => event },
+};
+
+/**
+ * Writes one export of `transactions` to `path`; returns each transaction's line in the file (a
+ * CSV's header is line 1; a JSON event's line is where its object opens), by transaction index.
+ */
+export async function writeExport(spec: ExportSpec, path: string, transactions: readonly Transaction[]): Promise<number[]> {
+  const skew = spec.skewMs ?? 0;
+  const order = transactions.map((_, i) => i).sort((a, b) => transactions[a]!.startMs - transactions[b]!.startMs || a - b);
+  if (spec.order === 'descending') order.reverse();
+  const lines: string[] = [];
+  const lineOf = new Array<number>(transactions.length).fill(0);
+  if (spec.shape === 'otlp-json') {
+    for (const i of order) {
+      const t = transactions[i]!;
+      lines.push(otlpDocument(t, t.startMs + skew, t.app));
+      lineOf[i] = lines.length;
+    }
+  } else {
+    const form = spec.timestamps ?? 'epoch-ms';
+    const naming = spec.naming ?? 'expressjs';
+    const values = (t: Transaction) => spec.attributes.map((attribute) => newRelicValue(t, attribute, t.startMs + skew, form, naming));
+    if (spec.shape === 'newrelic-csv') {
+      lines.push(spec.attributes.join(','));
+      for (const i of order) {
+        lines.push(values(transactions[i]!).map(csvCell).join(','));
+        lineOf[i] = lines.length;
+      }
+    } else {
+      const envelope = ENVELOPES[spec.envelope ?? 'nerdgraph'];
+      if (envelope.open !== null) lines.push(envelope.open);
+      order.forEach((i, at) => {
+        const row = values(transactions[i]!);
+        const event = JSON.stringify(Object.fromEntries(spec.attributes.map((attribute, k) => [attribute, row[k]]).filter(([, value]) => value !== null)));
+        lines.push(envelope.wrap(event) + (envelope.close !== null && at < order.length - 1 ? ',' : ''));
+        lineOf[i] = lines.length;
+      });
+      if (envelope.close !== null) lines.push(envelope.close);
+    }
   }
+  await writeFile(path, lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+  return lineOf;
 }

@@ -1,21 +1,42 @@
 import { request } from 'node:http';
-import type { RouteName } from './endpoints.js';
 
 /**
- * The API's clients. Each profile sends requests at its own rate, with one user agent, and gives
- * up in its own way: ordinary clients wait (30 s), the exporter gives up at the run's client
- * timeout and closes its connection (FIN), the mobile app drops off at a random moment, its
- * connection reset (RST) as a flaky network leaves it.
+ * The API's clients, in cohorts: each has its user agent and API keys, a way of arriving (a
+ * Poisson stream, a shared wall-clock tick, or a closed loop), the URLs it asks for, and its way of
+ * giving up: ordinary clients wait (30 s), an exporter gives up at its client timeout and closes
+ * its connection (FIN), a mobile app drops off at a random moment, its connection reset (RST) as a
+ * flaky network leaves it.
  */
 
 export type GiveUp = { kind: 'timeout'; ms: number } | { kind: 'random'; minMs: number; maxMs: number };
 
-export interface ClientProfile {
+export type Arrival =
+  /** Independent clients: requests arrive as a Poisson process, answered or not. */
+  | { kind: 'poisson'; ratePerSecond: number }
+  /**
+   * `clients` clients that all fire on every wall-clock multiple of `everyMs`, each within
+   * `spreadMs` of the tick (wallboards and browser tabs polling on a timer, health probes).
+   */
+  | { kind: 'tick'; everyMs: number; clients: number; spreadMs: number }
+  /** `loops` closed loops, each sending its next request when the last one ended, after `thinkMs` (an ETL job). */
+  | { kind: 'sequential'; loops: number; thinkMs: number };
+
+/**
+ * Which id a request puts in its route's `:id`: a fresh one per request (every URL distinct), or one
+ * of a pool, so that cohorts drawing on the same pool hit the same URLs. `sticky`: a tick client
+ * keeps one id of the pool (a wallboard shows its own dashboard).
+ */
+export type IdChoice = { kind: 'unique' } | { kind: 'pool'; ids: readonly number[]; sticky?: boolean };
+
+export interface Cohort {
   readonly name: string;
   readonly userAgent: string;
+  /** Empty: the cohort sends no X-Api-Key. */
   readonly apiKeys: readonly string[];
-  readonly ratePerSecond: number;
-  readonly routes: readonly (readonly [RouteName, number])[];
+  readonly arrival: Arrival;
+  /** Route names (of the run's route table) and their weights. */
+  readonly routes: readonly (readonly [string, number])[];
+  readonly ids: IdChoice;
   readonly giveUp: GiveUp;
   /** How the client hangs up: close the connection (FIN) or reset it (RST). */
   readonly hangUp: 'close' | 'reset';
@@ -23,15 +44,18 @@ export interface ClientProfile {
 
 export const EXPORTER_KEY = 'key_exporter';
 export const EXPORTER_AGENT = 'metrics-exporter/1.4 (+https://exporter.example/docs)';
+export const PATIENT: GiveUp = { kind: 'timeout', ms: 30_000 };
 
-export function clientProfiles(clientTimeoutMs: number): ClientProfile[] {
-  const patient: GiveUp = { kind: 'timeout', ms: 30_000 };
+/** The founding case's clients: Poisson arrivals, every request to a URL of its own. */
+export function clientProfiles(clientTimeoutMs: number): Cohort[] {
+  const unique: IdChoice = { kind: 'unique' };
+  const poisson = (ratePerSecond: number): Arrival => ({ kind: 'poisson', ratePerSecond });
   return [
-    { name: 'web', userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', apiKeys: ['key_web'], ratePerSecond: 25, routes: [['order', 0.9], ['report', 0.1]], giveUp: patient, hangUp: 'close' },
-    { name: 'partner', userAgent: 'python-requests/2.31.0', apiKeys: ['key_partner_a', 'key_partner_b'], ratePerSecond: 12, routes: [['order', 0.7], ['report', 0.3]], giveUp: patient, hangUp: 'close' },
-    { name: 'dashboard', userAgent: 'okhttp/4.12.0', apiKeys: ['key_dashboard'], ratePerSecond: 0.5, routes: [['metrics', 1]], giveUp: patient, hangUp: 'close' },
-    { name: 'mobile', userAgent: 'ShopApp/3.2 (iPhone; iOS 17.4)', apiKeys: ['key_mobile'], ratePerSecond: 3, routes: [['report', 0.85], ['metrics', 0.15]], giveUp: { kind: 'random', minMs: 200, maxMs: 6_000 }, hangUp: 'reset' },
-    { name: 'exporter', userAgent: EXPORTER_AGENT, apiKeys: [EXPORTER_KEY], ratePerSecond: 2, routes: [['metrics', 1]], giveUp: { kind: 'timeout', ms: clientTimeoutMs }, hangUp: 'close' },
+    { name: 'web', userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', apiKeys: ['key_web'], arrival: poisson(25), routes: [['order', 0.9], ['report', 0.1]], ids: unique, giveUp: PATIENT, hangUp: 'close' },
+    { name: 'partner', userAgent: 'python-requests/2.31.0', apiKeys: ['key_partner_a', 'key_partner_b'], arrival: poisson(12), routes: [['order', 0.7], ['report', 0.3]], ids: unique, giveUp: PATIENT, hangUp: 'close' },
+    { name: 'dashboard', userAgent: 'okhttp/4.12.0', apiKeys: ['key_dashboard'], arrival: poisson(0.5), routes: [['metrics', 1]], ids: unique, giveUp: PATIENT, hangUp: 'close' },
+    { name: 'mobile', userAgent: 'ShopApp/3.2 (iPhone; iOS 17.4)', apiKeys: ['key_mobile'], arrival: poisson(3), routes: [['report', 0.85], ['metrics', 0.15]], ids: unique, giveUp: { kind: 'random', minMs: 200, maxMs: 6_000 }, hangUp: 'reset' },
+    { name: 'exporter', userAgent: EXPORTER_AGENT, apiKeys: [EXPORTER_KEY], arrival: poisson(2), routes: [['metrics', 1]], ids: unique, giveUp: { kind: 'timeout', ms: clientTimeoutMs }, hangUp: 'close' },
   ];
 }
 
@@ -55,7 +79,7 @@ export interface Mirrored {
   /** Request id per proxy; the X-Request-Id header of that copy. */
   requestIds: Record<Target['proxy'], string>;
   giveUpAfterMs: number;
-  hangUp: ClientProfile['hangUp'];
+  hangUp: Cohort['hangUp'];
 }
 
 /**

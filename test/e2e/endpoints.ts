@@ -1,52 +1,90 @@
+import type { SeededRandom } from '../generators/random.js';
+
 /**
- * The backend's API: what each route costs in worker time. The cost of a request is a fixed
- * function of its path (an application's metrics cost what they cost), so the same request sent
- * through nginx and through HAProxy keeps one worker busy for the same time behind either.
+ * The backend's API: its routes, and what a request to each costs. The traffic generator decides
+ * each request's fate (worker time, status, or a connection reset) and sends it as a work order in
+ * the `x-e2e-work` header, so a run replays from its seed, and the same request sent through nginx
+ * and through HAProxy keeps a worker busy for the same time behind either. The header reaches the
+ * backend like any other; no proxy log and no APM export carries it.
  */
 
 export interface Route {
-  /** Route template as the APM agent names it. */
+  /** Route template as the APM agent names it (`:id` marks the one parameter). */
   readonly template: string;
-  /** Worker time range in ms; the request's cost is spread over it by a hash of its path. */
+  /** New Relic controller-style name (`orders/show`) for apps whose transaction names carry no method. */
+  readonly controller: string;
+  /** Worker time range in ms; a request's cost is drawn uniformly from it. */
   readonly minMs: number;
   readonly maxMs: number;
+  /** Statuses the backend answers instead of 200, with their share of requests. */
+  readonly errors?: readonly { readonly status: number; readonly share: number }[];
+  /** Share of requests on which the worker dies after its work: the connection is reset, no answer and no APM transaction (the proxy logs a 502). */
+  readonly resetShare?: number;
 }
 
+export type RouteTable = Readonly<Record<string, Route>>;
+
+/** The founding case's API: quick orders, slower reports, and the expensive metrics export. */
 export const ROUTES = {
-  order: { template: '/v1/orders/:id', minMs: 5, maxMs: 40 },
-  report: { template: '/v1/reports/:id', minMs: 100, maxMs: 900 },
-  metrics: { template: '/v2/applications/:id/metrics.json', minMs: 1_000, maxMs: 8_000 },
-} as const satisfies Record<string, Route>;
+  order: { template: '/v1/orders/:id', controller: 'orders/show', minMs: 5, maxMs: 40 },
+  report: { template: '/v1/reports/:id', controller: 'reports/show', minMs: 100, maxMs: 900 },
+  metrics: { template: '/v2/applications/:id/metrics.json', controller: 'applications/metrics', minMs: 1_000, maxMs: 8_000 },
+} as const satisfies RouteTable;
 
-export type RouteName = keyof typeof ROUTES;
+/** More of the same API, for mixed traffic: dashboards, health checks, and an endpoint whose worker crashes. */
+export const MIXED_ROUTES = {
+  ...ROUTES,
+  dashboard: { template: '/v1/dashboards/:id/summary', controller: 'dashboards/summary', minMs: 20, maxMs: 400 },
+  health: { template: '/healthz', controller: 'health/show', minMs: 1, maxMs: 3 },
+  flaky: { template: '/v1/imports/:id', controller: 'imports/create', minMs: 50, maxMs: 300, resetShare: 1 },
+} as const satisfies RouteTable;
 
-export function pathOf(route: RouteName, id: number): string {
-  return ROUTES[route].template.replace(':id', String(id));
+export function pathOf(route: Route, id: number): string {
+  return route.template.replace(':id', String(id));
 }
 
-/** The route a path belongs to, or null (the backend answers 404 without work). */
-export function routeOf(path: string): RouteName | null {
+/** The route name a path belongs to in `routes`, or null (the backend answers 404 without work). */
+export function routeOf(routes: RouteTable, path: string): string | null {
   const parts = path.split('/');
-  if (parts.length === 4 && parts[1] === 'v1' && parts[2] === 'orders' && /^\d+$/.test(parts[3]!)) return 'order';
-  if (parts.length === 4 && parts[1] === 'v1' && parts[2] === 'reports' && /^\d+$/.test(parts[3]!)) return 'report';
-  if (parts.length === 5 && parts[1] === 'v2' && parts[2] === 'applications' && /^\d+$/.test(parts[3]!) && parts[4] === 'metrics.json') return 'metrics';
+  for (const [name, route] of Object.entries(routes)) {
+    const expected = route.template.split('/');
+    if (expected.length !== parts.length) continue;
+    if (expected.every((segment, i) => (segment === ':id' ? /^\d+$/.test(parts[i]!) : segment === parts[i]))) return name;
+  }
   return null;
 }
 
-/** FNV-1a of the path, as a fraction in [0, 1). */
-function pathFraction(path: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < path.length; i++) {
-    hash ^= path.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash / 2 ** 32;
+/** What the backend does with one request: work this long, then answer this status, or reset the connection. */
+export interface WorkOrder {
+  workMs: number;
+  status: number;
+  reset: boolean;
 }
 
-/** Worker time of a request for `path`, in ms. */
-export function costOf(path: string): number | null {
-  const route = routeOf(path);
-  if (route === null) return null;
-  const { minMs, maxMs } = ROUTES[route];
-  return Math.round(minMs + pathFraction(path) * (maxMs - minMs));
+export const WORK_HEADER = 'x-e2e-work';
+
+export function drawWorkOrder(route: Route, random: SeededRandom): WorkOrder {
+  const workMs = Math.round(random.between(route.minMs, route.maxMs));
+  let status = 200;
+  let left = random.next();
+  for (const error of route.errors ?? []) {
+    left -= error.share;
+    if (left < 0) {
+      status = error.status;
+      break;
+    }
+  }
+  return { workMs, status, reset: random.chance(route.resetShare ?? 0) };
+}
+
+export function encodeWorkOrder(order: WorkOrder): string {
+  return `ms=${order.workMs};status=${order.status}${order.reset ? ';reset' : ''}`;
+}
+
+export function decodeWorkOrder(text: string | null): WorkOrder | null {
+  if (text === null) return null;
+  const ms = /(?:^|;)ms=(\d+)/.exec(text);
+  const status = /(?:^|;)status=(\d{3})/.exec(text);
+  if (!ms || !status) return null;
+  return { workMs: Number(ms[1]), status: Number(status[1]), reset: /(?:^|;)reset(?:;|$)/.test(text) };
 }

@@ -9,7 +9,7 @@ import { EXPORTER_AGENT, EXPORTER_KEY } from './clients.js';
 import { budgetBelowTrueUse, clearlyAbandoned, copiesThrough, truthById } from './ground-truth.js';
 import { readHaproxyLog, readNginxPipe, type HaproxyLine, type NginxLine } from './proxy-logs.js';
 import { KNEE_TOLERANCE_S, PROXIES_INSTALLED, runSettings, WORKERS } from './run-settings.js';
-import { describeRun, Scenario, type ScenarioResult } from './scenario.js';
+import { describeRun, foundingScenario, Scenario, type ScenarioResult } from './scenario.js';
 
 /**
  * The founding case, with real proxies: nginx with a post_action on the metrics API (and
@@ -31,21 +31,21 @@ describe.skipIf(!PROXIES_INSTALLED)(`founding incident through real nginx and HA
   const budgets = {} as Record<'nginx' | 'haproxy', ReturnType<typeof budgetBelowTrueUse>>;
 
   beforeAll(async () => {
-    scenario = new Scenario({
+    scenario = new Scenario(foundingScenario({
       label: 'incident', seed: settings.seed, trafficMs: 45_000, clientTimeoutMs: T,
       postAction: true, ignoreClientAbort: false, abortOnClose: true, workers: WORKERS,
-    });
+    }));
     run = await scenario.run();
     console.info(describeRun(run));
-    nginxLines = readNginxPipe(run.nginx.pipeLog);
-    haproxyLines = readHaproxyLog(run.haproxy.log);
+    nginxLines = readNginxPipe(run.nginx!.logs.alf_pipe!);
+    haproxyLines = readHaproxyLog(run.haproxy!.log);
     budgets.nginx = budgetBelowTrueUse(run, 'nginx', EXPORTER_KEY, 0.9);
     budgets.haproxy = budgetBelowTrueUse(run, 'haproxy', EXPORTER_KEY, 0.9);
     const nginxPairs = join(run.dir, 'pairs-nginx.csv');
     const haproxyPairs = join(run.dir, 'pairs-haproxy.csv');
-    reports.nginx = analyze([run.nginx.pipeLog, '--log-format', run.nginx.conf, '--apm', run.apm.nginx.csv, '--budget', budgets.nginx.budget, '--joined', nginxPairs]);
-    reports.haproxy = analyze([run.haproxy.log, '--apm', run.apm.haproxy.otlp, '--budget', budgets.haproxy.budget, '--joined', haproxyPairs]);
-    reports.combined = analyze([run.nginx.combinedLog, '--apm', run.apm.nginx.otlp]);
+    reports.nginx = analyze([run.nginx!.logs.alf_pipe!, '--log-format', run.nginx!.conf, '--apm', run.apm.nginx.newrelic!, '--budget', budgets.nginx.budget, '--joined', nginxPairs]);
+    reports.haproxy = analyze([run.haproxy!.log, '--apm', run.apm.haproxy.otlp!, '--budget', budgets.haproxy.budget, '--joined', haproxyPairs]);
+    reports.combined = analyze([run.nginx!.logs.combined!, '--apm', run.apm.nginx.otlp!]);
     pairs.nginx = readJoinedPairs(nginxPairs);
     pairs.haproxy = readJoinedPairs(haproxyPairs);
   }, 240_000);
@@ -60,19 +60,19 @@ describe.skipIf(!PROXIES_INSTALLED)(`founding incident through real nginx and HA
     const sentIds = (proxy: 'nginx' | 'haproxy') => run.sent.map((request) => request.outcomes.find((o) => o.proxy === proxy)!.requestId).sort();
     expect(nginxLines.map((line) => line.requestId).sort()).toEqual(sentIds('nginx'));
     expect(haproxyLines.map((line) => line.requestId).sort()).toEqual(sentIds('haproxy'));
-    expect(readFileSync(run.nginx.combinedLog, 'utf8').trim().split('\n')).toHaveLength(run.sent.length);
+    expect(readFileSync(run.nginx!.logs.combined!, 'utf8').trim().split('\n')).toHaveLength(run.sent.length);
   });
 
   it('alf reads every request line of the three logs, and skips only HAProxy\'s own notices', () => {
-    for (const [report, path] of [[reports.nginx, run.nginx.pipeLog], [reports.combined, run.nginx.combinedLog]] as const) {
+    for (const [report, path] of [[reports.nginx, run.nginx!.logs.alf_pipe!], [reports.combined, run.nginx!.logs.combined!]] as const) {
       expect(fileStats(report, path)).toMatchObject({ records: run.sent.length, skipped: 0 });
     }
-    const stats = fileStats(reports.haproxy, run.haproxy.log);
+    const stats = fileStats(reports.haproxy, run.haproxy!.log);
     expect(stats.format).toBe('haproxy');
     expect(stats.records).toBe(run.sent.length);
     for (const issue of stats.firstIssues) expect(issue.sample ?? issue.message).toMatch(/Proxy \S+ stopped|no \[accept date\]/);
-    expect(fileStats(reports.nginx, run.apm.nginx.csv).records).toBe(run.truth.nginx.length);
-    expect(fileStats(reports.haproxy, run.apm.haproxy.otlp).records).toBe(run.truth.haproxy.length);
+    expect(fileStats(reports.nginx, run.apm.nginx.newrelic!).records).toBe(run.truth.nginx.length);
+    expect(fileStats(reports.haproxy, run.apm.haproxy.otlp!).records).toBe(run.truth.haproxy.length);
   });
 
   it('finds the knee at the client timeout the exporter used, and names the exporter', () => {
@@ -113,8 +113,8 @@ describe.skipIf(!PROXIES_INSTALLED)(`founding incident through real nginx and HA
       }
       return gaveUp.size;
     };
-    const nginxAborted = check('nginx', (pair) => pair.proxy_request_id, (id) => nginxTruth.get(id)?.csvLine, (id) => nginxTruth.get(id)?.durationMs);
-    const haproxyAborted = check('haproxy', (pair) => haproxyIdAtLine.get(pair.proxy_line) ?? '', (id) => haproxyTruth.get(id)?.otlpLine, (id) => haproxyTruth.get(id)?.durationMs);
+    const nginxAborted = check('nginx', (pair) => pair.proxy_request_id, (id) => nginxTruth.get(id)?.lines.newrelic, (id) => nginxTruth.get(id)?.durationMs);
+    const haproxyAborted = check('haproxy', (pair) => haproxyIdAtLine.get(pair.proxy_line) ?? '', (id) => haproxyTruth.get(id)?.lines.otlp, (id) => haproxyTruth.get(id)?.durationMs);
     expect(nginxAborted).toBeGreaterThanOrEqual(30);
     expect(haproxyAborted).toBe(nginxAborted);
   });
@@ -178,9 +178,9 @@ describe.skipIf(!PROXIES_INSTALLED)(`founding incident through real nginx and HA
   });
 
   it('reads the header captures by the layout of the real haproxy.cfg, and by the default order', () => {
-    const lines = readFileSync(run.haproxy.log, 'utf8').split('\n').filter((line) => line.includes('"GET '));
+    const lines = readFileSync(run.haproxy!.log, 'utf8').split('\n').filter((line) => line.includes('"GET '));
     const sentById = new Map(copiesThrough(run, 'haproxy').map((copy) => [copy.outcome.requestId, copy.request]));
-    const withLayout = parseLines(haproxyFormat(haproxyCaptureLayout(readFileSync(run.haproxy.cfg, 'utf8'))), lines);
+    const withLayout = parseLines(haproxyFormat(haproxyCaptureLayout(readFileSync(run.haproxy!.cfg, 'utf8'))), lines);
     const byDefault = parseLines(haproxy, lines);
     expect(withLayout.issues).toEqual([]);
     for (const [index, record] of (withLayout.records as ProxyRecord[]).entries()) {

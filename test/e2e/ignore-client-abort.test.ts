@@ -4,7 +4,7 @@ import { EXPORTER_KEY } from './clients.js';
 import { budgetBelowTrueUse, clearlyAbandoned, truthById } from './ground-truth.js';
 import { readHaproxyLog, readNginxPipe, type HaproxyLine, type NginxLine } from './proxy-logs.js';
 import { KNEE_TOLERANCE_S, PROXIES_INSTALLED, runSettings, WORKERS } from './run-settings.js';
-import { describeRun, Scenario, type ProxyName, type ScenarioResult } from './scenario.js';
+import { describeRun, foundingScenario, Scenario, type ProxyName, type ScenarioResult } from './scenario.js';
 
 /**
  * The founding fix, with real proxies: nginx keeps its post_action but sets
@@ -25,18 +25,18 @@ describe.skipIf(!PROXIES_INSTALLED)(`proxy_ignore_client_abort on: the under-cou
   const budgets = {} as Record<ProxyName, ReturnType<typeof budgetBelowTrueUse>>;
 
   beforeAll(async () => {
-    scenario = new Scenario({
+    scenario = new Scenario(foundingScenario({
       label: 'fixed', seed: settings.seed, trafficMs: 30_000, clientTimeoutMs: T,
       postAction: true, ignoreClientAbort: true, abortOnClose: false, workers: WORKERS,
-    });
+    }));
     run = await scenario.run();
     console.info(describeRun(run));
-    nginxLines = readNginxPipe(run.nginx.pipeLog);
-    haproxyLines = readHaproxyLog(run.haproxy.log);
+    nginxLines = readNginxPipe(run.nginx!.logs.alf_pipe!);
+    haproxyLines = readHaproxyLog(run.haproxy!.log);
     budgets.nginx = budgetBelowTrueUse(run, 'nginx', EXPORTER_KEY, 0.9);
     budgets.haproxy = budgetBelowTrueUse(run, 'haproxy', EXPORTER_KEY, 0.9);
-    reports.nginx = analyze([run.nginx.pipeLog, '--log-format', run.nginx.conf, '--apm', run.apm.nginx.csv, '--budget', budgets.nginx.budget]);
-    reports.haproxy = analyze([run.haproxy.log, '--apm', run.apm.haproxy.otlp, '--budget', budgets.haproxy.budget]);
+    reports.nginx = analyze([run.nginx!.logs.alf_pipe!, '--log-format', run.nginx!.conf, '--apm', run.apm.nginx.newrelic!, '--budget', budgets.nginx.budget]);
+    reports.haproxy = analyze([run.haproxy!.log, '--apm', run.apm.haproxy.otlp!, '--budget', budgets.haproxy.budget]);
   }, 240_000);
 
   afterAll(async () => {
@@ -46,8 +46,8 @@ describe.skipIf(!PROXIES_INSTALLED)(`proxy_ignore_client_abort on: the under-cou
 
   it('the clients still gave up at their timeout, and both proxies logged every request', () => {
     expect(clearlyAbandoned(run, 'nginx').filter((copy) => copy.request.profile === 'exporter').length).toBeGreaterThanOrEqual(15);
-    expect(fileStats(reports.nginx, run.nginx.pipeLog)).toMatchObject({ records: run.sent.length, skipped: 0 });
-    expect(fileStats(reports.haproxy, run.haproxy.log).records).toBe(run.sent.length);
+    expect(fileStats(reports.nginx, run.nginx!.logs.alf_pipe!)).toMatchObject({ records: run.sent.length, skipped: 0 });
+    expect(fileStats(reports.haproxy, run.haproxy!.log).records).toBe(run.sent.length);
   });
 
   it('nginx waits and logs the backend\'s status and time (post_action still makes it a 404)', () => {

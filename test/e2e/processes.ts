@@ -39,8 +39,8 @@ export interface Managed {
 }
 
 /** Starts a process in its own process group, remembered until it exits. */
-export function startProcess(name: string, command: string, args: readonly string[], stdio: StdioOptions = 'ignore'): Managed {
-  const child = spawn(command, args, { stdio, detached: true });
+export function startProcess(name: string, command: string, args: readonly string[], stdio: StdioOptions = 'ignore', env?: NodeJS.ProcessEnv): Managed {
+  const child = spawn(command, args, { stdio, detached: true, env });
   running.add(child);
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => {

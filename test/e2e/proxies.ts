@@ -27,9 +27,14 @@ async function waitListening(managed: Managed, port: number, explain: () => stri
 
 const tail = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').slice(-2000) : '(no output)');
 
-export async function startNginx(files: NginxFiles, port: number): Promise<Managed> {
+/**
+ * Starts nginx in the foreground. `timeZone` (an IANA name) is the TZ it runs with: nginx keeps TZ
+ * from its environment, and `$time_local` / `$time_iso8601` are written in that zone.
+ */
+export async function startNginx(files: NginxFiles, port: number, timeZone?: string): Promise<Managed> {
   if (NGINX === null) throw new Error('nginx is not installed');
-  const managed = startProcess('nginx', NGINX, ['-p', dirname(files.conf), '-c', files.conf]);
+  const env = timeZone === undefined ? undefined : { ...process.env, TZ: timeZone };
+  const managed = startProcess('nginx', NGINX, ['-p', dirname(files.conf), '-c', files.conf], 'ignore', env);
   await waitListening(managed, port, () => tail(files.errorLog));
   return managed;
 }

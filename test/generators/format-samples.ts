@@ -3,7 +3,7 @@
  * telling the same story (the scenarios below) in each format's own words, so detection and
  * parsers can be checked against each other. Deterministic: run it again and nothing changes.
  *   npx tsx test/generators/format-samples.ts
- * Layouts follow shared/formats.md (§2 Apache, §3 ALB/ELB, §4 API Gateway, §5 gateways, §7 CloudFront).
+ * Layouts follow docs/formats.md (Apache, ALB/ELB, API Gateway, the gateways, CloudFront).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,7 +1,7 @@
 import { SeededRandom } from './random.js';
 
 /**
- * Writes a reproduction of the founding case (shared/README.md): nginx in front of a
+ * Writes a reproduction of the founding case (docs/case-studies.md): nginx in front of a
  * one-request-per-worker backend, a metrics exporter whose HTTP client gives up after
  * `clientTimeoutSeconds`, nginx logging those aborts early as 404 with upstream status "-"
  * (the post_action quirk) while the backend works on, and New Relic recording the real duration.

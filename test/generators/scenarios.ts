@@ -34,8 +34,12 @@ export interface ScenarioTruth {
   kneeSeconds?: number;
   kneeUserAgent?: string;
   kneeApiKey?: string;
+  /** Every client timeout and who has it, when there are several. */
+  knees?: { seconds: number; userAgent: string; apiKey: string }[];
   /** A proxy or gateway wall, seconds. */
   wallSeconds?: number;
+  /** The route behind the wall, when one route has it. */
+  wallRoute?: string;
   /** Upstream in trouble and how. */
   troubledUpstream?: string;
   trouble?: 'burst' | 'transient';
@@ -248,6 +252,58 @@ export function apiGatewayWall(options: Partial<ScenarioOptions> = {}): Scenario
 }
 
 /**
+ * Two clients with their own timeouts (1.5 s and 2.5 s) on a slow report route: the proxy logs
+ * each give-up as 499 with no upstream answer while the backend keeps working.
+ */
+export function twoClientTimeouts(options: Partial<ScenarioOptions> = {}): Scenario {
+  const b = builder(options);
+  const r = b.random;
+  const { startMs, durationSeconds } = b.options;
+  const clients = [
+    { seconds: 1.5, userAgent: 'report-sync/2.1', apiKey: 'key_sync', ip: '198.51.100.31' },
+    { seconds: 2.5, userAgent: 'batch-client/4.0', apiKey: 'key_batch', ip: '203.0.113.140' },
+  ];
+  for (const client of clients) {
+    for (let t = startMs + r.between(0, 2000); t < startMs + durationSeconds * 1000; t += r.between(1000, 3000)) {
+      const backendMs = r.between(800, 6000);
+      const path = `/v3/reports/${r.int(1, 9999)}/full`;
+      const upstream = r.pick(UPSTREAMS);
+      const giveUp = client.seconds * 1000 + r.between(0, 15);
+      const cut = backendMs + 1 > giveUp;
+      b.add({
+        startMs: t, path, status: cut ? 499 : 200, clientMs: cut ? giveUp : backendMs + 1, upstreamStatus: cut ? null : 200,
+        upstreamMs: cut ? giveUp : backendMs + 0.5, connectMs: 0, upstream, clientIp: client.ip, apiKey: client.apiKey, userAgent: client.userAgent,
+        backendMs, clientClosed: cut,
+      });
+    }
+  }
+  return b.build('two-client-timeouts', { knees: clients.map(({ seconds, userAgent, apiKey }) => ({ seconds, userAgent, apiKey })) });
+}
+
+/**
+ * A location with `proxy_read_timeout 5s` in front of an export route: the proxy answers 504 at
+ * 5 s with an upstream 504, and the backend works on.
+ */
+export function gatewayTimeoutWall(options: Partial<ScenarioOptions> = {}): Scenario {
+  const b = builder(options);
+  const r = b.random;
+  const { startMs, durationSeconds } = b.options;
+  for (let t = startMs; t < startMs + durationSeconds * 1000; t += r.between(1000, 6000)) {
+    const backendMs = r.between(2000, 9000);
+    const client = r.pick(CLIENTS.slice(2));
+    const path = `/v1/exports/${r.int(1, 5000)}`;
+    if (backendMs > 5000) {
+      const clientMs = 5000 + r.between(0, 12);
+      b.add({ startMs: t, path, status: 504, clientMs, upstreamStatus: 504, upstreamMs: clientMs - 0.5, connectMs: 0,
+        upstream: '10.0.1.11:8080', clientIp: client.ip, apiKey: client.key, userAgent: client.agent, backendMs });
+    } else {
+      b.answered(t, { ...client, timeoutMs: null, flaky: 0 }, path, 'GET', backendMs, '10.0.1.11:8080');
+    }
+  }
+  return b.build('gateway-timeout-wall', { wallSeconds: 5, wallRoute: '/v1/exports/:id' });
+}
+
+/**
  * One upstream failing. `burst`: for five minutes most requests to it fail fast with 502
  * (connection refused) or 504 with connect times at the limit. `transient`: a handful of
  * scattered 502s over the whole log (a network blip now and then).
@@ -351,6 +407,8 @@ export function latencyShift(options: Partial<ScenarioOptions> = {}): Scenario {
 export const SCENARIOS: Record<string, (options?: Partial<ScenarioOptions>) => Scenario> = {
   clean: (o) => cleanTraffic(o),
   founding: (o) => foundingCase(o),
+  'two-client-timeouts': (o) => twoClientTimeouts(o),
+  'gateway-timeout-wall': (o) => gatewayTimeoutWall(o),
   'api-gateway-wall': (o) => apiGatewayWall(o),
   'upstream-burst': (o) => upstreamTrouble('burst', o),
   'upstream-transient': (o) => upstreamTrouble('transient', o),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { apacheCombined, apacheCombinedMicros, apacheCombinedSeconds, apacheCommon } from '../../parsers/apache.js';
 import { onlyProxy, parseLines } from './parse-lines.js';
 
-// shared/formats.md §2: %t is when the request was RECEIVED; %D µs, %T whole seconds; `\"` escaping.
+// docs/formats.md, Apache httpd: %t is when the request was RECEIVED; %D µs, %T whole seconds; `\"` escaping.
 const T0 = Date.UTC(2025, 0, 15, 10, 32, 1);
 
 describe('apache-common', () => {

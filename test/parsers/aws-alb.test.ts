@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { awsAlb } from '../../parsers/aws-alb.js';
 import { onlyProxy, parseLines } from './parse-lines.js';
 
-// shared/formats.md §3.1: time = END, request_creation_time = START, -1 times, 460 = client closed.
+// docs/formats.md, Application Load Balancer: time = END, request_creation_time = START, -1 times, 460 = client closed.
 const ARN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api-tg/0a1b2c3d4e5f6a7b';
 function albLine(parts: {
   time?: string; client?: string; target?: string; times?: string; status?: string; targetStatus?: string;

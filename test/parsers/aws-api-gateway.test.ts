@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { awsApiGatewayClf, awsApiGatewayJson } from '../../parsers/aws-api-gateway.js';
 import { onlyProxy, parseLines } from './parse-lines.js';
 
-// shared/formats.md §4: requestTime(Epoch) = START; latencies in ms; integration `-` = backend did not answer.
+// docs/formats.md, API Gateway: requestTime(Epoch) = START; latencies in ms; integration `-` = backend did not answer.
 const START = 1736937091901;
 
 describe('aws-api-gateway-json', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { awsElbClassic } from '../../parsers/aws-elb-classic.js';
 import { onlyProxy, parseLines } from './parse-lines.js';
 
-// shared/formats.md §3.2: timestamp = START; seconds with -1; backend `-` when not dispatched.
+// docs/formats.md, Classic Load Balancer: timestamp = START; seconds with -1; backend `-` when not dispatched.
 const START = Date.UTC(2025, 0, 15, 10, 32, 1, 373);
 
 describe('aws-elb-classic', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cloudfront } from '../../parsers/cloudfront.js';
 import { onlyProxy, parseLines } from './parse-lines.js';
 
-// shared/formats.md §7: tab-separated W3C; date+time = END (UTC, 1 s); time-taken in s; 000 = viewer closed.
+// docs/formats.md, CloudFront: tab-separated W3C; date+time = END (UTC, 1 s); time-taken in s; 000 = viewer closed.
 const FIELDS = '#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type cs-protocol-version fle-status fle-encrypted-fields c-port time-to-first-byte x-edge-detailed-result-type sc-content-type sc-content-len sc-range-start sc-range-end';
 const END = Date.UTC(2025, 0, 15, 10, 32, 1);
 const withFields = (values: Record<number, string>): string =>

@@ -7,7 +7,7 @@ import { isoToMs, nanosSpanToMs, nanosToMs } from '../../parsers/fields/nanoseco
 import { FORMATS } from '../../parsers/registry.js';
 import { onlyApm, parseLines } from './parse-lines.js';
 
-// Tracer payload spans (shared/formats.md §6.2). Ids and times are bare JSON numbers beyond 2^53,
+// Tracer payload spans (docs/formats.md, Datadog). Ids and times are bare JSON numbers beyond 2^53,
 // so fixtures are written as text: JSON.stringify of a Number would already have rounded them.
 // W3C trace id 491e743b1be0164f3055415f2cb2f8d0 = _dd.p.tid 491e743b1be0164f + 3482761763868571856 as hex.
 const ROOT =

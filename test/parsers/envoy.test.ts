@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { envoy } from '../../parsers/envoy.js';
 import { onlyProxy, parseLines } from './parse-lines.js';
 
-// shared/formats.md §5.3 (the three example lines are from there).
+// docs/formats.md, Envoy (the default format, its flags and units).
 const OK = '[2025-01-15T10:32:01.373Z] "GET /v1/orders?limit=20 HTTP/1.1" 200 - 0 1834 84 81 "203.0.113.24" "okhttp/4.12.0" "9b3c1e7a-6f0d-4c2e-8a51-2f7d0c9e4b11" "api.example.com" "10.0.3.17:8080"';
 const TIMEOUT = '[2025-01-15T10:31:31.901Z] "POST /v1/reports HTTP/1.1" 504 UT 612 24 15001 - "198.51.100.7" "python-requests/2.31.0" "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f" "api.example.com" "10.0.3.17:8080"';
 const CLOSED = '[2025-01-15T10:33:10.002Z] "GET /v1/export HTTP/1.1" 0 DC 0 0 30004 - "198.51.100.9" "curl/8.5.0" "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a" "api.example.com" "10.0.3.18:8080"';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { haproxy } from '../../parsers/haproxy.js';
 import { onlyProxy, parseLines } from './parse-lines.js';
 
-// shared/formats.md §5.5: [%tr] = START (local time, ms, read as UTC); timers in ms with -1.
+// docs/formats.md, HAProxy: [%tr] = START (local time, ms, read as UTC); timers in ms with -1.
 const OK = '203.0.113.24:53122 [15/Jan/2025:10:32:01.373] fe_api~ be_api/app3 0/0/1/81/84 200 2101 - - ---- 312/298/41/12/0 0/0 "GET /v1/orders?limit=20 HTTP/1.1"';
 const START = Date.UTC(2025, 0, 15, 10, 32, 1, 373);
 

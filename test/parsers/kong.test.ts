@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { kong } from '../../parsers/kong.js';
 import { onlyProxy, parseLines } from './parse-lines.js';
 
-// shared/formats.md §5.1: started_at = START (ms); latencies ms; proxy -1 = never proxied.
+// docs/formats.md, Kong: started_at = START (ms); latencies ms; proxy -1 = never proxied.
 const BASE = JSON.parse(kong.example) as Record<string, unknown>;
 const line = (patch: Record<string, unknown>): string => JSON.stringify({ ...BASE, ...patch });
 

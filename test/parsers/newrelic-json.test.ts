@@ -5,7 +5,7 @@ import { newRelicJson } from '../../parsers/newrelic-json.js';
 import { FORMATS } from '../../parsers/registry.js';
 import { onlyApm, parseLines } from './parse-lines.js';
 
-// shared/formats.md §6.1
+// docs/formats.md, New Relic
 const EVENT = {
   timestamp: 1736937121373, duration: 0.0792, name: 'WebTransaction/Expressjs/GET//v1/orders',
   'request.uri': '/v1/orders', httpResponseCode: '200', 'request.headers.userAgent': 'okhttp/4.12.0',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { nginxJson } from '../../parsers/nginx-json.js';
 import { onlyProxy, parseLines } from './parse-lines.js';
 
-// shared/formats.md §1.2-§1.4: values are nginx variable values (escape=json: "" for not found); time = END.
+// docs/formats.md, nginx: values are nginx variable values (escape=json: "" for not found); time = END.
 const END = 1736937121457;
 
 describe('nginx-json', () => {

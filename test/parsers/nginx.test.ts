@@ -3,7 +3,7 @@ import { compileNginxFormat, nginxCombined, nginxFormat, nginxMain } from '../..
 import { LogFormatError } from '../../parsers/nginx-log-format.js';
 import { onlyProxy, parseLines } from './parse-lines.js';
 
-// The extended pipe format of shared/formats.md §1.4.
+// The forensic pipe format of docs/formats.md, nginx.
 const FORENSIC = `log_format forensic '$msec|$request_id|$remote_addr|$api_client|$request_method|$request_uri|$status|'
                     '$request_time|$upstream_connect_time|$upstream_header_time|$upstream_response_time|'
                     '$upstream_status|$upstream_addr|$request_length|$bytes_sent|$body_bytes_sent|'

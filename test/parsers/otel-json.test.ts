@@ -9,7 +9,7 @@ type Value = { stringValue: string } | { intValue: string | number } | { doubleV
 const s = (key: string, value: string): { key: string; value: Value } => ({ key, value: { stringValue: value } });
 const i = (key: string, value: string | number): { key: string; value: Value } => ({ key, value: { intValue: value } });
 
-// shared/formats.md §6.3: stable semconv, SERVER span.
+// docs/formats.md, OpenTelemetry: stable semconv, SERVER span.
 const STABLE_SPAN = {
   traceId: '491e743b1be0164f3055415f2cb2f8d0', spanId: 'a3ce929d0e0e4736', parentSpanId: 'edeed8f67ed0c810',
   name: 'GET /v1/orders', kind: 2, startTimeUnixNano: '1736937121374012000', endTimeUnixNano: '1736937121453210000',

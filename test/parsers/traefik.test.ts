@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { traefikClf, traefikJson } from '../../parsers/traefik.js';
 import { onlyProxy, parseLines } from './parse-lines.js';
 
-// shared/formats.md §5.4: JSON durations in ns; StartUTC = START; OriginStatus absent = Traefik answered itself.
+// docs/formats.md, Traefik: JSON durations in ns; StartUTC = START; OriginStatus absent = Traefik answered itself.
 const BASE = JSON.parse(traefikJson.example) as Record<string, unknown>;
 const line = (patch: Record<string, unknown>, drop: string[] = []): string =>
   JSON.stringify(Object.fromEntries(Object.entries({ ...BASE, ...patch }).filter(([key]) => !drop.includes(key))));

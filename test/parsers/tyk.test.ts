@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { tyk } from '../../parsers/tyk.js';
 import { onlyProxy, parseLines } from './parse-lines.js';
 
-// shared/formats.md §5.2: timestamp ≈ END; request_time / latency.* in ms; api_key or alias = identity.
+// docs/formats.md, Tyk: timestamp ≈ END; request_time / latency.* in ms; api_key or alias = identity.
 const BASE = JSON.parse(tyk.example) as Record<string, unknown>;
 const line = (patch: Record<string, unknown>): string => JSON.stringify({ ...BASE, ...patch });
 const END = Date.UTC(2025, 0, 15, 10, 32, 1, 457);

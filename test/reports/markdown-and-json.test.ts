@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderJson } from '../../reports/json.js';
 import { markdownText, renderMarkdown } from '../../reports/markdown.js';
 import { render } from '../../src/cli/commands/analyze.js';
-import type { Finding } from '../../src/model/finding.js';
+import type { Finding } from '../../src/detectors/registry.js';
 import type { Analysis } from '../../src/pipeline/analysis.js';
 import { analyzeDirectory, INCIDENT_DIR } from './report-fixtures.js';
 
@@ -54,13 +54,18 @@ const HOSTILE_KEY = 'key|with`ticks`|and [link](javascript:alert(2)) *bold* <b>'
 
 function hostileAnalysis(base: Analysis): Analysis {
   const finding: Finding = {
-    kind: 'test-hostile',
+    kind: 'budget-per-key',
     severity: 'high',
     title: `API key ${HOSTILE_KEY}: odd`,
     explanation: `Line breaks\nand # headings\n| a | table |`,
     nextStep: 'Check `this` and [that](http://example.invalid).',
-    figures: { apiKey: HOSTILE_KEY, userAgent: '``|``', count: 3, trueSeconds: 12.345 },
-    table: { columns: ['apiKey', 'requests', 'undercountShare'], rows: [[HOSTILE_KEY, 10, 0.5], ['a|b', 2, null]] },
+    figures: { keys: 2, budget: '``|``', allowanceSeconds: null, windowSeconds: 300, overflowedKeys: 0 },
+    table: {
+      columns: ['apiKey', 'requests', 'joined', 'aborted', 'accountedSeconds', 'trueSeconds', 'undercountShare',
+        'windowsOverBudget', 'windowsMissedByProxy', 'requestsThatShouldHaveBeenThrottled', 'impactFactor', 'trueTime'],
+      rows: [[HOSTILE_KEY, 10, 0, 0, 1, 12.345, 0.5, null, null, null, null, 'known'], ['a|b', 2, 0, 0, 1, null, null, null, null, null, null, 'unknown']],
+    },
+    series: { windows: [] },
     evidence: [{ file: 'logs/a`|b.log', line: 7, text: HOSTILE_EVIDENCE, note: 'note with | and `' }],
   };
   return { ...base, findings: [finding, ...base.findings] };

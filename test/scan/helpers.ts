@@ -6,7 +6,7 @@ import type { FormatDef } from '../../parsers/format.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
 import { runScan, type ScanOptions, type ScanSummary } from '../../src/scan/run-scan.js';
 
-/** One AWS ALB access-log line (shared/formats.md §2) ending at `endMs`, distinct per `i`. */
+/** One AWS ALB access-log line (docs/formats.md, Application Load Balancer) ending at `endMs`, distinct per `i`. */
 export function albLine(endMs: number, i: number): string {
   const totalMs = 20 + (i % 37) * 3;
   const created = new Date(endMs - totalMs).toISOString().replace('Z', '000Z');
