@@ -4,7 +4,8 @@ import { replaceControlCharacters } from './control-characters.js';
 
 /**
  * Renders a vega-lite spec to a static SVG string in Node (no browser, no network), so the
- * HTML report needs no script at all. vega escapes text and attributes itself;
+ * HTML report shows every chart without running any script (the page's script redraws them
+ * for filters and tooltips when it may run). vega escapes text and attributes itself;
  * `assertInertSvg` is a second line of defence that refuses anything active before it reaches the page.
  */
 
