@@ -335,9 +335,17 @@ function renderBreakdowns(analysis: Analysis): string {
 <div class="breakdowns">${tables}</div></section>`;
 }
 
+/**
+ * The spec without its tooltips, for the static SVG: a drawn SVG shows no tooltip, and vega would
+ * still evaluate one per item (4,000 scatter points each format seven fields).
+ */
+function withoutTooltips<T>(spec: T): T {
+  return JSON.parse(JSON.stringify(spec), (key, value: unknown) => (key === 'tooltip' ? undefined : value)) as T;
+}
+
 export async function renderHtml(analysis: Analysis): Promise<string> {
   const chartList = reportCharts(analysis);
-  const rendered = await Promise.all(chartList.map(async (chart) => ({ chart, svg: await renderSvg(chart.spec) })));
+  const rendered = await Promise.all(chartList.map(async (chart) => ({ chart, svg: await renderSvg(withoutTooltips(chart.spec)) })));
   const figures = rendered.map(({ chart, svg }) =>
     `<figure class="chart" id="chart-${chart.id}"><h3>${escapeHtml(chart.title)}</h3><figcaption>${escapeHtml(chart.caption)}</figcaption>` +
     `<p class="filter-note note"></p><div class="chart-static">${svg}</div><div class="chart-live"></div></figure>`).join('\n');
