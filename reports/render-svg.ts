@@ -4,7 +4,8 @@ import { replaceControlCharacters } from './control-characters.js';
 
 /**
  * Renders a vega-lite spec to a static SVG string in Node (no browser, no network), so the
- * HTML report needs no script at all. vega escapes text and attributes itself;
+ * HTML report shows every chart without running any script (the page's script redraws them
+ * for filters and tooltips when it may run). vega escapes text and attributes itself;
  * `assertInertSvg` is a second line of defence that refuses anything active before it reaches the page.
  */
 
@@ -25,8 +26,13 @@ export function trimGeometry(svg: string): string {
     tag.replace(GEOMETRY, (_, name: string, value: string) => ` ${name}="${value.replace(LONG_DECIMAL, '$1')}"`));
 }
 
+/** The vega spec of a vega-lite spec: what the report's page hands to the vega runtime to redraw a chart. */
+export function compileToVega(spec: TopLevelSpec): ReturnType<typeof compile>['spec'] {
+  return compile(spec, { logger: silent }).spec;
+}
+
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const vegaSpec = compile(spec, { logger: silent }).spec;
+  const vegaSpec = compileToVega(spec);
   const view = new View(parse(vegaSpec), { renderer: 'none', logLevel: 0 });
   try {
     // vega escapes markup but passes control characters from labels through.

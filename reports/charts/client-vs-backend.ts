@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { ScatterPoint } from '../../src/summaries/scatter-sample.js';
+import { utcLabel } from '../page/cube-view.js';
 
 /**
  * Client-facing time against backend (APM) time, one point per sampled joined request.
@@ -20,20 +21,34 @@ const OTHERS = 'other clients';
 
 export function buildClientVsBackendChart(input: ClientVsBackendInput): TopLevelSpec {
   const cohort = input.cohort;
+  // Route, key, status and time ride along for the tooltip and the page's filters.
   const values = input.points.map((point) => ({
     client: point.clientSeconds,
     backend: point.backendSeconds,
     group: cohortLabel(point, cohort),
+    time: point.timeMs,
+    logged: utcLabel(point.timeMs, true),
+    route: point.route ?? '–',
+    key: point.apiKey ?? '–',
+    status: point.status,
   }));
   const groups = cohort === null ? [ALL] : [truncate(cohort.value), OTHERS];
   const maxSeconds = Math.max(1, ...values.map((v) => Math.max(v.client, v.backend)));
   const layers: NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']> = [
     {
-      data: { values },
+      data: { name: 'main' },
       // aria off for the points only: a per-point aria-label would triple the page's size and no
       // screen reader user wants 4000 of them; axes, legend and markers keep theirs.
-      mark: { type: 'point', filled: true, size: 14, opacity: 0.55, aria: false },
+      mark: { type: 'point', filled: true, size: 14, opacity: 0.55, aria: false, tooltip: true },
       encoding: {
+        tooltip: [
+          { field: 'client', type: 'quantitative', title: 'client-facing (s)', format: ',.3~f' },
+          { field: 'backend', type: 'quantitative', title: 'backend (s)', format: ',.3~f' },
+          { field: 'status', type: 'nominal', title: 'status' },
+          { field: 'route', type: 'nominal', title: 'route' },
+          { field: 'key', type: 'nominal', title: 'API key' },
+          { field: 'logged', type: 'nominal', title: 'logged' },
+        ],
         x: { field: 'backend', type: 'quantitative', title: 'backend time, APM (s)', scale: { domain: [0, maxSeconds] } },
         y: { field: 'client', type: 'quantitative', title: 'client-facing time, proxy (s)', scale: { domain: [0, maxSeconds] } },
         color: {
@@ -46,7 +61,7 @@ export function buildClientVsBackendChart(input: ClientVsBackendInput): TopLevel
     {
       name: 'diagonal',
       data: { values: [{ x: 0, y: 0, x2: maxSeconds, y2: maxSeconds }] },
-      mark: { type: 'rule', strokeDash: [4, 4], color: '#888' },
+      mark: { type: 'rule', strokeDash: [4, 4], color: '#888', tooltip: 'client-facing time = backend time' },
       encoding: {
         x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' },
         x2: { field: 'x2' }, y2: { field: 'y2' },
@@ -58,15 +73,15 @@ export function buildClientVsBackendChart(input: ClientVsBackendInput): TopLevel
     layers.push(
       {
         name: 'knee_marker',
-        data: { values: knees.map((knee) => ({ knee })) },
-        mark: { type: 'rule', color: '#d62728', strokeWidth: 2 },
-        encoding: { y: { field: 'knee', type: 'quantitative' } },
+        data: { values: knees.map((knee) => ({ knee, tip: `clients give up at ${knee.toFixed(2)} s` })) },
+        mark: { type: 'rule', color: '#d62728', strokeWidth: 2, tooltip: true },
+        encoding: { y: { field: 'knee', type: 'quantitative' }, tooltip: { field: 'tip' } },
       },
       {
         name: 'knee_label',
-        data: { values: knees.map((knee) => ({ knee, label: `knee ≈ ${knee.toFixed(2)} s` })) },
-        mark: { type: 'text', align: 'right', dy: -8, color: '#d62728', fontWeight: 'bold' },
-        encoding: { y: { field: 'knee', type: 'quantitative' }, x: { datum: maxSeconds }, text: { field: 'label' } },
+        data: { values: knees.map((knee) => ({ knee, label: `knee ≈ ${knee.toFixed(2)} s`, tip: `clients give up at ${knee.toFixed(2)} s` })) },
+        mark: { type: 'text', align: 'right', dy: -8, color: '#d62728', fontWeight: 'bold', tooltip: true },
+        encoding: { y: { field: 'knee', type: 'quantitative' }, x: { datum: maxSeconds }, text: { field: 'label' }, tooltip: { field: 'tip' } },
       },
     );
   }
@@ -74,6 +89,7 @@ export function buildClientVsBackendChart(input: ClientVsBackendInput): TopLevel
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: 560,
     height: 380,
+    datasets: { main: values },
     layer: layers,
   };
 }

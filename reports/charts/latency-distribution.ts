@@ -1,35 +1,44 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { LatencyBin } from '../../src/summaries/latency-histogram.js';
+import type { LatencyBar } from '../page/cube-view.js';
 
-/** Client-facing time distribution on a log axis; known timeout walls are marked. */
+/** Client-facing time distribution on a log axis; known timeout walls are marked, their labels above the plot, off the spike. */
 export interface Wall {
   seconds: number;
   label: string;
 }
 
-export function buildLatencyDistributionChart(bins: readonly LatencyBin[], walls: readonly Wall[]): TopLevelSpec {
-  const values = bins.map((bin) => ({ low: Math.max(bin.lowSeconds, 0.001), high: bin.highSeconds, count: bin.count }));
+export function buildLatencyDistributionChart(bars: readonly LatencyBar[], walls: readonly Wall[]): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: 560,
     height: 220,
+    datasets: { main: bars.map((bar) => ({ ...bar })) },
     layer: [
       {
-        data: { values },
-        mark: { type: 'rect', color: '#4c78a8' },
+        data: { name: 'main' },
+        mark: { type: 'rect', color: '#4c78a8', tooltip: true },
         encoding: {
           x: { field: 'low', type: 'quantitative', scale: { type: 'log' }, title: 'client-facing time (s, log scale)' },
           x2: { field: 'high' },
           y: { field: 'count', type: 'quantitative', title: 'requests' },
+          tooltip: [
+            { field: 'low', type: 'quantitative', title: 'from (s)', format: ',.3~f' },
+            { field: 'high', type: 'quantitative', title: 'to (s)', format: ',.3~f' },
+            { field: 'count', type: 'quantitative', title: 'requests', format: ',' },
+          ],
         },
       },
       {
         name: 'walls',
-        data: { values: walls.map((wall) => ({ seconds: wall.seconds, label: wall.label })) },
+        // Each label a line higher than the one before: walls close together do not overprint.
+        data: { values: walls.map((wall, index) => ({ seconds: wall.seconds, label: wall.label, pixelsAbove: -4 - 14 * index })) },
         layer: [
-          { mark: { type: 'rule', color: '#d62728', strokeDash: [3, 3] }, encoding: { x: { field: 'seconds', type: 'quantitative' } } },
-          // Rotated, right-aligned from the plot's top edge, so the label runs down inside the plot.
-          { mark: { type: 'text', angle: 270, align: 'right', baseline: 'bottom', dx: -4, dy: -3, color: '#d62728' }, encoding: { x: { field: 'seconds', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } } },
+          { mark: { type: 'rule', color: '#d62728', strokeDash: [3, 3], tooltip: true }, encoding: { x: { field: 'seconds', type: 'quantitative' }, tooltip: { field: 'label' } } },
+          // Above the plot, left-aligned from the wall: a tall spike at the wall never hides its label.
+          {
+            mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 3, color: '#d62728', fontWeight: 'bold', tooltip: true },
+            encoding: { x: { field: 'seconds', type: 'quantitative' }, y: { field: 'pixelsAbove', type: 'quantitative', scale: null }, text: { field: 'label' }, tooltip: { field: 'label' } },
+          },
         ],
       },
     ],

@@ -2,6 +2,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { UpstreamTroubleFinding } from '../../src/detectors/upstream-trouble.js';
 import type { UpstreamTimelineSummary } from '../../src/summaries/upstream-timeline.js';
 import { formatNumber, formatShare } from '../format.js';
+import { utcLabel } from '../page/cube-view.js';
 
 /**
  * Upstream trouble over time, one row per upstream address: 502/503/504 and responses the proxy
@@ -70,14 +71,15 @@ export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary, findi
       base.set(stackId, from + cell.count);
       return {
         upstream: cell.upstream, kind: cell.kind, count: cell.count, from, to: from + cell.count,
-        time: new Date(cell.time).toISOString(), end: new Date(cell.time + bucketMs).toISOString(),
+        // Epoch ms: vega formats numbers in UTC for axes and tooltips alike.
+        time: cell.time, end: cell.time + bucketMs, label: utcLabel(cell.time),
       };
     });
-  const x = { field: 'time', type: 'temporal', title: 'time (UTC)' } as const;
+  const x = { field: 'time', type: 'temporal', title: 'time (UTC)', scale: { type: 'utc' }, axis: { format: '%H:%M', labelOverlap: 'greedy', labelAngle: 0 } } as const;
 
   const panels: Concat[] = [];
   if (errorValues.length > 0) panels.push({
-    data: { values: errorValues },
+    data: { name: 'main' },
     facet: {
       row: {
         field: 'upstream', type: 'nominal', title: null,
@@ -90,8 +92,14 @@ export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary, findi
       width: 560,
       height: 70,
       // aria off: one aria-label per bar would outweigh the bars; axes and legend keep theirs.
-      mark: { type: 'rect', aria: false },
+      mark: { type: 'rect', aria: false, tooltip: true },
       encoding: {
+        tooltip: [
+          { field: 'upstream', type: 'nominal', title: 'upstream' },
+          { field: 'label', type: 'nominal', title: 'from' },
+          { field: 'kind', type: 'nominal', title: 'error' },
+          { field: 'count', type: 'quantitative', title: 'count', format: ',' },
+        ],
         x,
         x2: { field: 'end' },
         y: { field: 'from', type: 'quantitative', title: `errors per ${bucketLabel(bucketMs / 1000)}` },
@@ -100,17 +108,24 @@ export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary, findi
       },
     },
   });
-  if (summary.connectMeasured > 0) {
-    const connectValues = summary.rows.flatMap((row) => row.connectMeanMs === null ? [] : [
-      { time: row.time, upstream: row.upstream, stat: 'mean', ms: row.connectMeanMs },
-      { time: row.time, upstream: row.upstream, stat: 'max', ms: row.connectMaxMs },
+  const connectValues = summary.connectMeasured === 0 ? [] : summary.rows.flatMap((row) => row.connectMeanMs === null ? [] : [
+      { time: Date.parse(row.time), label: utcLabel(Date.parse(row.time)), upstream: row.upstream, stat: 'mean', ms: row.connectMeanMs },
+      { time: Date.parse(row.time), label: utcLabel(Date.parse(row.time)), upstream: row.upstream, stat: 'max', ms: row.connectMaxMs },
     ]);
+  if (connectValues.length > 0) {
     panels.push({
-      data: { values: connectValues },
+      data: { name: 'connect' },
       width: 560,
       height: 160,
-      mark: { type: 'line', strokeWidth: 1.2, interpolate: 'step-after', aria: false },
+      // The lines say what they are; their points (the point overlay takes the tooltip encoding) give each bucket's numbers.
+      mark: { type: 'line', strokeWidth: 1.2, interpolate: 'step-after', aria: false, point: { size: 10, opacity: 0.6, tooltip: true }, tooltip: 'upstream connect time: hover a point for its numbers' },
       encoding: {
+        tooltip: [
+          { field: 'upstream', type: 'nominal', title: 'upstream' },
+          { field: 'label', type: 'nominal', title: 'from' },
+          { field: 'stat', type: 'nominal', title: 'connect time' },
+          { field: 'ms', type: 'quantitative', title: 'ms', format: ',.1f' },
+        ],
         x,
         y: { field: 'ms', type: 'quantitative', title: 'upstream connect time (ms)' },
         color: { field: 'upstream', type: 'nominal', title: 'upstream', legend: { orient: 'bottom', columns: 3, labelLimit: 240 } },
@@ -120,6 +135,7 @@ export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary, findi
   }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    datasets: { main: errorValues, connect: connectValues },
     vconcat: panels,
     // One time axis for both panels, so a burst of errors lines up with a connect-time spike.
     resolve: { scale: { x: 'shared', color: 'independent' } },

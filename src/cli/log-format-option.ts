@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FormatDef } from '../../parsers/format.js';
-import { LogFormatError } from '../../parsers/nginx-log-format.js';
+import { LogFormatError, NGINX_PRESETS } from '../../parsers/nginx-log-format.js';
 import { compileLogFormat, isHaproxyConfig, LOG_FORMAT_DIRECTIVE } from '../ingest/worker-formats.js';
 import { UsageError } from '../model/errors.js';
 
@@ -18,9 +18,16 @@ export interface LoadedLogFormat {
   configFiles: string[];
 }
 
+/**
+ * `--log-format combined` and `main`: the names nginx itself gives these formats (`access_log ...
+ * combined;`), read with the same presets as the built-in nginx-combined and nginx-main formats.
+ */
+export const NAMED_LOG_FORMATS: Readonly<Record<string, string>> = NGINX_PRESETS;
+
 export function loadLogFormat(value: string | undefined, keyField: string | undefined, inputs: readonly string[]): LoadedLogFormat {
   if (value !== undefined) {
-    const text = existsSync(value) && statSync(value).isFile() ? readFileSync(value, 'utf8') : value;
+    const named = Object.hasOwn(NAMED_LOG_FORMATS, value) && !existsSync(value) ? NAMED_LOG_FORMATS[value] : undefined;
+    const text = named ?? (existsSync(value) && statSync(value).isFile() ? readFileSync(value, 'utf8') : value);
     return { ...compile(text, keyField, value), configFiles: [] };
   }
   for (const input of inputs) {

@@ -1,14 +1,23 @@
 #!/usr/bin/env node
-import { CommanderError } from 'commander';
 import { InputError, UsageError } from '../model/errors.js';
 import { ExitCode } from './exit-codes.js';
+import { runInterruptCleanups } from './interrupt.js';
 import { heapLimitApplied, rerunWithHeapLimit, takeMaxMemory } from './max-memory.js';
-import { buildProgram } from './program.js';
 import { terminalLine, terminalSafe } from './terminal-text.js';
 
-/** The single exit point: maps error classes to documented exit codes. */
+/**
+ * The single exit point: maps error classes to documented exit codes. `alf --version` answers
+ * before commander and the command registry load (an ESM module graph costs start-up time);
+ * everything else goes through the registry, which loads each command's module as it runs.
+ */
 async function main(fullArgv: string[]): Promise<number> {
+  if (fullArgv.length === 3 && (fullArgv[2] === '--version' || fullArgv[2] === '-V')) {
+    const { ALF_VERSION } = await import('../model/version.js');
+    process.stdout.write(`${ALF_VERSION}\n`);
+    return ExitCode.ok;
+  }
   let exitCode: number = ExitCode.ok;
+  const [{ CommanderError }, { buildProgram }] = await Promise.all([import('commander'), import('./program.js')]);
   const program = buildProgram((code) => { exitCode = code; });
   try {
     const { argv, megabytes } = takeMaxMemory(fullArgv);
@@ -29,7 +38,10 @@ async function main(fullArgv: string[]): Promise<number> {
   }
 }
 
-process.on('SIGINT', () => process.exit(ExitCode.interrupted));
+process.on('SIGINT', () => {
+  runInterruptCleanups();
+  process.exit(ExitCode.interrupted);
+});
 // A closed pipe (alf ... | head) is not an error worth a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(ExitCode.ok);

@@ -1,14 +1,15 @@
 import { Command, Option } from 'commander';
 import { ALF_VERSION } from '../model/version.js';
-import { analyzeCommand, type AnalyzeCommandOptions } from './commands/analyze.js';
-import { detectCommand } from './commands/detect.js';
-import { formatsCommand } from './commands/formats.js';
-import { mergeCommand, type MergeCommandOptions } from './commands/merge.js';
-import { scanCommand, type ScanCommandOptions } from './commands/scan.js';
+import type { AnalyzeCommandOptions } from './commands/analyze.js';
+import type { MergeCommandOptions } from './commands/merge.js';
+import type { ScanCommandOptions } from './commands/scan.js';
+import { addSliceOptions } from './slice-options.js';
 
 /**
- * The command registry: argv parsing only. Each action calls a plain async function that
- * returns an exit code; src/cli/main.ts is the only place that exits.
+ * The command registry: argv parsing only. Each action imports its command's module when it runs
+ * and calls a plain async function that returns an exit code; src/cli/main.ts is the only place
+ * that exits. Loading no command up front keeps `alf --version` and `--help` as quick as Node
+ * itself starts: the parsers, detectors and their dependencies are ~0.2 s of imports.
  */
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -33,17 +34,17 @@ Node grows its heap lazily, so without a cap peak memory still rises with input 
 
 Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad arguments or unreadable input, 3 internal error, 130 interrupted.`);
 
-  program
+  const analyze = program
     .command('analyze')
     .description('Parse proxy logs and APM exports, join them, detect anomalies and write a report.')
     .argument('[inputs...]', 'log files, directories, .gz files or - for stdin; proxy logs and APM exports are told apart by content')
     .option('--apm <file>', 'read this input as an APM export (repeatable)', collect)
-    .option('--log-format <format|file>', 'nginx log_format: the format string, or a file holding a log_format directive (e.g. nginx.conf); or an haproxy.cfg, for the order of its header captures')
+    .option('--log-format <format|file|name>', 'nginx log_format: the format string, a file holding a log_format directive (e.g. nginx.conf), or nginx\'s names combined and main; or an haproxy.cfg, for the order of its header captures')
     .option('--input-format <id>', 'read every positional input as this format (see `alf formats`)')
     .option('--key-field <name>', 'field that identifies the budget holder, e.g. http_x_api_key (default: guessed from field names)')
     .option('--budget <allowance/window>', 'worker-time budget per key, e.g. 600s/5m, replayed with accounted and true times')
-    .addOption(new Option('--format <format>', 'report format (default: from --out extension, else json)').choices(['html', 'json', 'md']))
-    .option('-o, --out <file>', 'write the report to a file instead of stdout')
+    .addOption(new Option('--format <format>', 'report format (default: from the --out extension; without --out, text on a terminal and json in a pipe)').choices(['html', 'json', 'md', 'text']))
+    .option('-o, --out <file>', 'write the report to a file instead of stdout (.html, .md, .json or .txt)')
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices(['never', 'info', 'low', 'medium', 'high', 'critical']).default('never'))
     .option('--max-skew <duration>', 'largest clock offset between proxy and APM to search', '30s')
     .option('--route-template <template>', 'a route template such as /v2/applications/:id/metrics.json, for APM exports that carry only templates (repeatable)', collect)
@@ -57,14 +58,20 @@ Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad arguments or unreadable i
     .addOption(new Option('--split-min-bytes <bytes>').hideHelp())
     .addOption(new Option('--split-range-bytes <bytes>').hideHelp())
     .addOption(new Option('--auto-jobs-min-bytes <bytes>').hideHelp())
-    .option('-q, --quiet', 'no summary on stderr')
+    .option('-q, --quiet', 'no summary on stderr');
+  addSliceOptions(analyze)
     .addHelpText('after', `
 Examples:
   $ alf analyze samples/incident --budget 600s/5m --out report.html
+  $ alf analyze samples/incident --since '2017-03-14 09:05' --until '2017-03-14 09:30' --where status=4xx
+  $ alf analyze /var/log/nginx/ --since 2h --where route=/v2/orders/:id --where 'ua~python'
   $ alf analyze /var/log/nginx/ --log-format /etc/nginx/nginx.conf --apm nr-export.csv --format md
   $ alf analyze alb.log.gz --format json --fail-on high > findings.json
   $ alf analyze alb-logs/ --jobs auto --format json > findings.json`)
-    .action(async (inputs: string[], options: AnalyzeCommandOptions) => setExitCode(await analyzeCommand(inputs, options)));
+    .action(async (inputs: string[], options: AnalyzeCommandOptions) => {
+      const { analyzeCommand } = await import('./commands/analyze.js');
+      setExitCode(await analyzeCommand(inputs, options));
+    });
 
   program
     .command('detect')
@@ -72,22 +79,27 @@ Examples:
     .argument('<inputs...>', 'files or directories')
     .option('--log-format <format|file>', 'also consider this nginx log_format')
     .addHelpText('after', '\nExample:\n  $ alf detect samples/incident/access.log samples/incident/newrelic-transactions.csv')
-    .action(async (inputs: string[], options: { logFormat?: string }) => setExitCode(await detectCommand(inputs, options)));
+    .action(async (inputs: string[], options: { logFormat?: string }) => {
+      const { detectCommand } = await import('./commands/detect.js');
+      setExitCode(await detectCommand(inputs, options));
+    });
 
   program
     .command('formats')
     .description('List every built-in input format with an example line.')
     .addHelpText('after', '\nExample:\n  $ alf formats')
-    .action(() => setExitCode(formatsCommand()));
+    .action(async () => {
+      const { formatsCommand } = await import('./commands/formats.js');
+      setExitCode(formatsCommand());
+    });
 
-  program
+  const scan = program
     .command('scan')
     .description('Scheduled, incremental scan of log directories, globs or S3 prefixes: reads only what is new, reports per time window.')
     .argument('<sources...>', 'directories, globs (quote them) or s3://bucket/prefix/')
     .requiredOption('--state <file>', 'where the scan remembers what it has read (written atomically)')
     .option('-o, --out <dir>', 'directory for per-window reports, the index page and the spool', 'alf-scan')
     .option('--window <duration>', 'findings per time window of this length (whole minutes)', '1h')
-    .option('--since <duration>', 'only sources that may hold requests this recent (S3: lists only those date partitions)')
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding of an updated window is at least this severe').choices(['never', 'info', 'low', 'medium', 'high', 'critical']).default('never'))
     .option('--shard <i/n>', 'take a deterministic share of the sources (0-based i of n); combine with alf merge')
     .option('--endpoint <url>', 'S3-compatible endpoint (default: AWS_ENDPOINT_URL); path-style addressing')
@@ -96,10 +108,11 @@ Examples:
     .option('--follow-symlinks', 'follow symlinks that lead out of a source directory (default: such links are listed and passed over)')
     .option('--lock-wait <duration>', 'wait this long for another run holding the state\'s lock; 0s exits 2 at once, naming the holder', '0s')
     .option('--retain <duration>', 'delete windows (reports and spool) that ended longer ago than this, e.g. 30d (default: keep all)')
-    .option('--log-format <format|file>', 'nginx log_format: the format string, or a file holding a log_format directive')
+    .option('--log-format <format|file|name>', 'nginx log_format: the format string, a file holding a log_format directive, or nginx\'s names combined and main')
     .option('--key-field <name>', 'field that identifies the budget holder')
     .option('--budget <allowance/window>', 'worker-time budget per key, e.g. 600s/5m')
-    .option('-q, --quiet', 'one line of JSON summary on stderr per run (for log shippers), no progress')
+    .option('-q, --quiet', 'one line of JSON summary on stderr per run (for log shippers), no progress');
+  addSliceOptions(scan, 'only requests logged at or after this time, and only sources that may hold them (S3: lists only those date partitions)')
     .addHelpText('after', `
 Examples:
   $ alf scan /var/log/nginx/ --state /var/lib/alf/state.json --out /var/www/alf --fail-on high --retain 30d
@@ -108,7 +121,10 @@ Examples:
 
 Exit codes: 0 every source read, 1 a finding reached --fail-on, 2 a source unread or fitting no
 format, spool damage, or an operational error (network, credentials, disk, lock), 3 a bug.`)
-    .action(async (sources: string[], options: ScanCommandOptions) => setExitCode(await scanCommand(sources, options)));
+    .action(async (sources: string[], options: ScanCommandOptions) => {
+      const { scanCommand } = await import('./commands/scan.js');
+      setExitCode(await scanCommand(sources, options));
+    });
 
   program
     .command('merge')
@@ -120,7 +136,10 @@ format, spool damage, or an operational error (network, credentials, disk, lock)
     .option('--budget <allowance/window>', 'worker-time budget per key, e.g. 600s/5m')
     .option('-q, --quiet', 'one line of JSON summary on stderr')
     .addHelpText('after', '\nExample:\n  $ alf merge part0 part1 part2 part3 --out merged')
-    .action(async (partials: string[], options: MergeCommandOptions) => setExitCode(await mergeCommand(partials, options)));
+    .action(async (partials: string[], options: MergeCommandOptions) => {
+      const { mergeCommand } = await import('./commands/merge.js');
+      setExitCode(await mergeCommand(partials, options));
+    });
 
   return program;
 }

@@ -1,27 +1,34 @@
 import cliProgress from 'cli-progress';
 import type { ProgressSink } from '../ingest/progress.js';
+import { plural } from '../../reports/format.js';
+import { closeTerminalLine, onInterrupt } from './interrupt.js';
+import { isInteractive } from './terminal-text.js';
 
 /**
- * The progress bar on stderr, only when stderr is a TTY (never in pipes, cron or CI logs).
- * Without a known total (stdin) it shows bytes read so far.
+ * The progress bar on stderr, only when stderr is a terminal that can redraw a line (never in
+ * pipes, cron, CI logs or under TERM=dumb). Without a known total (stdin) it shows bytes read so
+ * far. Ctrl-C while it is drawn ends its line, so the shell's prompt starts on a fresh one.
  */
-export function progressBar(stream: NodeJS.WriteStream = process.stderr): ProgressSink | undefined {
-  if (!stream.isTTY) return undefined;
+export function progressBar(stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): ProgressSink | undefined {
+  if (!isInteractive(stream, env)) return undefined;
   let bar: cliProgress.SingleBar | null = null;
+  let unregister: (() => void) | null = null;
   let read = 0;
   let last = 0;
   return {
     start(totalBytes, files) {
+      const inputs = plural(files, 'input');
       bar = new cliProgress.SingleBar({
         stream,
         format: totalBytes === null
-          ? `alf reading ${files} input(s) {megabytes} MB`
-          : `alf reading ${files} input(s) [{bar}] {percentage}% {megabytes} MB, eta {eta_formatted}`,
+          ? `alf reading ${inputs} {megabytes} MB`
+          : `alf reading ${inputs} [{bar}] {percentage}% {megabytes} MB, eta {eta_formatted}`,
         hideCursor: true,
         clearOnComplete: true,
         fps: 5,
       }, cliProgress.Presets.shades_classic);
       bar.start(totalBytes ?? 0, 0, { megabytes: '0' });
+      unregister = onInterrupt(() => closeTerminalLine(stream));
     },
     advance(bytes) {
       read += bytes;
@@ -31,6 +38,8 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr): Progre
       bar?.update(read, { megabytes: (read / 1e6).toFixed(0) });
     },
     stop() {
+      unregister?.();
+      unregister = null;
       bar?.stop();
     },
   };

@@ -19,9 +19,26 @@ export function terminalLine(text: string): string {
   return terminalSafe(text).replace(/[\n\t]/g, '\uFFFD');
 }
 
-/** NO_COLOR (https://no-color.org) or a non-TTY stream means plain text. */
+/**
+ * Whether to colour what goes to `stream`, in the order Node itself decides its colour depth:
+ * FORCE_COLOR first (`0` or `false` turns colour off, any other value on, even in a pipe), then
+ * NO_COLOR (https://no-color.org: set to anything but the empty string), then `TERM=dumb`, then
+ * whether the stream is a terminal at all.
+ */
 export function useColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
-  return stream.isTTY === true && !('NO_COLOR' in env && env.NO_COLOR !== '');
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.TERM === 'dumb') return false;
+  return stream.isTTY === true;
+}
+
+/**
+ * Whether a person watches `stream` on a terminal that can redraw a line: the progress bar's
+ * condition. `TERM=dumb` (Emacs shell buffers, some CI consoles) cannot, whatever FORCE_COLOR says.
+ */
+export function isInteractive(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && env.TERM !== 'dumb';
 }
 
 const SEVERITY_COLOURS: Partial<Record<string, string>> = { critical: '31;1', high: '31', medium: '33', low: '36' };
@@ -30,4 +47,9 @@ const SEVERITY_COLOURS: Partial<Record<string, string>> = { critical: '31;1', hi
 export function paintSeverity(severity: string, text: string, colour: boolean): string {
   const code = SEVERITY_COLOURS[severity];
   return colour && code !== undefined ? `\u001b[${code}m${text}\u001b[0m` : text;
+}
+
+/** Bold, for the verdict and headings of alf's own summary. */
+export function bold(text: string, colour: boolean): string {
+  return colour ? `\u001b[1m${text}\u001b[0m` : text;
 }

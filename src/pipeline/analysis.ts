@@ -6,6 +6,7 @@ import type { JoinStats } from '../join/join-stats.js';
 import type { LatencyBin } from '../summaries/latency-histogram.js';
 import type { ScatterPoint } from '../summaries/scatter-sample.js';
 import type { TimelineRow } from '../summaries/timeline.js';
+import type { TrafficCube } from '../summaries/traffic-cube.js';
 import type { UpstreamTimelineSummary } from '../summaries/upstream-timeline.js';
 
 /** Everything a run found: the single input to every report renderer. */
@@ -20,6 +21,11 @@ export interface Analysis {
     timeRange: { from: string; to: string } | null;
   };
   settings: { budget: string | null; keyField: string | null; hasApm: boolean };
+  /**
+   * The slice analysed (--since, --until, --where), null for all the traffic. Counts say how many
+   * records it kept: every other figure of the report describes the slice alone.
+   */
+  slice: AnalysisSlice | null;
   join: JoinStats;
   /** The report's opening sentences, each with the figures it cites (src/findings/verdict.ts). */
   verdict: VerdictSentence[];
@@ -34,5 +40,19 @@ export interface Analysis {
     timeline: TimelineRow[];
     timelineBucketSeconds: number;
     upstreams: UpstreamTimelineSummary;
+    /** Requests per time bucket × route × key × status, for the report's in-page filters. */
+    cube: TrafficCube;
   };
+}
+
+export interface AnalysisSlice {
+  /** One line for people: "since 2017-03-14T09:05:00.000Z, where status=5xx and key=k1". */
+  description: string;
+  since: string | null;
+  until: string | null;
+  where: string[];
+  proxyKept: number;
+  proxyOutside: number;
+  apmKept: number;
+  apmOutside: number;
 }

@@ -26,14 +26,18 @@ import { ALF_VERSION } from '../model/version.js';
 import { LatencyHistogram } from '../summaries/latency-histogram.js';
 import { ScatterSample } from '../summaries/scatter-sample.js';
 import { Timeline } from '../summaries/timeline.js';
+import { TrafficCubeSummary } from '../summaries/traffic-cube.js';
 import { UpstreamTimeline } from '../summaries/upstream-timeline.js';
 import type { Analysis } from './analysis.js';
+import { Slicer } from './slice.js';
+import { describeSlice, isEmptySlice, type SliceSpec } from './slice-spec.js';
 
 /**
  * The one-way pipeline: sources → lines → records → join → detectors → findings.
  *   1. resolve inputs and parse each source (format given or detected from its first lines);
  *   2. merge each layer's files by time;
- *   3. join proxy records to APM transactions in a sliding window;
+ *   3. keep the slice asked for (--since, --until, --where), then join proxy records to APM
+ *      transactions in a sliding window;
  *   4. let every detector and chart summary observe each joined request once;
  *   5. finish detectors in order and rank their findings.
  */
@@ -64,6 +68,8 @@ export interface AnalyzeOptions {
   budget: Budget | null;
   join: JoinOptions;
   keepGoing: boolean;
+  /** The slice of the traffic to analyse (src/pipeline/slice.ts); none or empty: everything. */
+  slice?: SliceSpec;
   /**
    * Extra consumers of the joined stream (the `--joined` pairs export, scheduled scans). They see
    * each joined request once, after the detectors, and are closed when the stream ends.
@@ -142,7 +148,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     const apmStreams = opened.filter((o) => o.stats.kind === 'apm' && o.stream).map((o) => o.stream as AsyncIterable<ApmTransaction[]>);
     return await analyzeRecords({
       proxyStreams, apmStreams, files: () => opened.map((o) => o.stats),
-      budget: options.budget, keyField: options.keyField, join: options.join, observers: options.observers,
+      budget: options.budget, keyField: options.keyField, join: options.join, observers: options.observers, slice: options.slice,
     });
   } finally {
     progress?.stop();
@@ -162,12 +168,24 @@ export interface RecordStreams {
   keyField?: string;
   join: JoinOptions;
   observers?: readonly JoinedObserver[];
+  slice?: SliceSpec;
+}
+
+async function* keepOnly<T>(batches: AsyncIterable<T[]>, keep: (record: T) => boolean): AsyncGenerator<T[]> {
+  for await (const batch of batches) {
+    const kept = batch.filter(keep);
+    if (kept.length > 0) yield kept;
+  }
 }
 
 export async function analyzeRecords(input: RecordStreams): Promise<Analysis> {
   const hasApm = input.apmStreams.length > 0;
-  const proxyRecords = mergeByTime(input.proxyStreams, (record) => record.endMs);
-  const apmRecords = hasApm ? mergeByTime(input.apmStreams, (record) => record.startMs) : null;
+  // No slice, no wrapper: the usual run pays nothing for the option.
+  const slicer = input.slice && !isEmptySlice(input.slice) ? new Slicer(input.slice, input.join) : null;
+  const mergedProxy = mergeByTime(input.proxyStreams, (record) => record.endMs);
+  const mergedApm = hasApm ? mergeByTime(input.apmStreams, (record) => record.startMs) : null;
+  const proxyRecords = slicer ? keepOnly(mergedProxy, (record) => slicer.keepProxy(record)) : mergedProxy;
+  const apmRecords = slicer && mergedApm ? keepOnly(mergedApm, (record) => slicer.mayJoin(record)) : mergedApm;
 
   // 3 + 4. Join, and let detectors and summaries observe.
   const settings: DetectorSettings = { budget: input.budget, hasApm };
@@ -179,15 +197,18 @@ export async function analyzeRecords(input: RecordStreams): Promise<Analysis> {
   const latency = new LatencyHistogram();
   const timeline = new Timeline();
   const upstreams = new UpstreamTimeline();
+  const cube = new TrafficCubeSummary();
   const joinStats = emptyJoinStats();
   const observers = input.observers ?? [];
   for await (const batch of joinStreams(proxyRecords, apmRecords, input.join, joinStats)) {
     for (const request of batch) {
+      if (slicer !== null && !slicer.keepJoined(request)) continue;
       for (const detector of running) detector.observe(request);
       scatter.observe(request);
       latency.observe(request);
       timeline.observe(request);
       upstreams.observe(request);
+      cube.observe(request);
       for (const observer of observers) observer.observe(request);
     }
   }
@@ -208,6 +229,13 @@ export async function analyzeRecords(input: RecordStreams): Promise<Analysis> {
     generatedAt: new Date().toISOString(),
     inputs,
     settings: { budget: input.budget?.text ?? null, keyField: input.keyField ?? null, hasApm },
+    slice: slicer === null ? null : {
+      description: describeSlice(slicer.spec),
+      since: slicer.spec.since === null ? null : new Date(slicer.spec.since.ms).toISOString(),
+      until: slicer.spec.until === null ? null : new Date(slicer.spec.until.ms).toISOString(),
+      where: slicer.spec.where.map((clause) => clause.text),
+      ...slicer.counts,
+    },
     join: joinStats,
     verdict: buildVerdict({ findings, timeRange: inputs.timeRange, totals: inputs.totals, hasApm }),
     findings,
@@ -219,6 +247,7 @@ export async function analyzeRecords(input: RecordStreams): Promise<Analysis> {
       timeline: timeline.rows(),
       timelineBucketSeconds: timeline.bucketSeconds,
       upstreams: upstreams.summary(),
+      cube: cube.summary(),
     },
   };
 }

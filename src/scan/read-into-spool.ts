@@ -4,6 +4,7 @@ import { createGunzip } from 'node:zlib';
 import type { FormatDef } from '../../parsers/format.js';
 import { CompleteLines } from '../ingest/complete-lines.js';
 import type { FileStats } from '../ingest/file-stats.js';
+import type { LogRecord } from '../model/records.js';
 import { parseSource } from '../ingest/parse-source.js';
 import type { Source } from '../ingest/sources.js';
 import { InputError } from '../model/errors.js';
@@ -15,6 +16,8 @@ export interface ParseSettings {
   candidates: readonly FormatDef[];
   formatById: (id: string) => FormatDef | undefined;
   keyField?: string;
+  /** Records outside this test are not spooled (`--since` / `--until`); none: every record. */
+  keep?: (record: LogRecord) => boolean;
 }
 
 export interface SpoolTarget {
@@ -100,7 +103,8 @@ export async function readIntoSpool(
   const parsed = parseSource(tracked, { candidates: settings.candidates, forced, keyField: settings.keyField, keepGoing: true, lineOffset, stopWhenUndetected: true });
   const spoolFailure = (error: unknown): ScanAbort => new ScanAbort(`cannot write the spool in ${target.spoolRoot}: ${describeOperational(error)}`);
   try {
-    for await (const batch of parsed.batches) await router.add(batch).catch((error: unknown) => { throw spoolFailure(error); });
+    const keep = settings.keep;
+    for await (const batch of parsed.batches) await router.add(keep ? batch.filter(keep) : batch).catch((error: unknown) => { throw spoolFailure(error); });
     if (parsed.stats.error !== null) throw new SourceReadError(parsed.stats.error, { cause: streamError ?? undefined });
     if (parsed.stats.format === null && parsed.stats.undetected !== null) {
       await router.abort();

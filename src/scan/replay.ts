@@ -7,6 +7,7 @@ import type { Budget } from '../model/budget.js';
 import type { ApmTransaction, LogRecord, ProxyRecord } from '../model/records.js';
 import type { Analysis } from '../pipeline/analysis.js';
 import { analyzeRecords } from '../pipeline/analyze.js';
+import type { SliceSpec } from '../pipeline/slice-spec.js';
 import { StatsByFile } from './segment-stats.js';
 import { createSegmentWriter, readSegment, SEGMENT_EXTENSION } from './segment-file.js';
 
@@ -23,6 +24,8 @@ export interface ReplaySettings {
   budget: Budget | null;
   keyField?: string;
   join: JoinOptions;
+  /** The `--where` slice, applied to every window's records before the join. */
+  slice?: SliceSpec;
 }
 
 export interface ReplayInput {
@@ -72,6 +75,7 @@ export async function replayWindow(input: ReplayInput, tmp: string, settings: Re
       budget: settings.budget,
       keyField: settings.keyField,
       join: settings.join,
+      slice: settings.slice,
     });
   } finally {
     await rm(tmp, { recursive: true, force: true });

@@ -13,6 +13,17 @@ export interface LatencyBin {
   count: number;
 }
 
+/** The bin of a client-facing time in ms: 0 below 1 ms, then 20 per decade. */
+export function latencyBinIndex(ms: number): number {
+  return ms < 1 ? 0 : Math.min(BINS_PER_DECADE * DECADES, Math.floor(Math.log10(ms) * BINS_PER_DECADE) + 1);
+}
+
+/** A bin's bounds in seconds. */
+export function latencyBinSeconds(index: number): { lowSeconds: number; highSeconds: number } {
+  const low = index === 0 ? 0 : 10 ** ((index - 1) / BINS_PER_DECADE);
+  return { lowSeconds: low / 1000, highSeconds: 10 ** (index / BINS_PER_DECADE) / 1000 };
+}
+
 export class LatencyHistogram {
   private readonly counts = new Float64Array(BINS_PER_DECADE * DECADES + 1);
   total = 0;
@@ -20,8 +31,7 @@ export class LatencyHistogram {
   observe(request: JoinedRequest): void {
     const ms = request.proxy?.requestTimeMs;
     if (ms === null || ms === undefined) return;
-    const index = ms < 1 ? 0 : Math.min(this.counts.length - 1, Math.floor(Math.log10(ms) * BINS_PER_DECADE) + 1);
-    this.counts[index]!++;
+    this.counts[latencyBinIndex(ms)]!++;
     this.total++;
   }
 
@@ -29,9 +39,7 @@ export class LatencyHistogram {
     const out: LatencyBin[] = [];
     this.counts.forEach((count, index) => {
       if (count === 0) return;
-      const low = index === 0 ? 0 : 10 ** ((index - 1) / BINS_PER_DECADE);
-      const high = 10 ** (index / BINS_PER_DECADE);
-      out.push({ lowSeconds: low / 1000, highSeconds: high / 1000, count });
+      out.push({ ...latencyBinSeconds(index), count });
     });
     return out;
   }

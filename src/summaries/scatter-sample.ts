@@ -1,5 +1,6 @@
 import { ownString } from '../model/own-string.js';
 import type { JoinedRequest } from '../model/records.js';
+import { routeOf } from '../model/route.js';
 
 /**
  * A bounded, seeded reservoir of joined pairs for the client-vs-backend scatter. A million
@@ -7,6 +8,9 @@ import type { JoinedRequest } from '../model/records.js';
  * Seeded, so the same input draws the same report.
  */
 export interface ScatterPoint {
+  /** When the proxy logged the request, epoch ms: the report's time filter. */
+  timeMs: number;
+  route: string | null;
   clientSeconds: number;
   backendSeconds: number;
   status: number | null;
@@ -42,7 +46,10 @@ export class ScatterSample {
       slot = Math.floor(this.random() * this.seen);
       if (slot >= this.capacity) return;
     }
+    const route = routeOf(proxy);
     this.points[slot] = {
+      timeMs: proxy.endMs,
+      route: route === null ? null : ownString(route),
       clientSeconds: proxy.requestTimeMs / 1000,
       backendSeconds: apm.durationMs / 1000,
       status: proxy.status,

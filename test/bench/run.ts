@@ -3,6 +3,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSyn
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EXTENDED_LOG_FORMAT, generate, type GeneratedCounts, type InputKind } from './generate.js';
+import { measureStartup, renderStartup } from './startup.js';
 
 /**
  * `npm run bench`: alf end to end against a minimal Node baseline and GoAccess, as whole
@@ -374,6 +375,12 @@ async function main(): Promise<void> {
     log(`running test/bench/${name}`);
     const result = spawnSync(TSX, [file], { cwd: root, encoding: 'utf8', env: { ...process.env, BENCH_LINES: String(n), BENCH_DIR: options.dir } });
     extras.push(`### test/bench/${name}${result.status === 0 ? '' : ` (exit ${result.status})`}\n\n\`\`\`\n${(result.stdout + (result.status === 0 ? '' : result.stderr)).trim()}\n\`\`\``);
+  }
+
+  // Start-up of `alf --version` / `--help` against `node -e ''` (a small row of its own: no input).
+  if (!options.only || options.only.has('startup')) {
+    log('measuring start-up');
+    extras.push(`### start-up\n\n${renderStartup(measureStartup(ALF))}`);
   }
 
   const table = renderTable(machine, options);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { paintSeverity, terminalSafe, useColor } from '../../src/cli/terminal-text.js';
+import { isInteractive, paintSeverity, terminalSafe, useColor } from '../../src/cli/terminal-text.js';
 
 const tty = { isTTY: true } as NodeJS.WriteStream;
 const pipe = { isTTY: false } as NodeJS.WriteStream;
@@ -10,6 +10,21 @@ describe('terminal output', () => {
     expect(useColor(pipe, {})).toBe(false);
     expect(useColor(tty, { NO_COLOR: '1' })).toBe(false);
     expect(useColor(tty, { NO_COLOR: '' })).toBe(true);
+  });
+
+  it('takes FORCE_COLOR first, as Node does: 0 and false turn colour off, anything else on, even in a pipe', () => {
+    expect(useColor(tty, { FORCE_COLOR: '0' })).toBe(false);
+    expect(useColor(tty, { FORCE_COLOR: 'false' })).toBe(false);
+    expect(useColor(pipe, { FORCE_COLOR: '1' })).toBe(true);
+    expect(useColor(pipe, { FORCE_COLOR: '' })).toBe(true);
+    expect(useColor(tty, { FORCE_COLOR: '3', NO_COLOR: '1' })).toBe(true);
+  });
+
+  it('gives a dumb terminal neither colour nor a redrawn progress line', () => {
+    expect(useColor(tty, { TERM: 'dumb' })).toBe(false);
+    expect(isInteractive(tty, { TERM: 'dumb' })).toBe(false);
+    expect(isInteractive(tty, { TERM: 'xterm-256color' })).toBe(true);
+    expect(isInteractive(pipe, {})).toBe(false);
   });
 
   it('paints severities of alf\'s own summary, and leaves text alone without colour', () => {

@@ -218,7 +218,7 @@ describe('hostile corpus through alf analyze', () => {
     c.check?.(stats, run);
     // The stderr summary names the file and its counts.
     expect(run.stderr).toContain(`${join(dir, c.file)}: `);
-    expect(run.stderr).toMatch(new RegExp(`${stats.linesRead} lines read, ${stats.records} parsed, ${stats.skipped} skipped`));
+    expect(run.stderr).toMatch(new RegExp(`${stats.linesRead.toLocaleString('en-US')} lines? read, ${stats.records.toLocaleString('en-US')} parsed, ${stats.skipped.toLocaleString('en-US')} skipped`));
   });
 
   it.each(UNREADABLE.map((c) => [c.name, c] as const))('%s: one-line error naming it, exit 2; --keep-going still analyses the rest', (name, c) => {

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { csvLines } from '../../src/join/joined-csv-export.js';
@@ -79,9 +80,19 @@ describe('log content in reports', () => {
     expect(text).toContain(JSON.stringify(KEY).slice(1, -1));
   });
 
-  it('HTML: no script, no event-handler attribute, no javascript: URL, no raw payload tag', () => {
-    expect(html).not.toMatch(/<script/i);
-    expect(html).not.toMatch(/<\/script/i);
+  it('HTML: no script but the page\'s own (allowed by hash), no event-handler attribute, no javascript: URL, no raw payload tag', () => {
+    // Two script elements, the page's data block and its code, each closed once: no payload opened or closed one.
+    expect([...html.matchAll(/<script\b[^>]*>/gi)].map((m) => m[0])).toEqual(['<script type="application/json" id="alf-data">', '<script>']);
+    expect(html.match(/<\/script/gi)).toHaveLength(2);
+    const code = /<script>([\s\S]*?)<\/script>/.exec(html)![1]!;
+    const csp = /Content-Security-Policy" content="([^"]*)"/.exec(html)![1]!;
+    expect(csp).toContain(`script-src 'sha256-${createHash('sha256').update(code).digest('base64')}'`);
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+    // In the data block, a payload's "<" is escaped: it cannot end the block.
+    const block = /<script type="application\/json" id="alf-data">([\s\S]*?)<\/script>/.exec(html)![1]!;
+    expect(block).not.toContain('<');
+    expect(block).toContain('key_\\u003cimg/src=x/onerror=alert(5)>');
+    expect(JSON.stringify(JSON.parse(block))).toContain('key_<img/src=x/onerror=alert(5)>');
     expect(html).not.toMatch(/<img/i);
     expect(html).not.toMatch(/<svg\/onload/i);
     // Every tag (including those inside inline SVG) is free of on* attributes and javascript: URLs.

@@ -9,6 +9,7 @@ import { buildLatencyDistributionChart } from '../../reports/charts/latency-dist
 import { buildRequestTimelineChart } from '../../reports/charts/request-timeline.js';
 import { buildUpstreamErrorsChart } from '../../reports/charts/upstream-errors.js';
 import { reportCharts } from '../../reports/html.js';
+import { latencyBars, NO_FILTER, timelineBars } from '../../reports/page/cube-view.js';
 import { renderSvg } from '../../reports/render-svg.js';
 import type { Analysis } from '../../src/pipeline/analysis.js';
 import { UpstreamTimeline } from '../../src/summaries/upstream-timeline.js';
@@ -53,8 +54,8 @@ describe('chart specs', () => {
     return [
       ...specsOf(incident),
       ['client-vs-backend without knee', buildClientVsBackendChart({ points: incident.charts.scatter.slice(0, 50), kneeSeconds: null, cohort: null })],
-      ['latency with walls', buildLatencyDistributionChart(incident.charts.latency, [{ seconds: 29, label: 'wall 29 s' }, { seconds: 60, label: 'wall 60 s' }])],
-      ['timeline, hourly', buildRequestTimelineChart(incident.charts.timeline, 3600)],
+      ['latency with walls', buildLatencyDistributionChart(latencyBars(incident.charts.cube, NO_FILTER), [{ seconds: 29, label: 'wall 29 s' }, { seconds: 60, label: 'wall 60 s' }])],
+      ['timeline, hourly', buildRequestTimelineChart(timelineBars(incident.charts.cube, NO_FILTER), 3600)],
       ['budget without budget line', buildBudgetWindowsChart([{ key: 'k', windowStart: '2024-01-01T00:00:00.000Z', accountedSeconds: 1, trueSeconds: 2, accountedThrottleAt: null, trueThrottleAt: null }], null)],
       ['upstreams with connect times', buildUpstreamErrorsChart(upstreamsWithConnectTimes())],
     ];

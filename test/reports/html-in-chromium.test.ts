@@ -69,6 +69,8 @@ describe.skipIf(!HAS_CHROMIUM)('HTML report in Chromium', { timeout: 60_000 }, (
       void dialog.dismiss();
     });
     await page.goto(opened.url, { waitUntil: 'load' });
+    // The page's script marks the body once the live charts are drawn (or failed to be).
+    await page.waitForFunction(() => document.body.dataset.ready !== undefined);
     // Give anything that could fire late (an img onerror, a meta refresh) the chance to.
     await page.waitForTimeout(300);
     return opened;
@@ -78,6 +80,7 @@ describe.skipIf(!HAS_CHROMIUM)('HTML report in Chromium', { timeout: 60_000 }, (
     const { page, url, requests, errors } = await open(incidentFile);
     expect(errors).toEqual([]);
     expect(requests).toEqual([url]);
+    expect(await page.evaluate(() => document.body.dataset.ready)).toBe('true');
     expect(await page.title()).toContain('alf incident report');
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
@@ -92,12 +95,13 @@ describe.skipIf(!HAS_CHROMIUM)('HTML report in Chromium', { timeout: 60_000 }, (
     const drawn = await page.evaluate(() =>
       [...document.querySelectorAll('figure.chart')].map((figure) => {
         // Data marks only: axes, legends and facet headers are not role-mark groups.
-        const marks = [...figure.querySelectorAll('svg g.role-mark:is(.mark-symbol, .mark-rect, .mark-line, .mark-rule, .mark-area) > *')];
+        // The live chart (the static one is hidden once it is drawn).
+        const marks = [...figure.querySelectorAll('.chart-live svg g.role-mark:is(.mark-symbol, .mark-rect, .mark-line, .mark-rule, .mark-area) > *')];
         const visible = marks.filter((mark) => {
           const box = mark.getBoundingClientRect();
           return box.width > 0 || box.height > 0;
         });
-        return { id: figure.id, svgs: figure.querySelectorAll('svg').length, visible: visible.length };
+        return { id: figure.id, svgs: figure.querySelectorAll('.chart-live svg').length, visible: visible.length };
       }));
     expect(drawn.map((d) => d.id)).toEqual(expected);
     for (const chart of drawn) {
@@ -115,7 +119,7 @@ describe.skipIf(!HAS_CHROMIUM)('HTML report in Chromium', { timeout: 60_000 }, (
     expect(typeof kneeSeconds).toBe('number');
     const { page } = await open(incidentFile);
     const measured = await page.evaluate(() => {
-      const figure = document.querySelector('#chart-client-vs-backend')!;
+      const figure = document.querySelector('#chart-client-vs-backend .chart-live')!;
       const axis = [...figure.querySelectorAll('g.role-axis')].find((g) => (g.getAttribute('aria-label') ?? '').startsWith('Y-axis'));
       if (!axis) return null;
       const ticks = [...axis.querySelectorAll('g.role-axis-tick line')].map((line) => {
@@ -176,14 +180,18 @@ describe.skipIf(!HAS_CHROMIUM)('HTML report in Chromium', { timeout: 60_000 }, (
     expect(hostile.findings.some((f) => f.kind === 'budget-undercount' && f.figures.apiKey === PAYLOADS.apiKey)).toBe(true);
     expect(hostile.charts.upstreams.upstreams.some((u) => u.upstream === PAYLOADS.upstream)).toBe(true);
 
-    expect(hostileHtml).not.toMatch(/<script|<iframe|<img|<svg\/onload/i);
+    expect(hostileHtml).not.toMatch(/<iframe|<img|<svg\/onload/i);
+    // The page's own two script elements, and no other.
+    expect([...hostileHtml.matchAll(/<script\b[^>]*>/gi)].map((m) => m[0])).toEqual(['<script type="application/json" id="alf-data">', '<script>']);
     const { page, url, requests, errors, dialogs } = await open(hostileFile);
     expect(dialogs).toEqual([]);
     expect(errors).toEqual([]);
     expect(requests).toEqual([url]);
     const state = await page.evaluate(() => ({
       pwned: (window as unknown as { __pwned?: unknown }).__pwned ?? null,
-      active: document.querySelectorAll('script, iframe, img, object, embed, foreignObject, base, meta[http-equiv="refresh"]').length,
+      active: document.querySelectorAll('iframe, img, object, embed, foreignObject, base, meta[http-equiv="refresh"]').length,
+      scripts: [...document.querySelectorAll('script')].map((script) => script.getAttribute('type') ?? 'code'),
+      ready: document.body.dataset.ready,
       handlers: [...document.querySelectorAll('*')].flatMap((el) => [...el.attributes].filter((a) => a.name.toLowerCase().startsWith('on')).map((a) => `${el.tagName} ${a.name}`)),
       outsideLinks: [...document.querySelectorAll('[href], [src], [xlink\\:href]')].map((el) => el.getAttribute('href') ?? el.getAttribute('src') ?? '').filter((href) => !href.startsWith('#')),
       verdict: document.getElementById('verdict')?.textContent ?? '',
@@ -198,6 +206,9 @@ describe.skipIf(!HAS_CHROMIUM)('HTML report in Chromium', { timeout: 60_000 }, (
     }));
     expect(state.pwned).toBeNull();
     expect(state.active).toBe(0);
+    expect(state.scripts).toEqual(['application/json', 'code']);
+    // The page's script ran over the hostile data and drew every chart from it.
+    expect(state.ready).toBe('true');
     expect(state.handlers).toEqual([]);
     expect(state.outsideLinks).toEqual([]);
     // Escaped, the payloads read as the text they are.

@@ -19,8 +19,12 @@ import { ExitCode } from '../exit-codes.js';
 import { loadLogFormat } from '../log-format-option.js';
 import { paintSeverity, terminalSafe, useColor } from '../terminal-text.js';
 import { progressBar } from '../progress-bar.js';
+import { checkWritableFile } from '../output-check.js';
+import { sliceFromOptions, type SliceOptions } from '../slice-options.js';
+import { countBySeverity, formatNumber, formatSeverityCounts, plural } from '../../../reports/format.js';
+import { renderTerminal, renderVerdictAndFindings } from '../../../reports/terminal.js';
 
-export interface AnalyzeCommandOptions {
+export interface AnalyzeCommandOptions extends SliceOptions {
   apm?: string[];
   logFormat?: string;
   inputFormat?: string;
@@ -45,19 +49,30 @@ export interface AnalyzeCommandOptions {
   joined?: string;
 }
 
-export const REPORT_FORMATS = ['html', 'json', 'md'] as const;
+export const REPORT_FORMATS = ['html', 'json', 'md', 'text'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-/** The report format: `--format`, else the `--out` extension, else JSON (for pipes). */
-export function chooseReportFormat(format: string | undefined, out: string | undefined): ReportFormat {
+const FORMAT_BY_EXTENSION: Record<string, ReportFormat> = {
+  '.html': 'html', '.htm': 'html', '.md': 'md', '.markdown': 'md', '.json': 'json', '.txt': 'text',
+};
+
+/**
+ * The report format: `--format`; else the `--out` extension (an unknown one is an error, not a
+ * JSON file called report.pdf); else, on stdout, the terminal summary for a person at a
+ * terminal and JSON for a pipe (as the README documents).
+ */
+export function chooseReportFormat(format: string | undefined, out: string | undefined, stdoutIsTerminal = false): ReportFormat {
   if (format !== undefined) {
     if (!(REPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${REPORT_FORMATS.join(', ')}, not "${format}"`);
     return format as ReportFormat;
   }
-  const extension = out ? extname(out).toLowerCase() : '';
-  if (extension === '.html' || extension === '.htm') return 'html';
-  if (extension === '.md' || extension === '.markdown') return 'md';
-  return 'json';
+  if (out === undefined) return stdoutIsTerminal ? 'text' : 'json';
+  const extension = extname(out).toLowerCase();
+  const chosen = FORMAT_BY_EXTENSION[extension];
+  if (chosen === undefined) {
+    throw new UsageError(`--out ${out}: ${extension === '' ? 'no extension' : `unknown extension ${extension}`}; use .html, .md, .json or .txt, or say which with --format`);
+  }
+  return chosen;
 }
 
 function joinOptions(options: AnalyzeCommandOptions): JoinOptions {
@@ -124,7 +139,8 @@ export function failOnSeverity(value: string): Severity | null {
   return value;
 }
 
-export async function render(analysis: Analysis, format: ReportFormat): Promise<string> {
+/** `terminal`: the stream a text report is printed on (it decides colour and width); null for a file. */
+export async function render(analysis: Analysis, format: ReportFormat, terminal: NodeJS.WriteStream | null = null): Promise<string> {
   switch (format) {
     case 'html': {
       // Loaded only for HTML: a JSON run never needs vega (~50 ms to import as the build's bundle, ~150 ms unbundled).
@@ -133,6 +149,8 @@ export async function render(analysis: Analysis, format: ReportFormat): Promise<
     }
     case 'md': return renderMarkdown(analysis);
     case 'json': return renderJson(analysis);
+    // Coloured only when written to a terminal that wants colour, never into a file.
+    case 'text': return renderTerminal(analysis, { colour: terminal !== null && useColor(terminal), width: terminal?.columns || 100 });
   }
 }
 
@@ -140,7 +158,11 @@ export async function render(analysis: Analysis, format: ReportFormat): Promise<
 export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOptions): Promise<number> {
   const apmInputs = options.apm ?? [];
   if (inputs.length === 0 && apmInputs.length === 0) throw new UsageError('no input: give log files, directories or - for stdin (see alf analyze --help)');
-  const reportFormat = chooseReportFormat(options.format, options.out);
+  const reportFormat = chooseReportFormat(options.format, options.out, process.stdout.isTTY === true);
+  // Every output is checked before the first line is read.
+  if (options.out !== undefined) checkWritableFile(options.out, '--out');
+  if (options.joined !== undefined) checkWritableFile(options.joined, '--joined');
+  const slice = sliceFromOptions(options);
   const failOn = failOnSeverity(options.failOn);
   const budget = options.budget ? parseBudget(options.budget) : null;
   const jobs = parseJobs(options.jobs ?? '1');
@@ -150,15 +172,17 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   const analysis = await analyze({
     onWorkers: (summary) => { workers = summary; },
     autoJobsMinBytes: byteCount(options.autoJobsMinBytes, '--auto-jobs-min-bytes', AUTO_MIN_INPUT_BYTES),
-    inputs, apmInputs, logFormat, logFormatDirective, jobs, split, inputFormat: options.inputFormat, keyField: options.keyField,
+    inputs, apmInputs, logFormat, logFormatDirective, jobs, split, inputFormat: options.inputFormat, keyField: options.keyField, slice,
     budget, join: joinOptions(options), keepGoing: options.keepGoing === true, excludeFiles: configFiles,
     progress: options.quiet ? undefined : progressBar(),
     observers: options.joined ? [new JoinedCsvExport(options.joined)] : [],
   });
-  const report = await render(analysis, reportFormat);
+  const report = await render(analysis, reportFormat, options.out === undefined ? process.stdout : null);
   if (options.out) await writeFile(options.out, report);
   else process.stdout.write(report);
-  if (!options.quiet) process.stderr.write(summaryLine(analysis, options.out, configFiles, workers));
+  // The verdict and findings go to stderr too when a person watches it and the report went elsewhere.
+  const showFindings = process.stderr.isTTY === true && !(reportFormat === 'text' && options.out === undefined && process.stdout.isTTY === true);
+  if (!options.quiet) process.stderr.write(summaryLine(analysis, options.out, configFiles, workers, showFindings));
   // --keep-going analyses what it can, but an unreadable file still fails the run (exit 2), so a
   // scheduler never takes a partial report for a complete one. Errors print even with --quiet.
   const unreadable = analysis.inputs.files.filter((file) => file.error !== null);
@@ -177,13 +201,13 @@ function autoJobsLine(workers: WorkerSummary): string | null {
   return onMain.length === 0 ? null : `alf: --jobs auto: parsed on the main thread, their format being cheaper to parse than to hand to a worker: ${onMain.join(', ')}`;
 }
 
-function summaryLine(analysis: Analysis, out: string | undefined, configFiles: readonly string[], workers: WorkerSummary | null): string {
+function summaryLine(analysis: Analysis, out: string | undefined, configFiles: readonly string[], workers: WorkerSummary | null, showFindings: boolean): string {
   const { totals, files } = analysis.inputs;
   const lines: string[] = [];
   for (const file of configFiles) lines.push(`alf: using log_format from ${file}`);
   // Stdin alone is read on the main thread: no worker to speak of.
   if (workers !== null && workers.workers > 0) {
-    lines.push(`alf: parsed in ${workers.workers} worker thread${workers.workers === 1 ? '' : 's'}` +
+    lines.push(`alf: parsed in ${plural(workers.workers, 'worker thread')}` +
       workers.splitFiles.map((split) => `; ${split.file} read in ${split.ranges} ranges`).join(''));
   }
   const auto = workers !== null && workers.auto !== null ? autoJobsLine(workers) : null;
@@ -191,19 +215,23 @@ function summaryLine(analysis: Analysis, out: string | undefined, configFiles: r
   for (const file of files) {
     const problem = fileProblem(file);
     lines.push(
-      `alf: ${file.file}: ${file.format ?? 'unknown format'}, ${file.linesRead} lines read, ${file.records} parsed, ${file.skipped} skipped` +
+      `alf: ${file.file}: ${file.format ?? 'unknown format'}, ${plural(file.linesRead, 'line')} read, ${formatNumber(file.records)} parsed, ${formatNumber(file.skipped)} skipped` +
         (problem ? ` (${problem})` : '') +
         (file.firstIssues[0] ? `; first skipped line ${file.firstIssues[0].line}: ${file.firstIssues[0].message}` : ''),
     );
   }
   const limits = describeLimits(analysis.limits);
   if (limits !== null) lines.push(`alf: ${limits}`);
-  const counts = new Map<string, number>();
-  for (const finding of analysis.findings) counts.set(finding.severity, (counts.get(finding.severity) ?? 0) + 1);
+  if (analysis.slice) {
+    const slice = analysis.slice;
+    lines.push(`alf: slice ${slice.description}: ${plural(slice.proxyKept, 'proxy request')} kept of ${formatNumber(slice.proxyKept + slice.proxyOutside)}` +
+      (slice.proxyKept === 0 ? `; nothing to analyse in it${analysis.inputs.timeRange ? ` (the logs cover ${analysis.inputs.timeRange.from} to ${analysis.inputs.timeRange.to})` : ''}` : ''));
+  }
   const colour = useColor(process.stderr);
-  const bySeverity = [...counts].map(([severity, n]) => paintSeverity(severity, `${n} ${severity}`, colour)).join(', ') || 'none';
+  const bySeverity = formatSeverityCounts(countBySeverity(analysis.findings), (severity, text) => paintSeverity(severity, text, colour));
   // Built from alf's own words and numbers, so the colour codes are not stripped like log text.
-  const summary = `alf: ${totals.linesRead} lines read, ${totals.records} parsed, ${totals.skipped} skipped; findings: ${bySeverity}` +
+  const summary = `alf: ${plural(totals.linesRead, 'line')} read, ${formatNumber(totals.records)} parsed, ${formatNumber(totals.skipped)} skipped; findings: ${bySeverity}` +
     (out ? `; report written to ${terminalSafe(out)}` : '');
-  return `${[...lines.map(terminalSafe), summary].join('\n')}\n`;
+  const findings = showFindings ? ['', ...renderVerdictAndFindings(analysis, { colour, width: process.stderr.columns || 100 })] : [];
+  return `${[...lines.map(terminalSafe), summary, ...findings].join('\n')}\n`;
 }

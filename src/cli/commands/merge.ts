@@ -3,7 +3,9 @@ import { UsageError } from '../../model/errors.js';
 import { severityRank } from '../../model/finding.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../join/options.js';
 import { ExitCode } from '../exit-codes.js';
+import { checkWritableDirectory } from '../output-check.js';
 import { terminalSafe } from '../terminal-text.js';
+import { formatSeverityCounts, plural } from '../../../reports/format.js';
 import { failOnSeverity } from './analyze.js';
 
 export interface MergeCommandOptions {
@@ -18,6 +20,7 @@ export interface MergeCommandOptions {
 export async function mergeCommand(partials: string[], options: MergeCommandOptions): Promise<number> {
   if (partials.length === 0) throw new UsageError('no partial: give the --out directories of the shards (see alf merge --help)');
   const failOn = failOnSeverity(options.failOn);
+  checkWritableDirectory(options.out, '--out');
   // Loaded only when merging: the HTML renderer behind it imports vega (~0.3 s).
   const { mergePartials } = await import('../../scan/merge-partials.js');
   const summary = await mergePartials(partials, options.out, {
@@ -27,8 +30,8 @@ export async function mergeCommand(partials: string[], options: MergeCommandOpti
   if (options.quiet) {
     process.stderr.write(`${JSON.stringify({ alf: 'merge', ...summary, exitCode })}\n`);
   } else {
-    const bySeverity = Object.entries(summary.findings).map(([s, n]) => `${n} ${s}`).join(', ') || 'none';
-    process.stderr.write(`${terminalSafe(`alf: merged ${summary.partials} partials: ${summary.windows.length} windows written to ${options.out}; findings: ${bySeverity}`)}\n`);
+    const bySeverity = formatSeverityCounts(summary.findings);
+    process.stderr.write(`${terminalSafe(`alf: merged ${plural(summary.partials, 'partial')}: ${plural(summary.windows.length, 'window')} written to ${options.out}; findings: ${bySeverity}`)}\n`);
   }
   return exitCode;
 }

@@ -2,6 +2,9 @@ import { APM_FORMATS } from '../../../parsers/apm-formats.js';
 import { FORMATS, findFormat } from '../../../parsers/registry.js';
 import { parseBudget } from '../../model/budget.js';
 import { parseDuration } from '../../model/duration.js';
+import { timeBoundsTest } from '../../pipeline/slice.js';
+import { checkWritableDirectory } from '../output-check.js';
+import { sliceFromOptions, type SliceOptions } from '../slice-options.js';
 import { InputError, UsageError } from '../../model/errors.js';
 import { severityRank } from '../../model/finding.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../join/options.js';
@@ -9,14 +12,15 @@ import type { ScanSummary } from '../../scan/run-scan.js';
 import { parseShard } from '../../scan/shard.js';
 import { ExitCode } from '../exit-codes.js';
 import { loadLogFormat } from '../log-format-option.js';
-import { terminalLine } from '../terminal-text.js';
+import { isInteractive, terminalLine } from '../terminal-text.js';
+import { closeTerminalLine, onInterrupt } from '../interrupt.js';
+import { formatSeverityCounts, plural } from '../../../reports/format.js';
 import { failOnSeverity } from './analyze.js';
 
-export interface ScanCommandOptions {
+export interface ScanCommandOptions extends SliceOptions {
   state: string;
   out: string;
   window: string;
-  since?: string;
   failOn: string;
   quiet?: boolean;
   shard?: string;
@@ -33,7 +37,9 @@ export interface ScanCommandOptions {
 
 /** A progress line that rewrites itself, only when a person is watching stderr. */
 function progressLine(): ((text: string) => void) | null {
-  if (!process.stderr.isTTY) return null;
+  if (!isInteractive(process.stderr)) return null;
+  // Ctrl-C mid-scan: the prompt goes on a line of its own (the line is cleared at the end otherwise).
+  onInterrupt(() => closeTerminalLine(process.stderr));
   return (text) => process.stderr.write(`\r\u001b[2K${terminalLine(text).slice(0, (process.stderr.columns ?? 120) - 1)}`);
 }
 
@@ -76,6 +82,10 @@ async function scan(sources: string[], options: ScanCommandOptions, quiet: boole
   const retainMs = options.retain === undefined ? null : parseDuration(options.retain, '--retain');
   if (retainMs !== null && retainMs < windowMs) throw new UsageError(`--retain (${options.retain}) must be at least one --window (${options.window})`);
   const failOn = failOnSeverity(options.failOn);
+  // Shared with alf analyze: --since and --until keep what is read (and a window's report must not
+  // shrink when a later run's relative --since moves on), --where is applied at each window's replay.
+  const slice = sliceFromOptions(options);
+  checkWritableDirectory(options.out, '--out');
   const nowMs = Date.now();
   const { format: logFormat, configFiles } = loadLogFormat(options.logFormat, options.keyField, sources.filter((s) => !s.startsWith('s3://')));
   const candidates = logFormat ? [...APM_FORMATS, logFormat, ...FORMATS.filter((f) => f.kind === 'proxy')] : FORMATS;
@@ -84,11 +94,17 @@ async function scan(sources: string[], options: ScanCommandOptions, quiet: boole
   const { runScan, scanComplete } = await import('../../scan/run-scan.js');
   const summary = await runScan({
     sources, exclude: configFiles, statePath: options.state, outDir: options.out, windowMs,
-    sinceMs: options.since ? nowMs - parseDuration(options.since, '--since') : null, nowMs,
+    sinceMs: slice.since?.ms ?? null, nowMs,
     shard: options.shard ? parseShard(options.shard) : null, endpoint: options.endpoint, s3TimeoutMs, concurrency,
     followSymlinks: options.followSymlinks === true, lockWaitMs, retainMs,
-    parse: { candidates, formatById: (id) => (logFormat?.id === id ? logFormat : findFormat(id)), keyField: options.keyField },
-    replay: { budget: options.budget ? parseBudget(options.budget) : null, keyField: options.keyField, join: DEFAULT_JOIN_OPTIONS },
+    parse: {
+      candidates, formatById: (id) => (logFormat?.id === id ? logFormat : findFormat(id)), keyField: options.keyField,
+      keep: timeBoundsTest(slice, DEFAULT_JOIN_OPTIONS) ?? undefined,
+    },
+    replay: {
+      budget: options.budget ? parseBudget(options.budget) : null, keyField: options.keyField, join: DEFAULT_JOIN_OPTIONS,
+      slice: { since: null, until: null, where: slice.where },
+    },
     progress,
   }).finally(() => {
     if (progress) process.stderr.write('\r\u001b[2K');
@@ -132,15 +148,15 @@ function humanSummary(summary: ScanSummary, out: string): string {
   list(summary.failures, (f) => `alf: scan: could not read ${f.source}: ${f.error} (tried again next run)`, 'sources could not be read');
   list(summary.unparsed, (u) => `alf: scan: no format fits ${u.source}: ${u.reason} (not marked read; tried again each run)`, 'sources fit no format');
   list(summary.integrity, (i) => `alf: scan: ${i.file}: ${i.problem}`, 'integrity problems');
-  if (summary.incompleteWindows.length > 0) lines.push(`alf: scan: ${summary.incompleteWindows.length} windows incomplete until their sources are read again: ${summary.incompleteWindows.slice(0, 5).join(', ')}`);
+  if (summary.incompleteWindows.length > 0) lines.push(`alf: scan: ${plural(summary.incompleteWindows.length, 'window')} incomplete until their sources are read again: ${summary.incompleteWindows.slice(0, 5).join(', ')}`);
   if (summary.symlinksSkipped.length > 0) {
-    lines.push(`alf: scan: ${summary.symlinksSkipped.length} symlinks lead out of their source and were not followed (--follow-symlinks follows them): ${summary.symlinksSkipped.slice(0, 3).join(', ')}`);
+    lines.push(`alf: scan: ${plural(summary.symlinksSkipped.length, 'symlink')} lead out of their source and were not followed (--follow-symlinks follows them): ${summary.symlinksSkipped.slice(0, 3).join(', ')}`);
   }
-  const bySeverity = Object.entries(summary.findings).map(([s, n]) => `${n} ${s}`).join(', ') || 'none';
+  const bySeverity = formatSeverityCounts(summary.findings);
   lines.push(
-    `alf: scan run ${summary.run}${summary.shard ? ` (shard ${summary.shard})` : ''}: ${summary.sourcesListed} sources, ${summary.sourcesRead} read, ` +
-      `${summary.sourcesUnchanged} unchanged, ${summary.sourcesFailed} failed, ${summary.unparsed.length} unparsed; ${summary.linesRead} lines, ${summary.records} records, ` +
-      `${summary.skippedLines} skipped; ${summary.windows.length} windows updated in ${out}${summary.prunedWindows ? `, ${summary.prunedWindows} pruned` : ''}; findings: ${bySeverity}`,
+    `alf: scan run ${summary.run}${summary.shard ? ` (shard ${summary.shard})` : ''}: ${plural(summary.sourcesListed, 'source')}, ${summary.sourcesRead} read, ` +
+      `${summary.sourcesUnchanged} unchanged, ${summary.sourcesFailed} failed, ${summary.unparsed.length} unparsed; ${plural(summary.linesRead, 'line')}, ${plural(summary.records, 'record')}, ` +
+      `${summary.skippedLines} skipped; ${plural(summary.windows.length, 'window')} updated in ${out}${summary.prunedWindows ? `, ${summary.prunedWindows} pruned` : ''}; findings: ${bySeverity}`,
   );
   // Each line is one line: a newline in a file name or key must not start a forged one.
   return `${lines.map(terminalLine).join('\n')}\n`;

@@ -1,0 +1,202 @@
+import { BlockList, isIP } from 'node:net';
+import { routeOf, routeTemplate } from '../model/route.js';
+import type { ApmTransaction, JoinedRequest, ProxyRecord } from '../model/records.js';
+import { clientNetwork, type SliceSpec, type WhereClause, type WhereField } from './slice-spec.js';
+
+/**
+ * A slice of the traffic: `--since` / `--until` and `--where` clauses, the same syntax in
+ * `alf analyze` and `alf scan`. It is applied to the records before the join and the detectors,
+ * so every finding, chart and count describes the slice alone.
+ *
+ * A proxy record decides for its request. An APM transaction is judged on what it carries too
+ * (time, path, route, key, user agent), loosely, so that the partner of a proxy record in the
+ * slice is not dropped before the join; an APM transaction left without a partner is kept only
+ * when it passes on its own, on every clause (a status, client or upstream clause can only be
+ * judged on a proxy record, so those drop every unjoined transaction).
+ */
+
+/** A field's value on either side: null when the record does not carry it (the clause cannot be judged). */
+type FieldValue = string | number | null | undefined;
+
+/** One compiled clause: the test on a value that is present. */
+interface CompiledClause {
+  clause: WhereClause;
+  negated: boolean;
+  matches: (value: string | number) => boolean;
+}
+
+function compileClause(clause: WhereClause): CompiledClause {
+  const negated = clause.operator === '!=' || clause.operator === '!~';
+  const contains = clause.operator === '~' || clause.operator === '!~';
+  const needle = clause.values[0]!;
+  if (contains) {
+    const lower = needle.toLowerCase();
+    return { clause, negated, matches: (value) => String(value).toLowerCase().includes(lower) };
+  }
+  switch (clause.field) {
+    case 'status': {
+      const tests = clause.values.map((v) => v === '-' ? (s: number) => Number.isNaN(s)
+        : v.endsWith('xx') ? (s: number) => Math.floor(s / 100) === Number(v[0]) : (s: number) => s === Number(v));
+      return { clause, negated, matches: (value) => tests.some((test) => test(Number(value))) };
+    }
+    case 'client': {
+      const networks = new BlockList();
+      for (const v of clause.values) {
+        const network = clientNetwork(v, clause.text);
+        networks.addSubnet(network.address, network.prefix, network.type);
+      }
+      return {
+        clause, negated,
+        matches: (value) => {
+          const address = String(value);
+          const version = isIP(address);
+          return version !== 0 && networks.check(address, version === 6 ? 'ipv6' : 'ipv4');
+        },
+      };
+    }
+    case 'route': {
+      const route = routeTemplate(needle);
+      return { clause, negated, matches: (value) => value === route };
+    }
+    case 'path':
+      return { clause, negated, matches: (value) => String(value).startsWith(needle) };
+    case 'upstream':
+      // An address or a host without a port: `10.0.0.7` matches `10.0.0.7:8080`; nginx lists
+      // every attempt (`10.0.0.7:80, 10.0.0.8:80`), and any of them matches.
+      return {
+        clause, negated,
+        matches: (value) => String(value).split(/[\s,]+/).some((address) => address === needle || address.startsWith(`${needle}:`)),
+      };
+    default:
+      return { clause, negated, matches: (value) => value === needle };
+  }
+}
+
+function proxyField(record: ProxyRecord, field: WhereField): FieldValue {
+  switch (field) {
+    case 'status': return record.status ?? Number.NaN;
+    case 'route': return routeOf(record);
+    case 'path': return record.path;
+    case 'key': return record.apiKey;
+    case 'ua': return record.userAgent;
+    case 'client': return record.clientIp;
+    case 'upstream': return record.upstreamAddr;
+  }
+}
+
+/** What an APM transaction carries of a field; undefined when it never does (status there is the backend's, not the client's). */
+function apmField(transaction: ApmTransaction, field: WhereField): FieldValue {
+  switch (field) {
+    case 'route': return transaction.path === null ? null : routeTemplate(transaction.path);
+    case 'path': return transaction.path;
+    case 'key': return transaction.apiKey;
+    case 'ua': return transaction.userAgent;
+    default: return undefined;
+  }
+}
+
+/** Counts of what the slice kept, for the report. */
+export interface SliceCounts {
+  proxyKept: number;
+  proxyOutside: number;
+  /** APM transactions in the joined stream (with or without a partner). */
+  apmKept: number;
+  apmOutside: number;
+}
+
+/** Margins for the loose APM test: how far from the proxy's times its partner's start may lie. */
+export interface SliceJoinMargins {
+  maxSkewMs: number;
+  horizonMs: number;
+}
+
+/** The slice as three tests and their counters; analyzeRecords runs them around the join. */
+export class Slicer {
+  readonly counts: SliceCounts = { proxyKept: 0, proxyOutside: 0, apmKept: 0, apmOutside: 0 };
+  private readonly fields = new Map<WhereField, CompiledClause[]>();
+  private readonly sinceMs: number;
+  private readonly untilMs: number;
+
+  constructor(readonly spec: SliceSpec, private readonly margins: SliceJoinMargins) {
+    for (const clause of spec.where) {
+      const list = this.fields.get(clause.field) ?? [];
+      list.push(compileClause(clause));
+      this.fields.set(clause.field, list);
+    }
+    this.sinceMs = spec.since?.ms ?? -Infinity;
+    this.untilMs = spec.until?.ms ?? Infinity;
+  }
+
+  /**
+   * Per field: some positive clause matches (when there is one) and no negated clause does.
+   * `strict`: a value the record does not carry fails; otherwise it passes (judged after the join).
+   */
+  private passes(valueOf: (field: WhereField) => FieldValue, strict: boolean): boolean {
+    for (const [field, clauses] of this.fields) {
+      const value = valueOf(field);
+      if (value === null || value === undefined) {
+        if (strict) return false;
+        continue;
+      }
+      let positive = false;
+      let positiveMatched = false;
+      for (const compiled of clauses) {
+        const matched = compiled.matches(value);
+        if (compiled.negated) {
+          if (matched) return false;
+        } else {
+          positive = true;
+          positiveMatched ||= matched;
+        }
+      }
+      if (positive && !positiveMatched) return false;
+    }
+    return true;
+  }
+
+  /** A proxy record is in the slice when its logged time is in [since, until) and every clause holds. */
+  keepProxy(record: ProxyRecord): boolean {
+    const kept = record.endMs >= this.sinceMs && record.endMs < this.untilMs && this.passes((field) => proxyField(record, field), true);
+    if (kept) this.counts.proxyKept++;
+    else this.counts.proxyOutside++;
+    return kept;
+  }
+
+  /** Before the join: could this transaction be the partner of a proxy record in the slice? */
+  mayJoin(transaction: ApmTransaction): boolean {
+    const start = transaction.startMs;
+    const inTime = start >= this.sinceMs - this.margins.horizonMs - this.margins.maxSkewMs && start < this.untilMs + this.margins.maxSkewMs;
+    const kept = inTime && this.passes((field) => apmField(transaction, field), false);
+    if (!kept) this.counts.apmOutside++;
+    return kept;
+  }
+
+  /** After the join: a request stays when its proxy record was kept, or its lone transaction passes on its own. */
+  keepJoined(request: JoinedRequest): boolean {
+    if (request.proxy !== null) {
+      if (request.apm !== null) this.counts.apmKept++;
+      return true;
+    }
+    const transaction = request.apm!;
+    const end = transaction.startMs + transaction.durationMs;
+    const kept = end >= this.sinceMs && end < this.untilMs && this.passes((field) => apmField(transaction, field), true);
+    if (kept) this.counts.apmKept++;
+    else this.counts.apmOutside++;
+    return kept;
+  }
+}
+
+/**
+ * The time bounds alone, as one test per record, for readers that keep records before any
+ * window is replayed (`alf scan` spools only what is in bounds: a relative `--since` moves with
+ * every run, and a window's report must not shrink because a later run started later).
+ * APM transactions get the join's margins, as in Slicer.mayJoin.
+ */
+export function timeBoundsTest(spec: SliceSpec, margins: SliceJoinMargins): ((record: ProxyRecord | ApmTransaction) => boolean) | null {
+  if (spec.since === null && spec.until === null) return null;
+  const since = spec.since?.ms ?? -Infinity;
+  const until = spec.until?.ms ?? Infinity;
+  return (record) => record.kind === 'proxy'
+    ? record.endMs >= since && record.endMs < until
+    : record.startMs >= since - margins.horizonMs - margins.maxSkewMs && record.startMs < until + margins.maxSkewMs;
+}
