@@ -2,7 +2,7 @@ import type { ApmTransaction, JoinedRequest, ProxyRecord } from '../model/record
 import { lowerBound } from './clock-offset.js';
 import { exactAssignment, type LocalEdge } from './exact-assignment.js';
 import type { ApmSlot, KeyIndex } from './key-index.js';
-import { normalisePath, type RouteTemplates } from './keys.js';
+import { CONCRETE, normalisePath, TEMPLATE, templatePattern, type RouteTemplates } from './keys.js';
 import { offsetAt, type OffsetModel } from './offset-tracker.js';
 import { MAX_QUEUE_WAIT_MS, NO_MATCH_COST, pairCost, proxyStartMs, startSigma, type TimingModel } from './pair-cost.js';
 
@@ -74,32 +74,26 @@ export function matchSlice(
     }
   }
 
-  // 2. Candidate edges by key and time.
+  // 2. Candidate edges by path and time; every other field both sides carry weighs in pairCost.
   const edges: Edge[] = [];
   const reach = Math.sqrt(2 * NO_MATCH_COST);
+  const lists: (readonly ApmSlot[])[] = [];
   for (const i of pending) {
     const proxy = proxies[i]!;
     if (proxy.path === null) continue;
-    const method = proxy.method ?? '';
     const start = proxyStartMs(proxy);
     const offsetMs = offsetAt(model, start);
     const sigma = startSigma(proxy, timing.startSigmaMs);
     const from = start + offsetMs - reach * sigma;
     const to = start + offsetMs + reach * sigma;
-    // Most paths are already normal: look up as logged first, normalise only on a miss
-    // (normalising every path was 3% of the join's CPU time, join.bench.ts).
-    const list = index.byKey.get(method, proxy.path) ?? index.byKey.get(method, normalisePath(proxy.path));
-    const template = index.templated > 0 ? index.templates.proxyTemplatePath(proxy) : null;
-    const templated = template === null ? undefined : index.byKey.get(`~${method}`, template);
+    candidateLists(proxy, index, lists);
     const before = edges.length;
-    if (list) addEdges(edges, list, i, proxy, start, offsetMs, sigma, from, to, timing);
-    if (templated) addEdges(edges, templated, i, proxy, start, offsetMs, sigma, from, to, timing);
+    for (const list of lists) addEdges(edges, list, i, proxy, start, offsetMs, sigma, from, to, timing);
     // Nothing at the expected time: the request may have waited for a backend worker, so look up to
     // a queue wait later (see pairCost). Only then: searching that far for every record made the
     // join 50% slower on busy URLs, where the expected time has candidates anyway.
     if (edges.length === before && proxy.timeResolutionMs <= 10) {
-      if (list) addEdges(edges, list, i, proxy, start, offsetMs, sigma, to, to + MAX_QUEUE_WAIT_MS, timing);
-      if (templated) addEdges(edges, templated, i, proxy, start, offsetMs, sigma, to, to + MAX_QUEUE_WAIT_MS, timing);
+      for (const list of lists) addEdges(edges, list, i, proxy, start, offsetMs, sigma, to, to + MAX_QUEUE_WAIT_MS, timing);
     }
   }
 
@@ -151,6 +145,35 @@ export function matchSlice(
   }
   if (!commit) for (const slot of takenHere) slot.taken = false;
   return { joined, unmatched, lowConfidence };
+}
+
+/**
+ * The APM lists a proxy record may find its partner in: its concrete path; the route template it
+ * reduces to, when the export keys some transactions by template; and when the proxy logged a
+ * template itself (API Gateway `resourcePath`), every concrete path it matches and that template.
+ */
+function candidateLists(proxy: ProxyRecord, index: ApmIndex, out: (readonly ApmSlot[])[]): void {
+  out.length = 0;
+  const path = proxy.path!;
+  if (path.includes('{') || path.includes('/:')) {
+    const pattern = templatePattern(normalisePath(path));
+    for (const concrete of index.byKey.concreteMatching(pattern)) {
+      const list = index.byKey.get(CONCRETE, concrete);
+      if (list) out.push(list);
+    }
+    const templated = index.byKey.get(TEMPLATE, pattern);
+    if (templated) out.push(templated);
+    return;
+  }
+  // Most paths are already normal: look up as logged first, normalise only on a miss
+  // (normalising every path was 3% of the join's CPU time, join.bench.ts).
+  const list = index.byKey.get(CONCRETE, path) ?? index.byKey.get(CONCRETE, normalisePath(path));
+  if (list) out.push(list);
+  if (index.templated > 0) {
+    const template = index.templates.proxyTemplatePath(proxy);
+    const templated = template === null ? undefined : index.byKey.get(TEMPLATE, template);
+    if (templated) out.push(templated);
+  }
 }
 
 function addEdges(

@@ -59,6 +59,42 @@ export function durationCost(
   return 0.5 * delta * delta;
 }
 
+/**
+ * What the fields both sides carry say about a pair, as a cost added to its timing cost. A field
+ * only one side carries says nothing (a New Relic CSV without `request.method` widens the
+ * candidates, it never empties them). Different methods rule a pair out; a different status, user
+ * agent or API key makes it unlikely, not impossible (agents and proxies spell things their own
+ * way), which is what separates candidates when timestamps have whole seconds only: several
+ * clients hit the same URL in the same second, rarely with the same agent, key and answer.
+ *
+ * Status: the proxy's upstream status is the backend's answer, so it must equal the APM's. Where
+ * the proxy logs no upstream status, its own status is compared, except the statuses a proxy makes
+ * up when the backend did not answer or the client left (499, 504...): those are the known
+ * pattern alf exists to find, not a disagreement.
+ */
+export function evidenceCost(proxy: ProxyRecord, apm: ApmTransaction): number {
+  if (proxy.method !== null && apm.method !== null && proxy.method !== apm.method) return Infinity;
+  let cost = 0;
+  if (apm.status !== null) {
+    if (proxy.upstreamStatus !== null) {
+      if (proxy.upstreamStatus !== apm.status) cost += STATUS_DISAGREES;
+    } else if (!proxy.upstreamLogged && proxy.status !== null && !PROXY_MADE_STATUSES.has(proxy.status) && proxy.status !== apm.status) {
+      cost += PROXY_STATUS_DISAGREES;
+    }
+  }
+  if (proxy.userAgent !== null && apm.userAgent !== null && proxy.userAgent !== apm.userAgent) cost += AGENT_DISAGREES;
+  if (proxy.apiKey !== null && apm.apiKey !== null && proxy.apiKey !== apm.apiKey) cost += KEY_DISAGREES;
+  return cost;
+}
+
+/** Statuses a proxy or gateway answers by itself: client gone, timeouts, no upstream (ALB 460/463, nginx 444/499). */
+const PROXY_MADE_STATUSES: ReadonlySet<number> = new Set([408, 444, 460, 463, 499, 502, 503, 504]);
+/** Negative log-likelihoods of a disagreement on a true pair (retries, header rewrites, post_action's 404). */
+const STATUS_DISAGREES = 3;
+const PROXY_STATUS_DISAGREES = 1.5;
+const AGENT_DISAGREES = 3;
+const KEY_DISAGREES = 3;
+
 export function pairCost(
   proxy: ProxyRecord, proxyStart: number, apm: ApmTransaction, offsetMs: number, sigmaMs: number, timing: TimingModel = DEFAULT_TIMING,
 ): number {
@@ -81,10 +117,10 @@ export function pairCost(
       // is, and the proxy's upstream time, which includes the wait, is judged net of it.
       const queuedCost = 0.5 * QUEUE_FROM_SIGMAS * QUEUE_FROM_SIGMAS + (startResidual - QUEUE_FROM_SIGMAS * sigmaMs) / QUEUE_SCALE_MS;
       const gaussianCost = 0.5 * delta * delta;
-      if (queuedCost < gaussianCost) return queuedCost + durationCost(proxy, apm, timing, startResidual, true);
+      if (queuedCost < gaussianCost) return queuedCost + durationCost(proxy, apm, timing, startResidual, true) + evidenceCost(proxy, apm);
     }
   }
-  return 0.5 * delta * delta + durationCost(proxy, apm, timing, startResidual);
+  return 0.5 * delta * delta + durationCost(proxy, apm, timing, startResidual) + evidenceCost(proxy, apm);
 }
 
 /** Past this many sigmas of start noise, an APM start later than the proxy's is read as a queue wait. */
