@@ -43,6 +43,7 @@ export async function* joinStreams(
   options: JoinOptions,
   stats: JoinStats = emptyJoinStats(),
 ): AsyncGenerator<JoinedRequest[]> {
+  stats.maxSkewMs = options.maxSkewMs;
   if (apmInput === null) {
     for await (const batch of proxyBatches) {
       stats.proxyRecords += batch.length;

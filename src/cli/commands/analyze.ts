@@ -183,6 +183,9 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   // The verdict and findings go to stderr too when a person watches it and the report went elsewhere.
   const showFindings = process.stderr.isTTY === true && !(reportFormat === 'text' && options.out === undefined && process.stdout.isTTY === true);
   if (!options.quiet) process.stderr.write(summaryLine(analysis, options.out, configFiles, workers, showFindings));
+  // A failed join undermines every backend figure of the report: said on stderr even with --quiet.
+  const weakJoin = joinWarning(analysis);
+  if (weakJoin !== null) process.stderr.write(`${weakJoin}\n`);
   // --keep-going analyses what it can, but an unreadable file still fails the run (exit 2), so a
   // scheduler never takes a partial report for a complete one. Errors print even with --quiet.
   const unreadable = analysis.inputs.files.filter((file) => file.error !== null);
@@ -192,6 +195,13 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   }
   const worst = Math.max(-1, ...analysis.findings.map((finding) => severityRank(finding.severity)));
   return failOn !== null && worst >= severityRank(failOn) ? ExitCode.findings : ExitCode.ok;
+}
+
+/** One line on a failed or weak join (the apm-join-weak finding), or null. */
+function joinWarning(analysis: Analysis): string | null {
+  const finding = analysis.findings.find((f) => f.kind === 'apm-join-weak');
+  if (finding === undefined) return null;
+  return terminalSafe(`alf: warning: ${finding.title}; reason: ${finding.figures.reason}. ${finding.nextStep ?? ''}`.trim());
 }
 
 /** What `--jobs auto` decided, and why, so a slow run is not a mystery. */
