@@ -4,7 +4,7 @@ import { exactAssignment, type LocalEdge } from './exact-assignment.js';
 import type { ApmSlot, KeyIndex } from './key-index.js';
 import { CONCRETE, normalisePath, TEMPLATE, templatePattern, type RouteTemplates } from './keys.js';
 import { offsetAt, type OffsetModel } from './offset-tracker.js';
-import { MAX_QUEUE_WAIT_MS, NO_MATCH_COST, pairCost, proxyStartMs, startSigma, type TimingModel } from './pair-cost.js';
+import { EARLY_REACH_MS, MAX_QUEUE_WAIT_MS, NO_MATCH_COST, pairCost, proxyStartMs, secondLookCost, startSigma, type TimingModel } from './pair-cost.js';
 
 /**
  * One-to-one matching of the proxy records of one time slice against the APM transactions
@@ -78,6 +78,8 @@ export function matchSlice(
   const edges: Edge[] = [];
   const reach = Math.sqrt(2 * NO_MATCH_COST);
   const lists: (readonly ApmSlot[])[] = [];
+  /** Records without a single candidate at the first look. */
+  const lonely: number[] = [];
   for (const i of pending) {
     const proxy = proxies[i]!;
     if (proxy.path === null) continue;
@@ -88,13 +90,14 @@ export function matchSlice(
     const to = start + offsetMs + reach * sigma;
     candidateLists(proxy, index, lists);
     const before = edges.length;
-    for (const list of lists) addEdges(edges, list, i, proxy, start, offsetMs, sigma, from, to, timing);
+    for (const list of lists) addEdges(edges, list, i, proxy, start, offsetMs, sigma, from, to, timing, pairCost);
     // Nothing at the expected time: the request may have waited for a backend worker, so look up to
     // a queue wait later (see pairCost). Only then: searching that far for every record made the
     // join 50% slower on busy URLs, where the expected time has candidates anyway.
     if (edges.length === before && proxy.timeResolutionMs <= 10) {
-      for (const list of lists) addEdges(edges, list, i, proxy, start, offsetMs, sigma, to, to + MAX_QUEUE_WAIT_MS, timing);
+      for (const list of lists) addEdges(edges, list, i, proxy, start, offsetMs, sigma, to, to + MAX_QUEUE_WAIT_MS, timing, pairCost);
     }
+    if (edges.length === before) lonely.push(i);
   }
 
   // 3. Connected groups of candidate pairs: small ones exactly, large ones best edge first.
@@ -117,28 +120,51 @@ export function matchSlice(
       offsetMs: edge.slot.startMs - proxyStartMs(proxy),
     });
   };
-  const { singles, groups } = components(edges, proxies.length);
-  for (const edge of singles) {
-    const weight = Math.exp(-edge.cost);
-    accept(edge, weight / (weight + noMatchWeight));
-  }
-  for (const group of groups) {
-    if (exact && solveExactly(group, accept, noMatchWeight)) continue;
-    // Too large to enumerate: best edge first, confidence against every competing edge.
-    const proxyMass = new Map<number, number>();
-    const apmMass = new Map<ApmSlot, number>();
-    for (const edge of group) {
+  const assign = (candidates: Edge[]): void => {
+    const { singles, groups } = components(candidates, proxies.length);
+    for (const edge of singles) {
       const weight = Math.exp(-edge.cost);
-      proxyMass.set(edge.proxy, (proxyMass.get(edge.proxy) ?? 0) + weight);
-      apmMass.set(edge.slot, (apmMass.get(edge.slot) ?? 0) + weight);
+      accept(edge, weight / (weight + noMatchWeight));
     }
-    group.sort((a, b) => a.cost - b.cost);
-    for (const edge of group) {
-      if (proxyDone[edge.proxy] === 1 || edge.slot.taken) continue;
-      const weight = Math.exp(-edge.cost);
-      const competing = proxyMass.get(edge.proxy)! + apmMass.get(edge.slot)! - weight;
-      accept(edge, weight / (competing + noMatchWeight));
+    for (const group of groups) {
+      if (exact && solveExactly(group, accept, noMatchWeight)) continue;
+      // Too large to enumerate: best edge first, confidence against every competing edge.
+      const proxyMass = new Map<number, number>();
+      const apmMass = new Map<ApmSlot, number>();
+      for (const edge of group) {
+        const weight = Math.exp(-edge.cost);
+        proxyMass.set(edge.proxy, (proxyMass.get(edge.proxy) ?? 0) + weight);
+        apmMass.set(edge.slot, (apmMass.get(edge.slot) ?? 0) + weight);
+      }
+      group.sort((a, b) => a.cost - b.cost);
+      for (const edge of group) {
+        if (proxyDone[edge.proxy] !== 0 || edge.slot.taken) continue;
+        const weight = Math.exp(-edge.cost);
+        const competing = proxyMass.get(edge.proxy)! + apmMass.get(edge.slot)! - weight;
+        accept(edge, weight / (competing + noMatchWeight));
+      }
     }
+  };
+  assign(edges);
+
+  // 4. A second look for records that had no candidate at all: timing outliers (a stall of tens of
+  // ms, a wait for a worker that whole-second stamps cannot show) against the transactions still
+  // free, with heavy tails and credit for agreeing fields (secondLookCost). Only then, so that on
+  // busy URLs the wide window never dilutes the first look's clear pairs.
+  if (lonely.length > 0) {
+    const second: Edge[] = [];
+    for (const i of lonely) {
+      const proxy = proxies[i]!;
+      const start = proxyStartMs(proxy);
+      const offsetMs = offsetAt(model, start);
+      const sigma = startSigma(proxy, timing.startSigmaMs);
+      const near = (proxy.timeResolutionMs > 10 ? proxy.timeResolutionMs / 2 : 0) + Math.max(reach * sigma, EARLY_REACH_MS);
+      candidateLists(proxy, index, lists);
+      for (const list of lists) {
+        addEdges(second, list, i, proxy, start, offsetMs, sigma, start + offsetMs - near, start + offsetMs + near + MAX_QUEUE_WAIT_MS, timing, secondLookCost);
+      }
+    }
+    assign(second);
   }
   for (const i of pending) {
     if (proxyDone[i] !== 2) unmatched.push(proxies[i]!);
@@ -178,13 +204,13 @@ function candidateLists(proxy: ProxyRecord, index: ApmIndex, out: (readonly ApmS
 
 function addEdges(
   edges: Edge[], list: readonly ApmSlot[], i: number, proxy: ProxyRecord, start: number, offsetMs: number,
-  sigma: number, from: number, to: number, timing: TimingModel,
+  sigma: number, from: number, to: number, timing: TimingModel, costOf: typeof pairCost,
 ): void {
   for (let j = lowerBound(list, from); j < list.length; j++) {
     const slot = list[j]!;
     if (slot.startMs > to) break;
     if (slot.taken || idsDisagree(proxy, slot.apm)) continue;
-    const cost = pairCost(proxy, start, slot.apm, offsetMs, sigma, timing);
+    const cost = costOf(proxy, start, slot.apm, offsetMs, sigma, timing);
     if (cost < NO_MATCH_COST) edges.push({ proxy: i, slot, cost });
   }
 }
