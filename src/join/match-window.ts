@@ -4,7 +4,7 @@ import { exactAssignment, type LocalEdge } from './exact-assignment.js';
 import type { ApmSlot, KeyIndex } from './key-index.js';
 import { CONCRETE, normalisePath, TEMPLATE, templatePattern, type RouteTemplates } from './keys.js';
 import { offsetAt, type OffsetModel } from './offset-tracker.js';
-import { EARLY_REACH_MS, MAX_QUEUE_WAIT_MS, NO_MATCH_COST, pairCost, proxyStartMs, secondLookCost, startSigma, type TimingModel } from './pair-cost.js';
+import { EARLY_REACH_MS, MAX_QUEUE_WAIT_MS, NO_MATCH_COST, pairCost, proxyStartMs, secondLookCost, secondLookLateReach, startSigma, type TimingModel } from './pair-cost.js';
 
 /**
  * One-to-one matching of the proxy records of one time slice against the APM transactions
@@ -161,7 +161,7 @@ export function matchSlice(
       const near = (proxy.timeResolutionMs > 10 ? proxy.timeResolutionMs / 2 : 0) + Math.max(reach * sigma, EARLY_REACH_MS);
       candidateLists(proxy, index, lists);
       for (const list of lists) {
-        addEdges(second, list, i, proxy, start, offsetMs, sigma, start + offsetMs - near, start + offsetMs + near + MAX_QUEUE_WAIT_MS, timing, secondLookCost);
+        addEdges(second, list, i, proxy, start, offsetMs, sigma, start + offsetMs - near, start + offsetMs + near + secondLookLateReach(proxy), timing, secondLookCost);
       }
     }
     assign(second);

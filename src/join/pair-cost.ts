@@ -77,9 +77,10 @@ export function durationCost(
     const delta = residual / sigma;
     return 0.5 * delta * delta;
   }
-  // The proxy stopped waiting: the backend must have run at least as long as the proxy waited.
+  // The proxy stopped waiting: the backend must have run at least until the proxy gave up, that is
+  // as long as the proxy waited, less any time the request waited for a worker first.
   const waited = seen ?? proxy.requestTimeMs ?? 0;
-  const shortfall = waited - apm.durationMs - 50;
+  const shortfall = waited - apm.durationMs - (netOfStart ? Math.max(0, startResidualMs) : 0) - 50;
   if (shortfall <= 0) return 0;
   const delta = shortfall / (10 + 0.05 * waited);
   return 0.5 * delta * delta;
@@ -177,18 +178,22 @@ export function secondLookCost(
   const fields = evidence(proxy, apm, true);
   if (fields === Infinity) return Infinity;
   const startResidual = apm.startMs - offsetMs - proxyStart;
+  // A wait for a worker as long as the proxy itself waited is no surprise: behind a saturated
+  // pool, requests wait seconds (the net duration then says whether the wait fits).
+  const lateScale = Math.max(QUEUE_SCALE_MS, proxy.upstreamTimeMs ?? proxy.requestTimeMs ?? 0);
   let cost: number;
   if (proxy.timeResolutionMs > 10) {
     const half = proxy.timeResolutionMs / 2;
     const outside = startResidual > half ? startResidual - half : startResidual < -half ? startResidual + half : 0;
     // A start later than the step allows is a wait for a worker, and the wait is in the proxy's
     // upstream time as well: judged net of it, or it would count twice.
-    cost = robustCost(outside, timing.startSigmaMs, QUEUE_SCALE_MS, EARLY_SCALE_MS) +
+    cost = robustCost(outside, timing.startSigmaMs, lateScale, EARLY_SCALE_MS) +
       Math.min(durationCost(proxy, apm, timing, 0, false, true), durationCost(proxy, apm, timing, Math.max(0, outside), true, true));
   } else {
-    cost = robustCost(startResidual, sigmaMs, QUEUE_SCALE_MS, EARLY_SCALE_MS) + durationCost(proxy, apm, timing, startResidual, timing.netOfStart, true);
+    const start = robustCost(startResidual, sigmaMs, lateScale, EARLY_SCALE_MS);
+    cost = start + durationCost(proxy, apm, timing, startResidual, timing.netOfStart, true);
     // A late start (a wait for a worker) also lengthens the proxy's upstream time: judged net of it.
-    if (startResidual > 0) cost = Math.min(cost, robustCost(startResidual, sigmaMs, QUEUE_SCALE_MS, EARLY_SCALE_MS) + durationCost(proxy, apm, timing, startResidual, true, true));
+    if (startResidual > 0) cost = Math.min(cost, start + durationCost(proxy, apm, timing, startResidual, true, true));
   }
   return Math.max(0, cost + fields);
 }
@@ -205,6 +210,11 @@ const QUEUE_FROM_SIGMAS = 2;
 export function matchedAsQueueWait(proxy: ProxyRecord, startResidualMs: number, baseSigmaMs: number): boolean {
   return proxy.timeResolutionMs <= 10 && startResidualMs > QUEUE_FROM_SIGMAS * startSigma(proxy, baseSigmaMs);
 }
+/** How far after the expected start the second look searches: a wait as long as the proxy's own, within the APM stream's tolerated disorder. */
+export function secondLookLateReach(proxy: ProxyRecord): number {
+  return Math.min(5_000, Math.max(MAX_QUEUE_WAIT_MS, (proxy.upstreamTimeMs ?? proxy.requestTimeMs ?? 0) + 1_000));
+}
+
 /** A queue wait costs one more unit per this many ms (a 500 ms wait: 2 + ~1). */
 const QUEUE_SCALE_MS = 500;
 /** The longest wait that can still beat "no match": candidates are searched this much further on. */

@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyze, readJoinedPairs } from './alf-cli.js';
+import { analyze, readJoinedPairs, type JoinedPair } from './alf-cli.js';
 import { MINIMAL_NEW_RELIC_COLUMNS, type ExportSpec } from './apm-exports.js';
 import { mixedTraffic } from './cohorts.js';
 import { MIXED_ROUTES } from './endpoints.js';
@@ -34,7 +35,7 @@ const RATES = [5, 45] as const;
 type Rate = (typeof RATES)[number];
 const TRAFFIC_MS: Record<Rate, number> = { 5: 60_000, 45: 30_000 };
 /** Workers a little above the mean load, so that bursts (the ticks) queue. */
-const WORKERS: Record<Rate, number> = { 5: 3, 45: 20 };
+const WORKERS: Record<Rate, number> = { 5: 4, 45: 20 };
 const TIME_ZONE = 'Asia/Kolkata';
 
 const STAMPS = ['ms', '1 s'] as const;
@@ -52,6 +53,17 @@ interface Row {
 }
 
 const settings = runSettings(20);
+
+/** ALF_E2E_JOIN_DEBUG=1: each wrong or missed pair, with both lines, to see what the join could not tell apart. */
+function explainMisses(joined: readonly JoinedPair[], truth: Map<number, number>, log: string, apm: string, label: string): void {
+  const logLines = readFileSync(log, 'utf8').split('\n');
+  const apmLines = readFileSync(apm, 'utf8').split('\n');
+  for (const pair of joined) {
+    const expected = truth.get(pair.proxy_line);
+    if (pair.apm_line === expected || (pair.apm_line === null && expected === undefined)) continue;
+    console.info(`${label}: ${pair.apm_line === null ? 'missed' : 'wrong'}\n  proxy ${logLines[pair.proxy_line - 1]}\n  claimed ${pair.apm_line === null ? '-' : apmLines[pair.apm_line - 1]}\n  true    ${expected === undefined ? '-' : apmLines[expected - 1]}`);
+  }
+}
 
 describe.skipIf(!NGINX_INSTALLED)(`join quality on real nginx traffic, every export shape, ms and 1 s stamps (seed ${settings.seed})`, () => {
   const scenarios: Scenario[] = [];
@@ -79,7 +91,9 @@ describe.skipIf(!NGINX_INSTALLED)(`join quality on real nginx traffic, every exp
           const pairs = join(run.dir, `pairs-${spec.name}-${stamps === 'ms' ? 'ms' : 's'}.csv`);
           const log = stamps === 'ms' ? ['--log-format', run.nginx!.conf, pipe] : ['--log-format', LOG_FORMATS.timed_iso, iso];
           analyze([...log, '--apm', run.apm.nginx[spec.name]!, '--joined', pairs]);
-          rows.push({ rate, exportName: spec.name, stamps, score: scoreJoin(readJoinedPairs(pairs), truth) });
+          const joined = readJoinedPairs(pairs);
+          rows.push({ rate, exportName: spec.name, stamps, score: scoreJoin(joined, truth) });
+          if (process.env.ALF_E2E_JOIN_DEBUG) explainMisses(joined, truth, stamps === 'ms' ? pipe : iso, run.apm.nginx[spec.name]!, `${rate} ${spec.name} ${stamps}`);
         }
       }
     }
