@@ -25,9 +25,12 @@ export interface Detection {
 
 export const MIN_DETECTION_SCORE = 0.5;
 
+const EXTRA_PENALTY = 0.1;
+
 export function scoreFormat(format: FormatDef, file: string, sample: readonly string[]): FormatScore {
   let records = 0;
   let issues = 0;
+  let extra = 0;
   let firstIssue: ParseIssue | null = null;
   const sink: RecordSink = {
     record(_record: LogRecord) { records++; },
@@ -36,6 +39,7 @@ export function scoreFormat(format: FormatDef, file: string, sample: readonly st
       firstIssue ??= issue;
     },
     ignore() {},
+    extra() { extra++; },
     // For detection a doubt counts against the format: it is how %D and %T files are told apart.
     warn(warning) {
       issues++;
@@ -55,7 +59,9 @@ export function scoreFormat(format: FormatDef, file: string, sample: readonly st
     };
   }
   const tried = records + issues;
-  return { format, records, issues, score: tried === 0 ? 0 : records / tried, firstIssue };
+  // A record read from a prefix of its line counts for less than a whole one (0.9), so a format that
+  // reads every field wins over a generic one that leaves text over, even when it misses a few lines.
+  return { format, records, issues, score: tried === 0 ? 0 : (records - EXTRA_PENALTY * extra) / tried, firstIssue };
 }
 
 export function detectFormat(formats: readonly FormatDef[], file: string, sample: readonly string[]): Detection {

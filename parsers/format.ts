@@ -41,6 +41,12 @@ export interface RecordSink {
    * the file, never counted as a skipped line, since every line still became what it should.
    */
   warn(warning: ParseIssue): void;
+  /**
+   * The record of this line was read from fields the format names, but the line carries more text
+   * (reported once per file through `warn`). Detection holds it against the format, so a format
+   * that reads the whole line wins over one that reads a prefix of it.
+   */
+  extra?(line: number): void;
 }
 
 /**
