@@ -71,8 +71,20 @@ export function detectFormat(formats: readonly FormatDef[], file: string, sample
     ranking.push(result);
     if (result.score === 1 && result.records > 0) break;
   }
-  ranking.sort((a, b) => b.score - a.score || b.records - a.records);
+  // Ties (most often: every candidate at 0%) go to the format that read furthest into a line, so
+  // "closest" names a format the file resembles, not merely the first one tried.
+  ranking.sort((a, b) => b.score - a.score || b.records - a.records || progress(b.firstIssue) - progress(a.firstIssue));
   const top = ranking[0];
   const best = top && top.score >= MIN_DETECTION_SCORE && top.records > 0 ? top : null;
   return { best, ranking };
+}
+
+/**
+ * How far a failing format got: a value it could not read (2) means the line had its shape; a
+ * miss at a named field (1) means it matched up to there; anything else (0) that it never fit.
+ */
+function progress(issue: ParseIssue | null): number {
+  if (issue === null) return 0;
+  if (issue.code === 'PARSE_BAD_FIELD' || issue.code === 'PARSE_BAD_TIMESTAMP') return 2;
+  return issue.code === 'PARSE_NO_MATCH' && issue.field !== null && issue.field !== 'line' ? 1 : 0;
 }
