@@ -28,6 +28,8 @@ export interface ParserOptions {
   file: string;
   /** Name of the field that identifies the budget holder (API key), when the user names one. */
   keyField?: string;
+  /** `--timezone`: the zone of local times a format writes without an offset (HAProxy's [%tr]). */
+  timeZone?: string;
 }
 
 /** Receives what a parser produces. Callbacks, not arrays, so the hot path allocates nothing extra. */

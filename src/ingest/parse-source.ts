@@ -19,6 +19,8 @@ export interface FormatChoice {
   /** Candidates for detection, most specific first. */
   candidates: readonly FormatDef[];
   keyField?: string;
+  /** `--timezone`, for formats that log local time without an offset. */
+  timeZone?: string;
   /** Record a read error in the file's stats and go on, instead of failing the run. */
   keepGoing?: boolean;
   /** Lines already consumed before this read (a scan resuming mid-file), so evidence keeps file line numbers. */
@@ -78,7 +80,7 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
           } else {
             stats.format = format.id;
             stats.kind = format.kind;
-            parser = format.createParser({ file: source.name, keyField: choice.keyField });
+            parser = format.createParser({ file: source.name, keyField: choice.keyField, timeZone: choice.timeZone });
           }
         }
         const lines = batch.lines;
