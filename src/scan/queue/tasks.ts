@@ -34,7 +34,7 @@ export interface TaskSettings {
 
 export type MapSource =
   | { kind: 'file'; path: string; gzip: boolean; from: number; end: number; formatId?: string }
-  | { kind: 's3'; bucket: string; key: string; etag: string; size: number; lastModifiedMs: number | null };
+  | { kind: 's3'; bucket: string; key: string; etag: string; size: number; lastModifiedMs: number };
 
 export interface RunTask {
   runId: string;
