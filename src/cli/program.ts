@@ -105,6 +105,9 @@ Examples:
     .option('--shard <i/n>', 'take a deterministic share of the sources (0-based i of n); combine with alf merge')
     .option('--queue <redis://host:port[/db]>', 'enqueue the scan as map and reduce tasks for alf worker processes on any machine (--out must be a path every worker shares); waits for the outcome')
     .option('--no-wait', 'with --queue: enqueue, print the run id and exit 0 without waiting')
+    // Internal: from which size a plain file is cut into byte-range tasks, and their size (tests force ranges on small files).
+    .addOption(new Option('--split-min-bytes <bytes>').hideHelp())
+    .addOption(new Option('--split-range-bytes <bytes>').hideHelp())
     .option('--endpoint <url>', 'S3-compatible endpoint (default: AWS_ENDPOINT_URL); path-style addressing')
     .option('--s3-timeout <duration>', 'S3: fail a request whose connection takes longer, or that is silent this long; each request is tried 3 times with backoff', '30s')
     .option('--concurrency <n>', 'sources read at once', '8')

@@ -22,6 +22,8 @@ export interface ScanCommandOptions extends SliceOptions {
   queue?: string;
   /** False with --no-wait. */
   wait?: boolean;
+  splitMinBytes?: string;
+  splitRangeBytes?: string;
   out: string;
   window: string;
   failOn: string;
@@ -139,14 +141,16 @@ async function queuedScan(sources: string[], options: ScanCommandOptions, parsed
   // Fails here, before anything is enqueued, when the format cannot be loaded.
   loadLogFormat(options.logFormat, options.keyField, sources.filter((s) => !s.startsWith('s3://')));
   if (options.budget) parseBudget(options.budget);
-  const { enqueueScan, waitForRun } = await import('../../scan/queue/enqueue.js');
+  const { enqueueScan, waitForRun, QUEUE_SPLIT } = await import('../../scan/queue/enqueue.js');
+  const split = { minBytes: Number(options.splitMinBytes ?? QUEUE_SPLIT.minBytes), rangeBytes: Number(options.splitRangeBytes ?? QUEUE_SPLIT.rangeBytes) };
+  if (!(split.minBytes >= 1 && split.rangeBytes >= 1)) throw new UsageError('--split-min-bytes and --split-range-bytes must be positive numbers');
   const settings = {
     windowMs: parsed.windowMs, keyField: options.keyField, budget: options.budget ?? null, logFormat: options.logFormat, where: slice.where,
     sinceMs: slice.since?.ms ?? null, untilMs: slice.until?.ms ?? null, endpoint: options.endpoint, s3TimeoutMs: parsed.s3TimeoutMs,
   };
   const { mkdir } = await import('node:fs/promises');
   await mkdir(options.out, { recursive: true });
-  const run = await enqueueScan({ sources, outDir: options.out, connection, settings, followSymlinks: options.followSymlinks === true });
+  const run = await enqueueScan({ sources, outDir: options.out, connection, settings, followSymlinks: options.followSymlinks === true, split });
   if (options.wait === false) {
     if (quiet) process.stderr.write(jsonLine({ alf: 'scan', queued: run, exitCode: ExitCode.ok }));
     else process.stderr.write(`alf: scan: run ${run.runId} enqueued: ${plural(run.listed, 'source')}, ${plural(run.tasks, 'map task')}; alf worker processes take it from here\n`);

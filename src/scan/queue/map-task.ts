@@ -23,7 +23,7 @@ export async function runMapTask(task: MapTask): Promise<MapResult> {
   const relative = join('maps', task.taskId, randomUUID().slice(0, 12));
   const spoolRoot = join(runDir, relative);
   const { source, from, forcedId, counter } = mapSource(task);
-  const result: MapResult = { source: source.name, segments: [], linesRead: 0, records: 0, skipped: 0, failure: null, unparsed: null };
+  const result: MapResult = { source: source.name, from, segments: [], linesRead: 0, records: 0, skipped: 0, failure: null, unparsed: null };
   try {
     const forced = forcedId === undefined ? undefined : settings.parse.formatById(forcedId);
     const identity = task.source.kind === 's3' ? `${source.name}@${task.source.etag}` : `${task.source.path}#${from}`;

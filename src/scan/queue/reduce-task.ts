@@ -7,11 +7,11 @@ import type { ApmTransaction, ProxyRecord } from '../../model/records.js';
 import { analyzeRecords } from '../../pipeline/analyze.js';
 import { writeWindowReports } from '../output.js';
 import { apmTime, fanIn, proxyTime } from '../replay.js';
-import { readSegment } from '../segment-file.js';
+import { createSegmentWriter, readSegment } from '../segment-file.js';
 import { StatsByFile } from '../segment-stats.js';
 import { parseSegmentName } from '../spool.js';
 import { parseWindowLabel } from '../windows.js';
-import { QUEUE_DIR, type ReduceResult, type ReduceTask } from './tasks.js';
+import { QUEUE_DIR, type ReduceResult, type ReduceTask, type SegmentRef } from './tasks.js';
 import { workerSettings } from './task-settings.js';
 
 /**
@@ -32,13 +32,21 @@ export async function runReduceTask(task: ReduceTask): Promise<ReduceResult | nu
   const tmp = join(runDir, 'tmp', `${task.label}-${randomUUID().slice(0, 12)}`);
   await mkdir(tmp, { recursive: true });
   try {
-    const paths = (list: string[], kind: 'proxy' | 'apm'): string[] => canonical(list)
-      .filter((path) => parseSegmentName(basename(path))?.kind === kind)
-      .map((path) => join(runDir, path));
-    const ownProxy = await fanIn(paths(task.own, 'proxy'), tmp, 'own-proxy', proxyTime);
-    const ownApm = await fanIn(paths(task.own, 'apm'), tmp, 'own-apm', apmTime);
-    const marginProxy = await fanIn(paths(task.margin, 'proxy'), tmp, 'margin-proxy', proxyTime);
-    const marginApm = await fanIn(paths(task.margin, 'apm'), tmp, 'margin-apm', apmTime);
+    // Segments of byte ranges get their line numbers counted from the file's start first (into
+    // numbered copies: a range's segments of different windows share a file name).
+    let copies = 0;
+    const paths = async (list: SegmentRef[], kind: 'proxy' | 'apm'): Promise<string[]> => {
+      const out: string[] = [];
+      for (const ref of canonical(list)) {
+        if (parseSegmentName(basename(ref.path))?.kind !== kind) continue;
+        out.push(ref.lineOffset === 0 ? join(runDir, ref.path) : await renumbered(join(runDir, ref.path), ref.lineOffset, join(tmp, `lines-${copies++}-${basename(ref.path)}`)));
+      }
+      return out;
+    };
+    const ownProxy = await fanIn(await paths(task.own, 'proxy'), tmp, 'own-proxy', proxyTime);
+    const ownApm = await fanIn(await paths(task.own, 'apm'), tmp, 'own-apm', apmTime);
+    const marginProxy = await fanIn(await paths(task.margin, 'proxy'), tmp, 'margin-proxy', proxyTime);
+    const marginApm = await fanIn(await paths(task.margin, 'apm'), tmp, 'margin-apm', apmTime);
     const files = new StatsByFile();
     const count = (stats: FileStats): void => files.add(stats);
     const drop = (): void => undefined;
@@ -68,7 +76,17 @@ export async function runReduceTask(task: ReduceTask): Promise<ReduceResult | nu
 }
 
 /** The spool's canonical order (by segment name without its run), so every replay merges alike. */
-function canonical(paths: readonly string[]): string[] {
-  const key = (path: string): string => parseSegmentName(basename(path))?.sortKey ?? basename(path);
-  return [...paths].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a < b ? -1 : a > b ? 1 : 0));
+function canonical(refs: readonly SegmentRef[]): SegmentRef[] {
+  const key = (ref: SegmentRef): string => parseSegmentName(basename(ref.path))?.sortKey ?? basename(ref.path);
+  return [...refs].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** A copy of a byte range's segment with line numbers (of records and of issue examples) counted from the file's start. */
+async function renumbered(path: string, lineOffset: number, out: string): Promise<string> {
+  const stats: FileStats[] = [];
+  const writer = createSegmentWriter(out);
+  for await (const batch of readSegment(path, (s) => stats.push(s))) await writer.write(batch.map((record) => ({ ...record, line: record.line + lineOffset })));
+  for (const s of stats) s.firstIssues = s.firstIssues.map((issue) => ({ ...issue, line: issue.line + lineOffset }));
+  await writer.close(stats);
+  return out;
 }

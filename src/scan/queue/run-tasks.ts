@@ -7,7 +7,7 @@ import type { Manifest } from '../manifest.js';
 import { saveManifest } from '../manifest.js';
 import { writeIndex } from '../output.js';
 import { parseWindowLabel, windowLabel, windowStart } from '../windows.js';
-import { indexJobId, QUEUE_DIR, QUEUE_NAME, type IndexTask, type MapResult, type PlanTask, type QueueOutcome, type ReduceResult, type ReduceTask } from './tasks.js';
+import { indexJobId, QUEUE_DIR, QUEUE_NAME, type IndexTask, type MapResult, type PlanTask, type QueueOutcome, type ReduceResult, type ReduceTask, type SegmentRef } from './tasks.js';
 
 /** How often BullMQ tries a task that threw (a crash or a full disk, not a source that fails to read). */
 export const TASK_ATTEMPTS = 3;
@@ -27,7 +27,18 @@ export async function runPlanTask(job: Job<PlanTask>, flow: FlowProducer): Promi
   const task = job.data;
   const values = await job.getChildrenValues<MapResult>();
   const results = Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, result]) => result);
-  const byWindow = new Map<string, string[]>();
+  const byWindow = new Map<string, SegmentRef[]>();
+  // Lines before each byte range of a file: the lines its earlier ranges read.
+  const lineOffsets = new Map<string, number>();
+  const bySource = new Map<string, MapResult[]>();
+  for (const result of results) bySource.set(result.source, [...(bySource.get(result.source) ?? []), result]);
+  for (const [source, ranges] of bySource) {
+    let lines = 0;
+    for (const range of ranges.sort((a, b) => a.from - b.from)) {
+      lineOffsets.set(`${source}#${range.from}`, lines);
+      lines += range.linesRead;
+    }
+  }
   const index: IndexTask = { runId: task.runId, outDir: task.outDir, settings: task.settings, listed: task.listed, failures: [...task.listFailures], unparsed: [], linesRead: 0, records: 0, skipped: 0 };
   for (const result of results) {
     if (result.failure !== null) index.failures.push({ source: result.source, error: result.failure });
@@ -35,10 +46,11 @@ export async function runPlanTask(job: Job<PlanTask>, flow: FlowProducer): Promi
     index.linesRead += result.linesRead;
     index.records += result.records;
     index.skipped += result.skipped;
+    const lineOffset = lineOffsets.get(`${result.source}#${result.from}`) ?? 0;
     for (const segment of result.segments) {
       const list = byWindow.get(segment.window);
-      if (list) list.push(segment.path);
-      else byWindow.set(segment.window, [segment.path]);
+      if (list) list.push({ path: segment.path, lineOffset });
+      else byWindow.set(segment.window, [{ path: segment.path, lineOffset }]);
     }
   }
   const windowMs = task.settings.windowMs;
@@ -49,7 +61,7 @@ export async function runPlanTask(job: Job<PlanTask>, flow: FlowProducer): Promi
   const reach = DEFAULT_JOIN_OPTIONS.horizonMs + DEFAULT_JOIN_OPTIONS.maxSkewMs;
   const children = [...labels].sort().map((label) => {
     const start = parseWindowLabel(label)!;
-    const margin: string[] = [];
+    const margin: SegmentRef[] = [];
     for (let at = windowStart(start - reach, windowMs); at < start + windowMs + DEFAULT_JOIN_OPTIONS.maxSkewMs; at += windowMs) {
       if (at !== start) margin.push(...(byWindow.get(windowLabel(at)) ?? []));
     }

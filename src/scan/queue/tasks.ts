@@ -56,6 +56,8 @@ export interface MapSegment {
 
 export interface MapResult {
   source: string;
+  /** Where in the source this task started (byte offset; 0 but for byte ranges of a file). */
+  from: number;
   segments: MapSegment[];
   linesRead: number;
   records: number;
@@ -72,12 +74,21 @@ export interface PlanTask extends RunTask {
   listFailures: { source: string; error: string }[];
 }
 
+/**
+ * A segment for a reduce, relative to the run directory. A byte range's records count lines from
+ * the range's start: `lineOffset` is the lines of the ranges before it, known once every map is done.
+ */
+export interface SegmentRef {
+  path: string;
+  lineOffset: number;
+}
+
 export interface ReduceTask extends RunTask {
   label: string;
-  /** The window's own segments (their counters are the window's), relative to the run directory. */
-  own: string[];
+  /** The window's own segments (their counters are the window's). */
+  own: SegmentRef[];
   /** Segments of neighbouring windows within the join's reach: records only, counters not counted. */
-  margin: string[];
+  margin: SegmentRef[];
 }
 
 export interface ReduceResult {
