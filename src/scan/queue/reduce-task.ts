@@ -7,7 +7,7 @@ import type { ApmTransaction, ProxyRecord } from '../../model/records.js';
 import { analyzeRecords } from '../../pipeline/analyze.js';
 import { writeWindowReports } from '../output.js';
 import { apmTime, fanIn, proxyTime } from '../replay.js';
-import { createSegmentWriter, readSegment } from '../segment-file.js';
+import { createSegmentWriter, readSegment, SEGMENT_EXTENSION } from '../segment-file.js';
 import { StatsByFile } from '../segment-stats.js';
 import { parseSegmentName } from '../spool.js';
 import { parseWindowLabel } from '../windows.js';
@@ -32,14 +32,21 @@ export async function runReduceTask(task: ReduceTask): Promise<ReduceResult | nu
   const tmp = join(runDir, 'tmp', `${task.label}-${randomUUID().slice(0, 12)}`);
   await mkdir(tmp, { recursive: true });
   try {
-    // Segments of byte ranges get their line numbers counted from the file's start first (into
-    // numbered copies: a range's segments of different windows share a file name).
+    // The byte ranges of one file become one segment again, in file order with line numbers counted
+    // from the file's start, so ties in time merge as they do in the file itself.
     let copies = 0;
     const paths = async (list: SegmentRef[], kind: 'proxy' | 'apm'): Promise<string[]> => {
-      const out: string[] = [];
+      const byFile = new Map<string, SegmentRef[]>();
       for (const ref of canonical(list)) {
-        if (parseSegmentName(basename(ref.path))?.kind !== kind) continue;
-        out.push(ref.lineOffset === 0 ? join(runDir, ref.path) : await renumbered(join(runDir, ref.path), ref.lineOffset, join(tmp, `lines-${copies++}-${basename(ref.path)}`)));
+        const name = parseSegmentName(basename(ref.path));
+        if (name?.kind !== kind) continue;
+        const file = name.sortKey.split('-')[1]!;
+        byFile.set(file, [...(byFile.get(file) ?? []), ref]);
+      }
+      const out: string[] = [];
+      for (const refs of byFile.values()) {
+        if (refs.length === 1 && refs[0]!.lineOffset === 0) out.push(join(runDir, refs[0]!.path));
+        else out.push(await concatenated(runDir, refs, join(tmp, `file-${copies++}${SEGMENT_EXTENSION}`)));
       }
       return out;
     };
@@ -81,12 +88,20 @@ function canonical(refs: readonly SegmentRef[]): SegmentRef[] {
   return [...refs].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** A copy of a byte range's segment with line numbers (of records and of issue examples) counted from the file's start. */
-async function renumbered(path: string, lineOffset: number, out: string): Promise<string> {
+/** The segments of a file's byte ranges as one, in file order, lines (of records and issue examples) counted from the file's start. */
+async function concatenated(runDir: string, refs: SegmentRef[], out: string): Promise<string> {
   const stats: FileStats[] = [];
   const writer = createSegmentWriter(out);
-  for await (const batch of readSegment(path, (s) => stats.push(s))) await writer.write(batch.map((record) => ({ ...record, line: record.line + lineOffset })));
-  for (const s of stats) s.firstIssues = s.firstIssues.map((issue) => ({ ...issue, line: issue.line + lineOffset }));
+  const ordered = [...refs].sort((a, b) => (parseSegmentName(basename(a.path))?.from ?? 0) - (parseSegmentName(basename(b.path))?.from ?? 0));
+  for (const ref of ordered) {
+    const offset = ref.lineOffset;
+    const add = (s: FileStats): void => {
+      stats.push(offset === 0 ? s : { ...s, firstIssues: s.firstIssues.map((issue) => ({ ...issue, line: issue.line + offset })) });
+    };
+    for await (const batch of readSegment(join(runDir, ref.path), add)) {
+      await writer.write(offset === 0 ? batch : batch.map((record) => ({ ...record, line: record.line + offset })));
+    }
+  }
   await writer.close(stats);
   return out;
 }
