@@ -84,8 +84,8 @@ async function inputs(dir: string, lines: number): Promise<{ paths: string[]; re
 }
 
 export async function measureQueue(alfMain: string, dir: string, lines = 600_000, runs = 3, log: (line: string) => void = () => undefined): Promise<QueueFigures> {
-  const { paths, records } = await inputs(join(dir, 'queue-inputs'), lines);
-  const logs = join(dir, 'queue-inputs');
+  const { paths, records } = await inputs(join(dir, `queue-inputs-${lines}`), lines);
+  const logs = join(dir, `queue-inputs-${lines}`);
   const port = await freePort();
   const redis = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'ignore'] });
   await waitFor(redis, 'stdout', 'Ready to accept connections');
