@@ -10,7 +10,7 @@ import { createS3Client, isS3Url, listObjects, parseS3Url } from '../../ingest/s
 import { InputError } from '../../model/errors.js';
 import { describeOperational } from '../operational.js';
 import type { RedisConnection } from './redis-url.js';
-import { taskOptions } from './run-tasks.js';
+import { KEEP_TASKS, taskOptions } from './run-tasks.js';
 import { indexJobId, planJobId, QUEUE_NAME, type MapSource, type MapTask, type PlanTask, type QueueOutcome, type TaskSettings } from './tasks.js';
 import { workerSettings } from './task-settings.js';
 
@@ -99,7 +99,7 @@ export async function enqueueScan(options: EnqueueOptions): Promise<EnqueuedRun>
   });
   const flow = new FlowProducer({ connection: { ...options.connection, maxRetriesPerRequest: 1 } });
   try {
-    await flow.add({ name: 'plan', queueName: QUEUE_NAME, data: plan, opts: { jobId: planJobId(runId), attempts: 3, removeOnComplete: false }, children });
+    await flow.add({ name: 'plan', queueName: QUEUE_NAME, data: plan, opts: { jobId: planJobId(runId), attempts: 3, removeOnComplete: KEEP_TASKS, removeOnFail: KEEP_TASKS }, children });
   } finally {
     await flow.close();
   }

@@ -12,9 +12,12 @@ import { indexJobId, QUEUE_DIR, QUEUE_NAME, type IndexTask, type MapResult, type
 /** How often BullMQ tries a task that threw (a crash or a full disk, not a source that fails to read). */
 export const TASK_ATTEMPTS = 3;
 
+/** Done and failed tasks stay in Redis this long (BullMQ keeps them forever by default), seconds. */
+export const KEEP_TASKS = { age: 7 * 24 * 3600 };
+
 /** BullMQ's job options for one task: retried with backoff, its failure fails the run. */
-export function taskOptions(jobId: string): { jobId: string; attempts: number; backoff: { type: 'exponential'; delay: number }; failParentOnFailure: true; removeOnComplete: false } {
-  return { jobId, attempts: TASK_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, failParentOnFailure: true, removeOnComplete: false };
+export function taskOptions(jobId: string): { jobId: string; attempts: number; backoff: { type: 'exponential'; delay: number }; failParentOnFailure: true; removeOnComplete: typeof KEEP_TASKS; removeOnFail: typeof KEEP_TASKS } {
+  return { jobId, attempts: TASK_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, failParentOnFailure: true, removeOnComplete: KEEP_TASKS, removeOnFail: KEEP_TASKS };
 }
 
 /**
@@ -68,7 +71,7 @@ export async function runPlanTask(job: Job<PlanTask>, flow: FlowProducer): Promi
     const data: ReduceTask = { runId: task.runId, outDir: task.outDir, settings: task.settings, label, own: byWindow.get(label) ?? [], margin };
     return { name: 'reduce', queueName: QUEUE_NAME, data, opts: taskOptions(`${task.runId}-reduce-${label}`) };
   });
-  await flow.add({ name: 'index', queueName: QUEUE_NAME, data: index, opts: { jobId: indexJobId(task.runId), attempts: TASK_ATTEMPTS, removeOnComplete: false }, children });
+  await flow.add({ name: 'index', queueName: QUEUE_NAME, data: index, opts: { jobId: indexJobId(task.runId), attempts: TASK_ATTEMPTS, removeOnComplete: KEEP_TASKS, removeOnFail: KEEP_TASKS }, children });
   return { windows: children.length };
 }
 
