@@ -1,7 +1,7 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLogFormat } from '../../src/cli/log-format-option.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
 import { analyze } from '../../src/pipeline/analyze.js';
@@ -29,6 +29,13 @@ describe.skipIf(REDIS_SERVER === null)('alf scan --queue with alf worker process
   const dir = mkdtempSync(join(tmpdir(), 'alf-queue-'));
   const workers: RunningProcess[] = [];
   let stopRedis: (() => Promise<void>) | null = null;
+  let url = '';
+  beforeAll(async () => {
+    const redis = await startRedis(dir);
+    stopRedis = redis.stop;
+    url = redis.url;
+    for (let i = 0; i < 4; i++) workers.push(await startWorker(url, ['--lock-duration', '8s']));
+  }, 60_000);
   afterAll(async () => {
     for (const worker of workers) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.exited));
@@ -45,12 +52,8 @@ describe.skipIf(REDIS_SERVER === null)('alf scan --queue with alf worker process
     copyFileSync(join(INCIDENT, 'newrelic-transactions.csv'), join(logs, 'newrelic-transactions.csv'));
     const conf = join(INCIDENT, 'nginx-log-format.conf');
 
-    const redis = await startRedis(dir);
-    stopRedis = redis.stop;
-    for (let i = 0; i < 4; i++) workers.push(await startWorker(redis.url, ['--lock-duration', '2s']));
-
     const out = join(dir, 'out');
-    const scan = runAlf(['scan', logs, '--log-format', conf, '--window', '10m', '--queue', redis.url, '--out', out, '--quiet',
+    const scan = runAlf(['scan', logs, '--log-format', conf, '--window', '10m', '--queue', url, '--out', out, '--quiet',
       '--split-min-bytes', '65536', '--split-range-bytes', '100000']);
     // The first worker to start a reduce is killed at once, holding it.
     let killed: { worker: RunningProcess; task: string } | null = null;
@@ -105,6 +108,20 @@ describe.skipIf(REDIS_SERVER === null)('alf scan --queue with alf worker process
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { windows: Record<string, unknown> };
     expect(Object.keys(manifest.windows).length).toBe(reports.size);
   }, 90_000);
+
+  it('names a source no format fits, and one that cannot be read, and exits 2 like a local scan', async () => {
+    const logs = join(dir, 'bad-logs');
+    mkdirSync(logs);
+    copyFileSync(join(INCIDENT, 'newrelic-transactions.csv'), join(logs, 'newrelic-transactions.csv'));
+    writeFileSync(join(logs, 'notes.txt'), 'not a log line\nnor this one\n');
+    writeFileSync(join(logs, 'broken.log.gz'), Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02]));
+    const run = await runAlf(['scan', logs, '--window', '10m', '--queue', url, '--out', join(dir, 'bad-out'), '--quiet']);
+    expect(run.code, run.stderr).toBe(2);
+    const outcome = quietLine(run) as { unparsed: { source: string }[]; failures: { source: string }[]; records: number };
+    expect(outcome.unparsed.map((u) => u.source)).toEqual([join(logs, 'notes.txt')]);
+    expect(outcome.failures.map((f) => f.source)).toEqual([join(logs, 'broken.log.gz')]);
+    expect(outcome.records).toBe(4859);
+  }, 60_000);
 
   it('names a --queue that is not a Redis URL before any work (exit 2)', async () => {
     const run = await runAlf(['scan', dir, '--queue', 'http://127.0.0.1:1', '--out', join(dir, 'never')]);
