@@ -20,6 +20,9 @@ export interface QueueFigures {
   oneWorkerMs: number;
   twoWorkersMs: number;
   localScanMs: number;
+  /** CPU seconds all workers used per run (median), and the local scan's. */
+  workerCpuS: number;
+  localCpuS: number;
   /** Median and largest reduce of one window (2-worker runs), seconds. */
   reduceMedianS: number;
   reduceMaxS: number;
@@ -51,15 +54,27 @@ function waitFor(child: ChildProcess, stream: 'stdout' | 'stderr', text: string)
   });
 }
 
-function run(command: string, args: readonly string[]): Promise<{ ms: number; stderr: string }> {
+/** The CPU a stopped worker reports on its last line. */
+function workerCpu(stderr: string): number {
+  const match = /stopped; CPU ([0-9.]+) s/.exec(stderr);
+  if (!match) throw new Error(`no CPU line from the worker: ${stderr.slice(-300)}`);
+  return Number(match[1]);
+}
+
+/** Runs a command to its end under /usr/bin/time: wall, its CPU (user + sys) and its stderr. */
+function run(command: string, args: readonly string[]): Promise<{ ms: number; stderr: string; cpuS: number }> {
   return new Promise((done, fail) => {
     const started = performance.now();
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', 'alf-bench-cpu %U %S', command, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     child.on('close', (code) => {
-      if (code !== 0) fail(new Error(`${args.join(' ')} exited ${code}: ${stderr.slice(-1000)}`));
-      else done({ ms: performance.now() - started, stderr });
+      if (code !== 0) {
+        fail(new Error(`${args.join(' ')} exited ${code}: ${stderr.slice(-1000)}`));
+        return;
+      }
+      const cpu = /alf-bench-cpu ([0-9.]+) ([0-9.]+)/.exec(stderr);
+      done({ ms: performance.now() - started, stderr: stderr.replace(/alf-bench-cpu .*\n?/, ''), cpuS: cpu ? Number(cpu[1]) + Number(cpu[2]) : Number.NaN });
     });
   });
 }
@@ -98,6 +113,8 @@ export async function measureQueue(alfMain: string, dir: string, lines = 600_000
   const two: number[] = [];
   const local: number[] = [];
   const reduces: number[] = [];
+  const cpu: number[] = [];
+  const localCpu: number[] = [];
   let windows = 0;
   let tasks = 0;
   let recordsSeen = 0;
@@ -105,12 +122,18 @@ export async function measureQueue(alfMain: string, dir: string, lines = 600_000
     for (let round = 0; round < runs; round++) {
       for (const count of [1, 2]) {
         const workers = Array.from({ length: count }, () => spawn(process.execPath, [alfMain, 'worker', '--queue', url], { stdio: ['ignore', 'ignore', 'pipe'] }));
+        const workerLogs = workers.map((w) => {
+          let text = '';
+          w.stderr.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+          return () => text;
+        });
         await Promise.all(workers.map((w) => waitFor(w, 'stderr', ': ready on ')));
         const out = join(dir, `queue-out-${count}`);
         rmSync(out, { recursive: true, force: true });
-        const { ms, stderr } = await run(process.execPath, scanArgs(out));
+        const { ms, stderr, cpuS } = await run(process.execPath, scanArgs(out));
         for (const w of workers) w.kill('SIGTERM');
         await Promise.all(workers.map((w) => new Promise((done) => w.once('exit', done))));
+        if (count === 2) cpu.push(cpuS + workerLogs.reduce((sum, text) => sum + workerCpu(text()), 0));
         const outcome = JSON.parse(stderr.trim().split('\n').pop()!) as { records: number; failures: unknown[]; windows: string[]; tasks: number; reduceSeconds: Record<string, number> };
         if (outcome.failures.length > 0 || outcome.records !== records) throw new Error(`queued scan read ${outcome.records} of ${records} records, ${outcome.failures.length} failures`);
         (count === 1 ? one : two).push(ms);
@@ -122,8 +145,9 @@ export async function measureQueue(alfMain: string, dir: string, lines = 600_000
       }
       const out = join(dir, 'queue-out-local');
       rmSync(out, { recursive: true, force: true });
-      const { ms } = await run(process.execPath, [alfMain, 'scan', logs, '--log-format', formatFile, '--window', '2m', '--state', join(out, 'state.json'), '--out', out, '--quiet']);
+      const { ms, cpuS } = await run(process.execPath, [alfMain, 'scan', logs, '--log-format', formatFile, '--window', '2m', '--state', join(out, 'state.json'), '--out', out, '--quiet']);
       local.push(ms);
+      localCpu.push(cpuS);
       log(`queue: local alf scan: ${(ms / 1000).toFixed(1)} s`);
     }
   } finally {
@@ -131,7 +155,7 @@ export async function measureQueue(alfMain: string, dir: string, lines = 600_000
   }
   return {
     lines: paths.length === 2 ? lines : 0, runs, windows, tasks,
-    oneWorkerMs: median(one), twoWorkersMs: median(two), localScanMs: median(local),
+    oneWorkerMs: median(one), twoWorkersMs: median(two), localScanMs: median(local), workerCpuS: median(cpu), localCpuS: median(localCpu),
     reduceMedianS: median(reduces), reduceMaxS: Math.max(...reduces), recordsPerWindow: Math.round(recordsSeen / Math.max(1, windows)),
   };
 }
@@ -145,6 +169,7 @@ export function renderQueue(f: QueueFigures): string {
     `| alf scan --queue, 1 alf worker | ${s(f.oneWorkerMs)} | 1.00× |`,
     `| alf scan --queue, 2 alf workers | ${s(f.twoWorkersMs)} | ${(f.oneWorkerMs / f.twoWorkersMs).toFixed(2)}× |`,
     '',
+    `CPU (user + sys, 2-worker runs: scan and workers): ${f.workerCpuS.toFixed(1)} s, ${Math.round(f.lines / f.workerCpuS).toLocaleString('en-US')} lines per CPU-second; local scan ${f.localCpuS.toFixed(1)} s.`,
     `Reduce of one window (${f.recordsPerWindow.toLocaleString('en-US')} records, ${f.windows} windows, ${f.tasks} tasks): median ${f.reduceMedianS.toFixed(2)} s, largest ${f.reduceMaxS.toFixed(2)} s.`,
   ].join('\n');
 }

@@ -26,5 +26,8 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   await new Promise<void>((done) => process.once('SIGTERM', () => done()));
   log('SIGTERM: finishing the tasks in hand');
   await close();
+  // CPU this worker used, for capacity planning (docs/queue.md reads it from the bench).
+  const usage = process.resourceUsage();
+  log(`stopped; CPU ${((usage.userCPUTime + usage.systemCPUTime) / 1e6).toFixed(3)} s`);
   return ExitCode.ok;
 }

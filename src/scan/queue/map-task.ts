@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { join, relative as relative_ } from 'node:path';
 import { createS3Client, s3ObjectSource } from '../../ingest/s3-source.js';
 import type { Source } from '../../ingest/sources.js';
 import { describeOperational, isOperational } from '../operational.js';
 import { fileRangeSource, readIntoSpool, SourceReadError } from '../read-into-spool.js';
 import { syncSegments } from '../spool.js';
+import { parseWindowLabel } from '../windows.js';
+import { writeEdges } from './edges.js';
 import { QUEUE_DIR, type MapResult, type MapTask } from './tasks.js';
 import { workerSettings } from './task-settings.js';
 
@@ -32,8 +34,17 @@ export async function runMapTask(task: MapTask): Promise<MapResult> {
       result.unparsed = read.undetected;
       return result;
     }
-    await syncSegments(spoolRoot, read.segments.map((s) => s.path));
-    result.segments = read.segments.map((s) => ({ path: join(relative, s.path), window: s.path.split(/[\\/]/)[0]!, records: s.records }));
+    const written: string[] = read.segments.map((s) => s.path);
+    for (const segment of read.segments) {
+      const window = segment.path.split(/[\\/]/)[0]!;
+      const edges = await writeEdges(join(spoolRoot, segment.path), parseWindowLabel(window)!, task.settings.windowMs,
+        join(spoolRoot, 'head', segment.path), join(spoolRoot, 'tail', segment.path));
+      const edge = (path: string | null): string | null => (path === null ? null : relative_(spoolRoot, path));
+      for (const path of [edges.head, edges.tail]) if (path !== null && edge(path) !== segment.path) written.push(edge(path)!);
+      result.segments.push({ path: join(relative, segment.path), window, records: segment.records,
+        head: edges.head === null ? null : join(relative, edge(edges.head)!), tail: edges.tail === null ? null : join(relative, edge(edges.tail)!) });
+    }
+    await syncSegments(spoolRoot, written);
     result.linesRead = read.stats.linesRead;
     result.records = read.stats.records;
     result.skipped = read.stats.skipped;

@@ -1,12 +1,12 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FlowProducer, Job } from 'bullmq';
-import { DEFAULT_JOIN_OPTIONS } from '../../join/options.js';
 import { severityRank, type Severity } from '../../model/finding.js';
 import type { Manifest } from '../manifest.js';
 import { saveManifest } from '../manifest.js';
 import { writeIndex } from '../output.js';
 import { parseWindowLabel, windowLabel, windowStart } from '../windows.js';
+import { BORROW_AFTER_MS, BORROW_BEFORE_MS } from './edges.js';
 import { indexJobId, QUEUE_DIR, QUEUE_NAME, type IndexTask, type MapResult, type PlanTask, type QueueOutcome, type ReduceResult, type ReduceTask, type SegmentRef } from './tasks.js';
 
 /** How often BullMQ tries a task that threw (a crash or a full disk, not a source that fails to read). */
@@ -31,6 +31,13 @@ export async function runPlanTask(job: Job<PlanTask>, flow: FlowProducer): Promi
   const values = await job.getChildrenValues<MapResult>();
   const results = Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, result]) => result);
   const byWindow = new Map<string, SegmentRef[]>();
+  const heads = new Map<string, SegmentRef[]>();
+  const tails = new Map<string, SegmentRef[]>();
+  const add = (into: Map<string, SegmentRef[]>, window: string, ref: SegmentRef): void => {
+    const list = into.get(window);
+    if (list) list.push(ref);
+    else into.set(window, [ref]);
+  };
   // Lines before each byte range of a file: the lines its earlier ranges read.
   const lineOffsets = new Map<string, number>();
   const bySource = new Map<string, MapResult[]>();
@@ -51,9 +58,9 @@ export async function runPlanTask(job: Job<PlanTask>, flow: FlowProducer): Promi
     index.skipped += result.skipped;
     const lineOffset = lineOffsets.get(`${result.source}#${result.from}`) ?? 0;
     for (const segment of result.segments) {
-      const list = byWindow.get(segment.window);
-      if (list) list.push({ path: segment.path, lineOffset });
-      else byWindow.set(segment.window, [{ path: segment.path, lineOffset }]);
+      add(byWindow, segment.window, { path: segment.path, lineOffset });
+      if (segment.head !== null) add(heads, segment.window, { path: segment.head, lineOffset });
+      if (segment.tail !== null) add(tails, segment.window, { path: segment.tail, lineOffset });
     }
   }
   const windowMs = task.settings.windowMs;
@@ -61,12 +68,12 @@ export async function runPlanTask(job: Job<PlanTask>, flow: FlowProducer): Promi
   // in (where the spool put it): the window after each spooled one may have requests of its own.
   const labels = new Set(byWindow.keys());
   for (const label of byWindow.keys()) labels.add(windowLabel(parseWindowLabel(label)! + windowMs));
-  const reach = DEFAULT_JOIN_OPTIONS.horizonMs + DEFAULT_JOIN_OPTIONS.maxSkewMs;
+  // The margin: the tails of the windows before within the join's reach, the heads of those after.
   const children = [...labels].sort().map((label) => {
     const start = parseWindowLabel(label)!;
     const margin: SegmentRef[] = [];
-    for (let at = windowStart(start - reach, windowMs); at < start + windowMs + DEFAULT_JOIN_OPTIONS.maxSkewMs; at += windowMs) {
-      if (at !== start) margin.push(...(byWindow.get(windowLabel(at)) ?? []));
+    for (let at = windowStart(start - BORROW_BEFORE_MS, windowMs); at < start + windowMs + BORROW_AFTER_MS; at += windowMs) {
+      if (at !== start) margin.push(...((at < start ? tails : heads).get(windowLabel(at)) ?? []));
     }
     const data: ReduceTask = { runId: task.runId, outDir: task.outDir, settings: task.settings, label, own: byWindow.get(label) ?? [], margin };
     return { name: 'reduce', queueName: QUEUE_NAME, data, opts: taskOptions(`${task.runId}-reduce-${label}`) };

@@ -52,6 +52,10 @@ export interface MapSegment {
   path: string;
   window: string;
   records: number;
+  /** Its records a window before may borrow (src/scan/queue/edges.ts); null: none. */
+  head: string | null;
+  /** Its records the windows after may borrow; null: none. */
+  tail: string | null;
 }
 
 export interface MapResult {
