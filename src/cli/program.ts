@@ -60,6 +60,8 @@ Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad arguments or unreadable i
     .addOption(new Option('--split-min-bytes <bytes>').hideHelp())
     .addOption(new Option('--split-range-bytes <bytes>').hideHelp())
     .addOption(new Option('--auto-jobs-min-bytes <bytes>').hideHelp())
+    // The bench's yardstick for the join's cost (issue 26): read and parse every input, then report on none of it.
+    .addOption(new Option('--parse-only').hideHelp())
     .option('-q, --quiet', 'no summary on stderr');
   addSliceOptions(analyze)
     .addHelpText('after', `

@@ -50,6 +50,8 @@ export interface AnalyzeCommandOptions extends SliceOptions {
   quiet?: boolean;
   /** `--joined FILE`: the pairs export (src/join/joined-csv-export.ts). */
   joined?: string;
+  /** Hidden: parse every input and stop there (the bench times the join against it). */
+  parseOnly?: boolean;
 }
 
 export const REPORT_FORMATS = ['html', 'json', 'md', 'text'] as const;
@@ -189,7 +191,7 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
     autoJobsMinBytes: byteCount(options.autoJobsMinBytes, '--auto-jobs-min-bytes', AUTO_MIN_INPUT_BYTES),
     inputs, apmInputs, logFormat, logFormatDirective, jobs, split, inputFormat: options.inputFormat, keyField: options.keyField, timeZone, slice,
     budget, join: joinOptions(options), keepGoing: options.keepGoing === true, excludeFiles: configFiles,
-    progress: options.quiet ? undefined : progressBar(),
+    progress: options.quiet ? undefined : progressBar(), parseOnly: options.parseOnly === true,
     observers: options.joined ? [new JoinedCsvExport(options.joined)] : [],
   });
   const report = await render(analysis, reportFormat, options.out === undefined ? process.stdout : null);
