@@ -47,8 +47,8 @@ const TARGETS: Record<Stamps, { precision: number; recall: number }> = {
 };
 /**
  * What is asserted. With ms stamps, the targets. With 1 s stamps the targets are met on most runs
- * but not on every one (over five runs on this machine: recall 0.94-0.98, precision 0.980-0.994
- * for the New Relic rows at ~45 req/s), the misses being look-alikes: the same URL, agent and key
+ * but not on every one (six runs of two seeds on this machine: recall 0.94-0.98, precision
+ * 0.98-0.99), the misses being look-alikes: the same URL, agent and key
  * in the same second at the ticks' bursts while the pool queues, which neither time nor duration
  * tells apart. The floor keeps CI honest without a coin toss; README "Join quality" has the figures.
  */
