@@ -212,3 +212,23 @@ describe('--route-template', () => {
     expect(joined(templated.stdout)).toBe(joined(plain.stdout));
   });
 });
+
+describe('alf analyze with an APM export that does not join (issue 20)', () => {
+  // The bundled export moved two days on: the same transactions, another time range.
+  const dir = mkdtempSync(join(tmpdir(), 'alf-weak-join-'));
+  const shifted = join(dir, 'newrelic-other-day.csv');
+  const [header, ...rows] = readFileSync(join(ROOT, APM), 'utf8').trimEnd().split('\n');
+  writeFileSync(shifted, [header, ...rows.map((row) => row.replace(/^\d+/, (ms) => String(Number(ms) + 2 * 86_400_000)))].join('\n') + '\n');
+  const result = runCli(['analyze', ACCESS_LOG, '--log-format', LOG_FORMAT, '--apm', shifted, '--format', 'json', '--quiet']);
+
+  it('says so on stderr, even with --quiet, with the reason and what to do', () => {
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/^alf: warning: The APM export did not join: 0% of proxy requests and 0% of APM transactions paired; reason: other-time-range\. Export the APM transactions for the proxy log's time range/m);
+  });
+
+  it('opens the verdict with it, as a finding of high severity', () => {
+    const analysis = JSON.parse(result.stdout) as Analysis;
+    expect(analysis.findings[0]).toMatchObject({ kind: 'apm-join-weak', severity: 'high' });
+    expect(analysis.verdict[0]!.text).toMatch(/^The APM export did not join the proxy log/);
+  });
+});
