@@ -97,7 +97,8 @@ export function matchSlice(
     if (edges.length === before && proxy.timeResolutionMs <= 10) {
       for (const list of lists) addEdges(edges, list, i, proxy, start, offsetMs, sigma, to, to + MAX_QUEUE_WAIT_MS, timing, pairCost);
     }
-    if (edges.length === before) lonely.push(i);
+    // Only a record that can have a witness (secondLookCost) gets a second look.
+    if (edges.length === before && (proxy.userAgent !== null || proxy.apiKey !== null)) lonely.push(i);
   }
 
   // 3. Connected groups of candidate pairs: small ones exactly, large ones best edge first.

@@ -150,3 +150,27 @@ describe('exactAssignment', () => {
     expect(exactAssignment(8, 8, edges, 0.1, 1_000)).toBeNull();
   });
 });
+
+describe('matchSlice: the second look', () => {
+  const agent = <T extends ProxyRecord | ApmTransaction>(record: T, userAgent: string | null): T => {
+    record.userAgent = userAgent;
+    return record;
+  };
+
+  it('joins a lone candidate whose worker stalled 25 ms after the answer, when both sides log the same agent', () => {
+    // The upstream time exceeds the APM duration by 25 ms: far outside a 2 ms tolerance.
+    const result = matchSlice([agent(proxy('p', 0, 75), 'okhttp/4.12.0')], indexOf([agent(apm('a', 1, 50), 'okhttp/4.12.0')]), AT_ZERO, TIGHT, 0.5);
+    expect(pairsOf(result)).toEqual(['p=a:heuristic']);
+  });
+
+  it('leaves it unjoined without a witness (no agent on the APM side), and when the agents differ', () => {
+    expect(matchSlice([agent(proxy('p', 0, 75), 'okhttp/4.12.0')], indexOf([apm('a', 1, 50)]), AT_ZERO, TIGHT, 0.5).joined).toEqual([]);
+    expect(matchSlice([agent(proxy('p', 0, 75), 'okhttp/4.12.0')], indexOf([agent(apm('a', 1, 50), 'curl/8.5.0')]), AT_ZERO, TIGHT, 0.5).joined).toEqual([]);
+  });
+
+  it('reads a backend start 2 s late as a wait for a worker when the proxy itself waited that long', () => {
+    // Proxy sent at 0 and waited 2.06 s; the backend started at 2 s and worked 50 ms.
+    const result = matchSlice([agent(proxy('p', 0, 2_060), 'okhttp/4.12.0')], indexOf([agent(apm('a', 2_000, 50), 'okhttp/4.12.0')]), AT_ZERO, TIGHT, 0.5);
+    expect(pairsOf(result)).toEqual(['p=a:heuristic']);
+  });
+});
