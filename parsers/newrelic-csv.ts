@@ -1,7 +1,7 @@
 import Papa from 'papaparse';
 import { emptyApmTransaction } from '../src/model/records.js';
 import { excerpt } from '../src/model/parse-issue.js';
-import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './format.js';
+import { APM_TRAITS, type FormatDef, type ParserOptions, type RecordParser, type RecordSink } from './format.js';
 import { fillFromNewRelicAttributes, findKeyAttribute } from './fields/apm-attributes.js';
 
 /**
@@ -151,6 +151,7 @@ export const newRelicCsv: FormatDef = {
   id: 'newrelic-csv',
   title: 'New Relic Transaction events, CSV export',
   kind: 'apm',
+  traits: { ...APM_TRAITS, unit: 'document' },
   url: 'https://docs.newrelic.com/attribute-dictionary/?event=Transaction',
   example:
     'timestamp,duration,name,request.uri,httpResponseCode,request.headers.userAgent,host\n' +

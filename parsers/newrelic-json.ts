@@ -1,5 +1,5 @@
 import { emptyApmTransaction } from '../src/model/records.js';
-import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import { APM_TRAITS, type FormatDef, type ParserOptions, type RecordParser } from './format.js';
 import { fillFromNewRelicAttributes, findKeyAttribute } from './fields/apm-attributes.js';
 import { createJsonEventParser, parsedObjectEvents, type EventOutcome, type JsonEventShape } from './fields/json-events.js';
 
@@ -55,6 +55,7 @@ export const newRelicJson: FormatDef = {
   id: FORMAT_ID,
   title: 'New Relic Transaction events, JSON (NerdGraph, NRQL API, array or NDJSON)',
   kind: 'apm',
+  traits: APM_TRAITS,
   url: 'https://docs.newrelic.com/attribute-dictionary/?event=Transaction',
   example:
     '{"data":{"actor":{"account":{"nrql":{"results":[{"timestamp":1736937121373,"duration":0.0792,' +
