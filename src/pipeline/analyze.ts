@@ -83,6 +83,11 @@ export interface AnalyzeOptions {
   excludeFiles?: readonly string[];
   /** Already-resolved sources (tests, S3); used instead of resolving `inputs`. */
   sources?: { proxyOrAny: Source[]; apm: Source[] };
+  /**
+   * Read and parse every input, then analyse none of it (the report holds the files' counters
+   * only): what reading costs, which the bench sets against the joined run (issue 26).
+   */
+  parseOnly?: boolean;
 }
 
 export interface JoinedObserver {
@@ -143,6 +148,14 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     for (const source of apmSources) {
       const choice = { ...common, candidates: APM_FORMATS };
       opened.push(await openSource(await reader.read(source, choice, { ...portable, candidates: 'apm' })));
+    }
+
+    if (options.parseOnly === true) {
+      for (const source of opened) if (source.stream) for await (const batch of source.stream) void batch;
+      return await analyzeRecords({
+        proxyStreams: [], apmStreams: [], files: () => opened.map((o) => o.stats),
+        budget: options.budget, keyField: options.keyField, join: options.join,
+      });
     }
 
     // 2. Each layer's files merged by time.

@@ -50,6 +50,8 @@ export interface AnalyzeCommandOptions extends SliceOptions {
   quiet?: boolean;
   /** `--joined FILE`: the pairs export (src/join/joined-csv-export.ts). */
   joined?: string;
+  /** Hidden: parse every input and stop there (the bench times the join against it). */
+  parseOnly?: boolean;
 }
 
 export const REPORT_FORMATS = ['html', 'json', 'md', 'text'] as const;
@@ -189,7 +191,7 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
     autoJobsMinBytes: byteCount(options.autoJobsMinBytes, '--auto-jobs-min-bytes', AUTO_MIN_INPUT_BYTES),
     inputs, apmInputs, logFormat, logFormatDirective, jobs, split, inputFormat: options.inputFormat, keyField: options.keyField, timeZone, slice,
     budget, join: joinOptions(options), keepGoing: options.keepGoing === true, excludeFiles: configFiles,
-    progress: options.quiet ? undefined : progressBar(),
+    progress: options.quiet ? undefined : progressBar(), parseOnly: options.parseOnly === true,
     observers: options.joined ? [new JoinedCsvExport(options.joined)] : [],
   });
   const report = await render(analysis, reportFormat, options.out === undefined ? process.stdout : null);
@@ -198,6 +200,9 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   // The verdict and findings go to stderr too when a person watches it and the report went elsewhere.
   const showFindings = process.stderr.isTTY === true && !(reportFormat === 'text' && options.out === undefined && process.stdout.isTTY === true);
   if (!options.quiet) process.stderr.write(summaryLine(analysis, options.out, configFiles, workers, showFindings));
+  // A failed join undermines every backend figure of the report: said on stderr even with --quiet.
+  const weakJoin = joinWarning(analysis);
+  if (weakJoin !== null) process.stderr.write(`${weakJoin}\n`);
   // --keep-going analyses what it can, but an unreadable file still fails the run (exit 2), so a
   // scheduler never takes a partial report for a complete one. Errors print even with --quiet.
   const unreadable = analysis.inputs.files.filter((file) => file.error !== null);
@@ -207,6 +212,13 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   }
   const worst = Math.max(-1, ...analysis.findings.map((finding) => severityRank(finding.severity)));
   return failOn !== null && worst >= severityRank(failOn) ? ExitCode.findings : ExitCode.ok;
+}
+
+/** One line on a failed or weak join (the apm-join-weak finding), or null. */
+function joinWarning(analysis: Analysis): string | null {
+  const finding = analysis.findings.find((f) => f.kind === 'apm-join-weak');
+  if (finding === undefined) return null;
+  return terminalSafe(`alf: warning: ${finding.title}; reason: ${finding.figures.reason}. ${finding.nextStep ?? ''}`.trim());
 }
 
 /** What `--jobs auto` decided, and why, so a slow run is not a mystery. */
