@@ -180,6 +180,7 @@ export const awsApiGatewayJson: FormatDef = {
   url: 'https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html',
   example:
     '{"requestId":"c6af9ac6-7b61-4e2a-9f3d-8a4b2c1d0e9f","requestTimeEpoch":"1736937091901","ip":"198.51.100.7","httpMethod":"POST","resourcePath":"/v1/reports","status":"504","responseLatency":"29012","integrationLatency":"-","integrationStatus":"-","apiKeyId":"a1b2c3d4e5","errorType":"INTEGRATION_TIMEOUT","errorMessage":"Endpoint request timed out"}',
+  exampleFields: { start: '2025-01-15T10:31:31.901Z', status: 504, method: 'POST', path: '/v1/reports', client: '198.51.100.7', upstreamStatus: null },
   createParser: createJsonParser,
 };
 
@@ -191,5 +192,6 @@ export const awsApiGatewayClf: FormatDef = {
   url: 'https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html',
   example:
     '198.51.100.7 - - [15/Jan/2025:10:31:31 +0000] "POST /v1/reports HTTP/1.1" 504 41 c6af9ac6-7b61-4e2a-9f3d-8a4b2c1d0e9f Xk3PQF2MoAMEbVw=',
+  exampleFields: { start: '2025-01-15T10:31:31.000Z', status: 504, method: 'POST', path: '/v1/reports', client: '198.51.100.7', upstreamStatus: null },
   createParser: createClfParser,
 };

@@ -223,5 +223,6 @@ export const datadogJson: FormatDef = {
     '"error":0,"meta":{"http.method":"GET","http.url":"https://api.example.com/v1/orders?limit=20",' +
     '"http.status_code":"200","http.route":"/v1/orders","http.useragent":"okhttp/4.12.0","span.kind":"server",' +
     '"_dd.p.tid":"491e743b1be0164f"},"metrics":{"_top_level":1}}]]',
+  exampleFields: { start: '2025-01-15T10:32:01.374Z', status: 200, method: 'GET', path: '/v1/orders', durationMs: 79.198 },
   createParser: createDatadogParser,
 };

@@ -113,5 +113,6 @@ export const envoy: FormatDef = {
   url: 'https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage',
   example:
     '[2025-01-15T10:31:31.901Z] "POST /v1/reports HTTP/1.1" 504 UT 612 24 15001 - "198.51.100.7" "python-requests/2.31.0" "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f" "api.example.com" "10.0.3.17:8080"',
+  exampleFields: { start: '2025-01-15T10:31:31.901Z', status: 504, method: 'POST', path: '/v1/reports', client: '198.51.100.7', upstreamStatus: null },
   createParser: createEnvoyParser,
 };

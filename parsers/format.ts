@@ -25,6 +25,17 @@ export interface FormatTraits {
   readonly upstreamTimeout: { readonly setting: string; readonly defaultSeconds: number | null } | null;
 }
 
+/** Fields every record has, as a format's example must read: start in UTC ISO, status, method, path, client (proxies). */
+export interface ExampleFields {
+  readonly start: string;
+  readonly status: number | null;
+  readonly method: string | null;
+  readonly path: string | null;
+  readonly client?: string | null;
+  readonly upstreamStatus?: number | null;
+  readonly durationMs?: number;
+}
+
 export interface FormatDef {
   /** Stable id used on the command line (`--input-format nginx-combined`). */
   readonly id: string;
@@ -35,6 +46,11 @@ export interface FormatDef {
   readonly url?: string;
   /** One realistic line (or document) shown by `alf formats`. */
   readonly example: string;
+  /**
+   * What the example's first record holds; every built-in format has it (test/parsers/format-samples.test.ts
+   * reads it and checks detection picks this format). A format compiled from `--log-format` has no example line.
+   */
+  readonly exampleFields?: ExampleFields;
   /**
    * Parsing a line costs less than handing its record to another thread (encode, copy, decode):
    * `alf analyze --jobs auto` parses such a file on the main thread (src/ingest/auto-jobs.ts).

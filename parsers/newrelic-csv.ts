@@ -156,5 +156,6 @@ export const newRelicCsv: FormatDef = {
   example:
     'timestamp,duration,name,request.uri,httpResponseCode,request.headers.userAgent,host\n' +
     '1736937121373,0.0792,WebTransaction/Expressjs/GET//v1/orders,/v1/orders,200,okhttp/4.12.0,ip-10-0-3-17',
+  exampleFields: { start: '2025-01-15T10:32:01.373Z', status: 200, method: 'GET', path: '/v1/orders', durationMs: 79.2 },
   createParser: createNewRelicCsvParser,
 };

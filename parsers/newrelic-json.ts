@@ -68,5 +68,6 @@ export const newRelicJson: FormatDef = {
     '"name":"WebTransaction/Expressjs/GET//v1/orders","request.uri":"/v1/orders","httpResponseCode":"200",' +
     '"request.headers.userAgent":"okhttp/4.12.0","appName":"orders-api","host":"ip-10-0-3-17",' +
     '"transactionType":"Web","traceId":"491e743b1be0164f3055415f2cb2f8d0"}]}}}}}',
+  exampleFields: { start: '2025-01-15T10:32:01.373Z', status: 200, method: 'GET', path: '/v1/orders', durationMs: 79.2 },
   createParser: createNewRelicJsonParser,
 };

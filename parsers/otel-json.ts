@@ -184,5 +184,6 @@ export const otelJson: FormatDef = {
     '{"key":"http.request.method","value":{"stringValue":"GET"}},{"key":"url.path","value":{"stringValue":"/v1/orders"}},' +
     '{"key":"http.route","value":{"stringValue":"/v1/orders"}},{"key":"http.response.status_code","value":{"intValue":"200"}},' +
     '{"key":"user_agent.original","value":{"stringValue":"okhttp/4.12.0"}}],"status":{}}]}]}]}',
+  exampleFields: { start: '2025-01-15T10:32:01.374Z', status: 200, method: 'GET', path: '/v1/orders', durationMs: 79.198 },
   createParser: createOtelJsonParser,
 };
