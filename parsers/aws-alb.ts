@@ -121,8 +121,10 @@ export const awsAlb: FormatDef = {
   id: 'aws-alb',
   title: 'AWS Application Load Balancer access log',
   kind: 'proxy',
+  traits: { splittable: true, unit: 'line', clientGaveUp: '`460`', backendNeverAnswered: 'target status `-` (times `-1`: missing)', flags: null, upstreamTimeout: { setting: 'the ALB idle timeout (`idle_timeout.timeout_seconds`)', defaultSeconds: 60 } },
   url: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html',
   example:
     'https 2025-01-15T10:32:31.904112Z app/prod-api/5d1e3f0a9b8c7d6e 198.51.100.7:53122 10.0.3.17:8080 -1 -1 -1 504 - 612 202 "POST https://api.example.com:443/v1/reports HTTP/1.1" "python-requests/2.31.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api-tg/0a1b2c3d4e5f6a7b "Root=1-67878e83-2a74f8ab018a417c94c55391" "api.example.com" "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555" 3 2025-01-15T10:31:31.901000Z "forward" "-" "-" "10.0.3.17:8080" "-" "-" "-" TID_7bbf528f3944f25005b1a4c8d33e8184',
+  exampleFields: { start: '2025-01-15T10:31:31.901Z', status: 504, method: 'POST', path: '/v1/reports', client: '198.51.100.7', upstreamStatus: null },
   createParser: createAlbParser,
 };

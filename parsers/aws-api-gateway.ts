@@ -2,11 +2,16 @@ import { emptyProxyRecord, type ProxyRecord } from '../src/model/records.js';
 import { cachedClfTimeParser } from './fields/clf-time.js';
 import { parseRequestLine, splitTarget } from './fields/request-line.js';
 import { normaliseTraceId } from './fields/trace-context.js';
-import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import type { FormatDef, FormatTraits, ParserOptions, RecordParser } from './format.js';
 import {
   FieldError, firstPresent, isMissing, jsonLineParser, jsonNumber, jsonText, optionalUnsigned, parseStatus,
   textLineParser, TokenSpans, type JsonObject,
 } from './proxy-line-kit.js';
+
+const API_GATEWAY_TRAITS: FormatTraits = {
+  splittable: true, unit: 'line', clientGaveUp: 'unconfirmed', backendNeverAnswered: 'integration status `-`; error type kept', flags: null,
+  upstreamTimeout: { setting: 'the API Gateway integration timeout', defaultSeconds: 29 },
+};
 
 /**
  * Amazon API Gateway access logs (docs/formats.md, API Gateway). The template is the user's, so the JSON
@@ -171,9 +176,11 @@ export const awsApiGatewayJson: FormatDef = {
   id: 'aws-api-gateway-json',
   title: 'Amazon API Gateway access log (JSON template)',
   kind: 'proxy',
+  traits: API_GATEWAY_TRAITS,
   url: 'https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html',
   example:
     '{"requestId":"c6af9ac6-7b61-4e2a-9f3d-8a4b2c1d0e9f","requestTimeEpoch":"1736937091901","ip":"198.51.100.7","httpMethod":"POST","resourcePath":"/v1/reports","status":"504","responseLatency":"29012","integrationLatency":"-","integrationStatus":"-","apiKeyId":"a1b2c3d4e5","errorType":"INTEGRATION_TIMEOUT","errorMessage":"Endpoint request timed out"}',
+  exampleFields: { start: '2025-01-15T10:31:31.901Z', status: 504, method: 'POST', path: '/v1/reports', client: '198.51.100.7', upstreamStatus: null },
   createParser: createJsonParser,
 };
 
@@ -181,8 +188,10 @@ export const awsApiGatewayClf: FormatDef = {
   id: 'aws-api-gateway-clf',
   title: 'Amazon API Gateway access log (CLF template)',
   kind: 'proxy',
+  traits: API_GATEWAY_TRAITS,
   url: 'https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html',
   example:
     '198.51.100.7 - - [15/Jan/2025:10:31:31 +0000] "POST /v1/reports HTTP/1.1" 504 41 c6af9ac6-7b61-4e2a-9f3d-8a4b2c1d0e9f Xk3PQF2MoAMEbVw=',
+  exampleFields: { start: '2025-01-15T10:31:31.000Z', status: 504, method: 'POST', path: '/v1/reports', client: '198.51.100.7', upstreamStatus: null },
   createParser: createClfParser,
 };

@@ -92,8 +92,10 @@ export const awsElbClassic: FormatDef = {
   id: 'aws-elb-classic',
   title: 'AWS Classic Load Balancer access log',
   kind: 'proxy',
+  traits: { splittable: true, unit: 'line', clientGaveUp: 'not logged', backendNeverAnswered: 'backend status `-`', flags: null, upstreamTimeout: { setting: 'the ELB idle timeout (`ConnectionSettings.IdleTimeout`)', defaultSeconds: 60 } },
   url: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/access-log-collection.html',
   example:
     '2025-01-15T10:32:01.373044Z prod-api-elb 203.0.113.24:53122 10.0.3.17:8080 0.000041 0.081207 0.000023 200 200 0 1834 "GET https://api.example.com:443/v1/orders?limit=20 HTTP/1.1" "okhttp/4.12.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2',
+  exampleFields: { start: '2025-01-15T10:32:01.373Z', status: 200, method: 'GET', path: '/v1/orders', client: '203.0.113.24', upstreamStatus: 200 },
   createParser: createElbParser,
 };

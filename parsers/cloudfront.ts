@@ -134,8 +134,10 @@ export const cloudfront: FormatDef = {
   id: 'cloudfront',
   title: 'Amazon CloudFront standard access log (W3C, tab-separated)',
   kind: 'proxy',
+  traits: { splittable: false, unit: 'document', clientGaveUp: '`sc-status 000`, or result `Error` on a 2xx', backendNeverAnswered: 'not logged', flags: null, upstreamTimeout: { setting: 'the CloudFront origin response timeout (`OriginReadTimeout`)', defaultSeconds: 30 } },
   url: 'https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/AccessLogs.html',
   example:
     '2025-01-15\t10:32:01\tFRA56-P3\t2188\t198.51.100.7\tGET\td1234abcdef8.cloudfront.net\t/v1/catalog\t200\t-\tMozilla/5.0%20(X11;%20Linux%20x86_64)\tlimit=20\t-\tMiss\tq2Vw3XyZ-7a1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvWxYz12345w==\tapi.example.com\thttps\t311\t0.087\t-\tTLSv1.3\tTLS_AES_128_GCM_SHA256\tMiss\tHTTP/2.0\t-\t-\t53122\t0.085\tMiss\tapplication/json\t1834\t-\t-',
+  exampleFields: { start: '2025-01-15T10:32:00.913Z', status: 200, method: 'GET', path: '/v1/catalog', client: '198.51.100.7', upstreamStatus: null },
   createParser: createCloudFrontParser,
 };

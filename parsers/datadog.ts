@@ -1,6 +1,6 @@
 import { emptyApmTransaction } from '../src/model/records.js';
 import { isJsonObject, type JsonObject } from './fields/json-object.js';
-import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import { APM_TRAITS, type FormatDef, type ParserOptions, type RecordParser } from './format.js';
 import { findKeyAttribute } from './fields/apm-attributes.js';
 import { createJsonEventParser, parsedObjectEvents, type EventOutcome, type JsonEventShape } from './fields/json-events.js';
 import { parseJsonKeepingBigIntegers } from './fields/lossless-json.js';
@@ -215,6 +215,7 @@ export const datadogJson: FormatDef = {
   id: FORMAT_ID,
   title: 'Datadog APM spans, JSON (traces, span arrays, NDJSON, Spans API v2)',
   kind: 'apm',
+  traits: APM_TRAITS,
   url: 'https://docs.datadoghq.com/tracing/guide/send_traces_to_agent_by_api/',
   example:
     '[[{"trace_id":3482761763868571856,"span_id":11803524617385150262,"parent_id":0,"name":"express.request",' +
@@ -222,5 +223,6 @@ export const datadogJson: FormatDef = {
     '"error":0,"meta":{"http.method":"GET","http.url":"https://api.example.com/v1/orders?limit=20",' +
     '"http.status_code":"200","http.route":"/v1/orders","http.useragent":"okhttp/4.12.0","span.kind":"server",' +
     '"_dd.p.tid":"491e743b1be0164f"},"metrics":{"_top_level":1}}]]',
+  exampleFields: { start: '2025-01-15T10:32:01.374Z', status: 200, method: 'GET', path: '/v1/orders', durationMs: 79.198 },
   createParser: createDatadogParser,
 };

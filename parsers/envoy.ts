@@ -109,8 +109,10 @@ export const envoy: FormatDef = {
   id: 'envoy',
   title: 'Envoy access log (default text format)',
   kind: 'proxy',
+  traits: { splittable: true, unit: 'line', clientGaveUp: 'code `0` or flag `DC`', backendNeverAnswered: 'upstream service time `-`, or flags UH/UF/UO/NR/URX/UT/NC/UC/RL…', flags: 'envoy-response-flags', upstreamTimeout: { setting: 'the Envoy route `timeout`', defaultSeconds: 15 } },
   url: 'https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage',
   example:
     '[2025-01-15T10:31:31.901Z] "POST /v1/reports HTTP/1.1" 504 UT 612 24 15001 - "198.51.100.7" "python-requests/2.31.0" "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f" "api.example.com" "10.0.3.17:8080"',
+  exampleFields: { start: '2025-01-15T10:31:31.901Z', status: 504, method: 'POST', path: '/v1/reports', client: '198.51.100.7', upstreamStatus: null },
   createParser: createEnvoyParser,
 };

@@ -5,6 +5,37 @@ import type { ParseIssue } from '../src/model/parse-issue.js';
  * What every input format provides. A format is mostly data (an id, a title, an example);
  * `createParser` compiles it once into a per-line parser that allocates as little as it can.
  */
+/**
+ * What a format is like, declared in its own module so nothing elsewhere keeps a list of formats:
+ * byte-range splitting (src/ingest/byte-ranges.ts), the detectors' reading of flags and timeouts,
+ * and the README's format table (test/generators/format-table.ts) all read these.
+ */
+export interface FormatTraits {
+  /** No state from line to line: a byte range of a big file can be parsed on its own. */
+  readonly splittable: boolean;
+  /** `line`: a record per line; `document`: records (or the header naming the columns) span lines. */
+  readonly unit: 'line' | 'document';
+  /** How the format says the client gave up (README). */
+  readonly clientGaveUp: string;
+  /** How it says the backend never answered (README). */
+  readonly backendNeverAnswered: string;
+  /** Termination flags with a vocabulary of their own: HAProxy's two-letter session state. */
+  readonly flags: 'haproxy-termination' | 'envoy-response-flags' | null;
+  /** The setting that bounds the wait for the backend, and its default, for timeout walls; null for APM exports. */
+  readonly upstreamTimeout: { readonly setting: string; readonly defaultSeconds: number | null } | null;
+}
+
+/** Fields every record has, as a format's example must read: start in UTC ISO, status, method, path, client (proxies). */
+export interface ExampleFields {
+  readonly start: string;
+  readonly status: number | null;
+  readonly method: string | null;
+  readonly path: string | null;
+  readonly client?: string | null;
+  readonly upstreamStatus?: number | null;
+  readonly durationMs?: number;
+}
+
 export interface FormatDef {
   /** Stable id used on the command line (`--input-format nginx-combined`). */
   readonly id: string;
@@ -16,10 +47,16 @@ export interface FormatDef {
   /** One realistic line (or document) shown by `alf formats`. */
   readonly example: string;
   /**
+   * What the example's first record holds; every built-in format has it (test/parsers/format-samples.test.ts
+   * reads it and checks detection picks this format). A format compiled from `--log-format` has no example line.
+   */
+  readonly exampleFields?: ExampleFields;
+  /**
    * Parsing a line costs less than handing its record to another thread (encode, copy, decode):
    * `alf analyze --jobs auto` parses such a file on the main thread (src/ingest/auto-jobs.ts).
    */
   readonly cheapToParse?: boolean;
+  readonly traits: FormatTraits;
   createParser(options: ParserOptions): RecordParser;
 }
 
@@ -59,3 +96,8 @@ export interface RecordParser {
   line(text: string, lineNumber: number, sink: RecordSink): void;
   end(sink: RecordSink): void;
 }
+
+/** APM exports: transactions, not proxy lines; they say nothing of clients giving up or of backends not answering. */
+export const APM_TRAITS: FormatTraits = {
+  splittable: false, unit: 'document', clientGaveUp: '–', backendNeverAnswered: '–', flags: null, upstreamTimeout: null,
+};

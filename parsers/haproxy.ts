@@ -399,8 +399,13 @@ export function haproxyFormat(layout: HaproxyCaptureLayout = DEFAULT_HAPROXY_LAY
     title: 'HAProxy option httplog (with or without syslog header)',
     kind: 'proxy',
     url: 'https://docs.haproxy.org/2.8/configuration.html#8.2.3',
+    traits: {
+      splittable: true, unit: 'line', clientGaveUp: 'termination state `C*`/`c*`', backendNeverAnswered: '`<NOSRV>` or `Tr` = `-1`',
+      flags: 'haproxy-termination', upstreamTimeout: { setting: 'HAProxy `timeout server` of the backend', defaultSeconds: null },
+    },
     example:
       'Jan 15 10:32:01 lb1 haproxy[2211]: 198.51.100.7:53122 [15/Jan/2025:10:31:31.901] fe_api~ be_api/app3 0/0/1/-1/30004 504 198 - - sH-- 312/298/41/12/0 0/0 "POST /v1/reports HTTP/1.1"',
+    exampleFields: { start: '2025-01-15T10:31:31.901Z', status: 504, method: 'POST', path: '/v1/reports', client: '198.51.100.7', upstreamStatus: null },
     createParser: (options) => createHaproxyParser(options, layout),
   };
 }

@@ -127,8 +127,10 @@ export const kong: FormatDef = {
   id: 'kong',
   title: 'Kong Gateway file-log (kong.log.serialize JSON)',
   kind: 'proxy',
+  traits: { splittable: true, unit: 'line', clientGaveUp: '`499`', backendNeverAnswered: '`upstream_status` `""`, `latencies.proxy` `-1`', flags: null, upstreamTimeout: { setting: 'the Kong service `read_timeout`', defaultSeconds: 60 } },
   url: 'https://developer.konghq.com/plugins/file-log/',
   example:
     '{"request":{"id":"2f6946328ffc4946b8c9120704a4a155","method":"GET","uri":"/v1/orders?limit=20","url":"https://api.example.com:443/v1/orders?limit=20","size":412,"headers":{"host":"api.example.com","user-agent":"okhttp/4.12.0"}},"upstream_uri":"/v1/orders?limit=20","upstream_status":"200","response":{"status":200,"size":2101},"latencies":{"kong":1,"proxy":81,"request":84,"receive":2},"started_at":1736937121373,"client_ip":"203.0.113.24","consumer":{"id":"3391944b-2c84-4eda-95d0-20fb21f16c1b","username":"acme-mobile","custom_id":"cust-42"},"tries":[{"ip":"10.0.3.17","port":8080,"balancer_start":1736937121374,"balancer_latency":0}]}',
+  exampleFields: { start: '2025-01-15T10:32:01.373Z', status: 200, method: 'GET', path: '/v1/orders', client: '203.0.113.24', upstreamStatus: 200 },
   createParser: createKongParser,
 };

@@ -1,7 +1,7 @@
 import Papa from 'papaparse';
 import { emptyApmTransaction } from '../src/model/records.js';
 import { excerpt } from '../src/model/parse-issue.js';
-import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './format.js';
+import { APM_TRAITS, type FormatDef, type ParserOptions, type RecordParser, type RecordSink } from './format.js';
 import { fillFromNewRelicAttributes, findKeyAttribute } from './fields/apm-attributes.js';
 
 /**
@@ -151,9 +151,11 @@ export const newRelicCsv: FormatDef = {
   id: 'newrelic-csv',
   title: 'New Relic Transaction events, CSV export',
   kind: 'apm',
+  traits: { ...APM_TRAITS, unit: 'document' },
   url: 'https://docs.newrelic.com/attribute-dictionary/?event=Transaction',
   example:
     'timestamp,duration,name,request.uri,httpResponseCode,request.headers.userAgent,host\n' +
     '1736937121373,0.0792,WebTransaction/Expressjs/GET//v1/orders,/v1/orders,200,okhttp/4.12.0,ip-10-0-3-17',
+  exampleFields: { start: '2025-01-15T10:32:01.373Z', status: 200, method: 'GET', path: '/v1/orders', durationMs: 79.2 },
   createParser: createNewRelicCsvParser,
 };

@@ -1,5 +1,5 @@
 import { emptyApmTransaction } from '../src/model/records.js';
-import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import { APM_TRAITS, type FormatDef, type ParserOptions, type RecordParser } from './format.js';
 import { fillFromNewRelicAttributes, findKeyAttribute } from './fields/apm-attributes.js';
 import { createJsonEventParser, parsedObjectEvents, type EventOutcome, type JsonEventShape } from './fields/json-events.js';
 
@@ -61,11 +61,13 @@ export const newRelicJson: FormatDef = {
   id: FORMAT_ID,
   title: 'New Relic Transaction events, JSON (NerdGraph, NRQL API, array or NDJSON)',
   kind: 'apm',
+  traits: APM_TRAITS,
   url: 'https://docs.newrelic.com/attribute-dictionary/?event=Transaction',
   example:
     '{"data":{"actor":{"account":{"nrql":{"results":[{"timestamp":1736937121373,"duration":0.0792,' +
     '"name":"WebTransaction/Expressjs/GET//v1/orders","request.uri":"/v1/orders","httpResponseCode":"200",' +
     '"request.headers.userAgent":"okhttp/4.12.0","appName":"orders-api","host":"ip-10-0-3-17",' +
     '"transactionType":"Web","traceId":"491e743b1be0164f3055415f2cb2f8d0"}]}}}}}',
+  exampleFields: { start: '2025-01-15T10:32:01.373Z', status: 200, method: 'GET', path: '/v1/orders', durationMs: 79.2 },
   createParser: createNewRelicJsonParser,
 };

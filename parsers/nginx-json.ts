@@ -1,5 +1,6 @@
 import { emptyProxyRecord } from '../src/model/records.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import { NGINX_UPSTREAM_TIMEOUT } from './nginx.js';
 import { createVariableHandlers, guessKeyVariable, type VariableHandler } from './nginx-variables.js';
 import { readJsonObject, reportIssue } from './proxy-line-kit.js';
 
@@ -114,8 +115,10 @@ export const nginxJson: FormatDef = {
   id: 'nginx-json',
   title: 'nginx JSON lines (log_format escape=json)',
   kind: 'proxy',
+  traits: { splittable: true, unit: 'line', clientGaveUp: '`499`', backendNeverAnswered: '`upstream_status` `""` or `-`', flags: null, upstreamTimeout: NGINX_UPSTREAM_TIMEOUT },
   url: 'https://nginx.org/en/docs/http/ngx_http_log_module.html#log_format',
   example:
     '{"msec":"1736937121.457","request_id":"7bbf528f3944f25005b1a4c8d33e8184","remote_addr":"203.0.113.24","api_client":"key_7H2","request":"GET /v1/orders?limit=20 HTTP/1.1","status":"200","request_time":"0.084","upstream_connect_time":"0.001","upstream_header_time":"0.081","upstream_response_time":"0.083","upstream_status":"200","upstream_addr":"10.0.3.17:8080","body_bytes_sent":"1834","http_user_agent":"okhttp/4.12.0"}',
+  exampleFields: { start: '2025-01-15T10:32:01.373Z', status: 200, method: 'GET', path: '/v1/orders', client: '203.0.113.24', upstreamStatus: 200 },
   createParser: createNginxJsonParser,
 };

@@ -274,6 +274,8 @@ function compileHandlerRun(fields: readonly CompiledField[], escape: Escape): (r
   return make(...handlers, escape === 'json' ? unescapeJsonString : unescapeNginxDefault);
 }
 
+export const NGINX_UPSTREAM_TIMEOUT = { setting: 'nginx `proxy_read_timeout` (or `fastcgi_read_timeout`, `uwsgi_read_timeout`) of the location', defaultSeconds: 60 };
+
 /** A FormatDef for a user-supplied log_format (from `--log-format`). */
 export function nginxFormat(format: string, id = 'nginx', keyField?: string): FormatDef {
   const compiled = compileNginxFormat(format, keyField);
@@ -283,6 +285,11 @@ export function nginxFormat(format: string, id = 'nginx', keyField?: string): Fo
     kind: 'proxy',
     url: 'https://nginx.org/en/docs/http/ngx_http_log_module.html#log_format',
     example: compiled.spec.text,
+    traits: {
+      splittable: true, unit: 'line', clientGaveUp: '`499`',
+      backendNeverAnswered: compiled.fields.some((field) => field.variable === 'upstream_status') ? '`$upstream_status` is `-`' : 'not logged',
+      flags: null, upstreamTimeout: NGINX_UPSTREAM_TIMEOUT,
+    },
     // A compiled log_format splits a line in one pass: --jobs 2 ran 2 M combined lines 0.75-0.90× as fast.
     cheapToParse: true,
     createParser: (options) => createNginxParser(compiled, id, options),
@@ -294,6 +301,7 @@ export const nginxCombined: FormatDef = {
   title: 'nginx combined (also Apache combined)',
   example:
     '203.0.113.24 - - [15/Jan/2025:10:32:01 +0000] "GET /v1/orders?limit=20 HTTP/1.1" 200 1834 "-" "okhttp/4.12.0"',
+  exampleFields: { start: '2025-01-15T10:32:01.000Z', status: 200, method: 'GET', path: '/v1/orders', client: '203.0.113.24', upstreamStatus: null },
 };
 
 export const nginxMain: FormatDef = {
@@ -301,6 +309,7 @@ export const nginxMain: FormatDef = {
   title: 'nginx main (Debian/RHEL default: combined + X-Forwarded-For)',
   example:
     '203.0.113.24 - - [15/Jan/2025:10:32:01 +0000] "GET /v1/orders?limit=20 HTTP/1.1" 200 1834 "-" "okhttp/4.12.0" "-"',
+  exampleFields: { start: '2025-01-15T10:32:01.000Z', status: 200, method: 'GET', path: '/v1/orders', client: '203.0.113.24', upstreamStatus: null },
 };
 
 export const nginxIngress: FormatDef = {
@@ -309,4 +318,9 @@ export const nginxIngress: FormatDef = {
   url: 'https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/log-format/',
   example:
     '192.168.64.14 - - [07/Feb/2020:12:02:42 +0000] "GET /v2/some HTTP/1.1" 200 61 "-" "Mozilla/5.0" 348 0.001 [default-web2-8080] [] 172.17.0.6:8080, 172.17.0.7:8080 61, 100 0.100, 0.004 200, 203 835136ae24486dbb4156dcbe21f5d402',
+  // The retried request of Filebeat's ingress_controller fixture (test/fixtures/real/beats-nginx-ingress.json).
+  exampleFields: { start: '2020-02-07T12:02:41.999Z', status: 200, method: 'GET', path: '/v2/some', client: '192.168.64.14', upstreamStatus: 203 },
 };
+
+/** The traits of an nginx format compiled from a `--log-format` (id `nginx`), as far as they do not depend on its variables. */
+export const NGINX_PRESETS_TRAITS = nginxCombined.traits;

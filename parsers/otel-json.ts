@@ -1,6 +1,6 @@
 import { emptyApmTransaction } from '../src/model/records.js';
 import { isJsonObject } from './fields/json-object.js';
-import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import { APM_TRAITS, type FormatDef, type ParserOptions, type RecordParser } from './format.js';
 import { findKeyAttribute } from './fields/apm-attributes.js';
 import { createJsonEventParser, parsedObjectEvents, type EventOutcome, type JsonEventShape } from './fields/json-events.js';
 import { parseJsonKeepingBigIntegers } from './fields/lossless-json.js';
@@ -174,6 +174,7 @@ export const otelJson: FormatDef = {
   id: FORMAT_ID,
   title: 'OpenTelemetry traces, OTLP/JSON (server spans)',
   kind: 'apm',
+  traits: APM_TRAITS,
   url: 'https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding',
   example:
     '{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"orders-api"}}]},' +
@@ -183,5 +184,6 @@ export const otelJson: FormatDef = {
     '{"key":"http.request.method","value":{"stringValue":"GET"}},{"key":"url.path","value":{"stringValue":"/v1/orders"}},' +
     '{"key":"http.route","value":{"stringValue":"/v1/orders"}},{"key":"http.response.status_code","value":{"intValue":"200"}},' +
     '{"key":"user_agent.original","value":{"stringValue":"okhttp/4.12.0"}}],"status":{}}]}]}]}',
+  exampleFields: { start: '2025-01-15T10:32:01.374Z', status: 200, method: 'GET', path: '/v1/orders', durationMs: 79.198 },
   createParser: createOtelJsonParser,
 };

@@ -1,5 +1,6 @@
 import { APM_FORMATS } from './apm-formats.js';
-import type { FormatDef } from './format.js';
+import type { FormatDef, FormatTraits } from './format.js';
+import { NGINX_PRESETS_TRAITS } from './nginx.js';
 import { PROXY_FORMATS } from './proxy-formats.js';
 
 /**
@@ -12,4 +13,14 @@ export const FORMATS: readonly FormatDef[] = [...APM_FORMATS, ...PROXY_FORMATS];
 
 export function findFormat(id: string): FormatDef | undefined {
   return FORMATS.find((format) => format.id === id);
+}
+
+const traitsById = new Map<string, FormatTraits>(FORMATS.map((format) => [format.id, format.traits]));
+
+/**
+ * A record's format traits by its format id. A `--log-format` is compiled under the id `nginx`
+ * (nginx) or `haproxy` (a haproxy.cfg): those read as their family does.
+ */
+export function traitsOf(formatId: string): FormatTraits | null {
+  return traitsById.get(formatId) ?? (formatId === 'nginx' ? NGINX_PRESETS_TRAITS : null);
 }

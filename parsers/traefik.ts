@@ -3,11 +3,16 @@ import { cachedClfTimeParser } from './fields/clf-time.js';
 import { parseUnsignedInt } from './fields/numbers.js';
 import { parseRequestLine, splitTarget } from './fields/request-line.js';
 import { normaliseTraceId } from './fields/trace-context.js';
-import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import type { FormatDef, FormatTraits, ParserOptions, RecordParser } from './format.js';
 import {
   FieldError, hostOfHostPort, isMissing, jsonLineParser, jsonNumber, jsonText, lookup, optionalUnsigned, orNull,
   parseIsoTimestamp, textLineParser, TokenSpans, type JsonObject,
 } from './proxy-line-kit.js';
+
+const TRAEFIK_TRAITS: FormatTraits = {
+  splittable: true, unit: 'line', clientGaveUp: '`499`', backendNeverAnswered: '`OriginStatus` absent or `0`', flags: null,
+  upstreamTimeout: { setting: 'the Traefik `forwardingTimeouts.responseHeaderTimeout` of the servers transport', defaultSeconds: null },
+};
 
 /**
  * Traefik access logs (docs/formats.md, Traefik).
@@ -138,9 +143,11 @@ export const traefikJson: FormatDef = {
   id: 'traefik-json',
   title: 'Traefik access log (JSON)',
   kind: 'proxy',
+  traits: TRAEFIK_TRAITS,
   url: 'https://doc.traefik.io/traefik/observability/access-logs/',
   example:
     '{"ClientHost":"203.0.113.24","DownstreamStatus":200,"OriginStatus":200,"Duration":84213577,"OriginDuration":81907112,"Overhead":2306465,"RequestMethod":"GET","RequestPath":"/v1/orders?limit=20","RouterName":"orders@docker","ServiceURL":"http://10.0.3.17:8080","StartUTC":"2025-01-15T10:32:01.373044Z","request_User-Agent":"okhttp/4.12.0","RetryAttempts":0}',
+  exampleFields: { start: '2025-01-15T10:32:01.373Z', status: 200, method: 'GET', path: '/v1/orders', client: '203.0.113.24', upstreamStatus: 200 },
   createParser: createJsonParser,
 };
 
@@ -148,8 +155,10 @@ export const traefikClf: FormatDef = {
   id: 'traefik-clf',
   title: 'Traefik access log (default CLF with duration)',
   kind: 'proxy',
+  traits: TRAEFIK_TRAITS,
   url: 'https://doc.traefik.io/traefik/observability/access-logs/',
   example:
     '203.0.113.24 - - [15/Jan/2025:10:32:01 +0000] "GET /v1/orders?limit=20 HTTP/1.1" 200 1834 "-" "okhttp/4.12.0" 88123 "orders@docker" "http://10.0.3.17:8080" 84ms',
+  exampleFields: { start: '2025-01-15T10:32:01.000Z', status: 200, method: 'GET', path: '/v1/orders', client: '203.0.113.24', upstreamStatus: null },
   createParser: createClfParser,
 };

@@ -119,8 +119,10 @@ export const tyk: FormatDef = {
   id: 'tyk',
   title: 'Tyk analytics record (tyk-pump JSON)',
   kind: 'proxy',
+  traits: { splittable: true, unit: 'line', clientGaveUp: '`499`', backendNeverAnswered: 'no upstream latency', flags: null, upstreamTimeout: { setting: 'the Tyk `proxy_default_timeout` (or the endpoint\'s `hard_timeouts`)', defaultSeconds: null } },
   url: 'https://github.com/TykTechnologies/tyk-pump',
   example:
     '{"method":"GET","host":"api.example.com","path":"/orders","raw_path":"/v1/orders?limit=20","content_length":0,"user_agent":"okhttp/4.12.0","day":15,"month":1,"year":2025,"hour":10,"response_code":200,"api_key":"5d1e3f0a9b8c7d6e00a1b2c3","timestamp":"2025-01-15T10:32:01.457123456Z","api_version":"Default","api_name":"Orders API","api_id":"orders-api","org_id":"5e9d9544a1dcd60001d0ed20","request_time":84,"latency":{"total":84,"upstream":81},"ip_address":"203.0.113.24","tags":["pol-acme-mobile"],"alias":"acme-mobile"}',
+  exampleFields: { start: '2025-01-15T10:32:01.373Z', status: 200, method: 'GET', path: '/v1/orders', client: '203.0.113.24', upstreamStatus: 200 },
   createParser: createTykParser,
 };

@@ -1,3 +1,5 @@
+import { traitsOf } from '../../parsers/registry.js';
+
 /**
  * Timeouts that products ship with, by value: a pile-up of latencies at one of these usually
  * means that limit fired. Several products share a value, so each entry names them all. Sources
@@ -44,24 +46,9 @@ export interface TimeoutSetting {
   defaultSeconds: number | null;
 }
 
-const SETTINGS: readonly (readonly [prefix: string, setting: TimeoutSetting])[] = [
-  ['nginx', { setting: 'nginx `proxy_read_timeout` (or `fastcgi_read_timeout`, `uwsgi_read_timeout`) of the location', defaultSeconds: 60 }],
-  ['haproxy', { setting: 'HAProxy `timeout server` of the backend', defaultSeconds: null }],
-  ['envoy', { setting: 'the Envoy route `timeout`', defaultSeconds: 15 }],
-  ['aws-alb', { setting: 'the ALB idle timeout (`idle_timeout.timeout_seconds`)', defaultSeconds: 60 }],
-  ['aws-elb-classic', { setting: 'the ELB idle timeout (`ConnectionSettings.IdleTimeout`)', defaultSeconds: 60 }],
-  ['aws-api-gateway', { setting: 'the API Gateway integration timeout', defaultSeconds: 29 }],
-  ['cloudfront', { setting: 'the CloudFront origin response timeout (`OriginReadTimeout`)', defaultSeconds: 30 }],
-  ['kong', { setting: 'the Kong service `read_timeout`', defaultSeconds: 60 }],
-  ['traefik', { setting: 'the Traefik `forwardingTimeouts.responseHeaderTimeout` of the servers transport', defaultSeconds: null }],
-  ['tyk', { setting: 'the Tyk `proxy_default_timeout` (or the endpoint\'s `hard_timeouts`)', defaultSeconds: null }],
-  ['apache', { setting: 'Apache `ProxyTimeout` (it defaults to `Timeout`)', defaultSeconds: 60 }],
-];
-
 const UNKNOWN_PROXY: TimeoutSetting = { setting: 'the proxy\'s or gateway\'s upstream read timeout', defaultSeconds: null };
 
 export function timeoutSettingOf(format: string | null): TimeoutSetting {
-  if (format === null) return UNKNOWN_PROXY;
-  for (const [prefix, setting] of SETTINGS) if (format.startsWith(prefix)) return setting;
-  return UNKNOWN_PROXY;
+  // Each format names its own setting (parsers/*.ts, traits.upstreamTimeout).
+  return (format === null ? null : traitsOf(format)?.upstreamTimeout) ?? UNKNOWN_PROXY;
 }

@@ -8,6 +8,7 @@ import { BoundedCounter } from './bounded-counter.js';
 import { findingsOfKind, type Detector, type DetectorContext } from './detector.js';
 import { EvidenceSample } from './evidence-sample.js';
 import { nearestKnownLimit, timeoutSettingOf } from './known-limits.js';
+import { traitsOf } from '../../parsers/registry.js';
 
 /**
  * Timeout walls: many requests ending at one client-facing time, because some limit fired there
@@ -108,7 +109,7 @@ function isGatewayTimeout(proxy: ProxyRecord): boolean {
   if (status === 504 || status === 408 || proxy.upstreamStatus === 504) return true;
   const flags = proxy.flags;
   if (flags === null) return false;
-  if (proxy.format.startsWith('haproxy')) return flags.startsWith('sH') || flags.startsWith('sD');
+  if (traitsOf(proxy.format)?.flags === 'haproxy-termination') return flags.startsWith('sH') || flags.startsWith('sD');
   return flags.split(',').includes('UT');
 }
 
@@ -116,7 +117,7 @@ function isUpstreamReset(proxy: ProxyRecord): boolean {
   if (proxy.status === 502 || proxy.upstreamStatus === 502) return true;
   const flags = proxy.flags;
   if (flags === null) return false;
-  if (proxy.format.startsWith('haproxy')) return flags.startsWith('SH') || flags.startsWith('SD');
+  if (traitsOf(proxy.format)?.flags === 'haproxy-termination') return flags.startsWith('SH') || flags.startsWith('SD');
   return flags.split(',').some((flag) => flag === 'UC' || flag === 'UR' || flag === 'UPE');
 }
 

@@ -8,6 +8,7 @@ import { BoundedCounter } from './bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { EvidenceSample } from './evidence-sample.js';
 import { TimeBuckets } from './time-buckets.js';
+import { traitsOf } from '../../parsers/registry.js';
 
 /**
  * Upstream trouble: 502/503/504, connect failures, timeouts and resets, per upstream address and
@@ -180,7 +181,7 @@ function maybeNeverConnected(proxy: ProxyRecord): boolean {
 
 export function classifyUpstreamError(proxy: ProxyRecord): { error: boolean; connect: boolean; timeout: boolean; reset: boolean } {
   const flags = proxy.flags;
-  const haproxy = flags !== null && proxy.format.startsWith('haproxy') ? flags.slice(0, 2) : '';
+  const haproxy = flags !== null && traitsOf(proxy.format)?.flags === 'haproxy-termination' ? flags.slice(0, 2) : '';
   const error = ERROR_STATUSES.has(proxy.status ?? 0) || ERROR_STATUSES.has(proxy.upstreamStatus ?? 0);
   const connect = hasFlag(flags, ['UF', 'UH', 'URX']) || haproxy === 'SC';
   const timeout = proxy.status === 504 || hasFlag(flags, ['UT']) || haproxy === 'sH' || haproxy === 'sD';

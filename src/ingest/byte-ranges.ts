@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { FormatDef } from '../../parsers/format.js';
+import { FORMATS } from '../../parsers/registry.js';
 import { emptyFileStats } from './file-stats.js';
 import { startsWithGzipMagic } from './gzip-magic.js';
 import { readLineBatches } from './lines.js';
@@ -36,16 +37,14 @@ export interface SplitSettings {
 export const DEFAULT_SPLIT: SplitSettings = { minBytes: 64 * 1024 * 1024, rangeBytes: 8 * 1024 * 1024 };
 
 /**
- * Formats whose parser keeps no state from line to line, so a range can be parsed on its own.
- * Not: CSV and CloudFront (a header line names the columns), the JSON document formats (a
- * document spans lines), Apache with %D/%T (one warning from the whole file's durations).
- * test/ingest/byte-ranges.test.ts checks each listed format line by line against a whole-file parse.
+ * Formats whose parser keeps no state from line to line, so a range can be parsed on its own: each
+ * format says so in its traits (not: CSV and CloudFront, whose header names the columns; the JSON
+ * document formats; Apache with %D/%T, judged on the whole file's durations). A `--log-format`
+ * compiles under the id `nginx`. test/ingest/byte-ranges.test.ts checks each against a whole-file parse.
  */
-export const SPLITTABLE_FORMATS: ReadonlySet<string> = new Set([
-  'nginx', 'nginx-combined', 'nginx-main', 'nginx-json',
-  'aws-alb', 'aws-elb-classic', 'aws-api-gateway-json', 'aws-api-gateway-clf',
-  'envoy', 'haproxy', 'kong', 'tyk', 'traefik-json', 'traefik-clf',
-]);
+export const SPLITTABLE_FORMATS: ReadonlySet<string> = new Set(
+  [...FORMATS.filter((format) => format.traits.splittable).map((format) => format.id), 'nginx'],
+);
 
 export interface SplitPlan {
   format: FormatDef;
@@ -63,7 +62,7 @@ export async function planSplit(path: string, name: string, size: number | undef
   try {
     if (await startsWithGzipMagic(path)) return null;
     const format = await fileFormat(path, name, choice);
-    if (format === null || !SPLITTABLE_FORMATS.has(format.id)) return null;
+    if (format === null || !format.traits.splittable) return null;
     const ranges = await lineAlignedRanges(path, size, settings.rangeBytes);
     return ranges.length < 2 ? null : { format, ranges };
   } catch {

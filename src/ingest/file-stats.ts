@@ -45,8 +45,14 @@ export function fileProblem(stats: FileStats): string | null {
   return stats.error ?? stats.undetected ?? stats.warnings[0]?.message ?? null;
 }
 
+/**
+ * A file-level doubt, kept once per kind (code and field): a file read in byte ranges has each
+ * range's parser say it again, and the first (in file order) is the one to show.
+ */
 export function noteWarning(stats: FileStats, warning: ParseIssue): void {
-  if (stats.warnings.length < ISSUE_EXAMPLES_PER_FILE) stats.warnings.push(warning);
+  if (stats.warnings.length >= ISSUE_EXAMPLES_PER_FILE) return;
+  if (stats.warnings.some((kept) => kept.code === warning.code && kept.field === warning.field)) return;
+  stats.warnings.push(warning);
 }
 
 export function countIssue(stats: FileStats, issue: ParseIssue): void {

@@ -1,7 +1,7 @@
 import type { LogRecord } from '../model/records.js';
 import type { ByteRange, SplitPlan } from './byte-ranges.js';
 import { BATCH_LINES } from './lines.js';
-import { emptyFileStats, ISSUE_EXAMPLES_PER_FILE, type FileStats } from './file-stats.js';
+import { emptyFileStats, ISSUE_EXAMPLES_PER_FILE, noteWarning, type FileStats } from './file-stats.js';
 import type { ParsePool, TaskChannel } from './parse-pool.js';
 import { readFailure, type ParsedSource } from './parse-source.js';
 import { BatchDecoder } from './record-codec.js';
@@ -139,9 +139,7 @@ export function addRangeStats(into: FileStats, range: FileStats, lineBase: numbe
   for (const issue of range.firstIssues) {
     if (into.firstIssues.length < ISSUE_EXAMPLES_PER_FILE) into.firstIssues.push({ ...issue, line: issue.line + lineBase });
   }
-  for (const warning of range.warnings) {
-    if (into.warnings.length < ISSUE_EXAMPLES_PER_FILE) into.warnings.push({ ...warning, line: warning.line + lineBase });
-  }
+  for (const warning of range.warnings) noteWarning(into, { ...warning, line: warning.line + lineBase });
   into.lateRecords += range.lateRecords;
   if (range.firstTimeMs !== null && (into.firstTimeMs === null || range.firstTimeMs < into.firstTimeMs)) into.firstTimeMs = range.firstTimeMs;
   if (range.lastTimeMs !== null && (into.lastTimeMs === null || range.lastTimeMs > into.lastTimeMs)) into.lastTimeMs = range.lastTimeMs;

@@ -29,7 +29,7 @@ describe('an input no format fits', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`alf: cannot read ${notices}: no known format fits; closest was haproxy`);
     expect(lines[0]).toMatch(/failing at line 1 field \w+: /);
-  });
+  }, 30_000);
 
   it('with --keep-going, analyses the rest and keeps the reason with the file', () => {
     const run = runCli(['analyze', notices, good, '--keep-going', '--format', 'json']);
@@ -45,5 +45,29 @@ describe('an input no format fits', () => {
     expect(run.status).toBe(2);
     expect(run.stdout).toContain(`${notices}: no known format fits; closest is haproxy (0%), failing at line 1 field`);
     expect(run.stdout).toContain(`${good}: nginx-combined`);
+  });
+});
+
+describe('--timezone, for local times written without an offset', () => {
+  // HAProxy's [accept date] has no zone and an RFC 3164 syslog header none either (lnav's haproxy fixture).
+  const haproxy = join(dir, 'haproxy.log');
+  writeFileSync(haproxy, 'Feb 25 16:19:49 192.168.4.2 haproxy[7]: 92.193.212.151:59841 [25/Feb/2019:16:19:49.851] prod_http_in~ bk_ktest_kt/nginx_sonst 0/0/0/62/62 200 306 - - ---- 3/2/0/0/0 0/0 "POST /portal/?Script=934 HTTP/1.1"\n');
+
+  it('reads them in the zone given (Europe/Paris is UTC+1 in February)', () => {
+    const firstTime = (args: string[]): number | null => {
+      const run = runCli(['analyze', haproxy, ...args, '--format', 'json']);
+      expect(run.status).toBe(0);
+      return (JSON.parse(run.stdout) as Analysis).inputs.files[0]!.firstTimeMs;
+    };
+    expect(firstTime([])).toBe(Date.UTC(2019, 1, 25, 16, 19, 49, 851));
+    expect(firstTime(['--timezone', 'Europe/Paris'])).toBe(Date.UTC(2019, 1, 25, 15, 19, 49, 851));
+  }, 60_000);
+
+  it('refuses a zone it does not know before reading anything (exit 2, one line)', () => {
+    const run = runCli(['analyze', haproxy, '--timezone', 'Mars/Olympus', '--format', 'json']);
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain('--timezone "Mars/Olympus"');
   });
 });

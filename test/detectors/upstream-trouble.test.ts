@@ -42,9 +42,9 @@ describe('upstream trouble', () => {
     expect(classifyUpstreamError(record('envoy', { status: 503, flags: 'UF,URX' }))).toMatchObject({ error: true, connect: true });
     expect(classifyUpstreamError(record('envoy', { status: 503, flags: 'UC' }))).toMatchObject({ reset: true, connect: false });
     expect(classifyUpstreamError(record('envoy', { status: 504, flags: 'UT' }))).toMatchObject({ timeout: true });
-    expect(classifyUpstreamError(record('haproxy-http', { status: 503, flags: 'SC--' }))).toMatchObject({ connect: true, reset: false });
-    expect(classifyUpstreamError(record('haproxy-http', { status: 502, flags: 'SH--' }))).toMatchObject({ reset: true });
-    expect(classifyUpstreamError(record('haproxy-http', { status: 504, flags: 'sH--' }))).toMatchObject({ timeout: true, reset: false });
+    expect(classifyUpstreamError(record('haproxy', { status: 503, flags: 'SC--' }))).toMatchObject({ connect: true, reset: false });
+    expect(classifyUpstreamError(record('haproxy', { status: 502, flags: 'SH--' }))).toMatchObject({ reset: true });
+    expect(classifyUpstreamError(record('haproxy', { status: 504, flags: 'sH--' }))).toMatchObject({ timeout: true, reset: false });
     expect(classifyUpstreamError(record('nginx', { status: 200, upstreamStatus: 200 }))).toMatchObject({ error: false });
     // nginx: a 502 after it had connected is the backend resetting the connection; without a connect time it never connected.
     expect(classifyUpstreamError(record('nginx', { status: 502, upstreamStatus: 502, upstreamConnectTimeMs: 0, upstreamAddr: '127.0.0.1:1' }))).toMatchObject({ error: true, reset: true });
