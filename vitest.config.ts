@@ -14,6 +14,10 @@ const E2E = 'test/**/*.e2e.test.ts';
 
 export default defineConfig({
   test: {
+    // A timeout is there to catch a hang, not to time the code (speed is `npm run bench`'s): on a
+    // shared or loaded machine vitest's 5 s default failed sound tests that do real work.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
     projects: [
       {
         extends: true,
