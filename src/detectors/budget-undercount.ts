@@ -1,6 +1,6 @@
 import type { Count, FindingBase, Flag, Instant, Ratio, Seconds, Share, Table, Text } from '../model/finding.js';
 import { roundTo } from '../model/round.js';
-import type { JoinedRequest, ProxyRecord } from '../model/records.js';
+import { answerNotDelivered, cutOffAfterTimedAttempt, type JoinedRequest, type ProxyRecord, upstreamTimed } from '../model/records.js';
 import { routeOf } from '../model/route.js';
 import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
 import { BoundedCounter } from './bounded-counter.js';
@@ -178,8 +178,7 @@ export const budgetUndercount: Detector<BudgetFinding> = {
 
     function trueTime(request: JoinedRequest, proxy: ProxyRecord, accountedMs: number): { ms: number; truth: TrueTime } {
       if (request.apm !== null) return { ms: request.apm.durationMs, truth: 'known' };
-      const aborted = proxy.clientClosed || (proxy.upstreamLogged && proxy.upstreamStatus === null && proxy.upstreamAttempts > 0);
-      if (!aborted) return { ms: accountedMs, truth: 'known' };
+      if (!cutOffAfterTimedAttempt(proxy)) return { ms: accountedMs, truth: 'known' };
       if (settings.hasApm || proxy.path === null) return { ms: accountedMs, truth: 'unknown' };
       const mean = routeMeans.peek(routeOf(proxy)!);
       if (!mean || mean.count === 0) return { ms: accountedMs, truth: 'unknown' };
@@ -191,16 +190,16 @@ export const budgetUndercount: Detector<BudgetFinding> = {
         const proxy = request.proxy;
         if (proxy === null || proxy.apiKey === null) return;
         const accountedMs = proxy.upstreamTimeMs ?? 0;
-        if (proxy.upstreamStatus !== null && proxy.upstreamTimeMs !== null && proxy.path !== null) {
+        if (upstreamTimed(proxy) && proxy.path !== null) {
           const mean = routeMeans.get(routeOf(proxy)!);
           mean.count++;
-          mean.totalMs += proxy.upstreamTimeMs;
+          mean.totalMs += proxy.upstreamTimeMs!;
         }
         const truth = trueTime(request, proxy, accountedMs);
         const usage = keys.get(proxy.apiKey);
         usage.requests++;
         if (request.apm !== null) usage.joined++;
-        if (proxy.clientClosed || (proxy.upstreamLogged && proxy.upstreamStatus === null)) usage.aborted++;
+        if (answerNotDelivered(proxy)) usage.aborted++;
         usage.accountedMs += accountedMs;
         usage.trueMs += truth.ms;
         if (truth.truth === 'estimated') usage.estimatedMs += truth.ms - accountedMs;

@@ -1,8 +1,7 @@
 import type { Count, FindingBase, Flag, Instant, Ratio, Scalar, Seconds, Share, Table, Text } from '../model/finding.js';
 import { roundTo } from '../model/round.js';
 import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
-import type { JoinedRequest, ProxyRecord } from '../model/records.js';
-import { upstreamMissing } from '../model/records.js';
+import { cutOffBeforeAnswer, type JoinedRequest, type ProxyRecord } from '../model/records.js';
 import { ownString } from '../model/own-string.js';
 import { BoundedCounter, OTHER } from './bounded-counter.js';
 import { beganLate, type Detector, type DetectorContext } from './detector.js';
@@ -298,7 +297,7 @@ export const clientTimeoutKnee: Detector<KneeFinding> = {
           if (isCutOff) cutOffWithApm++;
         } else {
           // Without APM: the client hung up, or the proxy logged no answer from an upstream it did use.
-          isCutOff = proxy.clientClosed || (upstreamMissing(proxy) && (proxy.upstreamAddr !== null || proxy.upstreamAttempts > 0));
+          isCutOff = cutOffBeforeAnswer(proxy);
         }
         if (!isCutOff || clientMs > MAX_MS || clientMs < MIN_KNEE_MS) return;
         cutOff++;

@@ -147,3 +147,42 @@ export function upstreamAnswered(record: ProxyRecord): boolean {
 export function upstreamMissing(record: ProxyRecord): boolean {
   return record.upstreamLogged && record.upstreamStatus === null;
 }
+
+/**
+ * The facts below are each written once, here, and used by every detector and summary that needs
+ * them: a second spelling drifts (one counted an upstream address as "reached", one did not).
+ */
+
+/** A backend answered and the proxy logged how long it took: a backend time to learn from. */
+export function upstreamTimed(record: ProxyRecord): boolean {
+  return upstreamAnswered(record) && record.upstreamTimeMs !== null;
+}
+
+/** The proxy passed the request to a backend: it logged an upstream attempt or address. */
+export function upstreamUsed(record: ProxyRecord): boolean {
+  return record.upstreamAttempts > 0 || record.upstreamAddr !== null;
+}
+
+/**
+ * Cut off before the backend answered: the client hung up, or the proxy stopped waiting for a
+ * backend it had reached. The backend may have kept working past the time the proxy logged.
+ */
+export function cutOffBeforeAnswer(record: ProxyRecord): boolean {
+  return record.clientClosed || (upstreamMissing(record) && upstreamUsed(record));
+}
+
+/**
+ * Cut off after the proxy timed an attempt: the client hung up, or an upstream attempt the proxy
+ * counted got no answer. Narrower than cutOffBeforeAnswer: a line naming an upstream address with
+ * no attempt timed (nginx's `404` with upstream status and time `-`) is not one. The budget prices
+ * these as aborted; pricing the narrower set keeps its figures as they were (widening it makes the
+ * incident's unjoined 404 lines unknown, so its key's true time becomes unknown).
+ */
+export function cutOffAfterTimedAttempt(record: ProxyRecord): boolean {
+  return record.clientClosed || (upstreamMissing(record) && record.upstreamAttempts > 0);
+}
+
+/** No backend answer reached the client: it hung up, or the proxy logged no answer (cut off or made by the proxy). */
+export function answerNotDelivered(record: ProxyRecord): boolean {
+  return record.clientClosed || upstreamMissing(record);
+}

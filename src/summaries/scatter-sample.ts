@@ -1,5 +1,5 @@
 import { ownString } from '../model/own-string.js';
-import type { JoinedRequest } from '../model/records.js';
+import { type JoinedRequest, upstreamMissing } from '../model/records.js';
 import { routeOf } from '../model/route.js';
 
 /**
@@ -53,7 +53,7 @@ export class ScatterSample {
       clientSeconds: proxy.requestTimeMs / 1000,
       backendSeconds: apm.durationMs / 1000,
       status: proxy.status,
-      upstreamMissing: proxy.upstreamLogged && proxy.upstreamStatus === null,
+      upstreamMissing: upstreamMissing(proxy),
       // Owned: a point is kept for the run, and a value cut from a line would pin its read chunk.
       userAgent: proxy.userAgent === null ? null : ownString(proxy.userAgent),
       apiKey: proxy.apiKey === null ? null : ownString(proxy.apiKey),

@@ -1,4 +1,4 @@
-import type { JoinedRequest } from '../model/records.js';
+import { type JoinedRequest, upstreamMissing } from '../model/records.js';
 import { WideningBuckets } from './widening-buckets.js';
 
 /**
@@ -34,7 +34,7 @@ export class Timeline {
     if (proxy === null) return;
     const counts = this.buckets.at(proxy.endMs);
     increment(counts, statusSeries(proxy.status));
-    if (proxy.upstreamLogged && proxy.upstreamStatus === null) increment(counts, `no upstream ${proxy.status ?? '-'}`);
+    if (upstreamMissing(proxy)) increment(counts, `no upstream ${proxy.status ?? '-'}`);
   }
 
   get bucketSeconds(): number {

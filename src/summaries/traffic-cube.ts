@@ -1,5 +1,5 @@
 import { ownString } from '../model/own-string.js';
-import type { JoinedRequest } from '../model/records.js';
+import { type JoinedRequest, upstreamMissing } from '../model/records.js';
 import { routeOf } from '../model/route.js';
 import { latencyBinIndex, latencyBinSeconds } from './latency-histogram.js';
 
@@ -112,7 +112,7 @@ export class TrafficCubeSummary {
     );
     const cell = this.cellAt(time, combo);
     cell.requests++;
-    if (proxy.upstreamLogged && proxy.upstreamStatus === null) cell.proxyMade++;
+    if (upstreamMissing(proxy)) cell.proxyMade++;
     if (proxy.requestTimeMs !== null) {
       const bin = latencyBinIndex(proxy.requestTimeMs);
       cell.latency.set(bin, (cell.latency.get(bin) ?? 0) + 1);

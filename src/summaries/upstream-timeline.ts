@@ -1,5 +1,5 @@
 import { ownString } from '../model/own-string.js';
-import type { JoinedRequest } from '../model/records.js';
+import { type JoinedRequest, upstreamMissing } from '../model/records.js';
 import { WideningBuckets } from './widening-buckets.js';
 
 /**
@@ -108,7 +108,7 @@ export class UpstreamTimeline {
     if (status === 502) cell.status502++;
     else if (status === 503) cell.status503++;
     else if (status === 504) cell.status504++;
-    else if (proxy.upstreamLogged && proxy.upstreamStatus === null) cell.noUpstream++;
+    else if (upstreamMissing(proxy)) cell.noUpstream++;
     else error = false;
     const connect = proxy.upstreamConnectTimeMs;
     if (connect !== null) {

@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BUILT_MAIN, ROOT } from '../layers/built-cli.js';
 
-/** Runs the built CLI (`npm test` compiles first) as a real process: stdout, stderr and exit code. */
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+export { ROOT };
+
+export const MAIN = BUILT_MAIN;
 
 export interface CliResult {
   status: number | null;
@@ -12,8 +11,9 @@ export interface CliResult {
   stderr: string;
 }
 
+/** Runs the built CLI (the integration and e2e projects build it first) as a real process: stdout, stderr and exit code. */
 export function runCli(args: readonly string[], options: { input?: string | Buffer; env?: Record<string, string> } = {}): CliResult {
-  const result = spawnSync(process.execPath, [MAIN, ...args], {
+  const result = spawnSync(process.execPath, [BUILT_MAIN, ...args], {
     cwd: ROOT, input: options.input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
     env: { ...process.env, NO_COLOR: '1', ...options.env },
   });

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT } from '../cli/run-cli.js';
+import { BUILT_MAIN, ROOT } from '../layers/built-cli.js';
 
 /** Runs the built CLI asynchronously (so a corpus can run in parallel), with a hard time limit. */
 export interface HostileRun {
@@ -11,12 +10,10 @@ export interface HostileRun {
   ms: number;
 }
 
-const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-
 export function runCliAsync(args: readonly string[], timeoutMs = 30_000, env: Record<string, string> = {}): Promise<HostileRun> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env } });
+    const child = spawn(process.execPath, [BUILT_MAIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env } });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));

@@ -49,7 +49,7 @@ describe('alf analyze --joined', () => {
     const out = join(dir, 'pairs.csv');
     const code = await analyzeCommand([join(dir, 'access.log')], {
       apm: [join(dir, 'transactions.csv')], logFormat: SCENARIO_LOG_FORMAT, out: join(dir, 'report.json'), joined: out,
-      failOn: 'never', maxSkew: '30s', minConfidence: '0.5', horizon: '65s', quiet: true,
+      failOn: 'never', maxSkew: 30_000, minConfidence: 0.5, horizon: 65_000, jobs: 1, quiet: true,
     });
     expect(code).toBe(0);
     const parsed = Papa.parse<Record<string, string>>(readFileSync(out, 'utf8'), { header: true, skipEmptyLines: true });

@@ -1,4 +1,4 @@
-// Child process of retained-heap.test.ts (needs --expose-gc): analyses one file (and optionally
+// Child process of retained-heap.integration.test.ts (needs --expose-gc): analyses one file (and optionally
 // its APM export, with an nginx log_format) with the built pipeline and prints the heap still in
 // use after a full GC once the last joined request was seen, in bytes, and how many it saw.
 // Usage: retained-heap.mjs FILE [APM_FILE LOG_FORMAT]

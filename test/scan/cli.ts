@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { BUILT_MAIN, builtIsFresh, ROOT } from '../layers/built-cli.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const REPORT_RSS = join(import.meta.dirname, 'report-max-rss.mjs');
 
 export interface CliRun {
@@ -29,27 +29,13 @@ export interface CliOptions {
 let runs = 0;
 let entry: string[] | null = null;
 
-/** Newest modification time of the TypeScript sources alf is built from. */
-function newestSource(directory: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(directory, { withFileTypes: true })) {
-    const path = join(directory, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
 /**
- * The built CLI when it is newer than every source (`npm test` builds first): it starts in a
- * third of tsx's time, which matters to tests that start dozens of scans. Otherwise the sources
- * through tsx, so a test never runs stale code.
+ * The built CLI when it is newer than every source (the integration project builds first): it
+ * starts in a third of tsx's time, which matters to tests that start dozens of scans. Otherwise
+ * the sources through tsx, so a test never runs stale code.
  */
 export function cliEntry(): string[] {
-  if (entry) return entry;
-  const built = join(ROOT, 'dist/src/cli/main.js');
-  const fresh = existsSync(built) && statSync(built).mtimeMs > Math.max(...['src', 'parsers', 'reports'].map((d) => newestSource(join(ROOT, d))));
-  entry = fresh ? [built] : ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')];
+  entry ??= builtIsFresh() ? [BUILT_MAIN] : ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')];
   return entry;
 }
 

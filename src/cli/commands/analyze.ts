@@ -6,10 +6,9 @@ import { extname } from 'node:path';
 import { renderJson } from '../../../reports/json.js';
 import { renderMarkdown } from '../../../reports/markdown.js';
 import { describeLimits } from '../../../reports/limits-note.js';
-import { parseBudget } from '../../model/budget.js';
-import { parseDuration } from '../../model/duration.js';
+import type { Budget } from '../../model/budget.js';
 import { UsageError } from '../../model/errors.js';
-import { isSeverity, severityRank, type Severity } from '../../model/finding.js';
+import { severityRank } from '../../model/finding.js';
 import { DEFAULT_JOIN_OPTIONS, type JoinOptions } from '../../join/options.js';
 import { JoinedCsvExport } from '../../join/joined-csv-export.js';
 import { analyze } from '../../pipeline/analyze.js';
@@ -20,6 +19,7 @@ import { loadLogFormat } from '../log-format-option.js';
 import { paintSeverity, terminalSafe, useColor } from '../terminal-text.js';
 import { progressBar } from '../progress-bar.js';
 import { checkWritableFile } from '../output-check.js';
+import { failOnSeverity, type FailOn, type ReportFormat } from '../shared-options.js';
 import { sliceFromOptions, type SliceOptions } from '../slice-options.js';
 import { countBySeverity, formatNumber, formatSeverityCounts, plural } from '../../../reports/format.js';
 import { renderTerminal, renderVerdictAndFindings } from '../../../reports/terminal.js';
@@ -32,18 +32,18 @@ export interface AnalyzeCommandOptions extends SliceOptions {
   keyField?: string;
   /** `--timezone`: the zone of local times written without an offset. */
   timezone?: string;
-  budget?: string;
-  format?: string;
+  budget?: Budget;
+  format?: ReportFormat;
   out?: string;
-  failOn: string;
-  maxSkew: string;
-  clockOffset?: string;
+  failOn: FailOn;
+  /** Durations in ms, parsed by commander (src/cli/shared-options.ts), as are the numbers below. */
+  maxSkew: number;
+  clockOffset?: number;
   routeTemplate?: string[];
-  minConfidence: string;
-  horizon: string;
+  minConfidence: number;
+  horizon: number;
   keepGoing?: boolean;
-  /** `--jobs n|auto`; commander's default is "1". */
-  jobs?: string;
+  jobs: number | 'auto';
   splitMinBytes?: string;
   splitRangeBytes?: string;
   autoJobsMinBytes?: string;
@@ -54,9 +54,6 @@ export interface AnalyzeCommandOptions extends SliceOptions {
   parseOnly?: boolean;
 }
 
-export const REPORT_FORMATS = ['html', 'json', 'md', 'text'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
-
 const FORMAT_BY_EXTENSION: Record<string, ReportFormat> = {
   '.html': 'html', '.htm': 'html', '.md': 'md', '.markdown': 'md', '.json': 'json', '.txt': 'text',
 };
@@ -66,11 +63,8 @@ const FORMAT_BY_EXTENSION: Record<string, ReportFormat> = {
  * JSON file called report.pdf); else, on stdout, the terminal summary for a person at a
  * terminal and JSON for a pipe (as the README documents).
  */
-export function chooseReportFormat(format: string | undefined, out: string | undefined, stdoutIsTerminal = false): ReportFormat {
-  if (format !== undefined) {
-    if (!(REPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${REPORT_FORMATS.join(', ')}, not "${format}"`);
-    return format as ReportFormat;
-  }
+export function chooseReportFormat(format: ReportFormat | undefined, out: string | undefined, stdoutIsTerminal = false): ReportFormat {
+  if (format !== undefined) return format;
   if (out === undefined) return stdoutIsTerminal ? 'text' : 'json';
   const extension = extname(out).toLowerCase();
   const chosen = FORMAT_BY_EXTENSION[extension];
@@ -81,19 +75,8 @@ export function chooseReportFormat(format: string | undefined, out: string | und
 }
 
 function joinOptions(options: AnalyzeCommandOptions): JoinOptions {
-  const minConfidence = Number(options.minConfidence);
-  if (!(minConfidence >= 0 && minConfidence <= 1)) throw new UsageError(`--min-confidence must be between 0 and 1, not "${options.minConfidence}"`);
-  const join: JoinOptions = {
-    ...DEFAULT_JOIN_OPTIONS,
-    maxSkewMs: parseDuration(options.maxSkew, '--max-skew'),
-    horizonMs: parseDuration(options.horizon, '--horizon'),
-    minConfidence,
-  };
-  if (options.clockOffset !== undefined) {
-    const negative = options.clockOffset.startsWith('-');
-    const magnitude = parseDuration(negative ? options.clockOffset.slice(1) : options.clockOffset, '--clock-offset');
-    join.offsetMs = negative ? -magnitude : magnitude;
-  }
+  const join: JoinOptions = { ...DEFAULT_JOIN_OPTIONS, maxSkewMs: options.maxSkew, horizonMs: options.horizon, minConfidence: options.minConfidence };
+  if (options.clockOffset !== undefined) join.offsetMs = options.clockOffset;
   if (options.routeTemplate) join.routeTemplates = options.routeTemplate.map(checkRouteTemplate);
   return join;
 }
@@ -112,17 +95,6 @@ export function checkRouteTemplate(template: string): string {
   return template;
 }
 
-/** `--jobs`: a whole number of parse workers, or `auto` (one per core where they pay); 1 means none. */
-export function parseJobs(value: string): number | 'auto' {
-  if (value === 'auto') return 'auto';
-  const jobs = Number(value);
-  if (!Number.isInteger(jobs) || jobs < 1 || jobs > MAX_JOBS) throw new UsageError(`--jobs must be auto or a whole number from 1 to ${MAX_JOBS}, not "${value}"`);
-  return jobs;
-}
-
-/** More threads than this only add memory: the main thread's join and detectors bound the speed long before. */
-const MAX_JOBS = 64;
-
 /** A hidden byte-count option (tests force workers and splits on small files). */
 function byteCount(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -138,11 +110,6 @@ function splitSettings(options: AnalyzeCommandOptions): SplitSettings {
   };
 }
 
-export function failOnSeverity(value: string): Severity | null {
-  if (value === 'never') return null;
-  if (!isSeverity(value)) throw new UsageError(`--fail-on must be never, info, low, medium, high or critical, not "${value}"`);
-  return value;
-}
 
 /** `terminal`: the stream a text report is printed on (it decides colour and width); null for a file. */
 export async function render(analysis: Analysis, format: ReportFormat, terminal: NodeJS.WriteStream | null = null): Promise<string> {
@@ -180,8 +147,8 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   if (options.joined !== undefined) checkWritableFile(options.joined, '--joined');
   const slice = sliceFromOptions(options);
   const failOn = failOnSeverity(options.failOn);
-  const budget = options.budget ? parseBudget(options.budget) : null;
-  const jobs = parseJobs(options.jobs ?? '1');
+  const budget = options.budget ?? null;
+  const jobs = options.jobs;
   const split = splitSettings(options);
   const timeZone = timeZoneOption(options.timezone);
   const { format: logFormat, directive: logFormatDirective, configFiles } = loadLogFormat(options.logFormat, options.keyField, inputs);

@@ -1,4 +1,4 @@
-import { parseBudget } from '../../model/budget.js';
+import type { Budget } from '../../model/budget.js';
 import { UsageError } from '../../model/errors.js';
 import { severityRank } from '../../model/finding.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../join/options.js';
@@ -6,14 +6,14 @@ import { ExitCode } from '../exit-codes.js';
 import { checkWritableDirectory } from '../output-check.js';
 import { terminalSafe } from '../terminal-text.js';
 import { formatSeverityCounts, plural } from '../../../reports/format.js';
-import { failOnSeverity } from './analyze.js';
+import { failOnSeverity, type FailOn } from '../shared-options.js';
 
 export interface MergeCommandOptions {
   out: string;
-  failOn: string;
+  failOn: FailOn;
   quiet?: boolean;
   keyField?: string;
-  budget?: string;
+  budget?: Budget;
 }
 
 /** Runs `alf merge`; returns the exit code. */
@@ -24,7 +24,7 @@ export async function mergeCommand(partials: string[], options: MergeCommandOpti
   // Loaded only when merging: the HTML renderer behind it imports vega (~0.3 s).
   const { mergePartials } = await import('../../scan/merge-partials.js');
   const summary = await mergePartials(partials, options.out, {
-    budget: options.budget ? parseBudget(options.budget) : null, keyField: options.keyField, join: DEFAULT_JOIN_OPTIONS,
+    budget: options.budget ?? null, keyField: options.keyField, join: DEFAULT_JOIN_OPTIONS,
   }, null);
   const exitCode = failOn !== null && summary.worst !== null && severityRank(summary.worst) >= severityRank(failOn) ? ExitCode.findings : ExitCode.ok;
   if (options.quiet) {

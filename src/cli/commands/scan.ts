@@ -1,6 +1,6 @@
 import { APM_FORMATS } from '../../../parsers/apm-formats.js';
 import { FORMATS, findFormat } from '../../../parsers/registry.js';
-import { parseBudget } from '../../model/budget.js';
+import type { Budget } from '../../model/budget.js';
 import { parseDuration } from '../../model/duration.js';
 import { timeBoundsTest } from '../../pipeline/slice.js';
 import { checkWritableDirectory } from '../output-check.js';
@@ -15,7 +15,7 @@ import { loadLogFormat } from '../log-format-option.js';
 import { isInteractive, terminalLine } from '../terminal-text.js';
 import { closeTerminalLine, onInterrupt } from '../interrupt.js';
 import { formatSeverityCounts, plural } from '../../../reports/format.js';
-import { failOnSeverity } from './analyze.js';
+import { failOnSeverity, type FailOn } from '../shared-options.js';
 
 export interface ScanCommandOptions extends SliceOptions {
   state?: string;
@@ -26,15 +26,16 @@ export interface ScanCommandOptions extends SliceOptions {
   splitRangeBytes?: string;
   out: string;
   window: string;
-  failOn: string;
+  failOn: FailOn;
   quiet?: boolean;
   shard?: string;
   endpoint?: string;
-  s3Timeout: string;
-  concurrency: string;
+  /** ms and a count, parsed by commander (src/cli/shared-options.ts). */
+  s3Timeout: number;
+  concurrency: number;
   logFormat?: string;
   keyField?: string;
-  budget?: string;
+  budget?: Budget;
   followSymlinks?: boolean;
   lockWait: string;
   retain?: string;
@@ -79,10 +80,9 @@ async function scan(sources: string[], options: ScanCommandOptions, quiet: boole
   if (sources.length === 0) throw new UsageError('no source: give directories, globs or s3://bucket/prefix/ (see alf scan --help)');
   const windowMs = parseDuration(options.window, '--window');
   if (windowMs % 60_000 !== 0) throw new UsageError(`--window must be whole minutes, not "${options.window}"`);
-  const concurrency = Number(options.concurrency);
-  if (!(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 256)) throw new UsageError(`--concurrency must be an integer from 1 to 256, not "${options.concurrency}"`);
-  const s3TimeoutMs = parseDuration(options.s3Timeout, '--s3-timeout');
-  if (!(s3TimeoutMs >= 100)) throw new UsageError(`--s3-timeout must be at least 100ms, not "${options.s3Timeout}"`);
+  const concurrency = options.concurrency;
+  const s3TimeoutMs = options.s3Timeout;
+  if (!(s3TimeoutMs >= 100)) throw new UsageError(`--s3-timeout must be at least 100ms, not ${s3TimeoutMs}ms`);
   const lockWaitMs = /^0+(?:ms|s|m|h|d)?$/.test(options.lockWait.trim()) ? 0 : parseDuration(options.lockWait, '--lock-wait');
   const retainMs = options.retain === undefined ? null : parseDuration(options.retain, '--retain');
   if (retainMs !== null && retainMs < windowMs) throw new UsageError(`--retain (${options.retain}) must be at least one --window (${options.window})`);
@@ -110,7 +110,7 @@ async function scan(sources: string[], options: ScanCommandOptions, quiet: boole
       keep: timeBoundsTest(slice, DEFAULT_JOIN_OPTIONS) ?? undefined,
     },
     replay: {
-      budget: options.budget ? parseBudget(options.budget) : null, keyField: options.keyField, join: DEFAULT_JOIN_OPTIONS,
+      budget: options.budget ?? null, keyField: options.keyField, join: DEFAULT_JOIN_OPTIONS,
       slice: { since: null, until: null, where: slice.where },
     },
     progress,

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Analysis } from '../../src/pipeline/analysis.js';
 import { runCliAsync } from '../hostile/hostile-cli.js';
+import { BUILT_MAIN } from '../layers/built-cli.js';
 import { ROOT, runCli } from './run-cli.js';
 
 const SLOW = { timeout: 90_000 };
 const dir = mkdtempSync(join(tmpdir(), 'alf-outputs-'));
-const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 describe('outputs are checked before any work', SLOW, () => {
   // stdin stays open and empty: a run that started reading it would never end, so an exit here
@@ -54,7 +54,7 @@ describe('outputs are checked before any work', SLOW, () => {
 
 /** Runs the CLI on a pseudo-terminal (util-linux `script`), as a person at a shell would. */
 function onTerminal(args: string[], env: Record<string, string>): string {
-  const command = [process.execPath, MAIN, ...args].map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`).join(' ');
+  const command = [process.execPath, BUILT_MAIN, ...args].map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`).join(' ');
   const base = { ...process.env };
   delete base.NO_COLOR;
   delete base.FORCE_COLOR;

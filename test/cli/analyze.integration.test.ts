@@ -142,7 +142,7 @@ describe('alf analyze inputs', SLOW, () => {
     const html = readFileSync(out, 'utf8');
     expect(html).toContain('Content-Security-Policy');
     expect(html).toContain('knee_marker');
-    // The page's data block and its one script, nothing else (test/hostile/injection.test.ts checks the hash).
+    // The page's data block and its one script, nothing else (test/hostile/injection.integration.test.ts checks the hash).
     expect(html.match(/<script\b/gi)).toHaveLength(2);
     const md = runCli(['analyze', 'samples/incident', '--format', 'md', '-q']);
     expect(md.stdout).toMatch(/^# alf incident report/);

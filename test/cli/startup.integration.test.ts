@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BUILT_MAIN } from '../layers/built-cli.js';
 import { ROOT } from './run-cli.js';
 
 /**
@@ -12,14 +13,13 @@ import { ROOT } from './run-cli.js';
  * timing; the time against `node -e ''` is measured in `npm run bench`.
  */
 
-const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const HOOKS = `import { appendFileSync } from 'node:fs';
 export async function load(url, context, next) { appendFileSync(process.env.ALF_LOADED_LOG, url + '\\n'); return next(url, context); }`;
 const REGISTER = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(HOOKS)}`)});`;
 
 function loadedModules(args: string[]): string[] {
   const log = join(mkdtempSync(join(tmpdir(), 'alf-startup-')), 'loaded.txt');
-  const result = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(REGISTER)}`, MAIN, ...args], {
+  const result = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(REGISTER)}`, BUILT_MAIN, ...args], {
     cwd: ROOT, encoding: 'utf8', env: { ...process.env, ALF_LOADED_LOG: log },
   });
   expect(result.status, result.stderr).toBe(0);

@@ -18,7 +18,7 @@ const npm = (args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env) 
 describe('installed like a real tool', { timeout: 600_000 }, () => {
   it('npm pack, then npm install -g of the tarball, gives an alf on the PATH that runs the quick start', () => {
     const work = mkdtempSync(join(tmpdir(), 'alf-install-'));
-    // `npm test` has just built dist/: pack it as it is (the prepare script would rebuild it under the other tests' feet).
+    // The integration project has just built dist/ (test/layers/build-once.ts): pack it as it is (the prepare script would rebuild it under the other tests' feet).
     const pack = npm(['pack', '--ignore-scripts', '--pack-destination', work], ROOT);
     expect(pack.status, pack.stderr).toBe(0);
     const tarball = readdirSync(work).find((name) => /^alf-.*\.tgz$/.test(name));

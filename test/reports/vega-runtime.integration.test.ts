@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-// `npm test` builds first, so dist/ is the build the CLI tests run.
+// The integration project builds first (test/layers/build-once.ts), so dist/ is the build the CLI tests run.
 const built = fileURLToPath(new URL('../../dist/reports/vega-runtime.js', import.meta.url));
 
 describe('the built report runtime', () => {
