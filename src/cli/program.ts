@@ -3,6 +3,7 @@ import { ALF_VERSION } from '../model/version.js';
 import type { AnalyzeCommandOptions } from './commands/analyze.js';
 import type { MergeCommandOptions } from './commands/merge.js';
 import type { ScanCommandOptions } from './commands/scan.js';
+import type { WorkerCommandOptions } from './commands/worker.js';
 import { addSliceOptions } from './slice-options.js';
 
 /**
@@ -42,6 +43,7 @@ Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad arguments or unreadable i
     .option('--log-format <format|file|name>', 'nginx log_format: the format string, a file holding a log_format directive (e.g. nginx.conf), or nginx\'s names combined and main; or an haproxy.cfg, for the order of its header captures')
     .option('--input-format <id>', 'read every positional input as this format (see `alf formats`)')
     .option('--key-field <name>', 'field that identifies the budget holder, e.g. http_x_api_key (default: guessed from field names)')
+    .option('--timezone <zone>', 'zone of times a log writes without an offset (HAProxy\'s accept date when its syslog header has none), e.g. Europe/Paris or +01:00 (default: UTC)')
     .option('--budget <allowance/window>', 'worker-time budget per key, e.g. 600s/5m, replayed with accounted and true times')
     .addOption(new Option('--format <format>', 'report format (default: from the --out extension; without --out, text on a terminal and json in a pipe)').choices(['html', 'json', 'md', 'text']))
     .option('-o, --out <file>', 'write the report to a file instead of stdout (.html, .md, .json or .txt)')
@@ -99,11 +101,16 @@ Examples:
     .command('scan')
     .description('Scheduled, incremental scan of log directories, globs or S3 prefixes: reads only what is new, reports per time window.')
     .argument('<sources...>', 'directories, globs (quote them) or s3://bucket/prefix/')
-    .requiredOption('--state <file>', 'where the scan remembers what it has read (written atomically)')
+    .option('--state <file>', 'where the scan remembers what it has read (written atomically); required without --queue')
     .option('-o, --out <dir>', 'directory for per-window reports, the index page and the spool', 'alf-scan')
     .option('--window <duration>', 'findings per time window of this length (whole minutes)', '1h')
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding of an updated window is at least this severe').choices(['never', 'info', 'low', 'medium', 'high', 'critical']).default('never'))
     .option('--shard <i/n>', 'take a deterministic share of the sources (0-based i of n); combine with alf merge')
+    .option('--queue <redis://host:port[/db]>', 'enqueue the scan as map and reduce tasks for alf worker processes on any machine (--out must be a path every worker shares); waits for the outcome')
+    .option('--no-wait', 'with --queue: enqueue, print the run id and exit 0 without waiting')
+    // Internal: from which size a plain file is cut into byte-range tasks, and their size (tests force ranges on small files).
+    .addOption(new Option('--split-min-bytes <bytes>').hideHelp())
+    .addOption(new Option('--split-range-bytes <bytes>').hideHelp())
     .option('--endpoint <url>', 'S3-compatible endpoint (default: AWS_ENDPOINT_URL); path-style addressing')
     .option('--s3-timeout <duration>', 'S3: fail a request whose connection takes longer, or that is silent this long; each request is tried 3 times with backoff', '30s')
     .option('--concurrency <n>', 'sources read at once', '8')
@@ -120,12 +127,33 @@ Examples:
   $ alf scan /var/log/nginx/ --state /var/lib/alf/state.json --out /var/www/alf --fail-on high --retain 30d
   $ alf scan s3://my-alb-logs/AWSLogs/123456789012/elasticloadbalancing/eu-west-1/ --since 2h --state s.json --out reports
   $ alf scan s3://logs/ --shard 0/4 --state s0.json --out part0   # then: alf merge part0 part1 part2 part3 --out all
+  $ alf scan s3://logs/ --since 1d --queue redis://redis:6379 --out /shared/alf   # with alf worker running (docs/queue.md)
 
 Exit codes: 0 every source read, 1 a finding reached --fail-on, 2 a source unread or fitting no
 format, spool damage, or an operational error (network, credentials, disk, lock), 3 a bug.`)
     .action(async (sources: string[], options: ScanCommandOptions) => {
       const { scanCommand } = await import('./commands/scan.js');
       setExitCode(await scanCommand(sources, options));
+    });
+
+  program
+    .command('worker')
+    .description('Take map and reduce tasks of queued scans (alf scan --queue) until stopped; run any number, on any machine.')
+    .requiredOption('--queue <redis://host:port[/db]>', 'the Redis the scans are enqueued on')
+    .option('--concurrency <n>', 'tasks run at once by this process', '1')
+    // Internal: how soon a killed worker's task is handed on (tests shorten it).
+    .addOption(new Option('--lock-duration <duration>').default('30s').hideHelp())
+    .option('-q, --quiet', 'no line per task on stderr')
+    .addHelpText('after', `
+Examples:
+  $ alf worker --queue redis://redis.internal:6379 --concurrency 2
+  $ alf worker --queue rediss://user:secret@redis.example.com:6380/1
+
+SIGTERM: the tasks in hand finish, then exit 0. A worker killed outright (or Ctrl-C) loses nothing:
+its task is handed to another worker once its lock lapses (30 s).`)
+    .action(async (options: WorkerCommandOptions) => {
+      const { workerCommand } = await import('./commands/worker.js');
+      setExitCode(await workerCommand(options));
     });
 
   program

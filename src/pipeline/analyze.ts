@@ -65,6 +65,8 @@ export interface AnalyzeOptions {
   /** Force one format id for every positional input. */
   inputFormat?: string;
   keyField?: string;
+  /** `--timezone` for formats that log local time without an offset. */
+  timeZone?: string;
   budget: Budget | null;
   join: JoinOptions;
   keepGoing: boolean;
@@ -126,7 +128,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     if (!forced) throw new UsageError(`unknown --input-format "${options.inputFormat}" (see \`alf formats\`)`);
   }
   const candidates = candidateFormats(options.logFormat);
-  const common = { keyField: options.keyField, keepGoing: options.keepGoing };
+  const common = { keyField: options.keyField, timeZone: options.timeZone, keepGoing: options.keepGoing };
   const auto = options.jobs === 'auto' ? await autoWorkers([...proxyOrAny, ...apmSources], options.autoJobsMinBytes) : null;
   const jobs = auto?.workers ?? (options.jobs === 'auto' ? 1 : options.jobs ?? 1);
   const reader = new SourceReader({
@@ -136,7 +138,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     workerFiles: [...proxyOrAny, ...apmSources].filter((source) => source.path !== undefined).length,
     split: options.split, keepGoing: options.keepGoing, progress,
   });
-  const portable = { logFormat: options.logFormatDirective, keyField: options.keyField };
+  const portable = { logFormat: options.logFormatDirective, keyField: options.keyField, timeZone: options.timeZone };
   try {
     const opened: OpenedSource[] = [];
     for (const source of proxyOrAny) {

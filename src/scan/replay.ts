@@ -34,8 +34,8 @@ export interface ReplayInput {
   apm: string[];
 }
 
-const proxyTime = (record: LogRecord): number => (record as ProxyRecord).endMs;
-const apmTime = (record: LogRecord): number => (record as ApmTransaction).startMs;
+export const proxyTime = (record: LogRecord): number => (record as ProxyRecord).endMs;
+export const apmTime = (record: LogRecord): number => (record as ApmTransaction).startMs;
 
 async function mergeIntoSegment(paths: readonly string[], out: string, timeOf: (record: LogRecord) => number): Promise<void> {
   const stats: FileStats[] = [];
@@ -45,7 +45,8 @@ async function mergeIntoSegment(paths: readonly string[], out: string, timeOf: (
   await writer.close(stats);
 }
 
-async function reduce(paths: string[], tmp: string, tag: string, timeOf: (record: LogRecord) => number): Promise<string[]> {
+/** Segments merged by time in groups of FAN_IN into temporary ones under `tmp`, until at most FAN_IN remain. */
+export async function fanIn(paths: string[], tmp: string, tag: string, timeOf: (record: LogRecord) => number): Promise<string[]> {
   let level = 0;
   while (paths.length > FAN_IN) {
     const next: string[] = [];
@@ -64,8 +65,8 @@ export async function replayWindow(input: ReplayInput, tmp: string, settings: Re
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   try {
-    const proxy = await reduce(input.proxy, tmp, 'proxy', proxyTime);
-    const apm = await reduce(input.apm, tmp, 'apm', apmTime);
+    const proxy = await fanIn(input.proxy, tmp, 'proxy', proxyTime);
+    const apm = await fanIn(input.apm, tmp, 'apm', apmTime);
     const files = new StatsByFile();
     const add = (stats: FileStats): void => files.add(stats);
     return await analyzeRecords({

@@ -4,6 +4,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EXTENDED_LOG_FORMAT, generate, PROFILES, type GeneratedCounts, type InputKind, type Profile } from './generate.js';
 import { measureStartup, renderStartup } from './startup.js';
+import { measureQueue, renderQueue } from './queue.js';
 
 /**
  * `npm run bench`: alf end to end against a minimal Node baseline and GoAccess, as whole
@@ -25,6 +26,7 @@ import { measureStartup, renderStartup } from './startup.js';
  *   --dir DIR        where inputs are written (default .bench/, gitignored)
  *   --only a,b       only these scenarios (ids as printed)
  *   --readme         rewrite README.md's "Performance" table with this run's figures
+ *   (queue)          the queued-scan rows (test/bench/queue.ts) on min(--lines, 400,000) lines, when /usr/bin/redis-server exists
  *
  * Wall time is what the targets are about, but this machine is shared, so each row also shows
  * CPU time (user + sys): a run slowed by a neighbour shows a wall/CPU gap, not a slower alf.
@@ -315,6 +317,11 @@ async function main(): Promise<void> {
   }
 
   // Start-up of `alf --version` / `--help` against `node -e ''` (a small row of its own: no input).
+  if (options.only?.has('queue') || (!options.only && existsSync('/usr/bin/redis-server'))) {
+    // Opt-in by --only when redis-server is absent: the queued scan needs it.
+    log('queue: alf scan --queue with 1 and 2 alf workers');
+    extras.push(`### queued scan (alf scan --queue, alf worker)\n\n${renderQueue(await measureQueue(ALF, options.dir, Math.min(options.lines, 400_000), options.runs, log))}`);
+  }
   if (!options.only || options.only.has('startup')) {
     log('measuring start-up');
     extras.push(`### start-up\n\n${renderStartup(measureStartup(ALF))}`);

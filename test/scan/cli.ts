@@ -45,7 +45,7 @@ function newestSource(directory: string): number {
  * third of tsx's time, which matters to tests that start dozens of scans. Otherwise the sources
  * through tsx, so a test never runs stale code.
  */
-function cliEntry(): string[] {
+export function cliEntry(): string[] {
   if (entry) return entry;
   const built = join(ROOT, 'dist/src/cli/main.js');
   const fresh = existsSync(built) && statSync(built).mtimeMs > Math.max(...['src', 'parsers', 'reports'].map((d) => newestSource(join(ROOT, d))));

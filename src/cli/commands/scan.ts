@@ -6,7 +6,7 @@ import { timeBoundsTest } from '../../pipeline/slice.js';
 import { checkWritableDirectory } from '../output-check.js';
 import { sliceFromOptions, type SliceOptions } from '../slice-options.js';
 import { InputError, UsageError } from '../../model/errors.js';
-import { severityRank } from '../../model/finding.js';
+import { severityRank, type Severity } from '../../model/finding.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../join/options.js';
 import type { ScanSummary } from '../../scan/run-scan.js';
 import { parseShard } from '../../scan/shard.js';
@@ -18,7 +18,12 @@ import { formatSeverityCounts, plural } from '../../../reports/format.js';
 import { failOnSeverity } from './analyze.js';
 
 export interface ScanCommandOptions extends SliceOptions {
-  state: string;
+  state?: string;
+  queue?: string;
+  /** False with --no-wait. */
+  wait?: boolean;
+  splitMinBytes?: string;
+  splitRangeBytes?: string;
   out: string;
   window: string;
   failOn: string;
@@ -82,6 +87,9 @@ async function scan(sources: string[], options: ScanCommandOptions, quiet: boole
   const retainMs = options.retain === undefined ? null : parseDuration(options.retain, '--retain');
   if (retainMs !== null && retainMs < windowMs) throw new UsageError(`--retain (${options.retain}) must be at least one --window (${options.window})`);
   const failOn = failOnSeverity(options.failOn);
+  if (options.queue !== undefined) return queuedScan(sources, options, { windowMs, s3TimeoutMs, failOn }, quiet);
+  if (options.state === undefined) throw new UsageError('--state is required (or --queue redis://… to run the scan on alf worker processes)');
+  const statePath = options.state;
   // Shared with alf analyze: --since and --until keep what is read (and a window's report must not
   // shrink when a later run's relative --since moves on), --where is applied at each window's replay.
   const slice = sliceFromOptions(options);
@@ -93,7 +101,7 @@ async function scan(sources: string[], options: ScanCommandOptions, quiet: boole
   // Loaded only for scans: the AWS SDK and the HTML renderer behind it take ~0.4 s to import.
   const { runScan, scanComplete } = await import('../../scan/run-scan.js');
   const summary = await runScan({
-    sources, exclude: configFiles, statePath: options.state, outDir: options.out, windowMs,
+    sources, exclude: configFiles, statePath, outDir: options.out, windowMs,
     sinceMs: slice.since?.ms ?? null, nowMs,
     shard: options.shard ? parseShard(options.shard) : null, endpoint: options.endpoint, s3TimeoutMs, concurrency,
     followSymlinks: options.followSymlinks === true, lockWaitMs, retainMs,
@@ -114,6 +122,60 @@ async function scan(sources: string[], options: ScanCommandOptions, quiet: boole
   // --quiet: one JSON line per run, for log shippers; otherwise a few lines for people.
   if (quiet) process.stderr.write(jsonLine({ alf: 'scan', ...listed(summary), exitCode }));
   else process.stderr.write(humanSummary(summary, options.out));
+  return exitCode;
+}
+
+/**
+ * `alf scan --queue`: the run as map and reduce tasks on Redis for `alf worker` processes; waits
+ * for the outcome (unless --no-wait) and exits as a local scan would: 2 when a source could not be
+ * read or fits no format, or a task failed; else 1 when a finding reaches --fail-on; else 0.
+ */
+async function queuedScan(sources: string[], options: ScanCommandOptions, parsed: { windowMs: number; s3TimeoutMs: number; failOn: Severity | null }, quiet: boolean): Promise<number> {
+  for (const [given, name] of [[options.shard, '--shard'], [options.state, '--state'], [options.retain, '--retain']] as const) {
+    if (given !== undefined) throw new UsageError(`${name} does not go with --queue: a queued run reads every source listed, once (docs/queue.md)`);
+  }
+  const { parseQueueUrl } = await import('../../scan/queue/redis-url.js');
+  const connection = parseQueueUrl(options.queue!);
+  const slice = sliceFromOptions(options);
+  checkWritableDirectory(options.out, '--out');
+  // Fails here, before anything is enqueued, when the format cannot be loaded.
+  loadLogFormat(options.logFormat, options.keyField, sources.filter((s) => !s.startsWith('s3://')));
+  if (options.budget) parseBudget(options.budget);
+  const { enqueueScan, waitForRun, QUEUE_SPLIT } = await import('../../scan/queue/enqueue.js');
+  const split = { minBytes: Number(options.splitMinBytes ?? QUEUE_SPLIT.minBytes), rangeBytes: Number(options.splitRangeBytes ?? QUEUE_SPLIT.rangeBytes) };
+  if (!(split.minBytes >= 1 && split.rangeBytes >= 1)) throw new UsageError('--split-min-bytes and --split-range-bytes must be positive numbers');
+  const settings = {
+    windowMs: parsed.windowMs, keyField: options.keyField, budget: options.budget ?? null, logFormat: options.logFormat, where: slice.where,
+    sinceMs: slice.since?.ms ?? null, untilMs: slice.until?.ms ?? null, endpoint: options.endpoint, s3TimeoutMs: parsed.s3TimeoutMs,
+  };
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(options.out, { recursive: true });
+  const run = await enqueueScan({ sources, outDir: options.out, connection, settings, followSymlinks: options.followSymlinks === true, split });
+  if (options.wait === false) {
+    if (quiet) process.stderr.write(jsonLine({ alf: 'scan', queued: run, exitCode: ExitCode.ok }));
+    else process.stderr.write(`alf: scan: run ${run.runId} enqueued: ${plural(run.listed, 'source')}, ${plural(run.tasks, 'map task')}; alf worker processes take it from here\n`);
+    process.stdout.write(`${run.runId}\n`);
+    return ExitCode.ok;
+  }
+  const progress = quiet ? null : progressLine();
+  const outcome = await waitForRun(connection, run.runId, progress && ((counts) => progress(
+    `alf scan: run ${run.runId}: ${counts.completed ?? 0} tasks done, ${counts.active ?? 0} running, ${counts.waiting ?? 0} waiting`)))
+    .finally(() => { if (progress) process.stderr.write('\r\u001b[2K'); });
+  const complete = outcome.failures.length === 0 && outcome.unparsed.length === 0;
+  const exitCode = !complete ? ExitCode.usage
+    : parsed.failOn !== null && outcome.worst !== null && severityRank(outcome.worst) >= severityRank(parsed.failOn) ? ExitCode.findings : ExitCode.ok;
+  if (quiet) {
+    process.stderr.write(jsonLine({ alf: 'scan', ...outcome, failures: outcome.failures.slice(0, LISTED), unparsed: outcome.unparsed.slice(0, LISTED), exitCode }));
+  } else {
+    const lines: string[] = [];
+    for (const f of outcome.failures.slice(0, 10)) lines.push(`alf: scan: could not read ${f.source}: ${f.error}`);
+    for (const u of outcome.unparsed.slice(0, 10)) lines.push(`alf: scan: no format fits ${u.source}: ${u.reason}`);
+    if (outcome.failures.length + outcome.unparsed.length > 20) lines.push(`alf: scan: more problems listed in ${options.out}/manifest.json`);
+    lines.push(`alf: scan run ${outcome.runId} (queued): ${plural(outcome.sourcesListed, 'source')} in ${plural(run.tasks, 'map task')}, ${outcome.failures.length} failed, ` +
+      `${outcome.unparsed.length} unparsed; ${plural(outcome.linesRead, 'line')}, ${plural(outcome.records, 'record')}, ${outcome.skippedLines} skipped; ` +
+      `${plural(outcome.windows.length, 'window')} written in ${options.out}; findings: ${formatSeverityCounts(outcome.findings)}`);
+    process.stderr.write(`${lines.map(terminalLine).join('\n')}\n`);
+  }
   return exitCode;
 }
 

@@ -1,0 +1,131 @@
+import type { WhereClause } from '../../pipeline/slice-spec.js';
+import type { Severity } from '../../model/finding.js';
+import type { WindowSummary } from '../manifest.js';
+
+/**
+ * The work of a queued scan as BullMQ jobs, and what each returns. Job data is plain JSON: any
+ * worker on any machine rebuilds what it needs from it (the out directory is a shared path).
+ *
+ *   plan   (parent of every map)    once the maps are done: groups their segments by window and
+ *                                   enqueues one reduce per window under one index job
+ *   map    (one object or range)    parses it into spool segments of its own
+ *   reduce (one window)             replays the window's segments (and a margin of its
+ *                                   neighbours') and writes that window's reports
+ *   index  (parent of every reduce) writes the index page and manifest from the reduces' summaries
+ */
+
+export const QUEUE_NAME = 'alf-scan';
+/** Directory under --out that holds a queued run's partial results: `<out>/queue/<run id>/`. */
+export const QUEUE_DIR = 'queue';
+
+/** What the scan command was told, in a form every worker can rebuild its settings from. */
+export interface TaskSettings {
+  windowMs: number;
+  keyField?: string;
+  budget: string | null;
+  /** The --log-format value (a preset name, format string, or a path every worker can read). */
+  logFormat?: string;
+  where: WhereClause[];
+  sinceMs: number | null;
+  untilMs: number | null;
+  endpoint?: string;
+  s3TimeoutMs: number;
+}
+
+export type MapSource =
+  | { kind: 'file'; path: string; gzip: boolean; from: number; end: number; formatId?: string }
+  | { kind: 's3'; bucket: string; key: string; etag: string; size: number; lastModifiedMs: number };
+
+export interface RunTask {
+  runId: string;
+  outDir: string;
+  settings: TaskSettings;
+}
+
+export interface MapTask extends RunTask {
+  taskId: string;
+  source: MapSource;
+}
+
+/** A segment a map wrote, relative to `<out>/queue/<run id>/`. */
+export interface MapSegment {
+  path: string;
+  window: string;
+  records: number;
+  /** Its records a window before may borrow (src/scan/queue/edges.ts); null: none. */
+  head: string | null;
+  /** Its records the windows after may borrow; null: none. */
+  tail: string | null;
+}
+
+export interface MapResult {
+  source: string;
+  /** Where in the source this task started (byte offset; 0 but for byte ranges of a file). */
+  from: number;
+  segments: MapSegment[];
+  linesRead: number;
+  records: number;
+  skipped: number;
+  /** The source could not be read (named in the outcome, exit 2), or null. */
+  failure: string | null;
+  /** No format fits the source (named, exit 2), or null. */
+  unparsed: string | null;
+}
+
+export interface PlanTask extends RunTask {
+  listed: number;
+  /** Sources that failed while listing (named in the outcome). */
+  listFailures: { source: string; error: string }[];
+}
+
+/**
+ * A segment for a reduce, relative to the run directory. A byte range's records count lines from
+ * the range's start: `lineOffset` is the lines of the ranges before it, known once every map is done.
+ */
+export interface SegmentRef {
+  path: string;
+  lineOffset: number;
+}
+
+export interface ReduceTask extends RunTask {
+  label: string;
+  /** The window's own segments (their counters are the window's). */
+  own: SegmentRef[];
+  /** Segments of neighbouring windows within the join's reach: records only, counters not counted. */
+  margin: SegmentRef[];
+}
+
+export interface ReduceResult {
+  summary: WindowSummary;
+  worst: Severity | null;
+  seconds: number;
+}
+
+export interface IndexTask extends RunTask {
+  listed: number;
+  failures: { source: string; error: string }[];
+  unparsed: { source: string; reason: string }[];
+  linesRead: number;
+  records: number;
+  skipped: number;
+}
+
+/** The outcome `alf scan --queue` reports, returned by the index job. */
+export interface QueueOutcome {
+  runId: string;
+  sourcesListed: number;
+  tasks: number;
+  failures: { source: string; error: string }[];
+  unparsed: { source: string; reason: string }[];
+  linesRead: number;
+  records: number;
+  skippedLines: number;
+  windows: string[];
+  findings: Partial<Record<Severity, number>>;
+  worst: Severity | null;
+  /** Seconds each window's reduce took, by label (the bench reads them). */
+  reduceSeconds: Record<string, number>;
+}
+
+export const planJobId = (runId: string): string => `${runId}-plan`;
+export const indexJobId = (runId: string): string => `${runId}-index`;
