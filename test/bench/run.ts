@@ -190,7 +190,8 @@ function plan(
   options: Options, id: string, what: string, units: { lines: number; bytes: number },
   run: () => Promise<Measured>, check: (result: Measured) => string,
 ): void {
-  if (options.only && !options.only.has(id)) return;
+  // --only takes an id as printed (alf-scan@high) or without its profile (alf-scan: every profile).
+  if (options.only && !options.only.has(id) && !options.only.has(id.split('@')[0]!)) return;
   planned.push({ id, what, units, run, check });
 }
 
