@@ -49,7 +49,7 @@ export async function runPlanTask(job: Job<PlanTask>, flow: FlowProducer): Promi
       lines += range.linesRead;
     }
   }
-  const index: IndexTask = { runId: task.runId, outDir: task.outDir, settings: task.settings, listed: task.listed, failures: [...task.listFailures], unparsed: [], linesRead: 0, records: 0, skipped: 0 };
+  const index: IndexTask = { runId: task.runId, outDir: task.outDir, settings: task.settings, listed: task.listed, maps: results.length, failures: [...task.listFailures], unparsed: [], linesRead: 0, records: 0, skipped: 0 };
   for (const result of results) {
     if (result.failure !== null) index.failures.push({ source: result.source, error: result.failure });
     if (result.unparsed !== null) index.unparsed.push({ source: result.source, reason: result.unparsed });
@@ -111,7 +111,7 @@ export async function runIndexTask(job: Job<IndexTask>): Promise<QueueOutcome> {
     if (result.worst && (outcome.worst === null || severityRank(result.worst) > severityRank(outcome.worst))) outcome.worst = result.worst;
   }
   outcome.windows.sort();
-  outcome.tasks = Object.keys(values).length;
+  outcome.tasks = task.maps + Object.keys(values).length + 2;
   await writeIndex(task.outDir, manifest);
   await saveManifest(task.outDir, manifest);
   await rm(join(task.outDir, QUEUE_DIR, task.runId), { recursive: true, force: true });
