@@ -1,5 +1,5 @@
 import { emptyProxyRecord } from '../src/model/records.js';
-import { parseRequestLine } from './fields/request-line.js';
+import { parseRequestLine, hostOfUrl } from './fields/request-line.js';
 import { StringInterner } from './fields/string-interner.js';
 import { normaliseTraceId } from './fields/trace-context.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
@@ -36,18 +36,6 @@ export const ALB_CLIENT_CLOSED = 460;
 
 function quoted(tokens: TokenSpans, index: number): string | null {
   return index < tokens.count ? orNull(unescapeQuoted(tokens.text(index))) : null;
-}
-
-/** `https://api.example.com:443/v1/x` → `api.example.com` (the URL as the client sent it). */
-function hostOfUrl(target: string): string | null {
-  const scheme = target.indexOf('://');
-  if (scheme < 0) return null;
-  const slash = target.indexOf('/', scheme + 3);
-  const authority = target.slice(scheme + 3, slash < 0 ? target.length : slash);
-  if (authority === '') return null;
-  const bracket = authority.lastIndexOf(']');
-  const colon = authority.lastIndexOf(':');
-  return colon > bracket ? authority.slice(0, colon) : authority;
 }
 
 function createAlbParser(options: ParserOptions): RecordParser {

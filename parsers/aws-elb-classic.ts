@@ -1,5 +1,5 @@
 import { emptyProxyRecord } from '../src/model/records.js';
-import { parseRequestLine } from './fields/request-line.js';
+import { hostOfUrl, parseRequestLine } from './fields/request-line.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import {
   hostOfHostPort, isMissing, optionalSecondsToMs, optionalUnsigned, orNull, parseIsoTimestamp, parseStatus,
@@ -79,6 +79,9 @@ function createElbParser(options: ParserOptions): RecordParser {
       record.method = parsed.method;
       record.path = parsed.path;
       record.query = parsed.query;
+      // HTTP listeners log the URL as absolute (`GET https://api.example.com:443/v1/x HTTP/1.1`): its host is the one asked for.
+      const space = request!.indexOf(' ');
+      record.host = hostOfUrl(request!.slice(space + 1, request!.lastIndexOf(' ') > space ? request!.lastIndexOf(' ') : request!.length));
     }
     record.userAgent = F.userAgent < tokens.count ? orNull(unescapeQuoted(at(F.userAgent))) : null;
     sink.record(record);

@@ -5,7 +5,9 @@ import { isMissing, optionalSecondsToMs, optionalUnsigned, parseIsoTimestamp, pa
 /**
  * Amazon CloudFront standard (legacy) access logs: W3C extended, TAB-separated, with
  * `#Version:` and `#Fields:` header lines (docs/formats.md, CloudFront). Columns are read from
- * `#Fields`, falling back to the documented 33-field order when a file starts mid-way.
+ * `#Fields`; without it (a file cut from the middle, or its header stripped), from the documented
+ * order, which AWS only ever extends at the end: a line of N fields holds its first N (19 in the
+ * oldest logs, then 24, 26, 31 and 33), so 26- and 31-field lines from older distributions read too.
  * - `date`+`time` is when the edge finished responding (END), UTC, whole seconds.
  * - `time-taken` (s, ms precision) is client-facing, measured at the edge.
  * - CloudFront logs nothing about the origin's status or time: upstreamLogged is false.
@@ -23,6 +25,8 @@ const DEFAULT_FIELDS = (
 ).split(' ');
 
 const FIELDS_PREFIX = '#Fields:';
+/** The oldest documented layout ends at time-taken. */
+const MIN_DEFAULT_FIELDS = DEFAULT_FIELDS.indexOf('time-taken') + 1;
 
 /** decodeURIComponent throws on stray `%` or non-UTF-8 bytes; a log value must never abort parsing. */
 function urlDecode(value: string): string {
@@ -46,7 +50,19 @@ function columnsOf(names: readonly string[]): Columns {
 
 function createCloudFrontParser(options: ParserOptions): RecordParser {
   const file = options.file;
-  let columns = columnsOf(DEFAULT_FIELDS);
+  let header: Columns | null = null;
+  const byCount = new Map<number, Columns>();
+  /** The documented columns for a header-less line of `count` fields (at least through time-taken). */
+  const defaultColumns = (count: number): Columns | null => {
+    if (count < MIN_DEFAULT_FIELDS) return null;
+    const known = Math.min(count, DEFAULT_FIELDS.length);
+    let columns = byCount.get(known);
+    if (columns === undefined) {
+      columns = columnsOf(DEFAULT_FIELDS.slice(0, known));
+      byCount.set(known, columns);
+    }
+    return columns;
+  };
   return {
     line(text, lineNumber, sink) {
       if (text.trim().length === 0) {
@@ -55,7 +71,7 @@ function createCloudFrontParser(options: ParserOptions): RecordParser {
       }
       if (text.charCodeAt(0) === 35 /* # */) {
         if (text.startsWith(FIELDS_PREFIX)) {
-          columns = columnsOf(text.slice(FIELDS_PREFIX.length).trim().split(/\s+/));
+          header = columnsOf(text.slice(FIELDS_PREFIX.length).trim().split(/\s+/));
         }
         sink.ignore(lineNumber);
         return;
@@ -63,8 +79,12 @@ function createCloudFrontParser(options: ParserOptions): RecordParser {
       const fail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP', field: string, message: string) =>
         reportIssue(sink, file, lineNumber, code, field, message, text);
       const values = text.split('\t');
-      // New columns may be appended over time; fewer than #Fields promised means a broken line.
-      if (values.length < columns.count) return fail('PARSE_NO_MATCH', 'line', `expected ${columns.count} tab-separated fields, found ${values.length}`);
+      // New columns are appended over time, and real files hold lines shorter than their #Fields
+      // (a 33-field header over 31-field lines): a missing trailing column was not logged. Fewer
+      // than the oldest layout's fields is a broken line.
+      const shortest = header === null ? MIN_DEFAULT_FIELDS : Math.min(header.count, MIN_DEFAULT_FIELDS);
+      const columns = values.length < shortest ? null : header ?? defaultColumns(values.length);
+      if (columns === null) return fail('PARSE_NO_MATCH', 'line', `expected at least ${shortest} tab-separated fields, found ${values.length}`);
       const get = (name: string): string | null => {
         const at = columns.index(name);
         const value = at < 0 ? undefined : values[at];

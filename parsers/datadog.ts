@@ -12,7 +12,8 @@ import { parseRequestLine, splitTarget } from './fields/request-line.js';
  * - tracer/agent payloads: an array of traces (arrays of spans), or a flat array of spans;
  * - NDJSON, one span (or one trace array) per line;
  * - Spans API v2 search results `{"data":[{"type":"spans","attributes":{…}}]}`.
- * `start`/`duration` are ns (integers beyond 2^53, read losslessly); v2 has ISO start/end instead.
+ * `start`/`duration` are ns (integers beyond 2^53, read losslessly); v2 has ISO start/end (ms) and
+ * `custom.duration` in ns, which gives the duration when present.
  *
  * Which spans are transactions: web spans (`type` "web", or `span.kind` "server"), which are the
  * entry spans of an HTTP service, plus root spans (`parent_id` 0 or absent) that carry HTTP tags.
@@ -178,7 +179,11 @@ export function createDatadogParser(options: ParserOptions): RecordParser {
         return { code: 'PARSE_BAD_FIELD', field: 'end_timestamp', message: `bad end_timestamp "${String(attributes.end_timestamp)}"` };
       }
       startMs = nanosDigitsToMs(start.toString());
-      durationMs = nanosDigitsToMs((end - start).toString());
+      // The stamps have millisecond precision; `custom.duration` is the span's own duration in ns,
+      // so a sub-millisecond span is not 0.
+      const custom = isJsonObject(attributes.custom) ? attributes.custom : {};
+      const nanos = integerDigits(custom.duration) ?? integerDigits(attributes.duration);
+      durationMs = nanos !== null ? nanosSpanToMs('0', nanos) : nanosDigitsToMs((end - start).toString());
     } else {
       const start = integerDigits(event.start);
       if (start === null || /^0+$/.test(start)) {

@@ -25,9 +25,12 @@ export interface Detection {
 
 export const MIN_DETECTION_SCORE = 0.5;
 
+const EXTRA_PENALTY = 0.1;
+
 export function scoreFormat(format: FormatDef, file: string, sample: readonly string[]): FormatScore {
   let records = 0;
   let issues = 0;
+  let extra = 0;
   let firstIssue: ParseIssue | null = null;
   const sink: RecordSink = {
     record(_record: LogRecord) { records++; },
@@ -36,6 +39,7 @@ export function scoreFormat(format: FormatDef, file: string, sample: readonly st
       firstIssue ??= issue;
     },
     ignore() {},
+    extra() { extra++; },
     // For detection a doubt counts against the format: it is how %D and %T files are told apart.
     warn(warning) {
       issues++;
@@ -55,7 +59,9 @@ export function scoreFormat(format: FormatDef, file: string, sample: readonly st
     };
   }
   const tried = records + issues;
-  return { format, records, issues, score: tried === 0 ? 0 : records / tried, firstIssue };
+  // A record read from a prefix of its line counts for less than a whole one (0.9), so a format that
+  // reads every field wins over a generic one that leaves text over, even when it misses a few lines.
+  return { format, records, issues, score: tried === 0 ? 0 : (records - EXTRA_PENALTY * extra) / tried, firstIssue };
 }
 
 export function detectFormat(formats: readonly FormatDef[], file: string, sample: readonly string[]): Detection {
@@ -65,8 +71,20 @@ export function detectFormat(formats: readonly FormatDef[], file: string, sample
     ranking.push(result);
     if (result.score === 1 && result.records > 0) break;
   }
-  ranking.sort((a, b) => b.score - a.score || b.records - a.records);
+  // Ties (most often: every candidate at 0%) go to the format that read furthest into a line, so
+  // "closest" names a format the file resembles, not merely the first one tried.
+  ranking.sort((a, b) => b.score - a.score || b.records - a.records || progress(b.firstIssue) - progress(a.firstIssue));
   const top = ranking[0];
   const best = top && top.score >= MIN_DETECTION_SCORE && top.records > 0 ? top : null;
   return { best, ranking };
+}
+
+/**
+ * How far a failing format got: a value it could not read (2) means the line had its shape; a
+ * miss at a named field (1) means it matched up to there; anything else (0) that it never fit.
+ */
+function progress(issue: ParseIssue | null): number {
+  if (issue === null) return 0;
+  if (issue.code === 'PARSE_BAD_FIELD' || issue.code === 'PARSE_BAD_TIMESTAMP') return 2;
+  return issue.code === 'PARSE_NO_MATCH' && issue.field !== null && issue.field !== 'line' ? 1 : 0;
 }

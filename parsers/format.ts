@@ -28,6 +28,8 @@ export interface ParserOptions {
   file: string;
   /** Name of the field that identifies the budget holder (API key), when the user names one. */
   keyField?: string;
+  /** `--timezone`: the zone of local times a format writes without an offset (HAProxy's [%tr]). */
+  timeZone?: string;
 }
 
 /** Receives what a parser produces. Callbacks, not arrays, so the hot path allocates nothing extra. */
@@ -41,6 +43,12 @@ export interface RecordSink {
    * the file, never counted as a skipped line, since every line still became what it should.
    */
   warn(warning: ParseIssue): void;
+  /**
+   * The record of this line was read from fields the format names, but the line carries more text
+   * (reported once per file through `warn`). Detection holds it against the format, so a format
+   * that reads the whole line wins over one that reads a prefix of it.
+   */
+  extra?(line: number): void;
 }
 
 /**

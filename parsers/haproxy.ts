@@ -5,7 +5,10 @@ import { parseUnsignedInt } from './fields/numbers.js';
 import { parseRequestLine } from './fields/request-line.js';
 import { StringInterner } from './fields/string-interner.js';
 import { normaliseTraceId } from './fields/trace-context.js';
-import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './format.js';
+import { localTimeZone } from './fields/time-zone.js';
+import { parseIsoTimestamp } from './fields/iso-time.js';
+import { excerpt } from '../src/model/parse-issue.js';
 import { hostOfHostPort, isMissing, optionalUnsigned, textLineParser } from './proxy-line-kit.js';
 
 /**
@@ -51,6 +54,8 @@ export const DEFAULT_HAPROXY_LAYOUT: HaproxyCaptureLayout = { frontends: new Map
 
 /** Where a request capture's value goes; -1 when no capture holds it. */
 interface CaptureRoles {
+  /** From DEFAULT_HAPROXY_CAPTURES because no haproxy.cfg named this frontend's captures: checked and warned about. */
+  assumed: boolean;
   hasRequestBlock: boolean;
   host: number;
   userAgent: number;
@@ -69,10 +74,11 @@ export function headerKey(name: string): string {
   return key.replaceAll('_', '-');
 }
 
-function rolesOf(captures: HaproxyCaptures, keyField: string | undefined): CaptureRoles {
+function rolesOf(captures: HaproxyCaptures, keyField: string | undefined, assumed: boolean): CaptureRoles {
   const keys = captures.request.map(headerKey);
   const keyHeader = keyField !== undefined ? headerKey(keyField) : findKeyAttribute(keys);
   return {
+    assumed,
     hasRequestBlock: captures.request.length > 0,
     host: keys.indexOf('host'),
     userAgent: keys.indexOf('user-agent'),
@@ -213,19 +219,78 @@ function findAcceptDate(line: string): number {
   return -1;
 }
 
+/** A Host header value: a name or address with an optional port; no spaces, slashes or parentheses. */
+function looksLikeHost(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code === 32 || code === 47 /* / */ || code === 40 /* ( */ || code === 59 /* ; */) return false;
+  }
+  return value.length > 0;
+}
+
+/**
+ * The zone of a syslog header before the client address, as `+hhmm` for parseClfTime: RFC 5424
+ * (`<134>1 2025-01-15T10:32:01.123+01:00 host haproxy 2211 - - …`) or an RFC 3339 stamp first
+ * (rsyslog's precise template). null when the header has none (RFC 3164 `Jan 15 10:32:01`).
+ */
+function syslogZone(text: string, clientStart: number): string | null {
+  let at = 0;
+  if (text.charCodeAt(0) === 60 /* < */) {
+    at = text.indexOf('>');
+    if (at < 0 || at > 5) return null;
+    at++;
+    if (text.startsWith('1 ', at)) at += 2;
+  }
+  const end = text.indexOf(' ', at);
+  if (end < 0 || end >= clientStart) return null;
+  const stamp = text.slice(at, end);
+  if (Number.isNaN(parseIsoTimestamp(stamp))) return null;
+  if (stamp.endsWith('Z')) return '+0000';
+  return `${stamp.slice(-6, -3)}${stamp.slice(-2)}`;
+}
+
+/** `option httpslog`'s words after the request: ` 0/0/0/0/0 sni/TLSv1.3/CIPHER`; null when the tail is something else. */
+function httpsTail(tail: string): { sni: string | null } | null {
+  const words = tail.split(' ');
+  if (words.length !== 3 || words[0] !== '') return null;
+  if (words[1]!.split('/').length !== 5) return null;
+  const ssl = words[2]!.split('/');
+  if (ssl.length !== 3) return null;
+  return { sni: isMissing(ssl[0]) ? null : ssl[0]! };
+}
+
 function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayout): RecordParser {
   const file = options.file;
-  const fallbackRoles = rolesOf(layout.fallback, options.keyField);
-  const frontendRoles = new Map([...layout.frontends].map(([name, captures]) => [name, rolesOf(captures, options.keyField)]));
+  const fallbackRoles = rolesOf(layout.fallback, options.keyField, layout.fallback === DEFAULT_HAPROXY_CAPTURES);
+  const frontendRoles = new Map([...layout.frontends].map(([name, captures]) => [name, rolesOf(captures, options.keyField, false)]));
+  const toUtc = options.timeZone === undefined ? null : localTimeZone(options.timeZone);
+  const warned = new Set<string>();
+  let sink: RecordSink | null = null;
+  /** One warning of each kind per file, with the line it was first seen on. */
+  function warnOnce(kind: string, lineNumber: number, text: string, message: string): void {
+    if (warned.has(kind) || sink === null) return;
+    warned.add(kind);
+    sink.warn({ code: 'PARSE_SUSPECT_CAPTURES', file, line: lineNumber, field: 'hr', message, sample: excerpt(text) });
+  }
   const strings = new StringInterner();
 
   /** Fills user agent, key, host and ids from the request captures; false when the blocks are malformed. */
-  function readCaptures(record: ProxyRecord, frontend: string, text: string): boolean {
+  function readCaptures(record: ProxyRecord, frontend: string, text: string, lineNumber: number, line: string): boolean {
     const blocks = captureBlocks(text);
     if (blocks === null) return false;
     const roles = frontendRoles.get(frontend.endsWith('~') ? frontend.slice(0, -1) : frontend) ?? fallbackRoles;
     if (!roles.hasRequestBlock || blocks.length === 0) return true;
     const values = blocks[0]!.split('|');
+    if (roles.assumed) {
+      const assumedLayout = `{${DEFAULT_HAPROXY_CAPTURES.request.join('|')}}`;
+      const first = values[roles.host] ?? '';
+      if (!isMissing(first) && !looksLikeHost(decodeCapture(first))) {
+        // A user agent (lnav's haproxy fixture captures it first) is no host: read none of the values.
+        warnOnce('misfit', lineNumber, line, `header captures do not fit the assumed layout ${assumedLayout} (the first, "${excerpt(decodeCapture(first))}", is no host name): not read; give the haproxy.cfg with --log-format to name them`);
+        return true;
+      }
+      warnOnce('assumed', lineNumber, line, `header captures read as ${assumedLayout}, the assumed layout: no haproxy.cfg names them; give it with --log-format to be sure`);
+    }
     const value = (index: number): string | null => {
       const raw = index < 0 ? undefined : values[index];
       return isMissing(raw) ? null : decodeCapture(raw);
@@ -243,7 +308,8 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
     return true;
   }
 
-  return textLineParser(file, (text, lineNumber, sink, fail) => {
+  return textLineParser(file, (text, lineNumber, lineSink, fail) => {
+    sink = lineSink;
     const open = findAcceptDate(text);
     if (open < 0) return fail('PARSE_NO_MATCH', 'tr', 'no [accept date] found');
     const close = text.indexOf(']', open);
@@ -251,10 +317,13 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
     const clientStart = text.lastIndexOf(' ', open - 2) + 1;
     const client = text.slice(clientStart, open - 1);
     // The request is the last quoted field; HAProxy encodes `"` inside it, so lastIndexOf is safe.
-    if (!text.endsWith('"')) return fail('PARSE_NO_MATCH', 'r', 'expected the quoted request last');
-    const requestOpen = text.lastIndexOf('"', text.length - 2);
+    // `option httpslog` (2.5+) adds two words after it: TLS error codes and `sni/version/cipher`.
+    const requestClose = text.lastIndexOf('"');
+    const tls = requestClose === text.length - 1 ? null : httpsTail(text.slice(requestClose + 1));
+    if (requestClose !== text.length - 1 && tls === null) return fail('PARSE_NO_MATCH', 'r', 'expected the quoted request last (or, with option httpslog, its TLS fields)');
+    const requestOpen = text.lastIndexOf('"', requestClose - 1);
     if (requestOpen <= close) return fail('PARSE_NO_MATCH', 'r', 'expected the quoted request last');
-    const request = text.slice(requestOpen + 1, text.length - 1);
+    const request = text.slice(requestOpen + 1, requestClose);
     // Fixed fields between the date and the request; header captures `{…}` (may hold spaces) follow them.
     const middle = text.slice(close + 2, requestOpen - 1);
     const fields = middle.split(' ', 10);
@@ -265,7 +334,10 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
     const captures = middle.slice(fields.join(' ').length).trim();
     if (captures !== '' && !captures.startsWith('{')) return fail('PARSE_NO_MATCH', 'hr', 'unexpected text before the request');
 
-    const startMs = parseClfTime(`${text.slice(open + 1, close)} +0000`);
+    // [%tr] has no zone: the syslog header's (RFC 5424, or an RFC 3339 stamp), else --timezone, else UTC.
+    const zone = syslogZone(text, clientStart);
+    const wall = parseClfTime(`${text.slice(open + 1, close)} ${zone ?? '+0000'}`);
+    const startMs = zone === null && toUtc !== null ? toUtc(wall) : wall;
     if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'tr', `bad accept date "${text.slice(open + 1, close)}"`);
     const slash = backendServer.indexOf('/');
     if (slash <= 0) return fail('PARSE_NO_MATCH', 'b/s', `expected backend/server, got "${backendServer}"`);
@@ -287,7 +359,7 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
     if (connectionParts.length !== 5 || Number.isNaN(retries)) return fail('PARSE_BAD_FIELD', 'ac/fc/bc/sc/rc', `bad connection counts "${connections}"`);
 
     const record = emptyProxyRecord('haproxy', file, lineNumber, text);
-    if (captures !== '' && !readCaptures(record, frontend, captures)) return fail('PARSE_BAD_FIELD', 'hr', 'unterminated {header captures}');
+    if (captures !== '' && !readCaptures(record, frontend, captures, lineNumber, text)) return fail('PARSE_BAD_FIELD', 'hr', 'unterminated {header captures}');
     record.startMs = startMs;
     record.timeResolutionMs = 1;
     record.requestTimeMs = totalMs;
@@ -309,13 +381,14 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
     record.upstreamTimeMs = dispatched ? responseMs : null;
     record.upstreamStatus = dispatched && responseMs !== null ? status : null;
 
+    if (tls !== null && tls.sni !== null) record.host ??= strings.intern(tls.sni);
     const parsed = request.charCodeAt(0) === 60 /* < */ ? null : parseRequestLine(request);
     if (parsed !== null) {
       record.method = parsed.method;
       record.path = parsed.path;
       record.query = parsed.query;
     }
-    sink.record(record);
+    lineSink.record(record);
   });
 }
 

@@ -91,9 +91,10 @@ export function createNewRelicCsvParser(options: ParserOptions): RecordParser {
       const names = parsed.map((name) => name.trim());
       const missing = REQUIRED.filter((name) => !names.includes(name));
       if (missing.length > 0) {
+        // One column is no CSV header at all: name no field, so detection does not take it for a near miss.
         sink.issue({
-          code: 'PARSE_NO_MATCH', file, line: lineNumber, field: missing[0]!,
-          message: `New Relic CSV header lacks ${missing.join(', ')}`, sample: excerpt(text),
+          code: 'PARSE_NO_MATCH', file, line: lineNumber, field: names.length > 1 ? missing[0]! : null,
+          message: names.length > 1 ? `New Relic CSV header lacks ${missing.join(', ')}` : 'not a CSV header (one column)', sample: excerpt(text),
         });
         return;
       }

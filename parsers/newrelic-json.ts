@@ -9,7 +9,9 @@ import { createJsonEventParser, parsedObjectEvents, type EventOutcome, type Json
  *   `data.actor.nrql.results`);
  * - NRQL REST API v1: `{"results":[{"events":[…]}]}`;
  * - a bare JSON array of events;
- * - NDJSON, one event object per line.
+ * - NDJSON, one event object per line;
+ * - historical data export files (NerdGraph `historicalDataExport`, gzipped JSON): an array of
+ *   `{"attributes":{…}}`, each event's attributes nested one level down.
  * Pretty-printed or on one line; each record points at the line where its event object opens.
  * Attribute names are those of the CSV export (fillFromNewRelicAttributes). A root object is taken
  * as an event unless it has a `data` or `results` key. Aggregate rows (`{"count":5}`) inside
@@ -32,12 +34,16 @@ export function createNewRelicJsonParser(options: ParserOptions): RecordParser {
   const keyField = options.keyField;
   return createJsonEventParser(file, NEW_RELIC_JSON_SHAPE, parsedObjectEvents(JSON.parse, 'a New Relic event', (event, text, line): EventOutcome => {
     const transaction = emptyApmTransaction(FORMAT_ID, file, line, text);
+    // A historical export's record keeps its attributes in `attributes`; a record with its own timestamp is read as is.
+    const nested = event.attributes;
+    const attributes = typeof nested === 'object' && nested !== null && !Array.isArray(nested) && !('timestamp' in event)
+      ? nested as Record<string, unknown> : event;
     const get = (name: string): Attribute => {
-      const value = event[name];
+      const value = attributes[name];
       // Nested values are not NRQL attributes; treat them as absent rather than "[object Object]".
       return typeof value === 'object' && value !== null ? undefined : (value as Attribute);
     };
-    const keyAttribute = keyField ? (keyField in event ? keyField : null) : findKeyAttribute(Object.keys(event));
+    const keyAttribute = keyField ? (keyField in attributes ? keyField : null) : findKeyAttribute(Object.keys(attributes));
     const failure = fillFromNewRelicAttributes(transaction, get, keyAttribute);
     if (failure) {
       const missing = failure.value === '';

@@ -146,4 +146,7 @@ export const NGINX_PRESETS = {
   // Debian/RHEL nginx.conf `main`: combined plus X-Forwarded-For.
   main:
     '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for"',
+  // ingress-nginx's default `log-format-upstream` (upstreaminfo), from its configmap docs.
+  upstreaminfo:
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] [$proxy_alternative_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id',
 } as const;

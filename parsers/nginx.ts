@@ -3,7 +3,8 @@ import { excerpt } from '../src/model/parse-issue.js';
 import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './format.js';
 import { StringInterner } from './fields/string-interner.js';
 import { unescapeJsonString } from './fields/json-string.js';
-import { NGINX_PRESETS, parseLogFormat, LogFormatError, type LogFormatSpec } from './nginx-log-format.js';
+import { NGINX_PRESETS, parseLogFormat, LogFormatError, type Escape, type LogFormatSpec } from './nginx-log-format.js';
+import { unescapeNginxDefault } from './fields/nginx-escape.js';
 import { createVariableHandlers, guessKeyVariable, isFreeTextVariable, TIME_VARIABLES, type VariableHandler } from './nginx-variables.js';
 
 /**
@@ -21,6 +22,14 @@ interface CompiledField {
   handler: VariableHandler | null;
   /** Literal between this field and the next one ("" never happens: compile rejects touching variables). */
   after: string;
+  /**
+   * An `$upstream_*` value: one element per attempt, joined by ", " and " : " (docs/formats.md,
+   * nginx (Upstream lists)). Unquoted in most formats (ingress-nginx's upstreaminfo), so a space
+   * delimiter inside such a list is a separator, not the field's end.
+   */
+  list: boolean;
+  /** Between `"…"` in default escaping: nginx writes a `"` in the value as `\x22`, so the first bare `"` ends it. */
+  quoted: boolean;
 }
 
 export interface CompiledNginxFormat {
@@ -50,7 +59,9 @@ export function compileNginxFormat(format: string, keyField?: string): CompiledN
     if ('literal' in segment) continue;
     const next = segments[i + 1];
     const after = next && 'literal' in next ? next.literal : '';
-    fields.push({ variable: segment.variable, handler: handlers[segment.variable] ?? null, after });
+    const before = segments[i - 1];
+    const quoted = spec.escape === 'default' && before !== undefined && 'literal' in before && before.literal.endsWith('"') && after.startsWith('"');
+    fields.push({ variable: segment.variable, handler: handlers[segment.variable] ?? null, after, list: segment.variable.startsWith('upstream_'), quoted });
   }
   const last = fields[fields.length - 1]!;
   suffix = last.after;
@@ -85,18 +96,19 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
   const fieldCount = fields.length;
   const values: string[] = new Array<string>(fieldCount).fill('');
   const file = options.file;
-  const applyHandlers = compileHandlerRun(fields, compiled.spec.escape === 'json');
+  const applyHandlers = compileHandlerRun(fields, compiled.spec.escape);
+  let warnedExtra = false;
 
   /** Splits the line into `values`; returns the index of the field that failed to delimit, or -1. */
   function split(line: string): number {
     let position = prefix.length;
     if (position > 0 && !line.startsWith(prefix)) return 0;
     for (let i = 0; i < elastic; i++) {
-      const delimiter = fields[i]!.after;
-      const end = line.indexOf(delimiter, position);
+      const field = fields[i]!;
+      const end = fieldEnd(line, field, position);
       if (end < 0) return i;
       values[i] = line.slice(position, end);
-      position = end + delimiter.length;
+      position = end + field.after.length;
     }
     let end = line.length;
     if (suffix.length > 0) {
@@ -105,7 +117,8 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
     }
     for (let i = fieldCount - 1; i > elastic; i--) {
       const delimiter = fields[i - 1]!.after;
-      const start = line.lastIndexOf(delimiter, end - delimiter.length);
+      let start = line.lastIndexOf(delimiter, end - delimiter.length);
+      if (fields[i]!.list) start = listStart(line, delimiter, start, position);
       if (start < position) return i;
       values[i] = line.slice(start + delimiter.length, end);
       end = start;
@@ -115,13 +128,50 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
     return -1;
   }
 
+  /**
+   * Every field cut left to right, each at the first delimiter it can end at; the text after the
+   * last one is returned (its start), or -1 when the line does not fit. Used when the elastic split
+   * leaves a bare `"` inside a quoted field, or fails on the suffix: the line then carries fields
+   * the log_format does not name (`… "curl/7.68.0" rt=0.105`), which stay out of the known ones.
+   */
+  function splitLeftToRight(line: string): number {
+    let position = prefix.length;
+    if (position > 0 && !line.startsWith(prefix)) return -1;
+    for (let i = 0; i < fieldCount; i++) {
+      const field = fields[i]!;
+      const delimiter = i === fieldCount - 1 ? suffix : field.after;
+      let end: number;
+      if (delimiter === '') {
+        // The last field with nothing after it: an unquoted value ends at the next space.
+        end = line.indexOf(' ', position);
+        if (end < 0) end = line.length;
+      } else {
+        end = fieldEnd(line, i === fieldCount - 1 ? { ...field, after: suffix } : field, position);
+      }
+      if (end < 0) return -1;
+      values[i] = line.slice(position, end);
+      position = end + delimiter.length;
+    }
+    return position;
+  }
+
   return {
     line(text, lineNumber, sink: RecordSink) {
       if (text.length === 0) {
         sink.ignore(lineNumber);
         return;
       }
-      const failed = split(text);
+      let failed = split(text);
+      let extraFrom = -1;
+      if (failed >= 0 || (fields[elastic]!.quoted && bareQuote(values[elastic]!) >= 0)) {
+        const rest = splitLeftToRight(text);
+        if (rest >= 0) {
+          failed = -1;
+          if (rest < text.length) extraFrom = rest;
+        } else if (failed < 0) {
+          split(text);
+        }
+      }
       if (failed >= 0) {
         sink.issue({
           code: 'PARSE_NO_MATCH', file, line: lineNumber, field: fields[failed]!.variable,
@@ -145,10 +195,58 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
       }
       record.startMs = record.endMs - (record.requestTimeMs ?? 0);
       record.clientClosed = record.status === 499;
+      if (extraFrom >= 0) {
+        sink.extra?.(lineNumber);
+        if (!warnedExtra) {
+          warnedExtra = true;
+          sink.warn({
+            code: 'PARSE_EXTRA_FIELDS', file, line: lineNumber, field: null,
+            message: `text after the last field of the log_format, kept out of the known fields (first seen here): "${excerpt(text.slice(extraFrom).trim())}"; give the real log_format with --log-format to read it`,
+            sample: excerpt(text),
+          });
+        }
+      }
       sink.record(record);
     },
     end() {},
   };
+}
+
+/** Where `field`, starting at `position`, ends (the index of its delimiter), or -1. */
+function fieldEnd(line: string, field: CompiledField, position: number): number {
+  const delimiter = field.after;
+  let end = line.indexOf(delimiter, position);
+  if (field.quoted) {
+    // nginx writes a quote inside a value as \x22 and a backslash as \x5C: a \" is Apache's
+    // escaping, not nginx's, and leaves the line to the Apache format.
+    if (end > position && line.charCodeAt(end - 1) === 92 /* \ */) return -1;
+  } else if (field.list && delimiter.charCodeAt(0) === 32 /* space */) {
+    for (;;) {
+      if (end < 0) break;
+      if (line.charCodeAt(end - 1) === 44 /* , */) end = line.indexOf(delimiter, end + 1);
+      else if (line.startsWith(' : ', end)) end = line.indexOf(delimiter, end + 3);
+      else break;
+    }
+  }
+  return end;
+}
+
+/** Cutting from the right: moves `start` left past list separators (", ", " : ") inside an upstream list. */
+function listStart(line: string, delimiter: string, start: number, position: number): number {
+  if (delimiter.charCodeAt(0) !== 32) return start;
+  while (start > position) {
+    if (line.charCodeAt(start - 1) === 44) start = line.lastIndexOf(delimiter, start - 2);
+    else if (line.charCodeAt(start - 1) === 58 /* : */ && line.charCodeAt(start - 2) === 32) start = line.lastIndexOf(delimiter, start - 3);
+    else break;
+  }
+  return start;
+}
+
+/** Index of the first `"` not escaped by a backslash, or -1. */
+function bareQuote(value: string): number {
+  let at = value.indexOf('"');
+  while (at > 0 && value.charCodeAt(at - 1) === 92) at = value.indexOf('"', at + 1);
+  return at;
 }
 
 /**
@@ -158,9 +256,10 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
  * 2 M combined lines end to end: 4.02 -> 3.92 s CPU, 3.58 -> 3.48 s wall (medians of 5,
  * alternating with the build before; the Node baseline 3.59 s wall); parsing alone 2.53 -> 2.44 s.
  * The generated text holds only field indices and fixed identifiers, never log_format text.
- * escape=json values are unescaped first, so "\"" in a user agent reads as it was sent.
+ * Values are unescaped first (escape=json `\"`, default `\x22`), so a user agent reads as it was sent.
  */
-function compileHandlerRun(fields: readonly CompiledField[], unescape: boolean): (record: ProxyRecord, values: readonly string[]) => number {
+function compileHandlerRun(fields: readonly CompiledField[], escape: Escape): (record: ProxyRecord, values: readonly string[]) => number {
+  const unescape = escape !== 'none';
   const handlers: VariableHandler[] = [];
   const steps: string[] = [];
   fields.forEach((field, index) => {
@@ -172,7 +271,7 @@ function compileHandlerRun(fields: readonly CompiledField[], unescape: boolean):
   const names = handlers.map((_, k) => `h${k}`);
   const make = new Function(...names, 'unescape', `return function applyHandlers(record, values) {\n${steps.join('\n')}\nreturn -1;\n};`) as
     (...args: unknown[]) => (record: ProxyRecord, values: readonly string[]) => number;
-  return make(...handlers, unescapeJsonString);
+  return make(...handlers, escape === 'json' ? unescapeJsonString : unescapeNginxDefault);
 }
 
 /** A FormatDef for a user-supplied log_format (from `--log-format`). */
@@ -202,4 +301,12 @@ export const nginxMain: FormatDef = {
   title: 'nginx main (Debian/RHEL default: combined + X-Forwarded-For)',
   example:
     '203.0.113.24 - - [15/Jan/2025:10:32:01 +0000] "GET /v1/orders?limit=20 HTTP/1.1" 200 1834 "-" "okhttp/4.12.0" "-"',
+};
+
+export const nginxIngress: FormatDef = {
+  ...nginxFormat(NGINX_PRESETS.upstreaminfo, 'nginx-ingress'),
+  title: 'ingress-nginx upstreaminfo (the Kubernetes ingress controller\'s default)',
+  url: 'https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/log-format/',
+  example:
+    '192.168.64.14 - - [07/Feb/2020:12:02:42 +0000] "GET /v2/some HTTP/1.1" 200 61 "-" "Mozilla/5.0" 348 0.001 [default-web2-8080] [] 172.17.0.6:8080, 172.17.0.7:8080 61, 100 0.100, 0.004 200, 203 835136ae24486dbb4156dcbe21f5d402',
 };

@@ -11,7 +11,8 @@ import { normaliseTraceId } from './fields/trace-context.js';
 /**
  * OpenTelemetry traces in OTLP/JSON (docs/formats.md, OpenTelemetry): `resourceSpans[].scopeSpans[].spans[]`,
  * or `instrumentationLibrarySpans` from OTLP before 0.15. One document, pretty-printed or not, or
- * one document per line as the collector's file exporter writes them.
+ * one document per line as the collector's file exporter writes them; also the per-line shapes of
+ * OTEL_JSON_SHAPE below (logged ResourceSpans, the `{"v","rs"}` file serialization).
  *
  * Which spans are transactions: kind SERVER (2 or "SPAN_KIND_SERVER"), plus spans whose kind is
  * unset (0, "SPAN_KIND_UNSPECIFIED" or absent) when they have no parent and carry an HTTP method,
@@ -27,12 +28,51 @@ import { normaliseTraceId } from './fields/trace-context.js';
 
 const FORMAT_ID = 'otel-json';
 
+/**
+ * Where ResourceSpans sit: under `resourceSpans` (TracesData, the collector's file exporter and
+ * OtlpStdoutSpanExporter), under `rs` (the experimental JSON file serialization, `{"v":"1","rs":…}`,
+ * as an array or one object), or at the root (the Java agent's `logging-otlp` exporter logs one
+ * ResourceSpans per line).
+ */
+const RESOURCE_SPANS = ['.resourceSpans[]', '.rs[]', '.rs', ''];
+const SCOPES = ['scopeSpans', 'instrumentationLibrarySpans'];
+
 export const OTEL_JSON_SHAPE: JsonEventShape = {
   title: 'OTLP/JSON traces',
-  eventArrays: ['.resourceSpans[].scopeSpans[].spans', '.resourceSpans[].instrumentationLibrarySpans[].spans'],
-  envelopeArrays: ['.resourceSpans', '.resourceSpans[].scopeSpans', '.resourceSpans[].instrumentationLibrarySpans'],
+  eventArrays: RESOURCE_SPANS.flatMap((at) => SCOPES.map((scope) => `${at}.${scope}[].spans`)),
+  envelopeArrays: ['.resourceSpans', '.rs', ...RESOURCE_SPANS.flatMap((at) => SCOPES.map((scope) => `${at}.${scope}`))],
   envelopeKeys: null,
 };
+
+/** Where the JSON of a logged ResourceSpans starts after a logger's prefix, or -1. */
+function loggedJsonStart(text: string): number {
+  for (const key of ['{"resource"', '{"scopeSpans"', '{"schemaUrl"']) {
+    const at = text.indexOf(key);
+    // A prefix opens no object: `{"v":"1","rs":[{"resource"…` is a document, not a log line.
+    if (at > 0 && text.lastIndexOf('{', at - 1) < 0) return at;
+  }
+  return -1;
+}
+
+/**
+ * The Java agent's `logging-otlp` exporter writes through a logger: `INFO: {"resource":…}`, or
+ * `2025-01-15 10:32:01 INFO … OtlpJsonLoggingSpanExporter - {"resource":…}`, after java.util.logging's
+ * own header line. The prefix is cut off so the JSON is read as it is; a header line naming the
+ * exporter is not a record.
+ */
+function withoutLoggerPrefix(parser: RecordParser): RecordParser {
+  return {
+    line(text, lineNumber, sink) {
+      const first = text.charCodeAt(0);
+      if (first === 123 || first === 91 || first === 32 || first === 9 || text.length === 0) return parser.line(text, lineNumber, sink);
+      const at = loggedJsonStart(text);
+      if (at > 0) return parser.line(text.slice(at), lineNumber, sink);
+      if (text.includes('LoggingSpanExporter') && !text.includes('{')) return sink.ignore(lineNumber);
+      parser.line(text, lineNumber, sink);
+    },
+    end: (sink) => parser.end(sink),
+  };
+}
 
 type Scalar = string | number | boolean;
 
@@ -78,7 +118,7 @@ function headerName(key: string): string {
 export function createOtelJsonParser(options: ParserOptions): RecordParser {
   const file = options.file;
   const keyField = options.keyField;
-  return createJsonEventParser(file, OTEL_JSON_SHAPE, parsedObjectEvents(parseJsonKeepingBigIntegers, 'a span', (span, raw, line): EventOutcome => {
+  return withoutLoggerPrefix(createJsonEventParser(file, OTEL_JSON_SHAPE, parsedObjectEvents(parseJsonKeepingBigIntegers, 'a span', (span, raw, line): EventOutcome => {
 
     const attributes = new Map<string, Scalar>();
     if (Array.isArray(span.attributes)) {
@@ -127,7 +167,7 @@ export function createOtelJsonParser(options: ParserOptions): RecordParser {
     }
     transaction.apiKey = keyAttribute === undefined ? null : text(get(keyAttribute));
     return transaction;
-  }));
+  })));
 }
 
 export const otelJson: FormatDef = {

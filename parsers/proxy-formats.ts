@@ -7,7 +7,7 @@ import { envoy } from './envoy.js';
 import type { FormatDef } from './format.js';
 import { haproxy } from './haproxy.js';
 import { kong } from './kong.js';
-import { nginxCombined, nginxMain } from './nginx.js';
+import { nginxCombined, nginxIngress, nginxMain } from './nginx.js';
 import { nginxJson } from './nginx-json.js';
 import { traefikClf, traefikJson } from './traefik.js';
 import { tyk } from './tyk.js';
@@ -18,7 +18,7 @@ import { tyk } from './tyk.js';
  *   time and a status, so it comes after the gateways whose keys are fixed.
  * - Fixed-column formats (ALB, ELB, Envoy, HAProxy, CloudFront) check field counts and quoting.
  * - The CLF family shares a prefix and differs in its tail: Traefik (`<n>ms`) and API Gateway
- *   (request ids) before Apache-with-duration, then nginx `main` (a `combined` line fits it
+ *   (request ids) before Apache-with-duration, then ingress-nginx's upstreaminfo and nginx `main` (a `combined` line fits them
  *   loosely), nginx `combined`, and Apache `combined`, which is byte-for-byte the same layout:
  *   an ambiguous file goes to nginx, and only Apache's `\"` escaping makes Apache win.
  */
@@ -37,6 +37,7 @@ export const PROXY_FORMATS: readonly FormatDef[] = [
   awsApiGatewayClf,
   apacheCombinedMicros,
   apacheCombinedSeconds,
+  nginxIngress,
   nginxMain,
   nginxCombined,
   apacheCombined,

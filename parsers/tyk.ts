@@ -14,7 +14,10 @@ import {
  * - Tyk logs no upstream status. Gateway-made answers (auth 403, rate limit 429, 499 client
  *   closed, 504 hard timeout) carry no upstream latency, so upstream latency 0 or absent means
  *   the backend never answered (inference, UNCONFIRMED per pump version).
- * - Identity: `api_key` (may be hashed by config, §10), else `alias`, else `oauth_id`.
+ * - Identity: `api_key` (may be hashed by config, §10), else `alias`, else `oauth_id`; the
+ *   placeholder `00000000` of keyless APIs is no key.
+ * - The stdout pump (`type: stdout`, JSON log format) wraps each record in a logrus line under
+ *   `tyk-analytics-record`; it is read the same way.
  */
 
 const KEYS = {
@@ -79,16 +82,36 @@ function fill(record: ProxyRecord, entry: JsonObject, keyField?: string): void {
   record.host = text(entry, KEYS.host);
   record.userAgent = text(entry, KEYS.userAgent);
   record.clientIp = text(entry, KEYS.ip);
-  record.apiKey = text(entry, keyField ? [keyField] : KEYS.apiKey);
+  record.apiKey = keyField ? text(entry, [keyField]) : identity(entry);
+}
+
+/** Tyk records keyless APIs with the placeholder key `00000000`: no budget holder, so the alias or OAuth id, if any. */
+const PLACEHOLDER_KEY = '00000000';
+
+function identity(entry: JsonObject): string | null {
+  for (const key of KEYS.apiKey) {
+    const value = text(entry, [key]);
+    if (value !== null && value !== PLACEHOLDER_KEY) return value;
+  }
+  return null;
+}
+
+/** tyk-pump's stdout pump logs each record under this key of a logrus JSON line. */
+const STDOUT_KEY = 'tyk-analytics-record';
+
+/** The record itself: the entry, or what the stdout pump wrapped in it. */
+function unwrap(entry: JsonObject): JsonObject {
+  const inner = entry[STDOUT_KEY];
+  return inner !== null && typeof inner === 'object' && !Array.isArray(inner) ? inner as JsonObject : entry;
 }
 
 function createTykParser(options: ParserOptions): RecordParser {
   return jsonLineParser(options.file, {
     formatId: 'tyk',
-    missingField: (entry) => (firstPresent(entry, KEYS.responseCode) === undefined ? 'response_code'
-      : firstPresent(entry, KEYS.timestamp) === undefined ? 'timestamp' : null),
+    missingField: (entry) => (firstPresent(unwrap(entry), KEYS.responseCode) === undefined ? 'response_code'
+      : firstPresent(unwrap(entry), KEYS.timestamp) === undefined ? 'timestamp' : null),
     notThis: 'not a Tyk analytics record',
-    fill: (record, entry) => fill(record, entry, options.keyField),
+    fill: (record, entry) => fill(record, unwrap(entry), options.keyField),
   });
 }
 

@@ -76,6 +76,7 @@ const CLOSE_OBJECT = 125; // }
 const CLOSE_ARRAY = 93; // ]
 const QUOTE = 34;
 const COMMA = 44;
+const COLON = 58;
 const BACKSLASH = 92;
 const BOM = 0xfeff;
 
@@ -129,6 +130,8 @@ export function createJsonEventParser(file: string, shape: JsonEventShape, handl
 
   let currentLine = 0;
   let lineCharged = false;
+  /** The last character outside whitespace that the scan passed (a string counts as its quote). */
+  let lastSignificant = 0;
 
   function charge(line: number): void {
     if (line === currentLine) lineCharged = true;
@@ -233,6 +236,7 @@ export function createJsonEventParser(file: string, shape: JsonEventShape, handl
     for (let i = 0; i < length; i++) {
       const c = text.charCodeAt(i);
       if (c === 32 || c === 9 || c === 13 || c === 10) continue;
+      lastSignificant = c;
       const depth = kinds.length;
       if (c === QUOTE) {
         const end = stringEnd(text, i);
@@ -323,7 +327,12 @@ export function createJsonEventParser(file: string, shape: JsonEventShape, handl
         const first = text.charCodeAt(0);
         const startsValue = first === OPEN_OBJECT || first === OPEN_ARRAY;
         if (resync && startsValue) resync = false;
-        if (startsValue && kinds.length > 0 && rootInline) cutRoot(sink);
+        // A value in column 1 while a one-line root is open: an NDJSON line cut short, unless the
+        // open value expects a value right here (after "[", ":" or an array's ","), as a document printed
+        // with any indentation (none included) has it.
+        const inArray = kinds[kinds.length - 1] === OPEN_ARRAY;
+        const expectsValue = lastSignificant === OPEN_ARRAY || lastSignificant === COLON || (lastSignificant === COMMA && inArray);
+        if (startsValue && kinds.length > 0 && rootInline && !expectsValue) cutRoot(sink);
         if (!resync) {
           if (eventBase >= 0) eventStart = 0;
           scan(text, sink);

@@ -30,3 +30,15 @@ export function splitTarget(target: string): { path: string; query: string | nul
   if (question < 0) return { path: start === target.length ? '/' : target.slice(start), query: null };
   return { path: target.slice(start, question) || '/', query: target.slice(question + 1) };
 }
+
+/** `https://api.example.com:443/v1/x` → `api.example.com` (the URL as the client sent it). */
+export function hostOfUrl(target: string): string | null {
+  const scheme = target.indexOf('://');
+  if (scheme < 0) return null;
+  const slash = target.indexOf('/', scheme + 3);
+  const authority = target.slice(scheme + 3, slash < 0 ? target.length : slash);
+  if (authority === '') return null;
+  const bracket = authority.lastIndexOf(']');
+  const colon = authority.lastIndexOf(':');
+  return colon > bracket ? authority.slice(0, colon) : authority;
+}

@@ -43,6 +43,7 @@ Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad arguments or unreadable i
     .option('--log-format <format|file|name>', 'nginx log_format: the format string, a file holding a log_format directive (e.g. nginx.conf), or nginx\'s names combined and main; or an haproxy.cfg, for the order of its header captures')
     .option('--input-format <id>', 'read every positional input as this format (see `alf formats`)')
     .option('--key-field <name>', 'field that identifies the budget holder, e.g. http_x_api_key (default: guessed from field names)')
+    .option('--timezone <zone>', 'zone of times a log writes without an offset (HAProxy\'s accept date when its syslog header has none), e.g. Europe/Paris or +01:00 (default: UTC)')
     .option('--budget <allowance/window>', 'worker-time budget per key, e.g. 600s/5m, replayed with accounted and true times')
     .addOption(new Option('--format <format>', 'report format (default: from the --out extension; without --out, text on a terminal and json in a pipe)').choices(['html', 'json', 'md', 'text']))
     .option('-o, --out <file>', 'write the report to a file instead of stdout (.html, .md, .json or .txt)')
@@ -59,6 +60,8 @@ Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad arguments or unreadable i
     .addOption(new Option('--split-min-bytes <bytes>').hideHelp())
     .addOption(new Option('--split-range-bytes <bytes>').hideHelp())
     .addOption(new Option('--auto-jobs-min-bytes <bytes>').hideHelp())
+    // The bench's yardstick for the join's cost (issue 26): read and parse every input, then report on none of it.
+    .addOption(new Option('--parse-only').hideHelp())
     .option('-q, --quiet', 'no summary on stderr');
   addSliceOptions(analyze)
     .addHelpText('after', `

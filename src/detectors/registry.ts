@@ -1,3 +1,4 @@
+import { apmJoin, type ApmJoinFinding } from './apm-join.js';
 import { budgetUndercount, type BudgetFinding } from './budget-undercount.js';
 import { clientTimeoutKnee, type KneeFinding } from './client-timeout-knee.js';
 import type { Detector } from './detector.js';
@@ -10,12 +11,13 @@ import { upstreamTrouble, type UpstreamTroubleFinding } from './upstream-trouble
 
 /**
  * Every detector, in the order they finish: a later detector may read earlier findings.
- * The knee first (the proxy-made classifier and the wall detector refer to it), then what the
+ * The join's own account first (a failed join is the first thing a report says), then the knee (the proxy-made classifier and the wall detector refer to it), then what the
  * proxy made up, budgets, walls (which defer to the knee), upstreams, connections, retries,
  * and the per-route baseline last. Adding a detector: its file, a line here and its finding in
  * the union below (then `npm run schema`).
  */
 export const DETECTORS: readonly Detector[] = [
+  apmJoin,
   clientTimeoutKnee,
   proxyMadeResponses,
   budgetUndercount,
@@ -28,6 +30,7 @@ export const DETECTORS: readonly Detector[] = [
 
 /** Every finding alf reports, told apart by `kind` (docs/findings.schema.json is generated from it). */
 export type Finding =
+  | ApmJoinFinding
   | KneeFinding
   | ProxyMadeFinding
   | BudgetFinding

@@ -2,6 +2,21 @@
 import type { Unit } from '../model/finding.js';
 
 export const FIGURE_UNITS: Readonly<Record<string, Readonly<Record<string, Unit>>>> = {
+  "apm-join-weak": {
+    "proxyRecords": "count",
+    "joinableApmRecords": "count",
+    "joinedPairs": "count",
+    "proxyJoinedShare": "share",
+    "apmJoinedShare": "share",
+    "reason": "text",
+    "proxyRoutesInApm": "share",
+    "startsApartSeconds": "seconds",
+    "timeRangesOverlap": "flag",
+    "maxSkewSeconds": "seconds",
+    "offsetMs": "milliseconds",
+    "lowConfidencePairs": "count",
+    "remedy": "text"
+  },
   "client-timeout-knee": {
     "timeoutSeconds": "seconds",
     "requestsAtKnee": "count",
@@ -150,6 +165,7 @@ export const FIGURE_UNITS: Readonly<Record<string, Readonly<Record<string, Unit>
 };
 
 export const COLUMN_UNITS: Readonly<Record<string, Readonly<Record<string, Unit>>>> = {
+  "apm-join-weak": {},
   "client-timeout-knee": {
     "dimension": "text",
     "value": "text",

@@ -41,7 +41,9 @@ export function buildVerdict(inputs: VerdictInputs): VerdictSentence[] {
   const context: VerdictContext = { timeRange: inputs.timeRange };
   const notable = findings.filter((finding) => severityRank(finding.severity) >= severityRank('medium'));
   // Detectors in the order of their most severe notable finding (the findings are ranked; ties keep registry order).
-  const order = [...new Set(notable.map((finding) => detectorOf(finding.kind)).filter((d) => d !== undefined))];
+  // A detector that leads the verdict (a failed join) goes first, whatever the severities.
+  const order = [...new Set(notable.map((finding) => detectorOf(finding.kind)).filter((d) => d !== undefined))]
+    .sort((a, b) => Number(b.leadsVerdict === true) - Number(a.leadsVerdict === true));
   let told = 0;
   for (const detector of order) {
     if (sentences.length >= MAX_DETECTOR_SENTENCES || detector.verdict === undefined) continue;

@@ -19,10 +19,22 @@ import type { BatchMessage, DoneMessage, FromWorker, ParseTask, ToWorker } from 
 
 export type TaskSpec = Omit<ParseTask, 'id'>;
 
-/** Where the worker entry is: next to this module in dist/; from the TypeScript sources (tsx, vitest), the built copy. */
+/** Where the worker entry is: next to this module, built (.js) or as TypeScript sources (.ts, under vitest or tsx). */
 export function parseWorkerUrl(): URL {
-  const here = import.meta.url;
-  return here.endsWith('.ts') ? new URL('../../dist/src/ingest/parse-worker.js', here) : new URL('./parse-worker.js', here);
+  return new URL(import.meta.url.endsWith('.ts') ? './parse-worker.ts' : './parse-worker.js', import.meta.url);
+}
+
+/**
+ * Starts a worker thread on the entry. A TypeScript entry (tests and `tsx`, never the built
+ * package) is loaded through tsx's module hooks, registered inside the worker: a worker thread
+ * does not inherit the hooks of the thread that starts it, nor honour `--import` in execArgv on
+ * Node 20.
+ */
+function startWorker(entry: URL): Worker {
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(boot, { eval: true });
 }
 
 interface PoolWorker {
@@ -100,7 +112,7 @@ export class ParsePool {
     if (this.workers.length >= this.size || this.closing) return undefined;
     // Not unref'd: while the main thread awaits a batch, the worker is what keeps the process
     // alive. analyze() closes the pool in a finally, on success and on every error.
-    const worker = new Worker(this.workerUrl);
+    const worker = startWorker(this.workerUrl);
     const host: PoolWorker = { worker, tasks: new Map(), bounded: null };
     worker.on('message', (message: FromWorker) => this.receive(host, message));
     worker.on('error', (error) => this.fail(host, `a parse worker failed: ${error.stack ?? error.message}`));
@@ -114,6 +126,10 @@ export class ParsePool {
   private receive(host: PoolWorker, message: FromWorker): void {
     const channel = host.tasks.get(message.id);
     if (channel === undefined) return;
+    if (message.type === 'waiting') {
+      channel.workerWaits();
+      return;
+    }
     if (message.type !== 'batch') this.finished(host, channel);
     if (message.type === 'failed') channel.fail(new InternalError(`parse worker: ${message.message}`));
     else channel.push(message);
@@ -145,8 +161,24 @@ export class TaskChannel {
   private failure: Error | null = null;
   private done = false;
   private send: ((message: ToWorker) => void) | null = null;
+  private waited = false;
+  private waitWatchers: (() => void)[] = [];
 
   constructor(readonly id: number) {}
+
+  /**
+   * Resolves once the worker has said it used up its credit: every batch it sent before is
+   * buffered by then. Shows backpressure holding without guessing how long the worker needs.
+   */
+  workerWaited(): Promise<void> {
+    if (this.waited) return Promise.resolve();
+    return new Promise((resolve) => { this.waitWatchers.push(resolve); });
+  }
+
+  workerWaits(): void {
+    this.waited = true;
+    for (const resolve of this.waitWatchers.splice(0)) resolve();
+  }
 
   /** Messages received and not yet taken: what backpressure bounds. */
   get buffered(): number {

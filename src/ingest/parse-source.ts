@@ -19,6 +19,8 @@ export interface FormatChoice {
   /** Candidates for detection, most specific first. */
   candidates: readonly FormatDef[];
   keyField?: string;
+  /** `--timezone`, for formats that log local time without an offset. */
+  timeZone?: string;
   /** Record a read error in the file's stats and go on, instead of failing the run. */
   keepGoing?: boolean;
   /** Lines already consumed before this read (a scan resuming mid-file), so evidence keeps file line numbers. */
@@ -72,10 +74,13 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
           if (format === null) {
             undetectable = true;
             if (choice.stopWhenUndetected) return;
+            // A file no format fits is unread, like one that cannot be opened: it fails the run
+            // unless --keep-going, rather than giving a report that silently lacks it.
+            if (!choice.keepGoing) throw readFailure(source.name, stats.undetected ?? 'no known format fits');
           } else {
             stats.format = format.id;
             stats.kind = format.kind;
-            parser = format.createParser({ file: source.name, keyField: choice.keyField });
+            parser = format.createParser({ file: source.name, keyField: choice.keyField, timeZone: choice.timeZone });
           }
         }
         const lines = batch.lines;
@@ -122,6 +127,7 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
         }
       }
     } catch (error) {
+      if (error instanceof InputError) throw error;
       const message = describeReadError(error);
       stats.error = message;
       if (!choice.keepGoing) throw readFailure(source.name, message);
@@ -153,7 +159,7 @@ export function pickFormat(file: string, lines: readonly string[], candidates: r
   const closest = detection.ranking[0];
   stats.undetected = closest
     ? `no known format fits; closest was ${closest.format.id} (${Math.round(closest.score * 100)}% of sample lines)` +
-      (closest.firstIssue ? `, first problem at line ${closest.firstIssue.line}: ${closest.firstIssue.message}` : '')
+      (closest.firstIssue ? `, failing at line ${closest.firstIssue.line}${closest.firstIssue.field ? ` field ${closest.firstIssue.field}` : ''}: ${closest.firstIssue.message}` : '')
     : 'no known format fits';
   return null;
 }

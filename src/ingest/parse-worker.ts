@@ -5,7 +5,7 @@ import { countingSource } from './progress.js';
 import { BatchEncoder, transferList } from './record-codec.js';
 import { READ_CHUNK_BYTES, type Source } from './sources.js';
 import { formatChoiceFrom } from './worker-formats.js';
-import type { BatchMessage, DoneMessage, FailedMessage, ParseTask, ToWorker } from './worker-protocol.js';
+import type { BatchMessage, DoneMessage, FailedMessage, ParseTask, ToWorker, WaitingMessage } from './worker-protocol.js';
 
 /**
  * A parse worker (`alf analyze --jobs N`): reads, decompresses, splits and parses what the main
@@ -61,6 +61,10 @@ async function run(task: ParseTask): Promise<void> {
       bytes = 0;
       state.credit--;
       // Backpressure: parse no further than the main thread has room for.
+      if (state.credit <= 0 && !state.cancelled) {
+        const waiting: WaitingMessage = { type: 'waiting', id: task.id };
+        port!.postMessage(waiting);
+      }
       while (state.credit <= 0 && !state.cancelled) await new Promise<void>((resolve) => { state.wake = resolve; });
       if (state.cancelled) break;
     }

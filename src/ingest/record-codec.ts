@@ -1,3 +1,4 @@
+import { APM_FIELDS, numericFields, PROXY_FIELDS, stringFields } from '../model/record-fields.js';
 import type { ApmTransaction, LogRecord, ProxyRecord } from '../model/records.js';
 
 /**
@@ -53,10 +54,12 @@ const TABLE_SLOTS = 1 << 14;
 /** Longer values are never tabled: they are rarely repeated and would cost a copy on the main thread. */
 const MAX_TABLED_LENGTH = 512;
 
-const PROXY_NUMBERS = 15;
-const PROXY_STRINGS = 15;
-const APM_NUMBERS = 4;
-const APM_STRINGS = 11;
+// Strides from the field table (model/record-fields.ts); the unrolled loops below follow its order,
+// and test/ingest/record-codec.test.ts round-trips every field of it.
+const PROXY_NUMBERS = numericFields(PROXY_FIELDS).length;
+const PROXY_STRINGS = stringFields(PROXY_FIELDS).length;
+const APM_NUMBERS = numericFields(APM_FIELDS).length;
+const APM_STRINGS = stringFields(APM_FIELDS).length;
 
 /**
  * Encoder side of one task's stream: remembers which value each table slot holds on the decoder.
@@ -72,6 +75,16 @@ export class BatchEncoder {
   private nextSlot = 0;
   private text = '';
   private keeps: number[] = [];
+
+  /** Float64 values per record in a batch of this kind (the spool packs them by column). */
+  static numbersPerRecord(kind: 'proxy' | 'apm'): number {
+    return kind === 'proxy' ? PROXY_NUMBERS : APM_NUMBERS;
+  }
+
+  /** Uint32 codes per record: the null mask, then one per string field. */
+  static codesPerRecord(kind: 'proxy' | 'apm'): number {
+    return 1 + (kind === 'proxy' ? PROXY_STRINGS : APM_STRINGS);
+  }
 
   encode(records: readonly LogRecord[]): EncodedBatch {
     const first = records[0];

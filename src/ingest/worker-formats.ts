@@ -14,6 +14,7 @@ export interface PortableFormatChoice {
   /** The `--log-format` text: an nginx `log_format` directive (or one found in an input directory), or an haproxy.cfg. */
   logFormat?: string;
   keyField?: string;
+  timeZone?: string;
   /** Read as this format id without detection: `--input-format`, or what the main thread detected for a split file. */
   forced?: string;
   /** Which formats detection tries: every one (positional inputs) or APM exports only (`--apm`). */
@@ -68,5 +69,5 @@ export function formatChoiceFrom(portable: PortableFormatChoice): FormatChoice {
     if (forced === undefined) throw new Error(`worker: unknown format id "${portable.forced}"`);
   }
   const candidates = portable.candidates === 'apm' ? APM_FORMATS : candidateFormats(logFormat);
-  return { forced, candidates, keyField: portable.keyField };
+  return { forced, candidates, keyField: portable.keyField, timeZone: portable.timeZone };
 }

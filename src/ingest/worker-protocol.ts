@@ -46,6 +46,15 @@ export interface DoneMessage {
   bytes: number;
 }
 
+/**
+ * The task has sent every batch its credit allows and waits for the main thread to take one.
+ * Sent after those batches on the same port, so whoever receives it has received them all.
+ */
+export interface WaitingMessage {
+  type: 'waiting';
+  id: number;
+}
+
 /** Something other than the input went wrong in the worker: a bug, reported as an internal error. */
 export interface FailedMessage {
   type: 'failed';
@@ -53,4 +62,4 @@ export interface FailedMessage {
   message: string;
 }
 
-export type FromWorker = BatchMessage | DoneMessage | FailedMessage;
+export type FromWorker = BatchMessage | WaitingMessage | DoneMessage | FailedMessage;

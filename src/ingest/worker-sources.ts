@@ -55,7 +55,8 @@ export function parseFileInWorker(
     } finally {
       channel.cancel();
     }
-    if (stats.error !== null && !options.keepGoing) throw readFailure(name, stats.error);
+    const unread = stats.error ?? (stats.format === null ? stats.undetected : null);
+    if (unread !== null && !options.keepGoing) throw readFailure(name, unread);
   }
   return { stats, batches: batches() };
 }
@@ -119,7 +120,8 @@ export function parseRangesInWorkers(
       // After a read error a single-threaded read stops there: so do the ranges after it.
       for (const channel of channels) channel.cancel();
     }
-    if (stats.error !== null && !options.keepGoing) throw readFailure(name, stats.error);
+    const unread = stats.error ?? (stats.format === null ? stats.undetected : null);
+    if (unread !== null && !options.keepGoing) throw readFailure(name, unread);
   }
   return { stats, batches: batches() };
 }

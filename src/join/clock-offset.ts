@@ -1,7 +1,7 @@
 import { median } from 'simple-statistics';
 import type { ApmTransaction, ProxyRecord } from '../model/records.js';
-import { apmJoinKey, proxyJoinKey, RouteTemplates } from './keys.js';
-import { durationCost, proxyStartMs } from './pair-cost.js';
+import { apmJoinKey, compileTemplate, proxyJoinKey, RouteTemplates, TEMPLATE, templateMatches } from './keys.js';
+import { durationCost, evidenceCost, proxyStartMs } from './pair-cost.js';
 
 /**
  * Estimates the clock offset between APM and proxy (APM start minus proxy start) by voting:
@@ -52,6 +52,7 @@ export function estimateClockOffset(
     if (!list) byKey.set(key, (list = []));
     list.push(transaction);
   }
+  addProxyTemplates(byKey, proxies);
   for (const list of byKey.values()) list.sort((a, b) => a.startMs - b.startMs);
 
   // Sample proxies evenly, then spend the vote budget on the most specific ones first.
@@ -85,7 +86,7 @@ export function estimateClockOffset(
     coarsestResolution = Math.max(coarsestResolution, sample.proxy.timeResolutionMs);
     for (let j = sample.from; j < sample.to; j++) {
       const transaction = sample.list[j]!;
-      if (durationCost(sample.proxy, transaction) > 2) continue;
+      if (durationCost(sample.proxy, transaction) + evidenceCost(sample.proxy, transaction) > 2) continue;
       const bin = Math.floor(transaction.startMs - sample.start + maxSkewMs);
       if (bin >= 0 && bin < range) {
         counts[bin]!++;
@@ -111,6 +112,33 @@ export function estimateClockOffset(
   const deviations = inside.map((vote) => Math.abs(vote - offsetMs));
   const jitterMs = coarsestResolution > 10 ? null : estimateJitter(counts, offsetMs + maxSkewMs);
   return { offsetMs, supportingPairs: Math.round(narrow.sum), spreadMs: weightedMedian(deviations, weights), jitterMs };
+}
+
+/** Distinct proxy-side route templates looked at; API Gateway stages have a few dozen routes. */
+const MAX_PROXY_TEMPLATES = 500;
+
+/**
+ * A proxy that logs route templates (API Gateway `resourcePath`) votes with the concrete APM paths
+ * its templates match: each template's key (`~/pets/*`) gets those transactions too.
+ */
+function addProxyTemplates(byKey: Map<string, ApmTransaction[]>, proxies: readonly ProxyRecord[]): void {
+  const patterns = new Set<string>();
+  for (const proxy of proxies) {
+    const key = proxyJoinKey(proxy);
+    if (key !== null && key.startsWith(TEMPLATE) && patterns.size < MAX_PROXY_TEMPLATES) patterns.add(key.slice(TEMPLATE.length));
+  }
+  if (patterns.size === 0) return;
+  const templates = [...patterns].map((pattern) => ({ key: `${TEMPLATE}${pattern}`, compiled: compileTemplate(pattern) }));
+  for (const [key, list] of [...byKey]) {
+    if (key.startsWith(TEMPLATE)) continue;
+    const segments = key.split('/');
+    for (const template of templates) {
+      if (!templateMatches(template.compiled, segments)) continue;
+      let merged = byKey.get(template.key);
+      if (!merged) byKey.set(template.key, (merged = []));
+      for (const transaction of list) merged.push(transaction);
+    }
+  }
 }
 
 const JITTER_REACH_MS = 250;

@@ -31,6 +31,8 @@ export interface JoinStats {
   apmDescendingFiles: string[];
   /** Largest number of records held at once: the join's memory, in records. */
   peakBufferedRecords: number;
+  /** Largest clock offset the join searched for (--max-skew), ms. */
+  maxSkewMs: number;
   /** Plain-language remarks on how the join went (disorder, buffering, unusual offsets). */
   notes: string[];
 }
@@ -41,7 +43,7 @@ export function emptyJoinStats(): JoinStats {
     unjoinedProxy: 0, unjoinedApm: 0, offsetMs: null, offsetSupportingPairs: 0, offsetSpreadMs: null,
     offsetMinMs: null, offsetMaxMs: null, startSigmaMs: null, durationSigmaMs: null,
     confidenceDeciles: new Array<number>(10).fill(0), lateRecords: {}, apmOutOfOrder: {}, apmDescendingFiles: [],
-    peakBufferedRecords: 0, notes: [],
+    peakBufferedRecords: 0, maxSkewMs: 0, notes: [],
   };
 }
 

@@ -3,7 +3,7 @@ import { orderApm } from './apm-order.js';
 import { estimateClockOffset } from './clock-offset.js';
 import { emptyJoinStats, joinedShare, type JoinStats } from './join-stats.js';
 import { apmSlot, KeyIndex, type ApmSlot } from './key-index.js';
-import { apmKeyParts, RouteTemplates } from './keys.js';
+import { apmKeyParts, apmTemplate, RouteTemplates, TEMPLATE } from './keys.js';
 import { matchSlice, type ApmIndex } from './match-window.js';
 import { OffsetTracker, offsetAt } from './offset-tracker.js';
 import type { JoinOptions } from './options.js';
@@ -43,6 +43,7 @@ export async function* joinStreams(
   options: JoinOptions,
   stats: JoinStats = emptyJoinStats(),
 ): AsyncGenerator<JoinedRequest[]> {
+  stats.maxSkewMs = options.maxSkewMs;
   if (apmInput === null) {
     for await (const batch of proxyBatches) {
       stats.proxyRecords += batch.length;
@@ -92,8 +93,12 @@ export async function* joinStreams(
     apmWatermark = Math.max(apmWatermark, transaction.startMs);
     const key = apmKeyParts(transaction);
     if (key !== null) {
-      if (key.method.charCodeAt(0) === 126 /* ~ */) index.templated++;
-      const list = index.byKey.list(key.method, key.path);
+      if (key.kind === TEMPLATE) {
+        index.templated++;
+        // The export's own templates reduce proxy paths whose ids do not look like ids (`/pets/fluffy`).
+        if (!index.templates.has(key.path)) index.templates.add(apmTemplate(transaction) ?? key.path);
+      }
+      const list = index.byKey.list(key.kind, key.path);
       if (list.length === 0 || list[list.length - 1]!.startMs <= transaction.startMs) list.push(slot);
       else insertSorted(list, 0, slot);
     }
@@ -196,7 +201,7 @@ export async function* joinStreams(
       const slot = apmWindow[apmHead++]!;
       const transaction = slot.apm;
       staleInKeyLists++;
-      if (index.templated > 0 && apmKeyParts(transaction)?.method.charCodeAt(0) === 126) index.templated--;
+      if (index.templated > 0 && apmKeyParts(transaction)?.kind === TEMPLATE) index.templated--;
       if (transaction.traceId !== null) dropId(index.byTraceId, transaction.traceId, slot);
       if (transaction.requestId !== null) dropId(index.byRequestId, transaction.requestId, slot);
       if (slot.taken) continue;

@@ -1,4 +1,5 @@
 import type { ApmTransaction } from '../model/records.js';
+import { CONCRETE, compileTemplate, templateMatches, type CompiledTemplate } from './keys.js';
 
 /**
  * A transaction's place in the join window: every index (by key, by id, in start order) holds the
@@ -19,37 +20,64 @@ export function apmSlot(apm: ApmTransaction): ApmSlot {
 }
 
 /**
- * APM transactions in the window by method, then path, each list in start order. Two levels
- * instead of one `${method} ${path}` string: the concatenated key was built and hashed afresh for
- * every proxy record, while a path string read from a log hashes once and keeps its hash.
- * Measured (test/bench/join.bench.ts, 200 k records): see the commit that introduced it.
+ * APM transactions in the window by kind (concrete path or route template, keys.ts), then path,
+ * each list in start order. Two levels instead of one concatenated string: a key built afresh for
+ * every proxy record was hashed afresh, while a path string read from a log hashes once and keeps
+ * its hash. Measured (test/bench/join.bench.ts, 200 k records): see the commit that introduced it.
+ *
+ * A proxy that logs route templates (API Gateway `resourcePath`) looks up the concrete paths its
+ * template matches: each concrete path is tested once per template, in order of first sight.
  */
 export class KeyIndex {
-  private readonly byMethod = new Map<string, Map<string, ApmSlot[]>>();
+  private readonly byKind = new Map<string, Map<string, ApmSlot[]>>();
+  /** Concrete paths in order of first sight (again after being dropped), for templates to scan once each. */
+  private pathLog: string[] = [];
+  private readonly templateScans = new Map<string, { template: CompiledTemplate; scanned: number; paths: Set<string> }>();
 
-  get(method: string, path: string): ApmSlot[] | undefined {
-    return this.byMethod.get(method)?.get(path);
+  get(kind: string, path: string): ApmSlot[] | undefined {
+    return this.byKind.get(kind)?.get(path);
   }
 
   /** The list for a key, created when missing. */
-  list(method: string, path: string): ApmSlot[] {
-    let paths = this.byMethod.get(method);
-    if (!paths) this.byMethod.set(method, (paths = new Map()));
+  list(kind: string, path: string): ApmSlot[] {
+    let paths = this.byKind.get(kind);
+    if (!paths) this.byKind.set(kind, (paths = new Map()));
     let list = paths.get(path);
-    if (!list) paths.set(path, (list = []));
+    if (!list) {
+      paths.set(path, (list = []));
+      if (kind === CONCRETE) this.pathLog.push(path);
+    }
     return list;
+  }
+
+  /** Concrete paths in the window (or recently in it) that the route template (a `*` pattern) matches. */
+  concreteMatching(pattern: string): ReadonlySet<string> {
+    let scan = this.templateScans.get(pattern);
+    if (!scan) this.templateScans.set(pattern, (scan = { template: compileTemplate(pattern), scanned: 0, paths: new Set() }));
+    const log = this.pathLog;
+    for (; scan.scanned < log.length; scan.scanned++) {
+      const path = log[scan.scanned]!;
+      if (templateMatches(scan.template, path.split('/'))) scan.paths.add(path);
+    }
+    return scan.paths;
   }
 
   /** Drops transactions that started before `time` from every list, and lists left empty. */
   dropBefore(time: number): void {
-    for (const [method, paths] of this.byMethod) {
+    for (const [kind, paths] of this.byKind) {
       for (const [path, list] of paths) {
         let drop = 0;
         while (drop < list.length && list[drop]!.startMs < time) drop++;
         if (drop === list.length) paths.delete(path);
         else if (drop > 0) list.splice(0, drop);
       }
-      if (paths.size === 0) this.byMethod.delete(method);
+      if (paths.size === 0) this.byKind.delete(kind);
+    }
+    // Paths seen long ago: start the log and the templates' scans afresh from the paths left.
+    const concrete = this.byKind.get(CONCRETE);
+    if (this.pathLog.length > 4 * (concrete?.size ?? 0) + 10_000) {
+      this.pathLog = concrete ? [...concrete.keys()] : [];
+      this.templateScans.clear();
     }
   }
 }

@@ -1,47 +1,63 @@
 import type { ApmTransaction, ProxyRecord } from '../model/records.js';
 
 /**
- * Heuristic join keys: method and path must agree (query strings are never in APM paths).
+ * Heuristic join keys: the path alone (query strings are never in APM paths). Every other field
+ * (method, status, user agent, key) is a constraint only where both sides carry it, and evidence
+ * in the pair's cost (pair-cost.ts): a New Relic export without `request.method` must join as
+ * well as one with it (issue 20: keyed by method, such an export joined 0 of ~600 transactions).
  *
  * Concrete paths first. When an APM export has no concrete path (New Relic without `request.uri`,
  * a span with only `http.route`), its transaction name usually carries the route template
  * (`WebTransaction/Expressjs/GET//v2/applications/:id/metrics.json`, `GET /v1/orders/{id}`); such
- * transactions are keyed by template, and proxy paths are reduced to templates to meet them:
- * by the templates given (RouteTemplates), else by treating id-like segments as parameters.
- * Template keys start with `~` so they never collide with concrete ones.
+ * transactions are keyed by template, and proxy paths are reduced to templates to meet them: by
+ * the templates given (RouteTemplates) or seen in the export, else by treating id-like segments as
+ * parameters. The other way round, a proxy that logs a route template (API Gateway `resourcePath`
+ * `/pets/{petId}`) meets every concrete APM path the template matches (match-window.ts).
+ * Template keys live under the kind `~`, concrete ones under `''`, so they never collide.
  */
+
+export const CONCRETE = '';
+export const TEMPLATE = '~';
 
 export function proxyJoinKey(record: ProxyRecord): string | null {
   if (record.path === null) return null;
-  return `${record.method ?? ''} ${normalisePath(record.path)}`;
+  const path = normalisePath(record.path);
+  return isTemplate(path) ? `${TEMPLATE}${templatePattern(path)}` : path;
 }
 
-/** Method and path halves of a key (KeyIndex's two levels); template keys have `~` before the method. */
+/** Kind (concrete or template) and path of a key: KeyIndex's two levels. */
 export interface KeyParts {
-  method: string;
+  kind: typeof CONCRETE | typeof TEMPLATE;
   path: string;
 }
 
 export function apmKeyParts(transaction: ApmTransaction): KeyParts | null {
   if (transaction.path !== null) {
     const path = normalisePath(transaction.path);
-    return isTemplate(path)
-      ? { method: `~${transaction.method ?? ''}`, path: templatePattern(path) }
-      : { method: transaction.method ?? '', path };
+    return isTemplate(path) ? { kind: TEMPLATE, path: templatePattern(path) } : { kind: CONCRETE, path };
   }
   const route = routeFromName(transaction.name);
   if (route === null) return null;
-  return { method: `~${transaction.method ?? route.method}`, path: templatePattern(route.template) };
+  return { kind: TEMPLATE, path: templatePattern(route.template) };
+}
+
+/** The route template an APM transaction carries (its path when that is one, else from its name), unreduced. */
+export function apmTemplate(transaction: ApmTransaction): string | null {
+  if (transaction.path !== null) {
+    const path = normalisePath(transaction.path);
+    return isTemplate(path) ? path : null;
+  }
+  return routeFromName(transaction.name)?.template ?? null;
 }
 
 export function apmJoinKey(transaction: ApmTransaction): string | null {
-  if (transaction.path !== null) {
-    const path = normalisePath(transaction.path);
-    return isTemplate(path) ? `~${transaction.method ?? ''} ${templatePattern(path)}` : `${transaction.method ?? ''} ${path}`;
-  }
-  const route = routeFromName(transaction.name);
-  if (route === null) return null;
-  return `~${transaction.method ?? route.method} ${templatePattern(route.template)}`;
+  const parts = apmKeyParts(transaction);
+  return parts === null ? null : `${parts.kind}${parts.path}`;
+}
+
+/** The method of a transaction: its own, else the one its name carries. */
+export function apmMethod(transaction: ApmTransaction): string | null {
+  return transaction.method ?? routeFromName(transaction.name)?.method ?? null;
 }
 
 /** Trailing slashes and doubled slashes differ between layers; case does not (paths are case-sensitive). */
@@ -67,7 +83,8 @@ export function routeFromName(name: string | null): { method: string; template: 
 
 const TEMPLATE_MARK = /\/:|[{*]/;
 
-function isTemplate(path: string): boolean {
+/** A path with parameters (`/pets/{petId}`, `/v1/orders/:id`) rather than a concrete one. */
+export function isTemplate(path: string): boolean {
   return TEMPLATE_MARK.test(path);
 }
 
@@ -81,18 +98,36 @@ const ID_SEGMENT = /^(?:\d+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-f
 
 /** A compiled list of route templates, given by the user; a path's first matching template wins. */
 export class RouteTemplates {
-  private readonly compiled: { segments: (RegExp | string)[]; pattern: string }[];
+  private readonly compiled: CompiledTemplate[] = [];
+  private readonly known = new Set<string>();
 
   constructor(templates: readonly string[] = []) {
-    this.compiled = templates.map((template) => {
-      const pattern = templatePattern(normalisePath(template));
-      const segments = pattern.split('/').map((segment) =>
-        segment.includes('*') ? new RegExp(`^${segment.split('*').map(escapeRegExp).join('[^/]+')}$`) : segment);
-      return { segments, pattern };
-    });
+    for (const template of templates) this.add(template);
   }
 
-  /** Template path a proxy record would meet an APM template under (method `~` + its method), or null. */
+  /**
+   * Adds a template (given by the user, or seen in an APM export); a template with more literal
+   * segments is tried first, so `/v1/orders/summary` wins over `/v1/orders/:id`.
+   */
+  add(template: string): void {
+    const compiled = compileTemplate(template);
+    if (this.known.has(compiled.pattern)) return;
+    this.known.add(compiled.pattern);
+    let at = this.compiled.length;
+    while (at > 0 && this.compiled[at - 1]!.literals < compiled.literals) at--;
+    this.compiled.splice(at, 0, compiled);
+  }
+
+  get size(): number {
+    return this.compiled.length;
+  }
+
+  /** Whether a template of this pattern (`/v1/orders/*`) is known. */
+  has(pattern: string): boolean {
+    return this.known.has(pattern);
+  }
+
+  /** Template path a proxy record would meet an APM template under (kind `~`), or null. */
   proxyTemplatePath(record: ProxyRecord): string | null {
     return record.path === null ? null : this.patternOf(normalisePath(record.path));
   }
@@ -100,26 +135,43 @@ export class RouteTemplates {
   /** The template key a proxy record would meet an APM template under, or null. */
   proxyTemplateKey(record: ProxyRecord): string | null {
     if (record.path === null) return null;
-    const path = normalisePath(record.path);
-    return `~${record.method ?? ''} ${this.patternOf(path)}`;
+    return `${TEMPLATE}${this.patternOf(normalisePath(record.path))}`;
   }
 
   patternOf(path: string): string {
     const segments = path.split('/');
     for (const template of this.compiled) {
-      if (template.segments.length !== segments.length) continue;
-      let all = true;
-      for (let i = 0; i < segments.length && all; i++) {
-        const expected = template.segments[i]!;
-        all = typeof expected === 'string' ? expected === segments[i] : expected.test(segments[i]!);
-      }
-      if (all) return template.pattern;
+      if (templateMatches(template, segments)) return template.pattern;
     }
     return segments.map((segment) => {
       const match = ID_SEGMENT.exec(segment);
       return match ? `*${match[1] ?? ''}` : segment;
     }).join('/');
   }
+}
+
+export interface CompiledTemplate {
+  segments: (RegExp | string)[];
+  pattern: string;
+  /** Segments without a parameter. */
+  literals: number;
+}
+
+export function compileTemplate(template: string): CompiledTemplate {
+  const pattern = templatePattern(normalisePath(template));
+  const segments = pattern.split('/').map((segment) =>
+    segment.includes('*') ? new RegExp(`^${segment.split('*').map(escapeRegExp).join('[^/]+')}$`) : segment);
+  return { segments, pattern, literals: segments.filter((segment) => typeof segment === 'string').length };
+}
+
+/** Does a concrete path, split at `/`, fit the template? */
+export function templateMatches(template: CompiledTemplate, segments: readonly string[]): boolean {
+  if (template.segments.length !== segments.length) return false;
+  for (let i = 0; i < segments.length; i++) {
+    const expected = template.segments[i]!;
+    if (typeof expected === 'string' ? expected !== segments[i] : !expected.test(segments[i]!)) return false;
+  }
+  return true;
 }
 
 function escapeRegExp(text: string): string {

@@ -2,9 +2,9 @@ import type { ApmTransaction, JoinedRequest, ProxyRecord } from '../model/record
 import { lowerBound } from './clock-offset.js';
 import { exactAssignment, type LocalEdge } from './exact-assignment.js';
 import type { ApmSlot, KeyIndex } from './key-index.js';
-import { normalisePath, type RouteTemplates } from './keys.js';
+import { CONCRETE, normalisePath, TEMPLATE, templatePattern, type RouteTemplates } from './keys.js';
 import { offsetAt, type OffsetModel } from './offset-tracker.js';
-import { MAX_QUEUE_WAIT_MS, NO_MATCH_COST, pairCost, proxyStartMs, startSigma, type TimingModel } from './pair-cost.js';
+import { EARLY_REACH_MS, MAX_QUEUE_WAIT_MS, NO_MATCH_COST, pairCost, proxyStartMs, secondLookCost, startSigma, type TimingModel } from './pair-cost.js';
 
 /**
  * One-to-one matching of the proxy records of one time slice against the APM transactions
@@ -74,33 +74,30 @@ export function matchSlice(
     }
   }
 
-  // 2. Candidate edges by key and time.
+  // 2. Candidate edges by path and time; every other field both sides carry weighs in pairCost.
   const edges: Edge[] = [];
   const reach = Math.sqrt(2 * NO_MATCH_COST);
+  const lists: (readonly ApmSlot[])[] = [];
+  /** Records without a single candidate at the first look. */
+  const lonely: number[] = [];
   for (const i of pending) {
     const proxy = proxies[i]!;
     if (proxy.path === null) continue;
-    const method = proxy.method ?? '';
     const start = proxyStartMs(proxy);
     const offsetMs = offsetAt(model, start);
     const sigma = startSigma(proxy, timing.startSigmaMs);
     const from = start + offsetMs - reach * sigma;
     const to = start + offsetMs + reach * sigma;
-    // Most paths are already normal: look up as logged first, normalise only on a miss
-    // (normalising every path was 3% of the join's CPU time, join.bench.ts).
-    const list = index.byKey.get(method, proxy.path) ?? index.byKey.get(method, normalisePath(proxy.path));
-    const template = index.templated > 0 ? index.templates.proxyTemplatePath(proxy) : null;
-    const templated = template === null ? undefined : index.byKey.get(`~${method}`, template);
+    candidateLists(proxy, index, lists);
     const before = edges.length;
-    if (list) addEdges(edges, list, i, proxy, start, offsetMs, sigma, from, to, timing);
-    if (templated) addEdges(edges, templated, i, proxy, start, offsetMs, sigma, from, to, timing);
+    for (const list of lists) addEdges(edges, list, i, proxy, start, offsetMs, sigma, from, to, timing, pairCost);
     // Nothing at the expected time: the request may have waited for a backend worker, so look up to
     // a queue wait later (see pairCost). Only then: searching that far for every record made the
     // join 50% slower on busy URLs, where the expected time has candidates anyway.
     if (edges.length === before && proxy.timeResolutionMs <= 10) {
-      if (list) addEdges(edges, list, i, proxy, start, offsetMs, sigma, to, to + MAX_QUEUE_WAIT_MS, timing);
-      if (templated) addEdges(edges, templated, i, proxy, start, offsetMs, sigma, to, to + MAX_QUEUE_WAIT_MS, timing);
+      for (const list of lists) addEdges(edges, list, i, proxy, start, offsetMs, sigma, to, to + MAX_QUEUE_WAIT_MS, timing, pairCost);
     }
+    if (edges.length === before) lonely.push(i);
   }
 
   // 3. Connected groups of candidate pairs: small ones exactly, large ones best edge first.
@@ -123,28 +120,51 @@ export function matchSlice(
       offsetMs: edge.slot.startMs - proxyStartMs(proxy),
     });
   };
-  const { singles, groups } = components(edges, proxies.length);
-  for (const edge of singles) {
-    const weight = Math.exp(-edge.cost);
-    accept(edge, weight / (weight + noMatchWeight));
-  }
-  for (const group of groups) {
-    if (exact && solveExactly(group, accept, noMatchWeight)) continue;
-    // Too large to enumerate: best edge first, confidence against every competing edge.
-    const proxyMass = new Map<number, number>();
-    const apmMass = new Map<ApmSlot, number>();
-    for (const edge of group) {
+  const assign = (candidates: Edge[]): void => {
+    const { singles, groups } = components(candidates, proxies.length);
+    for (const edge of singles) {
       const weight = Math.exp(-edge.cost);
-      proxyMass.set(edge.proxy, (proxyMass.get(edge.proxy) ?? 0) + weight);
-      apmMass.set(edge.slot, (apmMass.get(edge.slot) ?? 0) + weight);
+      accept(edge, weight / (weight + noMatchWeight));
     }
-    group.sort((a, b) => a.cost - b.cost);
-    for (const edge of group) {
-      if (proxyDone[edge.proxy] === 1 || edge.slot.taken) continue;
-      const weight = Math.exp(-edge.cost);
-      const competing = proxyMass.get(edge.proxy)! + apmMass.get(edge.slot)! - weight;
-      accept(edge, weight / (competing + noMatchWeight));
+    for (const group of groups) {
+      if (exact && solveExactly(group, accept, noMatchWeight)) continue;
+      // Too large to enumerate: best edge first, confidence against every competing edge.
+      const proxyMass = new Map<number, number>();
+      const apmMass = new Map<ApmSlot, number>();
+      for (const edge of group) {
+        const weight = Math.exp(-edge.cost);
+        proxyMass.set(edge.proxy, (proxyMass.get(edge.proxy) ?? 0) + weight);
+        apmMass.set(edge.slot, (apmMass.get(edge.slot) ?? 0) + weight);
+      }
+      group.sort((a, b) => a.cost - b.cost);
+      for (const edge of group) {
+        if (proxyDone[edge.proxy] !== 0 || edge.slot.taken) continue;
+        const weight = Math.exp(-edge.cost);
+        const competing = proxyMass.get(edge.proxy)! + apmMass.get(edge.slot)! - weight;
+        accept(edge, weight / (competing + noMatchWeight));
+      }
     }
+  };
+  assign(edges);
+
+  // 4. A second look for records that had no candidate at all: timing outliers (a stall of tens of
+  // ms, a wait for a worker that whole-second stamps cannot show) against the transactions still
+  // free, with heavy tails and credit for agreeing fields (secondLookCost). Only then, so that on
+  // busy URLs the wide window never dilutes the first look's clear pairs.
+  if (lonely.length > 0) {
+    const second: Edge[] = [];
+    for (const i of lonely) {
+      const proxy = proxies[i]!;
+      const start = proxyStartMs(proxy);
+      const offsetMs = offsetAt(model, start);
+      const sigma = startSigma(proxy, timing.startSigmaMs);
+      const near = (proxy.timeResolutionMs > 10 ? proxy.timeResolutionMs / 2 : 0) + Math.max(reach * sigma, EARLY_REACH_MS);
+      candidateLists(proxy, index, lists);
+      for (const list of lists) {
+        addEdges(second, list, i, proxy, start, offsetMs, sigma, start + offsetMs - near, start + offsetMs + near + MAX_QUEUE_WAIT_MS, timing, secondLookCost);
+      }
+    }
+    assign(second);
   }
   for (const i of pending) {
     if (proxyDone[i] !== 2) unmatched.push(proxies[i]!);
@@ -153,15 +173,44 @@ export function matchSlice(
   return { joined, unmatched, lowConfidence };
 }
 
+/**
+ * The APM lists a proxy record may find its partner in: its concrete path; the route template it
+ * reduces to, when the export keys some transactions by template; and when the proxy logged a
+ * template itself (API Gateway `resourcePath`), every concrete path it matches and that template.
+ */
+function candidateLists(proxy: ProxyRecord, index: ApmIndex, out: (readonly ApmSlot[])[]): void {
+  out.length = 0;
+  const path = proxy.path!;
+  if (path.includes('{') || path.includes('/:')) {
+    const pattern = templatePattern(normalisePath(path));
+    for (const concrete of index.byKey.concreteMatching(pattern)) {
+      const list = index.byKey.get(CONCRETE, concrete);
+      if (list) out.push(list);
+    }
+    const templated = index.byKey.get(TEMPLATE, pattern);
+    if (templated) out.push(templated);
+    return;
+  }
+  // Most paths are already normal: look up as logged first, normalise only on a miss
+  // (normalising every path was 3% of the join's CPU time, join.bench.ts).
+  const list = index.byKey.get(CONCRETE, path) ?? index.byKey.get(CONCRETE, normalisePath(path));
+  if (list) out.push(list);
+  if (index.templated > 0) {
+    const template = index.templates.proxyTemplatePath(proxy);
+    const templated = template === null ? undefined : index.byKey.get(TEMPLATE, template);
+    if (templated) out.push(templated);
+  }
+}
+
 function addEdges(
   edges: Edge[], list: readonly ApmSlot[], i: number, proxy: ProxyRecord, start: number, offsetMs: number,
-  sigma: number, from: number, to: number, timing: TimingModel,
+  sigma: number, from: number, to: number, timing: TimingModel, costOf: typeof pairCost,
 ): void {
   for (let j = lowerBound(list, from); j < list.length; j++) {
     const slot = list[j]!;
     if (slot.startMs > to) break;
     if (slot.taken || idsDisagree(proxy, slot.apm)) continue;
-    const cost = pairCost(proxy, start, slot.apm, offsetMs, sigma, timing);
+    const cost = costOf(proxy, start, slot.apm, offsetMs, sigma, timing);
     if (cost < NO_MATCH_COST) edges.push({ proxy: i, slot, cost });
   }
 }

@@ -40,15 +40,41 @@ export function startSigma(record: ProxyRecord, baseSigmaMs: number): number {
   return baseSigmaMs + record.timeResolutionMs / 3.4;
 }
 
+/**
+ * A residual's cost: a Gaussian core of `sigma`, and beyond it exponential tails starting at
+ * TAIL_BASE, one for each side. Real timings have outliers the core cannot explain: a scheduler or
+ * event-loop stall of tens of ms, a wait for a worker of hundreds. With a Gaussian alone, the
+ * tolerance learned from tidy pairs (a millisecond or two) refused every such pair, however alone
+ * it was on its path (measured on real nginx in front of a busy worker pool: recall 0.964 at ms
+ * stamps, 0.70 at 1 s). The tail lets a lone, otherwise agreeing candidate join with a lower
+ * confidence, while among several candidates the tidy one still wins.
+ */
+export function robustCost(residual: number, sigma: number, lateScale: number, earlyScale: number): number {
+  const delta = residual / sigma;
+  const core = 0.5 * delta * delta;
+  const tail = TAIL_BASE + Math.abs(residual) / (residual > 0 ? lateScale : earlyScale);
+  return core < tail ? core : tail;
+}
+
+/** Where the tails start: about 2 sigmas. */
+const TAIL_BASE = 2;
+/** Scale of the early start tail (APM start before the proxy's, beyond the noise), ms. */
+const EARLY_SCALE_MS = 30;
+/** How far before the expected start the second look searches: what credit can still pay for. */
+export const EARLY_REACH_MS = (NO_MATCH_COST + 2 * 1.5 - TAIL_BASE) * EARLY_SCALE_MS;
+
 export function durationCost(
   proxy: ProxyRecord, apm: ApmTransaction, timing: TimingModel = DEFAULT_TIMING, startResidualMs = 0, netOfStart = timing.netOfStart,
+  robust = false,
 ): number {
   const seen = proxy.upstreamTimeMs;
   if (proxy.upstreamStatus !== null && seen !== null) {
-    // The backend answered: the proxy's upstream time wraps the APM duration plus network.
+    // The backend answered: the proxy's upstream time wraps the APM duration plus network (and,
+    // with whole-second stamps, any wait for a worker: the start cannot show it).
     const sigma = timing.durationSigmaMs + timing.durationRelativeSigma * seen;
-    const residual = seen - apm.durationMs - (netOfStart ? startResidualMs : 0);
-    const delta = (residual - timing.durationCenterMs) / sigma;
+    const residual = seen - apm.durationMs - (netOfStart ? startResidualMs : 0) - timing.durationCenterMs;
+    if (robust) return robustCost(residual, sigma, (proxy.timeResolutionMs > 10 ? 300 : 100) + 0.1 * seen, 20 + 0.02 * seen);
+    const delta = residual / sigma;
     return 0.5 * delta * delta;
   }
   // The proxy stopped waiting: the backend must have run at least as long as the proxy waited.
@@ -59,9 +85,57 @@ export function durationCost(
   return 0.5 * delta * delta;
 }
 
+/**
+ * What the fields both sides carry say about a pair, as a cost added to its timing cost. A field
+ * only one side carries says nothing (a New Relic CSV without `request.method` widens the
+ * candidates, it never empties them). Different methods rule a pair out; a different status, user
+ * agent or API key makes it unlikely, not impossible (agents and proxies spell things their own
+ * way), which is what separates candidates when timestamps have whole seconds only: several
+ * clients hit the same URL in the same second, rarely with the same agent, key and answer.
+ *
+ * Status: the proxy's upstream status is the backend's answer, so it must equal the APM's. Where
+ * the proxy logs no upstream status, its own status is compared, except the statuses a proxy makes
+ * up when the backend did not answer or the client left (499, 504...): those are the known
+ * pattern alf exists to find, not a disagreement.
+ */
+export function evidenceCost(proxy: ProxyRecord, apm: ApmTransaction): number {
+  return evidence(proxy, apm, false);
+}
+
+/**
+ * The same, with a credit for each field both sides carry and agree on, for the second look (a
+ * pair whose timing is off needs the other fields to vouch for it): a random pair agrees on the
+ * user agent or key about one time in four or five, a true pair nearly always, a ratio of e^1.5.
+ */
+function evidence(proxy: ProxyRecord, apm: ApmTransaction, credit: boolean): number {
+  if (proxy.method !== null && apm.method !== null && proxy.method !== apm.method) return Infinity;
+  let cost = 0;
+  if (apm.status !== null) {
+    if (proxy.upstreamStatus !== null) {
+      if (proxy.upstreamStatus !== apm.status) cost += STATUS_DISAGREES;
+    } else if (!proxy.upstreamLogged && proxy.status !== null && !PROXY_MADE_STATUSES.has(proxy.status) && proxy.status !== apm.status) {
+      cost += PROXY_STATUS_DISAGREES;
+    }
+  }
+  if (proxy.userAgent !== null && apm.userAgent !== null) cost += proxy.userAgent !== apm.userAgent ? AGENT_DISAGREES : credit ? -AGREEMENT_CREDIT : 0;
+  if (proxy.apiKey !== null && apm.apiKey !== null) cost += proxy.apiKey !== apm.apiKey ? KEY_DISAGREES : credit ? -AGREEMENT_CREDIT : 0;
+  return cost;
+}
+
+/** Statuses a proxy or gateway answers by itself: client gone, timeouts, no upstream (ALB 460/463, nginx 444/499). */
+const PROXY_MADE_STATUSES: ReadonlySet<number> = new Set([408, 444, 460, 463, 499, 502, 503, 504]);
+/** Negative log-likelihoods of a disagreement on a true pair (retries, header rewrites, post_action's 404). */
+const STATUS_DISAGREES = 3;
+const PROXY_STATUS_DISAGREES = 1.5;
+const AGENT_DISAGREES = 3;
+const KEY_DISAGREES = 3;
+const AGREEMENT_CREDIT = 1.5;
+
 export function pairCost(
   proxy: ProxyRecord, proxyStart: number, apm: ApmTransaction, offsetMs: number, sigmaMs: number, timing: TimingModel = DEFAULT_TIMING,
 ): number {
+  const evidence = evidenceCost(proxy, apm);
+  if (evidence === Infinity) return Infinity;
   const startResidual = apm.startMs - offsetMs - proxyStart;
   let delta: number;
   if (proxy.timeResolutionMs > 10) {
@@ -81,10 +155,42 @@ export function pairCost(
       // is, and the proxy's upstream time, which includes the wait, is judged net of it.
       const queuedCost = 0.5 * QUEUE_FROM_SIGMAS * QUEUE_FROM_SIGMAS + (startResidual - QUEUE_FROM_SIGMAS * sigmaMs) / QUEUE_SCALE_MS;
       const gaussianCost = 0.5 * delta * delta;
-      if (queuedCost < gaussianCost) return queuedCost + durationCost(proxy, apm, timing, startResidual, true);
+      if (queuedCost < gaussianCost) return queuedCost + durationCost(proxy, apm, timing, startResidual, true) + evidence;
     }
   }
-  return 0.5 * delta * delta + durationCost(proxy, apm, timing, startResidual);
+  return 0.5 * delta * delta + durationCost(proxy, apm, timing, startResidual) + evidence;
+}
+
+/**
+ * The cost of a pair at the second look (match-window.ts), for proxy records that found no
+ * candidate at the first: heavy tails on the start and the duration (robustCost), a wait for a
+ * worker on the late side also with whole-second stamps, and credit for agreeing fields.
+ */
+export function secondLookCost(
+  proxy: ProxyRecord, proxyStart: number, apm: ApmTransaction, offsetMs: number, sigmaMs: number, timing: TimingModel = DEFAULT_TIMING,
+): number {
+  // A pair off in time needs a witness: a user agent or key both sides log and agree on. Without
+  // one, a transaction whose own proxy record is missing took a stranger's (precision 0.988 with
+  // 10% missing on either side, test/join/quality.test.ts).
+  const witnessed = (proxy.userAgent !== null && proxy.userAgent === apm.userAgent) || (proxy.apiKey !== null && proxy.apiKey === apm.apiKey);
+  if (!witnessed) return Infinity;
+  const fields = evidence(proxy, apm, true);
+  if (fields === Infinity) return Infinity;
+  const startResidual = apm.startMs - offsetMs - proxyStart;
+  let cost: number;
+  if (proxy.timeResolutionMs > 10) {
+    const half = proxy.timeResolutionMs / 2;
+    const outside = startResidual > half ? startResidual - half : startResidual < -half ? startResidual + half : 0;
+    // A start later than the step allows is a wait for a worker, and the wait is in the proxy's
+    // upstream time as well: judged net of it, or it would count twice.
+    cost = robustCost(outside, timing.startSigmaMs, QUEUE_SCALE_MS, EARLY_SCALE_MS) +
+      Math.min(durationCost(proxy, apm, timing, 0, false, true), durationCost(proxy, apm, timing, Math.max(0, outside), true, true));
+  } else {
+    cost = robustCost(startResidual, sigmaMs, QUEUE_SCALE_MS, EARLY_SCALE_MS) + durationCost(proxy, apm, timing, startResidual, timing.netOfStart, true);
+    // A late start (a wait for a worker) also lengthens the proxy's upstream time: judged net of it.
+    if (startResidual > 0) cost = Math.min(cost, robustCost(startResidual, sigmaMs, QUEUE_SCALE_MS, EARLY_SCALE_MS) + durationCost(proxy, apm, timing, startResidual, true, true));
+  }
+  return Math.max(0, cost + fields);
 }
 
 /** Past this many sigmas of start noise, an APM start later than the proxy's is read as a queue wait. */

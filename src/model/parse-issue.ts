@@ -18,6 +18,10 @@ export const ParseIssueCode = {
   PARSE_BAD_JSON: 'PARSE_BAD_JSON',
   /** File-level: values that look like another unit than the format says (a warning, not a skipped line). */
   PARSE_SUSPECT_UNITS: 'PARSE_SUSPECT_UNITS',
+  /** File-level: lines carry text after the last field the format knows (kept out of the known fields). */
+  PARSE_EXTRA_FIELDS: 'PARSE_EXTRA_FIELDS',
+  /** File-level: HAProxy header captures read by an assumed layout, or not read because they do not fit it. */
+  PARSE_SUSPECT_CAPTURES: 'PARSE_SUSPECT_CAPTURES',
 } as const;
 export type ParseIssueCode = keyof typeof ParseIssueCode;
 

@@ -65,6 +65,8 @@ export interface AnalyzeOptions {
   /** Force one format id for every positional input. */
   inputFormat?: string;
   keyField?: string;
+  /** `--timezone` for formats that log local time without an offset. */
+  timeZone?: string;
   budget: Budget | null;
   join: JoinOptions;
   keepGoing: boolean;
@@ -81,6 +83,11 @@ export interface AnalyzeOptions {
   excludeFiles?: readonly string[];
   /** Already-resolved sources (tests, S3); used instead of resolving `inputs`. */
   sources?: { proxyOrAny: Source[]; apm: Source[] };
+  /**
+   * Read and parse every input, then analyse none of it (the report holds the files' counters
+   * only): what reading costs, which the bench sets against the joined run (issue 26).
+   */
+  parseOnly?: boolean;
 }
 
 export interface JoinedObserver {
@@ -121,7 +128,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     if (!forced) throw new UsageError(`unknown --input-format "${options.inputFormat}" (see \`alf formats\`)`);
   }
   const candidates = candidateFormats(options.logFormat);
-  const common = { keyField: options.keyField, keepGoing: options.keepGoing };
+  const common = { keyField: options.keyField, timeZone: options.timeZone, keepGoing: options.keepGoing };
   const auto = options.jobs === 'auto' ? await autoWorkers([...proxyOrAny, ...apmSources], options.autoJobsMinBytes) : null;
   const jobs = auto?.workers ?? (options.jobs === 'auto' ? 1 : options.jobs ?? 1);
   const reader = new SourceReader({
@@ -131,7 +138,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     workerFiles: [...proxyOrAny, ...apmSources].filter((source) => source.path !== undefined).length,
     split: options.split, keepGoing: options.keepGoing, progress,
   });
-  const portable = { logFormat: options.logFormatDirective, keyField: options.keyField };
+  const portable = { logFormat: options.logFormatDirective, keyField: options.keyField, timeZone: options.timeZone };
   try {
     const opened: OpenedSource[] = [];
     for (const source of proxyOrAny) {
@@ -141,6 +148,14 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     for (const source of apmSources) {
       const choice = { ...common, candidates: APM_FORMATS };
       opened.push(await openSource(await reader.read(source, choice, { ...portable, candidates: 'apm' })));
+    }
+
+    if (options.parseOnly === true) {
+      for (const source of opened) if (source.stream) for await (const batch of source.stream) void batch;
+      return await analyzeRecords({
+        proxyStreams: [], apmStreams: [], files: () => opened.map((o) => o.stats),
+        budget: options.budget, keyField: options.keyField, join: options.join,
+      });
     }
 
     // 2. Each layer's files merged by time.

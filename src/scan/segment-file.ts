@@ -2,21 +2,50 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { once } from 'node:events';
+import { endianness } from 'node:os';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { crc32 } from 'node:zlib';
 import type { FileStats } from '../ingest/file-stats.js';
 import { readLineBatches } from '../ingest/lines.js';
+import { BatchDecoder, BatchEncoder, type EncodedBatch } from '../ingest/record-codec.js';
 import type { LogRecord } from '../model/records.js';
 
 /**
- * How one spool segment is encoded on disk: today gzipped NDJSON, one record a line, then one
- * trailer line per source with its counters. Everything that writes or reads segment bytes goes
- * through this file (the spool router, replay's merges, checksums), so the encoding can be
- * replaced by another without touching how segments are named, committed or replayed.
+ * How one spool segment is encoded on disk. Everything that writes or reads segment bytes goes
+ * through this file (the spool router, replay's merges, checksums), so the encoding can change
+ * without touching how segments are named, committed or replayed.
+ *
+ * Version 1 (`.alfseg`, issue 26): the worker hand-off's record codec (ingest/record-codec.ts,
+ * driven by model/record-fields.ts), packed. It replaced gzipped NDJSON, whose JSON.stringify,
+ * gzip and JSON.parse made a first `alf scan` cost ~3.7× the CPU of `analyze` over the same files.
+ *
+ *   header   "ALFSEG" u8 version u8 byte order (1: little-endian)
+ *   frame*   u8 type (1 proxy batch, 2 APM batch, 3 a source's counters as JSON)
+ *            u32 payload bytes, u32 CRC-32 of the payload, payload
+ *
+ * A batch payload: u32 count; the codec's number and code columns, each packed on its own (a
+ * column of integers whose range fits 0, 8, 16 or 32 bits is stored as base + offsets, anything
+ * else as Float64); then u8 text encoding (0 UTF-8, 1 UTF-16LE when the text holds a lone
+ * surrogate, which UTF-8 cannot carry) and the text. The string table the codec keeps runs over the
+ * whole segment, so a segment is read from its start, in order, as it is written.
+ * Every frame is checked: a bad magic, an unknown version, a short frame or a CRC mismatch is an
+ * error naming the file, never records made up from damaged bytes.
  */
 
-export const SEGMENT_EXTENSION = '.ndjson.gz';
-const TRAILER_PREFIX = '{"alfSegment":';
+export const SEGMENT_EXTENSION = '.alfseg';
+/** Segments written before version 1; still read, so a state from an older alf replays. */
+export const LEGACY_SEGMENT_EXTENSION = '.ndjson.gz';
+export const SEGMENT_VERSION = 1;
+const MAGIC = Buffer.from('ALFSEG', 'latin1');
+const HEADER_BYTES = MAGIC.length + 2;
+const FRAME_HEADER_BYTES = 9;
+const FRAME_PROXY = 1;
+const FRAME_APM = 2;
+const FRAME_STATS = 3;
+const LITTLE_ENDIAN = 1;
+/** No frame is larger: a length beyond it is damage, not a reason to allocate gigabytes. */
+const MAX_FRAME_BYTES = 1 << 30;
+const LEGACY_TRAILER_PREFIX = '{"alfSegment":';
 
 /** Size and checksum of a segment file as written, kept in the manifest to find loss and damage. */
 export interface SegmentDigest {
@@ -32,50 +61,260 @@ export interface SegmentFileWriter {
   abort(): Promise<void>;
 }
 
+export class SegmentFormatError extends Error {}
+
 export function createSegmentWriter(path: string): SegmentFileWriter {
-  // Level 1: spooling is on the hot path, and NDJSON records still shrink about 5x.
-  const gzip = createGzip({ level: 1 });
+  if (endianness() !== 'LE') throw new Error('alf spool segments are written on little-endian hosts only');
+  const out = createWriteStream(path, { highWaterMark: 1 << 20 });
   const hash = createHash('sha256');
+  const encoder = new BatchEncoder();
   let bytes = 0;
-  gzip.on('data', (chunk: Buffer) => {
+  // A failed write (ENOSPC, EFBIG) rejects `done`, so a writer waiting for 'drain' is released.
+  const done = (async () => {
+    await once(out, 'close');
+    if (out.errored) throw out.errored;
+  })();
+  out.on('error', () => undefined); // surfaced through `done`
+  done.catch(() => undefined); // observed by write/close/abort
+  const put = async (chunk: Buffer): Promise<void> => {
     hash.update(chunk);
     bytes += chunk.length;
-  });
-  // pipeline, not pipe: a failed write (ENOSPC, EFBIG) destroys the gzip stream too, so a writer
-  // waiting for 'drain' is rejected instead of waiting forever.
-  const done = pipeline(gzip, createWriteStream(path));
-  done.catch(() => undefined); // observed by write/close/abort
-  const flushed = async (ok: boolean): Promise<void> => {
-    if (!ok) await Promise.race([once(gzip, 'drain'), done]);
+    if (!out.write(chunk)) await Promise.race([once(out, 'drain'), done]);
+    if (out.errored) throw out.errored;
+  };
+  const header = Buffer.alloc(HEADER_BYTES);
+  MAGIC.copy(header, 0);
+  header[MAGIC.length] = SEGMENT_VERSION;
+  header[MAGIC.length + 1] = LITTLE_ENDIAN;
+  let started = false;
+  const start = async (): Promise<void> => {
+    if (started) return;
+    started = true;
+    await put(header);
   };
   return {
     async write(records) {
-      let text = '';
-      for (const record of records) text += `${JSON.stringify(record)}\n`;
-      await flushed(gzip.write(text));
+      await start();
+      if (records.length === 0) return;
+      const batch = encoder.encode(records);
+      await put(frame(batch.kind === 'proxy' ? FRAME_PROXY : FRAME_APM, packBatch(batch)));
     },
     async close(stats) {
-      let trailer = '';
-      for (const s of stats) trailer += `${TRAILER_PREFIX}1,"stats":${JSON.stringify(s)}}\n`;
-      gzip.end(trailer);
+      await start();
+      for (const s of stats) await put(frame(FRAME_STATS, Buffer.from(JSON.stringify(s), 'utf8')));
+      out.end();
       await done;
       return { bytes, sha256: hash.digest('hex') };
     },
     async abort() {
-      gzip.destroy();
+      out.destroy();
       await done.catch(() => undefined);
       await rm(path, { force: true });
     },
   };
 }
 
+function frame(type: number, payload: Buffer): Buffer {
+  const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+  head[0] = type;
+  head.writeUInt32LE(payload.length, 1);
+  head.writeUInt32LE(crc32(payload), 5);
+  return Buffer.concat([head, payload]);
+}
+
+// ---------------------------------------------------------------- packed columns
+
+/** Column encodings: offsets from a Float64 base in 0, 1, 2 or 4 bytes, or raw Float64. */
+const WIDTH_RAW = 8;
+
+/** Appends buffers; the batch payload is assembled once at the end. */
+class Parts {
+  readonly list: Buffer[] = [];
+  bytes = 0;
+  push(buffer: Buffer): void {
+    this.list.push(buffer);
+    this.bytes += buffer.length;
+  }
+}
+
+/** Packs column `column` of a row-major array with `stride` values per row. */
+function packColumn(parts: Parts, values: Float64Array | Uint32Array, stride: number, column: number, count: number): void {
+  let min = Infinity;
+  let max = -Infinity;
+  let integral = true;
+  for (let i = column, n = 0; n < count; n++, i += stride) {
+    const v = values[i]!;
+    if (!Number.isInteger(v) || Object.is(v, -0)) {
+      integral = false;
+      break;
+    }
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const range = max - min;
+  const width = !integral || count === 0 ? WIDTH_RAW : range === 0 ? 0 : range < 0x100 ? 1 : range < 0x10000 ? 2 : range < 0x100000000 ? 4 : WIDTH_RAW;
+  if (width === WIDTH_RAW) {
+    const data = new Float64Array(count);
+    for (let i = column, n = 0; n < count; n++, i += stride) data[n] = values[i]!;
+    parts.push(Buffer.from([WIDTH_RAW]));
+    parts.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    return;
+  }
+  const head = Buffer.allocUnsafe(9);
+  head[0] = width;
+  head.writeDoubleLE(min, 1);
+  parts.push(head);
+  if (width === 0) return;
+  const data = width === 1 ? new Uint8Array(count) : width === 2 ? new Uint16Array(count) : new Uint32Array(count);
+  for (let i = column, n = 0; n < count; n++, i += stride) data[n] = values[i]! - min;
+  parts.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+}
+
+function packBatch(batch: EncodedBatch): Buffer {
+  const parts = new Parts();
+  const count = batch.count;
+  const head = Buffer.allocUnsafe(8);
+  head.writeUInt32LE(count, 0);
+  head.writeUInt32LE(batch.keeps.length, 4);
+  parts.push(head);
+  packColumn(parts, batch.keeps, 1, 0, batch.keeps.length);
+  const numberStride = count === 0 ? 0 : batch.numbers.length / count;
+  const codeStride = count === 0 ? 0 : batch.codes.length / count;
+  for (let c = 0; c < numberStride; c++) packColumn(parts, batch.numbers, numberStride, c, count);
+  for (let c = 0; c < codeStride; c++) packColumn(parts, batch.codes, codeStride, c, count);
+  // String.prototype.isWellFormed is in Node 20 (V8 11.3); TypeScript's lib for this target lacks it.
+  const wellFormed = (batch.text as unknown as { isWellFormed(): boolean }).isWellFormed();
+  const text = Buffer.from(batch.text, wellFormed ? 'utf8' : 'utf16le');
+  const textHead = Buffer.allocUnsafe(5);
+  textHead[0] = wellFormed ? 0 : 1;
+  textHead.writeUInt32LE(text.length, 1);
+  parts.push(textHead);
+  parts.push(text);
+  return Buffer.concat(parts.list, parts.bytes);
+}
+
+/** Reads packed columns back, checking every length against the payload. */
+class PayloadReader {
+  private at = 0;
+  constructor(private readonly payload: Buffer, private readonly where: string) {}
+
+  private need(bytes: number): number {
+    const at = this.at;
+    if (bytes < 0 || at + bytes > this.payload.length) throw new SegmentFormatError(`${this.where}: a batch is shorter than its columns say`);
+    this.at = at + bytes;
+    return at;
+  }
+
+  u32(): number {
+    return this.payload.readUInt32LE(this.need(4));
+  }
+
+  /** Unpacks a column into `into` at `column`, `stride` apart. */
+  column(into: Float64Array | Uint32Array, stride: number, column: number, count: number): void {
+    const width = this.payload[this.need(1)]!;
+    if (width === WIDTH_RAW) {
+      const at = this.need(count * 8);
+      const data = new Float64Array(count);
+      new Uint8Array(data.buffer).set(this.payload.subarray(at, at + count * 8));
+      for (let i = column, n = 0; n < count; n++, i += stride) into[i] = data[n]!;
+      return;
+    }
+    if (width !== 0 && width !== 1 && width !== 2 && width !== 4) throw new SegmentFormatError(`${this.where}: unknown column width ${width}`);
+    const base = this.payload.readDoubleLE(this.need(8));
+    if (width === 0) {
+      for (let i = column, n = 0; n < count; n++, i += stride) into[i] = base;
+      return;
+    }
+    const at = this.need(count * width);
+    const bytes = new Uint8Array(count * width);
+    bytes.set(this.payload.subarray(at, at + count * width));
+    const data = width === 1 ? bytes : width === 2 ? new Uint16Array(bytes.buffer) : new Uint32Array(bytes.buffer);
+    for (let i = column, n = 0; n < count; n++, i += stride) into[i] = base + data[n]!;
+  }
+
+  text(): string {
+    const encoding = this.payload[this.need(1)];
+    if (encoding !== 0 && encoding !== 1) throw new SegmentFormatError(`${this.where}: unknown text encoding ${encoding}`);
+    const length = this.u32();
+    const at = this.need(length);
+    return this.payload.toString(encoding === 0 ? 'utf8' : 'utf16le', at, at + length);
+  }
+
+  end(): void {
+    if (this.at !== this.payload.length) throw new SegmentFormatError(`${this.where}: ${this.payload.length - this.at} bytes after a batch`);
+  }
+}
+
+function unpackBatch(kind: 'proxy' | 'apm', payload: Buffer, where: string): EncodedBatch {
+  const reader = new PayloadReader(payload, where);
+  const count = reader.u32();
+  const keepCount = reader.u32();
+  if (count > payload.length || keepCount > payload.length) throw new SegmentFormatError(`${where}: implausible batch size`);
+  const keeps = new Uint32Array(keepCount);
+  reader.column(keeps, 1, 0, keepCount);
+  const numberStride = BatchEncoder.numbersPerRecord(kind);
+  const codeStride = BatchEncoder.codesPerRecord(kind);
+  const numbers = new Float64Array(count * numberStride);
+  const codes = new Uint32Array(count * codeStride);
+  for (let c = 0; c < numberStride; c++) reader.column(numbers, numberStride, c, count);
+  for (let c = 0; c < codeStride; c++) reader.column(codes, codeStride, c, count);
+  const text = reader.text();
+  reader.end();
+  return { kind, count, numbers, codes, keeps, text };
+}
+
+// ---------------------------------------------------------------- reading
+
 /** A segment's records in file order; each trailer's counters go to `onStats`. */
-export async function* readSegment(path: string, onStats: (stats: FileStats) => void): AsyncGenerator<LogRecord[]> {
+export function readSegment(path: string, onStats: (stats: FileStats) => void): AsyncGenerator<LogRecord[]> {
+  return path.endsWith(LEGACY_SEGMENT_EXTENSION) ? readLegacySegment(path, onStats) : readFramedSegment(path, onStats);
+}
+
+async function* readFramedSegment(path: string, onStats: (stats: FileStats) => void): AsyncGenerator<LogRecord[]> {
+  const decoder = new BatchDecoder();
+  let pending: Buffer = Buffer.alloc(0);
+  let headerSeen = false;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    if (!headerSeen) {
+      if (pending.length < HEADER_BYTES) continue;
+      checkHeader(pending, path);
+      headerSeen = true;
+      pending = pending.subarray(HEADER_BYTES);
+    }
+    let at = 0;
+    while (pending.length - at >= FRAME_HEADER_BYTES) {
+      const length = pending.readUInt32LE(at + 1);
+      if (length > MAX_FRAME_BYTES) throw new SegmentFormatError(`${path}: a frame claims ${length} bytes (damaged segment)`);
+      if (pending.length - at - FRAME_HEADER_BYTES < length) break;
+      const type = pending[at]!;
+      const payload = pending.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length);
+      if (crc32(payload) !== pending.readUInt32LE(at + 5)) throw new SegmentFormatError(`${path}: checksum mismatch in a frame (damaged segment)`);
+      at += FRAME_HEADER_BYTES + length;
+      if (type === FRAME_STATS) onStats(JSON.parse(payload.toString('utf8')) as FileStats);
+      else if (type === FRAME_PROXY || type === FRAME_APM) yield decoder.decode(unpackBatch(type === FRAME_PROXY ? 'proxy' : 'apm', payload, path));
+      else throw new SegmentFormatError(`${path}: unknown frame type ${type}`);
+    }
+    pending = pending.subarray(at);
+  }
+  if (!headerSeen) throw new SegmentFormatError(`${path}: not an alf spool segment (too short for its header)`);
+  if (pending.length > 0) throw new SegmentFormatError(`${path}: ends inside a frame (truncated segment)`);
+}
+
+function checkHeader(bytes: Buffer, path: string): void {
+  if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw new SegmentFormatError(`${path}: not an alf spool segment`);
+  const version = bytes[MAGIC.length]!;
+  if (version !== SEGMENT_VERSION) throw new SegmentFormatError(`${path}: spool segment version ${version}, this alf reads version ${SEGMENT_VERSION}`);
+  if (bytes[MAGIC.length + 1] !== LITTLE_ENDIAN) throw new SegmentFormatError(`${path}: spool segment of an unknown byte order`);
+}
+
+/** Gzipped NDJSON, one record a line, then one trailer line per source (alf before issue 26). */
+async function* readLegacySegment(path: string, onStats: (stats: FileStats) => void): AsyncGenerator<LogRecord[]> {
   for await (const batch of readLineBatches(createReadStream(path, { highWaterMark: 64 * 1024 }))) {
     const records: LogRecord[] = [];
     for (const line of batch.lines) {
       if (line.length === 0) continue;
-      if (line.startsWith(TRAILER_PREFIX)) {
+      if (line.startsWith(LEGACY_TRAILER_PREFIX)) {
         onStats((JSON.parse(line) as { stats: FileStats }).stats);
         continue;
       }

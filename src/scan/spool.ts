@@ -4,17 +4,18 @@ import { emptyFileStats, type FileStats } from '../ingest/file-stats.js';
 import type { LogRecord } from '../model/records.js';
 import { fnv1a } from './shard.js';
 import { syncDirectory } from './atomic-write.js';
-import { createSegmentWriter, SEGMENT_EXTENSION, type SegmentDigest, type SegmentFileWriter } from './segment-file.js';
+import { createSegmentWriter, LEGACY_SEGMENT_EXTENSION, SEGMENT_EXTENSION, type SegmentDigest, type SegmentFileWriter } from './segment-file.js';
 import { windowLabel, windowStart } from './windows.js';
 
 /**
- * The spool: every record a scan parsed, normalised, as gzipped NDJSON under
+ * The spool: every record a scan parsed, normalised, in binary segments under
  * `<out>/spool/<window>/` (encoded by segment-file.ts). One segment per (source read, window). Window reports are replayed
  * from all live segments of the window, so a late APM export joins the proxy lines it belongs
  * to, a killed run's debris is simply ignored (its run number is above the committed one), and
  * `alf merge` joins shards exactly as one run would.
  *
- * Segment name: `<source hash>-<start offset>-<kind>-r<run>.ndjson.gz`. Replays order segments
+ * Segment name: `<source hash>-<start offset>-<kind>-r<run>.alfseg` (`.ndjson.gz` from alf before
+ * issue 26, still listed and read). Replays order segments
  * by name without the run, a canonical order that does not depend on which run or shard
  * read what. The last line is a trailer with the source's counters for that window.
  */
@@ -28,7 +29,7 @@ export interface SegmentName {
   run: number;
 }
 
-const NAME = new RegExp(`^(([0-9a-f]{8})-[0-9a-f]{8}-(\\d{14}))-(proxy|apm)-r(\\d{6})${SEGMENT_EXTENSION.replaceAll('.', '\\.')}$`);
+const NAME = new RegExp(`^(([0-9a-f]{8})-[0-9a-f]{8}-(\\d{14}))-(proxy|apm)-r(\\d{6})(?:${SEGMENT_EXTENSION.replaceAll('.', '\\.')}|${LEGACY_SEGMENT_EXTENSION.replaceAll('.', '\\.')})$`);
 
 export interface SegmentName {
   file: string;

@@ -10,11 +10,22 @@ import { SeededRandom } from '../generators/random.js';
  * The same seed and line count always give the same bytes, and the output is written in
  * ~1 MB chunks with back-pressure, so 20 M lines can be piped without touching the disk.
  *
- * Usage: tsx test/bench/generate.ts <combined|extended|alb|newrelic> [--lines N] [--seed S] [--out FILE|-]
+ * Usage: tsx test/bench/generate.ts <combined|extended|alb|newrelic> [--lines N] [--seed S] [--profile standard|high] [--out FILE|-]
  */
 
 export const INPUT_KINDS = ['combined', 'extended', 'alb', 'newrelic'] as const;
 export type InputKind = (typeof INPUT_KINDS)[number];
+
+/**
+ * `standard`: the bench's original traffic (4,000 client addresses, a few hundred paths that
+ * repeat, 24 agents, 400 requests/s flat), where every interning table and cache hits.
+ * `high`: production-like cardinality (issue 26): 60,000 client addresses and 5,000 API keys,
+ * Zipf-distributed; ~2,000 paths (Zipf) and ~100 k distinct path+query URLs per 1 M lines;
+ * 19 user agents; a day/night curve (1 M lines span about a day); 13% of lines served by nginx
+ * itself (no upstream).
+ */
+export const PROFILES = ['standard', 'high'] as const;
+export type Profile = (typeof PROFILES)[number];
 
 /** The extended format (docs/formats.md, nginx: a typical forensic format), for `--log-format`. */
 export const EXTENDED_LOG_FORMAT =
@@ -29,6 +40,8 @@ export const NEWRELIC_HEADER = 'timestamp,duration,name,request.uri,request.meth
 const EPOCH_MS = 1_736_899_200_000;
 /** Mean arrival rate: 400 requests/s, so 2 M lines span ~83 minutes and 20 M ~14 hours. */
 const MEAN_GAP_MS = 2.5;
+/** High-cardinality profile: 1 M lines a day on average (11.6/s), more by day than by night. */
+const HIGH_MEAN_GAP_MS = 86.4;
 /** The APM host's clock runs this far ahead of the proxy's (the join has to find it). */
 const APM_CLOCK_OFFSET_MS = 350;
 
@@ -78,6 +91,38 @@ export interface GeneratedRequest {
   connectionRequests: number;
 }
 
+/** Draws ranks 0..n-1 with probability proportional to 1/(rank+1)^s (binary search on the CDF). */
+class ZipfSampler {
+  private readonly cdf: Float64Array;
+
+  constructor(n: number, s: number) {
+    this.cdf = new Float64Array(n);
+    let sum = 0;
+    for (let k = 0; k < n; k++) this.cdf[k] = sum += 1 / Math.pow(k + 1, s);
+    for (let k = 0; k < n; k++) this.cdf[k]! /= sum;
+  }
+
+  draw(r: SeededRandom): number {
+    const u = r.next();
+    let low = 0;
+    let high = this.cdf.length - 1;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (this.cdf[mid]! < u) low = mid + 1; else high = mid;
+    }
+    return low;
+  }
+}
+
+/** The high-cardinality profile's distinct values and their Zipf draws. */
+interface HighCardinality {
+  ipRank: ZipfSampler;
+  keyRank: ZipfSampler;
+  apiPaths: string[];
+  pathRank: ZipfSampler;
+  staticPaths: string[];
+}
+
 export class RequestGenerator {
   private readonly random: SeededRandom;
   private readonly ips: string[] = [];
@@ -85,11 +130,25 @@ export class RequestGenerator {
   private clock = EPOCH_MS;
   private connection = 88_000;
   private readonly request: GeneratedRequest;
+  private readonly high: HighCardinality | null = null;
+  private readonly userAgents: readonly string[] = USER_AGENTS;
 
-  constructor(seed = 42) {
+  constructor(seed = 42, profile: Profile = 'standard') {
     this.random = new SeededRandom(seed);
-    for (let i = 0; i < 4000; i++) this.ips.push(`${this.random.pick([10, 172, 192, 198, 203])}.${this.random.int(0, 255)}.${this.random.int(0, 255)}.${this.random.int(1, 254)}`);
-    for (let i = 0; i < 300; i++) this.keys.push(`key_${this.random.hex(6)}`);
+    const ipCount = profile === 'high' ? 60_000 : 4000;
+    for (let i = 0; i < ipCount; i++) this.ips.push(`${this.random.pick([10, 172, 192, 198, 203])}.${this.random.int(0, 255)}.${this.random.int(0, 255)}.${this.random.int(1, 254)}`);
+    const keyCount = profile === 'high' ? 5000 : 300;
+    for (let i = 0; i < keyCount; i++) this.keys.push(`key_${this.random.hex(6)}`);
+    if (profile === 'high') {
+      this.userAgents = USER_AGENTS.slice(0, 19);
+      const apiPaths = highCardinalityPaths(this.random);
+      const staticPaths = ['/health'];
+      for (let i = 0; i < 150; i++) staticPaths.push(`/static/app.${this.random.hex(8)}.${this.random.pick(['js', 'css', 'svg', 'woff2'])}`);
+      this.high = {
+        ipRank: new ZipfSampler(this.ips.length, 1.0), keyRank: new ZipfSampler(this.keys.length, 1.0),
+        apiPaths, pathRank: new ZipfSampler(apiPaths.length, 0.9), staticPaths,
+      };
+    }
     this.request = {
       index: -1, startMs: 0, endMs: 0, requestTimeMs: 0, method: 'GET', path: '/', query: '', status: 200,
       upstreamStatuses: [], upstreamTimesMs: [], connectTimesMs: [], headerTimesMs: [], upstreamAddrs: [], groupBreak: -1,
@@ -102,9 +161,16 @@ export class RequestGenerator {
     const r = this.random;
     const q = this.request;
     q.index++;
-    this.clock += -Math.log(Math.max(1e-9, r.next())) * MEAN_GAP_MS;
+    if (this.high === null) {
+      this.clock += -Math.log(Math.max(1e-9, r.next())) * MEAN_GAP_MS;
+    } else {
+      // Day/night: the rate swings between 0.3x and 1.7x of the mean, peaking at 14:00 UTC.
+      const hour = ((this.clock - EPOCH_MS) / 3_600_000) % 24;
+      const rate = 1 + 0.7 * Math.sin(((hour - 8) / 24) * 2 * Math.PI);
+      this.clock += (-Math.log(Math.max(1e-9, r.next())) * HIGH_MEAN_GAP_MS) / rate;
+    }
     q.startMs = Math.floor(this.clock);
-    this.route(q);
+    if (this.high === null) this.route(q); else this.highRoute(q, this.high);
     q.upstreamStatuses.length = 0;
     q.upstreamTimesMs.length = 0;
     q.connectTimesMs.length = 0;
@@ -159,10 +225,17 @@ export class RequestGenerator {
     q.endMs = q.startMs + q.requestTimeMs;
     q.bytes = q.status === 499 || q.status === 502 || q.status === 504 ? 0 : Math.round(r.logNormal(q.method === 'GET' ? 1800 : 300, 1));
     q.requestLength = 180 + r.int(0, 600);
-    q.clientIp = this.ips[Math.floor(r.next() * r.next() * this.ips.length)]!;
-    q.userAgent = USER_AGENTS[Math.floor(r.next() * r.next() * USER_AGENTS.length)]!;
-    q.referer = r.pick(REFERERS);
-    q.apiKey = this.keys[Math.floor(r.next() * r.next() * this.keys.length)]!;
+    if (this.high === null) {
+      q.clientIp = this.ips[Math.floor(r.next() * r.next() * this.ips.length)]!;
+      q.userAgent = USER_AGENTS[Math.floor(r.next() * r.next() * USER_AGENTS.length)]!;
+      q.referer = r.pick(REFERERS);
+      q.apiKey = this.keys[Math.floor(r.next() * r.next() * this.keys.length)]!;
+    } else {
+      q.clientIp = this.ips[this.high.ipRank.draw(r)]!;
+      q.userAgent = this.userAgents[Math.floor(r.next() * r.next() * this.userAgents.length)]!;
+      q.referer = r.pick(REFERERS);
+      q.apiKey = this.keys[this.high.keyRank.draw(r)]!;
+    }
     q.requestId = hex32(r);
     if (r.chance(0.3)) this.connection++;
     q.connection = this.connection;
@@ -177,6 +250,25 @@ export class RequestGenerator {
     q.connectTimesMs.push(connectMs);
     q.headerTimesMs.push(headerMs);
     q.upstreamAddrs.push(`10.0.3.${16 + this.random.int(0, 5)}:8080`);
+  }
+
+  /** High-cardinality routes: 13% served by nginx itself, the rest Zipf over ~2,050 API paths, ~a third with a query. */
+  private highRoute(q: GeneratedRequest, high: HighCardinality): void {
+    const r = this.random;
+    q.method = 'GET';
+    q.query = '';
+    if (r.chance(0.13)) {
+      q.path = high.staticPaths[Math.floor(r.next() * r.next() * high.staticPaths.length)]!;
+      return;
+    }
+    q.path = high.apiPaths[high.pathRank.draw(r)]!;
+    if (q.path === '/v1/reports') q.method = 'POST';
+    else if (q.path.startsWith('/v1/orders/') && r.chance(0.1)) q.method = r.pick(['PUT', 'DELETE']);
+    const roll = r.next();
+    if (q.path === '/v1/search') q.query = `q=term${r.int(1, 30_000)}&sort=${r.pick(['asc', 'desc'])}`;
+    else if (q.path === '/v1/orders') q.query = `limit=${r.pick([20, 50, 100])}&page=${r.int(1, 400)}`;
+    else if (roll < 0.25) q.query = `period=${r.pick([60, 300, 3600])}`;
+    else if (roll < 0.33) q.query = `utm_source=mail&utm_campaign=c${r.int(1, 20_000)}`;
   }
 
   private route(q: GeneratedRequest): void {
@@ -209,6 +301,22 @@ export class RequestGenerator {
       q.path = `/v1/accounts/${r.pick(['acme', 'globex', 'initech', 'umbrella'])}/invoices/${r.int(1, 99_999)}.pdf`;
     }
   }
+}
+
+/**
+ * ~2,050 API paths from the same templates as the standard profile, ids drawn once: with the 150
+ * static assets and /health, ~2,000 distinct paths.
+ */
+function highCardinalityPaths(r: SeededRandom): string[] {
+  const paths = ['/v1/orders', '/v1/reports', '/v1/search'];
+  while (paths.length < 2050) {
+    const which = r.next();
+    if (which < 0.3) paths.push(`/v2/applications/${r.int(1000, 1600)}/metrics.json`);
+    else if (which < 0.55) paths.push(`/v1/orders/${r.int(1, 9_999_999)}`);
+    else if (which < 0.75) paths.push(`/api/users/${r.hex(8)}-${r.hex(4)}-4${r.hex(3)}-a${r.hex(3)}-${r.hex(12)}`);
+    else paths.push(`/v1/accounts/${r.pick(['acme', 'globex', 'initech', 'umbrella', 'hooli', 'stark'])}/invoices/${r.int(1, 99_999)}.pdf`);
+  }
+  return paths;
 }
 
 const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -315,8 +423,8 @@ export interface GeneratedCounts {
  * Requests are rendered in start order; a proxy writes at the end, so end times are a little
  * out of order, as in a real nginx log (workers buffer, long requests log late).
  */
-export async function generate(kind: InputKind, requests: number, out: Writable, seed = 42): Promise<GeneratedCounts> {
-  const generator = new RequestGenerator(seed);
+export async function generate(kind: InputKind, requests: number, out: Writable, seed = 42, profile: Profile = 'standard'): Promise<GeneratedCounts> {
+  const generator = new RequestGenerator(seed, profile);
   const render = lineRenderer(kind);
   const counts: GeneratedCounts = { requests, lines: 0, records: 0, bytes: 0 };
   let chunk = '';
@@ -347,8 +455,8 @@ export async function generate(kind: InputKind, requests: number, out: Writable,
 }
 
 /** Number of APM rows `generate('newrelic', requests)` writes, without writing them. */
-export function countApmRows(requests: number, seed = 42): number {
-  const generator = new RequestGenerator(seed);
+export function countApmRows(requests: number, seed = 42, profile: Profile = 'standard'): number {
+  const generator = new RequestGenerator(seed, profile);
   let rows = 0;
   for (let i = 0; i < requests; i++) if (generator.next().backendMs !== null) rows++;
   return rows;
@@ -363,9 +471,11 @@ async function main(argv: string[]): Promise<void> {
   };
   const lines = Number(option('--lines', '2000000'));
   const seed = Number(option('--seed', '42'));
+  const profile = option('--profile', 'standard') as Profile;
+  if (!(PROFILES as readonly string[]).includes(profile)) throw new Error(`--profile must be one of ${PROFILES.join(', ')}`);
   const target = option('--out', '-');
   const out = target === '-' ? process.stdout : createWriteStream(target);
-  const counts = await generate(kind, lines, out, seed);
+  const counts = await generate(kind, lines, out, seed, profile);
   process.stderr.write(`${JSON.stringify(counts)}\n`);
 }
 

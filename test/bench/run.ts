@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { EXTENDED_LOG_FORMAT, generate, type GeneratedCounts, type InputKind } from './generate.js';
+import { EXTENDED_LOG_FORMAT, generate, PROFILES, type GeneratedCounts, type InputKind, type Profile } from './generate.js';
 import { measureStartup, renderStartup } from './startup.js';
 import { measureQueue, renderQueue } from './queue.js';
 
@@ -12,9 +12,15 @@ import { measureQueue, renderQueue } from './queue.js';
  * generated counts (a fast wrong answer fails the bench). Medians of --runs runs, taken in rounds:
  * each round runs every scenario once, so a busy spell on the machine touches them alike.
  *
- *   --lines N        lines per input (default 2,000,000; the APM join uses N/2 against N/2)
+ *   --lines N        lines per input (default 1,000,000; the APM join uses N/2 against N/2)
  *   --runs R         runs per measurement (default 3)
- *   --big N          lines for the flat-memory check, piped from the generator (default 20,000,000; 0 skips)
+ *   --profile P,Q    generated traffic (test/bench/generate.ts): standard (few distinct addresses,
+ *                    paths and agents), high (production-like cardinality, issue 26); default both
+ *   --input FILE     bench alf, the bare loop, the first baseline and GoAccess on this log instead
+ *                    (read as nginx combined by all but alf; their counts are shown, not checked)
+ *   --big N          lines for the flat-memory check, piped from the generator (default 0: skipped,
+ *                    it takes longer than the rest together; 20000000 is the issue's figure)
+ *   --extras         also run the other benches (join.bench.ts, report-size.ts, memory-bombs.ts)
  *   --cap MB         --max-memory for the flat-memory rows (default 200; 0 runs them uncapped): V8
  *                    grows its heap lazily, so uncapped peak RSS says more about V8 than about alf
  *   --dir DIR        where inputs are written (default .bench/, gitignored)
@@ -35,6 +41,9 @@ const TIME = '/usr/bin/time';
 interface Options {
   lines: number;
   runs: number;
+  profiles: Profile[];
+  input: string | null;
+  extras: boolean;
   big: number;
   cap: number;
   dir: string;
@@ -55,10 +64,17 @@ function parseOptions(argv: string[]): Options {
     return n;
   };
   const only = value('--only');
+  const profiles = (value('--profile') ?? PROFILES.join(',')).split(',');
+  for (const profile of profiles) if (!(PROFILES as readonly string[]).includes(profile)) throw new Error(`--profile wants ${PROFILES.join(', ')}, not "${profile}"`);
+  const inputFile = value('--input');
+  if (inputFile !== undefined && !existsSync(inputFile)) throw new Error(`--input ${inputFile}: no such file`);
   return {
-    lines: number('--lines', 2_000_000),
+    lines: number('--lines', 1_000_000),
     runs: Math.max(1, number('--runs', 3)),
-    big: number('--big', 20_000_000),
+    profiles: profiles as Profile[],
+    input: inputFile === undefined ? null : resolve(inputFile),
+    extras: argv.includes('--extras'),
+    big: number('--big', 0),
     cap: number('--cap', 200),
     dir: resolve(value('--dir') ?? join(root, '.bench')),
     only: only ? new Set(only.split(',')) : null,
@@ -73,16 +89,16 @@ interface Input {
   counts: GeneratedCounts;
 }
 
-/** Generates an input once per (kind, lines, seed); later runs reuse it (a sidecar holds the counts). */
-async function input(dir: string, kind: InputKind, lines: number, extension = 'log'): Promise<Input> {
-  const path = join(dir, `${kind}-${lines}.${extension}`);
+/** Generates an input once per (kind, lines, profile); later runs reuse it (a sidecar holds the counts). */
+async function input(dir: string, kind: InputKind, lines: number, profile: Profile, extension = 'log'): Promise<Input> {
+  const path = join(dir, `${kind}${profile === 'standard' ? '' : `-${profile}`}-${lines}.${extension}`);
   const sidecar = `${path}.counts.json`;
   if (existsSync(path) && existsSync(sidecar)) {
     const counts = JSON.parse(readFileSync(sidecar, 'utf8')) as GeneratedCounts;
     if (statSync(path).size === counts.bytes) return { path, counts };
   }
   const started = performance.now();
-  const counts = await generate(kind, lines, createWriteStream(path));
+  const counts = await generate(kind, lines, createWriteStream(path), 42, profile);
   writeFileSync(sidecar, JSON.stringify(counts));
   log(`generated ${path} (${counts.lines} lines, ${mb(counts.bytes)} MB) in ${seconds(performance.now() - started)} s`);
   return { path, counts };
@@ -156,6 +172,8 @@ interface Row {
 }
 
 const rows: Row[] = [];
+/** Lines for the summary that are not measurements (a tool missing on this machine). */
+const notes: string[] = [];
 
 interface Scenario {
   id: string;
@@ -272,98 +290,16 @@ async function main(): Promise<void> {
   if (!existsSync(TIME)) log(`${TIME} is missing (apt-get install -y time): no CPU time or peak RSS`);
   const machine = machineLine();
   log(machine);
-
-  const n = options.lines;
-  const half = Math.floor(n / 2);
-  const combined = await input(options.dir, 'combined', n);
-  const extended = await input(options.dir, 'extended', n);
   const formatFile = join(options.dir, 'extended-nginx.conf');
   writeFileSync(formatFile, EXTENDED_LOG_FORMAT);
-  const hasAlb = alfHasFormat('aws-alb');
-  const alb = hasAlb ? await input(options.dir, 'alb', n) : null;
-  if (!hasAlb) log('no aws-alb format in this build: ALB scenario skipped');
-  const joinProxy = await input(options.dir, 'extended', half);
-  const joinApm = await input(options.dir, 'newrelic', half, 'csv');
-  const units = (i: Input): { lines: number; bytes: number } => ({ lines: i.counts.lines, bytes: i.counts.bytes });
-  const expectProxy = (i: Input) => ({ lines: i.counts.lines, proxy: i.counts.records, apm: 0 });
 
-  // alf end to end, JSON findings.
-  const out = (name: string): string => join(outDir, name);
-  plan(options, 'alf-combined', 'alf analyze, nginx combined, JSON', units(combined),
-    () => measure(process.execPath, alfArgs([combined.path], out('combined.json'))),
-    () => checkAlfJson(out('combined.json'), expectProxy(combined)));
-  if (alfSupports('--jobs')) {
-    plan(options, 'alf-combined-jobs2', 'alf analyze --jobs 2, nginx combined, JSON', units(combined),
-      () => measure(process.execPath, alfArgs([combined.path], out('combined-jobs2.json'), ['--jobs', '2'])),
-      () => checkAlfJson(out('combined-jobs2.json'), expectProxy(combined)));
-  }
-  plan(options, 'alf-combined-html', 'alf analyze, nginx combined, HTML', units(combined),
-    () => measure(process.execPath, alfArgs([combined.path], out('combined.html'), ['--format', 'html'])),
-    () => {
-      const size = statSync(out('combined.html')).size;
-      const html = readFileSync(out('combined.html'), 'utf8');
-      // The report states the line count (grouped or not); a report about some other input fails.
-      expect(html.includes(combined.counts.lines.toLocaleString('en-US')) || html.includes(String(combined.counts.lines)),
-        `${out('combined.html')} does not mention ${combined.counts.lines} lines`);
-      return `(${(size / 1e6).toFixed(2)} MB HTML)`;
-    });
-  plan(options, 'alf-extended', 'alf analyze, nginx extended (upstream lists), JSON', units(extended),
-    () => measure(process.execPath, alfArgs([extended.path], out('extended.json'), ['--log-format', formatFile])),
-    () => checkAlfJson(out('extended.json'), expectProxy(extended)));
-  if (alb) {
-    plan(options, 'alf-alb', 'alf analyze, AWS ALB, JSON', units(alb),
-      () => measure(process.execPath, alfArgs([alb.path], out('alb.json'))),
-      () => checkAlfJson(out('alb.json'), expectProxy(alb)));
-    if (alfSupports('--jobs')) {
-      // Where parsing dominates: the one file in line-aligned ranges, one per worker at a time.
-      plan(options, 'alf-alb-jobs2', 'alf analyze --jobs 2, AWS ALB, JSON', units(alb),
-        () => measure(process.execPath, alfArgs([alb.path], out('alb-jobs2.json'), ['--jobs', '2'])),
-        () => checkAlfJson(out('alb-jobs2.json'), expectProxy(alb)));
-    }
-  }
-  const joinExpected = { lines: joinProxy.counts.lines + joinApm.counts.lines, proxy: joinProxy.counts.records, apm: joinApm.counts.records };
-  plan(options, 'alf-join', `alf analyze, extended + New Relic CSV joined (${fmt(half)} × ${fmt(joinApm.counts.records)}), JSON`,
-    { lines: joinProxy.counts.lines, bytes: joinProxy.counts.bytes + joinApm.counts.bytes },
-    () => measure(process.execPath, alfArgs([joinProxy.path], out('join.json'), ['--log-format', formatFile, '--apm', joinApm.path])),
-    () => checkAlfJson(out('join.json'), joinExpected));
-  if (alfSupports('--jobs')) {
-    // Two files, one worker each (the proxy log is also split in ranges once it passes 64 MiB).
-    plan(options, 'alf-join-jobs2', `alf analyze --jobs 2, extended + New Relic CSV joined, JSON`,
-      { lines: joinProxy.counts.lines, bytes: joinProxy.counts.bytes + joinApm.counts.bytes },
-      () => measure(process.execPath, alfArgs([joinProxy.path], out('join-jobs2.json'), ['--log-format', formatFile, '--apm', joinApm.path, '--jobs', '2'])),
-      () => checkAlfJson(out('join-jobs2.json'), joinExpected));
-    // --jobs auto: the New Relic CSV in a worker, the nginx log (cheap to parse) on the main thread.
-    plan(options, 'alf-join-jobs-auto', `alf analyze --jobs auto, extended + New Relic CSV joined, JSON`,
-      { lines: joinProxy.counts.lines, bytes: joinProxy.counts.bytes + joinApm.counts.bytes },
-      () => measure(process.execPath, alfArgs([joinProxy.path], out('join-jobs-auto.json'), ['--log-format', formatFile, '--apm', joinApm.path, '--jobs', 'auto'])),
-      () => checkAlfJson(out('join-jobs-auto.json'), joinExpected));
-  }
-
-  // The minimal Node baseline and GoAccess on the same combined input.
-  plan(options, 'baseline', 'minimal Node baseline (indexOf split, 1 regex, per-path histogram)', units(combined),
-    () => measure(process.execPath, [join(root, 'test/bench/baseline.mjs'), combined.path]),
-    (result) => {
-      const counts = JSON.parse(result.stdout) as { lines: number; matched: number };
-      expect(counts.lines === combined.counts.lines && counts.matched === combined.counts.lines, `baseline matched ${counts.matched} of ${counts.lines}`);
-      return '';
-    });
-  const goaccess = ['/usr/bin/goaccess', 'goaccess'].find((bin) => spawnSync(bin, ['--version']).status === 0);
-  if (goaccess) {
-    plan(options, 'goaccess', `GoAccess ${goaccessVersion(goaccess)} --log-format=COMBINED -o out.json`, units(combined),
-      () => measure(goaccess, [combined.path, '--log-format=COMBINED', '--no-progress', '--no-global-config', '-o', out('goaccess.json')]),
-      () => {
-        const general = (JSON.parse(readFileSync(out('goaccess.json'), 'utf8')) as { general: { valid_requests: number } }).general;
-        expect(general.valid_requests === combined.counts.lines, `GoAccess parsed ${general.valid_requests}`);
-        return '';
-      });
-  } else {
-    log('goaccess not installed: skipped');
-  }
+  if (options.input !== null) await planInput(options, options.input, outDir);
+  else for (const profile of options.profiles) await planProfile(options, profile, outDir, formatFile);
 
   await runRounds(options.runs, planned);
 
   // Flat memory: the same generator piped into alf, N and options.big lines, without and with the join.
-  if (options.big > 0) await memoryRows(options, outDir);
+  if (options.big > 0 && options.input === null) for (const profile of options.profiles) await memoryRows(options, outDir, profile);
 
   // Benches other engineers own, when present.
   const extras: string[] = [];
@@ -373,9 +309,9 @@ async function main(): Promise<void> {
       log(`test/bench/${name} not present: skipped`);
       continue;
     }
-    if (options.only && !options.only.has(name)) continue;
+    if (!options.only?.has(name) && (options.only || !options.extras)) continue;
     log(`running test/bench/${name}`);
-    const result = spawnSync(TSX, [file], { cwd: root, encoding: 'utf8', env: { ...process.env, BENCH_LINES: String(n), BENCH_DIR: options.dir } });
+    const result = spawnSync(TSX, [file], { cwd: root, encoding: 'utf8', env: { ...process.env, BENCH_LINES: String(options.lines), BENCH_DIR: options.dir } });
     extras.push(`### test/bench/${name}${result.status === 0 ? '' : ` (exit ${result.status})`}\n\n\`\`\`\n${(result.stdout + (result.status === 0 ? '' : result.stderr)).trim()}\n\`\`\``);
   }
 
@@ -398,37 +334,282 @@ async function main(): Promise<void> {
   if (options.readme) writeReadme(table);
 }
 
-async function memoryRows(options: Options, outDir: string): Promise<void> {
-  const sizes = [...new Set([options.lines, options.big])];
+const units = (i: Input): { lines: number; bytes: number } => ({ lines: i.counts.lines, bytes: i.counts.bytes });
+const expectProxy = (i: Input) => ({ lines: i.counts.lines, proxy: i.counts.records, apm: 0 });
+
+/** Every timed scenario of one generated profile; ids end in @profile. */
+async function planProfile(options: Options, profile: Profile, outDir: string, formatFile: string): Promise<void> {
+  const n = options.lines;
+  const half = Math.floor(n / 2);
+  const at = (id: string): string => `${id}@${profile}`;
+  const wanted = (id: string): boolean => !options.only || options.only.has(id) || options.only.has(at(id));
+  const combined = await input(options.dir, 'combined', n, profile);
+  const extended = await input(options.dir, 'extended', n, profile);
+  const hasAlb = alfHasFormat('aws-alb');
+  const alb = hasAlb && (wanted('alf-alb') || wanted('alf-alb-jobs2')) ? await input(options.dir, 'alb', n, profile) : null;
+  const joinProxy = await input(options.dir, 'extended', half, profile);
+  const joinApm = await input(options.dir, 'newrelic', half, profile, 'csv');
+  const out = (name: string): string => join(outDir, `${profile}-${name}`);
+  const add = (id: string, what: string, u: { lines: number; bytes: number }, run: () => Promise<Measured>, check: (result: Measured) => string): void =>
+    plan(options, at(id), `${what} [${profile}]`, u, run, check);
+
+  // alf end to end, JSON findings.
+  add('alf-combined', 'alf analyze, nginx combined, JSON', units(combined),
+    () => measure(process.execPath, alfArgs([combined.path], out('combined.json'))),
+    () => checkAlfJson(out('combined.json'), expectProxy(combined)));
+  if (alfSupports('--jobs')) {
+    add('alf-combined-jobs2', 'alf analyze --jobs 2, nginx combined, JSON', units(combined),
+      () => measure(process.execPath, alfArgs([combined.path], out('combined-jobs2.json'), ['--jobs', '2'])),
+      () => checkAlfJson(out('combined-jobs2.json'), expectProxy(combined)));
+  }
+  add('alf-combined-html', 'alf analyze, nginx combined, HTML', units(combined),
+    () => measure(process.execPath, alfArgs([combined.path], out('combined.html'), ['--format', 'html'])),
+    () => {
+      const size = statSync(out('combined.html')).size;
+      const html = readFileSync(out('combined.html'), 'utf8');
+      // The report states the line count (grouped or not); a report about some other input fails.
+      expect(html.includes(combined.counts.lines.toLocaleString('en-US')) || html.includes(String(combined.counts.lines)),
+        `${out('combined.html')} does not mention ${combined.counts.lines} lines`);
+      return `(${(size / 1e6).toFixed(2)} MB HTML)`;
+    });
+  add('alf-extended', 'alf analyze, nginx extended (upstream lists), JSON', units(extended),
+    () => measure(process.execPath, alfArgs([extended.path], out('extended.json'), ['--log-format', formatFile])),
+    () => checkAlfJson(out('extended.json'), expectProxy(extended)));
+  if (alb) {
+    add('alf-alb', 'alf analyze, AWS ALB, JSON', units(alb),
+      () => measure(process.execPath, alfArgs([alb.path], out('alb.json'))),
+      () => checkAlfJson(out('alb.json'), expectProxy(alb)));
+    if (alfSupports('--jobs')) {
+      // Where parsing dominates: the one file in line-aligned ranges, one per worker at a time.
+      add('alf-alb-jobs2', 'alf analyze --jobs 2, AWS ALB, JSON', units(alb),
+        () => measure(process.execPath, alfArgs([alb.path], out('alb-jobs2.json'), ['--jobs', '2'])),
+        () => checkAlfJson(out('alb-jobs2.json'), expectProxy(alb)));
+    }
+  }
+  const joinExpected = { lines: joinProxy.counts.lines + joinApm.counts.lines, proxy: joinProxy.counts.records, apm: joinApm.counts.records };
+  const joinUnits = { lines: joinProxy.counts.lines, bytes: joinProxy.counts.bytes + joinApm.counts.bytes };
+  add('alf-join', `alf analyze, extended + New Relic CSV joined (${fmt(half)} × ${fmt(joinApm.counts.records)}), JSON`, joinUnits,
+    () => measure(process.execPath, alfArgs([joinProxy.path], out('join.json'), ['--log-format', formatFile, '--apm', joinApm.path])),
+    () => checkAlfJson(out('join.json'), joinExpected));
+  // The same two inputs read and parsed, nothing joined or detected: the join's yardstick (a hidden option).
+  add('alf-join-parse-only', 'alf analyze --parse-only, the joined run\'s two inputs', joinUnits,
+    () => measure(process.execPath, alfArgs([joinProxy.path], out('join-parse.json'), ['--log-format', formatFile, '--apm', joinApm.path, '--parse-only'])),
+    () => checkParsedJson(out('join-parse.json'), joinExpected));
+  if (alfSupports('--jobs')) {
+    // Two files, one worker each (the proxy log is also split in ranges once it passes 64 MiB).
+    add('alf-join-jobs2', 'alf analyze --jobs 2, extended + New Relic CSV joined, JSON', joinUnits,
+      () => measure(process.execPath, alfArgs([joinProxy.path], out('join-jobs2.json'), ['--log-format', formatFile, '--apm', joinApm.path, '--jobs', '2'])),
+      () => checkAlfJson(out('join-jobs2.json'), joinExpected));
+    // --jobs auto: the New Relic CSV in a worker, the nginx log (cheap to parse) on the main thread.
+    add('alf-join-jobs-auto', 'alf analyze --jobs auto, extended + New Relic CSV joined, JSON', joinUnits,
+      () => measure(process.execPath, alfArgs([joinProxy.path], out('join-jobs-auto.json'), ['--log-format', formatFile, '--apm', joinApm.path, '--jobs', 'auto'])),
+      () => checkAlfJson(out('join-jobs-auto.json'), joinExpected));
+  }
+
+  // The scheduled path over the combined input cut into 24 files (hourly rotation), against analyze over the same files.
+  const rotated = rotatedCopy(options.dir, combined, 24);
+  add('alf-analyze-dir', 'alf analyze over the combined input in 24 rotated files, JSON', units(combined),
+    () => measure(process.execPath, alfArgs([rotated], out('rotated.json'))),
+    () => checkAlfJson(out('rotated.json'), expectProxy(combined)));
+  const scanOut = out('scan');
+  add('alf-scan', 'alf scan (first run) over the same 24 files', units(combined),
+    () => {
+      rmSync(scanOut, { recursive: true, force: true });
+      return measure(process.execPath, [ALF, 'scan', rotated, '--state', join(scanOut, 'state.json'), '--out', scanOut, '--quiet']);
+    },
+    () => checkScan(scanOut, combined.counts.records));
+  if (wanted('alf-merge')) {
+    // Two shards scanned once (not timed), then merged in every round.
+    const shards = [0, 1].map((i) => out(`shard-${i}`));
+    for (const [i, shard] of shards.entries()) {
+      rmSync(shard, { recursive: true, force: true });
+      const scanned = spawnSync(process.execPath, [ALF, 'scan', rotated, '--state', join(shard, 'state.json'), '--out', shard, '--shard', `${i}/2`, '--quiet'], { encoding: 'utf8' });
+      if (scanned.status !== 0) throw new Error(`alf scan --shard ${i}/2 exited ${scanned.status}: ${scanned.stderr.slice(-2000)}`);
+    }
+    const merged = out('merged');
+    add('alf-merge', 'alf merge of 2 shards of the same scan', units(combined),
+      () => {
+        rmSync(merged, { recursive: true, force: true });
+        return measure(process.execPath, [ALF, 'merge', ...shards, '--out', merged, '--quiet']);
+      },
+      () => checkScan(merged, combined.counts.records));
+  }
+
+  planBaselines(options, at, profile, combined, extended, out);
+}
+
+/** The bare loops, the first baseline and GoAccess on one combined (and extended) input. */
+function planBaselines(options: Options, at: (id: string) => string, label: string, combined: Input, extended: Input | null, out: (name: string) => string): void {
+  const add = (id: string, what: string, u: { lines: number; bytes: number }, run: () => Promise<Measured>, check: (result: Measured) => string): void =>
+    plan(options, at(id), `${what} [${label}]`, u, run, check);
+  const countsMatch = (input: Input, name: string) => (result: Measured): string => {
+    const counts = JSON.parse(result.stdout) as { lines: number; matched: number };
+    expect(counts.lines === input.counts.lines && counts.matched === input.counts.records, `${name} matched ${counts.matched} of ${counts.lines}`);
+    return '';
+  };
+  add('bare-combined', 'bare Node loop (indexOf, latin1Slice, 1 regex, per-second time cache, per-path histograms)', units(combined),
+    () => measure(process.execPath, [join(root, 'test/bench/bare-loop.mjs'), 'combined', combined.path]), countsMatch(combined, 'the bare loop'));
+  if (extended) {
+    add('bare-pipe', 'bare Node loop, extended with split(\'|\')', units(extended),
+      () => measure(process.execPath, [join(root, 'test/bench/bare-loop.mjs'), 'pipe', extended.path]), countsMatch(extended, 'the bare split loop'));
+  }
+  add('baseline', 'minimal Node baseline (indexOf split, UTF-8 per line, 1 regex, per-path histogram)', units(combined),
+    () => measure(process.execPath, [join(root, 'test/bench/baseline.mjs'), combined.path]), countsMatch(combined, 'the baseline'));
+  const goaccess = ['/usr/bin/goaccess', 'goaccess'].find((bin) => spawnSync(bin, ['--version']).status === 0);
+  if (goaccess) {
+    add('goaccess', `GoAccess ${goaccessVersion(goaccess)} --log-format=COMBINED -o out.json`, units(combined),
+      () => measure(goaccess, [combined.path, '--log-format=COMBINED', '--no-progress', '--no-global-config', '-o', out('goaccess.json')]),
+      () => {
+        const general = (JSON.parse(readFileSync(out('goaccess.json'), 'utf8')) as { general: { valid_requests: number } }).general;
+        expect(general.valid_requests === combined.counts.records, `GoAccess parsed ${general.valid_requests}`);
+        return '';
+      });
+  } else {
+    log('goaccess not installed: its rows say so');
+    notes.push(`GoAccess: not installed on this machine (apt-get install goaccess), no GoAccess row [${label}]`);
+  }
+}
+
+/** `--input FILE`: alf, the bare loops and GoAccess on a log the user points at (read as nginx combined by the loops and GoAccess). */
+async function planInput(options: Options, file: string, outDir: string): Promise<void> {
+  const lines = countLines(file);
+  const counts: GeneratedCounts = { requests: lines, lines, records: lines, bytes: statSync(file).size };
+  const given: Input = { path: file, counts };
+  const out = (name: string): string => join(outDir, `input-${name}`);
+  const at = (id: string): string => `${id}@input`;
+  plan(options, at('alf-combined'), `alf analyze ${file}, JSON [input]`, units(given),
+    () => measure(process.execPath, alfArgs([file], out('alf.json'))),
+    () => {
+      const report = JSON.parse(readFileSync(out('alf.json'), 'utf8')) as Report;
+      expect(report.inputs.totals.linesRead === lines, `alf read ${report.inputs.totals.linesRead} of ${lines} lines`);
+      return `(${report.inputs.totals.skipped} lines skipped, ${report.findings.length} findings)`;
+    });
+  // A user's log may hold lines the loops' regex and GoAccess reject: their counts are reported, not checked.
+  const lenient = (name: string) => (result: Measured): string => {
+    const c = JSON.parse(result.stdout) as { lines: number; matched: number };
+    return `(${name} matched ${c.matched} of ${c.lines})`;
+  };
+  plan(options, at('bare-combined'), 'bare Node loop (indexOf, latin1Slice, 1 regex, per-second time cache, per-path histograms) [input]', units(given),
+    () => measure(process.execPath, [join(root, 'test/bench/bare-loop.mjs'), 'combined', file]), lenient('the loop'));
+  plan(options, at('baseline'), 'minimal Node baseline (indexOf split, UTF-8 per line, 1 regex, per-path histogram) [input]', units(given),
+    () => measure(process.execPath, [join(root, 'test/bench/baseline.mjs'), file]), lenient('the baseline'));
+  const goaccess = ['/usr/bin/goaccess', 'goaccess'].find((bin) => spawnSync(bin, ['--version']).status === 0);
+  if (goaccess) {
+    plan(options, at('goaccess'), `GoAccess ${goaccessVersion(goaccess)} --log-format=COMBINED [input]`, units(given),
+      () => measure(goaccess, [file, '--log-format=COMBINED', '--no-progress', '--no-global-config', '-o', out('goaccess.json')]),
+      () => `(${(JSON.parse(readFileSync(out('goaccess.json'), 'utf8')) as { general: { valid_requests: number } }).general.valid_requests} valid)`);
+  } else {
+    notes.push('GoAccess: not installed on this machine, no GoAccess row [input]');
+  }
+}
+
+function countLines(file: string): number {
+  let lines = 0;
+  let last = 10;
+  const buffer = Buffer.alloc(1 << 20);
+  const fd = openSync(file, 'r');
+  try {
+    for (;;) {
+      const n = readSync(fd, buffer, 0, buffer.length, null);
+      if (n === 0) break;
+      for (let at = buffer.indexOf(10, 0); at >= 0 && at < n; at = buffer.indexOf(10, at + 1)) lines++;
+      last = buffer[n - 1]!;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return last === 10 ? lines : lines + 1;
+}
+
+/**
+ * The input cut into `files` consecutive pieces named as logrotate names them (access.log.23 the
+ * oldest ... access.log), made once beside the input.
+ */
+function rotatedCopy(dir: string, source: Input, files: number): string {
+  const target = `${source.path}.rotated`;
+  const done = join(target, '.complete');
+  if (existsSync(done)) return target;
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(target, { recursive: true });
+  const text = readFileSync(source.path);
+  const per = Math.ceil(source.counts.lines / files);
+  let at = 0;
+  for (let i = 0; i < files; i++) {
+    let end = at;
+    for (let k = 0; k < per && end < text.length; k++) {
+      const newline = text.indexOf(10, end);
+      end = newline < 0 ? text.length : newline + 1;
+    }
+    const age = files - 1 - i;
+    writeFileSync(join(target, age === 0 ? 'access.log' : `access.log.${age}`), text.subarray(at, end));
+    at = end;
+  }
+  writeFileSync(done, '');
+  void dir;
+  return target;
+}
+
+interface ScanIndex {
+  windows?: { records?: number }[];
+}
+
+/** A scan's or merge's out directory: every record of the input counted once over its windows. */
+function checkScan(outDir: string, records: number): string {
+  const reports = readdirSync(outDir).filter((name) => name.endsWith('.json') && name !== 'state.json');
+  let proxy = 0;
+  let windows = 0;
+  for (const name of reports) {
+    const report = JSON.parse(readFileSync(join(outDir, name), 'utf8')) as Partial<Report> & ScanIndex;
+    if (report.inputs?.totals === undefined) continue;
+    proxy += report.inputs.totals.proxyRecords;
+    windows++;
+  }
+  expect(proxy === records, `${outDir}: ${proxy} proxy records over ${windows} window reports, generated ${records}`);
+  return `(${windows} windows)`;
+}
+
+function checkParsedJson(out: string, expected: { lines: number; proxy: number; apm: number }): string {
+  const totals = (JSON.parse(readFileSync(out, 'utf8')) as Report).inputs.totals;
+  expect(totals.linesRead === expected.lines && totals.proxyRecords === expected.proxy && totals.apmRecords === expected.apm,
+    `${out}: parse-only read ${totals.linesRead} lines, ${totals.proxyRecords} proxy records, ${totals.apmRecords} transactions`);
+  return '';
+}
+
+/** Lines of the smaller flat-memory run (the issue compares 20 M against 2 M). */
+const MEMORY_SMALL_LINES = 2_000_000;
+
+async function memoryRows(options: Options, outDir: string, profile: Profile): Promise<void> {
+  const sizes = [...new Set([MEMORY_SMALL_LINES, options.big])];
   const capArgs = options.cap > 0 ? ['--max-memory', String(options.cap)] : [];
   const capNote = options.cap > 0 ? `, --max-memory ${options.cap}` : '';
+  const generatorArgs = (kind: string, lines: number): string => `${quote(TSX)} ${quote(GENERATOR)} ${kind} --lines ${lines} --profile ${profile}`;
   for (const lines of sizes) {
-    const id = `rss-${lines}`;
-    const outFile = join(outDir, `${id}.json`);
-    await measureOnce(options, id, `alf analyze - (combined piped from the generator, ${fmt(lines)} lines${capNote}), peak RSS`,
+    const id = `rss-${lines}@${profile}`;
+    const outFile = join(outDir, `${profile}-rss-${lines}.json`);
+    await measureOnce(options, id, `alf analyze - (combined piped from the generator, ${fmt(lines)} lines${capNote}), peak RSS [${profile}]`,
       { lines, bytes: NaN },
-      () => measure(process.execPath, alfArgs(['-'], outFile, ['--input-format', 'nginx-combined', ...capArgs]), `${quote(TSX)} ${quote(GENERATOR)} combined --lines ${lines} 2>/dev/null |`),
+      () => measure(process.execPath, alfArgs(['-'], outFile, ['--input-format', 'nginx-combined', ...capArgs]), `${generatorArgs('combined', lines)} 2>/dev/null |`),
       () => checkAlfJson(outFile, { lines, proxy: lines, apm: 0 }));
   }
   // With the join on: proxy and APM from two generator processes through named pipes.
   for (const lines of sizes) {
-    const id = `rss-join-${lines}`;
+    const id = `rss-join-${lines}@${profile}`;
     if (options.only && !options.only.has(id)) continue;
     const fifoDir = join(tmpdir(), `alf-bench-${process.pid}`);
     mkdirSync(fifoDir, { recursive: true });
     const proxyFifo = join(fifoDir, 'proxy.log');
     const apmFifo = join(fifoDir, 'apm.csv');
     const formatFile = join(options.dir, 'extended-nginx.conf');
-    const outFile = join(outDir, `${id}.json`);
-    const apmRows = await countApm(lines);
+    const outFile = join(outDir, `${profile}-rss-join-${lines}.json`);
+    const apmRows = await countApm(lines, profile);
     try {
-      await measureOnce(options, id, `alf analyze with the join (extended + New Relic piped, ${fmt(lines)} × ${fmt(apmRows)}${capNote}), peak RSS`,
+      await measureOnce(options, id, `alf analyze with the join (extended + New Relic piped, ${fmt(lines)} × ${fmt(apmRows)}${capNote}), peak RSS [${profile}]`,
         { lines, bytes: NaN },
         () => {
           rmSync(proxyFifo, { force: true });
           rmSync(apmFifo, { force: true });
           spawnSync('mkfifo', [proxyFifo, apmFifo]);
-          const generator = (kind: string, fifo: string): string => `(${quote(TSX)} ${quote(GENERATOR)} ${kind} --lines ${lines} --out ${quote(fifo)} 2>/dev/null &);`;
+          const generator = (kind: string, fifo: string): string => `(${generatorArgs(kind, lines)} --out ${quote(fifo)} 2>/dev/null &);`;
           return measure(process.execPath, alfArgs([proxyFifo], outFile, ['--log-format', formatFile, '--apm', apmFifo, ...capArgs]),
             `${generator('extended', proxyFifo)} ${generator('newrelic', apmFifo)}`);
         },
@@ -439,64 +620,95 @@ async function memoryRows(options: Options, outDir: string): Promise<void> {
   }
 }
 
-async function countApm(lines: number): Promise<number> {
+async function countApm(lines: number, profile: Profile): Promise<number> {
   const { countApmRows } = await import('./generate.js');
-  return countApmRows(lines);
+  return countApmRows(lines, 42, profile);
 }
 
 // ---------------------------------------------------------------- output
 
 function renderTable(machine: string, options: Options): string {
   const byId = new Map(rows.map((row) => [row.id, row]));
-  const alf = byId.get('alf-combined');
-  const baseline = byId.get('baseline');
-  const goaccess = byId.get('goaccess');
+  const command = options.input !== null ? `--input ${options.input}` : `--lines ${options.lines} --profile ${options.profiles.join(',')}`;
   const lines: string[] = [
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; \`npm run bench -- --lines ${options.lines} --runs ${options.runs}\`, medians.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; \`npm run bench -- ${command} --runs ${options.runs}\`, medians.`,
     '',
-    '| run | lines | wall s | lines/s | MB/s | CPU s | lines/CPU-s | peak RSS MB | × baseline | × GoAccess |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| run | lines | wall s | lines/s | MB/s | CPU s | lines/CPU-s | peak RSS MB | × bare loop (CPU) | × baseline | × GoAccess |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const row of rows) {
+    const [id, profile] = row.id.split('@') as [string, string | undefined];
+    const sibling = (name: string): Row | undefined => byId.get(`${name}@${profile}`);
+    const baseline = sibling('baseline');
+    const goaccess = sibling('goaccess');
+    // Rows on the extended format (and the joins, whose proxy side is extended) against the split('|') loop.
+    const bare = /extended|join/.test(id) ? sibling('bare-pipe') : id.startsWith('alf-combined') || id === 'goaccess' || id === 'baseline' ? sibling('bare-combined') : undefined;
+    const timed = !id.startsWith('rss') && !id.startsWith('bare') && id !== 'alf-scan' && id !== 'alf-merge' && id !== 'alf-analyze-dir';
+    const vsBare = bare && timed ? (bare.cpuMs / row.cpuMs).toFixed(2) : '';
+    const vsBaseline = baseline && timed && id !== 'baseline' ? (baseline.wallMs / row.wallMs).toFixed(2) : '';
+    const vsGoaccess = goaccess && timed && id !== 'goaccess' ? (goaccess.wallMs / row.wallMs).toFixed(1) : '';
     const perSecond = row.lines / (row.wallMs / 1000);
-    const vsBaseline = baseline && row.id !== 'baseline' && !row.id.startsWith('rss') ? (baseline.wallMs / row.wallMs).toFixed(2) : '';
-    const vsGoaccess = goaccess && row.id !== 'goaccess' && !row.id.startsWith('rss') ? (goaccess.wallMs / row.wallMs).toFixed(1) : '';
     lines.push(`| ${row.what} ${row.note} | ${fmt(row.lines)} | ${seconds(row.wallMs)} | ${fmt(Math.round(perSecond))} | ` +
       `${Number.isNaN(row.bytes) ? '' : (row.bytes / 1e6 / (row.wallMs / 1000)).toFixed(1)} | ${seconds(row.cpuMs)} | ` +
-      `${Number.isNaN(row.cpuMs) ? '' : fmt(Math.round(row.lines / (row.cpuMs / 1000)))} | ${Math.round(row.rssKb / 1024)} | ${vsBaseline} | ${vsGoaccess} |`);
+      `${Number.isNaN(row.cpuMs) ? '' : fmt(Math.round(row.lines / (row.cpuMs / 1000)))} | ${Math.round(row.rssKb / 1024)} | ${vsBare} | ${vsBaseline} | ${vsGoaccess} |`);
   }
-  const summary: string[] = [];
-  if (alf && baseline) {
-    summary.push(`alf/baseline ${(baseline.wallMs / alf.wallMs).toFixed(2)}× (wall), ${(baseline.cpuMs / alf.cpuMs).toFixed(2)}× (CPU); ` +
-      `median of each round's ratio ${byRound(baseline, alf, (b, a) => b.wallMs / a.wallMs).toFixed(2)}× (wall), ${byRound(baseline, alf, (b, a) => b.cpuMs / a.cpuMs).toFixed(2)}× (CPU)`);
+  const summary: string[] = [...notes];
+  const profiles = options.input !== null ? ['input'] : options.profiles;
+  for (const profile of profiles) {
+    const get = (name: string): Row | undefined => byId.get(`${name}@${profile}`);
+    const tag = `[${profile}]`;
+    const ratio = (what: string, slow: Row | undefined, fast: Row | undefined, target: string): void => {
+      if (!slow || !fast) return;
+      summary.push(`${tag} ${what}: ${(fast.cpuMs / slow.cpuMs).toFixed(2)}× (CPU), ${(fast.wallMs / slow.wallMs).toFixed(2)}× (wall); ` +
+        `median of each round's ratio ${byRound(fast, slow, (f, s) => f.cpuMs / s.cpuMs).toFixed(2)}× (CPU), ${byRound(fast, slow, (f, s) => f.wallMs / s.wallMs).toFixed(2)}× (wall) (${target})`);
+    };
+    ratio('alf/bare loop, combined', get('alf-combined'), get('bare-combined'), 'target ≥ 0.9');
+    ratio('alf/bare split loop, extended', get('alf-extended'), get('bare-pipe'), 'target ≥ 0.9');
+    ratio('alf/first baseline, combined', get('alf-combined'), get('baseline'), 'UTF-8 per line');
+    ratio('alf/GoAccess', get('alf-combined'), get('goaccess'), 'target ≥ 10 on 1 M high-cardinality lines');
+    const join = get('alf-join');
+    const parse = get('alf-join-parse-only');
+    if (join && parse) {
+      summary.push(`${tag} the join's CPU over parsing both inputs alone: ${(join.cpuMs / parse.cpuMs).toFixed(2)}× (${seconds(join.cpuMs)} against ${seconds(parse.cpuMs)} s; ` +
+        `median of each round's ratio ${byRound(join, parse, (j, p) => j.cpuMs / p.cpuMs).toFixed(2)}×; target ≤ 1.4)`);
+    }
+    const scan = get('alf-scan');
+    const dir = get('alf-analyze-dir');
+    const merge = get('alf-merge');
+    if (scan && dir) {
+      summary.push(`${tag} first alf scan over analyze, same 24 files: ${(scan.cpuMs / dir.cpuMs).toFixed(2)}× (CPU, ${seconds(scan.cpuMs)} against ${seconds(dir.cpuMs)} s), ` +
+        `${(scan.wallMs / dir.wallMs).toFixed(2)}× (wall); median of each round's ratio ${byRound(scan, dir, (a, b) => a.cpuMs / b.cpuMs).toFixed(2)}× (CPU; target ≤ 1.5)`);
+    }
+    if (scan && merge) {
+      summary.push(`${tag} alf merge of 2 shards over the unsharded scan: ${(merge.cpuMs / scan.cpuMs).toFixed(2)}× (CPU, ${seconds(merge.cpuMs)} against ${seconds(scan.cpuMs)} s; target ≤ 0.5)`);
+    }
+    const jobsPairs = [
+      ['alf-combined', 'alf-combined-jobs2', '--jobs 2 on nginx combined'], ['alf-alb', 'alf-alb-jobs2', '--jobs 2 on AWS ALB'],
+      ['alf-join', 'alf-join-jobs2', '--jobs 2 on extended + New Relic joined'], ['alf-join', 'alf-join-jobs-auto', '--jobs auto on extended + New Relic joined'],
+    ] as const;
+    for (const [single, parallel, what] of jobsPairs) {
+      const one = get(single);
+      const two = get(parallel);
+      if (one && two) summary.push(`${tag} ${speedUp(what, one, two)}`);
+    }
+    const alf = get('alf-combined');
+    const html = get('alf-combined-html');
+    if (alf && html) {
+      // The two runs of a round follow each other, so their difference is the report's cost with
+      // the machine's load of that moment; the difference of two medians mixes different moments.
+      const added = byRound(html, alf, (h, a) => h.wallMs - a.wallMs);
+      const addedCpu = byRound(html, alf, (h, a) => h.cpuMs - a.cpuMs);
+      summary.push(`${tag} HTML instead of JSON adds ${seconds(added)} s wall (${((added / html.wallMs) * 100).toFixed(1)}% of the HTML run) and ` +
+        `${seconds(addedCpu)} s CPU (${((addedCpu / html.cpuMs) * 100).toFixed(1)}%), medians of each round's difference`);
+    }
+    const small = get(`rss-${MEMORY_SMALL_LINES}`);
+    const big = get(`rss-${options.big}`);
+    if (small && big && small !== big) summary.push(`${tag} peak RSS ${fmt(options.big)} / ${fmt(MEMORY_SMALL_LINES)} lines: ${(big.rssKb / small.rssKb).toFixed(2)}×`);
+    const smallJoin = get(`rss-join-${MEMORY_SMALL_LINES}`);
+    const bigJoin = get(`rss-join-${options.big}`);
+    const capped = options.cap > 0 ? ` (--max-memory ${options.cap})` : ' (uncapped)';
+    if (smallJoin && bigJoin && smallJoin !== bigJoin) summary.push(`${tag} peak RSS with the join on, ${fmt(options.big)} / ${fmt(MEMORY_SMALL_LINES)} lines: ${(bigJoin.rssKb / smallJoin.rssKb).toFixed(2)}×${capped} (target ≤ 1.15)`);
   }
-  if (alf && goaccess) summary.push(`alf/GoAccess ${(goaccess.wallMs / alf.wallMs).toFixed(1)}× (wall), ${(goaccess.cpuMs / alf.cpuMs).toFixed(1)}× (CPU)`);
-  const jobsPairs = [
-    ['alf-combined', 'alf-combined-jobs2', '--jobs 2 on nginx combined'], ['alf-alb', 'alf-alb-jobs2', '--jobs 2 on AWS ALB'],
-    ['alf-join', 'alf-join-jobs2', '--jobs 2 on extended + New Relic joined'], ['alf-join', 'alf-join-jobs-auto', '--jobs auto on extended + New Relic joined'],
-  ] as const;
-  for (const [single, parallel, what] of jobsPairs) {
-    const one = byId.get(single);
-    const two = byId.get(parallel);
-    if (one && two) summary.push(speedUp(what, one, two));
-  }
-  const html = byId.get('alf-combined-html');
-  if (alf && html) {
-    // The two runs of a round follow each other, so their difference is the report's cost with
-    // the machine's load of that moment; the difference of two medians mixes different moments.
-    const added = byRound(html, alf, (h, a) => h.wallMs - a.wallMs);
-    const addedCpu = byRound(html, alf, (h, a) => h.cpuMs - a.cpuMs);
-    summary.push(`HTML instead of JSON adds ${seconds(added)} s wall (${((added / html.wallMs) * 100).toFixed(1)}% of the HTML run) and ` +
-      `${seconds(addedCpu)} s CPU (${((addedCpu / html.cpuMs) * 100).toFixed(1)}%), medians of each round's difference`);
-  }
-  const small = byId.get(`rss-${options.lines}`);
-  const big = byId.get(`rss-${options.big}`);
-  if (small && big && small !== big) summary.push(`peak RSS ${fmt(options.big)} / ${fmt(options.lines)} lines: ${(big.rssKb / small.rssKb).toFixed(2)}×`);
-  const smallJoin = byId.get(`rss-join-${options.lines}`);
-  const bigJoin = byId.get(`rss-join-${options.big}`);
-  const capped = options.cap > 0 ? ` (--max-memory ${options.cap})` : ' (uncapped)';
-  if (smallJoin && bigJoin && smallJoin !== bigJoin) summary.push(`peak RSS with the join on, ${fmt(options.big)} / ${fmt(options.lines)} lines: ${(bigJoin.rssKb / smallJoin.rssKb).toFixed(2)}×${capped}`);
-  if (bigJoin) summary.push(`peak RSS with the join on ${fmt(options.big)} lines: ${Math.round(bigJoin.rssKb / 1024)} MB${capped}`);
   return [...lines, '', ...summary.map((s) => `- ${s}`)].join('\n');
 }
 

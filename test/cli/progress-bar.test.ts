@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { runInterruptCleanups } from '../../src/cli/interrupt.js';
 import { progressBar } from '../../src/cli/progress-bar.js';
 
@@ -46,7 +46,8 @@ describe('progress bar', () => {
     const bar = progressBar(stderr, { TERM: 'xterm' })!;
     bar.start(10_000_000, 2);
     bar.advance(5_000_000);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    // cli-progress redraws on its own timer: wait for the drawing, not for a guess at its interval.
+    await vi.waitFor(() => expect(stderr.text()).toMatch(/5 MB/), { timeout: 10_000, interval: 20 });
     bar.stop();
     expect(stderr.text()).toMatch(/alf reading 2 inputs \[/);
     expect(stderr.text()).toMatch(/5 MB/);

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Runs the built CLI (`npm test` compiles first) as a real process: stdout, stderr and exit code. */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+export const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 export interface CliResult {
   status: number | null;

@@ -1,14 +1,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ParsePool } from '../../src/ingest/parse-pool.js';
 import { BatchDecoder } from '../../src/ingest/record-codec.js';
 import { InternalError } from '../../src/model/errors.js';
 import { ROOT } from '../cli/run-cli.js';
 
-/** The pool runs the built worker (dist/src/ingest/parse-worker.js): `npm test` builds first. */
+/** The pool runs the worker from its TypeScript source here (through tsx), as built code runs the .js beside it. */
 
 const directive = readFileSync(join(ROOT, 'samples/incident/nginx-log-format.conf'), 'utf8');
 const lines = readFileSync(join(ROOT, 'samples/incident/access.log'), 'utf8');
@@ -31,12 +30,9 @@ describe('parse pool', { timeout: 60_000 }, () => {
   it('a worker runs ahead by its credit and no further, then streams the whole file once batches are taken', async () => {
     pool = new ParsePool(2);
     const channel = pool.startFile({ path: big, name: big, format: { logFormat: directive, candidates: 'any' }, credit: 2 });
-    // Let it run: it must stop after two batches, although the file has ~24.
-    let buffered = -1;
-    for (let i = 0; i < 20 && channel.buffered !== buffered; i++) {
-      buffered = channel.buffered;
-      await sleep(250);
-    }
+    // Nothing taken: it must stop after two batches, although the file has ~24. The worker says
+    // when it stops for credit, after the batches it sent, so they have all arrived by then.
+    await channel.workerWaited();
     expect(channel.buffered).toBe(2);
     const decoder = new BatchDecoder();
     let records = 0;
@@ -83,9 +79,8 @@ describe('parse pool', { timeout: 60_000 }, () => {
 
   it('close ends every worker thread, even ones paused for credit', async () => {
     pool = new ParsePool(2);
-    pool.startFile({ path: big, name: big, format: { logFormat: directive, candidates: 'any' }, credit: 1 });
-    pool.startFile({ path: big, name: big, format: { logFormat: directive, candidates: 'any' }, credit: 1 });
-    await sleep(500);
+    const channels = [1, 2].map(() => pool!.startFile({ path: big, name: big, format: { logFormat: directive, candidates: 'any' }, credit: 1 }));
+    await Promise.all(channels.map((channel) => channel.workerWaited()));
     const running = osThreads();
     await pool.close();
     // Each worker is an OS thread of this process: two fewer once they are gone.

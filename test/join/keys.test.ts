@@ -27,11 +27,14 @@ describe('normalisePath', () => {
 });
 
 describe('concrete keys', () => {
-  it('agree across layers on method and normalised path', () => {
+  it('agree across layers on the normalised path', () => {
     expect(proxyJoinKey(proxy('GET', '/v1/orders/'))).toBe(apmJoinKey(apm('GET', '/v1/orders')));
   });
-  it('differ on method, and case matters in paths', () => {
-    expect(proxyJoinKey(proxy('POST', '/v1/orders'))).not.toBe(apmJoinKey(apm('GET', '/v1/orders')));
+  it('leave the method out: an export without request.method keys like one with it (the method is evidence, pair-cost.ts)', () => {
+    expect(apmJoinKey(apm(null, '/v1/orders'))).toBe(proxyJoinKey(proxy('GET', '/v1/orders')));
+    expect(proxyJoinKey(proxy(null, '/v1/orders'))).toBe(apmJoinKey(apm('GET', '/v1/orders')));
+  });
+  it('differ where the path differs, and case matters in paths', () => {
     expect(proxyJoinKey(proxy('GET', '/v1/Orders'))).not.toBe(apmJoinKey(apm('GET', '/v1/orders')));
   });
   it('are null without a path (nothing to join on)', () => {
@@ -53,9 +56,9 @@ describe('route templates', () => {
   });
 
   it('key name-only transactions apart from concrete paths (a ~ prefix), and by template', () => {
-    expect(apmKeyParts(apm(null, null, 'WebTransaction/Expressjs/GET//v2/servers/:id.json'))).toEqual({ method: '~GET', path: '/v2/servers/*.json' });
-    expect(apmKeyParts(apm('GET', '/v1/orders/:id'))).toEqual({ method: '~GET', path: '/v1/orders/*' });
-    expect(apmKeyParts(apm('GET', '/v1/orders/7'))).toEqual({ method: 'GET', path: '/v1/orders/7' });
+    expect(apmKeyParts(apm(null, null, 'WebTransaction/Expressjs/GET//v2/servers/:id.json'))).toEqual({ kind: '~', path: '/v2/servers/*.json' });
+    expect(apmKeyParts(apm('GET', '/v1/orders/:id'))).toEqual({ kind: '~', path: '/v1/orders/*' });
+    expect(apmKeyParts(apm('GET', '/v1/orders/7'))).toEqual({ kind: '', path: '/v1/orders/7' });
   });
 
   it('reduce proxy paths by id-like segments when no template is given', () => {
@@ -66,10 +69,20 @@ describe('route templates', () => {
     expect(templates.patternOf('/v1/users/alice')).toBe('/v1/users/alice');
   });
 
+  it('try the template with more literal segments first, whatever the order they came in', () => {
+    const templates = new RouteTemplates(['/v1/orders/:id', '/v1/orders/summary']);
+    expect(templates.patternOf('/v1/orders/summary')).toBe('/v1/orders/summary');
+    expect(templates.patternOf('/v1/orders/abc')).toBe('/v1/orders/*');
+  });
+
+  it('key a proxy-side template (API Gateway resourcePath) by its pattern', () => {
+    expect(proxyJoinKey(proxy('GET', '/pets/{petId}'))).toBe('~/pets/*');
+  });
+
   it('use given templates first (slugs are not id-like)', () => {
     const templates = new RouteTemplates(['/v1/users/:name', '/v1/users/:name/repos/{repo}']);
     expect(templates.patternOf('/v1/users/alice')).toBe('/v1/users/*');
     expect(templates.patternOf('/v1/users/alice/repos/alf')).toBe('/v1/users/*/repos/*');
-    expect(templates.proxyTemplateKey(proxy('GET', '/v1/users/alice/'))).toBe('~GET /v1/users/*');
+    expect(templates.proxyTemplateKey(proxy('GET', '/v1/users/alice/'))).toBe('~/v1/users/*');
   });
 });

@@ -42,7 +42,7 @@ function indexOf(transactions: ApmTransaction[]): ApmIndex {
   for (const t of [...transactions].sort((a, b) => a.startMs - b.startMs)) {
     const slot = apmSlot(t);
     const key = apmKeyParts(t)!;
-    index.byKey.list(key.method, key.path).push(slot);
+    index.byKey.list(key.kind, key.path).push(slot);
     if (t.traceId) index.byTraceId.set(t.traceId, [...(index.byTraceId.get(t.traceId) ?? []), slot]);
     if (t.requestId) index.byRequestId.set(t.requestId, [...(index.byRequestId.get(t.requestId) ?? []), slot]);
   }

@@ -94,6 +94,32 @@ describe('datadog-json spans', () => {
   });
 });
 
+describe('datadog-json as real files lay it out', () => {
+  it('takes a v2 span\'s duration from custom.duration (ns), not from its millisecond stamps', () => {
+    const event = {
+      type: 'spans', id: 'AAAAAYzL',
+      attributes: {
+        start_timestamp: '2025-01-15T10:32:01.374Z', end_timestamp: '2025-01-15T10:32:01.374Z',
+        resource_name: 'GET /health', trace_id: '3482761763868571856', parent_id: '0', type: 'web',
+        custom: { duration: 412345, http: { method: 'GET', url: 'https://api.example.com/health', status_code: '200' } },
+      },
+    };
+    const [transaction] = onlyApm(datadogJson, [JSON.stringify({ data: [event] })]);
+    expect(transaction!.durationMs).toBe(0.412345);
+  });
+
+  it('reads a pretty-printed trace array whose nested "[" starts a line (no indentation)', () => {
+    const span = (id: number): string => `{"trace_id": ${id}, "span_id": 5678, "parent_id": 0, "resource": "GET /v1/orders", "type": "web",
+"start": 1736937121000000000, "duration": 81000000,
+"meta": {"http.method": "GET", "http.url": "/v1/orders", "http.status_code": "200"}
+}`;
+    const lines = `[[\n${span(1)}\n],\n[\n${span(2)}\n]]`.split('\n');
+    const { records, issues } = parseLines(datadogJson, lines);
+    expect(issues).toEqual([]);
+    expect(records.map((r) => r.line)).toEqual([2, 8]);
+  });
+});
+
 describe('datadog-json malformed input', () => {
   it('reports bad fields, bad JSON and foreign events per span', () => {
     const lines = [

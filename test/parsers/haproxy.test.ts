@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { haproxy } from '../../parsers/haproxy.js';
+import { haproxy, haproxyCaptureLayout, haproxyFormat } from '../../parsers/haproxy.js';
 import { onlyProxy, parseLines } from './parse-lines.js';
 
 // docs/formats.md, HAProxy: [%tr] = START (local time, ms, read as UTC); timers in ms with -1.
@@ -76,5 +76,50 @@ describe('haproxy', () => {
       ['PARSE_BAD_TIMESTAMP', 'tr'],
       ['PARSE_NO_MATCH', 'tr'],
     ]);
+  });
+
+  it('honours the zone of an RFC 5424 syslog header ([%tr] has none), and --timezone when the header has none either', () => {
+    const rfc5424 = `<134>1 2025-01-15T11:32:01.480+01:00 lb1 haproxy 2211 - - ${OK.replace('10:32:01.373', '11:32:01.373')}`;
+    expect(onlyProxy(haproxy, rfc5424).startMs).toBe(START);
+    const rfc3164 = `Jan 15 11:32:01 lb1 haproxy[2211]: ${OK.replace('10:32:01.373', '11:32:01.373')}`;
+    const parse = (zone?: string): number => {
+      const records: number[] = [];
+      haproxy.createParser({ file: 'x', timeZone: zone }).line(rfc3164, 1, { record: (r) => records.push((r as { startMs: number }).startMs), issue: () => {}, ignore: () => {}, warn: () => {} });
+      return records[0]!;
+    };
+    expect(parse()).toBe(START + 3_600_000);
+    expect(parse('Europe/Paris')).toBe(START);
+    expect(parse('+01:00')).toBe(START);
+    // The header's own zone wins over --timezone.
+    const records: number[] = [];
+    haproxy.createParser({ file: 'x', timeZone: 'America/New_York' }).line(rfc5424, 1, { record: (r) => records.push((r as { startMs: number }).startMs), issue: () => {}, ignore: () => {}, warn: () => {} });
+    expect(records).toEqual([START]);
+  });
+
+  it('reads option httpslog (2.5+): the TLS words after the request, the SNI as host', () => {
+    // The example line of HAProxy Enterprise's logging documentation (HAPROXY_HTTPS_LOG_FMT).
+    const line = 'Feb  6 12:14:14 localhost hapee-lb[3098]: 192.168.50.1:61818 [27/Jan/2021:21:52:56.086] fe_main be_servers/s1 0/0/1/1/2 200 517 - - ---- 1/1/0/0/0 0/0 {1wt.eu} {} "GET / HTTP/1.1" 0/0/0/0/0 1wt.eu/TLSv1.3/TLS_AES_256_GCM_SHA384';
+    expect(onlyProxy(haproxy, line)).toMatchObject({ status: 200, path: '/', host: '1wt.eu', requestTimeMs: 2 });
+    expect(parseLines(haproxy, [`${line} extra`]).issues[0]).toMatchObject({ field: 'r' });
+  });
+
+  it('never guesses header captures silently: the assumed layout is warned about once, and a capture that is no host is not read', () => {
+    // lnav's test/logfile_haproxy.0 (BSD-2-Clause): this frontend captures the user agent first.
+    const userAgentFirst = 'Feb 25 16:19:49 192.168.4.2 haproxy[7]: 141.35.244.171:53332 [25/Feb/2019:16:19:48.143] prod_http_in~ bk_admin/nginx_sonst 0/0/7/1457/1487 200 11394 - - ---- 2/1/0/0/0 0/0 {Mozilla/5.0 (Windows NT 6.1; Win64; x64; rv:65.0) Gecko/20100101 Firefox/65.0} {} "GET /admin/colt/administration HTTP/1.1"';
+    const misfit = parseLines(haproxy, [userAgentFirst, userAgentFirst]);
+    expect(misfit.records.map((r) => [(r as { host: string | null }).host, (r as { userAgent: string | null }).userAgent])).toEqual([[null, null], [null, null]]);
+    expect(misfit.warnings).toHaveLength(1);
+    expect(misfit.warnings[0]).toMatchObject({ code: 'PARSE_SUSPECT_CAPTURES', line: 1 });
+    expect(misfit.warnings[0]!.message).toContain('is no host name');
+    // Elastic Beats' filebeat/module/haproxy fixture (Apache-2.0): a host first, read by the assumed layout, said so.
+    const hostFirst = 'Jul 30 09:03:52 localhost haproxy[32450]: 1.2.3.4:38862 [30/Jul/2018:09:03:52.726] incoming~ docs_microservice/docs 0/0/1/0/2 304 168 - - ---- 6/6/0/0/0 0/0 {docs.example.internal||} {|||} "GET /component---src-pages-index-js-4b15624544f97cf0bb8f.js HTTP/1.1"';
+    const assumed = parseLines(haproxy, [hostFirst]);
+    expect(assumed.records[0]).toMatchObject({ host: 'docs.example.internal' });
+    expect(assumed.warnings[0]!.message).toContain('assumed layout');
+    // With the frontend's haproxy.cfg, the captures are named and nothing is assumed.
+    const configured = haproxyFormat(haproxyCaptureLayout('frontend prod_http_in\n  capture request header User-Agent len 128\n'));
+    const named = parseLines(configured, [userAgentFirst]);
+    expect(named.warnings).toEqual([]);
+    expect(named.records[0]).toMatchObject({ userAgent: 'Mozilla/5.0 (Windows NT 6.1; Win64; x64; rv:65.0) Gecko/20100101 Firefox/65.0', host: null });
   });
 });

@@ -56,6 +56,14 @@ describe('newrelic-json shapes', () => {
     expect(prettyV1.records.map((r) => r.line)).toEqual([5, 17]);
   });
 
+  it('reads historical data export files: an array of {"attributes": {…}} records, epoch s and ISO timestamps alike', () => {
+    const historical = [{ attributes: EVENT }, { attributes: { ...SECOND, timestamp: 1736937122.004 } }, { attributes: { ...EVENT, timestamp: '2025-01-15T10:32:03.500Z' } }];
+    const { records, issues } = parseLines(newRelicJson, pretty(historical));
+    expect(issues).toEqual([]);
+    expect(records.map((r) => (r as { startMs: number }).startMs)).toEqual([1736937121373, 1736937122004, Date.UTC(2025, 0, 15, 10, 32, 3, 500)]);
+    expect(records[1]).toMatchObject({ method: 'POST', path: '/v1/payments', status: 502, apiKey: 'ak_live_7Hq2' });
+  });
+
   it('reads NDJSON line by line and reports bad lines without losing the rest', () => {
     const lines = [
       JSON.stringify(EVENT),

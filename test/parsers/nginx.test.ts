@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileNginxFormat, nginxCombined, nginxFormat, nginxMain } from '../../parsers/nginx.js';
+import { compileNginxFormat, nginxCombined, nginxFormat, nginxIngress, nginxMain } from '../../parsers/nginx.js';
+import type { ProxyRecord } from '../../src/model/records.js';
 import { LogFormatError } from '../../parsers/nginx-log-format.js';
 import { onlyProxy, parseLines } from './parse-lines.js';
 
@@ -74,16 +75,21 @@ describe('nginx log_format compiler', () => {
     expect(issues.map((issue) => issue.field)).toEqual(['time_iso8601', 'time_iso8601']);
   });
 
-  it('reads a request line that holds escaped bytes and a quote-escaped user agent (default escaping)', () => {
-    const record = onlyProxy(nginxCombined, '198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET /caf\\xC3\\xA9?q=\\x22x\\x22 HTTP/1.1" 404 0 "-" "say \\x22hi\\x22"');
-    expect(record.path).toBe('/caf\\xC3\\xA9');
-    expect(record.userAgent).toBe('say \\x22hi\\x22');
+  it('decodes default escaping: \\x22 is a quote, an escaped UTF-8 run is its character (the bytes the client sent)', () => {
+    const record = onlyProxy(nginxCombined, '198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET /caf\\xC3\\xA9?q=\\x22x\\x22 HTTP/1.1" 404 0 "-" "say \\x22hi\\x22 \\x5C"');
+    expect(record.path).toBe('/café');
+    expect(record.query).toBe('q="x"');
+    expect(record.userAgent).toBe('say "hi" \\');
   });
 
-  it('tells main from combined: main has one more quoted field', () => {
+  it('tells main from combined: main has one more quoted field, which combined keeps out of the user agent', () => {
     const line = '203.0.113.24 - - [15/Jan/2025:10:32:01 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8.5.0" "10.1.1.1"';
     expect(parseLines(nginxMain, [line]).records).toHaveLength(1);
-    expect(onlyProxy(nginxCombined, line).userAgent).toBe('curl/8.5.0" "10.1.1.1');
+    const asCombined = parseLines(nginxCombined, [line, line]);
+    expect(asCombined.records.map((r) => (r as ProxyRecord).userAgent)).toEqual(['curl/8.5.0', 'curl/8.5.0']);
+    expect(asCombined.warnings).toHaveLength(1);
+    expect(asCombined.warnings[0]).toMatchObject({ code: 'PARSE_EXTRA_FIELDS', line: 1 });
+    expect(asCombined.warnings[0]!.message).toContain('"10.1.1.1"');
   });
 
   it('reports a malformed line as an issue naming the field, never a record or an exception', () => {
@@ -118,5 +124,45 @@ describe('nginx log_format compiler', () => {
     const format = nginxFormat(`log_format j escape=json '{"t":"$msec","s":"$status","ua":"$http_user_agent"}';`);
     const record = onlyProxy(format, '{"t":"1736937121.457","s":"200","ua":"say \\"hi\\" \\\\o/"}');
     expect(record.userAgent).toBe('say "hi" \\o/');
+  });
+
+  // Lines from Elastic Beats' filebeat/module/nginx fixtures (Apache-2.0); see test/fixtures/real/.
+  it('reads ingress-nginx upstreaminfo lines whose upstream lists hold several attempts, unquoted', () => {
+    const retried = '192.168.64.14 - - [07/Feb/2020:12:02:42 +0000] "GET /v2/some HTTP/1.1" 200 61 "-" "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.14; rv:72.0) Gecko/20100101 Firefox/72.0" 348 0.001 [default-web2-8080] [] 172.17.0.6:8080, 172.17.0.7:8080 61, 100 0.100, 0.004 200, 203 835136ae24486dbb4156dcbe21f5d402';
+    expect(onlyProxy(nginxIngress, retried)).toMatchObject({
+      upstreamAddr: '172.17.0.7:8080', upstreamStatus: 203, upstreamTimeMs: 104, upstreamAttempts: 2,
+      requestId: '835136ae24486dbb4156dcbe21f5d402', userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10.14; rv:72.0) Gecko/20100101 Firefox/72.0',
+      requestTimeMs: 1, status: 200,
+    });
+    const halfLogged = retried.replace('61, 100 0.100, 0.004 200, 203', '- 0.100, - 200, -');
+    expect(onlyProxy(nginxIngress, halfLogged)).toMatchObject({ upstreamStatus: null, upstreamTimeMs: 100, upstreamAttempts: 2 });
+    const grouped = retried.replace('172.17.0.6:8080, 172.17.0.7:8080 61, 100 0.100, 0.004 200, 203', '10.0.0.1:80, 10.0.0.2:80 : 10.0.0.3:80 1, 2 : 3 0.010, 0.020 : 0.030 502, 504 : 200');
+    expect(onlyProxy(nginxIngress, grouped)).toMatchObject({ upstreamAddr: '10.0.0.3:80', upstreamStatus: 200, upstreamTimeMs: 60, upstreamAttempts: 3 });
+    const viaLogFormat = nginxFormat(`log_format upstreaminfo '$remote_addr - $remote_user [$time_local] "$request" '
+      '$status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] '
+      '[$proxy_alternative_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id';`);
+    expect(onlyProxy(viaLogFormat, retried)).toMatchObject({ upstreamStatus: 203, upstreamAttempts: 2, requestId: '835136ae24486dbb4156dcbe21f5d402' });
+  });
+
+  it('reads a $host and an X-Forwarded-For chain before the client address: host apart, the chain\'s first address as client', () => {
+    const lines = [
+      'example.com 10.0.0.2, 10.0.0.1, 127.0.0.1 - - [07/Dec/2016:11:05:07 +0100] "GET /ocelot HTTP/1.1" 200 571 "-" "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.12; rv:49.0) Gecko/20100101 Firefox/49.0"',
+      'example.com:80 "10.5.102.222, 175.16.199.1, 204.246.1.1" 10.2.1.185 - - [22/Jan/2016:13:18:29 +0000] "GET /assets/xxxx?q=100 HTTP/1.1" 200 25507 "-" "Amazon CloudFront"',
+      '10.0.0.2, 10.0.0.1, 127.0.0.1 - - [07/Dec/2016:11:05:07 +0100] "GET /ocelot HTTP/1.1" 200 571 "-" "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.12; rv:49.0) Gecko/20100101 Firefox/49.0"',
+    ];
+    const { records, issues } = parseLines(nginxCombined, lines);
+    expect(issues).toEqual([]);
+    expect(records.map((r) => [(r as ProxyRecord).host, (r as ProxyRecord).clientIp])).toEqual([
+      ['example.com', '10.0.0.2'], ['example.com:80', '10.5.102.222'], [null, '10.0.0.2'],
+    ]);
+  });
+
+  it('keeps text after the last known field out of the user agent and warns once per file, with an example', () => {
+    const line = '10.0.0.9 - - [15/Jan/2025:10:32:01 +0000] "GET /a HTTP/1.1" 200 5 "-" "curl/7.68.0" rt=0.105 ua="x y"';
+    const { records, warnings, issues } = parseLines(nginxCombined, [line, line, line]);
+    expect(issues).toEqual([]);
+    expect(records.map((r) => (r as ProxyRecord).userAgent)).toEqual(['curl/7.68.0', 'curl/7.68.0', 'curl/7.68.0']);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toContain('rt=0.105 ua="x y"');
   });
 });

@@ -106,6 +106,34 @@ describe('otel-json spans', () => {
   });
 });
 
+describe('otel-json in the per-line shapes exporters write', () => {
+  const resourceSpans = { resource: { attributes: [s('service.name', 'orders-api')] }, scopeSpans: [{ scope: { name: 'io.opentelemetry.tomcat-10.0' }, spans: [STABLE_SPAN] }] };
+
+  it('reads the Java agent\'s logging-otlp lines: one ResourceSpans per line after the logger\'s prefix', () => {
+    const lines = [
+      'Jan 15, 2025 10:32:01 AM io.opentelemetry.exporter.logging.otlp.OtlpJsonLoggingSpanExporter export',
+      `INFO: ${JSON.stringify(resourceSpans)}`,
+      `2025-01-15 10:32:02.114 INFO  [BatchSpanProcessor_WorkerThread-1] i.o.e.l.o.OtlpJsonLoggingSpanExporter - ${JSON.stringify(resourceSpans)}`,
+      JSON.stringify(resourceSpans),
+    ];
+    const { records, issues, ignored } = parseLines(otelJson, lines);
+    expect(issues).toEqual([]);
+    expect(ignored).toBe(1);
+    expect(records.map((r) => [r.line, (r as { path: string | null }).path])).toEqual([[2, '/v1/orders'], [3, '/v1/orders'], [4, '/v1/orders']]);
+  });
+
+  it('reads the JSON file serialization: {"v":…,"rs":…} per line, ResourceSpans as an array or one object', () => {
+    const lines = [
+      `\uFEFF${JSON.stringify({ v: '1', rs: [resourceSpans] })}`,
+      JSON.stringify({ v: '1', rs: resourceSpans }),
+    ];
+    const { records, issues } = parseLines(otelJson, lines);
+    expect(issues).toEqual([]);
+    expect(records.map((r) => r.line)).toEqual([1, 2]);
+    expect(detectFormat(FORMATS, 'spans.json', lines).best?.format.id).toBe('otel-json');
+  });
+});
+
 describe('otel-json malformed input', () => {
   it('reports bad times and bad span JSON per span', () => {
     const badStart = { ...STABLE_SPAN, startTimeUnixNano: '1.7e18' };

@@ -50,4 +50,14 @@ describe('tyk', () => {
       ['PARSE_BAD_JSON', null], ['PARSE_NO_MATCH', 'response_code'],
     ]);
   });
+
+  it('reads the stdout pump\'s logrus lines, the record under tyk-analytics-record', () => {
+    const logged = JSON.stringify({ level: 'info', msg: '', time: '2025-01-15T10:32:02Z', 'tyk-analytics-record': BASE });
+    expect(onlyProxy(tyk, logged)).toMatchObject({ status: 200, path: '/v1/orders', query: 'limit=20', apiKey: '5d1e3f0a9b8c7d6e00a1b2c3', endMs: END });
+  });
+
+  it('takes the keyless placeholder 00000000 for no key: the alias, else nothing, holds the budget', () => {
+    expect(onlyProxy(tyk, line({ api_key: '00000000' })).apiKey).toBe('acme-mobile');
+    expect(onlyProxy(tyk, line({ api_key: '00000000', alias: '' })).apiKey).toBeNull();
+  });
 });

@@ -23,12 +23,15 @@ import { checkWritableFile } from '../output-check.js';
 import { sliceFromOptions, type SliceOptions } from '../slice-options.js';
 import { countBySeverity, formatNumber, formatSeverityCounts, plural } from '../../../reports/format.js';
 import { renderTerminal, renderVerdictAndFindings } from '../../../reports/terminal.js';
+import { localTimeZone } from '../../../parsers/fields/time-zone.js';
 
 export interface AnalyzeCommandOptions extends SliceOptions {
   apm?: string[];
   logFormat?: string;
   inputFormat?: string;
   keyField?: string;
+  /** `--timezone`: the zone of local times written without an offset. */
+  timezone?: string;
   budget?: string;
   format?: string;
   out?: string;
@@ -47,6 +50,8 @@ export interface AnalyzeCommandOptions extends SliceOptions {
   quiet?: boolean;
   /** `--joined FILE`: the pairs export (src/join/joined-csv-export.ts). */
   joined?: string;
+  /** Hidden: parse every input and stop there (the bench times the join against it). */
+  parseOnly?: boolean;
 }
 
 export const REPORT_FORMATS = ['html', 'json', 'md', 'text'] as const;
@@ -154,6 +159,17 @@ export async function render(analysis: Analysis, format: ReportFormat, terminal:
   }
 }
 
+/** `--timezone`, checked before any work: a zone the runtime does not know is a usage error. */
+function timeZoneOption(zone: string | undefined): string | undefined {
+  if (zone === undefined) return undefined;
+  try {
+    localTimeZone(zone);
+  } catch {
+    throw new UsageError(`--timezone "${zone}": not a time zone (give an IANA name such as Europe/Paris, or an offset such as +01:00)`);
+  }
+  return zone;
+}
+
 /** Runs `alf analyze`; returns the exit code. */
 export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOptions): Promise<number> {
   const apmInputs = options.apm ?? [];
@@ -167,14 +183,15 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   const budget = options.budget ? parseBudget(options.budget) : null;
   const jobs = parseJobs(options.jobs ?? '1');
   const split = splitSettings(options);
+  const timeZone = timeZoneOption(options.timezone);
   const { format: logFormat, directive: logFormatDirective, configFiles } = loadLogFormat(options.logFormat, options.keyField, inputs);
   let workers: WorkerSummary | null = null;
   const analysis = await analyze({
     onWorkers: (summary) => { workers = summary; },
     autoJobsMinBytes: byteCount(options.autoJobsMinBytes, '--auto-jobs-min-bytes', AUTO_MIN_INPUT_BYTES),
-    inputs, apmInputs, logFormat, logFormatDirective, jobs, split, inputFormat: options.inputFormat, keyField: options.keyField, slice,
+    inputs, apmInputs, logFormat, logFormatDirective, jobs, split, inputFormat: options.inputFormat, keyField: options.keyField, timeZone, slice,
     budget, join: joinOptions(options), keepGoing: options.keepGoing === true, excludeFiles: configFiles,
-    progress: options.quiet ? undefined : progressBar(),
+    progress: options.quiet ? undefined : progressBar(), parseOnly: options.parseOnly === true,
     observers: options.joined ? [new JoinedCsvExport(options.joined)] : [],
   });
   const report = await render(analysis, reportFormat, options.out === undefined ? process.stdout : null);
@@ -183,6 +200,9 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   // The verdict and findings go to stderr too when a person watches it and the report went elsewhere.
   const showFindings = process.stderr.isTTY === true && !(reportFormat === 'text' && options.out === undefined && process.stdout.isTTY === true);
   if (!options.quiet) process.stderr.write(summaryLine(analysis, options.out, configFiles, workers, showFindings));
+  // A failed join undermines every backend figure of the report: said on stderr even with --quiet.
+  const weakJoin = joinWarning(analysis);
+  if (weakJoin !== null) process.stderr.write(`${weakJoin}\n`);
   // --keep-going analyses what it can, but an unreadable file still fails the run (exit 2), so a
   // scheduler never takes a partial report for a complete one. Errors print even with --quiet.
   const unreadable = analysis.inputs.files.filter((file) => file.error !== null);
@@ -192,6 +212,13 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   }
   const worst = Math.max(-1, ...analysis.findings.map((finding) => severityRank(finding.severity)));
   return failOn !== null && worst >= severityRank(failOn) ? ExitCode.findings : ExitCode.ok;
+}
+
+/** One line on a failed or weak join (the apm-join-weak finding), or null. */
+function joinWarning(analysis: Analysis): string | null {
+  const finding = analysis.findings.find((f) => f.kind === 'apm-join-weak');
+  if (finding === undefined) return null;
+  return terminalSafe(`alf: warning: ${finding.title}; reason: ${finding.figures.reason}. ${finding.nextStep ?? ''}`.trim());
 }
 
 /** What `--jobs auto` decided, and why, so a slow run is not a mystery. */

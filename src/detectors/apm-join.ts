@@ -1,0 +1,230 @@
+import type { Count, FindingBase, Flag, Milliseconds, Seconds, Share, Text } from '../model/finding.js';
+import { roundTo } from '../model/round.js';
+import type { JoinedRequest } from '../model/records.js';
+import { routeOf, routeTemplate } from '../model/route.js';
+import type { Severity } from '../model/finding.js';
+import { apmKeyParts, apmTemplate, normalisePath, templatePattern } from '../join/keys.js';
+import type { Detector, DetectorContext } from './detector.js';
+import { EvidenceSample } from './evidence-sample.js';
+
+/**
+ * A failed or weak join, said first. Everything alf says about the backend's side (true worker
+ * time per key, backend time at a client timeout, what the backend kept doing after the proxy gave
+ * up) stands on proxy records joined to APM transactions. When an APM export was given and less
+ * than half of either side joined, a quiet note in the join's statistics let a run read as "no
+ * problem" (issue 20: a New Relic CSV without `request.method` joined 0 of ~600 transactions, and
+ * the report showed the proxy's times as the true ones). This finding names the likely reason and
+ * what to pass, and the verdict opens with it.
+ *
+ * Reasons, checked in this order:
+ *   no-shared-field        no APM transaction carries a path or route template (or no proxy record a path);
+ *   clock-beyond-max-skew  the two logs cover the same span shifted by more than --max-skew (a clock
+ *                          or time zone set wrong, by whole hours mostly);
+ *   other-time-range       the two logs do not overlap in time at all;
+ *   different-paths        most proxy requests go to routes the export never mentions (another
+ *                          service, another host, a prefix the proxy strips or adds);
+ *   ambiguous              candidates were there but too alike to tell apart (whole-second stamps,
+ *                          busy URLs, nothing else shared);
+ *   unexplained            none of the above.
+ */
+
+export type ApmJoinReason = 'no-shared-field' | 'clock-beyond-max-skew' | 'other-time-range' | 'different-paths' | 'ambiguous' | 'unexplained';
+
+export interface ApmJoinFigures {
+  proxyRecords: Count;
+  /** APM transactions with a path or route template: those that could join. */
+  joinableApmRecords: Count;
+  joinedPairs: Count;
+  proxyJoinedShare: Share;
+  apmJoinedShare: Share;
+  /** Why the join likely failed (see src/detectors/apm-join.ts). */
+  reason: ApmJoinReason;
+  /** Share of proxy requests whose route the APM export also has; null when either side has none. */
+  proxyRoutesInApm: Share | null;
+  /** First APM start minus first proxy start, s: how far apart the two logs begin. */
+  startsApartSeconds: Seconds | null;
+  /** Whether the two logs' spans overlap (within --max-skew). */
+  timeRangesOverlap: Flag | null;
+  maxSkewSeconds: Seconds;
+  /** Clock offset the join used (APM minus proxy), ms. */
+  offsetMs: Milliseconds | null;
+  /** Best pairs refused for low confidence. */
+  lowConfidencePairs: Count;
+  /** What to pass or change, in one line. */
+  remedy: Text;
+}
+
+export type ApmJoinFinding = FindingBase<'apm-join-weak', ApmJoinFigures>;
+
+/** Below this share of either side joined, the join is weak. */
+const WEAK_SHARE = 0.5;
+/** Below this share, it failed. */
+const FAILED_SHARE = 0.1;
+/** Distinct routes kept per side; past it, new routes are not counted (the share is then a floor). */
+const ROUTE_CAP = 20_000;
+const HOUR_MS = 3_600_000;
+
+interface Span {
+  first: number;
+  last: number;
+}
+
+function widen(span: Span | null, time: number): Span {
+  if (span === null) return { first: time, last: time };
+  if (time < span.first) span.first = time;
+  if (time > span.last) span.last = time;
+  return span;
+}
+
+/** A route as both sides can name it: the `*` pattern of its template. */
+function proxyRoute(request: JoinedRequest): string | null {
+  const route = request.proxy === null ? null : routeOf(request.proxy);
+  return route === null ? null : templatePattern(route);
+}
+
+export const apmJoin: Detector<ApmJoinFinding> = {
+  id: 'apm-join',
+  title: 'Join of proxy records to APM transactions',
+  kinds: ['apm-join-weak'],
+  leadsVerdict: true,
+  verdict(findings, cite) {
+    const finding = findings[0];
+    if (finding === undefined) return null;
+    return `${finding.figures.joinedPairs === 0 ? 'The APM export did not join the proxy log' : 'The APM export joined the proxy log poorly'}: ` +
+      `${cite(finding, 'proxyJoinedShare')} of ${cite(finding, 'proxyRecords')} proxy requests and ${cite(finding, 'apmJoinedShare')} of ` +
+      `${cite(finding, 'joinableApmRecords')} APM transactions paired. ${REASON_TEXT[finding.figures.reason]} ${cite(finding, 'remedy')} ` +
+      'Until then the backend\'s side of the findings below is unknown for unjoined requests; the proxy\'s times do not stand in for it.';
+  },
+  start(settings) {
+    let proxies = 0;
+    let proxiesWithPath = 0;
+    let joinable = 0;
+    let joined = 0;
+    let proxySpan: Span | null = null;
+    let apmSpan: Span | null = null;
+    const proxyRoutes = new Map<string, number>();
+    const apmRoutes = new Set<string>();
+    const unjoinedProxy = new EvidenceSample(3);
+    const unjoinedApm = new EvidenceSample(2);
+
+    return {
+      observe(request: JoinedRequest) {
+        if (!settings.hasApm) return;
+        const proxy = request.proxy;
+        const apm = request.apm;
+        if (proxy !== null) {
+          proxies++;
+          proxySpan = widen(proxySpan, proxy.startMs);
+          const route = proxyRoute(request);
+          if (route !== null) {
+            proxiesWithPath++;
+            if (proxyRoutes.has(route) || proxyRoutes.size < ROUTE_CAP) proxyRoutes.set(route, (proxyRoutes.get(route) ?? 0) + 1);
+          }
+          if (apm === null) unjoinedProxy.offer(proxy, 0, 'no APM transaction joined');
+        }
+        if (apm !== null) {
+          apmSpan = widen(apmSpan, apm.startMs);
+          const key = apmKeyParts(apm);
+          if (key !== null) {
+            joinable++;
+            if (apmRoutes.size < ROUTE_CAP) {
+              const template = apmTemplate(apm);
+              apmRoutes.add(template !== null ? templatePattern(template) : templatePattern(routeTemplate(normalisePath(apm.path!))));
+            }
+          }
+          if (proxy === null) unjoinedApm.offer(apm, 0, 'no proxy record joined');
+        }
+        if (proxy !== null && apm !== null) joined++;
+      },
+
+      finish(context: DetectorContext): ApmJoinFinding[] {
+        if (!context.hasApm || proxies === 0) return [];
+        const proxyShare = joined / proxies;
+        const apmShare = joinable === 0 ? 0 : joined / joinable;
+        if (proxyShare >= WEAK_SHARE && apmShare >= WEAK_SHARE) return [];
+        const maxSkewMs = context.join.maxSkewMs;
+        let inApm = 0;
+        for (const [route, count] of proxyRoutes) if (apmRoutes.has(route)) inApm += count;
+        const counted = [...proxyRoutes.values()].reduce((a, b) => a + b, 0);
+        const routesShare = counted === 0 || apmRoutes.size === 0 ? null : inApm / counted;
+        const p = proxySpan as Span | null;
+        const a = apmSpan as Span | null;
+        const startsApartMs = p !== null && a !== null ? a.first - p.first : null;
+        const overlap = p !== null && a !== null ? a.first - maxSkewMs <= p.last && a.last + maxSkewMs >= p.first : null;
+        const spansAlike = p !== null && a !== null && Math.abs((a.last - a.first) - (p.last - p.first)) <= Math.max(60_000, 0.2 * (p.last - p.first));
+        let reason: ApmJoinReason;
+        if (joinable === 0 || proxiesWithPath === 0) reason = 'no-shared-field';
+        else if (startsApartMs !== null && Math.abs(startsApartMs) > maxSkewMs && spansAlike && Math.abs(startsApartMs) <= 26 * HOUR_MS) reason = 'clock-beyond-max-skew';
+        else if (overlap === false) reason = 'other-time-range';
+        else if (routesShare !== null && routesShare < WEAK_SHARE) reason = 'different-paths';
+        else if (context.join.lowConfidence > joined) reason = 'ambiguous';
+        else reason = 'unexplained';
+        const severity: Severity = Math.min(proxyShare, apmShare) < FAILED_SHARE ? 'high' : 'medium';
+        const percent = (share: number) => `${Math.round(share * 100)}%`;
+        return [{
+          kind: 'apm-join-weak',
+          severity,
+          title: `${joined === 0 ? 'The APM export did not join' : 'The APM export joined poorly'}: ` +
+            `${percent(proxyShare)} of proxy requests and ${percent(apmShare)} of APM transactions paired`,
+          explanation:
+            `Of ${proxies} proxy requests and ${joinable} APM transactions with a path or route, ${joined} were paired. ${REASON_TEXT[reason]} ` +
+            'Backend times (true worker time per key, backend time at a client timeout) come from joined pairs only: for the requests ' +
+            'left unjoined they are unknown, and alf does not stand the proxy\'s own times in for them.' +
+            (routesShare !== null ? ` ${percent(routesShare)} of proxy requests go to a route the export also has.` : '') +
+            (startsApartMs !== null ? ` The APM export begins ${describeShift(startsApartMs)} the proxy log.` : ''),
+          nextStep: remedyFor(reason, startsApartMs, maxSkewMs),
+          figures: {
+            proxyRecords: proxies,
+            joinableApmRecords: joinable,
+            joinedPairs: joined,
+            proxyJoinedShare: roundTo(proxyShare, 4),
+            apmJoinedShare: roundTo(apmShare, 4),
+            reason,
+            proxyRoutesInApm: routesShare === null ? null : roundTo(routesShare, 4),
+            startsApartSeconds: startsApartMs === null ? null : roundTo(startsApartMs / 1000, 3),
+            timeRangesOverlap: overlap,
+            maxSkewSeconds: maxSkewMs / 1000,
+            offsetMs: context.join.offsetMs,
+            lowConfidencePairs: context.join.lowConfidence,
+            remedy: remedyFor(reason, startsApartMs, maxSkewMs),
+          },
+          evidence: [...unjoinedProxy.list(), ...unjoinedApm.list()],
+        }];
+      },
+    };
+  },
+};
+
+const REASON_TEXT: Record<ApmJoinReason, string> = {
+  'no-shared-field': 'The likely reason: the two sides share no field to join on (the export has no request.uri, http.route or route-carrying transaction name, or the proxy log has no path).',
+  'clock-beyond-max-skew': 'The likely reason: the two logs cover the same span with their clocks further apart than --max-skew (a clock or time zone set wrong).',
+  'other-time-range': 'The likely reason: the export covers another time range than the proxy log.',
+  'different-paths': 'The likely reason: most proxy requests go to routes the export does not have (another service or host behind the proxy, or a path prefix the proxy adds or strips).',
+  ambiguous: 'The likely reason: candidates were found, but too alike to tell apart (whole-second timestamps on busy URLs with nothing else in common).',
+  unexplained: 'The two logs overlap in time and routes, yet few pairs fit in time and duration.',
+};
+
+function describeShift(ms: number): string {
+  const seconds = Math.abs(ms) / 1000;
+  const amount = seconds >= 7200 ? `${(seconds / 3600).toFixed(1)} h` : seconds >= 120 ? `${(seconds / 60).toFixed(1)} min` : `${seconds.toFixed(1)} s`;
+  return ms === 0 ? 'at the same time as' : `${amount} ${ms > 0 ? 'after' : 'before'}`;
+}
+
+function remedyFor(reason: ApmJoinReason, startsApartMs: number | null, maxSkewMs: number): string {
+  switch (reason) {
+    case 'no-shared-field':
+      return 'Export the transactions with request.uri (New Relic) or url.path / http.route (OpenTelemetry), or give --route-template for routes whose names carry no template.';
+    case 'clock-beyond-max-skew': {
+      const seconds = startsApartMs === null ? 0 : Math.round(startsApartMs / 1000);
+      return `Pass --clock-offset ${seconds}s (the APM clock minus the proxy clock), or --max-skew ${Math.max(Math.abs(seconds) + 60, Math.round(maxSkewMs / 1000))}s to search that far.`;
+    }
+    case 'other-time-range':
+      return 'Export the APM transactions for the proxy log\'s time range (or pass the proxy logs of the export\'s range).';
+    case 'different-paths':
+      return 'Pass the APM export of the service behind this proxy, or give --route-template for the routes as the APM names them.';
+    case 'ambiguous':
+      return 'Log a request id both sides see (X-Request-Id in the proxy log and the APM attributes), or log $msec instead of whole-second times.';
+    case 'unexplained':
+      return 'Check that the export and the proxy log come from the same service and period; --joined pairs.csv shows which requests did pair.';
+  }
+}

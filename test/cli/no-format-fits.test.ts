@@ -1,0 +1,49 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Analysis } from '../../src/pipeline/analysis.js';
+import { runCli } from './run-cli.js';
+
+/**
+ * A file no format fits is unread: `analyze` fails on it (exit 2) unless --keep-going, as `detect`
+ * does, and both name the format that came closest with the reason it failed there.
+ */
+
+const dir = mkdtempSync(join(tmpdir(), 'alf-nofit-'));
+// HAProxy's start-up notices (lnav's test/logfile_haproxy.0, BSD-2-Clause): syslog lines, no request in them.
+const notices = join(dir, 'haproxy-notices.log');
+writeFileSync(notices, [
+  'Feb 25 16:19:38 192.168.4.2 haproxy[1]: Proxy prod_http_in started.',
+  'Feb 25 16:19:38 192.168.4.2 haproxy[1]: Proxy tools_http_frnt started.',
+].join('\n') + '\n');
+const good = join(dir, 'good.log');
+writeFileSync(good, '192.168.202.254 - - [20/Jul/2009:22:59:26 +0000] "GET /vmw/cgi/tramp HTTP/1.0" 200 134 "-" "gPXE/0.9.7"\n');
+
+describe('an input no format fits', () => {
+  it('fails analyze with exit 2 and one line naming the closest format and why it failed', () => {
+    const run = runCli(['analyze', notices, good, '--format', 'json']);
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`alf: cannot read ${notices}: no known format fits; closest was haproxy`);
+    expect(lines[0]).toMatch(/failing at line 1 field \w+: /);
+  });
+
+  it('with --keep-going, analyses the rest and keeps the reason with the file', () => {
+    const run = runCli(['analyze', notices, good, '--keep-going', '--format', 'json']);
+    expect(run.status).toBe(0);
+    const analysis = JSON.parse(run.stdout) as Analysis;
+    const [bad, ok] = analysis.inputs.files;
+    expect(bad!.undetected).toMatch(/closest was haproxy/);
+    expect(ok).toMatchObject({ format: 'nginx-combined', records: 1 });
+  });
+
+  it('fails detect with exit 2 and names the same candidate', () => {
+    const run = runCli(['detect', notices, good]);
+    expect(run.status).toBe(2);
+    expect(run.stdout).toContain(`${notices}: no known format fits; closest is haproxy (0%), failing at line 1 field`);
+    expect(run.stdout).toContain(`${good}: nginx-combined`);
+  });
+});

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { findingsOfKind } from '../../src/detectors/detector.js';
+import { emptyFileStats } from '../../src/ingest/file-stats.js';
+import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
+import type { ApmTransaction, ProxyRecord } from '../../src/model/records.js';
+import { analyzeRecords } from '../../src/pipeline/analyze.js';
+import type { Analysis } from '../../src/pipeline/analysis.js';
+import { foundingCase } from '../generators/scenarios.js';
+
+/**
+ * A failed join is the first thing a report says (issue 20): when an APM export was given and less
+ * than half of either side joined, a finding of medium or above names the likely reason and what to
+ * pass, the verdict opens with it, and no figure presents the proxy's times as the backend's.
+ */
+
+const HOUR = 3_600_000;
+
+async function analyseFounding(edit: (transaction: ApmTransaction) => void): Promise<Analysis> {
+  const scenario = foundingCase({ seed: 5, durationSeconds: 600 });
+  const proxies = scenario.requests.map((request) => request.proxy).filter((proxy): proxy is ProxyRecord => proxy !== null);
+  const apm = scenario.requests.map((request) => request.apm).filter((record): record is ApmTransaction => record !== null);
+  for (const transaction of apm) edit(transaction);
+  apm.sort((a, b) => a.startMs - b.startMs);
+  const stats = (file: string, kind: 'proxy' | 'apm', records: number) => ({ ...emptyFileStats(file), kind, format: kind, records, linesRead: records });
+  async function* once<T>(records: T[]): AsyncGenerator<T[]> {
+    yield records;
+  }
+  return analyzeRecords({
+    proxyStreams: [once(proxies)], apmStreams: [once(apm)],
+    files: () => [stats('access.log', 'proxy', proxies.length), stats('export.csv', 'apm', apm.length)],
+    budget: null, join: DEFAULT_JOIN_OPTIONS,
+  });
+}
+
+const weakJoin = (analysis: Analysis) => findingsOfKind(analysis.findings, 'apm-join-weak');
+
+describe('a zero-join run', () => {
+  it('says so first, with the reason (an export of another day) and what to pass', async () => {
+    const analysis = await analyseFounding((t) => { t.startMs += 48 * HOUR; });
+    expect(analysis.join.joinedHeuristic + analysis.join.joinedById).toBe(0);
+    const [finding] = weakJoin(analysis);
+    expect(finding, 'an apm-join-weak finding').toBeDefined();
+    expect(finding!.severity).toBe('high');
+    expect(finding!.figures).toMatchObject({ reason: 'other-time-range', joinedPairs: 0, proxyJoinedShare: 0, timeRangesOverlap: false });
+    expect(finding!.nextStep).toMatch(/time range/);
+    expect(analysis.verdict[0]!.text).toMatch(/^The APM export did not join the proxy log: 0(?:\.0)?% of [\d,]+ proxy requests/);
+    expect(analysis.findings[0]!.kind).toBe('apm-join-weak');
+  });
+
+  it('shows the true time of keys with unjoined aborted requests as unknown, not as the accounted time, and calls no key under-counted', async () => {
+    const analysis = await analyseFounding((t) => { t.startMs += 48 * HOUR; });
+    const [perKey] = findingsOfKind(analysis.findings, 'budget-per-key');
+    const rows = perKey!.table.rows.filter((row) => row[3] > 0);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect([row[5], row[11]]).toEqual([null, 'unknown']);
+    expect(findingsOfKind(analysis.findings, 'budget-undercount')).toEqual([]);
+  });
+
+  it('does not say "without APM data" at the knee when an export was given but nothing joined', async () => {
+    const analysis = await analyseFounding((t) => { t.startMs += 48 * HOUR; });
+    const [knee] = findingsOfKind(analysis.findings, 'client-timeout-knee');
+    expect(knee!.explanation).not.toMatch(/Without APM data/);
+    expect(knee!.explanation).toMatch(/None of these requests joined an APM transaction/);
+  });
+
+  it('tells a clock set an hour off (beyond --max-skew) and gives the offset to pass', async () => {
+    const analysis = await analyseFounding((t) => { t.startMs += HOUR; });
+    const [finding] = weakJoin(analysis);
+    expect(finding!.figures.reason).toBe('clock-beyond-max-skew');
+    expect(finding!.nextStep).toMatch(/--clock-offset 36\d\ds/);
+  });
+
+  it('tells an export with no field to join on (no path, no route in the names)', async () => {
+    const analysis = await analyseFounding((t) => {
+      t.path = null;
+      t.name = 'WebTransaction/Controller/metrics/index';
+    });
+    expect(weakJoin(analysis)[0]!.figures.reason).toBe('no-shared-field');
+  });
+
+  it('stays silent on an export that joins', async () => {
+    const analysis = await analyseFounding(() => {});
+    expect(analysis.join.joinedShare).toBeGreaterThan(0.9);
+    expect(weakJoin(analysis)).toEqual([]);
+  });
+});

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { emptyApmTransaction, emptyProxyRecord, type ApmTransaction, type ProxyRecord } from '../../src/model/records.js';
+import { JoinScenario, scorePairs } from '../generators/join-scenarios.js';
+import { SeededRandom } from '../generators/random.js';
+import { runJoin } from './run-join.js';
+
+/**
+ * Any subset of columns joins (issue 20): a field is a constraint only where both sides carry it,
+ * and evidence where they do. Each case below joined nothing, or lost most pairs, while the join
+ * was keyed by method and path.
+ */
+
+async function joinScenario(edit: (proxies: ProxyRecord[], transactions: ApmTransaction[]) => void) {
+  const generator = new JoinScenario({ durationSeconds: 60, hotRatePerSecond: 30, backgroundRatePerSecond: 20 });
+  const { proxies, transactions } = generator.collect();
+  edit(proxies, transactions);
+  const { requests, stats } = await runJoin(proxies, transactions);
+  return { score: scorePairs(requests, generator.truePairs), stats };
+}
+
+describe('the join on whatever both sides carry', () => {
+  it('joins a New Relic export without request.method, whose names carry no method either (controller names)', async () => {
+    const { score } = await joinScenario((_, transactions) => {
+      for (const t of transactions) {
+        t.method = null;
+        t.name = 'WebTransaction/Controller/orders/index';
+      }
+    });
+    // GET and POST /v1/orders share a path: without a method only durations and time tell them apart.
+    expect(score.recall).toBeGreaterThanOrEqual(0.97);
+    expect(score.precision).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it('still refuses a pair whose methods differ where both sides carry one', async () => {
+    const { score } = await joinScenario((proxies) => {
+      for (const p of proxies) if (p.method === 'GET') p.method = 'PUT';
+    });
+    // Only the POST and DELETE requests (a minority) keep a method their transaction agrees with.
+    expect(score.recall).toBeLessThan(0.5);
+    expect(score.precision).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it('meets a proxy-side route template (API Gateway resourcePath /v2/applications/{id}/metrics.json) with the concrete APM paths', async () => {
+    const { score } = await joinScenario((proxies) => {
+      for (const p of proxies) {
+        p.path = p.path!.replace(/^\/v2\/applications\/\d+\//, '/v2/applications/{applicationId}/').replace(/^\/v2\/servers\/\d+\.json$/, '/v2/servers/{id}.json')
+          .replace(/^\/v1\/orders\/\d+$/, '/v1/orders/{orderId}');
+      }
+    });
+    expect(score.recall).toBeGreaterThanOrEqual(0.97);
+    expect(score.precision).toBeGreaterThanOrEqual(0.99);
+  });
+});
+
+/**
+ * Whole-second stamps, several clients on one URL in the same second, as wallboards and browser
+ * tabs on a shared tick are: time and path cannot tell them apart, their user agents can.
+ */
+function sameSecondClients(agentsOnBothSides: boolean): { proxies: ProxyRecord[]; transactions: ApmTransaction[] } {
+  const random = new SeededRandom(42);
+  const t0 = Date.UTC(2024, 4, 2, 12, 0, 0);
+  const agents = ['wallboard/2.1', 'Firefox/128.0', 'Chrome/126.0', 'okhttp/4.12.0'];
+  const proxies: ProxyRecord[] = [];
+  const transactions: ApmTransaction[] = [];
+  let n = 0;
+  for (let second = 0; second < 120; second++) {
+    for (const agent of agents) {
+      const id = `req:${n++}`;
+      const start = t0 + second * 1000 + random.between(0, 300);
+      const workMs = random.between(40, 42);
+      const aborted = agent === 'okhttp/4.12.0' && second % 3 === 0;
+      const end = start + 1 + workMs + 0.5;
+      const record = emptyProxyRecord('nginx', 'access.log', n, id);
+      record.endMs = Math.floor((aborted ? start + 30 : end) / 1000) * 1000;
+      record.timeResolutionMs = 1000;
+      record.requestTimeMs = aborted ? 30 : Math.round(end - start);
+      record.startMs = record.endMs - record.requestTimeMs;
+      record.method = 'GET';
+      record.path = '/v1/dashboards/1/summary';
+      record.status = aborted ? 499 : 200;
+      record.upstreamLogged = true;
+      record.upstreamStatus = aborted ? null : 200;
+      record.upstreamTimeMs = aborted ? 30 : Math.round(workMs + 1);
+      record.clientClosed = aborted;
+      record.userAgent = agent;
+      proxies.push(record);
+      const transaction = emptyApmTransaction('newrelic-csv', 'export.csv', n + 1, id);
+      transaction.startMs = Math.round(start + 1);
+      transaction.durationMs = workMs;
+      transaction.path = '/v1/dashboards/1/summary';
+      transaction.status = 200;
+      transaction.userAgent = agentsOnBothSides ? agent : null;
+      transactions.push(transaction);
+    }
+  }
+  proxies.sort((a, b) => a.endMs - b.endMs);
+  transactions.sort((a, b) => a.startMs - b.startMs);
+  return { proxies, transactions };
+}
+
+describe('1 s timestamps', () => {
+  it('tell same-second requests apart by the user agent both sides log', async () => {
+    const { proxies, transactions } = sameSecondClients(true);
+    const { requests } = await runJoin(proxies, transactions);
+    const score = scorePairs(requests, proxies.length);
+    expect(score.precision).toBeGreaterThanOrEqual(0.98);
+    expect(score.recall).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('without the agent on the APM side, the same requests are too alike to claim (refused, not guessed)', async () => {
+    const { proxies, transactions } = sameSecondClients(false);
+    const { requests } = await runJoin(proxies, transactions);
+    const score = scorePairs(requests, proxies.length);
+    expect(score.recall).toBeLessThan(0.6);
+  });
+});

@@ -1,0 +1,121 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { emptyFileStats, type FileStats } from '../../src/ingest/file-stats.js';
+import { emptyApmTransaction, emptyProxyRecord, type LogRecord } from '../../src/model/records.js';
+import { createSegmentWriter, digestSegment, readSegment, SEGMENT_EXTENSION, SEGMENT_VERSION } from '../../src/scan/segment-file.js';
+import { apmTransactionArbitrary, proxyRecordArbitrary } from '../model/record-arbitraries.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'alf-segment-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const nextPath = (extension = SEGMENT_EXTENSION): string => join(dir, `s${files++}${extension}`);
+
+async function write(path: string, batches: readonly LogRecord[][], stats: readonly FileStats[]): Promise<void> {
+  const writer = createSegmentWriter(path);
+  for (const batch of batches) await writer.write(batch);
+  const digest = await writer.close(stats);
+  expect(digest).toEqual(await digestSegment(path));
+}
+
+async function read(path: string): Promise<{ batches: LogRecord[][]; stats: FileStats[] }> {
+  const batches: LogRecord[][] = [];
+  const stats: FileStats[] = [];
+  for await (const batch of readSegment(path, (s) => stats.push(s))) batches.push(batch);
+  return { batches, stats };
+}
+
+function someRecords(count: number): LogRecord[] {
+  return Array.from({ length: count }, (_, i) => {
+    const record = emptyProxyRecord('nginx-combined', 'access.log', i + 1, `10.0.0.${i % 7} - - [15/Jan/2025:10:00:00 +0000] "GET /a/${i} HTTP/1.1" 200 5`);
+    record.endMs = 1_736_935_200_000 + i * 37;
+    record.startMs = record.endMs;
+    record.timeResolutionMs = 1000;
+    record.status = 200;
+    record.path = `/a/${i}`;
+    record.clientIp = `10.0.0.${i % 7}`;
+    return record;
+  });
+}
+
+describe('spool segments: what is written is read back, exactly', { timeout: 120_000 }, () => {
+  it('any proxy records and APM transactions, in batches, with the counters of each source', async () => {
+    const stats = (name: string): FileStats => ({ ...emptyFileStats(name), records: 3, linesRead: 4, skipped: 1 });
+    await fc.assert(fc.asyncProperty(
+      fc.oneof(fc.array(fc.array(proxyRecordArbitrary, { minLength: 1, maxLength: 12 }), { maxLength: 4 }),
+        fc.array(fc.array(apmTransactionArbitrary, { minLength: 1, maxLength: 12 }), { maxLength: 4 })),
+      async (batches) => {
+        const path = nextPath();
+        await write(path, batches, [stats('a.log'), stats('b\ud800.log')]);
+        const back = await read(path);
+        expect(back.batches).toStrictEqual(batches);
+        expect(back.stats).toStrictEqual([stats('a.log'), stats('b\ud800.log')]);
+        rmSync(path);
+      }), { numRuns: 150 });
+  });
+
+  it('a segment with no record holds only its counters', async () => {
+    const path = nextPath();
+    await write(path, [], [emptyFileStats('empty.log')]);
+    expect(await read(path)).toStrictEqual({ batches: [], stats: [emptyFileStats('empty.log')] });
+  });
+
+  it('is far smaller than the records as JSON lines', async () => {
+    const records = someRecords(5000);
+    const path = nextPath();
+    await write(path, [records.slice(0, 2500), records.slice(2500)], []);
+    const json = records.map((r) => JSON.stringify(r)).join('\n').length;
+    const bytes = readFileSync(path).length;
+    expect(bytes).toBeLessThan(json / 2);
+    expect((await read(path)).batches.flat()).toStrictEqual(records);
+  });
+
+  it('still reads the gzipped NDJSON segments alf wrote before, with their trailer', async () => {
+    const records = someRecords(10);
+    const path = nextPath('.ndjson.gz');
+    const trailer = `{"alfSegment":1,"stats":${JSON.stringify(emptyFileStats('old.log'))}}\n`;
+    writeFileSync(path, gzipSync(records.map((r) => `${JSON.stringify(r)}\n`).join('') + trailer));
+    const back = await read(path);
+    expect(back.batches.flat()).toStrictEqual(records);
+    expect(back.stats).toStrictEqual([emptyFileStats('old.log')]);
+  });
+});
+
+describe('spool segments: damage is an error naming the file, never made-up records', () => {
+  const written = async (): Promise<{ path: string; bytes: Buffer }> => {
+    const path = nextPath();
+    await write(path, [someRecords(300), someRecords(300)], [emptyFileStats('x.log')]);
+    return { path, bytes: readFileSync(path) };
+  };
+  const readAll = async (path: string): Promise<void> => {
+    for await (const batch of readSegment(path, () => undefined)) void batch;
+  };
+
+  it('a flipped byte inside a batch fails its checksum', async () => {
+    const { path, bytes } = await written();
+    bytes[Math.floor(bytes.length / 3)]! ^= 0x20;
+    writeFileSync(path, bytes);
+    await expect(readAll(path)).rejects.toThrow(new RegExp(`${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*(checksum|damaged)`));
+  });
+
+  it('a segment cut short ends inside a frame', async () => {
+    const { path, bytes } = await written();
+    writeFileSync(path, bytes.subarray(0, bytes.length - 7));
+    await expect(readAll(path)).rejects.toThrow(/truncated/);
+  });
+
+  it('a file of another kind is not a segment; a newer version is refused by number', async () => {
+    const { path, bytes } = await written();
+    writeFileSync(path, Buffer.concat([Buffer.from('{"kind":"proxy"}\n'), bytes]));
+    await expect(readAll(path)).rejects.toThrow(/not an alf spool segment/);
+    const newer = Buffer.from(bytes);
+    newer[6] = SEGMENT_VERSION + 1;
+    writeFileSync(path, newer);
+    await expect(readAll(path)).rejects.toThrow(new RegExp(`version ${SEGMENT_VERSION + 1}, this alf reads version ${SEGMENT_VERSION}`));
+    writeFileSync(path, bytes.subarray(0, 4));
+    await expect(readAll(path)).rejects.toThrow(/not an alf spool segment/);
+  });
+});
