@@ -15,12 +15,12 @@ import { QUEUE_DIR, type ReduceResult, type ReduceTask, type SegmentRef } from '
 import { workerSettings } from './task-settings.js';
 
 /**
- * A reduce task: one window's reports from that window's segments, plus the segments of the
+ * A reduce task: one window's reports from that window's segments, plus the edges of the
  * neighbouring windows within the join's reach (its horizon and clock skew), so a request whose
  * proxy record and APM transaction fall on either side of a boundary is joined, once: the window
  * is applied as a slice (src/pipeline/slice.ts), so the window keeps the proxy records it owns
  * (logged within it) and borrows only the partners they need. The neighbours' counters are not
- * the window's: their trailers are read and dropped. Reports are written by temp + rename, so a
+ * the window's: their trailers (if any) are dropped. Reports are written by temp + rename, so a
  * retried reduce just writes them again. Null: the window has nothing to report.
  */
 export async function runReduceTask(task: ReduceTask): Promise<ReduceResult | null> {
