@@ -80,6 +80,8 @@ describe.skipIf(REDIS_SERVER === null)('alf scan --queue with alf worker process
     expect(victim.stderr()).not.toContain(`done reduce ${task}`);
     const others = workers.filter((w) => w !== victim).map((w) => w.stderr()).join('');
     expect(others).toContain(`done reduce ${task}`);
+    // Reduces of different windows ran on different workers.
+    expect(workers.filter((w) => w.stderr().includes('done reduce')).length).toBeGreaterThanOrEqual(2);
     // The log was read in byte ranges: several map tasks for access.log.
     expect(outcome.tasks).toBeGreaterThan(3);
 
