@@ -18,7 +18,7 @@ import { createSegmentWriter, readSegment, SEGMENT_EXTENSION } from './segment-f
  * so open files and buffers stay bounded however many objects a window holds.
  */
 
-const FAN_IN = 32;
+export const FAN_IN = 32;
 
 export interface ReplaySettings {
   budget: Budget | null;

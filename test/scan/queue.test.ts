@@ -6,7 +6,7 @@ import { loadLogFormat } from '../../src/cli/log-format-option.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
 import { analyze } from '../../src/pipeline/analyze.js';
 import { parseWindowLabel } from '../../src/scan/windows.js';
-import { waitUntil } from '../e2e/processes.js';
+import { freePort, waitUntil } from '../e2e/processes.js';
 import { quietLine, runAlf } from './cli.js';
 import { windowReports } from './helpers.js';
 import { REDIS_SERVER, startRedis, startWorker, type RunningProcess } from './queue-processes.js';
@@ -80,6 +80,8 @@ describe.skipIf(REDIS_SERVER === null)('alf scan --queue with alf worker process
     expect(victim.stderr()).not.toContain(`done reduce ${task}`);
     const others = workers.filter((w) => w !== victim).map((w) => w.stderr()).join('');
     expect(others).toContain(`done reduce ${task}`);
+    // Reduces of different windows ran on different workers.
+    expect(workers.filter((w) => w.stderr().includes('done reduce')).length).toBeGreaterThanOrEqual(2);
     // The log was read in byte ranges: several map tasks for access.log.
     expect(outcome.tasks).toBeGreaterThan(3);
 
@@ -123,11 +125,15 @@ describe.skipIf(REDIS_SERVER === null)('alf scan --queue with alf worker process
     expect(outcome.records).toBe(4859);
   }, 60_000);
 
-  it('names a --queue that is not a Redis URL before any work (exit 2)', async () => {
+  it('names a --queue that is not a Redis URL, or a Redis that does not answer, before any work (exit 2)', async () => {
     const run = await runAlf(['scan', dir, '--queue', 'http://127.0.0.1:1', '--out', join(dir, 'never')]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--queue must be redis:\/\//);
-  });
+    const closed = await freePort();
+    const unreachable = await runAlf(['scan', dir, '--queue', `redis://127.0.0.1:${closed}`, '--out', join(dir, 'never')]);
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stderr).toBe(`alf: cannot reach Redis at 127.0.0.1:${closed}: connect ECONNREFUSED 127.0.0.1:${closed}\n`);
+  }, 30_000);
 });
 
 if (REDIS_SERVER === null) {

@@ -3,6 +3,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FlowProducer, Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { expandLocal } from '../../ingest/glob.js';
 import { startsWithGzipMagic } from '../../ingest/gzip-magic.js';
 import { planSplit, type SplitSettings } from '../../ingest/byte-ranges.js';
@@ -42,7 +43,23 @@ export interface EnqueuedRun {
   tasks: number;
 }
 
+/** Fails at once, with one line, when Redis cannot be reached (ioredis would otherwise retry forever). */
+export async function checkRedis(connection: RedisConnection): Promise<void> {
+  const client = new Redis({ ...connection, lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  let cause: Error | null = null;
+  client.on('error', (error: Error) => { cause ??= error; }); // the socket's error says more than connect()'s
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (error) {
+    throw new InputError(`cannot reach Redis at ${connection.host}:${connection.port}: ${(cause ?? (error as Error)).message}`);
+  } finally {
+    client.disconnect();
+  }
+}
+
 export async function enqueueScan(options: EnqueueOptions): Promise<EnqueuedRun> {
+  await checkRedis(options.connection);
   const runId = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
   const outDir = resolve(options.outDir);
   const realOut = await realpath(outDir);
@@ -66,6 +83,8 @@ export async function enqueueScan(options: EnqueueOptions): Promise<EnqueuedRun>
       if (real === null || real === realOut || real.startsWith(realOut + sep)) continue; // gone, or alf's own output
       const info = await stat(absolute).catch(() => null);
       if (!info?.isFile() || info.size === 0) continue;
+      // As alf scan: a file last written before --since holds no request after it.
+      if (options.settings.sinceMs !== null && info.mtimeMs < options.settings.sinceMs) continue;
       listed++;
       const gzip = await startsWithGzipMagic(absolute);
       const split = gzip ? null : await planSplit(absolute, absolute, info.size, { candidates: parse.candidates }, options.split ?? QUEUE_SPLIT);
@@ -113,6 +132,7 @@ export async function enqueueScan(options: EnqueueOptions): Promise<EnqueuedRun>
  */
 export async function waitForRun(connection: RedisConnection, runId: string, progress: ((counts: Record<string, number>) => void) | null): Promise<QueueOutcome> {
   const queue = new Queue(QUEUE_NAME, { connection: { ...connection, maxRetriesPerRequest: 1 } });
+  queue.on('error', () => undefined); // a lost connection fails the next command, reported below
   try {
     for (;;) {
       const plan = await queue.getJob(planJobId(runId));
@@ -128,6 +148,9 @@ export async function waitForRun(connection: RedisConnection, runId: string, pro
       if (progress) progress(await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'waiting-children'));
       await delay(500);
     }
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError(`lost Redis at ${connection.host}:${connection.port} while waiting for run ${runId} (it goes on if workers still reach it): ${(error as Error).message}`);
   } finally {
     await queue.close();
   }

@@ -3,10 +3,10 @@ import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { FileStats } from '../../ingest/file-stats.js';
 import { severityRank, type Severity } from '../../model/finding.js';
-import type { ApmTransaction, ProxyRecord } from '../../model/records.js';
+import type { ApmTransaction, LogRecord, ProxyRecord } from '../../model/records.js';
 import { analyzeRecords } from '../../pipeline/analyze.js';
 import { writeWindowReports } from '../output.js';
-import { apmTime, fanIn, proxyTime } from '../replay.js';
+import { apmTime, FAN_IN, fanIn, proxyTime } from '../replay.js';
 import { createSegmentWriter, readSegment, SEGMENT_EXTENSION } from '../segment-file.js';
 import { StatsByFile } from '../segment-stats.js';
 import { parseSegmentName } from '../spool.js';
@@ -15,12 +15,12 @@ import { QUEUE_DIR, type ReduceResult, type ReduceTask, type SegmentRef } from '
 import { workerSettings } from './task-settings.js';
 
 /**
- * A reduce task: one window's reports from that window's segments, plus the segments of the
+ * A reduce task: one window's reports from that window's segments, plus the edges of the
  * neighbouring windows within the join's reach (its horizon and clock skew), so a request whose
  * proxy record and APM transaction fall on either side of a boundary is joined, once: the window
  * is applied as a slice (src/pipeline/slice.ts), so the window keeps the proxy records it owns
  * (logged within it) and borrows only the partners they need. The neighbours' counters are not
- * the window's: their trailers are read and dropped. Reports are written by temp + rename, so a
+ * the window's: their trailers (if any) are dropped. Reports are written by temp + rename, so a
  * retried reduce just writes them again. Null: the window has nothing to report.
  */
 export async function runReduceTask(task: ReduceTask): Promise<ReduceResult | null> {
@@ -32,10 +32,14 @@ export async function runReduceTask(task: ReduceTask): Promise<ReduceResult | nu
   const tmp = join(runDir, 'tmp', `${task.label}-${randomUUID().slice(0, 12)}`);
   await mkdir(tmp, { recursive: true });
   try {
-    // The byte ranges of one file become one segment again, in file order with line numbers counted
-    // from the file's start, so ties in time merge as they do in the file itself.
+    // The byte ranges of one file are read as one stream again, in file order with line numbers
+    // counted from the file's start, so ties in time merge as they do in the file itself. More
+    // files than FAN_IN are first merged into temporary segments (replay.ts), as a local replay does.
+    const files = new StatsByFile();
+    const count = (stats: FileStats): void => files.add(stats);
+    const drop = (): void => undefined;
     let copies = 0;
-    const paths = async (list: SegmentRef[], kind: 'proxy' | 'apm'): Promise<string[]> => {
+    const streams = async (list: SegmentRef[], kind: 'proxy' | 'apm', onStats: (stats: FileStats) => void): Promise<AsyncIterable<LogRecord[]>[]> => {
       const byFile = new Map<string, SegmentRef[]>();
       for (const ref of canonical(list)) {
         const name = parseSegmentName(basename(ref.path));
@@ -43,24 +47,21 @@ export async function runReduceTask(task: ReduceTask): Promise<ReduceResult | nu
         const file = name.sortKey.split('-')[1]!;
         byFile.set(file, [...(byFile.get(file) ?? []), ref]);
       }
-      const out: string[] = [];
-      for (const refs of byFile.values()) {
-        if (refs.length === 1 && refs[0]!.lineOffset === 0) out.push(join(runDir, refs[0]!.path));
-        else out.push(await concatenated(runDir, refs, join(tmp, `file-${copies++}${SEGMENT_EXTENSION}`)));
+      const groups = [...byFile.values()].map((refs) => inFileOrder(refs));
+      if (groups.length <= FAN_IN) return groups.map((refs) => fileStream(runDir, refs, onStats));
+      const paths: string[] = [];
+      for (const refs of groups) {
+        if (refs.length === 1 && refs[0]!.lineOffset === 0) paths.push(join(runDir, refs[0]!.path));
+        else paths.push(await concatenated(runDir, refs, join(tmp, `file-${copies++}${SEGMENT_EXTENSION}`)));
       }
-      return out;
+      return (await fanIn(paths, tmp, `${kind}-${copies++}`, kind === 'proxy' ? proxyTime : apmTime)).map((path) => readSegment(path, onStats));
     };
-    const ownProxy = await fanIn(await paths(task.own, 'proxy'), tmp, 'own-proxy', proxyTime);
-    const ownApm = await fanIn(await paths(task.own, 'apm'), tmp, 'own-apm', apmTime);
-    const marginProxy = await fanIn(await paths(task.margin, 'proxy'), tmp, 'margin-proxy', proxyTime);
-    const marginApm = await fanIn(await paths(task.margin, 'apm'), tmp, 'margin-apm', apmTime);
-    const files = new StatsByFile();
-    const count = (stats: FileStats): void => files.add(stats);
-    const drop = (): void => undefined;
+    const proxyStreams = [...await streams(task.own, 'proxy', count), ...await streams(task.margin, 'proxy', drop)];
+    const apmStreams = [...await streams(task.own, 'apm', count), ...await streams(task.margin, 'apm', drop)];
     const untilMs = startMs + task.settings.windowMs;
     const analysis = await analyzeRecords({
-      proxyStreams: [...ownProxy.map((p) => readSegment(p, count)), ...marginProxy.map((p) => readSegment(p, drop))] as AsyncIterable<ProxyRecord[]>[],
-      apmStreams: [...ownApm.map((p) => readSegment(p, count)), ...marginApm.map((p) => readSegment(p, drop))] as AsyncIterable<ApmTransaction[]>[],
+      proxyStreams: proxyStreams as AsyncIterable<ProxyRecord[]>[],
+      apmStreams: apmStreams as AsyncIterable<ApmTransaction[]>[],
       files: () => files.list(),
       budget: settings.replay.budget,
       keyField: settings.replay.keyField,
@@ -88,20 +89,26 @@ function canonical(refs: readonly SegmentRef[]): SegmentRef[] {
   return [...refs].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** The segments of a file's byte ranges as one, in file order, lines (of records and issue examples) counted from the file's start. */
+function inFileOrder(refs: SegmentRef[]): SegmentRef[] {
+  return [...refs].sort((a, b) => (parseSegmentName(basename(a.path))?.from ?? 0) - (parseSegmentName(basename(b.path))?.from ?? 0));
+}
+
+/** The segments of a file's byte ranges (in file order) as one stream, lines of records and issue examples counted from the file's start. */
+async function* fileStream(runDir: string, refs: SegmentRef[], onStats: (stats: FileStats) => void): AsyncGenerator<LogRecord[]> {
+  for (const ref of refs) {
+    const offset = ref.lineOffset;
+    const add = (s: FileStats): void => onStats(offset === 0 ? s : { ...s, firstIssues: s.firstIssues.map((issue) => ({ ...issue, line: issue.line + offset })) });
+    for await (const batch of readSegment(join(runDir, ref.path), add)) {
+      yield offset === 0 ? batch : batch.map((record) => ({ ...record, line: record.line + offset }));
+    }
+  }
+}
+
+/** The same as one segment file, for a window of more files than FAN_IN. */
 async function concatenated(runDir: string, refs: SegmentRef[], out: string): Promise<string> {
   const stats: FileStats[] = [];
   const writer = createSegmentWriter(out);
-  const ordered = [...refs].sort((a, b) => (parseSegmentName(basename(a.path))?.from ?? 0) - (parseSegmentName(basename(b.path))?.from ?? 0));
-  for (const ref of ordered) {
-    const offset = ref.lineOffset;
-    const add = (s: FileStats): void => {
-      stats.push(offset === 0 ? s : { ...s, firstIssues: s.firstIssues.map((issue) => ({ ...issue, line: issue.line + offset })) });
-    };
-    for await (const batch of readSegment(join(runDir, ref.path), add)) {
-      await writer.write(offset === 0 ? batch : batch.map((record) => ({ ...record, line: record.line + offset })));
-    }
-  }
+  for await (const batch of fileStream(runDir, refs, (s) => stats.push(s))) await writer.write(batch);
   await writer.close(stats);
   return out;
 }

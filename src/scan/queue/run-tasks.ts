@@ -22,8 +22,8 @@ export function taskOptions(jobId: string): { jobId: string; attempts: number; b
 
 /**
  * The plan task runs once every map is done: it groups the segments the maps wrote by window and
- * enqueues a reduce per window, each told its own segments and those of the neighbouring windows
- * within the join's reach, all children of one index task. Its cost grows with the number of
+ * enqueues a reduce per window, each told its own segments and the edges (src/scan/queue/edges.ts)
+ * of the neighbouring windows within the join's reach, all children of one index task. Its cost grows with the number of
  * objects (a list of names each), never with their lines.
  */
 export async function runPlanTask(job: Job<PlanTask>, flow: FlowProducer): Promise<{ windows: number }> {
@@ -41,7 +41,11 @@ export async function runPlanTask(job: Job<PlanTask>, flow: FlowProducer): Promi
   // Lines before each byte range of a file: the lines its earlier ranges read.
   const lineOffsets = new Map<string, number>();
   const bySource = new Map<string, MapResult[]>();
-  for (const result of results) bySource.set(result.source, [...(bySource.get(result.source) ?? []), result]);
+  for (const result of results) {
+    const ranges = bySource.get(result.source);
+    if (ranges) ranges.push(result);
+    else bySource.set(result.source, [result]);
+  }
   for (const [source, ranges] of bySource) {
     let lines = 0;
     for (const range of ranges.sort((a, b) => a.from - b.from)) {
@@ -49,7 +53,7 @@ export async function runPlanTask(job: Job<PlanTask>, flow: FlowProducer): Promi
       lines += range.linesRead;
     }
   }
-  const index: IndexTask = { runId: task.runId, outDir: task.outDir, settings: task.settings, listed: task.listed, failures: [...task.listFailures], unparsed: [], linesRead: 0, records: 0, skipped: 0 };
+  const index: IndexTask = { runId: task.runId, outDir: task.outDir, settings: task.settings, listed: task.listed, maps: results.length, failures: [...task.listFailures], unparsed: [], linesRead: 0, records: 0, skipped: 0 };
   for (const result of results) {
     if (result.failure !== null) index.failures.push({ source: result.source, error: result.failure });
     if (result.unparsed !== null) index.unparsed.push({ source: result.source, reason: result.unparsed });
@@ -111,7 +115,7 @@ export async function runIndexTask(job: Job<IndexTask>): Promise<QueueOutcome> {
     if (result.worst && (outcome.worst === null || severityRank(result.worst) > severityRank(outcome.worst))) outcome.worst = result.worst;
   }
   outcome.windows.sort();
-  outcome.tasks = Object.keys(values).length;
+  outcome.tasks = task.maps + Object.keys(values).length + 2;
   await writeIndex(task.outDir, manifest);
   await saveManifest(task.outDir, manifest);
   await rm(join(task.outDir, QUEUE_DIR, task.runId), { recursive: true, force: true });

@@ -103,6 +103,7 @@ export interface ReduceResult {
 
 export interface IndexTask extends RunTask {
   listed: number;
+  maps: number;
   failures: { source: string; error: string }[];
   unparsed: { source: string; reason: string }[];
   linesRead: number;
@@ -114,6 +115,7 @@ export interface IndexTask extends RunTask {
 export interface QueueOutcome {
   runId: string;
   sourcesListed: number;
+  /** Tasks the run took: maps, reduces, the plan and the index. */
   tasks: number;
   failures: { source: string; error: string }[];
   unparsed: { source: string; reason: string }[];
