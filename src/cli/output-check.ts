@@ -57,7 +57,14 @@ function makeDirectories(path: string): void {
       at = parent;
     }
   }
-  for (const directory of missing.reverse()) mkdirSync(directory);
+  for (const directory of missing.reverse()) {
+    // Another run (two scans started together) may create it between our stat and mkdir.
+    try {
+      mkdirSync(directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
   if (!statSync(path).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
 }
 

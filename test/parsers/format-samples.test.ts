@@ -8,7 +8,7 @@ import { parseLines } from './parse-lines.js';
 /**
  * Each format module carries its example with the fields it must read (parsers/*.ts,
  * `exampleFields`): one test reads every example with its own format, and detection must pick
- * that format for it among all of them. Real lines from other projects: real-corpus.test.ts.
+ * that format for it among all of them. Real lines from other projects: real-corpus.integration.test.ts.
  */
 
 function fieldsOf(record: LogRecord, expected: ExampleFields): ExampleFields {

@@ -140,7 +140,6 @@ async function queuedScan(sources: string[], options: ScanCommandOptions, parsed
   checkWritableDirectory(options.out, '--out');
   // Fails here, before anything is enqueued, when the format cannot be loaded.
   loadLogFormat(options.logFormat, options.keyField, sources.filter((s) => !s.startsWith('s3://')));
-  if (options.budget) parseBudget(options.budget);
   const { enqueueScan, waitForRun, QUEUE_SPLIT } = await import('../../scan/queue/enqueue.js');
   const split = { minBytes: Number(options.splitMinBytes ?? QUEUE_SPLIT.minBytes), rangeBytes: Number(options.splitRangeBytes ?? QUEUE_SPLIT.rangeBytes) };
   if (!(split.minBytes >= 1 && split.rangeBytes >= 1)) throw new UsageError('--split-min-bytes and --split-range-bytes must be positive numbers');

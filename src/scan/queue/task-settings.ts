@@ -2,7 +2,6 @@ import { APM_FORMATS } from '../../../parsers/apm-formats.js';
 import { FORMATS, findFormat } from '../../../parsers/registry.js';
 import { loadLogFormat } from '../../cli/log-format-option.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../join/options.js';
-import { parseBudget } from '../../model/budget.js';
 import { timeBoundsTest } from '../../pipeline/slice.js';
 import type { SliceSpec } from '../../pipeline/slice-spec.js';
 import type { ParseSettings } from '../read-into-spool.js';
@@ -34,7 +33,7 @@ export function workerSettings(settings: TaskSettings): WorkerSettings {
       keep: timeBoundsTest(bounds, DEFAULT_JOIN_OPTIONS) ?? undefined,
     },
     replay: {
-      budget: settings.budget === null ? null : parseBudget(settings.budget), keyField: settings.keyField, join: DEFAULT_JOIN_OPTIONS,
+      budget: settings.budget, keyField: settings.keyField, join: DEFAULT_JOIN_OPTIONS,
       slice: { since: null, until: null, where: settings.where },
     },
   };

@@ -1,3 +1,4 @@
+import type { Budget } from '../../model/budget.js';
 import type { WhereClause } from '../../pipeline/slice-spec.js';
 import type { Severity } from '../../model/finding.js';
 import type { WindowSummary } from '../manifest.js';
@@ -22,7 +23,7 @@ export const QUEUE_DIR = 'queue';
 export interface TaskSettings {
   windowMs: number;
   keyField?: string;
-  budget: string | null;
+  budget: Budget | null;
   /** The --log-format value (a preset name, format string, or a path every worker can read). */
   logFormat?: string;
   where: WhereClause[];
