@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { fileProblem } from '../src/ingest/file-stats.js';
+import { fileProblem } from '../src/parse/file-stats.js';
 import { findingsOfKind } from '../src/detectors/detector.js';
 import { detectorOf, type Finding } from '../src/detectors/registry.js';
 import { severityRank, type FigureValue } from '../src/model/finding.js';

@@ -1,6 +1,6 @@
 import type { Finding } from '../src/detectors/registry.js';
 import type { FigureValue } from '../src/model/finding.js';
-import { fileProblem } from '../src/ingest/file-stats.js';
+import { fileProblem } from '../src/parse/file-stats.js';
 import type { Analysis } from '../src/pipeline/analysis.js';
 import { joinedShare } from '../src/join/join-stats.js';
 import { figureEntries, figureLabel, formatCell, formatFigure, formatInstant, formatNumber, formatShare } from './format.js';

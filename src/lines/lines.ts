@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { isAscii } from 'node:buffer';
-import { hasGzipMagic } from './gzip-magic.js';
+import { hasGzipMagic } from '../sources/gzip-magic.js';
 import { LineCap, MAX_LINE_BYTES } from './line-cap.js';
 
 /**

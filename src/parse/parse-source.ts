@@ -4,9 +4,9 @@ import type { LogRecord } from '../model/records.js';
 import { InputError } from '../model/errors.js';
 import { excerpt } from '../model/parse-issue.js';
 import { countIssue, emptyFileStats, noteWarning, type FileStats } from './file-stats.js';
-import { MAX_LINE_BYTES } from './line-cap.js';
-import { readLineBatches } from './lines.js';
-import type { Source } from './sources.js';
+import { MAX_LINE_BYTES } from '../lines/line-cap.js';
+import { readLineBatches } from '../lines/lines.js';
+import type { Source } from '../sources/sources.js';
 
 /**
  * One source to a stream of record batches, in file order. The format is either given or

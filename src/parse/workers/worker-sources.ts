@@ -1,9 +1,9 @@
-import type { LogRecord } from '../model/records.js';
+import type { LogRecord } from '../../model/records.js';
 import type { ByteRange, SplitPlan } from './byte-ranges.js';
-import { BATCH_LINES } from './lines.js';
-import { emptyFileStats, ISSUE_EXAMPLES_PER_FILE, noteWarning, type FileStats } from './file-stats.js';
+import { BATCH_LINES } from '../../lines/lines.js';
+import { emptyFileStats, ISSUE_EXAMPLES_PER_FILE, noteWarning, type FileStats } from '../file-stats.js';
 import type { ParsePool, TaskChannel } from './parse-pool.js';
-import { readFailure, type ParsedSource } from './parse-source.js';
+import { readFailure, type ParsedSource } from '../parse-source.js';
 import { BatchDecoder } from './record-codec.js';
 import type { PortableFormatChoice } from './worker-formats.js';
 

@@ -1,8 +1,8 @@
-import type { FileStats } from './file-stats.js';
+import type { FileStats } from '../file-stats.js';
 import type { EncodedBatch } from './record-codec.js';
 import type { PortableFormatChoice } from './worker-formats.js';
 
-/** Messages between the main thread and the parse workers (src/ingest/parse-worker.ts, parse-pool.ts). */
+/** Messages between the main thread and the parse workers (src/parse/workers/parse-worker.ts, parse-pool.ts). */
 
 /** Read one file, or one line-aligned byte range of it, and send its records back. */
 export interface ParseTask {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fingerprintRequest, RecentRequests } from '../../src/detectors/recent-requests.js';
+import { fingerprintRequest, RecentRequests } from '../../../src/detectors/retry-storms/recent-requests.js';
 
 function print(client: string, method: string | null, path: string, query: string | null): [number, number] {
   const out = new Int32Array(2);

@@ -1,11 +1,11 @@
-import { workerPaysFor } from './auto-jobs.js';
-import { DEFAULT_SPLIT, fileFormat, planSplit, type SplitSettings } from './byte-ranges.js';
-import { ParsePool } from './parse-pool.js';
+import { workerPaysFor } from './workers/auto-jobs.js';
+import { DEFAULT_SPLIT, fileFormat, planSplit, type SplitSettings } from './workers/byte-ranges.js';
+import { ParsePool } from './workers/parse-pool.js';
 import { parseSource, type FormatChoice, type ParsedSource } from './parse-source.js';
-import { countingSource, type ProgressSink } from './progress.js';
-import type { Source } from './sources.js';
-import type { PortableFormatChoice } from './worker-formats.js';
-import { fileCredit, parseFileInWorker, parseRangesInWorkers } from './worker-sources.js';
+import { countingSource, type ProgressSink } from '../sources/progress.js';
+import type { Source } from '../sources/sources.js';
+import type { PortableFormatChoice } from './workers/worker-formats.js';
+import { fileCredit, parseFileInWorker, parseRangesInWorkers } from './workers/worker-sources.js';
 
 /**
  * Where each source of a run is parsed: on the main thread (`--jobs 1`, stdin, sources without a

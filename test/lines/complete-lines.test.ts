@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { CompleteLines } from '../../src/ingest/complete-lines.js';
-import { readLineBatches } from '../../src/ingest/lines.js';
+import { CompleteLines } from '../../src/lines/complete-lines.js';
+import { readLineBatches } from '../../src/lines/lines.js';
 
 async function through(chunks: Buffer[], trimmer: CompleteLines, watch?: () => void): Promise<Buffer> {
   const out: Buffer[] = [];

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { FORMATS, findFormat } from '../../parsers/registry.js';
-import { nginxFormat } from '../../parsers/nginx.js';
-import { AUTO_MIN_INPUT_BYTES, autoWorkers, estimatedInputBytes, workerPaysFor } from '../../src/ingest/auto-jobs.js';
-import { fileSource, resolveInputs, stdinSource, type Source } from '../../src/ingest/sources.js';
+import { FORMATS, findFormat } from '../../../parsers/registry.js';
+import { nginxFormat } from '../../../parsers/nginx.js';
+import { AUTO_MIN_INPUT_BYTES, autoWorkers, estimatedInputBytes, workerPaysFor } from '../../../src/parse/workers/auto-jobs.js';
+import { fileSource, resolveInputs, stdinSource, type Source } from '../../../src/sources/sources.js';
 
 const MiB = 1024 * 1024;
 const file = (name: string, size: number): Source => fileSource(name, size);

@@ -2,13 +2,13 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FORMATS } from '../../parsers/registry.js';
-import { nginxFormat } from '../../parsers/nginx.js';
-import { parseSource } from '../../src/ingest/parse-source.js';
-import { BatchDecoder, BatchEncoder, RECORD_CODEC_LIMITS, transferList, type EncodedBatch } from '../../src/ingest/record-codec.js';
-import { fileSource } from '../../src/ingest/sources.js';
-import { emptyApmTransaction, emptyProxyRecord, type ApmTransaction, type LogRecord, type ProxyRecord } from '../../src/model/records.js';
-import { ROOT } from '../cli/run-cli.js';
+import { FORMATS } from '../../../parsers/registry.js';
+import { nginxFormat } from '../../../parsers/nginx.js';
+import { parseSource } from '../../../src/parse/parse-source.js';
+import { BatchDecoder, BatchEncoder, RECORD_CODEC_LIMITS, transferList, type EncodedBatch } from '../../../src/parse/workers/record-codec.js';
+import { fileSource } from '../../../src/sources/sources.js';
+import { emptyApmTransaction, emptyProxyRecord, type ApmTransaction, type LogRecord, type ProxyRecord } from '../../../src/model/records.js';
+import { ROOT } from '../../cli/run-cli.js';
 
 /** What a batch looks like after postMessage: the buffers and the one string, cloned. */
 function overTheWire(batch: EncodedBatch): EncodedBatch {

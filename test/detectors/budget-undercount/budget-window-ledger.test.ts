@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addWindow, emptySummary, KeyWindows, type WindowUsage } from '../../src/detectors/budget-window-ledger.js';
+import { addWindow, emptySummary, KeyWindows, type WindowUsage } from '../../../src/detectors/budget-undercount/budget-window-ledger.js';
 
 const WINDOW = 300_000;
 const ALLOWANCE = 600_000;

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
-import type { FormatDef } from '../../parsers/format.js';
-import { startsWithGzipMagic } from './gzip-magic.js';
-import type { Source } from './sources.js';
+import type { FormatDef } from '../../../parsers/format.js';
+import { startsWithGzipMagic } from '../../sources/gzip-magic.js';
+import type { Source } from '../../sources/sources.js';
 
 /**
  * `alf analyze --jobs auto`: parse workers only where they pay. A worker parses while the main

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { InternalError } from '../model/errors.js';
+import { InternalError } from '../../model/errors.js';
 import type { BatchMessage, DoneMessage, FromWorker, ParseTask, ToWorker } from './worker-protocol.js';
 
 /**

@@ -1,9 +1,9 @@
-import { APM_FORMATS } from '../../parsers/apm-formats.js';
-import type { FormatDef } from '../../parsers/format.js';
-import { haproxyCaptureLayout, haproxyFormat } from '../../parsers/haproxy.js';
-import { nginxFormat } from '../../parsers/nginx.js';
-import { FORMATS, findFormat } from '../../parsers/registry.js';
-import type { FormatChoice } from './parse-source.js';
+import { APM_FORMATS } from '../../../parsers/apm-formats.js';
+import type { FormatDef } from '../../../parsers/format.js';
+import { haproxyCaptureLayout, haproxyFormat } from '../../../parsers/haproxy.js';
+import { nginxFormat } from '../../../parsers/nginx.js';
+import { FORMATS, findFormat } from '../../../parsers/registry.js';
+import type { FormatChoice } from '../parse-source.js';
 
 /**
  * A source's format choice in a form that can be posted to a worker thread. FormatDef objects

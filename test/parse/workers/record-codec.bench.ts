@@ -1,5 +1,5 @@
 /**
- * Cost of moving parsed records between threads: `npx tsx test/ingest/record-codec.bench.ts [FILE]`
+ * Cost of moving parsed records between threads: `npx tsx test/parse/workers/record-codec.bench.ts [FILE]`
  * (default .bench/c500k.log, 500 k nginx combined lines). Parses the file once, then times, per
  * record, the median and the best of 9 rounds (the best is the steadier figure on a shared host): the record codec's encode (worker side) and decode (main
  * thread side, after a real structured clone of the encoded batch), and for comparison the
@@ -7,11 +7,11 @@
  */
 import { join, resolve } from 'node:path';
 import { deserialize as v8Deserialize, serialize as v8Serialize } from 'node:v8';
-import { FORMATS } from '../../parsers/registry.js';
-import { parseSource } from '../../src/ingest/parse-source.js';
-import { BatchDecoder, BatchEncoder, transferList, type EncodedBatch } from '../../src/ingest/record-codec.js';
-import { fileSource } from '../../src/ingest/sources.js';
-import type { LogRecord } from '../../src/model/records.js';
+import { FORMATS } from '../../../parsers/registry.js';
+import { parseSource } from '../../../src/parse/parse-source.js';
+import { BatchDecoder, BatchEncoder, transferList, type EncodedBatch } from '../../../src/parse/workers/record-codec.js';
+import { fileSource } from '../../../src/sources/sources.js';
+import type { LogRecord } from '../../../src/model/records.js';
 
 const file = resolve(process.argv[2] ?? join(import.meta.dirname, '../../.bench/c500k.log'));
 const ROUNDS = 9;

@@ -1,4 +1,4 @@
-import { traitsOf } from '../../parsers/registry.js';
+import { traitsOf } from '../../../parsers/registry.js';
 
 /**
  * Timeouts that products ship with, by value: a pile-up of latencies at one of these usually

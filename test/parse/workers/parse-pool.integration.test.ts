@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ParsePool } from '../../src/ingest/parse-pool.js';
-import { BatchDecoder } from '../../src/ingest/record-codec.js';
-import { InternalError } from '../../src/model/errors.js';
-import { ROOT } from '../cli/run-cli.js';
+import { ParsePool } from '../../../src/parse/workers/parse-pool.js';
+import { BatchDecoder } from '../../../src/parse/workers/record-codec.js';
+import { InternalError } from '../../../src/model/errors.js';
+import { ROOT } from '../../cli/run-cli.js';
 
 /** The pool runs the worker from its TypeScript source here (through tsx), as built code runs the .js beside it. */
 

@@ -1,16 +1,16 @@
 import { createReadStream } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { parseSource } from './parse-source.js';
-import { countingSource } from './progress.js';
+import { parseSource } from '../parse-source.js';
+import { countingSource } from '../../sources/progress.js';
 import { BatchEncoder, transferList } from './record-codec.js';
-import { READ_CHUNK_BYTES, type Source } from './sources.js';
+import { READ_CHUNK_BYTES, type Source } from '../../sources/sources.js';
 import { formatChoiceFrom } from './worker-formats.js';
 import type { BatchMessage, DoneMessage, FailedMessage, ParseTask, ToWorker, WaitingMessage } from './worker-protocol.js';
 
 /**
  * A parse worker (`alf analyze --jobs N`): reads, decompresses, splits and parses what the main
  * thread asks for, exactly as parseSource does on one thread, and sends the records back encoded
- * (src/ingest/record-codec.ts). It runs every task it is given at once, interleaved batch by
+ * (src/parse/workers/record-codec.ts). It runs every task it is given at once, interleaved batch by
  * batch: the main thread merges files by time, so it may need the next batch of any of them, and a
  * task waiting for another one to finish could wait forever.
  */

@@ -1,18 +1,18 @@
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import type { FormatDef } from '../../parsers/format.js';
-import { FORMATS } from '../../parsers/registry.js';
-import { emptyFileStats } from './file-stats.js';
-import { startsWithGzipMagic } from './gzip-magic.js';
-import { readLineBatches } from './lines.js';
-import { pickFormat, type FormatChoice } from './parse-source.js';
-import { READ_CHUNK_BYTES } from './sources.js';
+import type { FormatDef } from '../../../parsers/format.js';
+import { FORMATS } from '../../../parsers/registry.js';
+import { emptyFileStats } from '../file-stats.js';
+import { startsWithGzipMagic } from '../../sources/gzip-magic.js';
+import { readLineBatches } from '../../lines/lines.js';
+import { pickFormat, type FormatChoice } from '../parse-source.js';
+import { READ_CHUNK_BYTES } from '../../sources/sources.js';
 
 /**
  * Splitting one big plain file into line-aligned byte ranges, so several workers parse it at once
  * (`alf analyze --jobs N`). The main thread reads the ranges back in file order; each range's
  * records count lines from the range's start, and the main thread adds the lines of the ranges
- * before it (src/ingest/worker-sources.ts): no pass over the file to count newlines first.
+ * before it (src/parse/workers/worker-sources.ts): no pass over the file to count newlines first.
  */
 
 /** [start, end) in bytes; the last range has no end and reads to EOF, as a single-threaded read would. */
@@ -40,7 +40,7 @@ export const DEFAULT_SPLIT: SplitSettings = { minBytes: 64 * 1024 * 1024, rangeB
  * Formats whose parser keeps no state from line to line, so a range can be parsed on its own: each
  * format says so in its traits (not: CSV and CloudFront, whose header names the columns; the JSON
  * document formats; Apache with %D/%T, judged on the whole file's durations). A `--log-format`
- * compiles under the id `nginx`. test/ingest/byte-ranges.test.ts checks each against a whole-file parse.
+ * compiles under the id `nginx`. test/parse/workers/byte-ranges.test.ts checks each against a whole-file parse.
  */
 export const SPLITTABLE_FORMATS: ReadonlySet<string> = new Set(
   [...FORMATS.filter((format) => format.traits.splittable).map((format) => format.id), 'nginx'],

@@ -1,5 +1,5 @@
-import { APM_FIELDS, numericFields, PROXY_FIELDS, stringFields } from '../model/record-fields.js';
-import type { ApmTransaction, LogRecord, ProxyRecord } from '../model/records.js';
+import { APM_FIELDS, numericFields, PROXY_FIELDS, stringFields } from '../../model/record-fields.js';
+import type { ApmTransaction, LogRecord, ProxyRecord } from '../../model/records.js';
 
 /**
  * Record batches across threads (`alf analyze --jobs N`), without structured clone.
@@ -19,7 +19,7 @@ import type { ApmTransaction, LogRecord, ProxyRecord } from '../model/records.js
  * main thread then holds one string object per repeated value, as the parsers' StringInterner
  * gives in a single-threaded run, so the detectors' Map lookups keep hitting cached hashes.
  *
- * Measured with test/ingest/record-codec.bench.ts (500 k nginx combined records, batch by batch as
+ * Measured with test/parse/workers/record-codec.bench.ts (500 k nginx combined records, batch by batch as
  * in a run, median of 9 rounds, best in brackets; 2-core host with other work running, load 3-4):
  *   encode 0.28 (0.27) µs/record in the worker; structured clone of the encoded batch (both
  *   halves, 387 bytes/record) 0.31 (0.26); decode 0.32 (0.27) on the main thread. Of the clone,
@@ -55,7 +55,7 @@ const TABLE_SLOTS = 1 << 14;
 const MAX_TABLED_LENGTH = 512;
 
 // Strides from the field table (model/record-fields.ts); the unrolled loops below follow its order,
-// and test/ingest/record-codec.test.ts round-trips every field of it.
+// and test/parse/workers/record-codec.test.ts round-trips every field of it.
 const PROXY_NUMBERS = numericFields(PROXY_FIELDS).length;
 const PROXY_STRINGS = stringFields(PROXY_FIELDS).length;
 const APM_NUMBERS = numericFields(APM_FIELDS).length;
