@@ -1,10 +1,9 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { fileProblem } from '../src/parse/file-stats.js';
+import { fileProblem } from '../src/model/file-stats.js';
 import { findingsOfKind } from '../src/detectors/detector.js';
 import { detectorOf, type Finding } from '../src/detectors/registry.js';
 import { severityRank, type FigureValue } from '../src/model/finding.js';
 import type { Analysis } from '../src/pipeline/analysis.js';
-import { joinedShare } from '../src/join/join-stats.js';
 import { buildBudgetWindowsChart } from './charts/budget-windows.js';
 import { buildClientVsBackendChart } from './charts/client-vs-backend.js';
 import { buildLatencyDistributionChart, type Wall } from './charts/latency-distribution.js';
@@ -209,7 +208,7 @@ function renderGlance(analysis: Analysis): string {
   const tiles: [string, string][] = [
     ['proxy requests', formatNumber(totals.proxyRecords)],
     ['APM transactions', analysis.settings.hasApm ? formatNumber(totals.apmRecords) : 'none'],
-    ['joined to APM', analysis.settings.hasApm ? formatShare(joinedShare(analysis.join)) : '–'],
+    ['joined to APM', analysis.settings.hasApm ? formatShare(analysis.join.joinedShare) : '–'],
     ['made by the proxy', proxyMade ? `${formatNumber(proxyMade.madeByProxy)} (${formatShare(proxyMade.madeByProxyShare)})` : '–'],
     ['findings', formatSeverityCounts(countBySeverity(analysis.findings))],
   ];
@@ -251,7 +250,7 @@ function renderInputs(analysis: Analysis): string {
   }).join('\n');
   const join = analysis.join;
   const joinText = analysis.settings.hasApm
-    ? `<p class="join"><strong>${formatShare(joinedShare(join))}</strong> of ${formatNumber(join.proxyRecords)} proxy records joined to APM transactions ` +
+    ? `<p class="join"><strong>${formatShare(join.joinedShare)}</strong> of ${formatNumber(join.proxyRecords)} proxy records joined to APM transactions ` +
       `(${formatNumber(join.joinedById)} by id, ${formatNumber(join.joinedHeuristic)} by time and URL; ${formatNumber(join.lowConfidence)} refused for low confidence); ` +
       `clock offset <strong>${join.offsetMs === null ? '–' : `${formatNumber(join.offsetMs)} ms`}</strong> (APM minus proxy, from ${formatNumber(join.offsetSupportingPairs)} pairs` +
       `${join.offsetSpreadMs !== null ? `, spread ${formatNumber(join.offsetSpreadMs)} ms` : ''}); ` +

@@ -1,7 +1,7 @@
 import type { Budget } from '../model/budget.js';
 import type { AnyFinding, ChartId } from '../model/finding.js';
 import type { JoinedRequest } from '../model/records.js';
-import type { FileStats } from '../parse/file-stats.js';
+import type { FileStats } from '../model/file-stats.js';
 import type { JoinStats } from '../join/join-stats.js';
 import type { Finding } from './registry.js';
 

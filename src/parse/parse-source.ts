@@ -3,7 +3,7 @@ import { detectFormat } from '../../parsers/detect.js';
 import type { LogRecord } from '../model/records.js';
 import { InputError } from '../model/errors.js';
 import { excerpt } from '../model/parse-issue.js';
-import { countIssue, emptyFileStats, noteWarning, type FileStats } from './file-stats.js';
+import { countIssue, emptyFileStats, noteWarning, type FileStats } from '../model/file-stats.js';
 import { MAX_LINE_BYTES } from '../lines/line-cap.js';
 import { readLineBatches } from '../lines/lines.js';
 import type { Source } from '../sources/sources.js';

@@ -4,7 +4,7 @@ import { findFormat } from '../../parsers/registry.js';
 import { CapRegistry } from '../statistics/bounded-counter.js';
 import { DETECTORS } from '../detectors/registry.js';
 import type { DetectorSettings } from '../detectors/detector.js';
-import type { FileStats } from '../parse/file-stats.js';
+import type { FileStats } from '../model/file-stats.js';
 import type { SplitSettings } from '../parse/workers/byte-ranges.js';
 import { mergeByTime } from './merge-by-time.js';
 import type { ParsedSource } from '../parse/parse-source.js';

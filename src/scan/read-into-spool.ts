@@ -3,7 +3,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { FormatDef } from '../../parsers/format.js';
 import { CompleteLines } from '../lines/complete-lines.js';
-import type { FileStats } from '../parse/file-stats.js';
+import type { FileStats } from '../model/file-stats.js';
 import type { LogRecord } from '../model/records.js';
 import { parseSource } from '../parse/parse-source.js';
 import type { Source } from '../sources/sources.js';

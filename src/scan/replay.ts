@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FileStats } from '../parse/file-stats.js';
+import type { FileStats } from '../model/file-stats.js';
 import { mergeByTime } from '../pipeline/merge-by-time.js';
 import type { JoinOptions } from '../join/options.js';
 import type { Budget } from '../model/budget.js';

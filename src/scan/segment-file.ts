@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { endianness } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
-import type { FileStats } from '../parse/file-stats.js';
+import type { FileStats } from '../model/file-stats.js';
 import { readLineBatches } from '../lines/lines.js';
 import { BatchDecoder, BatchEncoder, type EncodedBatch } from '../parse/workers/record-codec.js';
 import type { LogRecord } from '../model/records.js';

@@ -6,7 +6,7 @@ import { runInNewContext } from 'node:vm';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BoundedCounter, CapRegistry } from '../../src/statistics/bounded-counter.js';
-import { emptyFileStats } from '../../src/parse/file-stats.js';
+import { emptyFileStats } from '../../src/model/file-stats.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
 import { emptyProxyRecord, type ProxyRecord } from '../../src/model/records.js';
 import { analyzeRecords } from '../../src/pipeline/analyze.js';

@@ -5,7 +5,7 @@ import { readLineBatches } from '../../lines/lines.js';
 import { describeReadError } from '../../parse/parse-source.js';
 import { resolveInputs } from '../../sources/sources.js';
 import { terminalSafe } from '../terminal-text.js';
-import { loadLogFormat } from '../log-format-option.js';
+import { loadLogFormat } from '../../parse/log-format.js';
 
 const SAMPLE_LINES = 64;
 

@@ -11,7 +11,7 @@ import { DEFAULT_JOIN_OPTIONS } from '../../join/options.js';
 import type { ScanSummary } from '../../scan/run-scan.js';
 import { parseShard } from '../../scan/shard.js';
 import { ExitCode } from '../exit-codes.js';
-import { loadLogFormat } from '../log-format-option.js';
+import { loadLogFormat } from '../../parse/log-format.js';
 import { isInteractive, terminalLine } from '../terminal-text.js';
 import { closeTerminalLine, onInterrupt } from '../interrupt.js';
 import { formatSeverityCounts, plural } from '../../../reports/format.js';

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { FormatDef } from '../../../parsers/format.js';
 import { FORMATS } from '../../../parsers/registry.js';
-import { emptyFileStats } from '../file-stats.js';
+import { emptyFileStats } from '../../model/file-stats.js';
 import { startsWithGzipMagic } from '../../sources/gzip-magic.js';
 import { readLineBatches } from '../../lines/lines.js';
 import { pickFormat, type FormatChoice } from '../parse-source.js';

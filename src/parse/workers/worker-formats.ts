@@ -26,7 +26,7 @@ export function candidateFormats(logFormat: FormatDef | undefined): readonly For
   return logFormat ? [...APM_FORMATS, logFormat, ...FORMATS.filter((f) => f.kind === 'proxy')] : FORMATS;
 }
 
-/** The id of the format compiled from `--log-format` (see src/cli/log-format-option.ts). */
+/** The id of the format compiled from `--log-format` (see src/parse/log-format.ts). */
 export const LOG_FORMAT_ID = 'nginx';
 
 /**

@@ -1,4 +1,4 @@
-import type { FileStats } from '../file-stats.js';
+import type { FileStats } from '../../model/file-stats.js';
 import type { EncodedBatch } from './record-codec.js';
 import type { PortableFormatChoice } from './worker-formats.js';
 

@@ -1,7 +1,7 @@
 import type { LogRecord } from '../../model/records.js';
 import type { ByteRange, SplitPlan } from './byte-ranges.js';
 import { BATCH_LINES } from '../../lines/lines.js';
-import { emptyFileStats, ISSUE_EXAMPLES_PER_FILE, noteWarning, type FileStats } from '../file-stats.js';
+import { emptyFileStats, ISSUE_EXAMPLES_PER_FILE, noteWarning, type FileStats } from '../../model/file-stats.js';
 import type { ParsePool, TaskChannel } from './parse-pool.js';
 import { readFailure, type ParsedSource } from '../parse-source.js';
 import { BatchDecoder } from './record-codec.js';

@@ -8,7 +8,7 @@ import type { FormatDef } from '../../../parsers/format.js';
 import { nginxFormat } from '../../../parsers/nginx.js';
 import { FORMATS, findFormat } from '../../../parsers/registry.js';
 import { DEFAULT_SPLIT, lineAlignedRanges, planSplit, SPLITTABLE_FORMATS } from '../../../src/parse/workers/byte-ranges.js';
-import { emptyFileStats } from '../../../src/parse/file-stats.js';
+import { emptyFileStats } from '../../../src/model/file-stats.js';
 import { addRangeStats } from '../../../src/parse/workers/worker-sources.js';
 import { parseLines } from '../../parsers/parse-lines.js';
 import { ROOT } from '../../cli/run-cli.js';

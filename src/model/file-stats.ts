@@ -1,4 +1,4 @@
-import type { ParseIssue, ParseIssueCode } from '../model/parse-issue.js';
+import type { ParseIssue, ParseIssueCode } from './parse-issue.js';
 
 /**
  * What a run says about each input. For line formats, read = records + skipped + ignored, always.

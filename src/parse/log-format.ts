@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FormatDef } from '../../parsers/format.js';
 import { LogFormatError, NGINX_PRESETS } from '../../parsers/nginx-log-format.js';
-import { compileLogFormat, isHaproxyConfig, LOG_FORMAT_DIRECTIVE } from '../parse/workers/worker-formats.js';
+import { compileLogFormat, isHaproxyConfig, LOG_FORMAT_DIRECTIVE } from './workers/worker-formats.js';
 import { UsageError } from '../model/errors.js';
 
 /**

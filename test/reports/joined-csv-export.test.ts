@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Papa from 'papaparse';
 import { describe, expect, it } from 'vitest';
 import { analyzeCommand } from '../../src/cli/commands/analyze.js';
-import { csvLines, JOINED_CSV_COLUMNS, joinedRow } from '../../src/join/joined-csv-export.js';
+import { csvLines, JOINED_CSV_COLUMNS, joinedRow } from '../../reports/joined-csv-export.js';
 import { emptyApmTransaction, emptyProxyRecord } from '../../src/model/records.js';
 import { JoinScenario, renderScenarioFiles, SCENARIO_LOG_FORMAT } from '../generators/join-scenarios.js';
 

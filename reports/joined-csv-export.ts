@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import Papa from 'papaparse';
-import type { JoinedRequest } from '../model/records.js';
-import type { JoinedObserver } from '../pipeline/analyze.js';
+import type { JoinedRequest } from '../src/model/records.js';
+import type { JoinedObserver } from '../src/pipeline/analyze.js';
 
 /**
  * `alf analyze --joined pairs.csv`: one row per proxy record, with its APM partner (if any), so a
