@@ -126,6 +126,7 @@ export const budgetUndercount: Detector<BudgetFinding> = {
   title: 'Worker-time budget under-count',
   kinds: ['budget-undercount', 'budget-per-key'],
   chart: 'budget-windows',
+  headline: { 'budget-undercount': 'undercountShare' },
   verdict(findings, cite) {
     const undercounted = findings.filter((f): f is BudgetUndercountFinding => f.kind === 'budget-undercount');
     if (undercounted.length === 0) return null;

@@ -229,6 +229,7 @@ export const clientTimeoutKnee: Detector<KneeFinding> = {
   title: 'Client-timeout knee',
   kinds: ['client-timeout-knee'],
   chart: 'client-vs-backend',
+  headline: { 'client-timeout-knee': 'requestsAtKnee' },
   verdict(knees, cite, context) {
     if (knees.length === 1) {
       const knee = knees[0]!;

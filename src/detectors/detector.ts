@@ -28,6 +28,11 @@ export interface Detector<F extends AnyFinding = Finding> {
   /** The report chart that tells its findings' story, if one does. */
   readonly chart?: ChartId;
   /**
+   * The figure that says how big a finding of each kind is (the terminal prints it beside the
+   * title); a kind without one shows its first number not already in the title.
+   */
+  readonly headline?: { readonly [K in F['kind']]?: keyof Extract<F, { kind: K }>['figures'] & string };
+  /**
    * The verdict's sentence about this detector's findings that reached `medium` (ranked, most
    * severe first), or null to leave them to the findings list. Every number in it comes through
    * `cite`, so the verdict shows the findings' own values and the JSON lists what it cites.

@@ -139,6 +139,7 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
   title: 'Responses the proxy made up',
   kinds: ['proxy-made-responses'],
   chart: 'request-timeline',
+  headline: { 'proxy-made-responses': 'shareOfRequests' },
   verdict(findings, cite) {
     const first = findings[0]!;
     const classes = findings.map((finding) =>

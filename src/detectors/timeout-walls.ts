@@ -206,6 +206,7 @@ export const timeoutWalls: Detector<WallFinding> = {
   title: 'Timeout walls',
   kinds: ['timeout-walls'],
   chart: 'latency-distribution',
+  headline: { 'timeout-walls': 'requestsAtWall' },
   verdict(walls, cite) {
     const limits = walls.filter((wall): wall is WallFinding & { figures: LimitWallFigures } => 'wallSeconds' in wall.figures);
     if (limits.length === 0) return null;
