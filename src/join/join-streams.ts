@@ -168,7 +168,7 @@ export async function* joinStreams(
     // slice is large (it holds the whole calibration span), and matching it with the blunt defaults
     // refused most pairs on busy URLs (measured: recall 0.10 at 300 req/s on a 60 s log).
     for (let round = 0; round < 2 && !timing.learned && slice.length > 0; round++) {
-      const rehearsal = matchSlice(slice, index, model, timing.current, options.minConfidence, true, false);
+      const rehearsal = matchSlice(slice, index, model, timing.current, options.minConfidence, { rehearsal: true });
       for (const pair of rehearsal.joined) if (pair.confidence >= TRACKING_CONFIDENCE) timing.observe(pair, model);
       timing.update();
       timing.forget();

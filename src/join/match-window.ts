@@ -39,16 +39,22 @@ interface Edge {
   cost: number;
 }
 
+export interface MatchOptions {
+  /** Solve small groups exactly (default); false: best edge first everywhere. */
+  exact?: boolean;
+  /** A rehearsal: everything taken is released again before returning, so the slice can be matched for real after. */
+  rehearsal?: boolean;
+}
+
 export function matchSlice(
   proxies: readonly ProxyRecord[],
   index: ApmIndex,
   model: OffsetModel,
   timing: TimingModel,
   minConfidence: number,
-  exact = true,
-  /** False for a rehearsal: everything taken is released again before returning. */
-  commit = true,
+  { exact = true, rehearsal = false }: MatchOptions = {},
 ): SliceResult {
+  const commit = !rehearsal;
   const joined: JoinedRequest[] = [];
   const takenHere: ApmSlot[] = [];
   const take = (slot: ApmSlot): void => {
@@ -243,6 +249,10 @@ function idsDisagree(proxy: ProxyRecord, apm: ApmTransaction): boolean {
  * proxies by slice index, transactions numbered on first sight). Most groups are one edge, and
  * those are returned without building a group map. Measured (join.bench.ts, 200 k): the first
  * version, with a Map per node kind and closures, was 15% of the join's CPU time.
+ *
+ * So a slot's `mark` and `node` are scratch space for one pass, told apart from older passes'
+ * by a stamp that grows per pass. Safe: a pass runs synchronously from start to end, so two
+ * passes never interleave (each worker thread has its own module and its own slots).
  */
 let passStamp = 0;
 

@@ -122,9 +122,9 @@ describe('matchSlice: heuristic', () => {
     // Greedy takes p1-b (the single best edge), leaving p2 to a poor partner; the best pairing overall is p1-a, p2-b.
     const proxies = [proxy('p1', 0, 100), proxy('p2', 3, 100)];
     const transactions = [apm('a', -2, 100), apm('b', 1, 100)];
-    const exact = matchSlice(proxies, indexOf(transactions), AT_ZERO, TIGHT, 0.5, true);
+    const exact = matchSlice(proxies, indexOf(transactions), AT_ZERO, TIGHT, 0.5, { exact: true });
     expect(pairsOf(exact)).toEqual(['p1=a:heuristic', 'p2=b:heuristic']);
-    const greedy = matchSlice(proxies, indexOf(transactions), AT_ZERO, TIGHT, 0.5, false);
+    const greedy = matchSlice(proxies, indexOf(transactions), AT_ZERO, TIGHT, 0.5, { exact: false });
     expect(greedy.joined.length).toBeLessThan(2);
   });
 });
@@ -140,7 +140,7 @@ describe('exactAssignment', () => {
 
   it('a rehearsal (commit = false) leaves every transaction free', () => {
     const index = indexOf([apm('a', 1, 50)]);
-    expect(matchSlice([proxy('p1', 0, 50)], index, AT_ZERO, TIGHT, 0.5, true, false).joined).toHaveLength(1);
+    expect(matchSlice([proxy('p1', 0, 50)], index, AT_ZERO, TIGHT, 0.5, { rehearsal: true }).joined).toHaveLength(1);
     expect(matchSlice([proxy('p2', 0, 50)], index, AT_ZERO, TIGHT, 0.5).joined).toHaveLength(1);
   });
 
