@@ -17,7 +17,7 @@ import { fileRangeSource, readIntoSpool, SourceReadError, type ParseSettings, ty
 import type { ReplaySettings } from './replay.js';
 import { pruneWindows, retainedFrom } from './retention.js';
 import { inShard, type Shard } from './shard.js';
-import { identityHash, listSpool, SPOOL_DIR, syncSegments } from './spool.js';
+import { identityHash, listSpool, SPOOL_DIR, syncSegments, type WindowSegments } from './spool.js';
 import { FORGET_AFTER_MS, loadState, saveState, type FileEntry, type ScanState } from './state.js';
 import { takeLock, type HeldLock } from './state-lock.js';
 import { removeStaleTemps } from './atomic-write.js';
@@ -143,10 +143,34 @@ export async function runScan(options: ScanOptions): Promise<ScanSummary> {
   }
 }
 
-async function scanLocked(options: ScanOptions, outDir: string, statePath: string, summary: ScanSummary): Promise<void> {
-  const spoolRoot = join(outDir, SPOOL_DIR);
+/** One run of a scan: what its steps share. */
+interface ScanRun {
+  options: ScanOptions;
+  outDir: string;
+  statePath: string;
+  spoolRoot: string;
+  /** This run's number (the state's last run + 1). */
+  run: number;
+  summary: ScanSummary;
+  state: ScanState;
+  /** The spool's windows as found at the start, after the debris of a killed run went. */
+  spool: WindowSegments[];
+  ledger: SpoolLedger;
+  /** Windows whose report this run writes again. */
+  touched: Set<string>;
+}
 
-  // 1. Debris of a killed run, the state, the manifest and the segments it records.
+async function scanLocked(options: ScanOptions, outDir: string, statePath: string, summary: ScanSummary): Promise<void> {
+  const scan = await recover(options, outDir, statePath, summary);
+  await readNew(scan);
+  forgetLongGone(scan.state, options.nowMs);
+  const keepFrom = await replayTouched(scan);
+  await commit(scan, keepFrom);
+}
+
+/** 1. Debris of a killed run, the state, the manifest and the segments it records. */
+async function recover(options: ScanOptions, outDir: string, statePath: string, summary: ScanSummary): Promise<ScanRun> {
+  const spoolRoot = join(outDir, SPOOL_DIR);
   await removeStaleTemps(outDir, statePath);
   const state = await loadState(statePath, options.windowMs);
   const run = state.lastRun + 1;
@@ -178,9 +202,13 @@ async function scanLocked(options: ScanOptions, outDir: string, statePath: strin
       summary.integrity.push({ file: join(spoolRoot, lost.window, lost.file), problem: lost.problem });
     }
   }
+  return { options, outDir, statePath, spoolRoot, run, summary, state, spool, ledger, touched };
+}
 
-  // 2. Read what is new.
-  const target: SpoolTarget = { spoolRoot, windowMs: options.windowMs, run };
+/** 2. Read what is new. */
+async function readNew(scan: ScanRun): Promise<void> {
+  const { options, summary, state, ledger, touched } = scan;
+  const target: SpoolTarget = { spoolRoot: scan.spoolRoot, windowMs: options.windowMs, run: scan.run };
   let lastProgress = 0;
   const progress = (force = false): void => {
     if (!options.progress) return;
@@ -221,7 +249,7 @@ async function scanLocked(options: ScanOptions, outDir: string, statePath: strin
   const remote = options.sources.filter(isS3Url);
   if (local.length > 0) {
     const listStart = Date.now();
-    const paths = await listLocal(local, options, outDir, statePath, summary, reader);
+    const paths = await listLocal(scan, local, reader);
     const plan = await planFiles(paths, state.files, { sinceMs: options.sinceMs, shard: options.shard, nowMs: options.nowMs });
     listSeconds += (Date.now() - listStart) / 1000;
     summary.sourcesListed += paths.length;
@@ -234,7 +262,7 @@ async function scanLocked(options: ScanOptions, outDir: string, statePath: strin
   }
   if (remote.length > 0) {
     const client = createS3Client(options.endpoint, options.s3TimeoutMs);
-    for (const url of remote) listSeconds += await scanPrefix(client, url, options, summary, reader, progress);
+    for (const url of remote) listSeconds += await scanPrefix(scan, client, url, reader, progress);
   }
   summary.seconds.list = roundTo(listSeconds, 3);
   summary.seconds.read = roundTo((Date.now() - started) / 1000 - listSeconds, 3);
@@ -242,19 +270,27 @@ async function scanLocked(options: ScanOptions, outDir: string, statePath: strin
   for (const pending of ledger.unrebuilt()) {
     summary.integrity.push({ file: pending.source, problem: `cannot rebuild ${pending.segments} lost segment(s): ${pending.why}` });
   }
+}
 
-  // Forget what has been gone for a long time (state stays bounded by retention, not history).
-  const horizon = options.nowMs - FORGET_AFTER_MS;
+/** Forget what has been gone for a long time (state stays bounded by retention, not history). */
+function forgetLongGone(state: ScanState, nowMs: number): void {
+  const horizon = nowMs - FORGET_AFTER_MS;
   state.files = state.files.filter((e) => e.seenAtMs >= horizon);
   for (const [key, entry] of Object.entries(state.objects)) if (entry.seenAtMs < horizon) delete state.objects[key];
+}
 
-  // 3. Replay touched windows (the spool made durable first: reports and state count on it).
+/**
+ * 3. Replay touched windows (the spool made durable first: reports and state count on it).
+ * Returns the first window label retention keeps, or null without --retain.
+ */
+async function replayTouched(scan: ScanRun): Promise<string | null> {
+  const { options, summary, ledger } = scan;
   const reportStart = Date.now();
-  await syncSegments(spoolRoot, ledger.writtenPaths());
+  await syncSegments(scan.spoolRoot, ledger.writtenPaths());
   const keepFrom = options.retainMs ? retainedFrom(options.nowMs, options.retainMs, options.windowMs) : null;
-  for (const label of [...touched].sort()) {
+  for (const label of [...scan.touched].sort()) {
     if (keepFrom !== null && label < keepFrom) continue; // past retention: pruned below, not rendered
-    const rendered = await ledger.render(label, options.replay, outDir);
+    const rendered = await ledger.render(label, options.replay, scan.outDir);
     for (const damage of rendered.damaged) summary.integrity.push({ file: damage.file, problem: damage.problem });
     if (!rendered.window) continue;
     summary.windows.push(label);
@@ -266,14 +302,21 @@ async function scanLocked(options: ScanOptions, outDir: string, statePath: strin
     if (options.progress) options.progress(`alf scan: report ${label} written`);
   }
   summary.seconds.report = roundTo((Date.now() - reportStart) / 1000, 3);
+  return keepFrom;
+}
 
-  // 4. Commit: index and manifest, then the state.
+/**
+ * 4. Commit: index and manifest, then the state. 5. Retracted segments are no longer counted by
+ * anyone; windows past retention go.
+ */
+async function commit(scan: ScanRun, keepFrom: string | null): Promise<void> {
+  const { summary, ledger, state, outDir } = scan;
   const manifest = ledger.manifest;
-  const pruned = keepFrom === null ? [] : [...new Set([...Object.keys(manifest.windows), ...spool.map((w) => w.label), ...touched])].filter((label) => label < keepFrom);
+  const pruned = keepFrom === null ? [] : [...new Set([...Object.keys(manifest.windows), ...scan.spool.map((w) => w.label), ...scan.touched])].filter((label) => label < keepFrom);
   for (const label of pruned) delete manifest.windows[label];
   ledger.dropWindows(pruned);
   summary.incompleteWindows = Object.values(manifest.windows).filter((w) => (w.incomplete?.length ?? 0) > 0).map((w) => w.label).sort();
-  manifest.lastRun = run;
+  manifest.lastRun = scan.run;
   manifest.retracted = ledger.retracted();
   manifest.shard = summary.shard;
   manifest.problems = {
@@ -283,12 +326,11 @@ async function scanLocked(options: ScanOptions, outDir: string, statePath: strin
   };
   await writeIndex(outDir, manifest);
   await saveManifest(outDir, manifest);
-  state.lastRun = run;
+  state.lastRun = scan.run;
   state.retracted = ledger.retracted();
-  await saveState(statePath, state);
+  await saveState(scan.statePath, state);
 
-  // 5. Retracted segments are no longer counted by anyone; windows past retention go.
-  for (const path of ledger.retracted()) await rm(join(spoolRoot, path), { force: true });
+  for (const path of ledger.retracted()) await rm(join(scan.spoolRoot, path), { force: true });
   summary.prunedWindows = await pruneWindows(outDir, pruned);
 }
 
@@ -302,7 +344,8 @@ function freshManifest(windowMs: number, shard: string | null): Manifest {
  * path) is read, and two names of one file are read once. A source that cannot be listed fails
  * alone; the others are read.
  */
-async function listLocal(specs: readonly string[], options: ScanOptions, outDir: string, statePath: string, summary: ScanSummary, reader: Reader): Promise<string[]> {
+async function listLocal(scan: ScanRun, specs: readonly string[], reader: Reader): Promise<string[]> {
+  const { options, outDir, statePath, summary } = scan;
   const realOut = await realpath(outDir);
   const realStateDir = await realpath(dirname(statePath));
   const stateName = basename(statePath);
@@ -344,7 +387,8 @@ async function listLocal(specs: readonly string[], options: ScanOptions, outDir:
 }
 
 /** One s3:// source, page by page; returns the seconds spent listing. */
-async function scanPrefix(client: S3Client, url: string, options: ScanOptions, summary: ScanSummary, reader: Reader, progress: () => void): Promise<number> {
+async function scanPrefix(scan: ScanRun, client: S3Client, url: string, reader: Reader, progress: () => void): Promise<number> {
+  const { options, summary } = scan;
   let listSeconds = 0;
   // Once the endpoint fails as a whole (timeouts, refused, 5xx after retries), the remaining
   // objects are not tried: each would wait out the same timeouts, and the run must end in
