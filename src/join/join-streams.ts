@@ -2,9 +2,8 @@ import type { ApmTransaction, JoinedRequest, ProxyRecord } from '../model/record
 import { orderApm } from './apm-order.js';
 import { estimateClockOffset } from './clock-offset.js';
 import { emptyJoinStats, joinedShare, type JoinStats } from './join-stats.js';
-import { apmSlot, KeyIndex, type ApmSlot } from './key-index.js';
-import { apmKeyParts, apmTemplate, RouteTemplates, TEMPLATE } from './keys.js';
-import { matchSlice, type ApmIndex } from './match-window.js';
+import { ApmWindow } from './apm-window.js';
+import { matchSlice } from './match-window.js';
 import { OffsetTracker, offsetAt } from './offset-tracker.js';
 import type { JoinOptions } from './options.js';
 import { PendingProxies } from './pending-proxies.js';
@@ -58,71 +57,17 @@ export async function* joinStreams(
   let proxyDone = false;
   let apmDone = false;
   let proxyWatermark = -Infinity;
-  let apmWatermark = -Infinity;
   let firstProxyEnd = Infinity;
-  let firstApmStart = Infinity;
   let tracker: OffsetTracker | null = options.offsetMs === undefined ? null : new OffsetTracker(options.offsetMs, true);
   if (options.offsetMs !== undefined) stats.offsetMs = options.offsetMs;
   const timing = new TimingTracker({ ...DEFAULT_TIMING, startSigmaMs: options.startSigmaMs }, options.startSigmaMs);
   let finalized = -Infinity;
-  // APM transactions with ids stay findable by id for maxSkew, beyond the heuristic reach.
-  let idsSeen = false;
 
   const pending = new PendingProxies();
-  const apmWindow: ApmSlot[] = [];
-  let apmHead = 0;
-  const index: ApmIndex = {
-    byKey: new KeyIndex(), byTraceId: new Map(), byRequestId: new Map(),
-    templated: 0, templates: new RouteTemplates(options.routeTemplates),
-  };
-  let staleInKeyLists = 0;
+  const apm = new ApmWindow(options.routeTemplates, stats);
   // Widest distance between a proxy start and its partner's corrected start that any pair may have.
   const reachMs = Math.sqrt(2 * NO_MATCH_COST) * (options.startSigmaMs + 1000 / 3.4);
-  const retainMs = (): number => (idsSeen ? Math.max(reachMs, options.maxSkewMs) : reachMs);
-
-  function addApm(transaction: ApmTransaction): void {
-    stats.apmRecords++;
-    firstApmStart = Math.min(firstApmStart, transaction.startMs);
-    const slot = apmSlot(transaction);
-    if (transaction.startMs >= apmWatermark || apmWindow.length === apmHead) {
-      apmWindow.push(slot);
-    } else {
-      stats.apmOutOfOrder[transaction.file] = (stats.apmOutOfOrder[transaction.file] ?? 0) + 1;
-      insertSorted(apmWindow, apmHead, slot);
-    }
-    apmWatermark = Math.max(apmWatermark, transaction.startMs);
-    const key = apmKeyParts(transaction);
-    if (key !== null) {
-      if (key.kind === TEMPLATE) {
-        index.templated++;
-        // The export's own templates reduce proxy paths whose ids do not look like ids (`/pets/fluffy`).
-        if (!index.templates.has(key.path)) index.templates.add(apmTemplate(transaction) ?? key.path);
-      }
-      const list = index.byKey.list(key.kind, key.path);
-      if (list.length === 0 || list[list.length - 1]!.startMs <= transaction.startMs) list.push(slot);
-      else insertSorted(list, 0, slot);
-    }
-    if (transaction.traceId !== null) addId(index.byTraceId, transaction.traceId, slot);
-    if (transaction.requestId !== null) addId(index.byRequestId, transaction.requestId, slot);
-  }
-
-  function addId(map: Map<string, ApmSlot[]>, id: string, slot: ApmSlot): void {
-    idsSeen = true;
-    const list = map.get(id);
-    if (list) list.push(slot);
-    else map.set(id, [slot]);
-  }
-
-  function dropId(map: Map<string, ApmSlot[]>, id: string, slot: ApmSlot): void {
-    const list = map.get(id);
-    if (!list) return;
-    if (list.length === 1) {
-      if (list[0] === slot) map.delete(id);
-      return;
-    }
-    const at = list.indexOf(slot);
-    if (at >= 0) list.splice(at, 1);
-  }
+  const retainMs = (): number => (apm.idsSeen ? Math.max(reachMs, options.maxSkewMs) : reachMs);
 
   function addProxy(record: ProxyRecord): void {
     stats.proxyRecords++;
@@ -135,7 +80,7 @@ export async function* joinStreams(
   }
 
   function calibrate(): OffsetTracker {
-    const estimate = estimateClockOffset(pending.peekAll(), apmWindow.slice(apmHead).map((slot) => slot.apm), options.maxSkewMs, index.templates);
+    const estimate = estimateClockOffset(pending.peekAll(), apm.transactions(), options.maxSkewMs, apm.index.templates);
     const offset = estimate?.offsetMs ?? 0;
     stats.offsetMs = Math.round(offset);
     stats.offsetSupportingPairs = estimate?.supportingPairs ?? 0;
@@ -149,14 +94,14 @@ export async function* joinStreams(
 
   function readyToCalibrate(): boolean {
     if (proxyDone && apmDone) return true;
-    if (pending.size + apmWindow.length - apmHead >= CALIBRATION_MAX_RECORDS) return true;
-    return proxyWatermark - firstProxyEnd >= CALIBRATION_SPAN_MS && apmWatermark - firstApmStart >= CALIBRATION_SPAN_MS;
+    if (pending.size + apm.size >= CALIBRATION_MAX_RECORDS) return true;
+    return proxyWatermark - firstProxyEnd >= CALIBRATION_SPAN_MS && apm.watermark - apm.firstStart >= CALIBRATION_SPAN_MS;
   }
 
   /** Proxy starts below the returned time can no longer gain or lose partners. */
   function safeCut(currentOffset: number): number {
     const proxyReady = proxyDone ? Infinity : proxyWatermark - options.horizonMs;
-    const apmReady = apmDone ? Infinity : apmWatermark - currentOffset - reachMs - APM_LAG_MS;
+    const apmReady = apmDone ? Infinity : apm.watermark - currentOffset - reachMs - APM_LAG_MS;
     return Math.min(proxyReady, apmReady);
   }
 
@@ -168,12 +113,12 @@ export async function* joinStreams(
     // slice is large (it holds the whole calibration span), and matching it with the blunt defaults
     // refused most pairs on busy URLs (measured: recall 0.10 at 300 req/s on a 60 s log).
     for (let round = 0; round < 2 && !timing.learned && slice.length > 0; round++) {
-      const rehearsal = matchSlice(slice, index, model, timing.current, options.minConfidence, { rehearsal: true });
+      const rehearsal = matchSlice(slice, apm.index, model, timing.current, options.minConfidence, { rehearsal: true });
       for (const pair of rehearsal.joined) if (pair.confidence >= TRACKING_CONFIDENCE) timing.observe(pair, model);
       timing.update();
       timing.forget();
     }
-    const result = matchSlice(slice, index, model, timing.current, options.minConfidence);
+    const result = matchSlice(slice, apm.index, model, timing.current, options.minConfidence);
     stats.lowConfidence += result.lowConfidence;
     for (const pair of result.joined) {
       if (pair.method === 'id') stats.joinedById++;
@@ -197,31 +142,9 @@ export async function* joinStreams(
     // APM transactions no remaining proxy record can reach are final.
     const expiry = cut - retainMs();
     const expiryOffset = Number.isFinite(cut) ? offsetAt(model, cut) : model.offsetMs;
-    while (apmHead < apmWindow.length && apmWindow[apmHead]!.startMs - expiryOffset < expiry) {
-      const slot = apmWindow[apmHead++]!;
-      const transaction = slot.apm;
-      staleInKeyLists++;
-      if (index.templated > 0 && apmKeyParts(transaction)?.kind === TEMPLATE) index.templated--;
-      if (transaction.traceId !== null) dropId(index.byTraceId, transaction.traceId, slot);
-      if (transaction.requestId !== null) dropId(index.byRequestId, transaction.requestId, slot);
-      if (slot.taken) continue;
-      stats.unjoinedApm++;
-      out.push({ proxy: null, apm: transaction, method: 'none', confidence: 0, offsetMs: null });
-    }
-    compactIfStale(expiry + expiryOffset);
+    apm.expire(expiry, expiryOffset, out);
     finalized = cut;
     return out;
-  }
-
-  function compactIfStale(expiryApmTime: number): void {
-    if (apmHead > 4096 && apmHead * 2 > apmWindow.length) {
-      apmWindow.splice(0, apmHead);
-      apmHead = 0;
-    }
-    if (staleInKeyLists > 4096 && staleInKeyLists * 2 > apmWindow.length - apmHead) {
-      index.byKey.dropBefore(expiryApmTime);
-      staleInKeyLists = 0;
-    }
   }
 
   /**
@@ -241,17 +164,17 @@ export async function* joinStreams(
 
   while (!(proxyDone && apmDone)) {
     const lead = tracker === null ? 0 : offsetAt(tracker.current, proxyWatermark);
-    const pullApm = !apmDone && (proxyDone || apmWatermark - lead < apmNeededUntil());
+    const pullApm = !apmDone && (proxyDone || apm.watermark - lead < apmNeededUntil());
     if (pullApm) {
       const next = await apmIterator.next();
       if (next.done) apmDone = true;
-      else for (const transaction of next.value) addApm(transaction);
+      else for (const transaction of next.value) apm.add(transaction);
     } else {
       const next = await proxyIterator.next();
       if (next.done) proxyDone = true;
       else for (const record of next.value) addProxy(record);
     }
-    stats.peakBufferedRecords = Math.max(stats.peakBufferedRecords, pending.size + apmWindow.length - apmHead);
+    stats.peakBufferedRecords = Math.max(stats.peakBufferedRecords, pending.size + apm.size);
     if (tracker === null) {
       if (!readyToCalibrate()) continue;
       tracker = calibrate();
@@ -260,7 +183,7 @@ export async function* joinStreams(
     // the matching's groups and the output's order) depends on the proxy stream alone, as when the
     // APM stream was read level with it.
     const offsetNow = offsetAt(tracker.current, proxyWatermark);
-    if (!apmDone && !proxyDone && apmWatermark - offsetNow < apmNeededUntil()) continue;
+    if (!apmDone && !proxyDone && apm.watermark - offsetNow < apmNeededUntil()) continue;
     const cut = safeCut(offsetNow);
     if (cut === Infinity || cut - finalized >= SLICE_MS) {
       const out = processSlice(cut, tracker);
@@ -281,15 +204,4 @@ export async function* joinStreams(
   }
   const late = Object.values(stats.lateRecords).reduce((a, b) => a + b, 0);
   if (late > 0) stats.notes.push(`${late} proxy records arrived later than --horizon allowed and may have missed partners: the log is more disordered than the window`);
-}
-
-function insertSorted(list: ApmSlot[], from: number, transaction: ApmSlot): void {
-  let low = from;
-  let high = list.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (list[mid]!.startMs <= transaction.startMs) low = mid + 1;
-    else high = mid;
-  }
-  list.splice(low, 0, transaction);
 }

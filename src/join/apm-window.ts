@@ -1,0 +1,128 @@
+import type { ApmTransaction, JoinedRequest } from '../model/records.js';
+import type { JoinStats } from './join-stats.js';
+import { apmSlot, KeyIndex, type ApmSlot } from './key-index.js';
+import { apmKeyParts, apmTemplate, RouteTemplates, TEMPLATE } from './keys.js';
+import type { ApmIndex } from './match-window.js';
+
+/**
+ * The APM side of the join window: the transactions a proxy record may still claim, in start
+ * order, and the indexes matching finds them by (key, trace id, request id; match-window.ts).
+ * Transactions leave from the head once no proxy record can reach them; the lists are compacted
+ * only when at least half of them is stale, so leaving costs O(1) per transaction.
+ */
+export class ApmWindow {
+  readonly index: ApmIndex;
+  /** The newest start time seen. */
+  watermark = -Infinity;
+  /** The earliest start time seen. */
+  firstStart = Infinity;
+  /** Whether any transaction carried an id: those stay findable by id for --max-skew, beyond the heuristic reach. */
+  idsSeen = false;
+  private readonly slots: ApmSlot[] = [];
+  private head = 0;
+  private staleInKeyLists = 0;
+
+  constructor(routeTemplates: readonly string[] | undefined, private readonly stats: JoinStats) {
+    this.index = {
+      byKey: new KeyIndex(), byTraceId: new Map(), byRequestId: new Map(),
+      templated: 0, templates: new RouteTemplates(routeTemplates),
+    };
+  }
+
+  /** Transactions in the window. */
+  get size(): number {
+    return this.slots.length - this.head;
+  }
+
+  /** The transactions in the window, in start order (for the clock-offset estimate). */
+  transactions(): ApmTransaction[] {
+    return this.slots.slice(this.head).map((slot) => slot.apm);
+  }
+
+  add(transaction: ApmTransaction): void {
+    const { stats, index } = this;
+    stats.apmRecords++;
+    this.firstStart = Math.min(this.firstStart, transaction.startMs);
+    const slot = apmSlot(transaction);
+    if (transaction.startMs >= this.watermark || this.slots.length === this.head) {
+      this.slots.push(slot);
+    } else {
+      stats.apmOutOfOrder[transaction.file] = (stats.apmOutOfOrder[transaction.file] ?? 0) + 1;
+      insertSorted(this.slots, this.head, slot);
+    }
+    this.watermark = Math.max(this.watermark, transaction.startMs);
+    const key = apmKeyParts(transaction);
+    if (key !== null) {
+      if (key.kind === TEMPLATE) {
+        index.templated++;
+        // The export's own templates reduce proxy paths whose ids do not look like ids (`/pets/fluffy`).
+        if (!index.templates.has(key.path)) index.templates.add(apmTemplate(transaction) ?? key.path);
+      }
+      const list = index.byKey.list(key.kind, key.path);
+      if (list.length === 0 || list[list.length - 1]!.startMs <= transaction.startMs) list.push(slot);
+      else insertSorted(list, 0, slot);
+    }
+    if (transaction.traceId !== null) this.addId(index.byTraceId, transaction.traceId, slot);
+    if (transaction.requestId !== null) this.addId(index.byRequestId, transaction.requestId, slot);
+  }
+
+  /**
+   * Lets go of the transactions whose start, corrected by `offsetMs`, is before `expiry` (proxy
+   * time): those no proxy record took go to `out` as unjoined.
+   */
+  expire(expiry: number, offsetMs: number, out: JoinedRequest[]): void {
+    const { slots, index, stats } = this;
+    while (this.head < slots.length && slots[this.head]!.startMs - offsetMs < expiry) {
+      const slot = slots[this.head++]!;
+      const transaction = slot.apm;
+      this.staleInKeyLists++;
+      if (index.templated > 0 && apmKeyParts(transaction)?.kind === TEMPLATE) index.templated--;
+      if (transaction.traceId !== null) dropId(index.byTraceId, transaction.traceId, slot);
+      if (transaction.requestId !== null) dropId(index.byRequestId, transaction.requestId, slot);
+      if (slot.taken) continue;
+      stats.unjoinedApm++;
+      out.push({ proxy: null, apm: transaction, method: 'none', confidence: 0, offsetMs: null });
+    }
+    this.compactIfStale(expiry + offsetMs);
+  }
+
+  private compactIfStale(expiryApmTime: number): void {
+    if (this.head > 4096 && this.head * 2 > this.slots.length) {
+      this.slots.splice(0, this.head);
+      this.head = 0;
+    }
+    if (this.staleInKeyLists > 4096 && this.staleInKeyLists * 2 > this.slots.length - this.head) {
+      this.index.byKey.dropBefore(expiryApmTime);
+      this.staleInKeyLists = 0;
+    }
+  }
+
+  private addId(map: Map<string, ApmSlot[]>, id: string, slot: ApmSlot): void {
+    this.idsSeen = true;
+    const list = map.get(id);
+    if (list) list.push(slot);
+    else map.set(id, [slot]);
+  }
+}
+
+function dropId(map: Map<string, ApmSlot[]>, id: string, slot: ApmSlot): void {
+  const list = map.get(id);
+  if (!list) return;
+  if (list.length === 1) {
+    if (list[0] === slot) map.delete(id);
+    return;
+  }
+  const at = list.indexOf(slot);
+  if (at >= 0) list.splice(at, 1);
+}
+
+function insertSorted(list: ApmSlot[], from: number, transaction: ApmSlot): void {
+  let low = from;
+  let high = list.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (list[mid]!.startMs <= transaction.startMs) low = mid + 1;
+    else high = mid;
+  }
+  list.splice(low, 0, transaction);
+}
