@@ -21,13 +21,9 @@ import { UsageError } from '../model/errors.js';
 import { severityRank } from '../model/finding.js';
 import type { Finding } from '../detectors/registry.js';
 import { buildVerdict } from '../findings/verdict.js';
+import { startChartSummaries } from './chart-summaries.js';
 import type { ApmTransaction, JoinedRequest, LogRecord, ProxyRecord } from '../model/records.js';
 import { ALF_VERSION } from '../model/version.js';
-import { LatencyHistogram } from '../summaries/latency-histogram.js';
-import { ScatterSample } from '../summaries/scatter-sample.js';
-import { Timeline } from '../summaries/timeline.js';
-import { TrafficCubeSummary } from '../summaries/traffic-cube.js';
-import { UpstreamTimeline } from '../summaries/upstream-timeline.js';
 import type { Analysis } from './analysis.js';
 import { Slicer } from './slice.js';
 import { describeSlice, isEmptySlice, type SliceSpec } from './slice-spec.js';
@@ -208,22 +204,14 @@ export async function analyzeRecords(input: RecordStreams): Promise<Analysis> {
   // which caps were hit without any detector reporting its own.
   const caps = new CapRegistry();
   const running = DETECTORS.map((detector) => caps.collect(detector.id, () => detector.start(settings)));
-  const scatter = new ScatterSample();
-  const latency = new LatencyHistogram();
-  const timeline = new Timeline();
-  const upstreams = new UpstreamTimeline();
-  const cube = new TrafficCubeSummary();
+  const charts = startChartSummaries();
   const joinStats = emptyJoinStats();
   const observers = input.observers ?? [];
   for await (const batch of joinStreams(proxyRecords, apmRecords, input.join, joinStats)) {
     for (const request of batch) {
       if (slicer !== null && !slicer.keepJoined(request)) continue;
       for (const detector of running) detector.observe(request);
-      scatter.observe(request);
-      latency.observe(request);
-      timeline.observe(request);
-      upstreams.observe(request);
-      cube.observe(request);
+      charts.observe(request);
       for (const observer of observers) observer.observe(request);
     }
   }
@@ -255,15 +243,7 @@ export async function analyzeRecords(input: RecordStreams): Promise<Analysis> {
     verdict: buildVerdict({ findings, timeRange: inputs.timeRange, totals: inputs.totals, hasApm }),
     findings,
     limits: caps.hits(),
-    charts: {
-      scatter: scatter.points,
-      scatterSampledFrom: scatter.seen,
-      latency: latency.bins(),
-      timeline: timeline.rows(),
-      timelineBucketSeconds: timeline.bucketSeconds,
-      upstreams: upstreams.summary(),
-      cube: cube.summary(),
-    },
+    charts: charts.finish(),
   };
 }
 
