@@ -140,5 +140,28 @@ export const envoy: FormatDef = {
   example:
     '[2025-01-15T10:31:31.901Z] "POST /v1/reports HTTP/1.1" 504 UT 612 24 15001 - "198.51.100.7" "python-requests/2.31.0" "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f" "api.example.com" "10.0.3.17:8080"',
   exampleFields: { start: '2025-01-15T10:31:31.901Z', status: 504, method: 'POST', path: '/v1/reports', client: '198.51.100.7', upstreamStatus: null },
+  realSamples: [
+    {
+      source: { project: 'envoyproxy/envoy', path: 'docs/root/configuration/observability/access_log/usage.rst', commit: '8165dda80df0c7b031cd824b80416858c6c42f1b', licence: 'Apache-2.0' },
+      lines: [
+        '[2016-04-15T20:17:00.310Z] "POST /api/v1/locations HTTP/2" 204 - 154 0 226 100 "10.0.35.28" "nsq2http" "cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2" "locations" "tcp://10.0.2.1:80"',
+      ],
+      fields: { start: '2016-04-15T20:17:00.310Z', status: 204, method: 'POST', path: '/api/v1/locations', client: '10.0.35.28', upstreamStatus: 204 },
+    },
+    {
+      source: { project: 'istio/istio.io', path: 'content/en/docs/tasks/observability/logs/access-log/index.md', commit: '000dbcb375392aa3e1278f0bea910c78f04ab320', licence: 'Apache-2.0' },
+      lines: [
+        '[2020-11-25T21:26:18.409Z] "GET /status/418 HTTP/1.1" 418 - via_upstream - "-" 0 135 4 4 "-" "curl/7.73.0-DEV" "84961386-6d84-929d-98bd-c5aee93b5c88" "httpbin:8000" "10.44.1.27:80" outbound|8000||httpbin.foo.svc.cluster.local 10.44.1.23:37652 10.0.45.184:8000 10.44.1.23:46520 - default',
+      ],
+      fields: { start: '2020-11-25T21:26:18.409Z', status: 418, method: 'GET', path: '/status/418', client: '10.44.1.23', upstreamStatus: 418 },
+    },
+    {
+      source: { project: 'DataDog/integrations-core', path: 'envoy/assets/logs/envoy_tests.yaml', commit: '762b5a63fd43e92d0f0b81f523d0aba44adabb83', licence: 'BSD-3-Clause' },
+      lines: [
+        '[2018-07-13T15:56:58.312Z] "GET /v1/gifs/search?q=totalmete+s&api_key=FyzFCUcvrJXvG&limit=20&offset=0&rating=pg&lang=en&country_code=US HTTP/1.1" 200 - 0 11187 107 107 "173.252.99.154, 23.235.39.44, 23.235.46.35" "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)" "820b432a-32c1-98d5-b5e2-310f824f940f" "api.giphy.com" "127.0.0.1:8000"',
+      ],
+      fields: { start: '2018-07-13T15:56:58.312Z', status: 200, method: 'GET', path: '/v1/gifs/search', client: '173.252.99.154', upstreamStatus: 200 },
+    },
+  ],
   createParser: createEnvoyParser,
 };
