@@ -6,7 +6,7 @@ import { parseRequestLine } from './fields/request-line.js';
 import { StringInterner } from './fields/string-interner.js';
 import { normaliseTraceId } from './fields/trace-context.js';
 import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './format.js';
-import { localTimeZone } from './fields/time-zone.js';
+import { localTimeZone } from '../src/model/time-zone.js';
 import { parseIsoTimestamp } from './fields/iso-time.js';
 import { excerpt } from '../src/model/parse-issue.js';
 import { hostOfHostPort, isMissing, optionalUnsigned, textLineParser } from './proxy-line-kit.js';

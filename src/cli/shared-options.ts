@@ -3,7 +3,7 @@ import { parseBudget } from '../model/budget.js';
 import { parseDuration } from '../model/duration.js';
 import { UsageError } from '../model/errors.js';
 import { SEVERITY_ORDER, type Severity } from '../model/finding.js';
-import { localTimeZone } from '../../parsers/fields/time-zone.js';
+import { localTimeZone } from '../model/time-zone.js';
 
 /**
  * Options that more than one command takes, declared once, and the parsers commander calls on a
