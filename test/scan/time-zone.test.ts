@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/model/errors.js';
+import { workerSettings } from '../../src/scan/queue/task-settings.js';
 import { scan, scanOptions, windowReports } from './helpers.js';
 
 /**
@@ -60,5 +61,11 @@ describe('scan --timezone: local times read in the zone the state was started wi
     } finally {
       rmSync(other, { recursive: true, force: true });
     }
+  });
+
+  it('a queued scan hands the zone to every worker with its tasks (no state there to remember it)', () => {
+    const settings = { windowMs: 3_600_000, budget: null, where: [], sinceMs: null, untilMs: null, s3TimeoutMs: 30_000 };
+    expect(workerSettings({ ...settings, timeZone: 'Europe/Paris' }).parse.timeZone).toBe('Europe/Paris');
+    expect(workerSettings(settings).parse.timeZone).toBeUndefined();
   });
 });
