@@ -172,7 +172,9 @@ async function scanLocked(options: ScanOptions, outDir: string, statePath: strin
 async function recover(options: ScanOptions, outDir: string, statePath: string, summary: ScanSummary): Promise<ScanRun> {
   const spoolRoot = join(outDir, SPOOL_DIR);
   await removeStaleTemps(outDir, statePath);
-  const state = await loadState(statePath, options.windowMs);
+  const state = await loadState(statePath, options.windowMs, options.parse.timeZone);
+  // The zone the state was started with, when this run names none.
+  const parse: ParseSettings = { ...options.parse, timeZone: state.timeZone };
   const run = state.lastRun + 1;
   summary.run = run;
   const touched = new Set<string>();
@@ -218,7 +220,7 @@ async function readNew(scan: ScanRun): Promise<void> {
     options.progress(`alf scan: ${summary.sourcesListed} listed, ${summary.sourcesRead} read, ${summary.sourcesUnchanged} unchanged, ${summary.records} records, ${touched.size} windows`);
   };
   const reader: Reader = {
-    state, target, parse: options.parse, ledger,
+    state, target, parse, ledger,
     note(result) {
       ledger.written(result.segments);
       summary.sourcesRead++;
