@@ -153,6 +153,8 @@ interface ScanRun {
   run: number;
   summary: ScanSummary;
   state: ScanState;
+  /** How sources are parsed: the run's settings, in the zone the state was started with when the run names none. */
+  parse: ParseSettings;
   /** The spool's windows as found at the start, after the debris of a killed run went. */
   spool: WindowSegments[];
   ledger: SpoolLedger;
@@ -204,12 +206,12 @@ async function recover(options: ScanOptions, outDir: string, statePath: string, 
       summary.integrity.push({ file: join(spoolRoot, lost.window, lost.file), problem: lost.problem });
     }
   }
-  return { options, outDir, statePath, spoolRoot, run, summary, state, spool, ledger, touched };
+  return { options, outDir, statePath, spoolRoot, run, summary, state, parse, spool, ledger, touched };
 }
 
 /** 2. Read what is new. */
 async function readNew(scan: ScanRun): Promise<void> {
-  const { options, summary, state, ledger, touched } = scan;
+  const { options, summary, state, parse, ledger, touched } = scan;
   const target: SpoolTarget = { spoolRoot: scan.spoolRoot, windowMs: options.windowMs, run: scan.run };
   let lastProgress = 0;
   const progress = (force = false): void => {
