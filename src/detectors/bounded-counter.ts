@@ -6,7 +6,18 @@ import { ownString } from '../model/own-string.js';
  */
 export const OTHER = '(other)';
 
-export class BoundedCounter<V> {
+/** A table with a cap on distinct keys, whose overflow the report mentions (see CapRegistry). */
+export interface Capped {
+  readonly cap: number;
+  readonly overflowed: number;
+}
+
+/** Registers a capped table made in a detector's `start` with the run's CapRegistry, if one is collecting. */
+export function trackCapped(table: Capped): void {
+  activeRegistry?.track(table);
+}
+
+export class BoundedCounter<V> implements Capped {
   private readonly entries = new Map<string, V>();
   overflowed = 0;
 
@@ -14,7 +25,7 @@ export class BoundedCounter<V> {
     readonly cap: number,
     private readonly create: () => V,
   ) {
-    activeRegistry?.track(this);
+    trackCapped(this);
   }
 
   /**
@@ -75,10 +86,10 @@ export interface CapHit {
  * Bounded: one entry per counter, and detectors make a fixed number of counters per run.
  */
 export class CapRegistry {
-  private readonly counters: { owner: string; counter: BoundedCounter<unknown> }[] = [];
+  private readonly counters: { owner: string; counter: Capped }[] = [];
   private owner = 'alf';
 
-  track(counter: BoundedCounter<unknown>, owner: string = this.owner): void {
+  track(counter: Capped, owner: string = this.owner): void {
     this.counters.push({ owner, counter });
   }
 
