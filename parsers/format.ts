@@ -7,7 +7,7 @@ import type { ParseIssue } from '../src/model/parse-issue.js';
  */
 /**
  * What a format is like, declared in its own module so nothing elsewhere keeps a list of formats:
- * byte-range splitting (src/ingest/byte-ranges.ts), the detectors' reading of flags and timeouts,
+ * byte-range splitting (src/parse/workers/byte-ranges.ts), the detectors' reading of flags and timeouts,
  * and the README's format table (test/generators/format-table.ts) all read these.
  */
 export interface FormatTraits {
@@ -53,7 +53,7 @@ export interface FormatDef {
   readonly exampleFields?: ExampleFields;
   /**
    * Parsing a line costs less than handing its record to another thread (encode, copy, decode):
-   * `alf analyze --jobs auto` parses such a file on the main thread (src/ingest/auto-jobs.ts).
+   * `alf analyze --jobs auto` parses such a file on the main thread (src/parse/workers/auto-jobs.ts).
    */
   readonly cheapToParse?: boolean;
   readonly traits: FormatTraits;

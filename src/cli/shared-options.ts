@@ -44,6 +44,18 @@ export function durationOption(flags: string, help: string, defaultText?: string
   return defaultText === undefined ? option : option.default(parseDuration(defaultText, name), defaultText);
 }
 
+/** `scan --window`: a duration of whole minutes (windows start on the minute), in ms. */
+export function parseWholeMinutes(value: string, name: string): number {
+  const ms = parseDuration(value, name);
+  if (ms % 60_000 !== 0) throw new UsageError(`${name} must be whole minutes, not "${value}"`);
+  return ms;
+}
+
+/** `scan --lock-wait`: a duration that may be zero (`0s`: do not wait), in ms. */
+export function parseDurationOrZero(value: string, name: string): number {
+  return /^0+(?:ms|s|m|h|d)?$/.test(value.trim()) ? 0 : parseDuration(value, name);
+}
+
 /** A whole number from `min` to `max`. */
 export function wholeNumber(name: string, min: number, max: number): (value: string) => number {
   return (value) => {

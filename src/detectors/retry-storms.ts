@@ -4,10 +4,10 @@ import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
 import { DEFAULT_JOIN_OPTIONS } from '../join/options.js';
 import type { Detector, DetectorContext } from './detector.js';
-import { EvidenceSample } from './evidence-sample.js';
-import { FingerprintIds } from './fingerprint-ids.js';
-import { fingerprintRequest, RecentRequests } from './recent-requests.js';
-import { TimeBuckets } from './time-buckets.js';
+import { EvidenceSample } from '../statistics/evidence-sample.js';
+import { FingerprintIds } from './retry-storms/fingerprint-ids.js';
+import { fingerprintRequest, RecentRequests } from './retry-storms/recent-requests.js';
+import { TimeBuckets } from '../statistics/time-buckets.js';
 
 /**
  * Retry storms: a client that retries failures at once, without backoff, multiplies the load on a

@@ -1,9 +1,9 @@
 import { mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { expandLocal } from '../ingest/glob.js';
-import { MAX_LINE_BYTES } from '../ingest/line-cap.js';
-import { createS3Client, isEndpointFailure, isS3Url, listObjects, parseS3Url, s3ObjectSource, type S3ObjectInfo } from '../ingest/s3-source.js';
+import { expandLocal } from '../sources/glob.js';
+import { MAX_LINE_BYTES } from '../lines/line-cap.js';
+import { createS3Client, isEndpointFailure, isS3Url, listObjects, parseS3Url, s3ObjectSource, type S3ObjectInfo } from '../sources/s3-source.js';
 import { severityRank, type Severity } from '../model/finding.js';
 import { roundTo } from '../model/round.js';
 import { planFiles, type FileRead } from './file-plan.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { budgetUndercount } from '../../src/detectors/budget-undercount.js';
-import { LimiterReplay } from '../../src/detectors/limiter-replay.js';
+import { LimiterReplay } from '../../src/detectors/budget-undercount/limiter-replay.js';
 import { parseBudget } from '../../src/model/budget.js';
 import { emptyApmTransaction, emptyProxyRecord, type JoinedRequest } from '../../src/model/records.js';
 import { cleanTraffic, foundingCase } from '../generators/scenarios.js';
@@ -66,7 +66,7 @@ describe('budget chart rows', () => {
     const apm = emptyApmTransaction('test', 'apm.csv', 1, '');
     apm.startMs = proxy.startMs;
     apm.durationMs = 100 + extraMs;
-    return { proxy, apm, method: 'path-time', confidence: 0.9, offsetMs: 0 };
+    return { proxy, apm, method: 'heuristic', confidence: 0.9, offsetMs: 0 };
   }
 
   it('past 20,000 closed windows, drops the rows of the keys whose gap was smallest then, the first keys seen first among equals', () => {

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
-import { AUTO_MIN_INPUT_BYTES } from '../../ingest/auto-jobs.js';
-import { DEFAULT_SPLIT, type SplitSettings } from '../../ingest/byte-ranges.js';
-import { fileProblem } from '../../ingest/file-stats.js';
+import { AUTO_MIN_INPUT_BYTES } from '../../parse/workers/auto-jobs.js';
+import { DEFAULT_SPLIT, type SplitSettings } from '../../parse/workers/byte-ranges.js';
+import { fileProblem } from '../../model/file-stats.js';
 import { extname } from 'node:path';
 import { renderJson } from '../../../reports/json.js';
 import { renderMarkdown } from '../../../reports/markdown.js';
@@ -10,12 +10,12 @@ import type { Budget } from '../../model/budget.js';
 import { UsageError } from '../../model/errors.js';
 import { severityRank } from '../../model/finding.js';
 import { DEFAULT_JOIN_OPTIONS, type JoinOptions } from '../../join/options.js';
-import { JoinedCsvExport } from '../../join/joined-csv-export.js';
+import { JoinedCsvExport } from '../../../reports/joined-csv-export.js';
 import { analyze } from '../../pipeline/analyze.js';
-import type { WorkerSummary } from '../../ingest/source-reader.js';
+import type { WorkerSummary } from '../../parse/source-reader.js';
 import type { Analysis } from '../../pipeline/analysis.js';
 import { ExitCode } from '../exit-codes.js';
-import { loadLogFormat } from '../log-format-option.js';
+import { loadLogFormat } from '../../parse/log-format.js';
 import { paintSeverity, terminalSafe, useColor } from '../terminal-text.js';
 import { progressBar } from '../progress-bar.js';
 import { checkWritableFile } from '../output-check.js';
@@ -48,7 +48,7 @@ export interface AnalyzeCommandOptions extends SliceOptions {
   splitRangeBytes?: string;
   autoJobsMinBytes?: string;
   quiet?: boolean;
-  /** `--joined FILE`: the pairs export (src/join/joined-csv-export.ts). */
+  /** `--joined FILE`: the pairs export (reports/joined-csv-export.ts). */
   joined?: string;
   /** Hidden: parse every input and stop there (the bench times the join against it). */
   parseOnly?: boolean;

@@ -1,11 +1,11 @@
 import { FORMATS } from '../../../parsers/registry.js';
 import { detectFormat } from '../../../parsers/detect.js';
 import type { FormatDef } from '../../../parsers/format.js';
-import { readLineBatches } from '../../ingest/lines.js';
-import { describeReadError } from '../../ingest/parse-source.js';
-import { resolveInputs } from '../../ingest/sources.js';
+import { readLineBatches } from '../../lines/lines.js';
+import { describeReadError } from '../../parse/parse-source.js';
+import { resolveInputs } from '../../sources/sources.js';
 import { terminalSafe } from '../terminal-text.js';
-import { loadLogFormat } from '../log-format-option.js';
+import { loadLogFormat } from '../../parse/log-format.js';
 
 const SAMPLE_LINES = 64;
 

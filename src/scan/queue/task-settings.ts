@@ -1,6 +1,6 @@
 import { APM_FORMATS } from '../../../parsers/apm-formats.js';
 import { FORMATS, findFormat } from '../../../parsers/registry.js';
-import { loadLogFormat } from '../../cli/log-format-option.js';
+import { loadLogFormat } from '../../parse/log-format.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../join/options.js';
 import { timeBoundsTest } from '../../pipeline/slice.js';
 import type { SliceSpec } from '../../pipeline/slice-spec.js';
