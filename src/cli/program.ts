@@ -4,7 +4,7 @@ import type { AnalyzeCommandOptions } from './commands/analyze.js';
 import type { MergeCommandOptions } from './commands/merge.js';
 import type { ScanCommandOptions } from './commands/scan.js';
 import type { WorkerCommandOptions } from './commands/worker.js';
-import { budgetOption, durationOption, failOnOption, keyFieldOption, parseConfidence, parseDurationOrZero, parseJobs, parseSignedDuration, parseWholeMinutes, REPORT_FORMATS, wholeNumber } from './shared-options.js';
+import { budgetOption, durationOption, failOnOption, keyFieldOption, parseConfidence, parseDurationOrZero, parseJobs, parseSignedDuration, parseWholeMinutes, REPORT_FORMATS, timeZoneOption, wholeNumber } from './shared-options.js';
 import { addSliceOptions } from './slice-options.js';
 
 /**
@@ -44,7 +44,7 @@ Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad arguments or unreadable i
     .option('--log-format <format|file|name>', 'nginx log_format: the format string, a file holding a log_format directive (e.g. nginx.conf), or nginx\'s names combined and main; or an haproxy.cfg, for the order of its header captures')
     .option('--input-format <id>', 'read every positional input as this format (see `alf formats`)')
     .addOption(keyFieldOption('field that identifies the budget holder, e.g. http_x_api_key (default: guessed from field names)'))
-    .option('--timezone <zone>', 'zone of times a log writes without an offset (HAProxy\'s accept date when its syslog header has none), e.g. Europe/Paris or +01:00 (default: UTC)')
+    .addOption(timeZoneOption())
     .addOption(budgetOption('worker-time budget per key, e.g. 600s/5m, replayed with accounted and true times'))
     .addOption(new Option('--format <format>', 'report format (default: from the --out extension; without --out, text on a terminal and json in a pipe)').choices(REPORT_FORMATS))
     .option('-o, --out <file>', 'write the report to a file instead of stdout (.html, .md, .json or .txt)')
@@ -122,6 +122,7 @@ Examples:
     .addOption(durationOption('--retain <duration>', 'delete windows (reports and spool) that ended longer ago than this, e.g. 30d (default: keep all)'))
     .option('--log-format <format|file|name>', 'nginx log_format: the format string, a file holding a log_format directive, or nginx\'s names combined and main')
     .addOption(keyFieldOption())
+    .addOption(timeZoneOption())
     .addOption(budgetOption())
     .option('-q, --quiet', 'one line of JSON summary on stderr per run (for log shippers), no progress');
   addSliceOptions(scan, 'only requests logged at or after this time, and only sources that may hold them (S3: lists only those date partitions)')

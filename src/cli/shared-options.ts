@@ -3,6 +3,7 @@ import { parseBudget } from '../model/budget.js';
 import { parseDuration } from '../model/duration.js';
 import { UsageError } from '../model/errors.js';
 import { SEVERITY_ORDER, type Severity } from '../model/finding.js';
+import { localTimeZone } from '../model/time-zone.js';
 
 /**
  * Options that more than one command takes, declared once, and the parsers commander calls on a
@@ -30,6 +31,22 @@ export function failOnSeverity(value: FailOn): Severity | null {
 
 export function keyFieldOption(help = 'field that identifies the budget holder'): Option {
   return new Option('--key-field <name>', help);
+}
+
+/**
+ * `--timezone` (analyze and scan): the zone of times a log writes without an offset. Checked as argv
+ * is read: a zone the runtime does not know is a usage error before any work.
+ */
+export function timeZoneOption(): Option {
+  return new Option('--timezone <zone>', 'zone of times a log writes without an offset (HAProxy\'s accept date when its syslog header has none), e.g. Europe/Paris or +01:00 (default: UTC)')
+    .argParser((zone: string) => {
+      try {
+        localTimeZone(zone);
+      } catch {
+        throw new UsageError(`--timezone "${zone}": not a time zone (give an IANA name such as Europe/Paris, or an offset such as +01:00)`);
+      }
+      return zone.trim();
+    });
 }
 
 export function budgetOption(help = 'worker-time budget per key, e.g. 600s/5m'): Option {

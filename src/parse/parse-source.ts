@@ -1,5 +1,5 @@
 import type { FormatDef, RecordParser, RecordSink } from '../../parsers/format.js';
-import { detectFormat } from '../../parsers/detect.js';
+import { detectFirstLines } from '../../parsers/detect.js';
 import type { LogRecord } from '../model/records.js';
 import { InputError } from '../model/errors.js';
 import { excerpt } from '../model/parse-issue.js';
@@ -34,8 +34,6 @@ export interface ParsedSource {
   /** Record batches in file order. `stats.format` and `stats.kind` are known after the first step. */
   batches: AsyncGenerator<LogRecord[]>;
 }
-
-const DETECTION_LINES = 64;
 
 /** Holds the batch being filled; swapped for a fresh array after each yield. */
 interface Outbox {
@@ -152,9 +150,7 @@ export function readFailure(file: string, message: string): InputError {
 
 /** Detection on a file's first batch of lines; exported so a file split for workers is detected the same way. */
 export function pickFormat(file: string, lines: readonly string[], candidates: readonly FormatDef[], stats: FileStats): FormatDef | null {
-  let detection = detectFormat(candidates, file, lines.slice(0, DETECTION_LINES));
-  // A pretty-printed JSON document may not close its first event within the sample: try the whole batch.
-  if (!detection.best && lines.length > DETECTION_LINES) detection = detectFormat(candidates, file, lines);
+  const detection = detectFirstLines(candidates, file, lines);
   if (detection.best) return detection.best.format;
   const closest = detection.ranking[0];
   stats.undetected = closest

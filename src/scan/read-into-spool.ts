@@ -16,6 +16,8 @@ export interface ParseSettings {
   candidates: readonly FormatDef[];
   formatById: (id: string) => FormatDef | undefined;
   keyField?: string;
+  /** `--timezone`: the zone of local times a format writes without an offset (remembered by the state: src/scan/state.ts). */
+  timeZone?: string;
   /** Records outside this test are not spooled (`--since` / `--until`); none: every record. */
   keep?: (record: LogRecord) => boolean;
 }
@@ -100,7 +102,7 @@ export async function readIntoSpool(
       return stream;
     },
   };
-  const parsed = parseSource(tracked, { candidates: settings.candidates, forced, keyField: settings.keyField, keepGoing: true, lineOffset, stopWhenUndetected: true });
+  const parsed = parseSource(tracked, { candidates: settings.candidates, forced, keyField: settings.keyField, timeZone: settings.timeZone, keepGoing: true, lineOffset, stopWhenUndetected: true });
   const spoolFailure = (error: unknown): ScanAbort => new ScanAbort(`cannot write the spool in ${target.spoolRoot}: ${describeOperational(error)}`);
   try {
     const keep = settings.keep;

@@ -148,7 +148,9 @@ async function scanLocked(options: ScanOptions, outDir: string, statePath: strin
 
   // 1. Debris of a killed run, the state, the manifest and the segments it records.
   await removeStaleTemps(outDir, statePath);
-  const state = await loadState(statePath, options.windowMs);
+  const state = await loadState(statePath, options.windowMs, options.parse.timeZone);
+  // The zone the state was started with, when this run names none.
+  const parse: ParseSettings = { ...options.parse, timeZone: state.timeZone };
   const run = state.lastRun + 1;
   summary.run = run;
   const touched = new Set<string>();
@@ -190,7 +192,7 @@ async function scanLocked(options: ScanOptions, outDir: string, statePath: strin
     options.progress(`alf scan: ${summary.sourcesListed} listed, ${summary.sourcesRead} read, ${summary.sourcesUnchanged} unchanged, ${summary.records} records, ${touched.size} windows`);
   };
   const reader: Reader = {
-    state, target, parse: options.parse, ledger,
+    state, target, parse, ledger,
     note(result) {
       ledger.written(result.segments);
       summary.sourcesRead++;

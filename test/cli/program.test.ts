@@ -63,6 +63,8 @@ describe('the CLI\'s options, parsed by commander', () => {
       ['analyze', ['--jobs', '0'], /^--jobs must be auto or a whole number from 1 to 64, not "0"$/],
       ['analyze', ['--budget', '600s'], /^--budget: "600s" should look like 600s\/5m/],
       ['scan', ['--concurrency', '0'], /^--concurrency must be an integer from 1 to 256, not "0"$/],
+      ['scan', ['--timezone', 'Mars/Olympus'], /^--timezone "Mars\/Olympus": not a time zone/],
+      ['analyze', ['--timezone', '+25:00'], /^--timezone "\+25:00": not a time zone/],
       ['scan', ['--window', '90s'], /^--window must be whole minutes, not "90s"$/],
       ['scan', ['--window', 'hourly'], /^--window: "hourly" is not a duration/],
       ['scan', ['--lock-wait', 'soon'], /^--lock-wait: "soon" is not a duration/],
@@ -82,6 +84,10 @@ describe('the CLI\'s options, parsed by commander', () => {
       expect(declared.some((option) => option.long === '--budget'), name).toBe(true);
       expect(declared.some((option) => option.long === '--key-field'), name).toBe(true);
     }
+    // --timezone: the same builder for the two commands that parse logs (merge replays parsed records).
+    expect(options('scan', ['--timezone', 'Europe/Paris']).timezone).toBe('Europe/Paris');
+    expect(options('analyze', ['--timezone', '+01:00']).timezone).toBe('+01:00');
+    expect(command('merge').options.some((option) => option.long === '--timezone')).toBe(false);
     expect(() => options('merge', ['--fail-on', 'severe'])).toThrow(/Allowed choices are never, info, low, medium, high, critical/);
   });
 });

@@ -23,14 +23,13 @@ import { failOnSeverity, type FailOn, type ReportFormat } from '../shared-option
 import { sliceFromOptions, type SliceOptions } from '../slice-options.js';
 import { countBySeverity, formatNumber, formatSeverityCounts, plural } from '../../../reports/format.js';
 import { renderTerminal, renderVerdictAndFindings } from '../../../reports/terminal.js';
-import { localTimeZone } from '../../../parsers/fields/time-zone.js';
 
 export interface AnalyzeCommandOptions extends SliceOptions {
   apm?: string[];
   logFormat?: string;
   inputFormat?: string;
   keyField?: string;
-  /** `--timezone`: the zone of local times written without an offset. */
+  /** `--timezone`: the zone of local times written without an offset (checked by commander: src/cli/shared-options.ts). */
   timezone?: string;
   budget?: Budget;
   format?: ReportFormat;
@@ -126,17 +125,6 @@ export async function render(analysis: Analysis, format: ReportFormat, terminal:
   }
 }
 
-/** `--timezone`, checked before any work: a zone the runtime does not know is a usage error. */
-function timeZoneOption(zone: string | undefined): string | undefined {
-  if (zone === undefined) return undefined;
-  try {
-    localTimeZone(zone);
-  } catch {
-    throw new UsageError(`--timezone "${zone}": not a time zone (give an IANA name such as Europe/Paris, or an offset such as +01:00)`);
-  }
-  return zone;
-}
-
 /** Runs `alf analyze`; returns the exit code. */
 export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOptions): Promise<number> {
   const apmInputs = options.apm ?? [];
@@ -150,13 +138,12 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   const budget = options.budget ?? null;
   const jobs = options.jobs;
   const split = splitSettings(options);
-  const timeZone = timeZoneOption(options.timezone);
   const { format: logFormat, directive: logFormatDirective, configFiles } = loadLogFormat(options.logFormat, options.keyField, inputs);
   let workers: WorkerSummary | null = null;
   const analysis = await analyze({
     onWorkers: (summary) => { workers = summary; },
     autoJobsMinBytes: byteCount(options.autoJobsMinBytes, '--auto-jobs-min-bytes', AUTO_MIN_INPUT_BYTES),
-    inputs, apmInputs, logFormat, logFormatDirective, jobs, split, inputFormat: options.inputFormat, keyField: options.keyField, timeZone, slice,
+    inputs, apmInputs, logFormat, logFormatDirective, jobs, split, inputFormat: options.inputFormat, keyField: options.keyField, timeZone: options.timezone, slice,
     budget, join: joinOptions(options), keepGoing: options.keepGoing === true, excludeFiles: configFiles,
     progress: options.quiet ? undefined : progressBar(), parseOnly: options.parseOnly === true,
     observers: options.joined ? [new JoinedCsvExport(options.joined)] : [],

@@ -35,6 +35,8 @@ export interface ScanCommandOptions extends SliceOptions {
   concurrency: number;
   logFormat?: string;
   keyField?: string;
+  /** `--timezone`, checked by commander (src/cli/shared-options.ts). */
+  timezone?: string;
   budget?: Budget;
   followSymlinks?: boolean;
   /** ms; 0: do not wait. */
@@ -107,7 +109,7 @@ async function scan(sources: string[], options: ScanCommandOptions, quiet: boole
     shard: options.shard ? parseShard(options.shard) : null, endpoint: options.endpoint, s3TimeoutMs, concurrency,
     followSymlinks: options.followSymlinks === true, lockWaitMs, retainMs,
     parse: {
-      candidates, formatById: (id) => (logFormat?.id === id ? logFormat : findFormat(id)), keyField: options.keyField,
+      candidates, formatById: (id) => (logFormat?.id === id ? logFormat : findFormat(id)), keyField: options.keyField, timeZone: options.timezone,
       keep: timeBoundsTest(slice, DEFAULT_JOIN_OPTIONS) ?? undefined,
     },
     replay: {
@@ -145,7 +147,7 @@ async function queuedScan(sources: string[], options: ScanCommandOptions, parsed
   const split = { minBytes: Number(options.splitMinBytes ?? QUEUE_SPLIT.minBytes), rangeBytes: Number(options.splitRangeBytes ?? QUEUE_SPLIT.rangeBytes) };
   if (!(split.minBytes >= 1 && split.rangeBytes >= 1)) throw new UsageError('--split-min-bytes and --split-range-bytes must be positive numbers');
   const settings = {
-    windowMs: parsed.windowMs, keyField: options.keyField, budget: options.budget ?? null, logFormat: options.logFormat, where: slice.where,
+    windowMs: parsed.windowMs, keyField: options.keyField, timeZone: options.timezone, budget: options.budget ?? null, logFormat: options.logFormat, where: slice.where,
     sinceMs: slice.since?.ms ?? null, untilMs: slice.until?.ms ?? null, endpoint: options.endpoint, s3TimeoutMs: parsed.s3TimeoutMs,
   };
   const { mkdir } = await import('node:fs/promises');

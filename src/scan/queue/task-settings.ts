@@ -29,7 +29,7 @@ export function workerSettings(settings: TaskSettings): WorkerSettings {
   };
   const built: WorkerSettings = {
     parse: {
-      candidates, formatById: (id) => (logFormat?.id === id ? logFormat : findFormat(id)), keyField: settings.keyField,
+      candidates, formatById: (id) => (logFormat?.id === id ? logFormat : findFormat(id)), keyField: settings.keyField, timeZone: settings.timeZone,
       keep: timeBoundsTest(bounds, DEFAULT_JOIN_OPTIONS) ?? undefined,
     },
     replay: {

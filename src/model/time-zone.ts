@@ -1,5 +1,6 @@
 /**
  * `--timezone`: the zone a format's zone-less local times were written in (HAProxy's `[%tr]`).
+ * In the model, not beside the parsers: the CLI checks the option with it before loading any parser.
  * A fixed offset (`+01:00`, `-0530`, `UTC`, `Z`) or an IANA name (`Europe/Paris`), whose offset
  * is taken at each time, so a file that crosses a daylight-saving change stays right.
  */
