@@ -152,25 +152,67 @@ export const budgetUndercount: Detector<BudgetFinding> = {
     let newestStartMs = -Infinity;
     let closedBeforeIndex = -Infinity;
     let chartRows = 0;
+    /**
+     * The keys that opened a window, by the window's index: closing visits each key once per
+     * window it opened, not every key at every window's end (5,000 keys, 288 window ends a day of
+     * log, most keys with nothing to close). Holds only indices of open windows, a few at a time.
+     */
+    const openedAt = new Map<number, KeyUsage[]>();
 
     /** Closes windows no request can reach any more, for every key, and keeps chart rows bounded. */
     function closeOldWindows(): void {
       const index = Math.floor((newestStartMs - WINDOW_GRACE_MS) / windowMs);
       if (index <= closedBeforeIndex) return;
       closedBeforeIndex = index;
-      for (const [, usage] of keys) chartRows += usage.windows.closeBefore(index, allowanceMs);
+      for (const [opened, usages] of openedAt) {
+        if (opened >= index) continue;
+        openedAt.delete(opened);
+        for (const usage of usages) chartRows += usage.windows.closeBefore(index, allowanceMs);
+      }
       if (chartRows <= MAX_CHART_ROWS) return;
-      // The keys with rows, smallest gap first (a stable sort: ties go in key order, as before).
-      // One sort per closing instead of a scan of every key per key dropped: on the
-      // high-cardinality bench profile (5,000 keys, 300 k extended lines) that scan was quadratic
-      // and took 5.6 of 10.2 s CPU; sorted, closing windows costs ~0.1 s.
+      dropChartRows();
+    }
+
+    /**
+     * Drops the chart rows of the keys with the smallest gap between true and accounted time until
+     * the rows fit: the shortest run, in gap order (ties in key order), whose rows make up the
+     * excess. It sorted every key with rows with a comparator at every window's end past the cap
+     * (~5,000 keys, 268 times a day of log on the high-cardinality bench profile). Now it finds
+     * the gap that run ends at (a binary search over the gaps, sorted natively as numbers) and
+     * drops, in key order, the rows of keys below it, then of keys at it until the rows fit: the
+     * same keys as the sort dropped. With the closing queue above, the detector alone over 1 M
+     * high-cardinality extended records, in-process: 1,870 -> 1,700 ms a pass (medians of 5,
+     * load ~10; closeBefore 456 -> 72 ms a pass, `node --cpu-prof`).
+     */
+    function dropChartRows(): void {
       const holders: KeyUsage[] = [];
-      for (const [, usage] of keys) if (usage.windows.rows.length > 0) holders.push(usage);
-      holders.sort((a, b) => (a.trueMs - a.accountedMs) - (b.trueMs - b.accountedMs));
-      for (const usage of holders) {
-        if (chartRows <= MAX_CHART_ROWS) break;
-        chartRows -= usage.windows.rows.length;
-        usage.windows.rows = [];
+      for (const usage of keys.values()) if (usage.windows.rows.length > 0) holders.push(usage);
+      const gaps = new Float64Array(holders.length);
+      for (let i = 0; i < holders.length; i++) gaps[i] = holders[i]!.trueMs - holders[i]!.accountedMs;
+      const sorted = gaps.slice().sort();
+      const excess = chartRows - MAX_CHART_ROWS;
+      const rowsUpTo = (gap: number): number => {
+        let rows = 0;
+        for (let i = 0; i < holders.length; i++) if (gaps[i]! <= gap) rows += holders[i]!.windows.rows.length;
+        return rows;
+      };
+      let low = 0;
+      let high = sorted.length - 1;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (rowsUpTo(sorted[middle]!) >= excess) high = middle;
+        else low = middle + 1;
+      }
+      const last = sorted[low]!;
+      for (let i = 0; i < holders.length; i++) {
+        if (gaps[i]! >= last) continue;
+        chartRows -= holders[i]!.windows.rows.length;
+        holders[i]!.windows.rows = [];
+      }
+      for (let i = 0; i < holders.length && chartRows > MAX_CHART_ROWS; i++) {
+        if (gaps[i]! !== last) continue;
+        chartRows -= holders[i]!.windows.rows.length;
+        holders[i]!.windows.rows = [];
       }
     }
 
@@ -211,8 +253,15 @@ export const budgetUndercount: Detector<BudgetFinding> = {
           closeOldWindows();
         }
         // A request for a window already closed still counts in the key's totals above.
+        const openBefore = usage.windows.open.size;
         const window = usage.windows.window(proxy.startMs, windowMs);
         if (window === null) return;
+        if (usage.windows.open.size !== openBefore) {
+          const opened = Math.floor(proxy.startMs / windowMs);
+          const usages = openedAt.get(opened);
+          if (usages === undefined) openedAt.set(opened, [usage]);
+          else usages.push(usage);
+        }
         window.requests++;
         const accountedLimiter = usage.accountedLimiter;
         const trueLimiter = usage.trueLimiter;

@@ -3,9 +3,9 @@ import { roundTo } from '../model/round.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
 import { DEFAULT_JOIN_OPTIONS } from '../join/options.js';
-import { BoundedCounter } from '../statistics/bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { EvidenceSample } from '../statistics/evidence-sample.js';
+import { FingerprintIds } from './retry-storms/fingerprint-ids.js';
 import { fingerprintRequest, RecentRequests } from './retry-storms/recent-requests.js';
 import { TimeBuckets } from '../statistics/time-buckets.js';
 
@@ -41,8 +41,8 @@ const MIN_RETRIES = 20;
 const CLIENT_TIMELINE_BUCKETS = 120;
 const STORM_AMPLIFICATION = 2;
 
+/** A client's retry figures, made at its first failure (most clients never fail). */
 interface ClientRetries {
-  requests: number;
   failedChains: number;
   failedChainAttempts: number;
   retries: number;
@@ -56,8 +56,6 @@ interface ClientRetries {
    */
   successes: number;
   repeatsAfterSuccess: number;
-  /** Requests that start after this cannot be a retry of a failure seen so far. */
-  watchedUntilMs: number;
   longestChain: number;
   /**
    * Requests and retries per minute, started at the client's first retry: most clients never
@@ -116,12 +114,24 @@ export const retryStorms: Detector<RetryFinding> = {
   start() {
     const recent = new RecentRequests(RETRY_WINDOW_MS + LOG_DISORDER_MS, RECENT_CAP);
     const requestFingerprint = new Int32Array(2);
-    const clients = new BoundedCounter<ClientRetries>(CLIENT_CAP, () => ({
-      requests: 0, failedChains: 0, failedChainAttempts: 0, retries: 0, failures: 0, successes: 0, repeatsAfterSuccess: 0, longestChain: 0,
-      watchedUntilMs: Number.NEGATIVE_INFINITY,
+    /**
+     * Clients by id (FingerprintIds): requests and the watch kept in arrays for every client, the
+     * retry figures only for clients that failed. The BoundedCounter of an object per client this
+     * replaced cost 340 ms of 4.1 s CPU (retry storms' lookup, `node --cpu-prof`, `alf analyze` of
+     * 1 M high-cardinality combined lines). The detector alone over those records, in-process,
+     * each pass with fresh address strings as parsing makes them: 400-515 -> 295 ms a pass
+     * (medians of 5, load ~12).
+     */
+    const clients = new FingerprintIds(CLIENT_CAP);
+    let requestsOf = new Float64Array(1024);
+    /** Requests that start after this cannot be a retry of a failure seen so far (-Infinity: never failed). */
+    let watchedUntilOf = new Float64Array(1024).fill(Number.NEGATIVE_INFINITY);
+    const retriesOf: (ClientRetries | undefined)[] = [];
+    const newClientRetries = (): ClientRetries => ({
+      failedChains: 0, failedChainAttempts: 0, retries: 0, failures: 0, successes: 0, repeatsAfterSuccess: 0, longestChain: 0,
       timeline: null,
       evidence: new EvidenceSample(5),
-    }));
+    });
     let total = 0;
     let totalRetries = 0;
 
@@ -132,17 +142,29 @@ export const retryStorms: Detector<RetryFinding> = {
         total++;
         const client = proxy.apiKey ?? proxy.clientIp;
         if (client === null) return;
-        const state = clients.get(client);
-        state.requests++;
-        const bucket = state.timeline?.at(proxy.startMs);
+        const id = clients.idOf(client);
+        if (id >= requestsOf.length) {
+          const grown = new Float64Array(requestsOf.length * 2);
+          grown.set(requestsOf);
+          requestsOf = grown;
+          const watched = new Float64Array(grown.length).fill(Number.NEGATIVE_INFINITY);
+          watched.set(watchedUntilOf);
+          watchedUntilOf = watched;
+        }
+        requestsOf[id]! += 1;
+        let state = retriesOf[id];
+        const bucket = state?.timeline?.at(proxy.startMs);
         if (bucket) bucket.requests++;
         const failed = isRetryableFailure(proxy);
         if (failed) {
+          if (state === undefined) retriesOf[id] = state = newClientRetries();
           state.failures++;
-          state.watchedUntilMs = Math.max(state.watchedUntilMs, proxy.endMs + RETRY_WINDOW_MS);
-        } else if (proxy.startMs > state.watchedUntilMs) {
+          watchedUntilOf[id] = Math.max(watchedUntilOf[id]!, proxy.endMs + RETRY_WINDOW_MS);
+        } else if (proxy.startMs > watchedUntilOf[id]!) {
           return;
         } else {
+          // Watched: the client failed before, so its figures exist.
+          state = state!;
           state.successes++;
         }
         fingerprintRequest(client, proxy.method, proxy.path, proxy.query, requestFingerprint);
@@ -176,7 +198,12 @@ export const retryStorms: Detector<RetryFinding> = {
       finish(_context: DetectorContext): RetryFinding[] {
         const findings: RetryFinding[] = [];
         const rows: RetryRow[] = [];
-        const ranked = [...clients].filter(([, s]) => s.retries > 0).sort((a, b) => b[1].retries - a[1].retries);
+        const ranked: [client: string, state: ClientRetries & { requests: number }][] = [];
+        for (let id = 0; id < clients.size; id++) {
+          const state = retriesOf[id];
+          if (state !== undefined && state.retries > 0) ranked.push([clients.values[id]!, { ...state, requests: requestsOf[id]! }]);
+        }
+        ranked.sort((a, b) => b[1].retries - a[1].retries);
         for (const [client, state] of ranked) {
           const amplification = state.failedChains > 0 ? state.failedChainAttempts / state.failedChains : 1;
           rows.push([client, state.requests, state.failedChains, state.retries, roundTo(amplification, 2), state.longestChain]);

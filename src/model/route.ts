@@ -58,9 +58,27 @@ function isIdText(text: string, from: number, to: number): boolean {
  * A path without ids comes back as the same string.
  */
 export function routeTemplate(path: string): string {
-  if (path.length > 2048) return `${path.slice(0, 64)}…`;
-  let out: string | null = null;
-  let copiedTo = 0;
+  if (path.length > MAX_TEMPLATED_PATH) return longPathRoute(path);
+  return templateFromCuts(path, findIdCuts(path));
+}
+
+/** Paths longer than this are cut, not templated. */
+const MAX_TEMPLATED_PATH = 2048;
+
+function longPathRoute(path: string): string {
+  return `${path.slice(0, 64)}…`;
+}
+
+/**
+ * Where the ids in a path are: pairs of [from, to) offsets, each read as `:id`, in `idCuts`;
+ * returns how many pairs. One scanner for both routeTemplate and routeOf, so the route table's
+ * lookups and the template's text cannot disagree. Cuts are non-empty and separated by at least
+ * one character (a `/` or a part separator), so a path of n characters has at most (n + 1) / 2.
+ */
+const idCuts = new Int32Array(MAX_TEMPLATED_PATH + 2);
+
+function findIdCuts(path: string): number {
+  let count = 0;
   let start = 0;
   while (start <= path.length) {
     let end = path.indexOf('/', start);
@@ -74,23 +92,39 @@ export function routeTemplate(path: string): string {
       }
     }
     if (isIdText(path, start, stemEnd)) {
-      out = (out ?? '') + path.slice(copiedTo, start) + ':id';
-      copiedTo = stemEnd;
+      idCuts[2 * count] = start;
+      idCuts[2 * count + 1] = stemEnd;
+      count++;
     } else if (stemEnd - start >= MIN_HASHED_NAME && hasPartSeparator(path, start, stemEnd)) {
       // A content-hashed name (`app.3f2a9c1b.js`, `main.8a7b6c5d.chunk.css`): its hash part is an id.
       let partStart = start;
       for (let i = start; i <= stemEnd; i++) {
         if (i < stemEnd && !isPartSeparator(path.charCodeAt(i))) continue;
         if (i - partStart >= MIN_HASH_PART && hexRun(path, partStart, i) !== NOT_HEX) {
-          out = (out ?? '') + path.slice(copiedTo, partStart) + ':id';
-          copiedTo = i;
+          idCuts[2 * count] = partStart;
+          idCuts[2 * count + 1] = i;
+          count++;
         }
         partStart = i + 1;
       }
     }
     start = end + 1;
   }
-  return out === null ? path : out + path.slice(copiedTo);
+  return count;
+}
+
+const ID = ':id';
+
+/** The template's text from the cuts findIdCuts left in idCuts. */
+function templateFromCuts(path: string, cuts: number): string {
+  if (cuts === 0) return path;
+  let out = '';
+  let copiedTo = 0;
+  for (let c = 0; c < cuts; c++) {
+    out += path.slice(copiedTo, idCuts[2 * c]) + ID;
+    copiedTo = idCuts[2 * c + 1]!;
+  }
+  return out + path.slice(copiedTo);
 }
 
 /**
@@ -115,17 +149,83 @@ function hasPartSeparator(text: string, from: number, to: number): boolean {
 
 /**
  * Paths repeat (a hot endpoint is most of a log), and several detectors ask for each record's
- * route, so routes are remembered and kept on the record itself. Two tables, both of owned copies
- * (a value cut from a line would pin its whole read chunk for the run):
- *   - paths without ids, by path: they repeat, and the lookup is all they cost;
- *   - templates, by template: paths with ids are mostly unique, so remembering those paths only
- *     copied each one (300 k extended lines: routeOf 6.6% of the profile with a copy per record);
- *     the template's table hands back one string object per route, whose hash the detectors'
- *     tables then reuse.
+ * route, so routes are interned and kept on the record itself: one string object per route,
+ * whose hash the detectors' tables then reuse, an owned copy (a value cut from a line would pin
+ * its whole read chunk for the run).
+ *
+ * The table is keyed by the template's text without building it: findIdCuts marks the ids, a
+ * hash is taken over the path with each id read as `:id`, and a slot matches when its route has
+ * those characters. Paths with ids are mostly distinct, so any memo keyed by path misses: the two
+ * Maps this replaced (plain paths by path, templates by a template string built per record) cost
+ * 740 ms of 4.3 s (`node --cpu-prof`, `alf analyze` of the bench's 1 M-line high-cardinality
+ * `combined` log: a hash and a miss in a 50 k-entry Map, then a concatenated template flattened
+ * to be hashed again); this table 490 ms there. On that log's 1 M paths alone: 440-745 -> 345-375
+ * ns a path (load 6-8).
  */
-const MEMO_CAP = 50_000;
-const routeOfPlainPath = new Map<string, string>();
-const canonicalTemplates = new Map<string, string>();
+const ROUTE_SLOTS = 1 << 17;
+/** Routes kept before the table starts over (the slots stay under 40% full). */
+const ROUTE_CAP = 50_000;
+const routeHashes = new Int32Array(ROUTE_SLOTS);
+const routeTexts: (string | undefined)[] = new Array<string | undefined>(ROUTE_SLOTS).fill(undefined);
+let routeCount = 0;
+
+/** FNV-1a over the template's characters: the path's, with each cut read as `:id`. */
+function templateHash(path: string, cuts: number): number {
+  let hash = 0x811c9dc5;
+  let at = 0;
+  for (let c = 0; c <= cuts; c++) {
+    const to = c < cuts ? idCuts[2 * c]! : path.length;
+    for (; at < to; at++) hash = Math.imul(hash ^ path.charCodeAt(at), 0x01000193);
+    if (c < cuts) {
+      hash = Math.imul(hash ^ 58 /* : */, 0x01000193);
+      hash = Math.imul(hash ^ 105 /* i */, 0x01000193);
+      hash = Math.imul(hash ^ 100 /* d */, 0x01000193);
+      at = idCuts[2 * c + 1]!;
+    }
+  }
+  return hash;
+}
+
+/** Is `route` the template of `path` with these cuts? */
+function isTemplateOf(route: string, path: string, cuts: number): boolean {
+  let length = path.length;
+  for (let c = 0; c < cuts; c++) length += ID.length - (idCuts[2 * c + 1]! - idCuts[2 * c]!);
+  if (route.length !== length) return false;
+  let at = 0;
+  let k = 0;
+  for (let c = 0; c <= cuts; c++) {
+    const to = c < cuts ? idCuts[2 * c]! : path.length;
+    for (; at < to; at++, k++) if (route.charCodeAt(k) !== path.charCodeAt(at)) return false;
+    if (c < cuts) {
+      if (route.charCodeAt(k) !== 58 || route.charCodeAt(k + 1) !== 105 || route.charCodeAt(k + 2) !== 100) return false;
+      k += ID.length;
+      at = idCuts[2 * c + 1]!;
+    }
+  }
+  return true;
+}
+
+function internRoute(path: string): string {
+  const text = path.length > MAX_TEMPLATED_PATH ? longPathRoute(path) : path;
+  const cuts = text === path ? findIdCuts(path) : 0;
+  const hash = templateHash(text, cuts);
+  const mask = ROUTE_SLOTS - 1;
+  let slot = hash & mask;
+  for (let route = routeTexts[slot]; route !== undefined; route = routeTexts[slot]) {
+    if (routeHashes[slot] === hash && isTemplateOf(route, text, cuts)) return route;
+    slot = (slot + 1) & mask;
+  }
+  if (routeCount >= ROUTE_CAP) {
+    routeTexts.fill(undefined);
+    routeCount = 0;
+    slot = hash & mask;
+  }
+  const route = ownString(templateFromCuts(text, cuts));
+  routeTexts[slot] = route;
+  routeHashes[slot] = hash;
+  routeCount++;
+  return route;
+}
 
 /** The route template of a proxy record's path (computed once per record), or null without a path. */
 export function routeOf(record: ProxyRecord): string | null {
@@ -133,22 +233,7 @@ export function routeOf(record: ProxyRecord): string | null {
   if (typeof record.route === 'string') return record.route;
   const path = record.path;
   if (path === null) return null;
-  let route = routeOfPlainPath.get(path);
-  if (route === undefined) {
-    const template = routeTemplate(path);
-    if (template === path) {
-      if (routeOfPlainPath.size >= MEMO_CAP) routeOfPlainPath.clear();
-      route = ownString(path);
-      routeOfPlainPath.set(route, route);
-    } else {
-      route = canonicalTemplates.get(template);
-      if (route === undefined) {
-        if (canonicalTemplates.size >= MEMO_CAP) canonicalTemplates.clear();
-        route = ownString(template);
-        canonicalTemplates.set(route, route);
-      }
-    }
-  }
+  const route = internRoute(path);
   record.route = route;
   return route;
 }

@@ -6,7 +6,18 @@ import { ownString } from '../model/own-string.js';
  */
 export const OTHER = '(other)';
 
-export class BoundedCounter<V> {
+/** A table with a cap on distinct keys, whose overflow the report mentions (see CapRegistry). */
+export interface Capped {
+  readonly cap: number;
+  readonly overflowed: number;
+}
+
+/** Registers a capped table made in a detector's `start` with the run's CapRegistry, if one is collecting. */
+export function trackCapped(table: Capped): void {
+  activeRegistry?.track(table);
+}
+
+export class BoundedCounter<V> implements Capped {
   private readonly entries = new Map<string, V>();
   overflowed = 0;
 
@@ -14,7 +25,7 @@ export class BoundedCounter<V> {
     readonly cap: number,
     private readonly create: () => V,
   ) {
-    activeRegistry?.track(this);
+    trackCapped(this);
   }
 
   /**
@@ -45,6 +56,11 @@ export class BoundedCounter<V> {
     return this.entries.get(key);
   }
 
+  /** The values, without an entry array each (closing budget windows walks 5,000 keys' values per window). */
+  values(): IterableIterator<V> {
+    return this.entries.values();
+  }
+
   [Symbol.iterator](): IterableIterator<[string, V]> {
     return this.entries.entries();
   }
@@ -70,10 +86,10 @@ export interface CapHit {
  * Bounded: one entry per counter, and detectors make a fixed number of counters per run.
  */
 export class CapRegistry {
-  private readonly counters: { owner: string; counter: BoundedCounter<unknown> }[] = [];
+  private readonly counters: { owner: string; counter: Capped }[] = [];
   private owner = 'alf';
 
-  track(counter: BoundedCounter<unknown>, owner: string = this.owner): void {
+  track(counter: Capped, owner: string = this.owner): void {
     this.counters.push({ owner, counter });
   }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { budgetUndercount } from '../../src/detectors/budget-undercount.js';
 import { LimiterReplay } from '../../src/detectors/budget-undercount/limiter-replay.js';
 import { parseBudget } from '../../src/model/budget.js';
+import { emptyApmTransaction, emptyProxyRecord, type JoinedRequest } from '../../src/model/records.js';
 import { cleanTraffic, foundingCase } from '../generators/scenarios.js';
 import { ofKind, runDetectors } from './run-detectors.js';
 
@@ -44,6 +45,50 @@ describe('budget under-count and replay', () => {
       expect(findings.map((f) => f.kind)).toEqual(['budget-per-key']);
       expect(findings[0]!.severity).toBe('info');
     }
+  });
+});
+
+describe('budget chart rows', () => {
+  /** One answered request of `key` in the 5-minute window `window`; with `extraMs`, its backend took that much longer than the proxy logged. */
+  function requestOf(key: string, window: number, extraMs: number): JoinedRequest {
+    const proxy = emptyProxyRecord('test', 'access.log', 1, '');
+    proxy.apiKey = key;
+    proxy.path = '/v1/report';
+    proxy.status = 200;
+    proxy.upstreamLogged = true;
+    proxy.upstreamStatus = 200;
+    proxy.upstreamAttempts = 1;
+    proxy.upstreamTimeMs = 100;
+    proxy.requestTimeMs = 100;
+    proxy.startMs = Date.UTC(2025, 0, 15) + window * 300_000 + 1_000;
+    proxy.endMs = proxy.startMs + 100;
+    if (extraMs === 0) return { proxy, apm: null, method: 'none', confidence: 0, offsetMs: null };
+    const apm = emptyApmTransaction('test', 'apm.csv', 1, '');
+    apm.startMs = proxy.startMs;
+    apm.durationMs = 100 + extraMs;
+    return { proxy, apm, method: 'heuristic', confidence: 0.9, offsetMs: 0 };
+  }
+
+  it('past 20,000 closed windows, drops the rows of the keys whose gap was smallest then, the first keys seen first among equals', () => {
+    // 310 keys, one request each per window for 100 windows: 31,000 windows, past the 20,000
+    // rows kept. Until window 80 every key's gap is 0 (a tie, broken by the order keys were first
+    // seen); from then on "first" and "last" run 10 s over what the proxy logged each request, so
+    // they end as the keys the chart draws. "first" was seen first and lost its early windows
+    // while tied; "last" was seen last, and the rows dropped never reached it.
+    const keys = ['first', ...Array.from({ length: 308 }, (_, i) => `filler-${i}`), 'last'];
+    const requests: JoinedRequest[] = [];
+    for (let window = 0; window < 100; window++) {
+      for (const key of keys) requests.push(requestOf(key, window, window >= 80 && (key === 'first' || key === 'last') ? 10_000 : 0));
+    }
+    const perKey = ofKind(runDetectors(requests, { detectors: [budgetUndercount], settings: { budget: null, hasApm: true } }), 'budget-per-key')[0]!;
+    const windows = (perKey as unknown as { series: { windows: { key: string; windowStart: string }[] } }).series.windows;
+    const startsOf = (key: string): string[] => windows.filter((row) => row.key === key).map((row) => row.windowStart);
+    expect(startsOf('last')).toHaveLength(100);
+    const first = startsOf('first');
+    expect(first.length).toBeGreaterThanOrEqual(20);
+    expect(first.length).toBeLessThan(40);
+    // What "first" kept is its latest windows, in order, up to the end.
+    expect(first).toEqual(startsOf('last').slice(100 - first.length));
   });
 });
 

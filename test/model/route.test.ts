@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { routeTemplate } from '../../src/model/route.js';
+import type { ProxyRecord } from '../../src/model/records.js';
+import { routeOf, routeTemplate } from '../../src/model/route.js';
 
 /** The definition, as regexes: the scanner in src/model/route.ts must agree with it on every path. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -25,6 +26,68 @@ function referenceTemplate(path: string): string {
     })
     .join('/');
 }
+
+/** routeOf reads only path and route. */
+function recordWithPath(path: string | null): ProxyRecord {
+  return { path, route: null } as unknown as ProxyRecord;
+}
+
+/** Paths with ids, content hashes, dots and repeated shapes, as the route table sees them. */
+const pathSegment = fc.oneof(
+  fc.stringMatching(/^[0-9]{1,12}$/),
+  fc.uuid(),
+  fc.stringMatching(/^[0-9a-fA-F]{10,40}$/),
+  fc.stringMatching(/^[A-Za-z0-9_.-]{0,20}$/),
+  fc.constantFrom('v1', 'orders', 'items', 'id', ':id', 'metrics.json', 'app.3f2a9c1b.js', ''),
+  fc.tuple(fc.stringMatching(/^[a-z]{0,8}$/), fc.constantFrom('.', '-', '_'), fc.stringMatching(/^[0-9a-fA-F]{6,12}$/), fc.constantFrom('', '.js', '.min.css'))
+    .map(([name, separator, hash, extension]) => `${name}${separator}${hash}${extension}`),
+  fc.string({ maxLength: 12 }).map((text) => text.replaceAll('/', '')),
+);
+const anyPath = fc.tuple(fc.array(pathSegment, { maxLength: 8 }), fc.boolean()).map(([segments, leadingSlash]) => (leadingSlash ? '/' : '') + segments.join('/'));
+
+describe('routeOf', () => {
+  it('is the route template of the record\'s path, kept on the record', () => {
+    fc.assert(
+      fc.property(anyPath, (path) => {
+        const record = recordWithPath(path);
+        expect(routeOf(record)).toBe(routeTemplate(path));
+        expect(record.route).toBe(routeTemplate(path));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('tells apart paths whose templates differ only where an id was read', () => {
+    // `/a/:id` the text and `/a/123` the id read as `:id` are the same route; `/a/:ie` is not.
+    expect(routeOf(recordWithPath('/a/123'))).toBe('/a/:id');
+    expect(routeOf(recordWithPath('/a/:id'))).toBe('/a/:id');
+    expect(routeOf(recordWithPath('/a/:ie'))).toBe('/a/:ie');
+    expect(routeOf(recordWithPath('/a/12.json'))).toBe('/a/:id.json');
+    expect(routeOf(recordWithPath('/a/12.jsom'))).toBe('/a/:id.jsom');
+    expect(routeOf(recordWithPath('/a/12'))).toBe('/a/:id');
+  });
+
+  it('tells apart routes whose texts hash alike', () => {
+    // Pairs of templates with the same 32-bit FNV-1a hash (found by search): the table compares
+    // the characters, not only the hash (of the same length, and of different lengths).
+    expect(routeOf(recordWithPath('/w053zx/1'))).toBe('/w053zx/:id');
+    expect(routeOf(recordWithPath('/w0cpad/2'))).toBe('/w0cpad/:id');
+    expect(routeOf(recordWithPath('/w482/3'))).toBe('/w482/:id');
+    expect(routeOf(recordWithPath('/w1vh9'))).toBe('/w1vh9');
+  });
+
+  it('is null without a path, and cuts a very long path as routeTemplate does', () => {
+    expect(routeOf(recordWithPath(null))).toBeNull();
+    const path = `/x/${'7'.repeat(3000)}`;
+    expect(routeOf(recordWithPath(path))).toBe(routeTemplate(path));
+  });
+
+  it('gives every path of the same template the same answer after the table starts over', () => {
+    // More distinct routes than the table keeps (50,000): it starts over, and answers stay right.
+    for (let i = 0; i < 60_000; i++) expect(routeOf(recordWithPath(`/r${i.toString(36)}x/7`))).toBe(`/r${i.toString(36)}x/:id`);
+    expect(routeOf(recordWithPath('/r0x/8'))).toBe('/r0x/:id');
+  });
+});
 
 describe('routeTemplate', () => {
   it('replaces ids in paths and keeps extensions', () => {

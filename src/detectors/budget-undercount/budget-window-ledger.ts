@@ -64,10 +64,17 @@ export class KeyWindows {
   /** Requests that arrived for a window already closed: in the key's totals, not in window figures. */
   late = 0;
   private closedBefore = -Infinity;
+  /**
+   * The window asked for last: a key's requests mostly fall in the window of its previous one, so
+   * this skips the Map lookup (one cache miss per request among 5,000 keys' open windows).
+   */
+  private lastIndex = Number.NaN;
+  private last: WindowUsage | null = null;
 
   /** The window a request starting at `startMs` belongs to, or null when that window is closed. */
   window(startMs: number, windowMs: number): WindowUsage | null {
     const index = Math.floor(startMs / windowMs);
+    if (index === this.lastIndex) return this.last;
     if (index < this.closedBefore) {
       this.late++;
       return null;
@@ -80,12 +87,18 @@ export class KeyWindows {
       };
       this.open.set(index, window);
     }
+    this.lastIndex = index;
+    this.last = window;
     return window;
   }
 
   /** Folds every open window with an index below `index`; returns how many chart rows were added. */
   closeBefore(index: number, allowanceMs: number | null): number {
     this.closedBefore = Math.max(this.closedBefore, index);
+    if (this.lastIndex < this.closedBefore) {
+      this.lastIndex = Number.NaN;
+      this.last = null;
+    }
     let added = 0;
     for (const [windowIndex, window] of this.open) {
       if (windowIndex >= index) continue;

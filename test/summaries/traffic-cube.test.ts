@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { emptyProxyRecord, type JoinedRequest } from '../../src/model/records.js';
+import { NAMED_VALUES, OTHER, TrafficCubeSummary, type TrafficCube } from '../../src/summaries/traffic-cube.js';
+
+const T0 = Date.UTC(2025, 0, 15, 10, 0, 0);
+
+function request(path: string, apiKey: string | null, status: number, endMs = T0): JoinedRequest {
+  const proxy = emptyProxyRecord('test', 'access.log', 1, '');
+  proxy.path = path;
+  proxy.apiKey = apiKey;
+  proxy.status = status;
+  proxy.endMs = endMs;
+  proxy.startMs = endMs;
+  proxy.requestTimeMs = 20;
+  return { proxy, apm: null, method: 'none', confidence: 0, offsetMs: null };
+}
+
+/** Requests per (route, key, status) name, summed over the cube's cells. */
+function totals(cube: TrafficCube): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const cell of cube.cells) {
+    const name = `${cube.routes[cell[1]!]} ${cube.keys[cell[2]!]} ${cube.statuses[cell[3]!]}`;
+    out.set(name, (out.get(name) ?? 0) + cell[4]!);
+  }
+  return out;
+}
+
+describe('traffic cube', () => {
+  it('counts each route, key and status in its own cell', () => {
+    const cube = new TrafficCubeSummary();
+    cube.observe(request('/v1/orders', 'k1', 200));
+    cube.observe(request('/v1/orders', 'k1', 200));
+    cube.observe(request('/v1/orders', 'k2', 500));
+    cube.observe(request('/v1/users', null, 404));
+    expect(totals(cube.summary())).toEqual(new Map([
+      ['/v1/orders k1 200', 2], ['/v1/orders k2 500', 1], ['/v1/users (none) 404', 1],
+    ]));
+  });
+
+  it('names the busiest routes and keys even when they were interned late, among a thousand others', () => {
+    // 1,100 routes and keys: past the interning cap (1,000, the last 100 are counted as "(other)")
+    // and past the ids that once made the combination id a boxed number (from the 512th route on):
+    // the busiest ones are the 600th to the 629th.
+    const cube = new TrafficCubeSummary();
+    let observed = 0;
+    for (let i = 0; i < 1_100; i++) {
+      const repeats = i >= 600 && i < 600 + NAMED_VALUES ? 5 : 1;
+      for (let r = 0; r < repeats; r++) {
+        cube.observe(request(`/r${i}`, `k${i}`, 200 + (i % 7)));
+        observed++;
+      }
+    }
+    const summary = cube.summary();
+    const named = summary.routes.filter((route) => route !== OTHER);
+    expect(named).toHaveLength(NAMED_VALUES);
+    expect(new Set(named)).toEqual(new Set(Array.from({ length: NAMED_VALUES }, (_, n) => `/r${600 + n}`)));
+    expect(summary.keys.filter((key) => key !== OTHER).sort()).toEqual(Array.from({ length: NAMED_VALUES }, (_, n) => `k${600 + n}`).sort());
+    const byName = totals(summary);
+    for (let n = 0; n < NAMED_VALUES; n++) expect(byName.get(`/r${600 + n} k${600 + n} ${200 + ((600 + n) % 7)}`)).toBe(5);
+    expect([...byName.values()].reduce((a, b) => a + b, 0)).toBe(observed);
+    expect(summary.statuses).toEqual([200, 201, 202, 203, 204, 205, 206]);
+  });
+});
