@@ -4,6 +4,7 @@ import { estimateClockOffset } from './clock-offset.js';
 import { emptyJoinStats, joinedShare, type JoinStats } from './join-stats.js';
 import { apmSlot, KeyIndex, type ApmSlot } from './key-index.js';
 import { apmKeyParts, apmTemplate, RouteTemplates, TEMPLATE } from './keys.js';
+import { lineOrderBounds, orderable, type EndBounds } from './line-order.js';
 import { matchSlice, type ApmIndex } from './match-window.js';
 import { OffsetTracker, offsetAt } from './offset-tracker.js';
 import type { JoinOptions } from './options.js';
@@ -173,7 +174,13 @@ export async function* joinStreams(
       timing.update();
       timing.forget();
     }
-    const result = matchSlice(slice, index, model, timing.current, options.minConfidence);
+    // Whole-second stamps: a rehearsal's sure pairs place the other lines of their second by line order.
+    let bounds: EndBounds | null = null;
+    if (slice.some(orderable)) {
+      const rehearsal = matchSlice(slice, index, model, timing.current, options.minConfidence, true, false);
+      bounds = lineOrderBounds(slice, rehearsal.joined.filter((pair) => pair.confidence >= TRACKING_CONFIDENCE));
+    }
+    const result = matchSlice(slice, index, model, timing.current, options.minConfidence, true, true, bounds);
     stats.lowConfidence += result.lowConfidence;
     for (const pair of result.joined) {
       if (pair.method === 'id') stats.joinedById++;

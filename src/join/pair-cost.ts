@@ -1,4 +1,4 @@
-import type { ApmTransaction, ProxyRecord } from '../model/records.js';
+import { upstreamTimed, type ApmTransaction, type ProxyRecord } from '../model/records.js';
 
 /**
  * How unlikely it is that a proxy record and an APM transaction are one request, as a negative
@@ -140,10 +140,11 @@ export function pairCost(
   const startResidual = apm.startMs - offsetMs - proxyStart;
   let delta: number;
   if (proxy.timeResolutionMs > 10) {
-    // A truncated timestamp puts the true start anywhere in one resolution step, evenly: inside the
-    // step every start is as likely (a Gaussian would favour the step's middle, which is no evidence),
-    // outside it the start noise applies. Measured with 1 s timestamps at 10 req/s per URL: recall
+    // A truncated timestamp puts the true instant anywhere in one resolution step, evenly: inside the
+    // step every instant is as likely (a Gaussian would favour the step's middle, which is no evidence),
+    // outside it the clock noise applies. Measured with 1 s timestamps at 10 req/s per URL: recall
     // 0.557 with a Gaussian of step/3.4, see README "Join quality" for the box.
+    if (upstreamTimed(proxy)) return coarseAnsweredCost(proxy, apm, startResidual, timing) + evidence;
     const outside = Math.abs(startResidual) - proxy.timeResolutionMs / 2;
     delta = outside > 0 ? outside / timing.startSigmaMs : 0;
   } else {
@@ -160,6 +161,25 @@ export function pairCost(
     }
   }
   return 0.5 * delta * delta + durationCost(proxy, apm, timing, startResidual) + evidence;
+}
+
+/**
+ * A whole-second stamp of a request the backend answered. The stamp is the request's end
+ * (nginx writes the line when the response is sent), and the backend's answer ended just before
+ * it: the APM end (start + duration) falls in the stamp's step, shifted by the time the response
+ * took from the upstream to the client (request time minus upstream time). The start does not:
+ * a request that waited for a worker started late by the wait, which the whole-second stamp
+ * cannot show (measured on real nginx in front of a 20-worker pool at 45 req/s: APM start minus
+ * stamped start spread over 1.5 s, APM end minus stamped end stayed inside the 1 s step).
+ * The wait is in the proxy's upstream time and not in the APM duration, so the duration is judged
+ * with a long late tail (robustCost): a wait for a worker is likely, a backend faster than the
+ * proxy saw it is not.
+ */
+function coarseAnsweredCost(proxy: ProxyRecord, apm: ApmTransaction, startResidual: number, timing: TimingModel): number {
+  const endResidual = startResidual - (proxy.upstreamTimeMs! - apm.durationMs);
+  const outside = Math.abs(endResidual) - proxy.timeResolutionMs / 2;
+  const delta = outside > 0 ? outside / timing.startSigmaMs : 0;
+  return 0.5 * delta * delta + durationCost(proxy, apm, timing, 0, false, true);
 }
 
 /**

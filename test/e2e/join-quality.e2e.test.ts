@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze, readJoinedPairs, type JoinedPair } from './alf-cli.js';
@@ -99,6 +99,8 @@ describe.skipIf(!NGINX_INSTALLED)(`join quality on real nginx traffic, every exp
       assertSameOrder(pipe, iso);
       for (const spec of EXPORTS) {
         const truth = truePairs(pipe, run.truth.nginx, spec.name);
+        // Kept runs carry their true pairing, to replay the join on them without new traffic.
+        if (process.env.ALF_E2E_KEEP) writeFileSync(join(run.dir, `truth-${spec.name}.json`), JSON.stringify([...truth]));
         for (const stamps of STAMPS) {
           const pairs = join(run.dir, `pairs-${spec.name}-${stamps === 'ms' ? 'ms' : 's'}.csv`);
           const log = stamps === 'ms' ? ['--log-format', run.nginx!.conf, pipe] : ['--log-format', LOG_FORMATS.timed_iso, iso];
