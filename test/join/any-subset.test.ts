@@ -114,3 +114,49 @@ describe('1 s timestamps', () => {
     expect(score.recall).toBeLessThan(0.6);
   });
 });
+
+/**
+ * A worker pool under load: a request waits for a worker, the APM starts timing it only then. With
+ * whole-second stamps the proxy shows neither the wait nor the start, only the end and the upstream
+ * time that includes the wait. One request a second, each alone on its URL, a third of them queued
+ * 300-700 ms.
+ */
+function queuedBehindWorkers(): { proxies: ProxyRecord[]; transactions: ApmTransaction[] } {
+  const random = new SeededRandom(11);
+  const t0 = Date.UTC(2024, 4, 2, 12, 0, 0);
+  const proxies: ProxyRecord[] = [];
+  const transactions: ApmTransaction[] = [];
+  for (let n = 0; n < 150; n++) {
+    const sent = t0 + n * 1000 + random.between(0, 999);
+    const waitMs = n % 3 === 0 ? random.between(300, 700) : random.between(0, 2);
+    const workMs = random.between(5, 40);
+    const end = sent + waitMs + workMs + 1;
+    const record = emptyProxyRecord('nginx', 'access.log', n + 1, `req:${n}`);
+    record.endMs = Math.floor(end / 1000) * 1000;
+    record.timeResolutionMs = 1000;
+    record.requestTimeMs = record.upstreamTimeMs = Math.round(end - sent);
+    record.startMs = record.endMs - record.requestTimeMs;
+    record.method = 'GET';
+    record.path = `/v1/orders/${n}`;
+    record.status = record.upstreamStatus = 200;
+    record.upstreamLogged = true;
+    proxies.push(record);
+    const transaction = emptyApmTransaction('newrelic-csv', 'export.csv', n + 2, `req:${n}`);
+    transaction.startMs = Math.round(sent + waitMs);
+    transaction.durationMs = workMs;
+    transaction.path = record.path;
+    transaction.status = 200;
+    transactions.push(transaction);
+  }
+  return { proxies, transactions };
+}
+
+describe('1 s timestamps behind a queueing worker pool', () => {
+  it('a request that waited for a worker joins by its end: the wait moved its APM start, not its end', async () => {
+    const { proxies, transactions } = queuedBehindWorkers();
+    const { requests } = await runJoin(proxies, transactions);
+    const score = scorePairs(requests, proxies.length);
+    expect(score.precision).toBe(1);
+    expect(score.recall).toBeGreaterThanOrEqual(0.98);
+  });
+});
