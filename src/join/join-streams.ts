@@ -188,8 +188,10 @@ export async function* joinStreams(
       stats.confidenceDeciles[Math.min(9, Math.floor(pair.confidence * 10))]!++;
       if (pair.confidence >= TRACKING_CONFIDENCE) {
         const start = proxyStartMs(pair.proxy!);
-        if (!matchedAsQueueWait(pair.proxy!, pair.offsetMs! - offsetAt(model, start), timing.current.startSigmaMs)) {
-          offsets.observe(start, pair.offsetMs!);
+        // The clocks' offset is read from when the request reached the backend, net of any queue time the export gives.
+        const arrivalOffset = pair.offsetMs! - (pair.apm!.queueMs ?? 0);
+        if (!matchedAsQueueWait(pair.proxy!, arrivalOffset - offsetAt(model, start), timing.current.startSigmaMs)) {
+          offsets.observe(start, arrivalOffset);
           timing.observe(pair, model);
         }
       }

@@ -30,6 +30,20 @@ export const DEFAULT_TIMING: TimingModel = {
   startSigmaMs: 40, durationCenterMs: 0, durationSigmaMs: 10, durationRelativeSigma: 0.05, netOfStart: false,
 };
 
+/**
+ * When the request reached the backend, and how long the backend had it, as the proxy saw them:
+ * where the export carries a queue time (New Relic `queueDuration`), the wait for a worker comes
+ * before the transaction's start and inside the proxy's upstream time, so a queued pair lines up
+ * like an unqueued one. Without it, the wait is left to the tolerances (a late start, a short duration).
+ */
+export function apmArrivalMs(apm: ApmTransaction): number {
+  return apm.queueMs === null ? apm.startMs : apm.startMs - apm.queueMs;
+}
+
+export function apmSpanMs(apm: ApmTransaction): number {
+  return apm.queueMs === null ? apm.durationMs : apm.durationMs + apm.queueMs;
+}
+
 /** Proxy start, centred within the timestamp's resolution (`$time_local` truncates to the second). */
 export function proxyStartMs(record: ProxyRecord): number {
   return record.endMs + record.timeResolutionMs / 2 - (record.requestTimeMs ?? 0);
@@ -72,7 +86,7 @@ export function durationCost(
     // The backend answered: the proxy's upstream time wraps the APM duration plus network (and,
     // with whole-second stamps, any wait for a worker: the start cannot show it).
     const sigma = timing.durationSigmaMs + timing.durationRelativeSigma * seen;
-    const residual = seen - apm.durationMs - (netOfStart ? startResidualMs : 0) - timing.durationCenterMs;
+    const residual = seen - apmSpanMs(apm) - (netOfStart ? startResidualMs : 0) - timing.durationCenterMs;
     if (robust) return robustCost(residual, sigma, (proxy.timeResolutionMs > 10 ? 300 : 100) + 0.1 * seen, 20 + 0.02 * seen);
     const delta = residual / sigma;
     return 0.5 * delta * delta;
@@ -80,7 +94,7 @@ export function durationCost(
   // The proxy stopped waiting: the backend must have run at least until the proxy gave up, that is
   // as long as the proxy waited, less any time the request waited for a worker first.
   const waited = seen ?? proxy.requestTimeMs ?? 0;
-  const shortfall = waited - apm.durationMs - (netOfStart ? Math.max(0, startResidualMs) : 0) - 50;
+  const shortfall = waited - apmSpanMs(apm) - (netOfStart ? Math.max(0, startResidualMs) : 0) - 50;
   if (shortfall <= 0) return 0;
   const delta = shortfall / (10 + 0.05 * waited);
   return 0.5 * delta * delta;
@@ -137,7 +151,7 @@ export function pairCost(
 ): number {
   const evidence = evidenceCost(proxy, apm);
   if (evidence === Infinity) return Infinity;
-  const startResidual = apm.startMs - offsetMs - proxyStart;
+  const startResidual = apmArrivalMs(apm) - offsetMs - proxyStart;
   let delta: number;
   if (proxy.timeResolutionMs > 10) {
     // A truncated timestamp puts the true instant anywhere in one resolution step, evenly: inside the
@@ -176,7 +190,7 @@ export function pairCost(
  * proxy saw it is not.
  */
 function coarseAnsweredCost(proxy: ProxyRecord, apm: ApmTransaction, startResidual: number, timing: TimingModel): number {
-  const endResidual = startResidual - (proxy.upstreamTimeMs! - apm.durationMs);
+  const endResidual = startResidual - (proxy.upstreamTimeMs! - apmSpanMs(apm));
   const outside = Math.abs(endResidual) - proxy.timeResolutionMs / 2;
   const delta = outside > 0 ? outside / timing.startSigmaMs : 0;
   return 0.5 * delta * delta + durationCost(proxy, apm, timing, 0, false, true);
@@ -197,7 +211,7 @@ export function secondLookCost(
   if (!witnessed) return Infinity;
   const fields = evidence(proxy, apm, true);
   if (fields === Infinity) return Infinity;
-  const startResidual = apm.startMs - offsetMs - proxyStart;
+  const startResidual = apmArrivalMs(apm) - offsetMs - proxyStart;
   // A wait for a worker as long as the proxy itself waited is no surprise: behind a saturated
   // pool, requests wait seconds (the net duration then says whether the wait fits).
   const lateScale = Math.max(QUEUE_SCALE_MS, proxy.upstreamTimeMs ?? proxy.requestTimeMs ?? 0);
