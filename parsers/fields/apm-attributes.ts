@@ -79,7 +79,8 @@ export function fillFromNewRelicAttributes(
     }
   }
   transaction.userAgent = text(get('request.headers.userAgent')) ?? text(get('request.headers.user-agent'));
-  transaction.host = text(get('host'));
+  // The host the request was addressed to where exported (its Host header), else the agent's own.
+  transaction.host = text(get('request.headers.host')) ?? text(get('host'));
   const traceId = text(get('traceId')) ?? text(get('trace.id'));
   transaction.traceId = traceId ? normaliseTraceId(traceId) : null;
   transaction.requestId = text(get('request.headers.x-request-id')) ?? text(get('request.headers.X-Request-Id')) ?? text(get('requestId'));
