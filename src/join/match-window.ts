@@ -90,7 +90,9 @@ export function matchSlice(
     const offsetMs = offsetAt(model, start);
     const sigma = startSigma(proxy, timing.startSigmaMs);
     const from = start + offsetMs - reach * sigma;
-    const to = start + offsetMs + reach * sigma;
+    // A whole-second stamp of an answered request hides any wait for a worker, which starts the
+    // transaction up to the whole upstream time late (coarseAnsweredCost places its end instead).
+    const to = start + offsetMs + reach * sigma + (orderable(proxy) ? Math.min(proxy.upstreamTimeMs!, MAX_HIDDEN_WAIT_MS) : 0);
     candidateLists(proxy, index, lists);
     const before = edges.length;
     for (const list of lists) addEdges(edges, list, i, proxy, start, offsetMs, sigma, from, to, timing, pairCost, bounds);
@@ -293,6 +295,9 @@ function components(edges: readonly Edge[], proxyCount: number): { singles: Edge
   }
   return { singles, groups: [...multi.values()] };
 }
+
+/** The longest wait for a worker searched for behind a whole-second stamp, ms. */
+const MAX_HIDDEN_WAIT_MS = 5_000;
 
 const MAX_EXACT_PROXIES = 12;
 const MAX_EXACT_LEAVES = 20_000;

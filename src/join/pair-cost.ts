@@ -87,7 +87,7 @@ export function durationCost(
     // with whole-second stamps, any wait for a worker: the start cannot show it).
     const sigma = timing.durationSigmaMs + timing.durationRelativeSigma * seen;
     const residual = seen - apmSpanMs(apm) - (netOfStart ? startResidualMs : 0) - timing.durationCenterMs;
-    if (robust) return robustCost(residual, sigma, (proxy.timeResolutionMs > 10 ? 300 : 100) + 0.1 * seen, 20 + 0.02 * seen);
+    if (robust) return robustCost(residual, sigma, proxy.timeResolutionMs > 10 ? 300 + 0.5 * seen : 100 + 0.1 * seen, 20 + 0.02 * seen);
     const delta = residual / sigma;
     return 0.5 * delta * delta;
   }

@@ -119,19 +119,23 @@ describe('1 s timestamps', () => {
  * A worker pool under load: a request waits for a worker, the APM starts timing it only then. With
  * whole-second stamps the proxy shows neither the wait nor the start, only the end and the upstream
  * time that includes the wait. One request a second, each alone on its URL, a third of them queued
- * 300-700 ms.
+ * 0.3-1.5 s (as long as the 1 s stamp's step and more).
  */
 function queuedBehindWorkers(): { proxies: ProxyRecord[]; transactions: ApmTransaction[] } {
   const random = new SeededRandom(11);
   const t0 = Date.UTC(2024, 4, 2, 12, 0, 0);
   const proxies: ProxyRecord[] = [];
   const transactions: ApmTransaction[] = [];
-  for (let n = 0; n < 150; n++) {
+  const requests = Array.from({ length: 150 }, (_, n) => {
     const sent = t0 + n * 1000 + random.between(0, 999);
-    const waitMs = n % 3 === 0 ? random.between(300, 700) : random.between(0, 2);
+    const waitMs = n % 3 === 0 ? random.between(300, 1_500) : random.between(0, 2);
     const workMs = random.between(5, 40);
-    const end = sent + waitMs + workMs + 1;
-    const record = emptyProxyRecord('nginx', 'access.log', n + 1, `req:${n}`);
+    return { n, sent, waitMs, workMs, end: sent + waitMs + workMs + 1 };
+  });
+  // Lines in end order, as the proxy writes them.
+  requests.sort((a, b) => a.end - b.end);
+  requests.forEach(({ n, sent, waitMs, workMs, end }, lineIndex) => {
+    const record = emptyProxyRecord('nginx', 'access.log', lineIndex + 1, `req:${n}`);
     record.endMs = Math.floor(end / 1000) * 1000;
     record.timeResolutionMs = 1000;
     record.requestTimeMs = record.upstreamTimeMs = Math.round(end - sent);
@@ -147,7 +151,8 @@ function queuedBehindWorkers(): { proxies: ProxyRecord[]; transactions: ApmTrans
     transaction.path = record.path;
     transaction.status = 200;
     transactions.push(transaction);
-  }
+  });
+  transactions.sort((a, b) => a.startMs - b.startMs);
   return { proxies, transactions };
 }
 
