@@ -2,7 +2,7 @@ import { emptyProxyRecord } from '../src/model/records.js';
 import { cachedClfTimeParser } from './fields/clf-time.js';
 import { parseUnsignedInt } from './fields/numbers.js';
 import { parseRequestLine } from './fields/request-line.js';
-import type { ExampleFields, FormatDef, ParserOptions, RecordParser } from './format.js';
+import type { ExampleFields, FormatDef, RealSample, ParserOptions, RecordParser } from './format.js';
 import { isMissing, optionalUnsigned, parseStatus, textLineParser, TokenSpans, unescapeQuoted } from './proxy-line-kit.js';
 
 /**
@@ -133,7 +133,7 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
   );
 }
 
-function apacheFormat(variant: ApacheVariant, title: string, example: string, exampleFields: ExampleFields): FormatDef {
+function apacheFormat(variant: ApacheVariant, title: string, example: string, exampleFields: ExampleFields, realSamples?: readonly RealSample[]): FormatDef {
   return {
     id: variant.id,
     title,
@@ -141,6 +141,7 @@ function apacheFormat(variant: ApacheVariant, title: string, example: string, ex
     url: 'https://httpd.apache.org/docs/current/mod/mod_log_config.html',
     example,
     exampleFields,
+    ...(realSamples === undefined ? {} : { realSamples }),
     traits: {
       // %D/%T files are judged as a whole (one units warning from every duration): not split.
       splittable: false, unit: 'line', clientGaveUp: 'not logged', backendNeverAnswered: 'not logged', flags: null,
@@ -157,6 +158,15 @@ export const apacheCommon = apacheFormat(
   'Apache common log format (%h %l %u %t "%r" %>s %b)',
   '198.51.100.7 - alice [15/Jan/2025:10:32:01 +0000] "GET /v1/orders?limit=20 HTTP/1.1" 200 1834',
   { start: '2025-01-15T10:32:01.000Z', status: 200, method: 'GET', path: '/v1/orders', client: '198.51.100.7', upstreamStatus: null },
+  [
+  {
+    source: { project: 'apache/httpd', path: 'docs/manual/logs.xml', commit: '00bc210116e7ac9f2877b3c8156ebdbb9549af86', licence: 'Apache-2.0' },
+    lines: [
+      '127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326',
+    ],
+    fields: { start: '2000-10-10T20:55:36.000Z', status: 200, method: 'GET', path: '/apache_pb.gif', client: '127.0.0.1', upstreamStatus: null },
+  },
+  ],
 );
 
 /**
@@ -168,6 +178,24 @@ export const apacheCombined = apacheFormat(
   'Apache combined log format',
   '192.0.2.44 - - [15/Jan/2025:10:32:05 +0000] "GET /login.php?user=admin\\" OR \\"1\\"=\\"1 HTTP/1.1" 400 226 "-" "sqlmap/1.7.2#stable (https://sqlmap.org)"',
   { start: '2025-01-15T10:32:05.000Z', status: 400, method: 'GET', path: '/login.php', client: '192.0.2.44', upstreamStatus: null },
+  [
+  {
+    source: { project: 'apache/httpd', path: 'docs/manual/logs.xml', commit: '00bc210116e7ac9f2877b3c8156ebdbb9549af86', licence: 'Apache-2.0' },
+    lines: [
+      '127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)"',
+    ],
+    fields: { start: '2000-10-10T20:55:36.000Z', status: 200, method: 'GET', path: '/apache_pb.gif', client: '127.0.0.1', upstreamStatus: null },
+    detectedAs: 'nginx-combined',
+  },
+  {
+    source: { project: 'elastic/beats', path: 'filebeat/module/apache/access/test/test.log', commit: '1e901c44129a6e821650fce6685e5b1bd6205d9a', licence: 'Apache-2.0' },
+    lines: [
+      '192.168.33.1 - - [26/Dec/2016:16:22:13 +0000] "GET /hello HTTP/1.1" 404 499 "-" "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.12; rv:50.0) Gecko/20100101 Firefox/50.0"',
+    ],
+    fields: { start: '2016-12-26T16:22:13.000Z', status: 404, method: 'GET', path: '/hello', client: '192.168.33.1', upstreamStatus: null },
+    detectedAs: 'nginx-combined',
+  },
+  ],
 );
 
 export const apacheCombinedMicros = apacheFormat(

@@ -126,5 +126,21 @@ export const awsAlb: FormatDef = {
   example:
     'https 2025-01-15T10:32:31.904112Z app/prod-api/5d1e3f0a9b8c7d6e 198.51.100.7:53122 10.0.3.17:8080 -1 -1 -1 504 - 612 202 "POST https://api.example.com:443/v1/reports HTTP/1.1" "python-requests/2.31.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api-tg/0a1b2c3d4e5f6a7b "Root=1-67878e83-2a74f8ab018a417c94c55391" "api.example.com" "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555" 3 2025-01-15T10:31:31.901000Z "forward" "-" "-" "10.0.3.17:8080" "-" "-" "-" TID_7bbf528f3944f25005b1a4c8d33e8184',
   exampleFields: { start: '2025-01-15T10:31:31.901Z', status: 504, method: 'POST', path: '/v1/reports', client: '198.51.100.7', upstreamStatus: null },
+  realSamples: [
+    {
+      source: { project: 'vectordotdev/vector', path: 'website/cue/reference/remap/functions/parse_aws_alb_log.cue', commit: '069447651c6626764fec44480b27a250924c38e0', licence: 'MPL-2.0' },
+      lines: [
+        'http 2018-11-30T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 - 0.000 0.001 0.000 200 200 34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337364-23a8c76965a2ef7629b185e3" "-" "-" 0 2018-11-30T22:22:48.364000Z "forward" "-" "-" "-" "-" "-" "-"',
+      ],
+      fields: { start: '2018-11-30T22:22:48.364Z', status: 200, method: 'GET', path: '/', client: '192.168.131.39', upstreamStatus: 200 },
+    },
+    {
+      source: { project: 'crowdsecurity/hub', path: '.tests/aws-alb-logs/aws-alb-logs.log', commit: '39d7c4c7b754a06029c53a6bf379a8eea59a316f', licence: 'MIT' },
+      lines: [
+        'https 2023-04-26T19:53:46.679895Z app/546213e5-apiexamplecom-api-94aa/490d68edf04676fe 192.168.1.13:44740 - -1 -1 -1 404 - 204 167 "GET https://api.example.com:443/%%32%65%%32%65/ HTTP/1.1" "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/74.0.3729.169 Safari/537.36" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 - "Root=1-6449814a-01d4cd3e280010e00ac46641" "api.example.com" "arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012" 0 2023-04-26T19:53:46.678000Z "waf,fixed-response" "-" "-" "-" "-" "-" "-"',
+      ],
+      fields: { start: '2023-04-26T19:53:46.678Z', status: 404, method: 'GET', path: '/%%32%65%%32%65/', client: '192.168.1.13', upstreamStatus: null },
+    },
+  ],
   createParser: createAlbParser,
 };

@@ -97,5 +97,14 @@ export const awsElbClassic: FormatDef = {
   example:
     '2025-01-15T10:32:01.373044Z prod-api-elb 203.0.113.24:53122 10.0.3.17:8080 0.000041 0.081207 0.000023 200 200 0 1834 "GET https://api.example.com:443/v1/orders?limit=20 HTTP/1.1" "okhttp/4.12.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2',
   exampleFields: { start: '2025-01-15T10:32:01.373Z', status: 200, method: 'GET', path: '/v1/orders', client: '203.0.113.24', upstreamStatus: 200 },
+  realSamples: [
+    {
+      source: { project: 'vectordotdev/vector', path: 'website/cue/reference/remap/functions/parse_aws_clb_log.cue', commit: '5c88a9151f736b88289442694aacfcb724f80bcc', licence: 'MPL-2.0' },
+      lines: [
+        '2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.38.0" - -',
+      ],
+      fields: { start: '2015-05-13T23:39:43.945Z', status: 200, method: 'GET', path: '/', client: '192.168.131.39', upstreamStatus: 200 },
+    },
+  ],
   createParser: createElbParser,
 };

@@ -139,5 +139,17 @@ export const cloudfront: FormatDef = {
   example:
     '2025-01-15\t10:32:01\tFRA56-P3\t2188\t198.51.100.7\tGET\td1234abcdef8.cloudfront.net\t/v1/catalog\t200\t-\tMozilla/5.0%20(X11;%20Linux%20x86_64)\tlimit=20\t-\tMiss\tq2Vw3XyZ-7a1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvWxYz12345w==\tapi.example.com\thttps\t311\t0.087\t-\tTLSv1.3\tTLS_AES_128_GCM_SHA256\tMiss\tHTTP/2.0\t-\t-\t53122\t0.085\tMiss\tapplication/json\t1834\t-\t-',
   exampleFields: { start: '2025-01-15T10:32:00.913Z', status: 200, method: 'GET', path: '/v1/catalog', client: '198.51.100.7', upstreamStatus: null },
+  realSamples: [
+    {
+      source: { project: 'linz/basemaps', path: 'packages/lambda-analytics/src/__tests__/file.process.test.ts', commit: '3f66402fe6e18a8692a51eae444fbb8b25c088be', licence: 'BSD-3-Clause' },
+      // The file's two header lines and its first record.
+      lines: [
+        '#Version: 1.0',
+        '#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type cs-protocol-version fle-status fle-encrypted-fields c-port time-to-first-byte x-edge-detailed-result-type sc-content-type sc-content-len sc-range-start sc-range-end',
+        '2020-07-28	01:11:25	AKL50-C1	20753	255.255.255.141	GET	d1mez8rta20vo0.cloudfront.net	/v1/tiles/aerial/EPSG:3857/19/516588/320039.webp	200	https://bar.com/	Mozilla/5.0%20(X11;%20Linux%20x86_64)%20AppleWebKit/537.36%20(KHTML,%20like%20Gecko)%20Chrome/85.0.4183.101%20Safari/537.36	api=dThisIsNotAKey	-	Hit	sBUoz03SwR_hVZkdj0LVC1s_bKakd9ONcKTYRrQLuIR3VPBQUx5xog==	basemaps.linz.govt.nz	https	82	0.049	-	TLSv1.3	TLS_AES_128_GCM_SHA256	Hit	HTTP/2.0	--	21780	0.049	Hit	image/webp	20320	-	-',
+      ],
+      fields: { start: '2020-07-28T01:11:24.951Z', status: 200, method: 'GET', path: '/v1/tiles/aerial/EPSG:3857/19/516588/320039.webp', client: '255.255.255.141', upstreamStatus: null },
+    },
+  ],
   createParser: createCloudFrontParser,
 };

@@ -79,6 +79,21 @@ export function detectFormat(formats: readonly FormatDef[], file: string, sample
   return { best, ranking };
 }
 
+/** Lines a file is first detected on; more only when that finds nothing (see detectFirstLines). */
+export const DETECTION_LINES = 64;
+
+/**
+ * Detection as every command does it, on a file's first lines (a batch of them): first the first
+ * DETECTION_LINES; when no format fits those and there are more, the whole batch, since a
+ * pretty-printed JSON document may not close its first event within the sample (a Datadog trace
+ * whose spans carry stack traces runs past a hundred lines). `alf detect` and the parsers of
+ * `analyze` and `scan` share it, so they never disagree about a file.
+ */
+export function detectFirstLines(formats: readonly FormatDef[], file: string, lines: readonly string[]): Detection {
+  const detection = detectFormat(formats, file, lines.slice(0, DETECTION_LINES));
+  return detection.best || lines.length <= DETECTION_LINES ? detection : detectFormat(formats, file, lines);
+}
+
 /**
  * How far a failing format got: a value it could not read (2) means the line had its shape; a
  * miss at a named field (1) means it matched up to there; anything else (0) that it never fit.

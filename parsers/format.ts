@@ -7,7 +7,7 @@ import type { ParseIssue } from '../src/model/parse-issue.js';
  */
 /**
  * What a format is like, declared in its own module so nothing elsewhere keeps a list of formats:
- * byte-range splitting (src/ingest/byte-ranges.ts), the detectors' reading of flags and timeouts,
+ * byte-range splitting (src/parse/workers/byte-ranges.ts), the detectors' reading of flags and timeouts,
  * and the README's format table (test/generators/format-table.ts) all read these.
  */
 export interface FormatTraits {
@@ -36,6 +36,21 @@ export interface ExampleFields {
   readonly durationMs?: number;
 }
 
+/**
+ * Lines the real software wrote, copied from a public source whose licence allows it (the same
+ * sources as test/fixtures/real/, which holds more of them with every field): a format's own
+ * evidence that it reads what it claims. test/parsers/format-samples.test.ts reads each.
+ */
+export interface RealSample {
+  readonly source: { readonly project: string; readonly path: string; readonly commit: string; readonly licence: string };
+  /** The lines of one record (a document format's record may span several). */
+  readonly lines: readonly string[];
+  /** What its first record holds. */
+  readonly fields: ExampleFields;
+  /** The format `alf detect` names for these lines when it is not this one (Apache combined reads as nginx combined). */
+  readonly detectedAs?: string;
+}
+
 export interface FormatDef {
   /** Stable id used on the command line (`--input-format nginx-combined`). */
   readonly id: string;
@@ -51,9 +66,11 @@ export interface FormatDef {
    * reads it and checks detection picks this format). A format compiled from `--log-format` has no example line.
    */
   readonly exampleFields?: ExampleFields;
+  /** Real lines from other projects, with provenance (none where no licence-compatible source exists: test/fixtures/real/README.md). */
+  readonly realSamples?: readonly RealSample[];
   /**
    * Parsing a line costs less than handing its record to another thread (encode, copy, decode):
-   * `alf analyze --jobs auto` parses such a file on the main thread (src/ingest/auto-jobs.ts).
+   * `alf analyze --jobs auto` parses such a file on the main thread (src/parse/workers/auto-jobs.ts).
    */
   readonly cheapToParse?: boolean;
   readonly traits: FormatTraits;

@@ -6,7 +6,7 @@ import { parseRequestLine } from './fields/request-line.js';
 import { StringInterner } from './fields/string-interner.js';
 import { normaliseTraceId } from './fields/trace-context.js';
 import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './format.js';
-import { localTimeZone } from './fields/time-zone.js';
+import { localTimeZone } from '../src/model/time-zone.js';
 import { parseIsoTimestamp } from './fields/iso-time.js';
 import { excerpt } from '../src/model/parse-issue.js';
 import { hostOfHostPort, isMissing, optionalUnsigned, textLineParser } from './proxy-line-kit.js';
@@ -406,6 +406,22 @@ export function haproxyFormat(layout: HaproxyCaptureLayout = DEFAULT_HAPROXY_LAY
     example:
       'Jan 15 10:32:01 lb1 haproxy[2211]: 198.51.100.7:53122 [15/Jan/2025:10:31:31.901] fe_api~ be_api/app3 0/0/1/-1/30004 504 198 - - sH-- 312/298/41/12/0 0/0 "POST /v1/reports HTTP/1.1"',
     exampleFields: { start: '2025-01-15T10:31:31.901Z', status: 504, method: 'POST', path: '/v1/reports', client: '198.51.100.7', upstreamStatus: null },
+    realSamples: [
+      {
+        source: { project: 'DataDog/integrations-core', path: 'haproxy/assets/logs/haproxy_tests.yaml', commit: '2e7fbd4ce574b49274dda6aec43e39bf22717887', licence: 'BSD-3-Clause' },
+        lines: [
+          'Feb  1 18:34:10 localhost haproxy[42471]: 73.18.215.121:50886 [01/Feb/2018:18:34:10.200] fr_proxy.lirn.net-HTTP bk_UnivOfThePeople-9797/bk_mp01-UnivOfThePeople-9797 0/0/0/121/122 200 938 - - --VN 4/4/3/3/0 0/0 "GET /MuseProxyID=mp01/MuseSessionID=0000fx7/MuseProtocol=http/MuseHost=go.galegroup.com/MusePath/ps/browseIndex?inPS=true&prodId=PPCA&userGroupName=lirn17237&tabID=T003&topicId=&searchId=R3&searchType=AdvancedSearchForm&searchResultsType=SingleTab&sort=&browseIndex=TY&browsePagination=50&displayFormat=LIST&isMultiSelect=false&initPageSize=3&buildLimiterValues=true&userGroupName=lirn17237&prodId=PPCA HTTP/1.1"',
+        ],
+        fields: { start: '2018-02-01T18:34:10.200Z', status: 200, method: 'GET', path: '/MuseProxyID=mp01/MuseSessionID=0000fx7/MuseProtocol=http/MuseHost=go.galegroup.com/MusePath/ps/browseIndex', client: '73.18.215.121', upstreamStatus: 200 },
+      },
+      {
+        source: { project: 'DataDog/integrations-core', path: 'haproxy/assets/logs/haproxy_tests.yaml', commit: '2e7fbd4ce574b49274dda6aec43e39bf22717887', licence: 'BSD-3-Clause' },
+        lines: [
+          'Apr 16 13:37:08 haproxy-test-fri4 haproxy[4720]: 127.0.0.1:34902 [16/Apr/2018:13:37:08.576] stats stats/<STATS> 0/0/0/0/0 200 1316 - - LR-- 1/1/0/0/0 0/0 "GET /haproxy_stats/;csv;norefresh HTTP/1.1"',
+        ],
+        fields: { start: '2018-04-16T13:37:08.576Z', status: 200, method: 'GET', path: '/haproxy_stats/;csv;norefresh', client: '127.0.0.1', upstreamStatus: 200 },
+      },
+    ],
     createParser: (options) => createHaproxyParser(options, layout),
   };
 }

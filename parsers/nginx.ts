@@ -302,6 +302,15 @@ export const nginxCombined: FormatDef = {
   example:
     '203.0.113.24 - - [15/Jan/2025:10:32:01 +0000] "GET /v1/orders?limit=20 HTTP/1.1" 200 1834 "-" "okhttp/4.12.0"',
   exampleFields: { start: '2025-01-15T10:32:01.000Z', status: 200, method: 'GET', path: '/v1/orders', client: '203.0.113.24', upstreamStatus: null },
+  realSamples: [
+    {
+      source: { project: 'elastic/beats', path: 'filebeat/module/nginx/access/test/test.log', commit: '20d7ff01ba7bbc33eb98d35f9ea5d23015b45374', licence: 'Apache-2.0' },
+      lines: [
+        '10.0.0.2, 10.0.0.1, 127.0.0.1 - - [07/Dec/2016:11:05:07 +0100] "GET /ocelot HTTP/1.1" 200 571 "-" "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.12; rv:49.0) Gecko/20100101 Firefox/49.0"',
+      ],
+      fields: { start: '2016-12-07T10:05:07.000Z', status: 200, method: 'GET', path: '/ocelot', client: '10.0.0.2', upstreamStatus: null },
+    },
+  ],
 };
 
 export const nginxMain: FormatDef = {
@@ -310,6 +319,15 @@ export const nginxMain: FormatDef = {
   example:
     '203.0.113.24 - - [15/Jan/2025:10:32:01 +0000] "GET /v1/orders?limit=20 HTTP/1.1" 200 1834 "-" "okhttp/4.12.0" "-"',
   exampleFields: { start: '2025-01-15T10:32:01.000Z', status: 200, method: 'GET', path: '/v1/orders', client: '203.0.113.24', upstreamStatus: null },
+  realSamples: [
+    {
+      source: { project: 'DataDog/integrations-core', path: 'nginx/assets/logs/nginx_tests.yaml', commit: '1199dd4513f18319adb3fe44592a9eb046b9c987', licence: 'BSD-3-Clause' },
+      lines: [
+        '172.17.0.1 - - [06/Jan/2017:16:16:37 +0000] "GET /datadoghq/company?test=var1%20Pl HTTP/1.1" 404 612 "http://www.perdu.com/" "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/55.0.2883.87 Safari/537.36" "-"',
+      ],
+      fields: { start: '2017-01-06T16:16:37.000Z', status: 404, method: 'GET', path: '/datadoghq/company', client: '172.17.0.1', upstreamStatus: null },
+    },
+  ],
 };
 
 export const nginxIngress: FormatDef = {
@@ -320,6 +338,15 @@ export const nginxIngress: FormatDef = {
     '192.168.64.14 - - [07/Feb/2020:12:02:42 +0000] "GET /v2/some HTTP/1.1" 200 61 "-" "Mozilla/5.0" 348 0.001 [default-web2-8080] [] 172.17.0.6:8080, 172.17.0.7:8080 61, 100 0.100, 0.004 200, 203 835136ae24486dbb4156dcbe21f5d402',
   // The retried request of Filebeat's ingress_controller fixture (test/fixtures/real/beats-nginx-ingress.json).
   exampleFields: { start: '2020-02-07T12:02:41.999Z', status: 200, method: 'GET', path: '/v2/some', client: '192.168.64.14', upstreamStatus: 203 },
+  realSamples: [
+    {
+      source: { project: 'elastic/beats', path: 'filebeat/module/nginx/ingress_controller/test/test.log', commit: '056953d4524fa726fcc92adb7e79b31fdfc69532', licence: 'Apache-2.0' },
+      lines: [
+        '192.168.64.1 - - [07/Feb/2020:11:48:51 +0000] "POST /products HTTP/1.1" 200 59 "-" "curl/7.54.0" 89 0.001 [default-web-8080] [] 172.17.0.5:8080 59 0.000 200 529a007902362a5f51385a5fa7049884',
+      ],
+      fields: { start: '2020-02-07T11:48:50.999Z', status: 200, method: 'POST', path: '/products', client: '192.168.64.1', upstreamStatus: 200 },
+    },
+  ],
 };
 
 /** The traits of an nginx format compiled from a `--log-format` (id `nginx`), as far as they do not depend on its variables. */

@@ -148,6 +148,15 @@ export const traefikJson: FormatDef = {
   example:
     '{"ClientHost":"203.0.113.24","DownstreamStatus":200,"OriginStatus":200,"Duration":84213577,"OriginDuration":81907112,"Overhead":2306465,"RequestMethod":"GET","RequestPath":"/v1/orders?limit=20","RouterName":"orders@docker","ServiceURL":"http://10.0.3.17:8080","StartUTC":"2025-01-15T10:32:01.373044Z","request_User-Agent":"okhttp/4.12.0","RetryAttempts":0}',
   exampleFields: { start: '2025-01-15T10:32:01.373Z', status: 200, method: 'GET', path: '/v1/orders', client: '203.0.113.24', upstreamStatus: 200 },
+  realSamples: [
+    {
+      source: { project: 'crowdsecurity/hub', path: '.tests/traefik_json/traefik_json.log', commit: '10459f92cb86fdd02a33bbf9960abf544b59d639', licence: 'MIT' },
+      lines: [
+        '{"ClientAddr":"172.17.0.1:39496","ClientHost":"172.17.0.1","ClientPort":"39496","ClientUsername":"-","DownstreamContentSize":357,"DownstreamStatus":200,"Duration":357313,"OriginContentSize":357,"OriginDuration":324669,"OriginStatus":200,"Overhead":32644,"RequestAddr":"test.docker.localhost","RequestContentSize":0,"RequestCount":190,"RequestHost":"test.docker.localhost","RequestMethod":"GET","RequestPath":"/594VAEoi.save","RequestPort":"-","RequestProtocol":"HTTP/1.1","RequestScheme":"http","RetryAttempts":0,"RouterName":"test@docker","ServiceAddr":"172.17.0.3:80","ServiceName":"test@docker","ServiceURL":{"Scheme":"http","Opaque":"","User":null,"Host":"172.17.0.3:80","Path":"","RawPath":"","ForceQuery":false,"RawQuery":"","Fragment":"","RawFragment":""},"StartLocal":"2021-12-08T14:02:43.587782192Z","StartUTC":"2021-12-08T14:02:43.587782192Z","downstream_Content-Length":"357","downstream_Content-Type":"text/plain; charset=utf-8","downstream_Date":"Wed, 08 Dec 2021 14:02:43 GMT","entryPointName":"http","level":"info","msg":"","origin_Content-Length":"357","origin_Content-Type":"text/plain; charset=utf-8","origin_Date":"Wed, 08 Dec 2021 14:02:43 GMT","request_Connection":"Keep-Alive","request_User-Agent":"Nikto","request_X-Forwarded-Host":"test.docker.localhost","request_X-Forwarded-Port":"80","request_X-Forwarded-Proto":"http","request_X-Forwarded-Server":"8f4adf27f2ad","request_X-Real-Ip":"172.17.0.1","time":"2021-12-08T14:02:43Z"}',
+      ],
+      fields: { start: '2021-12-08T14:02:43.587Z', status: 200, method: 'GET', path: '/594VAEoi.save', client: '172.17.0.1', upstreamStatus: 200 },
+    },
+  ],
   createParser: createJsonParser,
 };
 
@@ -160,5 +169,21 @@ export const traefikClf: FormatDef = {
   example:
     '203.0.113.24 - - [15/Jan/2025:10:32:01 +0000] "GET /v1/orders?limit=20 HTTP/1.1" 200 1834 "-" "okhttp/4.12.0" 88123 "orders@docker" "http://10.0.3.17:8080" 84ms',
   exampleFields: { start: '2025-01-15T10:32:01.000Z', status: 200, method: 'GET', path: '/v1/orders', client: '203.0.113.24', upstreamStatus: null },
+  realSamples: [
+    {
+      source: { project: 'elastic/beats', path: 'filebeat/module/traefik/access/test/test.log', commit: '057ae5676f6187643c18b7f7e6e008cde7053b18', licence: 'Apache-2.0' },
+      lines: [
+        '192.168.33.1 - - [02/Oct/2017:20:22:07 +0000] "GET /ui/favicons/favicon-16x16.png HTTP/1.1" 304 0 "http://example.com/login" "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/61.0.3163.100 Safari/537.36" 262 "Host-host-1" "http://172.19.0.3:5601" 2ms',
+      ],
+      fields: { start: '2017-10-02T20:22:07.000Z', status: 304, method: 'GET', path: '/ui/favicons/favicon-16x16.png', client: '192.168.33.1', upstreamStatus: null },
+    },
+    {
+      source: { project: 'crowdsecurity/hub', path: '.tests/traefik_clf/traefik_clf.log', commit: '195fc3f1a554ed18988dad2dc23f97585d3f1e65', licence: 'MIT' },
+      lines: [
+        '172.17.1.2 - - [24/Nov/2024:13:38:04 +0000] "GET /birthday HTTP/2" 200 352 "-" "Nikto" 244 "test@docker -> leaf@docker" "http://172.17.0.3:80" 42ms',
+      ],
+      fields: { start: '2024-11-24T13:38:04.000Z', status: 200, method: 'GET', path: '/birthday', client: '172.17.1.2', upstreamStatus: null },
+    },
+  ],
   createParser: createClfParser,
 };

@@ -1,23 +1,18 @@
-import type { TopLevelSpec } from 'vega-lite';
-import { fileProblem } from '../src/ingest/file-stats.js';
+import { fileProblem } from '../src/model/file-stats.js';
 import { findingsOfKind } from '../src/detectors/detector.js';
 import { detectorOf, type Finding } from '../src/detectors/registry.js';
 import { severityRank, type FigureValue } from '../src/model/finding.js';
 import type { Analysis } from '../src/pipeline/analysis.js';
-import { joinedShare } from '../src/join/join-stats.js';
-import { buildBudgetWindowsChart } from './charts/budget-windows.js';
-import { buildClientVsBackendChart } from './charts/client-vs-backend.js';
-import { buildLatencyDistributionChart, type Wall } from './charts/latency-distribution.js';
-import { buildRequestTimelineChart } from './charts/request-timeline.js';
-import { buildUpstreamErrorsChart, hasUpstreamTrouble } from './charts/upstream-errors.js';
 import { escapeHtml } from './escape-html.js';
 import { countBySeverity, figureEntries, figureLabel, formatCell, formatFigure, formatInstant, formatNumber, formatSeverityCounts, formatShare, plural } from './format.js';
 import { compileToVega, renderSvg } from './render-svg.js';
+import { REPORT_CHARTS } from './charts/registry.js';
+import type { Chart } from './charts/report-chart.js';
 import { describeLimits } from './limits-note.js';
 import { buildVerdict } from './verdict.js';
 import { REPORT_STYLE } from './html-style.js';
 import { BREAKDOWN_COLUMNS, BREAKDOWN_TITLES, breakdownCells } from './page/breakdown-table.js';
-import { breakdown, cubeTotals, latencyBars, NO_FILTER, statusChoices, timelineBars, type BreakdownDimension } from './page/cube-view.js';
+import { breakdown, cubeTotals, NO_FILTER, statusChoices, type BreakdownDimension } from './page/cube-view.js';
 import { encodeRows, type PageChart, type PageData } from './page/page-data.js';
 import { cspHash, pageScript } from './page-script.js';
 
@@ -37,107 +32,12 @@ import { cspHash, pageScript } from './page-script.js';
  * in full. Long parts (evidence, tables) fold into <details>.
  */
 
-/** Where a chart's data comes from when the page's filters change (see PageChart). */
-type LiveSource =
-  | { source: 'timeline' | 'latency' }
-  | { source: 'rows'; datasets: string[]; fields: NonNullable<PageChart['rowFields']> };
-
-interface Chart {
-  id: string;
-  title: string;
-  caption: string;
-  spec: TopLevelSpec;
-  live: LiveSource;
-}
-
+/** The charts this analysis has data for, in report order (reports/charts/registry.ts). */
 export function reportCharts(analysis: Analysis): Chart[] {
-  const out: Chart[] = [];
-  const knees = findingsOfKind(analysis.findings, 'client-timeout-knee');
-  const knee = knees[0];
-  const kneeSeconds = knee?.figures.timeoutSeconds ?? null;
-  if (analysis.charts.scatter.length > 0) {
-    const dimension = knee?.figures.topCohortDimension;
-    const cohort = knee && knee.figures.topCohort !== null && (dimension === 'userAgent' || dimension === 'apiKey')
-      ? { dimension, value: knee.figures.topCohort } as const
-      : null;
-    out.push({
-      id: 'client-vs-backend',
-      title: 'Client-facing time against backend time',
-      caption:
-        'Look for a flat band below the dashed diagonal: clients that gave up while the backend kept working' +
-        (kneeSeconds !== null ? ` (red line: the knee at ${kneeSeconds.toFixed(2)} s${cohort ? `, orange: "${cohort.value}"` : ''})` : '') +
-        `. On the diagonal the proxy waited as long as the backend worked. ${formatNumber(analysis.charts.scatter.length)} of ` +
-        `${formatNumber(analysis.charts.scatterSampledFrom)} joined requests shown (seeded sample).`,
-      spec: buildClientVsBackendChart({ points: analysis.charts.scatter, kneeSeconds, moreKneeSeconds: knees.slice(1).map((k) => k.figures.timeoutSeconds), cohort }),
-      live: { source: 'rows', datasets: ['main'], fields: { time: 'time', route: 'route', key: 'key', status: 'status' } },
-    });
-  }
-  const cube = analysis.charts.cube;
-  if (analysis.charts.latency.length > 0) {
-    const walls: Wall[] = [];
-    for (const finding of findingsOfKind(analysis.findings, 'timeout-walls')) {
-      if (!('wallSeconds' in finding.figures)) continue;
-      const wall = finding.figures.wallSeconds;
-      if (!walls.some((w) => Math.abs(w.seconds - wall) / wall < 0.02)) {
-        const limit = finding.figures.likelyLimit;
-        walls.push({ seconds: wall, label: `wall ${formatNumber(wall)} s${limit !== null ? ` (${limit})` : ''}` });
-      }
-    }
-    // Knees are client-side walls too; each is marked unless a wall already marks the same place.
-    for (const { figures: { timeoutSeconds } } of knees) {
-      if (!walls.some((w) => Math.abs(w.seconds - timeoutSeconds) / timeoutSeconds < 0.02)) {
-        walls.push({ seconds: timeoutSeconds, label: `knee ${timeoutSeconds.toFixed(2)} s` });
-      }
-    }
-    out.push({
-      id: 'latency-distribution',
-      title: 'Distribution of client-facing time',
-      caption: 'Look for a sharp spike at one value: that is a timeout wall (a client, proxy or gateway limit such as 5, 29 or 60 s); detected walls are marked in red.',
-      spec: buildLatencyDistributionChart(latencyBars(cube, NO_FILTER), walls),
-      live: { source: 'latency' },
-    });
-  }
-  if (cube.cells.length > 0) {
-    out.push({
-      id: 'request-timeline',
-      title: 'Requests over time',
-      caption: 'Look for when the black line (responses the proxy made without an upstream answer) rises and whether it tracks the traffic; the bars are every request by status class. Heights are per minute, so a log that ends mid-bucket shows no false drop.',
-      spec: buildRequestTimelineChart(timelineBars(cube, NO_FILTER), cube.bucketSeconds),
-      live: { source: 'timeline' },
-    });
-  }
-  const perKey = findingsOfKind(analysis.findings, 'budget-per-key')[0];
-  const windows = perKey?.series.windows ?? [];
-  const undercounted = new Set(findingsOfKind(analysis.findings, 'budget-undercount').map((f) => f.figures.apiKey));
-  if (windows.length > 0) {
-    const shown = windows.filter((row) => undercounted.size === 0 || undercounted.has(row.key));
-    const budgetSeconds = perKey?.figures.allowanceSeconds ?? null;
-    out.push({
-      id: 'budget-windows',
-      title: 'Worker time per API key and window',
-      caption:
-        'Look for windows where only the orange (true) line crosses the red budget line: the limiter, fed the proxy\'s accounted times, never fired there. ' +
-        'Dotted verticals are the replayed limiter\'s throttle times, with true times (orange) and accounted times (blue).',
-      spec: buildBudgetWindowsChart(shown.slice(0, 600), budgetSeconds),
-      live: { source: 'rows', datasets: ['main'], fields: { time: 'window', key: 'key' } },
-    });
-  }
-  const upstreams = analysis.charts.upstreams;
-  if (upstreams && hasUpstreamTrouble(upstreams)) {
-    out.push({
-      id: 'upstream-errors',
-      // Only what the logs carry: no connect time, no connect-time panel and none in the title.
-      title: upstreams.connectMeasured > 0 ? 'Upstream errors and connect time by upstream address' : 'Upstream errors by upstream address',
-      caption:
-        'Look for bursts: errors on one address point at that backend, on every address at once at the network or the proxy. ' +
-        (upstreams.connectMeasured > 0
-          ? 'Below, connect time per address: above zero on every request means connections are not reused.'
-          : 'These logs carry no upstream connect time.'),
-      spec: buildUpstreamErrorsChart(upstreams, findingsOfKind(analysis.findings, 'upstream-trouble')),
-      live: { source: 'rows', datasets: ['main', 'connect'], fields: { time: 'time' } },
-    });
-  }
-  return out;
+  return REPORT_CHARTS.flatMap((chart) => {
+    const drawn = chart.draw(analysis);
+    return drawn === null ? [] : [{ id: chart.id, ...drawn }];
+  });
 }
 
 function figure(finding: Finding, name: string, value: FigureValue): string {
@@ -209,7 +109,7 @@ function renderGlance(analysis: Analysis): string {
   const tiles: [string, string][] = [
     ['proxy requests', formatNumber(totals.proxyRecords)],
     ['APM transactions', analysis.settings.hasApm ? formatNumber(totals.apmRecords) : 'none'],
-    ['joined to APM', analysis.settings.hasApm ? formatShare(joinedShare(analysis.join)) : '–'],
+    ['joined to APM', analysis.settings.hasApm ? formatShare(analysis.join.joinedShare) : '–'],
     ['made by the proxy', proxyMade ? `${formatNumber(proxyMade.madeByProxy)} (${formatShare(proxyMade.madeByProxyShare)})` : '–'],
     ['findings', formatSeverityCounts(countBySeverity(analysis.findings))],
   ];
@@ -251,7 +151,7 @@ function renderInputs(analysis: Analysis): string {
   }).join('\n');
   const join = analysis.join;
   const joinText = analysis.settings.hasApm
-    ? `<p class="join"><strong>${formatShare(joinedShare(join))}</strong> of ${formatNumber(join.proxyRecords)} proxy records joined to APM transactions ` +
+    ? `<p class="join"><strong>${formatShare(join.joinedShare)}</strong> of ${formatNumber(join.proxyRecords)} proxy records joined to APM transactions ` +
       `(${formatNumber(join.joinedById)} by id, ${formatNumber(join.joinedHeuristic)} by time and URL; ${formatNumber(join.lowConfidence)} refused for low confidence); ` +
       `clock offset <strong>${join.offsetMs === null ? '–' : `${formatNumber(join.offsetMs)} ms`}</strong> (APM minus proxy, from ${formatNumber(join.offsetSupportingPairs)} pairs` +
       `${join.offsetSpreadMs !== null ? `, spread ${formatNumber(join.offsetSpreadMs)} ms` : ''}); ` +

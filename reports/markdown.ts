@@ -1,8 +1,7 @@
 import type { Finding } from '../src/detectors/registry.js';
 import type { FigureValue } from '../src/model/finding.js';
-import { fileProblem } from '../src/ingest/file-stats.js';
+import { fileProblem } from '../src/model/file-stats.js';
 import type { Analysis } from '../src/pipeline/analysis.js';
-import { joinedShare } from '../src/join/join-stats.js';
 import { figureEntries, figureLabel, formatCell, formatFigure, formatInstant, formatNumber, formatShare } from './format.js';
 import { buildVerdict } from './verdict.js';
 import { describeLimits } from './limits-note.js';
@@ -99,7 +98,7 @@ export function renderMarkdown(analysis: Analysis): string {
       `${timeRange ? `; ${formatInstant(timeRange.from)} to ${formatInstant(timeRange.to)}` : ''}.`,
     '',
     analysis.settings.hasApm
-      ? `**Join:** ${formatShare(joinedShare(join))} of ${formatNumber(join.proxyRecords)} proxy records joined (${formatNumber(join.joinedById)} by id, ` +
+      ? `**Join:** ${formatShare(join.joinedShare)} of ${formatNumber(join.proxyRecords)} proxy records joined (${formatNumber(join.joinedById)} by id, ` +
         `${formatNumber(join.joinedHeuristic)} by time and URL, ${formatNumber(join.lowConfidence)} refused for low confidence), ` +
         `clock offset ${join.offsetMs === null ? '–' : `${formatNumber(join.offsetMs)} ms`}, ${formatNumber(join.unjoinedApm)} APM transactions unjoined; ` +
         `pairs by confidence decile (0–0.1 … 0.9–1): ${join.confidenceDeciles.map(formatNumber).join(' / ')}.`

@@ -1,3 +1,4 @@
+import { detectorOf, type Finding } from '../src/detectors/registry.js';
 import type { AnyFinding } from '../src/model/finding.js';
 import type { Analysis } from '../src/pipeline/analysis.js';
 import { replaceControlCharacters } from './control-characters.js';
@@ -18,14 +19,6 @@ export interface TerminalStyle {
 
 const SEVERITY_CODES: Record<string, string> = { critical: '1;97;41', high: '1;31', medium: '33', low: '36', info: '2' };
 
-/** The figure that says how big each kind of finding is; others fall back to the first number not already in the title. */
-const HEADLINE_FIGURE: Record<string, string> = {
-  'client-timeout-knee': 'requestsAtKnee',
-  'proxy-made-responses': 'shareOfRequests',
-  'budget-undercount': 'undercountShare',
-  'timeout-walls': 'requestsAtWall',
-};
-
 /** Bidi controls and line separators as well as C0/C1: a title quoting a log must not move the cursor or reorder the line. */
 // eslint-disable-next-line no-control-regex
 const TERMINAL_UNSAFE = /[\u2028\u2029\u202a-\u202e\u2066-\u2069\t\r\n]/g;
@@ -34,8 +27,10 @@ function safe(text: string): string {
   return replaceControlCharacters(text).replace(TERMINAL_UNSAFE, '\uFFFD');
 }
 
+/** The figure that says how big a finding is: the one its detector names, else the first number not already in the title. */
 export function headlineFigure(finding: AnyFinding): string | null {
-  const preferred = HEADLINE_FIGURE[finding.kind];
+  const headlines = detectorOf(finding.kind as Finding['kind'])?.headline as Readonly<Record<string, string>> | undefined;
+  const preferred = headlines?.[finding.kind];
   const digits = finding.title.replace(/,/g, '');
   const entries = Object.entries(finding.figures) as [string, unknown][];
   const chosen = entries.find(([name, value]) => name === preferred && typeof value === 'number')

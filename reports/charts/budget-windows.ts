@@ -1,6 +1,8 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { BudgetWindowRow } from '../../src/detectors/budget-undercount.js';
 import { utcLabel } from '../page/cube-view.js';
+import { findingsOfKind } from '../../src/detectors/detector.js';
+import type { ReportChart } from './report-chart.js';
 
 /**
  * Per API key and window: worker time as the proxy accounted it and as the backend spent it,
@@ -98,3 +100,23 @@ export function buildBudgetWindowsChart(rows: readonly BudgetWindowRow[], budget
     resolve: { scale: { y: 'independent' } },
   };
 }
+
+export const budgetWindowsChart: ReportChart = {
+  id: 'budget-windows',
+  draw(analysis) {
+    const perKey = findingsOfKind(analysis.findings, 'budget-per-key')[0];
+    const windows = perKey?.series.windows ?? [];
+    if (windows.length === 0) return null;
+    const undercounted = new Set(findingsOfKind(analysis.findings, 'budget-undercount').map((f) => f.figures.apiKey));
+    const shown = windows.filter((row) => undercounted.size === 0 || undercounted.has(row.key));
+    const budgetSeconds = perKey?.figures.allowanceSeconds ?? null;
+    return {
+      title: 'Worker time per API key and window',
+      caption:
+        'Look for windows where only the orange (true) line crosses the red budget line: the limiter, fed the proxy\'s accounted times, never fired there. ' +
+        'Dotted verticals are the replayed limiter\'s throttle times, with true times (orange) and accounted times (blue).',
+      spec: buildBudgetWindowsChart(shown.slice(0, 600), budgetSeconds),
+      live: { source: 'rows', datasets: ['main'], fields: { time: 'window', key: 'key' } },
+    };
+  },
+};

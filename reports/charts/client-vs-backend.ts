@@ -1,6 +1,9 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { ScatterPoint } from '../../src/summaries/scatter-sample.js';
 import { utcLabel } from '../page/cube-view.js';
+import { findingsOfKind } from '../../src/detectors/detector.js';
+import { formatNumber } from '../format.js';
+import type { ReportChart } from './report-chart.js';
 
 /**
  * Client-facing time against backend (APM) time, one point per sampled joined request.
@@ -103,3 +106,27 @@ function cohortLabel(point: ScatterPoint, cohort: ClientVsBackendInput['cohort']
 function truncate(text: string): string {
   return text.length > 60 ? `${text.slice(0, 57)}…` : text;
 }
+
+export const clientVsBackendChart: ReportChart = {
+  id: 'client-vs-backend',
+  draw(analysis) {
+    if (analysis.charts.scatter.length === 0) return null;
+    const knees = findingsOfKind(analysis.findings, 'client-timeout-knee');
+    const knee = knees[0];
+    const kneeSeconds = knee?.figures.timeoutSeconds ?? null;
+    const dimension = knee?.figures.topCohortDimension;
+    const cohort = knee && knee.figures.topCohort !== null && (dimension === 'userAgent' || dimension === 'apiKey')
+      ? { dimension, value: knee.figures.topCohort } as const
+      : null;
+    return {
+      title: 'Client-facing time against backend time',
+      caption:
+        'Look for a flat band below the dashed diagonal: clients that gave up while the backend kept working' +
+        (kneeSeconds !== null ? ` (red line: the knee at ${kneeSeconds.toFixed(2)} s${cohort ? `, orange: "${cohort.value}"` : ''})` : '') +
+        `. On the diagonal the proxy waited as long as the backend worked. ${formatNumber(analysis.charts.scatter.length)} of ` +
+        `${formatNumber(analysis.charts.scatterSampledFrom)} joined requests shown (seeded sample).`,
+      spec: buildClientVsBackendChart({ points: analysis.charts.scatter, kneeSeconds, moreKneeSeconds: knees.slice(1).map((k) => k.figures.timeoutSeconds), cohort }),
+      live: { source: 'rows', datasets: ['main'], fields: { time: 'time', route: 'route', key: 'key', status: 'status' } },
+    };
+  },
+};

@@ -1,5 +1,9 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { LatencyBar } from '../page/cube-view.js';
+import { findingsOfKind } from '../../src/detectors/detector.js';
+import { formatNumber } from '../format.js';
+import { latencyBars, NO_FILTER } from '../page/cube-view.js';
+import type { ReportChart } from './report-chart.js';
 
 /** Client-facing time distribution on a log axis; known timeout walls are marked, their labels above the plot, off the spike. */
 export interface Wall {
@@ -44,3 +48,31 @@ export function buildLatencyDistributionChart(bars: readonly LatencyBar[], walls
     ],
   };
 }
+
+export const latencyDistributionChart: ReportChart = {
+  id: 'latency-distribution',
+  draw(analysis) {
+    if (analysis.charts.latency.length === 0) return null;
+    const walls: Wall[] = [];
+    for (const finding of findingsOfKind(analysis.findings, 'timeout-walls')) {
+      if (!('wallSeconds' in finding.figures)) continue;
+      const wall = finding.figures.wallSeconds;
+      if (!walls.some((w) => Math.abs(w.seconds - wall) / wall < 0.02)) {
+        const limit = finding.figures.likelyLimit;
+        walls.push({ seconds: wall, label: `wall ${formatNumber(wall)} s${limit !== null ? ` (${limit})` : ''}` });
+      }
+    }
+    // Knees are client-side walls too; each is marked unless a wall already marks the same place.
+    for (const { figures: { timeoutSeconds } } of findingsOfKind(analysis.findings, 'client-timeout-knee')) {
+      if (!walls.some((w) => Math.abs(w.seconds - timeoutSeconds) / timeoutSeconds < 0.02)) {
+        walls.push({ seconds: timeoutSeconds, label: `knee ${timeoutSeconds.toFixed(2)} s` });
+      }
+    }
+    return {
+      title: 'Distribution of client-facing time',
+      caption: 'Look for a sharp spike at one value: that is a timeout wall (a client, proxy or gateway limit such as 5, 29 or 60 s); detected walls are marked in red.',
+      spec: buildLatencyDistributionChart(latencyBars(analysis.charts.cube, NO_FILTER), walls),
+      live: { source: 'latency' },
+    };
+  },
+};

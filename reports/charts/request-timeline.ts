@@ -1,5 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { PROXY_MADE_SERIES, type TimelineBar } from '../page/cube-view.js';
+import { NO_FILTER, timelineBars } from '../page/cube-view.js';
+import type { ReportChart } from './report-chart.js';
 
 /**
  * Requests over time: one bar per time bucket, stacked by status class, and a step line of the
@@ -66,3 +68,17 @@ export function buildRequestTimelineChart(bars: readonly TimelineBar[], bucketSe
     ],
   };
 }
+
+export const requestTimelineChart: ReportChart = {
+  id: 'request-timeline',
+  draw(analysis) {
+    const cube = analysis.charts.cube;
+    if (cube.cells.length === 0) return null;
+    return {
+      title: 'Requests over time',
+      caption: 'Look for when the black line (responses the proxy made without an upstream answer) rises and whether it tracks the traffic; the bars are every request by status class. Heights are per minute, so a log that ends mid-bucket shows no false drop.',
+      spec: buildRequestTimelineChart(timelineBars(cube, NO_FILTER), cube.bucketSeconds),
+      live: { source: 'timeline' },
+    };
+  },
+};

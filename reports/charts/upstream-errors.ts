@@ -3,6 +3,8 @@ import type { UpstreamTroubleFinding } from '../../src/detectors/upstream-troubl
 import type { UpstreamTimelineSummary } from '../../src/summaries/upstream-timeline.js';
 import { formatNumber, formatShare } from '../format.js';
 import { utcLabel } from '../page/cube-view.js';
+import { findingsOfKind } from '../../src/detectors/detector.js';
+import type { ReportChart } from './report-chart.js';
 
 /**
  * Upstream trouble over time, one row per upstream address: 502/503/504 and responses the proxy
@@ -147,3 +149,22 @@ function bucketLabel(seconds: number): string {
   if (seconds % 60 === 0) return `${seconds / 60} min`;
   return `${seconds} s`;
 }
+
+export const upstreamErrorsChart: ReportChart = {
+  id: 'upstream-errors',
+  draw(analysis) {
+    const upstreams = analysis.charts.upstreams;
+    if (!upstreams || !hasUpstreamTrouble(upstreams)) return null;
+    return {
+      // Only what the logs carry: no connect time, no connect-time panel and none in the title.
+      title: upstreams.connectMeasured > 0 ? 'Upstream errors and connect time by upstream address' : 'Upstream errors by upstream address',
+      caption:
+        'Look for bursts: errors on one address point at that backend, on every address at once at the network or the proxy. ' +
+        (upstreams.connectMeasured > 0
+          ? 'Below, connect time per address: above zero on every request means connections are not reused.'
+          : 'These logs carry no upstream connect time.'),
+      spec: buildUpstreamErrorsChart(upstreams, findingsOfKind(analysis.findings, 'upstream-trouble')),
+      live: { source: 'rows', datasets: ['main', 'connect'], fields: { time: 'time' } },
+    };
+  },
+};

@@ -4,7 +4,7 @@ import type { AnalyzeCommandOptions } from './commands/analyze.js';
 import type { MergeCommandOptions } from './commands/merge.js';
 import type { ScanCommandOptions } from './commands/scan.js';
 import type { WorkerCommandOptions } from './commands/worker.js';
-import { budgetOption, durationOption, failOnOption, keyFieldOption, parseConfidence, parseJobs, parseSignedDuration, REPORT_FORMATS, wholeNumber } from './shared-options.js';
+import { budgetOption, durationOption, failOnOption, keyFieldOption, parseConfidence, parseDurationOrZero, parseJobs, parseSignedDuration, parseWholeMinutes, REPORT_FORMATS, timeZoneOption, wholeNumber } from './shared-options.js';
 import { addSliceOptions } from './slice-options.js';
 
 /**
@@ -44,7 +44,7 @@ Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad arguments or unreadable i
     .option('--log-format <format|file|name>', 'nginx log_format: the format string, a file holding a log_format directive (e.g. nginx.conf), or nginx\'s names combined and main; or an haproxy.cfg, for the order of its header captures')
     .option('--input-format <id>', 'read every positional input as this format (see `alf formats`)')
     .addOption(keyFieldOption('field that identifies the budget holder, e.g. http_x_api_key (default: guessed from field names)'))
-    .option('--timezone <zone>', 'zone of times a log writes without an offset (HAProxy\'s accept date when its syslog header has none), e.g. Europe/Paris or +01:00 (default: UTC)')
+    .addOption(timeZoneOption())
     .addOption(budgetOption('worker-time budget per key, e.g. 600s/5m, replayed with accounted and true times'))
     .addOption(new Option('--format <format>', 'report format (default: from the --out extension; without --out, text on a terminal and json in a pipe)').choices(REPORT_FORMATS))
     .option('-o, --out <file>', 'write the report to a file instead of stdout (.html, .md, .json or .txt)')
@@ -106,7 +106,7 @@ Examples:
     .argument('<sources...>', 'directories, globs (quote them) or s3://bucket/prefix/')
     .option('--state <file>', 'where the scan remembers what it has read (written atomically); required without --queue')
     .option('-o, --out <dir>', 'directory for per-window reports, the index page and the spool', 'alf-scan')
-    .option('--window <duration>', 'findings per time window of this length (whole minutes)', '1h')
+    .addOption(new Option('--window <duration>', 'findings per time window of this length (whole minutes)').argParser((value: string) => parseWholeMinutes(value, '--window')).default(parseWholeMinutes('1h', '--window'), '1h'))
     .addOption(failOnOption('exit 1 when a finding of an updated window is at least this severe'))
     .option('--shard <i/n>', 'take a deterministic share of the sources (0-based i of n); combine with alf merge')
     .option('--queue <redis://host:port[/db]>', 'enqueue the scan as map and reduce tasks for alf worker processes on any machine (--out must be a path every worker shares); waits for the outcome')
@@ -118,10 +118,11 @@ Examples:
     .addOption(durationOption('--s3-timeout <duration>', 'S3: fail a request whose connection takes longer, or that is silent this long; each request is tried 3 times with backoff', '30s'))
     .addOption(new Option('--concurrency <n>', 'sources read at once').argParser(wholeNumber('--concurrency', 1, 256)).default(8, '8'))
     .option('--follow-symlinks', 'follow symlinks that lead out of a source directory (default: such links are listed and passed over)')
-    .option('--lock-wait <duration>', 'wait this long for another run holding the state\'s lock; 0s exits 2 at once, naming the holder', '0s')
-    .option('--retain <duration>', 'delete windows (reports and spool) that ended longer ago than this, e.g. 30d (default: keep all)')
+    .addOption(new Option('--lock-wait <duration>', 'wait this long for another run holding the state\'s lock; 0s exits 2 at once, naming the holder').argParser((value: string) => parseDurationOrZero(value, '--lock-wait')).default(0, '0s'))
+    .addOption(durationOption('--retain <duration>', 'delete windows (reports and spool) that ended longer ago than this, e.g. 30d (default: keep all)'))
     .option('--log-format <format|file|name>', 'nginx log_format: the format string, a file holding a log_format directive, or nginx\'s names combined and main')
     .addOption(keyFieldOption())
+    .addOption(timeZoneOption())
     .addOption(budgetOption())
     .option('-q, --quiet', 'one line of JSON summary on stderr per run (for log shippers), no progress');
   addSliceOptions(scan, 'only requests logged at or after this time, and only sources that may hold them (S3: lists only those date partitions)')

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { ProgressSink } from '../ingest/progress.js';
+import type { ProgressSink } from '../sources/progress.js';
 import { plural } from '../../reports/format.js';
 import { closeTerminalLine, onInterrupt } from './interrupt.js';
 import { isInteractive } from './terminal-text.js';

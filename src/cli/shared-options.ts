@@ -3,6 +3,7 @@ import { parseBudget } from '../model/budget.js';
 import { parseDuration } from '../model/duration.js';
 import { UsageError } from '../model/errors.js';
 import { SEVERITY_ORDER, type Severity } from '../model/finding.js';
+import { localTimeZone } from '../model/time-zone.js';
 
 /**
  * Options that more than one command takes, declared once, and the parsers commander calls on a
@@ -32,6 +33,22 @@ export function keyFieldOption(help = 'field that identifies the budget holder')
   return new Option('--key-field <name>', help);
 }
 
+/**
+ * `--timezone` (analyze and scan): the zone of times a log writes without an offset. Checked as argv
+ * is read: a zone the runtime does not know is a usage error before any work.
+ */
+export function timeZoneOption(): Option {
+  return new Option('--timezone <zone>', 'zone of times a log writes without an offset (HAProxy\'s accept date when its syslog header has none), e.g. Europe/Paris or +01:00 (default: UTC)')
+    .argParser((zone: string) => {
+      try {
+        localTimeZone(zone);
+      } catch {
+        throw new UsageError(`--timezone "${zone}": not a time zone (give an IANA name such as Europe/Paris, or an offset such as +01:00)`);
+      }
+      return zone.trim();
+    });
+}
+
 export function budgetOption(help = 'worker-time budget per key, e.g. 600s/5m'): Option {
   return new Option('--budget <allowance/window>', help).argParser((value: string) => parseBudget(value));
 }
@@ -42,6 +59,18 @@ export function durationOption(flags: string, help: string, defaultText?: string
   const name = option.long!;
   option.argParser((value: string) => parseDuration(value, name));
   return defaultText === undefined ? option : option.default(parseDuration(defaultText, name), defaultText);
+}
+
+/** `scan --window`: a duration of whole minutes (windows start on the minute), in ms. */
+export function parseWholeMinutes(value: string, name: string): number {
+  const ms = parseDuration(value, name);
+  if (ms % 60_000 !== 0) throw new UsageError(`${name} must be whole minutes, not "${value}"`);
+  return ms;
+}
+
+/** `scan --lock-wait`: a duration that may be zero (`0s`: do not wait), in ms. */
+export function parseDurationOrZero(value: string, name: string): number {
+  return /^0+(?:ms|s|m|h|d)?$/.test(value.trim()) ? 0 : parseDuration(value, name);
 }
 
 /** A whole number from `min` to `max`. */

@@ -5,7 +5,7 @@ import { routeOf, routeTemplate } from '../model/route.js';
 import type { Severity } from '../model/finding.js';
 import { apmKeyParts, apmTemplate, normalisePath, templatePattern } from '../join/keys.js';
 import type { Detector, DetectorContext } from './detector.js';
-import { EvidenceSample } from './evidence-sample.js';
+import { EvidenceSample } from '../statistics/evidence-sample.js';
 
 /**
  * A failed or weak join, said first. Everything alf says about the backend's side (true worker

@@ -3,11 +3,11 @@ import { roundTo } from '../model/round.js';
 import { answerNotDelivered, cutOffAfterTimedAttempt, type JoinedRequest, type ProxyRecord, upstreamTimed } from '../model/records.js';
 import { routeOf } from '../model/route.js';
 import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
-import { BoundedCounter } from './bounded-counter.js';
+import { BoundedCounter } from '../statistics/bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
-import { EvidenceSample } from './evidence-sample.js';
-import { LimiterReplay } from './limiter-replay.js';
-import { KeyWindows } from './budget-window-ledger.js';
+import { EvidenceSample } from '../statistics/evidence-sample.js';
+import { LimiterReplay } from './budget-undercount/limiter-replay.js';
+import { KeyWindows } from './budget-undercount/budget-window-ledger.js';
 
 /**
  * Worker-time budgets per API key, accounted two ways:
@@ -15,7 +15,7 @@ import { KeyWindows } from './budget-window-ledger.js';
  *              only the time until the proxy gave up), which is what a proxy-side limiter sees;
  *   true       the backend's own duration from APM where the request was joined (else the
  *              proxy's figure, or without any APM input an estimate for aborted requests).
- * With a budget (`--budget 600s/5m`) the limiter is replayed both ways (src/detectors/limiter-replay.ts:
+ * With a budget (`--budget 600s/5m`) the limiter is replayed both ways (src/detectors/budget-undercount/limiter-replay.ts:
  * a fixed-window limiter that checks at request start against the usage reported by requests that
  * had finished by then; the accounted limiter hears the proxy's figure when the proxy logs the
  * request, the true one hears the backend's duration when the backend finishes): when each would
@@ -126,6 +126,7 @@ export const budgetUndercount: Detector<BudgetFinding> = {
   title: 'Worker-time budget under-count',
   kinds: ['budget-undercount', 'budget-per-key'],
   chart: 'budget-windows',
+  headline: { 'budget-undercount': 'undercountShare' },
   verdict(findings, cite) {
     const undercounted = findings.filter((f): f is BudgetUndercountFinding => f.kind === 'budget-undercount');
     if (undercounted.length === 0) return null;

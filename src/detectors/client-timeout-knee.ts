@@ -3,10 +3,10 @@ import { roundTo } from '../model/round.js';
 import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
 import { cutOffBeforeAnswer, type JoinedRequest, type ProxyRecord } from '../model/records.js';
 import { ownString } from '../model/own-string.js';
-import { BoundedCounter, OTHER } from './bounded-counter.js';
+import { BoundedCounter, OTHER } from '../statistics/bounded-counter.js';
 import { beganLate, type Detector, type DetectorContext } from './detector.js';
-import { EvidenceSample } from './evidence-sample.js';
-import { BreakpointSketch } from './knee-breakpoint.js';
+import { EvidenceSample } from '../statistics/evidence-sample.js';
+import { BreakpointSketch } from '../statistics/knee-breakpoint.js';
 
 /**
  * Client-timeout knee: client-facing time tracks backend time up to T, then stops, because
@@ -229,6 +229,7 @@ export const clientTimeoutKnee: Detector<KneeFinding> = {
   title: 'Client-timeout knee',
   kinds: ['client-timeout-knee'],
   chart: 'client-vs-backend',
+  headline: { 'client-timeout-knee': 'requestsAtKnee' },
   verdict(knees, cite, context) {
     if (knees.length === 1) {
       const knee = knees[0]!;

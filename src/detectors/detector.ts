@@ -1,7 +1,7 @@
 import type { Budget } from '../model/budget.js';
 import type { AnyFinding, ChartId } from '../model/finding.js';
 import type { JoinedRequest } from '../model/records.js';
-import type { FileStats } from '../ingest/file-stats.js';
+import type { FileStats } from '../model/file-stats.js';
 import type { JoinStats } from '../join/join-stats.js';
 import type { Finding } from './registry.js';
 
@@ -27,6 +27,11 @@ export interface Detector<F extends AnyFinding = Finding> {
   readonly leadsVerdict?: boolean;
   /** The report chart that tells its findings' story, if one does. */
   readonly chart?: ChartId;
+  /**
+   * The figure that says how big a finding of each kind is (the terminal prints it beside the
+   * title); a kind without one shows its first number not already in the title.
+   */
+  readonly headline?: { readonly [K in F['kind']]?: keyof Extract<F, { kind: K }>['figures'] & string };
   /**
    * The verdict's sentence about this detector's findings that reached `medium` (ranked, most
    * severe first), or null to leave them to the findings list. Every number in it comes through

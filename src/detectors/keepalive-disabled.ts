@@ -2,10 +2,10 @@ import type { Count, FindingBase, Flag, Milliseconds, Share, Text } from '../mod
 import { roundTo } from '../model/round.js';
 import type { JoinedRequest } from '../model/records.js';
 import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
-import { BoundedCounter } from './bounded-counter.js';
+import { BoundedCounter } from '../statistics/bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
-import { EvidenceSample } from './evidence-sample.js';
-import { LogHistogram } from './log-histogram.js';
+import { EvidenceSample } from '../statistics/evidence-sample.js';
+import { LogHistogram } from '../statistics/log-histogram.js';
 
 /**
  * Keep-alive to a backend switched off (the Apigee anti-pattern): every request opens a new TCP

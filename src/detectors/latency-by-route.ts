@@ -2,11 +2,11 @@ import type { Count, FindingBase, Instant, Ratio, Seconds, Table, Text } from '.
 import type { JoinedRequest } from '../model/records.js';
 import { routeOf } from '../model/route.js';
 import { ownString } from '../model/own-string.js';
-import { BoundedCounter } from './bounded-counter.js';
+import { BoundedCounter } from '../statistics/bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
-import { EvidenceSample } from './evidence-sample.js';
-import { LogHistogram } from './log-histogram.js';
-import { TimeBuckets } from './time-buckets.js';
+import { EvidenceSample } from '../statistics/evidence-sample.js';
+import { LogHistogram } from '../statistics/log-histogram.js';
+import { TimeBuckets } from '../statistics/time-buckets.js';
 
 /**
  * Latency per route: p50/p90/p99 of client-facing time per normalised route and status class,

@@ -4,10 +4,10 @@ import { upstreamMissing } from '../model/records.js';
 import { roundTo } from '../model/round.js';
 import { routeOf } from '../model/route.js';
 import { HEALTHY_BACKGROUND, severityOf, type Impact } from '../model/severity.js';
-import { BoundedCounter } from './bounded-counter.js';
+import { BoundedCounter } from '../statistics/bounded-counter.js';
 import { backendOutlived } from './client-timeout-knee.js';
 import { findingsOfKind, type Detector, type DetectorContext } from './detector.js';
-import { EvidenceSample } from './evidence-sample.js';
+import { EvidenceSample } from '../statistics/evidence-sample.js';
 
 /**
  * Responses the proxy made up: the proxy logged that no backend answered (upstream status
@@ -139,6 +139,7 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
   title: 'Responses the proxy made up',
   kinds: ['proxy-made-responses'],
   chart: 'request-timeline',
+  headline: { 'proxy-made-responses': 'shareOfRequests' },
   verdict(findings, cite) {
     const first = findings[0]!;
     const classes = findings.map((finding) =>

@@ -3,11 +3,11 @@ import { roundTo } from '../model/round.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
 import { DEFAULT_JOIN_OPTIONS } from '../join/options.js';
-import { BoundedCounter } from './bounded-counter.js';
+import { BoundedCounter } from '../statistics/bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
-import { EvidenceSample } from './evidence-sample.js';
-import { fingerprintRequest, RecentRequests } from './recent-requests.js';
-import { TimeBuckets } from './time-buckets.js';
+import { EvidenceSample } from '../statistics/evidence-sample.js';
+import { fingerprintRequest, RecentRequests } from './retry-storms/recent-requests.js';
+import { TimeBuckets } from '../statistics/time-buckets.js';
 
 /**
  * Retry storms: a client that retries failures at once, without backoff, multiplies the load on a

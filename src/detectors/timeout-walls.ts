@@ -4,10 +4,10 @@ import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { upstreamMissing } from '../model/records.js';
 import { routeOf } from '../model/route.js';
 import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
-import { BoundedCounter } from './bounded-counter.js';
+import { BoundedCounter } from '../statistics/bounded-counter.js';
 import { findingsOfKind, type Detector, type DetectorContext } from './detector.js';
-import { EvidenceSample } from './evidence-sample.js';
-import { nearestKnownLimit, timeoutSettingOf } from './known-limits.js';
+import { EvidenceSample } from '../statistics/evidence-sample.js';
+import { nearestKnownLimit, timeoutSettingOf } from './timeout-walls/known-limits.js';
 import { traitsOf } from '../../parsers/registry.js';
 
 /**
@@ -206,6 +206,7 @@ export const timeoutWalls: Detector<WallFinding> = {
   title: 'Timeout walls',
   kinds: ['timeout-walls'],
   chart: 'latency-distribution',
+  headline: { 'timeout-walls': 'requestsAtWall' },
   verdict(walls, cite) {
     const limits = walls.filter((wall): wall is WallFinding & { figures: LimitWallFigures } => 'wallSeconds' in wall.figures);
     if (limits.length === 0) return null;

@@ -4,10 +4,10 @@ import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { ownString } from '../model/own-string.js';
 import { routeOf } from '../model/route.js';
 import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
-import { BoundedCounter } from './bounded-counter.js';
+import { BoundedCounter } from '../statistics/bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
-import { EvidenceSample } from './evidence-sample.js';
-import { TimeBuckets } from './time-buckets.js';
+import { EvidenceSample } from '../statistics/evidence-sample.js';
+import { TimeBuckets } from '../statistics/time-buckets.js';
 import { traitsOf } from '../../parsers/registry.js';
 
 /**

@@ -68,8 +68,8 @@ export interface Table<Columns extends readonly string[], Row extends readonly F
   rows: Row[];
 }
 
-/** The report charts a finding can point to (reports/charts builds each). */
-export type ChartId = 'client-vs-backend' | 'latency-distribution' | 'request-timeline' | 'budget-windows' | 'upstream-errors';
+/** The report charts a detector can point its findings to (reports/charts/registry.ts lists them). */
+export type { ChartId } from './chart-ids.generated.js';
 
 /**
  * What every finding has; each detector declares its own kinds (src/detectors/registry.ts lists them

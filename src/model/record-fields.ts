@@ -2,7 +2,7 @@ import type { ApmTransaction, ProxyRecord } from './records.js';
 
 /**
  * The record fields, written once: what each field of a proxy record and an APM transaction holds
- * and how it travels. The blank records (records.ts), the worker hand-off (ingest/record-codec.ts)
+ * and how it travels. The blank records (records.ts), the worker hand-off (parse/workers/record-codec.ts)
  * and the scan spool (scan/segment-file.ts) all follow these tables, so a field added here is
  * carried everywhere or fails their tests (test/model/record-fields.test.ts), never dropped on one
  * path only.

@@ -1,7 +1,7 @@
-import type { CapHit } from '../detectors/bounded-counter.js';
+import type { CapHit } from '../statistics/bounded-counter.js';
 import type { Finding } from '../detectors/registry.js';
 import type { VerdictSentence } from '../findings/verdict.js';
-import type { FileStats } from '../ingest/file-stats.js';
+import type { FileStats } from '../model/file-stats.js';
 import type { JoinStats } from '../join/join-stats.js';
 import type { LatencyBin } from '../summaries/latency-histogram.js';
 import type { ScatterPoint } from '../summaries/scatter-sample.js';

@@ -1,18 +1,18 @@
 import type { FormatDef } from '../../parsers/format.js';
 import { APM_FORMATS } from '../../parsers/apm-formats.js';
 import { findFormat } from '../../parsers/registry.js';
-import { CapRegistry } from '../detectors/bounded-counter.js';
+import { CapRegistry } from '../statistics/bounded-counter.js';
 import { DETECTORS } from '../detectors/registry.js';
 import type { DetectorSettings } from '../detectors/detector.js';
-import type { FileStats } from '../ingest/file-stats.js';
-import type { SplitSettings } from '../ingest/byte-ranges.js';
-import { mergeByTime } from '../ingest/merge-by-time.js';
-import type { ParsedSource } from '../ingest/parse-source.js';
-import { totalSize, type ProgressSink } from '../ingest/progress.js';
-import { autoWorkers } from '../ingest/auto-jobs.js';
-import { SourceReader, type WorkerSummary } from '../ingest/source-reader.js';
-import { resolveInputs, type Source } from '../ingest/sources.js';
-import { candidateFormats } from '../ingest/worker-formats.js';
+import type { FileStats } from '../model/file-stats.js';
+import type { SplitSettings } from '../parse/workers/byte-ranges.js';
+import { mergeByTime } from './merge-by-time.js';
+import type { ParsedSource } from '../parse/parse-source.js';
+import { totalSize, type ProgressSink } from '../sources/progress.js';
+import { autoWorkers } from '../parse/workers/auto-jobs.js';
+import { SourceReader, type WorkerSummary } from '../parse/source-reader.js';
+import { resolveInputs, type Source } from '../sources/sources.js';
+import { candidateFormats } from '../parse/workers/worker-formats.js';
 import { emptyJoinStats } from '../join/join-stats.js';
 import { joinStreams } from '../join/join-streams.js';
 import type { JoinOptions } from '../join/options.js';
@@ -53,7 +53,7 @@ export interface AnalyzeOptions {
   /**
    * Parse workers (`--jobs N`): up to N threads read and parse files (a big plain file in
    * line-aligned ranges) while this thread merges, joins and detects. 1 (the default): no worker.
-   * `auto`: one per core where they pay (src/ingest/auto-jobs.ts).
+   * `auto`: one per core where they pay (src/parse/workers/auto-jobs.ts).
    */
   jobs?: number | 'auto';
   /** When a file is split into ranges for the workers (tests force a split on small files). */

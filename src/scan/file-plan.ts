@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { rotationBase } from '../ingest/glob.js';
+import { rotationBase } from '../sources/glob.js';
 import { readPrefix, sha1 } from './fingerprint.js';
 import { inShard, type Shard } from './shard.js';
 import type { FileEntry } from './state.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { decompressIfGzip } from '../ingest/lines.js';
+import { decompressIfGzip } from '../lines/lines.js';
 
 /** Bytes of decompressed content that identify a file across rename, gzip and inode reuse. */
 export const FINGERPRINT_BYTES = 1024;

@@ -2,11 +2,11 @@ import { createReadStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { FormatDef } from '../../parsers/format.js';
-import { CompleteLines } from '../ingest/complete-lines.js';
-import type { FileStats } from '../ingest/file-stats.js';
+import { CompleteLines } from '../lines/complete-lines.js';
+import type { FileStats } from '../model/file-stats.js';
 import type { LogRecord } from '../model/records.js';
-import { parseSource } from '../ingest/parse-source.js';
-import type { Source } from '../ingest/sources.js';
+import { parseSource } from '../parse/parse-source.js';
+import type { Source } from '../sources/sources.js';
 import { InputError } from '../model/errors.js';
 import { describeOperational, ScanAbort } from './operational.js';
 import { SpoolRouter, type WrittenSegment } from './spool.js';
@@ -16,6 +16,8 @@ export interface ParseSettings {
   candidates: readonly FormatDef[];
   formatById: (id: string) => FormatDef | undefined;
   keyField?: string;
+  /** `--timezone`: the zone of local times a format writes without an offset (remembered by the state: src/scan/state.ts). */
+  timeZone?: string;
   /** Records outside this test are not spooled (`--since` / `--until`); none: every record. */
   keep?: (record: LogRecord) => boolean;
 }
@@ -100,7 +102,7 @@ export async function readIntoSpool(
       return stream;
     },
   };
-  const parsed = parseSource(tracked, { candidates: settings.candidates, forced, keyField: settings.keyField, keepGoing: true, lineOffset, stopWhenUndetected: true });
+  const parsed = parseSource(tracked, { candidates: settings.candidates, forced, keyField: settings.keyField, timeZone: settings.timeZone, keepGoing: true, lineOffset, stopWhenUndetected: true });
   const spoolFailure = (error: unknown): ScanAbort => new ScanAbort(`cannot write the spool in ${target.spoolRoot}: ${describeOperational(error)}`);
   try {
     const keep = settings.keep;

@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FileStats } from '../ingest/file-stats.js';
-import { mergeByTime } from '../ingest/merge-by-time.js';
+import type { FileStats } from '../model/file-stats.js';
+import { mergeByTime } from '../pipeline/merge-by-time.js';
 import type { JoinOptions } from '../join/options.js';
 import type { Budget } from '../model/budget.js';
 import type { ApmTransaction, LogRecord, ProxyRecord } from '../model/records.js';

@@ -1,9 +1,9 @@
 import { mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { expandLocal } from '../ingest/glob.js';
-import { MAX_LINE_BYTES } from '../ingest/line-cap.js';
-import { createS3Client, isEndpointFailure, isS3Url, listObjects, parseS3Url, s3ObjectSource, type S3ObjectInfo } from '../ingest/s3-source.js';
+import { expandLocal } from '../sources/glob.js';
+import { MAX_LINE_BYTES } from '../lines/line-cap.js';
+import { createS3Client, isEndpointFailure, isS3Url, listObjects, parseS3Url, s3ObjectSource, type S3ObjectInfo } from '../sources/s3-source.js';
 import { severityRank, type Severity } from '../model/finding.js';
 import { roundTo } from '../model/round.js';
 import { planFiles, type FileRead } from './file-plan.js';
@@ -148,7 +148,9 @@ async function scanLocked(options: ScanOptions, outDir: string, statePath: strin
 
   // 1. Debris of a killed run, the state, the manifest and the segments it records.
   await removeStaleTemps(outDir, statePath);
-  const state = await loadState(statePath, options.windowMs);
+  const state = await loadState(statePath, options.windowMs, options.parse.timeZone);
+  // The zone the state was started with, when this run names none.
+  const parse: ParseSettings = { ...options.parse, timeZone: state.timeZone };
   const run = state.lastRun + 1;
   summary.run = run;
   const touched = new Set<string>();
@@ -190,7 +192,7 @@ async function scanLocked(options: ScanOptions, outDir: string, statePath: strin
     options.progress(`alf scan: ${summary.sourcesListed} listed, ${summary.sourcesRead} read, ${summary.sourcesUnchanged} unchanged, ${summary.records} records, ${touched.size} windows`);
   };
   const reader: Reader = {
-    state, target, parse: options.parse, ledger,
+    state, target, parse, ledger,
     note(result) {
       ledger.written(result.segments);
       summary.sourcesRead++;

@@ -5,9 +5,9 @@ import { once } from 'node:events';
 import { endianness } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
-import type { FileStats } from '../ingest/file-stats.js';
-import { readLineBatches } from '../ingest/lines.js';
-import { BatchDecoder, BatchEncoder, type EncodedBatch } from '../ingest/record-codec.js';
+import type { FileStats } from '../model/file-stats.js';
+import { readLineBatches } from '../lines/lines.js';
+import { BatchDecoder, BatchEncoder, type EncodedBatch } from '../parse/workers/record-codec.js';
 import type { LogRecord } from '../model/records.js';
 
 /**
@@ -15,7 +15,7 @@ import type { LogRecord } from '../model/records.js';
  * through this file (the spool router, replay's merges, checksums), so the encoding can change
  * without touching how segments are named, committed or replayed.
  *
- * Version 1 (`.alfseg`, issue 26): the worker hand-off's record codec (ingest/record-codec.ts,
+ * Version 1 (`.alfseg`, issue 26): the worker hand-off's record codec (parse/workers/record-codec.ts,
  * driven by model/record-fields.ts), packed. It replaced gzipped NDJSON, whose JSON.stringify,
  * gzip and JSON.parse made a first `alf scan` cost ~3.7× the CPU of `analyze` over the same files.
  *

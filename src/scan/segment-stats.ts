@@ -1,4 +1,4 @@
-import { emptyFileStats, ISSUE_EXAMPLES_PER_FILE, type FileStats } from '../ingest/file-stats.js';
+import { emptyFileStats, ISSUE_EXAMPLES_PER_FILE, type FileStats } from '../model/file-stats.js';
 
 /**
  * Per-file counters travel with spooled records (as a segment's trailer) and are added up per

@@ -1,6 +1,6 @@
 import { mkdir, open, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { emptyFileStats, type FileStats } from '../ingest/file-stats.js';
+import { emptyFileStats, type FileStats } from '../model/file-stats.js';
 import type { LogRecord } from '../model/records.js';
 import { fnv1a } from './shard.js';
 import { syncDirectory } from './atomic-write.js';

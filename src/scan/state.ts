@@ -46,6 +46,11 @@ export interface ObjectEntry {
 export interface ScanState {
   version: 1;
   windowMs: number;
+  /**
+   * `--timezone` of the first run (absent: UTC). Records already spooled were read in it, so a later
+   * run without the option keeps it, and one naming another zone is refused (docs/scheduled-scans.md).
+   */
+  timeZone?: string;
   /** Runs up to this number are committed: their spool segments count, later ones are debris. */
   lastRun: number;
   files: FileEntry[];
@@ -54,16 +59,20 @@ export interface ScanState {
   retracted: string[];
 }
 
-export function emptyState(windowMs: number): ScanState {
-  return { version: 1, windowMs, lastRun: 0, files: [], objects: {}, retracted: [] };
+export function emptyState(windowMs: number, timeZone?: string): ScanState {
+  return { version: 1, windowMs, ...(timeZone === undefined ? {} : { timeZone }), lastRun: 0, files: [], objects: {}, retracted: [] };
 }
 
-export async function loadState(path: string, windowMs: number): Promise<ScanState> {
+/**
+ * The state at `path`, or a new one. `timeZone` is this run's `--timezone` (undefined: not given):
+ * a new state remembers it; an existing one keeps its own, and refuses a different one.
+ */
+export async function loadState(path: string, windowMs: number, timeZone?: string): Promise<ScanState> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState(windowMs);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState(windowMs, timeZone);
     throw new InputError(`cannot read state file ${path}: ${(error as Error).message}`);
   }
   let state: ScanState;
@@ -77,6 +86,9 @@ export async function loadState(path: string, windowMs: number): Promise<ScanSta
   if (state.windowMs !== windowMs) {
     throw new UsageError(`state file ${path} was made with --window ${state.windowMs / 60_000}m; use the same window or a new --state and --out`);
   }
+  if (timeZone !== undefined && (state.timeZone ?? 'UTC') !== timeZone) {
+    throw new UsageError(`state file ${path} was made with --timezone ${state.timeZone ?? 'UTC (none given)'}: its spooled times were read in that zone; use the same zone (or leave --timezone out) or a new --state and --out`);
+  }
   return state;
 }
 
@@ -88,6 +100,7 @@ function shapeProblem(value: unknown): string | null {
   const state = value as Partial<Record<keyof ScanState, unknown>>;
   if (state.version !== 1) return `unknown version ${JSON.stringify(state.version) ?? 'none'}`;
   if (typeof state.windowMs !== 'number' || !(state.windowMs > 0)) return 'no windowMs';
+  if (state.timeZone !== undefined && typeof state.timeZone !== 'string') return 'bad timeZone';
   if (!Number.isInteger(state.lastRun) || (state.lastRun as number) < 0) return 'no lastRun';
   if (!Array.isArray(state.files) || state.files.some((e) => e === null || typeof e !== 'object' || typeof (e as FileEntry).id !== 'string' || typeof (e as FileEntry).offset !== 'number')) return 'bad files list';
   if (state.objects === null || typeof state.objects !== 'object' || Array.isArray(state.objects)) return 'bad objects map';

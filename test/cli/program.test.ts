@@ -29,9 +29,19 @@ describe('the CLI\'s options, parsed by commander', () => {
     expect(options('analyze', ['--jobs', '4']).jobs).toBe(4);
   });
 
+  it('gives scan its window, lock wait and retention in ms, a lock wait of 0s as 0', () => {
+    expect(options('scan', ['--window', '30m', '--lock-wait', '2m', '--retain', '30d']))
+      .toMatchObject({ window: 1_800_000, lockWait: 120_000, retain: 30 * 86_400_000 });
+    expect(options('scan', ['--lock-wait', '0s']).lockWait).toBe(0);
+    expect(options('scan', []).retain).toBeUndefined();
+  });
+
   it('gives the defaults as values too, and shows them in --help as written', () => {
     expect(options('analyze', [])).toMatchObject({ maxSkew: 30_000, horizon: 65_000, minConfidence: 0.5, jobs: 1, failOn: 'never' });
-    expect(options('scan', [])).toMatchObject({ s3Timeout: 30_000, concurrency: 8, failOn: 'never' });
+    expect(options('scan', [])).toMatchObject({ s3Timeout: 30_000, concurrency: 8, failOn: 'never', window: 3_600_000, lockWait: 0 });
+    const scanHelp = command('scan').helpInformation();
+    expect(scanHelp).toMatch(/--window <duration>[^]*?\(default: 1h\)/);
+    expect(scanHelp).toMatch(/--lock-wait <duration>[^]*?\(default: 0s\)/);
     const help = command('analyze').helpInformation();
     expect(help).toContain('(default: 30s)');
     expect(help).toContain('(default: 65s)');
@@ -53,6 +63,12 @@ describe('the CLI\'s options, parsed by commander', () => {
       ['analyze', ['--jobs', '0'], /^--jobs must be auto or a whole number from 1 to 64, not "0"$/],
       ['analyze', ['--budget', '600s'], /^--budget: "600s" should look like 600s\/5m/],
       ['scan', ['--concurrency', '0'], /^--concurrency must be an integer from 1 to 256, not "0"$/],
+      ['scan', ['--timezone', 'Mars/Olympus'], /^--timezone "Mars\/Olympus": not a time zone/],
+      ['analyze', ['--timezone', '+25:00'], /^--timezone "\+25:00": not a time zone/],
+      ['scan', ['--window', '90s'], /^--window must be whole minutes, not "90s"$/],
+      ['scan', ['--window', 'hourly'], /^--window: "hourly" is not a duration/],
+      ['scan', ['--lock-wait', 'soon'], /^--lock-wait: "soon" is not a duration/],
+      ['scan', ['--retain', '0d'], /^--retain: must be greater than zero/],
       ['merge', ['--budget', '10/5m'], /^--budget allowance: "10" is not a duration/],
     ] as const) {
       const error = refused(name, [...argv]);
@@ -68,6 +84,10 @@ describe('the CLI\'s options, parsed by commander', () => {
       expect(declared.some((option) => option.long === '--budget'), name).toBe(true);
       expect(declared.some((option) => option.long === '--key-field'), name).toBe(true);
     }
+    // --timezone: the same builder for the two commands that parse logs (merge replays parsed records).
+    expect(options('scan', ['--timezone', 'Europe/Paris']).timezone).toBe('Europe/Paris');
+    expect(options('analyze', ['--timezone', '+01:00']).timezone).toBe('+01:00');
+    expect(command('merge').options.some((option) => option.long === '--timezone')).toBe(false);
     expect(() => options('merge', ['--fail-on', 'severe'])).toThrow(/Allowed choices are never, info, low, medium, high, critical/);
   });
 });

@@ -42,7 +42,7 @@ describe('alf start-up', () => {
       const packages = new Set(loaded.filter((url) => url.includes('/node_modules/')).map((url) => url.split('/node_modules/')[1]!.split('/')[0]));
       expect([...packages]).toEqual(['commander']);
       const own = loaded.filter((url) => !url.includes('/node_modules/')).map((url) => url.slice(url.indexOf('/dist/') + 6));
-      expect(own.filter((path) => /^(parsers|reports)\/|src\/(detectors|join|ingest|scan|summaries|cli\/commands)\//.test(path))).toEqual([]);
+      expect(own.filter((path) => /^(parsers|reports)\/|src\/(detectors|join|sources|lines|parse|statistics|scan|summaries|cli\/commands)\//.test(path))).toEqual([]);
     });
   }
 

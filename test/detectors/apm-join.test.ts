@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findingsOfKind } from '../../src/detectors/detector.js';
-import { emptyFileStats } from '../../src/ingest/file-stats.js';
+import { emptyFileStats } from '../../src/model/file-stats.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
 import type { ApmTransaction, ProxyRecord } from '../../src/model/records.js';
 import { analyzeRecords } from '../../src/pipeline/analyze.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { budgetUndercount } from '../../src/detectors/budget-undercount.js';
-import { LimiterReplay } from '../../src/detectors/limiter-replay.js';
+import { LimiterReplay } from '../../src/detectors/budget-undercount/limiter-replay.js';
 import { parseBudget } from '../../src/model/budget.js';
 import { cleanTraffic, foundingCase } from '../generators/scenarios.js';
 import { ofKind, runDetectors } from './run-detectors.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clientTimeoutKnee, findKnee } from '../../src/detectors/client-timeout-knee.js';
 import { timeoutWalls } from '../../src/detectors/timeout-walls.js';
-import { fitSegmented } from '../../src/detectors/knee-breakpoint.js';
+import { fitSegmented } from '../../src/statistics/knee-breakpoint.js';
 import { emptyProxyRecord, type JoinedRequest } from '../../src/model/records.js';
 import { apiGatewayWall, cleanTraffic, foundingCase } from '../generators/scenarios.js';
 import { ofKind, runDetectors } from './run-detectors.js';

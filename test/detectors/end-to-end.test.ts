@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadLogFormat } from '../../src/cli/log-format-option.js';
+import { loadLogFormat } from '../../src/parse/log-format.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
 import { parseBudget } from '../../src/model/budget.js';
 import { findingsOfKind } from '../../src/detectors/detector.js';

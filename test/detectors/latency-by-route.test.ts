@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findChangePoint, latencyByRoute } from '../../src/detectors/latency-by-route.js';
-import { LogHistogram } from '../../src/detectors/log-histogram.js';
+import { LogHistogram } from '../../src/statistics/log-histogram.js';
 import { cleanTraffic, latencyShift } from '../generators/scenarios.js';
 import { runDetectors } from './run-detectors.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clientTimeoutKnee } from '../../src/detectors/client-timeout-knee.js';
-import { nearestKnownLimit } from '../../src/detectors/known-limits.js';
+import { nearestKnownLimit } from '../../src/detectors/timeout-walls/known-limits.js';
 import { findWalls, timeoutWalls } from '../../src/detectors/timeout-walls.js';
 import { emptyProxyRecord, type JoinedRequest, type ProxyRecord } from '../../src/model/records.js';
 import { apiGatewayWall, cleanTraffic, foundingCase, upstreamTrouble } from '../generators/scenarios.js';

@@ -58,7 +58,7 @@ export function fileStats(report: AlfReport, path: string): FileStats {
   return stats;
 }
 
-/** A row of `--joined pairs.csv` (src/join/joined-csv-export.ts). */
+/** A row of `--joined pairs.csv` (reports/joined-csv-export.ts). */
 export interface JoinedPair {
   proxy_line: number;
   proxy_request_id: string;

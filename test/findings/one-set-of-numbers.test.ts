@@ -9,7 +9,7 @@ import { renderJson } from '../../reports/json.js';
 import { markdownText, renderMarkdown } from '../../reports/markdown.js';
 import { findingsOfKind } from '../../src/detectors/detector.js';
 import { unitOf } from '../../src/findings/figure-units.js';
-import { emptyFileStats } from '../../src/ingest/file-stats.js';
+import { emptyFileStats } from '../../src/model/file-stats.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
 import { parseBudget } from '../../src/model/budget.js';
 import { formatByUnit } from '../../src/model/figure-format.js';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DETECTORS } from '../../src/detectors/registry.js';
 import { COLUMN_UNITS, FIGURE_UNITS } from '../../src/findings/units.generated.js';
+import { CHART_IDS_PATH, FINDING_UNION_PATH, generateChartIds, generateFindingUnion } from '../generators/registry-types.js';
 import { generateFindingsSchema, SCHEMA_PATH, UNITS_PATH, type Generated } from '../generators/findings-schema.js';
 
 /**
@@ -14,6 +15,14 @@ describe('the findings schema', () => {
   beforeAll(() => {
     generated = generateFindingsSchema();
   }, 120_000);
+
+  it('committed src/detectors/findings.generated.ts is the Finding union of the detectors the registry lists (run `npm run schema`)', () => {
+    expect(readFileSync(FINDING_UNION_PATH, 'utf8')).toBe(generateFindingUnion());
+  });
+
+  it('committed src/model/chart-ids.generated.ts names the charts reports/charts/registry.ts lists (run `npm run schema`)', () => {
+    expect(readFileSync(CHART_IDS_PATH, 'utf8')).toBe(generateChartIds());
+  });
 
   it('committed docs/findings.schema.json is generated from the current types (run `npm run schema`)', () => {
     expect(readFileSync(SCHEMA_PATH, 'utf8')).toBe(generated.schema);

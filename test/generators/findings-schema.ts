@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGenerator, type Definition } from 'ts-json-schema-generator';
 import type { Unit } from '../../src/model/finding.js';
+import { CHART_IDS_PATH, FINDING_UNION_PATH, generateChartIds, generateFindingUnion } from './registry-types.js';
 
 /**
- * docs/findings.schema.json and src/findings/units.generated.ts, generated from the types: the
+ * docs/findings.schema.json and src/findings/units.generated.ts, generated from the types (after
+ * the `Finding` union, src/detectors/findings.generated.ts, from the registry, and ChartId: registry-types.ts): the
  * schema of `alf analyze --format json` from the `Analysis` type (src/pipeline/analysis.ts) by
  * ts-json-schema-generator, and from that schema the unit of every finding's figures and table
  * columns, read off the unit type each is declared with (`Seconds`, `Share`...; src/model/finding.ts).
@@ -126,8 +128,11 @@ function unitsOf(definitions: Record<string, Definition>): { figures: Record<str
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  // The registries' types first: the schema is generated from the types as they are on disk.
+  writeFileSync(FINDING_UNION_PATH, generateFindingUnion());
+  writeFileSync(CHART_IDS_PATH, generateChartIds());
   const generated = generateFindingsSchema();
   writeFileSync(SCHEMA_PATH, generated.schema);
   writeFileSync(UNITS_PATH, generated.units);
-  console.log(`wrote ${SCHEMA_PATH} and ${UNITS_PATH}`);
+  console.log(`wrote ${FINDING_UNION_PATH}, ${CHART_IDS_PATH}, ${SCHEMA_PATH} and ${UNITS_PATH}`);
 }

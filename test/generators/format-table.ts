@@ -6,7 +6,8 @@ import { nginxFormat } from '../../parsers/nginx.js';
 import { FORMATS } from '../../parsers/registry.js';
 
 /**
- * The README's format table, generated from the format modules (parsers/*.ts: id, title, traits),
+ * The README's format table, generated from the format modules (parsers/*.ts: id, title, traits,
+ * where its real samples come from),
  * so adding a format never means editing the README. `npm run formats-table` rewrites the part of
  * README.md between the markers; test/parsers/format-table.test.ts holds the README to it.
  */
@@ -19,15 +20,17 @@ export const END = '<!-- end of format table -->';
 function row(id: string, format: FormatDef): string {
   const { traits } = format;
   const cell = (text: string): string => text.replaceAll('|', '\\|');
-  return `| ${id} | ${cell(format.title)} | ${cell(traits.clientGaveUp)} | ${cell(traits.backendNeverAnswered)} | ${traits.splittable ? 'yes' : 'no'} |`;
+  const sources = [...new Set((format.realSamples ?? []).map((sample) => sample.source.project))];
+  const real = sources.length > 0 ? sources.join(', ') : '–';
+  return `| ${id} | ${cell(format.title)} | ${cell(traits.clientGaveUp)} | ${cell(traits.backendNeverAnswered)} | ${traits.splittable ? 'yes' : 'no'} | ${cell(real)} |`;
 }
 
 export function formatTable(): string {
   // A --log-format is compiled, not listed: shown here with an upstream field, as it reads one.
   const custom = nginxFormat('$remote_addr [$time_local] "$request" $status $upstream_status');
   return [
-    '| id | what | client gave up | backend never answered | read in ranges (`--jobs`) |',
-    '| --- | --- | --- | --- | --- |',
+    '| id | what | client gave up | backend never answered | read in ranges (`--jobs`) | real samples in its module, from |',
+    '| --- | --- | --- | --- | --- | --- |',
     row('`nginx` (`--log-format`)', { ...custom, title: 'nginx with any `log_format`' }),
     ...FORMATS.map((format) => row(`\`${format.id}\``, format)),
   ].join('\n');

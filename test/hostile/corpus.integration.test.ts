@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { FileStats } from '../../src/ingest/file-stats.js';
+import type { FileStats } from '../../src/model/file-stats.js';
 import type { Analysis } from '../../src/pipeline/analysis.js';
 import { ROOT } from '../cli/run-cli.js';
 import { CRASH, runCliAsync, type HostileRun } from './hostile-cli.js';

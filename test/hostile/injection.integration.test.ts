@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { csvLines } from '../../src/join/joined-csv-export.js';
+import { csvLines } from '../../reports/joined-csv-export.js';
 import type { Analysis } from '../../src/pipeline/analysis.js';
 import { ROOT } from '../cli/run-cli.js';
 import { CRASH, runCliAsync, type HostileRun } from './hostile-cli.js';

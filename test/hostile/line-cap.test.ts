@@ -2,13 +2,13 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_LINE_BYTES } from '../../src/ingest/line-cap.js';
-import { readLineBatches, type LineBatch } from '../../src/ingest/lines.js';
+import { MAX_LINE_BYTES } from '../../src/lines/line-cap.js';
+import { readLineBatches, type LineBatch } from '../../src/lines/lines.js';
 
 /**
  * The ingest line cap: an absurdly long line is cut to a sample and flagged (never parsed), it
  * still counts as one line, line numbers after it do not shift, and a stream with no newline at
- * all cannot grow memory. Each test here fails without the cap in src/ingest/line-cap.ts.
+ * all cannot grow memory. Each test here fails without the cap in src/lines/line-cap.ts.
  */
 
 async function collect(stream: Readable, maxLineBytes?: number): Promise<{ lines: string[]; tooLong: number[]; firstLines: number[] }> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatchDecoder, BatchEncoder } from '../../src/ingest/record-codec.js';
+import { BatchDecoder, BatchEncoder } from '../../src/parse/workers/record-codec.js';
 import { APM_FIELDS, blankRecord, PROXY_FIELDS, type RecordField } from '../../src/model/record-fields.js';
 import { emptyApmTransaction, emptyProxyRecord, type LogRecord } from '../../src/model/records.js';
 

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { detectFormat } from '../../parsers/detect.js';
+import { DETECTION_LINES, detectFirstLines, detectFormat } from '../../parsers/detect.js';
 import { PROXY_FORMATS } from '../../parsers/proxy-formats.js';
 import { FORMATS } from '../../parsers/registry.js';
 import { parseLines } from './parse-lines.js';
@@ -77,5 +77,17 @@ describe('proxy format detection', () => {
       `198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET / HTTP/1.1" 200 5 "-" "x" ${duration}`;
     expect(detectFormat(FORMATS, 'd.log', [84213, 1200, 35011].map(line)).best?.format.id).toBe('apache-combined-d');
     expect(detectFormat(FORMATS, 't.log', [0, 1, 0, 30].map(line)).best?.format.id).toBe('apache-combined-t');
+  });
+});
+
+describe('detection on a file\'s first lines', () => {
+  it('reads on past the sample when a pretty-printed document has not closed its first event in it', () => {
+    // dd-trace-py's test-agent snapshot of a Flask request blocked by AppSec (DataDog/dd-trace-py,
+    // BSD-3-Clause; test/fixtures/real/ddtrace-py-flask-403.json): a 105-line trace, its stack trace in between.
+    const fixture = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'real', 'ddtrace-py-flask-403.json'), 'utf8')) as { lines: { line: string }[] };
+    const lines = fixture.lines.map((entry) => entry.line);
+    expect(lines.length).toBeGreaterThan(DETECTION_LINES);
+    expect(detectFormat(FORMATS, 'trace.json', lines.slice(0, DETECTION_LINES)).best).toBeNull();
+    expect(detectFirstLines(FORMATS, 'trace.json', lines).best?.format.id).toBe('datadog-json');
   });
 });

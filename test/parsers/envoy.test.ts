@@ -69,4 +69,20 @@ describe('envoy', () => {
       ['PARSE_NO_MATCH', 'line'],
     ]);
   });
+  it('reads Istio\'s sidecar layouts: Envoy\'s words with more after the flags and after the upstream host', () => {
+    // Istio 1.9+: Istio's access-log task (istio/istio.io, Apache-2.0; test/fixtures/real/istio-docs-access-log.json).
+    const istio19 = '[2020-11-25T21:26:18.409Z] "GET /status/418 HTTP/1.1" 418 - via_upstream - "-" 0 135 4 4 "-" "curl/7.73.0-DEV" "84961386-6d84-929d-98bd-c5aee93b5c88" "httpbin:8000" "10.44.1.27:80" outbound|8000||httpbin.foo.svc.cluster.local 10.44.1.23:37652 10.0.45.184:8000 10.44.1.23:46520 - default';
+    expect(onlyProxy(envoy, istio19)).toMatchObject({
+      status: 418, requestTimeMs: 4, upstreamTimeMs: 4, upstreamStatus: 418, upstreamAddr: '10.44.1.27:80', host: 'httpbin:8000',
+      requestId: '84961386-6d84-929d-98bd-c5aee93b5c88', userAgent: 'curl/7.73.0-DEV',
+      // No X-Forwarded-For: the client is the downstream peer Istio names in its tail.
+      clientIp: '10.44.1.23',
+    });
+    // Istio 1.1 (mixer status after the flags, no route name): Datadog's envoy log tests
+    // (DataDog/integrations-core envoy/assets/logs/envoy_tests.yaml, BSD-3-Clause).
+    const istio11 = '[2019-03-06T09:31:27.354Z] "GET /status/418 HTTP/1.1" 418 - "-" 0 135 11 10 "-" "curl/7.60.0" "d209e46f-9ed5-9b61-bbdd-43e22662702a" "httpbin:8000" "172.30.146.73:80" outbound|8000||httpbin.default.svc.cluster.local - 172.21.13.94:8000 172.30.146.82:60290 -';
+    expect(onlyProxy(envoy, istio11)).toMatchObject({ status: 418, requestTimeMs: 11, upstreamTimeMs: 10, upstreamAddr: '172.30.146.73:80', clientIp: '172.30.146.82' });
+    // As many words, but quoted where Istio writes bare ones: not taken for Istio's layout.
+    expect(parseLines(envoy, [istio11.replace('outbound|8000||httpbin.default.svc.cluster.local', '"outbound"')]).issues[0]).toMatchObject({ field: 'line' });
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectFormat } from '../../parsers/detect.js';
+import { detectFirstLines, detectFormat } from '../../parsers/detect.js';
 import type { ExampleFields } from '../../parsers/format.js';
 import { FORMATS } from '../../parsers/registry.js';
 import type { LogRecord } from '../../src/model/records.js';
@@ -29,5 +29,19 @@ describe('every format\'s own example', () => {
     expect(issues).toEqual([]);
     expect(fieldsOf(records[0]!, format.exampleFields!)).toEqual(format.exampleFields);
     expect(detectFormat(FORMATS, 'example', lines).best?.format.id).toBe(id);
+  });
+
+  const real = FORMATS.flatMap((format) => (format.realSamples ?? []).map((sample, index) => [`${format.id} #${index + 1} (${sample.source.project})`, format, sample] as const));
+  it.each(real)('%s: a real sample reads as its module says', (_name, format, sample) => {
+    expect(sample.source.commit).toMatch(/^[0-9a-f]{40}$/);
+    const { records, issues } = parseLines(format, sample.lines);
+    expect(issues).toEqual([]);
+    expect(fieldsOf(records[0]!, sample.fields)).toEqual(sample.fields);
+    expect(detectFirstLines(FORMATS, 'sample', sample.lines).best?.format.id).toBe(sample.detectedAs ?? format.id);
+  });
+
+  it('most formats carry real samples; the rest are explained in test/fixtures/real/README.md', () => {
+    const withSamples = FORMATS.filter((format) => (format.realSamples ?? []).length > 0).length;
+    expect(withSamples).toBeGreaterThanOrEqual(12);
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findFormat } from '../../parsers/registry.js';
+import { findFormat, FORMATS } from '../../parsers/registry.js';
 import type { ParseIssue } from '../../src/model/parse-issue.js';
 import type { LogRecord } from '../../src/model/records.js';
 import { MAIN, ROOT } from '../cli/run-cli.js';
@@ -23,10 +23,18 @@ interface Expected {
   upstreamAddr: string | null; client: string | null; userAgent: string | null; host: string | null; requestId: string | null;
 }
 
+/** What an APM transaction must hold: start in UTC, duration in ms, and the request it served. */
+interface ExpectedTransaction {
+  start: string; durationMs: number; name: string | null; method: string | null; path: string | null; status: number | null;
+  userAgent: string | null; host: string | null; traceId: string | null; requestId: string | null;
+}
+
 type FixtureLine =
   | { line: string; expect: Expected }
   | { line: string; fails: { field: string | null; reason: string } }
-  | { line: string; ignored: true };
+  | { line: string; ignored: true }
+  /** A line of a document (pretty-printed JSON, a CSV row): what it yields is in the fixture's `records`. */
+  | { line: string };
 
 interface Fixture {
   title: string;
@@ -39,6 +47,8 @@ interface Fixture {
   /** File-level warnings (codes), in order. */
   warnings: string[];
   lines: FixtureLine[];
+  /** Document formats: every record the file yields, in order (lines then carry no `expect` of their own). */
+  records?: (Expected | ExpectedTransaction)[];
 }
 
 const LICENCES = new Set(['Apache-2.0', 'MIT', 'BSD-2-Clause', 'BSD-3-Clause', 'MPL-2.0', 'CC-BY-SA-4.0']);
@@ -48,8 +58,13 @@ const fixtures = readdirSync(DIR).filter((name) => name.endsWith('.json')).sort(
 
 const iso = (ms: number): string | null => (Number.isNaN(ms) ? null : new Date(ms).toISOString());
 
-function fieldsOf(record: LogRecord): Expected {
-  if (record.kind !== 'proxy') throw new Error('the corpus holds proxy lines');
+function fieldsOf(record: LogRecord): Expected | ExpectedTransaction {
+  if (record.kind === 'apm') {
+    return {
+      start: new Date(record.startMs).toISOString(), durationMs: record.durationMs, name: record.name, method: record.method, path: record.path,
+      status: record.status, userAgent: record.userAgent, host: record.host, traceId: record.traceId, requestId: record.requestId,
+    };
+  }
   return {
     start: iso(record.startMs), end: iso(record.endMs), method: record.method, path: record.path, query: record.query,
     status: record.status, requestMs: record.requestTimeMs, upstreamMs: record.upstreamTimeMs, upstreamStatus: record.upstreamStatus,
@@ -70,19 +85,31 @@ describe('real lines from public sources', () => {
     }
   });
 
+  it('has real lines for every format alf claims, or says in its README why none could be copied', () => {
+    const covered = new Set(fixtures.map(({ fixture }) => fixture.format));
+    const readme = readFileSync(join(DIR, 'README.md'), 'utf8');
+    const notes = readme.slice(readme.indexOf('## Formats without real lines'));
+    for (const format of FORMATS) {
+      if (covered.has(format.id)) continue;
+      expect(notes, `${format.id}: no fixture, and no note in test/fixtures/real/README.md`).toMatch(new RegExp(`^- \\x60${format.id}\\x60: `, 'm'));
+    }
+  });
+
   it.each(fixtures.map(({ name, fixture }) => [name, fixture] as const))('%s: every line read as its software wrote it, or failing for its stated reason', (name, fixture) => {
     const parser = findFormat(fixture.format)!.createParser({ file: name });
     const records = new Map<number, LogRecord>();
+    const inOrder: LogRecord[] = [];
     const issues = new Map<number, ParseIssue>();
     const ignored = new Set<number>();
     const warnings: string[] = [];
-    fixture.lines.forEach(({ line }, index) => parser.line(line, index + 1, {
-      record: (record) => records.set(index + 1, record),
-      issue: (issue) => issues.set(issue.line, issue),
-      ignore: (lineNumber) => ignored.add(lineNumber),
-      warn: (warning) => warnings.push(warning.code),
-    }));
-    parser.end({ record: () => {}, issue: () => {}, ignore: () => {}, warn: (warning) => warnings.push(warning.code) });
+    const sink = {
+      record: (record: LogRecord) => { records.set(record.line, record); inOrder.push(record); },
+      issue: (issue: ParseIssue) => issues.set(issue.line, issue),
+      ignore: (lineNumber: number) => ignored.add(lineNumber),
+      warn: (warning: ParseIssue) => warnings.push(warning.code),
+    };
+    fixture.lines.forEach(({ line }, index) => parser.line(line, index + 1, sink));
+    parser.end(sink);
     fixture.lines.forEach((entry, index) => {
       const at = `${name} line ${index + 1}: ${entry.line.slice(0, 80)}`;
       if ('expect' in entry) {
@@ -91,10 +118,14 @@ describe('real lines from public sources', () => {
       } else if ('fails' in entry) {
         expect(records.has(index + 1), at).toBe(false);
         expect(issues.get(index + 1)?.field, at).toBe(entry.fails.field);
-      } else {
+      } else if ('ignored' in entry) {
         expect(ignored.has(index + 1), at).toBe(true);
+      } else {
+        expect(fixture.records, `${at}: a document line needs the fixture's records`).toBeDefined();
+        expect(issues.get(index + 1)?.message, at).toBeUndefined();
       }
     });
+    if (fixture.records !== undefined) expect(inOrder.map(fieldsOf)).toEqual(fixture.records);
     expect(warnings).toEqual(fixture.warnings);
   });
 

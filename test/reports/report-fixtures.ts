@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadLogFormat } from '../../src/cli/log-format-option.js';
+import { loadLogFormat } from '../../src/parse/log-format.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
 import { parseBudget } from '../../src/model/budget.js';
 import { analyze } from '../../src/pipeline/analyze.js';

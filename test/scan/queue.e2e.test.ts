@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLogFormat } from '../../src/cli/log-format-option.js';
+import { loadLogFormat } from '../../src/parse/log-format.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
 import { analyze } from '../../src/pipeline/analyze.js';
 import { parseWindowLabel } from '../../src/scan/windows.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { emptyFileStats, type FileStats } from '../../src/ingest/file-stats.js';
+import { emptyFileStats, type FileStats } from '../../src/model/file-stats.js';
 import { emptyApmTransaction, emptyProxyRecord, type LogRecord } from '../../src/model/records.js';
 import { createSegmentWriter, digestSegment, readSegment, SEGMENT_EXTENSION, SEGMENT_VERSION } from '../../src/scan/segment-file.js';
 import { apmTransactionArbitrary, proxyRecordArbitrary } from '../model/record-arbitraries.js';

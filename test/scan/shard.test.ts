@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mergePartials } from '../../src/scan/merge-partials.js';
 import { runScan } from '../../src/scan/run-scan.js';
 import { parseShard } from '../../src/scan/shard.js';
-import { loadLogFormat } from '../../src/cli/log-format-option.js';
+import { loadLogFormat } from '../../src/parse/log-format.js';
 import { albLines, comparable, scanOptions, windowReports } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { expandLocal } from '../../src/ingest/glob.js';
-import { resolveInputs } from '../../src/ingest/sources.js';
+import { expandLocal } from '../../src/sources/glob.js';
+import { resolveInputs } from '../../src/sources/sources.js';
 import { albLines, scan, totalProxyRequests } from './helpers.js';
 
 // Sources stay inside their roots: a symlink in a log directory must not make alf read

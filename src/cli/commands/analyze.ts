@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
-import { AUTO_MIN_INPUT_BYTES } from '../../ingest/auto-jobs.js';
-import { DEFAULT_SPLIT, type SplitSettings } from '../../ingest/byte-ranges.js';
-import { fileProblem } from '../../ingest/file-stats.js';
+import { AUTO_MIN_INPUT_BYTES } from '../../parse/workers/auto-jobs.js';
+import { DEFAULT_SPLIT, type SplitSettings } from '../../parse/workers/byte-ranges.js';
+import { fileProblem } from '../../model/file-stats.js';
 import { extname } from 'node:path';
 import { renderJson } from '../../../reports/json.js';
 import { renderMarkdown } from '../../../reports/markdown.js';
@@ -10,12 +10,12 @@ import type { Budget } from '../../model/budget.js';
 import { UsageError } from '../../model/errors.js';
 import { severityRank } from '../../model/finding.js';
 import { DEFAULT_JOIN_OPTIONS, type JoinOptions } from '../../join/options.js';
-import { JoinedCsvExport } from '../../join/joined-csv-export.js';
+import { JoinedCsvExport } from '../../../reports/joined-csv-export.js';
 import { analyze } from '../../pipeline/analyze.js';
-import type { WorkerSummary } from '../../ingest/source-reader.js';
+import type { WorkerSummary } from '../../parse/source-reader.js';
 import type { Analysis } from '../../pipeline/analysis.js';
 import { ExitCode } from '../exit-codes.js';
-import { loadLogFormat } from '../log-format-option.js';
+import { loadLogFormat } from '../../parse/log-format.js';
 import { paintSeverity, terminalSafe, useColor } from '../terminal-text.js';
 import { progressBar } from '../progress-bar.js';
 import { checkWritableFile } from '../output-check.js';
@@ -23,14 +23,13 @@ import { failOnSeverity, type FailOn, type ReportFormat } from '../shared-option
 import { sliceFromOptions, type SliceOptions } from '../slice-options.js';
 import { countBySeverity, formatNumber, formatSeverityCounts, plural } from '../../../reports/format.js';
 import { renderTerminal, renderVerdictAndFindings } from '../../../reports/terminal.js';
-import { localTimeZone } from '../../../parsers/fields/time-zone.js';
 
 export interface AnalyzeCommandOptions extends SliceOptions {
   apm?: string[];
   logFormat?: string;
   inputFormat?: string;
   keyField?: string;
-  /** `--timezone`: the zone of local times written without an offset. */
+  /** `--timezone`: the zone of local times written without an offset (checked by commander: src/cli/shared-options.ts). */
   timezone?: string;
   budget?: Budget;
   format?: ReportFormat;
@@ -48,7 +47,7 @@ export interface AnalyzeCommandOptions extends SliceOptions {
   splitRangeBytes?: string;
   autoJobsMinBytes?: string;
   quiet?: boolean;
-  /** `--joined FILE`: the pairs export (src/join/joined-csv-export.ts). */
+  /** `--joined FILE`: the pairs export (reports/joined-csv-export.ts). */
   joined?: string;
   /** Hidden: parse every input and stop there (the bench times the join against it). */
   parseOnly?: boolean;
@@ -126,17 +125,6 @@ export async function render(analysis: Analysis, format: ReportFormat, terminal:
   }
 }
 
-/** `--timezone`, checked before any work: a zone the runtime does not know is a usage error. */
-function timeZoneOption(zone: string | undefined): string | undefined {
-  if (zone === undefined) return undefined;
-  try {
-    localTimeZone(zone);
-  } catch {
-    throw new UsageError(`--timezone "${zone}": not a time zone (give an IANA name such as Europe/Paris, or an offset such as +01:00)`);
-  }
-  return zone;
-}
-
 /** Runs `alf analyze`; returns the exit code. */
 export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOptions): Promise<number> {
   const apmInputs = options.apm ?? [];
@@ -150,13 +138,12 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   const budget = options.budget ?? null;
   const jobs = options.jobs;
   const split = splitSettings(options);
-  const timeZone = timeZoneOption(options.timezone);
   const { format: logFormat, directive: logFormatDirective, configFiles } = loadLogFormat(options.logFormat, options.keyField, inputs);
   let workers: WorkerSummary | null = null;
   const analysis = await analyze({
     onWorkers: (summary) => { workers = summary; },
     autoJobsMinBytes: byteCount(options.autoJobsMinBytes, '--auto-jobs-min-bytes', AUTO_MIN_INPUT_BYTES),
-    inputs, apmInputs, logFormat, logFormatDirective, jobs, split, inputFormat: options.inputFormat, keyField: options.keyField, timeZone, slice,
+    inputs, apmInputs, logFormat, logFormatDirective, jobs, split, inputFormat: options.inputFormat, keyField: options.keyField, timeZone: options.timezone, slice,
     budget, join: joinOptions(options), keepGoing: options.keepGoing === true, excludeFiles: configFiles,
     progress: options.quiet ? undefined : progressBar(), parseOnly: options.parseOnly === true,
     observers: options.joined ? [new JoinedCsvExport(options.joined)] : [],

@@ -1,13 +1,11 @@
 import { FORMATS } from '../../../parsers/registry.js';
-import { detectFormat } from '../../../parsers/detect.js';
+import { detectFirstLines } from '../../../parsers/detect.js';
 import type { FormatDef } from '../../../parsers/format.js';
-import { readLineBatches } from '../../ingest/lines.js';
-import { describeReadError } from '../../ingest/parse-source.js';
-import { resolveInputs } from '../../ingest/sources.js';
+import { readLineBatches } from '../../lines/lines.js';
+import { describeReadError } from '../../parse/parse-source.js';
+import { resolveInputs } from '../../sources/sources.js';
 import { terminalSafe } from '../terminal-text.js';
-import { loadLogFormat } from '../log-format-option.js';
-
-const SAMPLE_LINES = 64;
+import { loadLogFormat } from '../../parse/log-format.js';
 
 /** `alf detect FILE...`: which format each file would be read as, or why none fits. Exit 2 when one fits none. */
 export async function detectCommand(inputs: string[], options: { logFormat?: string }): Promise<number> {
@@ -15,12 +13,13 @@ export async function detectCommand(inputs: string[], options: { logFormat?: str
   const candidates: readonly FormatDef[] = custom ? [custom, ...FORMATS] : FORMATS;
   let undetected = 0;
   for (const source of await resolveInputs(inputs)) {
-    const sample: string[] = [];
+    // The first batch of lines, as analyze and scan detect on (parsers/detect.ts, detectFirstLines).
+    let sample: readonly string[] = [];
     const stream = source.open();
     try {
       for await (const batch of readLineBatches(stream)) {
-        sample.push(...batch.lines.slice(0, SAMPLE_LINES - sample.length));
-        if (sample.length >= SAMPLE_LINES) break;
+        sample = batch.lines;
+        break;
       }
     } catch (error) {
       // A corrupt .gz or an I/O error is about this file, not a bug: say so and go on with the others.
@@ -30,7 +29,7 @@ export async function detectCommand(inputs: string[], options: { logFormat?: str
     } finally {
       stream.destroy();
     }
-    const detection = detectFormat(candidates, source.name, sample);
+    const detection = detectFirstLines(candidates, source.name, sample);
     let line: string;
     if (detection.best) {
       const best = detection.best;

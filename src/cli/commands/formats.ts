@@ -7,6 +7,8 @@ export function formatsCommand(): number {
   for (const format of FORMATS) {
     lines.push(`${format.id}  (${format.kind}) ${format.title}`);
     if (format.url) lines.push(`  spec: ${format.url}`);
+    const sources = [...new Set((format.realSamples ?? []).map((sample) => sample.source.project))];
+    if (sources.length > 0) lines.push(`  read on real lines from: ${sources.join(', ')}`);
     for (const exampleLine of format.example.split('\n').slice(0, 3)) lines.push(`  ${exampleLine.length > 200 ? `${exampleLine.slice(0, 200)}…` : exampleLine}`);
     lines.push('');
   }

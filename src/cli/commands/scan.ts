@@ -1,7 +1,6 @@
 import { APM_FORMATS } from '../../../parsers/apm-formats.js';
 import { FORMATS, findFormat } from '../../../parsers/registry.js';
 import type { Budget } from '../../model/budget.js';
-import { parseDuration } from '../../model/duration.js';
 import { timeBoundsTest } from '../../pipeline/slice.js';
 import { checkWritableDirectory } from '../output-check.js';
 import { sliceFromOptions, type SliceOptions } from '../slice-options.js';
@@ -11,10 +10,10 @@ import { DEFAULT_JOIN_OPTIONS } from '../../join/options.js';
 import type { ScanSummary } from '../../scan/run-scan.js';
 import { parseShard } from '../../scan/shard.js';
 import { ExitCode } from '../exit-codes.js';
-import { loadLogFormat } from '../log-format-option.js';
+import { loadLogFormat } from '../../parse/log-format.js';
 import { isInteractive, terminalLine } from '../terminal-text.js';
 import { closeTerminalLine, onInterrupt } from '../interrupt.js';
-import { formatSeverityCounts, plural } from '../../../reports/format.js';
+import { formatDuration, formatSeverityCounts, plural } from '../../../reports/format.js';
 import { failOnSeverity, type FailOn } from '../shared-options.js';
 
 export interface ScanCommandOptions extends SliceOptions {
@@ -25,7 +24,8 @@ export interface ScanCommandOptions extends SliceOptions {
   splitMinBytes?: string;
   splitRangeBytes?: string;
   out: string;
-  window: string;
+  /** ms, whole minutes; parsed by commander like every duration here (src/cli/shared-options.ts). */
+  window: number;
   failOn: FailOn;
   quiet?: boolean;
   shard?: string;
@@ -35,10 +35,14 @@ export interface ScanCommandOptions extends SliceOptions {
   concurrency: number;
   logFormat?: string;
   keyField?: string;
+  /** `--timezone`, checked by commander (src/cli/shared-options.ts). */
+  timezone?: string;
   budget?: Budget;
   followSymlinks?: boolean;
-  lockWait: string;
-  retain?: string;
+  /** ms; 0: do not wait. */
+  lockWait: number;
+  /** ms. */
+  retain?: number;
 }
 
 /** A progress line that rewrites itself, only when a person is watching stderr. */
@@ -78,14 +82,13 @@ export async function scanCommand(sources: string[], options: ScanCommandOptions
 
 async function scan(sources: string[], options: ScanCommandOptions, quiet: boolean): Promise<number> {
   if (sources.length === 0) throw new UsageError('no source: give directories, globs or s3://bucket/prefix/ (see alf scan --help)');
-  const windowMs = parseDuration(options.window, '--window');
-  if (windowMs % 60_000 !== 0) throw new UsageError(`--window must be whole minutes, not "${options.window}"`);
+  const windowMs = options.window;
   const concurrency = options.concurrency;
   const s3TimeoutMs = options.s3Timeout;
   if (!(s3TimeoutMs >= 100)) throw new UsageError(`--s3-timeout must be at least 100ms, not ${s3TimeoutMs}ms`);
-  const lockWaitMs = /^0+(?:ms|s|m|h|d)?$/.test(options.lockWait.trim()) ? 0 : parseDuration(options.lockWait, '--lock-wait');
-  const retainMs = options.retain === undefined ? null : parseDuration(options.retain, '--retain');
-  if (retainMs !== null && retainMs < windowMs) throw new UsageError(`--retain (${options.retain}) must be at least one --window (${options.window})`);
+  const lockWaitMs = options.lockWait;
+  const retainMs = options.retain ?? null;
+  if (retainMs !== null && retainMs < windowMs) throw new UsageError(`--retain (${formatDuration(retainMs / 1000)}) must be at least one --window (${formatDuration(windowMs / 1000)})`);
   const failOn = failOnSeverity(options.failOn);
   if (options.queue !== undefined) return queuedScan(sources, options, { windowMs, s3TimeoutMs, failOn }, quiet);
   if (options.state === undefined) throw new UsageError('--state is required (or --queue redis://… to run the scan on alf worker processes)');
@@ -106,7 +109,7 @@ async function scan(sources: string[], options: ScanCommandOptions, quiet: boole
     shard: options.shard ? parseShard(options.shard) : null, endpoint: options.endpoint, s3TimeoutMs, concurrency,
     followSymlinks: options.followSymlinks === true, lockWaitMs, retainMs,
     parse: {
-      candidates, formatById: (id) => (logFormat?.id === id ? logFormat : findFormat(id)), keyField: options.keyField,
+      candidates, formatById: (id) => (logFormat?.id === id ? logFormat : findFormat(id)), keyField: options.keyField, timeZone: options.timezone,
       keep: timeBoundsTest(slice, DEFAULT_JOIN_OPTIONS) ?? undefined,
     },
     replay: {
@@ -144,7 +147,7 @@ async function queuedScan(sources: string[], options: ScanCommandOptions, parsed
   const split = { minBytes: Number(options.splitMinBytes ?? QUEUE_SPLIT.minBytes), rangeBytes: Number(options.splitRangeBytes ?? QUEUE_SPLIT.rangeBytes) };
   if (!(split.minBytes >= 1 && split.rangeBytes >= 1)) throw new UsageError('--split-min-bytes and --split-range-bytes must be positive numbers');
   const settings = {
-    windowMs: parsed.windowMs, keyField: options.keyField, budget: options.budget ?? null, logFormat: options.logFormat, where: slice.where,
+    windowMs: parsed.windowMs, keyField: options.keyField, timeZone: options.timezone, budget: options.budget ?? null, logFormat: options.logFormat, where: slice.where,
     sinceMs: slice.since?.ms ?? null, untilMs: slice.until?.ms ?? null, endpoint: options.endpoint, s3TimeoutMs: parsed.s3TimeoutMs,
   };
   const { mkdir } = await import('node:fs/promises');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join, relative as relative_ } from 'node:path';
-import { createS3Client, s3ObjectSource } from '../../ingest/s3-source.js';
-import type { Source } from '../../ingest/sources.js';
+import { createS3Client, s3ObjectSource } from '../../sources/s3-source.js';
+import type { Source } from '../../sources/sources.js';
 import { describeOperational, isOperational } from '../operational.js';
 import { fileRangeSource, readIntoSpool, SourceReadError } from '../read-into-spool.js';
 import { syncSegments } from '../spool.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { FileStats } from '../../ingest/file-stats.js';
+import type { FileStats } from '../../model/file-stats.js';
 import { severityRank, type Severity } from '../../model/finding.js';
 import type { ApmTransaction, LogRecord, ProxyRecord } from '../../model/records.js';
 import { analyzeRecords } from '../../pipeline/analyze.js';

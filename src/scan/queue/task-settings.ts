@@ -1,6 +1,6 @@
 import { APM_FORMATS } from '../../../parsers/apm-formats.js';
 import { FORMATS, findFormat } from '../../../parsers/registry.js';
-import { loadLogFormat } from '../../cli/log-format-option.js';
+import { loadLogFormat } from '../../parse/log-format.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../join/options.js';
 import { timeBoundsTest } from '../../pipeline/slice.js';
 import type { SliceSpec } from '../../pipeline/slice-spec.js';
@@ -29,7 +29,7 @@ export function workerSettings(settings: TaskSettings): WorkerSettings {
   };
   const built: WorkerSettings = {
     parse: {
-      candidates, formatById: (id) => (logFormat?.id === id ? logFormat : findFormat(id)), keyField: settings.keyField,
+      candidates, formatById: (id) => (logFormat?.id === id ? logFormat : findFormat(id)), keyField: settings.keyField, timeZone: settings.timeZone,
       keep: timeBoundsTest(bounds, DEFAULT_JOIN_OPTIONS) ?? undefined,
     },
     replay: {

@@ -23,6 +23,8 @@ export const QUEUE_DIR = 'queue';
 export interface TaskSettings {
   windowMs: number;
   keyField?: string;
+  /** `--timezone`. */
+  timeZone?: string;
   budget: Budget | null;
   /** The --log-format value (a preset name, format string, or a path every worker can read). */
   logFormat?: string;

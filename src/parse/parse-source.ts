@@ -1,0 +1,170 @@
+import type { FormatDef, RecordParser, RecordSink } from '../../parsers/format.js';
+import { detectFirstLines } from '../../parsers/detect.js';
+import type { LogRecord } from '../model/records.js';
+import { InputError } from '../model/errors.js';
+import { excerpt } from '../model/parse-issue.js';
+import { countIssue, emptyFileStats, noteWarning, type FileStats } from '../model/file-stats.js';
+import { MAX_LINE_BYTES } from '../lines/line-cap.js';
+import { readLineBatches } from '../lines/lines.js';
+import type { Source } from '../sources/sources.js';
+
+/**
+ * One source to a stream of record batches, in file order. The format is either given or
+ * detected from the first batch of lines; the first batch is then parsed like any other.
+ */
+
+export interface FormatChoice {
+  /** Forced format for this source, if the user named one. */
+  forced?: FormatDef;
+  /** Candidates for detection, most specific first. */
+  candidates: readonly FormatDef[];
+  keyField?: string;
+  /** `--timezone`, for formats that log local time without an offset. */
+  timeZone?: string;
+  /** Record a read error in the file's stats and go on, instead of failing the run. */
+  keepGoing?: boolean;
+  /** Lines already consumed before this read (a scan resuming mid-file), so evidence keeps file line numbers. */
+  lineOffset?: number;
+  /** Stop reading once no format fits the first lines (a scan retries such a file whole on its next run). */
+  stopWhenUndetected?: boolean;
+}
+
+export interface ParsedSource {
+  stats: FileStats;
+  /** Record batches in file order. `stats.format` and `stats.kind` are known after the first step. */
+  batches: AsyncGenerator<LogRecord[]>;
+}
+
+/** Holds the batch being filled; swapped for a fresh array after each yield. */
+interface Outbox {
+  records: LogRecord[];
+}
+
+function statsSink(stats: FileStats, outbox: Outbox): RecordSink {
+  return {
+    record(record) {
+      stats.records++;
+      outbox.records.push(record);
+    },
+    issue(issue) { countIssue(stats, issue); },
+    ignore() { stats.ignored++; },
+    warn(warning) { noteWarning(stats, warning); },
+  };
+}
+
+function recordTime(record: LogRecord): number {
+  return record.kind === 'proxy' ? record.startMs : record.startMs;
+}
+
+export function parseSource(source: Source, choice: FormatChoice): ParsedSource {
+  const stats = emptyFileStats(source.name);
+
+  async function* batches(): AsyncGenerator<LogRecord[]> {
+    let parser: RecordParser | null = null;
+    let undetectable = false;
+    const outbox: Outbox = { records: [] };
+    const sink = statsSink(stats, outbox);
+    const shift = choice.lineOffset ?? 0;
+    try {
+      for await (const batch of readLineBatches(source.open())) {
+        if (parser === null && !undetectable) {
+          const format = choice.forced ?? pickFormat(source.name, batch.lines, choice.candidates, stats);
+          if (format === null) {
+            undetectable = true;
+            if (choice.stopWhenUndetected) return;
+            // A file no format fits is unread, like one that cannot be opened: it fails the run
+            // unless --keep-going, rather than giving a report that silently lacks it.
+            if (!choice.keepGoing) throw readFailure(source.name, stats.undetected ?? 'no known format fits');
+          } else {
+            stats.format = format.id;
+            stats.kind = format.kind;
+            parser = format.createParser({ file: source.name, keyField: choice.keyField, timeZone: choice.timeZone });
+          }
+        }
+        const lines = batch.lines;
+        stats.linesRead += lines.length;
+        if (parser === null) {
+          // Without a format nothing can be parsed: every line is counted as skipped, none vanish,
+          // and the first ones are kept as examples like any other skipped line.
+          for (let i = 0; i < lines.length; i++) {
+            countIssue(stats, {
+              code: 'PARSE_NO_MATCH', file: source.name, line: batch.firstLine + i + shift, field: null,
+              message: 'no known format fits this file', sample: excerpt(lines[i]!),
+            });
+          }
+          continue;
+        }
+        if (batch.tooLong === undefined) {
+          for (let i = 0; i < lines.length; i++) parser.line(lines[i]!, batch.firstLine + i + shift, sink);
+        } else {
+          // Cut lines (over the ingest cap) are never parsed: a truncated line could pass for a record.
+          const cut = new Set(batch.tooLong);
+          for (let i = 0; i < lines.length; i++) {
+            const lineNumber = batch.firstLine + i + shift;
+            if (!cut.has(batch.firstLine + i)) parser.line(lines[i]!, lineNumber, sink);
+            else {
+              countIssue(stats, {
+                code: 'PARSE_LINE_TOO_LONG', file: source.name, line: lineNumber, field: null,
+                message: `line longer than ${MAX_LINE_BYTES / 1024 / 1024} MiB: not parsed`, sample: excerpt(lines[i]!),
+              });
+            }
+          }
+        }
+        if (outbox.records.length > 0) {
+          const records = outbox.records;
+          outbox.records = [];
+          noteTimes(stats, records);
+          yield records;
+        }
+      }
+      if (parser) {
+        parser.end(sink);
+        if (outbox.records.length > 0) {
+          noteTimes(stats, outbox.records);
+          yield outbox.records;
+        }
+      }
+    } catch (error) {
+      if (error instanceof InputError) throw error;
+      const message = describeReadError(error);
+      stats.error = message;
+      if (!choice.keepGoing) throw readFailure(source.name, message);
+    }
+  }
+
+  return { stats, batches: batches() };
+}
+
+function noteTimes(stats: FileStats, records: LogRecord[]): void {
+  for (const record of records) {
+    const time = recordTime(record);
+    if (stats.firstTimeMs === null || time < stats.firstTimeMs) stats.firstTimeMs = time;
+    if (stats.lastTimeMs === null || time > stats.lastTimeMs) stats.lastTimeMs = time;
+  }
+}
+
+/** The error that ends a run on an unreadable file without --keep-going (also for files read by workers). */
+export function readFailure(file: string, message: string): InputError {
+  return new InputError(`cannot read ${file}: ${message} (use --keep-going to analyse the other files)`);
+}
+
+/** Detection on a file's first batch of lines; exported so a file split for workers is detected the same way. */
+export function pickFormat(file: string, lines: readonly string[], candidates: readonly FormatDef[], stats: FileStats): FormatDef | null {
+  const detection = detectFirstLines(candidates, file, lines);
+  if (detection.best) return detection.best.format;
+  const closest = detection.ranking[0];
+  stats.undetected = closest
+    ? `no known format fits; closest was ${closest.format.id} (${Math.round(closest.score * 100)}% of sample lines)` +
+      (closest.firstIssue ? `, failing at line ${closest.firstIssue.line}${closest.firstIssue.field ? ` field ${closest.firstIssue.field}` : ''}: ${closest.firstIssue.message}` : '')
+    : 'no known format fits';
+  return null;
+}
+
+export function describeReadError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR') return `corrupt or truncated gzip data (${(error as Error).message})`;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  return (error as Error).message;
+}

@@ -1,0 +1,154 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FORMATS } from '../../../parsers/registry.js';
+import { nginxFormat } from '../../../parsers/nginx.js';
+import { parseSource } from '../../../src/parse/parse-source.js';
+import { BatchDecoder, BatchEncoder, RECORD_CODEC_LIMITS, transferList, type EncodedBatch } from '../../../src/parse/workers/record-codec.js';
+import { fileSource } from '../../../src/sources/sources.js';
+import { emptyApmTransaction, emptyProxyRecord, type ApmTransaction, type LogRecord, type ProxyRecord } from '../../../src/model/records.js';
+import { ROOT } from '../../cli/run-cli.js';
+
+/** What a batch looks like after postMessage: the buffers and the one string, cloned. */
+function overTheWire(batch: EncodedBatch): EncodedBatch {
+  return structuredClone(batch, { transfer: transferList(batch) });
+}
+
+function roundTrip(batches: readonly LogRecord[][], lineBase = 0): LogRecord[][] {
+  const encoder = new BatchEncoder();
+  const decoder = new BatchDecoder();
+  return batches.map((batch) => decoder.decode(overTheWire(encoder.encode(batch)), lineBase));
+}
+
+async function parseFile(path: string, logFormat?: string): Promise<LogRecord[]> {
+  const candidates = logFormat ? [nginxFormat(logFormat)] : FORMATS;
+  const parsed = parseSource(fileSource(path), { candidates });
+  const records: LogRecord[] = [];
+  for await (const batch of parsed.batches) records.push(...batch);
+  expect(parsed.stats.format, path).not.toBeNull();
+  return records;
+}
+
+const sampleFiles = ['formats', 'apm'].flatMap((dir) => readdirSync(join(ROOT, 'samples', dir)).map((name) => join(ROOT, 'samples', dir, name)));
+
+describe('record codec: encode then decode gives the parser\'s records back', () => {
+  it.each(sampleFiles)('%s', async (path) => {
+    const records = await parseFile(path);
+    expect(records.length).toBeGreaterThan(0);
+    // Two batches through one encoder: the second refers to values the first put in the table.
+    const half = Math.ceil(records.length / 2);
+    const decoded = roundTrip([records.slice(0, half), records.slice(half)]).flat();
+    expect(decoded).toStrictEqual(records);
+    // Same keys in the same order: decoded records share the parsers' object shape.
+    expect(decoded.map((r) => Object.keys(r))).toEqual(records.map((r) => Object.keys(r)));
+  });
+
+  it('the incident\'s custom log_format and its New Relic CSV', async () => {
+    const { readFileSync } = await import('node:fs');
+    const directive = readFileSync(join(ROOT, 'samples/incident/nginx-log-format.conf'), 'utf8');
+    for (const records of [
+      await parseFile(join(ROOT, 'samples/incident/access.log'), directive.slice(directive.indexOf('log_format'))),
+      await parseFile(join(ROOT, 'samples/incident/newrelic-transactions.csv')),
+    ]) {
+      const batches: LogRecord[][] = [];
+      for (let i = 0; i < records.length; i += 2048) batches.push(records.slice(i, i + 2048));
+      expect(roundTrip(batches).flat()).toStrictEqual(records);
+    }
+  });
+
+  it('adds the line base of a byte range to every line', async () => {
+    const records = await parseFile(join(ROOT, 'samples/formats/envoy.log'));
+    const decoded = roundTrip([records], 1000).flat();
+    expect(decoded.map((r) => r.line)).toEqual(records.map((r) => r.line + 1000));
+  });
+});
+
+const oddString = fc.oneof(
+  { arbitrary: fc.constantFrom('', '\u0000', '\ud800', '\udfff', 'a\ud83d', '\ud83d\ude00', 'a long value with a lone \udc00 surrogate', '😀'.repeat(20), 'é', '\n', '\r\n', '|', '"', '\\'), weight: 4 },
+  { arbitrary: fc.string({ unit: 'binary', maxLength: 40 }), weight: 4 },
+  // Any UTF-16 code unit, lone surrogates included.
+  { arbitrary: fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)), maxLength: 40 }), weight: 4 },
+  { arbitrary: fc.string({ unit: 'grapheme', minLength: 500, maxLength: 700 }), weight: 1 },
+  // Longer than any table entry, and than split2 would ever hand over in one piece.
+  { arbitrary: fc.constant(`${'x'.repeat(200_000)}\u00e9\ud800`), weight: 1 },
+);
+const optionalString = fc.option(oddString, { nil: null, freq: 3 });
+const oddNumber = fc.oneof(
+  fc.integer(), fc.double(), fc.constantFrom(0, -0, Number.MAX_SAFE_INTEGER, -1, 2 ** 53 + 2, Infinity, -Infinity, NaN, 1e-300),
+);
+const optionalNumber = fc.option(oddNumber, { nil: null, freq: 3 });
+
+const proxyRecord: fc.Arbitrary<ProxyRecord> = fc.record({
+  format: oddString, file: oddString, line: fc.nat(), raw: oddString,
+  endMs: oddNumber, timeResolutionMs: oddNumber, startMs: oddNumber,
+  method: optionalString, path: optionalString, route: optionalString, query: optionalString, host: optionalString,
+  status: optionalNumber, requestTimeMs: optionalNumber, upstreamLogged: fc.boolean(), upstreamStatus: optionalNumber,
+  upstreamAttempts: oddNumber, upstreamTimeMs: optionalNumber, upstreamConnectTimeMs: optionalNumber, upstreamHeaderTimeMs: optionalNumber,
+  upstreamAddr: optionalString, clientIp: optionalString, userAgent: optionalString, apiKey: optionalString,
+  requestId: optionalString, traceId: optionalString, bytesSent: optionalNumber, connectionRequests: optionalNumber,
+  clientClosed: fc.boolean(), flags: optionalString,
+}).map((fields) => Object.assign(emptyProxyRecord(fields.format, fields.file, fields.line, fields.raw), fields));
+
+const apmTransaction: fc.Arbitrary<ApmTransaction> = fc.record({
+  format: oddString, file: oddString, line: fc.nat(), raw: oddString,
+  startMs: oddNumber, durationMs: oddNumber, name: optionalString, method: optionalString, path: optionalString,
+  status: optionalNumber, userAgent: optionalString, host: optionalString, traceId: optionalString,
+  requestId: optionalString, apiKey: optionalString,
+}).map((fields) => Object.assign(emptyApmTransaction(fields.format, fields.file, fields.line, fields.raw), fields));
+
+describe('record codec on hostile values', { timeout: 60_000 }, () => {
+  it('proxy records: every string and number survives, whatever it holds', () => {
+    fc.assert(fc.property(fc.array(fc.array(proxyRecord, { maxLength: 20 }), { maxLength: 4 }), (batches) => {
+      const decoded = roundTrip(batches);
+      expect(decoded).toStrictEqual(batches);
+    }), { numRuns: 200 });
+  });
+
+  it('APM transactions: every string and number survives, whatever it holds', () => {
+    fc.assert(fc.property(fc.array(fc.array(apmTransaction, { maxLength: 20 }), { maxLength: 4 }), (batches) => {
+      expect(roundTrip(batches)).toStrictEqual(batches);
+    }), { numRuns: 200 });
+  });
+
+  it('sends a repeated value once, then by slot', () => {
+    const batch = Array.from({ length: 2048 }, (_, i) => {
+      const record = emptyProxyRecord('nginx', 'a.log', i + 1, `line ${i}`);
+      record.userAgent = 'Mozilla/5.0 (a repeated agent string)';
+      record.clientIp = '203.0.113.77';
+      return record;
+    });
+    const encoder = new BatchEncoder();
+    const first = encoder.encode(batch);
+    // format, file, agent, address: each kept once.
+    expect(first.keeps.length).toBe(4);
+    const second = encoder.encode(batch);
+    expect(second.keeps.length).toBe(0);
+    expect(second.text.length).toBe(batch.reduce((sum, r) => sum + r.raw.length, 0));
+    const decoder = new BatchDecoder();
+    expect([decoder.decode(overTheWire(first)), decoder.decode(overTheWire(second))]).toStrictEqual([batch, batch]);
+  });
+
+  it('stays exact when there are more distinct values than table slots (old ones make way)', () => {
+    const batches: ProxyRecord[][] = [];
+    for (let b = 0; b < 16; b++) {
+      const batch: ProxyRecord[] = [];
+      for (let i = 0; i < 2048; i++) {
+        const n = b * 2048 + i;
+        const record = emptyProxyRecord('nginx', 'a.log', n + 1, `line ${n}`);
+        // Distinct agents beyond the table's size, mixed with a few that keep coming back.
+        record.userAgent = i % 3 === 0 ? `returning agent ${i % 7}` : `agent number ${n}`;
+        record.clientIp = `10.0.${i % 256}.${b}`;
+        batch.push(record);
+      }
+      batches.push(batch);
+    }
+    expect(batches.flat().filter((r) => r.userAgent!.startsWith('agent')).length).toBeGreaterThan(RECORD_CODEC_LIMITS.tableSlots);
+    expect(roundTrip(batches)).toStrictEqual(batches);
+  });
+
+  it('refuses a batch that mixes record kinds', () => {
+    const encoder = new BatchEncoder();
+    expect(() => encoder.encode([emptyProxyRecord('f', 'a', 1, ''), emptyApmTransaction('f', 'a', 2, '') as unknown as ProxyRecord])).toThrow(/mixes/);
+  });
+});
