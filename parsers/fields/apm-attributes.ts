@@ -61,6 +61,9 @@ export function fillFromNewRelicAttributes(
   if (!Number.isFinite(durationSeconds) || durationSeconds < 0) return { field: 'duration', value: String(get('duration') ?? '') };
   transaction.startMs = startMs;
   transaction.durationMs = Math.round(durationSeconds * 1e6) / 1e3;
+  // Seconds, like duration; present where the agent saw an X-Request-Start or X-Queue-Start header.
+  const queueSeconds = number(get('queueDuration'));
+  transaction.queueMs = Number.isFinite(queueSeconds) && queueSeconds >= 0 ? Math.round(queueSeconds * 1e6) / 1e3 : null;
   transaction.name = text(get('name'));
   const uri = text(get('request.uri')) ?? text(get('http.url'));
   if (uri) {
@@ -76,7 +79,8 @@ export function fillFromNewRelicAttributes(
     }
   }
   transaction.userAgent = text(get('request.headers.userAgent')) ?? text(get('request.headers.user-agent'));
-  transaction.host = text(get('host'));
+  // The host the request was addressed to where exported (its Host header), else the agent's own.
+  transaction.host = text(get('request.headers.host')) ?? text(get('host'));
   const traceId = text(get('traceId')) ?? text(get('trace.id'));
   transaction.traceId = traceId ? normaliseTraceId(traceId) : null;
   transaction.requestId = text(get('request.headers.x-request-id')) ?? text(get('request.headers.X-Request-Id')) ?? text(get('requestId'));

@@ -21,14 +21,16 @@ import { EvidenceSample } from '../statistics/evidence-sample.js';
  *   clock-beyond-max-skew  the two logs cover the same span shifted by more than --max-skew (a clock
  *                          or time zone set wrong, by whole hours mostly);
  *   other-time-range       the two logs do not overlap in time at all;
+ *   different-hosts        most proxy requests go to routes the export never mentions, and to hosts
+ *                          it never saw (another service behind the same proxy);
  *   different-paths        most proxy requests go to routes the export never mentions (another
- *                          service, another host, a prefix the proxy strips or adds);
+ *                          service, a prefix the proxy strips or adds);
  *   ambiguous              candidates were there but too alike to tell apart (whole-second stamps,
  *                          busy URLs, nothing else shared);
  *   unexplained            none of the above.
  */
 
-export type ApmJoinReason = 'no-shared-field' | 'clock-beyond-max-skew' | 'other-time-range' | 'different-paths' | 'ambiguous' | 'unexplained';
+export type ApmJoinReason = 'no-shared-field' | 'clock-beyond-max-skew' | 'other-time-range' | 'different-hosts' | 'different-paths' | 'ambiguous' | 'unexplained';
 
 export interface ApmJoinFigures {
   proxyRecords: Count;
@@ -41,6 +43,11 @@ export interface ApmJoinFigures {
   reason: ApmJoinReason;
   /** Share of proxy requests whose route the APM export also has; null when either side has none. */
   proxyRoutesInApm: Share | null;
+  /** Share of proxy requests with a host (Host header, server name) the APM export also has; null when either side has none. */
+  proxyHostsInApm: Share | null;
+  /** The proxy's and the export's commonest hosts, to see which service each side is. */
+  proxyHosts: Text | null;
+  apmHosts: Text | null;
   /** First APM start minus first proxy start, s: how far apart the two logs begin. */
   startsApartSeconds: Seconds | null;
   /** Whether the two logs' spans overlap (within --max-skew). */
@@ -104,6 +111,8 @@ export const apmJoin: Detector<ApmJoinFinding> = {
     let apmSpan: Span | null = null;
     const proxyRoutes = new Map<string, number>();
     const apmRoutes = new Set<string>();
+    const proxyHosts = new Map<string, number>();
+    const apmHosts = new Map<string, number>();
     const unjoinedProxy = new EvidenceSample(3);
     const unjoinedApm = new EvidenceSample(2);
 
@@ -120,6 +129,7 @@ export const apmJoin: Detector<ApmJoinFinding> = {
             proxiesWithPath++;
             if (proxyRoutes.has(route) || proxyRoutes.size < ROUTE_CAP) proxyRoutes.set(route, (proxyRoutes.get(route) ?? 0) + 1);
           }
+          if (proxy.host !== null) countCapped(proxyHosts, hostName(proxy.host));
           if (apm === null) unjoinedProxy.offer(proxy, 0, 'no APM transaction joined');
         }
         if (apm !== null) {
@@ -132,6 +142,7 @@ export const apmJoin: Detector<ApmJoinFinding> = {
               apmRoutes.add(template !== null ? templatePattern(template) : templatePattern(routeTemplate(normalisePath(apm.path!))));
             }
           }
+          if (apm.host !== null) countCapped(apmHosts, hostName(apm.host));
           if (proxy === null) unjoinedApm.offer(apm, 0, 'no proxy record joined');
         }
         if (proxy !== null && apm !== null) joined++;
@@ -147,6 +158,13 @@ export const apmJoin: Detector<ApmJoinFinding> = {
         for (const [route, count] of proxyRoutes) if (apmRoutes.has(route)) inApm += count;
         const counted = [...proxyRoutes.values()].reduce((a, b) => a + b, 0);
         const routesShare = counted === 0 || apmRoutes.size === 0 ? null : inApm / counted;
+        let hostsInApm = 0;
+        let hostsCounted = 0;
+        for (const [host, count] of proxyHosts) {
+          hostsCounted += count;
+          if (apmHosts.has(host)) hostsInApm += count;
+        }
+        const hostsShare = hostsCounted === 0 || apmHosts.size === 0 ? null : hostsInApm / hostsCounted;
         const p = proxySpan as Span | null;
         const a = apmSpan as Span | null;
         const startsApartMs = p !== null && a !== null ? a.first - p.first : null;
@@ -156,6 +174,9 @@ export const apmJoin: Detector<ApmJoinFinding> = {
         if (joinable === 0 || proxiesWithPath === 0) reason = 'no-shared-field';
         else if (startsApartMs !== null && Math.abs(startsApartMs) > maxSkewMs && spansAlike && Math.abs(startsApartMs) <= 26 * HOUR_MS) reason = 'clock-beyond-max-skew';
         else if (overlap === false) reason = 'other-time-range';
+        // Hosts only where the routes differ too: a New Relic export's `host` may be the agent's own
+        // machine name, which no Host header carries, so differing hosts alone prove nothing.
+        else if (routesShare !== null && routesShare < WEAK_SHARE && hostsShare !== null && hostsShare < WEAK_SHARE) reason = 'different-hosts';
         else if (routesShare !== null && routesShare < WEAK_SHARE) reason = 'different-paths';
         else if (context.join.lowConfidence > joined) reason = 'ambiguous';
         else reason = 'unexplained';
@@ -171,6 +192,7 @@ export const apmJoin: Detector<ApmJoinFinding> = {
             'Backend times (true worker time per key, backend time at a client timeout) come from joined pairs only: for the requests ' +
             'left unjoined they are unknown, and alf does not stand the proxy\'s own times in for them.' +
             (routesShare !== null ? ` ${percent(routesShare)} of proxy requests go to a route the export also has.` : '') +
+            (hostsShare !== null ? ` ${percent(hostsShare)} of proxy requests go to a host the export also has (proxy: ${commonest(proxyHosts)}; export: ${commonest(apmHosts)}).` : '') +
             (startsApartMs !== null ? ` The APM export begins ${describeShift(startsApartMs)} the proxy log.` : ''),
           nextStep: remedyFor(reason, startsApartMs, maxSkewMs),
           figures: {
@@ -181,6 +203,9 @@ export const apmJoin: Detector<ApmJoinFinding> = {
             apmJoinedShare: roundTo(apmShare, 4),
             reason,
             proxyRoutesInApm: routesShare === null ? null : roundTo(routesShare, 4),
+            proxyHostsInApm: hostsShare === null ? null : roundTo(hostsShare, 4),
+            proxyHosts: commonest(proxyHosts),
+            apmHosts: commonest(apmHosts),
             startsApartSeconds: startsApartMs === null ? null : roundTo(startsApartMs / 1000, 3),
             timeRangesOverlap: overlap,
             maxSkewSeconds: maxSkewMs / 1000,
@@ -199,6 +224,7 @@ const REASON_TEXT: Record<ApmJoinReason, string> = {
   'no-shared-field': 'The likely reason: the two sides share no field to join on (the export has no request.uri, http.route or route-carrying transaction name, or the proxy log has no path).',
   'clock-beyond-max-skew': 'The likely reason: the two logs cover the same span with their clocks further apart than --max-skew (a clock or time zone set wrong).',
   'other-time-range': 'The likely reason: the export covers another time range than the proxy log.',
+  'different-hosts': 'The likely reason: the export is of another service: most proxy requests go to hosts and routes the export does not have.',
   'different-paths': 'The likely reason: most proxy requests go to routes the export does not have (another service or host behind the proxy, or a path prefix the proxy adds or strips).',
   ambiguous: 'The likely reason: candidates were found, but too alike to tell apart (whole-second timestamps on busy URLs with nothing else in common).',
   unexplained: 'The two logs overlap in time and routes, yet few pairs fit in time and duration.',
@@ -220,6 +246,8 @@ function remedyFor(reason: ApmJoinReason, startsApartMs: number | null, maxSkewM
     }
     case 'other-time-range':
       return 'Export the APM transactions for the proxy log\'s time range (or pass the proxy logs of the export\'s range).';
+    case 'different-hosts':
+      return 'Pass the APM export of the service behind the proxy\'s hosts (or the proxy log of the export\'s host); the two hosts are named above.';
     case 'different-paths':
       return 'Pass the APM export of the service behind this proxy, or give --route-template for the routes as the APM names them.';
     case 'ambiguous':
@@ -227,4 +255,26 @@ function remedyFor(reason: ApmJoinReason, startsApartMs: number | null, maxSkewM
     case 'unexplained':
       return 'Check that the export and the proxy log come from the same service and period; --joined pairs.csv shows which requests did pair.';
   }
+}
+
+/** Host names compared without case or port (`API.example.com:443` is `api.example.com`). */
+function hostName(host: string): string {
+  const lower = host.toLowerCase();
+  const colon = lower.lastIndexOf(':');
+  return colon > 0 && lower.indexOf(':') === colon && /^\d+$/.test(lower.slice(colon + 1)) ? lower.slice(0, colon) : lower;
+}
+
+/** Distinct hosts kept per side; a proxy in front of more hosts than this is counted by its first ones. */
+const HOST_CAP = 1_000;
+
+function countCapped(counts: Map<string, number>, key: string): void {
+  const count = counts.get(key);
+  if (count !== undefined) counts.set(key, count + 1);
+  else if (counts.size < HOST_CAP) counts.set(key, 1);
+}
+
+/** The three commonest hosts, most requests first; null when none. */
+function commonest(counts: ReadonlyMap<string, number>): string | null {
+  if (counts.size === 0) return null;
+  return [...counts].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([host]) => host).join(', ');
 }

@@ -1,7 +1,7 @@
 import { median } from 'simple-statistics';
 import type { ApmTransaction, ProxyRecord } from '../model/records.js';
 import { apmJoinKey, compileTemplate, proxyJoinKey, RouteTemplates, TEMPLATE, templateMatches } from './keys.js';
-import { durationCost, evidenceCost, proxyStartMs } from './pair-cost.js';
+import { apmArrivalMs, durationCost, evidenceCost, proxyStartMs } from './pair-cost.js';
 
 /**
  * Estimates the clock offset between APM and proxy (APM start minus proxy start) by voting:
@@ -87,7 +87,7 @@ export function estimateClockOffset(
     for (let j = sample.from; j < sample.to; j++) {
       const transaction = sample.list[j]!;
       if (durationCost(sample.proxy, transaction) + evidenceCost(sample.proxy, transaction) > 2) continue;
-      const bin = Math.floor(transaction.startMs - sample.start + maxSkewMs);
+      const bin = Math.floor(apmArrivalMs(transaction) - sample.start + maxSkewMs);
       if (bin >= 0 && bin < range) {
         counts[bin]!++;
         voted++;

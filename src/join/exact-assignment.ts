@@ -17,6 +17,12 @@ export interface LocalEdge {
   weight: number;
 }
 
+/**
+ * A factor on two choices made together, for what single pairs cannot say: two log lines of one
+ * second whose partners would have ended in the reverse order (line-order.ts). 1 when unrelated.
+ */
+export type JointFactor = (proxyA: number, edgeA: number, proxyB: number, edgeB: number) => number;
+
 export interface ExactResult {
   /** Edge index chosen for each proxy, -1 for none. */
   best: Int32Array;
@@ -30,6 +36,7 @@ export function exactAssignment(
   edges: readonly LocalEdge[],
   noMatchWeight: number,
   maxLeaves: number,
+  joint: JointFactor | null = null,
 ): ExactResult | null {
   const byProxy: number[][] = Array.from({ length: proxyCount }, () => []);
   edges.forEach((edge, i) => byProxy[edge.proxy]!.push(i));
@@ -57,9 +64,11 @@ export function exactAssignment(
     for (const e of byProxy[proxy]!) {
       const edge = edges[e]!;
       if (used[edge.apm]) continue;
+      let factor = edge.weight;
+      if (joint !== null) for (let p = 0; p < proxy; p++) if (path[p]! >= 0) factor *= joint(p, path[p]!, proxy, e);
       used[edge.apm] = 1;
       path[proxy] = e;
-      const ok = visit(proxy + 1, weight * edge.weight);
+      const ok = visit(proxy + 1, weight * factor);
       used[edge.apm] = 0;
       path[proxy] = -1;
       if (!ok) return false;

@@ -3,6 +3,7 @@ import { orderApm } from './apm-order.js';
 import { estimateClockOffset } from './clock-offset.js';
 import { emptyJoinStats, joinedShare, type JoinStats } from './join-stats.js';
 import { ApmWindow } from './apm-window.js';
+import { lineOrderBounds, orderable, type EndBounds } from './line-order.js';
 import { matchSlice } from './match-window.js';
 import { OffsetTracker, offsetAt } from './offset-tracker.js';
 import type { JoinOptions } from './options.js';
@@ -118,7 +119,13 @@ export async function* joinStreams(
       timing.update();
       timing.forget();
     }
-    const result = matchSlice(slice, apm.index, model, timing.current, options.minConfidence);
+    // Whole-second stamps: a rehearsal's sure pairs place the other lines of their second by line order.
+    let bounds: EndBounds | null = null;
+    if (slice.some(orderable)) {
+      const rehearsal = matchSlice(slice, apm.index, model, timing.current, options.minConfidence, { rehearsal: true });
+      bounds = lineOrderBounds(slice, rehearsal.joined.filter((pair) => pair.confidence >= TRACKING_CONFIDENCE));
+    }
+    const result = matchSlice(slice, apm.index, model, timing.current, options.minConfidence, { bounds });
     stats.lowConfidence += result.lowConfidence;
     for (const pair of result.joined) {
       if (pair.method === 'id') stats.joinedById++;
@@ -126,8 +133,10 @@ export async function* joinStreams(
       stats.confidenceDeciles[Math.min(9, Math.floor(pair.confidence * 10))]!++;
       if (pair.confidence >= TRACKING_CONFIDENCE) {
         const start = proxyStartMs(pair.proxy!);
-        if (!matchedAsQueueWait(pair.proxy!, pair.offsetMs! - offsetAt(model, start), timing.current.startSigmaMs)) {
-          offsets.observe(start, pair.offsetMs!);
+        // The clocks' offset is read from when the request reached the backend, net of any queue time the export gives.
+        const arrivalOffset = pair.offsetMs! - (pair.apm!.queueMs ?? 0);
+        if (!matchedAsQueueWait(pair.proxy!, arrivalOffset - offsetAt(model, start), timing.current.startSigmaMs)) {
+          offsets.observe(start, arrivalOffset);
           timing.observe(pair, model);
         }
       }

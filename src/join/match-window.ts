@@ -1,7 +1,8 @@
 import type { ApmTransaction, JoinedRequest, ProxyRecord } from '../model/records.js';
 import { lowerBound } from './clock-offset.js';
-import { exactAssignment, type LocalEdge } from './exact-assignment.js';
+import { exactAssignment, type JointFactor, type LocalEdge } from './exact-assignment.js';
 import type { ApmSlot, KeyIndex } from './key-index.js';
+import { endMark, inversionCost, lineOrderCost, orderable, orderGroup, type EndBounds } from './line-order.js';
 import { CONCRETE, normalisePath, TEMPLATE, templatePattern, type RouteTemplates } from './keys.js';
 import { offsetAt, type OffsetModel } from './offset-tracker.js';
 import { EARLY_REACH_MS, MAX_QUEUE_WAIT_MS, NO_MATCH_COST, pairCost, proxyStartMs, secondLookCost, secondLookLateReach, startSigma, type TimingModel } from './pair-cost.js';
@@ -44,6 +45,8 @@ export interface MatchOptions {
   exact?: boolean;
   /** A rehearsal: everything taken is released again before returning, so the slice can be matched for real after. */
   rehearsal?: boolean;
+  /** Where line order narrows whole-second stamps (line-order.ts), from a rehearsal's sure pairs. */
+  bounds?: EndBounds | null;
 }
 
 export function matchSlice(
@@ -52,7 +55,7 @@ export function matchSlice(
   model: OffsetModel,
   timing: TimingModel,
   minConfidence: number,
-  { exact = true, rehearsal = false }: MatchOptions = {},
+  { exact = true, rehearsal = false, bounds = null }: MatchOptions = {},
 ): SliceResult {
   const commit = !rehearsal;
   const joined: JoinedRequest[] = [];
@@ -93,15 +96,17 @@ export function matchSlice(
     const offsetMs = offsetAt(model, start);
     const sigma = startSigma(proxy, timing.startSigmaMs);
     const from = start + offsetMs - reach * sigma;
-    const to = start + offsetMs + reach * sigma;
+    // A whole-second stamp of an answered request hides any wait for a worker, which starts the
+    // transaction up to the whole upstream time late (coarseAnsweredCost places its end instead).
+    const to = start + offsetMs + reach * sigma + (orderable(proxy) ? Math.min(proxy.upstreamTimeMs!, MAX_HIDDEN_WAIT_MS) : 0);
     candidateLists(proxy, index, lists);
     const before = edges.length;
-    for (const list of lists) addEdges(edges, list, i, proxy, start, offsetMs, sigma, from, to, timing, pairCost);
+    for (const list of lists) addEdges(edges, list, i, proxy, start, offsetMs, sigma, from, to, timing, pairCost, bounds);
     // Nothing at the expected time: the request may have waited for a backend worker, so look up to
     // a queue wait later (see pairCost). Only then: searching that far for every record made the
     // join 50% slower on busy URLs, where the expected time has candidates anyway.
     if (edges.length === before && proxy.timeResolutionMs <= 10) {
-      for (const list of lists) addEdges(edges, list, i, proxy, start, offsetMs, sigma, to, to + MAX_QUEUE_WAIT_MS, timing, pairCost);
+      for (const list of lists) addEdges(edges, list, i, proxy, start, offsetMs, sigma, to, to + MAX_QUEUE_WAIT_MS, timing, pairCost, bounds);
     }
     // Only a record that can have a witness (secondLookCost) gets a second look.
     if (edges.length === before && (proxy.userAgent !== null || proxy.apiKey !== null)) lonely.push(i);
@@ -134,7 +139,7 @@ export function matchSlice(
       accept(edge, weight / (weight + noMatchWeight));
     }
     for (const group of groups) {
-      if (exact && solveExactly(group, accept, noMatchWeight)) continue;
+      if (exact && solveExactly(group, proxies, bounds, accept, noMatchWeight)) continue;
       // Too large to enumerate: best edge first, confidence against every competing edge.
       const proxyMass = new Map<number, number>();
       const apmMass = new Map<ApmSlot, number>();
@@ -168,7 +173,7 @@ export function matchSlice(
       const near = (proxy.timeResolutionMs > 10 ? proxy.timeResolutionMs / 2 : 0) + Math.max(reach * sigma, EARLY_REACH_MS);
       candidateLists(proxy, index, lists);
       for (const list of lists) {
-        addEdges(second, list, i, proxy, start, offsetMs, sigma, start + offsetMs - near, start + offsetMs + near + secondLookLateReach(proxy), timing, secondLookCost);
+        addEdges(second, list, i, proxy, start, offsetMs, sigma, start + offsetMs - near, start + offsetMs + near + secondLookLateReach(proxy), timing, secondLookCost, bounds);
       }
     }
     assign(second);
@@ -211,13 +216,14 @@ function candidateLists(proxy: ProxyRecord, index: ApmIndex, out: (readonly ApmS
 
 function addEdges(
   edges: Edge[], list: readonly ApmSlot[], i: number, proxy: ProxyRecord, start: number, offsetMs: number,
-  sigma: number, from: number, to: number, timing: TimingModel, costOf: typeof pairCost,
+  sigma: number, from: number, to: number, timing: TimingModel, costOf: typeof pairCost, bounds: EndBounds | null,
 ): void {
   for (let j = lowerBound(list, from); j < list.length; j++) {
     const slot = list[j]!;
     if (slot.startMs > to) break;
     if (slot.taken || idsDisagree(proxy, slot.apm)) continue;
-    const cost = costOf(proxy, start, slot.apm, offsetMs, sigma, timing);
+    let cost = costOf(proxy, start, slot.apm, offsetMs, sigma, timing);
+    if (bounds !== null && cost < NO_MATCH_COST) cost += lineOrderCost(bounds, i, proxy, slot.apm);
     if (cost < NO_MATCH_COST) edges.push({ proxy: i, slot, cost });
   }
 }
@@ -300,11 +306,14 @@ function components(edges: readonly Edge[], proxyCount: number): { singles: Edge
   return { singles, groups: [...multi.values()] };
 }
 
+/** The longest wait for a worker searched for behind a whole-second stamp, ms. */
+const MAX_HIDDEN_WAIT_MS = 5_000;
+
 const MAX_EXACT_PROXIES = 12;
 const MAX_EXACT_LEAVES = 20_000;
 
 /** Solves one group exactly; false when it is too large (the caller then goes greedy). */
-function solveExactly(group: readonly Edge[], accept: (edge: Edge, confidence: number) => void, noMatchWeight: number): boolean {
+function solveExactly(group: readonly Edge[], proxies: readonly ProxyRecord[], bounds: EndBounds | null, accept: (edge: Edge, confidence: number) => void, noMatchWeight: number): boolean {
   const proxyIds = new Map<number, number>();
   const local: LocalEdge[] = [];
   const stamp = ++passStamp;
@@ -321,11 +330,38 @@ function solveExactly(group: readonly Edge[], accept: (edge: Edge, confidence: n
     local.push({ proxy: p, apm: a, weight: Math.exp(-edge.cost) });
   }
   if (proxyIds.size > MAX_EXACT_PROXIES) return false;
-  const result = exactAssignment(proxyIds.size, apmCount, local, noMatchWeight, MAX_EXACT_LEAVES);
+  const result = exactAssignment(proxyIds.size, apmCount, local, noMatchWeight, MAX_EXACT_LEAVES, bounds === null ? null : lineOrderFactor(group, proxies, proxyIds.size));
   if (result === null) return false;
   for (let p = 0; p < result.best.length; p++) {
     const e = result.best[p]!;
     if (e >= 0) accept(group[e]!, result.posterior[e]!);
   }
   return true;
+}
+
+/**
+ * Two lines of one file and one whole-second stamp were written in end order, so their partners'
+ * end marks should be in that order too (line-order.ts); null when no two such lines share the group.
+ * Local proxy ids are numbered in order of first edge, so edge `e` of the group belongs to local proxy `p`.
+ */
+function lineOrderFactor(group: readonly Edge[], proxies: readonly ProxyRecord[], proxyCount: number): JointFactor | null {
+  if (proxyCount < 2) return null;
+  const keys = new Map<string, number>();
+  let shared = false;
+  for (const edge of group) {
+    const key = orderGroup(proxies[edge.proxy]!);
+    if (key === null) continue;
+    const seen = keys.get(key);
+    if (seen !== undefined && seen !== edge.proxy) shared = true;
+    keys.set(key, edge.proxy);
+  }
+  if (!shared) return null;
+  const marks = group.map((edge) => endMark(proxies[edge.proxy]!, edge.slot.apm));
+  return (_a, edgeA, _b, edgeB) => {
+    const a = proxies[group[edgeA]!.proxy]!;
+    const b = proxies[group[edgeB]!.proxy]!;
+    if (a.endMs !== b.endMs || a.file !== b.file || !orderable(a) || !orderable(b)) return 1;
+    const [first, second] = a.line < b.line ? [edgeA, edgeB] : [edgeB, edgeA];
+    return Math.exp(-inversionCost(marks[first]! - marks[second]!));
+  };
 }

@@ -1,4 +1,4 @@
-import type { ApmTransaction, ProxyRecord } from '../model/records.js';
+import { upstreamTimed, type ApmTransaction, type ProxyRecord } from '../model/records.js';
 
 /**
  * How unlikely it is that a proxy record and an APM transaction are one request, as a negative
@@ -29,6 +29,20 @@ export interface TimingModel {
 export const DEFAULT_TIMING: TimingModel = {
   startSigmaMs: 40, durationCenterMs: 0, durationSigmaMs: 10, durationRelativeSigma: 0.05, netOfStart: false,
 };
+
+/**
+ * When the request reached the backend, and how long the backend had it, as the proxy saw them:
+ * where the export carries a queue time (New Relic `queueDuration`), the wait for a worker comes
+ * before the transaction's start and inside the proxy's upstream time, so a queued pair lines up
+ * like an unqueued one. Without it, the wait is left to the tolerances (a late start, a short duration).
+ */
+export function apmArrivalMs(apm: ApmTransaction): number {
+  return apm.queueMs === null ? apm.startMs : apm.startMs - apm.queueMs;
+}
+
+export function apmSpanMs(apm: ApmTransaction): number {
+  return apm.queueMs === null ? apm.durationMs : apm.durationMs + apm.queueMs;
+}
 
 /** Proxy start, centred within the timestamp's resolution (`$time_local` truncates to the second). */
 export function proxyStartMs(record: ProxyRecord): number {
@@ -72,15 +86,15 @@ export function durationCost(
     // The backend answered: the proxy's upstream time wraps the APM duration plus network (and,
     // with whole-second stamps, any wait for a worker: the start cannot show it).
     const sigma = timing.durationSigmaMs + timing.durationRelativeSigma * seen;
-    const residual = seen - apm.durationMs - (netOfStart ? startResidualMs : 0) - timing.durationCenterMs;
-    if (robust) return robustCost(residual, sigma, (proxy.timeResolutionMs > 10 ? 300 : 100) + 0.1 * seen, 20 + 0.02 * seen);
+    const residual = seen - apmSpanMs(apm) - (netOfStart ? startResidualMs : 0) - timing.durationCenterMs;
+    if (robust) return robustCost(residual, sigma, proxy.timeResolutionMs > 10 ? 300 + 0.5 * seen : 100 + 0.1 * seen, 20 + 0.02 * seen);
     const delta = residual / sigma;
     return 0.5 * delta * delta;
   }
   // The proxy stopped waiting: the backend must have run at least until the proxy gave up, that is
   // as long as the proxy waited, less any time the request waited for a worker first.
   const waited = seen ?? proxy.requestTimeMs ?? 0;
-  const shortfall = waited - apm.durationMs - (netOfStart ? Math.max(0, startResidualMs) : 0) - 50;
+  const shortfall = waited - apmSpanMs(apm) - (netOfStart ? Math.max(0, startResidualMs) : 0) - 50;
   if (shortfall <= 0) return 0;
   const delta = shortfall / (10 + 0.05 * waited);
   return 0.5 * delta * delta;
@@ -137,13 +151,14 @@ export function pairCost(
 ): number {
   const evidence = evidenceCost(proxy, apm);
   if (evidence === Infinity) return Infinity;
-  const startResidual = apm.startMs - offsetMs - proxyStart;
+  const startResidual = apmArrivalMs(apm) - offsetMs - proxyStart;
   let delta: number;
   if (proxy.timeResolutionMs > 10) {
-    // A truncated timestamp puts the true start anywhere in one resolution step, evenly: inside the
-    // step every start is as likely (a Gaussian would favour the step's middle, which is no evidence),
-    // outside it the start noise applies. Measured with 1 s timestamps at 10 req/s per URL: recall
+    // A truncated timestamp puts the true instant anywhere in one resolution step, evenly: inside the
+    // step every instant is as likely (a Gaussian would favour the step's middle, which is no evidence),
+    // outside it the clock noise applies. Measured with 1 s timestamps at 10 req/s per URL: recall
     // 0.557 with a Gaussian of step/3.4, see README "Join quality" for the box.
+    if (upstreamTimed(proxy)) return coarseAnsweredCost(proxy, apm, startResidual, timing) + evidence;
     const outside = Math.abs(startResidual) - proxy.timeResolutionMs / 2;
     delta = outside > 0 ? outside / timing.startSigmaMs : 0;
   } else {
@@ -163,6 +178,25 @@ export function pairCost(
 }
 
 /**
+ * A whole-second stamp of a request the backend answered. The stamp is the request's end
+ * (nginx writes the line when the response is sent), and the backend's answer ended just before
+ * it: the APM end (start + duration) falls in the stamp's step, shifted by the time the response
+ * took from the upstream to the client (request time minus upstream time). The start does not:
+ * a request that waited for a worker started late by the wait, which the whole-second stamp
+ * cannot show (measured on real nginx in front of a 20-worker pool at 45 req/s: APM start minus
+ * stamped start spread over 1.5 s, APM end minus stamped end stayed inside the 1 s step).
+ * The wait is in the proxy's upstream time and not in the APM duration, so the duration is judged
+ * with a long late tail (robustCost): a wait for a worker is likely, a backend faster than the
+ * proxy saw it is not.
+ */
+function coarseAnsweredCost(proxy: ProxyRecord, apm: ApmTransaction, startResidual: number, timing: TimingModel): number {
+  const endResidual = startResidual - (proxy.upstreamTimeMs! - apmSpanMs(apm));
+  const outside = Math.abs(endResidual) - proxy.timeResolutionMs / 2;
+  const delta = outside > 0 ? outside / timing.startSigmaMs : 0;
+  return 0.5 * delta * delta + durationCost(proxy, apm, timing, 0, false, true);
+}
+
+/**
  * The cost of a pair at the second look (match-window.ts), for proxy records that found no
  * candidate at the first: heavy tails on the start and the duration (robustCost), a wait for a
  * worker on the late side also with whole-second stamps, and credit for agreeing fields.
@@ -177,7 +211,7 @@ export function secondLookCost(
   if (!witnessed) return Infinity;
   const fields = evidence(proxy, apm, true);
   if (fields === Infinity) return Infinity;
-  const startResidual = apm.startMs - offsetMs - proxyStart;
+  const startResidual = apmArrivalMs(apm) - offsetMs - proxyStart;
   // A wait for a worker as long as the proxy itself waited is no surprise: behind a saturated
   // pool, requests wait seconds (the net duration then says whether the wait fits).
   const lateScale = Math.max(QUEUE_SCALE_MS, proxy.upstreamTimeMs ?? proxy.requestTimeMs ?? 0);

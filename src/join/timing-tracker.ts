@@ -1,6 +1,6 @@
 import type { JoinedRequest } from '../model/records.js';
 import { offsetAt, type OffsetModel } from './offset-tracker.js';
-import { proxyStartMs, type TimingModel } from './pair-cost.js';
+import { apmArrivalMs, apmSpanMs, proxyStartMs, type TimingModel } from './pair-cost.js';
 
 /**
  * Learns the timing tolerances from the pairs the join is sure of. The defaults (40 ms on starts,
@@ -46,12 +46,12 @@ export class TimingTracker {
     if (proxy === null || apm === null) return;
     this.sinceFit++;
     const answered = proxy.upstreamStatus !== null && proxy.upstreamTimeMs !== null;
-    const durationResidual = answered ? proxy.upstreamTimeMs! - apm.durationMs : 0;
+    const durationResidual = answered ? proxy.upstreamTimeMs! - apmSpanMs(apm) : 0;
     if (answered) push(this.durationResiduals, durationResidual);
     // Coarse timestamps say nothing about the start noise beyond their resolution.
     if (proxy.timeResolutionMs <= 10) {
       const start = proxyStartMs(proxy);
-      const startResidual = apm.startMs - start - offsetAt(offsets, start);
+      const startResidual = apmArrivalMs(apm) - start - offsetAt(offsets, start);
       push(this.startResiduals, startResidual);
       if (answered) push(this.netResiduals, durationResidual - startResidual);
     }

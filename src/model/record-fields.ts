@@ -72,6 +72,7 @@ export const APM_FIELDS: readonly RecordField<A>[] = [
   field<A>('line', 'number', false, 0),
   field<A>('startMs', 'number', false, 0),
   field<A>('durationMs', 'number', false, 0),
+  field<A>('queueMs', 'number', true, null),
   field<A>('name', 'string', true, null, true),
   field<A>('method', 'string', true, null, true),
   field<A>('path', 'string', true, null),

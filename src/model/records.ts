@@ -74,6 +74,12 @@ export interface ApmTransaction extends SourceLocation {
   /** Transaction start (New Relic `timestamp`, OTel startTimeUnixNano). */
   startMs: number;
   durationMs: number;
+  /**
+   * Time the request waited before the transaction started (New Relic `queueDuration`: from the
+   * proxy's X-Request-Start header to the app's start), ms; null when the export has none. The
+   * proxy's upstream time holds it and the duration does not.
+   */
+  queueMs: number | null;
   name: string | null;
   method: string | null;
   path: string | null;
@@ -132,7 +138,7 @@ export function emptyProxyRecord(format: string, file: string, line: number, raw
 export function emptyApmTransaction(format: string, file: string, line: number, raw: string): ApmTransaction {
   return {
     kind: 'apm', format, file, line,
-    startMs: 0, durationMs: 0,
+    startMs: 0, durationMs: 0, queueMs: null,
     name: null, method: null, path: null, status: null, userAgent: null, host: null,
     traceId: null, requestId: null, apiKey: null, raw,
   };

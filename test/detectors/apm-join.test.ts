@@ -15,11 +15,12 @@ import { foundingCase } from '../generators/scenarios.js';
 
 const HOUR = 3_600_000;
 
-async function analyseFounding(edit: (transaction: ApmTransaction) => void): Promise<Analysis> {
+async function analyseFounding(edit: (transaction: ApmTransaction) => void, editProxy: (proxy: ProxyRecord) => void = () => {}): Promise<Analysis> {
   const scenario = foundingCase({ seed: 5, durationSeconds: 600 });
   const proxies = scenario.requests.map((request) => request.proxy).filter((proxy): proxy is ProxyRecord => proxy !== null);
   const apm = scenario.requests.map((request) => request.apm).filter((record): record is ApmTransaction => record !== null);
   for (const transaction of apm) edit(transaction);
+  for (const proxy of proxies) editProxy(proxy);
   apm.sort((a, b) => a.startMs - b.startMs);
   const stats = (file: string, kind: 'proxy' | 'apm', records: number) => ({ ...emptyFileStats(file), kind, format: kind, records, linesRead: records });
   async function* once<T>(records: T[]): AsyncGenerator<T[]> {
@@ -76,6 +77,25 @@ describe('a zero-join run', () => {
       t.name = 'WebTransaction/Controller/metrics/index';
     });
     expect(weakJoin(analysis)[0]!.figures.reason).toBe('no-shared-field');
+  });
+
+  it('tells an export of another service behind the same proxy: other hosts and other routes', async () => {
+    const analysis = await analyseFounding((t) => {
+      t.path = `/billing${t.path!}`;
+      t.host = 'billing.internal:8080';
+    }, (p) => { p.host = 'API.example.com'; });
+    const [finding] = weakJoin(analysis);
+    expect(finding!.figures).toMatchObject({ reason: 'different-hosts', proxyHostsInApm: 0, proxyHosts: 'api.example.com', apmHosts: 'billing.internal' });
+    expect(finding!.nextStep).toMatch(/service behind the proxy's hosts/);
+  });
+
+  it('tells routes the export does not have, on the same host (a prefix the proxy adds or strips)', async () => {
+    const analysis = await analyseFounding((t) => {
+      t.path = `/billing${t.path!}`;
+      t.host = 'api.example.com';
+    }, (p) => { p.host = 'api.example.com:443'; });
+    const [finding] = weakJoin(analysis);
+    expect(finding!.figures).toMatchObject({ reason: 'different-paths', proxyHostsInApm: 1 });
   });
 
   it('stays silent on an export that joins', async () => {

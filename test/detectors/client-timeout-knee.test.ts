@@ -95,7 +95,7 @@ describe('client-timeout knee', () => {
         clientClosed: clientMs < backendMs, upstreamLogged: true, upstreamAddr: '10.0.0.9:8080', upstreamStatus: clientMs < backendMs ? null : 200,
         clientIp: `127.0.0.${1 + (i % 200)}`, userAgent, method: 'GET', path: `/v2/x/${i}`,
       });
-      const apm = { kind: 'apm' as const, format: 'x', file: 'apm', line: i + 1, startMs: i * 1_000, durationMs: backendMs, name: null,
+      const apm = { kind: 'apm' as const, format: 'x', file: 'apm', line: i + 1, startMs: i * 1_000, durationMs: backendMs, queueMs: null, name: null,
         method: null, path: null, status: null, userAgent: null, host: null, traceId: null, requestId: null, apiKey: null, raw: '' };
       requests.push({ proxy, apm, method: 'heuristic', confidence: 1, offsetMs: 0 });
     };
@@ -139,7 +139,7 @@ describe('client-timeout knee', () => {
         clientClosed: clientMs < backendMs, upstreamLogged: true, upstreamAddr: '10.0.0.9:8080', upstreamStatus: clientMs < backendMs ? null : 200,
         clientIp: '127.0.0.1', userAgent: 'mobile-app/7.1', method: 'GET', path: `/v2/x/${i}`,
       });
-      const apm = { kind: 'apm' as const, format: 'x', file: 'apm', line: i + 1, startMs: i * 100, durationMs: backendMs, name: null,
+      const apm = { kind: 'apm' as const, format: 'x', file: 'apm', line: i + 1, startMs: i * 100, durationMs: backendMs, queueMs: null, name: null,
         method: null, path: null, status: null, userAgent: null, host: null, traceId: null, requestId: null, apiKey: null, raw: '' };
       requests.push({ proxy, apm, method: 'heuristic', confidence: 1, offsetMs: 0 });
       i++;
@@ -166,7 +166,7 @@ describe('client-timeout knee: one knee per client timeout', () => {
         upstreamLogged: true, upstreamAddr: '127.0.0.1:8080', upstreamAttempts: 1, upstreamStatus: cut ? null : 200,
         upstreamTimeMs: clientMs, clientIp: ip, userAgent, apiKey, method: 'GET', path: `/v1/reports/${i}`,
       });
-      const apm = withApm ? { kind: 'apm' as const, format: 'x', file: 'apm', line: i + 1, startMs: i * 200, durationMs: backendMs, name: null,
+      const apm = withApm ? { kind: 'apm' as const, format: 'x', file: 'apm', line: i + 1, startMs: i * 200, durationMs: backendMs, queueMs: null, name: null,
         method: null, path: null, status: null, userAgent: null, host: null, traceId: null, requestId: null, apiKey: null, raw: '' } : null;
       requests.push({ proxy, apm, method: apm ? 'heuristic' : 'none', confidence: apm ? 1 : 0, offsetMs: apm ? 0 : null });
       i++;

@@ -7,7 +7,7 @@ import { runDetectors } from './run-detectors.js';
 
 function request(fields: Partial<ReturnType<typeof emptyProxyRecord>>, apmMs: number | null = null): JoinedRequest {
   const proxy = Object.assign(emptyProxyRecord('nginx', 'edge.log', 1, 'line'), { upstreamLogged: true, requestTimeMs: 100, ...fields });
-  const apm = apmMs === null ? null : { kind: 'apm' as const, format: 'x', file: 'apm', line: 1, startMs: 0, durationMs: apmMs, name: null,
+  const apm = apmMs === null ? null : { kind: 'apm' as const, format: 'x', file: 'apm', line: 1, startMs: 0, durationMs: apmMs, queueMs: null, name: null,
     method: null, path: null, status: null, userAgent: null, host: null, traceId: null, requestId: null, apiKey: null, raw: '' };
   return { proxy, apm, method: apm ? 'heuristic' : 'none', confidence: apm ? 1 : 0, offsetMs: null };
 }

@@ -114,3 +114,113 @@ describe('1 s timestamps', () => {
     expect(score.recall).toBeLessThan(0.6);
   });
 });
+
+/**
+ * A worker pool under load: a request waits for a worker, the APM starts timing it only then. With
+ * whole-second stamps the proxy shows neither the wait nor the start, only the end and the upstream
+ * time that includes the wait. One request a second, each alone on its URL, a third of them queued
+ * 0.3-1.5 s (as long as the 1 s stamp's step and more).
+ */
+function queuedBehindWorkers(): { proxies: ProxyRecord[]; transactions: ApmTransaction[] } {
+  const random = new SeededRandom(11);
+  const t0 = Date.UTC(2024, 4, 2, 12, 0, 0);
+  const proxies: ProxyRecord[] = [];
+  const transactions: ApmTransaction[] = [];
+  const requests = Array.from({ length: 150 }, (_, n) => {
+    const sent = t0 + n * 1000 + random.between(0, 999);
+    const waitMs = n % 3 === 0 ? random.between(300, 1_500) : random.between(0, 2);
+    const workMs = random.between(5, 40);
+    return { n, sent, waitMs, workMs, end: sent + waitMs + workMs + 1 };
+  });
+  // Lines in end order, as the proxy writes them.
+  requests.sort((a, b) => a.end - b.end);
+  requests.forEach(({ n, sent, waitMs, workMs, end }, lineIndex) => {
+    const record = emptyProxyRecord('nginx', 'access.log', lineIndex + 1, `req:${n}`);
+    record.endMs = Math.floor(end / 1000) * 1000;
+    record.timeResolutionMs = 1000;
+    record.requestTimeMs = record.upstreamTimeMs = Math.round(end - sent);
+    record.startMs = record.endMs - record.requestTimeMs;
+    record.method = 'GET';
+    record.path = `/v1/orders/${n}`;
+    record.status = record.upstreamStatus = 200;
+    record.upstreamLogged = true;
+    proxies.push(record);
+    const transaction = emptyApmTransaction('newrelic-csv', 'export.csv', n + 2, `req:${n}`);
+    transaction.startMs = Math.round(sent + waitMs);
+    transaction.durationMs = workMs;
+    transaction.path = record.path;
+    transaction.status = 200;
+    transactions.push(transaction);
+  });
+  transactions.sort((a, b) => a.startMs - b.startMs);
+  return { proxies, transactions };
+}
+
+describe('1 s timestamps behind a queueing worker pool', () => {
+  it('a request that waited for a worker joins by its end: the wait moved its APM start, not its end', async () => {
+    const { proxies, transactions } = queuedBehindWorkers();
+    const { requests } = await runJoin(proxies, transactions);
+    const score = scorePairs(requests, proxies.length);
+    expect(score.precision).toBe(1);
+    expect(score.recall).toBeGreaterThanOrEqual(0.98);
+  });
+});
+
+/**
+ * Queue time on the APM side (New Relic `queueDuration`). Every 2 s two clients hit one URL: the
+ * first request waits 250-350 ms for a worker, the second arrives as the worker frees and waits for
+ * nothing, so both transactions start within a few ms of each other and run alike. Timing alone
+ * cannot say which start belongs to which proxy line; the queue time says when each reached the backend.
+ */
+function queuedTwins(withQueueTime: boolean): { proxies: ProxyRecord[]; transactions: ApmTransaction[] } {
+  const random = new SeededRandom(5);
+  const t0 = Date.UTC(2024, 4, 2, 12, 0, 0);
+  const requests: { sent: number; wait: number; work: number }[] = [];
+  for (let n = 0; n < 100; n++) {
+    const sent = t0 + n * 2000 + random.between(0, 500);
+    const wait = random.between(250, 350);
+    requests.push({ sent, wait, work: random.between(18, 22) });
+    requests.push({ sent: sent + wait + random.between(-2, 2), wait: 0, work: random.between(18, 22) });
+  }
+  const proxies: ProxyRecord[] = [];
+  const transactions: ApmTransaction[] = [];
+  requests.forEach((r, n) => {
+    const end = r.sent + r.wait + r.work + 1;
+    const record = emptyProxyRecord('nginx', 'access.log', n + 1, `req:${n}`);
+    record.endMs = Math.round(end);
+    record.requestTimeMs = record.upstreamTimeMs = Math.round(end - r.sent);
+    record.startMs = record.endMs - record.requestTimeMs;
+    record.method = 'GET';
+    record.path = '/v1/reports/7';
+    record.status = record.upstreamStatus = 200;
+    record.upstreamLogged = true;
+    proxies.push(record);
+    const transaction = emptyApmTransaction('newrelic-csv', 'export.csv', n + 2, `req:${n}`);
+    transaction.startMs = Math.round(r.sent + r.wait);
+    transaction.durationMs = Math.round(r.work);
+    transaction.queueMs = withQueueTime ? Math.round(r.wait) : null;
+    transaction.path = record.path;
+    transaction.status = 200;
+    transactions.push(transaction);
+  });
+  proxies.sort((a, b) => a.endMs - b.endMs);
+  transactions.sort((a, b) => a.startMs - b.startMs);
+  return { proxies, transactions };
+}
+
+describe('queue time where the export carries it', () => {
+  it('tells apart two requests that reached the backend 300 ms apart but started there together', async () => {
+    const { proxies, transactions } = queuedTwins(true);
+    const { requests } = await runJoin(proxies, transactions);
+    const score = scorePairs(requests, proxies.length);
+    expect(score.precision).toBeGreaterThanOrEqual(0.99);
+    expect(score.recall).toBeGreaterThanOrEqual(0.98);
+  });
+
+  it('without it, the same requests are told apart by duration at best', async () => {
+    const { proxies, transactions } = queuedTwins(false);
+    const { requests } = await runJoin(proxies, transactions);
+    const score = scorePairs(requests, proxies.length);
+    expect(score.recall).toBeLessThan(0.9);
+  });
+});

@@ -36,7 +36,7 @@ describe('datadog-json spans', () => {
     const [transaction] = onlyApm(datadogJson, [`[[${ROOT},${CHILD_SQL}]]`]);
     expect(transaction).toEqual({
       kind: 'apm', format: 'datadog-json', file: 'fixture.log', line: 1,
-      startMs: 1736937121374.012, durationMs: 79.198, name: 'GET /v1/orders', method: 'GET', path: '/v1/orders',
+      startMs: 1736937121374.012, durationMs: 79.198, queueMs: null, name: 'GET /v1/orders', method: 'GET', path: '/v1/orders',
       status: 200, userAgent: 'okhttp/4.12.0', host: 'api.example.com', traceId: '491e743b1be0164f3055415f2cb2f8d0',
       requestId: 'req-42', apiKey: 'ak_live_7Hq2', raw: ROOT,
     });

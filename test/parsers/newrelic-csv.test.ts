@@ -18,6 +18,20 @@ describe('New Relic Transaction CSV export', () => {
     });
   });
 
+  it('reads queueDuration (s → ms) where exported, and leaves it unknown, not 0, where not', () => {
+    const [queued, unqueued] = onlyApm(newRelicCsv, [
+      'timestamp,duration,queueDuration,request.uri',
+      '1736937121373,0.0792,0.3125,/v1/orders',
+      '1736937121400,0.0792,,/v1/orders',
+    ]);
+    expect([queued!.queueMs, unqueued!.queueMs]).toEqual([312.5, null]);
+  });
+
+  it("takes the host the request was addressed to (request.headers.host) over the agent's own where both are exported", () => {
+    const [transaction] = onlyApm(newRelicCsv, ['timestamp,duration,request.uri,host,request.headers.host', '1736937121373,0.01,/a,ip-10-0-3-17,api.example.com']);
+    expect(transaction!.host).toBe('api.example.com');
+  });
+
   it('takes the status from response.status or http.statusCode when httpResponseCode is absent, and dates as strings', () => {
     const [transaction] = onlyApm(newRelicCsv, [
       'timestamp,duration,request.uri,request.method,response.status',

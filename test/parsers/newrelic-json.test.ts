@@ -21,7 +21,7 @@ const pretty = (value: unknown): string[] => JSON.stringify(value, null, 2).spli
 
 const EXPECTED_FIRST = {
   kind: 'apm', format: 'newrelic-json', file: 'fixture.log',
-  startMs: 1736937121373, durationMs: 79.2, name: 'WebTransaction/Expressjs/GET//v1/orders',
+  startMs: 1736937121373, durationMs: 79.2, queueMs: null, name: 'WebTransaction/Expressjs/GET//v1/orders',
   method: 'GET', path: '/v1/orders', status: 200, userAgent: 'okhttp/4.12.0', host: 'ip-10-0-3-17',
   traceId: '491e743b1be0164f3055415f2cb2f8d0', requestId: null, apiKey: null,
 };

@@ -155,7 +155,8 @@ export class BatchEncoder {
       numbers[n] = r.line;
       numbers[n + 1] = r.startMs;
       numbers[n + 2] = r.durationMs;
-      if (r.status === null) nulls |= 1 << 3; else numbers[n + 3] = r.status;
+      if (r.queueMs === null) nulls |= 1 << 3; else numbers[n + 3] = r.queueMs;
+      if (r.status === null) nulls |= 1 << 4; else numbers[n + 4] = r.status;
       n += APM_NUMBERS;
       codes[c] = nulls;
       codes[c + 1] = this.tabled(r.format);
@@ -280,10 +281,11 @@ export class BatchDecoder {
         line: x[n]! + lineBase,
         startMs: x[n + 1]!,
         durationMs: x[n + 2]!,
+        queueMs: nulls & (1 << 3) ? null : x[n + 3]!,
         name: this.string(codes[c + 3]!),
         method: this.string(codes[c + 4]!),
         path: this.string(codes[c + 5]!),
-        status: nulls & (1 << 3) ? null : x[n + 3]!,
+        status: nulls & (1 << 4) ? null : x[n + 4]!,
         userAgent: this.string(codes[c + 6]!),
         host: this.string(codes[c + 7]!),
         traceId: this.string(codes[c + 8]!),
