@@ -238,7 +238,7 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
           findings.push({
             kind: 'proxy-made-responses',
             severity,
-            title: `${counts.count} ${responseClass} responses made by the proxy without the backend`,
+            title: `${counts.count} ${responseClass} ${counts.count === 1 ? 'response' : 'responses'} made by the proxy without the backend`,
             explanation,
             nextStep: NEXT_STEP[responseClass],
             figures: {

@@ -350,7 +350,7 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
             severity,
             title: pattern === 'connect-spikes'
               ? `${subject}: connect-time spikes`
-              : `${subject}: ${state.errors} errors (${(rate * 100).toFixed(2)}% of ${address !== null ? 'its ' : 'all '}requests), ${pattern}` +
+              : `${subject}: ${state.errors} ${state.errors === 1 ? 'error' : 'errors'} (${(rate * 100).toFixed(2)}% of ${address !== null ? 'its ' : 'all '}requests), ${pattern}` +
                 (address === null && topRoute !== null ? `, mostly ${topRoute}` : ''),
             explanation:
               `${state.errors} of ${state.requests} ${ofWhat} failed${statusText ? ` (${statusText})` : ''}` +

@@ -25,6 +25,14 @@ describe('responses the proxy made up', () => {
     expect(classifyProxyMade(request({ status: 404, upstreamAddr: '127.0.0.1:8100' }))).toBe('unexplained');
   });
 
+  it('titles count in words that agree with the number: one response, two responses', () => {
+    const ok = Array.from({ length: 20 }, (_, i) => request({ status: 200, startMs: i * 1000, upstreamAddr: '10.0.0.1:80', upstreamStatus: 200 }));
+    const one = run([...ok, request({ status: 429, startMs: 30_000 })]).find((f) => f.figures.class === 'gateway-rejection')!;
+    expect(one.title).toMatch(/^1 gateway-rejection response made by the proxy/);
+    const two = run([...ok, request({ status: 429, startMs: 30_000 }), request({ status: 429, startMs: 31_000 })]).find((f) => f.figures.class === 'gateway-rejection')!;
+    expect(two.title).toMatch(/^2 gateway-rejection responses made by the proxy/);
+  });
+
   it('a made-up 404 joined to a transaction that was still running is a client abort, even by a thin margin', () => {
     // Seen with a real nginx post_action: client 4.905 s, backend 5.100 s (less than the knee's margin).
     expect(classifyProxyMade(request({ status: 404, requestTimeMs: 4_905, upstreamAddr: '127.0.0.1:8100' }, 5_100))).toBe('client-abort');
