@@ -18,7 +18,9 @@ async function main(fullArgv: string[]): Promise<number> {
   }
   let exitCode: number = ExitCode.ok;
   const [{ CommanderError }, { buildProgram }] = await Promise.all([import('commander'), import('./program.js')]);
-  const program = buildProgram((code) => { exitCode = code; });
+  // scan and merge under --quiet promise one JSON line per run, for log shippers: a bad argument too.
+  const quietJsonCommand = ['scan', 'merge'].includes(fullArgv[2] ?? '') && (fullArgv.includes('--quiet') || fullArgv.includes('-q')) ? fullArgv[2]! : null;
+  const program = buildProgram((code) => { exitCode = code; }, { quietErrors: quietJsonCommand !== null });
   try {
     const { argv, megabytes } = takeMaxMemory(fullArgv);
     if (megabytes !== null && !heapLimitApplied()) return await rerunWithHeapLimit(argv, megabytes);
@@ -26,11 +28,21 @@ async function main(fullArgv: string[]): Promise<number> {
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // --help and --version end here with exitCode 0; argument errors were already printed.
-      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      // --help and --version end here with exitCode 0; argument errors were already printed, or are the JSON line.
+      if (error.exitCode === 0) return ExitCode.ok;
+      if (quietJsonCommand !== null) {
+        const { jsonLine } = await import('./json-line.js');
+        process.stderr.write(jsonLine({ alf: quietJsonCommand, error: error.message.replace(/^error: /, ''), exitCode: ExitCode.usage }));
+      }
+      return ExitCode.usage;
     }
     if (error instanceof UsageError || error instanceof InputError) {
-      process.stderr.write(`alf: ${terminalLine(error.message)}\n`);
+      if (quietJsonCommand !== null) {
+        const { jsonLine } = await import('./json-line.js');
+        process.stderr.write(jsonLine({ alf: quietJsonCommand, error: error.message, exitCode: ExitCode.usage }));
+      } else {
+        process.stderr.write(`alf: ${terminalLine(error.message)}\n`);
+      }
       return ExitCode.usage;
     }
     process.stderr.write(`alf: internal error: ${terminalSafe((error as Error)?.stack ?? String(error))}\nThis is a bug in alf; please report it with the command line you ran.\n`);

@@ -16,13 +16,15 @@ import { addSliceOptions } from './slice-options.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-export function buildProgram(setExitCode: (code: number) => void): Command {
+export function buildProgram(setExitCode: (code: number) => void, settings: { quietErrors?: boolean } = {}): Command {
   const program = new Command('alf')
     .description('Access-log forensics: cross-examine proxy, gateway and APM logs to find what really happened to your API requests.')
     .version(ALF_VERSION, '-V, --version')
     .showSuggestionAfterError()
     // Set before adding commands: subcommands inherit it, so main.ts maps every parse error to exit 2.
     .exitOverride()
+    // scan and merge under --quiet: the argument error becomes their one JSON line (main.ts), not a plain line too.
+    .configureOutput(settings.quietErrors === true ? { outputError: () => {} } : {})
     .addHelpText('after', `
 Examples:
   $ alf analyze samples/incident --budget 600s/5m --out report.html

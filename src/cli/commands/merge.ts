@@ -7,6 +7,7 @@ import { checkWritableDirectory } from '../output-check.js';
 import { terminalSafe } from '../terminal-text.js';
 import { formatSeverityCounts, plural } from '../../../reports/format.js';
 import { failOnSeverity, type FailOn } from '../shared-options.js';
+import { jsonLine } from '../json-line.js';
 
 export interface MergeCommandOptions {
   out: string;
@@ -28,7 +29,7 @@ export async function mergeCommand(partials: string[], options: MergeCommandOpti
   }, null);
   const exitCode = failOn !== null && summary.worst !== null && severityRank(summary.worst) >= severityRank(failOn) ? ExitCode.findings : ExitCode.ok;
   if (options.quiet) {
-    process.stderr.write(`${JSON.stringify({ alf: 'merge', ...summary, exitCode })}\n`);
+    process.stderr.write(jsonLine({ alf: 'merge', ...summary, exitCode }));
   } else {
     const bySeverity = formatSeverityCounts(summary.findings);
     process.stderr.write(`${terminalSafe(`alf: merged ${plural(summary.partials, 'partial')}: ${plural(summary.windows.length, 'window')} written to ${options.out}; findings: ${bySeverity}`)}\n`);
