@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 import { InputError, UsageError } from '../model/errors.js';
 import { ExitCode } from './exit-codes.js';
+import { jsonLine } from './json-line.js';
 import { runInterruptCleanups } from './interrupt.js';
 import { heapLimitApplied, rerunWithHeapLimit, takeMaxMemory } from './max-memory.js';
 import { terminalLine, terminalSafe } from './terminal-text.js';
+
+/** The one JSON line of a `--quiet` scan or merge that could not start: what was wrong, exit 2. */
+function usageLine(command: string, message: string): string {
+  return jsonLine({ alf: command, error: message, exitCode: ExitCode.usage });
+}
 
 /**
  * The single exit point: maps error classes to documented exit codes. `alf --version` answers
@@ -30,19 +36,11 @@ async function main(fullArgv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       // --help and --version end here with exitCode 0; argument errors were already printed, or are the JSON line.
       if (error.exitCode === 0) return ExitCode.ok;
-      if (quietJsonCommand !== null) {
-        const { jsonLine } = await import('./json-line.js');
-        process.stderr.write(jsonLine({ alf: quietJsonCommand, error: error.message.replace(/^error: /, ''), exitCode: ExitCode.usage }));
-      }
+      if (quietJsonCommand !== null) process.stderr.write(usageLine(quietJsonCommand, error.message.replace(/^error: /, '')));
       return ExitCode.usage;
     }
     if (error instanceof UsageError || error instanceof InputError) {
-      if (quietJsonCommand !== null) {
-        const { jsonLine } = await import('./json-line.js');
-        process.stderr.write(jsonLine({ alf: quietJsonCommand, error: error.message, exitCode: ExitCode.usage }));
-      } else {
-        process.stderr.write(`alf: ${terminalLine(error.message)}\n`);
-      }
+      process.stderr.write(quietJsonCommand !== null ? usageLine(quietJsonCommand, error.message) : `alf: ${terminalLine(error.message)}\n`);
       return ExitCode.usage;
     }
     process.stderr.write(`alf: internal error: ${terminalSafe((error as Error)?.stack ?? String(error))}\nThis is a bug in alf; please report it with the command line you ran.\n`);
