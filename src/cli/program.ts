@@ -4,7 +4,7 @@ import type { AnalyzeCommandOptions } from './commands/analyze.js';
 import type { MergeCommandOptions } from './commands/merge.js';
 import type { ScanCommandOptions } from './commands/scan.js';
 import type { WorkerCommandOptions } from './commands/worker.js';
-import { budgetOption, durationOption, failOnOption, keyFieldOption, parseConfidence, parseDurationOrZero, parseJobs, parseSignedDuration, parseWholeMinutes, REPORT_FORMATS, timeZoneOption, wholeNumber } from './shared-options.js';
+import { budgetOption, durationOption, failOnOption, keyFieldOption, parseConfidence, parseDurationOrZero, parseJobs, parseSignedDuration, parseWholeMinutes, REPORT_FORMATS, timeZoneOption, wholeNumber, windowFormatsOption } from './shared-options.js';
 import { addSliceOptions } from './slice-options.js';
 
 /**
@@ -109,6 +109,7 @@ Examples:
     .option('--state <file>', 'where the scan remembers what it has read (written atomically); required without --queue')
     .option('-o, --out <dir>', 'directory for per-window reports, the index page and the spool', 'alf-scan')
     .addOption(new Option('--window <duration>', 'findings per time window of this length (whole minutes)').argParser((value: string) => parseWholeMinutes(value, '--window')).default(parseWholeMinutes('1h', '--window'), '1h'))
+    .addOption(windowFormatsOption())
     .addOption(failOnOption('exit 1 when a finding of an updated window is at least this severe'))
     .option('--shard <i/n>', 'take a deterministic share of the sources (0-based i of n); combine with alf merge')
     .option('--queue <redis://host:port[/db]>', 'enqueue the scan as map and reduce tasks for alf worker processes on any machine (--out must be a path every worker shares); waits for the outcome')
@@ -167,6 +168,7 @@ its task is handed to another worker once its lock lapses (30 s).`)
     .description('Merge the out directories of sharded scans into the reports one unsharded scan would write.')
     .argument('<partials...>', 'out directories of alf scan --shard i/n runs')
     .option('-o, --out <dir>', 'directory for the merged reports and index page', 'alf-merged')
+    .addOption(windowFormatsOption())
     .addOption(failOnOption('exit 1 when a finding is at least this severe'))
     .addOption(keyFieldOption())
     .addOption(budgetOption())

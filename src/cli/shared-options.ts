@@ -4,6 +4,7 @@ import { parseDuration } from '../model/duration.js';
 import { UsageError } from '../model/errors.js';
 import { SEVERITY_ORDER, type Severity } from '../model/finding.js';
 import { localTimeZone } from '../model/time-zone.js';
+import { parseWindowFormats, WINDOW_FORMATS, type WindowFormat } from '../model/window-formats.js';
 
 /**
  * Options that more than one command takes, declared once, and the parsers commander calls on a
@@ -15,6 +16,17 @@ import { localTimeZone } from '../model/time-zone.js';
 /** `analyze --format`: commander checks the choice. */
 export const REPORT_FORMATS = ['html', 'json', 'md', 'text'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** `scan --format` and `merge --format`: the report files written per window. */
+export function windowFormatsOption(): Option {
+  return new Option('--format <list>', `report files per window, comma-separated: ${WINDOW_FORMATS.join(', ')} (json alone skips drawing the charts, the larger part of writing a window)`)
+    .argParser((value: string): WindowFormat[] => {
+      const formats = parseWindowFormats(value);
+      if (formats === null) throw new UsageError(`--format "${value}": give json, html or json,html`);
+      return formats;
+    })
+    .default([...WINDOW_FORMATS], WINDOW_FORMATS.join(','));
+}
 
 export const FAIL_ON = ['never', ...SEVERITY_ORDER] as const;
 export type FailOn = (typeof FAIL_ON)[number];

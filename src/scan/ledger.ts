@@ -140,8 +140,13 @@ export class SpoolLedger {
     for (const segment of await listWindow(this.spoolRoot, label)) {
       const path = join(label, segment.file);
       if (segment.run > this.run || this.retractedPaths.has(path)) continue;
-      const expected = this.writtenRecords.get(path) ?? previous?.segments?.[segment.file];
-      const actual = await digestSegment(join(directory, segment.file));
+      const written = this.writtenRecords.get(path);
+      const expected = written ?? previous?.segments?.[segment.file];
+      // A segment this run wrote was hashed as it was written: its size is checked here and every
+      // frame's CRC-32 as it is replayed, so it is not read a second time just to hash it (1.2% of
+      // a first scan's CPU, 1 M high-cardinality lines in 24 files). Older segments may have been
+      // damaged at rest and are hashed in full.
+      const actual = written ? { bytes: (await stat(join(directory, segment.file))).size, sha256: written.sha256 } : await digestSegment(join(directory, segment.file));
       if (expected && (expected.bytes !== actual.bytes || expected.sha256 !== actual.sha256)) {
         damaged.push(this.corrupt(label, segment, `damaged (${actual.bytes} of ${expected.bytes} bytes, checksum differs)`));
         continue;

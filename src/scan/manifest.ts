@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Severity } from '../model/finding.js';
+import type { WindowFormat } from '../model/window-formats.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 /**
@@ -27,6 +28,8 @@ export interface WindowSummary {
   segments?: Record<string, SegmentRecord>;
   /** Why the report may lack records (a lost or damaged segment not yet rebuilt), until it is whole again. */
   incomplete?: WindowDamage[];
+  /** Report files written (`--format`); absent: json and html. */
+  formats?: WindowFormat[];
 }
 
 export interface WindowDamage {

@@ -1,11 +1,12 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { escapeHtml } from '../../reports/escape-html.js';
-import { renderHtml } from '../../reports/html.js';
 import { renderJson } from '../../reports/json.js';
 import { SEVERITY_ORDER, type Severity } from '../model/finding.js';
 import type { Analysis } from '../pipeline/analysis.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { Manifest, SourceProblem, WindowSummary } from './manifest.js';
+import { DEFAULT_WINDOW_FORMATS, type WindowFormat } from '../model/window-formats.js';
 
 /** Per-window reports under stable names, `alf-<window start>.json|.html`, and an index page. */
 
@@ -13,12 +14,28 @@ export function reportBase(label: string): string {
   return `alf-${label}`;
 }
 
-export async function writeWindowReports(outDir: string, label: string, startMs: number, analysis: Analysis): Promise<WindowSummary> {
-  await writeFileAtomic(join(outDir, `${reportBase(label)}.json`), renderJson(analysis));
-  await writeFileAtomic(join(outDir, `${reportBase(label)}.html`), await renderHtml(analysis));
+/** Loaded on the first HTML report only: it brings vega (~0.3 s), which a JSON-only scan never needs. */
+async function htmlRenderer(): Promise<typeof import('../../reports/html.js').renderHtml> {
+  return (await import('../../reports/html.js')).renderHtml;
+}
+
+/**
+ * Writes the window's report in each of `formats`; a file of a format not asked for is removed, so
+ * a report left by an earlier run with other --format never stands beside a newer one as current.
+ */
+export async function writeWindowReports(
+  outDir: string, label: string, startMs: number, analysis: Analysis, formats: readonly WindowFormat[] = DEFAULT_WINDOW_FORMATS,
+): Promise<WindowSummary> {
+  const path = (format: WindowFormat): string => join(outDir, `${reportBase(label)}.${format}`);
+  for (const format of DEFAULT_WINDOW_FORMATS) {
+    if (!formats.includes(format)) await rm(path(format), { force: true });
+    else await writeFileAtomic(path(format), format === 'json' ? renderJson(analysis) : await (await htmlRenderer())(analysis));
+  }
   const findings: Partial<Record<Severity, number>> = {};
   for (const finding of analysis.findings) findings[finding.severity] = (findings[finding.severity] ?? 0) + 1;
-  return { label, startMs, requests: analysis.join.proxyRecords, findings, updatedAt: analysis.generatedAt };
+  const summary: WindowSummary = { label, startMs, requests: analysis.join.proxyRecords, findings, updatedAt: analysis.generatedAt };
+  if (formats.length !== DEFAULT_WINDOW_FORMATS.length) summary.formats = [...formats];
+  return summary;
 }
 
 /** A static page: escaped text, no script, a CSP that forbids every outside request. */
@@ -28,7 +45,9 @@ export function renderIndex(manifest: Manifest): string {
     const base = reportBase(w.label);
     const counts = [...SEVERITY_ORDER].reverse().filter((s) => w.findings[s]).map((s) => `${w.findings[s]} ${s}`).join(', ') || 'none';
     const incomplete = w.incomplete?.length ? ` <strong title="${escapeHtml(w.incomplete.map((d) => `${d.segment}: ${d.problem}`).join('\n'))}">incomplete</strong>` : '';
-    return `<tr><td>${escapeHtml(new Date(w.startMs).toISOString())}${incomplete}</td><td><a href="${escapeHtml(base)}.html">report</a> · <a href="${escapeHtml(base)}.json">json</a></td>` +
+    const formats = w.formats ?? DEFAULT_WINDOW_FORMATS;
+    const links = formats.map((format) => `<a href="${escapeHtml(base)}.${format}">${format === 'html' ? 'report' : format}</a>`).join(' · ');
+    return `<tr><td>${escapeHtml(new Date(w.startMs).toISOString())}${incomplete}</td><td>${links}</td>` +
       `<td>${w.requests}</td><td>${escapeHtml(counts)}</td><td>${escapeHtml(w.updatedAt)}</td></tr>`;
   });
   const problems = renderProblems(manifest);

@@ -28,7 +28,7 @@ export async function renderWindow(outDir: string, label: string, segments: Live
   const ordered = canonicalOrder(segments);
   const paths = (kind: 'proxy' | 'apm'): string[] => ordered.filter((s) => s.segment.kind === kind).map((s) => join(s.directory, s.segment.file));
   const analysis = await replayWindow({ proxy: paths('proxy'), apm: paths('apm') }, join(outDir, 'spool', `.tmp-${label}`), settings);
-  const summary = await writeWindowReports(outDir, label, parseWindowLabel(label) ?? 0, analysis);
+  const summary = await writeWindowReports(outDir, label, parseWindowLabel(label) ?? 0, analysis, settings.formats);
   let worst: Severity | null = null;
   for (const finding of analysis.findings) if (worst === null || severityRank(finding.severity) > severityRank(worst)) worst = finding.severity;
   return { summary, worst };

@@ -10,6 +10,7 @@ import { analyzeRecords } from '../pipeline/analyze.js';
 import type { SliceSpec } from '../pipeline/slice-spec.js';
 import { StatsByFile } from './segment-stats.js';
 import { createSegmentWriter, readSegment, SEGMENT_EXTENSION } from './segment-file.js';
+import type { WindowFormat } from '../model/window-formats.js';
 
 /**
  * A window's report from its spooled records: every live segment, in canonical order, merged
@@ -26,6 +27,8 @@ export interface ReplaySettings {
   join: JoinOptions;
   /** The `--where` slice, applied to every window's records before the join. */
   slice?: SliceSpec;
+  /** Report files written per window (`--format`); absent: json and html. */
+  formats?: readonly WindowFormat[];
 }
 
 export interface ReplayInput {

@@ -8,6 +8,7 @@ import { terminalSafe } from '../terminal-text.js';
 import { formatSeverityCounts, plural } from '../../../reports/format.js';
 import { failOnSeverity, type FailOn } from '../shared-options.js';
 import { jsonLine } from '../json-line.js';
+import type { WindowFormat } from '../../model/window-formats.js';
 
 export interface MergeCommandOptions {
   out: string;
@@ -15,6 +16,8 @@ export interface MergeCommandOptions {
   quiet?: boolean;
   keyField?: string;
   budget?: Budget;
+  /** `--format`, parsed by commander (src/cli/shared-options.ts). */
+  format: WindowFormat[];
 }
 
 /** Runs `alf merge`; returns the exit code. */
@@ -25,7 +28,7 @@ export async function mergeCommand(partials: string[], options: MergeCommandOpti
   // Loaded only when merging: the HTML renderer behind it imports vega (~0.3 s).
   const { mergePartials } = await import('../../scan/merge-partials.js');
   const summary = await mergePartials(partials, options.out, {
-    budget: options.budget ?? null, keyField: options.keyField, join: DEFAULT_JOIN_OPTIONS,
+    budget: options.budget ?? null, keyField: options.keyField, join: DEFAULT_JOIN_OPTIONS, formats: options.format,
   }, null);
   const exitCode = failOn !== null && summary.worst !== null && severityRank(summary.worst) >= severityRank(failOn) ? ExitCode.findings : ExitCode.ok;
   if (options.quiet) {

@@ -16,6 +16,7 @@ import { closeTerminalLine, onInterrupt } from '../interrupt.js';
 import { formatDuration, formatSeverityCounts, plural } from '../../../reports/format.js';
 import { failOnSeverity, type FailOn } from '../shared-options.js';
 import { jsonLine } from '../json-line.js';
+import type { WindowFormat } from '../../model/window-formats.js';
 
 export interface ScanCommandOptions extends SliceOptions {
   state?: string;
@@ -44,6 +45,8 @@ export interface ScanCommandOptions extends SliceOptions {
   lockWait: number;
   /** ms. */
   retain?: number;
+  /** `--format`, parsed by commander (src/cli/shared-options.ts). */
+  format: WindowFormat[];
 }
 
 /** A progress line that rewrites itself, only when a person is watching stderr. */
@@ -116,6 +119,7 @@ async function scan(sources: string[], options: ScanCommandOptions, quiet: boole
     replay: {
       budget: options.budget ?? null, keyField: options.keyField, join: DEFAULT_JOIN_OPTIONS,
       slice: { since: null, until: null, where: slice.where },
+      formats: options.format,
     },
     progress,
   }).finally(() => {
@@ -150,6 +154,7 @@ async function queuedScan(sources: string[], options: ScanCommandOptions, parsed
   const settings = {
     windowMs: parsed.windowMs, keyField: options.keyField, timeZone: options.timezone, budget: options.budget ?? null, logFormat: options.logFormat, where: slice.where,
     sinceMs: slice.since?.ms ?? null, untilMs: slice.until?.ms ?? null, endpoint: options.endpoint, s3TimeoutMs: parsed.s3TimeoutMs,
+    formats: options.format,
   };
   const { mkdir } = await import('node:fs/promises');
   await mkdir(options.out, { recursive: true });

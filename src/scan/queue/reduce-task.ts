@@ -74,7 +74,7 @@ export async function runReduceTask(task: ReduceTask): Promise<ReduceResult | nu
     });
     // A window after a spooled one, planned in case requests were logged in it, that has none.
     if (task.own.length === 0 && analysis.join.proxyRecords === 0) return null;
-    const summary = await writeWindowReports(task.outDir, task.label, startMs, analysis);
+    const summary = await writeWindowReports(task.outDir, task.label, startMs, analysis, settings.replay.formats);
     let worst: Severity | null = null;
     for (const finding of analysis.findings) if (worst === null || severityRank(finding.severity) > severityRank(worst)) worst = finding.severity;
     return { summary, worst, seconds: (performance.now() - started) / 1000 };

@@ -35,6 +35,7 @@ export function workerSettings(settings: TaskSettings): WorkerSettings {
     replay: {
       budget: settings.budget, keyField: settings.keyField, join: DEFAULT_JOIN_OPTIONS,
       slice: { since: null, until: null, where: settings.where },
+      formats: settings.formats,
     },
   };
   cache.set(key, built);

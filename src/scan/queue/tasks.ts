@@ -2,6 +2,7 @@ import type { Budget } from '../../model/budget.js';
 import type { WhereClause } from '../../pipeline/slice-spec.js';
 import type { Severity } from '../../model/finding.js';
 import type { WindowSummary } from '../manifest.js';
+import type { WindowFormat } from '../../model/window-formats.js';
 
 /**
  * The work of a queued scan as BullMQ jobs, and what each returns. Job data is plain JSON: any
@@ -33,6 +34,8 @@ export interface TaskSettings {
   untilMs: number | null;
   endpoint?: string;
   s3TimeoutMs: number;
+  /** `--format`: report files per window; absent: json and html. */
+  formats?: WindowFormat[];
 }
 
 export type MapSource =
