@@ -90,8 +90,23 @@ export function isTemplate(path: string): boolean {
 
 /** `/v2/servers/:id.json`, `/v2/servers/{id}.json` → `/v2/servers/*.json`. */
 export function templatePattern(template: string): string {
-  return template.replace(/:[A-Za-z_][A-Za-z0-9_]*|\{[^}/]*\}/g, '*');
+  // Asked per record (each proxy record's route, each transaction's template): a concrete path comes
+  // back as it is without a regex, and the few distinct templates are remembered. On the bench's
+  // joined 1 M high-cardinality extended lines against 1 M New Relic rows this cut templatePattern
+  // and its regex from 2.3% of the run's CPU (`node --cpu-prof`) to under 0.3%.
+  if (template.indexOf(':') < 0 && template.indexOf('{') < 0) return template;
+  let pattern = patterns.get(template);
+  if (pattern === undefined) {
+    if (patterns.size >= PATTERNS_KEPT) patterns.clear();
+    pattern = template.replace(/:[A-Za-z_][A-Za-z0-9_]*|\{[^}/]*\}/g, '*');
+    patterns.set(template, pattern);
+  }
+  return pattern;
 }
+
+/** Templates remembered by templatePattern; past it the memo starts over (a log of distinct ids read as templates cannot grow it). */
+const PATTERNS_KEPT = 20_000;
+const patterns = new Map<string, string>();
 
 // Segments that are ids: numbers, UUIDs, long hex or base64-ish tokens with a digit; an extension may follow.
 const ID_SEGMENT = /^(?:\d+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|(?=[^/]*\d)[0-9A-Za-z_-]{16,})(\.[A-Za-z0-9]+)?$/;
