@@ -17,7 +17,14 @@ import { latencyBinIndex, latencyBinSeconds } from './latency-histogram.js';
 
 const WIDTHS_MS = [60_000, 300_000, 900_000, 3_600_000, 21_600_000, 86_400_000];
 const MAX_BUCKETS = 360;
-const MAX_CELLS = 50_000;
+/**
+ * Cells kept. Past it buckets widen; at the widest (a day) a combination not yet counted is added
+ * to its bucket's "(other)" route and key cell instead, so a log of many days with thousands of
+ * routes and keys stays bounded: 6 M joined high-cardinality lines had grown the heap by 12 MB a
+ * million lines (54 k cube cells and their latency Maps between two heap snapshots), and 20 M
+ * ran out of a 200 MB heap.
+ */
+export const MAX_CELLS = 50_000;
 /** Distinct routes, keys and statuses interned; ids run to INTERN_CAP (the overflow's), below comboId's ID_LIMIT. */
 const INTERN_CAP = 1_000;
 /** Routes and keys named in the report; the rest are summed as "(other)". */
@@ -64,10 +71,15 @@ class Interner<T> {
     return id !== undefined ? id : this.add(value);
   }
 
+  /** The overflow value's id (interned on first use, even below the cap). */
+  overflowValueId(): number {
+    if (this.overflowId < 0) this.overflowId = this.index.get(this.overflow) ?? this.push(this.overflow);
+    return this.overflowId;
+  }
+
   private add(value: T): number {
     if (this.values.length >= this.cap) {
-      if (this.overflowId < 0) this.overflowId = this.index.get(this.overflow) ?? this.push(this.overflow);
-      return this.overflowId;
+      return this.overflowValueId();
     }
     return this.push(value);
   }
@@ -137,7 +149,7 @@ export class TrafficCubeSummary {
   }
 
   private cellAt(time: number, combo: number): Cell {
-    let width = WIDTHS_MS[this.widthIndex]!;
+    const width = WIDTHS_MS[this.widthIndex]!;
     let bucket = Math.floor(time / width) * width;
     let cells = this.buckets.get(bucket);
     const canWiden = this.widthIndex < WIDTHS_MS.length - 1;
@@ -146,6 +158,9 @@ export class TrafficCubeSummary {
       return this.cellAt(time, combo);
     }
     if (cells === undefined) this.buckets.set(bucket, (cells = new Map()));
+    if (this.cellCount >= MAX_CELLS && !cells.has(combo)) {
+      combo = comboId(this.routes.overflowValueId(), this.keys.overflowValueId(), combo & (ID_LIMIT - 1));
+    }
     let cell = cells.get(combo);
     if (cell === undefined) {
       cell = { requests: 0, proxyMade: 0, latency: new Map() };
@@ -176,6 +191,11 @@ export class TrafficCubeSummary {
     }
     this.buckets = merged;
     this.cellCount = count;
+  }
+
+  /** Cells held now: at most MAX_CELLS, plus one "(other)" cell per bucket and status past it. */
+  get cellsKept(): number {
+    return this.cellCount;
   }
 
   get bucketSeconds(): number {

@@ -419,6 +419,14 @@ async function planProfile(options: Options, profile: Profile, outDir: string, f
       return measure(process.execPath, [ALF, 'scan', rotated, '--state', join(scanOut, 'state.json'), '--out', scanOut, '--quiet']);
     },
     () => checkScan(scanOut, combined.counts.records));
+  // Like for like with analyze's one JSON report: per-window JSON only, no charts drawn (scan --format json).
+  const scanJsonOut = out('scan-json');
+  add('alf-scan-json', 'alf scan --format json (first run) over the same 24 files', units(combined),
+    () => {
+      rmSync(scanJsonOut, { recursive: true, force: true });
+      return measure(process.execPath, [ALF, 'scan', rotated, '--state', join(scanJsonOut, 'state.json'), '--out', scanJsonOut, '--format', 'json', '--quiet']);
+    },
+    () => checkScan(scanJsonOut, combined.counts.records));
   if (wanted('alf-merge')) {
     // Two shards scanned once (not timed), then merged in every round.
     const shards = [0, 1].map((i) => out(`shard-${i}`));
@@ -644,7 +652,7 @@ function renderTable(machine: string, options: Options): string {
     const goaccess = sibling('goaccess');
     // Rows on the extended format (and the joins, whose proxy side is extended) against the split('|') loop.
     const bare = /extended|join/.test(id) ? sibling('bare-pipe') : id.startsWith('alf-combined') || id === 'goaccess' || id === 'baseline' ? sibling('bare-combined') : undefined;
-    const timed = !id.startsWith('rss') && !id.startsWith('bare') && id !== 'alf-scan' && id !== 'alf-merge' && id !== 'alf-analyze-dir';
+    const timed = !id.startsWith('rss') && !id.startsWith('bare') && !id.startsWith('alf-scan') && id !== 'alf-merge' && id !== 'alf-analyze-dir';
     const vsBare = bare && timed ? (bare.cpuMs / row.cpuMs).toFixed(2) : '';
     const vsBaseline = baseline && timed && id !== 'baseline' ? (baseline.wallMs / row.wallMs).toFixed(2) : '';
     const vsGoaccess = goaccess && timed && id !== 'goaccess' ? (goaccess.wallMs / row.wallMs).toFixed(1) : '';
@@ -677,8 +685,13 @@ function renderTable(machine: string, options: Options): string {
     const dir = get('alf-analyze-dir');
     const merge = get('alf-merge');
     if (scan && dir) {
-      summary.push(`${tag} first alf scan over analyze, same 24 files: ${(scan.cpuMs / dir.cpuMs).toFixed(2)}× (CPU, ${seconds(scan.cpuMs)} against ${seconds(dir.cpuMs)} s), ` +
+      summary.push(`${tag} first alf scan (JSON and HTML per window) over analyze (JSON), same 24 files: ${(scan.cpuMs / dir.cpuMs).toFixed(2)}× (CPU, ${seconds(scan.cpuMs)} against ${seconds(dir.cpuMs)} s), ` +
         `${(scan.wallMs / dir.wallMs).toFixed(2)}× (wall); median of each round's ratio ${byRound(scan, dir, (a, b) => a.cpuMs / b.cpuMs).toFixed(2)}× (CPU; target ≤ 1.5)`);
+    }
+    const scanJson = get('alf-scan-json');
+    if (scanJson && dir) {
+      summary.push(`${tag} first alf scan --format json over analyze (JSON), same 24 files: ${(scanJson.cpuMs / dir.cpuMs).toFixed(2)}× (CPU, ${seconds(scanJson.cpuMs)} against ${seconds(dir.cpuMs)} s), ` +
+        `${(scanJson.wallMs / dir.wallMs).toFixed(2)}× (wall); median of each round's ratio ${byRound(scanJson, dir, (a, b) => a.cpuMs / b.cpuMs).toFixed(2)}× (CPU; target ≤ 1.5)`);
     }
     if (scan && merge) {
       summary.push(`${tag} alf merge of 2 shards over the unsharded scan: ${(merge.cpuMs / scan.cpuMs).toFixed(2)}× (CPU, ${seconds(merge.cpuMs)} against ${seconds(scan.cpuMs)} s; target ≤ 0.5)`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyProxyRecord, type JoinedRequest } from '../../src/model/records.js';
-import { NAMED_VALUES, OTHER, TrafficCubeSummary, type TrafficCube } from '../../src/summaries/traffic-cube.js';
+import { MAX_CELLS, NAMED_VALUES, OTHER, TrafficCubeSummary, type TrafficCube } from '../../src/summaries/traffic-cube.js';
 
 const T0 = Date.UTC(2025, 0, 15, 10, 0, 0);
 
@@ -26,6 +26,31 @@ function totals(cube: TrafficCube): Map<string, number> {
 }
 
 describe('traffic cube', () => {
+  it('stays bounded over many days of many routes and keys: past the cap at day-wide buckets, new combinations count as "(other)"', () => {
+    const cube = new TrafficCubeSummary();
+    const day = 86_400_000;
+    let observed = 0;
+    // 60 days of 40 routes × 40 keys, one request each: 96,000 combinations, beyond MAX_CELLS even in day buckets.
+    for (let d = 0; d < 60; d++) {
+      for (let r = 0; r < 40; r++) {
+        for (let k = 0; k < 40; k++) {
+          cube.observe(request(`/v1/r${r}`, `key-${k}`, 200, T0 + d * day + r * 1000));
+          observed++;
+        }
+      }
+    }
+    expect(cube.bucketSeconds).toBe(86_400);
+    expect(cube.cellsKept).toBeGreaterThanOrEqual(MAX_CELLS);
+    expect(cube.cellsKept).toBeLessThanOrEqual(MAX_CELLS + 60);
+    const summary = cube.summary();
+    expect(summary.cells.reduce((sum, cell) => sum + cell[4]!, 0)).toBe(observed);
+    // The last day's requests are all in its "(other)" cell: none lost, none made up.
+    const lastBucket = summary.buckets.length - 1;
+    const lastDay = summary.cells.filter((cell) => cell[0] === lastBucket);
+    expect(lastDay.reduce((sum, cell) => sum + cell[4]!, 0)).toBe(1600);
+    expect(lastDay.every((cell) => summary.routes[cell[1]!] === OTHER && summary.keys[cell[2]!] === OTHER)).toBe(true);
+  });
+
   it('counts each route, key and status in its own cell', () => {
     const cube = new TrafficCubeSummary();
     cube.observe(request('/v1/orders', 'k1', 200));
