@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -8,6 +8,7 @@ import { emptyFileStats, type FileStats } from '../../src/model/file-stats.js';
 import { emptyApmTransaction, emptyProxyRecord, type LogRecord } from '../../src/model/records.js';
 import { createSegmentWriter, digestSegment, readSegment, SEGMENT_EXTENSION, SEGMENT_VERSION } from '../../src/scan/segment-file.js';
 import { apmTransactionArbitrary, proxyRecordArbitrary } from '../model/record-arbitraries.js';
+import { BatchEncoder, TEXT_PIECE_CHARS } from '../../src/parse/workers/record-codec.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'alf-segment-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -55,6 +56,34 @@ describe('spool segments: what is written is read back, exactly', { timeout: 120
         expect(back.stats).toStrictEqual([stats('a.log'), stats('b\ud800.log')]);
         rmSync(path);
       }), { numRuns: 150 });
+  });
+
+  it('a batch whose text runs past one piece reads back exactly, ASCII or not, pieces cut between records', async () => {
+    // ~150 KiB of raw lines in one batch: several pieces of TEXT_PIECE_CHARS (record-codec.ts).
+    const ascii = someRecords(1500).map((record, i) => Object.assign(record, { raw: `${record.raw} ${'x'.repeat(i % 97)}`, query: i % 3 === 0 ? `q=${i}` : null }));
+    const mixed = ascii.map((record, i) => (i === 700 ? { ...record, path: '/caf\u00e9/\u{1F600}', raw: `${record.raw} \u00e9` } : record));
+    const lone = ascii.map((record, i) => (i === 1200 ? { ...record, userAgent: 'agent \ud800' } : record));
+    for (const batch of [ascii, mixed, lone]) {
+      const path = nextPath();
+      await write(path, [batch, batch.slice(0, 10)], []);
+      expect((await read(path)).batches).toStrictEqual([batch, batch.slice(0, 10)]);
+      rmSync(path);
+    }
+    // Several MiB: frames that straddle the reader's 1 MiB chunks come back whole.
+    const many = Array.from({ length: 14 }, (_, i) => (i % 2 === 0 ? ascii : mixed));
+    const path = nextPath();
+    await write(path, many, []);
+    expect(statSync(path).size).toBeGreaterThan(2 << 20);
+    expect((await read(path)).batches).toStrictEqual(many);
+    rmSync(path);
+    const encoded = new BatchEncoder().encode(ascii);
+    expect(encoded.texts.length).toBeGreaterThan(4);
+    // A record's JSON is longer than all its strings together: a bound on how far a piece may run past its target.
+    const longestRecord = Math.max(...ascii.map((r) => JSON.stringify(r).length));
+    for (const piece of encoded.texts) expect(piece.length).toBeLessThan(TEXT_PIECE_CHARS + longestRecord);
+    // Each piece begins with the first string of the record it names (the format, sent whole once, then by slot).
+    expect(encoded.textStarts[0]).toBe(0);
+    for (let k = 1; k < encoded.texts.length; k++) expect(encoded.texts[k]!.startsWith(ascii[encoded.textStarts[k]!]!.path!)).toBe(true);
   });
 
   it('a segment with no record holds only its counters', async () => {

@@ -45,7 +45,7 @@ for (let round = 0; round < ROUNDS; round++) {
     let started = performance.now();
     const encoded: EncodedBatch = encoder.encode(batch);
     encode += performance.now() - started;
-    bytes += encoded.numbers.byteLength + encoded.codes.byteLength + encoded.keeps.byteLength + encoded.text.length;
+    bytes += encoded.numbers.byteLength + encoded.codes.byteLength + encoded.keeps.byteLength + encoded.texts.reduce((sum, piece) => sum + piece.length, 0);
     started = performance.now();
     const received = structuredClone(encoded, { transfer: transferList(encoded) });
     wire += performance.now() - started;
