@@ -63,6 +63,19 @@ const TABLE_SLOTS = 1 << 14;
  * extended + New Relic lines, `--cpu-prof`).
  */
 export const TEXT_PIECE_CHARS = 16 * 1024;
+/**
+ * A field whose values keep missing the table is sent inline for a while, then probed again. Why:
+ * a miss costs a Map insert and delete and keeps the value alive in the table long enough to be
+ * promoted out of V8's young generation; a hit saves only the value's few characters. Client
+ * addresses of the bench's high-cardinality profile (60 k, Zipf) missed 20% of the time, and
+ * tabling them took encode from 0.41 to 0.92 µs/record for 11 bytes/record less text (482 k
+ * combined lines, test/parse/workers/record-codec.bench.ts, medians of 9).
+ */
+const PROBE_LOOKUPS = 1024;
+const MAX_MISS_RATE = 1 / 8;
+const INLINE_AFTER_POOR_PROBES = 32 * 1024;
+/** The most tabled fields a record kind has (proxy: format, file, method, host, upstream, client, agent, key, flags). */
+const TABLED_FIELDS = 9;
 /** Longer values are never tabled: they are rarely repeated and would cost a copy on the main thread. */
 const MAX_TABLED_LENGTH = 512;
 
@@ -91,6 +104,11 @@ export class BatchEncoder {
   /** The record the current piece of text begins with. */
   private pieceStart = 0;
   private keeps: number[] = [];
+  /** Per tabled field (see `tabled`): lookups and misses of the current probe, poor probes in a row, and values still to send inline. */
+  private readonly probeLookups = new Uint32Array(TABLED_FIELDS);
+  private readonly probeMisses = new Uint32Array(TABLED_FIELDS);
+  private readonly poorProbes = new Uint8Array(TABLED_FIELDS);
+  private readonly inlineFor = new Uint32Array(TABLED_FIELDS);
 
   /** Float64 values per record in a batch of this kind (the spool packs them by column). */
   static numbersPerRecord(kind: 'proxy' | 'apm'): number {
@@ -159,20 +177,20 @@ export class BatchEncoder {
       numbers[n + 14] = r.clientClosed ? 1 : 0;
       n += PROXY_NUMBERS;
       codes[c] = nulls;
-      codes[c + 1] = this.tabled(r.format);
-      codes[c + 2] = this.tabled(r.file);
-      codes[c + 3] = this.tabled(r.method);
+      codes[c + 1] = this.tabled(r.format, 0);
+      codes[c + 2] = this.tabled(r.file, 1);
+      codes[c + 3] = this.tabled(r.method, 2);
       codes[c + 4] = this.inline(r.path);
       codes[c + 5] = this.inline(r.route);
       codes[c + 6] = this.inline(r.query);
-      codes[c + 7] = this.tabled(r.host);
-      codes[c + 8] = this.tabled(r.upstreamAddr);
-      codes[c + 9] = this.tabled(r.clientIp);
-      codes[c + 10] = this.tabled(r.userAgent);
-      codes[c + 11] = this.tabled(r.apiKey);
+      codes[c + 7] = this.tabled(r.host, 3);
+      codes[c + 8] = this.tabled(r.upstreamAddr, 4);
+      codes[c + 9] = this.tabled(r.clientIp, 5);
+      codes[c + 10] = this.tabled(r.userAgent, 6);
+      codes[c + 11] = this.tabled(r.apiKey, 7);
       codes[c + 12] = this.inline(r.requestId);
       codes[c + 13] = this.inline(r.traceId);
-      codes[c + 14] = this.tabled(r.flags);
+      codes[c + 14] = this.tabled(r.flags, 8);
       codes[c + 15] = this.inline(r.raw);
       c += PROXY_STRINGS + 1;
       this.endRecord(i);
@@ -197,16 +215,16 @@ export class BatchEncoder {
       if (r.status === null) nulls |= 1 << 4; else numbers[n + 4] = r.status;
       n += APM_NUMBERS;
       codes[c] = nulls;
-      codes[c + 1] = this.tabled(r.format);
-      codes[c + 2] = this.tabled(r.file);
-      codes[c + 3] = this.tabled(r.name);
-      codes[c + 4] = this.tabled(r.method);
+      codes[c + 1] = this.tabled(r.format, 0);
+      codes[c + 2] = this.tabled(r.file, 1);
+      codes[c + 3] = this.tabled(r.name, 2);
+      codes[c + 4] = this.tabled(r.method, 3);
       codes[c + 5] = this.inline(r.path);
-      codes[c + 6] = this.tabled(r.userAgent);
-      codes[c + 7] = this.tabled(r.host);
+      codes[c + 6] = this.tabled(r.userAgent, 4);
+      codes[c + 7] = this.tabled(r.host, 5);
       codes[c + 8] = this.inline(r.traceId);
       codes[c + 9] = this.inline(r.requestId);
-      codes[c + 10] = this.tabled(r.apiKey);
+      codes[c + 10] = this.tabled(r.apiKey, 6);
       codes[c + 11] = this.inline(r.raw);
       c += APM_STRINGS + 1;
       this.endRecord(i);
@@ -221,11 +239,30 @@ export class BatchEncoder {
     return value.length;
   }
 
-  private tabled(value: string | null): number {
+  /** `field`: which of the batch kind's tabled fields this is (its own hit rate, below). */
+  private tabled(value: string | null, field: number): number {
     if (value === null) return NULL;
     const length = value.length;
     if (length === 0 || length > MAX_TABLED_LENGTH) return this.inline(value);
+    const inlineFor = this.inlineFor[field]!;
+    if (inlineFor !== 0) {
+      this.inlineFor[field] = inlineFor - 1;
+      return this.inline(value);
+    }
     const known = this.slots.get(value);
+    const lookups = this.probeLookups[field]! + 1;
+    const misses = this.probeMisses[field]! + (known === undefined ? 1 : 0);
+    if (lookups < PROBE_LOOKUPS) {
+      this.probeLookups[field] = lookups;
+      this.probeMisses[field] = misses;
+    } else {
+      // Two poor probes in a row: the first may only have been filling a cold table.
+      const poor = misses > PROBE_LOOKUPS * MAX_MISS_RATE ? this.poorProbes[field]! + 1 : 0;
+      this.poorProbes[field] = poor === 2 ? 0 : poor;
+      if (poor === 2) this.inlineFor[field] = INLINE_AFTER_POOR_PROBES;
+      this.probeLookups[field] = 0;
+      this.probeMisses[field] = 0;
+    }
     if (known !== undefined) return (REF | known) >>> 0;
     const slot = this.nextSlot;
     this.nextSlot = (slot + 1) & (TABLE_SLOTS - 1);
@@ -418,4 +455,4 @@ function copyString(value: string): string {
   return BEYOND_LATIN1.test(value) ? Buffer.from(value, 'utf16le').toString('utf16le') : Buffer.from(value, 'latin1').toString('latin1');
 }
 
-export const RECORD_CODEC_LIMITS = { tableSlots: TABLE_SLOTS, maxTabledLength: MAX_TABLED_LENGTH } as const;
+export const RECORD_CODEC_LIMITS = { tableSlots: TABLE_SLOTS, maxTabledLength: MAX_TABLED_LENGTH, probeLookups: PROBE_LOOKUPS, maxMissRate: MAX_MISS_RATE, inlineAfterPoorProbes: INLINE_AFTER_POOR_PROBES } as const;

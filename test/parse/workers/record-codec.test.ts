@@ -147,6 +147,49 @@ describe('record codec on hostile values', { timeout: 60_000 }, () => {
     expect(roundTrip(batches)).toStrictEqual(batches);
   });
 
+  it('sends a field inline for a while once two probes in a row mostly miss the table, and still round-trips', () => {
+    const { probeLookups, inlineAfterPoorProbes } = RECORD_CODEC_LIMITS;
+    const batchSize = 2 * probeLookups;
+    const batches: ProxyRecord[][] = [];
+    for (let b = 0; b * batchSize < inlineAfterPoorProbes + 3 * batchSize; b++) {
+      batches.push(Array.from({ length: batchSize }, (_, i) => {
+        const n = b * batchSize + i;
+        const record = emptyProxyRecord('nginx', 'a.log', n + 1, `line ${n}`);
+        record.userAgent = 'the one agent';
+        // Every address new: the table never helps.
+        record.clientIp = `10.${n >> 16}.${(n >> 8) & 255}.${n & 255}`;
+        return record;
+      }));
+    }
+    const encoder = new BatchEncoder();
+    const encoded = batches.map((batch) => encoder.encode(batch));
+    // The first batch keeps every address (two probes), the agent, the format and the file.
+    expect(encoded[0]!.keeps.length).toBe(batchSize + 3);
+    // Then the addresses go inline: nothing kept, yet each address is in the text once.
+    for (const batch of encoded.slice(1, inlineAfterPoorProbes / batchSize + 1)) {
+      expect(batch.keeps.length).toBe(0);
+      expect(batch.texts.join('')).toContain('10.');
+    }
+    // After the pause the table is probed again.
+    expect(encoded[inlineAfterPoorProbes / batchSize + 1]!.keeps.length).toBeGreaterThan(0);
+    const decoder = new BatchDecoder();
+    expect(encoded.map((batch) => decoder.decode(overTheWire(batch)))).toStrictEqual(batches);
+  });
+
+  it('keeps tabling a field that hits the table after a cold start', () => {
+    const batch = Array.from({ length: 4 * RECORD_CODEC_LIMITS.probeLookups }, (_, i) => {
+      const record = emptyProxyRecord('nginx', 'a.log', i + 1, `line ${i}`);
+      // 600 addresses: the first probe mostly misses, the second mostly hits.
+      record.clientIp = `192.0.2.${i % 600}`;
+      return record;
+    });
+    const encoder = new BatchEncoder();
+    encoder.encode(batch);
+    const again = encoder.encode(batch);
+    expect(again.keeps.length).toBe(0);
+    expect(again.texts.join('')).not.toContain('192.0.2.');
+  });
+
   it('refuses a batch that mixes record kinds', () => {
     const encoder = new BatchEncoder();
     expect(() => encoder.encode([emptyProxyRecord('f', 'a', 1, ''), emptyApmTransaction('f', 'a', 2, '') as unknown as ProxyRecord])).toThrow(/mixes/);
