@@ -1,6 +1,6 @@
 import { emptyProxyRecord } from '../src/model/records.js';
 import { parseRequestLine, hostOfUrl } from './fields/request-line.js';
-import { StringInterner } from './fields/string-interner.js';
+import { sharedInterner } from './fields/string-interner.js';
 import { normaliseTraceId } from './fields/trace-context.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import {
@@ -41,7 +41,7 @@ function quoted(tokens: TokenSpans, index: number): string | null {
 function createAlbParser(options: ParserOptions): RecordParser {
   const file = options.file;
   // Client addresses, targets, user agents and hosts repeat: one string object each (see StringInterner).
-  const strings = new StringInterner();
+  const strings = sharedInterner();
   const tokens = new TokenSpans();
   return textLineParser(file, (text, lineNumber, sink, fail) => {
     if (!tokens.read(text)) return fail('PARSE_NO_MATCH', 'request', 'unterminated quoted field');

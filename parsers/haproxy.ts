@@ -3,7 +3,7 @@ import { findKeyAttribute } from './fields/apm-attributes.js';
 import { parseClfTime } from './fields/clf-time.js';
 import { parseUnsignedInt } from './fields/numbers.js';
 import { parseRequestLine } from './fields/request-line.js';
-import { StringInterner } from './fields/string-interner.js';
+import { sharedInterner } from './fields/string-interner.js';
 import { normaliseTraceId } from './fields/trace-context.js';
 import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './format.js';
 import { localTimeZone } from '../src/model/time-zone.js';
@@ -272,7 +272,7 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
     warned.add(kind);
     sink.warn({ code: 'PARSE_SUSPECT_CAPTURES', file, line: lineNumber, field: 'hr', message, sample: excerpt(text) });
   }
-  const strings = new StringInterner();
+  const strings = sharedInterner();
 
   /** Fills user agent, key, host and ids from the request captures; false when the blocks are malformed. */
   function readCaptures(record: ProxyRecord, frontend: string, text: string, lineNumber: number, line: string): boolean {

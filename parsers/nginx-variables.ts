@@ -1,7 +1,7 @@
 import type { ProxyRecord } from '../src/model/records.js';
 import { cachedClfTimeParser } from './fields/clf-time.js';
 import { parseIsoTimestamp } from './fields/iso-time.js';
-import { StringInterner } from './fields/string-interner.js';
+import { sharedInterner } from './fields/string-interner.js';
 import { parseDecimal, parseUnsignedInt, secondsToMs } from './fields/numbers.js';
 import { parseRequestLine, splitTarget } from './fields/request-line.js';
 import { normaliseTraceId } from './fields/trace-context.js';
@@ -82,7 +82,7 @@ function readRemoteAddr(record: ProxyRecord, value: string): void {
 /** A fresh handler table per compiled format: the time parsers keep a per-format cache. */
 export function createVariableHandlers(): Record<string, VariableHandler> {
   const parseTimeLocal = cachedClfTimeParser();
-  const strings = new StringInterner();
+  const strings = sharedInterner();
   return {
     // Not interned either (see http_user_agent): an address is short, so hashing a fresh one where
     // a detector looks it up costs less than interning every one. 2 M combined lines 3.63-3.65 ->

@@ -1,7 +1,7 @@
 import { emptyProxyRecord, type ProxyRecord } from '../src/model/records.js';
 import { excerpt } from '../src/model/parse-issue.js';
 import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './format.js';
-import { StringInterner } from './fields/string-interner.js';
+import { sharedInterner } from './fields/string-interner.js';
 import { unescapeJsonString } from './fields/json-string.js';
 import { NGINX_PRESETS, parseLogFormat, LogFormatError, type Escape, type LogFormatSpec } from './nginx-log-format.js';
 import { unescapeNginxDefault } from './fields/nginx-escape.js';
@@ -74,7 +74,7 @@ export function compileNginxFormat(format: string, keyField?: string): CompiledN
   if (keyVariable) {
     const index = variables.indexOf(keyVariable);
     if (index < 0) throw new LogFormatError(`key field $${keyVariable} is not in the log_format`);
-    const keys = new StringInterner();
+    const keys = sharedInterner();
     fields[index]!.handler = (record, value) => {
       if (value !== '-' && value !== '') record.apiKey = keys.intern(value);
       return true;
