@@ -25,6 +25,14 @@ function pairCounts(join: Record<string, unknown>): unknown {
   return { proxyRecords, apmRecords, joinedById, joinedHeuristic, lowConfidence, unjoinedProxy, unjoinedApm };
 }
 
+/** The incident's nginx log and New Relic export, copied into `logs`; `conf` is its log_format. */
+function incidentIn(logs: string): { logs: string; conf: string } {
+  mkdirSync(logs);
+  copyFileSync(join(INCIDENT, 'access.log'), join(logs, 'access.log'));
+  copyFileSync(join(INCIDENT, 'newrelic-transactions.csv'), join(logs, 'newrelic-transactions.csv'));
+  return { logs, conf: join(INCIDENT, 'nginx-log-format.conf') };
+}
+
 describe.skipIf(REDIS_SERVER === null)('alf scan --queue with alf worker processes (Redis, BullMQ)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'alf-queue-'));
   const workers: RunningProcess[] = [];
@@ -46,11 +54,7 @@ describe.skipIf(REDIS_SERVER === null)('alf scan --queue with alf worker process
   it('four workers, one SIGKILLed mid-task, write the reports of one process per window, boundary pairs joined once', async () => {
     // The incident (an hour of nginx lines and their New Relic export) in 10-minute windows: the
     // proxy log as one file cut into byte-range tasks, and again as parts, in two directories.
-    const logs = join(dir, 'logs');
-    mkdirSync(logs);
-    copyFileSync(join(INCIDENT, 'access.log'), join(logs, 'access.log'));
-    copyFileSync(join(INCIDENT, 'newrelic-transactions.csv'), join(logs, 'newrelic-transactions.csv'));
-    const conf = join(INCIDENT, 'nginx-log-format.conf');
+    const { logs, conf } = incidentIn(join(dir, 'logs'));
 
     const out = join(dir, 'out');
     const scan = runAlf(['scan', logs, '--log-format', conf, '--window', '10m', '--queue', url, '--out', out, '--quiet',
@@ -109,6 +113,47 @@ describe.skipIf(REDIS_SERVER === null)('alf scan --queue with alf worker process
     expect(joined).toBe(whole.join.joinedById + whole.join.joinedHeuristic);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { windows: Record<string, unknown> };
     expect(Object.keys(manifest.windows).length).toBe(reports.size);
+  }, 90_000);
+
+  it('runs into one --out add up: a later run bounded by --since keeps the windows before it, and the report of the window --since cuts through', async () => {
+    const { logs, conf } = incidentIn(join(dir, 'since-logs'));
+    const scan = (out: string, ...extra: string[]) => runAlf(['scan', logs, '--log-format', conf, '--window', '10m', '--queue', url, '--out', out, '--quiet', ...extra]);
+    const out = join(dir, 'since-out');
+    const first = await scan(out);
+    expect(first.code, first.stderr).toBe(0);
+    const windowsOf = (path: string) => JSON.parse(readFileSync(join(path, 'manifest.json'), 'utf8')) as { lastRun: number; windows: Record<string, { updatedAt: string; incomplete?: unknown[] }> };
+    const before = windowsOf(out);
+    const cutLabel = '20170314T0920Z';
+    expect(Object.keys(before.windows)).toContain(cutLabel);
+    const cutReport = readFileSync(join(out, `alf-${cutLabel}.json`), 'utf8');
+
+    // The incident runs 09:00-10:00 UTC; 09:25 cuts through the 09:20 window.
+    const since = Date.parse('2017-03-14T09:25:00Z');
+    const second = await scan(out, '--since', '2017-03-14T09:25:00Z');
+    expect(second.code, second.stderr).toBe(0);
+    const outcome = quietLine(second) as { windows: string[]; keptWindows: string[] };
+    expect(outcome.keptWindows).toContain(cutLabel);
+    for (const label of outcome.keptWindows) expect(parseWindowLabel(label)!).toBeLessThan(since);
+    for (const label of outcome.windows) expect(parseWindowLabel(label)!).toBeGreaterThanOrEqual(since);
+    expect(outcome.windows.length).toBeGreaterThan(0);
+    const after = windowsOf(out);
+    expect(after.lastRun).toBe(before.lastRun + 1);
+    expect(Object.keys(after.windows).sort()).toEqual(Object.keys(before.windows).sort());
+    expect(after.windows[cutLabel]).toEqual(before.windows[cutLabel]);
+    expect(readFileSync(join(out, `alf-${cutLabel}.json`), 'utf8')).toBe(cutReport);
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain(`alf-${Object.keys(before.windows).sort()[0]}`);
+
+    // With no earlier report to keep, the cut window is written and marked incomplete.
+    const fresh = join(dir, 'since-fresh');
+    const alone = await scan(fresh, '--since', '2017-03-14T09:25:00Z');
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(windowsOf(fresh).windows[cutLabel]?.incomplete).toHaveLength(1);
+    expect(windowsOf(fresh).windows['20170314T0930Z']?.incomplete).toBeUndefined();
+
+    // Another --window into the same --out is refused before any work.
+    const other = await scan(out, '--window', '5m');
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('holds windows of --window 10m');
   }, 90_000);
 
   it('names a source no format fits, and one that cannot be read, and exits 2 like a local scan', async () => {

@@ -17,6 +17,7 @@ import { formatDuration, formatSeverityCounts, plural } from '../../../reports/f
 import { failOnSeverity, type FailOn } from '../shared-options.js';
 import { jsonLine } from '../json-line.js';
 import type { WindowFormat } from '../../model/window-formats.js';
+import { join } from 'node:path';
 
 export interface ScanCommandOptions extends SliceOptions {
   state?: string;
@@ -156,6 +157,14 @@ async function queuedScan(sources: string[], options: ScanCommandOptions, parsed
     sinceMs: slice.since?.ms ?? null, untilMs: slice.until?.ms ?? null, endpoint: options.endpoint, s3TimeoutMs: parsed.s3TimeoutMs,
     formats: options.format,
   };
+  // Runs into one --out add up (the index task adds this run's windows to the manifest's): its
+  // windows must be of this --window, and a manifest that cannot be read must not be replaced.
+  const { loadManifest, MANIFEST } = await import('../../scan/manifest.js');
+  const loaded = await loadManifest(options.out);
+  if (loaded.corrupt !== null) throw new InputError(`${join(options.out, MANIFEST)} is ${loaded.corrupt}: restore it, or move it aside (the reports stay) to start the index over`);
+  if (loaded.manifest !== null && loaded.manifest.windowMs !== parsed.windowMs) {
+    throw new UsageError(`${options.out} holds windows of --window ${loaded.manifest.windowMs / 60_000}m; use the same window or another --out`);
+  }
   const { mkdir } = await import('node:fs/promises');
   await mkdir(options.out, { recursive: true });
   const run = await enqueueScan({ sources, outDir: options.out, connection, settings, followSymlinks: options.followSymlinks === true, split });
@@ -178,6 +187,7 @@ async function queuedScan(sources: string[], options: ScanCommandOptions, parsed
     const lines: string[] = [];
     for (const f of outcome.failures.slice(0, 10)) lines.push(`alf: scan: could not read ${f.source}: ${f.error}`);
     for (const u of outcome.unparsed.slice(0, 10)) lines.push(`alf: scan: no format fits ${u.source}: ${u.reason}`);
+    if (outcome.keptWindows.length > 0) lines.push(`alf: scan: kept the earlier reports of ${plural(outcome.keptWindows.length, 'window')} --since/--until cut through: ${outcome.keptWindows.slice(0, 5).join(', ')}${outcome.keptWindows.length > 5 ? ', …' : ''}`);
     if (outcome.failures.length + outcome.unparsed.length > 20) lines.push(`alf: scan: more problems listed in ${options.out}/manifest.json`);
     lines.push(`alf: scan run ${outcome.runId} (queued): ${plural(outcome.sourcesListed, 'source')} in ${plural(run.tasks, 'map task')}, ${outcome.failures.length} failed, ` +
       `${outcome.unparsed.length} unparsed; ${plural(outcome.linesRead, 'line')}, ${plural(outcome.records, 'record')}, ${outcome.skippedLines} skipped; ` +

@@ -2,8 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FlowProducer, Job } from 'bullmq';
 import { severityRank, type Severity } from '../../model/finding.js';
-import type { Manifest } from '../manifest.js';
-import { saveManifest } from '../manifest.js';
+import { loadManifest, saveManifest, type Manifest } from '../manifest.js';
 import { writeIndex } from '../output.js';
 import { parseWindowLabel, windowLabel, windowStart } from '../windows.js';
 import { BORROW_AFTER_MS, BORROW_BEFORE_MS } from './edges.js';
@@ -53,7 +52,10 @@ export async function runPlanTask(job: Job<PlanTask>, flow: FlowProducer): Promi
       lines += range.linesRead;
     }
   }
-  const index: IndexTask = { runId: task.runId, outDir: task.outDir, settings: task.settings, listed: task.listed, maps: results.length, failures: [...task.listFailures], unparsed: [], linesRead: 0, records: 0, skipped: 0 };
+  const index: IndexTask = {
+    runId: task.runId, outDir: task.outDir, settings: task.settings, listed: task.listed, maps: results.length, failures: [...task.listFailures], unparsed: [],
+    linesRead: 0, records: 0, skipped: 0, partialWindows: [], keptWindows: [],
+  };
   for (const result of results) {
     if (result.failure !== null) index.failures.push({ source: result.source, error: result.failure });
     if (result.unparsed !== null) index.unparsed.push({ source: result.source, reason: result.unparsed });
@@ -72,6 +74,24 @@ export async function runPlanTask(job: Job<PlanTask>, flow: FlowProducer): Promi
   // in (where the spool put it): the window after each spooled one may have requests of its own.
   const labels = new Set(byWindow.keys());
   for (const label of byWindow.keys()) labels.add(windowLabel(parseWindowLabel(label)! + windowMs));
+  // A window --since or --until cuts through holds only part of its requests in this run: an
+  // hourly run with --since 2h would otherwise rewrite the window two hours back from its last
+  // few minutes. The report an earlier run wrote is kept; without one, the window is reduced
+  // and marked incomplete.
+  const { sinceMs, untilMs } = task.settings;
+  const previous = (await loadManifest(task.outDir)).manifest;
+  const earlier = previous !== null && previous.windowMs === windowMs ? previous.windows : {};
+  for (const label of [...labels]) {
+    const start = parseWindowLabel(label)!;
+    if (!((sinceMs !== null && start < sinceMs) || (untilMs !== null && start + windowMs > untilMs))) continue;
+    if (earlier[label] !== undefined) {
+      labels.delete(label);
+      index.keptWindows.push(label);
+    } else {
+      index.partialWindows.push(label);
+    }
+  }
+  index.keptWindows.sort();
   // The margin: the tails of the windows before within the join's reach, the heads of those after.
   const children = [...labels].sort().map((label) => {
     const start = parseWindowLabel(label)!;
@@ -87,14 +107,18 @@ export async function runPlanTask(job: Job<PlanTask>, flow: FlowProducer): Promi
 }
 
 /**
- * The index task writes the index page and the manifest from the reduces' window summaries, then
- * removes the run's partial results (the reports hold what they were for).
+ * The index task writes the index page and the manifest from the reduces' window summaries, added
+ * to the windows earlier runs into the same out directory wrote (a queued run reads only what it
+ * lists, often the last hours of a bucket), then removes the run's partial results (the reports
+ * hold what they were for).
  */
 export async function runIndexTask(job: Job<IndexTask>): Promise<QueueOutcome> {
   const task = job.data;
   const values = await job.getChildrenValues<ReduceResult | null>();
+  const previous = (await loadManifest(task.outDir)).manifest;
+  const earlier = previous !== null && previous.windowMs === task.settings.windowMs ? previous : null;
   const manifest: Manifest = {
-    version: 1, windowMs: task.settings.windowMs, lastRun: 1, retracted: [], shard: null, windows: {},
+    version: 1, windowMs: task.settings.windowMs, lastRun: (earlier?.lastRun ?? 0) + 1, retracted: [], shard: null, windows: { ...earlier?.windows },
     problems: {
       failed: task.failures.map((f) => ({ source: f.source, problem: f.error })),
       unparsed: task.unparsed.map((u) => ({ source: u.source, problem: u.reason })),
@@ -103,12 +127,17 @@ export async function runIndexTask(job: Job<IndexTask>): Promise<QueueOutcome> {
   };
   const outcome: QueueOutcome = {
     runId: task.runId, sourcesListed: task.listed, tasks: 0, failures: task.failures, unparsed: task.unparsed,
-    linesRead: task.linesRead, records: task.records, skippedLines: task.skipped, windows: [], findings: {}, worst: null, reduceSeconds: {},
+    linesRead: task.linesRead, records: task.records, skippedLines: task.skipped, windows: [], keptWindows: task.keptWindows, findings: {}, worst: null, reduceSeconds: {},
   };
+  const cut = task.settings.sinceMs !== null ? `--since ${new Date(task.settings.sinceMs).toISOString()}` : '';
+  const cutEnd = task.settings.untilMs !== null ? `--until ${new Date(task.settings.untilMs).toISOString()}` : '';
   for (const result of Object.values(values)) {
     if (result === null) continue;
     const { summary } = result;
-    manifest.windows[summary.label] = summary;
+    const partial = task.partialWindows.includes(summary.label);
+    manifest.windows[summary.label] = partial
+      ? { ...summary, incomplete: [{ segment: [cut, cutEnd].filter((s) => s !== '').join(' '), problem: 'the run read only the requests within these bounds, and no earlier report of this window was there to keep', source: null, key: null }] }
+      : summary;
     outcome.windows.push(summary.label);
     outcome.reduceSeconds[summary.label] = Math.round(result.seconds * 1000) / 1000;
     for (const [severity, n] of Object.entries(summary.findings)) outcome.findings[severity as Severity] = (outcome.findings[severity as Severity] ?? 0) + (n ?? 0);

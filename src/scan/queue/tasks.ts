@@ -109,6 +109,10 @@ export interface ReduceResult {
 
 export interface IndexTask extends RunTask {
   listed: number;
+  /** Windows reduced although --since or --until cut through them (no earlier report to keep): marked incomplete. */
+  partialWindows: string[];
+  /** Windows --since or --until cut through whose earlier report this run kept rather than rewrote. */
+  keptWindows: string[];
   maps: number;
   failures: { source: string; error: string }[];
   unparsed: { source: string; reason: string }[];
@@ -129,6 +133,8 @@ export interface QueueOutcome {
   records: number;
   skippedLines: number;
   windows: string[];
+  /** Windows the run's --since or --until cut through whose earlier report it kept (see IndexTask). */
+  keptWindows: string[];
   findings: Partial<Record<Severity, number>>;
   worst: Severity | null;
   /** Seconds each window's reduce took, by label (the bench reads them). */
