@@ -1,4 +1,4 @@
-import { fileProblem } from '../src/model/file-stats.js';
+import { fileProblem, formatLabel } from '../src/model/file-stats.js';
 import { findingsOfKind } from '../src/detectors/detector.js';
 import { detectorOf, type Finding } from '../src/detectors/registry.js';
 import { severityRank, type FigureValue } from '../src/model/finding.js';
@@ -146,7 +146,7 @@ function renderInputs(analysis: Analysis): string {
       ? `<details><summary>first skipped lines</summary><ul class="evidence">${f.firstIssues.map((i) => `<li><span class="where">${escapeHtml(f.file)}:${i.line}</span> ${escapeHtml(i.message)}</li>`).join('')}</ul></details>`
       : '';
     const count = (n: number): string => `<td class="num" data-sort="${n}">${formatNumber(n)}</td>`;
-    return `<tr><td class="where">${escapeHtml(f.file)}</td><td>${escapeHtml(f.format ?? 'unknown')}</td>${count(f.linesRead)}${count(f.records)}` +
+    return `<tr><td class="where">${escapeHtml(f.file)}</td><td>${escapeHtml(formatLabel(f) ?? 'unknown')}</td>${count(f.linesRead)}${count(f.records)}` +
       `${count(f.skipped)}${count(f.ignored)}<td>${problem ? escapeHtml(problem) : ''}${examples}</td></tr>`;
   }).join('\n');
   const join = analysis.join;

@@ -1,6 +1,6 @@
 import type { Finding } from '../src/detectors/registry.js';
 import type { FigureValue } from '../src/model/finding.js';
-import { fileProblem } from '../src/model/file-stats.js';
+import { fileProblem, formatLabel } from '../src/model/file-stats.js';
 import type { Analysis } from '../src/pipeline/analysis.js';
 import { figureEntries, figureLabel, formatCell, formatFigure, formatInstant, formatNumber, formatShare } from './format.js';
 import { buildVerdict } from './verdict.js';
@@ -108,7 +108,7 @@ export function renderMarkdown(analysis: Analysis): string {
     '| file | format | read | parsed | skipped | ignored | problem |',
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...analysis.inputs.files.map((f) =>
-      `| ${textCell(f.file)} | ${textCell(f.format)} | ${formatNumber(f.linesRead)} | ${formatNumber(f.records)} | ${formatNumber(f.skipped)} | ` +
+      `| ${textCell(f.file)} | ${textCell(formatLabel(f))} | ${formatNumber(f.linesRead)} | ${formatNumber(f.records)} | ${formatNumber(f.skipped)} | ` +
       `${formatNumber(f.ignored)} | ${textCell(fileProblem(f))} |`),
     '',
     '## Findings in detail',

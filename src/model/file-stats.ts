@@ -29,7 +29,12 @@ export interface FileStats {
   undetected: string | null;
   /** Doubts about the file as a whole (not skipped lines): e.g. durations in an unexpected unit. */
   warnings: ParseIssue[];
+  /** The container runtime's wrapper its lines were read out of (src/lines/container-log.ts), when they had one. */
+  container?: ContainerWrapper;
 }
+
+/** A container runtime's line wrapper: CRI (containerd, CRI-O) or Docker's json-file driver. */
+export type ContainerWrapper = 'cri' | 'docker-json';
 
 export const ISSUE_EXAMPLES_PER_FILE = 5;
 
@@ -38,6 +43,12 @@ export function emptyFileStats(file: string): FileStats {
     file, format: null, kind: null, linesRead: 0, records: 0, skipped: 0, ignored: 0,
     issuesByCode: {}, firstIssues: [], lateRecords: 0, firstTimeMs: null, lastTimeMs: null, error: null, undetected: null, warnings: [],
   };
+}
+
+/** The format a file was read as, as people read it: with the container wrapper it came in, if any. */
+export function formatLabel(stats: FileStats): string | null {
+  if (stats.format === null || stats.container === undefined) return stats.format;
+  return `${stats.format} in ${stats.container === 'cri' ? 'CRI container' : 'Docker json-file'} lines`;
 }
 
 /** The one thing to say about a file next to its counts: why it failed, or what is doubtful. */

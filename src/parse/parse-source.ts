@@ -6,6 +6,7 @@ import { excerpt } from '../model/parse-issue.js';
 import { countIssue, emptyFileStats, noteWarning, type FileStats } from '../model/file-stats.js';
 import { MAX_LINE_BYTES } from '../lines/line-cap.js';
 import { readLineBatches } from '../lines/lines.js';
+import { ContainerLogReader, detectContainerWrapper, type UnwrapEvents, type UnwrappedLine } from '../lines/container-log.js';
 import type { Source } from '../sources/sources.js';
 
 /**
@@ -65,10 +66,25 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
     const outbox: Outbox = { records: [] };
     const sink = statsSink(stats, outbox);
     const shift = choice.lineOffset ?? 0;
+    // Lines inside a container runtime's wrapper (decided on the first batch): what the parsers see.
+    let container: ContainerLogReader | null | undefined;
+    let unwrapped: UnwrappedLine[] = [];
+    const events = unwrapEvents(stats, source.name, shift);
+    // Unparseable stderr lines are the application's diagnostics (nginx's error log), not skipped requests.
+    const stderrSink: RecordSink = { ...sink, issue() { stats.ignored++; } };
     try {
       for await (const batch of readLineBatches(source.open())) {
+        if (container === undefined) {
+          const wrapper = detectContainerWrapper(batch.lines);
+          container = wrapper === null ? null : new ContainerLogReader(wrapper, MAX_LINE_BYTES);
+          if (wrapper !== null) stats.container = wrapper;
+        }
+        if (container !== null) {
+          unwrapped = [];
+          container.unwrap(batch.lines, batch.firstLine, batch.tooLong === undefined ? null : new Set(batch.tooLong), unwrapped, events);
+        }
         if (parser === null && !undetectable) {
-          const format = choice.forced ?? pickFormat(source.name, batch.lines, choice.candidates, stats);
+          const format = choice.forced ?? pickFormat(source.name, container === null ? batch.lines : unwrapped.map((u) => u.text), choice.candidates, stats);
           if (format === null) {
             undetectable = true;
             if (choice.stopWhenUndetected) return;
@@ -83,7 +99,9 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
         }
         const lines = batch.lines;
         stats.linesRead += lines.length;
-        if (parser === null) {
+        if (container !== null) {
+          parseUnwrapped(unwrapped, parser, sink, stderrSink, stats, source.name, shift);
+        } else if (parser === null) {
           // Without a format nothing can be parsed: every line is counted as skipped, none vanish,
           // and the first ones are kept as examples like any other skipped line.
           for (let i = 0; i < lines.length; i++) {
@@ -92,22 +110,14 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
               message: 'no known format fits this file', sample: excerpt(lines[i]!),
             });
           }
-          continue;
-        }
-        if (batch.tooLong === undefined) {
+        } else if (batch.tooLong === undefined) {
           for (let i = 0; i < lines.length; i++) parser.line(lines[i]!, batch.firstLine + i + shift, sink);
         } else {
           // Cut lines (over the ingest cap) are never parsed: a truncated line could pass for a record.
           const cut = new Set(batch.tooLong);
           for (let i = 0; i < lines.length; i++) {
-            const lineNumber = batch.firstLine + i + shift;
-            if (!cut.has(batch.firstLine + i)) parser.line(lines[i]!, lineNumber, sink);
-            else {
-              countIssue(stats, {
-                code: 'PARSE_LINE_TOO_LONG', file: source.name, line: lineNumber, field: null,
-                message: `line longer than ${MAX_LINE_BYTES / 1024 / 1024} MiB: not parsed`, sample: excerpt(lines[i]!),
-              });
-            }
+            if (!cut.has(batch.firstLine + i)) parser.line(lines[i]!, batch.firstLine + i + shift, sink);
+            else events.tooLong(batch.firstLine + i, lines[i]!);
           }
         }
         if (outbox.records.length > 0) {
@@ -116,6 +126,11 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
           noteTimes(stats, records);
           yield records;
         }
+      }
+      if (container) {
+        unwrapped = [];
+        container.end(unwrapped, events);
+        parseUnwrapped(unwrapped, parser, sink, stderrSink, stats, source.name, shift);
       }
       if (parser) {
         parser.end(sink);
@@ -133,6 +148,25 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
   }
 
   return { stats, batches: batches() };
+}
+
+/** Parses lines taken out of a container wrapper; without a format each is a skipped line, as in a plain file. */
+function parseUnwrapped(lines: readonly UnwrappedLine[], parser: RecordParser | null, sink: RecordSink, stderrSink: RecordSink, stats: FileStats, file: string, shift: number): void {
+  for (const u of lines) {
+    if (parser !== null) parser.line(u.text, u.line + shift, u.stderr ? stderrSink : sink);
+    else countIssue(stats, { code: 'PARSE_NO_MATCH', file, line: u.line + shift, field: null, message: 'no known format fits this file', sample: excerpt(u.text) });
+  }
+}
+
+/** How held (continued or blank), bad and over-long lines are counted: read = records + skipped + ignored, wrapped or not. */
+function unwrapEvents(stats: FileStats, file: string, shift: number): UnwrapEvents {
+  return {
+    held() { stats.ignored++; },
+    bad(line, text, why) { countIssue(stats, { code: 'PARSE_NO_MATCH', file, line: line + shift, field: null, message: why, sample: excerpt(text) }); },
+    tooLong(line, sample) {
+      countIssue(stats, { code: 'PARSE_LINE_TOO_LONG', file, line: line + shift, field: null, message: `line longer than ${MAX_LINE_BYTES / 1024 / 1024} MiB: not parsed`, sample: excerpt(sample) });
+    },
+  };
 }
 
 function noteTimes(stats: FileStats, records: LogRecord[]): void {

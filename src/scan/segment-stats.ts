@@ -6,6 +6,7 @@ import { emptyFileStats, ISSUE_EXAMPLES_PER_FILE, type FileStats } from '../mode
  */
 export function addFileStats(into: FileStats, add: FileStats): void {
   into.format ??= add.format;
+  if (add.container !== undefined) into.container ??= add.container;
   into.kind ??= add.kind;
   into.linesRead += add.linesRead;
   into.records += add.records;

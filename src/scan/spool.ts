@@ -140,6 +140,7 @@ export class SpoolRouter {
       for (const writer of this.writers.values()) {
         writer.stats.format = source.format;
         writer.stats.kind = source.kind;
+        if (source.container !== undefined) writer.stats.container = source.container;
       }
     }
     for (const [start, writer] of this.writers) {

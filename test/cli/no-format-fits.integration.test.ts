@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,6 +45,14 @@ describe('an input no format fits', () => {
     expect(run.status).toBe(2);
     expect(run.stdout).toContain(`${notices}: no known format fits; closest is haproxy (0%), failing at line 1 field`);
     expect(run.stdout).toContain(`${good}: nginx-combined`);
+  });
+
+  it('detects the format inside a container runtime\'s wrapper, and says which wrapper', () => {
+    const pod = join(dir, 'pod-0.log');
+    writeFileSync(pod, `2009-07-20T22:59:26.123456789Z stdout F ${readFileSync(good, 'utf8')}`);
+    const run = runCli(['detect', pod]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(`${pod}: nginx-combined inside CRI container log lines (proxy; 1 of 1 sample lines parsed)\n`);
   });
 });
 

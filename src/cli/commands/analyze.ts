@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { AUTO_MIN_INPUT_BYTES } from '../../parse/workers/auto-jobs.js';
 import { DEFAULT_SPLIT, type SplitSettings } from '../../parse/workers/byte-ranges.js';
-import { fileProblem } from '../../model/file-stats.js';
+import { fileProblem, formatLabel } from '../../model/file-stats.js';
 import { extname } from 'node:path';
 import { renderJson } from '../../../reports/json.js';
 import { renderMarkdown } from '../../../reports/markdown.js';
@@ -196,7 +196,7 @@ function summaryLine(analysis: Analysis, out: string | undefined, configFiles: r
   for (const file of files) {
     const problem = fileProblem(file);
     lines.push(
-      `alf: ${file.file}: ${file.format ?? 'unknown format'}, ${plural(file.linesRead, 'line')} read, ${formatNumber(file.records)} parsed, ${formatNumber(file.skipped)} skipped` +
+      `alf: ${file.file}: ${formatLabel(file) ?? 'unknown format'}, ${plural(file.linesRead, 'line')} read, ${formatNumber(file.records)} parsed, ${formatNumber(file.skipped)} skipped` +
         (problem ? ` (${problem})` : '') +
         (file.firstIssues[0] ? `; first skipped line ${file.firstIssues[0].line}: ${file.firstIssues[0].message}` : ''),
     );

@@ -2,6 +2,8 @@ import { FORMATS } from '../../../parsers/registry.js';
 import { detectFirstLines } from '../../../parsers/detect.js';
 import type { FormatDef } from '../../../parsers/format.js';
 import { readLineBatches } from '../../lines/lines.js';
+import { ContainerLogReader, detectContainerWrapper, type UnwrappedLine } from '../../lines/container-log.js';
+import { MAX_LINE_BYTES } from '../../lines/line-cap.js';
 import { describeReadError } from '../../parse/parse-source.js';
 import { resolveInputs } from '../../sources/sources.js';
 import { terminalSafe } from '../terminal-text.js';
@@ -29,15 +31,24 @@ export async function detectCommand(inputs: string[], options: { logFormat?: str
     } finally {
       stream.destroy();
     }
+    // Inside a container runtime's wrapper, the lines the application wrote are what is detected.
+    const wrapper = detectContainerWrapper(sample);
+    if (wrapper !== null) {
+      const unwrapped: UnwrappedLine[] = [];
+      const ignore = (): void => undefined;
+      new ContainerLogReader(wrapper, MAX_LINE_BYTES).unwrap(sample, 1, null, unwrapped, { held: ignore, bad: ignore, tooLong: ignore });
+      sample = unwrapped.map((u) => u.text);
+    }
     const detection = detectFirstLines(candidates, source.name, sample);
+    const inside = wrapper === null ? '' : ` inside ${wrapper === 'cri' ? 'CRI container log' : 'Docker json-file'} lines`;
     let line: string;
     if (detection.best) {
       const best = detection.best;
-      line = `${source.name}: ${best.format.id} (${best.format.kind}; ${best.records} of ${best.records + best.issues} sample lines parsed)`;
+      line = `${source.name}: ${best.format.id}${inside} (${best.format.kind}; ${best.records} of ${best.records + best.issues} sample lines parsed)`;
     } else {
       undetected++;
       const closest = detection.ranking[0];
-      line = `${source.name}: no known format fits` +
+      line = `${source.name}: no known format fits${inside}` +
         (closest ? `; closest is ${closest.format.id} (${Math.round(closest.score * 100)}%)` +
           (closest.firstIssue ? `, failing at line ${closest.firstIssue.line}${closest.firstIssue.field ? ` field ${closest.firstIssue.field}` : ''}: ${closest.firstIssue.message}` : '') : '');
     }

@@ -128,6 +128,7 @@ export function parseRangesInWorkers(
 
 /** Adds a range's stats to its file's, in file order, moving its line numbers by the lines before it. */
 export function addRangeStats(into: FileStats, range: FileStats, lineBase: number): void {
+  if (range.container !== undefined) into.container ??= range.container;
   into.linesRead += range.linesRead;
   into.records += range.records;
   into.skipped += range.skipped;

@@ -1,0 +1,197 @@
+/**
+ * Logs read from a Kubernetes node or a Docker host come wrapped: the container runtime writes
+ * each line the application printed with its own prefix, and splits long ones.
+ *
+ *   CRI (containerd, CRI-O; `/var/log/pods/…/0.log`, `/var/log/containers/*.log`):
+ *     `2024-11-30T12:57:27.503711475Z stdout F <line>`: an RFC 3339 time, the stream, tags
+ *     (`F` a full line or the last part, `P` a part to be continued; `:`-separated), then the
+ *     line. Runtimes before tags wrote `<time> <stream> <line>`.
+ *   Docker json-file (`/var/lib/docker/containers/*\/*-json.log`):
+ *     `{"log":"<line>\n","stream":"stdout","time":"2017-11-09T13:27:36.277747246Z"}`, a long
+ *     line split over several objects, all but the last without the trailing `\n`.
+ *
+ * Sources: the Kubernetes CRI container log format (kubernetes/design-proposals-archive,
+ * node/kubelet-cri-logging.md, and the tag list of cri-api's runtime/v1 LogTag) and Docker's
+ * json-file logging driver documentation; Elastic Beats' reader for both
+ * (libbeat/reader/readjson/docker_json.go and its test, Apache-2.0) for the tagless CRI form and
+ * how parts join. The parsers see the application's own line; evidence keeps the file's line
+ * numbers (a line joined from parts is cited at its first part).
+ */
+
+import type { ContainerWrapper } from '../model/file-stats.js';
+
+export type { ContainerWrapper };
+
+export interface UnwrappedLine {
+  text: string;
+  /** Line number in the file (of the first part, for a joined line). */
+  line: number;
+  /** Written to stderr: an application's own diagnostics there (nginx's error log) are not access-log lines. */
+  stderr: boolean;
+}
+
+interface WrappedLine {
+  text: string;
+  stderr: boolean;
+  /** A part to be continued by the next line of the same stream. */
+  partial: boolean;
+}
+
+/** The first lines looked at to decide whether a file is wrapped. */
+const DETECT_LINES = 50;
+/** Share of those (not blank) that must be wrapped lines of one kind. */
+const DETECT_SHARE = 0.8;
+
+/** Which wrapper, if any, the first lines of a file are in. */
+export function detectContainerWrapper(lines: readonly string[]): ContainerWrapper | null {
+  let looked = 0;
+  let cri = 0;
+  let docker = 0;
+  for (const line of lines) {
+    if (looked === DETECT_LINES) break;
+    if (line.length === 0) continue;
+    looked++;
+    if (parseCriLine(line) !== null) cri++;
+    else if (parseDockerLine(line) !== null) docker++;
+  }
+  if (looked === 0) return null;
+  if (cri >= looked * DETECT_SHARE) return 'cri';
+  if (docker >= looked * DETECT_SHARE) return 'docker-json';
+  return null;
+}
+
+/**
+ * A CRI line: `<time> <stream> [<tags>] <line>`, or null. Scanned by position, no regular
+ * expression: the time is one token with `-` and `T` where RFC 3339 has them.
+ */
+export function parseCriLine(line: string): WrappedLine | null {
+  const timeEnd = line.indexOf(' ');
+  // "2006-01-02T15:04:05Z" is 20 characters; with nanoseconds and an offset, 35.
+  if (timeEnd < 20 || timeEnd > 40 || line.charCodeAt(4) !== 45 /* - */ || line.charCodeAt(10) !== 84 /* T */ || !isDigit(line.charCodeAt(0))) return null;
+  const streamEnd = line.indexOf(' ', timeEnd + 1);
+  if (streamEnd < 0) return null;
+  const stream = line.slice(timeEnd + 1, streamEnd);
+  if (stream !== 'stdout' && stream !== 'stderr') return null;
+  const tagsEnd = line.indexOf(' ', streamEnd + 1);
+  const tags = tagsEnd < 0 ? line.slice(streamEnd + 1) : line.slice(streamEnd + 1, tagsEnd);
+  if (!isTagList(tags)) return { text: line.slice(streamEnd + 1), stderr: stream === 'stderr', partial: false };
+  return { text: tagsEnd < 0 ? '' : line.slice(tagsEnd + 1), stderr: stream === 'stderr', partial: tags.split(':').includes('P') };
+}
+
+/** `F`, `P`, or such letters joined by `:` (the runtime's tag list). */
+function isTagList(text: string): boolean {
+  if (text.length === 0 || text.length > 16) return false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const letter = code >= 65 && code <= 90;
+    if (i % 2 === 0 ? !letter : code !== 58 /* : */) return false;
+  }
+  return text.length % 2 === 1;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+/** A Docker json-file line, or null. */
+export function parseDockerLine(line: string): WrappedLine | null {
+  if (line.charCodeAt(0) !== 123 /* { */) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (value === null || typeof value !== 'object') return null;
+  const { log, stream, time } = value as { log?: unknown; stream?: unknown; time?: unknown };
+  if (typeof log !== 'string' || typeof time !== 'string' || (stream !== 'stdout' && stream !== 'stderr')) return null;
+  const partial = !log.endsWith('\n');
+  const text = partial ? log : log.endsWith('\r\n') ? log.slice(0, -2) : log.slice(0, -1);
+  return { text, stderr: stream === 'stderr', partial };
+}
+
+/**
+ * Unwraps a file's lines, joining parts. Parts of stdout and stderr may interleave, so each
+ * stream holds its own; a joined line is cut off at `maxChars` (it is then reported, not parsed).
+ */
+export class ContainerLogReader {
+  private readonly parse: (line: string) => WrappedLine | null;
+  private readonly pending: [out: Pending | null, err: Pending | null] = [null, null];
+
+  constructor(readonly wrapper: ContainerWrapper, private readonly maxChars: number) {
+    this.parse = wrapper === 'cri' ? parseCriLine : parseDockerLine;
+  }
+
+  /**
+   * The lines of a batch (the first numbered `firstLine`), unwrapped, into `out`; lines in `cut`
+   * (over the ingest cap: only a sample of their text) go to `events.tooLong` unread.
+   */
+  unwrap(lines: readonly string[], firstLine: number, cut: ReadonlySet<number> | null, out: UnwrappedLine[], events: UnwrapEvents): void {
+    for (let i = 0; i < lines.length; i++) {
+      const number = firstLine + i;
+      const raw = lines[i]!;
+      if (cut !== null && cut.has(number)) {
+        events.tooLong(number, raw);
+        continue;
+      }
+      if (raw.length === 0) {
+        events.held();
+        continue;
+      }
+      const wrapped = this.parse(raw);
+      if (wrapped === null) {
+        events.bad(number, raw, `not a ${this.wrapper === 'cri' ? 'CRI container log' : 'Docker json-file'} line`);
+        continue;
+      }
+      const slot = wrapped.stderr ? 1 : 0;
+      const pending = this.pending[slot];
+      if (pending === null && !wrapped.partial) {
+        out.push({ text: wrapped.text, line: number, stderr: wrapped.stderr });
+        continue;
+      }
+      if (pending === null) {
+        this.pending[slot] = { parts: [wrapped.text], chars: wrapped.text.length, line: number, over: false };
+        continue;
+      }
+      events.held();
+      pending.chars += wrapped.text.length;
+      if (pending.chars > this.maxChars) pending.over = true;
+      else pending.parts.push(wrapped.text);
+      if (wrapped.partial) continue;
+      this.pending[slot] = null;
+      this.finish(pending, wrapped.stderr, out, events);
+    }
+  }
+
+  /** At the end of the file: a part never continued is a line of its own. */
+  end(out: UnwrappedLine[], events: UnwrapEvents): void {
+    for (const slot of [0, 1] as const) {
+      const pending = this.pending[slot];
+      this.pending[slot] = null;
+      if (pending !== null) this.finish(pending, slot === 1, out, events);
+    }
+  }
+
+  private finish(pending: Pending, stderr: boolean, out: UnwrappedLine[], events: UnwrapEvents): void {
+    const text = pending.parts.join('');
+    if (pending.over) events.bad(pending.line, text, `a line joined from container log parts is longer than ${this.maxChars} characters: not parsed`);
+    else out.push({ text, line: pending.line, stderr });
+  }
+}
+
+export interface UnwrapEvents {
+  /** A part kept for joining, or a blank line: a continuation, not a record by itself. */
+  held(): void;
+  /** A line not in the wrapper, or parts joined past the cap. */
+  bad(line: number, text: string, why: string): void;
+  /** A line over the ingest cap, not read. */
+  tooLong(line: number, sample: string): void;
+}
+
+interface Pending {
+  parts: string[];
+  chars: number;
+  line: number;
+  /** Past the cap: the rest is counted, not kept. */
+  over: boolean;
+}

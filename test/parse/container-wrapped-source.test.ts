@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { FORMATS } from '../../parsers/registry.js';
+import { parseSource, type ParsedSource } from '../../src/parse/parse-source.js';
+import type { LogRecord } from '../../src/model/records.js';
+import { ROOT } from '../cli/run-cli.js';
+
+/**
+ * Real ingress-nginx lines (test/fixtures/real/beats-nginx-ingress.json: Elastic Beats' filebeat
+ * module test log, Apache-2.0) as a node's container runtime stores them: in CRI and in Docker's
+ * json-file wrapper (the wrappers as in src/lines/container-log.ts), with nginx's own error-log
+ * lines on stderr between them, as the official images send them.
+ */
+const ingress = (JSON.parse(readFileSync(join(ROOT, 'test/fixtures/real/beats-nginx-ingress.json'), 'utf8')) as { lines: { line: string }[] }).lines.map((l) => l.line);
+const ERROR_LOG = '2020/02/07 11:48:51 [error] 41#41: *6 connect() failed (111: Connection refused) while connecting to upstream';
+const time = (i: number): string => `2020-02-07T11:48:${String(i % 60).padStart(2, '0')}.123456789Z`;
+
+function source(name: string, text: string): { name: string; open: () => Readable } {
+  return { name, open: () => Readable.from([Buffer.from(text)]) };
+}
+
+async function read(parsed: ParsedSource): Promise<LogRecord[]> {
+  const records: LogRecord[] = [];
+  for await (const batch of parsed.batches) records.push(...batch);
+  return records;
+}
+
+/** What does not depend on where a line sat in its file. */
+const content = (record: LogRecord): Omit<LogRecord, 'line' | 'file'> => {
+  const { line: _line, file: _file, ...rest } = record;
+  return rest;
+};
+
+describe('a log inside a container runtime wrapper', () => {
+  it('reads the lines inside CRI and Docker json-file wrappers as the plain file, cited at the wrapped file\'s lines', async () => {
+    const plain = parseSource(source('plain.log', `${ingress.join('\n')}\n`), { candidates: FORMATS });
+    const expected = await read(plain);
+    expect(expected.length).toBeGreaterThan(20);
+
+    const cri: string[] = [];
+    const docker: string[] = [];
+    ingress.forEach((line, i) => {
+      cri.push(`${time(i)} stdout F ${line}`);
+      docker.push(JSON.stringify({ log: `${line}\n`, stream: 'stdout', time: time(i) }));
+      if (i % 10 === 3) {
+        cri.push(`${time(i)} stderr F ${ERROR_LOG}`);
+        docker.push(JSON.stringify({ log: `${ERROR_LOG}\n`, stream: 'stderr', time: time(i) }));
+      }
+    });
+    for (const [name, lines, wrapper] of [['0.log', cri, 'cri'], ['abc-json.log', docker, 'docker-json']] as const) {
+      const parsed = parseSource(source(name, `${lines.join('\n')}\n`), { candidates: FORMATS });
+      const records = await read(parsed);
+      expect(parsed.stats.format, name).toBe(plain.stats.format);
+      expect(parsed.stats.container).toBe(wrapper);
+      expect(records.map(content)).toEqual(expected.map(content));
+      // Each record cites its own line of the wrapped file.
+      for (const record of records) {
+        const wrapped = lines[record.line - 1]!;
+        if (wrapper === 'cri') expect(wrapped.endsWith(` stdout F ${record.raw}`)).toBe(true);
+        else expect((JSON.parse(wrapped) as { log: string }).log).toBe(`${record.raw}\n`);
+      }
+      // nginx's error-log lines on stderr are ignored, not skipped; every line is accounted for.
+      const stderrLines = lines.filter((l) => l.includes('stderr')).length;
+      expect(parsed.stats.ignored).toBe(stderrLines);
+      expect(parsed.stats.skipped).toBe(plain.stats.skipped);
+      expect(parsed.stats.linesRead).toBe(parsed.stats.records + parsed.stats.skipped + parsed.stats.ignored);
+    }
+    expect(plain.stats.container).toBeUndefined();
+  });
+
+  it('joins a request line the runtime split in parts, and counts a line out of the wrapper as skipped', async () => {
+    const [first] = ingress;
+    const lines = [
+      `${time(0)} stdout P ${first!.slice(0, 40)}`,
+      `${time(0)} stdout P ${first!.slice(40, 90)}`,
+      `${time(0)} stdout F ${first!.slice(90)}`,
+      'garbage a shipper wrote into the file',
+      `${time(1)} stdout F ${ingress[1]}`,
+      `${time(2)} stdout F ${ingress[2]}`,
+      `${time(3)} stdout F ${ingress[3]}`,
+      `${time(4)} stdout F ${ingress[4]}`,
+    ];
+    const parsed = parseSource(source('0.log', `${lines.join('\n')}\n`), { candidates: FORMATS });
+    const records = await read(parsed);
+    expect(records.map((r) => [r.line, r.raw])).toEqual([[1, first], [5, ingress[1]], [6, ingress[2]], [7, ingress[3]], [8, ingress[4]]]);
+    expect(parsed.stats.ignored).toBe(2);
+    expect(parsed.stats.skipped).toBe(1);
+    expect(parsed.stats.firstIssues[0]).toMatchObject({ line: 4, message: 'not a CRI container log line' });
+  });
+});
