@@ -1,8 +1,8 @@
-import { emptyProxyRecord } from '../src/model/records.js';
+import { emptyProxyRecord, type ProxyRecord } from '../src/model/records.js';
 import { parseUnsignedInt } from './fields/numbers.js';
-import { parseRequestLine } from './fields/request-line.js';
+import { parseRequestLine, splitTarget } from './fields/request-line.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
-import { hasFraction, hostOfHostPort, isMissing, optionalUnsigned, orNull, parseIsoTimestamp, textLineParser, TokenSpans } from './proxy-line-kit.js';
+import { FieldError, firstPresent, hasFraction, hostOfHostPort, isMissing, jsonLineParser, jsonNumber, jsonText, optionalUnsigned, orNull, parseIsoTimestamp, textLineParser, TokenSpans, type JsonObject } from './proxy-line-kit.js';
 
 /**
  * Envoy's default text access-log format (docs/formats.md, Envoy), and Istio's sidecar layouts of it:
@@ -64,6 +64,47 @@ function layoutOf(tokens: TokenSpans): Layout | string {
   return layout;
 }
 
+/**
+ * What Envoy's fields mean, in its text and JSON logs alike: when, how long, who answered, whether
+ * the client left. `viaUpstream`: what %RESPONSE_CODE_DETAILS% says (`via_upstream` or not), where
+ * it is logged; without it the upstream answered when the router set its service time and no flag
+ * says otherwise. Envoy Gateway strips the x-envoy-* headers by default, so its service time is
+ * always null and only the details tell.
+ */
+function fillOutcome(record: ProxyRecord, startMs: number, startHasFraction: boolean, duration: number | null, code: number, flags: string | null,
+  serviceTime: number | null, upstreamHost: string | null, bytesSent: number | null, viaUpstream: boolean | null = null): void {
+  const flagList = flags === null ? [] : flags.split(',');
+  const answered = viaUpstream ?? (serviceTime !== null && !flagList.some((flag) => NO_UPSTREAM_FLAGS.has(flag)));
+  record.startMs = startMs;
+  record.timeResolutionMs = startHasFraction ? 1 : 1000;
+  record.requestTimeMs = duration;
+  record.endMs = startMs + (duration ?? 0);
+  record.status = code;
+  record.flags = flags;
+  record.clientClosed = code === 0 || flagList.includes(CLIENT_CLOSED_FLAG);
+  record.upstreamLogged = true;
+  record.upstreamTimeMs = serviceTime;
+  record.upstreamStatus = answered && code > 0 ? code : null;
+  record.upstreamAddr = upstreamHost;
+  record.upstreamAttempts = upstreamHost === null ? 0 : 1;
+  record.bytesSent = bytesSent;
+}
+
+/** The request, or (method null) a TCP proxy session. */
+function fillRequest(record: ProxyRecord, method: string | null, path: string | null, query: string | null): void {
+  if (method !== null) {
+    record.method = method;
+    record.path = path === '-' ? null : path;
+    record.query = query;
+  } else {
+    // A TCP proxy session (`"- - -" 0 - ...`): no HTTP request, so no status, no client abort and
+    // no upstream answer to miss; code 0 and DC are how every such session ends.
+    record.status = null;
+    record.clientClosed = false;
+    record.upstreamLogged = false;
+  }
+}
+
 function createEnvoyParser(options: ParserOptions): RecordParser {
   const file = options.file;
   // Fields as offsets into the line, sliced when read (see TokenSpans for the figures).
@@ -89,38 +130,11 @@ function createEnvoyParser(options: ParserOptions): RecordParser {
     const bytesSent = optionalUnsigned(after(A.bytesSent));
     if (Number.isNaN(bytesSent)) return fail('PARSE_BAD_FIELD', 'BYTES_SENT', `bad BYTES_SENT "${after(A.bytesSent)}"`);
 
-    const flags = orNull(at(T.flags));
-    const flagList = flags === null ? [] : flags.split(',');
-    const upstreamFailed = flagList.some((flag) => NO_UPSTREAM_FLAGS.has(flag));
-
     const record = emptyProxyRecord('envoy', file, lineNumber, text);
-    record.startMs = startMs;
-    record.timeResolutionMs = hasFraction(at(T.start)) ? 1 : 1000;
-    record.requestTimeMs = duration;
-    record.endMs = startMs + (duration ?? 0);
-    record.status = code;
-    record.flags = flags;
-    record.clientClosed = code === 0 || flagList.includes(CLIENT_CLOSED_FLAG);
-    record.upstreamLogged = true;
-    record.upstreamTimeMs = serviceTime;
-    record.upstreamStatus = serviceTime !== null && !upstreamFailed && code > 0 ? code : null;
-    record.upstreamAddr = orNull(after(A.upstreamHost));
-    record.upstreamAttempts = record.upstreamAddr === null ? 0 : 1;
-    record.bytesSent = bytesSent;
-
+    fillOutcome(record, startMs, hasFraction(at(T.start)), duration, code, orNull(at(T.flags)), serviceTime, orNull(after(A.upstreamHost)), bytesSent);
     const request = orNull(at(T.request));
     const parsed = request === null ? null : parseRequestLine(request);
-    if (parsed !== null && parsed.method !== '-') {
-      record.method = parsed.method;
-      record.path = parsed.path === '-' ? null : parsed.path;
-      record.query = parsed.query;
-    } else {
-      // A TCP proxy session (`"- - -" 0 - ...`): no HTTP request, so no status, no client abort and
-      // no upstream answer to miss; code 0 and DC are how every such session ends.
-      record.status = null;
-      record.clientClosed = false;
-      record.upstreamLogged = false;
-    }
+    fillRequest(record, parsed !== null && parsed.method !== '-' ? parsed.method : null, parsed?.path ?? null, parsed?.query ?? null);
     // Istio's tail names the peer: the client when no X-Forwarded-For was sent.
     record.clientIp = firstForwardedFor(after(A.forwardedFor))
       ?? (layout.downstreamRemote < 0 ? null : hostOfHostPort(at(layout.downstreamRemote)));
@@ -164,4 +178,105 @@ export const envoy: FormatDef = {
     },
   ],
   createParser: createEnvoyParser,
+};
+
+/**
+ * Envoy's JSON access logs (`json_format`): Envoy Gateway's default, whose keys are the operators'
+ * header names (`x-envoy-origin-path`, `:authority`, `x-envoy-upstream-service-time`), and
+ * Istio's `accessLogEncoding: JSON`, the same operators under snake_case keys (`path`,
+ * `authority`, `upstream_service_time`). Values are typed where the operator is a number
+ * (`"response_code":500`, `"duration":0`), strings for header values (`"upstream_service_time":"2"`;
+ * Istio before 1.9 quoted every value), and null where the text format writes `-`. The same
+ * meaning as the text format: START_TIME is the start, DURATION the whole request; whether the
+ * upstream answered is read from `response_code_details` where logged (see fillOutcome).
+ */
+const JSON_KEYS = {
+  start: ['start_time'],
+  method: ['method'],
+  path: ['x-envoy-origin-path', 'path'],
+  code: ['response_code'],
+  flags: ['response_flags'],
+  details: ['response_code_details'],
+  bytesSent: ['bytes_sent'],
+  duration: ['duration'],
+  serviceTime: ['x-envoy-upstream-service-time', 'upstream_service_time'],
+  forwardedFor: ['x-forwarded-for', 'x_forwarded_for'],
+  userAgent: ['user-agent', 'user_agent'],
+  requestId: ['x-request-id', 'request_id'],
+  authority: [':authority', 'authority'],
+  upstreamHost: ['upstream_host'],
+  downstreamRemote: ['downstream_remote_address'],
+} as const;
+
+/** A non-negative number (or a missing marker: null) under the first of `keys` present; else a FieldError naming it. */
+function jsonCount(entry: JsonObject, keys: readonly string[]): number | null {
+  const value = firstPresent(entry, keys);
+  const n = jsonNumber(value);
+  if (Number.isNaN(n) || (n !== null && n < 0)) throw new FieldError(keys[0]!, value);
+  return n;
+}
+
+function fillFromEnvoyJson(record: ProxyRecord, entry: JsonObject): void {
+  const startValue = firstPresent(entry, JSON_KEYS.start);
+  const startText = typeof startValue === 'string' ? startValue : '';
+  const startMs = parseIsoTimestamp(startText);
+  if (Number.isNaN(startMs)) throw new FieldError('start_time', startValue, 'PARSE_BAD_TIMESTAMP');
+  const code = jsonCount(entry, JSON_KEYS.code);
+  if (code === null || code > 999 || !Number.isInteger(code)) throw new FieldError('response_code', firstPresent(entry, JSON_KEYS.code));
+  const details = jsonText(firstPresent(entry, JSON_KEYS.details));
+  fillOutcome(record, startMs, hasFraction(startText), jsonCount(entry, JSON_KEYS.duration), code, jsonText(firstPresent(entry, JSON_KEYS.flags)),
+    jsonCount(entry, JSON_KEYS.serviceTime), jsonText(firstPresent(entry, JSON_KEYS.upstreamHost)), jsonCount(entry, JSON_KEYS.bytesSent),
+    details === null ? null : details === 'via_upstream');
+  const target = jsonText(firstPresent(entry, JSON_KEYS.path));
+  const split = target === null ? null : splitTarget(target);
+  fillRequest(record, jsonText(firstPresent(entry, JSON_KEYS.method)), split?.path ?? null, split?.query ?? null);
+  const remote = jsonText(firstPresent(entry, JSON_KEYS.downstreamRemote));
+  record.clientIp = firstForwardedFor(jsonText(firstPresent(entry, JSON_KEYS.forwardedFor)) ?? '') ?? (remote === null ? null : hostOfHostPort(remote));
+  record.userAgent = jsonText(firstPresent(entry, JSON_KEYS.userAgent));
+  record.requestId = jsonText(firstPresent(entry, JSON_KEYS.requestId));
+  record.host = jsonText(firstPresent(entry, JSON_KEYS.authority));
+}
+
+function createEnvoyJsonParser(options: ParserOptions): RecordParser {
+  return jsonLineParser(options.file, {
+    formatId: 'envoy-json',
+    missingField: (entry) => (!Object.hasOwn(entry, 'start_time') ? 'start_time'
+      : !Object.hasOwn(entry, 'response_code') ? 'response_code'
+        : JSON_KEYS.path.some((key) => Object.hasOwn(entry, key)) ? null : 'x-envoy-origin-path'),
+    notThis: 'not an Envoy JSON access-log entry',
+    fill: fillFromEnvoyJson,
+  });
+}
+
+/** One line of Envoy Gateway's troubleshooting guide, as Envoy writes it (the guide shows it through `jq`). */
+const ENVOY_GATEWAY_DIRECT_RESPONSE = JSON.stringify({
+  ':authority': 'www.example.com', bytes_received: 0, bytes_sent: 0, connection_termination_details: null, downstream_local_address: '10.1.21.65:10080',
+  downstream_remote_address: '192.168.65.4:45050', duration: 0, method: 'GET', protocol: 'HTTP/1.1', requested_server_name: null, response_code: 500,
+  response_code_details: 'direct_response', response_flags: '-', route_name: 'httproute/default/backend/rule/0/match/0/www_example_com',
+  start_time: '2025-03-08T02:25:32.588Z', upstream_cluster: null, upstream_host: null, upstream_local_address: null, upstream_transport_failure_reason: null,
+  'user-agent': 'curl/8.7.1', 'x-envoy-origin-path': '/get', 'x-envoy-upstream-service-time': null, 'x-forwarded-for': '192.168.65.4',
+  'x-request-id': '54c4c2f9-d209-4aa0-8870-342bc6622d1a',
+});
+
+export const envoyJson: FormatDef = {
+  id: 'envoy-json',
+  title: 'Envoy JSON access log (Envoy Gateway\'s default, Istio\'s JSON encoding)',
+  kind: 'proxy',
+  traits: { splittable: true, unit: 'line', clientGaveUp: 'response_code `0` or flag `DC`', backendNeverAnswered: '`response_code_details` other than `via_upstream`; without it, upstream service time null or flags UH/UF/NR/UT…', flags: 'envoy-response-flags', upstreamTimeout: { setting: 'the route `timeout` (Envoy Gateway: BackendTrafficPolicy `timeout.http.requestTimeout`)', defaultSeconds: 15 } },
+  url: 'https://gateway.envoyproxy.io/docs/tasks/observability/proxy-accesslog/',
+  example: JSON.stringify({
+    ':authority': 'api.example.com', bytes_received: 612, bytes_sent: 24, downstream_remote_address: '10.244.0.7:51234', duration: 15001, method: 'POST',
+    protocol: 'HTTP/1.1', response_code: 504, response_code_details: 'upstream_response_timeout', response_flags: 'UT', start_time: '2025-01-15T10:31:31.901Z',
+    upstream_host: '10.0.3.17:8080', 'user-agent': 'python-requests/2.31.0', 'x-envoy-origin-path': '/v1/reports', 'x-envoy-upstream-service-time': null,
+    'x-forwarded-for': '198.51.100.7', 'x-request-id': '0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f',
+  }),
+  exampleFields: { start: '2025-01-15T10:31:31.901Z', status: 504, method: 'POST', path: '/v1/reports', client: '198.51.100.7', upstreamStatus: null },
+  realSamples: [
+    {
+      source: { project: 'envoyproxy/gateway', path: 'site/content/en/latest/troubleshooting/configuration.md', commit: 'd32f28294245e454d20f81d323d626a90e660c1e', licence: 'Apache-2.0' },
+      lines: [ENVOY_GATEWAY_DIRECT_RESPONSE],
+      fields: { start: '2025-03-08T02:25:32.588Z', status: 500, method: 'GET', path: '/get', client: '192.168.65.4', upstreamStatus: null },
+    },
+  ],
+  createParser: createEnvoyJsonParser,
 };

@@ -3,7 +3,7 @@ import { awsAlb } from './aws-alb.js';
 import { awsApiGatewayClf, awsApiGatewayJson } from './aws-api-gateway.js';
 import { awsElbClassic } from './aws-elb-classic.js';
 import { cloudfront } from './cloudfront.js';
-import { envoy } from './envoy.js';
+import { envoy, envoyJson } from './envoy.js';
 import type { FormatDef } from './format.js';
 import { haproxy } from './haproxy.js';
 import { kong } from './kong.js';
@@ -27,6 +27,7 @@ export const PROXY_FORMATS: readonly FormatDef[] = [
   tyk,
   traefikJson,
   awsApiGatewayJson,
+  envoyJson,
   nginxJson,
   awsAlb,
   awsElbClassic,

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { FORMATS } from '../../parsers/registry.js';
 import { parseSource, type ParsedSource } from '../../src/parse/parse-source.js';
-import type { LogRecord } from '../../src/model/records.js';
+import type { LogRecord, ProxyRecord } from '../../src/model/records.js';
 import { ROOT } from '../cli/run-cli.js';
 
 /**
@@ -68,6 +68,22 @@ describe('a log inside a container runtime wrapper', () => {
       expect(parsed.stats.linesRead).toBe(parsed.stats.records + parsed.stats.skipped + parsed.stats.ignored);
     }
     expect(plain.stats.container).toBeUndefined();
+  });
+
+  it('reads Envoy Gateway\'s JSON lines from a Kubernetes node as they were stored, CRI prefixes and all', async () => {
+    // CrowdSec's Envoy parser test file (crowdsecurity/hub .tests/envoy-logs/envoy.log, MIT), verbatim:
+    // three Envoy Gateway JSON lines and one Envoy text line, each behind containerd's prefix.
+    const path = join(ROOT, 'test/fixtures/real/crowdsec-envoy-gateway-cri.log');
+    const parsed = parseSource(source(path, readFileSync(path, 'utf8')), { candidates: FORMATS });
+    const records = (await read(parsed)) as ProxyRecord[];
+    expect(parsed.stats).toMatchObject({ format: 'envoy-json', container: 'cri', linesRead: 4, records: 3, skipped: 1, ignored: 0 });
+    // The same fields as the fixture's unwrapped lines (test/fixtures/real/crowdsec-envoy-gateway.json).
+    expect(records.map((r) => [r.line, r.method, r.path, r.status, r.upstreamStatus, r.clientIp])).toEqual([
+      [1, 'GET', '/assets/image.webp', 200, 200, '10.0.0.12'],
+      [2, 'GET', '/', 301, null, '192.168.1.45'],
+      [3, 'HEAD', '/.env', 404, 404, '172.16.2.33'],
+    ]);
+    expect(parsed.stats.firstIssues[0]).toMatchObject({ line: 4, code: 'PARSE_BAD_JSON' });
   });
 
   it('joins a request line the runtime split in parts, and counts a line out of the wrapper as skipped', async () => {

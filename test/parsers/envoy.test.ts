@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { envoy } from '../../parsers/envoy.js';
+import { envoy, envoyJson } from '../../parsers/envoy.js';
 import { onlyProxy, parseLines } from './parse-lines.js';
 
 // docs/formats.md, Envoy (the default format, its flags and units).
@@ -84,5 +84,66 @@ describe('envoy', () => {
     expect(onlyProxy(envoy, istio11)).toMatchObject({ status: 418, requestTimeMs: 11, upstreamTimeMs: 10, upstreamAddr: '172.30.146.73:80', clientIp: '172.30.146.82' });
     // As many words, but quoted where Istio writes bare ones: not taken for Istio's layout.
     expect(parseLines(envoy, [istio11.replace('outbound|8000||httpbin.default.svc.cluster.local', '"outbound"')]).issues[0]).toMatchObject({ field: 'line' });
+  });
+});
+
+/**
+ * Envoy's JSON access logs. Envoy Gateway's default keys and typed values (its documentation,
+ * site/content/en/latest/tasks/observability/proxy-accesslog.md, and the real lines of
+ * test/fixtures/real/crowdsec-envoy-gateway.json); Istio's JSON encoding under the keys of
+ * Istio's EnvoyJSONLogFormatIstio (istio/istio, pilot/pkg/networking/core/accesslog.go), with
+ * every value quoted as Istio before 1.9 wrote them.
+ */
+describe('envoy-json', () => {
+  const gateway = (fields: Record<string, unknown>): string => JSON.stringify({
+    ':authority': 'api.example.com', bytes_received: 0, bytes_sent: 1834, downstream_remote_address: '10.244.0.7:51234', duration: 84, method: 'GET',
+    protocol: 'HTTP/1.1', response_code: 200, response_code_details: 'via_upstream', response_flags: '-', start_time: '2025-01-15T10:32:01.373Z',
+    upstream_host: '10.0.3.17:8080', 'user-agent': 'okhttp/4.12.0', 'x-envoy-origin-path': '/v1/orders?limit=20', 'x-envoy-upstream-service-time': null,
+    'x-forwarded-for': '203.0.113.24, 10.0.0.1', 'x-request-id': '9b3c1e7a-6f0d-4c2e-8a51-2f7d0c9e4b11', ...fields,
+  });
+
+  it('reads Envoy Gateway\'s keys: the upstream answered when the details say via_upstream, though its service time is stripped', () => {
+    expect(onlyProxy(envoyJson, gateway({}))).toMatchObject({
+      format: 'envoy-json', startMs: START, endMs: START + 84, timeResolutionMs: 1, requestTimeMs: 84, method: 'GET', path: '/v1/orders', query: 'limit=20',
+      status: 200, upstreamLogged: true, upstreamStatus: 200, upstreamTimeMs: null, upstreamAddr: '10.0.3.17:8080', clientIp: '203.0.113.24',
+      userAgent: 'okhttp/4.12.0', host: 'api.example.com', requestId: '9b3c1e7a-6f0d-4c2e-8a51-2f7d0c9e4b11', bytesSent: 1834, clientClosed: false,
+    });
+  });
+
+  it('reads an answer Envoy made itself, a timeout and a client that left as the text format does', () => {
+    expect(onlyProxy(envoyJson, gateway({ response_code: 301, response_code_details: 'direct_response', upstream_host: null }))).toMatchObject({ status: 301, upstreamStatus: null, upstreamAddr: null });
+    expect(onlyProxy(envoyJson, gateway({ response_code: 504, response_code_details: 'upstream_response_timeout', response_flags: 'UT', duration: 15001 })))
+      .toMatchObject({ status: 504, upstreamStatus: null, flags: 'UT', requestTimeMs: 15001 });
+    expect(onlyProxy(envoyJson, gateway({ response_code: 0, response_code_details: 'downstream_remote_disconnect', response_flags: 'DC' })))
+      .toMatchObject({ status: 0, clientClosed: true, upstreamStatus: null });
+  });
+
+  it('without details, falls back to the service time and flags, as in the text format', () => {
+    const line = gateway({ response_code_details: undefined, 'x-envoy-upstream-service-time': '81' });
+    expect(onlyProxy(envoyJson, line)).toMatchObject({ upstreamStatus: 200, upstreamTimeMs: 81 });
+    expect(onlyProxy(envoyJson, gateway({ response_code_details: undefined }))).toMatchObject({ upstreamStatus: null, upstreamTimeMs: null });
+  });
+
+  it('reads Istio\'s JSON keys, with every value quoted', () => {
+    const istio = JSON.stringify({
+      authority: 'details:9080', bytes_received: '0', bytes_sent: '178', connection_termination_details: '-', downstream_local_address: '10.96.64.99:9080',
+      downstream_remote_address: '10.244.2.77:56892', duration: '1', method: 'GET', path: '/details/0', protocol: 'HTTP/1.1', request_id: '5e5d2c2a-1111-4222-8333-444455556666',
+      requested_server_name: '-', response_code: '200', response_code_details: 'via_upstream', response_flags: '-', route_name: 'default', start_time: '2020-09-30T03:22:42.267Z',
+      upstream_cluster: 'outbound|9080|v1|details.default.svc.cluster.local', upstream_host: '10.244.1.9:9080', upstream_local_address: '10.244.2.77:40778',
+      upstream_service_time: '1', upstream_transport_failure_reason: '-', user_agent: 'curl/7.73.0', x_forwarded_for: '-',
+    });
+    expect(onlyProxy(envoyJson, istio)).toMatchObject({
+      status: 200, requestTimeMs: 1, upstreamStatus: 200, upstreamTimeMs: 1, path: '/details/0', host: 'details:9080', userAgent: 'curl/7.73.0',
+      requestId: '5e5d2c2a-1111-4222-8333-444455556666', clientIp: '10.244.2.77', bytesSent: 178,
+    });
+  });
+
+  it('names the field of a malformed entry, and refuses JSON that is not Envoy\'s', () => {
+    const [bad] = parseLines(envoyJson, [gateway({ response_code: 'teapot' })]).issues;
+    expect(bad).toMatchObject({ code: 'PARSE_BAD_FIELD', field: 'response_code' });
+    const [time] = parseLines(envoyJson, [gateway({ start_time: 'yesterday' })]).issues;
+    expect(time).toMatchObject({ code: 'PARSE_BAD_TIMESTAMP', field: 'start_time' });
+    const [other] = parseLines(envoyJson, ['{"time":"2025-01-15T10:32:01Z","status":200,"uri":"/"}']).issues;
+    expect(other).toMatchObject({ code: 'PARSE_NO_MATCH', field: 'start_time' });
   });
 });
