@@ -131,7 +131,10 @@ function createEnvoyParser(options: ParserOptions): RecordParser {
     if (Number.isNaN(bytesSent)) return fail('PARSE_BAD_FIELD', 'BYTES_SENT', `bad BYTES_SENT "${after(A.bytesSent)}"`);
 
     const record = emptyProxyRecord('envoy', file, lineNumber, text);
-    fillOutcome(record, startMs, hasFraction(at(T.start)), duration, code, orNull(at(T.flags)), serviceTime, orNull(after(A.upstreamHost)), bytesSent);
+    // Istio 1.9+ logs %RESPONSE_CODE_DETAILS% first after the flags.
+    const details = layout.gap === 3 ? orNull(at(T.flags + 1)) : null;
+    fillOutcome(record, startMs, hasFraction(at(T.start)), duration, code, orNull(at(T.flags)), serviceTime, orNull(after(A.upstreamHost)), bytesSent,
+      details === null ? null : details === 'via_upstream');
     const request = orNull(at(T.request));
     const parsed = request === null ? null : parseRequestLine(request);
     fillRequest(record, parsed !== null && parsed.method !== '-' ? parsed.method : null, parsed?.path ?? null, parsed?.query ?? null);

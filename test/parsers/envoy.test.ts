@@ -147,3 +147,17 @@ describe('envoy-json', () => {
     expect(other).toMatchObject({ code: 'PARSE_NO_MATCH', field: 'start_time' });
   });
 });
+
+describe('envoy, Istio 1.9+ text layout', () => {
+  // Istio's access-log task (istio/istio.io content/en/docs/tasks/observability/logs/access-log/index.md): sleep's line.
+  const ISTIO = '[2020-11-25T21:26:18.409Z] "GET /status/418 HTTP/1.1" 418 - via_upstream - "-" 0 135 4 4 "-" "curl/7.73.0-DEV" "84961386-6d84-929d-98bd-c5aee93b5c88" "httpbin:8000" "10.44.1.27:80" outbound|8000||httpbin.foo.svc.cluster.local 10.44.1.23:37652 10.0.45.184:8000 10.44.1.23:46520 - default';
+
+  it('takes who answered from %RESPONSE_CODE_DETAILS%, as the JSON form does', () => {
+    expect(onlyProxy(envoy, ISTIO)).toMatchObject({ status: 418, upstreamStatus: 418, upstreamTimeMs: 4 });
+    // The service time header stripped: the details still say the upstream answered.
+    expect(onlyProxy(envoy, ISTIO.replace('0 135 4 4', '0 135 4 -'))).toMatchObject({ upstreamStatus: 418, upstreamTimeMs: null });
+    // A reset after the router timed the attempt: Envoy made the 503 itself.
+    const reset = ISTIO.replace('418 - via_upstream', '503 UC upstream_reset_before_response_started{connection_termination}');
+    expect(onlyProxy(envoy, reset)).toMatchObject({ status: 503, upstreamStatus: null });
+  });
+});
