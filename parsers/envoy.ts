@@ -11,7 +11,8 @@ import { FieldError, firstPresent, hasFraction, hostOfHostPort, isMissing, jsonL
  * "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"`
  * - START_TIME is the request start; DURATION (ms) runs to the last byte out.
  * - Envoy logs no upstream status. The upstream answered when the router set
- *   x-envoy-upstream-service-time and no flag says otherwise; then the client saw its status.
+ *   x-envoy-upstream-service-time (or picked an upstream host: proxies that strip x-envoy-* headers
+ *   log no service time) and no flag says otherwise; then the client saw its status.
  * - Response code 0 (nothing sent) or flag DC: the downstream (client) went away.
  * - Envoy does not escape quotes in header values; the tokenizer closes a quote only before a space.
  */
@@ -67,14 +68,16 @@ function layoutOf(tokens: TokenSpans): Layout | string {
 /**
  * What Envoy's fields mean, in its text and JSON logs alike: when, how long, who answered, whether
  * the client left. `viaUpstream`: what %RESPONSE_CODE_DETAILS% says (`via_upstream` or not), where
- * it is logged; without it the upstream answered when the router set its service time and no flag
- * says otherwise. Envoy Gateway strips the x-envoy-* headers by default, so its service time is
- * always null and only the details tell.
+ * it is logged; without it the upstream answered when the router set its service time or picked
+ * an upstream host, and no flag says otherwise. Envoy Gateway strips the x-envoy-* headers by
+ * default, so its service time is always null.
  */
 function fillOutcome(record: ProxyRecord, startMs: number, startHasFraction: boolean, duration: number | null, code: number, flags: string | null,
   serviceTime: number | null, upstreamHost: string | null, bytesSent: number | null, viaUpstream: boolean | null = null): void {
   const flagList = flags === null ? [] : flags.split(',');
-  const answered = viaUpstream ?? (serviceTime !== null && !flagList.some((flag) => NO_UPSTREAM_FLAGS.has(flag)));
+  // Without the details: an upstream host picked and no flag of a failure. The service time alone
+  // would misread a proxy that strips x-envoy-* headers (Envoy Gateway's default) as answering nothing.
+  const answered = viaUpstream ?? ((serviceTime !== null || upstreamHost !== null) && !flagList.some((flag) => NO_UPSTREAM_FLAGS.has(flag)));
   record.startMs = startMs;
   record.timeResolutionMs = startHasFraction ? 1 : 1000;
   record.requestTimeMs = duration;
@@ -152,7 +155,7 @@ export const envoy: FormatDef = {
   id: 'envoy',
   title: 'Envoy access log (default text format, and Istio\'s)',
   kind: 'proxy',
-  traits: { splittable: true, unit: 'line', clientGaveUp: 'code `0` or flag `DC`', backendNeverAnswered: 'upstream service time `-`, or flags UH/UF/UO/NR/URX/UT/NC/UC/RL…', flags: 'envoy-response-flags', upstreamTimeout: { setting: 'the Envoy route `timeout`', defaultSeconds: 15 } },
+  traits: { splittable: true, unit: 'line', clientGaveUp: 'code `0` or flag `DC`', backendNeverAnswered: 'no service time and no upstream host, or flags UH/UF/UO/NR/URX/UT/NC/UC/RL…', flags: 'envoy-response-flags', upstreamTimeout: { setting: 'the Envoy route `timeout`', defaultSeconds: 15 } },
   url: 'https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage',
   example:
     '[2025-01-15T10:31:31.901Z] "POST /v1/reports HTTP/1.1" 504 UT 612 24 15001 - "198.51.100.7" "python-requests/2.31.0" "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f" "api.example.com" "10.0.3.17:8080"',

@@ -20,6 +20,10 @@ describe('envoy', () => {
     });
   });
 
+  it('reads an upstream host and no failure flag as an answer when the service time header was stripped', () => {
+    expect(onlyProxy(envoy, OK.replace('0 1834 84 81', '0 1834 84 -'))).toMatchObject({ status: 200, upstreamStatus: 200, upstreamTimeMs: null });
+  });
+
   it('maps UT with no upstream service time to "no upstream answer"', () => {
     const record = onlyProxy(envoy, TIMEOUT);
     expect(record).toMatchObject({ status: 504, flags: 'UT', upstreamStatus: null, upstreamTimeMs: null, clientClosed: false });
@@ -118,10 +122,13 @@ describe('envoy-json', () => {
       .toMatchObject({ status: 0, clientClosed: true, upstreamStatus: null });
   });
 
-  it('without details, falls back to the service time and flags, as in the text format', () => {
+  it('without details, falls back to the service time, the upstream host and the flags, as in the text format', () => {
     const line = gateway({ response_code_details: undefined, 'x-envoy-upstream-service-time': '81' });
     expect(onlyProxy(envoyJson, line)).toMatchObject({ upstreamStatus: 200, upstreamTimeMs: 81 });
-    expect(onlyProxy(envoyJson, gateway({ response_code_details: undefined }))).toMatchObject({ upstreamStatus: null, upstreamTimeMs: null });
+    // Service time stripped, an upstream host picked, no failure flag: the upstream answered.
+    expect(onlyProxy(envoyJson, gateway({ response_code_details: undefined }))).toMatchObject({ upstreamStatus: 200, upstreamTimeMs: null });
+    expect(onlyProxy(envoyJson, gateway({ response_code_details: undefined, upstream_host: null }))).toMatchObject({ upstreamStatus: null });
+    expect(onlyProxy(envoyJson, gateway({ response_code_details: undefined, response_code: 504, response_flags: 'UT' }))).toMatchObject({ upstreamStatus: null });
   });
 
   it('reads Istio\'s JSON keys, with every value quoted', () => {
