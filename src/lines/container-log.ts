@@ -35,6 +35,8 @@ interface WrappedLine {
   stderr: boolean;
   /** A part to be continued by the next line of the same stream. */
   partial: boolean;
+  /** Docker json-file without a tag: the line ended with `\n` (so the file keeps them, and a line without one is a part). */
+  newline?: boolean;
 }
 
 /** The first lines looked at to decide whether a file is wrapped. */
@@ -103,11 +105,13 @@ export function parseDockerLine(line: string): WrappedLine | null {
     return null;
   }
   if (value === null || typeof value !== 'object') return null;
-  const { log, stream, time } = value as { log?: unknown; stream?: unknown; time?: unknown };
+  const { log, stream, time, logtag } = value as { log?: unknown; stream?: unknown; time?: unknown; logtag?: unknown };
   if (typeof log !== 'string' || typeof time !== 'string' || (stream !== 'stdout' && stream !== 'stderr')) return null;
-  const partial = !log.endsWith('\n');
-  const text = partial ? log : log.endsWith('\r\n') ? log.slice(0, -2) : log.slice(0, -1);
-  return { text, stderr: stream === 'stderr', partial };
+  const newline = log.endsWith('\n');
+  const text = !newline ? log : log.endsWith('\r\n') ? log.slice(0, -2) : log.slice(0, -1);
+  // A shipper's copy of CRI lines (Fluent Bit's cri parser: `logtag`, no newline kept) says itself which are parts.
+  if (typeof logtag === 'string') return { text, stderr: stream === 'stderr', partial: isTagList(logtag) && logtag.split(':').includes('P') };
+  return { text, stderr: stream === 'stderr', partial: !newline, newline };
 }
 
 /**
@@ -117,6 +121,13 @@ export function parseDockerLine(line: string): WrappedLine | null {
 export class ContainerLogReader {
   private readonly parse: (line: string) => WrappedLine | null;
   private readonly pending: [out: Pending | null, err: Pending | null] = [null, null];
+  /**
+   * Whether this file's untagged JSON lines keep their `\n`, as Docker's json-file driver writes
+   * them, learned from the first batch: if none does, a line without it is whole, not a part (a
+   * shipper that stripped every newline would otherwise have the whole file joined into one line).
+   */
+  private newlinesKept = false;
+  private primed = false;
 
   constructor(readonly wrapper: ContainerWrapper, private readonly maxChars: number) {
     this.parse = wrapper === 'cri' ? parseCriLine : parseDockerLine;
@@ -127,6 +138,10 @@ export class ContainerLogReader {
    * (over the ingest cap: only a sample of their text) go to `events.tooLong` unread.
    */
   unwrap(lines: readonly string[], firstLine: number, cut: ReadonlySet<number> | null, out: UnwrappedLine[], events: UnwrapEvents): void {
+    if (!this.primed) {
+      this.primed = true;
+      if (this.wrapper === 'docker-json') this.newlinesKept = lines.some((line) => parseDockerLine(line)?.newline === true);
+    }
     for (let i = 0; i < lines.length; i++) {
       const number = firstLine + i;
       const raw = lines[i]!;
@@ -143,6 +158,7 @@ export class ContainerLogReader {
         events.bad(number, raw, `not a ${this.wrapper === 'cri' ? 'CRI container log' : 'Docker json-file'} line`);
         continue;
       }
+      if (wrapped.newline === false && !this.newlinesKept) wrapped.partial = false;
       const slot = wrapped.stderr ? 1 : 0;
       const pending = this.pending[slot];
       if (pending === null && !wrapped.partial) {

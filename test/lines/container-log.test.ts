@@ -44,8 +44,8 @@ describe('container runtime wrappers', () => {
   });
 
   it('reads a Docker json-file line without its newline, and keeps none of its other keys', () => {
-    expect(parseDockerLine(BEATS.dockerFull)).toEqual({ text: '1:M 09 Nov 13:27:36.276 # User requested shutdown...', stderr: false, partial: false });
-    expect(parseDockerLine(BEATS.dockerAttrs)).toEqual({ text: 'hello', stderr: false, partial: false });
+    expect(parseDockerLine(BEATS.dockerFull)).toEqual({ text: '1:M 09 Nov 13:27:36.276 # User requested shutdown...', stderr: false, partial: false, newline: true });
+    expect(parseDockerLine(BEATS.dockerAttrs)).toEqual({ text: 'hello', stderr: false, partial: false, newline: true });
     expect(parseDockerLine(BEATS.dockerPart)?.partial).toBe(true);
   });
 
@@ -85,6 +85,17 @@ describe('container runtime wrappers', () => {
     expect(out).toEqual([{ text: 'x'.repeat(40), line: 5, stderr: false }]);
   });
 
+  it('takes JSON lines whole when the file keeps no newline (a shipper\'s copy), and a CRI copy\'s parts by its logtag', () => {
+    // Fluent Bit's cri parser keeps containerd's fields (time, stream, logtag, log) and drops the newline.
+    const shipped = (log: string, logtag: string): string => JSON.stringify({ time: '2024-01-01T00:00:00.000000001Z', stream: 'stdout', logtag, log });
+    const whole = unwrapAll(new ContainerLogReader('docker-json', 1 << 20), [shipped('GET /a', 'F'), shipped('GET /b', 'F')]);
+    expect(whole.out.map((u) => u.text)).toEqual(['GET /a', 'GET /b']);
+    const parts = unwrapAll(new ContainerLogReader('docker-json', 1 << 20), [shipped('GET /a', 'P'), shipped('bc', 'F'), shipped('GET /d', 'F')]);
+    expect(parts.out.map((u) => u.text)).toEqual(['GET /abc', 'GET /d']);
+    const untagged = (log: string): string => JSON.stringify({ log, stream: 'stdout', time: '2024-01-01T00:00:00Z' });
+    expect(unwrapAll(new ContainerLogReader('docker-json', 1 << 20), [untagged('one'), untagged('two')]).out.map((u) => u.text)).toEqual(['one', 'two']);
+  });
+
   it('tells wrapped files from plain and JSON access logs', () => {
     expect(detectContainerWrapper([BEATS.criFull, BEATS.criPartial, BEATS.criLast, BEATS.criStderr])).toBe('cri');
     expect(detectContainerWrapper([BEATS.dockerFull, BEATS.dockerPart, BEATS.dockerRest, ''])).toBe('docker-json');
@@ -110,7 +121,8 @@ describe('container runtime wrappers', () => {
         });
         expected.push(content);
       }
-      const { out, bad } = unwrapAll(new ContainerLogReader(wrapper, 1 << 20), lines, 2);
+      // CRI in batches of two; Docker's parts are told by the newlines the file keeps, learned from its first batch.
+      const { out, bad } = unwrapAll(new ContainerLogReader(wrapper, 1 << 20), lines, wrapper === 'cri' ? 2 : lines.length);
       expect(bad).toEqual([]);
       // One stream at a time in this property, so lines come out in order.
       expect(out.map((u) => u.text)).toEqual(expected);
