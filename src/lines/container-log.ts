@@ -18,7 +18,7 @@
  * numbers (a line joined from parts is cited at its first part).
  */
 
-import type { ContainerWrapper } from '../model/file-stats.js';
+import { CONTAINER_WRAPPER_NAMES, type ContainerWrapper } from '../model/file-stats.js';
 
 export type { ContainerWrapper };
 
@@ -60,6 +60,19 @@ export function detectContainerWrapper(lines: readonly string[]): ContainerWrapp
   if (cri >= looked * DETECT_SHARE) return 'cri';
   if (docker >= looked * DETECT_SHARE) return 'docker-json';
   return null;
+}
+
+/**
+ * A file's first lines as format detection should see them (`alf detect`): inside their wrapper,
+ * if they have one. (parseSource keeps its reader for the batches after the first.)
+ */
+export function sampleInsideWrapper(lines: readonly string[], maxChars: number): { wrapper: ContainerWrapper | null; lines: readonly string[] } {
+  const wrapper = detectContainerWrapper(lines);
+  if (wrapper === null) return { wrapper, lines };
+  const unwrapped: UnwrappedLine[] = [];
+  const ignore = (): void => undefined;
+  new ContainerLogReader(wrapper, maxChars).unwrap(lines, 1, null, unwrapped, { held: ignore, bad: ignore, tooLong: ignore });
+  return { wrapper, lines: unwrapped.map((u) => u.text) };
 }
 
 /**
@@ -155,7 +168,7 @@ export class ContainerLogReader {
       }
       const wrapped = this.parse(raw);
       if (wrapped === null) {
-        events.bad(number, raw, `not a ${this.wrapper === 'cri' ? 'CRI container log' : 'Docker json-file'} line`);
+        events.bad(number, raw, `not a ${CONTAINER_WRAPPER_NAMES[this.wrapper]} line`);
         continue;
       }
       if (wrapped.newline === false && !this.newlinesKept) wrapped.partial = false;

@@ -36,6 +36,9 @@ export interface FileStats {
 /** A container runtime's line wrapper: CRI (containerd, CRI-O) or Docker's json-file driver. */
 export type ContainerWrapper = 'cri' | 'docker-json';
 
+/** How outputs name each wrapper. */
+export const CONTAINER_WRAPPER_NAMES: Readonly<Record<ContainerWrapper, string>> = { cri: 'CRI container log', 'docker-json': 'Docker json-file' };
+
 export const ISSUE_EXAMPLES_PER_FILE = 5;
 
 export function emptyFileStats(file: string): FileStats {
@@ -48,7 +51,7 @@ export function emptyFileStats(file: string): FileStats {
 /** The format a file was read as, as people read it: with the container wrapper it came in, if any. */
 export function formatLabel(stats: FileStats): string | null {
   if (stats.format === null || stats.container === undefined) return stats.format;
-  return `${stats.format} in ${stats.container === 'cri' ? 'CRI container' : 'Docker json-file'} lines`;
+  return `${stats.format} in ${CONTAINER_WRAPPER_NAMES[stats.container]} lines`;
 }
 
 /** The one thing to say about a file next to its counts: why it failed, or what is doubtful. */

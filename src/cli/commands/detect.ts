@@ -2,7 +2,8 @@ import { FORMATS } from '../../../parsers/registry.js';
 import { detectFirstLines } from '../../../parsers/detect.js';
 import type { FormatDef } from '../../../parsers/format.js';
 import { readLineBatches } from '../../lines/lines.js';
-import { ContainerLogReader, detectContainerWrapper, type UnwrappedLine } from '../../lines/container-log.js';
+import { sampleInsideWrapper } from '../../lines/container-log.js';
+import { CONTAINER_WRAPPER_NAMES } from '../../model/file-stats.js';
 import { MAX_LINE_BYTES } from '../../lines/line-cap.js';
 import { describeReadError } from '../../parse/parse-source.js';
 import { resolveInputs } from '../../sources/sources.js';
@@ -32,15 +33,9 @@ export async function detectCommand(inputs: string[], options: { logFormat?: str
       stream.destroy();
     }
     // Inside a container runtime's wrapper, the lines the application wrote are what is detected.
-    const wrapper = detectContainerWrapper(sample);
-    if (wrapper !== null) {
-      const unwrapped: UnwrappedLine[] = [];
-      const ignore = (): void => undefined;
-      new ContainerLogReader(wrapper, MAX_LINE_BYTES).unwrap(sample, 1, null, unwrapped, { held: ignore, bad: ignore, tooLong: ignore });
-      sample = unwrapped.map((u) => u.text);
-    }
-    const detection = detectFirstLines(candidates, source.name, sample);
-    const inside = wrapper === null ? '' : ` inside ${wrapper === 'cri' ? 'CRI container log' : 'Docker json-file'} lines`;
+    const { wrapper, lines } = sampleInsideWrapper(sample, MAX_LINE_BYTES);
+    const detection = detectFirstLines(candidates, source.name, lines);
+    const inside = wrapper === null ? '' : ` inside ${CONTAINER_WRAPPER_NAMES[wrapper]} lines`;
     let line: string;
     if (detection.best) {
       const best = detection.best;
