@@ -3,6 +3,7 @@ import { InputError, UsageError } from '../model/errors.js';
 import { ExitCode } from './exit-codes.js';
 import { jsonLine } from './json-line.js';
 import { runInterruptCleanups } from './interrupt.js';
+import { applyHeapPolicy } from './heap-policy.js';
 import { heapLimitApplied, rerunWithHeapLimit, takeMaxMemory } from './max-memory.js';
 import { terminalLine, terminalSafe } from './terminal-text.js';
 
@@ -57,4 +58,5 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(ExitCode.ok);
 });
 
+applyHeapPolicy();
 main(process.argv).then((code) => { process.exitCode = code; });
