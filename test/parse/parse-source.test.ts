@@ -1,0 +1,34 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { FORMATS } from '../../parsers/registry.js';
+import { parseSource } from '../../src/parse/parse-source.js';
+
+const line = (i: number): string =>
+  `10.0.0.${i % 250} - - [15/Jan/2025:10:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')} +0000] "GET /v1/items/${i} HTTP/1.1" 200 ${100 + i} "-" "curl/8.5.0"`;
+
+describe('parseSource', () => {
+  it('hands over a single record first, so a file opened long before its turn holds one record, not a batch', async () => {
+    const text = `${Array.from({ length: 3000 }, (_, i) => line(i)).join('\n')}\n`;
+    const parsed = parseSource({ name: 'access.log', open: () => Readable.from([Buffer.from(text)]) }, { candidates: FORMATS });
+    const sizes: number[] = [];
+    const lines: number[] = [];
+    for await (const batch of parsed.batches) {
+      sizes.push(batch.length);
+      for (const record of batch) lines.push(record.line);
+    }
+    expect(parsed.stats.format).toBe('nginx-combined');
+    expect(sizes[0]).toBe(1);
+    // Nothing lost or reordered: every line once, in file order.
+    expect(lines).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
+    expect(parsed.stats.records).toBe(3000);
+  });
+
+  it('hands over a single record first even when the first lines do not parse', async () => {
+    const text = `garbage one\n${line(1)}\ngarbage two\n${line(2)}\n${line(3)}\n`;
+    const parsed = parseSource({ name: 'access.log', open: () => Readable.from([Buffer.from(text)]) }, { candidates: FORMATS, keepGoing: true });
+    const batches: number[][] = [];
+    for await (const batch of parsed.batches) batches.push(batch.map((record) => record.line));
+    expect(batches).toEqual([[2], [4, 5]]);
+    expect(parsed.stats.skipped).toBe(2);
+  });
+});
