@@ -3,7 +3,7 @@ import { emptyJoinStats } from '../../src/join/join-stats.js';
 import { joinStreams } from '../../src/join/join-streams.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
 import type { JoinedRequest } from '../../src/model/records.js';
-import { JoinScenario, inBatches, scorePairs } from '../generators/join-scenarios.js';
+import { JoinScenario, inBatches, scorePairs, type JoinScenarioOptions } from '../generators/join-scenarios.js';
 import { runJoin } from './run-join.js';
 
 describe('streaming join: bounded memory', () => {
@@ -152,5 +152,32 @@ describe('streaming join: disorder', () => {
     for await (const batch of joinStreams(inBatches(proxies), inBatches(transactions), { ...DEFAULT_JOIN_OPTIONS, horizonMs: 10_000 }, stats)) void batch;
     expect(stats.lateRecords['proxy.log']).toBe(5);
     expect(stats.notes.join(' ')).toMatch(/later than --horizon/);
+  });
+});
+
+describe('streaming join: batches', () => {
+  async function joinIn(scenario: Partial<JoinScenarioOptions>, proxyBatch: number, apmBatch: number) {
+    const generator = new JoinScenario(scenario);
+    const stats = emptyJoinStats();
+    const requests: JoinedRequest[] = [];
+    for await (const batch of joinStreams(generator.proxyBatches(proxyBatch), generator.apmBatches(apmBatch), DEFAULT_JOIN_OPTIONS, stats)) requests.push(...batch);
+    return { stats, pairs: requests.map((r) => `${r.proxy?.raw ?? '-'} = ${r.apm?.raw ?? '-'} @ ${r.confidence.toFixed(3)}`) };
+  }
+
+  it('joins alike however the proxy stream is batched (one file, spooled segments, a queued reduce)', async () => {
+    const scenario = { durationSeconds: 400, hotRatePerSecond: 40, backgroundRatePerSecond: 30, seed: 11, skewMs: 1200 };
+    const reference = await joinIn(scenario, 2048, 2048);
+    expect(reference.stats.joinedHeuristic).toBeGreaterThan(0.9 * reference.stats.apmRecords);
+    for (const size of [1, 37, 500, 5000]) {
+      const other = await joinIn(scenario, size, 2048);
+      expect(other.pairs, `proxy batches of ${size}`).toEqual(reference.pairs);
+    }
+  });
+
+  it('finds the clock offset of whole-second logs of one busy URL however far ahead the APM stream was read', async () => {
+    for (const apmBatch of [200, 3000]) {
+      const { stats } = await joinIn({ resolution: 's', skewMs: -2000, hotRatePerSecond: 100, seed: 3 }, 2048, apmBatch);
+      expect(Math.abs(stats.offsetMs! - -2000), `APM batches of ${apmBatch}: ${stats.offsetMs} ms`).toBeLessThan(250);
+    }
   });
 });
