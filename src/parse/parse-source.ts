@@ -113,7 +113,7 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
         } else if (batch.tooLong === undefined) {
           let i = 0;
           if (stats.records === 0) {
-            // A file's first records wait in the merge until its time comes: hand over a few now and
+            // A file's first records wait in the merge until its time comes: hand over one now and
             // keep the rest of the batch as lines (see FIRST_YIELD_RECORDS).
             for (; i < lines.length && outbox.records.length < FIRST_YIELD_RECORDS; i++) parser.line(lines[i]!, batch.firstLine + i + shift, sink);
             if (outbox.records.length > 0) yield takeRecords(outbox, stats);
