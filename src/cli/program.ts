@@ -119,7 +119,7 @@ Examples:
     .addOption(new Option('--split-range-bytes <bytes>').hideHelp())
     .option('--endpoint <url>', 'S3-compatible endpoint (default: AWS_ENDPOINT_URL); path-style addressing')
     .addOption(durationOption('--s3-timeout <duration>', 'S3: fail a request whose connection takes longer, or that is silent this long; each request is tried 3 times with backoff', '30s'))
-    .addOption(new Option('--concurrency <n>', 'sources read at once').argParser(wholeNumber('--concurrency', 1, 256)).default(8, '8'))
+    .addOption(new Option('--concurrency <n>', 'sources read at once (default: 2 local files, 8 S3 objects)').argParser(wholeNumber('--concurrency', 1, 256)))
     .option('--follow-symlinks', 'follow symlinks that lead out of a source directory (default: such links are listed and passed over)')
     .addOption(new Option('--lock-wait <duration>', 'wait this long for another run holding the state\'s lock; 0s exits 2 at once, naming the holder').argParser((value: string) => parseDurationOrZero(value, '--lock-wait')).default(0, '0s'))
     .addOption(durationOption('--retain <duration>', 'delete windows (reports and spool) that ended longer ago than this, e.g. 30d (default: keep all)'))

@@ -38,7 +38,9 @@ describe('the CLI\'s options, parsed by commander', () => {
 
   it('gives the defaults as values too, and shows them in --help as written', () => {
     expect(options('analyze', [])).toMatchObject({ maxSkew: 30_000, horizon: 65_000, minConfidence: 0.5, jobs: 1, failOn: 'never' });
-    expect(options('scan', [])).toMatchObject({ s3Timeout: 30_000, concurrency: 8, failOn: 'never', window: 3_600_000, lockWait: 0 });
+    expect(options('scan', [])).toMatchObject({ s3Timeout: 30_000, failOn: 'never', window: 3_600_000, lockWait: 0 });
+    // Unset: 2 local files, 8 S3 objects at once (src/scan/run-scan.ts).
+    expect(options('scan', []).concurrency).toBeUndefined();
     const scanHelp = command('scan').helpInformation();
     expect(scanHelp).toMatch(/--window <duration>[^]*?\(default: 1h\)/);
     expect(scanHelp).toMatch(/--lock-wait <duration>[^]*?\(default: 0s\)/);

@@ -35,7 +35,7 @@ export interface ScanCommandOptions extends SliceOptions {
   endpoint?: string;
   /** ms and a count, parsed by commander (src/cli/shared-options.ts). */
   s3Timeout: number;
-  concurrency: number;
+  concurrency?: number;
   logFormat?: string;
   keyField?: string;
   /** `--timezone`, checked by commander (src/cli/shared-options.ts). */
