@@ -104,12 +104,7 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
         } else if (parser === null) {
           // Without a format nothing can be parsed: every line is counted as skipped, none vanish,
           // and the first ones are kept as examples like any other skipped line.
-          for (let i = 0; i < lines.length; i++) {
-            countIssue(stats, {
-              code: 'PARSE_NO_MATCH', file: source.name, line: batch.firstLine + i + shift, field: null,
-              message: 'no known format fits this file', sample: excerpt(lines[i]!),
-            });
-          }
+          for (let i = 0; i < lines.length; i++) countUnformatted(stats, source.name, batch.firstLine + i + shift, lines[i]!);
         } else if (batch.tooLong === undefined) {
           let i = 0;
           if (stats.records === 0) {
@@ -156,8 +151,13 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
 function parseUnwrapped(lines: readonly UnwrappedLine[], parser: RecordParser | null, sink: RecordSink, stderrSink: RecordSink, stats: FileStats, file: string, shift: number): void {
   for (const u of lines) {
     if (parser !== null) parser.line(u.text, u.line + shift, u.stderr ? stderrSink : sink);
-    else countIssue(stats, { code: 'PARSE_NO_MATCH', file, line: u.line + shift, field: null, message: 'no known format fits this file', sample: excerpt(u.text) });
+    else countUnformatted(stats, file, u.line + shift, u.text);
   }
+}
+
+/** A line of a file no format fits: skipped, and kept as an example like any other skipped line. */
+function countUnformatted(stats: FileStats, file: string, line: number, text: string): void {
+  countIssue(stats, { code: 'PARSE_NO_MATCH', file, line, field: null, message: 'no known format fits this file', sample: excerpt(text) });
 }
 
 /** How held (continued or blank), bad and over-long lines are counted: read = records + skipped + ignored, wrapped or not. */
