@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { expandLocal } from '../sources/glob.js';
 import { MAX_LINE_BYTES } from '../lines/line-cap.js';
-import { createS3Client, isEndpointFailure, isS3Url, listObjects, parseS3Url, s3ObjectSource, type S3ObjectInfo } from '../sources/s3-source.js';
+import { isS3Url, parseS3Url, type S3ObjectInfo } from '../sources/s3-location.js';
 import { severityRank, type Severity } from '../model/finding.js';
 import { roundTo } from '../model/round.js';
 import { planFiles, type FileRead } from './file-plan.js';
@@ -22,6 +22,9 @@ import { FORGET_AFTER_MS, loadState, saveState, type FileEntry, type ScanState }
 import { takeLock, type HeldLock } from './state-lock.js';
 import { removeStaleTemps } from './atomic-write.js';
 import { windowLabel } from './windows.js';
+
+/** The S3 reader, imported when a scan names an S3 location. */
+type S3Module = typeof import('../sources/s3-source.js');
 
 /**
  * One scheduled scan:
@@ -278,8 +281,10 @@ async function readNew(scan: ScanRun): Promise<void> {
     state.files = state.files.filter((e) => !dropped.has(e.id));
   }
   if (remote.length > 0) {
-    const client = createS3Client(options.endpoint, options.s3TimeoutMs);
-    for (const url of remote) listSeconds += await scanPrefix(scan, client, url, reader, progress);
+    // Loaded only when an S3 location is named (see s3-location.ts).
+    const s3 = await import('../sources/s3-source.js');
+    const client = s3.createS3Client(options.endpoint, options.s3TimeoutMs);
+    for (const url of remote) listSeconds += await scanPrefix(scan, s3, client, url, reader, progress);
   }
   summary.seconds.list = roundTo(listSeconds, 3);
   summary.seconds.read = roundTo((Date.now() - started) / 1000 - listSeconds, 3);
@@ -404,7 +409,7 @@ async function listLocal(scan: ScanRun, specs: readonly string[], reader: Reader
 }
 
 /** One s3:// source, page by page; returns the seconds spent listing. */
-async function scanPrefix(scan: ScanRun, client: S3Client, url: string, reader: Reader, progress: () => void): Promise<number> {
+async function scanPrefix(scan: ScanRun, s3: S3Module, client: S3Client, url: string, reader: Reader, progress: () => void): Promise<number> {
   const { options, summary } = scan;
   let listSeconds = 0;
   // Once the endpoint fails as a whole (timeouts, refused, 5xx after retries), the remaining
@@ -415,7 +420,7 @@ async function scanPrefix(scan: ScanRun, client: S3Client, url: string, reader: 
   try {
     const location = parseS3Url(url);
     let listStart = Date.now();
-    for await (const page of listObjects(client, location, options.sinceMs, options.nowMs)) {
+    for await (const page of s3.listObjects(client, location, options.sinceMs, options.nowMs)) {
       listSeconds += (Date.now() - listStart) / 1000;
       const fresh: S3ObjectInfo[] = [];
       for (const object of page) {
@@ -437,9 +442,9 @@ async function scanPrefix(scan: ScanRun, client: S3Client, url: string, reader: 
           notTried++;
           return;
         }
-        const failure = await readObject(client, object, options.nowMs, reader);
+        const failure = await readObject(s3, client, object, options.nowMs, reader);
         const cause = failure instanceof SourceReadError && failure.cause !== undefined ? failure.cause : failure;
-        if (failure !== null && isEndpointFailure(cause)) endpointDown ??= describeOperational(cause);
+        if (failure !== null && s3.isEndpointFailure(cause)) endpointDown ??= describeOperational(cause);
       });
       if (endpointDown !== null) break;
       listStart = Date.now();
@@ -525,9 +530,9 @@ async function readFile(read: FileRead, reader: Reader, dropped: Set<string>): P
 }
 
 /** Reads one object; returns the error when it failed (after recording it), else null. */
-async function readObject(client: S3Client, object: S3ObjectInfo, nowMs: number, reader: Reader): Promise<unknown> {
+async function readObject(s3: S3Module, client: S3Client, object: S3ObjectInfo, nowMs: number, reader: Reader): Promise<unknown> {
   const key = `${object.bucket}/${object.key}`;
-  const source = s3ObjectSource(client, object);
+  const source = s3.s3ObjectSource(client, object);
   try {
     const result = await readIntoSpool(source, `${source.name}@${object.etag}`, 0, undefined, reader.parse, reader.target);
     if (result.undetected !== null) {

@@ -1,6 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { PassThrough, Readable } from 'node:stream';
-import { UsageError } from '../model/errors.js';
+import type { S3Location, S3ObjectInfo } from './s3-location.js';
 import type { Source } from './sources.js';
 
 /**
@@ -9,29 +9,6 @@ import type { Source } from './sources.js';
  * An endpoint (`--endpoint` or AWS_ENDPOINT_URL) means an S3-compatible store: those rarely
  * serve virtual-host buckets, so path-style addressing is used there.
  */
-
-export interface S3Location {
-  bucket: string;
-  prefix: string;
-}
-
-export interface S3ObjectInfo {
-  bucket: string;
-  key: string;
-  etag: string;
-  size: number;
-  lastModifiedMs: number;
-}
-
-export function isS3Url(text: string): boolean {
-  return text.startsWith('s3://');
-}
-
-export function parseS3Url(url: string): S3Location {
-  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-  if (!match || match[1]!.length < 3) throw new UsageError(`not an S3 location: "${url}" (expected s3://bucket/prefix/)`);
-  return { bucket: match[1]!, prefix: match[2]! };
-}
 
 /** `--s3-timeout`'s default: connect, and silence on an open connection (S3 answers in well under a second). */
 export const DEFAULT_S3_TIMEOUT_MS = 30_000;
