@@ -19,6 +19,8 @@ import type { LogRecord } from '../model/records.js';
  * Version 1 (`.alfseg`, issue 26): the worker hand-off's record codec (parse/workers/record-codec.ts,
  * driven by model/record-fields.ts), packed. It replaced gzipped NDJSON, whose JSON.stringify,
  * gzip and JSON.parse made a first `alf scan` cost ~3.7× the CPU of `analyze` over the same files.
+ * Version 2: a record's line comes first in its text, and a value found in the line is stored as
+ * its offset and length, not again (record-codec.ts, RAW). Version 1 is still read.
  *
  *   header   "ALFSEG" u8 version u8 byte order (1: little-endian)
  *   frame*   u8 type (1 proxy batch, 2 APM batch, 3 a source's counters as JSON)
@@ -36,7 +38,9 @@ import type { LogRecord } from '../model/records.js';
 export const SEGMENT_EXTENSION = '.alfseg';
 /** Segments written before version 1; still read, so a state from an older alf replays. */
 export const LEGACY_SEGMENT_EXTENSION = '.ndjson.gz';
-export const SEGMENT_VERSION = 1;
+export const SEGMENT_VERSION = 2;
+/** Version 1 held each record's line last in its text and no pieces of it (record-codec.ts, RAW); still read. */
+const FIRST_SEGMENT_VERSION = 1;
 const MAGIC = Buffer.from('ALFSEG', 'latin1');
 const HEADER_BYTES = MAGIC.length + 2;
 const FRAME_HEADER_BYTES = 9;
@@ -285,14 +289,14 @@ export function readSegment(path: string, onStats: (stats: FileStats) => void): 
 }
 
 async function* readFramedSegment(path: string, onStats: (stats: FileStats) => void): AsyncGenerator<LogRecord[]> {
-  const decoder = new BatchDecoder();
+  let decoder = new BatchDecoder();
   const queue = new ByteQueue();
   let headerSeen = false;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     queue.push(chunk);
     if (!headerSeen) {
       if (queue.length < HEADER_BYTES) continue;
-      checkHeader(queue.take(HEADER_BYTES), path);
+      if (checkHeader(queue.take(HEADER_BYTES), path) === FIRST_SEGMENT_VERSION) decoder = new BatchDecoder(false);
       headerSeen = true;
     }
     while (queue.length >= FRAME_HEADER_BYTES) {
@@ -380,11 +384,13 @@ class ByteQueue {
   }
 }
 
-function checkHeader(bytes: Buffer, path: string): void {
+/** The segment's version, once its header is checked. */
+function checkHeader(bytes: Buffer, path: string): number {
   if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw new SegmentFormatError(`${path}: not an alf spool segment`);
   const version = bytes[MAGIC.length]!;
-  if (version !== SEGMENT_VERSION) throw new SegmentFormatError(`${path}: spool segment version ${version}, this alf reads version ${SEGMENT_VERSION}`);
+  if (version !== SEGMENT_VERSION && version !== FIRST_SEGMENT_VERSION) throw new SegmentFormatError(`${path}: spool segment version ${version}, this alf reads versions ${FIRST_SEGMENT_VERSION} to ${SEGMENT_VERSION}`);
   if (bytes[MAGIC.length + 1] !== LITTLE_ENDIAN) throw new SegmentFormatError(`${path}: spool segment of an unknown byte order`);
+  return version;
 }
 
 /** Gzipped NDJSON, one record a line, then one trailer line per source (alf before issue 26). */

@@ -10,7 +10,8 @@ import type { ApmTransaction, LogRecord, ProxyRecord } from '../../model/records
  * Instead a batch travels as
  *   - `numbers`: every numeric and boolean field, a fixed stride of Float64 per record (transferred);
  *   - `codes`: per record a bitmask of null numbers, then one Uint32 per string field (transferred);
- *   - `text`: every string value of the batch concatenated into ONE string, cut by lengths alone.
+ *   - `text`: every string value of the batch concatenated into ONE string, cut by lengths alone
+ *     (a record's raw line first; a value found in that line is sent as its offset and length).
  *     Values are attacker-controlled (any character, NUL, lone surrogates), so there is no
  *     separator to escape: a code is a length in UTF-16 units, and `slice` by lengths is exact.
  * Repeated values of the fields parsers intern (method, user agent, client address, upstream,
@@ -52,6 +53,19 @@ const NULL = 0xffffffff;
 const REF = 0x80000000;
 const KEEP = 0x40000000;
 const LENGTH = 0x3fffffff;
+/**
+ * A value that is a piece of its record's raw line (a path, a query, a client address, an id):
+ * both high bits, then its offset in the line and its length, 15 bits each; it adds no text. Why:
+ * the spool stored the path and query of a `combined` line twice (in the line and on their own),
+ * 228 bytes a record for a 166-byte line (1 M high-cardinality lines), and every byte is encoded
+ * to UTF-8, hashed, checksummed, written, read and checksummed again. The all-ones code is NULL,
+ * so an offset is at most RAW_MAX - 1.
+ */
+const RAW = 0xc0000000;
+const RAW_BITS = 15;
+const RAW_MAX = (1 << RAW_BITS) - 1;
+/** Shorter values are sent inline: the search would cost more than the characters. */
+const MIN_RAW_REFERENCE = 4;
 
 const TABLE_SLOTS = 1 << 14;
 /**
@@ -98,6 +112,8 @@ export class BatchEncoder {
   private readonly slots = new Map<string, number>();
   private readonly values: (string | undefined)[] = new Array<string | undefined>(TABLE_SLOTS);
   private nextSlot = 0;
+  /** The raw line of the record being encoded. */
+  private line = '';
   private text = '';
   private texts: string[] = [];
   private textStarts: number[] = [];
@@ -128,6 +144,7 @@ export class BatchEncoder {
     this.texts = [];
     this.textStarts = [];
     this.keeps = [];
+    this.line = '';
     return batch;
   }
 
@@ -177,21 +194,22 @@ export class BatchEncoder {
       numbers[n + 14] = r.clientClosed ? 1 : 0;
       n += PROXY_NUMBERS;
       codes[c] = nulls;
+      // The line's text goes first, so the decoder has it when a field refers to a piece of it.
+      codes[c + 15] = this.startLine(r.raw);
       codes[c + 1] = this.tabled(r.format, 0);
       codes[c + 2] = this.tabled(r.file, 1);
       codes[c + 3] = this.tabled(r.method, 2);
-      codes[c + 4] = this.inline(r.path);
+      codes[c + 4] = this.inlineOrPiece(r.path);
       codes[c + 5] = this.inline(r.route);
-      codes[c + 6] = this.inline(r.query);
+      codes[c + 6] = this.inlineOrPiece(r.query);
       codes[c + 7] = this.tabled(r.host, 3);
       codes[c + 8] = this.tabled(r.upstreamAddr, 4);
       codes[c + 9] = this.tabled(r.clientIp, 5);
       codes[c + 10] = this.tabled(r.userAgent, 6);
       codes[c + 11] = this.tabled(r.apiKey, 7);
-      codes[c + 12] = this.inline(r.requestId);
-      codes[c + 13] = this.inline(r.traceId);
+      codes[c + 12] = this.inlineOrPiece(r.requestId);
+      codes[c + 13] = this.inlineOrPiece(r.traceId);
       codes[c + 14] = this.tabled(r.flags, 8);
-      codes[c + 15] = this.inline(r.raw);
       c += PROXY_STRINGS + 1;
       this.endRecord(i);
     }
@@ -215,21 +233,38 @@ export class BatchEncoder {
       if (r.status === null) nulls |= 1 << 4; else numbers[n + 4] = r.status;
       n += APM_NUMBERS;
       codes[c] = nulls;
+      codes[c + 11] = this.startLine(r.raw);
       codes[c + 1] = this.tabled(r.format, 0);
       codes[c + 2] = this.tabled(r.file, 1);
       codes[c + 3] = this.tabled(r.name, 2);
       codes[c + 4] = this.tabled(r.method, 3);
-      codes[c + 5] = this.inline(r.path);
+      codes[c + 5] = this.inlineOrPiece(r.path);
       codes[c + 6] = this.tabled(r.userAgent, 4);
       codes[c + 7] = this.tabled(r.host, 5);
-      codes[c + 8] = this.inline(r.traceId);
-      codes[c + 9] = this.inline(r.requestId);
+      codes[c + 8] = this.inlineOrPiece(r.traceId);
+      codes[c + 9] = this.inlineOrPiece(r.requestId);
       codes[c + 10] = this.tabled(r.apiKey, 6);
-      codes[c + 11] = this.inline(r.raw);
       c += APM_STRINGS + 1;
       this.endRecord(i);
     }
     return { kind: 'apm', count, numbers, codes, keeps: Uint32Array.from(this.keeps), ...this.finishTexts() };
+  }
+
+  /** Sends the record's raw line (first of its text) and keeps it to find pieces in. */
+  private startLine(raw: string): number {
+    this.line = raw;
+    return this.inline(raw);
+  }
+
+  /** A piece of the record's line by offset and length when it is one, else inline. */
+  private inlineOrPiece(value: string | null): number {
+    if (value === null) return NULL;
+    const length = value.length;
+    if (length >= MIN_RAW_REFERENCE && length < RAW_MAX) {
+      const at = this.line.indexOf(value);
+      if (at >= 0 && at < RAW_MAX) return (RAW | (at << RAW_BITS) | length) >>> 0;
+    }
+    return this.inline(value);
   }
 
   private inline(value: string | null): number {
@@ -243,11 +278,11 @@ export class BatchEncoder {
   private tabled(value: string | null, field: number): number {
     if (value === null) return NULL;
     const length = value.length;
-    if (length === 0 || length > MAX_TABLED_LENGTH) return this.inline(value);
+    if (length === 0 || length > MAX_TABLED_LENGTH) return this.inlineOrPiece(value);
     const inlineFor = this.inlineFor[field]!;
     if (inlineFor !== 0) {
       this.inlineFor[field] = inlineFor - 1;
-      return this.inline(value);
+      return this.inlineOrPiece(value);
     }
     const known = this.slots.get(value);
     const lookups = this.probeLookups[field]! + 1;
@@ -288,6 +323,14 @@ export class BatchDecoder {
   private nextPieceAt = 0;
   private keeps: Uint32Array = new Uint32Array(0);
   private kept = 0;
+  /** The raw line of the record being decoded (decoded first: fields may be pieces of it). */
+  private line = '';
+
+  /**
+   * `lineFirst`: false for spool segments of version 1, whose text held a record's line last and
+   * no pieces of it.
+   */
+  constructor(private readonly lineFirst = true) {}
 
   /** `lineBase` is added to every record's line: a byte range's records count lines from its own start. */
   decode(batch: EncodedBatch, lineBase = 0): LogRecord[] {
@@ -301,6 +344,7 @@ export class BatchDecoder {
     const records = batch.kind === 'proxy' ? this.decodeProxy(batch, lineBase) : this.decodeApm(batch, lineBase);
     this.text = '';
     this.texts = [];
+    this.line = '';
     return records;
   }
 
@@ -322,6 +366,7 @@ export class BatchDecoder {
     for (let i = 0; i < count; i++) {
       if (i === this.nextPieceAt) this.nextPiece(i);
       const nulls = codes[c]!;
+      if (this.lineFirst) this.line = this.string(codes[c + 15]!) as string;
       // Same property order as emptyProxyRecord, so decoded records share the parsers' object shape.
       records[i] = {
         kind: 'proxy',
@@ -354,7 +399,7 @@ export class BatchDecoder {
         connectionRequests: nulls & (1 << 13) ? null : x[n + 13]!,
         clientClosed: x[n + 14] === 1,
         flags: this.string(codes[c + 14]!),
-        raw: this.string(codes[c + 15]!) as string,
+        raw: this.lineFirst ? this.line : (this.string(codes[c + 15]!) as string),
       };
       n += PROXY_NUMBERS;
       c += PROXY_STRINGS + 1;
@@ -370,6 +415,7 @@ export class BatchDecoder {
     for (let i = 0; i < count; i++) {
       if (i === this.nextPieceAt) this.nextPiece(i);
       const nulls = codes[c]!;
+      if (this.lineFirst) this.line = this.string(codes[c + 11]!) as string;
       // Same property order as emptyApmTransaction.
       records[i] = {
         kind: 'apm',
@@ -388,7 +434,7 @@ export class BatchDecoder {
         traceId: this.string(codes[c + 8]!),
         requestId: this.string(codes[c + 9]!),
         apiKey: this.string(codes[c + 10]!),
-        raw: this.string(codes[c + 11]!) as string,
+        raw: this.lineFirst ? this.line : (this.string(codes[c + 11]!) as string),
       };
       n += APM_NUMBERS;
       c += APM_STRINGS + 1;
@@ -398,6 +444,12 @@ export class BatchDecoder {
 
   private string(code: number): string | null {
     if (code === NULL) return null;
+    if (code >>> 30 === RAW >>> 30) {
+      const at = (code >>> RAW_BITS) & RAW_MAX;
+      const end = at + (code & RAW_MAX);
+      if (end > this.line.length) throw new Error('record codec: a piece beyond the end of its line');
+      return this.line.slice(at, end);
+    }
     if (code & REF) return this.table[code & (TABLE_SLOTS - 1)]!;
     const start = this.position;
     this.position = start + (code & LENGTH);

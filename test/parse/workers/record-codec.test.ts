@@ -111,6 +111,35 @@ describe('record codec on hostile values', { timeout: 60_000 }, () => {
     }), { numRuns: 200 });
   });
 
+  it('fields cut from their record\'s line survive, wherever in the line they are and whatever it holds', () => {
+    // Pieces of the line at any offset and length, in lines short and long (a piece 40 k characters
+    // in is past what a code can point at, and is sent inline).
+    const line = fc.oneof(oddString, fc.tuple(oddString, fc.nat({ max: 40_000 })).map(([text, pad]) => `${'p'.repeat(pad)}${text}`));
+    const withPieces = fc.tuple(proxyRecord, line, fc.array(fc.tuple(fc.nat(), fc.nat({ max: 60 })), { minLength: 4, maxLength: 4 })).map(([record, raw, cuts]) => {
+      const piece = ([from, length]: [number, number]): string => raw.slice(from % (raw.length + 1), (from % (raw.length + 1)) + length);
+      return Object.assign(record, { raw, path: piece(cuts[0]!), query: piece(cuts[1]!), clientIp: piece(cuts[2]!), traceId: piece(cuts[3]!) });
+    });
+    fc.assert(fc.property(fc.array(fc.array(withPieces, { maxLength: 12 }), { maxLength: 3 }), (batches) => {
+      expect(roundTrip(batches)).toStrictEqual(batches);
+    }), { numRuns: 150 });
+  });
+
+  it('sends a path, query, address or id found in the record\'s line as its place there, not again', () => {
+    const batch = Array.from({ length: 100 }, (_, i) => {
+      const raw = `198.51.100.${i} - - [15/Jan/2025:10:32:01 +0000] "GET /v1/orders/${1000 + i}?limit=${i} HTTP/1.1" 200 18 "-" "curl/8" rid-${i}x`;
+      return Object.assign(emptyProxyRecord('nginx', 'a.log', i + 1, raw), {
+        path: `/v1/orders/${1000 + i}`, query: `limit=${i}`, requestId: `rid-${i}x`,
+        // Not in the line (an unescaped value, say): sent inline.
+        traceId: `trace-${i}`,
+      });
+    });
+    const encoded = new BatchEncoder().encode(batch);
+    const text = encoded.texts.join('');
+    // format and file once, then every line and the one value not found in it.
+    expect(text.length).toBe('nginx'.length + 'a.log'.length + batch.reduce((sum, r) => sum + r.raw.length + r.traceId!.length, 0));
+    expect(new BatchDecoder().decode(overTheWire(encoded))).toStrictEqual(batch);
+  });
+
   it('sends a repeated value once, then by slot', () => {
     const batch = Array.from({ length: 2048 }, (_, i) => {
       const record = emptyProxyRecord('nginx', 'a.log', i + 1, `line ${i}`);
