@@ -4,7 +4,7 @@ import { isOperational } from './operational.js';
 import type { Manifest, SegmentRecord, WindowDamage } from './manifest.js';
 import { renderWindow, type LiveSegment, type RenderedWindow } from './render-windows.js';
 import type { ReplaySettings } from './replay.js';
-import { digestSegment, readSegment } from './segment-file.js';
+import { digestSegment, readSegment, SegmentFormatError } from './segment-file.js';
 import { identityHash, listWindow, parseSegmentName, type SegmentName, type WindowSegments, type WrittenSegment } from './spool.js';
 import type { ScanState } from './state.js';
 
@@ -145,7 +145,8 @@ export class SpoolLedger {
       // A segment this run wrote was hashed as it was written: its size is checked here and every
       // frame's CRC-32 as it is replayed, so it is not read a second time just to hash it (1.2% of
       // a first scan's CPU, 1 M high-cardinality lines in 24 files). Older segments may have been
-      // damaged at rest and are hashed in full.
+      // damaged at rest: their frame headers are hashed (digestSegment), their payloads' CRC-32s
+      // checked as they are replayed.
       const actual = written ? { bytes: (await stat(join(directory, segment.file))).size, sha256: written.sha256 } : await digestSegment(join(directory, segment.file));
       if (expected && (expected.bytes !== actual.bytes || expected.sha256 !== actual.sha256)) {
         damaged.push(this.corrupt(label, segment, `damaged (${actual.bytes} of ${expected.bytes} bytes, checksum differs)`));
@@ -159,8 +160,9 @@ export class SpoolLedger {
       try {
         window = await renderWindow(outDir, label, good, settings);
       } catch (error) {
-        // A segment that passed (no record to check: a rebuilt manifest) but does not decode.
-        if (!isOperational(error) && !(error instanceof SyntaxError) && (error as NodeJS.ErrnoException).code?.startsWith('Z_') !== true) throw error;
+        // A segment that passed its digest (or had no record to check: a rebuilt manifest) but does
+        // not decode: a payload damaged at rest fails its CRC-32 here.
+        if (!isOperational(error) && !(error instanceof SyntaxError) && !(error instanceof SegmentFormatError) && (error as NodeJS.ErrnoException).code?.startsWith('Z_') !== true) throw error;
         const readable: LiveSegment[] = [];
         for (const live of good) {
           if (await decodes(join(directory, live.segment.file))) readable.push(live);

@@ -129,6 +129,24 @@ describe('nothing lost quietly', () => {
     expect(summary.integrity.map((i) => i.problem).join('\n')).toMatch(/damaged \(\d+ records\): 20 bytes/);
     expect(totalProxyRequests(join(work, 'out'))).toBe(total);
 
+    // A byte flipped inside a frame at rest: the digest (of the frame headers) still passes, the
+    // frame's CRC-32 fails as the window is replayed. The run goes on without the segment, names
+    // it, and the next run reads its source again.
+    const flipped = segmentsOf(out, '20250115T1300Z', a);
+    expect(flipped).toHaveLength(1);
+    const flippedPath = join(out, 'spool', '20250115T1300Z', flipped[0]!);
+    const bytes = readFileSync(flippedPath);
+    bytes[40]! ^= 0x20;
+    writeFileSync(flippedPath, bytes);
+    // A late line of that window makes the run replay it.
+    writeFileSync(join(logs, 'late.log'), albLines(t0 + 3_600_000 + 60_000, 5000, 1));
+    summary = await runScan({ ...options, nowMs: Date.now() });
+    expect(summary.integrity.map((i) => i.problem).join('\n')).toMatch(/does not decode/);
+    expect(totalProxyRequests(join(work, 'out'))).toBeLessThan(total + 1);
+    summary = await runScan({ ...options, nowMs: Date.now() });
+    expect(totalProxyRequests(join(work, 'out'))).toBe(total + 1);
+    rmSync(join(logs, 'late.log'));
+
     // Source gone: the loss is reported, the window shrinks but says it is incomplete, until then.
     rmSync(a);
     for (const file of segmentsOf(out, '20250115T1200Z', a)) unlinkSync(join(out, 'spool', '20250115T1200Z', file));

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -93,6 +94,26 @@ describe('spool segments: what is written is read back, exactly', { timeout: 120
     expect(readFileSync(`${fixture}.alfseg`)[6]).toBe(1);
     const expected = JSON.parse(readFileSync(`${fixture}.json`, 'utf8')) as { batches: LogRecord[][]; stats: FileStats[] };
     expect(await read(`${fixture}.alfseg`)).toStrictEqual(expected);
+  });
+
+  it('the digest names the header and every frame header (each with its payload\'s CRC-32); version 1 is hashed whole', async () => {
+    const path = nextPath();
+    await write(path, [someRecords(300), someRecords(5)], []);
+    const digest = await digestSegment(path);
+    const bytes = readFileSync(path);
+    // A payload byte: the same digest (its frame's CRC-32 finds it on replay, below).
+    const payloadFlip = Buffer.from(bytes);
+    payloadFlip[40]! ^= 1;
+    writeFileSync(path, payloadFlip);
+    expect(await digestSegment(path)).toEqual(digest);
+    await expect(read(path)).rejects.toThrow(/checksum mismatch/);
+    // A frame header's CRC-32: another digest.
+    const headerFlip = Buffer.from(bytes);
+    headerFlip[8 + 5]! ^= 1;
+    writeFileSync(path, headerFlip);
+    expect((await digestSegment(path)).sha256).not.toBe(digest.sha256);
+    const fixture = join(import.meta.dirname, '../fixtures/spool/version-1.alfseg');
+    expect((await digestSegment(fixture)).sha256).toBe(createHash('sha256').update(readFileSync(fixture)).digest('hex'));
   });
 
   it('a segment with no record holds only its counters', async () => {
