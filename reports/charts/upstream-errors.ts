@@ -62,6 +62,10 @@ export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary, findi
     add(time, upstream, '504', row.status504);
     add(time, upstream, 'no upstream answer (proxy-made)', row.noUpstream);
   }
+  // Rows in the summary's order (busiest first), by a field rather than a list of labels in the
+  // spec: the spec then has the same shape in every window of a scan, and its compiled form is
+  // reused (reports/render-svg.ts).
+  const ranks = new Map(summary.upstreams.map((u, index) => [labels.get(u.upstream) ?? u.upstream, index]));
   // Stacked here rather than by vega-lite: a ranged bar (x to x2) with a stacked y is ambiguous
   // to it, and explicit y/y2 make the drawing exactly the numbers in the data.
   const base = new Map<string, number>();
@@ -72,7 +76,7 @@ export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary, findi
       const from = base.get(stackId) ?? 0;
       base.set(stackId, from + cell.count);
       return {
-        upstream: cell.upstream, kind: cell.kind, count: cell.count, from, to: from + cell.count,
+        upstream: cell.upstream, rank: ranks.get(cell.upstream) ?? ranks.size, kind: cell.kind, count: cell.count, from, to: from + cell.count,
         // Epoch ms: vega formats numbers in UTC for axes and tooltips alike.
         time: cell.time, end: cell.time + bucketMs, label: utcLabel(cell.time),
       };
@@ -86,7 +90,7 @@ export function buildUpstreamErrorsChart(summary: UpstreamTimelineSummary, findi
       row: {
         field: 'upstream', type: 'nominal', title: null,
         // Busiest upstream first, as in the summary.
-        sort: summary.upstreams.map((u) => labels.get(u.upstream)!),
+        sort: { field: 'rank', op: 'min', order: 'ascending' },
         header: { labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelOrient: 'top', labelLimit: 560 },
       },
     },
