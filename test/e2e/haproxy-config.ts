@@ -10,6 +10,8 @@ import { join } from 'node:path';
  */
 
 export const FRONTEND = 'fe_api';
+/** The backend's name: every request line of the log names it (`be_app/app1`), HAProxy's own notices do not. */
+export const BACKEND = 'be_app';
 
 export interface HaproxySetup {
   dir: string;
@@ -49,9 +51,9 @@ frontend ${FRONTEND}
   http-request capture req.hdr(User-Agent) len 96
   http-request capture req.hdr(X-Api-Key) len 48
   capture request header X-Request-Id len 48
-  default_backend be_app
+  default_backend ${BACKEND}
 
-backend be_app
+backend ${BACKEND}
   server app1 127.0.0.1:${setup.backendPort}
 `);
   return files;

@@ -5,7 +5,7 @@ import { FULL_NEW_RELIC_COLUMNS, type ExportSpec } from './apm-exports.js';
 import { WorkerPoolBackend, type WorkDone } from './backend.js';
 import { clientProfiles, type Cohort, type Target } from './clients.js';
 import { ROUTES, type RouteTable } from './endpoints.js';
-import { writeHaproxyConfig, type HaproxyFiles } from './haproxy-config.js';
+import { BACKEND, writeHaproxyConfig, type HaproxyFiles } from './haproxy-config.js';
 import { writeNginxConfig, type LogFormatName, type NginxFiles, type NginxLocation } from './nginx-config.js';
 import { freePort, waitUntil, type Managed } from './processes.js';
 import { startHaproxy, startNginx, stopHaproxy, stopNginx } from './proxies.js';
@@ -117,10 +117,11 @@ export class Scenario {
     const drained = Date.now();
     // HAProxy logs a request when its session ends, which can be after its backend is done; a
     // soft stop that outlasts its grace loses the lines of sessions still open (a CI run on a
-    // loaded host logged 1,279 of 1,280). So wait, a bounded time, for a line per request sent;
-    // a log that stays short is left to the tests that count it.
+    // loaded host logged 1,279 of 1,280). So wait, a bounded time, for a request line (one naming
+    // the backend, unlike HAProxy's start and stop notices) per request sent; a log that stays
+    // short is left to the tests that count it.
     if (haproxyFiles !== null) {
-      const logged = (): number => (existsSync(haproxyFiles.log) ? readFileSync(haproxyFiles.log, 'latin1').split('\n').length - 1 : 0);
+      const logged = (): number => (existsSync(haproxyFiles.log) ? readFileSync(haproxyFiles.log, 'latin1').split(` ${BACKEND}/`).length - 1 : 0);
       await waitUntil(`a HAProxy log line per request (${sent.length})`, () => logged() >= sent.length, 15_000)
         .catch(() => console.warn(`HAProxy had logged ${logged()} of ${sent.length} requests when it was stopped`));
     }
