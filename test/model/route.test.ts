@@ -82,6 +82,16 @@ describe('routeOf', () => {
     expect(routeOf(recordWithPath(path))).toBe(routeTemplate(path));
   });
 
+  it('answers from its memo of paths as the table would, where paths repeat and where they stop repeating', () => {
+    // A few hundred paths requested again and again (the memo keeps answering), then a run of
+    // distinct ones (the memo stands aside), then the few again: every answer is the template.
+    const hot = fc.sample(anyPath, { numRuns: 300, seed: 26 });
+    const check = (path: string) => expect(routeOf(recordWithPath(path))).toBe(routeTemplate(path));
+    for (let round = 0; round < 40; round++) for (const path of hot) check(path);
+    for (let i = 0; i < 20_000; i++) check(`/orders/x${i.toString(36)}y/${i}`);
+    for (let round = 0; round < 40; round++) for (const path of hot) check(path);
+  });
+
   it('gives every path of the same template the same answer after the table starts over', () => {
     // More distinct routes than the table keeps (50,000): it starts over, and answers stay right.
     for (let i = 0; i < 60_000; i++) expect(routeOf(recordWithPath(`/r${i.toString(36)}x/7`))).toBe(`/r${i.toString(36)}x/:id`);
