@@ -140,8 +140,8 @@ async function scan(sources: string[], options: ScanCommandOptions, quiet: boole
  * read or fits no format, or a task failed; else 1 when a finding reaches --fail-on; else 0.
  */
 async function queuedScan(sources: string[], options: ScanCommandOptions, parsed: { windowMs: number; s3TimeoutMs: number; failOn: Severity | null }, quiet: boolean): Promise<number> {
-  for (const [given, name] of [[options.shard, '--shard'], [options.state, '--state'], [options.retain, '--retain']] as const) {
-    if (given !== undefined) throw new UsageError(`${name} does not go with --queue: a queued run reads every source listed, once (docs/queue.md)`);
+  for (const [given, name] of [[options.shard, '--shard'], [options.state, '--state']] as const) {
+    if (given !== undefined) throw new UsageError(`${name} does not go with --queue: a queued run keeps what it read in --out, for every worker to see (docs/queue.md)`);
   }
   const { parseQueueUrl } = await import('../../scan/queue/redis-url.js');
   const connection = parseQueueUrl(options.queue!);
@@ -155,7 +155,7 @@ async function queuedScan(sources: string[], options: ScanCommandOptions, parsed
   const settings = {
     windowMs: parsed.windowMs, keyField: options.keyField, timeZone: options.timezone, budget: options.budget ?? null, logFormat: options.logFormat, where: slice.where,
     sinceMs: slice.since?.ms ?? null, untilMs: slice.until?.ms ?? null, endpoint: options.endpoint, s3TimeoutMs: parsed.s3TimeoutMs,
-    formats: options.format,
+    formats: options.format, retainMs: options.retain ?? null,
   };
   // Runs into one --out add up (the index task adds this run's windows to the manifest's): its
   // windows must be of this --window, and a manifest that cannot be read must not be replaced.
@@ -168,9 +168,10 @@ async function queuedScan(sources: string[], options: ScanCommandOptions, parsed
   const { mkdir } = await import('node:fs/promises');
   await mkdir(options.out, { recursive: true });
   const run = await enqueueScan({ sources, outDir: options.out, connection, settings, followSymlinks: options.followSymlinks === true, split });
+  if (run.ledgerNote !== null && !quiet) process.stderr.write(`${terminalLine(`alf: scan: ${run.ledgerNote}`)}\n`);
   if (options.wait === false) {
     if (quiet) process.stderr.write(jsonLine({ alf: 'scan', queued: run, exitCode: ExitCode.ok }));
-    else process.stderr.write(`alf: scan: run ${run.runId} enqueued: ${plural(run.listed, 'source')}, ${plural(run.tasks, 'map task')}; alf worker processes take it from here\n`);
+    else process.stderr.write(`alf: scan: run ${run.runId} enqueued: ${plural(run.listed, 'source')} (${run.unchanged} read before, unchanged), ${plural(run.tasks, 'map task')}; alf worker processes take it from here\n`);
     process.stdout.write(`${run.runId}\n`);
     return ExitCode.ok;
   }
@@ -182,14 +183,14 @@ async function queuedScan(sources: string[], options: ScanCommandOptions, parsed
   const exitCode = !complete ? ExitCode.usage
     : parsed.failOn !== null && outcome.worst !== null && severityRank(outcome.worst) >= severityRank(parsed.failOn) ? ExitCode.findings : ExitCode.ok;
   if (quiet) {
-    process.stderr.write(jsonLine({ alf: 'scan', ...outcome, failures: outcome.failures.slice(0, LISTED), unparsed: outcome.unparsed.slice(0, LISTED), exitCode }));
+    process.stderr.write(jsonLine({ alf: 'scan', ...outcome, ledgerNote: run.ledgerNote, failures: outcome.failures.slice(0, LISTED), unparsed: outcome.unparsed.slice(0, LISTED), exitCode }));
   } else {
     const lines: string[] = [];
     for (const f of outcome.failures.slice(0, 10)) lines.push(`alf: scan: could not read ${f.source}: ${f.error}`);
     for (const u of outcome.unparsed.slice(0, 10)) lines.push(`alf: scan: no format fits ${u.source}: ${u.reason}`);
     if (outcome.keptWindows.length > 0) lines.push(`alf: scan: kept the earlier reports of ${plural(outcome.keptWindows.length, 'window')} --since/--until cut through: ${outcome.keptWindows.slice(0, 5).join(', ')}${outcome.keptWindows.length > 5 ? ', …' : ''}`);
     if (outcome.failures.length + outcome.unparsed.length > 20) lines.push(`alf: scan: more problems listed in ${options.out}/manifest.json`);
-    lines.push(`alf: scan run ${outcome.runId} (queued): ${plural(outcome.sourcesListed, 'source')} in ${plural(run.tasks, 'map task')}, ${outcome.failures.length} failed, ` +
+    lines.push(`alf: scan run ${outcome.runId} (queued): ${plural(outcome.sourcesListed, 'source')} (${outcome.sourcesUnchanged} read before, unchanged) in ${plural(run.tasks, 'map task')}, ${outcome.failures.length} failed, ` +
       `${outcome.unparsed.length} unparsed; ${plural(outcome.linesRead, 'line')}, ${plural(outcome.records, 'record')}, ${outcome.skippedLines} skipped; ` +
       `${plural(outcome.windows.length, 'window')} written in ${options.out}; findings: ${formatSeverityCounts(outcome.findings)}`);
     process.stderr.write(`${lines.map(terminalLine).join('\n')}\n`);

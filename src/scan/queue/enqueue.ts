@@ -11,9 +11,12 @@ import { createS3Client, listObjects } from '../../sources/s3-source.js';
 import { isS3Url, parseS3Url } from '../../sources/s3-location.js';
 import { InputError } from '../../model/errors.js';
 import { describeOperational } from '../operational.js';
+import { readPrefix, sha1 } from '../fingerprint.js';
+import { loadObjectLedger, planFileReads, planObjectRead, type ListedFile, type ObjectRead } from './object-ledger.js';
+import { releaseRunLock, runLockKey, takeRunLock } from './run-lock.js';
 import type { RedisConnection } from './redis-url.js';
 import { KEEP_TASKS, taskOptions } from './run-tasks.js';
-import { indexJobId, planJobId, QUEUE_NAME, type MapSource, type MapTask, type PlanTask, type QueueOutcome, type TaskSettings } from './tasks.js';
+import { indexJobId, planJobId, QUEUE_NAME, type MapSource, type MapTask, type ObjectVersion, type PlanTask, type QueueOutcome, type TaskSettings } from './tasks.js';
 import { workerSettings } from './task-settings.js';
 
 /**
@@ -41,7 +44,11 @@ export interface EnqueueOptions {
 export interface EnqueuedRun {
   runId: string;
   listed: number;
+  /** Sources the object ledger holds as they are: not read again. */
+  unchanged: number;
   tasks: number;
+  /** Why the object ledger was not used (unreadable, or of other settings), or null. */
+  ledgerNote: string | null;
 }
 
 /** Fails at once, with one line, when Redis cannot be reached (ioredis would otherwise retry forever). */
@@ -64,45 +71,92 @@ export async function enqueueScan(options: EnqueueOptions): Promise<EnqueuedRun>
   const runId = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
   const outDir = resolve(options.outDir);
   const realOut = await realpath(outDir);
-  const maps: MapSource[] = [];
+  const lockKey = runLockKey(realOut);
+  await takeRunLock(options.connection, lockKey, outDir, runId);
+  try {
+    return await enqueueLocked(options, runId, outDir, realOut, lockKey);
+  } catch (error) {
+    await releaseRunLock(options.connection, lockKey, runId).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function enqueueLocked(options: EnqueueOptions, runId: string, outDir: string, realOut: string, lockKey: string): Promise<EnqueuedRun> {
+  const { ledger, note: ledgerNote } = await loadObjectLedger(outDir, options.settings);
+  const { sinceMs, untilMs } = options.settings;
+  // An object last written before --since, or before the --retain horizon, holds no request a
+  // report is kept for: it is not listed (as alf scan does).
+  const retainedSince = options.settings.retainMs ? Date.now() - options.settings.retainMs : null;
+  const listedSince = sinceMs === null ? retainedSince : retainedSince === null ? sinceMs : Math.max(sinceMs, retainedSince);
+  const maps: { source: MapSource; object: ObjectVersion; continues: string | null }[] = [];
+  const renamed: PlanTask['renamed'] = [];
+  let unchanged = 0;
   const listFailures: { source: string; error: string }[] = [];
   const parse = workerSettings(options.settings).parse;
   let listed = 0;
+  const files: ListedFile[] = [];
   for (const spec of options.sources.filter((s) => !isS3Url(s))) {
-    let files: string[];
+    let paths: string[];
     try {
       const listing = await expandLocal(spec, { followSymlinks: options.followSymlinks });
       for (const unreadable of listing.unreadable) listFailures.push({ source: unreadable.path, error: `cannot list: ${unreadable.error}` });
-      files = listing.files;
+      paths = listing.files;
     } catch (error) {
       listFailures.push({ source: spec, error: describeOperational(error) });
       continue;
     }
-    for (const path of files.sort()) {
+    for (const path of paths.sort()) {
       const absolute = resolve(path);
       const real = await realpath(absolute).catch(() => null);
       if (real === null || real === realOut || real.startsWith(realOut + sep)) continue; // gone, or alf's own output
       const info = await stat(absolute).catch(() => null);
       if (!info?.isFile() || info.size === 0) continue;
-      // As alf scan: a file last written before --since holds no request after it.
-      if (options.settings.sinceMs !== null && info.mtimeMs < options.settings.sinceMs) continue;
-      listed++;
-      const gzip = await startsWithGzipMagic(absolute);
-      const split = gzip ? null : await planSplit(absolute, absolute, info.size, { candidates: parse.candidates }, options.split ?? QUEUE_SPLIT);
-      if (split === null) {
-        maps.push({ kind: 'file', path: absolute, gzip, from: 0, end: info.size });
+      if (listedSince !== null && info.mtimeMs < listedSince) continue;
+      const prefix = await readPrefix(absolute).catch(() => null);
+      if (prefix === null) {
+        // Unreadable now: the map task names why (and the ledger does not remember it).
+        files.push({ object: { id: absolute, head: '', headLength: 0, size: info.size, mtimeMs: info.mtimeMs, gzip: await startsWithGzipMagic(absolute) }, prefix: Buffer.alloc(0) });
         continue;
       }
-      for (const range of split.ranges) maps.push({ kind: 'file', path: absolute, gzip: false, from: range.start, end: range.end ?? info.size, formatId: split.format.id });
+      files.push({ object: { id: absolute, head: sha1(prefix.bytes), headLength: prefix.bytes.length, size: info.size, mtimeMs: info.mtimeMs, gzip: prefix.gzip }, prefix: prefix.bytes });
+    }
+  }
+  const reads = planFileReads(ledger, files, sinceMs, untilMs);
+  for (const [i, file] of files.entries()) {
+    listed++;
+    const object = file.object;
+    const read = reads[i]!;
+    if (read.read === 'nothing') {
+      unchanged++;
+      if (read.renamedFrom !== null) renamed.push({ from: read.renamedFrom, to: object });
+      continue;
+    }
+    if (read.read === 'rest') {
+      maps.push({ source: { kind: 'file', path: object.id, gzip: object.gzip, from: read.from, end: object.size }, object, continues: read.continues });
+      continue;
+    }
+    const split = object.gzip ? null : await planSplit(object.id, object.id, object.size, { candidates: parse.candidates }, options.split ?? QUEUE_SPLIT);
+    if (split === null) {
+      maps.push({ source: { kind: 'file', path: object.id, gzip: object.gzip, from: 0, end: object.size }, object, continues: null });
+      continue;
+    }
+    for (const range of split.ranges) {
+      maps.push({ source: { kind: 'file', path: object.id, gzip: false, from: range.start, end: range.end ?? object.size, formatId: split.format.id }, object, continues: null });
     }
   }
   for (const url of options.sources.filter(isS3Url)) {
     try {
       const client = createS3Client(options.settings.endpoint, options.settings.s3TimeoutMs);
-      for await (const page of listObjects(client, parseS3Url(url), options.settings.sinceMs, Date.now())) {
-        for (const object of page) {
+      for await (const page of listObjects(client, parseS3Url(url), listedSince, Date.now())) {
+        for (const found of page) {
           listed++;
-          maps.push({ kind: 's3', bucket: object.bucket, key: object.key, etag: object.etag, size: object.size, lastModifiedMs: object.lastModifiedMs });
+          const object: ObjectVersion = { id: `s3://${found.bucket}/${found.key}`, head: found.etag, headLength: 0, size: found.size, mtimeMs: found.lastModifiedMs, gzip: false };
+          const read: ObjectRead = planObjectRead(ledger, object, sinceMs, untilMs);
+          if (read.read === 'nothing') {
+            unchanged++;
+            continue;
+          }
+          maps.push({ source: { kind: 's3', bucket: found.bucket, key: found.key, etag: found.etag, size: found.size, lastModifiedMs: found.lastModifiedMs }, object, continues: null });
         }
       }
     } catch (error) {
@@ -111,10 +165,10 @@ export async function enqueueScan(options: EnqueueOptions): Promise<EnqueuedRun>
   }
 
   const base = { runId, outDir, settings: options.settings };
-  const plan: PlanTask = { ...base, listed, listFailures };
-  const children = maps.map((source, i) => {
+  const plan: PlanTask = { ...base, lockKey, listed, unchanged, renamed, listFailures };
+  const children = maps.map((map, i) => {
     const taskId = `m${String(i).padStart(7, '0')}`;
-    const data: MapTask = { ...base, taskId, source };
+    const data: MapTask = { ...base, taskId, ...map };
     return { name: 'map', queueName: QUEUE_NAME, data, opts: taskOptions(`${runId}-${taskId}`) };
   });
   const flow = new FlowProducer({ connection: { ...options.connection, maxRetriesPerRequest: 1 } });
@@ -123,7 +177,7 @@ export async function enqueueScan(options: EnqueueOptions): Promise<EnqueuedRun>
   } finally {
     await flow.close();
   }
-  return { runId, listed, tasks: maps.length };
+  return { runId, listed, unchanged, tasks: maps.length, ledgerNote };
 }
 
 /**

@@ -25,7 +25,10 @@ export async function runMapTask(task: MapTask): Promise<MapResult> {
   const relative = join('maps', task.taskId, randomUUID().slice(0, 12));
   const spoolRoot = join(runDir, relative);
   const { source, from, forcedId, counter } = mapSource(task);
-  const result: MapResult = { source: source.name, from, segments: [], linesRead: 0, records: 0, skipped: 0, failure: null, unparsed: null };
+  const result: MapResult = {
+    source: source.name, object: task.object, continues: task.continues, from, end: from, complete: false,
+    segments: [], linesRead: 0, records: 0, skipped: 0, failure: null, unparsed: null,
+  };
   try {
     const forced = forcedId === undefined ? undefined : settings.parse.formatById(forcedId);
     const identity = task.source.kind === 's3' ? `${source.name}@${task.source.etag}` : `${task.source.path}#${from}`;
@@ -48,9 +51,13 @@ export async function runMapTask(task: MapTask): Promise<MapResult> {
     result.linesRead = read.stats.linesRead;
     result.records = read.stats.records;
     result.skipped = read.stats.skipped;
-    // A one-shot run has no next run to finish a line still being written: it is named, not dropped.
+    // The next run reads on from the last complete line (S3 objects are read whole, or again).
+    result.end = from + (counter?.()?.passed ?? task.object.size);
+    result.complete = true;
+    // A run's reports cannot wait for a line still being written: it is named, and the next run
+    // reads it once it ends (the object ledger remembers where this read stopped).
     const pending = counter?.()?.unterminatedBytes ?? 0;
-    if (pending > 0) result.failure = `${pending} bytes at its end hold no newline (a line still being written?): not read`;
+    if (pending > 0) result.failure = `${pending} bytes at its end hold no newline (a line still being written?): not read yet`;
   } catch (error) {
     // A source that cannot be read is named in the outcome (exit 2), as alf scan does; the task
     // itself succeeds, so BullMQ does not retry what would fail the same way.

@@ -28,8 +28,9 @@ export async function runReduceTask(task: ReduceTask): Promise<ReduceResult | nu
   const settings = workerSettings(task.settings);
   const startMs = parseWindowLabel(task.label);
   if (startMs === null) throw new Error(`not a window label: ${task.label}`);
-  const runDir = join(task.outDir, QUEUE_DIR, task.runId);
-  const tmp = join(runDir, 'tmp', `${task.label}-${randomUUID().slice(0, 12)}`);
+  // Segments are named relative to the queue directory: earlier runs' are read beside this run's.
+  const queueDir = join(task.outDir, QUEUE_DIR);
+  const tmp = join(queueDir, task.runId, 'tmp', `${task.label}-${randomUUID().slice(0, 12)}`);
   await mkdir(tmp, { recursive: true });
   try {
     // The byte ranges of one file are read as one stream again, in file order with line numbers
@@ -48,11 +49,11 @@ export async function runReduceTask(task: ReduceTask): Promise<ReduceResult | nu
         byFile.set(file, [...(byFile.get(file) ?? []), ref]);
       }
       const groups = [...byFile.values()].map((refs) => inFileOrder(refs));
-      if (groups.length <= FAN_IN) return groups.map((refs) => fileStream(runDir, refs, onStats));
+      if (groups.length <= FAN_IN) return groups.map((refs) => fileStream(queueDir, refs, onStats));
       const paths: string[] = [];
       for (const refs of groups) {
-        if (refs.length === 1 && refs[0]!.lineOffset === 0) paths.push(join(runDir, refs[0]!.path));
-        else paths.push(await concatenated(runDir, refs, join(tmp, `file-${copies++}${SEGMENT_EXTENSION}`)));
+        if (refs.length === 1 && refs[0]!.lineOffset === 0) paths.push(join(queueDir, refs[0]!.path));
+        else paths.push(await concatenated(queueDir, refs, join(tmp, `file-${copies++}${SEGMENT_EXTENSION}`)));
       }
       return (await fanIn(paths, tmp, `${kind}-${copies++}`, kind === 'proxy' ? proxyTime : apmTime)).map((path) => readSegment(path, onStats));
     };
@@ -94,21 +95,21 @@ function inFileOrder(refs: SegmentRef[]): SegmentRef[] {
 }
 
 /** The segments of a file's byte ranges (in file order) as one stream, lines of records and issue examples counted from the file's start. */
-async function* fileStream(runDir: string, refs: SegmentRef[], onStats: (stats: FileStats) => void): AsyncGenerator<LogRecord[]> {
+async function* fileStream(queueDir: string, refs: SegmentRef[], onStats: (stats: FileStats) => void): AsyncGenerator<LogRecord[]> {
   for (const ref of refs) {
     const offset = ref.lineOffset;
     const add = (s: FileStats): void => onStats(offset === 0 ? s : { ...s, firstIssues: s.firstIssues.map((issue) => ({ ...issue, line: issue.line + offset })) });
-    for await (const batch of readSegment(join(runDir, ref.path), add)) {
+    for await (const batch of readSegment(join(queueDir, ref.path), add)) {
       yield offset === 0 ? batch : batch.map((record) => ({ ...record, line: record.line + offset }));
     }
   }
 }
 
 /** The same as one segment file, for a window of more files than FAN_IN. */
-async function concatenated(runDir: string, refs: SegmentRef[], out: string): Promise<string> {
+async function concatenated(queueDir: string, refs: SegmentRef[], out: string): Promise<string> {
   const stats: FileStats[] = [];
   const writer = createSegmentWriter(out);
-  for await (const batch of fileStream(runDir, refs, (s) => stats.push(s))) await writer.write(batch);
+  for await (const batch of fileStream(queueDir, refs, (s) => stats.push(s))) await writer.write(batch);
   await writer.close(stats);
   return out;
 }

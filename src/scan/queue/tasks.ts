@@ -36,11 +36,30 @@ export interface TaskSettings {
   s3TimeoutMs: number;
   /** `--format`: report files per window; absent: json and html. */
   formats?: WindowFormat[];
+  /** `--retain`: windows that ended longer ago go, with their reports and segments; absent or null: all kept. */
+  retainMs?: number | null;
 }
 
 export type MapSource =
   | { kind: 'file'; path: string; gzip: boolean; from: number; end: number; formatId?: string }
   | { kind: 's3'; bucket: string; key: string; etag: string; size: number; lastModifiedMs: number };
+
+/**
+ * An object as listed, which the object ledger (src/scan/queue/object-ledger.ts) remembers once
+ * it is read: a file by its path and the hash of its first bytes, an S3 object by its key and ETag.
+ */
+export interface ObjectVersion {
+  /** The file's absolute path, or `s3://bucket/key`. */
+  id: string;
+  /** SHA-1 of the file's first `headLength` bytes (decompressed), or the S3 object's ETag. */
+  head: string;
+  /** 0 for S3 objects. */
+  headLength: number;
+  /** Bytes on disk or in the bucket when listed. */
+  size: number;
+  mtimeMs: number;
+  gzip: boolean;
+}
 
 export interface RunTask {
   runId: string;
@@ -51,6 +70,12 @@ export interface RunTask {
 export interface MapTask extends RunTask {
   taskId: string;
   source: MapSource;
+  object: ObjectVersion;
+  /**
+   * The ledger entry whose parts this read continues (the same object grown, or renamed by a log
+   * rotation), or null: the object is read whole and replaces any entry of its id.
+   */
+  continues: string | null;
 }
 
 /** A segment a map wrote, relative to `<out>/queue/<run id>/`. */
@@ -66,6 +91,12 @@ export interface MapSegment {
 
 export interface MapResult {
   source: string;
+  object: ObjectVersion;
+  continues: string | null;
+  /** Where the next read of the object starts: past the last complete line read (decompressed bytes). */
+  end: number;
+  /** Read to its end, or to its last complete line, without an error: the ledger may remember it. */
+  complete: boolean;
   /** Where in the source this task started (byte offset; 0 but for byte ranges of a file). */
   from: number;
   segments: MapSegment[];
@@ -79,14 +110,21 @@ export interface MapResult {
 }
 
 export interface PlanTask extends RunTask {
+  /** The out directory's run lock in Redis (src/scan/queue/run-lock.ts), given back by the index task. */
+  lockKey: string;
   listed: number;
+  /** Objects the ledger holds as they are now: not read again. */
+  unchanged: number;
+  /** Ledger entries found under another name (a log rotation) with nothing new to read. */
+  renamed: { from: string; to: ObjectVersion }[];
   /** Sources that failed while listing (named in the outcome). */
   listFailures: { source: string; error: string }[];
 }
 
 /**
- * A segment for a reduce, relative to the run directory. A byte range's records count lines from
- * the range's start: `lineOffset` is the lines of the ranges before it, known once every map is done.
+ * A segment for a reduce, relative to `<out>/queue/` (it may be an earlier run's, kept by the object
+ * ledger). A byte range's records count lines from the range's start: `lineOffset` is the lines
+ * of the ranges before it, known once every map is done.
  */
 export interface SegmentRef {
   path: string;
@@ -108,7 +146,11 @@ export interface ReduceResult {
 }
 
 export interface IndexTask extends RunTask {
+  lockKey: string;
   listed: number;
+  unchanged: number;
+  /** What the run adds to the object ledger once its reports are written. */
+  ledger: LedgerUpdate;
   /** Windows reduced although --since or --until cut through them (no earlier report to keep): marked incomplete. */
   partialWindows: string[];
   /** Windows --since or --until cut through whose earlier report this run kept rather than rewrote. */
@@ -125,6 +167,8 @@ export interface IndexTask extends RunTask {
 export interface QueueOutcome {
   runId: string;
   sourcesListed: number;
+  /** Sources listed that the object ledger says were read whole already: not read again. */
+  sourcesUnchanged: number;
   /** Tasks the run took: maps, reduces, the plan and the index. */
   tasks: number;
   failures: { source: string; error: string }[];
@@ -135,10 +179,36 @@ export interface QueueOutcome {
   windows: string[];
   /** Windows the run's --since or --until cut through whose earlier report it kept (see IndexTask). */
   keptWindows: string[];
+  /** Windows past --retain removed, with their reports and segments. */
+  prunedWindows: number;
   findings: Partial<Record<Severity, number>>;
   worst: Severity | null;
   /** Seconds each window's reduce took, by label (the bench reads them). */
   reduceSeconds: Record<string, number>;
+}
+
+/** One read of an object: a map task's result, kept by the ledger with paths relative to `<out>/queue/`. */
+export interface LedgerPart {
+  from: number;
+  end: number;
+  linesRead: number;
+  segments: MapSegment[];
+}
+
+/** An object the ledger remembers: the version last read, and every part read of it. */
+export interface LedgerEntry extends Omit<ObjectVersion, 'id'> {
+  /** Where the next read starts (decompressed bytes). */
+  read: number;
+  /** The --since/--until the parts were read within (records outside were not spooled). */
+  sinceMs: number | null;
+  untilMs: number | null;
+  parts: LedgerPart[];
+}
+
+/** Entries to write (replacing any of the same id) and ids to drop (renamed away). */
+export interface LedgerUpdate {
+  set: Record<string, LedgerEntry>;
+  remove: string[];
 }
 
 export const planJobId = (runId: string): string => `${runId}-plan`;

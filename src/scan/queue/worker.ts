@@ -34,7 +34,7 @@ export function startWorker(options: WorkerOptions): { worker: Worker; close: ()
       case 'map': result = await runMapTask((job as Job<MapTask>).data); break;
       case 'reduce': result = await runReduceTask((job as Job<ReduceTask>).data); break;
       case 'plan': result = await runPlanTask(job as Job<PlanTask>, flow); break;
-      case 'index': result = await runIndexTask(job as Job<IndexTask>); break;
+      case 'index': result = await runIndexTask(job as Job<IndexTask>, options.connection); break;
       default: throw new Error(`unknown task kind "${job.name}"`);
     }
     options.log(`done ${job.name} ${id} in ${((performance.now() - started) / 1000).toFixed(3)} s`);
