@@ -1,5 +1,6 @@
 import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,8 @@ import { analyze } from '../../src/pipeline/analyze.js';
 import { parseWindowLabel } from '../../src/scan/windows.js';
 import { freePort, waitUntil } from '../e2e/processes.js';
 import { quietLine, runAlf } from './cli.js';
-import { windowReports } from './helpers.js';
+import { albLines, totalProxyRequests, windowReports } from './helpers.js';
+import { startS3Server } from './s3-server.js';
 import { REDIS_SERVER, startRedis, startWorker, type RunningProcess } from './queue-processes.js';
 import { parseQueueUrl } from '../../src/scan/queue/redis-url.js';
 import { releaseRunLock, runLockKey, takeRunLock } from '../../src/scan/queue/run-lock.js';
@@ -69,6 +71,10 @@ async function expectReportsOfOneProcess(out: string, logs: string, conf: string
 }
 
 describe.skipIf(REDIS_SERVER === null)('alf scan --queue with alf worker processes (Redis, BullMQ)', () => {
+  // For the S3 test: the workers, started below, inherit them (the local S3 server takes any key).
+  process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
+  process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+  process.env.AWS_REGION = 'us-east-1';
   const dir = mkdtempSync(join(tmpdir(), 'alf-queue-'));
   const workers: RunningProcess[] = [];
   let stopRedis: (() => Promise<void>) | null = null;
@@ -268,6 +274,34 @@ describe.skipIf(REDIS_SERVER === null)('alf scan --queue with alf worker process
     expect([again.sourcesListed, again.sourcesUnchanged]).toEqual([2, 1]);
     expect(again.linesRead).toBe(readFileSync(join(logs, 'newrelic-transactions.csv'), 'utf8').split('\n').length - 1);
   }, 90_000);
+
+  it('over an S3 prefix, reads an object once, and again only when its ETag changed', async () => {
+    const s3 = await startS3Server(join(dir, 's3'));
+    try {
+      const client = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1' });
+      await client.send(new CreateBucketCommand({ Bucket: 'alf-logs' }));
+      const put = (key: string, body: string | Uint8Array) => client.send(new PutObjectCommand({ Bucket: 'alf-logs', Key: key, Body: body }));
+      const start = Date.UTC(2024, 4, 1, 10);
+      await put('alb/a.log.gz', gzipSync(albLines(start, 0, 40)));
+      await put('alb/b.log', albLines(start + 40_000, 40, 25));
+      const out = join(dir, 's3-out');
+      const scan = async () => {
+        const run = await runAlf(['scan', 's3://alf-logs/alb/', '--endpoint', s3.endpoint, '--window', '10m', '--queue', url, '--out', out, '--quiet']);
+        expect(run.code, run.stderr).toBe(0);
+        return quietLine(run) as { sourcesListed: number; sourcesUnchanged: number; records: number; windows: string[] };
+      };
+      expect(await scan()).toMatchObject({ sourcesListed: 2, sourcesUnchanged: 0, records: 65 });
+      expect(await scan()).toMatchObject({ sourcesListed: 2, sourcesUnchanged: 2, records: 0, windows: [] });
+      // b.log written anew (new ETag) with 5 more lines, and a new object: those two are read, and
+      // the window counts b.log's lines once.
+      await put('alb/b.log', albLines(start + 40_000, 40, 30));
+      await put('alb/c.log', albLines(start + 120_000, 100, 10));
+      expect(await scan()).toMatchObject({ sourcesListed: 3, sourcesUnchanged: 1, records: 40 });
+      expect(totalProxyRequests(out)).toBe(80);
+    } finally {
+      await s3.stop();
+    }
+  }, 60_000);
 
   it('lets one run at a time change an out directory: a second is refused while the first goes on, and takes over once it failed', async () => {
     // Database 1, where no worker listens: the first run's plan stays waiting as long as the test wants.
