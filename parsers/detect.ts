@@ -15,6 +15,11 @@ export interface FormatScore {
   /** Share of non-ignored sample lines that became records. */
   score: number;
   firstIssue: ParseIssue | null;
+  /**
+   * Non-blank sample lines the format ignored as its own lines that hold no record (HAProxy's
+   * notices and TCP sessions): a file of only those is that format's, with nothing to read.
+   */
+  recognised: number;
 }
 
 export interface Detection {
@@ -31,6 +36,7 @@ export function scoreFormat(format: FormatDef, file: string, sample: readonly st
   let records = 0;
   let issues = 0;
   let extra = 0;
+  let recognised = 0;
   let firstIssue: ParseIssue | null = null;
   const sink: RecordSink = {
     record(_record: LogRecord) { records++; },
@@ -38,7 +44,9 @@ export function scoreFormat(format: FormatDef, file: string, sample: readonly st
       issues++;
       firstIssue ??= issue;
     },
-    ignore() {},
+    ignore(line) {
+      if (sample[line - 1]?.trim()) recognised++;
+    },
     extra() { extra++; },
     // For detection a doubt counts against the format: it is how %D and %T files are told apart.
     warn(warning) {
@@ -61,7 +69,7 @@ export function scoreFormat(format: FormatDef, file: string, sample: readonly st
   const tried = records + issues;
   // A record read from a prefix of its line counts for less than a whole one (0.9), so a format that
   // reads every field wins over a generic one that leaves text over, even when it misses a few lines.
-  return { format, records, issues, score: tried === 0 ? 0 : (records - EXTRA_PENALTY * extra) / tried, firstIssue };
+  return { format, records, issues, score: tried === 0 ? 0 : (records - EXTRA_PENALTY * extra) / tried, firstIssue, recognised };
 }
 
 export function detectFormat(formats: readonly FormatDef[], file: string, sample: readonly string[]): Detection {
@@ -73,7 +81,7 @@ export function detectFormat(formats: readonly FormatDef[], file: string, sample
   }
   // Ties (most often: every candidate at 0%) go to the format that read furthest into a line, so
   // "closest" names a format the file resembles, not merely the first one tried.
-  ranking.sort((a, b) => b.score - a.score || b.records - a.records || progress(b.firstIssue) - progress(a.firstIssue));
+  ranking.sort((a, b) => b.score - a.score || b.records - a.records || b.recognised - a.recognised || progress(b.firstIssue) - progress(a.firstIssue));
   const top = ranking[0];
   const best = top && top.score >= MIN_DETECTION_SCORE && top.records > 0 ? top : null;
   return { best, ranking };
@@ -92,6 +100,21 @@ export const DETECTION_LINES = 64;
 export function detectFirstLines(formats: readonly FormatDef[], file: string, lines: readonly string[]): Detection {
   const detection = detectFormat(formats, file, lines.slice(0, DETECTION_LINES));
   return detection.best || lines.length <= DETECTION_LINES ? detection : detectFormat(formats, file, lines);
+}
+
+/**
+ * Why the closest format does not fit, after its name and score: the first line it failed on, or,
+ * when it recognised the lines as its own but none holds a record, that.
+ */
+export function closestFailure(closest: FormatScore): string {
+  if (closest.firstIssue) {
+    const issue = closest.firstIssue;
+    return `, failing at line ${issue.line}${issue.field ? ` field ${issue.field}` : ''}: ${issue.message}`;
+  }
+  if (closest.recognised === 0) return '';
+  return closest.recognised === 1
+    ? ': the sample\'s one line is one of its lines that hold no request (a notice, a TCP session)'
+    : `: the sample's ${closest.recognised} lines are its lines that hold no request (notices, TCP sessions)`;
 }
 
 /**

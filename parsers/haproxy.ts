@@ -219,6 +219,58 @@ function findAcceptDate(line: string): number {
   return -1;
 }
 
+/**
+ * Lines HAProxy writes into the same log that are no HTTP request, counted as ignored (not as
+ * malformed) so that a real syslog stream, where they are common, is read as HAProxy at all
+ * (docs/formats.md, HAProxy: its other lines):
+ * - its process's messages, sent with the proxies' log settings: `Proxy fe started.`, `Stopping
+ *   frontend fe in 0 ms.`, `Proxy fe stopped (…)`, `Pausing`/`Resuming …`, `Server be/s1 is DOWN, …`,
+ *   `backend be has no server available!`, health and agent checks, `[WARNING] …`-style messages,
+ *   and the `Connect from a:p to b:p (fe/HTTP)` line of a proxy without option httplog;
+ * - an option tcplog line: `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`
+ *   (a TCP session, no HTTP request);
+ * - a connection error before any request: `%ci:%cp [%t] %ft/%b: SSL handshake failure`.
+ * Each is matched whole or by its fixed start, so a damaged request line is still reported.
+ * Returns what the line is, or null. `open` and `close` are the `[accept date]`'s brackets (-1: none).
+ */
+export function haproxyOtherLine(text: string, open: number, close: number): 'message' | 'tcp session' | 'connection error' | null {
+  if (open < 0) {
+    // The message follows a syslog header (RFC 3164 `… haproxy[7]: `, RFC 5424 `… - - `) or stands alone.
+    const afterPid = text.indexOf(']: ');
+    const afterSd = text.indexOf(' - - ');
+    for (const start of [0, afterPid < 0 ? -1 : afterPid + 3, afterSd < 0 ? -1 : afterSd + 5]) {
+      if (start >= 0 && PROCESS_MESSAGES.some((pattern) => pattern.test(text.slice(start, start + 200)))) return 'message';
+    }
+    return null;
+  }
+  if (close < 0) return null;
+  const rest = text.slice(close + 2);
+  if (CONNECTION_ERROR.test(rest)) return 'connection error';
+  const fields = rest.split(' ');
+  if (fields.length === 7 && TCP_FIELDS.every((pattern, i) => pattern.test(fields[i]!))) return 'tcp session';
+  return null;
+}
+
+/** The starts of HAProxy's own messages (src/proxy.c, src/server.c, src/check.c, src/backend.c). */
+const PROCESS_MESSAGES: readonly RegExp[] = [
+  /^Proxy [^ ]+ (?:started\.|stopped \()/,
+  /^Stopping [a-z-]+ [^ ]+ in \d+ ms\./,
+  /^(?:Pausing|Resuming) [a-z-]+ [^ ]+\./,
+  /^Server [^ /]+\/[^ ]+ /,
+  /^backend [^ ]+ has no server available!/,
+  /^(?:Health|Agent) check for (?:backup )?server [^ /]+\/[^ ]+ /,
+  /^\[(?:NOTICE|WARNING|ALERT|ERROR|INFO|DEBUG)\] /,
+  /^Connect from [^ ]+ to [^ ]+ \([^ /]+\/[^ )]+\)$/,
+];
+
+/** `fe/bind: message` right after the accept date: an error before any request. */
+const CONNECTION_ERROR = /^[^ /]+\/[^ :]*: [A-Za-z]/;
+
+/** option tcplog's seven fields after the accept date; `+` marks a figure logged early (logasap). */
+const TCP_FIELDS: readonly RegExp[] = [
+  /^[^ ]+$/, /^[^ /]+\/[^ ]+$/, /^-?\d+\/-?\d+\/\+?-?\d+$/, /^\+?\d+$/, /^[A-Za-z-]{2}$/, /^\d+\/\d+\/\d+\/\d+\/\+?\d+$/, /^\d+\/\d+$/,
+];
+
 /** A Host header value: a name or address with an optional port; no spaces, slashes or parentheses. */
 function looksLikeHost(value: string): boolean {
   for (let i = 0; i < value.length; i++) {
@@ -311,8 +363,11 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
   return textLineParser(file, (text, lineNumber, lineSink, fail) => {
     sink = lineSink;
     const open = findAcceptDate(text);
-    if (open < 0) return fail('PARSE_NO_MATCH', 'tr', 'no [accept date] found');
-    const close = text.indexOf(']', open);
+    const close = open < 0 ? -1 : text.indexOf(']', open);
+    /** A line that is not option httplog: one of HAProxy's other lines (ignored), else malformed. */
+    const notHttplog = (field: string, message: string): void =>
+      haproxyOtherLine(text, open, close) !== null ? lineSink.ignore(lineNumber) : fail('PARSE_NO_MATCH', field, message);
+    if (open < 0) return notHttplog('tr', 'no [accept date] found');
     if (close < 0) return fail('PARSE_NO_MATCH', 'tr', 'unterminated [accept date]');
     const clientStart = text.lastIndexOf(' ', open - 2) + 1;
     const client = text.slice(clientStart, open - 1);
@@ -320,9 +375,9 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
     // `option httpslog` (2.5+) adds two words after it: TLS error codes and `sni/version/cipher`.
     const requestClose = text.lastIndexOf('"');
     const tls = requestClose === text.length - 1 ? null : httpsTail(text.slice(requestClose + 1));
-    if (requestClose !== text.length - 1 && tls === null) return fail('PARSE_NO_MATCH', 'r', 'expected the quoted request last (or, with option httpslog, its TLS fields)');
+    if (requestClose !== text.length - 1 && tls === null) return notHttplog('r', 'expected the quoted request last (or, with option httpslog, its TLS fields)');
     const requestOpen = text.lastIndexOf('"', requestClose - 1);
-    if (requestOpen <= close) return fail('PARSE_NO_MATCH', 'r', 'expected the quoted request last');
+    if (requestOpen <= close) return notHttplog('r', 'expected the quoted request last');
     const request = text.slice(requestOpen + 1, requestClose);
     // Fixed fields between the date and the request; header captures `{…}` (may hold spaces) follow them.
     const middle = text.slice(close + 2, requestOpen - 1);

@@ -90,6 +90,7 @@ export function renderTerminal(analysis: Analysis, style: TerminalStyle): string
   const range = analysis.inputs.timeRange;
   const totals = analysis.inputs.totals;
   out.push('', paint('2', `${plural(analysis.inputs.files.length, 'file')}, ${plural(totals.linesRead, 'line')} read, ${formatNumber(totals.records)} parsed, ${formatNumber(totals.skipped)} skipped` +
+    (totals.ignored > 0 ? `, ${formatNumber(totals.ignored)} ignored` : '') +
     (range ? `; ${formatInstant(range.from)} to ${formatInstant(range.to)}` : '') +
     '. Details: --out report.html, or --format md|json.', style.colour));
   return `${out.join('\n')}\n`;

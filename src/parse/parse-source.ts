@@ -1,5 +1,5 @@
 import type { FormatDef, RecordParser, RecordSink } from '../../parsers/format.js';
-import { detectFirstLines } from '../../parsers/detect.js';
+import { closestFailure, detectFirstLines } from '../../parsers/detect.js';
 import type { LogRecord } from '../model/records.js';
 import { InputError } from '../model/errors.js';
 import { excerpt } from '../model/parse-issue.js';
@@ -207,8 +207,7 @@ export function pickFormat(file: string, lines: readonly string[], candidates: r
   if (detection.best) return detection.best.format;
   const closest = detection.ranking[0];
   stats.undetected = closest
-    ? `no known format fits; closest was ${closest.format.id} (${Math.round(closest.score * 100)}% of sample lines)` +
-      (closest.firstIssue ? `, failing at line ${closest.firstIssue.line}${closest.firstIssue.field ? ` field ${closest.firstIssue.field}` : ''}: ${closest.firstIssue.message}` : '')
+    ? `no known format fits; closest was ${closest.format.id} (${Math.round(closest.score * 100)}% of sample lines)${closestFailure(closest)}`
     : 'no known format fits';
   return null;
 }

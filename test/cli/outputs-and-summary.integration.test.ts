@@ -98,7 +98,7 @@ describe.skipIf(!hasScript)('the terminal summary', SLOW, () => {
   it('adds the verdict and findings to the stderr summary when the report went to a file', () => {
     const out = join(dir, 'tty.html');
     const screen = onTerminal(['analyze', 'samples/incident', '--budget', '600s/5m', '--out', out], { TERM: 'dumb' });
-    expect(screen).toMatch(/alf: 9,801 lines read, 9,800 parsed, 0 skipped; findings: 3 high, 4 low, 3 info; report written to/);
+    expect(screen).toMatch(/alf: 9,801 lines read, 9,800 parsed, 0 skipped, 1 ignored; findings: 3 high, 4 low, 3 info; report written to/);
     expect(screen).toMatch(/^Verdict$/m);
     expect(screen).toMatch(/^ {3}1\. HIGH/m);
     // TERM=dumb: no progress bar drawn either.

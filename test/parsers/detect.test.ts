@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DETECTION_LINES, detectFirstLines, detectFormat } from '../../parsers/detect.js';
+import { closestFailure, DETECTION_LINES, detectFirstLines, detectFormat } from '../../parsers/detect.js';
 import { PROXY_FORMATS } from '../../parsers/proxy-formats.js';
 import { FORMATS } from '../../parsers/registry.js';
 import { parseLines } from './parse-lines.js';
@@ -89,5 +89,17 @@ describe('detection on a file\'s first lines', () => {
     expect(lines.length).toBeGreaterThan(DETECTION_LINES);
     expect(detectFormat(FORMATS, 'trace.json', lines.slice(0, DETECTION_LINES)).best).toBeNull();
     expect(detectFirstLines(FORMATS, 'trace.json', lines).best?.format.id).toBe('datadog-json');
+  });
+
+  it('reads a stream of HAProxy\'s other lines and a few requests as HAProxy, and names it for a file of its notices only', () => {
+    const notice = 'Feb 25 16:19:38 192.168.4.2 haproxy[1]: Proxy prod_http_in started.';
+    const tcp = 'Jan 21 10:43:56 nl12s0204 haproxy[137260]: 217.114.110.36:21090 [21/Jan/2019:10:43:56.296] lb_slicing bk_kamino_p/nl14s0111 1/2/87 25085 CD 49198/21255/4356/482/0 0/0';
+    const request = '203.0.113.24:53122 [15/Jan/2025:10:32:01.373] fe_api~ be_api/app3 0/0/1/81/84 200 2101 - - ---- 312/298/41/12/0 0/0 "GET /v1/orders?limit=20 HTTP/1.1"';
+    expect(detectFormat(FORMATS, 'haproxy.log', [notice, tcp, tcp, tcp, request]).best?.format.id).toBe('haproxy');
+    const onlyNotices = detectFormat(FORMATS, 'haproxy.log', [notice, '', notice]);
+    expect(onlyNotices.best).toBeNull();
+    expect(onlyNotices.ranking[0]).toMatchObject({ records: 0, issues: 0, recognised: 2 });
+    expect(onlyNotices.ranking[0]!.format.id).toBe('haproxy');
+    expect(closestFailure(onlyNotices.ranking[0]!)).toBe(': the sample\'s 2 lines are its lines that hold no request (notices, TCP sessions)');
   });
 });

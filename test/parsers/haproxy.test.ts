@@ -65,7 +65,9 @@ describe('haproxy', () => {
       OK.replace('0/0/1/81/84', '0/0/1/81'),
       OK.replace('0/0/1/81/84', '0/0/x/81/84'),
       OK.replace('15/Jan/2025:10:32:01.373', '15/Jan/2025:10:99:01.373'),
-      'Jan 15 10:32:01 lb1 haproxy[2211]: Proxy fe_api started.',
+      'Jan 15 10:32:01 lb1 haproxy[2211]: Proxy fe_api started yesterday',
+      OK.slice(0, OK.indexOf(' "GET')),
+      '203.0.113.24:53122 [15/Jan/2025:10:32:01.373] fe_api be_api/app3 0/1/84 2101 -- 3/2/1/0/0 0/0 extra',
       '',
     ]);
     expect(records).toHaveLength(0);
@@ -75,7 +77,34 @@ describe('haproxy', () => {
       ['PARSE_BAD_FIELD', 'Tc'],
       ['PARSE_BAD_TIMESTAMP', 'tr'],
       ['PARSE_NO_MATCH', 'tr'],
+      ['PARSE_NO_MATCH', 'r'],
+      ['PARSE_NO_MATCH', 'r'],
     ]);
+  });
+
+  it('ignores the other lines HAProxy writes to the same log: its own messages, TCP sessions, connection errors', () => {
+    const lines = [
+      // Process messages, behind RFC 3164 and RFC 5424 headers and alone (lnav's samples and HAProxy's sources).
+      'Feb 26 10:07:24 192.168.8.2 haproxy[1]: Proxy prod_http_in started.',
+      'Feb 26 10:00:47 192.168.8.2 haproxy[7]: Stopping frontend prod_http_in in 0 ms.',
+      'Feb 26 10:00:47 192.168.8.2 haproxy[7]: Proxy prod_http_in stopped (FE: 847876 conns, BE: 0 conns).',
+      '<132>1 2025-01-15T10:32:01.123+01:00 lb1 haproxy 2211 - - Proxy fe_api stopped (cumulated conns: FE: 12, BE: 0).',
+      'Pausing frontend fe_api.',
+      'Jan 15 10:32:01 lb1 haproxy[2211]: Server be_api/app3 is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: 0ms. 0 active and 0 backup servers left.',
+      'Jan 15 10:32:01 lb1 haproxy[2211]: backend be_api has no server available!',
+      'Jan 15 10:32:01 lb1 haproxy[2211]: Health check for server be_api/app3 failed, reason: Layer7 wrong status, code: 500',
+      'Feb 19 04:11:57 debian11 haproxy[4436]: [NOTICE] 049/041157 (4436) : path to executable is /usr/sbin/haproxy',
+      'Jan 21 10:43:56 nl12s0204 haproxy[137260]: Connect from 188.207.249.162:53412 to 77.222.80.71:80 (lb_http_oa_vip/HTTP)',
+      // option tcplog, and a TLS handshake that failed before any request.
+      'Feb 26 23:16:16 192.168.8.2 haproxy[7]: 178.203.144.192:50210 [26/Feb/2019:23:16:15.321] prod_ssh_in prod_ssh_out/ssh1 1/1/861 1485 -- 2/1/0/0/0 0/0',
+      '10.0.1.2:33313 [06/Feb/2009:12:12:51.443] fnt bck/srv1 34/56/+5007 +212 sD 1/3/6/8/+13 15/17',
+      'Feb 26 23:08:47 192.168.8.2 haproxy[7]: 178.203.144.192:50210 [26/Feb/2019:23:08:47.266] prod_http_in/slsp: Connection closed during SSL handshake',
+      OK,
+    ];
+    const { records, issues, ignored } = parseLines(haproxy, lines);
+    expect(issues).toEqual([]);
+    expect(ignored).toBe(lines.length - 1);
+    expect(records).toHaveLength(1);
   });
 
   it('honours the zone of an RFC 5424 syslog header ([%tr] has none), and --timezone when the header has none either', () => {

@@ -57,6 +57,11 @@ const FORMAT_BY_EXTENSION: Record<string, ReportFormat> = {
   '.html': 'html', '.htm': 'html', '.md': 'md', '.markdown': 'md', '.json': 'json', '.txt': 'text',
 };
 
+/** Lines read that are no records by design (blank lines, headers, a proxy's own notices), when there are any: read = parsed + skipped + ignored. */
+function ignoredPart(ignored: number): string {
+  return ignored > 0 ? `, ${formatNumber(ignored)} ignored` : '';
+}
+
 /**
  * The report format: `--format`; else the `--out` extension (an unknown one is an error, not a
  * JSON file called report.pdf); else, on stdout, the terminal summary for a person at a
@@ -197,6 +202,7 @@ function summaryLine(analysis: Analysis, out: string | undefined, configFiles: r
     const problem = fileProblem(file);
     lines.push(
       `alf: ${file.file}: ${formatLabel(file) ?? 'unknown format'}, ${plural(file.linesRead, 'line')} read, ${formatNumber(file.records)} parsed, ${formatNumber(file.skipped)} skipped` +
+        ignoredPart(file.ignored) +
         (problem ? ` (${problem})` : '') +
         (file.firstIssues[0] ? `; first skipped line ${file.firstIssues[0].line}: ${file.firstIssues[0].message}` : ''),
     );
@@ -211,7 +217,7 @@ function summaryLine(analysis: Analysis, out: string | undefined, configFiles: r
   const colour = useColor(process.stderr);
   const bySeverity = formatSeverityCounts(countBySeverity(analysis.findings), (severity, text) => paintSeverity(severity, text, colour));
   // Built from alf's own words and numbers, so the colour codes are not stripped like log text.
-  const summary = `alf: ${plural(totals.linesRead, 'line')} read, ${formatNumber(totals.records)} parsed, ${formatNumber(totals.skipped)} skipped; findings: ${bySeverity}` +
+  const summary = `alf: ${plural(totals.linesRead, 'line')} read, ${formatNumber(totals.records)} parsed, ${formatNumber(totals.skipped)} skipped${ignoredPart(totals.ignored)}; findings: ${bySeverity}` +
     (out ? `; report written to ${terminalSafe(out)}` : '');
   const findings = showFindings ? ['', ...renderVerdictAndFindings(analysis, { colour, width: process.stderr.columns || 100 })] : [];
   return `${[...lines.map(terminalSafe), summary, ...findings].join('\n')}\n`;
