@@ -178,6 +178,10 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
         }
       }
       if (failed >= 0) {
+        if (isNginxOtherLine(text)) {
+          sink.ignore(lineNumber);
+          return;
+        }
         sink.issue({
           code: 'PARSE_NO_MATCH', file, line: lineNumber, field: fields[failed]!.variable,
           message: `line does not match the log_format near $${fields[failed]!.variable}`,
@@ -216,6 +220,23 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
     end() {},
   };
 }
+
+/**
+ * Lines that reach an access log's stream from nginx itself, counted as ignored rather than
+ * malformed (docs/formats.md, nginx: other lines on the same stream): `docker logs` of the
+ * official image merges the error log (stderr) into the access log (stdout), and its entrypoint
+ * scripts print their own lines first. Both are matched by their fixed start:
+ * - an error-log line, `2024/01/15 10:32:00 [notice] 1#1: …` (ngx_log_error_core: the time,
+ *   ` [level] `, `pid#tid: `);
+ * - an entrypoint line, `/docker-entrypoint.sh: …` or `10-listen-on-ipv6-by-default.sh: info: …`
+ *   (nginxinc/docker-nginx entrypoint/: each script prints `$0: …` or `$(basename $0): …`).
+ */
+export function isNginxOtherLine(text: string): boolean {
+  return ERROR_LOG_LINE.test(text) || ENTRYPOINT_LINE.test(text);
+}
+
+const ERROR_LOG_LINE = /^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} \[(?:debug|info|notice|warn|error|crit|alert|emerg)\] \d+#\d+: /;
+const ENTRYPOINT_LINE = /^(?:\/docker-entrypoint\.sh|\d{2}-[A-Za-z0-9_.-]+\.(?:sh|envsh)): /;
 
 /** Where `field`, starting at `position`, ends (the index of its delimiter), or -1. */
 function fieldEnd(line: string, field: CompiledField, position: number): number {

@@ -109,6 +109,31 @@ describe('nginx log_format compiler', () => {
     expect(issues[0]!.sample).toBe('not a log line');
   });
 
+  it('ignores the lines nginx itself adds to the stream (`docker logs` of the official image): its error log and its entrypoint scripts', () => {
+    const access = '172.17.0.1 - - [15/Jan/2024:10:32:05 +0000] "GET / HTTP/1.1" 200 615 "-" "curl/8.4.0" "-"';
+    const lines = [
+      // As nginxinc/docker-nginx's entrypoint scripts print them ($0, or $(basename $0), then the message).
+      '/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty, will attempt to perform configuration',
+      '10-listen-on-ipv6-by-default.sh: info: Enabled listen on IPv6 in /etc/nginx/conf.d/default.conf',
+      '/docker-entrypoint.sh: Sourcing /docker-entrypoint.d/15-local-resolvers.envsh',
+      '20-envsubst-on-templates.sh: Running envsubst on /etc/nginx/templates/default.conf.template to /etc/nginx/conf.d/default.conf',
+      // As ngx_log_error_core writes them: time, [level], pid#tid, then the connection for request errors.
+      '2024/01/15 10:32:00 [notice] 1#1: start worker process 29',
+      '2024/01/15 10:32:06 [error] 29#29: *2 open() "/usr/share/nginx/html/favicon.ico" failed (2: No such file or directory), client: 172.17.0.1, server: localhost, request: "GET /favicon.ico HTTP/1.1", host: "localhost:8080"',
+      access,
+    ];
+    const { records, issues, ignored } = parseLines(nginxMain, lines);
+    expect([records.length, issues.length, ignored]).toEqual([1, 0, lines.length - 1]);
+    // Look-alikes are still malformed lines: another level, no pid#tid, another script name.
+    const lookalikes = parseLines(nginxMain, [
+      '2024/01/15 10:32:00 [loud] 1#1: start worker process 29',
+      '2024/01/15 10:32:00 [notice] start worker process 29',
+      'docker-entrypoint.sh: Configuration complete; ready for start up',
+      access.replace('200 615', '200'),
+    ]);
+    expect([lookalikes.records.length, lookalikes.issues.length, lookalikes.ignored]).toEqual([0, 4, 0]);
+  });
+
   it('guesses the API-key variable, or takes the one the user names', () => {
     expect(compileNginxFormat('$msec|$http_x_api_key|$status').keyVariable).toBe('http_x_api_key');
     expect(compileNginxFormat('$msec|$api_client|$status').keyVariable).toBe('api_client');

@@ -144,9 +144,11 @@ describe.skipIf(REDIS_SERVER === null)('alf scan --queue with alf worker process
     writeFileSync(access, lines.slice(0, half).join(''));
     const out = join(dir, 'grow-out');
     const scan = async () => {
-      const run = await runAlf(['scan', logs, '--log-format', conf, '--window', '10m', '--queue', url, '--out', out, '--quiet']);
+      // Small byte ranges: the log's first half, and then what it grew by, are each read in several.
+      const run = await runAlf(['scan', logs, '--log-format', conf, '--window', '10m', '--queue', url, '--out', out, '--quiet',
+        '--split-min-bytes', '65536', '--split-range-bytes', '100000']);
       expect(run.code, run.stderr).toBe(0);
-      return quietLine(run) as { sourcesListed: number; sourcesUnchanged: number; records: number; linesRead: number; windows: string[] };
+      return quietLine(run) as { sourcesListed: number; sourcesUnchanged: number; records: number; linesRead: number; windows: string[]; maps: number };
     };
     const manifestOf = () => JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { windows: Record<string, { updatedAt: string }> };
 
@@ -160,6 +162,7 @@ describe.skipIf(REDIS_SERVER === null)('alf scan --queue with alf worker process
     const grown = await scan();
     expect([grown.sourcesListed, grown.sourcesUnchanged]).toEqual([2, 1]);
     expect(grown.linesRead).toBe(lines.length - half);
+    expect(grown.maps).toBeGreaterThan(1); // the growth, read in byte ranges
     const after = manifestOf();
     const firstLabel = Object.keys(before.windows).sort()[0]!;
     expect(grown.windows).not.toContain(firstLabel);

@@ -57,13 +57,13 @@ export interface SplitPlan {
  * splittable. Null means: read it whole, in one worker. An unreadable file is not split either;
  * its worker then reports the error as a single-threaded run would.
  */
-export async function planSplit(path: string, name: string, size: number | undefined, choice: FormatChoice, settings: SplitSettings): Promise<SplitPlan | null> {
-  if (size === undefined || size < settings.minBytes) return null;
+export async function planSplit(path: string, name: string, size: number | undefined, choice: FormatChoice, settings: SplitSettings, from = 0): Promise<SplitPlan | null> {
+  if (size === undefined || size - from < settings.minBytes) return null;
   try {
     if (await startsWithGzipMagic(path)) return null;
     const format = await fileFormat(path, name, choice);
     if (format === null || !format.traits.splittable) return null;
-    const ranges = await lineAlignedRanges(path, size, settings.rangeBytes);
+    const ranges = await lineAlignedRanges(path, size, settings.rangeBytes, from);
     return ranges.length < 2 ? null : { format, ranges };
   } catch {
     return null;
@@ -86,12 +86,12 @@ async function detectFromHead(path: string, name: string, candidates: readonly F
   }
 }
 
-/** Ranges of about `rangeBytes`, each starting just after a newline (or at 0). */
-export async function lineAlignedRanges(path: string, size: number, rangeBytes: number): Promise<ByteRange[]> {
+/** Ranges of about `rangeBytes` from `from` (a line's start: 0, or where an earlier read stopped), each starting just after a newline. */
+export async function lineAlignedRanges(path: string, size: number, rangeBytes: number, from = 0): Promise<ByteRange[]> {
   const handle = await open(path, 'r');
   try {
     const ranges: ByteRange[] = [];
-    let start = 0;
+    let start = from;
     for (;;) {
       const boundary = start + rangeBytes < size ? await nextLineStart(handle, start + rangeBytes, size) : null;
       if (boundary === null) break;

@@ -131,17 +131,16 @@ async function enqueueLocked(options: EnqueueOptions, runId: string, outDir: str
       if (read.renamedFrom !== null) renamed.push({ from: read.renamedFrom, to: object });
       continue;
     }
-    if (read.read === 'rest') {
-      maps.push({ source: { kind: 'file', path: object.id, gzip: object.gzip, from: read.from, end: object.size }, object, continues: read.continues });
-      continue;
-    }
-    const split = object.gzip ? null : await planSplit(object.id, object.id, object.size, { candidates: parse.candidates }, options.split ?? QUEUE_SPLIT);
+    // What is new of a plain file (all of it, or what grew) in line-aligned ranges when it is big.
+    const from = read.read === 'rest' ? read.from : 0;
+    const continues = read.read === 'rest' ? read.continues : null;
+    const split = object.gzip ? null : await planSplit(object.id, object.id, object.size, { candidates: parse.candidates }, options.split ?? QUEUE_SPLIT, from);
     if (split === null) {
-      maps.push({ source: { kind: 'file', path: object.id, gzip: object.gzip, from: 0, end: object.size }, object, continues: null });
+      maps.push({ source: { kind: 'file', path: object.id, gzip: object.gzip, from, end: object.size }, object, continues });
       continue;
     }
     for (const range of split.ranges) {
-      maps.push({ source: { kind: 'file', path: object.id, gzip: false, from: range.start, end: range.end ?? object.size, formatId: split.format.id }, object, continues: null });
+      maps.push({ source: { kind: 'file', path: object.id, gzip: false, from: range.start, end: range.end ?? object.size, formatId: split.format.id }, object, continues });
     }
   }
   for (const url of options.sources.filter(isS3Url)) {

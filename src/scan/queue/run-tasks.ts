@@ -217,7 +217,7 @@ export async function runIndexTask(job: Job<IndexTask>, connection: RedisConnect
     },
   };
   const outcome: QueueOutcome = {
-    runId: task.runId, sourcesListed: task.listed, sourcesUnchanged: task.unchanged, tasks: 0, failures: task.failures, unparsed: task.unparsed,
+    runId: task.runId, sourcesListed: task.listed, sourcesUnchanged: task.unchanged, tasks: 0, maps: task.maps, failures: task.failures, unparsed: task.unparsed,
     linesRead: task.linesRead, records: task.records, skippedLines: task.skipped, windows: [], keptWindows: task.keptWindows, prunedWindows: 0, findings: {}, worst: null, reduceSeconds: {},
   };
   const cut = task.settings.sinceMs !== null ? `--since ${new Date(task.settings.sinceMs).toISOString()}` : '';

@@ -171,6 +171,8 @@ export interface QueueOutcome {
   sourcesUnchanged: number;
   /** Tasks the run took: maps, reduces, the plan and the index. */
   tasks: number;
+  /** Of those, map tasks: one per object or byte range read. */
+  maps: number;
   failures: { source: string; error: string }[];
   unparsed: { source: string; reason: string }[];
   linesRead: number;

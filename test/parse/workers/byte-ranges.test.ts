@@ -49,6 +49,21 @@ describe('line-aligned byte ranges', () => {
     ), { numRuns: 150 });
   });
 
+  it('from a line\'s start (where an earlier read stopped), cover the rest of the file exactly, each starting a line', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.string({ maxLength: 30 }), { minLength: 1, maxLength: 60 }), fc.nat(), fc.integer({ min: 1, max: 80 }),
+      async (lines, pick, rangeBytes) => {
+        const bytes = Buffer.from(lines.map((line) => `${line.replaceAll('\n', '')}\n`).join(''));
+        const starts = [0, ...[...bytes.entries()].filter(([, byte]) => byte === 0x0a).map(([at]) => at + 1).filter((at) => at < bytes.length)];
+        const from = starts[pick % starts.length]!;
+        const ranges = await lineAlignedRanges(tempFile(bytes), bytes.length, rangeBytes, from);
+        expect(ranges[0]!.start).toBe(from);
+        for (const range of ranges.slice(1)) expect(bytes[range.start - 1]).toBe(0x0a);
+        expect(Buffer.concat(ranges.map((r) => bytes.subarray(r.start, r.end))).equals(bytes.subarray(from))).toBe(true);
+      },
+    ), { numRuns: 100 });
+  });
+
   it('a file with no newline after the first cut point stays one range', async () => {
     const path = tempFile(`short\n${'x'.repeat(500)}`);
     expect(await lineAlignedRanges(path, 506, 10)).toEqual([{ start: 0 }]);
