@@ -39,6 +39,19 @@ const DURATION = 9;
  * so once, at the end, as an issue: no record is dropped, and format detection (which scores
  * issues) prefers the right variant.
  */
+/**
+ * Lines httpd itself adds to a captured stream, counted as ignored (docs/formats.md, Apache httpd):
+ * `docker logs` of the official image merges the error log (stderr) into the access log (stdout).
+ * An error-log line in the default ErrorLogFormat starts `[Mon Jan 15 10:32:00.123456 2024]
+ * [module:level] [pid N…`; a message from before the log was opened starts with its id, `AH00558: `.
+ */
+export function isApacheOtherLine(text: string): boolean {
+  return ERROR_LOG_LINE.test(text) || STARTUP_MESSAGE.test(text);
+}
+
+const ERROR_LOG_LINE = /^\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d{1,6})? \d{4}\] \[[a-z0-9_]*:[a-z0-9]+\] \[pid \d+/;
+const STARTUP_MESSAGE = /^AH\d{5}: /;
+
 const IMPLAUSIBLE_MICROS = 100;
 const IMPLAUSIBLE_SECONDS = 1000;
 
@@ -55,11 +68,13 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
   return textLineParser(
     file,
     (text, lineNumber, sink, fail) => {
-      if (!tokens.read(text)) return fail('PARSE_NO_MATCH', '%r', 'unterminated quote or bracket');
+      if (!tokens.read(text)) return isApacheOtherLine(text) ? sink.ignore(lineNumber) : fail('PARSE_NO_MATCH', '%r', 'unterminated quote or bracket');
       if (tokens.count !== expectedTokens) {
+        if (isApacheOtherLine(text)) return sink.ignore(lineNumber);
         return fail('PARSE_NO_MATCH', 'line', `expected ${expectedTokens} fields for ${variant.id}, found ${tokens.count}`);
       }
       if (tokens.delimited(TIME) !== '[' || tokens.delimited(REQUEST) !== '"') {
+        if (isApacheOtherLine(text)) return sink.ignore(lineNumber);
         return fail('PARSE_NO_MATCH', '%t', 'expected `[time] "request"` after the third field');
       }
       if (variant.referer && (tokens.delimited(7) !== '"' || tokens.delimited(USER_AGENT) !== '"')) {
