@@ -68,13 +68,11 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
   return textLineParser(
     file,
     (text, lineNumber, sink, fail) => {
-      if (!tokens.read(text)) return isApacheOtherLine(text) ? sink.ignore(lineNumber) : fail('PARSE_NO_MATCH', '%r', 'unterminated quote or bracket');
+      if (!tokens.read(text)) return fail('PARSE_NO_MATCH', '%r', 'unterminated quote or bracket');
       if (tokens.count !== expectedTokens) {
-        if (isApacheOtherLine(text)) return sink.ignore(lineNumber);
         return fail('PARSE_NO_MATCH', 'line', `expected ${expectedTokens} fields for ${variant.id}, found ${tokens.count}`);
       }
       if (tokens.delimited(TIME) !== '[' || tokens.delimited(REQUEST) !== '"') {
-        if (isApacheOtherLine(text)) return sink.ignore(lineNumber);
         return fail('PARSE_NO_MATCH', '%t', 'expected `[time] "request"` after the third field');
       }
       if (variant.referer && (tokens.delimited(7) !== '"' || tokens.delimited(USER_AGENT) !== '"')) {
@@ -145,6 +143,7 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
         });
       }
     },
+    isApacheOtherLine,
   );
 }
 

@@ -148,8 +148,22 @@ function createEnvoyParser(options: ParserOptions): RecordParser {
     record.requestId = orNull(after(A.requestId));
     record.host = isMissing(after(A.authority)) ? null : after(A.authority);
     sink.record(record);
-  });
+  }, undefined, isEnvoyOtherLine);
 }
+
+/**
+ * Envoy's own (component) log lines, on stderr beside an access log on stdout, merged by `docker
+ * logs`/`kubectl logs` (docs/formats.md, Envoy): the default `[%Y-%m-%d %T.%e][%t][%l][%n] [%g:%#] %v`
+ * (`[2021-11-03 17:22:43.361][1678][info][main] [source/server/server.cc:370] …`), and Istio's
+ * sidecar format, tab-separated after an RFC 3339 time (`2024-01-15T10:32:00.123456Z\tinfo\t…`).
+ * Counted as ignored, not skipped.
+ */
+export function isEnvoyOtherLine(text: string): boolean {
+  return COMPONENT_LINE.test(text) || ISTIO_LINE.test(text);
+}
+
+const COMPONENT_LINE = /^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}\]\[\d+\]\[(?:trace|debug|info|warning|error|critical)\]/;
+const ISTIO_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z\t(?:debug|info|warn|warning|error|fatal|critical)\t/;
 
 export const envoy: FormatDef = {
   id: 'envoy',

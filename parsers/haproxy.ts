@@ -231,9 +231,10 @@ function findAcceptDate(line: string): number {
  *   (a TCP session, no HTTP request);
  * - a connection error before any request: `%ci:%cp [%t] %ft/%b: SSL handshake failure`.
  * Each is matched whole or by its fixed start, so a damaged request line is still reported.
- * Returns what the line is, or null. `open` and `close` are the `[accept date]`'s brackets (-1: none).
+ * Returns what the line is, or null.
  */
-export function haproxyOtherLine(text: string, open: number, close: number): 'message' | 'tcp session' | 'connection error' | null {
+export function haproxyOtherLine(text: string): 'message' | 'tcp session' | 'connection error' | null {
+  const open = findAcceptDate(text);
   if (open < 0) {
     // The message follows a syslog header (RFC 3164 `… haproxy[7]: `, RFC 5424 `… - - `) or stands alone.
     const afterPid = text.indexOf(']: ');
@@ -243,6 +244,7 @@ export function haproxyOtherLine(text: string, open: number, close: number): 'me
     }
     return null;
   }
+  const close = text.indexOf(']', open);
   if (close < 0) return null;
   const rest = text.slice(close + 2);
   if (CONNECTION_ERROR.test(rest)) return 'connection error';
@@ -363,11 +365,8 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
   return textLineParser(file, (text, lineNumber, lineSink, fail) => {
     sink = lineSink;
     const open = findAcceptDate(text);
-    const close = open < 0 ? -1 : text.indexOf(']', open);
-    /** A line that is not option httplog: one of HAProxy's other lines (ignored), else malformed. */
-    const notHttplog = (field: string, message: string): void =>
-      haproxyOtherLine(text, open, close) !== null ? lineSink.ignore(lineNumber) : fail('PARSE_NO_MATCH', field, message);
-    if (open < 0) return notHttplog('tr', 'no [accept date] found');
+    if (open < 0) return fail('PARSE_NO_MATCH', 'tr', 'no [accept date] found');
+    const close = text.indexOf(']', open);
     if (close < 0) return fail('PARSE_NO_MATCH', 'tr', 'unterminated [accept date]');
     const clientStart = text.lastIndexOf(' ', open - 2) + 1;
     const client = text.slice(clientStart, open - 1);
@@ -375,9 +374,9 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
     // `option httpslog` (2.5+) adds two words after it: TLS error codes and `sni/version/cipher`.
     const requestClose = text.lastIndexOf('"');
     const tls = requestClose === text.length - 1 ? null : httpsTail(text.slice(requestClose + 1));
-    if (requestClose !== text.length - 1 && tls === null) return notHttplog('r', 'expected the quoted request last (or, with option httpslog, its TLS fields)');
+    if (requestClose !== text.length - 1 && tls === null) return fail('PARSE_NO_MATCH', 'r', 'expected the quoted request last (or, with option httpslog, its TLS fields)');
     const requestOpen = text.lastIndexOf('"', requestClose - 1);
-    if (requestOpen <= close) return notHttplog('r', 'expected the quoted request last');
+    if (requestOpen <= close) return fail('PARSE_NO_MATCH', 'r', 'expected the quoted request last');
     const request = text.slice(requestOpen + 1, requestClose);
     // Fixed fields between the date and the request; header captures `{…}` (may hold spaces) follow them.
     const middle = text.slice(close + 2, requestOpen - 1);
@@ -444,7 +443,7 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
       record.query = parsed.query;
     }
     lineSink.record(record);
-  });
+  }, undefined, (text) => haproxyOtherLine(text) !== null);
 }
 
 /** The HAProxy format with a capture layout (from haproxyCaptureLayout), as `nginxFormat` takes a log_format. */

@@ -185,11 +185,18 @@ export type LineFail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_
  * The frame shared by the line-per-record text formats: a blank line is ignored, and `parse`
  * gets every other line with a `fail` that reports an issue for that line. `end` is for formats
  * that judge the file as a whole (Apache's %D/%T units).
+ *
+ * `otherLines` knows the lines the same software writes to the same stream that hold no request
+ * (a proxy's own notices and error log, `docker logs` merging stderr into stdout): a line that
+ * does not have the record's shape (PARSE_NO_MATCH) and is one of those is counted as ignored,
+ * not skipped. A line of the right shape with a bad value is always an issue. Only failing lines
+ * are tested, so it costs nothing on records.
  */
 export function textLineParser(
   file: string,
   parse: (text: string, lineNumber: number, sink: RecordSink, fail: LineFail) => void,
   end: (sink: RecordSink) => void = () => {},
+  otherLines: ((text: string) => boolean) | null = null,
 ): RecordParser {
   return {
     line(text, lineNumber, sink) {
@@ -197,7 +204,10 @@ export function textLineParser(
         sink.ignore(lineNumber);
         return;
       }
-      parse(text, lineNumber, sink, (code, field, message) => reportIssue(sink, file, lineNumber, code, field, message, text));
+      parse(text, lineNumber, sink, (code, field, message) => {
+        if (code === 'PARSE_NO_MATCH' && otherLines !== null && otherLines(text)) sink.ignore(lineNumber);
+        else reportIssue(sink, file, lineNumber, code, field, message, text);
+      });
     },
     end,
   };

@@ -136,8 +136,22 @@ function createClfParser(options: ParserOptions): RecordParser {
     record.userAgent = orNull(tokens.text(8));
     record.upstreamAddr = orNull(tokens.text(11));
     sink.record(record);
-  });
+  }, undefined, isTraefikOtherLine);
 }
+
+/**
+ * Traefik's own log lines, which go to the same stdout as the access log unless `log.filePath`
+ * is set, so `docker logs`/`kubectl logs` hold both (docs/formats.md, Traefik): v2's logrus text
+ * (`time="2024-01-15T10:32:00Z" level=info msg="Configuration loaded from flags."`), v3's console
+ * format (`2024-01-15T10:32:00Z INF Traefik version 3.0.0 …`), and either as JSON
+ * (`{"level":"info",…`). Counted as ignored, not skipped.
+ */
+export function isTraefikOtherLine(text: string): boolean {
+  return LOGRUS_LINE.test(text) || CONSOLE_LINE.test(text) || text.startsWith('{"level":"');
+}
+
+const LOGRUS_LINE = /^time="[^"]*" level=(?:trace|debug|info|warning|error|fatal|panic) /;
+const CONSOLE_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}) (?:TRC|DBG|INF|WRN|ERR|FTL|PNC)(?: |$)/;
 
 export const traefikJson: FormatDef = {
   id: 'traefik-json',

@@ -9,6 +9,25 @@ const CLOSED = '[2025-01-15T10:33:10.002Z] "GET /v1/export HTTP/1.1" 0 DC 0 0 30
 const START = Date.UTC(2025, 0, 15, 10, 32, 1, 373);
 
 describe('envoy', () => {
+  it('ignores Envoy\'s own log lines merged into the stream (its default format, Istio\'s), and still reports look-alikes', () => {
+    const lines = [
+      // Datadog's Envoy pipeline test (DataDog/integrations-core, BSD-3-Clause; test/fixtures/real/datadog-envoy.json).
+      '[2021-03-12 15:31:30.492][1][warning][runtime] [source/common/runtime/runtime_features.cc:31] Unable to use runtime singleton for feature envoy.reloadable_features.header_map_correctly_coalesce_cookies',
+      '[2021-11-03 17:22:43.361][1678][info][main] [source/server/server.cc:370] statically linked extensions:',
+      '2024-01-15T10:32:00.123456Z\tinfo\tenvoy main external/envoy/source/server/server.cc:404\tinitializing epoch 0\tthread=14',
+      OK,
+    ];
+    const { records, issues, ignored } = parseLines(envoy, lines);
+    expect([records.length, issues.length, ignored]).toEqual([1, 0, lines.length - 1]);
+    const lookalikes = parseLines(envoy, [
+      '[2021-11-03 17:22:43.361][1678][chatty][main] [source/server/server.cc:370] statically linked extensions:',
+      '2024-01-15T10:32:00.123456Z info envoy main initializing epoch 0',
+      OK.replace(' 200 ', ' '),
+    ]);
+    expect([lookalikes.records.length, lookalikes.ignored]).toEqual([0, 0]);
+    expect(lookalikes.issues).toHaveLength(3);
+  });
+
   it('maps a proxied request: START_TIME is the start, DURATION the client-facing time', () => {
     const record = onlyProxy(envoy, OK);
     expect(record).toMatchObject({
