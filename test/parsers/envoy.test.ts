@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { envoy, envoyJson } from '../../parsers/envoy.js';
-import { onlyProxy, parseLines } from './parse-lines.js';
+import { expectOtherLinesIgnored, onlyProxy, parseLines } from './parse-lines.js';
 
 // docs/formats.md, Envoy (the default format, its flags and units).
 const OK = '[2025-01-15T10:32:01.373Z] "GET /v1/orders?limit=20 HTTP/1.1" 200 - 0 1834 84 81 "203.0.113.24" "okhttp/4.12.0" "9b3c1e7a-6f0d-4c2e-8a51-2f7d0c9e4b11" "api.example.com" "10.0.3.17:8080"';
@@ -10,22 +10,16 @@ const START = Date.UTC(2025, 0, 15, 10, 32, 1, 373);
 
 describe('envoy', () => {
   it('ignores Envoy\'s own log lines merged into the stream (its default format, Istio\'s), and still reports look-alikes', () => {
-    const lines = [
+    expectOtherLinesIgnored(envoy, [
       // Datadog's Envoy pipeline test (DataDog/integrations-core, BSD-3-Clause; test/fixtures/real/datadog-envoy.json).
       '[2021-03-12 15:31:30.492][1][warning][runtime] [source/common/runtime/runtime_features.cc:31] Unable to use runtime singleton for feature envoy.reloadable_features.header_map_correctly_coalesce_cookies',
       '[2021-11-03 17:22:43.361][1678][info][main] [source/server/server.cc:370] statically linked extensions:',
       '2024-01-15T10:32:00.123456Z\tinfo\tenvoy main external/envoy/source/server/server.cc:404\tinitializing epoch 0\tthread=14',
-      OK,
-    ];
-    const { records, issues, ignored } = parseLines(envoy, lines);
-    expect([records.length, issues.length, ignored]).toEqual([1, 0, lines.length - 1]);
-    const lookalikes = parseLines(envoy, [
+    ], OK, [
       '[2021-11-03 17:22:43.361][1678][chatty][main] [source/server/server.cc:370] statically linked extensions:',
       '2024-01-15T10:32:00.123456Z info envoy main initializing epoch 0',
       OK.replace(' 200 ', ' '),
     ]);
-    expect([lookalikes.records.length, lookalikes.ignored]).toEqual([0, 0]);
-    expect(lookalikes.issues).toHaveLength(3);
   });
 
   it('maps a proxied request: START_TIME is the start, DURATION the client-facing time', () => {

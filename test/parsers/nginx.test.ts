@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compileNginxFormat, nginxCombined, nginxFormat, nginxIngress, nginxMain } from '../../parsers/nginx.js';
 import type { ProxyRecord } from '../../src/model/records.js';
 import { LogFormatError } from '../../parsers/nginx-log-format.js';
-import { onlyProxy, parseLines } from './parse-lines.js';
+import { expectOtherLinesIgnored, onlyProxy, parseLines } from './parse-lines.js';
 
 // The forensic pipe format of docs/formats.md, nginx.
 const FORENSIC = `log_format forensic '$msec|$request_id|$remote_addr|$api_client|$request_method|$request_uri|$status|'
@@ -111,7 +111,7 @@ describe('nginx log_format compiler', () => {
 
   it('ignores the lines nginx itself adds to the stream (`docker logs` of the official image): its error log and its entrypoint scripts', () => {
     const access = '172.17.0.1 - - [15/Jan/2024:10:32:05 +0000] "GET / HTTP/1.1" 200 615 "-" "curl/8.4.0" "-"';
-    const lines = [
+    expectOtherLinesIgnored(nginxMain, [
       // As nginxinc/docker-nginx's entrypoint scripts print them ($0, or $(basename $0), then the message).
       '/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty, will attempt to perform configuration',
       '10-listen-on-ipv6-by-default.sh: info: Enabled listen on IPv6 in /etc/nginx/conf.d/default.conf',
@@ -120,18 +120,13 @@ describe('nginx log_format compiler', () => {
       // As ngx_log_error_core writes them: time, [level], pid#tid, then the connection for request errors.
       '2024/01/15 10:32:00 [notice] 1#1: start worker process 29',
       '2024/01/15 10:32:06 [error] 29#29: *2 open() "/usr/share/nginx/html/favicon.ico" failed (2: No such file or directory), client: 172.17.0.1, server: localhost, request: "GET /favicon.ico HTTP/1.1", host: "localhost:8080"',
-      access,
-    ];
-    const { records, issues, ignored } = parseLines(nginxMain, lines);
-    expect([records.length, issues.length, ignored]).toEqual([1, 0, lines.length - 1]);
-    // Look-alikes are still malformed lines: another level, no pid#tid, another script name.
-    const lookalikes = parseLines(nginxMain, [
+    ], access, [
+      // Look-alikes are still malformed lines: another level, no pid#tid, another script name.
       '2024/01/15 10:32:00 [loud] 1#1: start worker process 29',
       '2024/01/15 10:32:00 [notice] start worker process 29',
       'docker-entrypoint.sh: Configuration complete; ready for start up',
       access.replace('200 615', '200'),
     ]);
-    expect([lookalikes.records.length, lookalikes.issues.length, lookalikes.ignored]).toEqual([0, 4, 0]);
   });
 
   it('guesses the API-key variable, or takes the one the user names', () => {

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { FormatDef } from '../../parsers/format.js';
 import type { ParseIssue } from '../../src/model/parse-issue.js';
 import type { ApmTransaction, LogRecord, ProxyRecord } from '../../src/model/records.js';
@@ -23,6 +24,18 @@ export function parseLines(format: FormatDef, lines: readonly string[], keyField
   lines.forEach((line, index) => parser.line(line, index + 1, sink));
   parser.end(sink);
   return parsed;
+}
+
+/**
+ * A format's other lines (a proxy's own notices and error log on the same stream): each of
+ * `others` is ignored while `request` still becomes a record, and each look-alike is an issue.
+ */
+export function expectOtherLinesIgnored(format: FormatDef, others: readonly string[], request: string, lookalikes: readonly string[]): void {
+  const read = parseLines(format, [...others, request]);
+  expect(read.issues.map((issue) => issue.message)).toEqual([]);
+  expect([read.records.length, read.ignored]).toEqual([1, others.length]);
+  const rejected = parseLines(format, lookalikes);
+  expect([rejected.records.length, rejected.issues.length, rejected.ignored]).toEqual([0, lookalikes.length, 0]);
 }
 
 export function onlyProxy(format: FormatDef, line: string, keyField?: string): ProxyRecord {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { traefikClf, traefikJson } from '../../parsers/traefik.js';
-import { onlyProxy, parseLines } from './parse-lines.js';
+import { expectOtherLinesIgnored, onlyProxy, parseLines } from './parse-lines.js';
 
 // docs/formats.md, Traefik: JSON durations in ns; StartUTC = START; OriginStatus absent = Traefik answered itself.
 const BASE = JSON.parse(traefikJson.example) as Record<string, unknown>;
@@ -52,24 +52,18 @@ describe('traefik-json', () => {
 
 describe('traefik-clf', () => {
   it('ignores Traefik\'s own log lines on the same stdout (v2 logrus, v3 console, JSON), and still reports look-alikes', () => {
-    const access = traefikClf.example.split('\n')[0]!;
-    const lines = [
+    expectOtherLinesIgnored(traefikClf, [
       // As `docker logs traefik` shows them (v2, then v3).
       'time="2020-05-26T20:23:04Z" level=info msg="Configuration loaded from flags."',
       'time="2022-01-24T19:29:46Z" level=debug msg="Static configuration loaded {\\"global\\":{\\"checkNewVersion\\":true}}"',
       '2024-05-04T00:14:51Z INF Traefik version 3.0.0 built on 2024-04-29T14:25:59Z version=3.0.0',
       '2024-05-04T00:14:51Z INF',
       '{"level":"info","msg":"Configuration loaded from flags.","time":"2020-05-26T20:23:04Z"}',
-      access,
-    ];
-    const { records, issues, ignored } = parseLines(traefikClf, lines);
-    expect([records.length, issues.length, ignored]).toEqual([1, 0, lines.length - 1]);
-    const lookalikes = parseLines(traefikClf, [
+    ], traefikClf.example.split('\n')[0]!, [
       'time="2020-05-26T20:23:04Z" level=loud msg="Configuration loaded from flags."',
       '2024-05-04T00:14:51Z INFO Traefik version 3.0.0',
       'Stats collection is disabled.',
     ]);
-    expect([lookalikes.issues.length, lookalikes.ignored]).toEqual([3, 0]);
   });
 
   it('reads the formats.md example: <n>ms tail is the client-facing duration', () => {
