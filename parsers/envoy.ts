@@ -265,6 +265,7 @@ function createEnvoyJsonParser(options: ParserOptions): RecordParser {
         : JSON_KEYS.path.some((key) => Object.hasOwn(entry, key)) ? null : 'x-envoy-origin-path'),
     notThis: 'not an Envoy JSON access-log entry',
     fill: fillFromEnvoyJson,
+    otherLines: isEnvoyOtherLine,
   });
 }
 

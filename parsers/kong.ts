@@ -4,6 +4,7 @@ import { normaliseTraceId } from './fields/trace-context.js';
 import { parseLastUpstreamStatus } from './fields/upstream-list.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import { FieldError, isJsonObject, jsonLineParser, jsonNumber, jsonText, lookup, type JsonObject } from './proxy-line-kit.js';
+import { isNginxOtherLine } from './nginx.js';
 
 /**
  * Kong `kong.log.serialize()` as written by the file-log plugin, one JSON object per line
@@ -120,6 +121,8 @@ function createKongParser(options: ParserOptions): RecordParser {
       : !('started_at' in entry) ? 'started_at' : null),
     notThis: 'not a Kong log entry',
     fill: (record, entry) => fill(record, entry, options.keyField),
+    // Kong is nginx: its error log (stderr) joins a captured stdout in nginx's own shape.
+    otherLines: isNginxOtherLine,
   });
 }
 

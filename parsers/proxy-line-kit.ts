@@ -314,7 +314,20 @@ export interface JsonLineFormat {
   notThis: string;
   /** Maps the entry; throws FieldError for a malformed value. */
   fill(record: ProxyRecord, entry: JsonObject): void;
+  /** The software's other lines on the same stream, ignored rather than skipped (see textLineParser). */
+  otherLines?: (text: string) => boolean;
 }
+
+/**
+ * A Go service's own log line: logrus text (`time="…" level=info msg="…"`) or a JSON logger's
+ * line that leads with its level (`{"level":"info",…`: logrus sorts its keys, zerolog writes the
+ * level first). Traefik and Tyk write theirs to the stream their access or analytics records go to.
+ */
+export function isGoLoggerLine(text: string): boolean {
+  return LOGRUS_LINE.test(text) || text.startsWith('{"level":"');
+}
+
+const LOGRUS_LINE = /^time="[^"]*" level=(?:trace|debug|info|warning|error|fatal|panic) /;
 
 /**
  * The frame shared by the JSON-lines gateway formats (Kong, Tyk, Traefik, API Gateway): a blank
@@ -328,12 +341,18 @@ export function jsonLineParser(file: string, format: JsonLineFormat): RecordPars
         sink.ignore(lineNumber);
         return;
       }
-      const entry = readJsonObject(line, lineNumber, file, sink);
-      if (entry === null) return;
-      const missing = format.missingField(entry);
+      const value = parseJsonLine(line);
+      const missing = isJsonObject(value) ? format.missingField(value) : undefined;
       if (missing !== null) {
+        // Not a record of the format: one of the software's other lines, or an issue.
+        if (format.otherLines?.(line)) return sink.ignore(lineNumber);
+        if (missing === undefined) {
+          readJsonObject(line, lineNumber, file, sink);
+          return;
+        }
         return reportIssue(sink, file, lineNumber, 'PARSE_NO_MATCH', missing, `no ${missing}: ${format.notThis}`, line);
       }
+      const entry = value as JsonObject;
       const record = emptyProxyRecord(format.formatId, file, lineNumber, line);
       try {
         format.fill(record, entry);

@@ -5,7 +5,7 @@ import { parseRequestLine, splitTarget } from './fields/request-line.js';
 import { normaliseTraceId } from './fields/trace-context.js';
 import type { FormatDef, FormatTraits, ParserOptions, RecordParser } from './format.js';
 import {
-  FieldError, hostOfHostPort, isMissing, jsonLineParser, jsonNumber, jsonText, lookup, optionalUnsigned, orNull,
+  FieldError, hostOfHostPort, isGoLoggerLine, isMissing, jsonLineParser, jsonNumber, jsonText, lookup, optionalUnsigned, orNull,
   parseIsoTimestamp, textLineParser, TokenSpans, type JsonObject,
 } from './proxy-line-kit.js';
 
@@ -84,6 +84,7 @@ function createJsonParser(options: ParserOptions): RecordParser {
       : !('DownstreamStatus' in entry || 'Duration' in entry) ? 'DownstreamStatus' : null),
     notThis: 'not a Traefik access-log entry',
     fill: (record, entry) => fillFromJson(record, entry, options.keyField),
+    otherLines: isTraefikOtherLine,
   });
 }
 
@@ -147,10 +148,9 @@ function createClfParser(options: ParserOptions): RecordParser {
  * (`{"level":"info",…`). Counted as ignored, not skipped.
  */
 export function isTraefikOtherLine(text: string): boolean {
-  return LOGRUS_LINE.test(text) || CONSOLE_LINE.test(text) || text.startsWith('{"level":"');
+  return isGoLoggerLine(text) || CONSOLE_LINE.test(text);
 }
 
-const LOGRUS_LINE = /^time="[^"]*" level=(?:trace|debug|info|warning|error|fatal|panic) /;
 const CONSOLE_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}) (?:TRC|DBG|INF|WRN|ERR|FTL|PNC)(?: |$)/;
 
 export const traefikJson: FormatDef = {

@@ -2,7 +2,7 @@ import type { ProxyRecord } from '../src/model/records.js';
 import { splitTarget } from './fields/request-line.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import {
-  FieldError, firstPresent, hasFraction, jsonLineParser, jsonNumber, jsonText, parseIsoTimestamp, type JsonObject,
+  FieldError, firstPresent, hasFraction, isGoLoggerLine, jsonLineParser, jsonNumber, jsonText, parseIsoTimestamp, type JsonObject,
 } from './proxy-line-kit.js';
 
 /**
@@ -112,6 +112,8 @@ function createTykParser(options: ParserOptions): RecordParser {
       : firstPresent(unwrap(entry), KEYS.timestamp) === undefined ? 'timestamp' : null),
     notThis: 'not a Tyk analytics record',
     fill: (record, entry) => fill(record, unwrap(entry), options.keyField),
+    // The gateway's and the pump's own logrus lines, text or JSON, on the stdout pump's stream.
+    otherLines: isGoLoggerLine,
   });
 }
 

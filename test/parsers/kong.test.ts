@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { kong } from '../../parsers/kong.js';
-import { onlyProxy, parseLines } from './parse-lines.js';
+import { expectOtherLinesIgnored, onlyProxy, parseLines } from './parse-lines.js';
 
 // docs/formats.md, Kong: started_at = START (ms); latencies ms; proxy -1 = never proxied.
 const BASE = JSON.parse(kong.example) as Record<string, unknown>;
 const line = (patch: Record<string, unknown>): string => JSON.stringify({ ...BASE, ...patch });
 
 describe('kong', () => {
+  it('ignores nginx\'s error-log lines that a captured Kong stream holds beside the log entries', () => {
+    expectOtherLinesIgnored(kong, [
+      '2024/01/15 10:32:00 [notice] 1#0: using the "epoll" event method',
+      '2024/01/15 10:32:06 [warn] 1290#0: *6 [kong] handler.lua:85 [file-log] failed to open the file: Permission denied, client: 172.18.0.1, server: kong',
+    ], kong.example, ['2024/01/15 10:32:00 [loud] 1#0: start worker process 29', '{"request":{}}']);
+  });
+
   it('maps the formats.md example', () => {
     const record = onlyProxy(kong, kong.example);
     expect(record).toMatchObject({

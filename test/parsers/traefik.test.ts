@@ -38,11 +38,15 @@ describe('traefik-json', () => {
     });
   });
 
-  it('reports malformed lines with code and field', () => {
-    const { records, issues } = parseLines(traefikJson, [
-      line({ StartUTC: 'Wed Jan 15' }), line({ Duration: '84ms' }), line({ OriginStatus: true }), '1', '{"level":"info","msg":"Configuration loaded"}',
+  it('reports malformed lines with code and field, and ignores Traefik\'s own log lines', () => {
+    const { records, issues, ignored } = parseLines(traefikJson, [
+      line({ StartUTC: 'Wed Jan 15' }), line({ Duration: '84ms' }), line({ OriginStatus: true }), '1', '{"msg":"Configuration loaded"}',
+      // Traefik's own log on the same stdout (log.format=json, and the default text).
+      '{"level":"info","msg":"Configuration loaded from flags.","time":"2020-05-26T20:23:04Z"}',
+      'time="2020-05-26T20:23:04Z" level=info msg="Configuration loaded from flags."',
     ]);
     expect(records).toHaveLength(0);
+    expect(ignored).toBe(2);
     expect(issues.map((issue) => [issue.code, issue.field])).toEqual([
       ['PARSE_BAD_TIMESTAMP', 'StartUTC'], ['PARSE_BAD_FIELD', 'Duration'], ['PARSE_BAD_FIELD', 'OriginStatus'],
       ['PARSE_BAD_JSON', null], ['PARSE_NO_MATCH', 'StartUTC'],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tyk } from '../../parsers/tyk.js';
-import { onlyProxy, parseLines } from './parse-lines.js';
+import { expectOtherLinesIgnored, onlyProxy, parseLines } from './parse-lines.js';
 
 // docs/formats.md, Tyk: timestamp ≈ END; request_time / latency.* in ms; api_key or alias = identity.
 const BASE = JSON.parse(tyk.example) as Record<string, unknown>;
@@ -8,6 +8,13 @@ const line = (patch: Record<string, unknown>): string => JSON.stringify({ ...BAS
 const END = Date.UTC(2025, 0, 15, 10, 32, 1, 457);
 
 describe('tyk', () => {
+  it('ignores the gateway\'s and pump\'s own log lines (logrus, text or JSON) on the records\' stream', () => {
+    expectOtherLinesIgnored(tyk, [
+      'time="Jan 15 10:32:00" level=info msg="Init Pump: stdout" prefix=main',
+      '{"level":"info","msg":"Purged 12 records...","prefix":"stdout-pump","time":"2025-01-15T10:32:01Z"}',
+    ], tyk.example, ['time="Jan 15 10:32:00" level=chatty msg="x"', '{"msg":"Purged 12 records..."}']);
+  });
+
   it('maps the example: start = timestamp − request_time', () => {
     const record = onlyProxy(tyk, tyk.example);
     expect(record).toMatchObject({
