@@ -12,7 +12,7 @@ import { isS3Url, parseS3Url } from '../../sources/s3-location.js';
 import { InputError } from '../../model/errors.js';
 import { describeOperational } from '../operational.js';
 import { readPrefix, sha1 } from '../fingerprint.js';
-import { loadObjectLedger, planFileReads, planObjectRead, type ListedFile, type ObjectRead } from './object-ledger.js';
+import { listedFile, loadObjectLedger, planFileReads, planObjectRead, type ListedFile, type ObjectRead } from './object-ledger.js';
 import { releaseRunLock, runLockKey, takeRunLock } from './run-lock.js';
 import type { RedisConnection } from './redis-url.js';
 import { KEEP_TASKS, taskOptions } from './run-tasks.js';
@@ -115,10 +115,11 @@ async function enqueueLocked(options: EnqueueOptions, runId: string, outDir: str
       const prefix = await readPrefix(absolute).catch(() => null);
       if (prefix === null) {
         // Unreadable now: the map task names why (and the ledger does not remember it).
-        files.push({ object: { id: absolute, head: '', headLength: 0, size: info.size, mtimeMs: info.mtimeMs, gzip: await startsWithGzipMagic(absolute) }, prefix: Buffer.alloc(0) });
+        files.push({ object: { id: absolute, head: '', headLength: 0, size: info.size, mtimeMs: info.mtimeMs, gzip: await startsWithGzipMagic(absolute) }, ownHead: null });
         continue;
       }
-      files.push({ object: { id: absolute, head: sha1(prefix.bytes), headLength: prefix.bytes.length, size: info.size, mtimeMs: info.mtimeMs, gzip: prefix.gzip }, prefix: prefix.bytes });
+      const object = { id: absolute, head: sha1(prefix.bytes), headLength: prefix.bytes.length, size: info.size, mtimeMs: info.mtimeMs, gzip: prefix.gzip };
+      files.push(listedFile(ledger, object, prefix.bytes));
     }
   }
   const reads = planFileReads(ledger, files, sinceMs, untilMs);

@@ -87,19 +87,26 @@ export type ObjectRead =
   /** All of it, replacing any entry of its id. */
   | { read: 'whole' };
 
-/** A listed file: its version and its first bytes (up to FINGERPRINT_BYTES, decompressed). */
+/**
+ * A listed file: its version (`head` the SHA-1 of its first FINGERPRINT_BYTES, decompressed), and
+ * the SHA-1 of as many of its first bytes as the ledger entry of its path was read with, or null
+ * without one. Hashes, not bytes: the enqueuer keeps one of these per file while it lists.
+ */
 export interface ListedFile {
   object: ObjectVersion;
-  prefix: Buffer;
+  ownHead: string | null;
+}
+
+/** A listed file as planFileReads takes it, from its first bytes. */
+export function listedFile(ledger: ObjectLedger, object: ObjectVersion, prefix: Buffer): ListedFile {
+  const entry = ledger.objects[object.id];
+  const ownHead = entry !== undefined && entry.headLength > 0 && entry.headLength <= prefix.length ? sha1(prefix.subarray(0, entry.headLength)) : null;
+  return { object, ownHead };
 }
 
 /** Were the parts of `entry` read within bounds at least as wide as this run's? */
 function covers(entry: LedgerEntry, sinceMs: number | null, untilMs: number | null): boolean {
   return (entry.sinceMs === null || (sinceMs !== null && sinceMs >= entry.sinceMs)) && (entry.untilMs === null || (untilMs !== null && untilMs <= entry.untilMs));
-}
-
-function headMatches(entry: LedgerEntry, prefix: Buffer): boolean {
-  return entry.headLength > 0 && entry.headLength <= prefix.length && sha1(prefix.subarray(0, entry.headLength)) === entry.head;
 }
 
 /**
@@ -120,7 +127,7 @@ export function planFileReads(ledger: ObjectLedger, files: readonly ListedFile[]
   // First the files that are still their own entry: their entries are not renamed anywhere.
   const own = files.map((file) => {
     const entry = usable(file.object.id);
-    return entry !== undefined && headMatches(entry, file.prefix) ? entry : undefined;
+    return entry !== undefined && file.ownHead === entry.head ? entry : undefined;
   });
   const claimed = new Set<string>(files.filter((_, i) => own[i] !== undefined).map((file) => file.object.id));
   const byHead = new Map<string, string>();
@@ -131,7 +138,7 @@ export function planFileReads(ledger: ObjectLedger, files: readonly ListedFile[]
     let id = file.object.id;
     let entry = own[i];
     if (entry === undefined) {
-      const renamed = file.prefix.length === FINGERPRINT_BYTES ? byHead.get(sha1(file.prefix)) : undefined;
+      const renamed = file.object.headLength === FINGERPRINT_BYTES ? byHead.get(file.object.head) : undefined;
       if (renamed === undefined || claimed.has(renamed)) return { read: 'whole' };
       claimed.add(renamed);
       id = renamed;

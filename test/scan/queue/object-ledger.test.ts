@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FINGERPRINT_BYTES, sha1 } from '../../../src/scan/fingerprint.js';
-import { emptyLedger, planFileReads, planObjectRead, withUpdate, type ListedFile, type ObjectLedger } from '../../../src/scan/queue/object-ledger.js';
+import { emptyLedger, listedFile, planFileReads, planObjectRead, withUpdate, type ObjectLedger } from '../../../src/scan/queue/object-ledger.js';
 import { ledgerAfterRun, windowsToReduce } from '../../../src/scan/queue/run-tasks.js';
 import type { LedgerEntry, MapResult, ObjectVersion, TaskSettings } from '../../../src/scan/queue/tasks.js';
 
@@ -11,7 +11,13 @@ function content(name: string, lines = 40): Buffer {
   return Buffer.from(Array.from({ length: lines }, (_, i) => `${name} line ${i} ${'x'.repeat(30)}\n`).join(''));
 }
 
-function listed(id: string, bytes: Buffer, options: { gzip?: boolean; size?: number; mtimeMs?: number } = {}): ListedFile {
+/** A file as the enqueuer lists it: its version, and its first bytes. */
+interface Listing {
+  object: ObjectVersion;
+  prefix: Buffer;
+}
+
+function listed(id: string, bytes: Buffer, options: { gzip?: boolean; size?: number; mtimeMs?: number } = {}): Listing {
   const prefix = bytes.subarray(0, FINGERPRINT_BYTES);
   const object: ObjectVersion = {
     id, head: sha1(prefix), headLength: prefix.length, size: options.size ?? bytes.length, mtimeMs: options.mtimeMs ?? 1, gzip: options.gzip ?? false,
@@ -19,8 +25,13 @@ function listed(id: string, bytes: Buffer, options: { gzip?: boolean; size?: num
   return { object, prefix };
 }
 
+/** planFileReads of these files, hashed against the ledger as the enqueuer does. */
+function reads(ledger: ObjectLedger, files: readonly Listing[], sinceMs: number | null = null, untilMs: number | null = null) {
+  return planFileReads(ledger, files.map((file) => listedFile(ledger, file.object, file.prefix)), sinceMs, untilMs);
+}
+
 /** The entry a run leaves for a file read to `read` bytes. */
-function entryOf(file: ListedFile, read: number, bounds: { sinceMs?: number; untilMs?: number } = {}): LedgerEntry {
+function entryOf(file: Listing, read: number, bounds: { sinceMs?: number; untilMs?: number } = {}): LedgerEntry {
   const { id: _, ...version } = file.object;
   return { ...version, read, sinceMs: bounds.sinceMs ?? null, untilMs: bounds.untilMs ?? null, parts: [] };
 }
@@ -34,17 +45,17 @@ describe('planFileReads', () => {
 
   it('reads a file it has not seen whole, and one read to its end not at all', () => {
     const file = listed('/logs/access.log', log);
-    expect(planFileReads(emptyLedger(SETTINGS), [file], null, null)).toEqual([{ read: 'whole' }]);
+    expect(reads(emptyLedger(SETTINGS), [file], null, null)).toEqual([{ read: 'whole' }]);
     const ledger = ledgerWith({ '/logs/access.log': entryOf(file, log.length) });
-    expect(planFileReads(ledger, [file], null, null)).toEqual([{ read: 'nothing', renamedFrom: null }]);
+    expect(reads(ledger, [file], null, null)).toEqual([{ read: 'nothing', renamedFrom: null }]);
   });
 
   it('reads a grown file from where the last read stopped, and a shrunk or rewritten one whole', () => {
     const before = listed('/logs/access.log', log.subarray(0, 800));
     const ledger = ledgerWith({ '/logs/access.log': entryOf(before, 790) });
-    expect(planFileReads(ledger, [listed('/logs/access.log', log)], null, null)).toEqual([{ read: 'rest', from: 790, continues: '/logs/access.log' }]);
-    expect(planFileReads(ledger, [listed('/logs/access.log', log.subarray(0, 700))], null, null)).toEqual([{ read: 'whole' }]);
-    expect(planFileReads(ledger, [listed('/logs/access.log', content('b'))], null, null)).toEqual([{ read: 'whole' }]);
+    expect(reads(ledger, [listed('/logs/access.log', log)], null, null)).toEqual([{ read: 'rest', from: 790, continues: '/logs/access.log' }]);
+    expect(reads(ledger, [listed('/logs/access.log', log.subarray(0, 700))], null, null)).toEqual([{ read: 'whole' }]);
+    expect(reads(ledger, [listed('/logs/access.log', content('b'))], null, null)).toEqual([{ read: 'whole' }]);
   });
 
   it('follows a rotation: the old name\'s entry continues under the new one, plain or compressed', () => {
@@ -52,12 +63,12 @@ describe('planFileReads', () => {
     const ledger = ledgerWith({ '/logs/access.log': entryOf(old, log.length) });
     const fresh = listed('/logs/access.log', content('new'));
     // access.log renamed to access.log.1, a new access.log beside it.
-    expect(planFileReads(ledger, [fresh, listed('/logs/access.log.1', log)], null, null)).toEqual([
+    expect(reads(ledger, [fresh, listed('/logs/access.log.1', log)], null, null)).toEqual([
       { read: 'whole' },
       { read: 'nothing', renamedFrom: '/logs/access.log' },
     ]);
     // Compressed: its decompressed length is not known without reading it, so it is read past what was read.
-    expect(planFileReads(ledger, [listed('/logs/access.log.2.gz', log, { gzip: true, size: 300 })], null, null)).toEqual([
+    expect(reads(ledger, [listed('/logs/access.log.2.gz', log, { gzip: true, size: 300 })], null, null)).toEqual([
       { read: 'rest', from: log.length, continues: '/logs/access.log' },
     ]);
   });
@@ -65,11 +76,11 @@ describe('planFileReads', () => {
   it('does not take a copy for a rotation while the original is still there, nor give one entry to two files', () => {
     const original = listed('/logs/access.log', log);
     const ledger = ledgerWith({ '/logs/access.log': entryOf(original, log.length) });
-    expect(planFileReads(ledger, [original, listed('/backup/access.log', log)], null, null)).toEqual([
+    expect(reads(ledger, [original, listed('/backup/access.log', log)], null, null)).toEqual([
       { read: 'nothing', renamedFrom: null },
       { read: 'whole' },
     ]);
-    expect(planFileReads(ledger, [listed('/logs/a.1', log), listed('/logs/a.2', log)], null, null)).toEqual([
+    expect(reads(ledger, [listed('/logs/a.1', log), listed('/logs/a.2', log)], null, null)).toEqual([
       { read: 'nothing', renamedFrom: '/logs/access.log' },
       { read: 'whole' },
     ]);
@@ -78,9 +89,9 @@ describe('planFileReads', () => {
   it('reads whole again a file read before within narrower --since/--until bounds than this run\'s', () => {
     const file = listed('/logs/access.log', log);
     const ledger = ledgerWith({ '/logs/access.log': entryOf(file, log.length, { sinceMs: 5_000 }) });
-    expect(planFileReads(ledger, [file], 6_000, null)).toEqual([{ read: 'nothing', renamedFrom: null }]);
-    expect(planFileReads(ledger, [file], 4_000, null)).toEqual([{ read: 'whole' }]);
-    expect(planFileReads(ledger, [file], null, null)).toEqual([{ read: 'whole' }]);
+    expect(reads(ledger, [file], 6_000, null)).toEqual([{ read: 'nothing', renamedFrom: null }]);
+    expect(reads(ledger, [file], 4_000, null)).toEqual([{ read: 'whole' }]);
+    expect(reads(ledger, [file], null, null)).toEqual([{ read: 'whole' }]);
   });
 });
 
