@@ -234,13 +234,16 @@ function internRoute(path: string): string {
  * template: `alf analyze` of the bench's 1 M-line high-cardinality `combined` log, routeOf 426 ->
  * 205 ms (`node --cpu-prof`), and with the skipped unescape in parsers/nginx.ts 2.75-2.84 ->
  * 2.49-2.60 s CPU (4 alternating rounds). Where paths are mostly distinct (an id per request)
- * every lookup would miss and cost an insertion too, so each round of lookups is scored and a memo
- * that hits less than half the time stands aside for a while before it is tried again: the same log
- * with a distinct path per line, 2.33-2.36 s CPU before and 2.32-2.40 s after (3 rounds).
+ * every lookup would miss and cost an insertion too (an owned copy of the path and a Map.set), so
+ * each round of lookups is scored and a memo that hits less than three times in four stands aside
+ * for a while before it is tried again. Routes of the bench logs' paths alone, ns a path, before ->
+ * after: high profile 403 -> 137; the standard profile (395 k distinct paths in 1 M, the memo
+ * hitting about half the time) 378 -> 378 (562 with the first threshold, one hit in two); a
+ * distinct path per line 276 -> 277.
  */
 const PATH_MEMO_CAP = 16_384;
 const MEMO_ROUND = 4_096;
-const MEMO_REST = 65_536;
+const MEMO_REST = 262_144;
 const pathMemo = new Map<string, string>();
 let memoLookups = 0;
 let memoHits = 0;
@@ -260,7 +263,7 @@ function routeOfPath(path: string): string {
     pathMemo.set(ownString(path), route);
   }
   if (++memoLookups === MEMO_ROUND) {
-    if (memoHits * 2 < MEMO_ROUND) memoResting = MEMO_REST;
+    if (memoHits * 4 < MEMO_ROUND * 3) memoResting = MEMO_REST;
     memoLookups = 0;
     memoHits = 0;
   }
