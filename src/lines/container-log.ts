@@ -46,28 +46,35 @@ const DETECT_SHARE = 0.8;
 
 /** Which wrapper, if any, the first lines of a file are in. */
 export function detectContainerWrapper(lines: readonly string[]): ContainerWrapper | null {
-  let looked = 0;
+  const looked = linesLookedAt(lines);
   let cri = 0;
   let docker = 0;
-  for (const line of lines) {
-    if (looked === DETECT_LINES) break;
-    if (line.length === 0) continue;
-    looked++;
+  for (const line of looked) {
     if (parseCriLine(line) !== null) cri++;
     else if (parseDockerLine(line) !== null) docker++;
   }
-  if (looked === 0) return null;
-  if (cri >= looked * DETECT_SHARE) return 'cri';
-  if (docker >= looked * DETECT_SHARE) return 'docker-json';
+  if (looked.length === 0) return null;
+  if (cri >= looked.length * DETECT_SHARE) return 'cri';
+  if (docker >= looked.length * DETECT_SHARE) return 'docker-json';
   return null;
+}
+
+/** The first DETECT_LINES lines that are not blank. */
+function linesLookedAt(lines: readonly string[]): string[] {
+  const looked: string[] = [];
+  for (const line of lines) {
+    if (looked.length === DETECT_LINES) break;
+    if (line.length > 0) looked.push(line);
+  }
+  return looked;
 }
 
 /**
  * A file's first lines as format detection should see them (`alf detect`): inside their wrapper,
  * if they have one. (parseSource keeps its reader for the batches after the first.)
  */
-export function sampleInsideWrapper(lines: readonly string[], maxChars: number): { wrapper: ContainerWrapper | null; lines: readonly string[] } {
-  const wrapper = detectContainerWrapper(lines);
+export function sampleInsideWrapper(lines: readonly string[], maxChars: number, given?: ContainerWrapper): { wrapper: ContainerWrapper | null; lines: readonly string[] } {
+  const wrapper = given ?? detectContainerWrapper(lines);
   if (wrapper === null) return { wrapper, lines };
   const unwrapped: UnwrappedLine[] = [];
   const ignore = (): void => undefined;
@@ -108,6 +115,33 @@ function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
 
+/**
+ * A line of `docker logs --timestamps` (or `kubectl logs --timestamps`): an RFC 3339 UTC time with
+ * a fraction (Docker writes nine digits, Kubernetes trims trailing zeros), a space, then the line
+ * the application wrote, from stdout or stderr alike (the stream is not said). Or null.
+ * Some formats start with such a time of their own (a Classic Load Balancer's entries), so this
+ * wrapper is never assumed: it is tried only when no format fits a file's lines as they are
+ * (parse-source.ts, unwrapTimestampsIfItFits).
+ */
+export function parseTimestampedLine(line: string): WrappedLine | null {
+  const timeEnd = line.indexOf(' ');
+  // 2020-09-13T11:13:47.4Z (22 characters) to 2020-09-13T11:13:47.401738723Z (30).
+  if (timeEnd < 22 || timeEnd > 30 || line.charCodeAt(timeEnd - 1) !== 90 /* Z */ || line.charCodeAt(19) !== 46 /* . */) return null;
+  for (let i = 0; i < timeEnd - 1; i++) {
+    const code = line.charCodeAt(i);
+    const expected = i === 4 || i === 7 ? 45 /* - */ : i === 10 ? 84 /* T */ : i === 13 || i === 16 ? 58 /* : */ : i === 19 ? 46 : -1;
+    if (expected === -1 ? !isDigit(code) : code !== expected) return null;
+  }
+  return { text: line.slice(timeEnd + 1), stderr: false, partial: false };
+}
+
+/** Do (DETECT_SHARE of) the first lines look like `docker logs --timestamps` lines? */
+export function looksTimestamped(lines: readonly string[]): boolean {
+  const looked = linesLookedAt(lines);
+  const stamped = looked.filter((line) => parseTimestampedLine(line) !== null).length;
+  return looked.length > 0 && stamped >= looked.length * DETECT_SHARE;
+}
+
 /** A Docker json-file line, or null. */
 export function parseDockerLine(line: string): WrappedLine | null {
   if (line.charCodeAt(0) !== 123 /* { */) return null;
@@ -143,7 +177,7 @@ export class ContainerLogReader {
   private primed = false;
 
   constructor(readonly wrapper: ContainerWrapper, private readonly maxChars: number) {
-    this.parse = wrapper === 'cri' ? parseCriLine : parseDockerLine;
+    this.parse = wrapper === 'cri' ? parseCriLine : wrapper === 'docker-json' ? parseDockerLine : parseTimestampedLine;
   }
 
   /**

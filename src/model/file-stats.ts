@@ -34,10 +34,12 @@ export interface FileStats {
 }
 
 /** A container runtime's line wrapper: CRI (containerd, CRI-O) or Docker's json-file driver. */
-export type ContainerWrapper = 'cri' | 'docker-json';
+export type ContainerWrapper = 'cri' | 'docker-json' | 'timestamps';
 
 /** How outputs name each wrapper. */
-export const CONTAINER_WRAPPER_NAMES: Readonly<Record<ContainerWrapper, string>> = { cri: 'CRI container log', 'docker-json': 'Docker json-file' };
+export const CONTAINER_WRAPPER_NAMES: Readonly<Record<ContainerWrapper, string>> = {
+  cri: 'CRI container log', 'docker-json': 'Docker json-file', timestamps: '`docker logs --timestamps`',
+};
 
 export const ISSUE_EXAMPLES_PER_FILE = 5;
 

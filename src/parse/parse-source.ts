@@ -6,7 +6,7 @@ import { excerpt } from '../model/parse-issue.js';
 import { countIssue, emptyFileStats, noteWarning, type FileStats } from '../model/file-stats.js';
 import { MAX_LINE_BYTES } from '../lines/line-cap.js';
 import { readLineBatches } from '../lines/lines.js';
-import { ContainerLogReader, detectContainerWrapper, type UnwrapEvents, type UnwrappedLine } from '../lines/container-log.js';
+import { ContainerLogReader, detectContainerWrapper, looksTimestamped, type UnwrapEvents, type UnwrappedLine } from '../lines/container-log.js';
 import type { Source } from '../sources/sources.js';
 
 /**
@@ -84,7 +84,13 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
           container.unwrap(batch.lines, batch.firstLine, batch.tooLong === undefined ? null : new Set(batch.tooLong), unwrapped, events);
         }
         if (parser === null && !undetectable) {
-          const format = choice.forced ?? pickFormat(source.name, container === null ? batch.lines : unwrapped.map((u) => u.text), choice.candidates, stats);
+          let format = choice.forced ?? pickFormat(source.name, container === null ? batch.lines : unwrapped.map((u) => u.text), choice.candidates, stats);
+          if (format === null && container === null && (format = unwrapTimestampsIfItFits(source.name, batch.lines, choice.candidates, stats)) !== null) {
+            container = new ContainerLogReader('timestamps', MAX_LINE_BYTES);
+            stats.container = 'timestamps';
+            unwrapped = [];
+            container.unwrap(batch.lines, batch.firstLine, batch.tooLong === undefined ? null : new Set(batch.tooLong), unwrapped, events);
+          }
           if (format === null) {
             undetectable = true;
             if (choice.stopWhenUndetected) return;
@@ -210,6 +216,22 @@ export function pickFormat(file: string, lines: readonly string[], candidates: r
     ? `no known format fits; closest was ${closest.format.id} (${Math.round(closest.score * 100)}% of sample lines)${closestFailure(closest)}`
     : 'no known format fits';
   return null;
+}
+
+/**
+ * A file no format fits as it is, whose lines carry `docker logs --timestamps` times: the format
+ * that fits the lines inside them, or null. Only tried after the plain lines failed, since some
+ * formats start with such a time themselves (container-log.ts, parseTimestampedLine).
+ */
+export function unwrapTimestampsIfItFits(file: string, lines: readonly string[], candidates: readonly FormatDef[], stats: FileStats): FormatDef | null {
+  if (!looksTimestamped(lines)) return null;
+  const inside: UnwrappedLine[] = [];
+  const quiet = (): void => undefined;
+  new ContainerLogReader('timestamps', MAX_LINE_BYTES).unwrap(lines, 1, null, inside, { held: quiet, bad: quiet, tooLong: quiet });
+  const trial = emptyFileStats(file);
+  const format = pickFormat(file, inside.map((u) => u.text), candidates, trial);
+  if (format !== null) stats.undetected = null;
+  return format;
 }
 
 export function describeReadError(error: unknown): string {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ContainerLogReader, detectContainerWrapper, parseCriLine, parseDockerLine, type UnwrappedLine } from '../../src/lines/container-log.js';
+import { ContainerLogReader, detectContainerWrapper, looksTimestamped, parseCriLine, parseDockerLine, parseTimestampedLine, type UnwrappedLine } from '../../src/lines/container-log.js';
 
 /**
  * Wrapper lines as the container runtimes write them, from Elastic Beats' reader tests
@@ -127,5 +127,19 @@ describe('container runtime wrappers', () => {
       // One stream at a time in this property, so lines come out in order.
       expect(out.map((u) => u.text)).toEqual(expected);
     }), { numRuns: 200 });
+  });
+});
+
+describe('`docker logs --timestamps` lines', () => {
+  it('take an RFC 3339 UTC time with a fraction and a space off each line, and nothing else', () => {
+    expect(parseTimestampedLine('2020-09-13T11:13:47.401738723Z 172.17.0.1 - - [13/Sep/2020:11:13:47 +0000] "GET / HTTP/1.1" 200 612')?.text)
+      .toBe('172.17.0.1 - - [13/Sep/2020:11:13:47 +0000] "GET / HTTP/1.1" 200 612');
+    expect(parseTimestampedLine('2020-09-13T11:13:47.4Z x')?.text).toBe('x');
+    for (const line of [
+      '2020-09-13T11:13:47Z no fraction', '2020-09-13T11:13:47.401738723+02:00 an offset', '2020-09-13 11:13:47.401Z a space for T',
+      '2020-09-13T11:13:47.401738723Z\ta tab', '2020-09-1xT11:13:47.4Z x', '172.17.0.1 - - [13/Sep/2020:11:13:47 +0000] "GET / HTTP/1.1" 200 612',
+    ]) expect(parseTimestampedLine(line), line).toBeNull();
+    expect(looksTimestamped(['2020-09-13T11:13:47.4Z a', '', '2020-09-13T11:13:48.5Z b'])).toBe(true);
+    expect(looksTimestamped(['2020-09-13T11:13:47.4Z a', 'b', 'c'])).toBe(false);
   });
 });

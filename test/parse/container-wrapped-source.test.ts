@@ -86,6 +86,31 @@ describe('a log inside a container runtime wrapper', () => {
     expect(parsed.stats.firstIssues[0]).toMatchObject({ line: 4, code: 'PARSE_BAD_JSON' });
   });
 
+  it('reads `docker logs --timestamps` output (a time before every line, no stream) when the lines as they are fit no format', async () => {
+    const plain = parseSource(source('plain.log', `${ingress.join('\n')}\n`), { candidates: FORMATS });
+    const expected = await read(plain);
+    // Docker writes nine fraction digits; kubectl --timestamps trims trailing zeros. nginx's error log joins the stream.
+    const lines: string[] = [];
+    ingress.forEach((line, i) => {
+      lines.push(`${i % 2 === 0 ? time(i) : time(i).replace('123456789Z', '1234Z')} ${line}`);
+      if (i % 10 === 3) lines.push(`${time(i)} ${ERROR_LOG}`);
+    });
+    const parsed = parseSource(source('docker-logs.txt', `${lines.join('\n')}\n`), { candidates: FORMATS });
+    const records = await read(parsed);
+    expect([parsed.stats.format, parsed.stats.container]).toEqual([plain.stats.format, 'timestamps']);
+    expect(records.map(content)).toEqual(expected.map(content));
+    expect(parsed.stats.ignored).toBe(lines.filter((l) => l.includes('[error]')).length);
+    expect(parsed.stats.linesRead).toBe(parsed.stats.records + parsed.stats.skipped + parsed.stats.ignored);
+  });
+
+  it('leaves a format that starts with such a time of its own as it is (a Classic Load Balancer log)', async () => {
+    const elb = (JSON.parse(readFileSync(join(ROOT, 'test/fixtures/real/vector-aws-clb.json'), 'utf8')) as { lines: { line: string }[] }).lines.map((l) => l.line);
+    const parsed = parseSource(source('elb.log', `${elb.join('\n')}\n`), { candidates: FORMATS });
+    const records = await read(parsed);
+    expect([parsed.stats.format, parsed.stats.container]).toEqual(['aws-elb-classic', undefined]);
+    expect(records).toHaveLength(elb.length);
+  });
+
   it('joins a request line the runtime split in parts, and counts a line out of the wrapper as skipped', async () => {
     const [first] = ingress;
     const lines = [

@@ -177,6 +177,12 @@ describe('nginx log_format compiler', () => {
     ]);
   });
 
+  it('takes no RFC 3339 time before the address for a $host: such a line has a prefix nginx did not write', () => {
+    const { records, issues } = parseLines(nginxCombined, ['2020-09-13T11:13:47.401738723Z 172.17.0.1 - - [13/Sep/2020:11:13:47 +0000] "GET / HTTP/1.1" 200 612 "-" "curl/8.4.0"']);
+    expect(records).toHaveLength(0);
+    expect(issues.map((issue) => [issue.code, issue.field])).toEqual([['PARSE_BAD_FIELD', 'remote_addr']]);
+  });
+
   it('keeps text after the last known field out of the user agent and warns once per file, with an example', () => {
     const line = '10.0.0.9 - - [15/Jan/2025:10:32:01 +0000] "GET /a HTTP/1.1" 200 5 "-" "curl/7.68.0" rt=0.105 ua="x y"';
     const { records, warnings, issues } = parseLines(nginxCombined, [line, line, line]);

@@ -2,7 +2,7 @@ import { FORMATS } from '../../../parsers/registry.js';
 import { closestFailure, detectFirstLines } from '../../../parsers/detect.js';
 import type { FormatDef } from '../../../parsers/format.js';
 import { readLineBatches } from '../../lines/lines.js';
-import { sampleInsideWrapper } from '../../lines/container-log.js';
+import { looksTimestamped, sampleInsideWrapper } from '../../lines/container-log.js';
 import { CONTAINER_WRAPPER_NAMES } from '../../model/file-stats.js';
 import { MAX_LINE_BYTES } from '../../lines/line-cap.js';
 import { describeReadError } from '../../parse/parse-source.js';
@@ -33,8 +33,14 @@ export async function detectCommand(inputs: string[], options: { logFormat?: str
       stream.destroy();
     }
     // Inside a container runtime's wrapper, the lines the application wrote are what is detected.
-    const { wrapper, lines } = sampleInsideWrapper(sample, MAX_LINE_BYTES);
-    const detection = detectFirstLines(candidates, source.name, lines);
+    let { wrapper, lines } = sampleInsideWrapper(sample, MAX_LINE_BYTES);
+    let detection = detectFirstLines(candidates, source.name, lines);
+    // `docker logs --timestamps` lines, tried only when the lines as they are fit nothing (parse-source.ts does the same).
+    if (!detection.best && wrapper === null && looksTimestamped(sample)) {
+      const inside = sampleInsideWrapper(sample, MAX_LINE_BYTES, 'timestamps');
+      const within = detectFirstLines(candidates, source.name, inside.lines);
+      if (within.best) ({ wrapper, lines, detection } = { ...inside, detection: within });
+    }
     const inside = wrapper === null ? '' : ` inside ${CONTAINER_WRAPPER_NAMES[wrapper]} lines`;
     let line: string;
     if (detection.best) {
