@@ -33,7 +33,7 @@ export interface FileStats {
   container?: ContainerWrapper;
 }
 
-/** A container runtime's line wrapper: CRI (containerd, CRI-O) or Docker's json-file driver. */
+/** A container runtime's line wrapper: CRI (containerd, CRI-O), Docker's json-file driver, or the times `docker logs --timestamps` puts before each line. */
 export type ContainerWrapper = 'cri' | 'docker-json' | 'timestamps';
 
 /** How outputs name each wrapper. */
