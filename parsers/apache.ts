@@ -33,13 +33,6 @@ const USER_AGENT = 8;
 const DURATION = 9;
 
 /**
- * `%D` and `%T` both append a bare integer, so the syntax cannot tell them apart. A file
- * whose durations are mostly below 100 µs is almost certainly `%T` (seconds, mostly 0 or 1),
- * and one whose durations are mostly 1000 s or more is almost certainly `%D`. The parser says
- * so once, at the end, as an issue: no record is dropped, and format detection (which scores
- * issues) prefers the right variant.
- */
-/**
  * Lines httpd itself adds to a captured stream, counted as ignored (docs/formats.md, Apache httpd):
  * `docker logs` of the official image merges the error log (stderr) into the access log (stdout).
  * An error-log line in the default ErrorLogFormat starts `[Mon Jan 15 10:32:00.123456 2024]
@@ -52,6 +45,13 @@ export function isApacheOtherLine(text: string): boolean {
 const ERROR_LOG_LINE = /^\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d{1,6})? \d{4}\] \[[a-z0-9_]*:[a-z0-9]+\] \[pid \d+/;
 const STARTUP_MESSAGE = /^AH\d{5}: /;
 
+/**
+ * `%D` and `%T` both append a bare integer, so the syntax cannot tell them apart. A file
+ * whose durations are mostly below 100 µs is almost certainly `%T` (seconds, mostly 0 or 1),
+ * and one whose durations are mostly 1000 s or more is almost certainly `%D`. The parser says
+ * so once, at the end, as an issue: no record is dropped, and format detection (which scores
+ * issues) prefers the right variant.
+ */
 const IMPLAUSIBLE_MICROS = 100;
 const IMPLAUSIBLE_SECONDS = 1000;
 

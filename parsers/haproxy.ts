@@ -231,26 +231,24 @@ function findAcceptDate(line: string): number {
  *   (a TCP session, no HTTP request);
  * - a connection error before any request: `%ci:%cp [%t] %ft/%b: SSL handshake failure`.
  * Each is matched whole or by its fixed start, so a damaged request line is still reported.
- * Returns what the line is, or null.
  */
-export function haproxyOtherLine(text: string): 'message' | 'tcp session' | 'connection error' | null {
+export function isHaproxyOtherLine(text: string): boolean {
   const open = findAcceptDate(text);
   if (open < 0) {
     // The message follows a syslog header (RFC 3164 `… haproxy[7]: `, RFC 5424 `… - - `) or stands alone.
     const afterPid = text.indexOf(']: ');
     const afterSd = text.indexOf(' - - ');
     for (const start of [0, afterPid < 0 ? -1 : afterPid + 3, afterSd < 0 ? -1 : afterSd + 5]) {
-      if (start >= 0 && PROCESS_MESSAGES.some((pattern) => pattern.test(text.slice(start, start + 200)))) return 'message';
+      if (start >= 0 && PROCESS_MESSAGES.some((pattern) => pattern.test(text.slice(start, start + 200)))) return true;
     }
-    return null;
+    return false;
   }
   const close = text.indexOf(']', open);
-  if (close < 0) return null;
+  if (close < 0) return false;
   const rest = text.slice(close + 2);
-  if (CONNECTION_ERROR.test(rest)) return 'connection error';
+  if (CONNECTION_ERROR.test(rest)) return true;
   const fields = rest.split(' ');
-  if (fields.length === 7 && TCP_FIELDS.every((pattern, i) => pattern.test(fields[i]!))) return 'tcp session';
-  return null;
+  return fields.length === 7 && TCP_FIELDS.every((pattern, i) => pattern.test(fields[i]!));
 }
 
 /** The starts of HAProxy's own messages (src/proxy.c, src/server.c, src/check.c, src/backend.c). */
@@ -443,7 +441,7 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
       record.query = parsed.query;
     }
     lineSink.record(record);
-  }, undefined, (text) => haproxyOtherLine(text) !== null);
+  }, undefined, isHaproxyOtherLine);
 }
 
 /** The HAProxy format with a capture layout (from haproxyCaptureLayout), as `nginxFormat` takes a log_format. */

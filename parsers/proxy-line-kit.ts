@@ -294,15 +294,16 @@ export class FieldError {
 /** Parses a JSON line into an object, or reports PARSE_BAD_JSON / PARSE_NO_MATCH. */
 export function readJsonObject(text: string, lineNumber: number, file: string, sink: RecordSink): JsonObject | null {
   const value = parseJsonLine(text);
-  if (value === undefined) {
-    reportIssue(sink, file, lineNumber, 'PARSE_BAD_JSON', null, 'line is not valid JSON', text);
-    return null;
-  }
-  if (!isJsonObject(value)) {
-    reportIssue(sink, file, lineNumber, 'PARSE_BAD_JSON', null, `expected a JSON object per line, got ${Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'null' : typeof value}`, text);
-    return null;
-  }
-  return value;
+  if (isJsonObject(value)) return value;
+  reportNotAnObject(value, text, lineNumber, file, sink);
+  return null;
+}
+
+/** Reports a parsed line (`undefined`: not JSON at all) that is no JSON object. */
+function reportNotAnObject(value: unknown, text: string, lineNumber: number, file: string, sink: RecordSink): void {
+  const message = value === undefined ? 'line is not valid JSON'
+    : `expected a JSON object per line, got ${Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'null' : typeof value}`;
+  reportIssue(sink, file, lineNumber, 'PARSE_BAD_JSON', null, message, text);
 }
 
 /** A JSON-lines gateway format: its signature fields and how an entry maps to a record. */
@@ -346,10 +347,7 @@ export function jsonLineParser(file: string, format: JsonLineFormat): RecordPars
       if (missing !== null) {
         // Not a record of the format: one of the software's other lines, or an issue.
         if (format.otherLines?.(line)) return sink.ignore(lineNumber);
-        if (missing === undefined) {
-          readJsonObject(line, lineNumber, file, sink);
-          return;
-        }
+        if (missing === undefined) return reportNotAnObject(value, line, lineNumber, file, sink);
         return reportIssue(sink, file, lineNumber, 'PARSE_NO_MATCH', missing, `no ${missing}: ${format.notThis}`, line);
       }
       const entry = value as JsonObject;
