@@ -85,12 +85,17 @@ export function renderVerdictAndFindings(analysis: Analysis, style: TerminalStyl
 }
 
 /** `--format text`: the summary, then what was read and where the details are. */
+/** Lines read that are no records by design (blank lines, headers, a proxy's own notices), when there are any: read = parsed + skipped + ignored. */
+export function ignoredPart(ignored: number): string {
+  return ignored > 0 ? `, ${formatNumber(ignored)} ignored` : '';
+}
+
 export function renderTerminal(analysis: Analysis, style: TerminalStyle): string {
   const out = renderVerdictAndFindings(analysis, style);
   const range = analysis.inputs.timeRange;
   const totals = analysis.inputs.totals;
   out.push('', paint('2', `${plural(analysis.inputs.files.length, 'file')}, ${plural(totals.linesRead, 'line')} read, ${formatNumber(totals.records)} parsed, ${formatNumber(totals.skipped)} skipped` +
-    (totals.ignored > 0 ? `, ${formatNumber(totals.ignored)} ignored` : '') +
+    ignoredPart(totals.ignored) +
     (range ? `; ${formatInstant(range.from)} to ${formatInstant(range.to)}` : '') +
     '. Details: --out report.html, or --format md|json.', style.colour));
   return `${out.join('\n')}\n`;

@@ -1,12 +1,12 @@
 import type { FormatDef, RecordParser, RecordSink } from '../../parsers/format.js';
-import { closestFailure, detectFirstLines } from '../../parsers/detect.js';
+import { closestFailure, detectFirstLines, type Detection } from '../../parsers/detect.js';
 import type { LogRecord } from '../model/records.js';
 import { InputError } from '../model/errors.js';
 import { excerpt } from '../model/parse-issue.js';
 import { countIssue, emptyFileStats, noteWarning, type FileStats } from '../model/file-stats.js';
 import { MAX_LINE_BYTES } from '../lines/line-cap.js';
 import { readLineBatches } from '../lines/lines.js';
-import { ContainerLogReader, detectContainerWrapper, looksTimestamped, type UnwrapEvents, type UnwrappedLine } from '../lines/container-log.js';
+import { ContainerLogReader, detectContainerWrapper, looksTimestamped, sampleInsideWrapper, type UnwrapEvents, type UnwrappedLine } from '../lines/container-log.js';
 import type { Source } from '../sources/sources.js';
 
 /**
@@ -219,19 +219,24 @@ export function pickFormat(file: string, lines: readonly string[], candidates: r
 }
 
 /**
- * A file no format fits as it is, whose lines carry `docker logs --timestamps` times: the format
- * that fits the lines inside them, or null. Only tried after the plain lines failed, since some
- * formats start with such a time themselves (container-log.ts, parseTimestampedLine).
+ * For a file no format fits as it is: if its lines carry `docker logs --timestamps` times and a
+ * format fits the lines inside them, that detection and those lines; else null. Only tried after
+ * the plain lines failed, since some formats start with such a time themselves (container-log.ts,
+ * parseTimestampedLine). `alf detect` and parseSource share it, so they never disagree.
  */
-export function unwrapTimestampsIfItFits(file: string, lines: readonly string[], candidates: readonly FormatDef[], stats: FileStats): FormatDef | null {
+export function detectInsideTimestamps(candidates: readonly FormatDef[], file: string, lines: readonly string[]): { detection: Detection; lines: readonly string[] } | null {
   if (!looksTimestamped(lines)) return null;
-  const inside: UnwrappedLine[] = [];
-  const quiet = (): void => undefined;
-  new ContainerLogReader('timestamps', MAX_LINE_BYTES).unwrap(lines, 1, null, inside, { held: quiet, bad: quiet, tooLong: quiet });
-  const trial = emptyFileStats(file);
-  const format = pickFormat(file, inside.map((u) => u.text), candidates, trial);
-  if (format !== null) stats.undetected = null;
-  return format;
+  const inside = sampleInsideWrapper(lines, MAX_LINE_BYTES, 'timestamps').lines;
+  const detection = detectFirstLines(candidates, file, inside);
+  return detection.best ? { detection, lines: inside } : null;
+}
+
+/** parseSource's use of detectInsideTimestamps: the format inside, with the plain lines' failure cleared. */
+function unwrapTimestampsIfItFits(file: string, lines: readonly string[], candidates: readonly FormatDef[], stats: FileStats): FormatDef | null {
+  const inside = detectInsideTimestamps(candidates, file, lines);
+  if (inside === null) return null;
+  stats.undetected = null;
+  return inside.detection.best!.format;
 }
 
 export function describeReadError(error: unknown): string {

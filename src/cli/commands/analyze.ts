@@ -22,7 +22,7 @@ import { checkWritableFile } from '../output-check.js';
 import { failOnSeverity, type FailOn, type ReportFormat } from '../shared-options.js';
 import { sliceFromOptions, type SliceOptions } from '../slice-options.js';
 import { countBySeverity, formatNumber, formatSeverityCounts, plural } from '../../../reports/format.js';
-import { renderTerminal, renderVerdictAndFindings } from '../../../reports/terminal.js';
+import { ignoredPart, renderTerminal, renderVerdictAndFindings } from '../../../reports/terminal.js';
 
 export interface AnalyzeCommandOptions extends SliceOptions {
   apm?: string[];
@@ -56,11 +56,6 @@ export interface AnalyzeCommandOptions extends SliceOptions {
 const FORMAT_BY_EXTENSION: Record<string, ReportFormat> = {
   '.html': 'html', '.htm': 'html', '.md': 'md', '.markdown': 'md', '.json': 'json', '.txt': 'text',
 };
-
-/** Lines read that are no records by design (blank lines, headers, a proxy's own notices), when there are any: read = parsed + skipped + ignored. */
-function ignoredPart(ignored: number): string {
-  return ignored > 0 ? `, ${formatNumber(ignored)} ignored` : '';
-}
 
 /**
  * The report format: `--format`; else the `--out` extension (an unknown one is an error, not a

@@ -2,10 +2,10 @@ import { FORMATS } from '../../../parsers/registry.js';
 import { closestFailure, detectFirstLines } from '../../../parsers/detect.js';
 import type { FormatDef } from '../../../parsers/format.js';
 import { readLineBatches } from '../../lines/lines.js';
-import { looksTimestamped, sampleInsideWrapper } from '../../lines/container-log.js';
+import { sampleInsideWrapper } from '../../lines/container-log.js';
 import { CONTAINER_WRAPPER_NAMES } from '../../model/file-stats.js';
 import { MAX_LINE_BYTES } from '../../lines/line-cap.js';
-import { describeReadError } from '../../parse/parse-source.js';
+import { describeReadError, detectInsideTimestamps } from '../../parse/parse-source.js';
 import { resolveInputs } from '../../sources/sources.js';
 import { terminalSafe } from '../terminal-text.js';
 import { loadLogFormat } from '../../parse/log-format.js';
@@ -35,12 +35,9 @@ export async function detectCommand(inputs: string[], options: { logFormat?: str
     // Inside a container runtime's wrapper, the lines the application wrote are what is detected.
     let { wrapper, lines } = sampleInsideWrapper(sample, MAX_LINE_BYTES);
     let detection = detectFirstLines(candidates, source.name, lines);
-    // `docker logs --timestamps` lines, tried only when the lines as they are fit nothing (parse-source.ts does the same).
-    if (!detection.best && wrapper === null && looksTimestamped(sample)) {
-      const inside = sampleInsideWrapper(sample, MAX_LINE_BYTES, 'timestamps');
-      const within = detectFirstLines(candidates, source.name, inside.lines);
-      if (within.best) ({ wrapper, lines, detection } = { ...inside, detection: within });
-    }
+    // `docker logs --timestamps` lines, tried only when the lines as they are fit nothing, as parseSource does.
+    const stamped = !detection.best && wrapper === null ? detectInsideTimestamps(candidates, source.name, sample) : null;
+    if (stamped !== null) ({ wrapper, lines, detection } = { wrapper: 'timestamps', ...stamped });
     const inside = wrapper === null ? '' : ` inside ${CONTAINER_WRAPPER_NAMES[wrapper]} lines`;
     let line: string;
     if (detection.best) {
