@@ -19,6 +19,8 @@ import { QUEUE_DIR, type LedgerEntry, type LedgerPart, type LedgerUpdate, type O
 
 export const LEDGER_FILE = 'objects.json';
 
+const ledgerPath = (outDir: string): string => join(outDir, QUEUE_DIR, LEDGER_FILE);
+
 export interface ObjectLedger {
   version: 1;
   /** What the spooled records depend on (ledgerSettings): another value and the ledger does not apply. */
@@ -40,7 +42,7 @@ export function emptyLedger(settings: TaskSettings): ObjectLedger {
  * not read: an empty ledger (every object is read), with a note saying why for the last two.
  */
 export async function loadObjectLedger(outDir: string, settings: TaskSettings): Promise<{ ledger: ObjectLedger; note: string | null }> {
-  const path = join(outDir, QUEUE_DIR, LEDGER_FILE);
+  const path = ledgerPath(outDir);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -65,7 +67,7 @@ export async function loadObjectLedger(outDir: string, settings: TaskSettings): 
 }
 
 export async function saveObjectLedger(outDir: string, ledger: ObjectLedger): Promise<void> {
-  await writeFileAtomic(join(outDir, QUEUE_DIR, LEDGER_FILE), JSON.stringify(ledger));
+  await writeFileAtomic(ledgerPath(outDir), JSON.stringify(ledger));
 }
 
 /**

@@ -22,7 +22,7 @@ export const TASK_ATTEMPTS = 3;
 export const KEEP_TASKS = { age: 7 * 24 * 3600 };
 
 /** The first window label --retain keeps, or null without it. */
-function retainedSince(settings: IndexTask['settings'], nowMs: number): string | null {
+function firstKeptLabel(settings: IndexTask['settings'], nowMs: number): string | null {
   return settings.retainMs ? retainedFrom(nowMs, settings.retainMs, settings.windowMs) : null;
 }
 
@@ -88,7 +88,7 @@ export async function runPlanTask(job: Job<PlanTask>, flow: FlowProducer): Promi
   // few minutes. The report an earlier run wrote is kept; without one, the window is reduced
   // and marked incomplete.
   const { sinceMs, untilMs } = task.settings;
-  const keepFrom = retainedSince(task.settings, Date.now());
+  const keepFrom = firstKeptLabel(task.settings, Date.now());
   if (keepFrom !== null) for (const label of labels) if (label < keepFrom) labels.delete(label); // past --retain
   const previous = (await loadManifest(task.outDir)).manifest;
   const earlier = previous !== null && previous.windowMs === windowMs ? previous.windows : {};
@@ -237,7 +237,7 @@ export async function runIndexTask(job: Job<IndexTask>, connection: RedisConnect
   outcome.windows.sort();
   outcome.tasks = task.maps + Object.keys(values).length + 2;
   const nowMs = Date.now();
-  const keepFrom = retainedSince(task.settings, nowMs);
+  const keepFrom = firstKeptLabel(task.settings, nowMs);
   const pruned = keepFrom === null ? [] : Object.keys(manifest.windows).filter((label) => label < keepFrom);
   for (const label of pruned) delete manifest.windows[label];
   outcome.prunedWindows = pruned.length;
