@@ -51,11 +51,86 @@ export interface TrafficCube {
   cells: CubeCell[];
 }
 
-interface Cell {
-  requests: number;
-  proxyMade: number;
-  /** Latency bin index → count. */
-  latency: Map<number, number>;
+/**
+ * Latency counts of every cell, keyed by cell × LATENCY_KEY_SPAN + bin: one open-addressed table
+ * in two typed arrays, so a request costs one probe in flat memory. It was a Cell object per cell
+ * holding a Map of bin counts: two Map operations behind two pointers per request, and 50,000
+ * small Maps for the collector to trace. The cube alone over the bench's 1 M high-cardinality
+ * extended records, in-process: 786-798 -> 517-531 ms CPU (medians of 7, two alternating rounds).
+ */
+class CellBinCounts {
+  private keys: Int32Array;
+  private counts: Float64Array;
+  private shift: number;
+  private used = 0;
+
+  constructor(bits = 12) {
+    this.keys = new Int32Array(1 << bits);
+    this.counts = new Float64Array(1 << bits);
+    this.shift = 32 - bits;
+  }
+
+  /** Adds `count` at `key` (a non-negative int below 2^31 - 1). */
+  add(key: number, count: number): void {
+    const stored = key + 1; // 0 marks an empty slot
+    const mask = this.keys.length - 1;
+    let slot = Math.imul(stored, 0x9e3779b1) >>> this.shift;
+    for (;;) {
+      const at = this.keys[slot]!;
+      if (at === stored) {
+        this.counts[slot]! += count;
+        return;
+      }
+      if (at === 0) break;
+      slot = (slot + 1) & mask;
+    }
+    this.keys[slot] = stored;
+    this.counts[slot] = count;
+    if (++this.used * 2 > this.keys.length) this.grow();
+  }
+
+  forEach(visit: (key: number, count: number) => void): void {
+    for (let slot = 0; slot < this.keys.length; slot++) {
+      const stored = this.keys[slot]!;
+      if (stored !== 0) visit(stored - 1, this.counts[slot]!);
+    }
+  }
+
+  private grow(): void {
+    const keys = this.keys;
+    const counts = this.counts;
+    const bits = 32 - this.shift + 1;
+    this.keys = new Int32Array(1 << bits);
+    this.counts = new Float64Array(1 << bits);
+    this.shift = 32 - bits;
+    this.used = 0;
+    for (let slot = 0; slot < keys.length; slot++) if (keys[slot] !== 0) this.add(keys[slot]! - 1, counts[slot]!);
+  }
+}
+
+/** Latency bins run 0..140: a cell's bins are its index × 256 plus the bin. Cells stay far below 2^23. */
+const LATENCY_KEY_SPAN = 256;
+
+/** Per-cell counts in typed arrays, indexed by a cell number. */
+class CellColumns {
+  requests = new Float64Array(1024);
+  proxyMade = new Float64Array(1024);
+  count = 0;
+
+  /** A new cell's number. */
+  add(): number {
+    if (this.count === this.requests.length) {
+      this.requests = grown(this.requests);
+      this.proxyMade = grown(this.proxyMade);
+    }
+    return this.count++;
+  }
+}
+
+function grown(array: Float64Array): Float64Array<ArrayBuffer> {
+  const bigger = new Float64Array(array.length * 2);
+  bigger.set(array);
+  return bigger;
 }
 
 class Interner<T> {
@@ -92,12 +167,6 @@ class Interner<T> {
   }
 }
 
-function mergeCell(into: Cell, from: Cell): void {
-  into.requests += from.requests;
-  into.proxyMade += from.proxyMade;
-  for (const [bin, count] of from.latency) into.latency.set(bin, (into.latency.get(bin) ?? 0) + count);
-}
-
 /**
  * Combination id of route, key and status ids, each below ID_LIMIT (the interning cap and one
  * overflow id): 30 bits, a small integer to V8, so a cell lookup hashes no boxed number. It was
@@ -119,8 +188,13 @@ function splitCombo(combo: number): [number, number, number] {
 
 export class TrafficCubeSummary {
   private widthIndex = 0;
-  private buckets = new Map<number, Map<number, Cell>>();
-  private cellCount = 0;
+  /** Bucket start → combination id → cell number. */
+  private buckets = new Map<number, Map<number, number>>();
+  private columns = new CellColumns();
+  private latency = new CellBinCounts();
+  /** The bucket asked for last: records come in rough time order, so most skip the bucket lookup. */
+  private lastBucket = Number.NaN;
+  private lastCells: Map<number, number> | undefined;
   private readonly routes = new Interner<string>(INTERN_CAP, OTHER);
   private readonly keys = new Interner<string>(INTERN_CAP, OTHER);
   private readonly statuses = new Interner<number | null>(INTERN_CAP, null);
@@ -140,62 +214,74 @@ export class TrafficCubeSummary {
       this.statuses.id(proxy.status),
     );
     const cell = this.cellAt(time, combo);
-    cell.requests++;
-    if (upstreamMissing(proxy)) cell.proxyMade++;
-    if (proxy.requestTimeMs !== null) {
-      const bin = latencyBinIndex(proxy.requestTimeMs);
-      cell.latency.set(bin, (cell.latency.get(bin) ?? 0) + 1);
-    }
+    this.columns.requests[cell]!++;
+    if (upstreamMissing(proxy)) this.columns.proxyMade[cell]!++;
+    if (proxy.requestTimeMs !== null) this.latency.add(cell * LATENCY_KEY_SPAN + latencyBinIndex(proxy.requestTimeMs), 1);
   }
 
-  private cellAt(time: number, combo: number): Cell {
+  private cellAt(time: number, combo: number): number {
     const width = WIDTHS_MS[this.widthIndex]!;
-    let bucket = Math.floor(time / width) * width;
-    let cells = this.buckets.get(bucket);
+    const bucket = Math.floor(time / width) * width;
+    let cells = bucket === this.lastBucket ? this.lastCells : this.buckets.get(bucket);
+    const found = cells?.get(combo);
+    if (found !== undefined) {
+      this.lastBucket = bucket;
+      this.lastCells = cells;
+      return found;
+    }
     const canWiden = this.widthIndex < WIDTHS_MS.length - 1;
-    if ((cells === undefined && this.buckets.size >= MAX_BUCKETS && canWiden) || (this.cellCount >= MAX_CELLS && canWiden && !cells?.has(combo))) {
+    if ((cells === undefined && this.buckets.size >= MAX_BUCKETS && canWiden) || (this.columns.count >= MAX_CELLS && canWiden)) {
       this.widen();
       return this.cellAt(time, combo);
     }
     if (cells === undefined) this.buckets.set(bucket, (cells = new Map()));
-    if (this.cellCount >= MAX_CELLS && !cells.has(combo)) {
+    this.lastBucket = bucket;
+    this.lastCells = cells;
+    if (this.columns.count >= MAX_CELLS) {
       combo = comboId(this.routes.overflowValueId(), this.keys.overflowValueId(), combo & (ID_LIMIT - 1));
+      const other = cells.get(combo);
+      if (other !== undefined) return other;
     }
-    let cell = cells.get(combo);
-    if (cell === undefined) {
-      cell = { requests: 0, proxyMade: 0, latency: new Map() };
-      cells.set(combo, cell);
-      this.cellCount++;
-    }
+    const cell = this.columns.add();
+    cells.set(combo, cell);
     return cell;
   }
 
+  /** Next bucket width: cells of the same combination in one wider bucket are summed into one. */
   private widen(): void {
     this.widthIndex++;
     const width = WIDTHS_MS[this.widthIndex]!;
-    const merged = new Map<number, Map<number, Cell>>();
-    let count = 0;
+    const old = this.columns;
+    const renumbered = new Int32Array(old.count);
+    const merged = new Map<number, Map<number, number>>();
+    const columns = new CellColumns();
     for (const [bucket, cells] of this.buckets) {
       const target = Math.floor(bucket / width) * width;
       let into = merged.get(target);
       if (into === undefined) merged.set(target, (into = new Map()));
       for (const [combo, cell] of cells) {
-        const existing = into.get(combo);
-        if (existing === undefined) {
-          into.set(combo, cell);
-          count++;
-        } else {
-          mergeCell(existing, cell);
-        }
+        let to = into.get(combo);
+        if (to === undefined) into.set(combo, (to = columns.add()));
+        renumbered[cell] = to;
+        columns.requests[to]! += old.requests[cell]!;
+        columns.proxyMade[to]! += old.proxyMade[cell]!;
       }
     }
+    const latency = new CellBinCounts();
+    this.latency.forEach((key, count) => {
+      const cell = Math.floor(key / LATENCY_KEY_SPAN);
+      latency.add(renumbered[cell]! * LATENCY_KEY_SPAN + (key - cell * LATENCY_KEY_SPAN), count);
+    });
     this.buckets = merged;
-    this.cellCount = count;
+    this.columns = columns;
+    this.latency = latency;
+    this.lastBucket = Number.NaN;
+    this.lastCells = undefined;
   }
 
   /** Cells held now: at most MAX_CELLS, plus one "(other)" cell per bucket and status past it. */
   get cellsKept(): number {
-    return this.cellCount;
+    return this.columns.count;
   }
 
   get bucketSeconds(): number {
@@ -204,13 +290,14 @@ export class TrafficCubeSummary {
 
   /** The cube, with only the busiest routes and keys named. */
   summary(): TrafficCube {
+    const { requests, proxyMade } = this.columns;
     const routeTotals = new Array<number>(this.routes.values.length).fill(0);
     const keyTotals = new Array<number>(this.keys.values.length).fill(0);
     for (const cells of this.buckets.values()) {
       for (const [combo, cell] of cells) {
         const [route, key] = splitCombo(combo);
-        routeTotals[route]! += cell.requests;
-        keyTotals[key]! += cell.requests;
+        routeTotals[route]! += requests[cell]!;
+        keyTotals[key]! += requests[cell]!;
       }
     }
     const routeMap = topNames(this.routes.values, routeTotals);
@@ -218,31 +305,35 @@ export class TrafficCubeSummary {
     const statusOrder = this.statuses.values.map((status, id) => ({ status, id }))
       .sort((a, b) => (a.status ?? 1000) - (b.status ?? 1000));
     const statusMap = new Map(statusOrder.map((entry, position) => [entry.id, position]));
+    const binsOf: number[][] = Array.from({ length: this.columns.count }, () => []);
+    const usedBins = new Set<number>();
+    this.latency.forEach((key, count) => {
+      const cell = Math.floor(key / LATENCY_KEY_SPAN);
+      const bin = key - cell * LATENCY_KEY_SPAN;
+      binsOf[cell]!.push(bin, count);
+      usedBins.add(bin);
+    });
+    const binOrder = [...usedBins].sort((a, b) => a - b);
+    const binIndex = new Map(binOrder.map((bin, position) => [bin, position]));
     const bucketStarts = [...this.buckets.keys()].sort((a, b) => a - b);
-    const binIndex = new Map<number, number>();
-    const usedBins: number[] = [];
-    const folded = new Map<string, { at: number[]; cell: Cell }>();
+    const folded = new Map<string, { at: number[]; requests: number; proxyMade: number; latency: Map<number, number> }>();
     bucketStarts.forEach((start, bucketPosition) => {
       for (const [combo, cell] of this.buckets.get(start)!) {
         const [route, key, status] = splitCombo(combo);
         const at = [bucketPosition, routeMap.index[route]!, keyMap.index[key]!, statusMap.get(status)!];
         const id = at.join(',');
-        const existing = folded.get(id);
-        if (existing === undefined) folded.set(id, { at, cell: { requests: cell.requests, proxyMade: cell.proxyMade, latency: new Map(cell.latency) } });
-        else mergeCell(existing.cell, cell);
-        for (const bin of cell.latency.keys()) {
-          if (!binIndex.has(bin)) {
-            binIndex.set(bin, -1);
-            usedBins.push(bin);
-          }
-        }
+        let into = folded.get(id);
+        if (into === undefined) folded.set(id, (into = { at, requests: 0, proxyMade: 0, latency: new Map() }));
+        into.requests += requests[cell]!;
+        into.proxyMade += proxyMade[cell]!;
+        const bins = binsOf[cell]!;
+        for (let i = 0; i < bins.length; i += 2) into.latency.set(bins[i]!, (into.latency.get(bins[i]!) ?? 0) + bins[i + 1]!);
       }
     });
-    usedBins.sort((a, b) => a - b).forEach((bin, position) => binIndex.set(bin, position));
     const cells: CubeCell[] = [];
-    for (const { at, cell } of folded.values()) {
-      const latency = [...cell.latency].sort((a, b) => a[0] - b[0]).flatMap(([bin, count]) => [binIndex.get(bin)!, count]);
-      cells.push([...at, cell.requests, cell.proxyMade, ...latency]);
+    for (const { at, requests: count, proxyMade: made, latency } of folded.values()) {
+      const bins = [...latency].sort((a, b) => a[0] - b[0]).flatMap(([bin, binCount]) => [binIndex.get(bin)!, binCount]);
+      cells.push([...at, count, made, ...bins]);
     }
     return {
       bucketSeconds: this.bucketSeconds,
@@ -252,7 +343,7 @@ export class TrafficCubeSummary {
       routes: routeMap.names,
       keys: keyMap.names,
       statuses: statusOrder.map((entry) => entry.status),
-      bins: usedBins.map(latencyBinSeconds),
+      bins: binOrder.map(latencyBinSeconds),
       cells,
     };
   }

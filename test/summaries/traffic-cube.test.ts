@@ -4,14 +4,14 @@ import { MAX_CELLS, NAMED_VALUES, OTHER, TrafficCubeSummary, type TrafficCube } 
 
 const T0 = Date.UTC(2025, 0, 15, 10, 0, 0);
 
-function request(path: string, apiKey: string | null, status: number, endMs = T0): JoinedRequest {
+function request(path: string, apiKey: string | null, status: number, endMs = T0, requestTimeMs = 20): JoinedRequest {
   const proxy = emptyProxyRecord('test', 'access.log', 1, '');
   proxy.path = path;
   proxy.apiKey = apiKey;
   proxy.status = status;
   proxy.endMs = endMs;
   proxy.startMs = endMs;
-  proxy.requestTimeMs = 20;
+  proxy.requestTimeMs = requestTimeMs;
   return { proxy, apm: null, method: 'none', confidence: 0, offsetMs: null };
 }
 
@@ -84,5 +84,30 @@ describe('traffic cube', () => {
     for (let n = 0; n < NAMED_VALUES; n++) expect(byName.get(`/r${600 + n} k${600 + n} ${200 + ((600 + n) % 7)}`)).toBe(5);
     expect([...byName.values()].reduce((a, b) => a + b, 0)).toBe(observed);
     expect(summary.statuses).toEqual([200, 201, 202, 203, 204, 205, 206]);
+  });
+
+  it('keeps each cell\'s client-facing times on the latency bins, through every widening of the buckets', () => {
+    const cube = new TrafficCubeSummary();
+    const times = [3, 20, 20, 450, 5_000, 31_000];
+    // Two routes every 29 minutes for 100 days: the buckets widen from a minute to a day on the way.
+    for (let minute = 0; minute < 100 * 1440; minute += 29) {
+      for (const [i, ms] of times.entries()) cube.observe(request(i % 2 === 0 ? '/even' : '/odd', 'k', 200, T0 + minute * 60_000, ms));
+    }
+    const summary = cube.summary();
+    expect(summary.bucketSeconds).toBe(86_400);
+    const perTime = new Map<number, number>();
+    for (const cell of summary.cells) {
+      let binned = 0;
+      for (let i = 6; i < cell.length; i += 2) {
+        const bin = summary.bins[cell[i]!]!;
+        const ms = times.find((t) => t / 1000 >= bin.lowSeconds && t / 1000 < bin.highSeconds);
+        expect(ms, `a bin of ${bin.lowSeconds}-${bin.highSeconds} s holds none of the times observed`).toBeDefined();
+        perTime.set(ms!, (perTime.get(ms!) ?? 0) + cell[i + 1]!);
+        binned += cell[i + 1]!;
+      }
+      expect(binned).toBe(cell[4]);
+    }
+    const minutes = Math.ceil((100 * 1440) / 29);
+    expect(perTime).toEqual(new Map([[3, minutes], [20, 2 * minutes], [450, minutes], [5_000, minutes], [31_000, minutes]]));
   });
 });
