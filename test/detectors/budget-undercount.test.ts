@@ -69,26 +69,28 @@ describe('budget chart rows', () => {
     return { proxy, apm, method: 'heuristic', confidence: 0.9, offsetMs: 0 };
   }
 
-  it('past 20,000 closed windows, drops the rows of the keys whose gap was smallest then, the first keys seen first among equals', () => {
-    // 310 keys, one request each per window for 100 windows: 31,000 windows, past the 20,000
-    // rows kept. Until window 80 every key's gap is 0 (a tie, broken by the order keys were first
-    // seen); from then on "first" and "last" run 10 s over what the proxy logged each request, so
-    // they end as the keys the chart draws. "first" was seen first and lost its early windows
-    // while tied; "last" was seen last, and the rows dropped never reached it.
-    const keys = ['first', ...Array.from({ length: 308 }, (_, i) => `filler-${i}`), 'last'];
+  it('past 30,000 closed windows, drops back to 20,000, first the rows of the keys whose gap was smallest then, the first keys seen first among equals', () => {
+    // 420 keys, one request each per window for 150 windows: 63,000 windows, past the 20,000
+    // rows kept and the 10,000 let past them before dropping (first when window 76 begins). Until
+    // window 80 every key's gap is 0 (a tie, broken by the order keys were first seen); from then
+    // on "first" and "last" run 10 s over what the proxy logged each request, so they end as the
+    // keys the chart draws. "first" was seen first and lost its early windows while tied; "last"
+    // was seen last, and the rows dropped never reached it.
+    const keys = ['first', ...Array.from({ length: 418 }, (_, i) => `filler-${i}`), 'last'];
     const requests: JoinedRequest[] = [];
-    for (let window = 0; window < 100; window++) {
+    for (let window = 0; window < 150; window++) {
       for (const key of keys) requests.push(requestOf(key, window, window >= 80 && (key === 'first' || key === 'last') ? 10_000 : 0));
     }
     const perKey = ofKind(runDetectors(requests, { detectors: [budgetUndercount], settings: { budget: null, hasApm: true } }), 'budget-per-key')[0]!;
     const windows = (perKey as unknown as { series: { windows: { key: string; windowStart: string }[] } }).series.windows;
     const startsOf = (key: string): string[] => windows.filter((row) => row.key === key).map((row) => row.windowStart);
-    expect(startsOf('last')).toHaveLength(100);
+    expect(startsOf('last')).toHaveLength(150);
     const first = startsOf('first');
-    expect(first.length).toBeGreaterThanOrEqual(20);
-    expect(first.length).toBeLessThan(40);
+    // Every window from 80 on, and none of the 72 tied windows closed when the first drop took them.
+    expect(first.length).toBeGreaterThanOrEqual(70);
+    expect(first.length).toBeLessThanOrEqual(150 - 72);
     // What "first" kept is its latest windows, in order, up to the end.
-    expect(first).toEqual(startsOf('last').slice(100 - first.length));
+    expect(first).toEqual(startsOf('last').slice(150 - first.length));
   });
 });
 

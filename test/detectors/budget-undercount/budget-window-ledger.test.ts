@@ -47,4 +47,21 @@ describe('per-key budget windows', () => {
     addWindow(summary, { startMs: 0, accountedMs: 5, trueMs: 10_000_000, requests: 1, admittedByAccountedMs: 0, admittedByTrueMs: 0, accountedCrossedAt: 7, trueCrossedAt: 3, leaked: 0 }, null);
     expect(summary).toMatchObject({ over: 0, missed: 0, firstAccountedThrottleMs: 7, firstTrueThrottleMs: null });
   });
+
+  it('says whether a request opened its window: only the first request of a window does', () => {
+    const ledger = new KeyWindows();
+    const opened = (startMs: number): boolean => {
+      ledger.window(startMs, WINDOW);
+      return ledger.opened;
+    };
+    expect(opened(3 * WINDOW)).toBe(true);
+    expect(opened(3 * WINDOW + 10)).toBe(false);
+    expect(opened(4 * WINDOW)).toBe(true);
+    // Back to an earlier window that is still open: found, not opened again.
+    expect(opened(3 * WINDOW + 20)).toBe(false);
+    ledger.closeBefore(4, ALLOWANCE);
+    // A closed window is not reopened.
+    expect(opened(3 * WINDOW + 30)).toBe(false);
+    expect(ledger.open.size).toBe(1);
+  });
 });
