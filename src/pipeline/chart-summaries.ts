@@ -58,11 +58,11 @@ const EVERY_FIELD_FILLED: Record<Unfilled, never> = {};
 void EVERY_FIELD_FILLED;
 
 /** Every chart summary of a run, observed and finished together. */
-export function startChartSummaries(): { observe(request: JoinedRequest): void; finish(): ChartData } {
+export function startChartSummaries(): { observeBatch(batch: readonly JoinedRequest[]): void; finish(): ChartData } {
   const running: RunningSummary<keyof ChartData>[] = CHART_SUMMARIES.map((chart) => chart.start() as RunningSummary<keyof ChartData>);
   return {
-    observe(request) {
-      for (const summary of running) summary.observe(request);
+    observeBatch(batch) {
+      for (const summary of running) for (const request of batch) summary.observe(request);
     },
     finish() {
       return Object.assign({}, ...running.map((summary) => summary.finish())) as ChartData;
