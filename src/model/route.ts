@@ -249,7 +249,8 @@ let memoLookups = 0;
 let memoHits = 0;
 let memoResting = 0;
 
-function routeOfPath(path: string): string {
+/** routeTemplate's route of a path, from the memo and the route table: one string object per route. */
+export function routeOfPath(path: string): string {
   if (memoResting > 0) {
     memoResting--;
     return internRoute(path);
