@@ -148,8 +148,20 @@ function createClfParser(options: ParserOptions): RecordParser {
  * (`{"level":"info",…`). Counted as ignored, not skipped.
  */
 export function isTraefikOtherLine(text: string): boolean {
-  return isGoLoggerLine(text) || CONSOLE_LINE.test(text);
+  return isGoLoggerLine(text) || CONSOLE_LINE.test(text) || STATS_MESSAGE_LINES.has(text);
 }
+
+/**
+ * The one message Traefik writes over several lines, at start-up when anonymous stats are off
+ * (cmd/traefik/traefik.go, `Stats collection is disabled.` and two lines, a newline first and
+ * last). v3's console format prints it after a bare `… INF`; these continuation lines are known
+ * by their whole text, which no request line can be.
+ */
+const STATS_MESSAGE_LINES = new Set([
+  'Stats collection is disabled.',
+  'Help us improve Traefik by turning this feature on :)',
+  'More details on: https://doc.traefik.io/traefik/contributing/data-collection/',
+]);
 
 const CONSOLE_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}) (?:TRC|DBG|INF|WRN|ERR|FTL|PNC)(?: |$)/;
 

@@ -61,12 +61,18 @@ describe('traefik-clf', () => {
       'time="2020-05-26T20:23:04Z" level=info msg="Configuration loaded from flags."',
       'time="2022-01-24T19:29:46Z" level=debug msg="Static configuration loaded {\\"global\\":{\\"checkNewVersion\\":true}}"',
       '2024-05-04T00:14:51Z INF Traefik version 3.0.0 built on 2024-04-29T14:25:59Z version=3.0.0',
+      // v3 at start-up with stats off: its one message over several lines (then a blank line).
       '2024-05-04T00:14:51Z INF',
+      'Stats collection is disabled.',
+      'Help us improve Traefik by turning this feature on :)',
+      'More details on: https://doc.traefik.io/traefik/contributing/data-collection/',
+      '',
       '{"level":"info","msg":"Configuration loaded from flags.","time":"2020-05-26T20:23:04Z"}',
     ], traefikClf.example.split('\n')[0]!, [
       'time="2020-05-26T20:23:04Z" level=loud msg="Configuration loaded from flags."',
       '2024-05-04T00:14:51Z INFO Traefik version 3.0.0',
-      'Stats collection is disabled.',
+      'Stats collection is disabled. 203.0.113.9 - - [15/Jan/2025:10:32:01 +0000] "GET / HTTP/1.1" 200 1 "-" "-" 1 "r" "-" 1ms',
+      ' Help us improve Traefik by turning this feature on :)',
     ]);
   });
 
