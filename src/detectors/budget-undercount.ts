@@ -173,7 +173,12 @@ export const budgetUndercount: Detector<BudgetFinding> = {
       for (const [opened, usages] of openedAt) {
         if (opened >= index) continue;
         openedAt.delete(opened);
-        for (const usage of usages) chartRows += usage.windows.closeBefore(index, allowanceMs);
+        for (const usage of usages) {
+          chartRows += usage.windows.closeBefore(index, allowanceMs);
+          // A key's requests after this fall in its open windows: its limiters need nothing older.
+          usage.accountedLimiter?.forgetBefore(index);
+          usage.trueLimiter?.forgetBefore(index);
+        }
       }
       if (chartRows <= MAX_CHART_ROWS + CHART_ROW_SLACK) return;
       dropChartRows();

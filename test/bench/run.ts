@@ -392,6 +392,10 @@ async function planProfile(options: Options, profile: Profile, outDir: string, f
   add('alf-join', `alf analyze, extended + New Relic CSV joined (${fmt(half)} × ${fmt(joinApm.counts.records)}), JSON`, joinUnits,
     () => measure(process.execPath, alfArgs([joinProxy.path], out('join.json'), ['--log-format', formatFile, '--apm', joinApm.path])),
     () => checkAlfJson(out('join.json'), joinExpected));
+  // The founding case's own run: a worker-time budget replayed per key, both ways.
+  add('alf-join-budget', 'alf analyze --budget 600s/5m, extended + New Relic CSV joined, JSON', joinUnits,
+    () => measure(process.execPath, alfArgs([joinProxy.path], out('join-budget.json'), ['--log-format', formatFile, '--apm', joinApm.path, '--budget', '600s/5m'])),
+    () => checkAlfJson(out('join-budget.json'), joinExpected));
   // The same two inputs read and parsed, nothing joined or detected: the join's yardstick (a hidden option).
   add('alf-join-parse-only', 'alf analyze --parse-only, the joined run\'s two inputs', joinUnits,
     () => measure(process.execPath, alfArgs([joinProxy.path], out('join-parse.json'), ['--log-format', formatFile, '--apm', joinApm.path, '--parse-only'])),
@@ -714,6 +718,13 @@ function renderTable(machine: string, options: Options): string {
       const addedCpu = byRound(html, alf, (h, a) => h.cpuMs - a.cpuMs);
       summary.push(`${tag} HTML instead of JSON adds ${seconds(added)} s wall (${((added / html.wallMs) * 100).toFixed(1)}% of the HTML run) and ` +
         `${seconds(addedCpu)} s CPU (${((addedCpu / html.cpuMs) * 100).toFixed(1)}%), medians of each round's difference`);
+    }
+    const joined = get('alf-join');
+    const budgeted = get('alf-join-budget');
+    if (joined && budgeted) {
+      const addedCpu = byRound(budgeted, joined, (b, j) => b.cpuMs - j.cpuMs);
+      summary.push(`${tag} --budget 600s/5m adds ${seconds(addedCpu)} s CPU to the joined run (${((addedCpu / budgeted.cpuMs) * 100).toFixed(1)}% of it; ` +
+        `peak RSS ${Math.round(joined.rssKb / 1024)} -> ${Math.round(budgeted.rssKb / 1024)} MB), median of each round's difference`);
     }
     const small = get(`rss-${MEMORY_SMALL_LINES}`);
     const big = get(`rss-${options.big}`);

@@ -57,7 +57,14 @@ export function addWindow(summary: WindowSummary, window: WindowUsage, allowance
 }
 
 export class KeyWindows {
-  readonly open = new Map<number, WindowUsage>();
+  /**
+   * Open windows in the order they were opened, and their indices beside them: a key has a few
+   * open at a time (20 minutes of grace over 5-minute windows), so a short scan finds one. They
+   * were a Map per key: a hash table per key to insert into and delete from at every window's
+   * close, ~500 k times over the bench's 1 M high-cardinality extended records.
+   */
+  readonly open: WindowUsage[] = [];
+  private readonly openIndices: number[] = [];
   readonly closed = emptySummary();
   /** Closed windows kept for the chart, oldest first; may be dropped under the row budget. */
   rows: WindowUsage[] = [];
@@ -66,16 +73,16 @@ export class KeyWindows {
   private closedBefore = -Infinity;
   /**
    * The window asked for last: a key's requests mostly fall in the window of its previous one, so
-   * this skips the Map lookup (one cache miss per request among 5,000 keys' open windows).
+   * this skips the search (one cache miss per request among 5,000 keys' open windows).
    */
   private lastIndex = Number.NaN;
   private last: WindowUsage | null = null;
   /**
-   * Whether the last call of window() opened its window. The caller had compared `open.size`
-   * before and after, a third dependent read (key, ledger, its Map's table) on every request.
-   * With the chart-row slack (budget-undercount.ts), the detector alone over the bench's 1 M
-   * high-cardinality extended records, in-process: 737-848 -> 717-776 ms CPU (medians of 7, two
-   * alternating rounds; a machine this noisy shows little more than the direction).
+   * Whether the last call of window() opened its window. The caller had compared the open
+   * windows' count before and after, a third dependent read (key, ledger, its table) on every
+   * request. With the chart-row slack (budget-undercount.ts), the detector alone over the bench's
+   * 1 M high-cardinality extended records, in-process: 737-848 -> 717-776 ms CPU (medians of 7,
+   * two alternating rounds; a machine this noisy shows little more than the direction).
    */
   opened = false;
 
@@ -88,13 +95,17 @@ export class KeyWindows {
       this.late++;
       return null;
     }
-    let window = this.open.get(index);
-    if (!window) {
+    const at = this.openIndices.indexOf(index);
+    let window: WindowUsage;
+    if (at >= 0) {
+      window = this.open[at]!;
+    } else {
       window = {
         startMs: index * windowMs, accountedMs: 0, trueMs: 0, requests: 0,
         admittedByAccountedMs: 0, admittedByTrueMs: 0, accountedCrossedAt: null, trueCrossedAt: null, leaked: 0,
       };
-      this.open.set(index, window);
+      this.open.push(window);
+      this.openIndices.push(index);
       this.opened = true;
     }
     this.lastIndex = index;
@@ -109,13 +120,23 @@ export class KeyWindows {
       this.lastIndex = Number.NaN;
       this.last = null;
     }
-    let added = 0;
-    for (const [windowIndex, window] of this.open) {
-      if (windowIndex >= index) continue;
-      this.open.delete(windowIndex);
+    let kept = 0;
+    for (let i = 0; i < this.open.length; i++) {
+      const window = this.open[i]!;
+      const windowIndex = this.openIndices[i]!;
+      if (windowIndex >= index) {
+        this.open[kept] = window;
+        this.openIndices[kept] = windowIndex;
+        kept++;
+        continue;
+      }
       addWindow(this.closed, window, allowanceMs);
       this.rows.push(window);
-      added++;
+    }
+    const added = this.open.length - kept;
+    if (added > 0) {
+      this.open.length = kept;
+      this.openIndices.length = kept;
     }
     return added;
   }
@@ -123,12 +144,12 @@ export class KeyWindows {
   /** The closed summary plus the windows still open (at the end of the input). */
   summary(allowanceMs: number | null): WindowSummary {
     const total = { ...this.closed };
-    for (const window of this.open.values()) addWindow(total, window, allowanceMs);
+    for (const window of this.open) addWindow(total, window, allowanceMs);
     return total;
   }
 
   /** Every window still known, in time order, for the chart. */
   chartWindows(): WindowUsage[] {
-    return [...this.rows, ...this.open.values()].sort((a, b) => a.startMs - b.startMs);
+    return [...this.rows, ...this.open].sort((a, b) => a.startMs - b.startMs);
   }
 }

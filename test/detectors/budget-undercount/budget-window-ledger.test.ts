@@ -24,7 +24,7 @@ describe('per-key budget windows', () => {
       fill(window, trueMs / 10, trueMs);
       all.push(window);
       ledger.closeBefore(index - 4, ALLOWANCE);
-      expect(ledger.open.size).toBeLessThanOrEqual(5);
+      expect(ledger.open.length).toBeLessThanOrEqual(5);
     }
     for (const window of all) addWindow(reference, window, ALLOWANCE);
     expect(ledger.summary(ALLOWANCE)).toEqual(reference);
@@ -62,6 +62,6 @@ describe('per-key budget windows', () => {
     ledger.closeBefore(4, ALLOWANCE);
     // A closed window is not reopened.
     expect(opened(3 * WINDOW + 30)).toBe(false);
-    expect(ledger.open.size).toBe(1);
+    expect(ledger.open).toHaveLength(1);
   });
 });
