@@ -34,6 +34,18 @@ export class ApmWindow {
     return this.slots.length - this.head;
   }
 
+  /** Transactions in the window that start at or after `startMs`. */
+  countFrom(startMs: number): number {
+    let low = this.head;
+    let high = this.slots.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.slots[mid]!.startMs < startMs) low = mid + 1;
+      else high = mid;
+    }
+    return this.slots.length - low;
+  }
+
   /** The transactions in the window, in start order (for the clock-offset estimate). */
   transactions(): ApmTransaction[] {
     return this.slots.slice(this.head).map((slot) => slot.apm);

@@ -3,7 +3,7 @@ import { emptyJoinStats } from '../../src/join/join-stats.js';
 import { joinStreams } from '../../src/join/join-streams.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
 import type { JoinedRequest } from '../../src/model/records.js';
-import { JoinScenario, inBatches, scorePairs, type JoinScenarioOptions } from '../generators/join-scenarios.js';
+import { DEFAULT_JOIN_SCENARIO, JoinScenario, inBatches, scorePairs, type JoinScenarioOptions } from '../generators/join-scenarios.js';
 import { runJoin } from './run-join.js';
 
 describe('streaming join: bounded memory', () => {
@@ -180,4 +180,28 @@ describe('streaming join: batches', () => {
       expect(Math.abs(stats.offsetMs! - -2000), `APM batches of ${apmBatch}: ${stats.offsetMs} ms`).toBeLessThan(250);
     }
   });
+});
+
+describe('streaming join: an APM export that begins before the proxy log', () => {
+  it('estimates the offset from the span both logs cover, not from transactions no proxy record can reach', async () => {
+    // 300 requests a second for 10 minutes, the APM clock 350 ms ahead; the proxy log begins 4
+    // minutes in (a wider export, a --since slice, a queued window's margin): 72 k transactions
+    // first, more than the calibration's record budget, none of them any proxy record's partner.
+    const scenario = new JoinScenario({ durationSeconds: 600, hotRatePerSecond: 200, backgroundRatePerSecond: 100, seed: 11, skewMs: 350 });
+    const { proxies, transactions } = scenario.collect();
+    const proxyLogStart = DEFAULT_JOIN_SCENARIO.startMs + 240_000;
+    const logged = proxies.filter((record) => record.endMs >= proxyLogStart);
+    const exported = new Set(transactions.map((transaction) => transaction.raw));
+    const truePairs = logged.filter((record) => exported.has(record.raw)).length;
+    const { requests, stats } = await runJoin(logged, transactions);
+    expect(stats.offsetMs).toBeGreaterThanOrEqual(340);
+    expect(stats.offsetMs).toBeLessThanOrEqual(360);
+    const score = scorePairs(requests, truePairs);
+    expect(score.precision).toBeGreaterThan(0.99);
+    expect(score.recall).toBeGreaterThan(0.95);
+    // Those that start too early for any proxy record to reach leave before calibration, unjoined.
+    const early = transactions.filter((transaction) => transaction.startMs < proxyLogStart).length;
+    expect(stats.peakBufferedRecords).toBeLessThan(early);
+    expect(requests.length).toBe(logged.length + transactions.length - score.claimed);
+  }, 60_000);
 });
