@@ -3,6 +3,10 @@ import { UsageError } from '../../src/model/errors.js';
 import { emptyApmTransaction, emptyProxyRecord, type ApmTransaction, type ProxyRecord } from '../../src/model/records.js';
 import { Slicer, timeBoundsTest } from '../../src/pipeline/slice.js';
 import { checkSlice, describeSlice, parseTimeBound, parseWhere, type SliceSpec } from '../../src/pipeline/slice-spec.js';
+import { analyzeRecords } from '../../src/pipeline/analyze.js';
+import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
+import type { JoinedRequest } from '../../src/model/records.js';
+import { DEFAULT_JOIN_SCENARIO, JoinScenario, inBatches } from '../generators/join-scenarios.js';
 
 const T0 = Date.parse('2017-03-14T09:00:00Z');
 const MARGINS = { maxSkewMs: 30_000, horizonMs: 65_000 };
@@ -76,6 +80,30 @@ describe('--since and --until', () => {
     expect(keep(apm({ startMs: since - 60_000 }))).toBe(true);
     expect(timeBoundsTest({ since: null, until: null, where: [] }, MARGINS)).toBeNull();
   });
+});
+
+describe('a time slice with an APM export', () => {
+  it('joins the requests logged in it as the whole log does, although its transactions begin a join\'s reach earlier', async () => {
+    // 10 minutes at 300 requests a second, the APM clock 350 ms ahead; the slice is minutes 4 to 6.
+    const scenario = new JoinScenario({ durationSeconds: 600, hotRatePerSecond: 200, backgroundRatePerSecond: 100, seed: 3, skewMs: 350 });
+    const { proxies, transactions } = scenario.collect();
+    const partners = async (spec: SliceSpec | undefined): Promise<{ offsetMs: number | null; partnerOf: Map<string, string | null> }> => {
+      const partnerOf = new Map<string, string | null>();
+      const analysis = await analyzeRecords({
+        proxyStreams: [inBatches(proxies)], apmStreams: [inBatches(transactions)], files: () => [], budget: null, join: DEFAULT_JOIN_OPTIONS,
+        slice: spec, observers: [{ observe: (request: JoinedRequest) => { if (request.proxy) partnerOf.set(request.proxy.raw, request.apm?.raw ?? null); } }],
+      });
+      return { offsetMs: analysis.join.offsetMs, partnerOf };
+    };
+    const start = DEFAULT_JOIN_SCENARIO.startMs;
+    const whole = await partners(undefined);
+    const sliced = await partners({ since: { ms: start + 240_000, text: '4 min in' }, until: { ms: start + 360_000, text: '6 min in' }, where: [] });
+    expect(sliced.offsetMs).toBe(whole.offsetMs);
+    expect(sliced.partnerOf.size).toBeGreaterThan(30_000);
+    let same = 0;
+    for (const [proxy, partner] of sliced.partnerOf) if (whole.partnerOf.get(proxy) === partner) same++;
+    expect(same / sliced.partnerOf.size).toBeGreaterThan(0.99);
+  }, 60_000);
 });
 
 describe('--where', () => {
