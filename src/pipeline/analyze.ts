@@ -195,7 +195,7 @@ export async function analyzeRecords(input: RecordStreams): Promise<Analysis> {
   const slicer = input.slice && !isEmptySlice(input.slice) ? new Slicer(input.slice, input.join) : null;
   const mergedProxy = mergeByTime(input.proxyStreams, (record) => record.endMs);
   const mergedApm = hasApm ? mergeByTime(input.apmStreams, (record) => record.startMs) : null;
-  const proxyRecords = slicer ? keepOnly(mergedProxy, (record) => slicer.keepProxy(record)) : mergedProxy;
+  const proxyRecords = slicer ? keepOnly(mergedProxy, (record) => slicer.mayCompete(record)) : mergedProxy;
   const apmRecords = slicer && mergedApm ? keepOnly(mergedApm, (record) => slicer.mayJoin(record)) : mergedApm;
 
   // 3 + 4. Join, and let detectors and summaries observe.
@@ -219,6 +219,7 @@ export async function analyzeRecords(input: RecordStreams): Promise<Analysis> {
     for (const observer of observers) for (const request of batch) observer.observe(request);
   }
   for (const observer of observers) await observer.close?.();
+  if (slicer !== null) Object.assign(joinStats, slicer.joinFigures());
 
   // 5. Findings, ranked by severity (stable: registry order breaks ties).
   const files = input.files();

@@ -8,11 +8,15 @@ import { clientNetwork, type SliceSpec, type WhereClause, type WhereField } from
  * `alf analyze` and `alf scan`. It is applied to the records before the join and the detectors,
  * so every finding, chart and count describes the slice alone.
  *
- * A proxy record decides for its request. An APM transaction is judged on what it carries too
- * (time, path, route, key, user agent), loosely, so that the partner of a proxy record in the
- * slice is not dropped before the join; an APM transaction left without a partner is kept only
- * when it passes on its own, on every clause (a status, client or upstream clause can only be
- * judged on a proxy record, so those drop every unjoined transaction).
+ * A proxy record decides for its request. Before the join both sides are cut by time alone,
+ * with the join's reach around the slice, so the slice's requests meet the partners and the
+ * competitors they meet in the whole log: the proxy records logged within a join's reach before
+ * the slice claim their own transactions, and --where clauses are judged after the join. (Proxy
+ * records were cut to the slice and transactions by the clauses first: the transactions of the
+ * requests just before the slice were then free for the slice's own to take.) An APM transaction
+ * left without a partner is kept only when it passes on its own, on every clause (a status,
+ * client or upstream clause can only be judged on a proxy record, so those drop every unjoined
+ * transaction). The join's figures are then given for the slice's requests (joinFigures).
  */
 
 /** A field's value on either side: null when the record does not carry it (the clause cannot be judged). */
@@ -110,9 +114,23 @@ export interface SliceJoinMargins {
   horizonMs: number;
 }
 
-/** The slice as three tests and their counters; analyzeRecords runs them around the join. */
+/** The join's figures of the requests a slice kept (JoinStats fields). */
+interface SliceJoinFigures {
+  proxyRecords: number;
+  apmRecords: number;
+  joinedById: number;
+  joinedHeuristic: number;
+  unjoinedProxy: number;
+  unjoinedApm: number;
+  confidenceDeciles: number[];
+}
+
+/** The slice as tests before and after the join, with their counters; analyzeRecords runs them around the join. */
 export class Slicer {
   readonly counts: SliceCounts = { proxyKept: 0, proxyOutside: 0, apmKept: 0, apmOutside: 0 };
+  private readonly joined: SliceJoinFigures = {
+    proxyRecords: 0, apmRecords: 0, joinedById: 0, joinedHeuristic: 0, unjoinedProxy: 0, unjoinedApm: 0, confidenceDeciles: new Array<number>(10).fill(0),
+  };
   private readonly fields = new Map<WhereField, CompiledClause[]>();
   private readonly sinceMs: number;
   private readonly untilMs: number;
@@ -127,17 +145,11 @@ export class Slicer {
     this.untilMs = spec.until?.ms ?? Infinity;
   }
 
-  /**
-   * Per field: some positive clause matches (when there is one) and no negated clause does.
-   * `strict`: a value the record does not carry fails; otherwise it passes (judged after the join).
-   */
-  private passes(valueOf: (field: WhereField) => FieldValue, strict: boolean): boolean {
+  /** Per field: some positive clause matches (when there is one) and no negated clause does; a value the record does not carry fails. */
+  private passes(valueOf: (field: WhereField) => FieldValue): boolean {
     for (const [field, clauses] of this.fields) {
       const value = valueOf(field);
-      if (value === null || value === undefined) {
-        if (strict) return false;
-        continue;
-      }
+      if (value === null || value === undefined) return false;
       let positive = false;
       let positiveMatched = false;
       for (const compiled of clauses) {
@@ -156,33 +168,72 @@ export class Slicer {
 
   /** A proxy record is in the slice when its logged time is in [since, until) and every clause holds. */
   keepProxy(record: ProxyRecord): boolean {
-    const kept = record.endMs >= this.sinceMs && record.endMs < this.untilMs && this.passes((field) => proxyField(record, field), true);
+    const kept = record.endMs >= this.sinceMs && record.endMs < this.untilMs && this.passes((field) => proxyField(record, field));
     if (kept) this.counts.proxyKept++;
     else this.counts.proxyOutside++;
     return kept;
   }
 
-  /** Before the join: could this transaction be the partner of a proxy record in the slice? */
-  mayJoin(transaction: ApmTransaction): boolean {
-    const start = transaction.startMs;
-    const inTime = start >= this.sinceMs - this.margins.horizonMs - this.margins.maxSkewMs && start < this.untilMs + this.margins.maxSkewMs;
-    const kept = inTime && this.passes((field) => apmField(transaction, field), false);
-    if (!kept) this.counts.apmOutside++;
-    return kept;
+  /** How far around the slice records take part in the join: the longest request and the largest clock offset. */
+  private get reachMs(): number {
+    return this.margins.horizonMs + this.margins.maxSkewMs;
   }
 
-  /** After the join: a request stays when its proxy record was kept, or its lone transaction passes on its own. */
+  /** Before the join: a proxy record logged within the join's reach of the slice, which competes with its requests for partners. */
+  mayCompete(record: ProxyRecord): boolean {
+    const end = record.endMs;
+    const near = end >= this.sinceMs - this.reachMs && end < this.untilMs + this.margins.maxSkewMs;
+    if (!near) this.counts.proxyOutside++;
+    return near;
+  }
+
+  /** Before the join: a transaction that starts within the join's reach of the slice. */
+  mayJoin(transaction: ApmTransaction): boolean {
+    const start = transaction.startMs;
+    const near = start >= this.sinceMs - this.reachMs && start < this.untilMs + this.margins.maxSkewMs;
+    if (!near) this.counts.apmOutside++;
+    return near;
+  }
+
+  /** After the join: a request stays when its proxy record is in the slice, or its lone transaction passes on its own. */
   keepJoined(request: JoinedRequest): boolean {
+    const figures = this.joined;
     if (request.proxy !== null) {
-      if (request.apm !== null) this.counts.apmKept++;
+      if (!this.keepProxy(request.proxy)) return false;
+      figures.proxyRecords++;
+      if (request.apm === null) {
+        figures.unjoinedProxy++;
+        return true;
+      }
+      this.counts.apmKept++;
+      figures.apmRecords++;
+      if (request.method === 'id') figures.joinedById++;
+      else figures.joinedHeuristic++;
+      figures.confidenceDeciles[Math.min(9, Math.floor(request.confidence * 10))]!++;
       return true;
     }
     const transaction = request.apm!;
     const end = transaction.startMs + transaction.durationMs;
-    const kept = end >= this.sinceMs && end < this.untilMs && this.passes((field) => apmField(transaction, field), true);
-    if (kept) this.counts.apmKept++;
-    else this.counts.apmOutside++;
+    const kept = end >= this.sinceMs && end < this.untilMs && this.passes((field) => apmField(transaction, field));
+    if (kept) {
+      this.counts.apmKept++;
+      figures.apmRecords++;
+      figures.unjoinedApm++;
+    } else {
+      this.counts.apmOutside++;
+    }
     return kept;
+  }
+
+  /**
+   * The join's figures for the slice's requests alone, in place of those of every record the join
+   * was given (the slice's reach included). Refusals for low confidence, the offset, tolerances
+   * and notes stay the join's: they are about the join as it ran.
+   */
+  joinFigures(): SliceJoinFigures & { joinedShare: number } {
+    const figures = this.joined;
+    const share = figures.proxyRecords === 0 ? 0 : (figures.joinedById + figures.joinedHeuristic) / figures.proxyRecords;
+    return { ...figures, confidenceDeciles: [...figures.confidenceDeciles], joinedShare: Math.round(share * 10_000) / 10_000 };
   }
 }
 

@@ -83,7 +83,7 @@ describe('--since and --until', () => {
 });
 
 describe('a time slice with an APM export', () => {
-  it('joins the requests logged in it as the whole log does, although its transactions begin a join\'s reach earlier', async () => {
+  it('joins the requests logged in it as the whole log does, at the same offset and with the same partners', async () => {
     // 10 minutes at 300 requests a second, the APM clock 350 ms ahead; the slice is minutes 4 to 6.
     const scenario = new JoinScenario({ durationSeconds: 600, hotRatePerSecond: 200, backgroundRatePerSecond: 100, seed: 3, skewMs: 350 });
     const { proxies, transactions } = scenario.collect();
@@ -100,10 +100,34 @@ describe('a time slice with an APM export', () => {
     const sliced = await partners({ since: { ms: start + 240_000, text: '4 min in' }, until: { ms: start + 360_000, text: '6 min in' }, where: [] });
     expect(sliced.offsetMs).toBe(whole.offsetMs);
     expect(sliced.partnerOf.size).toBeGreaterThan(30_000);
-    let same = 0;
-    for (const [proxy, partner] of sliced.partnerOf) if (whole.partnerOf.get(proxy) === partner) same++;
-    expect(same / sliced.partnerOf.size).toBeGreaterThan(0.99);
+    // The requests of the slice have the partners they have in the whole log: those of the
+    // requests just before the slice are theirs, not free for the slice's to take. (A handful
+    // differ where the join's own 5 s steps fall elsewhere; with the slice's own requests alone
+    // in the join, 47 of 48 k did on the bench's queued inputs.)
+    const differ = [...sliced.partnerOf].filter(([proxy, partner]) => whole.partnerOf.get(proxy) !== partner);
+    expect(differ.length).toBeLessThanOrEqual(sliced.partnerOf.size / 2000);
   }, 60_000);
+});
+
+describe('a slice\'s requests in the join', () => {
+  it('meet the requests just before the slice as competitors: a transaction of one of those is not free for them to take', async () => {
+    const since = T0 + 60_000;
+    // Logged 0.9 s before the slice, with its transaction; then, in the slice, a request to the same
+    // URL as long, started 0.9 s after the first, whose transaction the export lacks (sampled out).
+    const before = proxy({ raw: 'before', path: '/v1/orders', method: 'GET', endMs: since - 900, requestTimeMs: 100, upstreamTimeMs: 100, upstreamStatus: 200, status: 200 });
+    const inside = proxy({ raw: 'inside', path: '/v1/orders', method: 'GET', endMs: since + 10, requestTimeMs: 100, upstreamTimeMs: 100, upstreamStatus: 200, status: 200 });
+    const partner = apm({ raw: 'before', path: '/v1/orders', method: 'GET', startMs: since - 1_000, durationMs: 100 });
+    const requests: JoinedRequest[] = [];
+    const analysis = await analyzeRecords({
+      proxyStreams: [inBatches([before, inside])], apmStreams: [inBatches([partner])], files: () => [], budget: null,
+      join: { ...DEFAULT_JOIN_OPTIONS, offsetMs: 0, startSigmaMs: 1_000 },
+      slice: { since: { ms: since, text: 'since' }, until: null, where: [] },
+      observers: [{ observe: (request: JoinedRequest) => { requests.push(request); } }],
+    });
+    expect(requests.map((request) => [request.proxy?.raw ?? null, request.apm?.raw ?? null])).toEqual([['inside', null]]);
+    // The join's figures are the slice's.
+    expect(analysis.join).toMatchObject({ proxyRecords: 1, joinedHeuristic: 0, unjoinedProxy: 1, apmRecords: 0, unjoinedApm: 0, joinedShare: 0 });
+  });
 });
 
 describe('--where', () => {
@@ -170,10 +194,12 @@ describe('--where', () => {
     expect(s.keepProxy(proxy({ status: 200, apiKey: 'k1' }))).toBe(false);
   });
 
-  it('judges APM transactions on what they carry: loosely before the join, strictly when left alone', () => {
+  it('lets every transaction of the time through to the join, and judges one left alone on what it carries', () => {
     const byKey = slicer(['key=k1']);
-    expect(byKey.mayJoin(apm({ apiKey: 'k2' }))).toBe(false);
-    // No key in the export: it may still be the partner of a k1 request.
+    // A k2 transaction is a k2 request's partner, not free for a k1 request to take.
+    expect(byKey.mayJoin(apm({ apiKey: 'k2' }))).toBe(true);
+    expect(byKey.keepJoined({ proxy: proxy({ apiKey: 'k2' }), apm: apm({ apiKey: 'k2' }), method: 'heuristic', confidence: 0.9, offsetMs: 0 })).toBe(false);
+    // No key in the export: kept alone only when it passes on its own.
     const unknown = apm({ apiKey: null });
     expect(byKey.mayJoin(unknown)).toBe(true);
     expect(byKey.keepJoined({ proxy: null, apm: unknown, method: 'none', confidence: 0, offsetMs: null })).toBe(false);

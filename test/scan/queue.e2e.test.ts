@@ -50,6 +50,9 @@ async function expectReportsOfOneProcess(out: string, logs: string, conf: string
   const reports = windowReports(out);
   expect(reports.size).toBeGreaterThanOrEqual(6);
   let joined = 0;
+  let proxyRecords = 0;
+  let apmRecords = 0;
+  let unjoinedApm = 0;
   let findings = 0;
   for (const [name, report] of reports) {
     const startMs = parseWindowLabel(/^alf-(.*)\.json$/.exec(name)![1]!)!;
@@ -59,13 +62,19 @@ async function expectReportsOfOneProcess(out: string, logs: string, conf: string
     });
     expect(JSON.parse(JSON.stringify(report.findings)), name).toEqual(JSON.parse(JSON.stringify(one.findings)));
     expect(pairCounts(report.join as unknown as Record<string, unknown>), name).toEqual(pairCounts(one.join as unknown as Record<string, unknown>));
-    const j = report.join as unknown as { joinedById: number; joinedHeuristic: number };
+    const j = report.join as unknown as { joinedById: number; joinedHeuristic: number; proxyRecords: number; apmRecords: number; unjoinedApm: number };
     joined += j.joinedById + j.joinedHeuristic;
+    proxyRecords += j.proxyRecords;
+    apmRecords += j.apmRecords;
+    unjoinedApm += j.unjoinedApm;
     findings += report.findings.length;
   }
   expect(findings).toBeGreaterThan(0);
+  // The windows' join figures are their own requests' and add up to one process's over everything:
+  // no pair lost or made twice at a boundary, no transaction of a neighbour's margin counted.
   const whole = await analyze({ inputs: [logs], apmInputs: [], logFormat: format, budget: null, join: DEFAULT_JOIN_OPTIONS, keepGoing: false });
   expect(joined).toBe(whole.join.joinedById + whole.join.joinedHeuristic);
+  expect([proxyRecords, apmRecords, unjoinedApm]).toEqual([whole.join.proxyRecords, whole.join.apmRecords, whole.join.unjoinedApm]);
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { windows: Record<string, unknown> };
   expect(Object.keys(manifest.windows).length).toBe(reports.size);
 }
