@@ -5,8 +5,8 @@ import { clientNetwork, type SliceSpec, type WhereClause, type WhereField } from
 
 /**
  * A slice of the traffic: `--since` / `--until` and `--where` clauses, the same syntax in
- * `alf analyze` and `alf scan`. It is applied to the records before the join and the detectors,
- * so every finding, chart and count describes the slice alone.
+ * `alf analyze` and `alf scan`. It is applied around the join and before the detectors, so every
+ * finding, chart and count describes the slice alone.
  *
  * A proxy record decides for its request. Before the join both sides are cut by time alone,
  * with the join's reach around the slice, so the slice's requests meet the partners and the
@@ -199,7 +199,10 @@ export class Slicer {
   keepJoined(request: JoinedRequest): boolean {
     const figures = this.joined;
     if (request.proxy !== null) {
-      if (!this.keepProxy(request.proxy)) return false;
+      if (!this.keepProxy(request.proxy)) {
+        if (request.apm !== null) this.counts.apmOutside++;
+        return false;
+      }
       figures.proxyRecords++;
       if (request.apm === null) {
         figures.unjoinedProxy++;
