@@ -25,6 +25,8 @@ import { TimingTracker } from './timing-tracker.js';
 const SLICE_MS = 5_000;
 const CALIBRATION_SPAN_MS = 120_000;
 const CALIBRATION_MAX_RECORDS = 20_000;
+/** Proxy records that must be able to vote before the record budget may end the calibration's wait (see votersFrom). */
+const CALIBRATION_MIN_VOTERS = 1_000;
 /** Tolerated disorder of APM exports, ms. */
 const APM_LAG_MS = 5_000;
 /** Pairs at least this confident steer the drift tracker. */
@@ -118,7 +120,9 @@ export async function* joinStreams(
     // -1.95 s with both streams read level and +5.1 s with the APM stream 6 s ahead.
     const from = calibrationFrom();
     const transactions = apm.transactions().filter((transaction) => transaction.startMs >= from && transaction.startMs <= proxyWatermark);
-    const estimate = estimateClockOffset(pending.peekAll(), transactions, options.maxSkewMs, apm.index.templates);
+    const voters = votersFrom();
+    const proxies = voters === -Infinity ? pending.peekAll() : pending.peekAll().filter((record) => proxyStartMs(record) >= voters);
+    const estimate = estimateClockOffset(proxies, transactions, options.maxSkewMs, apm.index.templates);
     const offset = estimate?.offsetMs ?? 0;
     stats.offsetMs = Math.round(offset);
     stats.offsetSupportingPairs = estimate?.supportingPairs ?? 0;
@@ -141,12 +145,23 @@ export async function* joinStreams(
    */
   const calibrationFrom = (): number => firstProxyStart - options.maxSkewMs;
 
+  /**
+   * The mirror case, a proxy log that begins before the export: only proxy records that start at
+   * least --max-skew after the export's first transaction vote, since the partners of earlier ones,
+   * if any, were never exported. They had voted with chance pairs among the export's first
+   * transactions: a proxy log 4 minutes ahead of its export (the bench's queued inputs) read 29 s
+   * from 5 pairs, or "no plausible pairs, 0 ms" (true 351 ms). -Infinity: every record votes.
+   */
+  const votersFrom = (): number => (apm.firstStart > firstProxyStart + options.maxSkewMs ? apm.firstStart + options.maxSkewMs : -Infinity);
+
   function readyToCalibrate(): boolean {
     if (proxyDone && apmDone) return true;
     // On the record budget only once the APM stream is level with the proxy stream.
     const level = apmDone || apm.watermark >= proxyWatermark - reachMs;
-    if (level && pending.size + apm.size >= CALIBRATION_MAX_RECORDS && pending.size + apm.countFrom(calibrationFrom()) >= CALIBRATION_MAX_RECORDS) return true;
-    return proxyWatermark - firstProxyEnd >= CALIBRATION_SPAN_MS && apm.watermark - Math.max(apm.firstStart, calibrationFrom()) >= CALIBRATION_SPAN_MS;
+    const voters = pending.countFrom(votersFrom());
+    if (level && voters >= CALIBRATION_MIN_VOTERS && voters + apm.size >= CALIBRATION_MAX_RECORDS &&
+      voters + apm.countFrom(calibrationFrom()) >= CALIBRATION_MAX_RECORDS) return true;
+    return proxyWatermark - Math.max(firstProxyEnd, votersFrom()) >= CALIBRATION_SPAN_MS && apm.watermark - Math.max(apm.firstStart, calibrationFrom()) >= CALIBRATION_SPAN_MS;
   }
 
   /**
@@ -158,6 +173,19 @@ export async function* joinStreams(
   function expireUnreachable(out: JoinedRequest[]): void {
     if (!Number.isFinite(firstProxyEnd)) return;
     apm.expire(firstProxyEnd - 2 * options.horizonMs - options.maxSkewMs - reachMs, 0, out);
+  }
+
+  /**
+   * And before calibration, proxy records that start too early for any transaction (a proxy log
+   * that begins before the export) leave as unjoined: transactions arrive in start order, give or
+   * take APM_LAG_MS, so none to come can be their partner, and they are not held until the vote.
+   */
+  function expireUnpartnered(out: JoinedRequest[]): void {
+    if (!Number.isFinite(apm.firstStart)) return;
+    for (const proxy of pending.takeBefore(apm.firstStart - APM_LAG_MS - options.maxSkewMs - reachMs)) {
+      stats.unjoinedProxy++;
+      out.push({ proxy, apm: null, method: 'none', confidence: 0, offsetMs: null });
+    }
   }
 
   /** Proxy starts below the returned time can no longer gain or lose partners. */
@@ -247,6 +275,7 @@ export async function* joinStreams(
     if (tracker === null) {
       const unreachable: JoinedRequest[] = [];
       expireUnreachable(unreachable);
+      expireUnpartnered(unreachable);
       if (unreachable.length > 0) yield unreachable;
     }
     stats.peakBufferedRecords = Math.max(stats.peakBufferedRecords, pending.size + apm.size);

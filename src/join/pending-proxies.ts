@@ -31,6 +31,18 @@ export class PendingProxies {
     return out;
   }
 
+  /** Waiting records that started at or after `startMs`. */
+  countFrom(startMs: number): number {
+    if (startMs === -Infinity) return this.size;
+    const first = Math.floor(startMs / BUCKET_MS);
+    let count = 0;
+    for (const [key, list] of this.buckets) {
+      if (key > first) count += list.length;
+      else if (key === first) for (const record of list) if (proxyStartMs(record) >= startMs) count++;
+    }
+    return count;
+  }
+
   /** Every waiting record that started before `cut`, oldest bucket first. */
   takeBefore(cut: number): ProxyRecord[] {
     const out: ProxyRecord[] = [];

@@ -205,3 +205,24 @@ describe('streaming join: an APM export that begins before the proxy log', () =>
     expect(requests.length).toBe(logged.length + transactions.length - score.claimed);
   }, 60_000);
 });
+
+describe('streaming join: a proxy log that begins before the APM export', () => {
+  it('lets only proxy records whose partners were exported vote on the offset', async () => {
+    // The mirror case: the export begins 4 minutes into the proxy log (an export of the last hour
+    // beside a day of proxy logs).
+    const scenario = new JoinScenario({ durationSeconds: 600, hotRatePerSecond: 200, backgroundRatePerSecond: 100, seed: 13, skewMs: 350 });
+    const { proxies, transactions } = scenario.collect();
+    const exportStart = DEFAULT_JOIN_SCENARIO.startMs + 240_000;
+    const exported = transactions.filter((transaction) => transaction.startMs >= exportStart);
+    const logged = new Set(proxies.map((record) => record.raw));
+    const truePairs = exported.filter((transaction) => logged.has(transaction.raw)).length;
+    const { requests, stats } = await runJoin(proxies, exported);
+    expect(stats.notes).toEqual([]);
+    expect(stats.offsetMs).toBeGreaterThanOrEqual(340);
+    expect(stats.offsetMs).toBeLessThanOrEqual(360);
+    const score = scorePairs(requests, truePairs);
+    expect(score.precision).toBeGreaterThan(0.99);
+    expect(score.recall).toBeGreaterThan(0.95);
+    expect(requests.length).toBe(proxies.length + exported.length - score.claimed);
+  }, 60_000);
+});
