@@ -6,6 +6,7 @@ import type { Severity } from '../model/finding.js';
 import { apmKeyParts, apmTemplate, normalisePath, templatePattern } from '../join/keys.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { EvidenceSample } from '../statistics/evidence-sample.js';
+import { TimeBuckets } from '../statistics/time-buckets.js';
 import { ownString } from '../model/own-string.js';
 
 /**
@@ -22,6 +23,9 @@ import { ownString } from '../model/own-string.js';
  *   clock-beyond-max-skew  the two logs cover the same span shifted by more than --max-skew (a clock
  *                          or time zone set wrong, by whole hours mostly);
  *   other-time-range       the two logs do not overlap in time at all;
+ *   partial-time-range     they overlap, the requests inside the overlap joined, and the rest were
+ *                          logged where the other log has nothing (the last hour exported beside a
+ *                          day of proxy logs): low, since nothing failed;
  *   different-hosts        most proxy requests go to routes the export never mentions, and to hosts
  *                          it never saw (another service behind the same proxy);
  *   different-paths        most proxy requests go to routes the export never mentions (another
@@ -31,7 +35,7 @@ import { ownString } from '../model/own-string.js';
  *   unexplained            none of the above.
  */
 
-export type ApmJoinReason = 'no-shared-field' | 'clock-beyond-max-skew' | 'other-time-range' | 'different-hosts' | 'different-paths' | 'ambiguous' | 'unexplained';
+export type ApmJoinReason = 'no-shared-field' | 'clock-beyond-max-skew' | 'other-time-range' | 'partial-time-range' | 'different-hosts' | 'different-paths' | 'ambiguous' | 'unexplained';
 
 export interface ApmJoinFigures {
   proxyRecords: Count;
@@ -53,6 +57,10 @@ export interface ApmJoinFigures {
   startsApartSeconds: Seconds | null;
   /** Whether the two logs' spans overlap (within --max-skew). */
   timeRangesOverlap: Flag | null;
+  /** Share of proxy requests that started within the export's time range (± --max-skew, to the minute); null without both spans. */
+  proxyInApmRange: Share | null;
+  /** Share of APM transactions that started within the proxy log's time range, likewise. */
+  apmInProxyRange: Share | null;
   maxSkewSeconds: Seconds;
   /** Clock offset the join used (APM minus proxy), ms. */
   offsetMs: Milliseconds | null;
@@ -116,6 +124,9 @@ export const apmJoin: Detector<ApmJoinFinding> = {
     const apmHosts = new Map<string, number>();
     const unjoinedProxy = new EvidenceSample(3);
     const unjoinedApm = new EvidenceSample(2);
+    // When each side's records started, to the minute (wider on long logs): how much of each lies in the other's range.
+    const proxyTimes = startTimes();
+    const apmTimes = startTimes();
 
     return {
       observe(request: JoinedRequest) {
@@ -125,6 +136,7 @@ export const apmJoin: Detector<ApmJoinFinding> = {
         if (proxy !== null) {
           proxies++;
           proxySpan = widen(proxySpan, proxy.startMs);
+          proxyTimes.at(proxy.startMs).count++;
           const route = proxyRoute(request);
           if (route !== null) {
             proxiesWithPath++;
@@ -135,6 +147,7 @@ export const apmJoin: Detector<ApmJoinFinding> = {
         }
         if (apm !== null) {
           apmSpan = widen(apmSpan, apm.startMs);
+          apmTimes.at(apm.startMs).count++;
           const key = apmKeyParts(apm);
           if (key !== null) {
             joinable++;
@@ -173,31 +186,42 @@ export const apmJoin: Detector<ApmJoinFinding> = {
         const startsApartMs = p !== null && a !== null ? a.first - p.first : null;
         const overlap = p !== null && a !== null ? a.first - maxSkewMs <= p.last && a.last + maxSkewMs >= p.first : null;
         const spansAlike = p !== null && a !== null && Math.abs((a.last - a.first) - (p.last - p.first)) <= Math.max(60_000, 0.2 * (p.last - p.first));
+        const proxyInApm = a === null ? null : shareWithin(proxyTimes, a, maxSkewMs);
+        const apmInProxy = p === null ? null : shareWithin(apmTimes, p, maxSkewMs);
+        // Most of the side that joined poorly lies outside the other's range, and inside it pairs formed.
+        const partial = (proxyShare < WEAK_SHARE && proxyInApm !== null && proxyInApm < PARTIAL_RANGE && joined >= WEAK_SHARE * proxyInApm * proxies) ||
+          (apmShare < WEAK_SHARE && apmInProxy !== null && apmInProxy < PARTIAL_RANGE && joined >= WEAK_SHARE * apmInProxy * joinable);
         let reason: ApmJoinReason;
         if (joinable === 0 || proxiesWithPath === 0) reason = 'no-shared-field';
         else if (startsApartMs !== null && Math.abs(startsApartMs) > maxSkewMs && spansAlike && Math.abs(startsApartMs) <= 26 * HOUR_MS) reason = 'clock-beyond-max-skew';
         else if (overlap === false) reason = 'other-time-range';
+        else if (partial) reason = 'partial-time-range';
         // Hosts only where the routes differ too: a New Relic export's `host` may be the agent's own
         // machine name, which no Host header carries, so differing hosts alone prove nothing.
         else if (routesShare !== null && routesShare < WEAK_SHARE && hostsShare !== null && hostsShare < WEAK_SHARE) reason = 'different-hosts';
         else if (routesShare !== null && routesShare < WEAK_SHARE) reason = 'different-paths';
         else if (context.join.lowConfidence > joined) reason = 'ambiguous';
         else reason = 'unexplained';
-        const severity: Severity = Math.min(proxyShare, apmShare) < FAILED_SHARE ? 'high' : 'medium';
+        const severity: Severity = reason === 'partial-time-range' ? 'low' : Math.min(proxyShare, apmShare) < FAILED_SHARE ? 'high' : 'medium';
+        const common = p !== null && a !== null ? { from: Math.max(p.first, a.first), to: Math.min(p.last, a.last) } : null;
         const percent = (share: number) => `${Math.round(share * 100)}%`;
         return [{
           kind: 'apm-join-weak',
           severity,
-          title: `${joined === 0 ? 'The APM export did not join' : 'The APM export joined poorly'}: ` +
-            `${percent(proxyShare)} of proxy requests and ${percent(apmShare)} of APM transactions paired`,
+          title: reason === 'partial-time-range'
+            ? `The APM export and the proxy log cover different time ranges: ${percent(proxyShare)} of proxy requests and ${percent(apmShare)} of APM transactions paired`
+            : `${joined === 0 ? 'The APM export did not join' : 'The APM export joined poorly'}: ` +
+              `${percent(proxyShare)} of proxy requests and ${percent(apmShare)} of APM transactions paired`,
           explanation:
             `Of ${proxies} proxy requests and ${joinable} APM transactions with a path or route, ${joined} were paired. ${REASON_TEXT[reason]} ` +
             'Backend times (true worker time per key, backend time at a client timeout) come from joined pairs only: for the requests ' +
             'left unjoined they are unknown, and alf does not stand the proxy\'s own times in for them.' +
             (routesShare !== null ? ` ${percent(routesShare)} of proxy requests go to a route the export also has.` : '') +
             (hostsShare !== null ? ` ${percent(hostsShare)} of proxy requests go to a host the export also has (proxy: ${commonest(proxyHosts)}; export: ${commonest(apmHosts)}).` : '') +
-            (startsApartMs !== null ? ` The APM export begins ${describeShift(startsApartMs)} the proxy log.` : ''),
-          nextStep: remedyFor(reason, startsApartMs, maxSkewMs),
+            (startsApartMs !== null ? ` The APM export begins ${describeShift(startsApartMs)} the proxy log.` : '') +
+            (proxyInApm !== null && apmInProxy !== null && (proxyInApm < 1 || apmInProxy < 1)
+              ? ` ${percent(proxyInApm)} of proxy requests started within the export's time range, and ${percent(apmInProxy)} of APM transactions within the proxy log's.` : ''),
+          nextStep: remedyFor(reason, startsApartMs, maxSkewMs, common),
           figures: {
             proxyRecords: proxies,
             joinableApmRecords: joinable,
@@ -211,10 +235,12 @@ export const apmJoin: Detector<ApmJoinFinding> = {
             apmHosts: commonest(apmHosts),
             startsApartSeconds: startsApartMs === null ? null : roundTo(startsApartMs / 1000, 3),
             timeRangesOverlap: overlap,
+            proxyInApmRange: proxyInApm === null ? null : roundTo(proxyInApm, 4),
+            apmInProxyRange: apmInProxy === null ? null : roundTo(apmInProxy, 4),
             maxSkewSeconds: maxSkewMs / 1000,
             offsetMs: context.join.offsetMs,
             lowConfidencePairs: context.join.lowConfidence,
-            remedy: remedyFor(reason, startsApartMs, maxSkewMs),
+            remedy: remedyFor(reason, startsApartMs, maxSkewMs, common),
           },
           evidence: [...unjoinedProxy.list(), ...unjoinedApm.list()],
         }];
@@ -227,6 +253,7 @@ const REASON_TEXT: Record<ApmJoinReason, string> = {
   'no-shared-field': 'The likely reason: the two sides share no field to join on (the export has no request.uri, http.route or route-carrying transaction name, or the proxy log has no path).',
   'clock-beyond-max-skew': 'The likely reason: the two logs cover the same span with their clocks further apart than --max-skew (a clock or time zone set wrong).',
   'other-time-range': 'The likely reason: the export covers another time range than the proxy log.',
+  'partial-time-range': 'The reason: the two logs cover different time ranges. Where both have records, the requests joined; the rest were logged where the other log has none.',
   'different-hosts': 'The likely reason: the export is of another service: most proxy requests go to hosts and routes the export does not have.',
   'different-paths': 'The likely reason: most proxy requests go to routes the export does not have (another service or host behind the proxy, or a path prefix the proxy adds or strips).',
   ambiguous: 'The likely reason: candidates were found, but too alike to tell apart (whole-second timestamps on busy URLs with nothing else in common).',
@@ -239,8 +266,12 @@ function describeShift(ms: number): string {
   return ms === 0 ? 'at the same time as' : `${amount} ${ms > 0 ? 'after' : 'before'}`;
 }
 
-function remedyFor(reason: ApmJoinReason, startsApartMs: number | null, maxSkewMs: number): string {
+function remedyFor(reason: ApmJoinReason, startsApartMs: number | null, maxSkewMs: number, common: { from: number; to: number } | null): string {
   switch (reason) {
+    case 'partial-time-range':
+      return common === null || common.to <= common.from
+        ? 'Export the APM transactions for the proxy log\'s whole time range, or slice both to the range they share.'
+        : `Slice to the range both logs cover (--since ${minuteIso(common.from)} --until ${minuteIso(common.to + 60_000)}), or export the APM transactions for the proxy log's whole time range.`;
     case 'no-shared-field':
       return 'Export the transactions with request.uri (New Relic) or url.path / http.route (OpenTelemetry), or give --route-template for routes whose names carry no template.';
     case 'clock-beyond-max-skew': {
@@ -258,6 +289,31 @@ function remedyFor(reason: ApmJoinReason, startsApartMs: number | null, maxSkewM
     case 'unexplained':
       return 'Check that the export and the proxy log come from the same service and period; --joined pairs.csv shows which requests did pair.';
   }
+}
+
+/** Above this share of one side within the other's range, a weak join is not put down to the ranges. */
+const PARTIAL_RANGE = 0.8;
+/** Minute buckets kept per side (a day), then wider ones. */
+const TIMELINE_BUCKETS = 1_440;
+
+function startTimes(): TimeBuckets<{ count: number }> {
+  return new TimeBuckets(60_000, TIMELINE_BUCKETS, () => ({ count: 0 }), (into, from) => { into.count += from.count; });
+}
+
+/** Share of the counted starts that fall within `span` widened by `slackMs` (whole buckets: to the bucket's width). */
+function shareWithin(times: TimeBuckets<{ count: number }>, span: Span, slackMs: number): number | null {
+  let inside = 0;
+  let total = 0;
+  for (const { startMs, value } of times.entries()) {
+    total += value.count;
+    if (startMs + times.widthMs > span.first - slackMs && startMs <= span.last + slackMs) inside += value.count;
+  }
+  return total === 0 ? null : inside / total;
+}
+
+/** An instant to the minute, as --since and --until read it (UTC). */
+function minuteIso(ms: number): string {
+  return `${new Date(Math.floor(ms / 60_000) * 60_000).toISOString().slice(0, 16)}Z`;
 }
 
 /** Host names compared without case or port (`API.example.com:443` is `api.example.com`). */

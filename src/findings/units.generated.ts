@@ -15,6 +15,8 @@ export const FIGURE_UNITS: Readonly<Record<string, Readonly<Record<string, Unit>
     "apmHosts": "text",
     "startsApartSeconds": "seconds",
     "timeRangesOverlap": "flag",
+    "proxyInApmRange": "share",
+    "apmInProxyRange": "share",
     "maxSkewSeconds": "seconds",
     "offsetMs": "milliseconds",
     "lowConfidencePairs": "count",

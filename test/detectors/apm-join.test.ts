@@ -15,10 +15,14 @@ import { foundingCase } from '../generators/scenarios.js';
 
 const HOUR = 3_600_000;
 
-async function analyseFounding(edit: (transaction: ApmTransaction) => void, editProxy: (proxy: ProxyRecord) => void = () => {}): Promise<Analysis> {
+async function analyseFounding(
+  edit: (transaction: ApmTransaction) => void,
+  editProxy: (proxy: ProxyRecord) => void = () => {},
+  exported: (transaction: ApmTransaction) => boolean = () => true,
+): Promise<Analysis> {
   const scenario = foundingCase({ seed: 5, durationSeconds: 600 });
   const proxies = scenario.requests.map((request) => request.proxy).filter((proxy): proxy is ProxyRecord => proxy !== null);
-  const apm = scenario.requests.map((request) => request.apm).filter((record): record is ApmTransaction => record !== null);
+  const apm = scenario.requests.map((request) => request.apm).filter((record): record is ApmTransaction => record !== null && exported(record));
   for (const transaction of apm) edit(transaction);
   for (const proxy of proxies) editProxy(proxy);
   apm.sort((a, b) => a.startMs - b.startMs);
@@ -96,6 +100,21 @@ describe('a zero-join run', () => {
     }, (p) => { p.host = 'api.example.com:443'; });
     const [finding] = weakJoin(analysis);
     expect(finding!.figures).toMatchObject({ reason: 'different-paths', proxyHostsInApm: 1 });
+  });
+
+  it('puts a weak join down to the time ranges when the export covers the last part of the proxy log and that part joined: low, with the range to slice to', async () => {
+    const scenario = foundingCase({ seed: 5, durationSeconds: 600 });
+    const first = Math.min(...scenario.requests.map((request) => request.proxy?.startMs ?? Infinity));
+    // The export begins 7 of the log's 10 minutes in.
+    const analysis = await analyseFounding(() => {}, () => {}, (t) => t.startMs >= first + 420_000);
+    const [finding] = weakJoin(analysis);
+    expect(finding!.severity).toBe('low');
+    expect(finding!.figures.reason).toBe('partial-time-range');
+    expect(finding!.figures.apmJoinedShare).toBeGreaterThan(0.9);
+    expect(finding!.figures.proxyInApmRange).toBeLessThan(0.5);
+    expect(finding!.figures.apmInProxyRange).toBe(1);
+    expect(finding!.nextStep).toMatch(/--since \d{4}-\d\d-\d\dT\d\d:\d\dZ --until /);
+    expect(analysis.verdict[0]!.text).not.toMatch(/joined the proxy log poorly/);
   });
 
   it('stays silent on an export that joins', async () => {
