@@ -19,9 +19,10 @@ async function analyseFounding(
   edit: (transaction: ApmTransaction) => void,
   editProxy: (proxy: ProxyRecord) => void = () => {},
   exported: (transaction: ApmTransaction) => boolean = () => true,
+  logged: (proxy: ProxyRecord) => boolean = () => true,
 ): Promise<Analysis> {
   const scenario = foundingCase({ seed: 5, durationSeconds: 600 });
-  const proxies = scenario.requests.map((request) => request.proxy).filter((proxy): proxy is ProxyRecord => proxy !== null);
+  const proxies = scenario.requests.map((request) => request.proxy).filter((proxy): proxy is ProxyRecord => proxy !== null && logged(proxy));
   const apm = scenario.requests.map((request) => request.apm).filter((record): record is ApmTransaction => record !== null && exported(record));
   for (const transaction of apm) edit(transaction);
   for (const proxy of proxies) editProxy(proxy);
@@ -115,6 +116,18 @@ describe('a zero-join run', () => {
     expect(finding!.figures.apmInProxyRange).toBe(1);
     expect(finding!.nextStep).toMatch(/--since \d{4}-\d\d-\d\dT\d\d:\d\dZ --until /);
     expect(analysis.verdict[0]!.text).not.toMatch(/joined the proxy log poorly/);
+  });
+
+  it('does the same when the export covers more than the proxy log', async () => {
+    const scenario = foundingCase({ seed: 5, durationSeconds: 600 });
+    const first = Math.min(...scenario.requests.map((request) => request.proxy?.startMs ?? Infinity));
+    // The proxy log holds the last 3 of the export's 10 minutes.
+    const analysis = await analyseFounding(() => {}, () => {}, () => true, (p) => p.startMs >= first + 420_000);
+    const [finding] = weakJoin(analysis);
+    expect(finding!.severity).toBe('low');
+    expect(finding!.figures).toMatchObject({ reason: 'partial-time-range', proxyInApmRange: 1 });
+    expect(finding!.figures.proxyJoinedShare).toBeGreaterThan(0.9);
+    expect(finding!.figures.apmInProxyRange).toBeLessThan(0.5);
   });
 
   it('stays silent on an export that joins', async () => {
