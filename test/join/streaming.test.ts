@@ -182,47 +182,44 @@ describe('streaming join: batches', () => {
   });
 });
 
+/**
+ * Two logs of 10 minutes at 300 requests a second, the APM clock 350 ms ahead, of which one side
+ * begins 4 minutes after the other: joined, with the offset voted and the pairs scored on the
+ * requests both logs hold.
+ */
+async function joinWhereOneBeginsLater(later: 'proxy' | 'apm', seed: number) {
+  const scenario = new JoinScenario({ durationSeconds: 600, hotRatePerSecond: 200, backgroundRatePerSecond: 100, seed, skewMs: 350 });
+  const all = scenario.collect();
+  const from = DEFAULT_JOIN_SCENARIO.startMs + 240_000;
+  const proxies = later === 'proxy' ? all.proxies.filter((record) => record.endMs >= from) : all.proxies;
+  const transactions = later === 'apm' ? all.transactions.filter((transaction) => transaction.startMs >= from) : all.transactions;
+  const exported = new Set(transactions.map((transaction) => transaction.raw));
+  const truePairs = proxies.filter((record) => exported.has(record.raw)).length;
+  const { requests, stats } = await runJoin(proxies, transactions);
+  const score = scorePairs(requests, truePairs);
+  expect(stats.offsetMs).toBeGreaterThanOrEqual(340);
+  expect(stats.offsetMs).toBeLessThanOrEqual(360);
+  expect(score.precision).toBeGreaterThan(0.99);
+  expect(score.recall).toBeGreaterThan(0.95);
+  // Every record comes out once, joined or not.
+  expect(requests.length).toBe(proxies.length + transactions.length - score.claimed);
+  return { stats, early: all.transactions.filter((transaction) => transaction.startMs < from).length };
+}
+
 describe('streaming join: an APM export that begins before the proxy log', () => {
   it('estimates the offset from the span both logs cover, not from transactions no proxy record can reach', async () => {
-    // 300 requests a second for 10 minutes, the APM clock 350 ms ahead; the proxy log begins 4
-    // minutes in (a wider export, a --since slice, a queued window's margin): 72 k transactions
-    // first, more than the calibration's record budget, none of them any proxy record's partner.
-    const scenario = new JoinScenario({ durationSeconds: 600, hotRatePerSecond: 200, backgroundRatePerSecond: 100, seed: 11, skewMs: 350 });
-    const { proxies, transactions } = scenario.collect();
-    const proxyLogStart = DEFAULT_JOIN_SCENARIO.startMs + 240_000;
-    const logged = proxies.filter((record) => record.endMs >= proxyLogStart);
-    const exported = new Set(transactions.map((transaction) => transaction.raw));
-    const truePairs = logged.filter((record) => exported.has(record.raw)).length;
-    const { requests, stats } = await runJoin(logged, transactions);
-    expect(stats.offsetMs).toBeGreaterThanOrEqual(340);
-    expect(stats.offsetMs).toBeLessThanOrEqual(360);
-    const score = scorePairs(requests, truePairs);
-    expect(score.precision).toBeGreaterThan(0.99);
-    expect(score.recall).toBeGreaterThan(0.95);
+    // A wider export, a --since slice, a queued window's margin: 72 k transactions first, more
+    // than the calibration's record budget, none of them any proxy record's partner.
+    const { stats, early } = await joinWhereOneBeginsLater('proxy', 11);
     // Those that start too early for any proxy record to reach leave before calibration, unjoined.
-    const early = transactions.filter((transaction) => transaction.startMs < proxyLogStart).length;
     expect(stats.peakBufferedRecords).toBeLessThan(early);
-    expect(requests.length).toBe(logged.length + transactions.length - score.claimed);
   }, 60_000);
 });
 
 describe('streaming join: a proxy log that begins before the APM export', () => {
   it('lets only proxy records whose partners were exported vote on the offset', async () => {
-    // The mirror case: the export begins 4 minutes into the proxy log (an export of the last hour
-    // beside a day of proxy logs).
-    const scenario = new JoinScenario({ durationSeconds: 600, hotRatePerSecond: 200, backgroundRatePerSecond: 100, seed: 13, skewMs: 350 });
-    const { proxies, transactions } = scenario.collect();
-    const exportStart = DEFAULT_JOIN_SCENARIO.startMs + 240_000;
-    const exported = transactions.filter((transaction) => transaction.startMs >= exportStart);
-    const logged = new Set(proxies.map((record) => record.raw));
-    const truePairs = exported.filter((transaction) => logged.has(transaction.raw)).length;
-    const { requests, stats } = await runJoin(proxies, exported);
+    // The mirror case: an export of the last hour beside a day of proxy logs.
+    const { stats } = await joinWhereOneBeginsLater('apm', 13);
     expect(stats.notes).toEqual([]);
-    expect(stats.offsetMs).toBeGreaterThanOrEqual(340);
-    expect(stats.offsetMs).toBeLessThanOrEqual(360);
-    const score = scorePairs(requests, truePairs);
-    expect(score.precision).toBeGreaterThan(0.99);
-    expect(score.recall).toBeGreaterThan(0.95);
-    expect(requests.length).toBe(proxies.length + exported.length - score.claimed);
   }, 60_000);
 });
