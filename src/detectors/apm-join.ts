@@ -313,7 +313,7 @@ function shareWithin(times: TimeBuckets<{ count: number }>, span: Span, slackMs:
 
 /** An instant to the minute, as --since and --until read it (UTC). */
 function minuteIso(ms: number): string {
-  return `${new Date(Math.floor(ms / 60_000) * 60_000).toISOString().slice(0, 16)}Z`;
+  return `${new Date(ms).toISOString().slice(0, 16)}Z`;
 }
 
 /** Host names compared without case or port (`API.example.com:443` is `api.example.com`). */

@@ -158,9 +158,10 @@ export async function* joinStreams(
     if (proxyDone && apmDone) return true;
     // On the record budget only once the APM stream is level with the proxy stream.
     const level = apmDone || apm.watermark >= proxyWatermark - reachMs;
-    const voters = pending.countFrom(votersFrom());
-    if (level && voters >= CALIBRATION_MIN_VOTERS && voters + apm.size >= CALIBRATION_MAX_RECORDS &&
-      voters + apm.countFrom(calibrationFrom()) >= CALIBRATION_MAX_RECORDS) return true;
+    if (level && pending.size + apm.size >= CALIBRATION_MAX_RECORDS) {
+      const voters = pending.countFrom(votersFrom());
+      if (voters >= CALIBRATION_MIN_VOTERS && voters + apm.countFrom(calibrationFrom()) >= CALIBRATION_MAX_RECORDS) return true;
+    }
     return proxyWatermark - Math.max(firstProxyEnd, votersFrom()) >= CALIBRATION_SPAN_MS && apm.watermark - Math.max(apm.firstStart, calibrationFrom()) >= CALIBRATION_SPAN_MS;
   }
 
@@ -299,7 +300,7 @@ export async function* joinStreams(
   if (out.length > 0) yield out;
   stats.startSigmaMs = Math.round(timing.current.startSigmaMs * 10) / 10;
   stats.durationSigmaMs = Math.round(timing.current.durationSigmaMs * 10) / 10;
-  stats.joinedShare = Math.round(joinedShare(stats) * 10_000) / 10_000;
+  stats.joinedShare = joinedShare(stats);
   if (options.offsetMs === undefined && stats.offsetMs !== null) {
     stats.offsetMinMs = Math.round(Math.min(tracker.min, stats.offsetMs));
     stats.offsetMaxMs = Math.round(Math.max(tracker.max, stats.offsetMs));

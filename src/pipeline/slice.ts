@@ -2,6 +2,7 @@ import { BlockList, isIP } from 'node:net';
 import { routeOf, routeTemplate } from '../model/route.js';
 import type { ApmTransaction, JoinedRequest, ProxyRecord } from '../model/records.js';
 import { clientNetwork, type SliceSpec, type WhereClause, type WhereField } from './slice-spec.js';
+import { joinedShare, type JoinStats } from '../join/join-stats.js';
 
 /**
  * A slice of the traffic: `--since` / `--until` and `--where` clauses, the same syntax in
@@ -114,16 +115,8 @@ export interface SliceJoinMargins {
   horizonMs: number;
 }
 
-/** The join's figures of the requests a slice kept (JoinStats fields). */
-interface SliceJoinFigures {
-  proxyRecords: number;
-  apmRecords: number;
-  joinedById: number;
-  joinedHeuristic: number;
-  unjoinedProxy: number;
-  unjoinedApm: number;
-  confidenceDeciles: number[];
-}
+/** The join's figures of the requests a slice kept. */
+type SliceJoinFigures = Pick<JoinStats, 'proxyRecords' | 'apmRecords' | 'joinedById' | 'joinedHeuristic' | 'unjoinedProxy' | 'unjoinedApm' | 'confidenceDeciles'>;
 
 /** The slice as tests before and after the join, with their counters; analyzeRecords runs them around the join. */
 export class Slicer {
@@ -233,10 +226,9 @@ export class Slicer {
    * was given (the slice's reach included). Refusals for low confidence, the offset, tolerances
    * and notes stay the join's: they are about the join as it ran.
    */
-  joinFigures(): SliceJoinFigures & { joinedShare: number } {
+  joinFigures(): SliceJoinFigures & Pick<JoinStats, 'joinedShare'> {
     const figures = this.joined;
-    const share = figures.proxyRecords === 0 ? 0 : (figures.joinedById + figures.joinedHeuristic) / figures.proxyRecords;
-    return { ...figures, confidenceDeciles: [...figures.confidenceDeciles], joinedShare: Math.round(share * 10_000) / 10_000 };
+    return { ...figures, confidenceDeciles: [...figures.confidenceDeciles], joinedShare: joinedShare(figures) };
   }
 }
 
