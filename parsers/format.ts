@@ -21,6 +21,12 @@ export interface FormatTraits {
   readonly backendNeverAnswered: string;
   /** Termination flags with a vocabulary of their own: HAProxy's two-letter session state. */
   readonly flags: 'haproxy-termination' | 'envoy-response-flags' | null;
+  /**
+   * A 503 answered without trying a backend is this software's own limiter: nginx's `limit_req`
+   * and `limit_conn` answer 503 unless `limit_req_status` says otherwise. Elsewhere such a 503 is
+   * a missing backend (an ALB with no healthy target, HAProxy's `<NOSRV>`), which is trouble.
+   */
+  readonly limiterAnswers503?: true;
   /** The setting that bounds the wait for the backend, and its default, for timeout walls; null for APM exports. */
   readonly upstreamTimeout: { readonly setting: string; readonly defaultSeconds: number | null } | null;
 }

@@ -1,7 +1,7 @@
 import { emptyProxyRecord } from '../src/model/records.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import { NGINX_UPSTREAM_TIMEOUT } from './nginx.js';
-import { createVariableHandlers, guessKeyVariable, type VariableHandler } from './nginx-variables.js';
+import { createVariableHandlers, guessKeyVariable, inferUpstreamStatus, upstreamEvidence, variableFor, type VariableHandler } from './nginx-variables.js';
 import { readJsonObject, reportIssue } from './proxy-line-kit.js';
 
 /**
@@ -14,33 +14,6 @@ import { readJsonObject, reportIssue } from './proxy-line-kit.js';
  * - Unquoted numbers (`"status":200`) are accepted and read as their decimal text.
  */
 
-/** Common key spellings → nginx variable. Keys that already are variable names map to themselves. */
-const KEY_ALIASES: Record<string, string> = {
-  msec: 'msec',
-  timestamp: 'time',
-  '@timestamp': 'time',
-  time: 'time',
-  method: 'request_method',
-  uri: 'request_uri',
-  url: 'request_uri',
-  path: 'request_uri',
-  client_ip: 'remote_addr',
-  ip: 'remote_addr',
-  user_agent: 'http_user_agent',
-  ua: 'http_user_agent',
-  referer: 'http_referer',
-  x_request_id: 'http_x_request_id',
-  traceparent: 'http_traceparent',
-  duration: 'request_time',
-  rt: 'request_time',
-  urt: 'upstream_response_time',
-  uct: 'upstream_connect_time',
-  uht: 'upstream_header_time',
-  upstream: 'upstream_addr',
-  bytes: 'body_bytes_sent',
-  size: 'body_bytes_sent',
-};
-
 const TIME_VARIABLES = new Set(['time_local', 'time_iso8601', 'msec', 'time']);
 
 /** `time` may hold any of nginx's three clocks; pick the handler from the value's shape. */
@@ -50,10 +23,6 @@ function timeVariableFor(value: string): string {
   return 'msec';
 }
 
-function variableFor(key: string): string {
-  const lower = key.toLowerCase();
-  return (Object.hasOwn(KEY_ALIASES, lower) ? KEY_ALIASES[lower] : undefined) ?? lower.replace(/^\$/, '').replace(/-/g, '_');
-}
 
 function createNginxJsonParser(options: ParserOptions): RecordParser {
   const file = options.file;
@@ -81,7 +50,8 @@ function createNginxJsonParser(options: ParserOptions): RecordParser {
       const keyVariable = keyField ?? guessKeyVariable(keys);
 
       const record = emptyProxyRecord('nginx-json', file, lineNumber, line);
-      record.upstreamLogged = named.includes('upstream_status');
+      const upstream = upstreamEvidence(named);
+      record.upstreamLogged = upstream !== null;
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const raw = object[key];
@@ -103,6 +73,7 @@ function createNginxJsonParser(options: ParserOptions): RecordParser {
           return reportIssue(sink, file, lineNumber, code, key, `bad value for ${key} ($${variable}): "${value.slice(0, 80)}"`, line);
         }
       }
+      if (upstream === 'attempt') inferUpstreamStatus(record);
       record.startMs = record.endMs - Math.round(record.requestTimeMs ?? 0);
       record.clientClosed = record.status === 499;
       sink.record(record);
@@ -115,7 +86,7 @@ export const nginxJson: FormatDef = {
   id: 'nginx-json',
   title: 'nginx JSON lines (log_format escape=json)',
   kind: 'proxy',
-  traits: { splittable: true, unit: 'line', clientGaveUp: '`499`', backendNeverAnswered: '`upstream_status` `""` or `-`', flags: null, upstreamTimeout: NGINX_UPSTREAM_TIMEOUT },
+  traits: { splittable: true, unit: 'line', clientGaveUp: '`499`', backendNeverAnswered: '`upstream_status` `""` or `-`; without it, `upstream_addr` and the upstream times', flags: null, upstreamTimeout: NGINX_UPSTREAM_TIMEOUT, limiterAnswers503: true },
   url: 'https://nginx.org/en/docs/http/ngx_http_log_module.html#log_format',
   example:
     '{"msec":"1736937121.457","request_id":"7bbf528f3944f25005b1a4c8d33e8184","remote_addr":"203.0.113.24","api_client":"key_7H2","request":"GET /v1/orders?limit=20 HTTP/1.1","status":"200","request_time":"0.084","upstream_connect_time":"0.001","upstream_header_time":"0.081","upstream_response_time":"0.083","upstream_status":"200","upstream_addr":"10.0.3.17:8080","body_bytes_sent":"1834","http_user_agent":"okhttp/4.12.0"}',

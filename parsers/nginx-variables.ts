@@ -53,6 +53,77 @@ function upstreamSeconds(set: (record: ProxyRecord, ms: number | null, attempts:
 }
 
 /**
+ * Common key spellings → nginx variable, for JSON lines (nginx-json.ts) and `key=value` text after
+ * a known format (nginx-extra-pairs.ts). Keys that already are variable names map to themselves.
+ */
+const KEY_ALIASES: Record<string, string> = {
+  msec: 'msec',
+  timestamp: 'time',
+  '@timestamp': 'time',
+  time: 'time',
+  method: 'request_method',
+  uri: 'request_uri',
+  url: 'request_uri',
+  path: 'request_uri',
+  client_ip: 'remote_addr',
+  ip: 'remote_addr',
+  user_agent: 'http_user_agent',
+  ua: 'http_user_agent',
+  referer: 'http_referer',
+  x_request_id: 'http_x_request_id',
+  traceparent: 'http_traceparent',
+  duration: 'request_time',
+  rt: 'request_time',
+  urt: 'upstream_response_time',
+  uct: 'upstream_connect_time',
+  uht: 'upstream_header_time',
+  upstream: 'upstream_addr',
+  bytes: 'body_bytes_sent',
+  size: 'body_bytes_sent',
+};
+
+/** The nginx variable a key names: an alias above, else the key itself without `$`, `-` read as `_`. */
+export function variableFor(key: string): string {
+  const lower = key.toLowerCase();
+  return (Object.hasOwn(KEY_ALIASES, lower) ? KEY_ALIASES[lower] : undefined) ?? lower.replace(/^\$/, '').replace(/-/g, '_');
+}
+
+/**
+ * The variables that are `-` for a request nginx answered without trying an upstream (a static
+ * file, a `return`, a limit_req rejection). A format with any of them tells such requests from
+ * proxied ones, even without `$upstream_status` (the `rt= uct= uht= urt=` suffix of nginx's
+ * "Using NGINX Logging for Application Performance Monitoring" logs no upstream status).
+ */
+const UPSTREAM_VARIABLES: ReadonlySet<string> = new Set(['upstream_status', 'upstream_addr', 'upstream_response_time', 'upstream_connect_time', 'upstream_header_time']);
+
+/**
+ * How a format's variables say whether a backend answered: `status` ($upstream_status is
+ * logged), `attempt` (only an address or an upstream time: see inferUpstreamStatus), or null
+ * (nothing of the upstream is logged: `combined`).
+ */
+export function upstreamEvidence(variables: Iterable<string>): 'status' | 'attempt' | null {
+  let evidence: 'attempt' | null = null;
+  for (const variable of variables) {
+    if (variable === 'upstream_status') return 'status';
+    if (UPSTREAM_VARIABLES.has(variable)) evidence = 'attempt';
+  }
+  return evidence;
+}
+
+/**
+ * The upstream's status where the format logs an attempt but not `$upstream_status`: a request
+ * nginx passed upstream (an address or a time logged) that the client did not close (499) got
+ * the status nginx logged, as nginx sets `$upstream_status` to the upstream's status or, for an
+ * attempt that failed, to the 502 or 504 it answers. It differs only where nginx rewrites the
+ * upstream's status (`error_page` with `proxy_intercept_errors`, `post_action`). A request not
+ * passed upstream has none: the proxy answered it alone.
+ */
+export function inferUpstreamStatus(record: ProxyRecord): void {
+  const passed = record.upstreamAttempts > 0 || record.upstreamAddr !== null;
+  record.upstreamStatus = passed && record.status !== 499 ? record.status : null;
+}
+
+/**
  * `$remote_addr` as found in real files: an address, or (where a config logs `$host` and an
  * X-Forwarded-For chain before it, as Filebeat's nginx fixtures show) `example.com 10.0.0.2,
  * 10.0.0.1, 127.0.0.1` or `"10.5.102.222, 199.96.1.1" 10.2.1.185`. A first word that does not end

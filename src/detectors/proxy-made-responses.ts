@@ -7,6 +7,7 @@ import { HEALTHY_BACKGROUND, severityOf, type Impact } from '../model/severity.j
 import { BoundedCounter } from '../statistics/bounded-counter.js';
 import { backendOutlived } from './client-timeout-knee.js';
 import { findingsOfKind, type Detector, type DetectorContext } from './detector.js';
+import { traitsOf } from '../../parsers/registry.js';
 import { EvidenceSample } from '../statistics/evidence-sample.js';
 
 /**
@@ -17,7 +18,8 @@ import { EvidenceSample } from '../statistics/evidence-sample.js';
  *                      (except 502/503/504);
  *   proxy-error        502/503/504: the proxy could not reach or wait for the backend (even if
  *                      the backend ran on: the proxy, not the client, gave up);
- *   gateway-rejection  auth, rate limit, WAF, bad request (400/401/403/405/413/414/429/444/431/494);
+ *   gateway-rejection  auth, rate limit, WAF, bad request (400/401/403/405/413/414/429/444/431/494;
+ *                      nginx's limit_req 503, answered without trying a backend);
  *   local              no upstream was involved at all (static files, `return`, redirects);
  *   unexplained        anything else, e.g. a 404 with an upstream address on a route that
  *                      otherwise returns 2xx (the founding case: nginx post_action after a client abort).
@@ -41,10 +43,20 @@ function upstreamInvolved(record: ProxyRecord): boolean {
   return record.upstreamAddr !== null || record.upstreamAttempts > 0 || record.upstreamTimeMs !== null;
 }
 
+/**
+ * A 503 the proxy's own limiter answered: no backend was tried (the format logs attempts), and
+ * in this software such a 503 is its rate or connection limit (nginx's limit_req and limit_conn).
+ * A rejection, like a 429, not the proxy failing to reach a backend.
+ */
+export function answeredByOwnLimiter(record: ProxyRecord): boolean {
+  return record.status === 503 && record.upstreamLogged && !upstreamInvolved(record) && traitsOf(record.format)?.limiterAnswers503 === true;
+}
+
 export function classifyProxyMade(request: JoinedRequest): ResponseClass {
   const proxy = request.proxy!;
   const status = proxy.status ?? 0;
   if (proxy.clientClosed) return 'client-abort';
+  if (answeredByOwnLimiter(proxy)) return 'gateway-rejection';
   // A 502/503/504 is the proxy giving up, even when the backend (per APM) ran on: not the client.
   if (PROXY_ERROR_STATUSES.has(status)) return 'proxy-error';
   const clientMs = proxy.requestTimeMs;

@@ -9,6 +9,7 @@ import type { Detector, DetectorContext } from './detector.js';
 import { EvidenceSample } from '../statistics/evidence-sample.js';
 import { TimeBuckets } from '../statistics/time-buckets.js';
 import { traitsOf } from '../../parsers/registry.js';
+import { answeredByOwnLimiter } from './proxy-made-responses.js';
 
 /**
  * Upstream trouble: 502/503/504, connect failures, timeouts and resets, per upstream address and
@@ -182,7 +183,8 @@ function maybeNeverConnected(proxy: ProxyRecord): boolean {
 export function classifyUpstreamError(proxy: ProxyRecord): { error: boolean; connect: boolean; timeout: boolean; reset: boolean } {
   const flags = proxy.flags;
   const haproxy = flags !== null && traitsOf(proxy.format)?.flags === 'haproxy-termination' ? flags.slice(0, 2) : '';
-  const error = ERROR_STATUSES.has(proxy.status ?? 0) || ERROR_STATUSES.has(proxy.upstreamStatus ?? 0);
+  // nginx's limit_req 503 is the proxy turning a client away, not a backend failing (proxy-made-responses.ts).
+  const error = (ERROR_STATUSES.has(proxy.status ?? 0) && !answeredByOwnLimiter(proxy)) || ERROR_STATUSES.has(proxy.upstreamStatus ?? 0);
   const connect = hasFlag(flags, ['UF', 'UH', 'URX']) || haproxy === 'SC';
   const timeout = proxy.status === 504 || hasFlag(flags, ['UT']) || haproxy === 'sH' || haproxy === 'sD';
   // nginx has no flags: a 502 after a connect time was logged is the backend closing or resetting

@@ -25,6 +25,14 @@ describe('responses the proxy made up', () => {
     expect(classifyProxyMade(request({ status: 404, upstreamAddr: '127.0.0.1:8100' }))).toBe('unexplained');
   });
 
+  it('reads a 503 nginx answered without trying a backend as its limiter turning the client away, and the same from an ALB as a proxy error', () => {
+    expect(classifyProxyMade(request({ status: 503 }))).toBe('gateway-rejection');
+    expect(classifyProxyMade(request({ status: 503, format: 'nginx-combined' }))).toBe('gateway-rejection');
+    expect(classifyProxyMade(request({ status: 503, upstreamAddr: '10.0.0.1:80' }))).toBe('proxy-error');
+    expect(classifyProxyMade(request({ status: 503, format: 'aws-alb' }))).toBe('proxy-error');
+    expect(classifyProxyMade(request({ status: 503, format: 'haproxy' }))).toBe('proxy-error');
+  });
+
   it('titles count in words that agree with the number: one response, two responses', () => {
     const ok = Array.from({ length: 20 }, (_, i) => request({ status: 200, startMs: i * 1000, upstreamAddr: '10.0.0.1:80', upstreamStatus: 200 }));
     const one = run([...ok, request({ status: 429, startMs: 30_000 })]).find((f) => f.figures.class === 'gateway-rejection')!;

@@ -50,6 +50,16 @@ describe('upstream trouble', () => {
     expect(classifyUpstreamError(record('nginx', { status: 502, upstreamStatus: 502, upstreamConnectTimeMs: 0, upstreamAddr: '127.0.0.1:1' }))).toMatchObject({ error: true, reset: true });
     expect(classifyUpstreamError(record('nginx', { status: 502, upstreamStatus: 502, upstreamConnectTimeMs: null, upstreamAddr: '127.0.0.1:1' }))).toMatchObject({ error: true, reset: false });
   });
+
+  it('counts no backend failure in nginx\'s own limit_req 503, but does in a 503 an ALB answered for want of a target', () => {
+    expect(classifyUpstreamError(record('nginx-combined', { status: 503, upstreamLogged: true }))).toMatchObject({ error: false });
+    expect(classifyUpstreamError(record('nginx-json', { status: 503, upstreamLogged: true }))).toMatchObject({ error: false });
+    // Once the backend was tried, a 503 is the backend's (or nginx's own "no live upstreams").
+    expect(classifyUpstreamError(record('nginx-combined', { status: 503, upstreamLogged: true, upstreamStatus: 503, upstreamAttempts: 1 }))).toMatchObject({ error: true });
+    // A log that does not say whether a backend was tried (plain `combined`) keeps the 503 as trouble.
+    expect(classifyUpstreamError(record('nginx-combined', { status: 503, upstreamLogged: false }))).toMatchObject({ error: true });
+    expect(classifyUpstreamError(record('aws-alb', { status: 503, upstreamLogged: true }))).toMatchObject({ error: true });
+  });
 });
 
 describe('upstream trouble in logs that name no upstream', () => {

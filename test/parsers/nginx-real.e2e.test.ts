@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { nginxFormat } from '../../parsers/nginx.js';
+import { detectFormat } from '../../parsers/detect.js';
+import { FORMATS } from '../../parsers/registry.js';
+import { nginxCombined, nginxFormat } from '../../parsers/nginx.js';
 import type { ProxyRecord } from '../../src/model/records.js';
 import { parseLines } from './parse-lines.js';
 
@@ -15,6 +17,14 @@ import { parseLines } from './parse-lines.js';
  */
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((path) => existsSync(path));
+/**
+ * nginx's blog post "Using NGINX Logging for Application Performance Monitoring": `combined` plus
+ * four timings, its strings joined with no space after the user agent, and no $upstream_status.
+ */
+const BLOG_FORMAT = `log_format upstream_time '$remote_addr - $remote_user [$time_local] '
+                         '"$request" $status $body_bytes_sent '
+                         '"$http_referer" "$http_user_agent"'
+                         'rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time"';`;
 const LOG_FORMAT = `log_format forensic '$msec|$request_id|$remote_addr|$http_x_api_key|$request_method|$request_uri|$status|'
                     '$request_time|$upstream_connect_time|$upstream_header_time|$upstream_response_time|'
                     '$upstream_status|$upstream_addr|$bytes_sent|$connection_requests|$http_traceparent|$http_user_agent';`;
@@ -49,6 +59,7 @@ describe.skipIf(!NGINX)('nginx log_format against a real nginx', () => {
   let nginxPort = 0;
   let records: ProxyRecord[] = [];
   let issues = 0;
+  let blogLines: string[] = [];
 
   beforeAll(async () => {
     backend = createServer((req, res) => {
@@ -69,12 +80,16 @@ events { worker_connections 64; }
 http {
   ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}
   ${LOG_FORMAT}
+  ${BLOG_FORMAT}
+  limit_req_zone $binary_remote_addr zone=one:1m rate=1r/m;
   upstream backend { server 127.0.0.1:${backendPort}; }
   upstream dead { server 127.0.0.1:${deadPort}; }
   server {
     listen 127.0.0.1:${nginxPort};
     access_log ${join(dir, 'access.log')} forensic;
+    access_log ${join(dir, 'blog.log')} upstream_time;
     location = /static-404 { return 404; }
+    location /limited { limit_req zone=one nodelay; proxy_pass http://backend; }
     location /down { proxy_pass http://dead; }
     location / { proxy_pass http://backend; }
   }
@@ -88,6 +103,9 @@ http {
     });
     await get(nginxPort, '/slow/report', { 'x-api-key': 'key_Q9x', 'user-agent': 'exporter' }, 300);
     await get(nginxPort, '/down', { 'user-agent': 'curl/8.5.0' });
+    // One request a minute: the second is turned away by limit_req (503) without reaching the backend.
+    await get(nginxPort, '/limited');
+    await get(nginxPort, '/limited');
     // Node sends header strings as latin1: these two characters go out as the UTF-8 bytes of "é".
     await get(nginxPort, '/fast', { 'user-agent': 'a|b "quoted" caf\u00c3\u00a9 \\ end' });
     // nginx logs the abort (499) once it notices the client gone; then stop it gracefully.
@@ -98,6 +116,7 @@ http {
     const parsed = parseLines(nginxFormat(LOG_FORMAT), lines);
     records = parsed.records as ProxyRecord[];
     issues = parsed.issues.length;
+    blogLines = readFileSync(join(dir, 'blog.log'), 'utf8').split('\n').filter((line) => line !== '');
   }, 30_000);
 
   afterAll(async () => {
@@ -139,5 +158,19 @@ http {
   it('keeps a user agent with |, quotes, UTF-8 and backslashes whole, decoding what nginx escaped', () => {
     const record = byPath('/fast').find((r) => r.query === null);
     expect(record!.userAgent).toBe('a|b "quoted" café \\ end');
+  });
+
+  it('reads the blog post\'s timings after `combined` without a --log-format, and tells from them which requests a backend answered as $upstream_status does', () => {
+    expect(detectFormat(FORMATS, 'blog.log', blogLines).best?.format.id).toBe('nginx-combined');
+    const blog = parseLines(nginxCombined, blogLines);
+    expect(blog.issues).toEqual([]);
+    // nginx writes both logs per request, in the same order.
+    expect(blog.records).toHaveLength(records.length);
+    const read = blog.records.map((record) => {
+      const r = record as ProxyRecord;
+      return [r.path, r.status, r.requestTimeMs, r.upstreamTimeMs, r.upstreamLogged, r.upstreamStatus];
+    });
+    expect(read).toEqual(records.map((r) => [r.path, r.status, r.requestTimeMs, r.upstreamTimeMs, true, r.upstreamStatus]));
+    expect(records.filter((r) => r.path === '/limited').map((r) => [r.status, r.upstreamAddr])).toEqual([[200, expect.any(String)], [503, null]]);
   });
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileNginxFormat, nginxCombined, nginxFormat, nginxIngress, nginxMain } from '../../parsers/nginx.js';
 import type { ProxyRecord } from '../../src/model/records.js';
@@ -181,6 +182,47 @@ describe('nginx log_format compiler', () => {
     const { records, issues } = parseLines(nginxCombined, ['2020-09-13T11:13:47.401738723Z 172.17.0.1 - - [13/Sep/2020:11:13:47 +0000] "GET / HTTP/1.1" 200 612 "-" "curl/8.4.0"']);
     expect(records).toHaveLength(0);
     expect(issues.map((issue) => [issue.code, issue.field])).toEqual([['PARSE_BAD_FIELD', 'remote_addr']]);
+  });
+
+  describe('key=value pairs after a known format', () => {
+    // nginx's blog post's `upstream_time` format: `combined`, then four timings with no space before them.
+    const blog = (ua: string, times: string) => `172.19.0.1 - - [04/Sep/2020:17:20:55 +0000] "GET /myapp/index HTTP/1.1" 200 5 "-" "${ua}"${times}`;
+
+    it('reads the request and upstream times, and the upstream answer they imply, with or without a space before them', () => {
+      for (const line of [blog('curl/7.64.1', 'rt=0.013 uct="0.000" uht="0.012" urt="0.013"'), blog('curl/7.64.1', ' rt=0.013 uct="0.000" uht="0.012" urt="0.013"')]) {
+        const { records, issues, warnings } = parseLines(nginxCombined, [line]);
+        expect(issues).toEqual([]);
+        expect(records[0]).toMatchObject({
+          userAgent: 'curl/7.64.1', status: 200, requestTimeMs: 13, upstreamConnectTimeMs: 0, upstreamHeaderTimeMs: 12, upstreamTimeMs: 13,
+          upstreamAttempts: 1, upstreamLogged: true, upstreamStatus: 200, endMs: Date.UTC(2020, 8, 4, 17, 20, 55), startMs: Date.UTC(2020, 8, 4, 17, 20, 55) - 13,
+        });
+        expect(warnings[0]!.message).toContain('read as key=value pairs: $request_time, $upstream_connect_time, $upstream_header_time, $upstream_response_time');
+      }
+    });
+
+    it('tells a request nginx answered alone (every upstream value "-") from a client that left before the answer', () => {
+      const local = parseLines(nginxCombined, [blog('-', 'rt=0.000 uct="-" uht="-" urt="-"').replace(' 200 ', ' 503 ')]).records[0] as ProxyRecord;
+      expect(local).toMatchObject({ status: 503, upstreamLogged: true, upstreamStatus: null, upstreamAttempts: 0, upstreamTimeMs: null });
+      const left = parseLines(nginxCombined, [blog('-', 'rt=5.001 uct="0.000" uht="-" urt="5.001"').replace(' 200 ', ' 499 ')]).records[0] as ProxyRecord;
+      expect(left).toMatchObject({ status: 499, clientClosed: true, upstreamStatus: null, upstreamTimeMs: 5001 });
+    });
+
+    it('never lets a pair overwrite a field the format reads, and leaves unknown keys and refused values out', () => {
+      const timed = nginxFormat('$remote_addr [$time_local] "$request" $status $request_time');
+      const [record] = parseLines(timed, ['10.0.0.9 [15/Jan/2025:10:32:01 +0000] "GET /a HTTP/1.1" 200 0.105 rt=9.999 ua="10.0.0.1:80" urt=oops cs=HIT host=api.example.com']).records as ProxyRecord[];
+      expect(record).toMatchObject({ requestTimeMs: 105, upstreamTimeMs: null, upstreamAddr: null, host: 'api.example.com', upstreamLogged: false, upstreamStatus: null });
+    });
+
+    it('reads any text after the format without throwing, and never changes what the format itself read', () => {
+      const base = '10.0.0.9 - - [15/Jan/2025:10:32:01 +0000] "GET /a HTTP/1.1" 200 5 "-" "curl/7.68.0"';
+      const [plain] = parseLines(nginxCombined, [base]).records as ProxyRecord[];
+      fc.assert(fc.property(fc.string({ unit: fc.constantFrom('r', 't', 'u', '=', '"', ' ', '-', '0', '.', '5', ',', ':', 'x', '\\') , maxLength: 60 }), (tail) => {
+        const { records, issues } = parseLines(nginxCombined, [`${base} ${tail}`]);
+        expect(issues).toEqual([]);
+        const record = records[0] as ProxyRecord;
+        expect([record.status, record.path, record.clientIp, record.endMs, record.userAgent]).toEqual([plain!.status, plain!.path, plain!.clientIp, plain!.endMs, plain!.userAgent]);
+      }));
+    });
   });
 
   it('keeps text after the last known field out of the user agent and warns once per file, with an example', () => {
