@@ -31,11 +31,19 @@ export interface Detection {
 export const MIN_DETECTION_SCORE = 0.5;
 
 const EXTRA_PENALTY = 0.1;
+/**
+ * A file-level doubt (a warning) costs as much as one line read with text left over: enough to
+ * rank a format that doubts below one that does not (how %D and %T files are told apart), not so
+ * much that a one-line file whose format warns fails detection. It had counted as a failed line:
+ * a single `combined` line with timings after it scored 0.45 and was "no known format fits".
+ */
+const DOUBT_PENALTY = 0.1;
 
 export function scoreFormat(format: FormatDef, file: string, sample: readonly string[]): FormatScore {
   let records = 0;
   let issues = 0;
   let extra = 0;
+  let doubts = 0;
   let recognised = 0;
   let firstIssue: ParseIssue | null = null;
   const sink: RecordSink = {
@@ -48,9 +56,9 @@ export function scoreFormat(format: FormatDef, file: string, sample: readonly st
       if (sample[line - 1]?.trim()) recognised++;
     },
     extra() { extra++; },
-    // For detection a doubt counts against the format: it is how %D and %T files are told apart.
+    // For detection a doubt counts against the format (DOUBT_PENALTY).
     warn(warning) {
-      issues++;
+      doubts++;
       firstIssue ??= warning;
     },
   };
@@ -69,7 +77,7 @@ export function scoreFormat(format: FormatDef, file: string, sample: readonly st
   const tried = records + issues;
   // A record read from a prefix of its line counts for less than a whole one (0.9), so a format that
   // reads every field wins over a generic one that leaves text over, even when it misses a few lines.
-  return { format, records, issues, score: tried === 0 ? 0 : (records - EXTRA_PENALTY * extra) / tried, firstIssue, recognised };
+  return { format, records, issues, score: tried === 0 ? 0 : Math.max(0, records - EXTRA_PENALTY * extra - DOUBT_PENALTY * doubts) / tried, firstIssue, recognised };
 }
 
 export function detectFormat(formats: readonly FormatDef[], file: string, sample: readonly string[]): Detection {

@@ -72,6 +72,14 @@ describe('proxy format detection', () => {
     expect(detectFormat(FORMATS, 'a.log', [plain, escaped]).best?.format.id).toBe('apache-combined');
   });
 
+  it('detects a file of one line whose format doubts it (text after the last field), and counts the doubt as no failed line', () => {
+    const line = '172.19.0.1 - - [04/Sep/2020:17:20:55 +0000] "GET /myapp/index HTTP/1.1" 200 5 "-" "curl/7.64.1" cs=HIT';
+    const detection = detectFormat(FORMATS, 'one.log', [line]);
+    expect(detection.best?.format.id).toBe('nginx-combined');
+    expect([detection.best?.records, detection.best?.issues]).toEqual([1, 0]);
+    expect(detection.best!.score).toBeLessThan(1);
+  });
+
   it('tells %D from %T by the size of the durations', () => {
     const line = (duration: number): string =>
       `198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET / HTTP/1.1" 200 5 "-" "x" ${duration}`;
