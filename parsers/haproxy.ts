@@ -226,7 +226,8 @@ function findAcceptDate(line: string): number {
  * - its process's messages, sent with the proxies' log settings: `Proxy fe started.`, `Stopping
  *   frontend fe in 0 ms.`, `Proxy fe stopped (…)`, `Pausing`/`Resuming …`, `Server be/s1 is DOWN, …`,
  *   `backend be has no server available!`, health and agent checks, `[WARNING] …`-style messages,
- *   and the `Connect from a:p to b:p (fe/HTTP)` line of a proxy without option httplog;
+ *   the `Connect from a:p to b:p (fe/HTTP)` line of a proxy without option httplog, and a stream
+ *   offload agent's `SPOE: [agent] <EVENT:…> sid=… st=…` line;
  * - an option tcplog line: `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`
  *   (a TCP session, no HTTP request);
  * - a connection error before any request: `%ci:%cp [%t] %ft/%b: SSL handshake failure`.
@@ -261,6 +262,8 @@ const PROCESS_MESSAGES: readonly RegExp[] = [
   /^(?:Health|Agent) check for (?:backup )?server [^ /]+\/[^ ]+ /,
   /^\[(?:NOTICE|WARNING|ALERT|ERROR|INFO|DEBUG)\] /,
   /^Connect from [^ ]+ to [^ ]+ \([^ /]+\/[^ )]+\)$/,
+  // A stream offload agent's per-stream line (src/flt_spoe.c): `SPOE: [agent] <EVENT:name> sid=3 st=2 …`.
+  /^SPOE: \[[^\]]*\] <(?:EVENT|GROUP):[^>]*> sid=\d+ /,
 ];
 
 /** `fe/bind: message` right after the accept date: an error before any request. */
@@ -370,10 +373,14 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
     const client = text.slice(clientStart, open - 1);
     // The request is the last quoted field; HAProxy encodes `"` inside it, so lastIndexOf is safe.
     // `option httpslog` (2.5+) adds two words after it: TLS error codes and `sni/version/cipher`.
-    const requestClose = text.lastIndexOf('"');
-    const tls = requestClose === text.length - 1 ? null : httpsTail(text.slice(requestClose + 1));
-    if (requestClose !== text.length - 1 && tls === null) return fail('PARSE_NO_MATCH', 'r', 'expected the quoted request last (or, with option httpslog, its TLS fields)');
-    const requestOpen = text.lastIndexOf('"', requestClose - 1);
+    let requestClose = text.lastIndexOf('"');
+    // A line HAProxy cut at its length limit (`log … len`, 1024 bytes by default) ends inside the
+    // request: its only quote after the date opens it. Everything before the request is whole.
+    const cut = requestClose > close && text.indexOf('"', close) === requestClose && requestClose < text.length - 1;
+    if (cut) requestClose = text.length;
+    const tls = cut || requestClose === text.length - 1 ? null : httpsTail(text.slice(requestClose + 1));
+    if (!cut && requestClose !== text.length - 1 && tls === null) return fail('PARSE_NO_MATCH', 'r', 'expected the quoted request last (or, with option httpslog, its TLS fields)');
+    const requestOpen = cut ? text.indexOf('"', close) : text.lastIndexOf('"', requestClose - 1);
     if (requestOpen <= close) return fail('PARSE_NO_MATCH', 'r', 'expected the quoted request last');
     const request = text.slice(requestOpen + 1, requestClose);
     // Fixed fields between the date and the request; header captures `{…}` (may hold spaces) follow them.
@@ -434,6 +441,14 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
     record.upstreamStatus = dispatched && responseMs !== null ? status : null;
 
     if (tls !== null && tls.sni !== null) record.host ??= strings.intern(tls.sni);
+    if (cut && !warned.has('cut')) {
+      warned.add('cut');
+      lineSink.warn({
+        code: 'PARSE_TRUNCATED', file, line: lineNumber, field: 'r',
+        message: `a line HAProxy cut short at its log length limit (\`log … len\`, 1024 bytes by default; first seen here, ${text.length} characters): read, with the request's path as far as it goes`,
+        sample: excerpt(text),
+      });
+    }
     const parsed = request.charCodeAt(0) === 60 /* < */ ? null : parseRequestLine(request);
     if (parsed !== null) {
       record.method = parsed.method;

@@ -22,6 +22,8 @@ export const ParseIssueCode = {
   PARSE_EXTRA_FIELDS: 'PARSE_EXTRA_FIELDS',
   /** File-level: HAProxy header captures read by an assumed layout, or not read because they do not fit it. */
   PARSE_SUSPECT_CAPTURES: 'PARSE_SUSPECT_CAPTURES',
+  /** File-level: lines the software cut at its own length limit (HAProxy's `log … len`), read as far as they go. */
+  PARSE_TRUNCATED: 'PARSE_TRUNCATED',
 } as const;
 export type ParseIssueCode = keyof typeof ParseIssueCode;
 

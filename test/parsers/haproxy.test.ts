@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { haproxy, haproxyCaptureLayout, haproxyFormat } from '../../parsers/haproxy.js';
+import type { ProxyRecord } from '../../src/model/records.js';
 import { onlyProxy, parseLines } from './parse-lines.js';
 
 // docs/formats.md, HAProxy: [%tr] = START (local time, ms, read as UTC); timers in ms with -1.
@@ -99,12 +100,33 @@ describe('haproxy', () => {
       'Feb 26 23:16:16 192.168.8.2 haproxy[7]: 178.203.144.192:50210 [26/Feb/2019:23:16:15.321] prod_ssh_in prod_ssh_out/ssh1 1/1/861 1485 -- 2/1/0/0/0 0/0',
       '10.0.1.2:33313 [06/Feb/2009:12:12:51.443] fnt bck/srv1 34/56/+5007 +212 sD 1/3/6/8/+13 15/17',
       'Feb 26 23:08:47 192.168.8.2 haproxy[7]: 178.203.144.192:50210 [26/Feb/2019:23:08:47.266] prod_http_in/slsp: Connection closed during SSL handshake',
+      // A stream offload agent's line (efigence/go-haproxy t-data/haproxy_log_spoa, MIT, df83141c37f21ba0a02429c47746d6fbc850f461).
+      '<156>Aug 12 13:18:51 haproxy[1806]: SPOE: [hauth] <EVENT:on-frontend-http-request> sid=3 st=2 -1/-1/-1/-1/0 0/0 0/0 4/4',
       OK,
     ];
     const { records, issues, ignored } = parseLines(haproxy, lines);
     expect(issues).toEqual([]);
     expect(ignored).toBe(lines.length - 1);
     expect(records).toHaveLength(1);
+  });
+
+  it('reads a line HAProxy cut at its 1024-byte log length inside the request: every field before it whole, the path as far as it goes, one warning', () => {
+    // efigence/go-haproxy t-data/haproxy_log line 18 (MIT, df83141c37f21ba0a02429c47746d6fbc850f461): 1,002 characters, no closing quote.
+    const cut = "<142>Jul 28 14:54:23 haproxy[28380]: 127.0.0.1:20487 [28/Jul/2015:14:54:23.001] front_front1 backend_foobar/srv2-backend 0/0/0/258/259 200 2284 - - ---- 25/10/7/0/0 0/0 \"GET /film/Laura-1944-35824/contribute/photos?elementIdsToUpdate=585875&elementIdsToUpdate=585876&elementIdsToUpdate=585877&elementIdsToUpdate=585878&elementIdsToUpdate=585879&elementIdsToUpdate=585880&elementIdsToUpdate=585881&elementIdsToUpdate=585882&elementIdsToUpdate=585883&elementIdsToUpdate=585884&elementIdsToUpdate=585885&elementIdsToUpdate=585886&elementIdsToUpdate=585887&elementIdsToUpdate=585888&elementIdsToUpdate=585889&elementIdsToUpdate=585890&elementIdsToUpdate=585891&elementIdsToUpdate=585892&elementIdsToUpdate=585893&elementIdsToUpdate=585894&elementIdsToUpdate=585895&elementIdsToUpdate=585896&elementIdsToUpdate=585897&elementIdsToUpdate=585898&elementIdsToUpdate=585899&elementIdsToUpdate=585900&elementIdsToUpdate=585901&elementIdsToUpdate=585902&elementIdsToUpdate=585903&elementIdsToUpdate=585904&element";
+    // logstash-plugins/logstash-patterns-core spec/patterns/haproxy_spec.rb (Apache-2.0, 8381e7a5d5731d81b94bc2649710aae1a43478c3), shortened here.
+    const cutEarly = 'Jul 31 22:20:22 loadbalancer haproxy[1190]: 203.0.113.54:59968 [31/Jul/2017:22:20:22.447] loadbalancer default/instance8 135/0/1/19/156 200 1015 - - --VR 8/8/0/0/0 0/0 "GET /path/to/request/that/exceeds/more/than/1024/charactersssss';
+    const { records, issues, warnings } = parseLines(haproxy, [cut, OK, cutEarly]);
+    expect(issues).toEqual([]);
+    expect(records).toHaveLength(3);
+    expect(records[0]).toMatchObject({
+      startMs: Date.UTC(2015, 6, 28, 14, 54, 23, 1), requestTimeMs: 259, status: 200, upstreamStatus: 200, upstreamAddr: 'backend_foobar/srv2-backend',
+      method: 'GET', path: '/film/Laura-1944-35824/contribute/photos', clientIp: '127.0.0.1',
+    });
+    expect((records[0] as ProxyRecord).query!.endsWith('&element')).toBe(true);
+    expect(records[2]).toMatchObject({ method: 'GET', path: '/path/to/request/that/exceeds/more/than/1024/charactersssss', query: null, requestTimeMs: 156 });
+    expect(warnings.map((warning) => [warning.code, warning.line])).toEqual([['PARSE_TRUNCATED', 1]]);
+    // A line with no request at all after its fields is still malformed.
+    expect(parseLines(haproxy, [OK.slice(0, OK.indexOf('"'))]).issues).toHaveLength(1);
   });
 
   it('honours the zone of an RFC 5424 syslog header ([%tr] has none), and --timezone when the header has none either', () => {
