@@ -90,8 +90,12 @@ export function detectFormat(formats: readonly FormatDef[], file: string, sample
   // Ties (most often: every candidate at 0%) go to the format that read furthest into a line, so
   // "closest" names a format the file resembles, not merely the first one tried.
   ranking.sort((a, b) => b.score - a.score || b.records - a.records || b.recognised - a.recognised || progress(b.firstIssue) - progress(a.firstIssue));
+  const fits = (candidate: FormatScore | undefined): candidate is FormatScore => candidate !== undefined && candidate.score >= MIN_DETECTION_SCORE && candidate.records > 0;
+  // The format the user named wins any file it fits (FormatDef.named), and leads the ranking.
+  const named = ranking.findIndex((candidate) => candidate.format.named === true && fits(candidate));
+  if (named > 0) ranking.unshift(...ranking.splice(named, 1));
   const top = ranking[0];
-  const best = top && top.score >= MIN_DETECTION_SCORE && top.records > 0 ? top : null;
+  const best = fits(top) ? top : null;
   return { best, ranking };
 }
 

@@ -72,6 +72,12 @@ export interface FormatDef {
    * reads it and checks detection picks this format). A format compiled from `--log-format` has no example line.
    */
   readonly exampleFields?: ExampleFields;
+  /**
+   * The user named this format (`--log-format`): detection takes it for any file it reads well
+   * enough to detect at all, even where a built-in format scores higher (a `combined` that reads
+   * every line of a file whose later lines lack the named format's last field).
+   */
+  readonly named?: true;
   /** Real lines from other projects, with provenance (none where no licence-compatible source exists: test/fixtures/real/README.md). */
   readonly realSamples?: readonly RealSample[];
   /**

@@ -2,7 +2,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { closestFailure, DETECTION_LINES, detectFirstLines, detectFormat } from '../../parsers/detect.js';
+import { closestFailure, DETECTION_LINES, detectFirstLines, detectFormat, scoreFormat } from '../../parsers/detect.js';
+import { nginxCombined } from '../../parsers/nginx.js';
+import { candidateFormats, compileLogFormat } from '../../src/parse/workers/worker-formats.js';
 import { PROXY_FORMATS } from '../../parsers/proxy-formats.js';
 import { FORMATS } from '../../parsers/registry.js';
 import { parseLines } from './parse-lines.js';
@@ -78,6 +80,22 @@ describe('proxy format detection', () => {
     expect(detection.best?.format.id).toBe('nginx-combined');
     expect([detection.best?.records, detection.best?.issues]).toEqual([1, 0]);
     expect(detection.best!.score).toBeLessThan(1);
+  });
+
+  it('takes the format the user named (--log-format) for a file it fits, though `combined` reads more of it', () => {
+    const named = compileLogFormat(`log_format timed '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time $upstream_response_time $upstream_status';`);
+    const lines = [
+      '10.0.0.1 - - [15/Jan/2025:10:32:01 +0000] "GET /a HTTP/1.1" 200 5 "-" "curl/8.5.0" 0.012 0.011 200',
+      '10.0.0.1 - - [15/Jan/2025:10:32:02 +0000] "GET /b HTTP/1.1" 200 5 "-" "curl/8.5.0" 0.013 0.012 200',
+      // Written before the format gained its timings: `combined` reads this one too, the named format not.
+      '10.0.0.1 - - [15/Jan/2025:10:31:59 +0000] "GET /c HTTP/1.1" 200 5 "-" "curl/8.5.0"',
+    ];
+    const candidates = candidateFormats(named);
+    expect(scoreFormat(nginxCombined, 'mixed.log', lines).score).toBeGreaterThan(scoreFormat(named, 'mixed.log', lines).score);
+    expect(detectFormat(candidates, 'mixed.log', lines).best?.format).toBe(named);
+    // A file it does not fit goes to the format that does.
+    const alb = FORMATS.find((format) => format.id === 'aws-alb')!;
+    expect(detectFormat(candidates, 'alb.log', [alb.example]).best?.format.id).toBe('aws-alb');
   });
 
   it('tells %D from %T by the size of the durations', () => {

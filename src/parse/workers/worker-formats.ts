@@ -46,8 +46,8 @@ export function isHaproxyConfig(text: string): boolean {
  * One function for the main thread and the parse workers, so both compile the same format.
  */
 export function compileLogFormat(text: string, keyField?: string): FormatDef {
-  if (isHaproxyConfig(text)) return haproxyFormat(haproxyCaptureLayout(text));
-  return nginxFormat(text, LOG_FORMAT_ID, keyField);
+  const format = isHaproxyConfig(text) ? haproxyFormat(haproxyCaptureLayout(text)) : nginxFormat(text, LOG_FORMAT_ID, keyField);
+  return { ...format, named: true };
 }
 
 const compiled = new Map<string, FormatDef>();
