@@ -83,7 +83,8 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
       const startMs = parseTime(time);
       if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', '%t', `bad time "${time}"`);
       const statusText = tokens.text(STATUS);
-      const status = parseStatus(statusText);
+      // httpd writes `-` for a status of 0 (mod_log_config's pfmt): a request with no status set, not damage.
+      const status = statusText === '-' ? null : parseStatus(statusText);
       if (Number.isNaN(status)) return fail('PARSE_BAD_FIELD', '%>s', `bad status "${statusText}"`);
       const bytesText = tokens.text(BYTES);
       const bytes = optionalUnsigned(bytesText);

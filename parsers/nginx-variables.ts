@@ -213,6 +213,8 @@ export function createVariableHandlers(): Record<string, VariableHandler> {
     http_host: optionalString((r, v) => { r.host ??= v; }),
     server_name: optionalString((r, v) => { r.host ??= v; }),
     status: (record, value) => {
+      // nginx never writes `-` here, but httpd does for a status of 0, in the layout nginx's combined shares.
+      if (value === '-') return true;
       const status = parseUnsignedInt(value);
       if (Number.isNaN(status) || value.length !== 3) return false;
       record.status = status;

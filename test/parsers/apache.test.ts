@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { apacheCombined, apacheCombinedMicros, apacheCombinedSeconds, apacheCommon } from '../../parsers/apache.js';
+import { nginxCombined } from '../../parsers/nginx.js';
 import { expectOtherLinesIgnored, onlyProxy, parseLines } from './parse-lines.js';
 
 // docs/formats.md, Apache httpd: %t is when the request was RECEIVED; %D µs, %T whole seconds; `\"` escaping.
@@ -20,6 +21,17 @@ describe('apache-common', () => {
     const record = onlyProxy(apacheCommon, '198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "HEAD /health HTTP/1.1" 204 -');
     expect(record.bytesSent).toBeNull();
     expect(record.apiKey).toBeNull();
+  });
+
+  it('reads a status of "-" (httpd\'s status 0) as none, in Apache\'s formats and in the nginx combined that shares their layout', () => {
+    // logstash-plugins/logstash-patterns-core spec/patterns/httpd_spec.rb (Apache-2.0, 8381e7a5d5731d81b94bc2649710aae1a43478c3).
+    const line = '83.149.9.216 - a.user [11/Jan/2020:23:05:27 +0100] "OPTIONS /remote.php/ HTTP/1.1" - 7908 "-" "monitoring-client (v2.2)"';
+    for (const format of [apacheCombined, nginxCombined]) {
+      const { records, issues } = parseLines(format, [line]);
+      expect(issues).toEqual([]);
+      expect(records[0]).toMatchObject({ status: null, method: 'OPTIONS', path: '/remote.php/', bytesSent: 7908, startMs: Date.UTC(2020, 0, 11, 22, 5, 27) });
+    }
+    expect(onlyProxy(apacheCommon, '198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET / HTTP/1.1" - -').status).toBeNull();
   });
 
   it('converts the zone offset to UTC', () => {
