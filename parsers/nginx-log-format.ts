@@ -149,4 +149,8 @@ export const NGINX_PRESETS = {
   // ingress-nginx's default `log-format-upstream` (upstreaminfo), from its configmap docs.
   upstreaminfo:
     '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] [$proxy_alternative_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id',
+  // ingress-nginx's default before 0.2x (internal/ingress/controller/config/config.go at 9c6201b79a8b4):
+  // the real client address twice, no alternative upstream; still the default of clusters set up then.
+  upstreaminfo_legacy:
+    '$the_real_ip - [$the_real_ip] - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id',
 } as const;

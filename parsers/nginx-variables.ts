@@ -165,6 +165,8 @@ export function createVariableHandlers(): Record<string, VariableHandler> {
     // 3.53-3.57 s wall; 1 M extended 5.96-6.07 -> 5.57-5.62 s (medians of 3, twice).
     remote_addr: (record, value) => isMissing(value) || readRemoteAddr(record, value),
     realip_remote_addr: optionalString((r, v) => { r.clientIp ??= v; }),
+    // ingress-nginx's client address: X-Forwarded-For's when it trusts forwarded headers, else $remote_addr.
+    the_real_ip: (record, value) => isMissing(value) || record.clientIp !== null || readRemoteAddr(record, value),
     time_local: (record, value) => {
       const ms = parseTimeLocal(value);
       if (Number.isNaN(ms)) return false;

@@ -398,5 +398,24 @@ export const nginxIngress: FormatDef = {
   ],
 };
 
+export const nginxIngressLegacy: FormatDef = {
+  ...nginxFormat(NGINX_PRESETS.upstreaminfo_legacy, 'nginx-ingress-legacy'),
+  title: 'ingress-nginx upstreaminfo before 0.2x (`$the_real_ip - [$the_real_ip] - …`)',
+  url: 'https://github.com/kubernetes/ingress-nginx/blob/main/docs/user-guide/nginx-configuration/log-format.md',
+  example:
+    '192.168.64.14 - [192.168.64.14] - - [07/Feb/2020:12:02:42 +0000] "GET /v2/some HTTP/1.1" 200 61 "-" "Mozilla/5.0" 348 0.001 [default-web2-8080] 172.17.0.6:8080 61 0.001 200 835136ae24486dbb4156dcbe21f5d402',
+  exampleFields: { start: '2020-02-07T12:02:41.999Z', status: 200, method: 'GET', path: '/v2/some', client: '192.168.64.14', upstreamStatus: 200 },
+  realSamples: [
+    {
+      // A user's line in a bug report, kept as a parser test (IP anonymised there): ingress-nginx's ssl-redirect answering 308 itself.
+      source: { project: 'nielsbasjes/logparser', path: 'httpdlog/httpdlog-parser/src/test/java/nl/basjes/parse/httpdlog/NginxLogFormatTest.java', commit: '73e29a8cdb34e853f5be33671c88d26f375059e0', licence: 'Apache-2.0' },
+      lines: [
+        '1.2.3.4 - [1.2.3.4] - - [07/Aug/2020:15:50:07 +0800] "HEAD /ai/search/version HTTP/1.1" 308 0 "-" "curl/7.29.0" 100 0.000 [default-ai-search-prod-svc-5009] - - - - bfb9417db656d95bcfdf3e2a7f47b1ec',
+      ],
+      fields: { start: '2020-08-07T07:50:07.000Z', status: 308, method: 'HEAD', path: '/ai/search/version', client: '1.2.3.4', upstreamStatus: null },
+    },
+  ],
+};
+
 /** The traits of an nginx format compiled from a `--log-format` (id `nginx`), as far as they do not depend on its variables. */
 export const NGINX_PRESETS_TRAITS = nginxCombined.traits;

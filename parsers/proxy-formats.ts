@@ -7,7 +7,7 @@ import { envoy, envoyJson } from './envoy.js';
 import type { FormatDef } from './format.js';
 import { haproxy } from './haproxy.js';
 import { kong } from './kong.js';
-import { nginxCombined, nginxIngress, nginxMain } from './nginx.js';
+import { nginxCombined, nginxIngress, nginxIngressLegacy, nginxMain } from './nginx.js';
 import { nginxJson } from './nginx-json.js';
 import { traefikClf, traefikJson } from './traefik.js';
 import { tyk } from './tyk.js';
@@ -39,6 +39,7 @@ export const PROXY_FORMATS: readonly FormatDef[] = [
   apacheCombinedMicros,
   apacheCombinedSeconds,
   nginxIngress,
+  nginxIngressLegacy,
   nginxMain,
   nginxCombined,
   apacheCombined,
