@@ -246,14 +246,21 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
  * - an error-log line, `2024/01/15 10:32:00 [notice] 1#1: …` (ngx_log_error_core: the time,
  *   ` [level] `, `pid#tid: `);
  * - an entrypoint line, `/docker-entrypoint.sh: …` or `10-listen-on-ipv6-by-default.sh: info: …`
- *   (nginxinc/docker-nginx entrypoint/: each script prints `$0: …` or `$(basename $0): …`).
+ *   (nginxinc/docker-nginx entrypoint/: each script prints `$0: …` or `$(basename $0): …`);
+ * - in `kubectl logs` of ingress-nginx, the controller's own lines: klog's
+ *   `I1221 13:00:58.488494       7 controller.go:202] …` (severity, mmdd, time with µs, thread id,
+ *   `file:line] `; k8s.io/klog) and the banner it prints at start (ingress-nginx version/version.go:
+ *   a rule of 79 `-`, `NGINX Ingress controller`, `  Release:`, `  Build:`, `  Repository:`,
+ *   `  nginx version: …`).
  */
 export function isNginxOtherLine(text: string): boolean {
-  return ERROR_LOG_LINE.test(text) || ENTRYPOINT_LINE.test(text);
+  return ERROR_LOG_LINE.test(text) || ENTRYPOINT_LINE.test(text) || KLOG_LINE.test(text) || INGRESS_BANNER.test(text);
 }
 
 const ERROR_LOG_LINE = /^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} \[(?:debug|info|notice|warn|error|crit|alert|emerg)\] \d+#\d+: /;
 const ENTRYPOINT_LINE = /^(?:\/docker-entrypoint\.sh|\d{2}-[A-Za-z0-9_.-]+\.(?:sh|envsh)): /;
+const KLOG_LINE = /^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d{6} +\d+ [^ :\]]+:\d+\] /;
+const INGRESS_BANNER = /^(?:-{79}|NGINX Ingress controller|  (?:Release|Build|Repository): +[^ ].*|  nginx version: nginx\/[^ ]+)$/;
 
 /** Where `field`, starting at `position`, ends (the index of its delimiter), or -1. */
 function fieldEnd(line: string, field: CompiledField, position: number): number {

@@ -130,6 +130,28 @@ describe('nginx log_format compiler', () => {
     ]);
   });
 
+  it('ignores the ingress-nginx controller\'s own lines in `kubectl logs`: klog lines and its start banner', () => {
+    const access = '192.168.64.1 - - [07/Feb/2020:11:48:51 +0000] "POST /products HTTP/1.1" 200 59 "-" "curl/7.54.0" 89 0.001 [default-web-8080] [] 172.17.0.5:8080 59 0.000 200 529a007902362a5f51385a5fa7049884';
+    expectOtherLinesIgnored(nginxIngress, [
+      // DataDog/integrations-core nginx_ingress_controller/assets/logs/nginx-ingress-controller_tests.yaml (BSD-3-Clause).
+      'I1221 13:00:58.488494       7 controller.go:202] Initial sync, sleeping for 1 second.',
+      // client-go's start-up warning, in klog's header.
+      'W0207 11:48:49.101342       8 client_config.go:615] Neither --kubeconfig nor --master was specified.',
+      // The banner, as ingress-nginx's version.String() prints it.
+      '-'.repeat(79),
+      'NGINX Ingress controller',
+      '  Release:       v1.9.4',
+      '  Build:         846d251814a09d8a5d8d28e2e604bfc7749bcb49',
+      '  Repository:    https://github.com/kubernetes/ingress-nginx',
+      '  nginx version: nginx/1.21.6',
+    ], access, [
+      // A klog header without its `file:line] `, a shorter rule, another banner word.
+      'I1221 13:00:58.488494       7 Initial sync, sleeping for 1 second.',
+      '-'.repeat(78),
+      '  Version:       v1.9.4',
+    ]);
+  });
+
   it('guesses the API-key variable, or takes the one the user names', () => {
     expect(compileNginxFormat('$msec|$http_x_api_key|$status').keyVariable).toBe('http_x_api_key');
     expect(compileNginxFormat('$msec|$api_client|$status').keyVariable).toBe('api_client');
