@@ -1,6 +1,6 @@
 import type { Count, FindingBase, Flag, Milliseconds, Seconds, Share, Text } from '../model/finding.js';
 import { roundTo } from '../model/round.js';
-import type { JoinedRequest } from '../model/records.js';
+import { answeredWithoutBackend, type JoinedRequest } from '../model/records.js';
 import { routeOf, routeOfPath } from '../model/route.js';
 import type { Severity } from '../model/finding.js';
 import { apmKeyParts, apmTemplate, normalisePath, templatePattern } from '../join/keys.js';
@@ -38,6 +38,7 @@ import { ownString } from '../model/own-string.js';
 export type ApmJoinReason = 'no-shared-field' | 'clock-beyond-max-skew' | 'other-time-range' | 'partial-time-range' | 'different-hosts' | 'different-paths' | 'ambiguous' | 'unexplained';
 
 export interface ApmJoinFigures {
+  /** Proxy requests that could join: all but those the proxy logged it answered alone (static files, redirects, its limiter). */
   proxyRecords: Count;
   /** APM transactions with a path or route template: those that could join. */
   joinableApmRecords: Count;
@@ -133,7 +134,10 @@ export const apmJoin: Detector<ApmJoinFinding> = {
         if (!settings.hasApm) return;
         const proxy = request.proxy;
         const apm = request.apm;
-        if (proxy !== null) {
+        // A request the proxy answered alone (a static file, a redirect, a limiter's 503) has no
+        // transaction to join: counting it made a healthy edge that serves its own assets look
+        // like a weak join.
+        if (proxy !== null && (apm !== null || !answeredWithoutBackend(proxy))) {
           proxies++;
           proxySpan = widen(proxySpan, proxy.startMs);
           proxyTimes.at(proxy.startMs).count++;

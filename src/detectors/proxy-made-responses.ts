@@ -1,6 +1,6 @@
 import type { Count, FindingBase, Instant, Seconds, Severity, Share, StatusCode, Table, Text } from '../model/finding.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
-import { upstreamMissing } from '../model/records.js';
+import { answeredWithoutBackend, upstreamMissing, upstreamTried } from '../model/records.js';
 import { roundTo } from '../model/round.js';
 import { routeOf } from '../model/route.js';
 import { HEALTHY_BACKGROUND, severityOf, type Impact } from '../model/severity.js';
@@ -38,10 +38,6 @@ const CLASSES = Object.keys(ResponseClass) as ResponseClass[];
 const REJECTION_STATUSES = new Set([400, 401, 403, 405, 413, 414, 429, 431, 444, 494]);
 const PROXY_ERROR_STATUSES = new Set([502, 503, 504]);
 
-/** Whether an upstream was involved at all: an address or an attempt was logged. */
-function upstreamInvolved(record: ProxyRecord): boolean {
-  return record.upstreamAddr !== null || record.upstreamAttempts > 0 || record.upstreamTimeMs !== null;
-}
 
 /**
  * A 503 the proxy's own limiter answered: no backend was tried (the format logs attempts), and
@@ -49,7 +45,7 @@ function upstreamInvolved(record: ProxyRecord): boolean {
  * A rejection, like a 429, not the proxy failing to reach a backend.
  */
 export function answeredByOwnLimiter(record: ProxyRecord): boolean {
-  return record.status === 503 && record.upstreamLogged && !upstreamInvolved(record) && traitsOf(record.format)?.limiterAnswers503 === true;
+  return record.status === 503 && answeredWithoutBackend(record) && traitsOf(record.format)?.limiterAnswers503 === true;
 }
 
 export function classifyProxyMade(request: JoinedRequest): ResponseClass {
@@ -64,9 +60,9 @@ export function classifyProxyMade(request: JoinedRequest): ResponseClass {
   // Joined, and the backend was still working when the proxy answered without it: the client left,
   // even if not by a clear margin (a 4.905 s 404 joined to a 5.100 s transaction, seen with a real
   // nginx post_action). Only for proxies that did send the request upstream.
-  if (request.apm !== null && clientMs !== null && upstreamInvolved(proxy) && request.apm.durationMs >= clientMs) return 'client-abort';
+  if (request.apm !== null && clientMs !== null && upstreamTried(proxy) && request.apm.durationMs >= clientMs) return 'client-abort';
   if (REJECTION_STATUSES.has(status)) return 'gateway-rejection';
-  if (!upstreamInvolved(proxy)) return 'local';
+  if (!upstreamTried(proxy)) return 'local';
   return 'unexplained';
 }
 

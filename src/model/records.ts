@@ -170,6 +170,20 @@ export function upstreamUsed(record: ProxyRecord): boolean {
 }
 
 /**
+ * The proxy logged that it answered without trying any backend: a static file, a redirect, its
+ * own health check, a limiter or a refused request. No APM transaction exists for such a request.
+ * Only where the format logs the upstream at all (`combined` cannot say).
+ */
+export function answeredWithoutBackend(record: ProxyRecord): boolean {
+  return record.upstreamLogged && !upstreamTried(record);
+}
+
+/** Any sign of an upstream: an attempt, an address or an upstream time was logged. */
+export function upstreamTried(record: ProxyRecord): boolean {
+  return upstreamUsed(record) || record.upstreamTimeMs !== null;
+}
+
+/**
  * Cut off before the backend answered: the client hung up, or the proxy stopped waiting for a
  * backend it had reached. The backend may have kept working past the time the proxy logged.
  */

@@ -20,9 +20,11 @@ async function analyseFounding(
   editProxy: (proxy: ProxyRecord) => void = () => {},
   exported: (transaction: ApmTransaction) => boolean = () => true,
   logged: (proxy: ProxyRecord) => boolean = () => true,
+  more: (proxies: readonly ProxyRecord[]) => ProxyRecord[] = () => [],
 ): Promise<Analysis> {
   const scenario = foundingCase({ seed: 5, durationSeconds: 600 });
-  const proxies = scenario.requests.map((request) => request.proxy).filter((proxy): proxy is ProxyRecord => proxy !== null && logged(proxy));
+  const logs = scenario.requests.map((request) => request.proxy).filter((proxy): proxy is ProxyRecord => proxy !== null && logged(proxy));
+  const proxies = [...logs, ...more(logs)].sort((a, b) => a.endMs - b.endMs);
   const apm = scenario.requests.map((request) => request.apm).filter((record): record is ApmTransaction => record !== null && exported(record));
   for (const transaction of apm) edit(transaction);
   for (const proxy of proxies) editProxy(proxy);
@@ -128,6 +130,22 @@ describe('a zero-join run', () => {
     expect(finding!.figures).toMatchObject({ reason: 'partial-time-range', proxyInApmRange: 1 });
     expect(finding!.figures.proxyJoinedShare).toBeGreaterThan(0.9);
     expect(finding!.figures.apmInProxyRange).toBeLessThan(0.5);
+  });
+
+  it('stays silent when most proxy requests are ones the proxy answered alone (static files, redirects): they have no transaction to join', async () => {
+    const analysis = await analyseFounding(() => {}, () => {}, () => true, () => true, (proxies) => proxies.flatMap((proxy) => [1, 2].map((k) => ({
+      ...proxy, path: `/static/app-${k}.css`, route: null, query: null, status: 200, requestTimeMs: 1, startMs: proxy.startMs + k,
+      endMs: proxy.startMs + k + 1, upstreamLogged: true, upstreamStatus: null, upstreamAttempts: 0, upstreamTimeMs: null, upstreamConnectTimeMs: null,
+      upstreamHeaderTimeMs: null, upstreamAddr: null, requestId: null, traceId: null,
+    }))));
+    expect(analysis.join.joinedShare).toBeLessThan(0.4);
+    expect(weakJoin(analysis)).toEqual([]);
+    // The same requests in a log that cannot say the proxy answered them alone (`combined`) still make the join weak.
+    const unknowing = await analyseFounding(() => {}, () => {}, () => true, () => true, (proxies) => proxies.flatMap((proxy) => [1, 2].map((k) => ({
+      ...proxy, path: `/static/app-${k}.css`, route: null, query: null, startMs: proxy.startMs + k, endMs: proxy.startMs + k + 1, upstreamLogged: false,
+      upstreamStatus: null, upstreamAttempts: 0, upstreamTimeMs: null, upstreamAddr: null, requestId: null, traceId: null,
+    }))));
+    expect(weakJoin(unknowing)).toHaveLength(1);
   });
 
   it('stays silent on an export that joins', async () => {
