@@ -15,11 +15,16 @@ import { parseRequestLine, splitTarget } from './fields/request-line.js';
  * `start`/`duration` are ns (integers beyond 2^53, read losslessly); v2 has ISO start/end (ms) and
  * `custom.duration` in ns, which gives the duration when present.
  *
- * Which spans are transactions: web spans (`type` "web", or `span.kind` "server"), which are the
- * entry spans of an HTTP service, plus root spans (`parent_id` 0 or absent) that carry HTTP tags.
- * Other spans (database, cache, client calls, root spans of background jobs) are not emitted and
- * raise no issue. A request that crosses two instrumented HTTP services yields one transaction per
- * service, as each service's APM would count it.
+ * Which spans are transactions: a service's entry span that serves HTTP. Entry: the tracers mark it
+ * with the metric `_dd.top_level` (or `_top_level`) 1, the root or a span whose parent is another
+ * service's; once a file has shown the mark, a span without it is a child (dd-trace-php types every
+ * framework span `web`, 31 of them per Drupal request; dd-trace-py's WSGI `start_response` and
+ * Molten's middleware spans carry `span.kind` server under the request's). Without marks, a root
+ * or any web span. HTTP: `type` "web", `span.kind` "server", or a root with HTTP tags. Outgoing
+ * calls are never transactions, even as roots: `span.kind` client or producer, or `type` "http"
+ * (Datadog's type for an HTTP client call: an httpx or urllib3 span of a job). Other spans are not
+ * emitted and raise no issue. A request that crosses two instrumented HTTP services yields one
+ * transaction per service, as each service's APM would count it.
  *
  * Mapping: method and path from `meta["http.method"]` and the path of `meta["http.url"]`, else from
  * `resource` ("GET /v1/orders"); `name` is the resource; `host` is the request's host (from
@@ -147,9 +152,19 @@ function isRoot(parentId: unknown): boolean {
   return parentId === undefined || parentId === null || parentId === 0 || parentId === '0' || parentId === '';
 }
 
+/** The entry mark tracers set on a service's top-level span: 1, 0, or null when the span has none. */
+function topLevelMark(span: SpanView): number | null {
+  const mark = span.tag('_dd.top_level') ?? span.tag('_top_level');
+  return mark === null ? null : Number(mark) === 1 ? 1 : 0;
+}
+
+const OUTGOING_KINDS = new Set(['client', 'producer']);
+
 export function createDatadogParser(options: ParserOptions): RecordParser {
   const file = options.file;
   const keyField = options.keyField;
+  /** Whether a span of this file carried the entry mark: from then on, an unmarked span is a child. */
+  let marksSeen = false;
   return createJsonEventParser(file, DATADOG_SHAPE, parsedObjectEvents(parseJsonKeepingBigIntegers, 'a span', (event, raw, line): EventOutcome => {
 
     const v2 = event.start === undefined && isJsonObject(event.attributes);
@@ -162,9 +177,16 @@ export function createDatadogParser(options: ParserOptions): RecordParser {
     const resourceIsRequest = request !== null && /^[A-Z]+$/.test(request.method) && request.path.startsWith('/');
     const url = span.tag('http.url');
     const method = span.tag('http.method') ?? (resourceIsRequest ? request.method : null);
-    const web = span.type === 'web' || span.tag('span.kind') === 'server';
+    const kind = span.tag('span.kind');
+    if ((kind !== null && OUTGOING_KINDS.has(kind)) || (span.type === 'http' && kind !== 'server')) return null;
+    const mark = topLevelMark(span);
+    if (mark !== null) marksSeen = true;
+    const root = isRoot(span.parentId);
+    const entry = mark !== null ? mark === 1 : root || !marksSeen;
+    if (!entry) return null;
+    const web = span.type === 'web' || kind === 'server';
     const http = method !== null || url !== null || span.tag('http.status_code') !== null;
-    if (!web && !(isRoot(span.parentId) && http)) return null;
+    if (!web && !(root && http)) return null;
 
     let startMs: number;
     let durationMs: number;

@@ -20,13 +20,14 @@ const CHILD_SQL =
   '{"trace_id":3482761763868571856,"span_id":9007199254740993,"parent_id":11803524617385150262,"name":"pg.query",' +
   '"resource":"SELECT * FROM orders","service":"orders-api-postgres","type":"sql","start":1736937121375012000,"duration":1500000,' +
   '"meta":{"span.kind":"client"},"metrics":{"_top_level":1}}';
-// No _dd.p.tid (64-bit propagation), type "http" but root with HTTP tags; method and path from the resource.
+// No _dd.p.tid (64-bit propagation), no span.kind and no HTTP method tag: method and path from the resource.
 const ROOT_NO_TID =
   '{"trace_id":18446744073709551615,"span_id":1,"name":"rack.request","resource":"POST /v1/payments","service":"pay",' +
-  '"type":"http","start":1736937122000000001,"duration":1500000000,"error":1,"meta":{"http.status_code":"502"}}';
+  '"type":"web","start":1736937122000000001,"duration":1500000000,"error":1,"meta":{"http.status_code":"502"}}';
+// The entry span of a service called by another: not a root, but marked top-level as tracers do.
 const CHILD_WEB =
   '{"trace_id":42,"span_id":7,"parent_id":5,"name":"aspnet_core.request","resource":"GET /v1/catalog","service":"catalog",' +
-  '"type":"web","start":1736937123000000000,"duration":12000000,"meta":{"http.status_code":"200"}}';
+  '"type":"web","start":1736937123000000000,"duration":12000000,"meta":{"http.status_code":"200"},"metrics":{"_dd.top_level":1}}';
 const ROOT_WORKER =
   '{"trace_id":43,"span_id":8,"parent_id":0,"name":"sidekiq.job","resource":"ReportJob","service":"jobs","type":"worker",' +
   '"start":1736937124000000000,"duration":12000000,"meta":{}}';
@@ -61,6 +62,25 @@ describe('datadog-json spans', () => {
       [1, 'GET /v1/orders'], [3, 'POST /v1/payments'], [4, 'GET /v1/catalog'],
     ]);
     expect(ignored).toBe(2);
+  });
+
+  it('emits a service\'s entry span only: not the web-typed spans under it, nor outgoing HTTP calls, even as roots', () => {
+    // dd-trace-py's WSGI trace (tests/snapshots/tests.contrib.wsgi.test_wsgi.test_200.json, BSD-3-Clause): the
+    // request span, and under it a `start_response` span typed web with span.kind server, unmarked.
+    const wsgi = [
+      '{"name":"wsgi.request","service":"wsgi","resource":"GET /","trace_id":0,"span_id":1,"parent_id":0,"type":"web","start":1714000000000000000,"duration":395750,' +
+        '"meta":{"http.method":"GET","http.status_code":"200","http.url":"http://localhost:80/","span.kind":"server"},"metrics":{"_dd.top_level":1}}',
+      '{"name":"wsgi.application","service":"wsgi","resource":"wsgi.application","trace_id":0,"span_id":2,"parent_id":1,"type":"","start":1714000000000100000,"duration":200000,"meta":{}}',
+      '{"name":"wsgi.start_response","service":"wsgi","resource":"wsgi.start_response","trace_id":0,"span_id":3,"parent_id":2,"type":"web","start":1714000000000150000,"duration":20000,' +
+        '"meta":{"span.kind":"server"}}',
+    ];
+    expect(parseLines(datadogJson, wsgi).records.map((r) => r.kind === 'apm' ? [r.name, r.method, r.path, r.status] : null)).toEqual([['GET /', 'GET', '/', 200]]);
+    // An httpx call made outside any request (…test_httpx.test_get_200.json): a root, top-level, with HTTP tags, but outgoing.
+    const httpx = '{"name":"http.request","service":"tests.contrib.httpx","resource":"http.request","trace_id":0,"span_id":1,"parent_id":0,"type":"http","start":1714000000000000000,' +
+      '"duration":3000000,"meta":{"http.method":"GET","http.url":"http://localhost:8001/status/200","http.status_code":"200","span.kind":"client"},"metrics":{"_dd.top_level":1}}';
+    expect(parseLines(datadogJson, [httpx]).records).toEqual([]);
+    // Without any mark in the file (an older tracer), web spans are entries as before.
+    expect(parseLines(datadogJson, [wsgi[2]!.replace('"parent_id":2', '"parent_id":9')]).records).toHaveLength(1);
   });
 
   it('reads a flat array and a pretty-printed array of traces, each span at its opening line', () => {
