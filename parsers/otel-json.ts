@@ -30,17 +30,17 @@ const FORMAT_ID = 'otel-json';
 
 /**
  * Where ResourceSpans sit: under `resourceSpans` (TracesData, the collector's file exporter and
- * OtlpStdoutSpanExporter), under `rs` (the experimental JSON file serialization, `{"v":"1","rs":…}`,
- * as an array or one object), or at the root (the Java agent's `logging-otlp` exporter logs one
- * ResourceSpans per line).
+ * OtlpStdoutSpanExporter), under `result.resourceSpans` (Jaeger v2's API v3, `/api/v3/traces`),
+ * under `rs` (the experimental JSON file serialization, `{"v":"1","rs":…}`, as an array or one
+ * object), or at the root (the Java agent's `logging-otlp` exporter logs one ResourceSpans per line).
  */
-const RESOURCE_SPANS = ['.resourceSpans[]', '.rs[]', '.rs', ''];
+const RESOURCE_SPANS = ['.resourceSpans[]', '.result.resourceSpans[]', '.rs[]', '.rs', ''];
 const SCOPES = ['scopeSpans', 'instrumentationLibrarySpans'];
 
 export const OTEL_JSON_SHAPE: JsonEventShape = {
   title: 'OTLP/JSON traces',
   eventArrays: RESOURCE_SPANS.flatMap((at) => SCOPES.map((scope) => `${at}.${scope}[].spans`)),
-  envelopeArrays: ['.resourceSpans', '.rs', ...RESOURCE_SPANS.flatMap((at) => SCOPES.map((scope) => `${at}.${scope}`))],
+  envelopeArrays: ['.resourceSpans', '.result.resourceSpans', '.rs', ...RESOURCE_SPANS.flatMap((at) => SCOPES.map((scope) => `${at}.${scope}`))],
   envelopeKeys: null,
 };
 
@@ -48,8 +48,9 @@ export const OTEL_JSON_SHAPE: JsonEventShape = {
 function loggedJsonStart(text: string): number {
   for (const key of ['{"resource"', '{"scopeSpans"', '{"schemaUrl"']) {
     const at = text.indexOf(key);
-    // A prefix opens no object: `{"v":"1","rs":[{"resource"…` is a document, not a log line.
-    if (at > 0 && text.lastIndexOf('{', at - 1) < 0) return at;
+    // A prefix opens no object and ends in a space: `{"v":"1","rs":[{"resource"…` is a document,
+    // `[{"resource"…` an array of them, not log lines.
+    if (at > 0 && text.charCodeAt(at - 1) === 32 && text.lastIndexOf('{', at - 1) < 0) return at;
   }
   return -1;
 }
@@ -57,13 +58,18 @@ function loggedJsonStart(text: string): number {
 /**
  * The Java agent's `logging-otlp` exporter writes through a logger: `INFO: {"resource":…}`, or
  * `2025-01-15 10:32:01 INFO … OtlpJsonLoggingSpanExporter - {"resource":…}`, after java.util.logging's
- * own header line. The prefix is cut off so the JSON is read as it is; a header line naming the
- * exporter is not a record.
+ * own header line, or, through the agent's own logger, `[otel.javaagent 2023-07-03 16:29:47:222
+ * +0530] [BatchSpanProcessor_WorkerThread-1] INFO …OtlpJsonLoggingSpanExporter - {"resource":…}`.
+ * The prefix is cut off so the JSON is read as it is; a header line naming the exporter is not a record.
  */
 function withoutLoggerPrefix(parser: RecordParser): RecordParser {
   return {
     line(text, lineNumber, sink) {
       const first = text.charCodeAt(0);
+      if (first === 91 /* [ */ && text.startsWith('[otel.javaagent ')) {
+        const at = loggedJsonStart(text);
+        if (at > 0) return parser.line(text.slice(at), lineNumber, sink);
+      }
       if (first === 123 || first === 91 || first === 32 || first === 9 || text.length === 0) return parser.line(text, lineNumber, sink);
       const at = loggedJsonStart(text);
       if (at > 0) return parser.line(text.slice(at), lineNumber, sink);

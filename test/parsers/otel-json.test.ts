@@ -115,11 +115,20 @@ describe('otel-json in the per-line shapes exporters write', () => {
       `INFO: ${JSON.stringify(resourceSpans)}`,
       `2025-01-15 10:32:02.114 INFO  [BatchSpanProcessor_WorkerThread-1] i.o.e.l.o.OtlpJsonLoggingSpanExporter - ${JSON.stringify(resourceSpans)}`,
       JSON.stringify(resourceSpans),
+      // Through the agent's own logger, whose prefix starts with a bracket.
+      `[otel.javaagent 2023-07-03 16:29:47:222 +0530] [BatchSpanProcessor_WorkerThread-1] INFO io.opentelemetry.exporter.logging.otlp.OtlpJsonLoggingSpanExporter - ${JSON.stringify(resourceSpans)}`,
     ];
     const { records, issues, ignored } = parseLines(otelJson, lines);
     expect(issues).toEqual([]);
     expect(ignored).toBe(1);
-    expect(records.map((r) => [r.line, (r as { path: string | null }).path])).toEqual([[2, '/v1/orders'], [3, '/v1/orders'], [4, '/v1/orders']]);
+    expect(records.map((r) => [r.line, (r as { path: string | null }).path])).toEqual([[2, '/v1/orders'], [3, '/v1/orders'], [4, '/v1/orders'], [5, '/v1/orders']]);
+  });
+
+  it('reads Jaeger v2\'s API v3 answer: ResourceSpans under `result`', () => {
+    const lines = pretty({ result: { resourceSpans: [resourceSpans] } });
+    const { records, issues } = parseLines(otelJson, lines);
+    expect(issues).toEqual([]);
+    expect(records.map((r) => (r as { path: string | null }).path)).toEqual(['/v1/orders']);
   });
 
   it('reads the JSON file serialization: {"v":…,"rs":…} per line, ResourceSpans as an array or one object', () => {
