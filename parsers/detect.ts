@@ -124,6 +124,11 @@ export function closestFailure(closest: FormatScore): string {
     return `, failing at line ${issue.line}${issue.field ? ` field ${issue.field}` : ''}: ${issue.message}`;
   }
   if (closest.recognised === 0) return '';
+  // An APM export's lines that hold no transaction are spans of another kind (internal, client,
+  // database), not a proxy's notices: an OTLP file of internal spans only said "notices, TCP sessions".
+  if (closest.format.kind === 'apm') {
+    return `: the sample's ${closest.recognised === 1 ? 'one line holds' : `${closest.recognised} lines hold`} no transaction (no server or entry span: only internal, client or database spans, or none)`;
+  }
   return closest.recognised === 1
     ? ': the sample\'s one line is one of its lines that hold no request (a notice, a TCP session)'
     : `: the sample's ${closest.recognised} lines are its lines that hold no request (notices, TCP sessions)`;

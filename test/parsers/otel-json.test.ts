@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { detectFormat } from '../../parsers/detect.js';
+import { closestFailure, detectFormat } from '../../parsers/detect.js';
 import { otelJson, otelTraceId } from '../../parsers/otel-json.js';
 import { FORMATS } from '../../parsers/registry.js';
 import { onlyApm, parseLines } from './parse-lines.js';
@@ -122,6 +122,14 @@ describe('otel-json in the per-line shapes exporters write', () => {
     expect(issues).toEqual([]);
     expect(ignored).toBe(1);
     expect(records.map((r) => [r.line, (r as { path: string | null }).path])).toEqual([[2, '/v1/orders'], [3, '/v1/orders'], [4, '/v1/orders'], [5, '/v1/orders']]);
+  });
+
+  it('says of a document of internal spans only that it holds no server span, not that it holds a proxy\'s notices', () => {
+    const lines = pretty(document([{ ...CLIENT_SPAN, kind: 1, parentSpanId: '' }]));
+    const detection = detectFormat(FORMATS, 'internal.json', lines);
+    expect(detection.best).toBeNull();
+    expect(detection.ranking[0]!.format.id).toBe('otel-json');
+    expect(closestFailure(detection.ranking[0]!)).toBe(`: the sample's ${lines.length} lines hold no transaction (no server or entry span: only internal, client or database spans, or none)`);
   });
 
   it('reads Jaeger v2\'s API v3 answer: ResourceSpans under `result`', () => {
