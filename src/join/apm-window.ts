@@ -53,6 +53,10 @@ export class ApmWindow {
 
   add(transaction: ApmTransaction): void {
     const { stats, index } = this;
+    if (transaction.traceId !== null && nestedInAnother(index.byTraceId.get(transaction.traceId), transaction)) {
+      stats.apmNestedSpans++;
+      return;
+    }
     stats.apmRecords++;
     this.firstStart = Math.min(this.firstStart, transaction.startMs);
     const slot = apmSlot(transaction);
@@ -116,6 +120,31 @@ export class ApmWindow {
     else map.set(id, [slot]);
   }
 }
+
+/**
+ * One request, one transaction. Some frameworks open a server span of their own inside the HTTP
+ * server span of the same request: Next.js's `BaseServer.handleRequest` under
+ * `@opentelemetry/instrumentation-http`'s span, both of kind SERVER in one service (highlight's
+ * OTLP samples, `backend/otel/samples/nextjs.json`). Both reached the join for one proxy line; one
+ * was always left unjoined, and such an app's join read as weak. A transaction is left out when
+ * one of the same trace in the window started no later, ends no earlier (within a millisecond, for
+ * exports stamped to it) and is for the same request: the same path, and the same method and host
+ * where both say. A request one service sends another through the same proxy keeps its own
+ * transaction: its host or its path differs. Exports without trace ids are not touched.
+ */
+function nestedInAnother(sameTrace: readonly ApmSlot[] | undefined, inner: ApmTransaction): boolean {
+  if (sameTrace === undefined || inner.path === null) return false;
+  const innerEnd = inner.startMs + inner.durationMs;
+  for (const slot of sameTrace) {
+    const outer = slot.apm;
+    if (outer.startMs <= inner.startMs && outer.startMs + outer.durationMs + NESTING_SLACK_MS >= innerEnd && outer.path === inner.path &&
+      (inner.method === null || outer.method === null || inner.method === outer.method) &&
+      (inner.host === null || outer.host === null || inner.host === outer.host)) return true;
+  }
+  return false;
+}
+
+const NESTING_SLACK_MS = 1;
 
 function dropId(map: Map<string, ApmSlot[]>, id: string, slot: ApmSlot): void {
   const list = map.get(id);

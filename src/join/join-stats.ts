@@ -29,6 +29,8 @@ export interface JoinStats {
   apmOutOfOrder: Record<string, number>;
   /** APM files that ran newest first and were therefore read whole and sorted. */
   apmDescendingFiles: string[];
+  /** APM transactions left out as a framework's server span inside another of the same trace and request (apm-window.ts). */
+  apmNestedSpans: number;
   /** Largest number of records held at once: the join's memory, in records. */
   peakBufferedRecords: number;
   /** Largest clock offset the join searched for (--max-skew), ms. */
@@ -42,7 +44,7 @@ export function emptyJoinStats(): JoinStats {
     proxyRecords: 0, apmRecords: 0, joinedById: 0, joinedHeuristic: 0, joinedShare: 0, lowConfidence: 0,
     unjoinedProxy: 0, unjoinedApm: 0, offsetMs: null, offsetSupportingPairs: 0, offsetSpreadMs: null,
     offsetMinMs: null, offsetMaxMs: null, startSigmaMs: null, durationSigmaMs: null,
-    confidenceDeciles: new Array<number>(10).fill(0), lateRecords: {}, apmOutOfOrder: {}, apmDescendingFiles: [],
+    confidenceDeciles: new Array<number>(10).fill(0), lateRecords: {}, apmOutOfOrder: {}, apmDescendingFiles: [], apmNestedSpans: 0,
     peakBufferedRecords: 0, maxSkewMs: 0, notes: [],
   };
 }

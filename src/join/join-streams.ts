@@ -309,4 +309,7 @@ export async function* joinStreams(
   }
   const late = Object.values(stats.lateRecords).reduce((a, b) => a + b, 0);
   if (late > 0) stats.notes.push(`${late} proxy records arrived later than --horizon allowed and may have missed partners: the log is more disordered than the window`);
+  if (stats.apmNestedSpans > 0) {
+    stats.notes.push(`${stats.apmNestedSpans} APM span${stats.apmNestedSpans === 1 ? ' was' : 's were'} left out as a framework's own server span inside another transaction of the same trace and request`);
+  }
 }

@@ -74,6 +74,26 @@ describe('streaming join: accounting', () => {
     expect(stats.startSigmaMs).toBeLessThan(10);
   });
 
+  it('leaves out a framework\'s server span nested in the HTTP server span of the same trace and request, and keeps another service\'s', async () => {
+    const scenario = new JoinScenario({ traceIdShare: 1, missingApmShare: 0, missingProxyShare: 0, abortedShare: 0, seed: 11 });
+    const collected = scenario.collect();
+    const proxies = collected.proxies;
+    const transactions = collected.transactions.map((transaction) => ({ ...transaction, host: 'api.example.com' }));
+    // Every third request as Next.js traces it: a second SERVER span inside the first, for the same request.
+    const twins = transactions.filter((_, i) => i % 3 === 0).map((outer) => ({ ...outer, name: 'BaseServer.handleRequest', startMs: outer.startMs + 0.3, durationMs: Math.max(0, outer.durationMs - 0.7) }));
+    // Every fifth, a call to another service (another host) in the same trace, inside it too: a request of its own.
+    const calls = transactions.filter((_, i) => i % 5 === 0).map((outer) => ({ ...outer, host: 'inventory.internal', startMs: outer.startMs + 0.5, durationMs: Math.max(0, outer.durationMs - 1) }));
+    const withTwins = [...transactions, ...twins, ...calls].sort((a, b) => a.startMs - b.startMs);
+    const plain = await runJoin(proxies, [...transactions, ...calls].sort((a, b) => a.startMs - b.startMs));
+    const { requests, stats } = await runJoin(proxies, withTwins);
+    expect(stats.apmNestedSpans).toBe(twins.length);
+    expect(stats.apmRecords).toBe(transactions.length + calls.length);
+    expect(requests.filter((r) => r.apm !== null).length).toBe(transactions.length + calls.length);
+    expect(requests.some((r) => r.apm?.name === 'BaseServer.handleRequest')).toBe(false);
+    expect(stats.joinedById + stats.joinedHeuristic).toBe(plain.stats.joinedById + plain.stats.joinedHeuristic);
+    expect(stats.notes.some((note) => note.startsWith(`${twins.length} APM spans were left out`))).toBe(true);
+  });
+
   it('without APM, every proxy record flows through unjoined', async () => {
     const { proxies } = new JoinScenario({ durationSeconds: 10 }).collect();
     const { requests, stats } = await runJoin(proxies, null);
