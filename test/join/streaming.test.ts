@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { otelJson } from '../../parsers/otel-json.js';
 import { emptyJoinStats } from '../../src/join/join-stats.js';
 import { joinStreams } from '../../src/join/join-streams.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
-import type { JoinedRequest } from '../../src/model/records.js';
+import { emptyProxyRecord, type ApmTransaction, type JoinedRequest } from '../../src/model/records.js';
+import { parseLines } from '../parsers/parse-lines.js';
 import { DEFAULT_JOIN_SCENARIO, JoinScenario, inBatches, scorePairs, type JoinScenarioOptions } from '../generators/join-scenarios.js';
 import { runJoin } from './run-join.js';
 
@@ -92,6 +95,20 @@ describe('streaming join: accounting', () => {
     expect(requests.some((r) => r.apm?.name === 'BaseServer.handleRequest')).toBe(false);
     expect(stats.joinedById + stats.joinedHeuristic).toBe(plain.stats.joinedById + plain.stats.joinedHeuristic);
     expect(stats.notes.some((note) => note.startsWith(`${twins.length} APM spans were left out`))).toBe(true);
+  });
+
+  it('joins the one proxy line of a real Next.js request to one of its two server spans and leaves the other out (highlight\'s OTLP sample)', async () => {
+    const fixture = JSON.parse(readFileSync('test/fixtures/real/highlight-otel-nextjs.json', 'utf8')) as { lines: { line: string }[] };
+    const transactions = parseLines(otelJson, fixture.lines.map((entry) => entry.line)).records as ApmTransaction[];
+    expect(transactions).toHaveLength(2);
+    const proxy = Object.assign(emptyProxyRecord('nginx-combined', 'access.log', 1, ''), {
+      startMs: Date.UTC(2023, 7, 21, 21, 7, 10, 504), endMs: Date.UTC(2023, 7, 21, 21, 7, 10, 529), requestTimeMs: 25,
+      method: 'GET', path: '/api/app-directory-test', query: 'success=false', status: 500,
+    });
+    const { requests, stats } = await runJoin([proxy], transactions);
+    expect(stats.apmNestedSpans).toBe(1);
+    expect([stats.apmRecords, stats.joinedHeuristic + stats.joinedById, stats.unjoinedApm]).toEqual([1, 1, 0]);
+    expect(requests).toHaveLength(1);
   });
 
   it('without APM, every proxy record flows through unjoined', async () => {
