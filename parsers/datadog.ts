@@ -222,6 +222,15 @@ export function createDatadogParser(options: ParserOptions): RecordParser {
     transaction.durationMs = durationMs;
     transaction.method = method?.toUpperCase() ?? null;
     transaction.path = url !== null ? splitTarget(url).path : resourceIsRequest ? request.path : null;
+    if (transaction.path === null) {
+      // A gRPC call, as a proxy in front of it logs it: POST /package.Service/Method (dd-trace-py
+      // tags grpc.method.path; the resource is the same path).
+      const grpc = span.tag('grpc.method.path') ?? (span.type === 'grpc' && span.resource?.startsWith('/') ? span.resource : null);
+      if (grpc !== null) {
+        transaction.path = grpc;
+        transaction.method ??= 'POST';
+      }
+    }
     transaction.name = span.resource ?? (v2 ? null : typeof event.name === 'string' ? event.name : null);
     transaction.status = statusCode(span.tag('http.status_code'));
     transaction.userAgent = span.tag('http.useragent') ?? span.tag('http.user_agent') ?? span.tag('http.request.headers.user-agent');

@@ -121,6 +121,22 @@ function headerName(key: string): string {
   return key.startsWith(HEADER_PREFIX) ? key.slice(HEADER_PREFIX.length) : key;
 }
 
+/**
+ * A gRPC server span's request path, as a proxy in front of it logs the call (`POST
+ * /helloworld.Greeter/SayHello`: gRPC over HTTP/2 is always a POST to `/service/method`, per
+ * grpc/grpc `doc/PROTOCOL-HTTP2.md`). Semantic conventions put the service and the method in
+ * `rpc.service` and `rpc.method`; the Go auto-instrumentation writes the whole path into
+ * `rpc.service` (opentelemetry-go-instrumentation's gRPC probe). null for other spans.
+ */
+function grpcPath(get: (name: string) => Scalar | undefined): string | null {
+  if (text(get('rpc.system')) !== 'grpc') return null;
+  const service = text(get('rpc.service'));
+  const method = text(get('rpc.method'));
+  if (service !== null && method !== null) return `/${service.startsWith('/') ? service.slice(1) : service}/${method}`;
+  if (service !== null && service.startsWith('/') && service.indexOf('/', 1) > 1) return service;
+  return null;
+}
+
 export function createOtelJsonParser(options: ParserOptions): RecordParser {
   const file = options.file;
   const keyField = options.keyField;
@@ -157,6 +173,13 @@ export function createOtelJsonParser(options: ParserOptions): RecordParser {
     transaction.method = method?.toUpperCase() ?? null;
     const target = text(get('url.path')) ?? text(get('http.target')) ?? text(get('http.url')) ?? text(get('url.full'));
     transaction.path = target ? splitTarget(target).path : null;
+    if (transaction.path === null) {
+      const rpcPath = grpcPath(get);
+      if (rpcPath !== null) {
+        transaction.path = rpcPath;
+        transaction.method ??= 'POST';
+      }
+    }
     transaction.name = typeof span.name === 'string' && span.name !== '' ? span.name : text(get('http.route'));
     transaction.status = statusCode(get('http.response.status_code')) ?? statusCode(get('http.status_code'));
     transaction.userAgent = text(get('user_agent.original')) ?? text(get('http.user_agent'));

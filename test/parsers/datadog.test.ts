@@ -83,6 +83,15 @@ describe('datadog-json spans', () => {
     expect(parseLines(datadogJson, [wsgi[2]!.replace('"parent_id":2', '"parent_id":9')]).records).toHaveLength(1);
   });
 
+  it('reads a gRPC server span as the POST to /package.Service/Method a proxy logs', () => {
+    // After dd-trace-py's gRPC server spans: type grpc, the method path as the resource and in grpc.method.path (its grpc contrib's constants).
+    const grpc = '{"name":"grpc","service":"grpc-server","resource":"/helloworld.Greeter/SayHello","trace_id":0,"span_id":1,"parent_id":0,"type":"grpc",' +
+      '"start":1714000000000000000,"duration":2000000,"meta":{"grpc.method.path":"/helloworld.Greeter/SayHello","grpc.method.kind":"unary","rpc.service":"helloworld.Greeter",' +
+      '"span.kind":"server","grpc.status.code":"StatusCode.OK"},"metrics":{"_dd.top_level":1}}';
+    const [transaction] = onlyApm(datadogJson, [grpc]);
+    expect(transaction).toMatchObject({ method: 'POST', path: '/helloworld.Greeter/SayHello', status: null });
+  });
+
   it('reads a flat array and a pretty-printed array of traces, each span at its opening line', () => {
     expect(onlyApm(datadogJson, [`[${ROOT},${CHILD_SQL},${CHILD_WEB}]`])).toHaveLength(2);
     const lines = ['[', '  [', `    ${ROOT},`, `    ${CHILD_SQL}`, '  ],', '  [', `    ${CHILD_WEB}`, '  ]', ']'];

@@ -35,6 +35,8 @@ const document = (spans: unknown[], scopeKey = 'scopeSpans'): unknown => ({
   resourceSpans: [{ resource: { attributes: [s('service.name', 'orders-api')] }, [scopeKey]: [{ scope: { name: '@opentelemetry/instrumentation-http' }, spans }] }],
 });
 const pretty = (value: unknown): string[] => JSON.stringify(value, null, 2).split('\n');
+const onlyApmAll = (spans: unknown[]): { method: string | null; path: string | null; status: number | null }[] =>
+  parseLines(otelJson, [JSON.stringify(document(spans))]).records as unknown as { method: string | null; path: string | null; status: number | null }[];
 
 describe('otel-json spans', () => {
   it('reads the formats.md example with exact ns-to-ms values', () => {
@@ -130,6 +132,19 @@ describe('otel-json in the per-line shapes exporters write', () => {
     expect(detection.best).toBeNull();
     expect(detection.ranking[0]!.format.id).toBe('otel-json');
     expect(closestFailure(detection.ranking[0]!)).toBe(`: the sample's ${lines.length} lines hold no transaction (no server or entry span: only internal, client or database spans, or none)`);
+  });
+
+  it('reads a gRPC server span as the POST to /service/method a proxy logs, from rpc.service and rpc.method or the whole path in rpc.service', () => {
+    const grpc = (attributes: unknown[]) => ({ ...STABLE_SPAN, name: 'helloworld.Greeter/SayHello', attributes });
+    const [semconv, goAuto, notGrpc] = onlyApmAll([
+      grpc([s('rpc.system', 'grpc'), s('rpc.service', 'helloworld.Greeter'), s('rpc.method', 'SayHello'), i('rpc.grpc.status_code', 0)]),
+      // opentelemetry-go-instrumentation's gRPC probe: the whole method path in rpc.service.
+      grpc([s('rpc.system', 'grpc'), s('rpc.service', '/helloworld.Greeter/SayHello'), i('rpc.grpc.status_code', 12)]),
+      grpc([s('rpc.system', 'connect_rpc'), s('rpc.service', 'helloworld.Greeter'), s('rpc.method', 'SayHello')]),
+    ]);
+    expect([semconv!.method, semconv!.path, semconv!.status]).toEqual(['POST', '/helloworld.Greeter/SayHello', null]);
+    expect([goAuto!.method, goAuto!.path]).toEqual(['POST', '/helloworld.Greeter/SayHello']);
+    expect([notGrpc!.method, notGrpc!.path]).toEqual([null, null]);
   });
 
   it('reads Jaeger v2\'s API v3 answer: ResourceSpans under `result`', () => {
