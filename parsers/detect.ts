@@ -20,6 +20,8 @@ export interface FormatScore {
    * notices and TCP sessions): a file of only those is that format's, with nothing to read.
    */
   recognised: number;
+  /** Events of the format's own shape that hold no record (spans that are no transactions). */
+  declined: number;
 }
 
 export interface Detection {
@@ -45,10 +47,19 @@ export function scoreFormat(format: FormatDef, file: string, sample: readonly st
   let extra = 0;
   let doubts = 0;
   let recognised = 0;
+  let declined = 0;
+  /** Issues the parser raised at the end of the sample: a document cut there by the sample itself. */
+  let atEnd = 0;
+  let ended = false;
   let firstIssue: ParseIssue | null = null;
   const sink: RecordSink = {
     record(_record: LogRecord) { records++; },
     issue(issue) {
+      if (ended) {
+        atEnd++;
+        firstIssue ??= issue;
+        return;
+      }
       issues++;
       firstIssue ??= issue;
     },
@@ -56,6 +67,7 @@ export function scoreFormat(format: FormatDef, file: string, sample: readonly st
       if (sample[line - 1]?.trim()) recognised++;
     },
     extra() { extra++; },
+    declined() { declined++; },
     // For detection a doubt counts against the format (DOUBT_PENALTY).
     warn(warning) {
       doubts++;
@@ -65,6 +77,7 @@ export function scoreFormat(format: FormatDef, file: string, sample: readonly st
   try {
     const parser = format.createParser({ file });
     sample.forEach((line, index) => parser.line(line, index + 1, sink));
+    ended = true;
     parser.end(sink);
   } catch (error) {
     // A parser that throws on a sample cannot be trusted with the file; count it as a miss.
@@ -74,10 +87,13 @@ export function scoreFormat(format: FormatDef, file: string, sample: readonly st
       message: `parser ${format.id} failed: ${(error as Error).message}`, sample: '',
     };
   }
+  // A line format's end has nothing to cut; a document format's sample of a longer file always
+  // ends inside the document, so what its end reports is the sample's doing, not the file's.
+  if (format.traits.unit === 'line') issues += atEnd;
   const tried = records + issues;
   // A record read from a prefix of its line counts for less than a whole one (0.9), so a format that
   // reads every field wins over a generic one that leaves text over, even when it misses a few lines.
-  return { format, records, issues, score: tried === 0 ? 0 : Math.max(0, records - EXTRA_PENALTY * extra - DOUBT_PENALTY * doubts) / tried, firstIssue, recognised };
+  return { format, records, issues, score: tried === 0 ? 0 : Math.max(0, records - EXTRA_PENALTY * extra - DOUBT_PENALTY * doubts) / tried, firstIssue, recognised, declined };
 }
 
 export function detectFormat(formats: readonly FormatDef[], file: string, sample: readonly string[]): Detection {
@@ -90,13 +106,25 @@ export function detectFormat(formats: readonly FormatDef[], file: string, sample
   // Ties (most often: every candidate at 0%) go to the format that read furthest into a line, so
   // "closest" names a format the file resembles, not merely the first one tried.
   ranking.sort((a, b) => b.score - a.score || b.records - a.records || b.recognised - a.recognised || progress(b.firstIssue) - progress(a.firstIssue));
-  const fits = (candidate: FormatScore | undefined): candidate is FormatScore => candidate !== undefined && candidate.score >= MIN_DETECTION_SCORE && candidate.records > 0;
+  const fits = (candidate: FormatScore | undefined): candidate is FormatScore => candidate !== undefined &&
+    ((candidate.score >= MIN_DETECTION_SCORE && candidate.records > 0) || documentWithoutRecordsYet(candidate));
   // The format the user named wins any file it fits (FormatDef.named), and leads the ranking.
   const named = ranking.findIndex((candidate) => candidate.format.named === true && fits(candidate));
   if (named > 0) ranking.unshift(...ranking.splice(named, 1));
   const top = ranking[0];
-  const best = fits(top) ? top : null;
+  const best = fits(top) ? top : ranking.find((candidate) => candidate.records === 0 && documentWithoutRecordsYet(candidate)) ?? null;
   return { best, ranking };
+}
+
+/**
+ * A document format's sample that holds its events, none of them a record, and no error: an
+ * OTLP document whose spans come children first (SDKs export a span when it ends, so the server
+ * span of a request follows its internal ones, and in a pretty-printed document it can lie past
+ * the first batch: line 5,109 of highlight's `backend/otel/samples/fs.json`). The records, if
+ * any, come later; a document without any reads as one with no transactions.
+ */
+function documentWithoutRecordsYet(candidate: FormatScore): boolean {
+  return candidate.format.traits.unit === 'document' && candidate.records === 0 && candidate.issues === 0 && candidate.declined > 0;
 }
 
 /** Lines a file is first detected on; more only when that finds nothing (see detectFirstLines). */

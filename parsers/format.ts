@@ -115,6 +115,12 @@ export interface RecordSink {
    * that reads the whole line wins over one that reads a prefix of it.
    */
   extra?(line: number): void;
+  /**
+   * An event of the format's own shape that is, by design, no record: a span that is not a
+   * transaction (its lines are ignored too). Detection takes such events as the format's mark
+   * where a sample of a long document holds no transaction yet.
+   */
+  declined?(line: number): void;
 }
 
 /**

@@ -181,6 +181,7 @@ export function createJsonEventParser(file: string, shape: JsonEventShape, handl
     }
     if (outcome === null) {
       // Not a transaction by design; its first line is ignored unless something else claimed it.
+      sink.declined?.(eventLine);
       if (eventLine !== currentLine && !eventLineCharged) sink.ignore(eventLine);
       return;
     }

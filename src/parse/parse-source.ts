@@ -141,6 +141,14 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
           noteTimes(stats, outbox.records);
           yield outbox.records;
         }
+        if (stats.kind === 'apm' && stats.records === 0 && stats.skipped === 0 && stats.linesRead > 0) {
+          // An export of the format's events, none a transaction (an OTLP document of internal spans,
+          // detected on its spans: parsers/detect.ts): nothing to join, which is no all-clear. It
+          // fails the run as a file no format fits does, unless --keep-going.
+          const why = `${stats.format} holds no transaction (no server or entry span among its ${stats.ignored.toLocaleString('en-US')} lines)`;
+          stats.error = why;
+          if (!choice.keepGoing) throw readFailure(source.name, why);
+        }
       }
     } catch (error) {
       if (error instanceof InputError) throw error;

@@ -51,6 +51,19 @@ describe('an input no format fits', () => {
     expect(run.stdout).toContain(`${good}: nginx-combined`);
   });
 
+  it('fails on an APM export whose spans hold no transaction, as on a file no format fits', () => {
+    // An OTLP document of one internal span, as opentelemetry-rust's integration test expects its exporter to write.
+    const internal = join(dir, 'internal-spans.json');
+    writeFileSync(internal, JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 'ex.com/basic' }, spans: [{
+      traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', name: 'operation', kind: 1,
+      startTimeUnixNano: '1736937122000000001', endTimeUnixNano: '1736937123500000001', attributes: [], status: {},
+    }] }] }] }, null, 2) + '\n');
+    const run = runCli(['analyze', good, '--apm', internal, '--format', 'json']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`alf: cannot read ${internal}: otel-json holds no transaction (no server or entry span`);
+    expect(runCli(['detect', internal]).stdout).toContain(`${internal}: otel-json (apm; its sample holds one event of its own that is no transaction, and no transaction yet)`);
+  }, 30_000);
+
   it('detects the format inside a container runtime\'s wrapper, and says which wrapper', () => {
     const pod = join(dir, 'pod-0.log');
     writeFileSync(pod, `2009-07-20T22:59:26.123456789Z stdout F ${readFileSync(good, 'utf8')}`);

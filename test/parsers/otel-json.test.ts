@@ -126,12 +126,29 @@ describe('otel-json in the per-line shapes exporters write', () => {
     expect(records.map((r) => [r.line, (r as { path: string | null }).path])).toEqual([[2, '/v1/orders'], [3, '/v1/orders'], [4, '/v1/orders'], [5, '/v1/orders']]);
   });
 
-  it('says of a document of internal spans only that it holds no server span, not that it holds a proxy\'s notices', () => {
-    const lines = pretty(document([{ ...CLIENT_SPAN, kind: 1, parentSpanId: '' }]));
-    const detection = detectFormat(FORMATS, 'internal.json', lines);
+  it('says of a document without spans that it holds no server span, not that it holds a proxy\'s notices', () => {
+    const lines = pretty(document([]));
+    const detection = detectFormat(FORMATS, 'empty.json', lines);
     expect(detection.best).toBeNull();
     expect(detection.ranking[0]!.format.id).toBe('otel-json');
     expect(closestFailure(detection.ranking[0]!)).toBe(`: the sample's ${lines.length} lines hold no transaction (no server or entry span: only internal, client or database spans, or none)`);
+  });
+
+  it('knows a long document by its spans when the sample holds no server span yet (SDKs export children first)', () => {
+    // 40 internal spans before the server span: the first 64 lines hold whole spans, none a transaction.
+    const internal = Array.from({ length: 40 }, (_, k) => ({ ...CLIENT_SPAN, spanId: `c1c1c1c1c1c1c1${String(k).padStart(2, '0')}`, kind: 1 }));
+    const lines = pretty(document([...internal, STABLE_SPAN]));
+    const sample = detectFormat(FORMATS, 'children-first.json', lines.slice(0, 64));
+    expect(sample.best?.format.id).toBe('otel-json');
+    expect(sample.best).toMatchObject({ records: 0, issues: 0 });
+    expect(sample.best!.declined).toBeGreaterThan(0);
+    // The whole document then reads its one transaction.
+    expect(parseLines(otelJson, lines).records).toHaveLength(1);
+    // A Datadog or New Relic document is not taken for one: their samples hold no span of OTLP's shape.
+    for (const id of ['datadog-json', 'newrelic-json']) {
+      const format = FORMATS.find((f) => f.id === id)!;
+      expect(detectFormat([format], 'children-first.json', lines.slice(0, 64)).best).toBeNull();
+    }
   });
 
   it('reads a gRPC server span as the POST to /service/method a proxy logs, from rpc.service and rpc.method or the whole path in rpc.service', () => {
@@ -220,8 +237,8 @@ describe('otel-json detection', () => {
     expect(lines.findIndex((line) => line.includes('"traceId": "491e743b')) - 2).toBeGreaterThanOrEqual(64);
     const sample = detectFormat(FORMATS, 'traces.json', lines.slice(0, 64));
     expect(sample.best).toBeNull();
-    // The parser itself saw nothing wrong but the cut: one PARSE_BAD_JSON for the unterminated document.
-    expect(sample.ranking.find((r) => r.format.id === 'otel-json')).toMatchObject({ records: 0, issues: 1 });
+    // The parser saw nothing wrong but the cut, which is the sample's doing, not the file's, and no whole span.
+    expect(sample.ranking.find((r) => r.format.id === 'otel-json')).toMatchObject({ records: 0, issues: 0, declined: 0 });
     expect(detectFormat(FORMATS, 'traces.json', lines.slice(0, 256)).best?.format.id).toBe('otel-json');
   });
 });

@@ -42,7 +42,10 @@ export async function detectCommand(inputs: string[], options: { logFormat?: str
     let line: string;
     if (detection.best) {
       const best = detection.best;
-      line = `${source.name}: ${best.format.id}${inside} (${best.format.kind}; ${best.records} of ${best.records + best.issues} sample lines parsed)`;
+      const parsed = best.records === 0
+        ? `its sample holds ${best.declined === 1 ? 'one event of its own that is no transaction' : `${best.declined} events of its own that are no transactions`}, and no transaction yet`
+        : `${best.records} of ${best.records + best.issues} sample lines parsed`;
+      line = `${source.name}: ${best.format.id}${inside} (${best.format.kind}; ${parsed})`;
     } else {
       undetected++;
       const closest = detection.ranking[0];
