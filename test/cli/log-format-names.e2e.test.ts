@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Analysis } from '../../src/pipeline/analysis.js';
 import { freePort, startProcess, stopProcess, waitUntil, type Managed } from '../e2e/processes.js';
 import { runCli } from './run-cli.js';
+import { nginxConfHead } from '../e2e/nginx-config.js';
 
 /**
  * `--log-format combined` and `--log-format main` read what a real nginx writes under those names:
@@ -36,16 +37,7 @@ describe.skipIf(!NGINX)('nginx\'s own format names', { timeout: 60_000 }, () => 
 
   beforeAll(async () => {
     const port = await freePort();
-    const temp = (name: string) => `${name}_temp_path ${join(dir, name)};`;
-    writeFileSync(join(dir, 'nginx.conf'), `
-${process.getuid?.() === 0 ? 'user root;' : ''}
-worker_processes 1;
-daemon off;
-error_log ${join(dir, 'error.log')};
-pid ${join(dir, 'nginx.pid')};
-events { worker_connections 64; }
-http {
-  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}
+    writeFileSync(join(dir, 'nginx.conf'), `${nginxConfHead(dir)}
   ${MAIN}
   server {
     listen 127.0.0.1:${port};

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze, fileStats, findingsOf, type AlfReport, type Finding } from './alf-cli.js';
 import { freePort, startProcess, stopProcess, waitUntil, type Managed } from './processes.js';
 import { NGINX_INSTALLED } from './run-settings.js';
+import { nginxConfHead } from './nginx-config.js';
 
 /**
  * A healthy edge through a real nginx, as an internet-facing one sees it: besides the API it
@@ -83,17 +84,8 @@ describe.skipIf(!NGINX_INSTALLED)('a healthy edge through a real nginx: static f
     mkdirSync(join(dir, 'static'));
     writeFileSync(join(dir, 'static', 'app.css'), 'body { margin: 0 }\n');
     writeFileSync(join(dir, 'static', 'index.html'), '<!doctype html><title>edge</title>\n');
-    const temp = (name: string) => `${name}_temp_path ${join(dir, name)};`;
     const proxied = `proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";`;
-    writeFileSync(join(dir, 'nginx.conf'), `
-${process.getuid?.() === 0 ? 'user root;' : ''}
-worker_processes 1;
-daemon off;
-error_log ${join(dir, 'error.log')};
-pid ${join(dir, 'nginx.pid')};
-events { worker_connections 256; }
-http {
-  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}
+    writeFileSync(join(dir, 'nginx.conf'), `${nginxConfHead(dir, 256)}
   ${BLOG_FORMAT}
   ${STATUS_FORMAT}
   limit_req_zone $binary_remote_addr zone=api:1m rate=40r/s;

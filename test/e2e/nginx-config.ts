@@ -113,3 +113,21 @@ http {
 `);
   return files;
 }
+
+/**
+ * The head of a private nginx.conf for a test's own nginx, up to and inside `http {`: in the
+ * foreground, its pid, error log and temp paths under `dir`, as root only when the tests run as root.
+ */
+export function nginxConfHead(dir: string, workerConnections = 64): string {
+  const temp = (name: string) => `${name}_temp_path ${join(dir, name)};`;
+  return `
+${process.getuid?.() === 0 ? 'user root;' : ''}
+worker_processes 1;
+daemon off;
+error_log ${join(dir, 'error.log')};
+pid ${join(dir, 'nginx.pid')};
+events { worker_connections ${workerConnections}; }
+http {
+  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}`;
+}
+

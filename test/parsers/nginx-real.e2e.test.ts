@@ -10,6 +10,7 @@ import { FORMATS } from '../../parsers/registry.js';
 import { nginxCombined, nginxFormat } from '../../parsers/nginx.js';
 import type { ProxyRecord } from '../../src/model/records.js';
 import { parseLines } from './parse-lines.js';
+import { nginxConfHead } from '../e2e/nginx-config.js';
 
 /**
  * A real nginx on 127.0.0.1 writes the log; the compiled log_format must read what it wrote.
@@ -69,16 +70,7 @@ describe.skipIf(!NGINX)('nginx log_format against a real nginx', () => {
     const backendPort = await listen(backend);
     const deadPort = await freePort();
     nginxPort = await freePort();
-    const temp = (name: string) => `${name}_temp_path ${join(dir, name)};`;
-    writeFileSync(join(dir, 'nginx.conf'), `
-${process.getuid?.() === 0 ? 'user root;' : ''}
-worker_processes 1;
-daemon off;
-error_log ${join(dir, 'error.log')};
-pid ${join(dir, 'nginx.pid')};
-events { worker_connections 64; }
-http {
-  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}
+    writeFileSync(join(dir, 'nginx.conf'), `${nginxConfHead(dir)}
   ${LOG_FORMAT}
   ${BLOG_FORMAT}
   limit_req_zone $binary_remote_addr zone=one:1m rate=1r/m;
