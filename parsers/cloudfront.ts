@@ -38,6 +38,21 @@ function urlDecode(value: string): string {
   }
 }
 
+/**
+ * The viewer when it came through a proxy: CloudFront then logs the proxy as `c-ip` and the
+ * viewer first in `x-forwarded-for` (Amazon CloudFront Developer Guide, standard log file
+ * fields). Elements are comma-separated, the space after the comma written `\x20` or `%20` (grafana/loki's
+ * lambda-promtail test data); anything but an address is not taken.
+ */
+function viewerBehindProxy(forwardedFor: string | null): string | null {
+  if (forwardedFor === null) return null;
+  const comma = forwardedFor.indexOf(',');
+  const first = (comma < 0 ? forwardedFor : forwardedFor.slice(0, comma)).trim();
+  return ADDRESS.test(first) ? first : null;
+}
+
+const ADDRESS = /^[0-9A-Fa-f.:]{2,45}$/;
+
 interface Columns {
   count: number;
   index: (name: string) => number;
@@ -114,7 +129,7 @@ function createCloudFrontParser(options: ParserOptions): RecordParser {
       record.path = get('cs-uri-stem');
       record.query = get('cs-uri-query');
       record.host = get('x-host-header') ?? get('cs(Host)');
-      record.clientIp = get('c-ip');
+      record.clientIp = viewerBehindProxy(get('x-forwarded-for')) ?? get('c-ip');
       const userAgent = get('cs(User-Agent)');
       record.userAgent = userAgent === null ? null : urlDecode(userAgent);
       record.requestId = get('x-edge-request-id');

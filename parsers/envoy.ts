@@ -108,12 +108,17 @@ function fillRequest(record: ProxyRecord, method: string | null, path: string | 
   }
 }
 
+const EMISSARY_PREFIX = 'ACCESS [';
+
 function createEnvoyParser(options: ParserOptions): RecordParser {
   const file = options.file;
   // Fields as offsets into the line, sliced when read (see TokenSpans for the figures).
   const tokens = new TokenSpans();
   return textLineParser(file, (text, lineNumber, sink, fail) => {
-    if (!tokens.read(text)) return fail('PARSE_NO_MATCH', 'REQ', 'unterminated quote or bracket');
+    // Emissary-ingress (Ambassador) logs Envoy's default format after a word of its own:
+    // `ACCESS [%START_TIME%] "…` (emissary python/ambassador/envoy/v3/v3listener.py).
+    const line = text.startsWith(EMISSARY_PREFIX) ? text.slice(EMISSARY_PREFIX.length - 1) : text;
+    if (!tokens.read(line)) return fail('PARSE_NO_MATCH', 'REQ', 'unterminated quote or bracket');
     const layout = layoutOf(tokens);
     if (typeof layout === 'string') return fail('PARSE_NO_MATCH', 'line', layout);
     const at = (index: number): string => tokens.text(index);
@@ -211,7 +216,9 @@ export const envoy: FormatDef = {
  * upstream answered is read from `response_code_details` where logged (see fillOutcome).
  */
 const JSON_KEYS = {
-  start: ['start_time'],
+  // Contour names START_TIME `@timestamp` in its default JSON fields, or `ts` (projectcontour/contour
+  // apis/projectcontour/v1alpha1/accesslog.go); its other default keys are Istio's.
+  start: ['start_time', '@timestamp', 'ts'],
   method: ['method'],
   path: ['x-envoy-origin-path', 'path'],
   code: ['response_code'],
@@ -260,7 +267,7 @@ function fillFromEnvoyJson(record: ProxyRecord, entry: JsonObject): void {
 function createEnvoyJsonParser(options: ParserOptions): RecordParser {
   return jsonLineParser(options.file, {
     formatId: 'envoy-json',
-    missingField: (entry) => (!Object.hasOwn(entry, 'start_time') ? 'start_time'
+    missingField: (entry) => (!JSON_KEYS.start.some((key) => Object.hasOwn(entry, key)) ? 'start_time'
       : !Object.hasOwn(entry, 'response_code') ? 'response_code'
         : JSON_KEYS.path.some((key) => Object.hasOwn(entry, key)) ? null : 'x-envoy-origin-path'),
     notThis: 'not an Envoy JSON access-log entry',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cloudfront } from '../../parsers/cloudfront.js';
+import type { ProxyRecord } from '../../src/model/records.js';
 import { onlyProxy, parseLines } from './parse-lines.js';
 
 // docs/formats.md, CloudFront: tab-separated W3C; date+time = END (UTC, 1 s); time-taken in s; 000 = viewer closed.
@@ -42,6 +43,18 @@ describe('cloudfront', () => {
   it('keeps "-" as null and survives a malformed %-escape in the user agent', () => {
     const record = onlyProxy(cloudfront, withFields({ 10: 'Bot%2', 11: '-', 18: '-', 3: '-' }));
     expect(record).toMatchObject({ userAgent: 'Bot%2', query: null, requestTimeMs: null, bytesSent: null, startMs: END });
+  });
+
+  it('takes the viewer from x-forwarded-for when it came through a proxy (c-ip is then the proxy)', () => {
+    // grafana/loki tools/lambda-promtail/testdata/cloudfront.log.gz (Apache-2.0, ccb54c53b07d564cba935bbbd1010a8ea5cd33e6).
+    const header = FIELDS;
+    const line = '2023-04-26\t07:25:11\tABC11-C1\t122254\t13.231.15.129\tGET\td3u2vxofoa42t1.cloudfront.net\t/prefix/script.js\t200\thttps://myapp.staging.domain.com/\tMozilla/5.0%20(Macintosh;%20Intel%20Mac%20OS%20X%2010_15_7)%20AppleWebKit/537.36%20(KHTML,%20like%20Gecko)%20Chrome/111.0.0.0%20Safari/537.36\t-\t-\tMiss\tvKIiZi4-0_M3vVWN37wUKhQ3GSHWUnWIDXuZV1sHp-Xun2lLWNrwyB==\td3u2vxofoa42t1.cloudfront.net\thttps\t1051\t0.199\t10.3.200.121,\\x2010.56.14.213\tTLSv1.2\tECDHE-RSA-AES128-GCM-SHA256\tMiss\tHTTP/1.0\t-\t-\t41649\t0.182\tMiss\tapplication/javascript\t121630\t-\t-';
+    const { records, issues } = parseLines(cloudfront, ['#Version: 1.0', header, line]);
+    expect(issues).toEqual([]);
+    expect(records[0]).toMatchObject({ clientIp: '10.3.200.121', path: '/prefix/script.js', status: 200, requestTimeMs: 199 });
+    // Without one, or with something that is no address, the viewer is c-ip.
+    expect((parseLines(cloudfront, ['#Version: 1.0', header, line.replace('10.3.200.121,\\x2010.56.14.213', '-')]).records[0] as ProxyRecord).clientIp).toBe('13.231.15.129');
+    expect((parseLines(cloudfront, ['#Version: 1.0', header, line.replace('10.3.200.121,', 'unknown,')]).records[0] as ProxyRecord).clientIp).toBe('13.231.15.129');
   });
 
   it('reports malformed lines with code and field', () => {

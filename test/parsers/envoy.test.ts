@@ -86,6 +86,16 @@ describe('envoy', () => {
       ['PARSE_NO_MATCH', 'line'],
     ]);
   });
+  it('reads Emissary-ingress\'s default: Envoy\'s words after an `ACCESS` word of its own', () => {
+    // Emissary's format (python/ambassador/envoy/v3/v3listener.py) around the request of Contour's access-logging docs.
+    const line = 'ACCESS [2021-04-14T16:36:00.361Z] "GET /foo HTTP/1.1" 200 - 0 463 6 3 "-" "HTTPie/1.0.3" "e3f8e4b2-6b8c-4d8c-9a6b-0a0c5f0c2a11" "www.example.com" "10.244.0.8:80"';
+    expect(onlyProxy(envoy, line)).toMatchObject({
+      startMs: Date.UTC(2021, 3, 14, 16, 36, 0, 361), method: 'GET', path: '/foo', status: 200, requestTimeMs: 6, upstreamTimeMs: 3,
+      upstreamStatus: 200, host: 'www.example.com', raw: line,
+    });
+    expect(parseLines(envoy, [line.replace('ACCESS ', 'ACCESSED ')]).issues).toHaveLength(1);
+  });
+
   it('reads Istio\'s sidecar layouts: Envoy\'s words with more after the flags and after the upstream host', () => {
     // Istio 1.9+: Istio's access-log task (istio/istio.io, Apache-2.0; test/fixtures/real/istio-docs-access-log.json).
     const istio19 = '[2020-11-25T21:26:18.409Z] "GET /status/418 HTTP/1.1" 418 - via_upstream - "-" 0 135 4 4 "-" "curl/7.73.0-DEV" "84961386-6d84-929d-98bd-c5aee93b5c88" "httpbin:8000" "10.44.1.27:80" outbound|8000||httpbin.foo.svc.cluster.local 10.44.1.23:37652 10.0.45.184:8000 10.44.1.23:46520 - default';
@@ -155,6 +165,20 @@ describe('envoy-json', () => {
     expect(onlyProxy(envoyJson, istio)).toMatchObject({
       status: 200, requestTimeMs: 1, upstreamStatus: 200, upstreamTimeMs: 1, path: '/details/0', host: 'details:9080', userAgent: 'curl/7.73.0',
       requestId: '5e5d2c2a-1111-4222-8333-444455556666', clientIp: '10.244.2.77', bytesSent: 178,
+    });
+  });
+
+  it('reads Contour\'s default JSON fields: the start under @timestamp, the rest under Istio\'s keys', () => {
+    // Contour's DefaultAccessLogJSONFields (projectcontour/contour apis/projectcontour/v1alpha1/accesslog.go), values from its docs' request.
+    const contour = JSON.stringify({
+      '@timestamp': '2021-04-14T16:36:00.361Z', authority: 'www.example.com', bytes_received: 0, bytes_sent: 463, downstream_local_address: '10.244.0.7:8080',
+      downstream_remote_address: '172.18.0.1:43456', duration: 6, method: 'GET', path: '/foo', protocol: 'HTTP/1.1', request_id: 'e3f8e4b2-6b8c-4d8c-9a6b-0a0c5f0c2a11',
+      requested_server_name: null, response_code: 200, response_flags: '-', upstream_cluster: 'default/www/80/da39a3ee5e', upstream_host: '10.244.0.8:80',
+      upstream_local_address: '10.244.0.7:50742', upstream_service_time: '3', user_agent: 'HTTPie/1.0.3', x_forwarded_for: null,
+    });
+    expect(onlyProxy(envoyJson, contour)).toMatchObject({
+      startMs: Date.UTC(2021, 3, 14, 16, 36, 0, 361), status: 200, requestTimeMs: 6, upstreamStatus: 200, upstreamTimeMs: 3, path: '/foo',
+      host: 'www.example.com', clientIp: '172.18.0.1', userAgent: 'HTTPie/1.0.3',
     });
   });
 
