@@ -94,13 +94,17 @@ function createAlbParser(options: ParserOptions): RecordParser {
     if (request !== null) {
       const parsed = parseRequestLine(request);
       // A request ALB could not parse is logged as `- http://host:80- -`: keep what is usable.
+      const space = request.indexOf(' ');
+      const end = request.lastIndexOf(' ');
+      const url = request.slice(space + 1, end > space ? end : request.length);
       if (parsed !== null && parsed.method !== '-') {
         record.method = parsed.method;
         record.path = parsed.path;
         record.query = parsed.query;
-        const space = request.indexOf(' ');
-        const end = request.lastIndexOf(' ');
-        record.host = hostOfUrl(request.slice(space + 1, end > space ? end : request.length));
+        record.host = hostOfUrl(url);
+      } else if (space > 0) {
+        // Its URL then ends in the `-` of the path ALB could not read (`http://host:80-`).
+        record.host = hostOfUrl(url.endsWith('-') ? url.slice(0, -1) : url);
       }
     }
     record.host ??= quoted(tokens, F.domainName);

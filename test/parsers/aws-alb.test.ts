@@ -81,6 +81,9 @@ describe('aws-alb', () => {
     expect(record.method).toBeNull();
     expect(record.path).toBeNull();
     expect(record.host).toBe('api.example.com');
+    // No SNI domain either (plain http): the host is still the URL's (vectordotdev/vrl parse_aws_alb_log.rs, MPL-2.0).
+    const plain = onlyProxy(awsAlb, albLine({ request: '- http://awseb-awseb-1kgu6fbag3fad-640112591.us-east-1.elb.amazonaws.com:80- -', status: '400', targetStatus: '-' }).replace('"api.example.com"', '"-"'));
+    expect([plain.method, plain.path, plain.host]).toEqual([null, null, 'awseb-awseb-1kgu6fbag3fad-640112591.us-east-1.elb.amazonaws.com']);
   });
 
   it('reports a malformed time as PARSE_BAD_TIMESTAMP on `time`', () => {
