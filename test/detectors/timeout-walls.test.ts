@@ -40,6 +40,26 @@ describe('timeout walls', () => {
     for (const seed of [1, 2, 3, 4]) expect(run(cleanTraffic({ seed }).requests)).toEqual([]);
   });
 
+  it('takes answered requests that end together in one burst for a page load, not a wall; the same spread over minutes is one', () => {
+    const answered = (k: number, spacingMs: number): JoinedRequest => {
+      const startMs = Date.UTC(2023, 1, 22, 3, 22, 37) + k * spacingMs;
+      const clientMs = 580 + (k % 4) * 5;
+      const proxy = Object.assign(emptyProxyRecord('cloudfront', 'cf.log', k + 1, `line ${k}`), {
+        startMs, endMs: startMs + clientMs, requestTimeMs: clientMs, status: 200, method: 'GET', path: `/static/media/asset-${k}.png`, clientIp: '13.248.48.9',
+      });
+      return { proxy, apm: null, method: 'none', confidence: 0, offsetMs: null };
+    };
+    const spread = (spacingMs: number) => [
+      ...Array.from({ length: 30 }, (_, k) => answered(k, spacingMs)),
+      // A few requests of other lengths, as around any page load.
+      ...[280, 310, 1_170, 1_600, 990, 1_080].map((ms, k) => ({ ...answered(100 + k, spacingMs), proxy: { ...answered(100 + k, spacingMs).proxy!, requestTimeMs: ms } })),
+    ];
+    expect(run(spread(600))).toEqual([]);
+    const [wall] = run(spread(30_000));
+    expect(wall!.figures).toMatchObject({ cause: 'slow-answers' });
+    expect(wall!.severity).toBe('low');
+  });
+
   it('findWalls: smooth latency has no wall; a spike at an unusual value is one', () => {
     const smooth = new Uint32Array(30_000);
     for (let i = 0; i < smooth.length; i++) smooth[i] = Math.round(200 * Math.exp(-i / 400));
