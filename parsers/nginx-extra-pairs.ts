@@ -32,9 +32,44 @@ function isKeyChar(code: number): boolean {
   return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95 || code === 45 || code === 46;
 }
 
+/** nginx writes its times with three decimals (`ngx_http_variable_request_time`: `%T.%03M`). */
+function isNginxSeconds(token: string): boolean {
+  const dot = token.length - 4;
+  if (dot < 1 || token.charCodeAt(dot) !== 46) return false;
+  for (let i = 0; i < token.length; i++) {
+    const code = token.charCodeAt(i);
+    if (i !== dot && (code < 48 || code > 57)) return false;
+  }
+  return true;
+}
+
 /**
- * Reads the pairs of `text` from `from` into `record`; returns the variables read (empty when
- * none was). `named`: the variables the format itself holds.
+ * Bare times after `combined`: `$request_time`, then optionally `$upstream_response_time` (one
+ * value or `-`) and `$pipe` (`.` or `p`), the `timed_combined` format of nginx's wiki (still the
+ * example of many guides). Read only when every word fits that shape exactly, so a number of
+ * another meaning (a byte count has no three decimals) is never taken for a time.
+ */
+function readBareTimes(text: string, from: number, record: ProxyRecord, handlers: Readonly<Record<string, VariableHandler>>, named: ReadonlySet<string>): string[] {
+  const words = text.slice(from).trim().split(' ');
+  if (words.length > 3 || !isNginxSeconds(words[0]!)) return [];
+  const upstream = words[1];
+  if (upstream !== undefined && upstream !== '-' && !isNginxSeconds(upstream)) return [];
+  const pipe = words[2];
+  if (pipe !== undefined && pipe !== '.' && pipe !== 'p') return [];
+  const read: string[] = [];
+  const take = (variable: string, value: string): void => {
+    if (named.has(variable)) return;
+    if (handlers[variable]!(record, value)) read.push(variable);
+  };
+  take('request_time', words[0]!);
+  if (upstream !== undefined) take('upstream_response_time', upstream);
+  return read;
+}
+
+/**
+ * Reads the pairs of `text` from `from` into `record` (or, without any, the bare times of
+ * readBareTimes); returns the variables read (empty when none was). `named`: the variables the
+ * format itself holds.
  */
 export function readExtraPairs(text: string, from: number, record: ProxyRecord, handlers: Readonly<Record<string, VariableHandler>>, named: ReadonlySet<string>): string[] {
   const read: string[] = [];
@@ -73,5 +108,5 @@ export function readExtraPairs(text: string, from: number, record: ProxyRecord, 
     const handler = handlers[variable];
     if (handler !== undefined && handler(record, value)) read.push(variable);
   }
-  return read;
+  return read.length > 0 ? read : readBareTimes(text, from, record, handlers, named);
 }

@@ -226,7 +226,7 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
           sink.warn({
             code: 'PARSE_EXTRA_FIELDS', file, line: lineNumber, field: null,
             message: extraRead.length > 0
-              ? `text after the last field of the log_format (first seen here): "${extra}"; read as key=value pairs: ${extraRead.map((variable) => `$${variable}`).join(', ')}; give the real log_format with --log-format to read it all`
+              ? `text after the last field of the log_format (first seen here): "${extra}"; read from it: ${extraRead.map((variable) => `$${variable}`).join(', ')}; give the real log_format with --log-format to read it all`
               : `text after the last field of the log_format, kept out of the known fields (first seen here): "${extra}"; give the real log_format with --log-format to read it`,
             sample: excerpt(text),
           });

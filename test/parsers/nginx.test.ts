@@ -218,7 +218,7 @@ describe('nginx log_format compiler', () => {
           userAgent: 'curl/7.64.1', status: 200, requestTimeMs: 13, upstreamConnectTimeMs: 0, upstreamHeaderTimeMs: 12, upstreamTimeMs: 13,
           upstreamAttempts: 1, upstreamLogged: true, upstreamStatus: 200, endMs: Date.UTC(2020, 8, 4, 17, 20, 55), startMs: Date.UTC(2020, 8, 4, 17, 20, 55) - 13,
         });
-        expect(warnings[0]!.message).toContain('read as key=value pairs: $request_time, $upstream_connect_time, $upstream_header_time, $upstream_response_time');
+        expect(warnings[0]!.message).toContain('read from it: $request_time, $upstream_connect_time, $upstream_header_time, $upstream_response_time');
       }
     });
 
@@ -227,6 +227,17 @@ describe('nginx log_format compiler', () => {
       expect(local).toMatchObject({ status: 503, upstreamLogged: true, upstreamStatus: null, upstreamAttempts: 0, upstreamTimeMs: null });
       const left = parseLines(nginxCombined, [blog('-', 'rt=5.001 uct="0.000" uht="-" urt="5.001"').replace(' 200 ', ' 499 ')]).records[0] as ProxyRecord;
       expect(left).toMatchObject({ status: 499, clientClosed: true, upstreamStatus: null, upstreamTimeMs: 5001 });
+    });
+
+    it('reads the bare times of nginx\'s wiki `timed_combined` ($request_time $upstream_response_time $pipe), and no other bare numbers', () => {
+      const line = (tail: string) => `66.249.71.173 - - [08/Nov/2010:14:16:18 -0600] "GET /blog/ HTTP/1.1" 200 6569 "-" "Mozilla/5.0 (compatible; Googlebot/2.1)" ${tail}`;
+      const read = (tail: string) => parseLines(nginxCombined, [line(tail)]).records[0] as ProxyRecord;
+      expect(read('0.640 0.640 .')).toMatchObject({ requestTimeMs: 640, upstreamTimeMs: 640, upstreamLogged: true, upstreamStatus: 200, startMs: Date.UTC(2010, 10, 8, 20, 16, 18) - 640 });
+      expect(read('0.013')).toMatchObject({ requestTimeMs: 13, upstreamLogged: false });
+      expect(read('5.001 -').upstreamTimeMs).toBeNull();
+      expect(read('5.001 -')).toMatchObject({ requestTimeMs: 5001, upstreamLogged: true, upstreamStatus: null });
+      // A byte count, a time with two decimals, or a fourth word: nothing is taken.
+      for (const tail of ['412', '0.64', '0.640 0.640 . 77', '0.640 abc']) expect(read(tail)).toMatchObject({ requestTimeMs: null, upstreamTimeMs: null });
     });
 
     it('never lets a pair overwrite a field the format reads, and leaves unknown keys and refused values out', () => {
