@@ -86,7 +86,8 @@ export function readExtraPairs(text: string, from: number, record: ProxyRecord, 
         const close = text.indexOf('"', keyEnd + 1);
         at = close < 0 ? n : close + 1;
       } else {
-        const space = text.indexOf(' ', keyEnd + 1);
+        // keyEnd is past `at` or at a character that is no space: this moves on.
+        const space = text.indexOf(' ', keyEnd);
         at = space < 0 ? n : space;
       }
       continue;

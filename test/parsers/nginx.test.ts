@@ -244,6 +244,9 @@ describe('nginx log_format compiler', () => {
       const timed = nginxFormat('$remote_addr [$time_local] "$request" $status $request_time');
       const [record] = parseLines(timed, ['10.0.0.9 [15/Jan/2025:10:32:01 +0000] "GET /a HTTP/1.1" 200 0.105 rt=9.999 ua="10.0.0.1:80" urt=oops cs=HIT host=api.example.com']).records as ProxyRecord[];
       expect(record).toMatchObject({ requestTimeMs: 105, upstreamTimeMs: null, upstreamAddr: null, host: 'api.example.com', upstreamLogged: false, upstreamStatus: null });
+      // A word that is no pair, before pairs: the pairs after it are still read.
+      const [after] = parseLines(nginxCombined, ['10.0.0.9 - - [15/Jan/2025:10:32:01 +0000] "GET /a HTTP/1.1" 200 5 "-" "curl/8.5.0" MISS rt=0.105 urt=0.104']).records as ProxyRecord[];
+      expect(after).toMatchObject({ requestTimeMs: 105, upstreamTimeMs: 104 });
     });
 
     it('reads any text after the format without throwing, and never changes what the format itself read', () => {
