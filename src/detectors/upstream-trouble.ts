@@ -56,9 +56,13 @@ interface UpstreamState {
   statuses: Map<number, number>;
   timeline: TimeBuckets<Bucket>;
   evidence: EvidenceSample;
-  /** Errors by route and by client (API key, else address): who saw them. */
+  /**
+   * Errors by route and by client (API key, else address): who saw them. A client's `requests`
+   * are counted from its first error on, for the requests the log names no upstream for: enough
+   * to tell errors that fell on one client from errors that fell on everyone.
+   */
   routes: BoundedCounter<{ n: number }>;
-  clients: BoundedCounter<{ n: number }>;
+  clients: BoundedCounter<{ n: number; requests: number }>;
   /**
    * Without an upstream, the route is the cohort a burst is measured in: a timeline per route that
    * has failed without an upstream (from its first error on, for the first ROUTE_TIMELINES routes),
@@ -108,7 +112,16 @@ function longestBurst(timeline: TimeBuckets<Bucket>): Burst {
   return best;
 }
 
-export type TroublePattern = 'burst' | 'sustained' | 'transient' | 'connect-spikes';
+export type TroublePattern = 'burst' | 'sustained' | 'transient' | 'connect-spikes' | 'one-client';
+
+/**
+ * Errors the log names no upstream for, nearly all of one client's requests while it sent a
+ * small part of the traffic: that client was turned away (a rate limit: nginx's `limit_req`
+ * answers 503 unless told otherwise, and a plain `combined` log cannot say nginx answered alone)
+ * or made requests only it makes. A backend in trouble fails everyone.
+ */
+const ONE_CLIENT_ERROR_SHARE = 0.8;
+const ONE_CLIENT_TRAFFIC_SHARE = 0.5;
 
 export interface UpstreamTroubleFigures {
   /** The upstream's address as logged; null for errors of requests the log names no upstream for. */
@@ -152,9 +165,15 @@ function newState(byRoute = false): UpstreamState {
     timeline: newTimeline(),
     evidence: new EvidenceSample(5),
     routes: new BoundedCounter(ERROR_WHO_CAP, () => ({ n: 0 })),
-    clients: new BoundedCounter(ERROR_WHO_CAP, () => ({ n: 0 })),
+    clients: new BoundedCounter(ERROR_WHO_CAP, () => ({ n: 0, requests: 0 })),
     routeTimelines: byRoute ? new Map() : null,
   };
+}
+
+function topEntry<V extends { n: number }>(counter: BoundedCounter<V>): V | null {
+  let best: V | null = null;
+  for (const value of counter.values()) if (best === null || value.n > best.n) best = value;
+  return best;
 }
 
 function topKey(counter: BoundedCounter<{ n: number }>): string | null {
@@ -232,6 +251,13 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
         // Every request counts in the requests the log names no upstream for: their errors are a share of all requests.
         const everyRequest = unattributed ??= newState(true);
         everyRequest.requests++;
+        if (everyRequest.clients.size > 0) {
+          const who = proxy.apiKey ?? proxy.clientIp;
+          if (who !== null) {
+            const seen = everyRequest.clients.peek(who);
+            if (seen !== undefined) seen.requests++;
+          }
+        }
         everyRequest.timeline.at(proxy.endMs).requests++;
         const routeTimelines = everyRequest.routeTimelines!;
         if (routeTimelines.size > 0 && proxy.path !== null) {
@@ -276,7 +302,12 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
           }
         }
         const client = proxy.apiKey ?? proxy.clientIp;
-        if (client !== null) state.clients.get(client).n++;
+        if (client !== null) {
+          const counts = state.clients.get(client);
+          counts.n++;
+          // Its first request counted here, where it failed; later ones where every request is counted.
+          if (counts.requests === 0 && state === everyRequest) counts.requests = 1;
+        }
         const what = [kind.connect && 'connect failure', kind.timeout && 'timeout', kind.reset && 'reset'].filter(Boolean).join(', ');
         state.evidence.offer(proxy, kind.connect || kind.reset ? 2 : 1,
           `status ${proxy.status ?? '-'}, upstream ${proxy.upstreamStatus ?? '-'}${what ? ` (${what})` : ''}` +
@@ -312,11 +343,15 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
           if (state.errors === 0 && connectSpikes === 0) continue;
           const rate = state.errors / Math.max(1, state.requests);
           const bucketsWithErrors = buckets.filter((b) => b.value.errors > 0).length;
-          const pattern: TroublePattern = longest > 0 ? 'burst' : rate >= SUSTAINED_RATE && bucketsWithErrors >= 3 ? 'sustained' : state.errors > 0 ? 'transient' : 'connect-spikes';
+          const busiest = topEntry(state.clients);
+          const oneClient = address === null && busiest !== null && state.errors >= BURST_MIN_ERRORS &&
+            busiest.n >= ONE_CLIENT_ERROR_SHARE * state.errors && busiest.requests <= ONE_CLIENT_TRAFFIC_SHARE * state.requests;
+          const pattern: TroublePattern = oneClient ? 'one-client'
+            : longest > 0 ? 'burst' : rate >= SUSTAINED_RATE && bucketsWithErrors >= 3 ? 'sustained' : state.errors > 0 ? 'transient' : 'connect-spikes';
           const burstRate = longest > 0 ? burstErrors / Math.max(1, burstRequests) : null;
           // One rule (docs/severity.md): errors above the background of transient 5xx, or a large part of
           // the upstream's requests while it failed; connect-time spikes are a clue, never above low.
-          const severity = pattern === 'connect-spikes' ? 'low' : severityOf({
+          const severity = pattern === 'connect-spikes' || pattern === 'one-client' ? 'low' : severityOf({
             affected: state.errors, total, background: HEALTHY_BACKGROUND.serverErrors,
             cohortShare: address === null ? burstRate : burstRate ?? rate,
           });
@@ -336,6 +371,7 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
             pattern === 'burst' ? `This is an outage of ${address === null ? 'the backend' : 'that upstream'} (or the path to it), not background noise.`
               : pattern === 'sustained' ? 'Errors this frequent and continuous point at a misconfiguration (unhealthy or missing targets, security groups, TLS) rather than transient network trouble.'
                 : pattern === 'transient' ? 'Rare and scattered: most likely transient network trouble; worth watching, not an outage.'
+                  : pattern === 'one-client' ? `Nearly all fell on ${topKey(state.clients)}, which sent a small part of the traffic: that client was turned away (a rate limit; nginx's limit_req answers 503 by default) or made requests only it makes, while the backend served the others.`
                   : 'No errors, but connect time jumped well above its usual value in some periods: the backend or the network in front of it was slow to accept connections.';
           const who = topRoute !== null || topClient !== null
             ? ` Most were for ${topRoute ?? 'various routes'}${topClient !== null ? `, from ${topClient}` : ''}.`
@@ -361,6 +397,8 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
               ` ${verdict}`,
             nextStep: pattern === 'transient'
               ? 'Nothing urgent; if clients see these errors, a single retry with backoff absorbs them.'
+              : pattern === 'one-client'
+                ? 'Check the proxy\'s rate and connection limits for that client (log $upstream_status or $upstream_addr and alf tells a limit\'s answers from the backend\'s), and what it requested.'
               : address === null
                 ? `Check the backend behind ${topRoute ?? 'the failing routes'} around the errors (restarts, deploys, saturation).`
                 : 'Check the upstream\'s health around the burst (restarts, deploys, saturation), the load balancer\'s target health, and firewall/security-group changes.',

@@ -72,7 +72,8 @@ describe('upstream trouble in logs that name no upstream', () => {
       const route = i % 4 === 0 ? '/api/v1/search' : `/api/v1/orders/${i}`;
       const inBurst = burst && route === '/api/v1/search' && t >= startMs + 1_200_000 && t < startMs + 1_440_000 && i % 8 !== 0;
       const status = inBurst ? 502 : i % 250 === 7 ? 503 : 200;
-      const proxy = record('apache-combined', { line: i + 1, startMs: t, endMs: t, status, method: 'GET', path: route, clientIp: `192.0.2.${i % 50}` });
+      // Clients in turn, eight requests each: the scattered 503s fall on many of them, as background errors do.
+      const proxy = record('apache-combined', { line: i + 1, startMs: t, endMs: t, status, method: 'GET', path: route, clientIp: `192.0.2.${(i >> 3) % 50}` });
       requests.push({ proxy, apm: null, method: 'none', confidence: 0, offsetMs: null });
     }
     return requests;
@@ -87,6 +88,30 @@ describe('upstream trouble in logs that name no upstream', () => {
     expect(Number(finding!.figures.errorRate)).toBe(0.004);
     expect(finding!.title).not.toContain('(no upstream)');
     expect(finding!.title).not.toContain('100');
+  });
+
+  it('503s that fall on one client among many (a rate limit in a plain combined log): low, naming the client; the same spread over everyone stays trouble', () => {
+    const startMs = Date.UTC(2024, 4, 6, 12, 0, 0);
+    const requestsWith = (limitedClient: (i: number) => string): JoinedRequest[] => {
+      const requests: JoinedRequest[] = [];
+      for (let i = 0; i < 20_000; i++) {
+        const t = startMs + i * 180;
+        // Two bursts of one bulk client, 400 calls in all, of which limit_req turns 360 away.
+        const burst = (i >= 5_000 && i < 5_200) || (i >= 12_000 && i < 12_200);
+        const status = burst && i % 10 !== 0 ? 503 : 200;
+        const client = burst ? limitedClient(i) : `192.0.2.${i % 50}`;
+        const proxy = record('nginx-combined', { line: i + 1, startMs: t, endMs: t, status, method: 'GET', path: burst ? '/api/v1/items' : `/api/v1/orders/${i}`, clientIp: client });
+        requests.push({ proxy, apm: null, method: 'none', confidence: 0, offsetMs: null });
+      }
+      return requests;
+    };
+    const [limited] = run(requestsWith(() => '203.0.113.50'));
+    expect(limited!.severity).toBe('low');
+    expect(limited!.figures).toMatchObject({ upstream: null, pattern: 'one-client', topClient: '203.0.113.50', errors: 360 });
+    expect(limited!.explanation).toContain('limit_req');
+    const [everyone] = run(requestsWith((i) => `192.0.2.${i % 50}`));
+    expect(everyone!.figures.pattern).not.toBe('one-client');
+    expect(['medium', 'high']).toContain(everyone!.severity);
   });
 
   it('a burst of 502s on one route: the route is named, the rate is of that route\'s requests then, not diluted by the others', () => {

@@ -12,6 +12,9 @@ import { connect, type AddressInfo } from 'node:net';
 export const EDGE_PATHS = ['/api/users/7', '/api/users/7/orders?page=2', '/api/items?q=lamp', '/api/report/weekly', '/static/app.css', '/static/index.html', '/old-home', '/healthz', '/admin/users', '/api/missing/9', '/favicon.ico'];
 const AGENTS = ['Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36', 'okhttp/4.12.0', 'python-requests/2.31.0', 'curl/8.5.0'];
 
+/** The address of the client that bursts into the rate limit. */
+export const BULK_CLIENT = '203.0.113.50';
+
 export interface EdgeTraffic {
   requests: number;
   hungUp: number;
@@ -38,11 +41,15 @@ export class EdgeClient {
 
   constructor(private readonly port: number) {}
 
-  send(i: number, path: string, options: { hangUpAfterMs?: number; body?: string; agentName?: string } = {}): Promise<number> {
+  /**
+   * Clients come from 50 addresses, the bursting one from its own, in X-Forwarded-For (a proxy
+   * that trusts it, nginx's realip module, logs them as the clients' addresses).
+   */
+  send(i: number, path: string, options: { hangUpAfterMs?: number; body?: string; agentName?: string; from?: string } = {}): Promise<number> {
     return new Promise((resolve) => {
       const req = request({
         host: '127.0.0.1', port: this.port, path, agent: this.agent, method: options.body === undefined ? 'GET' : 'POST',
-        headers: { 'user-agent': options.agentName ?? AGENTS[i % AGENTS.length]!, 'x-api-key': `key_${i % 13}` },
+        headers: { 'user-agent': options.agentName ?? AGENTS[i % AGENTS.length]!, 'x-api-key': `key_${i % 13}`, 'x-forwarded-for': options.from ?? `198.51.100.${i % 50}` },
       }, (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -80,7 +87,7 @@ export class EdgeClient {
       if (hangUpAfterMs !== undefined) sent.hungUp++;
       if (i % 200 === 0) pending.push(this.scan(i % 400 === 0 ? Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]) : '\r\n\r\n'));
       if (i === 300 || i === 700) {
-        const burst = Array.from({ length: 120 }, (_, k) => this.send(i + k, '/api/items?q=burst', { agentName: 'bulk-sync/1.0' }));
+        const burst = Array.from({ length: 120 }, (_, k) => this.send(i + k, '/api/items?q=burst', { agentName: 'bulk-sync/1.0', from: BULK_CLIENT }));
         pending.push(Promise.all(burst).then((statuses) => { sent.limited += statuses.filter((status) => status === limitStatus).length; }));
         sent.requests += 120;
       }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze, fileStats, findingsOf, type AlfReport, type Finding } from './alf-cli.js';
-import { EdgeClient, startEdgeBackend, type EdgeTraffic } from './edge-traffic.js';
+import { BULK_CLIENT, EdgeClient, startEdgeBackend, type EdgeTraffic } from './edge-traffic.js';
 import { nginxConfHead } from './nginx-config.js';
 import { freePort, startProcess, stopProcess, waitUntil, type Managed } from './processes.js';
 import { HAPROXY, startHaproxy, stopHaproxy } from './proxies.js';
@@ -52,7 +52,7 @@ describe.skipIf(!NGINX_INSTALLED)('a healthy edge through a real nginx: static f
   let client: EdgeClient;
   let nginx: Managed;
   let sent: EdgeTraffic;
-  const reports = {} as Record<'blog' | 'withStatus', AlfReport>;
+  const reports = {} as Record<'blog' | 'withStatus' | 'combined', AlfReport>;
 
   beforeAll(async () => {
     const api = await startEdgeBackend();
@@ -73,6 +73,9 @@ describe.skipIf(!NGINX_INSTALLED)('a healthy edge through a real nginx: static f
     listen 127.0.0.1:${port};
     access_log ${join(dir, 'blog.log')} upstream_time;
     access_log ${join(dir, 'status.log')} with_status;
+    access_log ${join(dir, 'combined.log')} combined;
+    set_real_ip_from 127.0.0.1;
+    real_ip_header X-Forwarded-For;
     location /static/ { root ${dir}; }
     location = /old-home { return 301 /; }
     location = /healthz { return 200 "ok\\n"; }
@@ -91,6 +94,7 @@ describe.skipIf(!NGINX_INSTALLED)('a healthy edge through a real nginx: static f
 
     reports.blog = analyze([join(dir, 'blog.log')]);
     reports.withStatus = analyze([join(dir, 'status.log'), '--log-format', STATUS_FORMAT]);
+    reports.combined = analyze([join(dir, 'combined.log')]);
     for (const [name, report] of Object.entries(reports)) {
       console.info(`alf e2e healthy edge, nginx (${name}): ${report.findings.map((f) => `[${f.severity}] ${f.title}`).join('; ')}`);
     }
@@ -116,6 +120,16 @@ describe.skipIf(!NGINX_INSTALLED)('a healthy edge through a real nginx: static f
 
   it('reads every line with $upstream_status, named, and raises nothing above low', () => {
     expectHealthy(reports.withStatus, join(dir, 'status.log'), sent.limited);
+  });
+
+  it('in plain combined, which cannot say nginx answered alone, puts limit_req\'s 503s on the one client they fell on, at low', () => {
+    const report = reports.combined;
+    const stats = fileStats(report, join(dir, 'combined.log'));
+    expect([stats.format, stats.skipped]).toEqual(['nginx-combined', 0]);
+    expect(report.findings.filter(aboveLow).map((finding) => `${finding.severity} ${finding.title}`)).toEqual([]);
+    const [errors] = findingsOf(report, 'upstream-trouble');
+    expect(errors!.figures).toMatchObject({ upstream: null, pattern: 'one-client', topClient: BULK_CLIENT });
+    expect(Number(errors!.figures.errors)).toBe(sent.limited);
   });
 });
 
