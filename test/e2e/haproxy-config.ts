@@ -32,19 +32,7 @@ export interface HaproxyFiles {
 
 export function writeHaproxyConfig(setup: HaproxySetup): HaproxyFiles {
   const files: HaproxyFiles = { cfg: join(setup.dir, 'haproxy.cfg'), log: join(setup.dir, 'haproxy.log'), stderr: join(setup.dir, 'haproxy.stderr') };
-  writeFileSync(files.cfg, `global
-  log stdout format raw local0
-  maxconn 4096
-
-defaults
-  mode http
-  log global
-  option httplog
-  option dontlognull
-${setup.abortOnClose ? '  option abortonclose\n' : ''}  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-
+  writeFileSync(files.cfg, `${haproxyCfgHead({ abortOnClose: setup.abortOnClose, timeoutSeconds: 60 })}
 frontend ${FRONTEND}
   bind 127.0.0.1:${setup.port}
   capture request header Host len 64
@@ -57,4 +45,24 @@ backend ${BACKEND}
   server app1 127.0.0.1:${setup.backendPort}
 `);
   return files;
+}
+
+/**
+ * The head of a test's haproxy.cfg: `option httplog` to stdout (the harness points stdout at a
+ * file), `dontlognull` keeping readiness probes out of it, and the timeouts; sections follow.
+ */
+export function haproxyCfgHead(options: { abortOnClose: boolean; timeoutSeconds: number }): string {
+  return `global
+  log stdout format raw local0
+  maxconn 4096
+
+defaults
+  mode http
+  log global
+  option httplog
+  option dontlognull
+${options.abortOnClose ? '  option abortonclose\n' : ''}  timeout connect 5s
+  timeout client ${options.timeoutSeconds}s
+  timeout server ${options.timeoutSeconds}s
+`;
 }

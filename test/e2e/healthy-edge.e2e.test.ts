@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze, fileStats, findingsOf, type AlfReport, type Finding } from './alf-cli.js';
 import { BULK_CLIENT, EdgeClient, startEdgeBackend, type EdgeTraffic } from './edge-traffic.js';
+import { haproxyCfgHead } from './haproxy-config.js';
 import { nginxConfHead } from './nginx-config.js';
 import { freePort, startProcess, stopProcess, waitUntil, type Managed } from './processes.js';
 import { HAPROXY, startHaproxy, stopHaproxy } from './proxies.js';
@@ -148,19 +149,7 @@ describe.skipIf(HAPROXY === null)('a healthy edge through a real HAProxy: answer
     const port = await freePort();
     client = new EdgeClient(port);
     // HAProxy serves nothing from disk: its static answers and health check are `http-request return`.
-    writeFileSync(files.cfg, `global
-  log stdout format raw local0
-  maxconn 4096
-
-defaults
-  mode http
-  log global
-  option httplog
-  option dontlognull
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-
+    writeFileSync(files.cfg, `${haproxyCfgHead({ abortOnClose: false, timeoutSeconds: 30 })}
 frontend fe_edge
   bind 127.0.0.1:${port}
   stick-table type ip size 100k expire 30s store http_req_rate(1s)
