@@ -1,4 +1,4 @@
-import type { ApmTransaction, JoinedRequest, ProxyRecord } from '../model/records.js';
+import { answeredWithoutBackend, type ApmTransaction, type JoinedRequest, type ProxyRecord } from '../model/records.js';
 import { orderApm } from './apm-order.js';
 import { estimateClockOffset } from './clock-offset.js';
 import { emptyJoinStats, joinedShare, type JoinStats } from './join-stats.js';
@@ -121,7 +121,8 @@ export async function* joinStreams(
     const from = calibrationFrom();
     const transactions = apm.transactions().filter((transaction) => transaction.startMs >= from && transaction.startMs <= proxyWatermark);
     const voters = votersFrom();
-    const proxies = voters === -Infinity ? pending.peekAll() : pending.peekAll().filter((record) => proxyStartMs(record) >= voters);
+    // Requests the proxy answered alone have no partner to vote with (see withoutAnsweredAlone).
+    const proxies = pending.peekAll().filter((record) => !answeredWithoutBackend(record) && (voters === -Infinity || proxyStartMs(record) >= voters));
     const estimate = estimateClockOffset(proxies, transactions, options.maxSkewMs, apm.index.templates);
     const offset = estimate?.offsetMs ?? 0;
     stats.offsetMs = Math.round(offset);
@@ -189,6 +190,28 @@ export async function* joinStreams(
     }
   }
 
+  /**
+   * Requests the proxy logged it answered without trying a backend (a static file, a redirect, a
+   * limiter's 503) have no transaction: they leave unjoined at once instead of competing with the
+   * proxied requests of their path and second. On a healthy edge through a real nginx (whole-second
+   * stamps, most lines answered by nginx itself) they had been claiming transactions of the
+   * proxied calls beside them.
+   */
+  function withoutAnsweredAlone(slice: ProxyRecord[], out: JoinedRequest[]): ProxyRecord[] {
+    let kept: ProxyRecord[] | null = null;
+    for (let i = 0; i < slice.length; i++) {
+      const proxy = slice[i]!;
+      if (!answeredWithoutBackend(proxy)) {
+        kept?.push(proxy);
+        continue;
+      }
+      kept ??= slice.slice(0, i);
+      stats.unjoinedProxy++;
+      out.push({ proxy, apm: null, method: 'none', confidence: 0, offsetMs: null });
+    }
+    return kept ?? slice;
+  }
+
   /** Proxy starts below the returned time can no longer gain or lose partners. */
   function safeCut(currentOffset: number): number {
     const proxyReady = proxyDone ? Infinity : proxyWatermark - options.horizonMs;
@@ -198,7 +221,7 @@ export async function* joinStreams(
 
   function processSlice(cut: number, offsets: OffsetTracker): JoinedRequest[] {
     const out: JoinedRequest[] = [];
-    const slice = pending.takeBefore(cut);
+    const slice = withoutAnsweredAlone(pending.takeBefore(cut), out);
     const model = offsets.current;
     // Until pairs have taught the tolerances, rehearse on this slice without committing: the first
     // slice is large (it holds the whole calibration span), and matching it with the blunt defaults

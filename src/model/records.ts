@@ -172,10 +172,12 @@ export function upstreamUsed(record: ProxyRecord): boolean {
 /**
  * The proxy logged that it answered without trying any backend: a static file, a redirect, its
  * own health check, a limiter or a refused request. No APM transaction exists for such a request.
- * Only where the format logs the upstream at all (`combined` cannot say).
+ * Only where the format logs the upstream at all (`combined` cannot say), and never for a client
+ * that left: a format may log no upstream for a request it was still forwarding when the client
+ * hung up, and those are the requests whose backend work matters most.
  */
 export function answeredWithoutBackend(record: ProxyRecord): boolean {
-  return record.upstreamLogged && !upstreamTried(record);
+  return record.upstreamLogged && !record.clientClosed && !upstreamTried(record);
 }
 
 /** Any sign of an upstream: an attempt, an address or an upstream time was logged. */

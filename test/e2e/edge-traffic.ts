@@ -1,5 +1,7 @@
 import { createServer, request, Agent, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { FULL_NEW_RELIC_COLUMNS, writeExport, type Transaction } from './apm-exports.js';
 
 /**
  * Traffic an internet-facing proxy sees on a quiet day, for the healthy-edge runs: an API (quick
@@ -22,18 +24,41 @@ export interface EdgeTraffic {
   limited: number;
 }
 
-/** The API behind the proxy, on 127.0.0.1; resolves once it listens. */
-export async function startEdgeBackend(): Promise<{ server: Server; port: number }> {
+export interface EdgeBackend {
+  server: Server;
+  port: number;
+  /** Every request it served, as its APM agent records them. */
+  transactions: Transaction[];
+  /** Writes them as a New Relic Transaction export (CSV, every column). */
+  writeNewRelicExport(path: string): Promise<void>;
+}
+
+/** The API behind the proxy, on 127.0.0.1, with its APM transactions; resolves once it listens. */
+export async function startEdgeBackend(): Promise<EdgeBackend> {
+  const transactions: Transaction[] = [];
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
+    const startMs = Date.now();
     const ms = url.startsWith('/api/report') ? 300 + (url.length * 37) % 400 : (url.length * 13) % 40;
     setTimeout(() => {
-      res.writeHead(url.includes('missing') ? 404 : 200, { 'content-type': 'application/json' });
+      const status = url.includes('missing') ? 404 : 200;
+      res.writeHead(status, { 'content-type': 'application/json' });
       res.end('{"ok":true}');
+      const path = url.split('?')[0]!;
+      const header = (name: string): string | null => (typeof req.headers[name] === 'string' ? req.headers[name] as string : null);
+      transactions.push({
+        app: 'edge-api', host: hostname(), requestHost: header('host'), method: req.method ?? 'GET', path, route: path, controller: path.slice(1) || 'root',
+        status, userAgent: header('user-agent'), apiKey: header('x-api-key'), startMs, durationMs: Date.now() - startMs, queueMs: 0,
+      });
     }, ms);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return { server, port: (server.address() as AddressInfo).port };
+  return {
+    server, port: (server.address() as AddressInfo).port, transactions,
+    async writeNewRelicExport(path) {
+      await writeExport({ name: 'newrelic', shape: 'newrelic-csv', attributes: FULL_NEW_RELIC_COLUMNS }, path, [...transactions].sort((a, b) => a.startMs - b.startMs));
+    },
+  };
 }
 
 export class EdgeClient {

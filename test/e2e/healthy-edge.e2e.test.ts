@@ -53,7 +53,8 @@ describe.skipIf(!NGINX_INSTALLED)('a healthy edge through a real nginx: static f
   let client: EdgeClient;
   let nginx: Managed;
   let sent: EdgeTraffic;
-  const reports = {} as Record<'blog' | 'withStatus' | 'combined', AlfReport>;
+  let transactions = 0;
+  const reports = {} as Record<'blog' | 'withStatus' | 'combined' | 'joined', AlfReport>;
 
   beforeAll(async () => {
     const api = await startEdgeBackend();
@@ -92,8 +93,13 @@ describe.skipIf(!NGINX_INSTALLED)('a healthy edge through a real nginx: static f
     sent = await client.run(TRAFFIC_MS, 503);
     await waitUntil('nginx logged the last request', () => readFileSync(join(dir, 'status.log'), 'utf8').split('\n').length >= sent.requests - sent.hungUp, 10_000);
     await stopProcess(nginx, 'SIGQUIT');
+    await api.writeNewRelicExport(join(dir, 'newrelic.csv'));
+    transactions = api.transactions.length;
 
     reports.blog = analyze([join(dir, 'blog.log')]);
+    reports.joined = analyze([join(dir, 'status.log'), '--log-format', STATUS_FORMAT, '--apm', join(dir, 'newrelic.csv')]);
+    const joined = reports.joined.join;
+    console.info(`alf e2e healthy edge, nginx joined: ${joined.joinedHeuristic + joined.joinedById} of ${joined.apmRecords} transactions paired, ${joined.proxyRecords} proxy records, clock offset ${joined.offsetMs} ms`);
     reports.withStatus = analyze([join(dir, 'status.log'), '--log-format', STATUS_FORMAT]);
     reports.combined = analyze([join(dir, 'combined.log')]);
     for (const [name, report] of Object.entries(reports)) {
@@ -121,6 +127,19 @@ describe.skipIf(!NGINX_INSTALLED)('a healthy edge through a real nginx: static f
 
   it('reads every line with $upstream_status, named, and raises nothing above low', () => {
     expectHealthy(reports.withStatus, join(dir, 'status.log'), sent.limited);
+  });
+
+  it('joins the API\'s requests to the backend\'s New Relic export and calls the join good, though most requests never reached the backend', () => {
+    const report = reports.joined;
+    expect(report.findings.filter(aboveLow).map((finding) => `${finding.severity} ${finding.title}`)).toEqual([]);
+    expect(findingsOf(report, 'apm-join-weak')).toEqual([]);
+    expect(report.join.apmRecords).toBe(transactions);
+    // Every transaction has its proxy line (the backend saw nothing nginx did not pass it). The log
+    // stamps whole seconds and 40 requests a second share a few paths: the clock-offset vote is
+    // flat-topped there, and runs paired 73-92% of the transactions (left open in the README).
+    expect(report.join.joinedHeuristic + report.join.joinedById).toBeGreaterThanOrEqual(0.6 * transactions);
+    // Static files, redirects, denials and the limiter's answers are most of the log and have no partner.
+    expect(report.join.proxyRecords).toBeGreaterThan(1.5 * transactions);
   });
 
   it('in plain combined, which cannot say nginx answered alone, puts limit_req\'s 503s on the one client they fell on, at low', () => {
