@@ -136,7 +136,7 @@ describe.skipIf(!NGINX_INSTALLED)('a healthy edge through a real nginx: static f
     expect(report.join.apmRecords).toBe(transactions);
     // Every transaction has its proxy line (the backend saw nothing nginx did not pass it). The log
     // stamps whole seconds and 40 requests a second share a few paths: the clock-offset vote is
-    // flat-topped there, and runs paired 73-92% of the transactions (left open in the README).
+    // flat-topped there, and runs paired 73-92% of the transactions (README, "Left: whole seconds on a few busy paths").
     expect(report.join.joinedHeuristic + report.join.joinedById).toBeGreaterThanOrEqual(0.6 * transactions);
     // Static files, redirects, denials and the limiter's answers are most of the log and have no partner.
     expect(report.join.proxyRecords).toBeGreaterThan(1.5 * transactions);
