@@ -193,9 +193,8 @@ export async function* joinStreams(
   /**
    * Requests the proxy logged it answered without trying a backend (a static file, a redirect, a
    * limiter's 503) have no transaction: they leave unjoined at once instead of competing with the
-   * proxied requests of their path and second. On a healthy edge through a real nginx (whole-second
-   * stamps, most lines answered by nginx itself) they had been claiming transactions of the
-   * proxied calls beside them.
+   * proxied requests of their path and second, where any partner they took would be another
+   * request's. On a healthy edge they are most of the log (test/e2e/healthy-edge.e2e.test.ts).
    */
   function withoutAnsweredAlone(slice: ProxyRecord[], out: JoinedRequest[]): ProxyRecord[] {
     let kept: ProxyRecord[] | null = null;
