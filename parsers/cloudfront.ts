@@ -1,6 +1,6 @@
 import { emptyProxyRecord } from '../src/model/records.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
-import { isMissing, optionalSecondsToMs, optionalUnsigned, parseIsoTimestamp, parseStatus, reportIssue } from './proxy-line-kit.js';
+import { firstForwardedFor, isMissing, optionalSecondsToMs, optionalUnsigned, parseIsoTimestamp, parseStatus, reportIssue } from './proxy-line-kit.js';
 
 /**
  * Amazon CloudFront standard (legacy) access logs: W3C extended, TAB-separated, with
@@ -45,10 +45,8 @@ function urlDecode(value: string): string {
  * lambda-promtail test data); anything but an address is not taken.
  */
 function viewerBehindProxy(forwardedFor: string | null): string | null {
-  if (forwardedFor === null) return null;
-  const comma = forwardedFor.indexOf(',');
-  const first = (comma < 0 ? forwardedFor : forwardedFor.slice(0, comma)).trim();
-  return ADDRESS.test(first) ? first : null;
+  const first = forwardedFor === null ? null : firstForwardedFor(forwardedFor);
+  return first !== null && ADDRESS.test(first) ? first : null;
 }
 
 const ADDRESS = /^[0-9A-Fa-f.:]{2,45}$/;

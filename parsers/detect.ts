@@ -111,8 +111,8 @@ export function detectFormat(formats: readonly FormatDef[], file: string, sample
   // The format the user named wins any file it fits (FormatDef.named), and leads the ranking.
   const named = ranking.findIndex((candidate) => candidate.format.named === true && fits(candidate));
   if (named > 0) ranking.unshift(...ranking.splice(named, 1));
-  const top = ranking[0];
-  const best = fits(top) ? top : ranking.find((candidate) => candidate.records === 0 && documentWithoutRecordsYet(candidate)) ?? null;
+  // The top score fits, or none does by score; then a document that holds no record yet may.
+  const best = ranking.find(fits) ?? null;
   return { best, ranking };
 }
 

@@ -2,7 +2,7 @@ import { emptyProxyRecord, type ProxyRecord } from '../src/model/records.js';
 import { parseUnsignedInt } from './fields/numbers.js';
 import { parseRequestLine, splitTarget } from './fields/request-line.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
-import { FieldError, firstPresent, hasFraction, hostOfHostPort, isMissing, jsonLineParser, jsonNumber, jsonText, optionalUnsigned, orNull, parseIsoTimestamp, textLineParser, TokenSpans, type JsonObject } from './proxy-line-kit.js';
+import { FieldError, firstForwardedFor, firstPresent, hasFraction, hostOfHostPort, isMissing, jsonLineParser, jsonNumber, jsonText, optionalUnsigned, orNull, parseIsoTimestamp, textLineParser, TokenSpans, type JsonObject } from './proxy-line-kit.js';
 
 /**
  * Envoy's default text access-log format (docs/formats.md, Envoy), and Istio's sidecar layouts of it:
@@ -47,11 +47,6 @@ const T = { start: 0, request: 1, code: 2, flags: 3 } as const;
 const A = { bytesSent: 1, duration: 2, upstreamServiceTime: 3, forwardedFor: 4, userAgent: 5, requestId: 6, authority: 7, upstreamHost: 8 } as const;
 const QUOTED_AFTER_GAP: readonly number[] = [A.forwardedFor, A.userAgent, A.requestId, A.authority, A.upstreamHost];
 
-/** The original client is the first X-Forwarded-For element. */
-function firstForwardedFor(value: string): string | null {
-  const comma = value.indexOf(',');
-  return orNull((comma < 0 ? value : value.slice(0, comma)).trim());
-}
 
 function layoutOf(tokens: TokenSpans): Layout | string {
   const layout = LAYOUTS.find((candidate) => candidate.tokens === tokens.count);

@@ -22,6 +22,12 @@ export function orNull(value: string | null | undefined): string | null {
   return isMissing(value) ? null : value;
 }
 
+/** The original client of an X-Forwarded-For chain: its first element. */
+export function firstForwardedFor(value: string): string | null {
+  const comma = value.indexOf(',');
+  return orNull((comma < 0 ? value : value.slice(0, comma)).trim());
+}
+
 /** How a field was delimited: `"…"` (quoted), `[…]` (bracketed) or bare; lets formats check the layout, not just the count. */
 export type Delimiter = '"' | '[' | null;
 

@@ -171,16 +171,15 @@ function newState(byRoute = false): UpstreamState {
   };
 }
 
-function topEntry<V extends { n: number }>(counter: BoundedCounter<V>): V | null {
-  let best: V | null = null;
-  for (const value of counter.values()) if (best === null || value.n > best.n) best = value;
+/** The entry with the most, the first of equals. */
+function topEntry<V extends { n: number }>(counter: BoundedCounter<V>): { key: string; value: V } | null {
+  let best: { key: string; value: V } | null = null;
+  for (const [key, value] of counter) if (best === null || value.n > best.value.n) best = { key, value };
   return best;
 }
 
 function topKey(counter: BoundedCounter<{ n: number }>): string | null {
-  let best: [string, number] | null = null;
-  for (const [key, value] of counter) if (best === null || value.n > best[1]) best = [key, value.n];
-  return best?.[0] ?? null;
+  return topEntry(counter)?.key ?? null;
 }
 
 const ERROR_STATUSES = new Set([502, 503, 504]);
@@ -353,7 +352,7 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
           const bucketsWithErrors = buckets.filter((b) => b.value.errors > 0).length;
           const busiest = topEntry(state.clients);
           const oneClient = address === null && busiest !== null && state.errors >= BURST_MIN_ERRORS &&
-            busiest.n >= ONE_CLIENT_ERROR_SHARE * state.errors && busiest.requests <= ONE_CLIENT_TRAFFIC_SHARE * state.requests;
+            busiest.value.n >= ONE_CLIENT_ERROR_SHARE * state.errors && busiest.value.requests <= ONE_CLIENT_TRAFFIC_SHARE * state.requests;
           const pattern: TroublePattern = oneClient ? 'one-client'
             : longest > 0 ? 'burst' : rate >= SUSTAINED_RATE && bucketsWithErrors >= 3 ? 'sustained' : state.errors > 0 ? 'transient' : 'connect-spikes';
           const burstRate = longest > 0 ? burstErrors / Math.max(1, burstRequests) : null;
@@ -366,7 +365,7 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
           const statuses = [...state.statuses].sort((a, b) => b[1] - a[1]);
           const statusText = statuses.slice(0, 4).map(([s, n]) => `${s || '-'} × ${n}`).join(', ');
           const topRoute = burstRoute ?? topKey(state.routes);
-          const topClient = topKey(state.clients);
+          const topClient = busiest?.key ?? null;
           const causes = [
             state.connectFailures > 0 && `${state.connectFailures} never reached the backend (connection refused or failed)`,
             state.timeouts > 0 && `${state.timeouts} timed out waiting for it`,
@@ -379,7 +378,7 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
             pattern === 'burst' ? `This is an outage of ${address === null ? 'the backend' : 'that upstream'} (or the path to it), not background noise.`
               : pattern === 'sustained' ? 'Errors this frequent and continuous point at a misconfiguration (unhealthy or missing targets, security groups, TLS) rather than transient network trouble.'
                 : pattern === 'transient' ? 'Rare and scattered: most likely transient network trouble; worth watching, not an outage.'
-                  : pattern === 'one-client' ? `Nearly all fell on ${topKey(state.clients)}, which sent a small part of the traffic: that client was turned away (a rate limit; nginx's limit_req answers 503 by default) or made requests only it makes, while the backend served the others.`
+                  : pattern === 'one-client' ? `Nearly all fell on ${topClient}, which sent a small part of the traffic: that client was turned away (a rate limit; nginx's limit_req answers 503 by default) or made requests only it makes, while the backend served the others.`
                   : 'No errors, but connect time jumped well above its usual value in some periods: the backend or the network in front of it was slow to accept connections.';
           const who = topRoute !== null || topClient !== null
             ? ` Most were for ${topRoute ?? 'various routes'}${topClient !== null ? `, from ${topClient}` : ''}.`
