@@ -1,4 +1,4 @@
-import type { ProxyRecord } from '../src/model/records.js';
+import { upstreamUsed, type ProxyRecord } from '../src/model/records.js';
 import { cachedClfTimeParser } from './fields/clf-time.js';
 import { parseIsoTimestamp } from './fields/iso-time.js';
 import { sharedInterner } from './fields/string-interner.js';
@@ -119,7 +119,7 @@ export function upstreamEvidence(variables: Iterable<string>): 'status' | 'attem
  * passed upstream has none: the proxy answered it alone.
  */
 export function inferUpstreamStatus(record: ProxyRecord): void {
-  const passed = record.upstreamAttempts > 0 || record.upstreamAddr !== null;
+  const passed = upstreamUsed(record);
   record.upstreamStatus = passed && record.status !== 499 ? record.status : null;
 }
 
