@@ -135,9 +135,11 @@ describe.skipIf(!NGINX_INSTALLED)('a healthy edge through a real nginx: static f
     expect(findingsOf(report, 'apm-join-weak')).toEqual([]);
     expect(report.join.apmRecords).toBe(transactions);
     // Every transaction has its proxy line (the backend saw nothing nginx did not pass it). The log
-    // stamps whole seconds and 40 requests a second share a few paths: the clock-offset vote is
-    // flat-topped there, and runs paired 73-92% of the transactions (README, "Left: whole seconds on a few busy paths").
-    expect(report.join.joinedHeuristic + report.join.joinedById).toBeGreaterThanOrEqual(0.6 * transactions);
+    // stamps whole seconds; the bulk client's bursts of 20 identical calls in one second are all
+    // that cannot be told apart (91-92% paired over six runs; before their votes were shared,
+    // 74-92%: README, "Whole seconds on a few busy paths").
+    expect(report.join.joinedHeuristic + report.join.joinedById).toBeGreaterThanOrEqual(0.85 * transactions);
+    expect(Math.abs(report.join.offsetMs!)).toBeLessThan(150);
     // Static files, redirects, denials and the limiter's answers are most of the log and have no partner.
     expect(report.join.proxyRecords).toBeGreaterThan(1.5 * transactions);
   });
