@@ -1,5 +1,6 @@
 import Papa from 'papaparse';
 import { emptyApmTransaction } from '../src/model/records.js';
+import { localTimeZone } from '../src/model/time-zone.js';
 import { excerpt } from '../src/model/parse-issue.js';
 import { APM_TRAITS, type FormatDef, type ParserOptions, type RecordParser, type RecordSink } from './format.js';
 import { fillFromNewRelicAttributes, findKeyAttribute } from './fields/apm-attributes.js';
@@ -21,6 +22,7 @@ function quoteCount(line: string): number {
 
 export function createNewRelicCsvParser(options: ParserOptions): RecordParser {
   const file = options.file;
+  const toUtc = options.timeZone === undefined ? null : localTimeZone(options.timeZone);
   let header: string[] | null = null;
   let columnIndex = new Map<string, number>();
   let keyAttribute: string | null = null;
@@ -73,6 +75,7 @@ export function createNewRelicCsvParser(options: ParserOptions): RecordParser {
         return index === undefined ? undefined : row[index];
       },
       keyAttribute,
+      toUtc,
     );
     if (failure) {
       sink.issue({

@@ -1,4 +1,5 @@
 import { emptyApmTransaction } from '../src/model/records.js';
+import { localTimeZone } from '../src/model/time-zone.js';
 import { APM_TRAITS, type FormatDef, type ParserOptions, type RecordParser } from './format.js';
 import { fillFromNewRelicAttributes, findKeyAttribute } from './fields/apm-attributes.js';
 import { createJsonEventParser, parsedObjectEvents, type EventOutcome, type JsonEventShape } from './fields/json-events.js';
@@ -32,6 +33,7 @@ type Attribute = string | number | boolean | null | undefined;
 export function createNewRelicJsonParser(options: ParserOptions): RecordParser {
   const file = options.file;
   const keyField = options.keyField;
+  const toUtc = options.timeZone === undefined ? null : localTimeZone(options.timeZone);
   return createJsonEventParser(file, NEW_RELIC_JSON_SHAPE, parsedObjectEvents(JSON.parse, 'a New Relic event', (event, text, line): EventOutcome => {
     const transaction = emptyApmTransaction(FORMAT_ID, file, line, text);
     // A historical export's record keeps its attributes in `attributes`; a record with its own timestamp is read as is.
@@ -44,7 +46,7 @@ export function createNewRelicJsonParser(options: ParserOptions): RecordParser {
       return typeof value === 'object' && value !== null ? undefined : (value as Attribute);
     };
     const keyAttribute = keyField ? (keyField in attributes ? keyField : null) : findKeyAttribute(Object.keys(attributes));
-    const failure = fillFromNewRelicAttributes(transaction, get, keyAttribute);
+    const failure = fillFromNewRelicAttributes(transaction, get, keyAttribute, toUtc);
     if (failure) {
       const missing = failure.value === '';
       return {

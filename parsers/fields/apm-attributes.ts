@@ -1,4 +1,5 @@
 import type { ApmTransaction } from '../../src/model/records.js';
+import type { LocalToUtc } from '../../src/model/time-zone.js';
 import { parseDecimal } from './numbers.js';
 import { splitTarget } from './request-line.js';
 import { normaliseTraceId } from './trace-context.js';
@@ -32,12 +33,25 @@ function number(value: ReturnType<AttributeLookup>): number {
   return parseDecimal(value.trim());
 }
 
-/** Epoch ms from a number (ms, or s when it is too small to be ms) or an ISO/date string. */
-export function parseApmTimestamp(value: ReturnType<AttributeLookup>): number {
+/** A date string that names its zone: `Z`, an offset, or a zone Date.parse knows by name. */
+const NAMES_ITS_ZONE = /(?:[Zz]|[+-]\d\d:?\d\d|\b(?:UTC?|GMT|[ECMP][SD]T)(?:[+-]\d{1,4})?)$/;
+
+/**
+ * Epoch ms from a number (ms, or s when it is too small to be ms) or an ISO/date string. A string
+ * without a zone (`2026-12-07 03:00:01`, as a spreadsheet or a hand-made export writes it) is a wall
+ * time in `--timezone`, UTC unless given: Date.parse alone reads it in the zone of the machine alf
+ * runs on, so one export gave other pairs on a laptop in Paris than on a UTC server.
+ */
+export function parseApmTimestamp(value: ReturnType<AttributeLookup>, toUtc: LocalToUtc | null = null): number {
   const n = number(value);
   if (Number.isFinite(n)) return n < 1e11 ? Math.round(n * 1000) : Math.round(n);
-  if (typeof value === 'string' && value.length <= 64) return Date.parse(value);
-  return NaN;
+  if (typeof value !== 'string' || value.length > 64) return NaN;
+  const text = value.trim();
+  if (NAMES_ITS_ZONE.test(text)) return Date.parse(text);
+  // ISO shapes take a `Z`; the others (`12/07/2026 03:00:01`, `Dec 7, 2026, 3:00:01 AM`) a ` UTC`.
+  let wall = Date.parse(`${text}Z`);
+  if (Number.isNaN(wall)) wall = Date.parse(`${text} UTC`);
+  return Number.isNaN(wall) || toUtc === null ? wall : toUtc(wall);
 }
 
 /** Method and path from a transaction name like `WebTransaction/Expressjs/GET//v1/orders`. */
@@ -54,8 +68,9 @@ export function fillFromNewRelicAttributes(
   transaction: ApmTransaction,
   get: AttributeLookup,
   keyAttribute: string | null,
+  toUtc: LocalToUtc | null = null,
 ): ApmFieldFailure | null {
-  const startMs = parseApmTimestamp(get('timestamp'));
+  const startMs = parseApmTimestamp(get('timestamp'), toUtc);
   if (!Number.isFinite(startMs) || startMs <= 0) return { field: 'timestamp', value: String(get('timestamp') ?? '') };
   const durationSeconds = number(get('duration') ?? get('webDuration'));
   if (!Number.isFinite(durationSeconds) || durationSeconds < 0) return { field: 'duration', value: String(get('duration') ?? '') };

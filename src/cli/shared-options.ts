@@ -50,7 +50,7 @@ export function keyFieldOption(help = 'field that identifies the budget holder')
  * is read: a zone the runtime does not know is a usage error before any work.
  */
 export function timeZoneOption(): Option {
-  return new Option('--timezone <zone>', 'zone of times a log writes without an offset (HAProxy\'s accept date when its syslog header has none), e.g. Europe/Paris or +01:00 (default: UTC)')
+  return new Option('--timezone <zone>', 'zone of times a log writes without an offset (HAProxy\'s accept date when its syslog header has none, an APM export\'s dates without a zone), e.g. Europe/Paris or +01:00 (default: UTC)')
     .argParser((zone: string) => {
       try {
         localTimeZone(zone);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import Papa from 'papaparse';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { newRelicCsv } from '../../parsers/newrelic-csv.js';
 import { onlyApm, parseLines } from './parse-lines.js';
 
@@ -38,6 +38,35 @@ describe('New Relic Transaction CSV export', () => {
       '2025-01-15T10:32:01.373Z,29.9,/v2/applications/1/metrics.json,get,404',
     ]);
     expect(transaction).toMatchObject({ startMs: Date.UTC(2025, 0, 15, 10, 32, 1, 373), durationMs: 29900, method: 'GET', status: 404 });
+  });
+
+  describe('a date without a zone (a spreadsheet or a hand-made export) is a wall time in --timezone, UTC unless given, whatever zone the machine runs in', () => {
+    const rows = [
+      'timestamp,duration,request.uri',
+      '2026-12-07 03:00:01,0.05,/a',
+      '2026-12-07T03:00:01.5,0.05,/a',
+      '12/07/2026 03:00:01,0.05,/a',
+      '"Dec 7, 2026, 3:00:01.123 AM",0.05,/a',
+      '2026-12-07T03:00:01+01:00,0.05,/a',
+      '2026-12-07 03:00:01 UTC,0.05,/a',
+    ];
+    const wall = [Date.UTC(2026, 11, 7, 3, 0, 1), Date.UTC(2026, 11, 7, 3, 0, 1, 500), Date.UTC(2026, 11, 7, 3, 0, 1), Date.UTC(2026, 11, 7, 3, 0, 1, 123)];
+    const machineZone = process.env.TZ;
+    afterEach(() => {
+      if (machineZone === undefined) delete process.env.TZ;
+      else process.env.TZ = machineZone;
+    });
+
+    for (const machine of ['UTC', 'Europe/Paris', 'Asia/Kolkata']) {
+      it(`on a machine in ${machine}`, () => {
+        process.env.TZ = machine;
+        const hour = 3_600_000;
+        // Zone-less rows read as UTC; rows that name their zone keep it.
+        expect(onlyApm(newRelicCsv, rows).map((t) => t.startMs)).toEqual([...wall, Date.UTC(2026, 11, 7, 2, 0, 1), wall[0]]);
+        // --timezone Europe/Paris (UTC+1 in December) moves the zone-less rows only.
+        expect(onlyApm(newRelicCsv, rows, 'Europe/Paris').map((t) => t.startMs)).toEqual([...wall.map((ms) => ms - hour), Date.UTC(2026, 11, 7, 2, 0, 1), wall[0]]);
+      });
+    }
   });
 
   it('keeps quoted fields with commas and newlines, and points at the physical line where a row starts', () => {

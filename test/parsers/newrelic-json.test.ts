@@ -27,6 +27,12 @@ const EXPECTED_FIRST = {
 };
 
 describe('newrelic-json shapes', () => {
+  it('reads a date without a zone in --timezone, as the CSV export does', () => {
+    const line = JSON.stringify([{ ...EVENT, timestamp: '2026-12-07 03:00:01.250' }]);
+    expect(onlyApm(newRelicJson, [line]).map((t) => t.startMs)).toEqual([Date.UTC(2026, 11, 7, 3, 0, 1, 250)]);
+    expect(onlyApm(newRelicJson, [line], '+05:30').map((t) => t.startMs)).toEqual([Date.UTC(2026, 11, 6, 21, 30, 1, 250)]);
+  });
+
   it('reads the NerdGraph example from formats.md on one line', () => {
     const [transaction] = onlyApm(newRelicJson, [newRelicJson.example]);
     expect(transaction).toEqual({ ...EXPECTED_FIRST, line: 1, raw: JSON.stringify(EVENT) });

@@ -12,9 +12,9 @@ export interface Parsed {
   warnings: ParseIssue[];
 }
 
-export function parseLines(format: FormatDef, lines: readonly string[], keyField?: string): Parsed {
+export function parseLines(format: FormatDef, lines: readonly string[], keyField?: string, timeZone?: string): Parsed {
   const parsed: Parsed = { records: [], issues: [], ignored: 0, warnings: [] };
-  const parser = format.createParser({ file: 'fixture.log', keyField });
+  const parser = format.createParser({ file: 'fixture.log', keyField, timeZone });
   const sink = {
     record: (record: LogRecord) => parsed.records.push(record),
     issue: (issue: ParseIssue) => parsed.issues.push(issue),
@@ -46,8 +46,8 @@ export function onlyProxy(format: FormatDef, line: string, keyField?: string): P
   return record;
 }
 
-export function onlyApm(format: FormatDef, lines: readonly string[]): ApmTransaction[] {
-  const { records, issues } = parseLines(format, lines);
+export function onlyApm(format: FormatDef, lines: readonly string[], timeZone?: string): ApmTransaction[] {
+  const { records, issues } = parseLines(format, lines, undefined, timeZone);
   if (issues.length > 0) throw new Error(`unexpected issue: ${issues[0]!.message}`);
   return records.filter((record): record is ApmTransaction => record.kind === 'apm');
 }
