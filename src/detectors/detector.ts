@@ -43,6 +43,12 @@ export interface Detector<F extends AnyFinding = Finding> {
 
 export interface RunningDetector<F extends AnyFinding = Finding> {
   observe(request: JoinedRequest): void;
+  /**
+   * A request the run's slice (`--where`, `--since`/`--until`) leaves out, in its place among the
+   * observed ones: context for a detector that judges a client's sequence of requests, never
+   * counted in a finding. Only detectors that need it take it.
+   */
+  observeOutside?(request: JoinedRequest): void;
   finish(context: DetectorContext): F[];
 }
 

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { retryStorms } from '../../src/detectors/retry-storms.js';
-import { emptyProxyRecord, type JoinedRequest } from '../../src/model/records.js';
+import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
+import { emptyProxyRecord, type JoinedRequest, type ProxyRecord } from '../../src/model/records.js';
+import { analyzeRecords } from '../../src/pipeline/analyze.js';
+import { parseWhere } from '../../src/pipeline/slice-spec.js';
+import { inBatches } from '../generators/join-scenarios.js';
 import { cleanTraffic, retryStorm, upstreamTrouble } from '../generators/scenarios.js';
 import { runDetectors } from './run-detectors.js';
 
@@ -46,18 +50,55 @@ describe('retry storms', () => {
     expect(finding!.figures.longestChain).toBe(4);
   });
 
-  it('names its worst minute on a short log, and a wider window once the client has been seen for hours', () => {
+  it('names its busiest minute and the retries in it, also when the client has been seen for hours', () => {
     const chains = (hours: number): JoinedRequest[] => {
       const requests: JoinedRequest[] = [];
       for (let i = 0; i < 30; i++) {
         const t = Math.round((i * hours * 3_600_000) / 30);
         requests.push(attempt(t, 503, `/x/${i}`), attempt(t + 100, 503, `/x/${i}`), attempt(t + 200, 503, `/x/${i}`), attempt(t + 300, 200, `/x/${i}`));
       }
-      return requests;
+      // One busier minute, five hours in when the log spans five hours.
+      const busy = (hours * 3_600_000) / 2 + 7_000;
+      for (let i = 0; i < 10; i++) requests.push(attempt(busy + i * 1_000, 503, `/y/${i}`), attempt(busy + i * 1_000 + 100, 503, `/y/${i}`), attempt(busy + i * 1_000 + 200, 503, `/y/${i}`));
+      return requests.sort((a, b) => a.proxy!.endMs - b.proxy!.endMs);
     };
-    expect(run(chains(1))[0]!.explanation).toContain('in its worst minute (from ');
-    // Five hours is more than its 120 one-minute buckets: they merged into 4-minute ones.
-    expect(run(chains(5))[0]!.explanation).toContain('in its worst 4-minute window (from ');
+    for (const hours of [1, 5]) {
+      const [finding] = run(chains(hours));
+      expect(finding!.figures.busiestMinute).toBe(new Date(Math.floor(((hours * 3_600_000) / 2 + 7_000) / 60_000) * 60_000).toISOString());
+      expect(finding!.explanation).toMatch(/in its busiest minute \(from \S+\) it retried 2\d times, /);
+    }
+  });
+
+  it('is at most low when no minute holds more retries than a person pressing reload makes', () => {
+    // A developer's own server: one client, a page that fails, reloaded 20 times over two minutes,
+    // among an hour of ordinary requests.
+    const requests: JoinedRequest[] = [];
+    for (let i = 0; i < 200; i++) requests.push(attempt(i * 18_000, 200, `/page/${i % 40}`));
+    for (let i = 0; i < 21; i++) requests.push(attempt(1_800_000 + i * 6_000, 500, '/broken.php'));
+    const [finding] = run(requests.sort((a, b) => a.proxy!.endMs - b.proxy!.endMs));
+    expect(finding!.title).toMatch(/^Retry storm from /);
+    expect(finding!.figures.retries).toBe(20);
+    expect(finding!.severity).toBe('low');
+    expect(finding!.explanation).toContain('about what a person pressing reload does');
+  });
+
+  it('with --where status=5xx, still sees the successes between a client\'s failures: a poller\'s failures are not retries of each other', async () => {
+    // Polls every half second for ten minutes, every third answered 500: its failures follow
+    // successes, never each other, and it repeats after successes as often as after failures.
+    const requests: ProxyRecord[] = [];
+    for (let i = 0; i < 1_200; i++) {
+      const record = attempt(i * 500, i % 3 === 2 ? 500 : 200, '/status').proxy!;
+      requests.push(Object.assign(record, { upstreamLogged: true }));
+    }
+    const severities = async (where: string[]): Promise<string[]> => {
+      const analysis = await analyzeRecords({
+        proxyStreams: [inBatches(requests)], apmStreams: [], files: () => [], budget: null, join: DEFAULT_JOIN_OPTIONS,
+        slice: where.length === 0 ? undefined : { since: null, until: null, where: where.map(parseWhere) },
+      });
+      return analysis.findings.filter((finding) => finding.kind === 'retry-storms').map((finding) => finding.severity);
+    };
+    expect((await severities([])).filter((severity) => severity !== 'info')).toEqual([]);
+    expect((await severities(['status=5xx'])).filter((severity) => severity !== 'info')).toEqual([]);
   });
 
   it('a repeat after a success, or long after a failure, is not a retry', () => {
