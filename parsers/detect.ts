@@ -1,6 +1,6 @@
 import type { LogRecord } from '../src/model/records.js';
 import type { ParseIssue } from '../src/model/parse-issue.js';
-import type { FormatDef, RecordSink } from './format.js';
+import { LOG_FORMAT_FIELD, type FormatDef, type RecordSink } from './format.js';
 
 /**
  * Picks a format for a file from its first lines: each candidate parses the sample, and the one
@@ -168,6 +168,7 @@ export function closestFailure(closest: FormatScore): string {
  */
 function progress(issue: ParseIssue | null): number {
   if (issue === null) return 0;
+  if (issue.field === LOG_FORMAT_FIELD) return 3;
   if (issue.code === 'PARSE_BAD_FIELD' || issue.code === 'PARSE_BAD_TIMESTAMP') return 2;
   return issue.code === 'PARSE_NO_MATCH' && issue.field !== null && issue.field !== 'line' ? 1 : 0;
 }

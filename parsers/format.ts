@@ -89,6 +89,13 @@ export interface FormatDef {
   createParser(options: ParserOptions): RecordParser;
 }
 
+/**
+ * The field of an issue on a line a parser knows for its own software's (HAProxy's syslog tag) in a
+ * layout it does not read (a custom log-format): detection ranks such a miss closest, so the
+ * message for an unreadable file names the software that wrote it.
+ */
+export const LOG_FORMAT_FIELD = 'log-format';
+
 export interface ParserOptions {
   /** Source name used in records and issues. */
   file: string;

@@ -5,7 +5,7 @@ import { parseUnsignedInt } from './fields/numbers.js';
 import { parseRequestLine } from './fields/request-line.js';
 import { sharedInterner } from './fields/string-interner.js';
 import { normaliseTraceId } from './fields/trace-context.js';
-import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './format.js';
+import { LOG_FORMAT_FIELD, type FormatDef, type ParserOptions, type RecordParser, type RecordSink } from './format.js';
 import { localTimeZone } from '../src/model/time-zone.js';
 import { parseIsoTimestamp } from './fields/iso-time.js';
 import { excerpt } from '../src/model/parse-issue.js';
@@ -207,6 +207,8 @@ function timer(text: string): number | null {
 }
 
 const TIMER_NAMES = ['TR', 'Tw', 'Tc', 'Tr', 'Ta'] as const;
+/** The end of a syslog header HAProxy wrote: its program tag, `haproxy[8]: `. */
+const HAPROXY_TAG = /haproxy\[\d+\]: $/;
 
 /** Where the httplog body starts: the `[` that opens `dd/Mon/yyyy:` after the client address. */
 function findAcceptDate(line: string): number {
@@ -371,6 +373,12 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
     if (close < 0) return fail('PARSE_NO_MATCH', 'tr', 'unterminated [accept date]');
     const clientStart = text.lastIndexOf(' ', open - 2) + 1;
     const client = text.slice(clientStart, open - 1);
+    // A line HAProxy's syslog tag names as its own, in a layout other than httplog's (a custom
+    // log-format), says so: detection then names HAProxy as the closest format, not a 0% nginx one.
+    const ownLine = HAPROXY_TAG.test(text.slice(Math.max(0, clientStart - 32), clientStart));
+    const layoutMiss = (field: string, message: string): void => ownLine
+      ? fail('PARSE_NO_MATCH', LOG_FORMAT_FIELD, `${message}: an HAProxy line in a log-format alf does not read (it reads option httplog and httpslog)`)
+      : fail('PARSE_NO_MATCH', field, message);
     // The request is the last quoted field; HAProxy encodes `"` inside it, so lastIndexOf is safe.
     // `option httpslog` (2.5+) adds two words after it: TLS error codes and `sni/version/cipher`.
     let requestClose = text.lastIndexOf('"');
@@ -379,19 +387,19 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
     const cut = requestClose > close && text.indexOf('"', close) === requestClose && requestClose < text.length - 1;
     if (cut) requestClose = text.length;
     const tls = cut || requestClose === text.length - 1 ? null : httpsTail(text.slice(requestClose + 1));
-    if (!cut && requestClose !== text.length - 1 && tls === null) return fail('PARSE_NO_MATCH', 'r', 'expected the quoted request last (or, with option httpslog, its TLS fields)');
+    if (!cut && requestClose !== text.length - 1 && tls === null) return layoutMiss('r', 'expected the quoted request last (or, with option httpslog, its TLS fields)');
     const requestOpen = cut ? text.indexOf('"', close) : text.lastIndexOf('"', requestClose - 1);
-    if (requestOpen <= close) return fail('PARSE_NO_MATCH', 'r', 'expected the quoted request last');
+    if (requestOpen <= close) return layoutMiss('r', 'expected the quoted request last');
     const request = text.slice(requestOpen + 1, requestClose);
     // Fixed fields between the date and the request; header captures `{…}` (may hold spaces) follow them.
     const middle = text.slice(close + 2, requestOpen - 1);
     const fields = middle.split(' ', 10);
-    if (fields.length < 10) return fail('PARSE_NO_MATCH', 'line', `expected 10 fields between [date] and the request, found ${fields.length}`);
+    if (fields.length < 10) return layoutMiss('line', `expected 10 fields between [date] and the request, found ${fields.length}`);
     const [frontend, backendServer, timers, statusText, bytesText, , , termination, connections] = fields as [
       string, string, string, string, string, string, string, string, string, string,
     ];
     const captures = middle.slice(fields.join(' ').length).trim();
-    if (captures !== '' && !captures.startsWith('{')) return fail('PARSE_NO_MATCH', 'hr', 'unexpected text before the request');
+    if (captures !== '' && !captures.startsWith('{')) return layoutMiss('hr', 'unexpected text before the request');
 
     // [%tr] has no zone: the syslog header's (RFC 5424, or an RFC 3339 stamp), else --timezone, else UTC.
     const zone = syslogZone(text, clientStart);
@@ -399,9 +407,9 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
     const startMs = zone === null && toUtc !== null ? toUtc(wall) : wall;
     if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'tr', `bad accept date "${text.slice(open + 1, close)}"`);
     const slash = backendServer.indexOf('/');
-    if (slash <= 0) return fail('PARSE_NO_MATCH', 'b/s', `expected backend/server, got "${backendServer}"`);
+    if (slash <= 0) return layoutMiss('b/s', `expected backend/server, got "${backendServer}"`);
     const timerParts = timers.split('/');
-    if (timerParts.length !== 5) return fail('PARSE_NO_MATCH', 'TR/Tw/Tc/Tr/Ta', `expected five timers, got "${timers}"`);
+    if (timerParts.length !== 5) return layoutMiss('TR/Tw/Tc/Tr/Ta', `expected five timers, got "${timers}"`);
     const timerValues = timerParts.map(timer);
     const badTimer = timerValues.findIndex((value) => Number.isNaN(value));
     if (badTimer >= 0) return fail('PARSE_BAD_FIELD', TIMER_NAMES[badTimer]!, `bad timer "${timerParts[badTimer]!}"`);

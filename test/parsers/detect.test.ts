@@ -128,4 +128,15 @@ describe('detection on a file\'s first lines', () => {
     expect(onlyNotices.ranking[0]!.format.id).toBe('haproxy');
     expect(closestFailure(onlyNotices.ranking[0]!)).toBe(': the sample\'s 2 lines are its lines that hold no request (notices, TCP sessions)');
   });
+
+  it('names HAProxy as the closest format for its own lines in a custom log-format, and says why they are not read', () => {
+    // log-format "%ci [%tr] %ST %B \"%r\"" behind HAProxy's syslog tag: every candidate reads 0%.
+    const custom = 'Dec  4 11:20:07 172.20.0.5 haproxy[8]: 203.0.113.7 [04/Dec/2024:11:20:07.068] 200 +0 "GET / HTTP/1.1"';
+    const detection = detectFormat(FORMATS, 'haproxy.log', [custom, custom]);
+    expect(detection.best).toBeNull();
+    expect(detection.ranking[0]!.format.id).toBe('haproxy');
+    expect(closestFailure(detection.ranking[0]!)).toMatch(/field log-format: .*an HAProxy line in a log-format alf does not read/);
+    // Without the tag, the same text is no more HAProxy's than anyone's.
+    expect(detectFormat(FORMATS, 'x.log', [custom.slice(custom.indexOf('203.'))]).ranking[0]!.firstIssue?.field).not.toBe('log-format');
+  });
 });
