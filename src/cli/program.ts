@@ -59,6 +59,7 @@ Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad arguments or unreadable i
     .addOption(durationOption('--horizon <duration>', 'longest request the proxy logs (how out of order proxy lines may arrive)', '65s'))
     .option('--joined <file>', 'also write every proxy record with its APM partner, confidence and join method as CSV')
     .option('--keep-going', 'report unreadable files and analyse the rest instead of failing')
+    .option('--follow-symlinks', 'read symlinks that lead out of an input directory (Kubernetes\' /var/log/containers; default: such links are named on stderr and passed over)')
     .addOption(new Option('-j, --jobs <n|auto>', 'parse in up to n worker threads (auto: one per core for 256 MiB of input or more, none for nginx and Apache formats, whose parsing costs less than the hand-off): one per file, a big plain file in ranges')
       .argParser(parseJobs).default(1, '1'))
     // Internal: when a plain file is read in ranges by the workers, and when --jobs auto starts any; tests force both on small files.

@@ -78,6 +78,10 @@ export interface AnalyzeOptions {
   progress?: ProgressSink;
   /** Files inside input directories that are not logs (a directory's own log_format .conf). */
   excludeFiles?: readonly string[];
+  /** `--follow-symlinks`: read symlinks that lead out of an input directory. */
+  followSymlinks?: boolean;
+  /** Told the symlinks of an input directory that lead out of it and were passed over. */
+  onSymlinksSkipped?: (directory: string, links: readonly string[]) => void;
   /** Already-resolved sources (tests, S3); used instead of resolving `inputs`. */
   sources?: { proxyOrAny: Source[]; apm: Source[] };
   /**
@@ -115,8 +119,9 @@ async function openSource(parsed: ParsedSource): Promise<OpenedSource> {
 
 export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   // 1. Sources and formats.
-  const proxyOrAny = options.sources?.proxyOrAny ?? (await resolveInputs(options.inputs, new Set(options.excludeFiles)));
-  const apmSources = options.sources?.apm ?? (await resolveInputs(options.apmInputs));
+  const listing = { followSymlinks: options.followSymlinks, onSymlinksSkipped: options.onSymlinksSkipped };
+  const proxyOrAny = options.sources?.proxyOrAny ?? (await resolveInputs(options.inputs, { ...listing, exclude: new Set(options.excludeFiles) }));
+  const apmSources = options.sources?.apm ?? (await resolveInputs(options.apmInputs, listing));
   const progress = options.progress;
   progress?.start(totalSize([...proxyOrAny, ...apmSources]), proxyOrAny.length + apmSources.length);
   let forced: FormatDef | undefined;

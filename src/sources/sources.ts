@@ -31,12 +31,22 @@ export function stdinSource(stream: Readable = process.stdin): Source {
   return { name: '-', open: () => stream };
 }
 
+export interface ResolveOptions {
+  /** Files named in `exclude` are not read (the nginx.conf a --log-format came from). */
+  exclude?: ReadonlySet<string>;
+  /** Follow symlinks that lead out of a directory named as an input (`--follow-symlinks`). */
+  followSymlinks?: boolean;
+  /** Told the symlinks of a directory that lead out of it and were passed over. */
+  onSymlinksSkipped?: (directory: string, links: readonly string[]) => void;
+}
+
 /**
  * Expands command-line inputs: `-` is stdin, a directory is every regular file below it
- * (hidden files skipped, names sorted; symlinks only to files inside it, see glob.ts), anything
- * else must be a readable file.
+ * (hidden files skipped, names sorted; symlinks only to files inside it unless followSymlinks,
+ * see glob.ts), anything else must be a readable file.
  */
-export async function resolveInputs(inputs: readonly string[], exclude: ReadonlySet<string> = new Set()): Promise<Source[]> {
+export async function resolveInputs(inputs: readonly string[], options: ResolveOptions = {}): Promise<Source[]> {
+  const exclude = options.exclude ?? new Set<string>();
   const sources: Source[] = [];
   for (const input of inputs) {
     if (input === '-') {
@@ -50,7 +60,15 @@ export async function resolveInputs(inputs: readonly string[], exclude: Readonly
       throw new InputError(`cannot read ${input}: ${describeFsError(error)}`);
     }
     if (info.isDirectory()) {
-      const files = (await listFiles(input)).filter((file) => !exclude.has(file));
+      const listing = await walk(input, await realpath(input), { follow: options.followSymlinks === true, maxDepth: Infinity, match: () => true });
+      const files = listing.files.filter((file) => !exclude.has(file));
+      if (listing.outside.length > 0) {
+        // Kubernetes' /var/log/containers holds nothing but links into /var/log/pods.
+        if (files.length === 0) {
+          throw new InputError(`directory ${input} holds no files, only ${listing.outside.length === 1 ? 'a symlink' : `${listing.outside.length} symlinks`} leading out of it (${listing.outside[0]}): --follow-symlinks reads them`);
+        }
+        options.onSymlinksSkipped?.(input, listing.outside);
+      }
       if (files.length === 0) throw new InputError(`directory ${input} holds no files`);
       for (const file of files) sources.push(fileSource(file, (await stat(file)).size));
     } else if (info.isFile()) {
@@ -64,10 +82,6 @@ export async function resolveInputs(inputs: readonly string[], exclude: Readonly
     }
   }
   return sources;
-}
-
-async function listFiles(directory: string): Promise<string[]> {
-  return (await walk(directory, await realpath(directory), { follow: false, maxDepth: Infinity, match: () => true })).files;
 }
 
 export function describeFsError(error: unknown): string {

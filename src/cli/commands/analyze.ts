@@ -42,6 +42,7 @@ export interface AnalyzeCommandOptions extends SliceOptions {
   minConfidence: number;
   horizon: number;
   keepGoing?: boolean;
+  followSymlinks?: boolean;
   jobs: number | 'auto';
   splitMinBytes?: string;
   splitRangeBytes?: string;
@@ -145,6 +146,10 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
     autoJobsMinBytes: byteCount(options.autoJobsMinBytes, '--auto-jobs-min-bytes', AUTO_MIN_INPUT_BYTES),
     inputs, apmInputs, logFormat, logFormatDirective, jobs, split, inputFormat: options.inputFormat, keyField: options.keyField, timeZone: options.timezone, slice,
     budget, join: joinOptions(options), keepGoing: options.keepGoing === true, excludeFiles: configFiles,
+    followSymlinks: options.followSymlinks === true,
+    // Said even with --quiet: files the run did not read.
+    onSymlinksSkipped: (directory, links) => process.stderr.write(terminalSafe(
+      `alf: ${directory}: ${links.length === 1 ? 'a symlink leads' : `${links.length} symlinks lead`} out of the directory, not read (--follow-symlinks reads them): ${links.slice(0, 3).join(', ')}${links.length > 3 ? ', …' : ''}`) + '\n'),
     progress: options.quiet ? undefined : progressBar(), parseOnly: options.parseOnly === true,
     observers: options.joined ? [new JoinedCsvExport(options.joined)] : [],
   });
