@@ -398,7 +398,7 @@ export const budgetUndercount: Detector<BudgetFinding> = {
         findings.push({
           kind: 'budget-per-key',
           severity: 'info',
-          title: `Worker time per API key (${keys.size} keys)`,
+          title: `Worker time per API key (${keys.size} ${keys.size === 1 ? 'key' : 'keys'})`,
           explanation:
             `Backend worker time per key as the proxy accounted it and as the backend spent it` +
             (context.hasApm ? ' (APM durations where joined)' : ' (no APM input: the true time of aborted requests is estimated from their route\'s answered requests, or unknown)') +

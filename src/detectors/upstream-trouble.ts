@@ -32,6 +32,8 @@ import { answeredByOwnLimiter } from './proxy-made-responses.js';
  * never of the errors themselves.
  */
 
+/** Statuses a rate limit answers with: nginx limit_req's default 503, and 429. */
+const REJECTION_STATUSES: ReadonlySet<number> = new Set([429, 503]);
 const UPSTREAM_CAP = 2_000;
 const BUCKET_MS = 60_000;
 const BUCKET_CAP = 720;
@@ -378,7 +380,9 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
             pattern === 'burst' ? `This is an outage of ${address === null ? 'the backend' : 'that upstream'} (or the path to it), not background noise.`
               : pattern === 'sustained' ? 'Errors this frequent and continuous point at a misconfiguration (unhealthy or missing targets, security groups, TLS) rather than transient network trouble.'
                 : pattern === 'transient' ? 'Rare and scattered: most likely transient network trouble; worth watching, not an outage.'
-                  : pattern === 'one-client' ? `Nearly all fell on ${topClient}, which sent a small part of the traffic: that client was turned away (a rate limit; nginx's limit_req answers 503 by default) or made requests only it makes, while the backend served the others.`
+                  : pattern === 'one-client' ? `Nearly all fell on ${topClient}, which sent a small part of the traffic: ${REJECTION_STATUSES.has(statuses[0]?.[0] ?? 0)
+                    ? 'that client was turned away (a rate limit; nginx\'s limit_req answers 503 by default) or made requests only it makes'
+                    : 'that client made requests only it makes (or was turned away)'}, while the backend served the others.`
                   : 'No errors, but connect time jumped well above its usual value in some periods: the backend or the network in front of it was slow to accept connections.';
           const who = topRoute !== null || topClient !== null
             ? ` Most were for ${topRoute ?? 'various routes'}${topClient !== null ? `, from ${topClient}` : ''}.`

@@ -92,13 +92,13 @@ describe('upstream trouble in logs that name no upstream', () => {
 
   it('503s that fall on one client among many (a rate limit in a plain combined log): low, naming the client; the same spread over everyone stays trouble', () => {
     const startMs = Date.UTC(2024, 4, 6, 12, 0, 0);
-    const requestsWith = (limitedClient: (i: number) => string): JoinedRequest[] => {
+    const requestsWith = (limitedClient: (i: number) => string, failure = 503): JoinedRequest[] => {
       const requests: JoinedRequest[] = [];
       for (let i = 0; i < 20_000; i++) {
         const t = startMs + i * 180;
         // Two bursts of one bulk client, 400 calls in all, of which limit_req turns 360 away.
         const burst = (i >= 5_000 && i < 5_200) || (i >= 12_000 && i < 12_200);
-        const status = burst && i % 10 !== 0 ? 503 : 200;
+        const status = burst && i % 10 !== 0 ? failure : 200;
         const client = burst ? limitedClient(i) : `192.0.2.${i % 50}`;
         const proxy = record('nginx-combined', { line: i + 1, startMs: t, endMs: t, status, method: 'GET', path: burst ? '/api/v1/items' : `/api/v1/orders/${i}`, clientIp: client });
         requests.push({ proxy, apm: null, method: 'none', confidence: 0, offsetMs: null });
@@ -109,6 +109,11 @@ describe('upstream trouble in logs that name no upstream', () => {
     expect(limited!.severity).toBe('low');
     expect(limited!.figures).toMatchObject({ upstream: null, pattern: 'one-client', topClient: '203.0.113.50', errors: 360 });
     expect(limited!.explanation).toContain('limit_req');
+    // 502s are no rate limit's answer: the client's own requests, not limit_req, are named.
+    const [bad] = run(requestsWith(() => '203.0.113.50', 502));
+    expect(bad!.figures.pattern).toBe('one-client');
+    expect(bad!.explanation).not.toContain('limit_req');
+    expect(bad!.explanation).toContain('that client made requests only it makes');
     const [everyone] = run(requestsWith((i) => `192.0.2.${i % 50}`));
     expect(everyone!.figures.pattern).not.toBe('one-client');
     expect(['medium', 'high']).toContain(everyone!.severity);
