@@ -6,7 +6,9 @@ import { writeFile } from 'node:fs/promises';
  * sorted by start as an export query returns them: New Relic Transaction events as CSV (any subset
  * of attribute columns) and as JSON (NerdGraph, NRQL REST v1, historical-export files, a bare array
  * or NDJSON), with the timestamp in epoch ms, epoch s or ISO form; and OTLP/JSON, one document with
- * one SERVER span per line, as the collector's file exporter writes them. None carries the request
+ * one SERVER span per line, as the collector's file exporter writes them; Datadog spans, as a
+ * tracer sends them to its agent (one trace per line) or as the Spans API v2 search returns them
+ * (one span per line, ISO stamps to the millisecond, the span's duration in ns). None carries the request
  * id: like the founding case, the join with the proxy logs has only what both sides log to go on.
  * An export may be written with its clock off (`skewMs`), as an APM host's clock can be.
  */
@@ -71,6 +73,8 @@ export type ExportSpec = {
     readonly envelope?: NewRelicJsonEnvelope;
   }
   | { readonly shape: 'otlp-json' }
+  /** Datadog: the tracer's payload to the agent (traces of spans), or Spans API v2 search results. */
+  | { readonly shape: 'datadog-json'; readonly envelope: 'agent' | 'spans-v2' }
 );
 
 export function exportFileName(spec: ExportSpec): string {
@@ -143,6 +147,43 @@ function otlpDocument(t: Transaction, startMs: number, app: string): string {
   });
 }
 
+/** A random id as Datadog writes it: a decimal uint64, written as a JSON number by tracers. */
+function datadogId(): string {
+  return randomBytes(8).readBigUInt64BE().toString();
+}
+
+/** A web request's entry span as a Datadog tracer writes it (dd-trace's express integration). */
+function datadogAgentTrace(t: Transaction, startMs: number, app: string): string {
+  const url = `http://${t.requestHost ?? 'localhost'}${t.path}`;
+  const meta: Record<string, string> = {
+    'http.method': t.method, 'http.url': url, 'http.status_code': String(t.status), 'http.route': t.route, 'span.kind': 'server', component: 'express',
+  };
+  if (t.userAgent !== null) meta['http.useragent'] = t.userAgent;
+  if (t.apiKey !== null) meta['http.request.headers.x-api-key'] = t.apiKey;
+  // Ids and nanosecond times are JSON numbers past 2^53, written digit for digit as tracers do.
+  return `[{"trace_id":${datadogId()},"span_id":${datadogId()},"parent_id":0,"name":"express.request",` +
+    `"resource":${JSON.stringify(`${t.method} ${t.route}`)},"service":${JSON.stringify(app)},"type":"web",` +
+    `"start":${nanos(startMs)},"duration":${nanos(t.durationMs)},"error":${t.status >= 500 ? 1 : 0},` +
+    `"meta":${JSON.stringify(meta)},"metrics":{"_top_level":1,"_sampling_priority_v1":1}}]`;
+}
+
+/** The same span as a Spans API v2 search result (`/api/v2/spans/events/search`). */
+function datadogSpansV2(t: Transaction, startMs: number, app: string): string {
+  const http: Record<string, string> = { method: t.method, url: `http://${t.requestHost ?? 'localhost'}${t.path}`, status_code: String(t.status), route: t.route };
+  if (t.userAgent !== null) http.useragent = t.userAgent;
+  const custom: Record<string, unknown> = { duration: Number(nanos(t.durationMs)), http };
+  if (t.apiKey !== null) custom['http.request.headers.x-api-key'] = t.apiKey;
+  return JSON.stringify({
+    type: 'spans', id: randomBytes(12).toString('base64url'),
+    attributes: {
+      service: app, resource_name: `${t.method} ${t.route}`, type: 'web', env: 'e2e', host: t.host,
+      trace_id: datadogId(), span_id: datadogId(), parent_id: '0',
+      start_timestamp: new Date(Math.round(startMs)).toISOString(), end_timestamp: new Date(Math.round(startMs + t.durationMs)).toISOString(),
+      custom, tags: [`env:e2e`, `service:${app}`],
+    },
+  });
+}
+
 const ENVELOPES: Record<NewRelicJsonEnvelope, { open: string | null; close: string | null; wrap: (event: string) => string }> = {
   nerdgraph: { open: '{"data":{"actor":{"account":{"nrql":{"results":[', close: ']}}}}}', wrap: (event) => event },
   'nrql-v1': { open: '{"results":[{"events":[', close: ']}],"metadata":{"eventTypes":["Transaction"]}}', wrap: (event) => event },
@@ -168,6 +209,15 @@ export async function writeExport(spec: ExportSpec, path: string, transactions: 
       lines.push(otlpDocument(t, t.startMs + skew, t.app));
       lineOf[i] = lines.length;
     }
+  } else if (spec.shape === 'datadog-json') {
+    const agent = spec.envelope === 'agent';
+    lines.push(agent ? '[' : '{"data":[');
+    order.forEach((i, at) => {
+      const t = transactions[i]!;
+      lines.push((agent ? datadogAgentTrace : datadogSpansV2)(t, t.startMs + skew, t.app) + (at < order.length - 1 ? ',' : ''));
+      lineOf[i] = lines.length;
+    });
+    lines.push(agent ? ']' : '],"meta":{"page":{}}}');
   } else {
     const form = spec.timestamps ?? 'epoch-ms';
     const naming = spec.naming ?? 'expressjs';

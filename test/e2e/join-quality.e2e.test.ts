@@ -29,6 +29,8 @@ const EXPORTS: readonly ExportSpec[] = [
   { name: 'nr-json-nerdgraph', shape: 'newrelic-json', attributes: [...MINIMAL_NEW_RELIC_COLUMNS, 'request.method'], envelope: 'nerdgraph', timestamps: 'iso', skewMs: -900 },
   { name: 'nr-json-historical', shape: 'newrelic-json', attributes: MINIMAL_NEW_RELIC_COLUMNS, envelope: 'historical', skewMs: 2_900 },
   { name: 'otlp', shape: 'otlp-json', skewMs: -3_000 },
+  { name: 'dd-agent', shape: 'datadog-json', envelope: 'agent', skewMs: 1_300 },
+  { name: 'dd-spans-v2', shape: 'datadog-json', envelope: 'spans-v2', skewMs: -1_900 },
   // What an agent set up for request queuing exports: queueDuration (the wait for a worker), method and key too.
   { name: 'nr-csv-queue', shape: 'newrelic-csv', attributes: FULL_NEW_RELIC_COLUMNS, naming: 'expressjs', skewMs: 2_200 },
 ];
