@@ -179,14 +179,22 @@ export const retryStorms: Detector<RetryFinding> = {
       if (previous !== null && !previous.failed && proxy.startMs - previous.endMs <= RETRY_WINDOW_MS) state.repeatsAfterSuccess++;
       const isRetry = previous !== null && previous.failed && proxy.startMs - previous.endMs <= RETRY_WINDOW_MS && proxy.startMs >= previous.endMs - 50;
       let attempts = 1;
+      // A chain is counted from its first attempt inside the slice, so attempts per chain stay the
+      // slice's own when a chain began before it.
+      let chainCounted = false;
       if (isRetry) {
         attempts = previous.attempts + 1;
+        chainCounted = previous.chainCounted;
         if (counted) {
           state.retries++;
           totalRetries++;
           if (state.minutes === null) {
             state.minutes = new PeakMinute();
             state.minutes.observe(proxy.startMs, false);
+          }
+          if (!chainCounted) {
+            state.failedChains++;
+            chainCounted = true;
           }
           state.failedChainAttempts++;
           state.longestChain = Math.max(state.longestChain, attempts);
@@ -197,9 +205,10 @@ export const retryStorms: Detector<RetryFinding> = {
         // The first failure of a new chain.
         state.failedChains++;
         state.failedChainAttempts++;
+        chainCounted = true;
       }
       if (counted) state.minutes?.observe(proxy.startMs, isRetry);
-      recent.remember(high, low, proxy.endMs, failed, attempts, proxy.endMs);
+      recent.remember(high, low, proxy.endMs, failed, attempts, proxy.endMs, chainCounted);
     }
 
     return {

@@ -101,6 +101,26 @@ describe('retry storms', () => {
     expect((await severities(['status=5xx'])).filter((severity) => severity !== 'info')).toEqual([]);
   });
 
+  it('in a time slice that cuts a chain, counts the chain from its first attempt inside: attempts per chain never exceed the chains\' own', async () => {
+    // Thirty chains of four attempts (three 503s, then a 200), one a minute; the slice starts inside the first.
+    const records: ProxyRecord[] = [];
+    for (let i = 0; i < 30; i++) {
+      const t = i * 60_000;
+      for (const [offset, status] of [[0, 503], [100, 503], [200, 503], [300, 200]] as const) records.push(attempt(t + offset, status, `/api/x/${i}`).proxy!);
+    }
+    const amplification = async (sinceMs: number | null): Promise<number> => {
+      const analysis = await analyzeRecords({
+        proxyStreams: [inBatches(records)], apmStreams: [], files: () => [], budget: null, join: DEFAULT_JOIN_OPTIONS,
+        slice: sinceMs === null ? undefined : { since: { ms: sinceMs, text: 'inside the first chain' }, until: null, where: [] },
+      });
+      const figures = analysis.findings.find((finding) => finding.kind === 'retry-storms')!.figures as unknown as Record<string, unknown>;
+      return Number(figures.amplificationFactor);
+    };
+    expect(await amplification(null)).toBe(4);
+    // The first chain's last two attempts are in the slice: (29 × 4 + 2) / 30.
+    expect(await amplification(150)).toBeCloseTo(118 / 30, 2);
+  });
+
   it('a repeat after a success, or long after a failure, is not a retry', () => {
     const requests: JoinedRequest[] = [];
     for (let i = 0; i < 40; i++) requests.push(attempt(i * 60_000, 503, `/a/${i}`), attempt(i * 60_000 + 30_000, 503, `/a/${i}`));

@@ -90,10 +90,13 @@ export interface RecentHit {
   endMs: number;
   failed: boolean;
   attempts: number;
+  /** Whether the retry chain it belongs to is counted (has an attempt inside the run's slice). */
+  chainCounted: boolean;
 }
 
 const FAILED = 0x8000;
-const MAX_ATTEMPTS = 0x7fff;
+const CHAIN_COUNTED = 0x4000;
+const MAX_ATTEMPTS = 0x3fff;
 /** End times are kept as int32 ms from a base: past ±24 days from it, everything is forgotten and the base moves. */
 const MAX_OFFSET_MS = 0x7fffffff;
 
@@ -104,7 +107,7 @@ export class RecentRequests {
   private newestMs = Number.NEGATIVE_INFINITY;
   private baseMs = Number.NaN;
   /** Reused for every lookup's answer, so a lookup allocates nothing. */
-  private readonly hit: RecentHit = { endMs: 0, failed: false, attempts: 0 };
+  private readonly hit: RecentHit = { endMs: 0, failed: false, attempts: 0, chainCounted: false };
 
   constructor(
     private readonly generationMs: number,
@@ -125,11 +128,12 @@ export class RecentRequests {
     this.hit.endMs = this.baseMs + table.cells[at + 2]!;
     this.hit.failed = (flags & FAILED) !== 0;
     this.hit.attempts = flags & MAX_ATTEMPTS;
+    this.hit.chainCounted = (flags & CHAIN_COUNTED) !== 0;
     return this.hit;
   }
 
   /** Remembers a request; `timeMs` (its time in the log) drives expiry. */
-  remember(high: number, low: number, endMs: number, failed: boolean, attempts: number, timeMs: number): void {
+  remember(high: number, low: number, endMs: number, failed: boolean, attempts: number, timeMs: number, chainCounted = false): void {
     if (timeMs > this.newestMs) this.newestMs = timeMs;
     if (this.newestMs - this.generationStartMs >= this.generationMs) this.turnOver();
     if (this.current.size * 2 >= this.current.slots) {
@@ -147,7 +151,7 @@ export class RecentRequests {
     const table = this.current;
     const at = table.claim(high, low);
     table.cells[at + 2] = offsetMs;
-    table.cells[at + 3] = USED | (failed ? FAILED : 0) | Math.min(attempts, MAX_ATTEMPTS);
+    table.cells[at + 3] = USED | (failed ? FAILED : 0) | (chainCounted ? CHAIN_COUNTED : 0) | Math.min(attempts, MAX_ATTEMPTS);
   }
 
   /** Entries remembered, over both generations (a key in both counts twice). */

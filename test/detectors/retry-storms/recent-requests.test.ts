@@ -34,8 +34,8 @@ describe('RecentRequests', () => {
   it('answers the latest request remembered for a fingerprint, and null for one never seen', () => {
     const recent = new RecentRequests(10_000, 1_000);
     recent.remember(1, 2, 1_000, true, 1, 1_000);
-    recent.remember(1, 2, 2_000, false, 2, 2_000);
-    expect(recent.latest(1, 2)).toEqual({ endMs: 2_000, failed: false, attempts: 2 });
+    recent.remember(1, 2, 2_000, false, 2, 2_000, true);
+    expect(recent.latest(1, 2)).toEqual({ endMs: 2_000, failed: false, attempts: 2, chainCounted: true });
     expect(recent.latest(1, 3)).toBeNull();
   });
 
@@ -63,14 +63,14 @@ describe('RecentRequests', () => {
     recent.remember(5, 5, 1_000, true, 1, 1_000);
     recent.remember(6, 6, 12_000, false, 1, 12_000);
     recent.remember(5, 5, 12_500, true, 2, 12_500);
-    expect(recent.latest(5, 5)).toEqual({ endMs: 12_500, failed: true, attempts: 2 });
+    expect(recent.latest(5, 5)).toEqual({ endMs: 12_500, failed: true, attempts: 2, chainCounted: false });
   });
 
   it('grows past its first table without losing entries', () => {
     const recent = new RecentRequests(60_000, 100_000);
-    for (let i = 0; i < 20_000; i++) recent.remember(i, i * 31, i, i % 2 === 0, 1 + (i % 5), 0);
+    for (let i = 0; i < 20_000; i++) recent.remember(i, i * 31, i, i % 2 === 0, 1 + (i % 5), 0, i % 3 === 0);
     expect(recent.size).toBe(20_000);
-    for (let i = 0; i < 20_000; i += 997) expect(recent.latest(i, i * 31)).toEqual({ endMs: i, failed: i % 2 === 0, attempts: 1 + (i % 5) });
+    for (let i = 0; i < 20_000; i += 997) expect(recent.latest(i, i * 31)).toEqual({ endMs: i, failed: i % 2 === 0, attempts: 1 + (i % 5), chainCounted: i % 3 === 0 });
   });
 
   it('turns over early rather than holding more than its cap', () => {
