@@ -6,9 +6,9 @@ import type { Analysis } from '../../src/pipeline/analysis.js';
 import { runCli } from './run-cli.js';
 
 /**
- * A file no format fits is unread: `analyze` fails on it (exit 2) unless --keep-going, as `detect`
- * does, and both name the format that came closest with the reason it failed there (or, for a
- * file of a format's lines that hold no request, that).
+ * A file no format fits is unread: `analyze` fails on it (exit 2; with --keep-going after the
+ * report on the others), as `detect` does, and both name the format that came closest with the
+ * reason it failed there (or, for a file of a format's lines that hold no request, that).
  */
 
 const dir = mkdtempSync(join(tmpdir(), 'alf-nofit-'));
@@ -31,13 +31,30 @@ describe('an input no format fits', () => {
     expect(lines[0]).toContain(`alf: cannot read ${notices}: no known format fits; closest was haproxy (0% of sample lines): the sample's 2 lines are its lines that hold no request`);
   }, 30_000);
 
-  it('with --keep-going, analyses the rest and keeps the reason with the file', () => {
+  it('with --keep-going, analyses the rest, keeps the reason with the file, and still fails the run (exit 2) after the report', () => {
     const run = runCli(['analyze', notices, good, '--keep-going', '--format', 'json']);
-    expect(run.status).toBe(0);
+    // A file no format fits is an input alf could not read: never an all-clear, even with --keep-going.
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`alf: cannot read ${notices}: no known format fits`);
     const analysis = JSON.parse(run.stdout) as Analysis;
     const [bad, ok] = analysis.inputs.files;
     expect(bad!.undetected).toMatch(/closest was haproxy/);
     expect(ok).toMatchObject({ format: 'nginx-combined', records: 1 });
+  });
+
+  it('fails on a file read as a forced --input-format of which no line parses: nothing read is no all-clear', () => {
+    const run = runCli(['analyze', good, '--input-format', 'haproxy', '--format', 'json']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`alf: cannot read ${good}: none of its 1 line parsed`);
+  });
+
+  it('names a file with a line break in its name on one line of stderr, so the name cannot forge a line of alf\'s', () => {
+    const forged = join(mkdtempSync(join(tmpdir(), 'alf-forge-')), 'x\nalf: forged.log');
+    writeFileSync(forged, readFileSync(good));
+    const run = runCli(['analyze', forged, '--format', 'json']);
+    expect(run.status).toBe(0);
+    expect(run.stderr.split('\n').filter((line) => line.startsWith('alf: forged'))).toEqual([]);
+    expect(run.stderr).toContain('x\uFFFDalf: forged.log: nginx-combined');
   });
 
   it('fails detect with exit 2 and names the same candidate', () => {

@@ -16,7 +16,7 @@ import type { WorkerSummary } from '../../parse/source-reader.js';
 import type { Analysis } from '../../pipeline/analysis.js';
 import { ExitCode } from '../exit-codes.js';
 import { loadLogFormat } from '../../parse/log-format.js';
-import { paintSeverity, terminalSafe, useColor } from '../terminal-text.js';
+import { paintSeverity, terminalLine, terminalSafe, useColor } from '../terminal-text.js';
 import { progressBar } from '../progress-bar.js';
 import { checkWritableFile } from '../output-check.js';
 import { failOnSeverity, type FailOn, type ReportFormat } from '../shared-options.js';
@@ -148,7 +148,7 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
     budget, join: joinOptions(options), keepGoing: options.keepGoing === true, excludeFiles: configFiles,
     followSymlinks: options.followSymlinks === true,
     // Said even with --quiet: files the run did not read.
-    onSymlinksSkipped: (directory, links) => process.stderr.write(terminalSafe(
+    onSymlinksSkipped: (directory, links) => process.stderr.write(terminalLine(
       `alf: ${directory}: ${links.length === 1 ? 'a symlink leads' : `${links.length} symlinks lead`} out of the directory, not read (--follow-symlinks reads them): ${links.slice(0, 3).join(', ')}${links.length > 3 ? ', …' : ''}`) + '\n'),
     progress: options.quiet ? undefined : progressBar(), parseOnly: options.parseOnly === true,
     observers: options.joined ? [new JoinedCsvExport(options.joined)] : [],
@@ -163,10 +163,15 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   const weakJoin = joinWarning(analysis);
   if (weakJoin !== null) process.stderr.write(`${weakJoin}\n`);
   // --keep-going analyses what it can, but an unreadable file still fails the run (exit 2), so a
-  // scheduler never takes a partial report for a complete one. Errors print even with --quiet.
-  const unreadable = analysis.inputs.files.filter((file) => file.error !== null);
+  // scheduler never takes a partial report for a complete one: one cut short, one no format fits,
+  // and one of which no line parsed (a forced --input-format that is not the file's). Errors print
+  // even with --quiet.
+  const unreadable = analysis.inputs.files.flatMap((file) => {
+    const reason = file.error ?? file.undetected ?? (file.records === 0 && file.skipped > 0 ? `none of its ${plural(file.skipped, 'line')} parsed` : null);
+    return reason === null ? [] : [terminalLine(`alf: cannot read ${file.file}: ${reason}${analysis.inputs.files.length > 1 ? ' (the other files were analysed)' : ''}`)];
+  });
   if (unreadable.length > 0) {
-    process.stderr.write(unreadable.map((file) => terminalSafe(`alf: cannot read ${file.file}: ${file.error} (the other files were analysed)`)).join('\n') + '\n');
+    process.stderr.write(unreadable.join('\n') + '\n');
     return ExitCode.usage;
   }
   const worst = Math.max(-1, ...analysis.findings.map((finding) => severityRank(finding.severity)));
@@ -177,7 +182,7 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
 function joinWarning(analysis: Analysis): string | null {
   const finding = analysis.findings.find((f) => f.kind === 'apm-join-weak');
   if (finding === undefined) return null;
-  return terminalSafe(`alf: warning: ${finding.title}; reason: ${finding.figures.reason}. ${finding.nextStep ?? ''}`.trim());
+  return terminalLine(`alf: warning: ${finding.title}; reason: ${finding.figures.reason}. ${finding.nextStep ?? ''}`.trim());
 }
 
 /** What `--jobs auto` decided, and why, so a slow run is not a mystery. */
@@ -220,5 +225,6 @@ function summaryLine(analysis: Analysis, out: string | undefined, configFiles: r
   const summary = `alf: ${plural(totals.linesRead, 'line')} read, ${formatNumber(totals.records)} parsed, ${formatNumber(totals.skipped)} skipped${ignoredPart(totals.ignored)}; findings: ${bySeverity}` +
     (out ? `; report written to ${terminalSafe(out)}` : '');
   const findings = showFindings ? ['', ...renderVerdictAndFindings(analysis, { colour, width: process.stderr.columns || 100 })] : [];
-  return `${[...lines.map(terminalSafe), summary, ...findings].join('\n')}\n`;
+  // One terminal line each: a newline in a file name must not start a line that looks like alf's.
+  return `${[...lines.map(terminalLine), summary, ...findings].join('\n')}\n`;
 }
