@@ -2,6 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import Papa from 'papaparse';
 import type { JoinedRequest } from '../src/model/records.js';
 import type { JoinedObserver } from '../src/pipeline/analyze.js';
+import { replaceControlCharacters } from './control-characters.js';
 
 /**
  * `alf analyze --joined pairs.csv`: one row per proxy record, with its APM partner (if any), so a
@@ -26,9 +27,14 @@ const BATCH_ROWS = 4096;
  */
 const FORMULA_START = /^[=+\-@\t\r]/;
 
-/** CSV text for rows (no trailing newline), formula-neutralised. */
+/**
+ * CSV text for rows (no trailing newline), formula-neutralised, with log text's control characters
+ * replaced as in every other report (a NUL or an ESC sequence from a path is no cell content a
+ * spreadsheet or a terminal `cat` should get).
+ */
 export function csvLines(rows: readonly (readonly (string | number)[])[]): string {
-  return Papa.unparse(rows as (string | number)[][], { newline: '\n', escapeFormulae: FORMULA_START });
+  const clean = rows.map((row) => row.map((cell) => (typeof cell === 'string' ? replaceControlCharacters(cell) : cell)));
+  return Papa.unparse(clean, { newline: '\n', escapeFormulae: FORMULA_START });
 }
 
 const seconds = (ms: number | null | undefined): number | '' => (ms === null || ms === undefined ? '' : Math.round(ms) / 1000);

@@ -16,6 +16,11 @@ describe('CSV cells from logs', () => {
   it('leaves ordinary text and our numbers alone (a negative offset stays a number)', () => {
     expect(csvLines([['/v1/orders', '', -352]])).toBe('/v1/orders,,-352');
   });
+  it('replaces control characters from a log (NUL, ESC, BEL, DEL) as every other report does', () => {
+    const csv = csvLines([['/a\u0000b', '/\u001b[31mred\u0007\u007f']]);
+    expect(csv).toBe('/a\uFFFDb,/\uFFFD[31mred\uFFFD\uFFFD');
+    expect(csv).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/);
+  });
 });
 
 describe('joinedRow', () => {
