@@ -1,4 +1,5 @@
 import type { Count, FindingBase, Flag, Instant, Ratio, Seconds, Share, Table, Text } from '../model/finding.js';
+import { formatNumber, formatRatio, formatRounded, formatShare } from '../model/figure-format.js';
 import { roundTo } from '../model/round.js';
 import { answerNotDelivered, cutOffAfterTimedAttempt, type JoinedRequest, type ProxyRecord, upstreamTimed } from '../model/records.js';
 import { routeOf } from '../model/route.js';
@@ -351,7 +352,7 @@ export const budgetUndercount: Detector<BudgetFinding> = {
           const trueS = usage.trueMs / 1000;
           const unaccounted = trueS - accountedS;
           const impactText = impactFactor !== null && impactFactor > 1
-            ? ` Replaying the limiter, the key consumed ${impactFactor.toFixed(1)}× the worker time a correctly accounted limiter would have allowed in those windows.`
+            ? ` Replaying the limiter, the key consumed ${formatRatio(roundTo(impactFactor, 2))} the worker time a correctly accounted limiter would have allowed in those windows.`
             : '';
           findings.push({
             kind: 'budget-undercount',
@@ -359,11 +360,11 @@ export const budgetUndercount: Detector<BudgetFinding> = {
               affected: usage.aborted, total: proxyRequests, background: HEALTHY_BACKGROUND.none,
               cohortShare: null, lostSeconds: unaccounted,
             }),
-            title: `API key ${key}: ${trueS.toFixed(0)} s of backend time${estimated ? ' (estimated)' : ''}, but only ${accountedS.toFixed(0)} s accounted by the proxy`,
+            title: `API key ${key}: ${formatRounded(trueS, 3)} s of backend time${estimated ? ' (estimated)' : ''}, but only ${formatRounded(accountedS, 3)} s accounted by the proxy`,
             explanation:
-              `Key ${key} used ${trueS.toFixed(1)} s of backend worker time${estimated ? ' (estimated: no APM data, aborted requests priced at their route\'s mean)' : ''}, ` +
-              `while the proxy's log accounts for ${accountedS.toFixed(1)} s (${Math.round(undercountShare * 100)}% under-counted), ` +
-              `mostly from ${usage.aborted} aborted requests whose backend kept working.` +
+              `Key ${key} used ${formatRounded(trueS, 3)} s of backend worker time${estimated ? ' (estimated: no APM data, aborted requests priced at their route\'s mean)' : ''}, ` +
+              `while the proxy's log accounts for ${formatRounded(accountedS, 3)} s (${formatShare(roundTo(undercountShare, 4))} under-counted), ` +
+              `mostly from ${formatNumber(usage.aborted)} aborted requests whose backend kept working.` +
               (budget
                 ? ` Against the budget of ${budget.text}, true usage exceeded it in ${summary.over} window(s); the proxy-side limiter never fired in ${summary.missed} of them` +
                   (firstTrueThrottle !== null ? ` (true accounting would first have throttled at ${new Date(firstTrueThrottle).toISOString()}` +

@@ -1,4 +1,5 @@
 import type { Count, FindingBase, Flag, Instant, Ratio, Scalar, Seconds, Share, Table, Text } from '../model/finding.js';
+import { formatNumber, formatRounded, formatShare } from '../model/figure-format.js';
 import { roundTo } from '../model/round.js';
 import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
 import { cutOffBeforeAnswer, type JoinedRequest, type ProxyRecord } from '../model/records.js';
@@ -384,29 +385,31 @@ export const clientTimeoutKnee: Detector<KneeFinding> = {
             .slice(0, 5);
 
           const seconds = knee.timeoutMs / 1000;
+          // Prose cites the figures' own values, formatted as every report formats them (one set of numbers).
+          const secondsText = formatRounded(seconds, 3);
           const kneeFit = knee === fitKnee ? fit : null;
           const breakpointAgrees = kneeFit !== null && Math.abs(kneeFit.plateauMs - knee.timeoutMs) <= 50 && Math.abs(kneeFit.slopeAfter) < 0.1 && kneeFit.slopeBefore > 0.8;
           const picked = top as CohortPick | null;
           const cohortShareOfKnee = picked ? picked.share : null;
           const ownShare = picked ? picked.atKnee / Math.max(1, picked.total) : null;
           const who = picked
-            ? `${Math.round((cohortShareOfKnee ?? 0) * 100)}% of them come from ${describeCohort(picked.dimension)} "${picked.value}", ` +
-              `and ${percent(ownShare ?? 0)} of that client's requests that ran ${MIN_KNEE_MS / 1000} s or more end there`
+            ? `${formatShare(roundTo(cohortShareOfKnee ?? 0, 3))} of them come from ${describeCohort(picked.dimension)} "${picked.value}", ` +
+              `and ${formatShare(roundTo(ownShare ?? 0, 3))} of that client's requests that ran ${MIN_KNEE_MS / 1000} s or more end there`
             : 'no single client stands out';
           const others = knees.length > 1 ? ` It is one of ${knees.length} client timeouts in these logs; each is reported with its own clients.` : '';
           const explanation = withApm
-            ? `Client-facing time tracks backend time until about ${seconds.toFixed(2)} s, then stops: ${knee.peakRequests} requests ` +
-              `end within 0.1 s of ${seconds.toFixed(2)} s while their backend kept working` +
-              (backendMedianMs !== null ? ` (median backend time ${(backendMedianMs / 1000).toFixed(1)} s)` : '') +
-              `. This is a client-side timeout of about ${seconds.toFixed(1)} s: ${who}. ` +
+            ? `Client-facing time tracks backend time until about ${secondsText} s, then stops: ${formatNumber(knee.peakRequests)} requests ` +
+              `end within 0.1 s of ${secondsText} s while their backend kept working` +
+              (backendMedianMs !== null ? ` (median backend time ${formatRounded(backendMedianMs / 1000, 3)} s)` : '') +
+              `. This is a client-side timeout of about ${secondsText} s: ${who}. ` +
               (kneeFit !== null
                 ? breakpointAgrees
-                  ? `A segmented regression of median client time on backend time confirms it: slope ${kneeFit.slopeBefore.toFixed(2)} up to a backend time of ${(kneeFit.breakpointMs / 1000).toFixed(2)} s, then flat (${kneeFit.slopeAfter.toFixed(2)}) at ${(kneeFit.plateauMs / 1000).toFixed(2)} s. `
-                  : `A segmented regression of median client time on backend time does not confirm it (break at ${(kneeFit.breakpointMs / 1000).toFixed(2)} s, then ${(kneeFit.plateauMs / 1000).toFixed(2)} s with slope ${kneeFit.slopeAfter.toFixed(2)}): the timeout affects a minority of the slow requests. `
+                  ? `A segmented regression of median client time on backend time confirms it: slope ${formatRounded(kneeFit.slopeBefore, 3)} up to a backend time of ${formatRounded(kneeFit.breakpointMs / 1000, 3)} s, then flat (${formatRounded(kneeFit.slopeAfter, 3)}) at ${formatRounded(kneeFit.plateauMs / 1000, 3)} s. `
+                  : `A segmented regression of median client time on backend time does not confirm it (break at ${formatRounded(kneeFit.breakpointMs / 1000, 3)} s, then ${formatRounded(kneeFit.plateauMs / 1000, 3)} s with slope ${formatRounded(kneeFit.slopeAfter, 3)}): the timeout affects a minority of the slow requests. `
                 : '') +
               'The proxy logged these requests when the client hung up, so its times (and anything accounted from them) stop at the timeout.' + others
-            : `A wall of ${knee.peakRequests} requests ends within 0.1 s of ${seconds.toFixed(2)} s with no upstream answer or a client-closed status. ` +
-              `This looks like a client-side timeout of about ${seconds.toFixed(1)} s: ${who}. ` +
+            : `A wall of ${formatNumber(knee.peakRequests)} requests ends within 0.1 s of ${secondsText} s with no upstream answer or a client-closed status. ` +
+              `This looks like a client-side timeout of about ${secondsText} s: ${who}. ` +
               (context.hasApm
                 ? 'None of these requests joined an APM transaction, so the backend\'s real duration is unknown.'
                 : 'Without APM data the backend\'s real duration is unknown.') + others;
@@ -418,7 +421,7 @@ export const clientTimeoutKnee: Detector<KneeFinding> = {
               cohortShare: ownShare, lostSeconds: lostMs === null ? null : lostMs / 1000,
             }),
             // Without APM the backend's side is unknown: the title says only what the proxy logged.
-            title: `Clients give up at ${seconds.toFixed(2)} s ${withApm ? 'while the backend keeps working' : 'before the backend answers'}` +
+            title: `Clients give up at ${secondsText} s ${withApm ? 'while the backend keeps working' : 'before the backend answers'}` +
               (picked && knees.length > 1 ? ` (mostly ${describeCohort(picked.dimension)} "${picked.value}")` : ''),
             explanation,
             nextStep:
@@ -463,10 +466,7 @@ export const clientTimeoutKnee: Detector<KneeFinding> = {
   },
 };
 
-/** A share as a whole percentage, without calling a small non-zero share "0%". */
-function percent(share: number): string {
-  return share > 0 && share < 0.005 ? 'under 1%' : `${Math.round(share * 100)}%`;
-}
+
 
 function describeCohort(dimension: CohortDimension): string {
   return dimension === 'userAgent' ? 'user agent' : dimension === 'apiKey' ? 'API key' : 'client network';

@@ -1,4 +1,5 @@
 import type { Count, FindingBase, Flag, Milliseconds, Share, Text } from '../model/finding.js';
+import { formatShare } from '../model/figure-format.js';
 import { roundTo } from '../model/round.js';
 import type { JoinedRequest } from '../model/records.js';
 import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
@@ -139,8 +140,8 @@ export const keepaliveDisabled: Detector<KeepaliveFinding> = {
             kind: 'keepalive-disabled',
             severity,
             title: disabled
-              ? `Upstream ${address}: a new connection for ${(share * 100).toFixed(0)}% of requests (keep-alive looks disabled)`
-              : `Upstream ${address}: only ${((1 - share) * 100).toFixed(0)}% of requests reuse a connection`,
+              ? `Upstream ${address}: a new connection for ${formatShare(roundTo(share, 3))} of requests (keep-alive looks disabled)`
+              : `Upstream ${address}: only ${formatShare(1 - roundTo(share, 3))} of requests reuse a connection`,
             explanation:
               `${state.connected} of ${state.measured} requests to ${address} logged a non-zero upstream connect time ` +
               `(mean ${meanConnectMs.toFixed(1)} ms): the proxy opened a new connection${disabled ? ' for nearly every request' : ' for most requests'} ` +
@@ -169,7 +170,7 @@ export const keepaliveDisabled: Detector<KeepaliveFinding> = {
           findings.push({
             kind: 'keepalive-disabled',
             severity: 'low',
-            title: `Clients open a new connection for ${(share * 100).toFixed(0)}% of requests`,
+            title: `Clients open a new connection for ${formatShare(roundTo(share, 3))} of requests`,
             explanation:
               `${firstOnConnection} of ${withConnectionRequests} requests were the first on their client connection ($connection_requests = 1): ` +
               'clients are not reusing connections to the proxy. The log has no upstream connect time, so reuse towards the backend cannot be judged.',

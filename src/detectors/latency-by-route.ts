@@ -1,4 +1,5 @@
 import type { Count, FindingBase, Instant, Ratio, Seconds, Table, Text } from '../model/finding.js';
+import { formatNumber } from '../model/figure-format.js';
 import type { JoinedRequest } from '../model/records.js';
 import { routeOf } from '../model/route.js';
 import { ownString } from '../model/own-string.js';
@@ -183,7 +184,7 @@ export const latencyByRoute: Detector<LatencyFinding> = {
         findings.push({
           kind: 'latency-by-route',
           severity: 'info',
-          title: `Latency by route (${routes.size} routes)`,
+          title: `Latency by route (${formatNumber(routes.size)} ${routes.size === 1 ? 'route' : 'routes'})`,
           explanation:
             'Client-facing time per route and status class, as p50/p90/p99 (seconds, within about 6%): the baseline to read the other findings against. ' +
             `The busiest route is ${busiest[0]} with p50 ${seconds(busiest[1].all.quantile(0.5))} s and p99 ${seconds(busiest[1].all.quantile(0.99))} s.` +

@@ -1,4 +1,5 @@
 import type { Count, FindingBase, Instant, Seconds, Severity, Share, StatusCode, Table, Text } from '../model/finding.js';
+import { formatNumber, formatShare } from '../model/figure-format.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { answeredWithoutBackend, upstreamMissing, upstreamTried } from '../model/records.js';
 import { roundTo } from '../model/round.js';
@@ -220,7 +221,7 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
           const routeRows = top(counts.routes, 5);
           const routesWith2xx = routeRows.filter(([route]) => (answeredRoutes.peek(route)?.count ?? 0) > 0).length;
           let explanation =
-            `${counts.count} responses (${(share * 100).toFixed(2)}% of requests) were made by the proxy without a backend answer ` +
+            `${formatNumber(counts.count)} responses (${formatShare(Math.round(share * 1e5) / 1e5)} of requests) were made by the proxy without a backend answer ` +
             `(upstream status -), classified as ${responseClass}; statuses: ${statusText}` +
             (routeRows.length > 0 ? `; most for ${routeRows[0]![0]} (${routeRows[0]![1]}).` : '.');
           if (responseClass === 'client-abort' && counts.afterWaiting < counts.count) {
@@ -246,7 +247,7 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
           findings.push({
             kind: 'proxy-made-responses',
             severity,
-            title: `${counts.count} ${responseClass} ${counts.count === 1 ? 'response' : 'responses'} made by the proxy without the backend`,
+            title: `${formatNumber(counts.count)} ${responseClass} ${counts.count === 1 ? 'response' : 'responses'} made by the proxy without the backend`,
             explanation,
             nextStep: NEXT_STEP[responseClass],
             figures: {

@@ -1,4 +1,5 @@
 import type { Count, FindingBase, Instant, Ratio, Severity, Share, Table, Text } from '../model/finding.js';
+import { formatNumber, formatRatio, formatShare } from '../model/figure-format.js';
 import { roundTo } from '../model/round.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
@@ -248,13 +249,13 @@ export const retryStorms: Detector<RetryFinding> = {
             kind: 'retry-storms',
             severity,
             title: storm
-              ? `Retry storm from ${client}: ${state.retries} immediate retries, ${roundTo(amplification, 1)}× amplification`
-              : `${client} retries failures once (${state.retries} retries)`,
+              ? `Retry storm from ${client}: ${formatNumber(state.retries)} immediate retries, ${formatRatio(roundTo(amplification, 2))} amplification`
+              : `${client} retries failures once (${formatNumber(state.retries)} retries)`,
             explanation:
-              `${client} repeated the same request within ${RETRY_WINDOW_MS / 1000} s of a failure ${state.retries} times. ` +
-              `Its ${state.failedChains} failing requests became ${state.failedChainAttempts} attempts (${roundTo(amplification, 1)}× amplification, ` +
-              `longest chain ${state.longestChain} attempts)` +
-              (busiest ? `; in its busiest minute (from ${new Date(busiest.startMs).toISOString()}) it retried ${busiest.retries} times, ${Math.round(busiestShare * 100)}% of its requests.` : '.') +
+              `${client} repeated the same request within ${RETRY_WINDOW_MS / 1000} s of a failure ${formatNumber(state.retries)} times. ` +
+              `Its ${formatNumber(state.failedChains)} failing requests became ${formatNumber(state.failedChainAttempts)} attempts (${formatRatio(roundTo(amplification, 2))} amplification, ` +
+              `longest chain ${formatNumber(state.longestChain)} attempts)` +
+              (busiest ? `; in its busiest minute (from ${new Date(busiest.startMs).toISOString()}) it retried ${formatNumber(busiest.retries)} times, ${formatShare(roundTo(busiestShare, 3))} of its requests.` : '.') +
               (!storm
                 ? ' A single retry after a failure is healthy behaviour.'
                 : atLoad
@@ -284,7 +285,7 @@ export const retryStorms: Detector<RetryFinding> = {
           findings.push({
             kind: 'retry-storms',
             severity: 'info',
-            title: `${totalRetries} quick retries after failures, no storm`,
+            title: `${formatNumber(totalRetries)} quick retries after failures, no storm`,
             explanation: `${totalRetries} requests repeated a failed request within ${RETRY_WINDOW_MS / 1000} s, too few per client to matter.`,
             figures: { retries: totalRetries, clients: ranked.length },
             table: { columns: ['client', 'requests', 'failedRequests', 'retries', 'amplificationFactor', 'longestChain'], rows: rows.slice(0, 20) },

@@ -1,4 +1,5 @@
 import type { Count, FindingBase, Ratio, Seconds, Share, Text } from '../model/finding.js';
+import { formatNumber, formatRounded, formatShare } from '../model/figure-format.js';
 import { roundTo } from '../model/round.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { upstreamMissing } from '../model/records.js';
@@ -308,8 +309,8 @@ export const timeoutWalls: Detector<WallFinding> = {
             findings.push({
               kind: 'timeout-walls',
               severity: 'info',
-              title: `The latency wall at ${seconds.toFixed(2)} s is the client-timeout knee`,
-              explanation: `${wall.requests} requests end within 0.1 s of ${seconds.toFixed(2)} s. This is the client timeout the knee finding already explains (T = ${knee.toFixed(2)} s); see it for who and why.`,
+              title: `The latency wall at ${formatRounded(seconds, 3)} s is the client-timeout knee`,
+              explanation: `${formatNumber(wall.requests)} requests end within 0.1 s of ${formatRounded(seconds, 3)} s. This is the client timeout the knee finding already explains (T = ${formatNumber(knee)} s); see it for who and why.`,
               figures: { sameAsKneeSeconds: knee, requestsAtWall: wall.requests, densityRatio: Math.round(wall.ratio * 10) / 10 },
               evidence: wallEvidence,
             });
@@ -352,14 +353,14 @@ export const timeoutWalls: Detector<WallFinding> = {
           findings.push({
             kind: 'timeout-walls',
             severity,
-            title: `${cause === 'gateway-timeout' ? 'Gateway timeout wall' : cause === 'upstream-reset' ? 'Backend reset wall' : 'Latency wall'} at ${seconds.toFixed(2)} s` +
+            title: `${cause === 'gateway-timeout' ? 'Gateway timeout wall' : cause === 'upstream-reset' ? 'Backend reset wall' : 'Latency wall'} at ${formatRounded(seconds, 3)} s` +
               (topRoute !== null ? ` on ${topRoute[0]}` : '') +
               (proxySide ? `: ${limit !== null ? `likely ${limit.name}` : setting!.setting}` : limit !== null ? `: likely ${limit.name}` : ''),
             explanation:
-              `${wall.requests} requests (${(share * 100).toFixed(2)}% of all) end within 0.1 s of ${seconds.toFixed(2)} s, ` +
+              `${formatNumber(wall.requests)} requests (${formatShare(roundTo(share, 4))} of all) end within 0.1 s of ${formatRounded(seconds, 3)} s, ` +
               `${Math.round(wall.ratio)}× the density of latencies around it: real work does not pile up at one value, a limit does. ` +
               `Of the requests at the wall, ${statusText}: ${CAUSE_TEXT[cause]}. ` +
-              (topRoute !== null ? `Most are for ${topRoute[0]}${routeShare !== null ? ` (${Math.round(routeShare * 100)}% of its requests that ran 0.5 s or more end here)` : ''}. ` : '') +
+              (topRoute !== null ? `Most are for ${topRoute[0]}${routeShare !== null ? ` (${formatShare(roundTo(routeShare, 3))} of its requests that ran 0.5 s or more end here)` : ''}. ` : '') +
               `${valueText} ${whoText[cause]}`,
             nextStep: proxySide
               ? `Check ${setting!.setting} for ${topRoute !== null ? topRoute[0] : 'the slow route'}: raise it to what the route needs, or make the route faster or asynchronous; align the timeouts from the client inwards.`

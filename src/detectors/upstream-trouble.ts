@@ -1,4 +1,5 @@
 import type { Count, FindingBase, Instant, Milliseconds, Share, Table, Text } from '../model/finding.js';
+import { formatNumber, formatShare } from '../model/figure-format.js';
 import { roundTo } from '../model/round.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
 import { ownString } from '../model/own-string.js';
@@ -399,7 +400,7 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
             severity,
             title: pattern === 'connect-spikes'
               ? `${subject}: connect-time spikes`
-              : `${subject}: ${state.errors} ${state.errors === 1 ? 'error' : 'errors'} (${(rate * 100).toFixed(2)}% of ${address !== null ? 'its ' : 'all '}requests), ${pattern}` +
+              : `${subject}: ${formatNumber(state.errors)} ${state.errors === 1 ? 'error' : 'errors'} (${formatShare(roundTo(rate, 4))} of ${address !== null ? 'its ' : 'all '}requests), ${pattern}` +
                 (address === null && topRoute !== null ? `, mostly ${topRoute}` : ''),
             explanation:
               `${state.errors} of ${state.requests} ${ofWhat} failed${statusText ? ` (${statusText})` : ''}` +

@@ -1,4 +1,5 @@
 import type { FigureValue, Unit } from './finding.js';
+import { roundTo } from './round.js';
 
 /**
  * How a figure reads in prose and tables, by its unit: "4.98 s", "31.1%", "3.3×". One module for
@@ -14,6 +15,15 @@ export function formatNumber(value: number): string {
   const magnitude = Math.abs(value);
   const digits = Number.isInteger(value) || magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : magnitude >= 0.01 ? 2 : 4;
   return value.toLocaleString('en-US', { minimumFractionDigits: 0, maximumFractionDigits: digits });
+}
+
+/**
+ * A value a finding's figure keeps to `digits` decimals (`roundTo`), as the reports print that
+ * figure: prose that cites a figure formats it with this (or formatShare of the rounded share), so
+ * the sentence and the figure read the same (6.305 is "6.31" in both, not "6.30" from toFixed).
+ */
+export function formatRounded(value: number, digits: number): string {
+  return formatNumber(roundTo(value, digits));
 }
 
 /** 0.30905 → "30.9%"; tiny but non-zero shares keep a digit so they do not read as zero. */

@@ -149,7 +149,9 @@ describe('client-timeout knee', () => {
     const [finding] = knee(requests);
     expect(finding!.figures.topCohort).toBe('mobile-app/7.1');
     expect(finding!.figures.topCohortShareOfOwnRequests).toBe(1);
-    expect(finding!.explanation).toContain("100% of that client's requests that ran 0.5 s or more end there");
+    expect(finding!.explanation).toContain("100.0% of that client's requests that ran 0.5 s or more end there");
+    // The sentence cites the figure as the reports print it (one set of numbers).
+    expect(finding!.figures.topCohortShareOfOwnRequests).toBe(1);
   });
 });
 

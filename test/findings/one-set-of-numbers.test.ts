@@ -91,6 +91,32 @@ describe('one set of numbers across the verdict, cards, charts, Markdown and JSO
     }
   }));
 
+  it('a title or explanation that states a figure states it as the reports show that figure', each(({ json }, name) => {
+    /** Figures each kind's prose states, by where: 6.305 s is "6.31 s" in the figures and in the sentence. */
+    const stated: Record<string, { title?: readonly string[]; explanation?: readonly string[] }> = {
+      'client-timeout-knee': { title: ['timeoutSeconds'], explanation: ['breakpointSeconds', 'breakpointPlateauSeconds', 'topCohortShareOfOwnRequests', 'topCohortShareOfKnee'] },
+      'timeout-walls': { title: ['wallSeconds'], explanation: ['shareOfRequests', 'routeShareAtWall'] },
+      'budget-undercount': { title: ['accountedSeconds', 'trueSeconds', 'estimatedTrueSeconds'], explanation: ['undercountShare'] },
+      'upstream-trouble': { title: ['errorRate'] },
+      'keepalive-disabled': { title: ['newConnectionShare'] },
+      'proxy-made-responses': { explanation: ['shareOfRequests'] },
+      'retry-storms': { title: ['amplificationFactor'], explanation: ['retryShareAtBusiest'] },
+    };
+    let checked = 0;
+    for (const finding of json.findings) {
+      const figures = finding.figures as unknown as Record<string, FigureValue>;
+      for (const place of ['title', 'explanation'] as const) {
+        for (const figure of stated[finding.kind]?.[place] ?? []) {
+          const value = figures[figure];
+          if (value === null || value === undefined || (finding.kind === 'upstream-trouble' && figures.pattern === 'connect-spikes')) continue;
+          expect(finding[place], `${name}: ${finding.kind} ${figure}`).toContain(formatFigure(finding.kind, figure, value));
+          checked++;
+        }
+      }
+    }
+    if (name === 'samples/incident') expect(checked).toBeGreaterThanOrEqual(8);
+  }));
+
   it('HTML and Markdown open with the same verdict sentences as the JSON', each(({ json, html, md }, name) => {
     const texts = json.verdict.map((sentence) => sentence.text);
     expect(html, name).toContain(`<p id="verdict">${texts.map(escapeHtml).join(' ')}</p>`);
