@@ -117,9 +117,17 @@ export async function walk(root: string, realRoot: string, options: WalkOptions)
   return listing;
 }
 
-const ROTATION_SUFFIX = /(?:\.gz|\.\d+|-\d{8,10})+$/;
+/** logrotate's marks after a log's name: a count (`.2`), `dateext` (`-20250115`, `-2025011504`, `-2025-01-15`), compression. */
+const ROTATION_SUFFIX = /(?:\.gz|\.bz2|\.xz|\.zst|\.\d+|-\d{8,10}|-\d{4}-\d{2}-\d{2})+$/;
+/** The same marks before the extension, as logrotate's `extension .log` keeps it last: `web.1.log`, `web-20250115.log`. */
+const ROTATION_BEFORE_EXTENSION = /(?:\.\d+|-\d{8,10}|-\d{4}-\d{2}-\d{2})+(\.[A-Za-z][A-Za-z0-9]*)$/;
 
-/** `access.log.2.gz`, `access.log-20250115.gz` → `access.log`: every rotation of one log. */
+/**
+ * `access.log.2.gz`, `access.log-20250115.gz`, `access.2.log.gz` → `access.log`: every rotation of
+ * one log, so a shard (`--shard i/n`) holds all of them. Two logs read as one keep their data
+ * apart all the same; one log split over two shards was read twice once it rotated (`web.log` and
+ * `web.1.log` hashed to different shards, and the merge counted the rotated lines twice).
+ */
 export function rotationBase(path: string): string {
-  return path.replace(ROTATION_SUFFIX, '');
+  return path.replace(ROTATION_SUFFIX, '').replace(ROTATION_BEFORE_EXTENSION, '$1');
 }
