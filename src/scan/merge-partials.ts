@@ -34,6 +34,7 @@ export async function mergePartials(partials: readonly string[], outDir: string,
     if (!manifest) throw new InputError(`${partial} is not a scan output directory (no manifest.json)`);
     manifests.push({ dir, manifest });
   }
+  checkPartialsApart(partials, manifests);
   const windowMs = manifests[0]?.manifest.windowMs;
   if (manifests.some((m) => m.manifest.windowMs !== windowMs)) throw new UsageError('the partials were scanned with different --window values');
 
@@ -58,6 +59,36 @@ export async function mergePartials(partials: readonly string[], outDir: string,
     return await mergeInto(out, byWindow, windowMs, partials.length, replay, progress);
   } finally {
     await lock.release();
+  }
+}
+
+/**
+ * Partials that hold the same records would count them twice: the same directory given twice, the
+ * same shard twice, shards of different splits (`0/2` with `1/3`), or an unsharded scan beside
+ * shards (it read what they read). Unsharded partials of their own (scans of different sources)
+ * merge as they are.
+ */
+function checkPartialsApart(partials: readonly string[], manifests: readonly { dir: string; manifest: Manifest }[]): void {
+  const seen = new Map<string, string>();
+  manifests.forEach(({ dir }, i) => {
+    const earlier = seen.get(dir);
+    if (earlier !== undefined) throw new UsageError(`${partials[i]} is given twice (as ${earlier} too): its records would count twice`);
+    seen.set(dir, partials[i]!);
+  });
+  const shards = manifests.map(({ manifest }, i) => ({ partial: partials[i]!, shard: manifest.shard }));
+  const sharded = shards.filter((entry) => entry.shard !== null);
+  if (sharded.length === 0) return;
+  const unsharded = shards.find((entry) => entry.shard === null);
+  if (unsharded !== undefined) {
+    throw new UsageError(`${unsharded.partial} was scanned without --shard, ${sharded[0]!.partial} with --shard ${sharded[0]!.shard}: the unsharded scan read what the shards read, so its records would count twice`);
+  }
+  const count = sharded[0]!.shard!.split('/')[1];
+  const byShard = new Map<string, string>();
+  for (const { partial, shard } of sharded) {
+    if (shard!.split('/')[1] !== count) throw new UsageError(`${partial} is shard ${shard}, ${sharded[0]!.partial} shard ${sharded[0]!.shard}: partials of one merge split the sources the same way`);
+    const other = byShard.get(shard!);
+    if (other !== undefined) throw new UsageError(`${partial} and ${other} are both shard ${shard}: its records would count twice`);
+    byShard.set(shard!, partial);
   }
 }
 

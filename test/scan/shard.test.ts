@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,5 +55,18 @@ describe('sharded scans and alf merge', () => {
       findings += report.findings.length;
     }
     expect(findings).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('refuses partials that would count records twice: one given twice, a shard twice, an unsharded scan beside shards', async () => {
+    // The outputs of the test above: one unsharded scan and shards 0..3 of 4.
+    const shard = (i: number) => join(dir, `shard-${i}`, 'out');
+    const replay = scanOptions([], dir).replay;
+    await expect(mergePartials([shard(0), shard(1), shard(0)], join(dir, 'twice'), replay, null)).rejects.toThrow(/is given twice .*count twice/);
+    await expect(mergePartials([shard(1), join(dir, 'single', 'out')], join(dir, 'mixed'), replay, null))
+      .rejects.toThrow(/was scanned without --shard, .* with --shard 1\/4: the unsharded scan read what the shards read/);
+    // A copy of a shard's output is the same shard again.
+    const copy = join(dir, 'copy-of-shard-2');
+    cpSync(shard(2), copy, { recursive: true });
+    await expect(mergePartials([shard(2), copy], join(dir, 'copied'), replay, null)).rejects.toThrow(/are both shard 2\/4/);
   }, 60_000);
 });
