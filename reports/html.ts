@@ -113,7 +113,12 @@ function renderGlance(analysis: Analysis): string {
     ['made by the proxy', proxyMade ? `${formatNumber(proxyMade.madeByProxy)} (${formatShare(proxyMade.madeByProxyShare)})` : '–'],
     ['findings', formatSeverityCounts(countBySeverity(analysis.findings))],
   ];
-  if (timeRange) tiles.push(['time range', `${formatInstant(timeRange.from)} – ${formatInstant(timeRange.to).slice(11)}`]);
+  if (timeRange) {
+    // The end's date is left out only when it is the start's: a log of weeks read as one day.
+    const from = formatInstant(timeRange.from);
+    const to = formatInstant(timeRange.to);
+    tiles.push(['time range', `${from} – ${to.slice(0, 10) === from.slice(0, 10) ? to.slice(11) : to}`]);
+  }
   return `<dl class="glance">${tiles.map(([label, text]) => `<div><dt>${escapeHtml(label)}</dt><dd>${escapeHtml(text)}</dd></div>`).join('')}</dl>`;
 }
 

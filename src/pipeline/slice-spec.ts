@@ -127,7 +127,26 @@ export function describeSlice(spec: SliceSpec): string {
   const parts: string[] = [];
   if (spec.since) parts.push(`since ${isoSeconds(spec.since.ms)}`);
   if (spec.until) parts.push(`until ${isoSeconds(spec.until.ms)}`);
-  if (spec.where.length > 0) parts.push(`where ${spec.where.map((clause) => clause.text).join(' and ')}`);
+  if (spec.where.length > 0) parts.push(`where ${describeWhere(spec.where)}`);
   return parts.join(', ');
+}
+
+/**
+ * The clauses as they are judged (Slicer.passes): per field, its positive clauses are
+ * alternatives ("or") and its negated ones must all hold; different fields must all hold ("and").
+ */
+function describeWhere(clauses: readonly WhereClause[]): string {
+  const byField = new Map<string, { positive: string[]; negated: string[] }>();
+  for (const clause of clauses) {
+    let entry = byField.get(clause.field);
+    if (entry === undefined) byField.set(clause.field, (entry = { positive: [], negated: [] }));
+    (clause.operator === '!=' || clause.operator === '!~' ? entry.negated : entry.positive).push(clause.text);
+  }
+  const parts: string[] = [];
+  for (const { positive, negated } of byField.values()) {
+    if (positive.length > 0) parts.push(positive.length === 1 ? positive[0]! : `(${positive.join(' or ')})`);
+    parts.push(...negated);
+  }
+  return parts.join(' and ');
 }
 

@@ -215,4 +215,11 @@ describe('--where', () => {
     const spec = checkSlice({ since: parseTimeBound('2017-03-14 09:05', '--since'), until: null, where: [parseWhere('status=5xx'), parseWhere('ua~curl')] });
     expect(describeSlice(spec)).toBe('since 2017-03-14T09:05:00Z, where status=5xx and ua~curl');
   });
+
+  it('says "or" where one field\'s clauses are alternatives, "and" for its negations and across fields, as they are judged', () => {
+    const where = ['status=4xx', 'ua~curl', 'status=5xx', 'status!=404', 'status!=499'].map(parseWhere);
+    expect(describeSlice(checkSlice({ since: null, until: null, where }))).toBe('where (status=4xx or status=5xx) and status!=404 and status!=499 and ua~curl');
+    const test = slicer(['status=4xx', 'status=5xx', 'status!=404']);
+    expect([404, 403, 502, 200].map((status) => test.keepProxy(proxy({ status })))).toEqual([false, true, true, false]);
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { renderHtml } from '../../reports/html.js';
 import { renderJson } from '../../reports/json.js';
 import { markdownText, renderMarkdown } from '../../reports/markdown.js';
 import { render } from '../../src/cli/commands/analyze.js';
@@ -123,4 +124,13 @@ describe('Markdown and JSON reports', () => {
     const json = JSON.parse(renderJson(analysis)) as Analysis;
     expect(json.findings[0]!.evidence[0]!.text).toBe(HOSTILE_EVIDENCE);
   }, 60_000);
+});
+
+describe('the HTML report\'s time range card', () => {
+  it('gives the end\'s date when the logs span more than one day, and leaves it out within one', async () => {
+    const analysis = await analyzeDirectory(INCIDENT_DIR);
+    expect(await renderHtml(analysis)).toContain('2017-03-14 09:00:00 UTC – 09:59:59 UTC');
+    const weeks = { ...analysis, inputs: { ...analysis.inputs, timeRange: { from: '2024-07-31T17:37:47.000Z', to: '2024-12-03T15:03:15.000Z' } } };
+    expect(await renderHtml(weeks)).toContain('2024-07-31 17:37:47 UTC – 2024-12-03 15:03:15 UTC');
+  });
 });
