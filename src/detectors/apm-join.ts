@@ -116,6 +116,7 @@ export const apmJoin: Detector<ApmJoinFinding> = {
     let proxies = 0;
     let proxiesWithPath = 0;
     let joinable = 0;
+    let apmSeen = 0;
     let joined = 0;
     let proxySpan: Span | null = null;
     let apmSpan: Span | null = null;
@@ -150,6 +151,7 @@ export const apmJoin: Detector<ApmJoinFinding> = {
           if (apm === null) unjoinedProxy.offer(proxy, 0, 'no APM transaction joined');
         }
         if (apm !== null) {
+          apmSeen++;
           apmSpan = widen(apmSpan, apm.startMs);
           apmTimes.at(apm.startMs).count++;
           const key = apmKeyParts(apm);
@@ -169,7 +171,11 @@ export const apmJoin: Detector<ApmJoinFinding> = {
       },
 
       finish(context: DetectorContext): ApmJoinFinding[] {
-        if (!context.hasApm || proxies === 0) return [];
+        // No transaction at all reached the detector: a slice (`--where status=5xx`) kept requests
+        // whose backend never answered and no transaction of its own, since a status clause can
+        // only be judged on a proxy record. There is no join to judge, not a failed one: on
+        // samples/incident that slice read as "the APM export did not join … no shared field", high.
+        if (!context.hasApm || proxies === 0 || apmSeen === 0) return [];
         const proxyShare = joined / proxies;
         const apmShare = joinable === 0 ? 0 : joined / joinable;
         if (proxyShare >= WEAK_SHARE && apmShare >= WEAK_SHARE) return [];

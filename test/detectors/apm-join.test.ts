@@ -3,7 +3,10 @@ import { findingsOfKind } from '../../src/detectors/detector.js';
 import { emptyFileStats } from '../../src/model/file-stats.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
 import type { ApmTransaction, ProxyRecord } from '../../src/model/records.js';
-import { analyzeRecords } from '../../src/pipeline/analyze.js';
+import { analyze, analyzeRecords } from '../../src/pipeline/analyze.js';
+import { parseWhere } from '../../src/pipeline/slice-spec.js';
+import { loadLogFormat } from '../../src/parse/log-format.js';
+import { INCIDENT_DIR } from '../reports/report-fixtures.js';
 import type { Analysis } from '../../src/pipeline/analysis.js';
 import { foundingCase } from '../generators/scenarios.js';
 
@@ -69,6 +72,18 @@ describe('a zero-join run', () => {
     const [knee] = findingsOfKind(analysis.findings, 'client-timeout-knee');
     expect(knee!.explanation).not.toMatch(/Without APM data/);
     expect(knee!.explanation).toMatch(/None of these requests joined an APM transaction/);
+  });
+
+  it('judges no join in a slice that kept no transaction (--where status=5xx: the backend never answered those requests)', async () => {
+    const { format, configFiles } = loadLogFormat(undefined, undefined, [INCIDENT_DIR]);
+    const incident = (where: string[]) => analyze({
+      inputs: [INCIDENT_DIR], apmInputs: [], logFormat: format, budget: null, join: DEFAULT_JOIN_OPTIONS, keepGoing: false, excludeFiles: configFiles,
+      slice: { since: null, until: null, where: where.map(parseWhere) },
+    });
+    expect(weakJoin(await incident([]))).toEqual([]);
+    const failures = await incident(['status=5xx']);
+    expect(failures.slice?.proxyKept).toBeGreaterThan(10);
+    expect(weakJoin(failures).map((finding) => `${finding.severity} ${finding.title}`)).toEqual([]);
   });
 
   it('tells a clock set an hour off (beyond --max-skew) and gives the offset to pass', async () => {
