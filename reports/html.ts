@@ -106,9 +106,12 @@ function renderGlance(analysis: Analysis): string {
   const { totals, timeRange } = analysis.inputs;
   // The proxy-made figure is the detector's own (every class but static answers), so card and verdict agree.
   const proxyMade = findingsOfKind(analysis.findings, 'proxy-made-responses')[0]?.figures;
+  // With a slice, the cards count what it kept, of what was read: the figures below are about those.
+  const slice = analysis.slice;
+  const kept = (count: number, of: number): string => (slice ? `${formatNumber(count)} of ${formatNumber(of)}` : formatNumber(of));
   const tiles: [string, string][] = [
-    ['proxy requests', formatNumber(totals.proxyRecords)],
-    ['APM transactions', analysis.settings.hasApm ? formatNumber(totals.apmRecords) : 'none'],
+    ['proxy requests', kept(slice?.proxyKept ?? 0, totals.proxyRecords)],
+    ['APM transactions', analysis.settings.hasApm ? kept(slice?.apmKept ?? 0, totals.apmRecords) : 'none'],
     ['joined to APM', analysis.settings.hasApm ? formatShare(analysis.join.joinedShare) : '–'],
     ['made by the proxy', proxyMade ? `${formatNumber(proxyMade.madeByProxy)} (${formatShare(proxyMade.madeByProxyShare)})` : '–'],
     ['findings', formatSeverityCounts(countBySeverity(analysis.findings))],

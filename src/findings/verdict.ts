@@ -33,6 +33,8 @@ export interface VerdictInputs {
   timeRange: { from: string; to: string } | null;
   totals: { linesRead: number; proxyRecords: number; apmRecords: number };
   hasApm: boolean;
+  /** What a slice (`--where`, `--since`/`--until`) kept of them: every finding is about these alone. */
+  slice?: { proxyKept: number; apmKept: number } | null;
 }
 
 export function buildVerdict(inputs: VerdictInputs): VerdictSentence[] {
@@ -90,9 +92,16 @@ export function buildVerdict(inputs: VerdictInputs): VerdictSentence[] {
       { pointer: '/inputs/totals/proxyRecords', value: proxyRecords },
     ];
     if (inputs.hasApm) cites.push({ pointer: '/inputs/totals/apmRecords', value: apmRecords });
+    const slice = inputs.slice ?? null;
+    if (slice !== null) {
+      cites.push({ pointer: '/slice/proxyKept', value: slice.proxyKept });
+      if (inputs.hasApm) cites.push({ pointer: '/slice/apmKept', value: slice.apmKept });
+    }
     sentences.push({
       text: `Logs cover ${formatInstant(range.from)} to ${formatInstant(range.to)}: ${formatNumber(proxyRecords)} proxy requests` +
-        (inputs.hasApm ? `, ${formatNumber(apmRecords)} APM transactions.` : ', no APM export.'),
+        (inputs.hasApm ? `, ${formatNumber(apmRecords)} APM transactions` : ', no APM export') +
+        // The findings are the slice's: say how much of the logs that is, in the same sentence.
+        (slice === null ? '.' : `; the slice keeps ${formatNumber(slice.proxyKept)} proxy requests${inputs.hasApm ? ` and ${formatNumber(slice.apmKept)} APM transactions` : ''}.`),
       cites,
     });
   }

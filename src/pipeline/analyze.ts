@@ -270,7 +270,7 @@ export async function analyzeRecords(input: RecordStreams): Promise<Analysis> {
       ...slicer.counts,
     },
     join: joinStats,
-    verdict: buildVerdict({ findings, timeRange: inputs.timeRange, totals: inputs.totals, hasApm }),
+    verdict: buildVerdict({ findings, timeRange: inputs.timeRange, totals: inputs.totals, hasApm, slice: slicer === null ? null : slicer.counts }),
     findings,
     limits: caps.hits(),
     charts: charts.finish(),

@@ -3,7 +3,10 @@ import { UsageError } from '../../src/model/errors.js';
 import { emptyApmTransaction, emptyProxyRecord, type ApmTransaction, type ProxyRecord } from '../../src/model/records.js';
 import { Slicer, timeBoundsTest } from '../../src/pipeline/slice.js';
 import { checkSlice, describeSlice, parseTimeBound, parseWhere, type SliceSpec } from '../../src/pipeline/slice-spec.js';
-import { analyzeRecords } from '../../src/pipeline/analyze.js';
+import { analyze, analyzeRecords } from '../../src/pipeline/analyze.js';
+import { loadLogFormat } from '../../src/parse/log-format.js';
+import { renderHtml } from '../../reports/html.js';
+import { INCIDENT_DIR } from '../reports/report-fixtures.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
 import type { JoinedRequest } from '../../src/model/records.js';
 import { DEFAULT_JOIN_SCENARIO, JoinScenario, inBatches } from '../generators/join-scenarios.js';
@@ -221,5 +224,21 @@ describe('--where', () => {
     expect(describeSlice(checkSlice({ since: null, until: null, where }))).toBe('where (status=4xx or status=5xx) and status!=404 and status!=499 and ua~curl');
     const test = slicer(['status=4xx', 'status=5xx', 'status!=404']);
     expect([404, 403, 502, 200].map((status) => test.keepProxy(proxy({ status })))).toEqual([false, true, true, false]);
+  });
+});
+
+describe('a slice in the report', () => {
+  it('the verdict and the HTML cards say how much of the logs the slice keeps, as the banner does', async () => {
+    const { format, configFiles } = loadLogFormat(undefined, undefined, [INCIDENT_DIR]);
+    const analysis = await analyze({
+      inputs: [INCIDENT_DIR], apmInputs: [], logFormat: format, budget: null, join: DEFAULT_JOIN_OPTIONS, keepGoing: false, excludeFiles: configFiles,
+      slice: { since: null, until: null, where: [parseWhere('status=5xx')] },
+    });
+    const slice = analysis.slice!;
+    expect(slice.proxyKept).toBeGreaterThan(0);
+    expect(slice.proxyKept).toBeLessThan(analysis.inputs.totals.proxyRecords);
+    expect(analysis.verdict.at(-1)!.text).toContain(`; the slice keeps ${slice.proxyKept} proxy requests and ${slice.apmKept} APM transactions.`);
+    const html = await renderHtml(analysis);
+    expect(html).toContain(`<dt>proxy requests</dt><dd>${slice.proxyKept} of ${analysis.inputs.totals.proxyRecords.toLocaleString('en-US')}</dd>`);
   });
 });
