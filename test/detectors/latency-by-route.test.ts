@@ -47,6 +47,16 @@ describe('latency by route', () => {
     });
     expect(findChangePoint(periods)).toBeNull();
   });
+
+  it('findChangePoint: a step of a millisecond (1 ms to 2 ms, a timer\'s resolution) is none; the same factor at 20 to 40 ms is one', () => {
+    const series = (beforeMs: number, afterMs: number) => Array.from({ length: 20 }, (_, index) => {
+      const h = new LogHistogram(20);
+      for (let i = 0; i < 50; i++) h.add(index < 10 ? beforeMs : afterMs);
+      return h;
+    });
+    expect(findChangePoint(series(1, 2))).toBeNull();
+    expect(findChangePoint(series(20, 40))?.index).toBe(10);
+  });
 });
 
 describe('LogHistogram quantiles', () => {
