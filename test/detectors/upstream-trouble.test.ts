@@ -127,4 +127,18 @@ describe('upstream trouble in logs that name no upstream', () => {
     expect(Math.abs(Number(finding!.figures.burstErrorRate) - 0.5)).toBeLessThan(0.03);
     expect(['medium', 'high']).toContain(finding!.severity);
   });
+
+  it('calls errors sustained only when there are enough of them: three scattered in a quiet log are transient, thirty are sustained', () => {
+    const startMs = Date.UTC(2024, 4, 6, 12, 0, 0);
+    // 1.5% of requests fail, one every ~2 minutes, each from another client.
+    const requestsWith = (errors: number): JoinedRequest[] => Array.from({ length: Math.round(errors / 0.015) }, (_, i) => {
+      const t = startMs + i * 2_000;
+      const failed = i % 67 === 33;
+      const proxy = record('nginx-combined', { line: i + 1, startMs: t, endMs: t, status: failed ? 502 : 200, method: 'GET', path: `/api/v1/orders/${i}`, clientIp: `192.0.2.${Math.floor(i / 67) % 50}` });
+      return { proxy, apm: null, method: 'none', confidence: 0, offsetMs: null };
+    });
+    const patternOf = (errors: number) => (run(requestsWith(errors))[0]?.figures as { pattern?: string } | undefined)?.pattern;
+    expect(patternOf(3)).toBe('transient');
+    expect(patternOf(30)).toBe('sustained');
+  });
 });
