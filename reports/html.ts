@@ -87,7 +87,7 @@ function renderFinding(finding: Finding, index: number, chartIds: ReadonlySet<st
   // High findings show their evidence open: it is what the reader will paste into the ticket.
   const open = finding.severity === 'high' || finding.severity === 'critical' ? ' open' : '';
   const evidence = finding.evidence.length > 0
-    ? `<details class="evidence"${open}><summary>Evidence (${finding.evidence.length} log lines)</summary><ul class="evidence">${finding.evidence.map((e) =>
+    ? `<details class="evidence"${open}><summary>Evidence (${plural(finding.evidence.length, 'log line')})</summary><ul class="evidence">${finding.evidence.map((e) =>
         `<li><span class="where">${escapeHtml(e.file)}:${e.line}</span>${e.note ? ` <span class="note">${escapeHtml(e.note)}</span>` : ''}<pre>${escapeHtml(e.text.slice(0, 2000))}</pre></li>`).join('')}</ul></details>`
     : '';
   const chart = detectorOf(finding.kind)?.chart;

@@ -2,7 +2,7 @@ import type { Finding } from '../src/detectors/registry.js';
 import type { FigureValue } from '../src/model/finding.js';
 import { fileProblem, formatLabel } from '../src/model/file-stats.js';
 import type { Analysis } from '../src/pipeline/analysis.js';
-import { figureEntries, figureLabel, formatCell, formatFigure, formatInstant, formatNumber, formatShare } from './format.js';
+import { figureEntries, figureLabel, formatCell, formatFigure, formatInstant, formatNumber, formatShare, plural } from './format.js';
 import { buildVerdict } from './verdict.js';
 import { describeLimits } from './limits-note.js';
 import { replaceControlCharacters } from './control-characters.js';
@@ -93,7 +93,7 @@ export function renderMarkdown(analysis: Analysis): string {
     '',
     '## Inputs',
     '',
-    `${formatNumber(analysis.inputs.files.length)} files, ${formatNumber(totals.linesRead)} lines read, ${formatNumber(totals.records)} parsed, ` +
+    `${plural(analysis.inputs.files.length, 'file')}, ${plural(totals.linesRead, 'line')} read, ${formatNumber(totals.records)} parsed, ` +
       `${formatNumber(totals.skipped)} skipped, ${formatNumber(totals.ignored)} ignored` +
       `${timeRange ? `; ${formatInstant(timeRange.from)} to ${formatInstant(timeRange.to)}` : ''}.`,
     '',

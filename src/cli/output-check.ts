@@ -35,7 +35,17 @@ export function checkWritableFile(path: string, option: string): void {
     closeSync(openSync(path, existed ? 'r+' : 'wx'));
     if (!existed) unlinkSync(path);
   } catch (error) {
-    throw new UsageError(`cannot write ${option} ${path}: ${reason(error)}`);
+    // ENOENT on creating a file in a directory that exists (/proc, a FUSE mount) is no missing directory.
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT' && !existed && isDirectory(dirname(resolve(path)));
+    throw new UsageError(`cannot write ${option} ${path}: ${missing ? 'cannot create a file in that directory' : reason(error)}`);
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 

@@ -75,7 +75,7 @@ export function durationOption(flags: string, help: string, defaultText?: string
 
 /** `scan --window`: a duration of whole minutes (windows start on the minute), in ms. */
 export function parseWholeMinutes(value: string, name: string): number {
-  const ms = parseDuration(value, name);
+  const ms = parseDuration(value, name, '5m, 1h, 1d');
   if (ms % 60_000 !== 0) throw new UsageError(`${name} must be whole minutes, not "${value}"`);
   return ms;
 }

@@ -221,7 +221,7 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
           const routeRows = top(counts.routes, 5);
           const routesWith2xx = routeRows.filter(([route]) => (answeredRoutes.peek(route)?.count ?? 0) > 0).length;
           let explanation =
-            `${formatNumber(counts.count)} responses (${formatShare(Math.round(share * 1e5) / 1e5)} of requests) were made by the proxy without a backend answer ` +
+            `${formatNumber(counts.count)} ${counts.count === 1 ? 'response' : 'responses'} (${formatShare(Math.round(share * 1e5) / 1e5)} of requests) were made by the proxy without a backend answer ` +
             `(upstream status -), classified as ${responseClass}; statuses: ${statusText}` +
             (routeRows.length > 0 ? `; most for ${routeRows[0]![0]} (${routeRows[0]![1]}).` : '.');
           if (responseClass === 'client-abort' && counts.afterWaiting < counts.count) {

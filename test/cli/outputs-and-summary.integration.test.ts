@@ -17,6 +17,7 @@ describe('outputs are checked before any work', SLOW, () => {
   const cases: [string, string[], RegExp][] = [
     ['--out in a missing directory', ['analyze', '-', '-o', '/missing-dir/x.html'], /^alf: cannot write --out \/missing-dir\/x\.html: no such directory$/],
     ['--out naming a directory', ['analyze', '-', '--format', 'html', '-o', dir], /^alf: cannot write --out .*: is a directory$/],
+    ['--out in a directory where no file can be made', ['analyze', '-', '-o', '/proc/x.html'], /^alf: cannot write --out \/proc\/x\.html: cannot create a file in that directory$/],
     ['--out under a file', ['analyze', '-', '-o', '/etc/hostname/x.json'], /^alf: cannot write --out .*: a part of the path is not a directory$/],
     ['--joined in a missing directory', ['analyze', '-', '--joined', '/missing-dir/pairs.csv'], /^alf: cannot write --joined \/missing-dir\/pairs\.csv: no such directory$/],
     ['an unknown --out extension', ['analyze', '-', '--out', join(dir, 'report.pdf')], /^alf: --out .*report\.pdf: unknown extension \.pdf; use \.html, \.md, \.json or \.txt, or say which with --format$/],

@@ -68,7 +68,7 @@ describe('the CLI\'s options, parsed by commander', () => {
       ['scan', ['--timezone', 'Mars/Olympus'], /^--timezone "Mars\/Olympus": not a time zone/],
       ['analyze', ['--timezone', '+25:00'], /^--timezone "\+25:00": not a time zone/],
       ['scan', ['--window', '90s'], /^--window must be whole minutes, not "90s"$/],
-      ['scan', ['--window', 'hourly'], /^--window: "hourly" is not a duration/],
+      ['scan', ['--window', 'hourly'], /^--window: "hourly" is not a duration \(examples: 5m, 1h, 1d\)$/],
       ['scan', ['--lock-wait', 'soon'], /^--lock-wait: "soon" is not a duration/],
       ['scan', ['--retain', '0d'], /^--retain: must be greater than zero/],
       ['merge', ['--budget', '10/5m'], /^--budget allowance: "10" is not a duration/],
