@@ -83,6 +83,13 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
           unwrapped = [];
           container.unwrap(batch.lines, batch.firstLine, batch.tooLong === undefined ? null : new Set(batch.tooLong), unwrapped, events);
         }
+        if (parser === null && !undetectable && container === null && choice.forced === undefined && batch.lines.every(isBlank)) {
+          // Blank lines before any content say nothing of the format: a file of them is an empty
+          // file (no format, nothing skipped), not one no format fits.
+          stats.linesRead += batch.lines.length;
+          stats.ignored += batch.lines.length;
+          continue;
+        }
         if (parser === null && !undetectable) {
           let format = choice.forced ?? pickFormat(source.name, container === null ? batch.lines : unwrapped.map((u) => u.text), choice.candidates, stats);
           if (format === null && container === null && (format = unwrapTimestampsIfItFits(source.name, batch.lines, choice.candidates, stats)) !== null) {
@@ -254,4 +261,8 @@ export function describeReadError(error: unknown): string {
   if (code === 'EACCES') return 'permission denied';
   if (code === 'EISDIR') return 'is a directory';
   return (error as Error).message;
+}
+
+function isBlank(line: string): boolean {
+  return line.trim() === '';
 }

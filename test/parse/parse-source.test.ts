@@ -31,4 +31,15 @@ describe('parseSource', () => {
     expect(batches).toEqual([[2], [4, 5]]);
     expect(parsed.stats.skipped).toBe(2);
   });
+
+  it('reads a file of blank lines as an empty file: nothing skipped, no format failed; blank lines before a log in their own batch are passed over', async () => {
+    const blank = parseSource({ name: 'blank.log', open: () => Readable.from([Buffer.from('\n  \n\t\n')]) }, { candidates: FORMATS });
+    for await (const batch of blank.batches) expect(batch).toEqual([]);
+    expect(blank.stats).toMatchObject({ format: null, undetected: null, linesRead: 3, skipped: 0, ignored: 3, records: 0 });
+    // A stream whose first chunk is blank lines alone, then the log.
+    const later = parseSource({ name: 'stdin', open: () => Readable.from([Buffer.from('\n\n'), Buffer.from(`${line(1)}\n${line(2)}\n`)]) }, { candidates: FORMATS });
+    let records = 0;
+    for await (const batch of later.batches) records += batch.length;
+    expect([later.stats.format, records, later.stats.skipped]).toEqual(['nginx-combined', 2, 0]);
+  });
 });
