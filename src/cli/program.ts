@@ -58,7 +58,7 @@ Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad arguments or unreadable i
     .addOption(new Option('--min-confidence <0..1>', 'join pairs below this confidence are left unjoined').argParser(parseConfidence).default(0.5, '0.5'))
     .addOption(durationOption('--horizon <duration>', 'longest request the proxy logs (how out of order proxy lines may arrive)', '65s'))
     .option('--joined <file>', 'also write every proxy record with its APM partner, confidence and join method as CSV')
-    .option('--keep-going', 'report unreadable files and analyse the rest instead of failing')
+    .option('--keep-going', 'analyse the readable files and report on them before failing (exit 2) on the unreadable ones, instead of stopping at the first')
     .option('--follow-symlinks', 'read symlinks that lead out of an input directory (Kubernetes\' /var/log/containers; default: such links are named on stderr and passed over)')
     .addOption(new Option('-j, --jobs <n|auto>', 'parse in up to n worker threads (auto: one per core for 256 MiB of input or more, none for nginx and Apache formats, whose parsing costs less than the hand-off): one per file, a big plain file in ranges')
       .argParser(parseJobs).default(1, '1'))
