@@ -7,7 +7,7 @@ import { parseLines } from '../parsers/parse-lines.js';
 import { analyze, fileStats, findingsOf, readJoinedPairs, tableRows, type AlfReport, type JoinedPair } from './alf-cli.js';
 import { EXPORTER_AGENT, EXPORTER_KEY } from './clients.js';
 import { budgetBelowTrueUse, clearlyAbandoned, copiesThrough, truthById } from './ground-truth.js';
-import { readHaproxyLog, readNginxPipe, type HaproxyLine, type NginxLine } from './proxy-logs.js';
+import { haproxyDropAllowance, readHaproxyLog, readNginxPipe, type HaproxyLine, type NginxLine } from './proxy-logs.js';
 import { KNEE_TOLERANCE_S, PROXIES_INSTALLED, runSettings, WORKERS } from './run-settings.js';
 import { describeRun, foundingScenario, Scenario, type ScenarioResult } from './scenario.js';
 
@@ -55,11 +55,17 @@ describe.skipIf(!PROXIES_INSTALLED)(`founding incident through real nginx and HA
     scenario?.cleanUp();
   }, 30_000);
 
-  it('ran a few thousand requests through each proxy, and each logged every one', () => {
+  it('ran a few thousand requests through each proxy, and each logged every one (HAProxy all but a rare line it drops)', () => {
     expect(run.sent.length).toBeGreaterThan(1_500);
     const sentIds = (proxy: 'nginx' | 'haproxy') => run.sent.map((request) => request.outcomes.find((o) => o.proxy === proxy)!.requestId).sort();
     expect(nginxLines.map((line) => line.requestId).sort()).toEqual(sentIds('nginx'));
-    expect(haproxyLines.map((line) => line.requestId).sort()).toEqual(sentIds('haproxy'));
+    // HAProxy may drop a line (haproxyDropAllowance): every line it wrote is a request sent, once,
+    // and alf is held to every line written (below).
+    const sentThroughHaproxy = new Set(sentIds('haproxy'));
+    const haproxyIds = haproxyLines.map((line) => line.requestId);
+    expect(haproxyIds.filter((id) => !sentThroughHaproxy.has(id))).toEqual([]);
+    expect(new Set(haproxyIds).size).toBe(haproxyIds.length);
+    expect(run.sent.length - haproxyIds.length).toBeLessThanOrEqual(haproxyDropAllowance(run.sent.length));
     expect(readFileSync(run.nginx!.logs.combined!, 'utf8').trim().split('\n')).toHaveLength(run.sent.length);
   });
 
@@ -69,7 +75,7 @@ describe.skipIf(!PROXIES_INSTALLED)(`founding incident through real nginx and HA
     }
     const stats = fileStats(reports.haproxy, run.haproxy!.log);
     expect(stats.format).toBe('haproxy');
-    expect(stats.records).toBe(run.sent.length);
+    expect(stats.records).toBe(haproxyLines.length);
     expect(stats.skipped).toBe(0);
     expect(stats.ignored).toBeGreaterThan(0); // "Proxy fe stopped (…)" and its kind, as HAProxy writes them
     expect(fileStats(reports.nginx, run.apm.nginx.newrelic!).records).toBe(run.truth.nginx.length);
@@ -137,7 +143,7 @@ describe.skipIf(!PROXIES_INSTALLED)(`founding incident through real nginx and HA
     const perKey = (report: AlfReport) => tableRows(findingsOf(report, 'budget-per-key')[0]!);
     const total = (report: AlfReport, column: string) => perKey(report).reduce((sum, row) => sum + Number(row[column]), 0);
     expect(total(reports.nginx, 'requests')).toBe(run.sent.length);
-    expect(total(reports.haproxy, 'requests')).toBe(run.sent.length);
+    expect(total(reports.haproxy, 'requests')).toBe(haproxyLines.length);
     const nginxAborted = total(reports.nginx, 'aborted');
     const haproxyAborted = total(reports.haproxy, 'aborted');
     const clientsGaveUp = copiesThrough(run, 'nginx').filter((copy) => copy.outcome.gaveUp).length;

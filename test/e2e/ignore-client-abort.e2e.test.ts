@@ -4,7 +4,7 @@ import { analyze, fileStats, findingsOf, tableRows, type AlfReport } from './alf
 import { EXPORTER_KEY } from './clients.js';
 import { BACKEND } from './haproxy-config.js';
 import { budgetBelowTrueUse, clearlyAbandoned, truthById } from './ground-truth.js';
-import { readHaproxyLog, readNginxPipe, type HaproxyLine, type NginxLine } from './proxy-logs.js';
+import { haproxyDropAllowance, readHaproxyLog, readNginxPipe, type HaproxyLine, type NginxLine } from './proxy-logs.js';
 import { KNEE_TOLERANCE_S, PROXIES_INSTALLED, runSettings, WORKERS } from './run-settings.js';
 import { describeRun, foundingScenario, Scenario, type ProxyName, type ScenarioResult } from './scenario.js';
 
@@ -46,12 +46,14 @@ describe.skipIf(!PROXIES_INSTALLED)(`proxy_ignore_client_abort on: the under-cou
     scenario?.cleanUp();
   }, 30_000);
 
-  it('the clients still gave up at their timeout, and both proxies logged every request', () => {
+  it('the clients still gave up at their timeout, and both proxies logged every request (HAProxy all but a rare line it drops)', () => {
     expect(clearlyAbandoned(run, 'nginx').filter((copy) => copy.request.profile === 'exporter').length).toBeGreaterThanOrEqual(15);
     expect(fileStats(reports.nginx, run.nginx!.logs.alf_pipe!)).toMatchObject({ records: run.sent.length, skipped: 0 });
     // HAProxy's own notices (proxies started and stopped) are the lines alf ignores; no line is skipped.
     const haproxyStats = fileStats(reports.haproxy, run.haproxy!.log);
-    expect(haproxyStats.records).toBe(run.sent.length);
+    const haproxyLogged = readHaproxyLog(run.haproxy!.log).length;
+    expect(run.sent.length - haproxyLogged).toBeLessThanOrEqual(haproxyDropAllowance(run.sent.length));
+    expect(haproxyStats.records).toBe(haproxyLogged);
     expect(haproxyStats.skipped).toBe(0);
     const notices = readFileSync(run.haproxy!.log, 'latin1').split('\n').filter((line) => line !== '' && !line.includes(` ${BACKEND}/`));
     expect(notices.length).toBeGreaterThan(0);
@@ -99,7 +101,7 @@ describe.skipIf(!PROXIES_INSTALLED)(`proxy_ignore_client_abort on: the under-cou
     const rows = (proxy: ProxyName) => tableRows(findingsOf(reports[proxy], 'budget-per-key')[0]!);
     const total = (proxy: ProxyName, column: string) => rows(proxy).reduce((sum, row) => sum + Number(row[column]), 0);
     expect(total('nginx', 'requests')).toBe(run.sent.length);
-    expect(total('haproxy', 'requests')).toBe(run.sent.length);
+    expect(total('haproxy', 'requests')).toBe(readHaproxyLog(run.haproxy!.log).length);
     expect(total('nginx', 'aborted')).toBeLessThanOrEqual(3);
     const resets = clearlyAbandoned(run, 'haproxy').filter((copy) => copy.request.hangUp === 'reset').length;
     expect(Math.abs(total('haproxy', 'aborted') - resets)).toBeLessThanOrEqual(Math.max(3, 0.1 * resets));

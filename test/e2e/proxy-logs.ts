@@ -51,6 +51,15 @@ export interface HaproxyLine {
   requestId: string;
 }
 
+/**
+ * Request lines HAProxy may leave out of a run's log: it never waits to log, and a line it cannot
+ * write to its stdout at once is dropped. On a loaded CI host it logged 1,838 of 1,839 requests
+ * even after the harness waited 15 s for the last one. Tests count alf against the lines written.
+ */
+export function haproxyDropAllowance(sent: number): number {
+  return Math.max(2, Math.ceil(0.002 * sent));
+}
+
 /** Request lines only; HAProxy's own notices on the same stream ("Proxy fe_api stopped") are left out. */
 export function readHaproxyLog(path: string): HaproxyLine[] {
   const out: HaproxyLine[] = [];
