@@ -69,6 +69,14 @@ describe('alf analyze inputs', SLOW, () => {
     expect(analysis.findings.some((f) => f.kind === 'client-timeout-knee')).toBe(true);
   });
 
+  it('says why a slice kept nothing: its times miss the logs, or its --where matched no request (a field the log does not carry)', () => {
+    // The incident's log has no client address: a client clause keeps none of it.
+    const byClient = runCli(['analyze', ACCESS_LOG, '--log-format', LOG_FORMAT, '--where', 'client=10.0.0.0/8', '--format', 'json']);
+    expect(byClient.stderr).toMatch(/slice where client=10\.0\.0\.0\/8: 0 proxy requests kept of [\d,]+; nothing to analyse in it: no request matched the --where clause \(the logs cover .*\); a clause on a field the logs do not carry/);
+    const byTime = runCli(['analyze', ACCESS_LOG, '--log-format', LOG_FORMAT, '--since', '2020-01-01', '--format', 'json']);
+    expect(byTime.stderr).toMatch(/slice since 2020-01-01T00:00:00Z: 0 proxy requests kept of [\d,]+; nothing to analyse in it \(the logs cover 2017-03-14T09:00:00\.\d{3}Z to [^;\n]*\)$/m);
+  });
+
   it('reads HAProxy captures in the order an haproxy.cfg given as --log-format declares them', () => {
     // Captures declared User-Agent, X-Api-Key, Host: not the default order (Host, User-Agent, X-Api-Key).
     const config = join(dir, 'haproxy.cfg');

@@ -178,6 +178,23 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   return failOn !== null && worst >= severityRank(failOn) ? ExitCode.findings : ExitCode.ok;
 }
 
+/**
+ * Why a slice kept nothing: its time bounds miss the logs, or (the logs lying within them) its
+ * --where clauses matched no request, where a clause on a field the logs do not carry (no user
+ * agent, no client address) keeps none.
+ */
+function emptySliceReason(analysis: Analysis, slice: NonNullable<Analysis['slice']>): string {
+  const range = analysis.inputs.timeRange;
+  if (range === null) return '';
+  const from = Date.parse(range.from);
+  const to = Date.parse(range.to);
+  const since = slice.since === null ? -Infinity : Date.parse(slice.since);
+  const until = slice.until === null ? Infinity : Date.parse(slice.until);
+  const covers = ` (the logs cover ${range.from} to ${range.to})`;
+  if (to < since || from >= until || slice.where.length === 0) return covers;
+  return `: no request matched ${slice.where.length === 1 ? 'the --where clause' : 'the --where clauses'}${covers}; a clause on a field the logs do not carry (a user agent, a client address, a key) keeps none`;
+}
+
 /** One line on a failed or weak join (the apm-join-weak finding), or null. */
 function joinWarning(analysis: Analysis): string | null {
   const finding = analysis.findings.find((f) => f.kind === 'apm-join-weak');
@@ -217,7 +234,7 @@ function summaryLine(analysis: Analysis, out: string | undefined, configFiles: r
   if (analysis.slice) {
     const slice = analysis.slice;
     lines.push(`alf: slice ${slice.description}: ${plural(slice.proxyKept, 'proxy request')} kept of ${formatNumber(slice.proxyKept + slice.proxyOutside)}` +
-      (slice.proxyKept === 0 ? `; nothing to analyse in it${analysis.inputs.timeRange ? ` (the logs cover ${analysis.inputs.timeRange.from} to ${analysis.inputs.timeRange.to})` : ''}` : ''));
+      (slice.proxyKept === 0 ? `; nothing to analyse in it${emptySliceReason(analysis, slice)}` : ''));
   }
   const colour = useColor(process.stderr);
   const bySeverity = formatSeverityCounts(countBySeverity(analysis.findings), (severity, text) => paintSeverity(severity, text, colour));
