@@ -59,7 +59,7 @@ export function renderIndex(manifest: Manifest): string {
 <style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}</style>
 </head><body>
 <h1>${escapeHtml(title)}</h1>
-<p>${windows.length} windows of ${manifest.windowMs / 60_000} min; run ${manifest.lastRun}.</p>
+<p>${windows.length} ${windows.length === 1 ? 'window' : 'windows'} of ${manifest.windowMs / 60_000} min; ${manifest.lastRun > 0 ? `run ${manifest.lastRun}` : 'merged from shards'}.</p>
 ${problems}<table><thead><tr><th>window start (UTC)</th><th>reports</th><th>proxy requests</th><th>findings</th><th>updated</th></tr></thead>
 <tbody>
 ${rows.join('\n')}

@@ -55,6 +55,8 @@ describe('sharded scans and alf merge', () => {
       findings += report.findings.length;
     }
     expect(findings).toBeGreaterThan(0);
+    // The merged index says where its windows come from (a merge is no numbered run).
+    expect(readFileSync(join(dir, 'merged', 'index.html'), 'utf8')).toMatch(/windows? of 60 min; merged from shards\./);
   }, 60_000);
 
   it('refuses partials that would count records twice: one given twice, a shard twice, an unsharded scan beside shards', async () => {
