@@ -30,6 +30,9 @@ interface CompiledClause {
   matches: (value: string | number) => boolean;
 }
 
+/** An IPv4 address in its IPv4-mapped IPv6 form. */
+const MAPPED_IPV4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
+
 function compileClause(clause: WhereClause): CompiledClause {
   const negated = clause.operator === '!=' || clause.operator === '!~';
   const contains = clause.operator === '~' || clause.operator === '!~';
@@ -45,17 +48,22 @@ function compileClause(clause: WhereClause): CompiledClause {
       return { clause, negated, matches: (value) => tests.some((test) => test(Number(value))) };
     }
     case 'client': {
-      const networks = new BlockList();
+      // One list per family: Node's BlockList matches an IPv4 address against IPv6 networks as
+      // its mapped form, so `client=::/0` took every IPv4 client too. An IPv4 client a log writes
+      // in its mapped IPv6 form (`::ffff:203.0.113.7`) is still an IPv4 client.
+      const networks = { ipv4: new BlockList(), ipv6: new BlockList() };
       for (const v of clause.values) {
         const network = clientNetwork(v, clause.text);
-        networks.addSubnet(network.address, network.prefix, network.type);
+        networks[network.type].addSubnet(network.address, network.prefix, network.type);
       }
       return {
         clause, negated,
         matches: (value) => {
-          const address = String(value);
+          const text = String(value);
+          const mapped = MAPPED_IPV4.exec(text);
+          const address = mapped === null ? text : mapped[1]!;
           const version = isIP(address);
-          return version !== 0 && networks.check(address, version === 6 ? 'ipv6' : 'ipv4');
+          return version === 4 ? networks.ipv4.check(address, 'ipv4') : version === 6 && networks.ipv6.check(address, 'ipv6');
         },
       };
     }

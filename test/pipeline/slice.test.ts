@@ -179,6 +179,9 @@ describe('--where', () => {
     const network = slicer(['client=203.0.113.0/24,2001:db8::/32']);
     expect(['203.0.113.9', '203.0.114.9', '2001:db8::7', '::ffff:203.0.113.9', 'not-an-ip'].map((clientIp) => network.keepProxy(proxy({ clientIp }))))
       .toEqual([true, false, true, true, false]);
+    // An IPv6 network holds IPv6 clients only, though Node's BlockList would also match IPv4 ones.
+    const everyIpv6 = slicer(['client=::/0']);
+    expect(['2001:db8::7', '::1', '203.0.113.9', '::ffff:203.0.113.9'].map((clientIp) => everyIpv6.keepProxy(proxy({ clientIp })))).toEqual([true, true, false, false]);
     const upstream = slicer(['upstream=10.0.0.7']);
     expect(upstream.keepProxy(proxy({ upstreamAddr: '10.0.0.7:8080' }))).toBe(true);
     expect(upstream.keepProxy(proxy({ upstreamAddr: '10.0.0.8:80, 10.0.0.7:80' }))).toBe(true);
