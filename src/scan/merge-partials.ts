@@ -6,6 +6,7 @@ import { loadManifest, MANIFEST, saveManifest, type Manifest } from './manifest.
 import { writeIndex } from './output.js';
 import { renderWindow, type LiveSegment } from './render-windows.js';
 import type { ReplaySettings } from './replay.js';
+import { parseShard } from './shard.js';
 import { listSpool, SPOOL_DIR } from './spool.js';
 import { takeLock } from './state-lock.js';
 
@@ -75,20 +76,20 @@ function checkPartialsApart(partials: readonly string[], manifests: readonly { d
     if (earlier !== undefined) throw new UsageError(`${partials[i]} is given twice (as ${earlier} too): its records would count twice`);
     seen.set(dir, partials[i]!);
   });
-  const shards = manifests.map(({ manifest }, i) => ({ partial: partials[i]!, shard: manifest.shard }));
+  const shards = manifests.map(({ manifest }, i) => ({ partial: partials[i]!, text: manifest.shard, shard: manifest.shard === null ? null : parseShard(manifest.shard) }));
   const sharded = shards.filter((entry) => entry.shard !== null);
   if (sharded.length === 0) return;
+  const first = sharded[0]!;
   const unsharded = shards.find((entry) => entry.shard === null);
   if (unsharded !== undefined) {
-    throw new UsageError(`${unsharded.partial} was scanned without --shard, ${sharded[0]!.partial} with --shard ${sharded[0]!.shard}: the unsharded scan read what the shards read, so its records would count twice`);
+    throw new UsageError(`${unsharded.partial} was scanned without --shard, ${first.partial} with --shard ${first.text}: the unsharded scan read what the shards read, so its records would count twice`);
   }
-  const count = sharded[0]!.shard!.split('/')[1];
-  const byShard = new Map<string, string>();
-  for (const { partial, shard } of sharded) {
-    if (shard!.split('/')[1] !== count) throw new UsageError(`${partial} is shard ${shard}, ${sharded[0]!.partial} shard ${sharded[0]!.shard}: partials of one merge split the sources the same way`);
-    const other = byShard.get(shard!);
-    if (other !== undefined) throw new UsageError(`${partial} and ${other} are both shard ${shard}: its records would count twice`);
-    byShard.set(shard!, partial);
+  const byIndex = new Map<number, string>();
+  for (const { partial, text, shard } of sharded) {
+    if (shard!.count !== first.shard!.count) throw new UsageError(`${partial} is shard ${text}, ${first.partial} shard ${first.text}: partials of one merge split the sources the same way`);
+    const other = byIndex.get(shard!.index);
+    if (other !== undefined) throw new UsageError(`${partial} and ${other} are both shard ${text}: its records would count twice`);
+    byIndex.set(shard!.index, partial);
   }
 }
 
