@@ -47,6 +47,19 @@ function expectHealthy(report: AlfReport, log: string, limited: number): void {
   expect(findingsOf(report, 'proxy-made-responses').find((finding) => finding.figures.class === 'proxy-error')).toBeUndefined();
 }
 
+/** One edge's teardown, whichever proxy ran in front of its backend. */
+async function tearDown(proxy: Managed | undefined, client: EdgeClient | undefined, backend: Server | undefined, dir: string): Promise<void> {
+  if (proxy) await stopProcess(proxy, 'SIGKILL');
+  client?.close();
+  await new Promise((resolve) => backend?.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** A run's findings on one line of the test log. */
+function findingsLine(report: AlfReport): string {
+  return report.findings.map((f) => `[${f.severity}] ${f.title}`).join('; ');
+}
+
 describe.skipIf(!NGINX_INSTALLED)('a healthy edge through a real nginx: static files, redirects, limit_req, scanners and a few early hang-ups raise nothing above low', () => {
   const dir = mkdtempSync(join(tmpdir(), 'alf-edge-'));
   let backend: Server;
@@ -103,16 +116,11 @@ describe.skipIf(!NGINX_INSTALLED)('a healthy edge through a real nginx: static f
     reports.withStatus = analyze([join(dir, 'status.log'), '--log-format', STATUS_FORMAT]);
     reports.combined = analyze([join(dir, 'combined.log')]);
     for (const [name, report] of Object.entries(reports)) {
-      console.info(`alf e2e healthy edge, nginx (${name}): ${report.findings.map((f) => `[${f.severity}] ${f.title}`).join('; ')}`);
+      console.info(`alf e2e healthy edge, nginx (${name}): ${findingsLine(report)}`);
     }
   }, 120_000);
 
-  afterAll(async () => {
-    if (nginx) await stopProcess(nginx, 'SIGKILL');
-    client?.close();
-    await new Promise((resolve) => backend?.close(resolve));
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => tearDown(nginx, client, backend, dir));
 
   it('the run had every kind of request it means to have', () => {
     const statuses = readFileSync(join(dir, 'status.log'), 'utf8').split('\n').filter(Boolean).map((line) => line.split('" ')[1]!.split(' ')[0]!);
@@ -191,15 +199,10 @@ backend be_api
     await waitUntil('HAProxy logged the last request', () => readFileSync(files.log, 'utf8').split('\n').length >= sent.requests - sent.hungUp, 10_000);
     await stopHaproxy(haproxy);
     report = analyze([files.log]);
-    console.info(`alf e2e healthy edge, haproxy: ${report.findings.map((f) => `[${f.severity}] ${f.title}`).join('; ')}`);
+    console.info(`alf e2e healthy edge, haproxy: ${findingsLine(report)}`);
   }, 120_000);
 
-  afterAll(async () => {
-    if (haproxy) await stopProcess(haproxy, 'SIGKILL');
-    client?.close();
-    await new Promise((resolve) => backend?.close(resolve));
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => tearDown(haproxy, client, backend, dir));
 
   it('the run had every kind of answer it means to have', () => {
     const statuses = new Set(readFileSync(files.log, 'utf8').split('\n').map((line) => line.match(/\] \S+ \S+ \S+ (\d{3}) /)?.[1]).filter(Boolean));
