@@ -31,14 +31,17 @@ import { ownString } from '../model/own-string.js';
  *   different-paths        most proxy requests go to routes the export never mentions (another
  *                          service, a prefix the proxy strips or adds);
  *   ambiguous              candidates were there but too alike to tell apart (whole-second stamps,
- *                          busy URLs, nothing else shared);
+ *                          busy URLs, nothing else shared): low, the logs agree (medium below 10%);
  *   unexplained            none of the above.
  */
 
 export type ApmJoinReason = 'no-shared-field' | 'clock-beyond-max-skew' | 'other-time-range' | 'partial-time-range' | 'different-hosts' | 'different-paths' | 'ambiguous' | 'unexplained';
 
 export interface ApmJoinFigures {
-  /** Proxy requests that could join: all but those the proxy logged it answered alone (static files, redirects, its limiter). */
+  /**
+   * Proxy requests that could join: all but those the proxy logged it answered alone (static files,
+   * redirects, its limiter), and, where the log cannot say, those on routes the export never has.
+   */
   proxyRecords: Count;
   /** APM transactions with a path or route template: those that could join. */
   joinableApmRecords: Count;
@@ -77,6 +80,8 @@ export type ApmJoinFinding = FindingBase<'apm-join-weak', ApmJoinFigures>;
 const WEAK_SHARE = 0.5;
 /** Below this share, it failed. */
 const FAILED_SHARE = 0.1;
+/** At least this share of the side left more unpaired refused as too alike: the join is ambiguous. */
+const AMBIGUOUS_SHARE = 0.5;
 /** Distinct routes kept per side; past it, new routes are not counted (the share is then a floor). */
 const ROUTE_CAP = 20_000;
 const HOUR_MS = 3_600_000;
@@ -121,6 +126,14 @@ export const apmJoin: Detector<ApmJoinFinding> = {
     let proxySpan: Span | null = null;
     let apmSpan: Span | null = null;
     const proxyRoutes = new Map<string, number>();
+    /**
+     * Unjoined requests of a log that cannot say whether the backend saw them (Apache's combined,
+     * nginx's: no upstream field), by route. Those on routes the export never has are most likely
+     * the proxy's own answers (static files, redirects, denials): a real Apache httpd edge read as
+     * "joined poorly: 36% of proxy requests" for a join of 57% of the API's, its files and
+     * redirects counted as requests that failed to join.
+     */
+    const unsaidRoutes = new Map<string, number>();
     const apmRoutes = new Set<string>();
     const proxyHosts = new Map<string, number>();
     const apmHosts = new Map<string, number>();
@@ -146,6 +159,7 @@ export const apmJoin: Detector<ApmJoinFinding> = {
           if (route !== null) {
             proxiesWithPath++;
             if (proxyRoutes.has(route) || proxyRoutes.size < ROUTE_CAP) proxyRoutes.set(route, (proxyRoutes.get(route) ?? 0) + 1);
+            if (!proxy.upstreamLogged && apm === null && (unsaidRoutes.has(route) || unsaidRoutes.size < ROUTE_CAP)) unsaidRoutes.set(route, (unsaidRoutes.get(route) ?? 0) + 1);
           }
           if (proxy.host !== null) countCapped(proxyHosts, hostName(proxy.host));
           if (apm === null) unjoinedProxy.offer(proxy, 0, 'no APM transaction joined');
@@ -176,7 +190,10 @@ export const apmJoin: Detector<ApmJoinFinding> = {
         // only be judged on a proxy record. There is no join to judge, not a failed one: on
         // samples/incident that slice read as "the APM export did not join … no shared field", high.
         if (!context.hasApm || proxies === 0 || apmSeen === 0) return [];
-        const proxyShare = joined / proxies;
+        let unsaidOffApm = 0;
+        for (const [route, count] of unsaidRoutes) if (!apmRoutes.has(route)) unsaidOffApm += count;
+        const joinableProxies = proxies - unsaidOffApm;
+        const proxyShare = joinableProxies === 0 ? 0 : joined / joinableProxies;
         const apmShare = joinable === 0 ? 0 : joined / joinable;
         if (proxyShare >= WEAK_SHARE && apmShare >= WEAK_SHARE) return [];
         const maxSkewMs = context.join.maxSkewMs;
@@ -199,7 +216,7 @@ export const apmJoin: Detector<ApmJoinFinding> = {
         const proxyInApm = a === null ? null : shareWithin(proxyTimes, a, maxSkewMs);
         const apmInProxy = p === null ? null : shareWithin(apmTimes, p, maxSkewMs);
         // Most of the side that joined poorly lies outside the other's range, and inside it pairs formed.
-        const partial = (proxyShare < WEAK_SHARE && proxyInApm !== null && proxyInApm < PARTIAL_RANGE && joined >= WEAK_SHARE * proxyInApm * proxies) ||
+        const partial = (proxyShare < WEAK_SHARE && proxyInApm !== null && proxyInApm < PARTIAL_RANGE && joined >= WEAK_SHARE * proxyInApm * joinableProxies) ||
           (apmShare < WEAK_SHARE && apmInProxy !== null && apmInProxy < PARTIAL_RANGE && joined >= WEAK_SHARE * apmInProxy * joinable);
         let reason: ApmJoinReason;
         if (joinable === 0 || proxiesWithPath === 0) reason = 'no-shared-field';
@@ -210,9 +227,12 @@ export const apmJoin: Detector<ApmJoinFinding> = {
         // machine name, which no Host header carries, so differing hosts alone prove nothing.
         else if (routesShare !== null && routesShare < WEAK_SHARE && hostsShare !== null && hostsShare < WEAK_SHARE) reason = 'different-hosts';
         else if (routesShare !== null && routesShare < WEAK_SHARE) reason = 'different-paths';
-        else if (context.join.lowConfidence > joined) reason = 'ambiguous';
+        // Most of what stayed apart had a best partner refused as too alike to others (bursts of one
+        // call in one second): the two logs agree, they only cannot say which look-alike is which.
+        else if (context.join.lowConfidence >= AMBIGUOUS_SHARE * Math.max(joinable - joined, joinableProxies - joined)) reason = 'ambiguous';
         else reason = 'unexplained';
-        const severity: Severity = reason === 'partial-time-range' ? 'low' : Math.min(proxyShare, apmShare) < FAILED_SHARE ? 'high' : 'medium';
+        const failed = Math.min(proxyShare, apmShare) < FAILED_SHARE;
+        const severity: Severity = reason === 'partial-time-range' ? 'low' : reason === 'ambiguous' ? (failed ? 'medium' : 'low') : failed ? 'high' : 'medium';
         const common = p !== null && a !== null ? { from: Math.max(p.first, a.first), to: Math.min(p.last, a.last) } : null;
         const percent = (share: number) => `${Math.round(share * 100)}%`;
         return [{
@@ -223,7 +243,7 @@ export const apmJoin: Detector<ApmJoinFinding> = {
             : `${joined === 0 ? 'The APM export did not join' : 'The APM export joined poorly'}: ` +
               `${percent(proxyShare)} of proxy requests and ${percent(apmShare)} of APM transactions paired`,
           explanation:
-            `Of ${proxies} proxy requests and ${joinable} APM transactions with a path or route, ${joined} were paired. ${REASON_TEXT[reason]} ` +
+            `Of ${joinableProxies} proxy requests and ${joinable} APM transactions with a path or route, ${joined} were paired. ${REASON_TEXT[reason]} ` +
             'Backend times (true worker time per key, backend time at a client timeout) come from joined pairs only: for the requests ' +
             'left unjoined they are unknown, and alf does not stand the proxy\'s own times in for them.' +
             (routesShare !== null ? ` ${percent(routesShare)} of proxy requests go to a route the export also has.` : '') +
@@ -233,7 +253,7 @@ export const apmJoin: Detector<ApmJoinFinding> = {
               ? ` ${percent(proxyInApm)} of proxy requests started within the export's time range, and ${percent(apmInProxy)} of APM transactions within the proxy log's.` : ''),
           nextStep: remedyFor(reason, startsApartMs, maxSkewMs, common),
           figures: {
-            proxyRecords: proxies,
+            proxyRecords: joinableProxies,
             joinableApmRecords: joinable,
             joinedPairs: joined,
             proxyJoinedShare: roundTo(proxyShare, 4),

@@ -31,7 +31,7 @@ export interface FileStats {
 export interface AlfReport {
   inputs: { files: FileStats[]; totals: { proxyRecords: number; apmRecords: number } };
   verdict: { text: string; cites: { pointer: string; value: Figure }[] }[];
-  join: { proxyRecords: number; apmRecords: number; joinedHeuristic: number; joinedById: number; unjoinedProxy: number; unjoinedApm: number; startSigmaMs?: number; offsetMs?: number | null };
+  join: { proxyRecords: number; apmRecords: number; joinedHeuristic: number; joinedById: number; unjoinedProxy: number; unjoinedApm: number; lowConfidence: number; startSigmaMs?: number; offsetMs?: number | null };
   findings: Finding[];
 }
 

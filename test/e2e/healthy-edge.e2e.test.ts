@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze, fileStats, findingsOf, type AlfReport, type Finding } from './alf-cli.js';
 import { BULK_CLIENT, EdgeClient, startEdgeBackend, type EdgeTraffic } from './edge-traffic.js';
+import { writeApacheConfig } from './apache-config.js';
 import { haproxyCfgHead } from './haproxy-config.js';
 import { nginxConfHead } from './nginx-config.js';
 import { freePort, startProcess, stopProcess, waitUntil, type Managed } from './processes.js';
-import { HAPROXY, startHaproxy, stopHaproxy } from './proxies.js';
+import { APACHE, HAPROXY, startApache, startHaproxy, stopApache, stopHaproxy } from './proxies.js';
 import { NGINX_INSTALLED } from './run-settings.js';
 
 /**
@@ -213,5 +214,75 @@ backend be_api
   it('reads every line (HAProxy\'s notices ignored) and raises nothing above low; the rate limit\'s 429s are HAProxy turning clients away', () => {
     expect(fileStats(report, files.log).format).toBe('haproxy');
     expectHealthy(report, files.log, sent.limited);
+  });
+});
+
+describe.skipIf(APACHE === null)('a healthy edge through a real Apache httpd: static files, a redirect, a denied path, scanners and early hang-ups raise nothing above low', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alf-edge-apache-'));
+  let backend: Server;
+  let client: EdgeClient;
+  let apache: Managed;
+  let sent: EdgeTraffic;
+  let transactions = 0;
+  let log = '';
+  const reports = {} as Record<'alone' | 'joined', AlfReport>;
+
+  beforeAll(async () => {
+    const api = await startEdgeBackend();
+    backend = api.server;
+    const port = await freePort();
+    client = new EdgeClient(port);
+    mkdirSync(join(dir, 'static'));
+    writeFileSync(join(dir, 'static', 'app.css'), 'body { margin: 0 }\n');
+    writeFileSync(join(dir, 'static', 'index.html'), '<!doctype html><title>edge</title>\n');
+    writeFileSync(join(dir, 'static', 'healthz.txt'), 'ok\n');
+    const files = writeApacheConfig({ dir, port, backendPort: api.port });
+    log = files.accessLog;
+    apache = await startApache(files, port);
+    // httpd has no stock rate limit: the bursts reach the API, and no answer is a limiter's.
+    sent = await client.run(TRAFFIC_MS, 429);
+    await waitUntil('Apache logged the last request', () => readFileSync(log, 'utf8').split('\n').length >= sent.requests - sent.hungUp, 10_000);
+    await stopApache(apache);
+    await api.writeNewRelicExport(join(dir, 'newrelic.csv'));
+    transactions = api.transactions.length;
+    reports.alone = analyze([log]);
+    reports.joined = analyze([log, '--apm', join(dir, 'newrelic.csv')]);
+    const joined = reports.joined.join;
+    console.info(`alf e2e healthy edge, apache joined: ${joined.joinedHeuristic + joined.joinedById} of ${joined.apmRecords} transactions paired, ${joined.proxyRecords} proxy records, clock offset ${joined.offsetMs} ms`);
+    for (const [name, report] of Object.entries(reports)) console.info(`alf e2e healthy edge, apache (${name}): ${findingsLine(report)}`);
+  }, 120_000);
+
+  afterAll(() => tearDown(apache, client, backend, dir));
+
+  it('the run had every kind of answer it means to have (httpd logs nothing for a scanner that leaves before its request line ends)', () => {
+    const statuses = new Set(readFileSync(log, 'utf8').split('\n').map((line) => line.match(/" (\d{3}) /)?.[1]).filter(Boolean));
+    for (const status of ['200', '301', '403', '404', '413']) expect([...statuses], status).toContain(status);
+  });
+
+  it('reads every line as Apache combined with %D and raises nothing above low', () => {
+    const report = reports.alone;
+    const stats = fileStats(report, log);
+    expect([stats.format, stats.skipped]).toEqual(['apache-combined-d', 0]);
+    expect(stats.records).toBe(stats.linesRead);
+    expect(report.findings.filter(aboveLow).map((finding) => `${finding.severity} ${finding.title}`)).toEqual([]);
+    expect(report.verdict[0]!.text).toMatch(/^No anomaly stands out/);
+    expect(findingsOf(report, 'upstream-trouble')).toEqual([]);
+  });
+
+  it('joins the API\'s requests to the backend\'s New Relic export; what stays apart are look-alikes, and nothing is above low', () => {
+    const report = reports.joined;
+    const { join } = report;
+    expect(report.findings.filter(aboveLow).map((finding) => `${finding.severity} ${finding.title}`)).toEqual([]);
+    expect(join.apmRecords).toBe(transactions);
+    // Without a limiter both bursts (240 identical calls, 120 to a second) reach the backend, and
+    // whole-second stamps cannot tell them apart: 57% of transactions paired in the first runs,
+    // and nearly every one left over had a best partner refused as too alike to another.
+    const paired = join.joinedHeuristic + join.joinedById;
+    expect(paired).toBeGreaterThanOrEqual(0.4 * transactions);
+    expect(join.lowConfidence).toBeGreaterThanOrEqual(0.8 * (transactions - paired));
+    expect(Math.abs(join.offsetMs!)).toBeLessThan(500);
+    // The log cannot say which requests httpd answered alone: its files, redirects and denials are
+    // not counted as requests that failed to join (they were, as "joined poorly", medium).
+    for (const finding of findingsOf(report, 'apm-join-weak')) expect(finding.figures.reason).toBe('ambiguous');
   });
 });

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
+import type { ApacheFiles } from './apache-config.js';
 import type { HaproxyFiles } from './haproxy-config.js';
 import type { NginxFiles } from './nginx-config.js';
 import { isRunning, startProcess, stopProcess, waitUntil, type Managed } from './processes.js';
@@ -9,6 +10,8 @@ import { isRunning, startProcess, stopProcess, waitUntil, type Managed } from '.
 
 export const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((path) => existsSync(path)) ?? null;
 export const HAPROXY = ['/usr/sbin/haproxy', '/usr/bin/haproxy'].find((path) => existsSync(path)) ?? null;
+/** Debian's httpd binary is apache2; elsewhere it is httpd. */
+export const APACHE = ['/usr/sbin/apache2', '/usr/sbin/httpd'].find((path) => existsSync(path)) ?? null;
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -61,4 +64,17 @@ export async function startHaproxy(files: HaproxyFiles, port: number): Promise<M
 /** Soft stop (SIGUSR1): HAProxy stops listening and exits once its sessions are done. */
 export async function stopHaproxy(managed: Managed): Promise<void> {
   await stopProcess(managed, 'SIGUSR1', 10_000);
+}
+
+/** Starts Apache httpd in the foreground on its own config (no /etc/apache2, no apache2ctl). */
+export async function startApache(files: ApacheFiles, port: number): Promise<Managed> {
+  if (APACHE === null) throw new Error('Apache httpd is not installed');
+  const managed = startProcess('apache', APACHE, ['-f', files.conf, '-DFOREGROUND']);
+  await waitListening(managed, port, () => tail(files.errorLog));
+  return managed;
+}
+
+/** Graceful stop (SIGWINCH): httpd lets its children finish their requests, then exits. */
+export async function stopApache(managed: Managed): Promise<void> {
+  await stopProcess(managed, 'SIGWINCH', 10_000);
 }
