@@ -26,7 +26,7 @@ const CLIENT_CLOSED_FLAG = 'DC';
 /**
  * Where the fields sit. Envoy's default has 13 words. Istio's sidecars keep Envoy's words in the
  * same order but put more words after the flags (`gap`: Istio 1.1-1.4 the mixer status, 1.5-1.8
- * also the upstream transport failure reason, 1.9+ the response code details, connection
+ * also the upstream transport failure reason, or that reason alone without the mixer, 1.9+ the response code details, connection
  * termination details and transport failure reason) and after the upstream host (upstream
  * cluster, upstream local, downstream local and remote addresses, SNI, and from 1.5 the route).
  */
@@ -39,6 +39,8 @@ interface Layout {
 const LAYOUTS: readonly Layout[] = [
   { tokens: 13, gap: 0, downstreamRemote: -1 },
   { tokens: 19, gap: 1, downstreamRemote: 17 },
+  // Istio 1.3+ without the mixer (its EnvoyTextLogFormat): the transport failure reason, and the route at the end.
+  { tokens: 20, gap: 1, downstreamRemote: 17 },
   { tokens: 21, gap: 2, downstreamRemote: 18 },
   { tokens: 22, gap: 3, downstreamRemote: 19 },
 ];
@@ -50,7 +52,7 @@ const QUOTED_AFTER_GAP: readonly number[] = [A.forwardedFor, A.userAgent, A.requ
 
 function layoutOf(tokens: TokenSpans): Layout | string {
   const layout = LAYOUTS.find((candidate) => candidate.tokens === tokens.count);
-  if (layout === undefined) return `expected 13 fields (or Istio's 19, 21 or 22), found ${tokens.count}`;
+  if (layout === undefined) return `expected 13 fields (or Istio's 19, 20, 21 or 22), found ${tokens.count}`;
   if (tokens.delimited(T.start) !== '[') return 'expected [START_TIME] first';
   if (tokens.delimited(T.request) !== '"') return 'field 2 should be quoted';
   const base = 4 + layout.gap;
@@ -188,6 +190,15 @@ export const envoy: FormatDef = {
         '[2020-11-25T21:26:18.409Z] "GET /status/418 HTTP/1.1" 418 - via_upstream - "-" 0 135 4 4 "-" "curl/7.73.0-DEV" "84961386-6d84-929d-98bd-c5aee93b5c88" "httpbin:8000" "10.44.1.27:80" outbound|8000||httpbin.foo.svc.cluster.local 10.44.1.23:37652 10.0.45.184:8000 10.44.1.23:46520 - default',
       ],
       fields: { start: '2020-11-25T21:26:18.409Z', status: 418, method: 'GET', path: '/status/418', client: '10.44.1.23', upstreamStatus: 418 },
+    },
+    {
+      // Istio's 20-word format (a mesh without the mixer): the TLS failure of an outbound call, retried.
+      source: { project: 'Cray-HPE/docs-csm', path: 'install/csm_installation_failure.md', commit: '6f4bfb97325eb7eb7ae53a492726a773cfbaccf7', licence: 'MIT' },
+      lines: [
+        '[2022-05-27T13:21:24.535Z] "POST /keycloak/realms/master/protocol/openid-connect/token HTTP/1.1" 503 UF,URX "TLS error: Secret is not supplied by SDS" 96 159 16 - "-" "python-requests/2.27.1" "19fe9b72-d887-4649-b934-9dc7bc76cc21" "keycloak.services:8080" "10.44.0.31:8080" outbound|8080||keycloak.services.svc.cluster.local - 10.28.81.125:8080 10.32.0.25:60032 - default',
+        '[2022-05-27T13:21:34.573Z] "POST /keycloak/realms/master/protocol/openid-connect/token HTTP/1.1" 503 UF,URX "TLS error: Secret is not supplied by SDS" 96 159 61 - "-" "python-requests/2.27.1" "ef0255b4-260b-47b5-8077-3e17e9371baf" "keycloak.services:8080" "10.44.0.31:8080" outbound|8080||keycloak.services.svc.cluster.local - 10.28.81.125:8080 10.32.0.25:60964 - default',
+      ],
+      fields: { start: '2022-05-27T13:21:24.535Z', status: 503, method: 'POST', path: '/keycloak/realms/master/protocol/openid-connect/token', client: '10.32.0.25', upstreamStatus: null },
     },
     {
       source: { project: 'DataDog/integrations-core', path: 'envoy/assets/logs/envoy_tests.yaml', commit: '762b5a63fd43e92d0f0b81f523d0aba44adabb83', licence: 'BSD-3-Clause' },
