@@ -31,16 +31,18 @@ const FORMAT_ID = 'otel-json';
 /**
  * Where ResourceSpans sit: under `resourceSpans` (TracesData, the collector's file exporter and
  * OtlpStdoutSpanExporter), under `result.resourceSpans` (Jaeger v2's API v3, `/api/v3/traces`),
- * under `rs` (the experimental JSON file serialization, `{"v":"1","rs":…}`, as an array or one
- * object), or at the root (the Java agent's `logging-otlp` exporter logs one ResourceSpans per line).
+ * under `batches` and `trace.resourceSpans` (a trace fetched from Grafana Tempo by id: its API v1,
+ * `/api/traces/<id>`, and v2, `/api/v2/traces/<id>`), under `rs` (the experimental JSON file
+ * serialization, `{"v":"1","rs":…}`, as an array or one object), or at the root (the Java agent's
+ * `logging-otlp` exporter logs one ResourceSpans per line).
  */
-const RESOURCE_SPANS = ['.resourceSpans[]', '.result.resourceSpans[]', '.rs[]', '.rs', ''];
+const RESOURCE_SPANS = ['.resourceSpans[]', '.result.resourceSpans[]', '.batches[]', '.trace.resourceSpans[]', '.rs[]', '.rs', ''];
 const SCOPES = ['scopeSpans', 'instrumentationLibrarySpans'];
 
 export const OTEL_JSON_SHAPE: JsonEventShape = {
   title: 'OTLP/JSON traces',
   eventArrays: RESOURCE_SPANS.flatMap((at) => SCOPES.map((scope) => `${at}.${scope}[].spans`)),
-  envelopeArrays: ['.resourceSpans', '.result.resourceSpans', '.rs', ...RESOURCE_SPANS.flatMap((at) => SCOPES.map((scope) => `${at}.${scope}`))],
+  envelopeArrays: ['.resourceSpans', '.result.resourceSpans', '.batches', '.trace.resourceSpans', '.rs', ...RESOURCE_SPANS.flatMap((at) => SCOPES.map((scope) => `${at}.${scope}`))],
   envelopeKeys: null,
 };
 
@@ -269,6 +271,14 @@ export const otelJson: FormatDef = {
         '    }',
         '  ]',
         '}',
+      ],
+      fields: { start: '2018-12-13T14:51:00.000Z', status: null, method: null, path: null, durationMs: 1000 },
+    },
+    {
+      // The same trace as Tempo's API v1 returned it (`/api/traces/<id>`): under `batches`, kinds by name, ids in base64.
+      source: { project: 'observatorium/api', path: 'test/e2e/traces_test.go', commit: 'e5cc822940b8615edb01b700e267f20b65ce0abe', licence: 'Apache-2.0' },
+      lines: [
+        '{"batches":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"my.service"}}]},"scopeSpans":[{"scope":{"name":"my.library","version":"1.0.0","attributes":[{"key":"my.scope.attribute","value":{"stringValue":"some scope attribute"}}]},"spans":[{"traceId":"W47/95gDgQPSabYzgT/GDA==","spanId":"7uGbfsPBsXQ=","parentSpanId":"7uGbfsPBsXM=","name":"I\'m a server span","kind":"SPAN_KIND_SERVER","startTimeUnixNano":"1544712660000000000","endTimeUnixNano":"1544712661000000000","attributes":[{"key":"my.span.attr","value":{"stringValue":"some value"}}],"status":{}}]}]}]}',
       ],
       fields: { start: '2018-12-13T14:51:00.000Z', status: null, method: null, path: null, durationMs: 1000 },
     },

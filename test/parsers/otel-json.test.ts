@@ -171,6 +171,16 @@ describe('otel-json in the per-line shapes exporters write', () => {
     expect(records.map((r) => (r as { path: string | null }).path)).toEqual(['/v1/orders']);
   });
 
+  it('reads a trace fetched from Grafana Tempo by id: ResourceSpans under `batches` (API v1) or `trace.resourceSpans` (API v2)', () => {
+    for (const document of [{ batches: [resourceSpans] }, { trace: { resourceSpans: [resourceSpans] }, metrics: { inspectedBytes: '2360' } }]) {
+      const lines = pretty(document);
+      const { records, issues } = parseLines(otelJson, lines);
+      expect(issues).toEqual([]);
+      expect(records.map((r) => (r as { path: string | null }).path)).toEqual(['/v1/orders']);
+      expect(detectFormat(FORMATS, 'trace.json', lines).best?.format.id).toBe('otel-json');
+    }
+  });
+
   it('reads the JSON file serialization: {"v":…,"rs":…} per line, ResourceSpans as an array or one object', () => {
     const lines = [
       `\uFEFF${JSON.stringify({ v: '1', rs: [resourceSpans] })}`,
