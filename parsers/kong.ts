@@ -7,8 +7,8 @@ import { FieldError, isJsonObject, jsonLineParser, jsonNumber, jsonText, lookup,
 import { isNginxOtherLine } from './nginx.js';
 
 /**
- * Kong `kong.log.serialize()` as written by the file-log plugin, one JSON object per line
- * (docs/formats.md, Kong).
+ * Kong `kong.log.serialize()` as written by the file-log plugin, one JSON object per line, or as
+ * http-log posts it: one object, or an array of them when batching (docs/formats.md, Kong).
  * - `started_at` is START (ms epoch); `latencies.request` is client-facing (ms).
  * - `latencies.proxy` is the wait for the upstream (-1 = never proxied); 3.x adds `receive`
  *   (reading the upstream body), so backend time = proxy + receive.
@@ -123,6 +123,8 @@ function createKongParser(options: ParserOptions): RecordParser {
     fill: (record, entry) => fill(record, entry, options.keyField),
     // Kong is nginx: its error log (stderr) joins a captured stdout in nginx's own shape.
     otherLines: isNginxOtherLine,
+    // http-log with a batch size above 1 (2.x `queue_size`, 3.x `queue.max_batch_size`) posts an array of entries.
+    batches: true,
   });
 }
 

@@ -323,6 +323,12 @@ export interface JsonLineFormat {
   fill(record: ProxyRecord, entry: JsonObject): void;
   /** The software's other lines on the same stream, ignored rather than skipped (see textLineParser). */
   otherLines?: (text: string) => boolean;
+  /**
+   * A line may also be a JSON array of entries, one record each (Kong's http-log with a batch size
+   * above 1 posts its entries as one array): each keeps the line's number and its own JSON as raw,
+   * and each element that is not an entry is an issue of that line.
+   */
+  batches?: boolean;
 }
 
 /**
@@ -342,6 +348,23 @@ const LOGRUS_LINE = /^time="[^"]*" level=(?:trace|debug|info|warning|error|fatal
  * from `fill` becomes an issue naming the field.
  */
 export function jsonLineParser(file: string, format: JsonLineFormat): RecordParser {
+  /** One entry: a record of the format, one of the software's other lines, or an issue. */
+  function readEntry(value: unknown, raw: string, lineNumber: number, sink: RecordSink): void {
+    const missing = isJsonObject(value) ? format.missingField(value) : undefined;
+    if (missing !== null) {
+      if (format.otherLines?.(raw)) return sink.ignore(lineNumber);
+      if (missing === undefined) return reportNotAnObject(value, raw, lineNumber, file, sink);
+      return reportIssue(sink, file, lineNumber, 'PARSE_NO_MATCH', missing, `no ${missing}: ${format.notThis}`, raw);
+    }
+    const record = emptyProxyRecord(format.formatId, file, lineNumber, raw);
+    try {
+      format.fill(record, value as JsonObject);
+    } catch (error) {
+      if (!(error instanceof FieldError)) throw error;
+      return reportIssue(sink, file, lineNumber, error.code, error.field, error.describe(), raw);
+    }
+    sink.record(record);
+  }
   return {
     line(line, lineNumber, sink) {
       if (line.trim().length === 0) {
@@ -349,22 +372,12 @@ export function jsonLineParser(file: string, format: JsonLineFormat): RecordPars
         return;
       }
       const value = parseJsonLine(line);
-      const missing = isJsonObject(value) ? format.missingField(value) : undefined;
-      if (missing !== null) {
-        // Not a record of the format: one of the software's other lines, or an issue.
-        if (format.otherLines?.(line)) return sink.ignore(lineNumber);
-        if (missing === undefined) return reportNotAnObject(value, line, lineNumber, file, sink);
-        return reportIssue(sink, file, lineNumber, 'PARSE_NO_MATCH', missing, `no ${missing}: ${format.notThis}`, line);
+      // A batch holds at least one entry of the format; any other array is one line that is not.
+      if (format.batches === true && Array.isArray(value) && value.some((element) => isJsonObject(element) && format.missingField(element) === null)) {
+        for (const element of value) readEntry(element, JSON.stringify(element) ?? String(element), lineNumber, sink);
+        return;
       }
-      const entry = value as JsonObject;
-      const record = emptyProxyRecord(format.formatId, file, lineNumber, line);
-      try {
-        format.fill(record, entry);
-      } catch (error) {
-        if (!(error instanceof FieldError)) throw error;
-        return reportIssue(sink, file, lineNumber, error.code, error.field, error.describe(), line);
-      }
-      sink.record(record);
+      readEntry(value, line, lineNumber, sink);
     },
     end() {},
   };

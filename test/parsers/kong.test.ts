@@ -25,6 +25,16 @@ describe('kong', () => {
     });
   });
 
+  it('reads an http-log batch (a JSON array of entries, posted when the batch size is above 1): a record each, an issue for an entry that is not one', () => {
+    // The two real entries of Kong's docs (kong.realSamples), as http-log would post them together.
+    const [first, second] = (kong.realSamples ?? []).map((sample) => JSON.parse(sample.lines[0]!) as Record<string, unknown>);
+    const { records, issues } = parseLines(kong, [JSON.stringify([first, second]), JSON.stringify([first, { request: {} }]), '[]']);
+    expect(records.map((r) => [r.line, (r as { path: string | null }).path, r.raw.startsWith('{"service"') || r.raw.startsWith('{"request"')])).toEqual([
+      [1, '/log', true], [1, '/get', true], [2, '/log', true],
+    ]);
+    expect(issues.map((issue) => [issue.line, issue.field])).toEqual([[2, 'response'], [3, null]]);
+  });
+
   it('maps proxy -1 and upstream_status "" to no upstream answer (rate limited)', () => {
     const record = onlyProxy(kong, line({
       upstream_status: '', response: { status: 429, size: 84 }, latencies: { kong: 0, proxy: -1, request: 0 }, tries: [], source: 'exit',
