@@ -163,6 +163,27 @@ export function closestFailure(closest: FormatScore): string {
 }
 
 /**
+ * What a file no format fits holds, when its first line is JSON: its top-level keys (or that it is
+ * an array), so a document of an unknown shape (`{"batches":…}`, a vendor's API answer) says what
+ * it is rather than only naming the closest format, which may have read none of it. Empty otherwise.
+ */
+export function jsonShapeHint(lines: readonly string[]): string {
+  const first = lines.find((line) => line.trim().length > 0);
+  if (first === undefined || !/^\s*[[{]/.test(first)) return '';
+  let value: unknown;
+  try {
+    value = JSON.parse(first);
+  } catch {
+    return '';
+  }
+  if (Array.isArray(value)) return '; its first line is a JSON array';
+  if (typeof value !== 'object' || value === null) return '';
+  const keys = Object.keys(value);
+  const shown = keys.slice(0, 6).map((key) => JSON.stringify(key.slice(0, 40))).join(', ');
+  return `; its first line is a JSON object with ${keys.length === 0 ? 'no keys' : `key${keys.length === 1 ? '' : 's'} ${shown}${keys.length > 6 ? ` and ${keys.length - 6} more` : ''}`}`;
+}
+
+/**
  * How far a failing format got: a value it could not read (2) means the line had its shape; a
  * miss at a named field (1) means it matched up to there; anything else (0) that it never fit.
  */

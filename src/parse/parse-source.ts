@@ -1,5 +1,5 @@
 import type { FormatDef, RecordParser, RecordSink } from '../../parsers/format.js';
-import { closestFailure, detectFirstLines, type Detection } from '../../parsers/detect.js';
+import { closestFailure, jsonShapeHint, detectFirstLines, type Detection } from '../../parsers/detect.js';
 import type { LogRecord } from '../model/records.js';
 import { InputError } from '../model/errors.js';
 import { excerpt } from '../model/parse-issue.js';
@@ -227,9 +227,9 @@ export function pickFormat(file: string, lines: readonly string[], candidates: r
   const detection = detectFirstLines(candidates, file, lines);
   if (detection.best) return detection.best.format;
   const closest = detection.ranking[0];
-  stats.undetected = closest
+  stats.undetected = (closest
     ? `no known format fits; closest was ${closest.format.id} (${Math.round(closest.score * 100)}% of sample lines)${closestFailure(closest)}`
-    : 'no known format fits';
+    : 'no known format fits') + jsonShapeHint(lines);
   return null;
 }
 

@@ -68,6 +68,16 @@ describe('an input no format fits', () => {
     expect(run.stdout).toContain(`${good}: nginx-combined`);
   });
 
+  it('says what a JSON document of an unknown shape holds: its top-level keys, beside the closest format', () => {
+    // A GraphQL answer with errors, as a vendor's API gives it: no format of alf's.
+    const answer = join(dir, 'answer.json');
+    writeFileSync(answer, `${JSON.stringify({ data: { actor: null }, errors: [{ message: 'x' }], 'trace\u001b[31m': 1 })}\n`);
+    const run = runCli(['analyze', '--apm', answer, good, '--format', 'json']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('; its first line is a JSON object with keys "data", "errors", "trace\\u001b[31m"');
+    expect(runCli(['detect', answer]).stdout).toContain('; its first line is a JSON object with keys "data", "errors"');
+  });
+
   it('fails on an APM export whose spans hold no transaction, as on a file no format fits', () => {
     // An OTLP document of one internal span, as opentelemetry-rust's integration test expects its exporter to write.
     const internal = join(dir, 'internal-spans.json');
