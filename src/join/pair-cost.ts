@@ -77,12 +77,17 @@ const EARLY_SCALE_MS = 30;
 /** How far before the expected start the second look searches: what credit can still pay for. */
 export const EARLY_REACH_MS = (NO_MATCH_COST + 2 * 1.5 - TAIL_BASE) * EARLY_SCALE_MS;
 
+/** The backend answered and the proxy timed it: not a status nginx wrote itself when none came (502, 504). */
+export function backendAnswered(proxy: ProxyRecord): boolean {
+  return proxy.upstreamStatus !== null && proxy.upstreamTimeMs !== null && !UPSTREAM_STATUSES_A_PROXY_WRITES.has(proxy.upstreamStatus);
+}
+
 export function durationCost(
   proxy: ProxyRecord, apm: ApmTransaction, timing: TimingModel = DEFAULT_TIMING, startResidualMs = 0, netOfStart = timing.netOfStart,
   robust = false,
 ): number {
   const seen = proxy.upstreamTimeMs;
-  if (proxy.upstreamStatus !== null && seen !== null) {
+  if (seen !== null && backendAnswered(proxy)) {
     // The backend answered: the proxy's upstream time wraps the APM duration plus network (and,
     // with whole-second stamps, any wait for a worker: the start cannot show it).
     const sigma = timing.durationSigmaMs + timing.durationRelativeSigma * seen;
@@ -108,7 +113,8 @@ export function durationCost(
  * way), which is what separates candidates when timestamps have whole seconds only: several
  * clients hit the same URL in the same second, rarely with the same agent, key and answer.
  *
- * Status: the proxy's upstream status is the backend's answer, so it must equal the APM's. Where
+ * Status: the proxy's upstream status is the backend's answer, so it must equal the APM's (but for
+ * the 502 and 504 nginx writes there itself when the backend gave none). Where
  * the proxy logs no upstream status, its own status is compared, except the statuses a proxy makes
  * up when the backend did not answer or the client left (499, 504...): those are the known
  * pattern alf exists to find, not a disagreement.
@@ -127,7 +133,7 @@ function evidence(proxy: ProxyRecord, apm: ApmTransaction, credit: boolean): num
   let cost = 0;
   if (apm.status !== null) {
     if (proxy.upstreamStatus !== null) {
-      if (proxy.upstreamStatus !== apm.status) cost += STATUS_DISAGREES;
+      if (proxy.upstreamStatus !== apm.status && !UPSTREAM_STATUSES_A_PROXY_WRITES.has(proxy.upstreamStatus)) cost += STATUS_DISAGREES;
     } else if (!proxy.upstreamLogged && proxy.status !== null && !PROXY_MADE_STATUSES.has(proxy.status) && proxy.status !== apm.status) {
       cost += PROXY_STATUS_DISAGREES;
     }
@@ -137,6 +143,14 @@ function evidence(proxy: ProxyRecord, apm: ApmTransaction, credit: boolean): num
   return cost;
 }
 
+/**
+ * What nginx writes as the upstream's status when the upstream gave none: 504 when its
+ * proxy_read_timeout ran out, 502 when the connection failed or broke. Not the backend's answer, so
+ * no disagreement with it: a real nginx's 3 s proxy_read_timeout in front of 5 s exports left all 54
+ * of its 504s unjoined (their transactions ran 5 s with status 200), and the wall's "backend
+ * seconds after" read 0 where HAProxy's and Apache's logs of the same incident gave 108 and 116 s.
+ */
+const UPSTREAM_STATUSES_A_PROXY_WRITES: ReadonlySet<number> = new Set([502, 504]);
 /** Statuses a proxy or gateway answers by itself: client gone, timeouts, no upstream (ALB 460/463, nginx 444/499). */
 const PROXY_MADE_STATUSES: ReadonlySet<number> = new Set([408, 444, 460, 463, 499, 502, 503, 504]);
 /** Negative log-likelihoods of a disagreement on a true pair (retries, header rewrites, post_action's 404). */

@@ -1,6 +1,6 @@
 import type { JoinedRequest } from '../model/records.js';
 import { offsetAt, type OffsetModel } from './offset-tracker.js';
-import { apmArrivalMs, apmSpanMs, proxyStartMs, type TimingModel } from './pair-cost.js';
+import { apmArrivalMs, apmSpanMs, backendAnswered, proxyStartMs, type TimingModel } from './pair-cost.js';
 
 /**
  * Learns the timing tolerances from the pairs the join is sure of. The defaults (40 ms on starts,
@@ -45,7 +45,7 @@ export class TimingTracker {
     const apm = pair.apm;
     if (proxy === null || apm === null) return;
     this.sinceFit++;
-    const answered = proxy.upstreamStatus !== null && proxy.upstreamTimeMs !== null;
+    const answered = backendAnswered(proxy);
     const durationResidual = answered ? proxy.upstreamTimeMs! - apmSpanMs(apm) : 0;
     if (answered) push(this.durationResiduals, durationResidual);
     // Coarse timestamps say nothing about the start noise beyond their resolution.
