@@ -18,12 +18,20 @@ describe('haproxy', () => {
     });
   });
 
-  it('reads the formats.md syslog example: sH, Tr = -1 means no upstream answer', () => {
+  it('reads the formats.md syslog example: sH, Tr = -1 means no upstream answer; the server had the request for the rest of Ta', () => {
     const record = onlyProxy(haproxy, haproxy.example);
+    // 0/0/1/-1/30004: Ta less the request (TR 0), the queue (Tw 0) and the connect (Tc 1).
     expect(record).toMatchObject({
       startMs: Date.UTC(2025, 0, 15, 10, 31, 31, 901), requestTimeMs: 30004, status: 504, flags: 'sH--',
-      upstreamStatus: null, upstreamTimeMs: null, upstreamConnectTimeMs: 1, clientClosed: false, clientIp: '198.51.100.7',
+      upstreamStatus: null, upstreamHeaderTimeMs: null, upstreamTimeMs: 30003, upstreamConnectTimeMs: 1, clientClosed: false, clientIp: '198.51.100.7',
     });
+  });
+
+  it('counts a hang-up before the answer (CH, Tr = -1) as the server\'s time until then, as nginx\'s $upstream_response_time does', () => {
+    const record = onlyProxy(haproxy, OK.replace('0/0/1/81/84 200', '3/2/1/-1/12000 -1').replace('----', 'CH--'));
+    expect(record).toMatchObject({ clientClosed: true, upstreamStatus: null, upstreamTimeMs: 12000 - 3 - 2 - 1 });
+    // Never connected (Tc -1): no server time at all.
+    expect(onlyProxy(haproxy, OK.replace('0/0/1/81/84 200', '0/0/-1/-1/3001 503').replace('----', 'sC--')).upstreamTimeMs).toBeNull();
   });
 
   it('maps CH (client aborted while waiting) to clientClosed, tolerating status -1', () => {
