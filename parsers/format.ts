@@ -27,8 +27,12 @@ export interface FormatTraits {
    * a missing backend (an ALB with no healthy target, HAProxy's `<NOSRV>`), which is trouble.
    */
   readonly limiterAnswers503?: true;
-  /** The setting that bounds the wait for the backend, and its default, for timeout walls; null for APM exports. */
-  readonly upstreamTimeout: { readonly setting: string; readonly defaultSeconds: number | null } | null;
+  /**
+   * The setting that bounds the wait for the backend, and its default, for timeout walls; null for
+   * APM exports. `status`: what the software answers when that wait runs out, where it is not 504
+   * and so reads like the backend's own failure (Apache httpd's mod_proxy_http: 502).
+   */
+  readonly upstreamTimeout: { readonly setting: string; readonly defaultSeconds: number | null; readonly status?: number } | null;
 }
 
 /** Fields every record has, as a format's example must read: start in UTC ISO, status, method, path, client (proxies). */

@@ -99,6 +99,8 @@ interface KeyUsage {
   requests: number;
   joined: number;
   aborted: number;
+  /** Of the aborted, those the client hung up on (the rest the proxy gave up on: its own timeout). */
+  abortedByClient: number;
   /** Aborted requests whose backend time is neither joined nor estimated. */
   unknownTrue: number;
   accountedMs: number;
@@ -150,7 +152,7 @@ export const budgetUndercount: Detector<BudgetFinding> = {
     const budget = settings.budget;
     const windowMs = budget?.windowMs ?? NO_BUDGET_WINDOW_MS;
     const keys = new BoundedCounter<KeyUsage>(KEY_CAP, () => ({
-      requests: 0, joined: 0, aborted: 0, unknownTrue: 0, accountedMs: 0, trueMs: 0, estimatedMs: 0,
+      requests: 0, joined: 0, aborted: 0, abortedByClient: 0, unknownTrue: 0, accountedMs: 0, trueMs: 0, estimatedMs: 0,
       windows: new KeyWindows(), evidence: new EvidenceSample(5),
       accountedLimiter: budget ? new LimiterReplay(budget.allowanceMs, budget.windowMs) : null,
       trueLimiter: budget ? new LimiterReplay(budget.allowanceMs, budget.windowMs) : null,
@@ -254,7 +256,10 @@ export const budgetUndercount: Detector<BudgetFinding> = {
         const usage = keys.get(proxy.apiKey);
         usage.requests++;
         if (request.apm !== null) usage.joined++;
-        if (answerNotDelivered(proxy)) usage.aborted++;
+        if (answerNotDelivered(proxy)) {
+          usage.aborted++;
+          if (proxy.clientClosed) usage.abortedByClient++;
+        }
         usage.accountedMs += accountedMs;
         usage.trueMs += truth.ms;
         if (truth.truth === 'estimated') usage.estimatedMs += truth.ms - accountedMs;
@@ -364,16 +369,20 @@ export const budgetUndercount: Detector<BudgetFinding> = {
             explanation:
               `Key ${key} used ${formatRounded(trueS, 3)} s of backend worker time${estimated ? ' (estimated: no APM data, aborted requests priced at their route\'s mean)' : ''}, ` +
               `while the proxy's log accounts for ${formatRounded(accountedS, 3)} s (${formatShare(roundTo(undercountShare, 4))} under-counted), ` +
-              `mostly from ${formatNumber(usage.aborted)} aborted requests whose backend kept working.` +
+              `mostly from ${formatNumber(usage.aborted)} aborted requests whose backend kept working` +
+              (usage.abortedByClient === usage.aborted ? '.' : ` (${formatNumber(usage.aborted - usage.abortedByClient)} of them the proxy gave up on at its own timeout, not the client).`) +
               (budget
                 ? ` Against the budget of ${budget.text}, true usage exceeded it in ${summary.over} window(s); the proxy-side limiter never fired in ${summary.missed} of them` +
                   (firstTrueThrottle !== null ? ` (true accounting would first have throttled at ${new Date(firstTrueThrottle).toISOString()}` +
                     (firstAccountedThrottle !== null ? `, the proxy's at ${new Date(firstAccountedThrottle).toISOString()})` : ', the proxy\'s never did)') : '') +
                   `, and ${leaked} requests got through that should have been refused.` + impactText
                 : ' Give --budget (e.g. 600s/5m) to replay when a limiter would have fired.'),
-            nextStep:
-              'Account worker time from the backend (APM, or the app reporting its own duration), or make the proxy wait for the real upstream time ' +
-              '(nginx: `proxy_ignore_client_abort on;`) before the budget is charged.',
+            // Whoever cut the requests off is what to change: the client (the proxy can wait anyway) or the proxy's own timeout.
+            nextStep: 2 * usage.abortedByClient >= usage.aborted
+              ? 'Account worker time from the backend (APM, or the app reporting its own duration), or make the proxy wait for the real upstream time ' +
+                '(nginx: `proxy_ignore_client_abort on;`; HAProxy: no `option abortonclose`) before the budget is charged.'
+              : 'Account worker time from the backend (APM, or the app reporting its own duration): the proxy stopped waiting at its own timeout while the ' +
+                'backend went on (see the timeout wall), so the time it logs stops there; or raise that timeout to what the route needs.',
             figures: {
               apiKey: key,
               requests: usage.requests,

@@ -16,8 +16,8 @@ import { LogHistogram } from '../statistics/log-histogram.js';
  * non-zero value proves nothing: the signal is a *consistent* non-zero connect time, per
  * upstream. The cost is read off the same upstream: latency of requests that connected against
  * those that reused a connection (when both exist), else the connect time itself.
- * Without connect times, `$connection_requests` = 1 on nearly every request says the same of
- * the client side (clients not reusing connections to the proxy).
+ * `$connection_requests` = 1 on nearly every request says the same of the client side (clients not
+ * reusing connections to the proxy, or the proxy closing them), with connect times or without.
  */
 
 const UPSTREAM_CAP = 2_000;
@@ -165,7 +165,10 @@ export const keepaliveDisabled: Detector<KeepaliveFinding> = {
             evidence: state.evidence.list(),
           });
         }
-        if (measuredUpstreams === 0 && withConnectionRequests >= MIN_MEASURED && firstOnConnection / withConnectionRequests >= DISABLED_SHARE) {
+        // The client side whatever the upstream side showed: with `$upstream_connect_time` logged too,
+        // a real nginx with `keepalive_timeout 0` (every request the first on its connection) said
+        // nothing, and the same log without that field said it.
+        if (withConnectionRequests >= MIN_MEASURED && firstOnConnection / withConnectionRequests >= DISABLED_SHARE) {
           const share = firstOnConnection / withConnectionRequests;
           findings.push({
             kind: 'keepalive-disabled',
@@ -173,7 +176,8 @@ export const keepaliveDisabled: Detector<KeepaliveFinding> = {
             title: `Clients open a new connection for ${formatShare(roundTo(share, 3))} of requests`,
             explanation:
               `${firstOnConnection} of ${withConnectionRequests} requests were the first on their client connection ($connection_requests = 1): ` +
-              'clients are not reusing connections to the proxy. The log has no upstream connect time, so reuse towards the backend cannot be judged.',
+              'clients are not reusing connections to the proxy (or the proxy closes them: nginx `keepalive_timeout 0`).' +
+              (measuredUpstreams === 0 ? ' The log has no upstream connect time, so reuse towards the backend cannot be judged.' : ''),
             figures: { measuredRequests: withConnectionRequests, newConnections: firstOnConnection, newConnectionShare: roundTo(share, 3), side: 'client' },
             evidence: clientEvidence.list(),
           });

@@ -7,6 +7,7 @@ import { routeOf } from '../model/route.js';
 import { HEALTHY_BACKGROUND, severityOf, type Impact } from '../model/severity.js';
 import { BoundedCounter } from '../statistics/bounded-counter.js';
 import { backendOutlived } from './client-timeout-knee.js';
+import { seeWall, wallOwning } from './timeout-walls.js';
 import { findingsOfKind, type Detector, type DetectorContext } from './detector.js';
 import { traitsOf } from '../../parsers/registry.js';
 import { EvidenceSample } from '../statistics/evidence-sample.js';
@@ -78,6 +79,8 @@ interface ClassCounts {
   /** Backend (APM) ms worked after the proxy had answered without it. */
   backendMsAfter: number;
   firstMs: number;
+  /** Of them, client aborts in logs without upstream fields (their status is all they say). */
+  unlogged: number;
 }
 
 /**
@@ -86,6 +89,7 @@ interface ClassCounts {
  * the ones after a real wait count as impact (docs/severity.md).
  */
 const EARLY_HANG_UP_MS = 500;
+
 
 const counter = (): BoundedCounter<{ count: number }> => new BoundedCounter(5_000, () => ({ count: 0 }));
 
@@ -106,7 +110,7 @@ export interface ProxyMadeFigures {
   class: ResponseClass;
   /** Responses of this class the proxy made without a backend answer. */
   count: Count;
-  /** `count` among all requests of logs that record upstream answers. */
+  /** `count` among all requests (TCP sessions aside), of logs with upstream fields or without. */
   shareOfRequests: Share;
   /** Every response the proxy made without a backend answer, of every class but static/local ones. */
   madeByProxy: Count;
@@ -157,10 +161,11 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
   },
   start() {
     let proxyRecords = 0;
-    let upstreamLoggedRecords = 0;
+    /** Requests of logs that say who answered, and of those that do not all but their TCP sessions: the base of every share. */
+    let considered = 0;
     const classes = new Map<ResponseClass, ClassCounts>(
       CLASSES.map((name) => [name, {
-        count: 0, afterWaiting: 0, statuses: new Map(), routes: counter(), userAgents: counter(), evidence: new EvidenceSample(5), backendMsAfter: 0, firstMs: Infinity,
+        count: 0, afterWaiting: 0, statuses: new Map(), routes: counter(), userAgents: counter(), evidence: new EvidenceSample(5), backendMsAfter: 0, firstMs: Infinity, unlogged: 0,
       }]),
     );
     // Routes (templates) where the backend answered 2xx: a made-up 404 there is not a real 404.
@@ -169,41 +174,59 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
     // Client times of unexplained responses (50 ms bins): at finish, those at the knee are likely aborts without an APM record.
     const unexplainedTimes = new Map<number, number>();
 
+    /** Counts a response the proxy made without a backend answer, in its class. */
+    function countMade(request: JoinedRequest, proxy: ProxyRecord, responseClass: ResponseClass, route: string): void {
+      const counts = classes.get(responseClass)!;
+      counts.count++;
+      if ((proxy.requestTimeMs ?? Infinity) >= EARLY_HANG_UP_MS) counts.afterWaiting++;
+      const status = proxy.status ?? 0;
+      counts.statuses.set(status, (counts.statuses.get(status) ?? 0) + 1);
+      if (responseClass === 'client-abort' && !proxy.clientClosed) abortedWithOtherStatus++;
+      if (responseClass === 'unexplained' && proxy.requestTimeMs !== null) {
+        const bin = Math.floor(proxy.requestTimeMs / 50);
+        unexplainedTimes.set(bin, (unexplainedTimes.get(bin) ?? 0) + 1);
+      }
+      counts.routes.get(route).count++;
+      counts.userAgents.get(proxy.userAgent ?? '-').count++;
+      if (proxy.endMs < counts.firstMs) counts.firstMs = proxy.endMs;
+      if (!proxy.upstreamLogged) counts.unlogged++;
+      // A log without the client's time (combined) cannot say how long the backend worked on after it.
+      if (request.apm !== null && (proxy.upstreamLogged || proxy.requestTimeMs !== null)) {
+        counts.backendMsAfter += Math.max(0, request.apm.durationMs - (proxy.requestTimeMs ?? 0));
+      }
+      const backend = request.apm ? `, backend (APM) ${(request.apm.durationMs / 1000).toFixed(3)} s` : '';
+      const upstream = proxy.upstreamLogged ? 'upstream status -' : 'no upstream logged';
+      const client = proxy.requestTimeMs === null ? '' : `, client ${(proxy.requestTimeMs / 1000).toFixed(3)} s`;
+      counts.evidence.offer(proxy, request.apm ? request.apm.durationMs : 0, `status ${proxy.status ?? '-'}, ${upstream}${client}${backend}`);
+    }
+
     return {
       observe(request: JoinedRequest) {
         const proxy = request.proxy;
         if (proxy === null) return;
         proxyRecords++;
-        if (!proxy.upstreamLogged) return;
-        upstreamLoggedRecords++;
         const route = routeOf(proxy) ?? '(no path)';
+        if (!proxy.upstreamLogged) {
+          // A log without upstream fields (nginx's and Apache's combined) cannot say who answered a
+          // request, but a client abort (nginx's 499) is the proxy's own status whatever the backend
+          // did: a real nginx's default log with 11% of its requests abandoned at a client timeout
+          // raised nothing. Its other requests count among all, as in a log that says.
+          if (proxy.status === null) return;
+          considered++;
+          if (proxy.clientClosed) countMade(request, proxy, 'client-abort', route);
+          return;
+        }
+        considered++;
         if (!upstreamMissing(proxy)) {
           const upstream = proxy.upstreamStatus!;
           if (upstream >= 200 && upstream < 300) answeredRoutes.get(route).count++;
           return;
         }
-        const responseClass = classifyProxyMade(request);
-        const counts = classes.get(responseClass)!;
-        counts.count++;
-        if ((proxy.requestTimeMs ?? Infinity) >= EARLY_HANG_UP_MS) counts.afterWaiting++;
-        const status = proxy.status ?? 0;
-        counts.statuses.set(status, (counts.statuses.get(status) ?? 0) + 1);
-        if (responseClass === 'client-abort' && !proxy.clientClosed) abortedWithOtherStatus++;
-        if (responseClass === 'unexplained' && proxy.requestTimeMs !== null) {
-          const bin = Math.floor(proxy.requestTimeMs / 50);
-          unexplainedTimes.set(bin, (unexplainedTimes.get(bin) ?? 0) + 1);
-        }
-        counts.routes.get(route).count++;
-        counts.userAgents.get(proxy.userAgent ?? '-').count++;
-        if (proxy.endMs < counts.firstMs) counts.firstMs = proxy.endMs;
-        if (request.apm !== null) counts.backendMsAfter += Math.max(0, request.apm.durationMs - (proxy.requestTimeMs ?? 0));
-        const backend = request.apm ? `, backend (APM) ${(request.apm.durationMs / 1000).toFixed(3)} s` : '';
-        counts.evidence.offer(proxy, request.apm ? request.apm.durationMs : 0,
-          `status ${proxy.status ?? '-'}, upstream status -, client ${((proxy.requestTimeMs ?? 0) / 1000).toFixed(3)} s${backend}`);
+        countMade(request, proxy, classifyProxyMade(request), route);
       },
 
       finish(context: DetectorContext): ProxyMadeFinding[] {
-        if (upstreamLoggedRecords === 0) return [];
+        if (considered === 0) return [];
         const findings: ProxyMadeFinding[] = [];
         const kneeTimes = findingsOfKind(context.earlier, 'client-timeout-knee').map((knee) => knee.figures.timeoutSeconds);
         let unexplainedAtKnee = 0;
@@ -215,14 +238,17 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
         for (const responseClass of CLASSES) {
           const counts = classes.get(responseClass)!;
           if (counts.count === 0 || responseClass === 'local') continue;
-          const share = counts.count / upstreamLoggedRecords;
+          const share = counts.count / considered;
           const statuses = [...counts.statuses].sort((a, b) => b[1] - a[1]);
           const statusText = statuses.slice(0, 4).map(([status, n]) => `${status || '-'} × ${n}`).join(', ');
           const routeRows = top(counts.routes, 5);
           const routesWith2xx = routeRows.filter(([route]) => (answeredRoutes.peek(route)?.count ?? 0) > 0).length;
           let explanation =
             `${formatNumber(counts.count)} ${counts.count === 1 ? 'response' : 'responses'} (${formatShare(Math.round(share * 1e5) / 1e5)} of requests) were made by the proxy without a backend answer ` +
-            `(upstream status -), classified as ${responseClass}; statuses: ${statusText}` +
+            (counts.unlogged === counts.count
+              ? '(the log has no upstream fields; the status says the client hung up)'
+              : `(upstream status -${counts.unlogged > 0 ? `; ${formatNumber(counts.unlogged)} of them client hang-ups in a log without upstream fields` : ''})`) +
+            `, classified as ${responseClass}; statuses: ${statusText}` +
             (routeRows.length > 0 ? `; most for ${routeRows[0]![0]} (${routeRows[0]![1]}).` : '.');
           if (responseClass === 'client-abort' && counts.afterWaiting < counts.count) {
             explanation += ` ${counts.count - counts.afterWaiting} of them hung up within ${EARLY_HANG_UP_MS / 1000} s: background that costs the backend next to nothing.`;
@@ -236,26 +262,36 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
           if (responseClass === 'unexplained' && unexplainedAtKnee > 0) {
             explanation += ` ${unexplainedAtKnee} of them end at a client-timeout knee (${kneeTimes.map((t) => `${t.toFixed(2)} s`).join(', ')}): most likely client aborts whose APM transaction is missing from the export.`;
           }
-          const backendSecondsAfter = context.hasApm ? counts.backendMsAfter / 1000 : null;
+          // Unknown, not 0, where no response of the class has the client's time (a combined log).
+          const backendSecondsAfter = context.hasApm && counts.unlogged < counts.count ? counts.backendMsAfter / 1000 : null;
+          // The proxy's own 502/504s at a timeout wall on their route are that wall's requests, told
+          // with its setting there: a real HAProxy's 54 `timeout server` 504s led the verdict as
+          // "54 proxy-error responses" (high) beside the high wall that names the setting.
+          const wall = responseClass === 'proxy-error' ? wallOwning(context.earlier, routeRows[0]?.[0] ?? null, counts.count) : undefined;
+          if (wall !== undefined) {
+            explanation += ` ${Math.min(counts.count, wall.gatewayTimeouts + wall.upstreamResets) === counts.count ? 'All' : 'Most'} of them are the requests of the timeout wall at ${formatNumber(wall.wallSeconds)} s on ${wall.route} (see it).`;
+          }
           const background = BACKGROUND[responseClass];
           const impact: Impact = {
             affected: responseClass === 'client-abort' ? counts.afterWaiting : counts.count,
-            total: upstreamLoggedRecords, background: background ?? 0, lostSeconds: backendSecondsAfter,
+            total: considered, background: background ?? 0, lostSeconds: backendSecondsAfter,
           };
           // Rejections are the gateway doing its job, not a failure.
-          const severity: Severity = background === null ? 'info' : severityOf(impact);
+          const own: Severity = background === null ? 'info' : severityOf(impact);
+          // The wall finding owns these requests and their severity.
+          const severity: Severity = wall !== undefined && own !== 'info' ? 'low' : own;
           findings.push({
             kind: 'proxy-made-responses',
             severity,
             title: `${formatNumber(counts.count)} ${responseClass} ${counts.count === 1 ? 'response' : 'responses'} made by the proxy without the backend`,
             explanation,
-            nextStep: NEXT_STEP[responseClass],
+            nextStep: wall !== undefined ? seeWall(wall) : NEXT_STEP[responseClass],
             figures: {
               class: responseClass,
               count: counts.count,
               shareOfRequests: Math.round(share * 1e5) / 1e5,
               madeByProxy,
-              madeByProxyShare: roundTo(madeByProxy / upstreamLoggedRecords, 4),
+              madeByProxyShare: roundTo(madeByProxy / considered, 4),
               topStatus: statuses[0]?.[0] ?? null,
               topRoute: routeRows[0]?.[0] ?? null,
               loggedWithOtherStatus: responseClass === 'client-abort' ? abortedWithOtherStatus : null,

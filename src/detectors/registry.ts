@@ -21,9 +21,11 @@ import { upstreamTrouble } from './upstream-trouble.js';
 export const DETECTORS: readonly Detector[] = [
   apmJoin,
   clientTimeoutKnee,
+  // Before the detectors that count the same requests again (proxy-made responses, upstream
+  // trouble): a wall owns the requests that end at it.
+  timeoutWalls,
   proxyMadeResponses,
   budgetUndercount,
-  timeoutWalls,
   upstreamTrouble,
   keepaliveDisabled,
   retryStorms,

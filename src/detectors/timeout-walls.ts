@@ -10,6 +10,7 @@ import { findingsOfKind, type Detector, type DetectorContext } from './detector.
 import { EvidenceSample } from '../statistics/evidence-sample.js';
 import { nearestKnownLimit, timeoutSettingOf } from './timeout-walls/known-limits.js';
 import { traitsOf } from '../../parsers/registry.js';
+import { backendOutlived } from './client-timeout-knee.js';
 
 /**
  * Timeout walls: many requests ending at one client-facing time, because some limit fired there
@@ -41,6 +42,9 @@ const MIN_RATIO = 8;
 const MAX_WALLS = 5;
 
 const ROUTE_CAP = 20_000;
+/** Joined requests at a wall needed before APM may say the backend outlived it, and the share that must have. */
+const MIN_JOINED_AT_WALL = 5;
+const BACKEND_RAN_ON_SHARE = 0.8;
 /** Routes counted per 100 ms bin among the requests that failed there (a wall names its route). */
 const ROUTES_PER_BIN = 64;
 
@@ -53,6 +57,9 @@ interface CoarseBin {
   serverErrors: number;
   /** Backend (APM) ms worked past the client-facing time, over the bin's requests. */
   backendMsAfter: number;
+  /** Requests joined to a transaction, and of them those whose backend worked well past the client-facing time. */
+  joined: number;
+  outlived: number;
   /** Log formats of the bin's requests, for the setting to name. */
   formats: Map<string, number>;
   /** Routes of the bin's failed requests. */
@@ -64,7 +71,7 @@ interface CoarseBin {
 
 function emptyBin(): CoarseBin {
   return {
-    total: 0, noUpstream: 0, gatewayTimeouts: 0, upstreamResets: 0, clientClosed: 0, serverErrors: 0, backendMsAfter: 0,
+    total: 0, noUpstream: 0, gatewayTimeouts: 0, upstreamResets: 0, clientClosed: 0, serverErrors: 0, backendMsAfter: 0, joined: 0, outlived: 0,
     formats: new Map(), routes: new Map(), firstStartMs: Infinity, lastStartMs: -Infinity,
   };
 }
@@ -133,6 +140,30 @@ function isUpstreamReset(proxy: ProxyRecord): boolean {
   return flags.split(',').some((flag) => flag === 'UC' || flag === 'UR' || flag === 'UPE');
 }
 
+/**
+ * Failed requests this much a timeout wall's (its gateway timeouts or resets, on the same route) are
+ * that wall's: a limit fired at a fixed age, told with its setting by the wall finding. Counted again
+ * by another detector they read as a second incident: a real nginx's 3 s proxy_read_timeout in front
+ * of 5 s exports gave, beside the wall, a high "54 errors … transient: worth watching, not an
+ * outage", and HAProxy's log of it a high "54 proxy-error responses" that led the verdict.
+ */
+const WALL_OWNED_SHARE = 0.8;
+
+/** The gateway-timeout or reset wall found earlier on `route` that holds most of `failed` requests, if any: they are its. */
+export function wallOwning(earlier: DetectorContext['earlier'], route: string | null, failed: number): LimitWallFigures | undefined {
+  if (route === null || failed === 0) return undefined;
+  for (const wall of findingsOfKind(earlier, 'timeout-walls')) {
+    const f = wall.figures;
+    if ('cause' in f && (f.cause === 'gateway-timeout' || f.cause === 'upstream-reset') && f.route === route && f.gatewayTimeouts + f.upstreamResets >= WALL_OWNED_SHARE * failed) return f;
+  }
+  return undefined;
+}
+
+/** What another finding about a wall's requests says to do: see the wall. */
+export function seeWall(wall: LimitWallFigures): string {
+  return `See the timeout wall at ${formatNumber(wall.wallSeconds)} s: ${wall.setting ?? 'the limit there'} against what ${wall.route ?? 'the route'} needs.`;
+}
+
 function increment(map: Map<string, number>, key: string, cap: number): void {
   const count = map.get(key);
   if (count !== undefined) map.set(key, count + 1);
@@ -148,7 +179,7 @@ function topOf(maps: readonly Map<string, number>[]): [string, number] | null {
 }
 
 const CAUSE_TEXT: Record<WallCause, string> = {
-  'gateway-timeout': 'the proxy or gateway stopped waiting for the backend (504/408 or an upstream timeout)',
+  'gateway-timeout': 'the proxy or gateway stopped waiting for the backend',
   'upstream-reset': 'the backend closed the connection (502 or a reset)',
   'client-closed': 'the client closed the connection',
   'slow-answers': 'the backend answered, all at about the same time',
@@ -268,6 +299,8 @@ export const timeoutWalls: Detector<WallFinding> = {
         if (request.apm !== null) {
           withApm = true;
           bin.backendMsAfter += Math.max(0, request.apm.durationMs - ms);
+          bin.joined++;
+          if (backendOutlived(ms, request.apm.durationMs)) bin.outlived++;
         }
         increment(bin.formats, proxy.format, 8);
         if (route !== null && (noUpstream || gatewayTimeout || reset || proxy.clientClosed)) increment(bin.routes, route, ROUTES_PER_BIN);
@@ -285,7 +318,7 @@ export const timeoutWalls: Detector<WallFinding> = {
         for (const wall of findWalls(histogram)) {
           const seconds = wall.ms / 1000;
           const around = [-1, 0, 1].map((d) => coarse[Math.floor(wall.ms / COARSE_MS) + d]).filter((bin): bin is CoarseBin => bin !== undefined);
-          const sumOf = (field: 'total' | 'noUpstream' | 'gatewayTimeouts' | 'upstreamResets' | 'clientClosed' | 'serverErrors' | 'backendMsAfter'): number =>
+          const sumOf = (field: 'total' | 'noUpstream' | 'gatewayTimeouts' | 'upstreamResets' | 'clientClosed' | 'serverErrors' | 'backendMsAfter' | 'joined' | 'outlived'): number =>
             around.reduce((s, bin) => s + bin[field], 0);
           const atWall = Math.max(1, sumOf('total'));
           const noUpstream = sumOf('noUpstream');
@@ -294,9 +327,16 @@ export const timeoutWalls: Detector<WallFinding> = {
           const clientClosed = sumOf('clientClosed');
           const failed = Math.max(noUpstream, gatewayTimeouts, upstreamResets, clientClosed, sumOf('serverErrors'));
           const failedShare = Math.min(1, failed / atWall);
+          // 502s (or resets) at a wall whose backend, per APM, worked on well past it: whatever
+          // closed the connection, the backend did not. Apache httpd answers its own ProxyTimeout with
+          // 502: a real httpd's 3 s ProxyTimeout in front of 5 s exports read as "the backend closed
+          // the connection … gunicorn --timeout", with all 58 joined transactions running 5 s.
+          const joinedAtWall = sumOf('joined');
+          const outlivedAtWall = sumOf('outlived');
+          const backendRanOn = joinedAtWall >= MIN_JOINED_AT_WALL && outlivedAtWall >= BACKEND_RAN_ON_SHARE * joinedAtWall;
           const cause: WallCause =
             gatewayTimeouts >= 0.5 * atWall ? 'gateway-timeout'
-              : upstreamResets >= 0.5 * atWall ? 'upstream-reset'
+              : upstreamResets >= 0.5 * atWall ? (backendRanOn ? 'gateway-timeout' : 'upstream-reset')
                 : clientClosed >= 0.5 * atWall || (noUpstream >= 0.5 * atWall && gatewayTimeouts + upstreamResets < 0.1 * atWall) ? 'client-closed'
                   : failedShare < 0.5 ? 'slow-answers' : 'mixed';
           if (cause === 'slow-answers') {
@@ -332,7 +372,7 @@ export const timeoutWalls: Detector<WallFinding> = {
             : severityOf({ affected, total, background: HEALTHY_BACKGROUND.none, cohortShare: routeShare, lostSeconds: backendSecondsAfter });
           const statusText = [
             gatewayTimeouts > 0 && `${gatewayTimeouts} were gateway timeouts (504/408 or upstream timeout)`,
-            upstreamResets > 0 && `${upstreamResets} were closed by the backend (502 or reset)`,
+            upstreamResets > 0 && `${upstreamResets} were 502s or resets`,
             clientClosed > 0 && `${clientClosed} were closed by the client`,
             noUpstream > 0 && `${noUpstream} had no upstream answer`,
           ].filter(Boolean).join(', ') || 'all were answered';
@@ -343,9 +383,18 @@ export const timeoutWalls: Detector<WallFinding> = {
                 ? `The value is the default of ${setting!.setting} (${setting!.defaultSeconds} s).`
                 : `The value matches no default: ${setting!.setting} is likely set to about ${formatSeconds(seconds)}.`
             : limit !== null ? `The value matches ${limit.name}.` : 'The value matches no common default: look for a configured timeout of this length.';
+          // The status this software gives its own wait running out with, when it is not 504 (Apache's 502).
+          const ownTimeoutStatus = format === null ? undefined : traitsOf(format)?.upstreamTimeout?.status;
+          const ranOnText = upstreamResets >= 0.5 * atWall && backendRanOn
+            ? ` The backend (per APM) worked on well past the wall for ${outlivedAtWall} of the ${joinedAtWall} requests joined at it: not the backend but the proxy stopped waiting` +
+              (ownTimeoutStatus === 502 ? ' (this proxy answers its own timeout with 502).' : '.')
+            : '';
           const whoText: Record<WallCause, string> = {
-            'gateway-timeout': `The proxy or gateway gave up waiting${backendSecondsAfter !== null && backendSecondsAfter > 0 ? `, while the backend worked ${formatSeconds(backendSecondsAfter)} more on requests nobody would receive` : '; the backend may have kept working on requests nobody would receive'}.`,
-            'upstream-reset': 'The backend closed these connections at the same age: a timeout in the application server itself (gunicorn `--timeout`, uWSGI `harakiri`, PHP-FPM `request_terminate_timeout`, Node\'s `server.requestTimeout`).',
+            'gateway-timeout': `The proxy or gateway gave up waiting${backendSecondsAfter !== null && backendSecondsAfter > 0 ? `, while the backend worked ${formatSeconds(backendSecondsAfter)} more on requests nobody would receive` : '; the backend may have kept working on requests nobody would receive'}.${ranOnText}`,
+            'upstream-reset': 'The backend closed these connections at the same age: a timeout in the application server itself (gunicorn `--timeout`, uWSGI `harakiri`, PHP-FPM `request_terminate_timeout`, Node\'s `server.requestTimeout`).' +
+              (ownTimeoutStatus === 502
+                ? ` Or the proxy's own timeout: this software answers ${timeoutSettingOf(format).setting} running out with 502 too, and its log cannot tell the two apart; an APM export (--apm) can, by whether the backend worked on past the wall.`
+                : ''),
             'client-closed': 'Clients gave up waiting, but no client timeout stands out with a cohort of its own (see the knee findings).',
             'slow-answers': 'The backend answered these requests, all after about the same time: a sleep, a retry backoff or a downstream timeout inside the application.',
             mixed: 'Several layers fail at this value; read the evidence lines.',
@@ -365,7 +414,8 @@ export const timeoutWalls: Detector<WallFinding> = {
             nextStep: proxySide
               ? `Check ${setting!.setting} for ${topRoute !== null ? topRoute[0] : 'the slow route'}: raise it to what the route needs, or make the route faster or asynchronous; align the timeouts from the client inwards.`
               : cause === 'upstream-reset'
-                ? 'Find the application server\'s request timeout (worker timeout, harakiri, request_terminate_timeout) and raise it or make the route faster.'
+                ? 'Find the application server\'s request timeout (worker timeout, harakiri, request_terminate_timeout) and raise it or make the route faster.' +
+                  (ownTimeoutStatus === 502 ? ` If the backend's own logs show it finishing these requests, it is ${timeoutSettingOf(format).setting}: raise that instead.` : '')
                 : cause === 'client-closed'
                   ? 'Find the client with this timeout (see the knee and proxy-made-responses findings) and raise it or make the call asynchronous.'
                   : 'Look for a fixed delay or timeout inside the application at this value.',

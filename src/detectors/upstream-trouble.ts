@@ -1,4 +1,4 @@
-import type { Count, FindingBase, Instant, Milliseconds, Share, Table, Text } from '../model/finding.js';
+import type { Count, FindingBase, Instant, Milliseconds, Seconds, Severity, Share, Table, Text } from '../model/finding.js';
 import { formatNumber, formatShare } from '../model/figure-format.js';
 import { roundTo } from '../model/round.js';
 import type { JoinedRequest, ProxyRecord } from '../model/records.js';
@@ -7,6 +7,7 @@ import { routeOf } from '../model/route.js';
 import { HEALTHY_BACKGROUND, severityOf } from '../model/severity.js';
 import { BoundedCounter } from '../statistics/bounded-counter.js';
 import type { Detector, DetectorContext } from './detector.js';
+import { seeWall, wallOwning } from './timeout-walls.js';
 import { EvidenceSample } from '../statistics/evidence-sample.js';
 import { TimeBuckets } from '../statistics/time-buckets.js';
 import { traitsOf } from '../../parsers/registry.js';
@@ -157,6 +158,10 @@ export interface UpstreamTroubleFigures {
   periodMinutes: Count;
   connectSpikePeriods: Count;
   connectBaselineMs: Milliseconds;
+  /** Errors that are the requests of a timeout wall on the same route, reported there; null when none is. */
+  wallErrors: Count | null;
+  /** That wall's value, s. */
+  wallSeconds: Seconds | null;
 }
 
 export type UpstreamTroubleColumns = ['periodStart', 'requests', 'errors', 'errorRate'];
@@ -167,6 +172,7 @@ export interface UpstreamTroubleFinding extends FindingBase<'upstream-trouble', 
 }
 
 const ERROR_WHO_CAP = 1_000;
+
 
 function newState(byRoute = false): UpstreamState {
   return {
@@ -329,8 +335,9 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
             (proxy.upstreamConnectTimeMs !== null ? `, connect ${(proxy.upstreamConnectTimeMs / 1000).toFixed(3)} s` : ''));
       },
 
-      finish(_context: DetectorContext): UpstreamTroubleFinding[] {
+      finish(context: DetectorContext): UpstreamTroubleFinding[] {
         const findings: UpstreamTroubleFinding[] = [];
+
         const states: [string | null, UpstreamState][] = [...upstreams];
         if (unattributed !== null) states.push([null, unattributed]);
         for (const [address, state] of states) {
@@ -361,18 +368,27 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
           const busiest = topEntry(state.clients);
           const oneClient = address === null && busiest !== null && state.errors >= BURST_MIN_ERRORS &&
             busiest.value.n >= ONE_CLIENT_ERROR_SHARE * state.errors && busiest.value.requests <= ONE_CLIENT_TRAFFIC_SHARE * state.requests;
+          // Frequent errors in every period of a short log (one or two minutes of it) are continuous
+          // too: they read as "rare and scattered" for having too few periods to be spread over.
           const pattern: TroublePattern = oneClient ? 'one-client'
-            : longest > 0 ? 'burst' : rate >= SUSTAINED_RATE && bucketsWithErrors >= 3 && state.errors >= SUSTAINED_MIN_ERRORS ? 'sustained' : state.errors > 0 ? 'transient' : 'connect-spikes';
+            : longest > 0 ? 'burst'
+              : rate >= SUSTAINED_RATE && bucketsWithErrors >= Math.min(3, buckets.length) && state.errors >= SUSTAINED_MIN_ERRORS ? 'sustained'
+                : state.errors > 0 ? 'transient' : 'connect-spikes';
           const burstRate = longest > 0 ? burstErrors / Math.max(1, burstRequests) : null;
           // One rule (docs/severity.md): errors above the background of transient 5xx, or a large part of
           // the upstream's requests while it failed; connect-time spikes are a clue, never above low.
-          const severity = pattern === 'connect-spikes' || pattern === 'one-client' ? 'low' : severityOf({
+          const ownRoute = burstRoute ?? topKey(state.routes);
+          const wall = wallOwning(context.earlier, ownRoute, state.errors);
+          const wallErrors = wall === undefined ? null : Math.min(state.errors, wall.gatewayTimeouts + wall.upstreamResets);
+          const ownSeverity: Severity = pattern === 'connect-spikes' || pattern === 'one-client' ? 'low' : severityOf({
             affected: state.errors, total, background: HEALTHY_BACKGROUND.serverErrors,
             cohortShare: address === null ? burstRate : burstRate ?? rate,
           });
+          // The wall finding owns these requests and their severity.
+          const severity: Severity = wall === undefined || ownSeverity === 'info' ? ownSeverity : 'low';
           const statuses = [...state.statuses].sort((a, b) => b[1] - a[1]);
           const statusText = statuses.slice(0, 4).map(([s, n]) => `${s || '-'} × ${n}`).join(', ');
-          const topRoute = burstRoute ?? topKey(state.routes);
+          const topRoute = ownRoute;
           const topClient = busiest?.key ?? null;
           const causes = [
             state.connectFailures > 0 && `${state.connectFailures} never reached the backend (connection refused or failed)`,
@@ -382,8 +398,9 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
           const when = longestFrom !== null
             ? ` Errors came in a burst${burstRoute !== null ? ` on ${burstRoute}` : ''}: ${longest * bucketMinutes} minute(s) from ${new Date(longestFrom).toISOString()} with ${burstErrors} errors, above ${BURST_ERROR_RATE * 100}% of ${burstRoute !== null ? 'its' : 'the'} requests in each minute.`
             : ` Errors are spread over ${bucketsWithErrors} of ${buckets.length} ${bucketMinutes}-minute periods.`;
-          const verdict =
-            pattern === 'burst' ? `This is an outage of ${address === null ? 'the backend' : 'that upstream'} (or the path to it), not background noise.`
+          const verdict = wall !== undefined
+            ? `${wallErrors === state.errors ? 'All of them are' : `${formatNumber(wallErrors!)} of them are`} the requests of the timeout wall at ${formatNumber(wall.wallSeconds)} s on ${wall.route} (see it): a limit fired at a fixed age${wall.backendSecondsAfterWall !== null && wall.backendSecondsAfterWall > 0 ? ' while the backend was still working' : ''}, not errors of their own.`
+            : pattern === 'burst' ? `This is an outage of ${address === null ? 'the backend' : 'that upstream'} (or the path to it), not background noise.`
               : pattern === 'sustained' ? 'Errors this frequent and continuous point at a misconfiguration (unhealthy or missing targets, security groups, TLS) rather than transient network trouble.'
                 : pattern === 'transient' ? 'Rare and scattered: most likely transient network trouble; worth watching, not an outage.'
                   : pattern === 'one-client' ? `Nearly all fell on ${topClient}, which sent a small part of the traffic: ${REJECTION_STATUSES.has(statuses[0]?.[0] ?? 0)
@@ -412,7 +429,9 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
               (causes ? `: ${causes}.` : '.') + who + (state.errors > 0 ? when : '') +
               (connectSpikes > 0 ? ` Connect time spiked in ${connectSpikes} period(s) (baseline ${connectBaseline.toFixed(1)} ms).` : '') +
               ` ${verdict}`,
-            nextStep: pattern === 'transient'
+            nextStep: wall !== undefined
+              ? seeWall(wall)
+              : pattern === 'transient'
               ? 'Nothing urgent; if clients see these errors, a single retry with backoff absorbs them.'
               : pattern === 'one-client'
                 ? 'Check the proxy\'s rate and connection limits for that client (log $upstream_status or $upstream_addr and alf tells a limit\'s answers from the backend\'s), and what it requested.'
@@ -440,6 +459,8 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
               periodMinutes: bucketMinutes,
               connectSpikePeriods: connectSpikes,
               connectBaselineMs: roundTo(connectBaseline, 2),
+              wallErrors,
+              wallSeconds: wall?.wallSeconds ?? null,
             },
             table: { columns: ['periodStart', 'requests', 'errors', 'errorRate'], rows },
             evidence: state.evidence.list(),

@@ -51,6 +51,25 @@ export const FIGURE_UNITS: Readonly<Record<string, Readonly<Record<string, Unit>
     "basedOnApm": "flag",
     "hasApmInput": "flag"
   },
+  "timeout-walls": {
+    "wallSeconds": "seconds",
+    "cause": "text",
+    "requestsAtWall": "count",
+    "shareOfRequests": "share",
+    "densityRatio": "ratio",
+    "failedShareAtWall": "share",
+    "gatewayTimeouts": "count",
+    "upstreamResets": "count",
+    "clientClosed": "count",
+    "noUpstreamAnswer": "count",
+    "setting": "text",
+    "likelyLimit": "text",
+    "likelyLimitSeconds": "seconds",
+    "route": "text",
+    "routeShareAtWall": "share",
+    "backendSecondsAfterWall": "seconds",
+    "sameAsKneeSeconds": "seconds"
+  },
   "proxy-made-responses": {
     "class": "text",
     "count": "count",
@@ -90,25 +109,6 @@ export const FIGURE_UNITS: Readonly<Record<string, Readonly<Record<string, Unit>
     "windowSeconds": "seconds",
     "overflowedKeys": "count"
   },
-  "timeout-walls": {
-    "wallSeconds": "seconds",
-    "cause": "text",
-    "requestsAtWall": "count",
-    "shareOfRequests": "share",
-    "densityRatio": "ratio",
-    "failedShareAtWall": "share",
-    "gatewayTimeouts": "count",
-    "upstreamResets": "count",
-    "clientClosed": "count",
-    "noUpstreamAnswer": "count",
-    "setting": "text",
-    "likelyLimit": "text",
-    "likelyLimitSeconds": "seconds",
-    "route": "text",
-    "routeShareAtWall": "share",
-    "backendSecondsAfterWall": "seconds",
-    "sameAsKneeSeconds": "seconds"
-  },
   "upstream-trouble": {
     "upstream": "text",
     "pattern": "text",
@@ -129,7 +129,9 @@ export const FIGURE_UNITS: Readonly<Record<string, Readonly<Record<string, Unit>
     "periods": "count",
     "periodMinutes": "count",
     "connectSpikePeriods": "count",
-    "connectBaselineMs": "milliseconds"
+    "connectBaselineMs": "milliseconds",
+    "wallErrors": "count",
+    "wallSeconds": "seconds"
   },
   "keepalive-disabled": {
     "upstream": "text",
@@ -178,6 +180,7 @@ export const COLUMN_UNITS: Readonly<Record<string, Readonly<Record<string, Unit>
     "shareOfKnee": "share",
     "shareOfOwnRequests": "share"
   },
+  "timeout-walls": {},
   "proxy-made-responses": {
     "by": "text",
     "value": "text",
@@ -198,7 +201,6 @@ export const COLUMN_UNITS: Readonly<Record<string, Readonly<Record<string, Unit>
     "impactFactor": "ratio",
     "trueTime": "text"
   },
-  "timeout-walls": {},
   "upstream-trouble": {
     "periodStart": "instant",
     "requests": "count",

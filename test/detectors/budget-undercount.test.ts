@@ -39,6 +39,26 @@ describe('budget under-count and replay', () => {
     expect(perKey.explanation).toContain('no APM input');
   });
 
+  it('says what to change by who cut the requests off: the client (let the proxy wait) or the proxy\'s own timeout (not an abort setting)', () => {
+    // 40 exports of one key, each cut off at 3 s while its backend ran 30 s: by the client (499), or by the proxy (504, no upstream answer).
+    const exports = (clientClosed: boolean): JoinedRequest[] => Array.from({ length: 40 }, (_, i) => {
+      const startMs = Date.UTC(2026, 0, 15, 10) + i * 5_000;
+      const proxy = emptyProxyRecord('test', 'access.log', i + 1, '');
+      Object.assign(proxy, {
+        apiKey: 'k_export', path: '/v1/exports/7', method: 'GET', startMs, endMs: startMs + 3_000, requestTimeMs: 3_000,
+        status: clientClosed ? 499 : 504, clientClosed, upstreamLogged: true, upstreamStatus: null, upstreamAttempts: 1, upstreamTimeMs: 3_000, upstreamAddr: '10.0.0.7:8080',
+      });
+      const apm = { ...emptyApmTransaction('test', 'export.csv', i + 2, ''), startMs, durationMs: 30_000, path: '/v1/exports/7', method: 'GET', status: 200 };
+      return { proxy, apm, method: 'heuristic', confidence: 1, offsetMs: 0 };
+    });
+    const [byClient] = ofKind(run(exports(true)), 'budget-undercount');
+    expect(byClient!.nextStep).toContain('proxy_ignore_client_abort');
+    const [byProxy] = ofKind(run(exports(false)), 'budget-undercount');
+    expect(byProxy!.nextStep).not.toContain('proxy_ignore_client_abort');
+    expect(byProxy!.nextStep).toContain('its own timeout');
+    expect(byProxy!.explanation).toContain('40 of them the proxy gave up on at its own timeout');
+  });
+
   it('clean traffic under budget: only the per-key info table', () => {
     for (const seed of [1, 2]) {
       const findings = run(cleanTraffic({ seed }).requests);

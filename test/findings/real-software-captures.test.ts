@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { findingsOfKind } from '../../src/detectors/detector.js';
+import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
+import { loadLogFormat } from '../../src/parse/log-format.js';
+import { analyze } from '../../src/pipeline/analyze.js';
+import type { Analysis } from '../../src/pipeline/analysis.js';
+
+/**
+ * Incidents that real nginx, HAProxy and Apache httpd logged in front of a real backend
+ * (test/fixtures/real-software/README.md), held to what the clients and the backend saw: each
+ * proxy's log of one incident must read as that incident.
+ */
+
+const DIR = join(import.meta.dirname, '..', 'fixtures', 'real-software');
+const at = (run: string, file: string): string => join(DIR, run, file);
+
+interface TruthRow { group: string; status: string; outcome: string; ua: string }
+
+function csvRows(path: string): Record<string, string>[] {
+  const [header, ...lines] = gunzipSync(readFileSync(path)).toString('utf8').trim().split('\n');
+  const names = header!.split(',');
+  // No field of these files holds a comma but the user agent, which is last in truth.csv.
+  return lines.map((line) => {
+    const cells = line.split(',');
+    const row: Record<string, string> = {};
+    names.forEach((name, i) => { row[name] = i === names.length - 1 ? cells.slice(i).join(',') : cells[i]!; });
+    return row;
+  });
+}
+
+const truth = (run: string): TruthRow[] => csvRows(at(run, 'truth.csv.gz')) as unknown as TruthRow[];
+
+function analyzeRun(inputs: string[], options: { apm?: string; logFormat?: string } = {}): Promise<Analysis> {
+  return analyze({
+    inputs, apmInputs: options.apm === undefined ? [] : [options.apm], budget: null, join: DEFAULT_JOIN_OPTIONS, keepGoing: false,
+    logFormat: options.logFormat === undefined ? undefined : loadLogFormat(options.logFormat, undefined, inputs).format,
+  });
+}
+
+describe('nginx, a report client with a 2 s timeout (93 calls given up)', () => {
+  const run = 'nginx-client-timeout';
+  const gaveUp = truth(run).filter((row) => row.outcome === 'timeout');
+
+  it('the clients gave up 93 times, all of them ReportBot', () => {
+    expect(gaveUp).toHaveLength(93);
+    expect(new Set(gaveUp.map((row) => row.ua))).toEqual(new Set(['ReportBot/2.1 (+https://reports.example)']));
+  });
+
+  it('in nginx\'s default combined log, which has no upstream fields, counts every 499 as a client abort (it raised nothing)', async () => {
+    const analysis = await analyzeRun([at(run, 'combined.log.gz')]);
+    const [aborts] = findingsOfKind(analysis.findings, 'proxy-made-responses').filter((finding) => finding.figures.class === 'client-abort');
+    expect(aborts!.figures).toMatchObject({ count: gaveUp.length, topStatus: 499, topRoute: '/v1/reports/:id', backendSecondsAfterAnswer: null });
+    expect(aborts!.figures.shareOfRequests).toBeCloseTo(gaveUp.length / truth(run).length, 3);
+    expect(['medium', 'high']).toContain(aborts!.severity);
+  });
+
+  it('puts the knee at the clients\' 2 s with all 93 hang-ups, with the backend\'s export and without (with it, it said 78)', async () => {
+    for (const apm of [at(run, 'newrelic.csv.gz'), undefined]) {
+      const analysis = await analyzeRun([at(run, 'access.log.gz')], { apm, logFormat: at(run, 'nginx.conf') });
+      const [knee] = findingsOfKind(analysis.findings, 'client-timeout-knee');
+      expect(knee!.figures.timeoutSeconds).toBeCloseTo(2, 1);
+      expect(knee!.figures.requestsAtKnee).toBe(gaveUp.length);
+      expect(knee!.figures.topCohort).toBe('ReportBot/2.1 (+https://reports.example)');
+    }
+  });
+});
+
+/** The backend seconds spent past `wallSeconds` on the transactions that outran it, from the backend's own export. */
+function backendSecondsPast(run: string, wallSeconds: number): number {
+  return csvRows(at(run, 'newrelic.csv.gz')).map((row) => Number(row['duration'])).filter((s) => s > wallSeconds + 0.5)
+    .reduce((sum, s) => sum + s - wallSeconds, 0);
+}
+
+describe('a 3 s gateway timeout in front of 5 s exports, through nginx, HAProxy and Apache httpd', () => {
+  const runs = [
+    { run: 'nginx-gateway-timeout', log: 'access.log.gz', logFormat: 'nginx.conf', status: '504', setting: 'proxy_read_timeout' },
+    { run: 'haproxy-gateway-timeout', log: 'haproxy.log.gz', logFormat: 'haproxy.cfg', status: '504', setting: 'timeout server' },
+    { run: 'apache-proxy-timeout', log: 'access.log.gz', logFormat: undefined, status: '502', setting: 'ProxyTimeout' },
+  ] as const;
+
+  for (const { run, log, logFormat, status, setting } of runs) {
+    it(`${run}: one finding owns the wall (named ${setting}, with the backend's work past it); the same requests are no second incident`, async () => {
+      const failed = truth(run).filter((row) => row.status === status);
+      expect(failed.length).toBeGreaterThan(50);
+      const analysis = await analyzeRun([at(run, log)], { apm: at(run, 'newrelic.csv.gz'), logFormat: logFormat === undefined ? undefined : at(run, logFormat) });
+      // Every request reached the backend and is in its export: (nearly) all of them join; nginx's 504s
+      // did not (Apache's whole-second stamps leave a look-alike or two apart).
+      expect(analysis.join.joinedById + analysis.join.joinedHeuristic).toBeGreaterThanOrEqual(0.99 * analysis.join.apmRecords);
+      const [wall] = findingsOfKind(analysis.findings, 'timeout-walls');
+      const figures = wall!.figures;
+      if (!('cause' in figures)) throw new Error(`not a limit wall: ${wall!.title}`);
+      // Apache answers its own ProxyTimeout with 502: it read as "the backend closed the connection".
+      expect(figures).toMatchObject({ cause: 'gateway-timeout', route: '/v1/exports/:id' });
+      expect(figures.gatewayTimeouts + figures.upstreamResets).toBe(failed.length);
+      expect(figures.setting).toContain(setting);
+      expect(figures.wallSeconds).toBeCloseTo(3, 1);
+      expect(figures.backendSecondsAfterWall!).toBeGreaterThan(0.95 * backendSecondsPast(run, figures.wallSeconds));
+      expect(figures.backendSecondsAfterWall!).toBeLessThan(1.05 * backendSecondsPast(run, figures.wallSeconds));
+      expect(wall!.severity).toBe('high');
+      expect(analysis.verdict[0]!.text).toMatch(/gives up on the backend at 3\.0/);
+      // Upstream trouble and the proxy's own answers say these are the wall's, at low (they were high, "transient … not an outage").
+      for (const finding of [...findingsOfKind(analysis.findings, 'upstream-trouble'), ...findingsOfKind(analysis.findings, 'proxy-made-responses')]) {
+        expect(finding.severity, finding.title).toBe('low');
+        expect(finding.explanation, finding.title).toContain('timeout wall at 3');
+      }
+      // The proxy stopped charging time at its timeout, as nginx logs it: no key is under-counted (HAProxy's read 86%).
+      expect(findingsOfKind(analysis.findings, 'budget-undercount')).toEqual([]);
+    }, 30_000);
+  }
+
+  it('apache-proxy-timeout: httpd wrote AH01102 (its read timeout) for each 502; without an export the wall cannot tell and says so', async () => {
+    const errors = gunzipSync(readFileSync(at('apache-proxy-timeout', 'error.log.gz'))).toString('utf8').split('\n').filter((line) => line.includes('AH01102'));
+    expect(errors).toHaveLength(truth('apache-proxy-timeout').filter((row) => row.status === '502').length);
+    const analysis = await analyzeRun([at('apache-proxy-timeout', 'access.log.gz')]);
+    const [wall] = findingsOfKind(analysis.findings, 'timeout-walls');
+    expect('cause' in wall!.figures && wall!.figures.cause).toBe('upstream-reset');
+    expect(wall!.explanation).toContain('ProxyTimeout');
+    expect(wall!.nextStep).toContain('ProxyTimeout');
+  });
+
+  it('haproxy-gateway-timeout: charges each timed-out request the 3 s HAProxy waited, not nothing', async () => {
+    const run = 'haproxy-gateway-timeout';
+    const analysis = await analyzeRun([at(run, 'haproxy.log.gz')], { apm: at(run, 'newrelic.csv.gz'), logFormat: at(run, 'haproxy.cfg') });
+    const [perKey] = findingsOfKind(analysis.findings, 'budget-per-key');
+    const exporter = perKey!.table.rows.find((row) => row[0] === 'k_export')!;
+    const timedOut = truth(run).filter((row) => row.status === '504').length;
+    expect(exporter[4]).toBeGreaterThan(timedOut * 3);
+  });
+});
+
+describe('nginx with keepalive_timeout 0, and without (the control)', () => {
+  it('says clients open a new connection for every request, though the log has upstream connect times too (it said nothing then)', async () => {
+    const off = await analyzeRun([at('nginx-keepalive-off', 'access.log.gz')], { logFormat: at('nginx-keepalive-off', 'nginx.conf') });
+    const client = findingsOfKind(off.findings, 'keepalive-disabled').filter((finding) => 'side' in finding.figures);
+    expect(client).toHaveLength(1);
+    expect(client[0]!.figures.newConnectionShare).toBeGreaterThanOrEqual(0.99);
+    const on = await analyzeRun([at('nginx-keepalive-on', 'access.log.gz')], { logFormat: at('nginx-keepalive-on', 'nginx.conf') });
+    expect(findingsOfKind(on.findings, 'keepalive-disabled')).toEqual([]);
+  });
+});
