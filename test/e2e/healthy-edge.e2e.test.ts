@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze, fileStats, findingsOf, type AlfReport, type Finding } from './alf-cli.js';
-import { BULK_CLIENT, EdgeClient, startEdgeBackend, type EdgeTraffic } from './edge-traffic.js';
+import { BULK_CLIENT, EdgeClient, startEdgeBackend, type EdgeBackend, type EdgeTraffic } from './edge-traffic.js';
 import { writeApacheConfig } from './apache-config.js';
 import { haproxyCfgHead } from './haproxy-config.js';
 import { nginxConfHead } from './nginx-config.js';
@@ -56,6 +56,16 @@ async function tearDown(proxy: Managed | undefined, client: EdgeClient | undefin
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** The API behind the edge, a port for the proxy, and the static files it serves from `dir`/static. */
+async function startSite(dir: string): Promise<{ api: EdgeBackend; port: number }> {
+  const api = await startEdgeBackend();
+  const port = await freePort();
+  mkdirSync(join(dir, 'static'));
+  writeFileSync(join(dir, 'static', 'app.css'), 'body { margin: 0 }\n');
+  writeFileSync(join(dir, 'static', 'index.html'), '<!doctype html><title>edge</title>\n');
+  return { api, port };
+}
+
 /** A run's findings on one line of the test log. */
 function findingsLine(report: AlfReport): string {
   return report.findings.map((f) => `[${f.severity}] ${f.title}`).join('; ');
@@ -71,13 +81,9 @@ describe.skipIf(!NGINX_INSTALLED)('a healthy edge through a real nginx: static f
   const reports = {} as Record<'blog' | 'withStatus' | 'combined' | 'joined', AlfReport>;
 
   beforeAll(async () => {
-    const api = await startEdgeBackend();
+    const { api, port } = await startSite(dir);
     backend = api.server;
-    const port = await freePort();
     client = new EdgeClient(port);
-    mkdirSync(join(dir, 'static'));
-    writeFileSync(join(dir, 'static', 'app.css'), 'body { margin: 0 }\n');
-    writeFileSync(join(dir, 'static', 'index.html'), '<!doctype html><title>edge</title>\n');
     const proxied = `proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";`;
     writeFileSync(join(dir, 'nginx.conf'), `${nginxConfHead(dir, 256)}
   ${BLOG_FORMAT}
@@ -228,13 +234,9 @@ describe.skipIf(APACHE === null)('a healthy edge through a real Apache httpd: st
   const reports = {} as Record<'alone' | 'joined', AlfReport>;
 
   beforeAll(async () => {
-    const api = await startEdgeBackend();
+    const { api, port } = await startSite(dir);
     backend = api.server;
-    const port = await freePort();
     client = new EdgeClient(port);
-    mkdirSync(join(dir, 'static'));
-    writeFileSync(join(dir, 'static', 'app.css'), 'body { margin: 0 }\n');
-    writeFileSync(join(dir, 'static', 'index.html'), '<!doctype html><title>edge</title>\n');
     writeFileSync(join(dir, 'static', 'healthz.txt'), 'ok\n');
     const files = writeApacheConfig({ dir, port, backendPort: api.port });
     log = files.accessLog;
