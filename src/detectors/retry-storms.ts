@@ -22,6 +22,15 @@ import { fingerprintRequest, RecentRequests } from './retry-storms/recent-reques
  */
 
 const RETRY_WINDOW_MS = 10_000;
+/**
+ * A repeat of a failed request is a retry "at once" when it starts less than this after the
+ * failure: the shortest `Retry-After` (whole seconds) is 1 s, and a client honouring it, or any
+ * backoff of a second or more, does what this finding would advise. A paginating crawler that
+ * waited out each 429's `Retry-After: 1` (real nginx and HAProxy, gaps 1.0-1.5 s) read as a high
+ * "retry storm … immediate retries". In a log of whole-second stamps only a repeat within the same
+ * second is sure to be one: some at-once retries are missed there, none is made up.
+ */
+const IMMEDIATE_RETRY_MS = 1_000;
 const RECENT_CAP = 200_000;
 /**
  * How far out of time order a log's lines may be (nginx writes a line at the request's end, so a
@@ -177,8 +186,9 @@ export const retryStorms: Detector<RetryFinding> = {
       const high = requestFingerprint[0]!;
       const low = requestFingerprint[1]!;
       const previous = recent.latest(high, low);
-      if (previous !== null && !previous.failed && proxy.startMs - previous.endMs <= RETRY_WINDOW_MS) state.repeatsAfterSuccess++;
-      const isRetry = previous !== null && previous.failed && proxy.startMs - previous.endMs <= RETRY_WINDOW_MS && proxy.startMs >= previous.endMs - 50;
+      // Measured as retries are, so a poller's repeats after successes weigh against them alike.
+      if (previous !== null && !previous.failed && proxy.startMs - previous.endMs < IMMEDIATE_RETRY_MS) state.repeatsAfterSuccess++;
+      const isRetry = previous !== null && previous.failed && proxy.startMs - previous.endMs < IMMEDIATE_RETRY_MS && proxy.startMs >= previous.endMs - 50;
       let attempts = 1;
       // A chain is counted from its first attempt inside the slice, so attempts per chain stay the
       // slice's own when a chain began before it.
@@ -252,7 +262,7 @@ export const retryStorms: Detector<RetryFinding> = {
               ? `Retry storm from ${client}: ${formatNumber(state.retries)} immediate retries, ${formatRatio(roundTo(amplification, 2))} amplification`
               : `${client} retries failures once (${formatNumber(state.retries)} retries)`,
             explanation:
-              `${client} repeated the same request within ${RETRY_WINDOW_MS / 1000} s of a failure ${formatNumber(state.retries)} times. ` +
+              `${client} repeated the same request less than ${IMMEDIATE_RETRY_MS / 1000} s after a failure ${formatNumber(state.retries)} times. ` +
               `Its ${formatNumber(state.failedChains)} failing requests became ${formatNumber(state.failedChainAttempts)} attempts (${formatRatio(roundTo(amplification, 2))} amplification, ` +
               `longest chain ${formatNumber(state.longestChain)} attempts)` +
               (busiest ? `; in its busiest minute (from ${new Date(busiest.startMs).toISOString()}) it retried ${formatNumber(busiest.retries)} times, ${formatShare(roundTo(busiestShare, 3))} of its requests.` : '.') +
@@ -286,7 +296,7 @@ export const retryStorms: Detector<RetryFinding> = {
             kind: 'retry-storms',
             severity: 'info',
             title: `${formatNumber(totalRetries)} quick retries after failures, no storm`,
-            explanation: `${totalRetries} requests repeated a failed request within ${RETRY_WINDOW_MS / 1000} s, too few per client to matter.`,
+            explanation: `${totalRetries} requests repeated a failed request less than ${IMMEDIATE_RETRY_MS / 1000} s after it, too few per client to matter.`,
             figures: { retries: totalRetries, clients: ranked.length },
             table: { columns: ['client', 'requests', 'failedRequests', 'retries', 'amplificationFactor', 'longestChain'], rows: rows.slice(0, 20) },
             evidence: [],

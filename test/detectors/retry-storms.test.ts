@@ -70,11 +70,11 @@ describe('retry storms', () => {
   });
 
   it('is at most low when no minute holds more retries than a person pressing reload makes', () => {
-    // A developer's own server: one client, a page that fails, reloaded 20 times over two minutes,
-    // among an hour of ordinary requests.
+    // A developer's own server: one client, a page that fails, reloaded 20 times at once (half a
+    // second apart), among an hour of ordinary requests.
     const requests: JoinedRequest[] = [];
     for (let i = 0; i < 200; i++) requests.push(attempt(i * 18_000, 200, `/page/${i % 40}`));
-    for (let i = 0; i < 21; i++) requests.push(attempt(1_800_000 + i * 6_000, 500, '/broken.php'));
+    for (let i = 0; i < 21; i++) requests.push(attempt(1_800_000 + i * 500, 500, '/broken.php'));
     const [finding] = run(requests.sort((a, b) => a.proxy!.endMs - b.proxy!.endMs));
     expect(finding!.title).toMatch(/^Retry storm from /);
     expect(finding!.figures.retries).toBe(20);
@@ -128,6 +128,21 @@ describe('retry storms', () => {
     expect(run(requests.sort((a, b) => a.proxy!.endMs - b.proxy!.endMs))).toEqual([]);
   });
 
+  it('counts no repeat as a retry at once when the client waited a second or more (a 429\'s Retry-After, a backoff)', () => {
+    // A paginating crawler held to 5 requests a second: each 429 is answered with Retry-After: 1,
+    // and it waits that out (1.0-1.5 s) before asking again, 300 times over ten minutes.
+    const requests: JoinedRequest[] = [];
+    for (let i = 0; i < 300; i++) {
+      const t = i * 2_000;
+      requests.push(attempt(t, 429, `/api/search/${i}`), attempt(t + 10 + 1_000 + (i % 5) * 100, 200, `/api/search/${i}`));
+    }
+    const findings = run(requests);
+    expect(findings.filter((finding) => finding.severity !== 'info')).toEqual([]);
+    // The same crawler retrying at once, 100 ms after each 429, is a storm.
+    const atOnce = requests.map((request, i) => (i % 2 === 1 ? attempt(request.proxy!.startMs - 1_000 + 100 - (Math.floor(i / 2) % 5) * 100, 200, request.proxy!.path!) : request));
+    expect(run(atOnce)[0]!.title).toMatch(/^Retry storm from key_a/);
+  });
+
   it('finds retries in a log whose lines are a minute out of time order', () => {
     // nginx writes a line at the request's end: a slow request's line sits among lines of requests
     // that started up to a minute later. Those lines must not make it forget the failures before them.
@@ -137,7 +152,7 @@ describe('retry storms', () => {
       const path = `/api/y/${i}`;
       const slow = attempt(t, 200, `/slow/${i}`);
       slow.proxy!.endMs = t + 60_000;
-      requests.push(attempt(t, 503, path), slow, attempt(t + 2_000, 503, path), attempt(t + 4_000, 200, path));
+      requests.push(attempt(t, 503, path), slow, attempt(t + 500, 503, path), attempt(t + 1_000, 200, path));
     }
     const [finding] = run(requests);
     expect(finding!.figures.retries).toBe(60);
