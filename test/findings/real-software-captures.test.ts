@@ -131,6 +131,24 @@ describe('a 3 s gateway timeout in front of 5 s exports, through nginx, HAProxy 
   });
 });
 
+describe('nginx in front of a backend restarted once (down 3 s)', () => {
+  it('reads the refused connections as one short outage at the restart, not as rare and scattered trouble', async () => {
+    const run = 'nginx-restart';
+    const [down, up] = gunzipSync(readFileSync(at(run, 'deploy.csv.gz'))).toString('utf8').trim().split('\n')[1]!.split(',').map((t) => Number(t) * 1000) as [number, number];
+    const failed = truth(run).filter((row) => row.status === '502');
+    expect(failed.length).toBeGreaterThan(10);
+    const analysis = await analyzeRun([at(run, 'access.log.gz')], { apm: at(run, 'newrelic.csv.gz'), logFormat: at(run, 'nginx.conf') });
+    const [trouble] = findingsOfKind(analysis.findings, 'upstream-trouble');
+    expect(trouble!.figures).toMatchObject({ pattern: 'burst', errors: failed.length, connectFailures: failed.length });
+    expect(Date.parse(trouble!.figures.burstStart!)).toBe(Math.floor(down / 60_000) * 60_000);
+    // The errors' span is the time the backend was down, to a tenth of a second or so.
+    const span = Number(/all within ([\d.]+) s/.exec(trouble!.explanation)![1]);
+    expect(Math.abs(span - (up - down) / 1000)).toBeLessThan(0.5);
+    expect(trouble!.explanation).toContain('a restart or a deploy');
+    expect(trouble!.nextStep).not.toMatch(/Nothing urgent/);
+  });
+});
+
 describe('nginx with keepalive_timeout 0, and without (the control)', () => {
   it('says clients open a new connection for every request, though the log has upstream connect times too (it said nothing then)', async () => {
     const off = await analyzeRun([at('nginx-keepalive-off', 'access.log.gz')], { logFormat: at('nginx-keepalive-off', 'nginx.conf') });
