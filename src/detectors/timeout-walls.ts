@@ -36,6 +36,8 @@ const BIN_MS = 10;
 const MAX_MS = 300_000;
 const WINDOW_BINS = 10; // 100 ms
 const COARSE_MS = 100;
+/** Answered requests shorter than this are no wall's: their routes are not counted per bin. */
+const SLOW_ANSWER_MS = 500;
 const MIN_WALL_MS = 500;
 const MIN_REQUESTS = 10;
 const MIN_RATIO = 8;
@@ -62,6 +64,8 @@ interface CoarseBin {
   outlived: number;
   /** Log formats of the bin's requests, for the setting to name. */
   formats: Map<string, number>;
+  /** Routes of the bin's answered requests of half a second or more: a wall of slow answers names its route too. */
+  answeredRoutes: Map<string, number>;
   /** Routes of the bin's failed requests. */
   routes: Map<string, number>;
   /** When the bin's first and last requests started. */
@@ -72,7 +76,7 @@ interface CoarseBin {
 function emptyBin(): CoarseBin {
   return {
     total: 0, noUpstream: 0, gatewayTimeouts: 0, upstreamResets: 0, clientClosed: 0, serverErrors: 0, backendMsAfter: 0, joined: 0, outlived: 0,
-    formats: new Map(), routes: new Map(), firstStartMs: Infinity, lastStartMs: -Infinity,
+    formats: new Map(), routes: new Map(), answeredRoutes: new Map(), firstStartMs: Infinity, lastStartMs: -Infinity,
   };
 }
 
@@ -304,6 +308,7 @@ export const timeoutWalls: Detector<WallFinding> = {
         }
         increment(bin.formats, proxy.format, 8);
         if (route !== null && (noUpstream || gatewayTimeout || reset || proxy.clientClosed)) increment(bin.routes, route, ROUTES_PER_BIN);
+        else if (route !== null && ms >= SLOW_ANSWER_MS) increment(bin.answeredRoutes, route, ROUTES_PER_BIN);
         let sample = evidence.get(index);
         if (!sample) evidence.set(index, (sample = new EvidenceSample(3)));
         const backend = request.apm ? `, backend (APM) ${(request.apm.durationMs / 1000).toFixed(3)} s` : '';
@@ -361,7 +366,8 @@ export const timeoutWalls: Detector<WallFinding> = {
           const proxySide = cause === 'gateway-timeout';
           const limit = nearestKnownLimit(seconds, proxySide ? 'proxy' : cause === 'client-closed' ? 'client' : undefined);
           const setting = proxySide ? timeoutSettingOf(format) : null;
-          const topRoute = topOf(around.map((bin) => bin.routes));
+          // A wall of slow answers (a long poll held 25 s by design, a 2 s batch step) is named by the route that answers there.
+          const topRoute = cause === 'slow-answers' ? topOf(around.map((bin) => bin.answeredRoutes)) : topOf(around.map((bin) => bin.routes));
           const routeTotal = topRoute === null ? 0 : routeTotals.peek(topRoute[0])?.n ?? 0;
           const routeShare = topRoute === null || routeTotal === 0 ? null : Math.min(1, topRoute[1] / routeTotal);
           const backendSecondsAfter = withApm ? sumOf('backendMsAfter') / 1000 : null;
@@ -382,7 +388,9 @@ export const timeoutWalls: Detector<WallFinding> = {
               : setting!.defaultSeconds !== null && Math.abs(setting!.defaultSeconds - seconds) <= Math.max(0.1, 0.02 * seconds)
                 ? `The value is the default of ${setting!.setting} (${setting!.defaultSeconds} s).`
                 : `The value matches no default: ${setting!.setting} is likely set to about ${formatSeconds(seconds)}.`
-            : limit !== null ? `The value matches ${limit.name}.` : 'The value matches no common default: look for a configured timeout of this length.';
+            : limit !== null ? `The value matches ${limit.name}.`
+              : cause === 'slow-answers' ? 'The value matches no common default: look for a fixed wait or timeout of this length.'
+                : 'The value matches no common default: look for a configured timeout of this length.';
           // The status this software gives its own wait running out with, when it is not 504 (Apache's 502).
           const ownTimeoutStatus = format === null ? undefined : traitsOf(format)?.upstreamTimeout?.status;
           const ranOnText = upstreamResets >= 0.5 * atWall && backendRanOn
@@ -396,7 +404,7 @@ export const timeoutWalls: Detector<WallFinding> = {
                 ? ` Or the proxy's own timeout: this software answers ${timeoutSettingOf(format).setting} running out with 502 too, and its log cannot tell the two apart; an APM export (--apm) can, by whether the backend worked on past the wall.`
                 : ''),
             'client-closed': 'Clients gave up waiting, but no client timeout stands out with a cohort of its own (see the knee findings).',
-            'slow-answers': 'The backend answered these requests, all after about the same time: a sleep, a retry backoff or a downstream timeout inside the application.',
+            'slow-answers': 'The backend answered these requests, all after about the same time: a wait the application holds on purpose (a long poll, a fixed batch step), or a sleep, a retry backoff or a downstream timeout inside it.',
             mixed: 'Several layers fail at this value; read the evidence lines.',
           };
           findings.push({

@@ -149,6 +149,17 @@ describe('nginx in front of a backend restarted once (down 3 s)', () => {
   });
 });
 
+describe('nginx in front of long polls held 25 s by design (healthy)', () => {
+  it('raises nothing above low, and names the route of the latency wall the polls make', async () => {
+    const run = 'nginx-long-poll';
+    const analysis = await analyzeRun([at(run, 'access.log.gz')], { apm: at(run, 'newrelic.csv.gz'), logFormat: at(run, 'nginx.conf') });
+    expect(analysis.findings.filter((finding) => finding.severity === 'medium' || finding.severity === 'high')).toEqual([]);
+    const [wall] = findingsOfKind(analysis.findings, 'timeout-walls');
+    expect(wall!.figures).toMatchObject({ cause: 'slow-answers', route: '/poll' });
+    expect(wall!.explanation).toContain('long poll');
+  });
+});
+
 describe('nginx with keepalive_timeout 0, and without (the control)', () => {
   it('says clients open a new connection for every request, though the log has upstream connect times too (it said nothing then)', async () => {
     const off = await analyzeRun([at('nginx-keepalive-off', 'access.log.gz')], { logFormat: at('nginx-keepalive-off', 'nginx.conf') });
