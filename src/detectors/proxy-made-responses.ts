@@ -90,7 +90,6 @@ interface ClassCounts {
  */
 const EARLY_HANG_UP_MS = 500;
 
-
 const counter = (): BoundedCounter<{ count: number }> => new BoundedCounter(5_000, () => ({ count: 0 }));
 
 function top(counts: BoundedCounter<{ count: number }>, n: number): [string, number][] {
@@ -171,6 +170,8 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
     // Routes (templates) where the backend answered 2xx: a made-up 404 there is not a real 404.
     const answeredRoutes = new BoundedCounter<{ count: number }>(50_000, () => ({ count: 0 }));
     let abortedWithOtherStatus = 0;
+    // Requests of logs without upstream fields by user agent: the cohort their client aborts are judged in.
+    const unloggedByAgent = counter();
     // Client times of unexplained responses (50 ms bins): at finish, those at the knee are likely aborts without an APM record.
     const unexplainedTimes = new Map<number, number>();
 
@@ -213,6 +214,7 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
           // raised nothing. Its other requests count among all, as in a log that says.
           if (proxy.status === null) return;
           considered++;
+          unloggedByAgent.get(proxy.userAgent ?? '-').count++;
           if (proxy.clientClosed) countMade(request, proxy, 'client-abort', route);
           return;
         }
@@ -268,6 +270,14 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
           // with its setting there: a real HAProxy's 54 `timeout server` 504s led the verdict as
           // "54 proxy-error responses" (high) beside the high wall that names the setting.
           const wall = responseClass === 'proxy-error' ? wallOwning(context.earlier, routeRows[0]?.[0] ?? null, counts.count) : undefined;
+          // Without the client's time an early hang-up (a user who navigates away) cannot be told from
+          // one after a wait, so the share of all requests is no measure (a healthy log with 3% of its
+          // requests 499 read as medium); a cohort is: one client's calls cut off again and again.
+          const topAgent = counts.unlogged === counts.count ? top(counts.userAgents, 1)[0] : undefined;
+          const agentShare = topAgent === undefined ? null : topAgent[1] / Math.max(1, unloggedByAgent.peek(topAgent[0])?.count ?? 0);
+          if (topAgent !== undefined && agentShare !== null) {
+            explanation += ` Most came from ${topAgent[0]}: ${formatNumber(topAgent[1])} of its ${formatNumber(unloggedByAgent.peek(topAgent[0])?.count ?? 0)} requests (${formatShare(roundTo(agentShare, 3))}).`;
+          }
           if (wall !== undefined) {
             explanation += ` ${Math.min(counts.count, wall.gatewayTimeouts + wall.upstreamResets) === counts.count ? 'All' : 'Most'} of them are the requests of the timeout wall at ${formatNumber(wall.wallSeconds)} s on ${wall.route} (see it).`;
           }
@@ -277,7 +287,9 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
             total: considered, background: background ?? 0, lostSeconds: backendSecondsAfter,
           };
           // Rejections are the gateway doing its job, not a failure.
-          const own: Severity = background === null ? 'info' : severityOf(impact);
+          const own: Severity = background === null ? 'info'
+            : topAgent !== undefined ? severityOf({ affected: counts.count, total: 0, background: 0, cohortShare: agentShare })
+              : severityOf(impact);
           // The wall finding owns these requests and their severity.
           const severity: Severity = wall !== undefined && own !== 'info' ? 'low' : own;
           findings.push({

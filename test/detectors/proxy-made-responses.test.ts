@@ -15,6 +15,22 @@ function request(fields: Partial<ReturnType<typeof emptyProxyRecord>>, apmMs: nu
 const run = (requests: JoinedRequest[]) => runDetectors(requests, { detectors: [clientTimeoutKnee, proxyMadeResponses] }).filter((f) => f.kind === 'proxy-made-responses');
 
 describe('responses the proxy made up', () => {
+  it('in a log without upstream fields (combined), counts 499s as client aborts, judged by the client they fall on, not by their share of all requests', () => {
+    // 2,000 requests of 20 user agents, no request time, no upstream fields.
+    const combined = (abort: (i: number) => boolean): JoinedRequest[] => Array.from({ length: 2_000 }, (_, i) => request({
+      upstreamLogged: false, requestTimeMs: null, path: `/p/${i % 7}`, userAgent: `agent-${i % 20}`, clientClosed: abort(i), status: abort(i) ? 499 : 200,
+    }));
+    // A healthy background: 3% of everyone's requests abandoned (users navigating away).
+    const [background] = run(combined((i) => i % 33 === 0));
+    expect(background!.figures).toMatchObject({ class: 'client-abort', count: 61 });
+    expect(background!.severity).toBe('low');
+    // One client's calls cut off again and again: 90 of its 100.
+    const [incident] = run(combined((i) => i % 20 === 3 && i % 200 < 180));
+    expect(incident!.figures.count).toBe(90);
+    expect(incident!.severity).toBe('high');
+    expect(incident!.explanation).toContain('Most came from agent-3: 90 of its 100 requests');
+  });
+
   it('classifies each kind of upstream-less response', () => {
     expect(classifyProxyMade(request({ status: 499, clientClosed: true, upstreamAddr: '10.0.0.1:80' }))).toBe('client-abort');
     expect(classifyProxyMade(request({ status: 404, requestTimeMs: 4668, upstreamAddr: '127.0.0.1:8100' }, 29_800))).toBe('client-abort');
