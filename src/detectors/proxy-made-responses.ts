@@ -6,6 +6,7 @@ import { roundTo } from '../model/round.js';
 import { routeOf } from '../model/route.js';
 import { HEALTHY_BACKGROUND, severityOf, type Impact } from '../model/severity.js';
 import { BoundedCounter } from '../statistics/bounded-counter.js';
+import { LongStringTally } from '../statistics/long-string-tally.js';
 import { backendOutlived } from './client-timeout-knee.js';
 import { seeWall, wallOwning } from './timeout-walls.js';
 import { findingsOfKind, type Detector, type DetectorContext } from './detector.js';
@@ -171,7 +172,7 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
     const answeredRoutes = new BoundedCounter<{ count: number }>(50_000, () => ({ count: 0 }));
     let abortedWithOtherStatus = 0;
     // Requests of logs without upstream fields by user agent: the cohort their client aborts are judged in.
-    const unloggedByAgent = counter();
+    const unloggedByAgent = new LongStringTally(5_000);
     // Client times of unexplained responses (50 ms bins): at finish, those at the knee are likely aborts without an APM record.
     const unexplainedTimes = new Map<number, number>();
 
@@ -214,7 +215,7 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
           // raised nothing. Its other requests count among all, as in a log that says.
           if (proxy.status === null) return;
           considered++;
-          unloggedByAgent.get(proxy.userAgent ?? '-').count++;
+          unloggedByAgent.add(proxy.userAgent ?? '-');
           if (proxy.clientClosed) countMade(request, proxy, 'client-abort', route);
           return;
         }
@@ -274,9 +275,9 @@ export const proxyMadeResponses: Detector<ProxyMadeFinding> = {
           // one after a wait, so the share of all requests is no measure (a healthy log with 3% of its
           // requests 499 read as medium); a cohort is: one client's calls cut off again and again.
           const topAgent = counts.unlogged === counts.count ? top(counts.userAgents, 1)[0] : undefined;
-          const agentShare = topAgent === undefined ? null : topAgent[1] / Math.max(1, unloggedByAgent.peek(topAgent[0])?.count ?? 0);
+          const agentShare = topAgent === undefined ? null : topAgent[1] / Math.max(1, unloggedByAgent.count(topAgent[0]));
           if (topAgent !== undefined && agentShare !== null) {
-            explanation += ` Most came from ${topAgent[0]}: ${formatNumber(topAgent[1])} of its ${formatNumber(unloggedByAgent.peek(topAgent[0])?.count ?? 0)} requests (${formatShare(roundTo(agentShare, 3))}).`;
+            explanation += ` Most came from ${topAgent[0]}: ${formatNumber(topAgent[1])} of its ${formatNumber(unloggedByAgent.count(topAgent[0]))} requests (${formatShare(roundTo(agentShare, 3))}).`;
           }
           if (wall !== undefined) {
             explanation += ` ${Math.min(counts.count, wall.gatewayTimeouts + wall.upstreamResets) === counts.count ? 'All' : 'Most'} of them are the requests of the timeout wall at ${formatNumber(wall.wallSeconds)} s on ${wall.route} (see it).`;

@@ -1,5 +1,6 @@
 import { APM_FIELDS, numericFields, PROXY_FIELDS, stringFields } from '../../model/record-fields.js';
 import type { ApmTransaction, LogRecord, ProxyRecord } from '../../model/records.js';
+import { ownString } from '../../model/own-string.js';
 
 /**
  * Record batches across threads (`alf analyze --jobs N`), without structured clone.
@@ -456,7 +457,7 @@ export class BatchDecoder {
     const value = this.text.slice(start, this.position);
     if ((code & KEEP) === 0) return value;
     // Kept values outlive the batch: a slice would pin the whole batch text for as long as the slot lives.
-    const owned = copyString(value);
+    const owned = ownString(value);
     this.table[this.keeps[this.kept++]!] = owned;
     return owned;
   }
@@ -494,17 +495,6 @@ export function asciiTextPieces(bytes: Buffer, kind: 'proxy' | 'apm', count: num
     starts.push(pieceStart);
   }
   return { texts, textStarts: Uint32Array.from(starts) };
-}
-
-const BEYOND_LATIN1 = /[^\u0000-\u00ff]/;
-
-/**
- * A copy that owns its characters, exactly: V8 shares the parent of slices of 13 characters or
- * more. (ownString's UTF-8 round trip would turn a lone surrogate into U+FFFD; these two do not.)
- */
-function copyString(value: string): string {
-  if (value.length < 13) return value;
-  return BEYOND_LATIN1.test(value) ? Buffer.from(value, 'utf16le').toString('utf16le') : Buffer.from(value, 'latin1').toString('latin1');
 }
 
 export const RECORD_CODEC_LIMITS = { tableSlots: TABLE_SLOTS, maxTabledLength: MAX_TABLED_LENGTH, probeLookups: PROBE_LOOKUPS, maxMissRate: MAX_MISS_RATE, inlineAfterPoorProbes: INLINE_AFTER_POOR_PROBES } as const;
