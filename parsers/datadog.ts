@@ -19,8 +19,8 @@ import { parseRequestLine, splitTarget } from './fields/request-line.js';
  * with the metric `_dd.top_level` (or `_top_level`) 1, the root or a span whose parent is another
  * service's; once a file has shown the mark, a span without it is a child (dd-trace-php types every
  * framework span `web`, 31 of them per Drupal request; dd-trace-py's WSGI `start_response` and
- * Molten's middleware spans carry `span.kind` server under the request's). Without marks, a root
- * or any web span. HTTP: `type` "web", `span.kind` "server", or a root with HTTP tags. Outgoing
+ * Molten's middleware spans carry `span.kind` server under the request's). Without marks, a root,
+ * or a child with HTTP tags of its own (a web-typed framework span under the request's has none). HTTP: `type` "web", `span.kind` "server", or a root with HTTP tags. Outgoing
  * calls are never transactions, even as roots: `span.kind` client or producer, or `type` "http"
  * (Datadog's type for an HTTP client call: an httpx or urllib3 span of a job). Other spans are not
  * emitted and raise no issue. A request that crosses two instrumented HTTP services yields one
@@ -182,10 +182,13 @@ export function createDatadogParser(options: ParserOptions): RecordParser {
     const mark = topLevelMark(span);
     if (mark !== null) marksSeen = true;
     const root = isRoot(span.parentId);
-    const entry = mark !== null ? mark === 1 : root || !marksSeen;
+    const http = method !== null || url !== null || span.tag('http.status_code') !== null;
+    // Unmarked (the Spans API v2 gives no metrics), a child is an entry only if it serves HTTP
+    // itself: a real v2 search answer held 21 requests and 4 dd-trace-java `spring-web-controller`
+    // spans (type web, span.kind server) under their Tomcat request spans, with no http.* tag.
+    const entry = mark !== null ? mark === 1 : root || (!marksSeen && http);
     if (!entry) return null;
     const web = span.type === 'web' || kind === 'server';
-    const http = method !== null || url !== null || span.tag('http.status_code') !== null;
     if (!web && !(root && http)) return null;
 
     let startMs: number;

@@ -79,8 +79,11 @@ describe('datadog-json spans', () => {
     const httpx = '{"name":"http.request","service":"tests.contrib.httpx","resource":"http.request","trace_id":0,"span_id":1,"parent_id":0,"type":"http","start":1714000000000000000,' +
       '"duration":3000000,"meta":{"http.method":"GET","http.url":"http://localhost:8001/status/200","http.status_code":"200","span.kind":"client"},"metrics":{"_dd.top_level":1}}';
     expect(parseLines(datadogJson, [httpx]).records).toEqual([]);
-    // Without any mark in the file (an older tracer), web spans are entries as before.
-    expect(parseLines(datadogJson, [wsgi[2]!.replace('"parent_id":2', '"parent_id":9')]).records).toHaveLength(1);
+    // Without any mark in the file (an older tracer, every Spans API v2 answer), a child is an entry
+    // when it serves HTTP itself: a web span with an HTTP tag is, the framework span without one is not.
+    const unmarked = wsgi[2]!.replace('"parent_id":2', '"parent_id":9');
+    expect(parseLines(datadogJson, [unmarked]).records).toEqual([]);
+    expect(parseLines(datadogJson, [unmarked.replace('"meta":{', '"meta":{"http.method":"GET","http.url":"http://localhost:80/",')]).records).toHaveLength(1);
   });
 
   it('reads a gRPC server span as the POST to /package.Service/Method a proxy logs', () => {
