@@ -11,6 +11,7 @@ import { nginxCombined, nginxIngress, nginxIngressLegacy, nginxMain } from './ng
 import { nginxJson } from './nginx-json.js';
 import { traefikClf, traefikJson } from './traefik.js';
 import { tyk } from './tyk.js';
+import { tykAccessLog } from './tyk-access-log.js';
 
 /**
  * Proxy and gateway formats, in detection order: specific before generic.
@@ -25,6 +26,7 @@ import { tyk } from './tyk.js';
 export const PROXY_FORMATS: readonly FormatDef[] = [
   kong,
   tyk,
+  tykAccessLog,
   traefikJson,
   awsApiGatewayJson,
   envoyJson,

@@ -1,6 +1,7 @@
 import type { ProxyRecord } from '../src/model/records.js';
 import { splitTarget } from './fields/request-line.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import { isTykAccessLogLine } from './tyk-access-log.js';
 import {
   FieldError, firstPresent, hasFraction, isGoLoggerLine, jsonLineParser, jsonNumber, jsonText, parseIsoTimestamp, type JsonObject,
 } from './proxy-line-kit.js';
@@ -112,8 +113,9 @@ function createTykParser(options: ParserOptions): RecordParser {
       : firstPresent(unwrap(entry), KEYS.timestamp) === undefined ? 'timestamp' : null),
     notThis: 'not a Tyk analytics record',
     fill: (record, entry) => fill(record, unwrap(entry), options.keyField),
-    // The gateway's and the pump's own logrus lines, text or JSON, on the stdout pump's stream.
-    otherLines: isGoLoggerLine,
+    // The gateway's and the pump's own logrus lines, text or JSON, on the stdout pump's stream; not
+    // the gateway's access log (a request each: tyk-access-log.ts), which counts as unread here.
+    otherLines: (text) => isGoLoggerLine(text) && !isTykAccessLogLine(text),
   });
 }
 

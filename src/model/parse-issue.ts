@@ -24,6 +24,8 @@ export const ParseIssueCode = {
   PARSE_SUSPECT_CAPTURES: 'PARSE_SUSPECT_CAPTURES',
   /** File-level: lines the software cut at its own length limit (HAProxy's `log … len`), read as far as they go. */
   PARSE_TRUNCATED: 'PARSE_TRUNCATED',
+  /** File-level: stamps written without a year (Tyk's text log), read as the latest year not in the future. */
+  PARSE_TIME_GUESSED: 'PARSE_TIME_GUESSED',
 } as const;
 export type ParseIssueCode = keyof typeof ParseIssueCode;
 
