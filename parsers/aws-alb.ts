@@ -84,7 +84,8 @@ function createAlbParser(options: ParserOptions): RecordParser {
     record.upstreamTimeMs = targetProcessingMs;
     const target = at(F.target);
     record.upstreamAddr = isMissing(target) ? null : strings.intern(target);
-    record.upstreamAttempts = record.upstreamAddr === null ? 0 : 1;
+    // A Lambda target is logged as `-` (AWS's access-log docs) with its answer's status: tried once.
+    record.upstreamAttempts = record.upstreamAddr === null && targetStatus === null ? 0 : 1;
     const clientIp = hostOfHostPort(at(F.client));
     record.clientIp = clientIp === null ? null : strings.intern(clientIp);
     record.bytesSent = sent;

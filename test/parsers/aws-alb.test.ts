@@ -41,6 +41,12 @@ describe('aws-alb', () => {
     expect(record.endMs).toBe(Date.UTC(2025, 0, 15, 10, 32, 31, 904));
   });
 
+  it('takes a Lambda target (logged as "-", with the function\'s status) as tried once', () => {
+    // AWS's access-log docs: "If the target is a Lambda function, this value is set to -".
+    expect(onlyProxy(awsAlb, albLine({ target: '-', targetStatus: '200' }))).toMatchObject({ upstreamAddr: null, upstreamStatus: 200, upstreamAttempts: 1 });
+    expect(onlyProxy(awsAlb, albLine({ target: '-', targetStatus: '-', times: '-1 -1 -1', status: '460' }))).toMatchObject({ upstreamStatus: null, upstreamAttempts: 0 });
+  });
+
   it('maps 460 to clientClosed', () => {
     const record = onlyProxy(awsAlb, albLine({ status: '460', targetStatus: '-', times: '-1 -1 -1' }));
     expect(record.clientClosed).toBe(true);
