@@ -174,13 +174,19 @@ export function jsonShapeHint(lines: readonly string[]): string {
   try {
     value = JSON.parse(first);
   } catch {
-    return '';
+    // Kinesis Data Firehose writes records to S3 back to back unless told to add a delimiter
+    // (an API Gateway access log delivered through it is one line of `{…}{…}`).
+    return /^\s*\{/.test(first) && first.includes('}{') ? '; its first line holds JSON objects written back to back ("}{"), as Firehose delivers records without a delimiter: put each on a line of its own' : '';
   }
   if (Array.isArray(value)) return '; its first line is a JSON array';
   if (typeof value !== 'object' || value === null) return '';
   const keys = Object.keys(value);
   const shown = keys.slice(0, 6).map((key) => JSON.stringify(key.slice(0, 40))).join(', ');
-  return `; its first line is a JSON object with ${keys.length === 0 ? 'no keys' : `key${keys.length === 1 ? '' : 's'} ${shown}${keys.length > 6 ? ` and ${keys.length - 6} more` : ''}`}`;
+  // nginx writes JSON only through its operator's `log_format … escape=json`, with keys of their
+  // choosing and flat values: a flat object of a few keys may be one.
+  const flat = keys.length >= 3 && Object.values(value).every((v) => v === null || typeof v !== 'object');
+  return `; its first line is a JSON object with ${keys.length === 0 ? 'no keys' : `key${keys.length === 1 ? '' : 's'} ${shown}${keys.length > 6 ? ` and ${keys.length - 6} more` : ''}`}` +
+    (flat ? ' (if nginx wrote it, name its JSON log_format with --log-format)' : '');
 }
 
 /**

@@ -76,6 +76,19 @@ describe('an input no format fits', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('; its first line is a JSON object with keys "data", "errors", "trace\\u001b[31m"');
     expect(runCli(['detect', answer]).stdout).toContain('; its first line is a JSON object with keys "data", "errors"');
+    expect(runCli(['detect', answer]).stdout).not.toContain('log_format');
+  });
+
+  it('points a flat JSON line to --log-format, and records written back to back to a line each', () => {
+    // An nginx JSON log_format with keys of the operator's own.
+    const custom = join(dir, 'custom-keys.log');
+    writeFileSync(custom, `${JSON.stringify({ time_ms: '1700000001.250', ip: '198.51.100.7', status: '302', method: 'GET', path: '/logout', nginx_time: '0.109' })}\n`);
+    expect(runCli(['detect', custom]).stdout).toContain('(if nginx wrote it, name its JSON log_format with --log-format)');
+    // Kinesis Data Firehose's delivery to S3 without a delimiter.
+    const joined = join(dir, 'firehose.log');
+    const entry = { requestId: 'c6af9ac6', ip: '198.51.100.7', requestTime: '15/Jan/2025:10:32:01 +0000', httpMethod: 'GET', status: '200' };
+    writeFileSync(joined, `${JSON.stringify(entry)}${JSON.stringify({ ...entry, requestId: 'd7b0' })}\n`);
+    expect(runCli(['detect', joined]).stdout).toContain('JSON objects written back to back ("}{")');
   });
 
   it('fails on an APM export whose spans hold no transaction, as on a file no format fits', () => {
