@@ -2,7 +2,7 @@ import { emptyProxyRecord } from '../src/model/records.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import { NGINX_UPSTREAM_TIMEOUT } from './nginx.js';
 import { createVariableHandlers, guessKeyVariable, inferUpstreamStatus, upstreamEvidence, variableFor, type VariableHandler } from './nginx-variables.js';
-import { readJsonObject, reportIssue } from './proxy-line-kit.js';
+import { hasFraction, parseIsoTimestamp, readJsonObject, reportIssue } from './proxy-line-kit.js';
 
 /**
  * nginx JSON lines (`log_format name escape=json '{"time":"$msec",...}'`): one object per line
@@ -14,19 +14,33 @@ import { readJsonObject, reportIssue } from './proxy-line-kit.js';
  * - Unquoted numbers (`"status":200`) are accepted and read as their decimal text.
  */
 
-const TIME_VARIABLES = new Set(['time_local', 'time_iso8601', 'msec', 'time']);
+/**
+ * A generic time key (`time`, `timestamp`, `@timestamp`) holding an RFC 3339 stamp other than
+ * nginx's own `$time_iso8601` (`…+00:00`, 25 characters): a shipper's or another logger's, in `Z`
+ * or with a fraction. Not an nginx variable name, so no log_format can name it.
+ */
+const RFC3339_STAMP = 'time (RFC 3339)';
+const TIME_VARIABLES = new Set(['time_local', 'time_iso8601', 'msec', 'time', RFC3339_STAMP]);
 
-/** `time` may hold any of nginx's three clocks; pick the handler from the value's shape. */
+/** `time` may hold any of nginx's three clocks, or a stamp another program rewrote; pick the handler from the value's shape. */
 function timeVariableFor(value: string): string {
   if (value.includes('/')) return 'time_local';
-  if (value.includes('T')) return 'time_iso8601';
+  if (value.includes('T')) return value.length === 25 ? 'time_iso8601' : RFC3339_STAMP;
   return 'msec';
 }
+
+const readRfc3339: VariableHandler = (record, value) => {
+  const ms = parseIsoTimestamp(value);
+  if (Number.isNaN(ms)) return false;
+  record.endMs = ms;
+  record.timeResolutionMs = hasFraction(value) ? 1 : 1000;
+  return true;
+};
 
 
 function createNginxJsonParser(options: ParserOptions): RecordParser {
   const file = options.file;
-  const handlers: Record<string, VariableHandler> = createVariableHandlers();
+  const handlers: Record<string, VariableHandler> = { ...createVariableHandlers(), [RFC3339_STAMP]: readRfc3339 };
   const keyField = options.keyField ?? null;
   /** Key → variable, resolved once per distinct key set (files keep one layout). */
   const variables = new Map<string, string>();

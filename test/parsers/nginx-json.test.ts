@@ -48,6 +48,14 @@ describe('nginx-json', () => {
     });
   });
 
+  it('reads a generic time key a shipper rewrote in RFC 3339 (Z, a fraction), as well as nginx\'s own $time_iso8601', () => {
+    const at = (time: string): ReturnType<typeof onlyProxy> => onlyProxy(nginxJson, JSON.stringify({ time, status: '200', request: 'GET / HTTP/1.1' }));
+    expect(at('2025-01-15T10:32:01+00:00')).toMatchObject({ endMs: Date.UTC(2025, 0, 15, 10, 32, 1), timeResolutionMs: 1000 });
+    expect(at('2025-01-15T10:32:01Z')).toMatchObject({ endMs: Date.UTC(2025, 0, 15, 10, 32, 1), timeResolutionMs: 1000 });
+    expect(at('2025-01-15T11:32:01.457+01:00')).toMatchObject({ endMs: Date.UTC(2025, 0, 15, 10, 32, 1, 457), timeResolutionMs: 1 });
+    expect(parseLines(nginxJson, [JSON.stringify({ time: '2025-01-15Tlater', status: '200' })]).issues.map((i) => i.code)).toEqual(['PARSE_BAD_TIMESTAMP']);
+  });
+
   it('treats "" and "-" as missing, never 0', () => {
     const record = onlyProxy(nginxJson, JSON.stringify({
       msec: '1736937121.457', status: '404', request_time: '0.000', upstream_status: '-', upstream_response_time: '', upstream_addr: '', http_user_agent: '',
