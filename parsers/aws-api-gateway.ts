@@ -33,7 +33,7 @@ const KEYS = {
   path: ['path', 'context.path'],
   resourcePath: ['resourcePath', 'context.resourcePath'],
   routeKey: ['routeKey', 'context.routeKey'],
-  status: ['status', 'context.status', 'statusCode'],
+  status: ['status', 'context.status', 'statusCode', 'httpStatusCode', 'httpStatus'],
   responseLatency: ['responseLatency', 'context.responseLatency'],
   integrationLatency: ['integrationLatency', 'integration.latency', 'context.integrationLatency', 'context.integration.latency'],
   integrationStatus: ['integration.status', 'integrationStatus', 'integration.integrationStatus', 'context.integration.status', 'context.integrationStatus'],

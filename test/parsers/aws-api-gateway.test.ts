@@ -30,6 +30,13 @@ describe('aws-api-gateway-json', () => {
     });
   });
 
+  it('reads the status under the names templates give it (httpStatusCode, httpStatus)', () => {
+    const template = { requestId: 'c6af9ac6', requestTimeEpoch: '1736937091901', httpMethod: 'GET', resourcePath: '/v1/items', responseLatency: '23' };
+    for (const key of ['httpStatusCode', 'httpStatus']) {
+      expect(onlyProxy(awsApiGatewayJson, JSON.stringify({ ...template, [key]: '201' })).status, key).toBe(201);
+    }
+  });
+
   it('prefers integration.status (the function) over integrationStatus (the Lambda service)', () => {
     const record = onlyProxy(awsApiGatewayJson, JSON.stringify({
       requestId: 'r-2', requestTimeEpoch: '1736937121373', status: '500', responseLatency: '40', integrationLatency: '38',
