@@ -15,6 +15,9 @@ import { replaceControlCharacters } from './control-characters.js';
 export const JOINED_CSV_COLUMNS = [
   'proxy_file', 'proxy_line', 'proxy_request_id', 'apm_file', 'apm_line', 'method', 'path',
   'proxy_time_s', 'upstream_time_s', 'apm_duration_s', 'offset_ms', 'confidence', 'join_method',
+  // What names the transaction where its line does not: a JSON export of one line holds every
+  // span on line 1 (a Datadog Spans API answer, a Tempo trace).
+  'apm_start', 'apm_trace_id', 'apm_request_id',
 ] as const;
 
 const BATCH_ROWS = 4096;
@@ -49,6 +52,7 @@ export function joinedRow(request: JoinedRequest): (string | number)[] | null {
     proxy.method ?? '', proxy.path ?? '',
     seconds(proxy.requestTimeMs), seconds(proxy.upstreamTimeMs), apm ? Math.round(apm.durationMs) / 1000 : '',
     request.offsetMs === null ? '' : Math.round(request.offsetMs), apm ? request.confidence : '', request.method,
+    apm ? new Date(apm.startMs).toISOString() : '', apm?.traceId ?? '', apm?.requestId ?? '',
   ];
 }
 

@@ -32,14 +32,17 @@ describe('joinedRow', () => {
     proxy.requestId = '@id';
     const apm = emptyApmTransaction('newrelic-csv', 'nr.csv', 12, '');
     apm.durationMs = 29_512.4;
+    apm.startMs = Date.UTC(2025, 0, 15, 10, 32, 1, 373);
+    apm.traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const row = joinedRow({ proxy, apm, method: 'heuristic', confidence: 0.97, offsetMs: -351.6 })!;
-    expect(row).toEqual(['access.log', 7, '@id', 'nr.csv', 12, 'GET', '=HYPERLINK("http://evil")', 4.668, '', 29.512, -352, 0.97, 'heuristic']);
-    expect(csvLines([row])).toBe(`access.log,7,"'@id",nr.csv,12,GET,"'=HYPERLINK(""http://evil"")",4.668,,29.512,-352,0.97,heuristic`);
+    expect(row).toEqual(['access.log', 7, '@id', 'nr.csv', 12, 'GET', '=HYPERLINK("http://evil")', 4.668, '', 29.512, -352, 0.97, 'heuristic',
+      '2025-01-15T10:32:01.373Z', '4bf92f3577b34da6a3ce929d0e0e4736', '']);
+    expect(csvLines([row])).toBe(`access.log,7,"'@id",nr.csv,12,GET,"'=HYPERLINK(""http://evil"")",4.668,,29.512,-352,0.97,heuristic,2025-01-15T10:32:01.373Z,4bf92f3577b34da6a3ce929d0e0e4736,`);
     expect(row).toHaveLength(JOINED_CSV_COLUMNS.length);
     expect(joinedRow({ proxy: null, apm, method: 'none', confidence: 0, offsetMs: null })).toBeNull();
     const unjoined = joinedRow({ proxy, apm: null, method: 'none', confidence: 0, offsetMs: null })!;
     expect(unjoined.slice(3, 5)).toEqual(['', '']);
-    expect(unjoined.at(-1)).toBe('none');
+    expect(unjoined.slice(12)).toEqual(['none', '', '', '']);
   });
 });
 
