@@ -1,6 +1,8 @@
 import { emptyProxyRecord } from '../src/model/records.js';
-import type { FormatDef, ParserOptions, RecordParser } from './format.js';
-import { firstForwardedFor, isMissing, optionalSecondsToMs, optionalUnsigned, parseIsoTimestamp, parseStatus, reportIssue } from './proxy-line-kit.js';
+import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './format.js';
+import {
+  firstForwardedFor, isJsonObject, isMissing, optionalSecondsToMs, optionalUnsigned, parseIsoTimestamp, parseJsonLine, parseStatus, reportIssue, type JsonObject,
+} from './proxy-line-kit.js';
 
 /**
  * Amazon CloudFront standard (legacy) access logs: W3C extended, TAB-separated, with
@@ -14,6 +16,8 @@ import { firstForwardedFor, isMissing, optionalSecondsToMs, optionalUnsigned, pa
  * - `sc-status 000`: the viewer closed before the response; `x-edge-result-type Error` while the
  *   response result was not an error: the viewer disconnected mid-download. Both are clientClosed.
  * - Fields are URL-encoded (RFC 1738, `%20` for space); the user agent is decoded here.
+ * - Standard logging v2 can write JSON instead: an object per line under the same field names,
+ *   with `timestamp(ms)` (epoch ms) beside date and time; its values are not URL-encoded.
  */
 
 const DEFAULT_FIELDS = (
@@ -61,6 +65,8 @@ function columnsOf(names: readonly string[]): Columns {
   return { count: names.length, index: (name) => positions.get(name) ?? -1 };
 }
 
+type Fail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP', field: string, message: string) => void;
+
 function createCloudFrontParser(options: ParserOptions): RecordParser {
   const file = options.file;
   let header: Columns | null = null;
@@ -91,6 +97,7 @@ function createCloudFrontParser(options: ParserOptions): RecordParser {
       }
       const fail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP', field: string, message: string) =>
         reportIssue(sink, file, lineNumber, code, field, message, text);
+      if (text.charCodeAt(0) === 123 /* { */) return readJsonLine(text, lineNumber, sink, fail);
       const values = text.split('\t');
       // New columns are appended over time, and real files hold lines shorter than their #Fields
       // (a 33-field header over 31-field lines): a missing trailing column was not logged. Fewer
@@ -104,48 +111,74 @@ function createCloudFrontParser(options: ParserOptions): RecordParser {
         return value === undefined || isMissing(value) ? null : value;
       };
 
-      const date = get('date');
-      const time = get('time');
-      const endMs = date === null || time === null ? NaN : parseIsoTimestamp(`${date}T${time}Z`);
-      if (Number.isNaN(endMs)) return fail('PARSE_BAD_TIMESTAMP', 'date', `bad date/time "${date ?? '-'} ${time ?? '-'}"`);
-      const statusText = get('sc-status');
-      const status = statusText === null ? null : parseStatus(statusText);
-      if (Number.isNaN(status)) return fail('PARSE_BAD_FIELD', 'sc-status', `bad sc-status "${statusText ?? ''}"`);
-      const timeTaken = optionalSecondsToMs(get('time-taken') ?? '-');
-      if (Number.isNaN(timeTaken)) return fail('PARSE_BAD_FIELD', 'time-taken', `bad time-taken "${get('time-taken') ?? ''}"`);
-      const bytes = optionalUnsigned(get('sc-bytes') ?? '-');
-      if (Number.isNaN(bytes)) return fail('PARSE_BAD_FIELD', 'sc-bytes', `bad sc-bytes "${get('sc-bytes') ?? ''}"`);
-
-      const record = emptyProxyRecord('cloudfront', file, lineNumber, text);
-      record.endMs = endMs;
-      record.timeResolutionMs = 1000;
-      record.requestTimeMs = timeTaken;
-      record.startMs = endMs - Math.round(timeTaken ?? 0);
-      record.status = status;
-      record.bytesSent = bytes;
-      record.method = get('cs-method');
-      record.path = get('cs-uri-stem');
-      record.query = get('cs-uri-query');
-      record.host = get('x-host-header') ?? get('cs(Host)');
-      record.clientIp = viewerBehindProxy(get('x-forwarded-for')) ?? get('c-ip');
-      const userAgent = get('cs(User-Agent)');
-      record.userAgent = userAgent === null ? null : urlDecode(userAgent);
-      record.requestId = get('x-edge-request-id');
-      const resultType = get('x-edge-result-type');
-      const detailed = get('x-edge-detailed-result-type');
-      record.flags = detailed ?? resultType;
-      const abortedDownload = resultType === 'Error' && get('x-edge-response-result-type') !== 'Error' &&
-        status !== null && status >= 200 && status < 300;
-      record.clientClosed = status === 0 || abortedDownload;
-      sink.record(record);
+      emit(get, null, text, lineNumber, sink, fail, true);
     },
     end() {},
   };
+
+  /**
+   * Standard logging v2 in JSON (to CloudWatch Logs, Firehose or S3): an object per line whose
+   * keys are the W3C field names, plus `timestamp(ms)` (epoch ms, END); values are not URL-encoded.
+   */
+  function readJsonLine(text: string, lineNumber: number, sink: RecordSink, fail: Fail): void {
+    const value = parseJsonLine(text);
+    if (!isJsonObject(value)) return fail('PARSE_NO_MATCH', 'line', 'not a JSON object');
+    const entry = value as JsonObject;
+    if (!Object.keys(entry).some((key) => key.startsWith('x-edge-'))) return fail('PARSE_NO_MATCH', 'x-edge-location', 'no x-edge-* field: not a CloudFront log object');
+    const get = (name: string): string | null => {
+      const field = Object.hasOwn(entry, name) ? entry[name] : undefined;
+      const text = typeof field === 'string' ? field : typeof field === 'number' && Number.isFinite(field) ? String(field) : null;
+      return text === null || isMissing(text) ? null : text;
+    };
+    // A CloudFront object all the same (detection names CloudFront as closest): v2 logs only the fields selected.
+    if (get('sc-status') === null) return fail('PARSE_BAD_FIELD', 'sc-status', 'no sc-status: the distribution\'s v2 log holds no status field (add it to the fields selected)');
+    const epochMs = get('timestamp(ms)');
+    emit(get, epochMs === null ? null : Number(epochMs), text, lineNumber, sink, fail, false);
+  }
+
+  /** The record from a line's fields by W3C name; `endFromEpochMs` when the line gives the end in epoch ms. */
+  function emit(get: (name: string) => string | null, endFromEpochMs: number | null, text: string, lineNumber: number, sink: RecordSink, fail: Fail, urlEncoded: boolean): void {
+    const date = get('date');
+    const time = get('time');
+    const endMs = endFromEpochMs !== null && Number.isSafeInteger(endFromEpochMs) && endFromEpochMs > 0 ? endFromEpochMs
+      : date === null || time === null ? NaN : parseIsoTimestamp(`${date}T${time}Z`);
+    if (Number.isNaN(endMs)) return fail('PARSE_BAD_TIMESTAMP', 'date', `bad date/time "${date ?? '-'} ${time ?? '-'}"`);
+    const statusText = get('sc-status');
+    const status = statusText === null ? null : parseStatus(statusText);
+    if (Number.isNaN(status)) return fail('PARSE_BAD_FIELD', 'sc-status', `bad sc-status "${statusText ?? ''}"`);
+    const timeTaken = optionalSecondsToMs(get('time-taken') ?? '-');
+    if (Number.isNaN(timeTaken)) return fail('PARSE_BAD_FIELD', 'time-taken', `bad time-taken "${get('time-taken') ?? ''}"`);
+    const bytes = optionalUnsigned(get('sc-bytes') ?? '-');
+    if (Number.isNaN(bytes)) return fail('PARSE_BAD_FIELD', 'sc-bytes', `bad sc-bytes "${get('sc-bytes') ?? ''}"`);
+
+    const record = emptyProxyRecord('cloudfront', file, lineNumber, text);
+    record.endMs = endMs;
+    record.timeResolutionMs = endFromEpochMs !== null ? 1 : 1000;
+    record.requestTimeMs = timeTaken;
+    record.startMs = endMs - Math.round(timeTaken ?? 0);
+    record.status = status;
+    record.bytesSent = bytes;
+    record.method = get('cs-method');
+    record.path = get('cs-uri-stem');
+    record.query = get('cs-uri-query');
+    record.host = get('x-host-header') ?? get('cs(Host)');
+    record.clientIp = viewerBehindProxy(get('x-forwarded-for')) ?? get('c-ip');
+    const userAgent = get('cs(User-Agent)');
+    record.userAgent = userAgent === null || !urlEncoded ? userAgent : urlDecode(userAgent);
+    record.requestId = get('x-edge-request-id');
+    const resultType = get('x-edge-result-type');
+    const detailed = get('x-edge-detailed-result-type');
+    record.flags = detailed ?? resultType;
+    const abortedDownload = resultType === 'Error' && get('x-edge-response-result-type') !== 'Error' &&
+      status !== null && status >= 200 && status < 300;
+    record.clientClosed = status === 0 || abortedDownload;
+    sink.record(record);
+  }
 }
 
 export const cloudfront: FormatDef = {
   id: 'cloudfront',
-  title: 'Amazon CloudFront standard access log (W3C, tab-separated)',
+  title: 'Amazon CloudFront standard access log (W3C tab-separated, or v2 JSON)',
   kind: 'proxy',
   traits: { splittable: false, unit: 'document', clientGaveUp: '`sc-status 000`, or result `Error` on a 2xx', backendNeverAnswered: 'not logged', flags: null, upstreamTimeout: { setting: 'the CloudFront origin response timeout (`OriginReadTimeout`)', defaultSeconds: 30 } },
   url: 'https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/AccessLogs.html',

@@ -49,8 +49,10 @@ export function createNewRelicJsonParser(options: ParserOptions): RecordParser {
     const failure = fillFromNewRelicAttributes(transaction, get, keyAttribute, toUtc);
     if (failure) {
       const missing = failure.value === '';
+      // A missing attribute is no New Relic event (any JSON object lacks them): a miss, not a bad
+      // value, so detection does not name New Relic as the closest format of every unknown object.
       return {
-        code: failure.field === 'timestamp' ? 'PARSE_BAD_TIMESTAMP' : 'PARSE_BAD_FIELD',
+        code: missing ? 'PARSE_NO_MATCH' : failure.field === 'timestamp' ? 'PARSE_BAD_TIMESTAMP' : 'PARSE_BAD_FIELD',
         field: failure.field,
         message: missing ? `no ${failure.field} attribute` : `bad ${failure.field} "${failure.value.slice(0, 60)}"`,
       };

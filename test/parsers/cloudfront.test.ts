@@ -57,6 +57,24 @@ describe('cloudfront', () => {
     expect((parseLines(cloudfront, ['#Version: 1.0', header, line.replace('10.3.200.121,', 'unknown,')]).records[0] as ProxyRecord).clientIp).toBe('13.231.15.129');
   });
 
+  it('reads standard logging v2 in JSON: the W3C names as keys, the end from timestamp(ms), values not URL-encoded', () => {
+    const v2 = (patch: Record<string, unknown>): string => JSON.stringify({
+      'timestamp(ms)': '1736937121457', date: '2025-01-15', time: '10:32:01', 'x-edge-location': 'FRA56-P3', 'sc-bytes': '2188',
+      'c-ip': '198.51.100.7', 'cs-method': 'GET', 'cs-uri-stem': '/v1/catalog', 'sc-status': '200', 'cs(User-Agent)': 'Mozilla/5.0 (X11; 100%25)',
+      'cs-uri-query': 'limit=20', 'x-edge-result-type': 'Miss', 'x-edge-request-id': 'q2Vw3XyZ', 'x-host-header': 'api.example.com', 'time-taken': '0.087',
+      asn: '16509', ...patch,
+    });
+    expect(onlyProxy(cloudfront, v2({}))).toMatchObject({
+      endMs: Date.UTC(2025, 0, 15, 10, 32, 1, 457), startMs: Date.UTC(2025, 0, 15, 10, 32, 1, 370), timeResolutionMs: 1, status: 200,
+      method: 'GET', path: '/v1/catalog', query: 'limit=20', host: 'api.example.com', clientIp: '198.51.100.7',
+      userAgent: 'Mozilla/5.0 (X11; 100%25)', requestId: 'q2Vw3XyZ', requestTimeMs: 87,
+    });
+    // Without timestamp(ms), date and time (1 s); a log of the fields AWS's example selects, no status: named, not read.
+    expect(onlyProxy(cloudfront, v2({ 'timestamp(ms)': undefined }))).toMatchObject({ endMs: END, timeResolutionMs: 1000 });
+    const read = parseLines(cloudfront, [v2({ 'sc-status': undefined }), JSON.stringify({ level: 'info', msg: 'not CloudFront' })]);
+    expect(read.issues.map((issue) => [issue.code, issue.field])).toEqual([['PARSE_BAD_FIELD', 'sc-status'], ['PARSE_NO_MATCH', 'x-edge-location']]);
+  });
+
   it('reports malformed lines with code and field', () => {
     const { records, issues } = parseLines(cloudfront, [
       FIELDS, withFields({ 1: '10:32' }), withFields({ 8: 'OK' }), withFields({ 18: '0,087' }), 'not a cloudfront line',
