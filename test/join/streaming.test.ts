@@ -4,7 +4,7 @@ import { otelJson } from '../../parsers/otel-json.js';
 import { emptyJoinStats } from '../../src/join/join-stats.js';
 import { joinStreams } from '../../src/join/join-streams.js';
 import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
-import { emptyProxyRecord, type ApmTransaction, type JoinedRequest } from '../../src/model/records.js';
+import { emptyApmTransaction, emptyProxyRecord, type ApmTransaction, type JoinedRequest } from '../../src/model/records.js';
 import { parseLines } from '../parsers/parse-lines.js';
 import { DEFAULT_JOIN_SCENARIO, JoinScenario, inBatches, scorePairs, type JoinScenarioOptions } from '../generators/join-scenarios.js';
 import { runJoin } from './run-join.js';
@@ -95,6 +95,27 @@ describe('streaming join: accounting', () => {
     expect(requests.some((r) => r.apm?.name === 'BaseServer.handleRequest')).toBe(false);
     expect(stats.joinedById + stats.joinedHeuristic).toBe(plain.stats.joinedById + plain.stats.joinedHeuristic);
     expect(stats.notes.some((note) => note.startsWith(`${twins.length} APM spans were left out`))).toBe(true);
+  });
+
+  it('leaves out the loopback calls a service makes to itself inside a request, whichever comes first in the export', async () => {
+    // As highlight's OTLP sample of a Next.js dev server (backend/otel/samples/fs.json) has them:
+    // the request's server span, and inside it server spans for GET 127.0.0.1:<port>/?method=ensurePage.
+    const request = Object.assign(emptyApmTransaction('otel-json', 'fs.json', 40, ''), {
+      startMs: Date.UTC(2023, 7, 21, 21, 7, 10, 425), durationMs: 18.8, method: 'GET', path: '/api/trpc/helloWorld', status: 200,
+      host: 'localhost', traceId: '0d2f4e56d58b009144ec8d38926c5606',
+    });
+    const selfCalls = [5, 7, 15].map((at, i) => ({ ...request, line: 10 + i, startMs: request.startMs + at, durationMs: 0.6, path: '/', host: '127.0.0.1' }));
+    const proxy = Object.assign(emptyProxyRecord('nginx-combined', 'access.log', 1, ''), {
+      startMs: request.startMs + 1, endMs: request.startMs + 20, requestTimeMs: 19, method: 'GET', path: '/api/trpc/helloWorld', status: 200,
+    });
+    for (const transactions of [[request, ...selfCalls], [...selfCalls, request]]) {
+      const { requests, stats } = await runJoin([proxy], transactions);
+      expect([stats.apmRecords, stats.apmNestedSpans, stats.unjoinedApm]).toEqual([1, 3, 0]);
+      expect(requests.map((r) => r.apm?.path)).toEqual(['/api/trpc/helloWorld']);
+    }
+    // A backend behind a proxy on the same machine answers on loopback, nested in nothing: kept.
+    const alone = { ...selfCalls[0]!, traceId: 'ffffffffffffffffffffffffffffffff' };
+    expect((await runJoin([], [alone])).stats.apmRecords).toBe(1);
   });
 
   it('joins the one proxy line of a real Next.js request to one of its two server spans and leaves the other out (highlight\'s OTLP sample)', async () => {
