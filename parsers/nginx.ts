@@ -222,12 +222,14 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
         sink.extra?.(lineNumber);
         if (!warnedExtra) {
           warnedExtra = true;
-          const extra = excerpt(text.slice(extraFrom).trim());
+          const trailing = excerpt(text.slice(extraFrom).trim());
+          // Quoted in the line already (a quoted field nginx appended): not quoted twice.
+          const extra = trailing.startsWith('"') ? trailing : `"${trailing}"`;
           sink.warn({
             code: 'PARSE_EXTRA_FIELDS', file, line: lineNumber, field: null,
             message: extraRead.length > 0
-              ? `text after the last field of the log_format (first seen here): "${extra}"; read from it: ${extraRead.map((variable) => `$${variable}`).join(', ')}; give the real log_format with --log-format to read it all`
-              : `text after the last field of the log_format, kept out of the known fields (first seen here): "${extra}"; give the real log_format with --log-format to read it`,
+              ? `text after the last field of the log_format (first seen here): ${extra}; read from it: ${extraRead.map((variable) => `$${variable}`).join(', ')}; give the real log_format with --log-format to read it all`
+              : `text after the last field of the log_format, kept out of the known fields (first seen here): ${extra}; give the real log_format with --log-format to read it`,
             sample: excerpt(text),
           });
         }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -104,6 +104,16 @@ describe.skipIf(!hasScript)('the terminal summary', SLOW, () => {
     expect(screen).toMatch(/^ {3}1\. HIGH/m);
     // TERM=dumb: no progress bar drawn either.
     expect(screen).not.toContain('alf reading');
+  });
+
+  it('sets a file\'s warning apart from its skipped count, which it does not explain', () => {
+    // A combined log whose lines carry one more quoted field than combined has, and one broken line.
+    const log = join(dir, 'extra-field.log');
+    const line = '198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET /v1/orders HTTP/1.1" 200 512 "-" "okhttp/4.12.0" "-" "curl/7.54.0"';
+    writeFileSync(log, `${line}\n${line}\n "Python-urllib/2.7"\n`);
+    const run = runCli(['analyze', log, '--format', 'json', '-o', join(dir, 'extra-field.json')]);
+    expect(run.stderr).toContain('3 lines read, 2 parsed, 1 skipped; warning: text after the last field of the log_format, kept out of the known fields (first seen here): "curl/7.54.0";');
+    expect(run.stderr).not.toContain('""curl');
   });
 
   it('still writes JSON to a pipe, as the README documents', () => {

@@ -222,10 +222,13 @@ function summaryLine(analysis: Analysis, out: string | undefined, configFiles: r
   if (auto !== null) lines.push(auto);
   for (const file of files) {
     const problem = fileProblem(file);
+    // A file-level warning is about lines that were read: set apart from the skipped count, which
+    // it does not explain (a real log read "3,693 skipped (text after the last field …)").
+    const failed = file.error !== null || file.undetected !== null;
     lines.push(
       `alf: ${file.file}: ${formatLabel(file) ?? 'unknown format'}, ${plural(file.linesRead, 'line')} read, ${formatNumber(file.records)} parsed, ${formatNumber(file.skipped)} skipped` +
         ignoredPart(file.ignored) +
-        (problem ? ` (${problem})` : '') +
+        (problem === null ? '' : failed ? ` (${problem})` : `; warning: ${problem}`) +
         (file.firstIssues[0] ? `; first skipped line ${file.firstIssues[0].line}: ${file.firstIssues[0].message}` : ''),
     );
   }
