@@ -112,6 +112,10 @@ export function isRetryableFailure(proxy: ProxyRecord): boolean {
   return status >= 500 || status === 429 || status === 408 || proxy.clientClosed;
 }
 
+/** A client sending at least this many requests in a minute, nearly all failing, may be a flood rather than a retry loop. */
+const FLOOD_REQUESTS_PER_MINUTE = 600;
+const FLOOD_FAILURE_SHARE = 0.9;
+
 export const retryStorms: Detector<RetryFinding> = {
   id: 'retry-storms',
   title: 'Retry storms',
@@ -263,9 +267,14 @@ export const retryStorms: Detector<RetryFinding> = {
               : `${client} retries failures once (${formatNumber(state.retries)} retries)`,
             explanation:
               `${client} repeated the same request less than ${IMMEDIATE_RETRY_MS / 1000} s after a failure ${formatNumber(state.retries)} times. ` +
-              `Its ${formatNumber(state.failedChains)} failing requests became ${formatNumber(state.failedChainAttempts)} attempts (${formatRatio(roundTo(amplification, 2))} amplification, ` +
+              `Its failures formed ${formatNumber(state.failedChains)} ${state.failedChains === 1 ? 'chain' : 'chains'} of repeats, ${formatNumber(state.failedChainAttempts)} attempts in all (${formatRatio(roundTo(amplification, 2))} amplification, ` +
               `longest chain ${formatNumber(state.longestChain)} attempts)` +
               (busiest ? `; in its busiest minute (from ${new Date(busiest.startMs).toISOString()}) it retried ${formatNumber(busiest.retries)} times, ${formatShare(roundTo(busiestShare, 3))} of its requests.` : '.') +
+              // A real flood of 858 requests in 3 s, every one a 499, read as three clients' retries
+              // and nothing else: the same request again at once is a flood's shape as well.
+              (busiest !== null && busiest.requests >= FLOOD_REQUESTS_PER_MINUTE && state.failures >= FLOOD_FAILURE_SHARE * state.requests
+                ? ` ${formatShare(roundTo(state.failures / Math.max(1, state.requests), 3))} of its requests failed, ${formatNumber(busiest.requests)} of them in one minute: a flood (a load test, a scraper, an attack) has this shape as much as a retry loop; who the client is tells which.`
+                : '') +
               (!storm
                 ? ' A single retry after a failure is healthy behaviour.'
                 : atLoad

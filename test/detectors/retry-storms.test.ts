@@ -37,6 +37,21 @@ describe('retry storms', () => {
     expect(findings.filter((f) => f.severity !== 'info')).toEqual([]);
   });
 
+  it('says a client whose every request fails, hundreds a minute, may be a flood as much as a retry loop', () => {
+    // As a real flood log had it: one URL, every request a 499, 655 in a minute from one address.
+    const flood = Array.from({ length: 655 }, (_, i) => {
+      const request = attempt(i * 5, 499, '/');
+      request.proxy!.clientClosed = true;
+      return request;
+    });
+    const [finding] = run(flood);
+    expect(finding!.explanation).toContain('100.0% of its requests failed, 655 of them in one minute: a flood');
+    expect(finding!.explanation).toContain('Its failures formed 1 chain of repeats, 655 attempts in all');
+    // A retry loop where half the requests succeed: no such remark.
+    const loop = Array.from({ length: 700 }, (_, i) => attempt(i * 80, i % 2 === 0 ? 503 : 200, `/api/x/${Math.floor(i / 2)}`));
+    for (const f of run(loop)) expect(f.explanation).not.toContain('a flood');
+  });
+
   it('counts a chain: 3 failures then success = 4 attempts for 1 request', () => {
     const requests: JoinedRequest[] = [];
     for (let i = 0; i < 30; i++) {
