@@ -232,6 +232,9 @@ function maybeNeverConnected(proxy: ProxyRecord): boolean {
 }
 
 export function classifyUpstreamError(proxy: ProxyRecord): { error: boolean; connect: boolean; timeout: boolean; reset: boolean } {
+  // A CONNECT to a reverse proxy is a scanner looking for an open proxy; the backend refusing it
+  // is no trouble (a real HAProxy log's only 502s, read as "most likely transient network trouble").
+  if (proxy.method === 'CONNECT') return NO_ERROR;
   const flags = proxy.flags;
   const haproxy = flags !== null && traitsOf(proxy.format)?.flags === 'haproxy-termination' ? flags.slice(0, 2) : '';
   // nginx's limit_req 503 is the proxy turning a client away, not a backend failing (proxy-made-responses.ts).
@@ -244,6 +247,8 @@ export function classifyUpstreamError(proxy: ProxyRecord): { error: boolean; con
   const reset = hasFlag(flags, ['UC', 'UR', 'UPE']) || (haproxy.startsWith('S') && haproxy !== 'SC') || nginxReset;
   return { error: error || connect || reset, connect, timeout, reset };
 }
+
+const NO_ERROR = { error: false, connect: false, timeout: false, reset: false } as const;
 
 function median(values: number[]): number {
   if (values.length === 0) return 0;

@@ -60,6 +60,12 @@ describe('upstream trouble', () => {
     expect(classifyUpstreamError(record('nginx-combined', { status: 503, upstreamLogged: false }))).toMatchObject({ error: true });
     expect(classifyUpstreamError(record('aws-alb', { status: 503, upstreamLogged: true }))).toMatchObject({ error: true });
   });
+
+  it('counts no backend failure in a CONNECT a scanner sent to see whether the proxy is open', () => {
+    // A real HAProxy log: `CONNECT 64.12.202.59:443`, answered 502 by the backend, its only 502s.
+    expect(classifyUpstreamError(record('haproxy', { status: 502, flags: 'SH--', method: 'CONNECT', path: null }))).toMatchObject({ error: false, reset: false });
+    expect(classifyUpstreamError(record('haproxy', { status: 502, flags: 'SH--', method: 'GET', path: '/' }))).toMatchObject({ error: true, reset: true });
+  });
 });
 
 describe('upstream trouble in logs that name no upstream', () => {
