@@ -28,6 +28,14 @@ describe('keep-alive disabled', () => {
     expect(Number(finding!.figures.latencyCostMs)).toBeGreaterThan(20);
   });
 
+  it('says so where requests on new connections were no slower, rather than a cost of 0.0 ms', () => {
+    // 3 requests in 4 open a connection of 2 ms; all take 45 ms upstream either way (as in a real HAProxy log: 2.1 ms both).
+    const [finding] = run(connects('10.0.3.17:8080', (i) => (i % 4 === 0 ? 0 : 2)));
+    expect(finding!.figures.latencyCostMs).toBe(0);
+    expect(finding!.explanation).toContain('here requests on a new connection were no slower at the median (45.0 ms against 45.0 ms)');
+    expect(finding!.explanation).not.toContain('about 0.0 ms');
+  });
+
   it('stays silent on clean traffic (keep-alive on, a new connection now and then)', () => {
     for (const seed of [1, 2, 3]) expect(run(cleanTraffic({ seed }).requests)).toEqual([]);
   });
