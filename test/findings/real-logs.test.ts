@@ -9,7 +9,7 @@ import { parseWhere, type SliceSpec } from '../../src/pipeline/slice-spec.js';
 /**
  * Healthy controls on whole real logs (test/fixtures/real-logs/README.md says where each comes
  * from): every line read as what it is, and nothing above `low`, also in the slices a user would
- * take of them (their failures alone, one day).
+ * take of them (their failures alone, one day); and one real incident, found as one.
  */
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'real-logs');
@@ -18,6 +18,7 @@ const LOGS = [
   { file: 'elastic-examples-apache_logs.log.gz', format: 'nginx-combined', lines: 10_000, skipped: [8899], from: '2015-05-17T10:05:00.000Z', day: '2015-05-18' },
   { file: 'logparser-hackers-access.log.gz', format: 'nginx-combined', lines: 3_456, skipped: [], from: '2015-10-25T03:11:25.000Z', day: '2015-10-25' },
   { file: 'lnav-shop-access.log.gz', format: 'nginx-main', lines: 1_000, skipped: [], from: '2019-01-22T00:26:14.000Z', day: '2019-01-22' },
+  { file: 'raravena80-haproxylogparser-haproxy.log.gz', format: 'haproxy', lines: 17_211, skipped: [], from: '2012-02-02T04:05:24.385Z', day: '2012-02-03' },
 ] as const;
 
 function analyzeLog(file: string, slice?: SliceSpec): Promise<Analysis> {
@@ -44,4 +45,17 @@ describe('whole real logs raise nothing above low', () => {
       expect(aboveLow(oneDay)).toEqual([]);
     }, 60_000);
   }
+});
+
+describe('a whole real incident log is one', () => {
+  it('a flood of 858 requests in 3 s, nearly all from three addresses, every one a 499: high, and the largest said to look like a flood', async () => {
+    const analysis = await analyzeLog('komandakycto-ddoser-access.log.gz');
+    expect(analysis.inputs.files[0]).toMatchObject({ format: 'nginx-combined', linesRead: 858, records: 858, skipped: 0 });
+    const aborts = analysis.findings.find((finding) => finding.kind === 'proxy-made-responses');
+    expect(aborts).toMatchObject({ severity: 'high', figures: { class: 'client-abort', count: 858 } });
+    const storms = analysis.findings.filter((finding) => finding.kind === 'retry-storms' && finding.severity === 'high');
+    expect(storms.map((storm) => (storm.figures as { client: string }).client).sort()).toEqual(['192.236.194.162', '192.236.195.112', '192.236.195.162'].sort());
+    // 655 of them from one address within a minute; the other two sent about 100 each.
+    expect(storms.filter((storm) => storm.explanation.includes('a flood')).map((storm) => (storm.figures as { client: string }).client)).toEqual(['192.236.195.162']);
+  }, 60_000);
 });
