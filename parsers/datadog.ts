@@ -20,7 +20,8 @@ import { parseRequestLine, splitTarget } from './fields/request-line.js';
  * service's; once a file has shown the mark, a span without it is a child (dd-trace-php types every
  * framework span `web`, 31 of them per Drupal request; dd-trace-py's WSGI `start_response` and
  * Molten's middleware spans carry `span.kind` server under the request's). Without marks, a root,
- * or a child with HTTP tags of its own (a web-typed framework span under the request's has none). HTTP: `type` "web", `span.kind` "server", or a root with HTTP tags. Outgoing
+ * or a child with HTTP tags of its own (a web-typed framework span under the request's has none).
+ * HTTP: `type` "web", `span.kind` "server", or a root with HTTP tags. Outgoing
  * calls are never transactions, even as roots: `span.kind` client or producer, or `type` "http"
  * (Datadog's type for an HTTP client call: an httpx or urllib3 span of a job). Other spans are not
  * emitted and raise no issue. A request that crosses two instrumented HTTP services yields one

@@ -54,14 +54,17 @@ export function logfmtPairs(text: string): Map<string, string> | null {
   const pairs = new Map<string, string>();
   let at = 0;
   const length = text.length;
+  // The next '=' is searched for again only once passed: a line of words without one stays linear.
+  let equals = text.indexOf('=');
   while (at < length) {
     while (at < length && text.charCodeAt(at) === 32) at++;
     if (at >= length) break;
-    const equals = text.indexOf('=', at);
+    if (equals >= 0 && equals < at) equals = text.indexOf('=', at);
+    if (equals < 0) break;
     const space = text.indexOf(' ', at);
-    if (equals < 0 || (space >= 0 && space < equals)) {
+    if (space >= 0 && space < equals) {
       // A word without a value: skip it.
-      at = space < 0 ? length : space;
+      at = space;
       continue;
     }
     const key = text.slice(at, equals);

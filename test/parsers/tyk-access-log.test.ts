@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tyk } from '../../parsers/tyk.js';
-import { tykAccessLog } from '../../parsers/tyk-access-log.js';
+import { logfmtPairs, tykAccessLog } from '../../parsers/tyk-access-log.js';
 import type { ProxyRecord } from '../../src/model/records.js';
 import { expectOtherLinesIgnored, onlyProxy, parseLines } from './parse-lines.js';
 
@@ -84,6 +84,16 @@ describe('tyk-access-log', () => {
     // The gateway's local time: 11:32:01 at +01:00 is 10:32:01 UTC.
     const [zoned] = parseLines(tykAccessLog, [text(stampOf(yesterday + 3600_000), TEXT_FIELDS)], undefined, '+01:00').records;
     expect((zoned as ProxyRecord).endMs).toBe(yesterday);
+  });
+
+  it('reads key=value pairs in one pass, whatever a hostile line holds', () => {
+    expect(logfmtPairs('time="Jan 15 10:32:01" level=info msg="a=b \\"c\\"" word path=/x')).toEqual(new Map([
+      ['time', 'Jan 15 10:32:01'], ['level', 'info'], ['msg', 'a=b "c"'], ['path', '/x'],
+    ]));
+    // 300,000 words and no '=' after the first pair: a search for '=' from every word would take
+    // minutes; one pass takes milliseconds.
+    const words = `time="Jan 15 10:32:01" ${'w '.repeat(300_000)}`;
+    expect(logfmtPairs(words)).toEqual(new Map([['time', 'Jan 15 10:32:01']]));
   });
 
   it('names what is wrong with an entry it cannot read', () => {
