@@ -1,7 +1,7 @@
 import { emptyProxyRecord } from '../src/model/records.js';
 import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './format.js';
 import {
-  firstForwardedFor, isJsonObject, isMissing, optionalSecondsToMs, optionalUnsigned, parseIsoTimestamp, parseJsonLine, parseStatus, reportIssue, type JsonObject,
+  backToBackObjects, firstForwardedFor, isJsonObject, isMissing, optionalSecondsToMs, optionalUnsigned, parseIsoTimestamp, parseJsonLine, parseStatus, reportIssue, type JsonObject,
 } from './proxy-line-kit.js';
 
 /**
@@ -97,7 +97,20 @@ function createCloudFrontParser(options: ParserOptions): RecordParser {
       }
       const fail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP', field: string, message: string) =>
         reportIssue(sink, file, lineNumber, code, field, message, text);
-      if (text.charCodeAt(0) === 123 /* { */) return readJsonLine(text, lineNumber, sink, fail);
+      if (text.charCodeAt(0) === 123 /* { */) {
+        const value = parseJsonLine(text);
+        // Objects back to back on one line: v2 logs delivered by Firehose to S3 without a delimiter.
+        // At least one of them must be CloudFront's, as a line's one object must.
+        const joined = value === undefined ? backToBackObjects(text) : null;
+        const values = joined?.map(parseJsonLine);
+        if (!joined || !values!.some((part) => isJsonObject(part) && Object.keys(part).some((key) => key.startsWith('x-edge-')))) {
+          return readJsonLine(value, text, lineNumber, sink, fail);
+        }
+        joined.forEach((part, i) => {
+          readJsonLine(values![i], part, lineNumber, sink, (code, field, message) => reportIssue(sink, file, lineNumber, code, field, message, part));
+        });
+        return;
+      }
       const values = text.split('\t');
       // New columns are appended over time, and real files hold lines shorter than their #Fields
       // (a 33-field header over 31-field lines): a missing trailing column was not logged. Fewer
@@ -120,8 +133,7 @@ function createCloudFrontParser(options: ParserOptions): RecordParser {
    * Standard logging v2 in JSON (to CloudWatch Logs, Firehose or S3): an object per line whose
    * keys are the W3C field names, plus `timestamp(ms)` (epoch ms, END); values are not URL-encoded.
    */
-  function readJsonLine(text: string, lineNumber: number, sink: RecordSink, fail: Fail): void {
-    const value = parseJsonLine(text);
+  function readJsonLine(value: unknown, text: string, lineNumber: number, sink: RecordSink, fail: Fail): void {
     if (!isJsonObject(value)) return fail('PARSE_NO_MATCH', 'line', 'not a JSON object');
     const entry = value as JsonObject;
     if (!Object.keys(entry).some((key) => key.startsWith('x-edge-'))) return fail('PARSE_NO_MATCH', 'x-edge-location', 'no x-edge-* field: not a CloudFront log object');

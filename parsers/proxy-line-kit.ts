@@ -343,6 +343,39 @@ export function isGoLoggerLine(text: string): boolean {
 const LOGRUS_LINE = /^time="[^"]*" level=(?:trace|debug|info|warning|error|fatal|panic) /;
 
 /**
+ * The texts of JSON objects written back to back on one line (`{…}{…}`, with or without spaces
+ * between them), or null when the line is not that: one object, broken structure, or text outside
+ * the objects. One pass; braces inside strings do not count.
+ */
+export function backToBackObjects(text: string): string[] | null {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+      continue;
+    }
+    if (c === 34) {
+      if (depth === 0) return null;
+      inString = true;
+    } else if (c === 123) {
+      if (depth === 0) start = i;
+      depth++;
+    } else if (c === 125) {
+      if (depth === 0) return null;
+      if (--depth === 0) parts.push(text.slice(start, i + 1));
+    } else if (depth === 0 && c !== 32 && c !== 9) {
+      return null;
+    }
+  }
+  return depth === 0 && !inString && parts.length > 1 ? parts : null;
+}
+
+/**
  * The frame shared by the JSON-lines gateway formats (Kong, Tyk, Traefik, API Gateway): a blank
  * line is ignored, a line must be a JSON object with the format's signature, and a FieldError
  * from `fill` becomes an issue naming the field.
@@ -372,6 +405,15 @@ export function jsonLineParser(file: string, format: JsonLineFormat): RecordPars
         return;
       }
       const value = parseJsonLine(line);
+      // Kinesis Data Firehose delivers records to S3 back to back, without a delimiter unless told
+      // to add one: `{…}{…}` on one line (an API Gateway access log sent through it).
+      // As with a batch, at least one of them must be the format's: else it is one line that is not.
+      const joined = value === undefined ? backToBackObjects(line) : null;
+      const values = joined?.map(parseJsonLine);
+      if (joined && values!.some((part) => isJsonObject(part) && format.missingField(part) === null)) {
+        joined.forEach((part, i) => readEntry(values![i], part, lineNumber, sink));
+        return;
+      }
       // A batch holds at least one entry of the format; any other array is one line that is not.
       if (format.batches === true && Array.isArray(value) && value.some((element) => isJsonObject(element) && format.missingField(element) === null)) {
         for (const element of value) readEntry(element, JSON.stringify(element) ?? String(element), lineNumber, sink);

@@ -37,6 +37,14 @@ describe('aws-api-gateway-json', () => {
     }
   });
 
+  it('reads entries Firehose delivered back to back on one line, each a record of that line', () => {
+    const entry = { requestId: 'c6af9ac6', ip: '198.51.100.7', requestTime: '15/Jan/2025:10:32:01 +0000', httpMethod: 'GET', resourcePath: '/v1/items', status: '200', responseLatency: '23' };
+    const line = `${JSON.stringify(entry)}${JSON.stringify({ ...entry, requestId: 'd7b0', status: '502' })} ${JSON.stringify({ ...entry, requestId: 'e1', status: 'x' })}`;
+    const read = parseLines(awsApiGatewayJson, [line]);
+    expect(read.records.map((r) => [r.line, (r as { status: number | null }).status, r.raw.includes('"d7b0"')])).toEqual([[1, 200, false], [1, 502, true]]);
+    expect(read.issues.map((issue) => [issue.line, issue.field])).toEqual([[1, 'status']]);
+  });
+
   it('prefers integration.status (the function) over integrationStatus (the Lambda service)', () => {
     const record = onlyProxy(awsApiGatewayJson, JSON.stringify({
       requestId: 'r-2', requestTimeEpoch: '1736937121373', status: '500', responseLatency: '40', integrationLatency: '38',

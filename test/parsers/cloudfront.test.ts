@@ -71,6 +71,9 @@ describe('cloudfront', () => {
     });
     // Without timestamp(ms), date and time (1 s); a log of the fields AWS's example selects, no status: named, not read.
     expect(onlyProxy(cloudfront, v2({ 'timestamp(ms)': undefined }))).toMatchObject({ endMs: END, timeResolutionMs: 1000 });
+    // Delivered by Firehose to S3 without a delimiter: objects back to back, each a record of its line.
+    const backToBack = parseLines(cloudfront, [`${v2({})}${v2({ 'sc-status': '504' })}`]);
+    expect(backToBack.records.map((r) => [r.line, (r as ProxyRecord).status])).toEqual([[1, 200], [1, 504]]);
     const read = parseLines(cloudfront, [v2({ 'sc-status': undefined }), JSON.stringify({ level: 'info', msg: 'not CloudFront' })]);
     expect(read.issues.map((issue) => [issue.code, issue.field])).toEqual([['PARSE_BAD_FIELD', 'sc-status'], ['PARSE_NO_MATCH', 'x-edge-location']]);
   });

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TokenSpans, type Delimiter } from '../../parsers/proxy-line-kit.js';
+import { awsApiGatewayJson } from '../../parsers/aws-api-gateway.js';
+import { backToBackObjects, TokenSpans, type Delimiter } from '../../parsers/proxy-line-kit.js';
+import { parseLines } from './parse-lines.js';
 
 interface Token {
   text: string;
@@ -66,6 +68,22 @@ function spansOf(line: string): Token[] | null {
 // Lines made of the characters the tokenizer treats specially, so quotes, brackets and escapes collide often.
 const lineArbitrary = fc.array(fc.constantFrom(' ', '"', '\\', '[', ']', '-', 'a', 'GET /x', '2001:db8::7'), { maxLength: 40 })
   .map((parts) => parts.join(''));
+
+describe('backToBackObjects', () => {
+  it('cuts JSON objects written back to back, braces inside strings not counted', () => {
+    expect(backToBackObjects('{"a":"}{"}{"b":{"c":1}} {"d":"\\"}"}')).toEqual(['{"a":"}{"}', '{"b":{"c":1}}', '{"d":"\\"}"}']);
+    for (const notThat of ['{"a":1}', '{"a":1} tail', '[{"a":1}]{"b":2}', '{"a":1}{"b":2', '{"a":1}}{"b":2}', '{"a":"}{"']) {
+      expect(backToBackObjects(notThat), notThat).toBeNull();
+    }
+  });
+});
+
+describe('jsonLineParser and objects back to back', () => {
+  it('reads them as entries only when one of them is the format\'s: else the line is one issue', () => {
+    const read = parseLines(awsApiGatewayJson, ['{"a":1}{"b":2}{"c":3}']);
+    expect([read.records.length, read.issues.length]).toEqual([0, 1]);
+  });
+});
 
 describe('TokenSpans', () => {
   it('splits an ALB-like line into bare, quoted and bracketed fields', () => {
