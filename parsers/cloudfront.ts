@@ -100,10 +100,10 @@ function createCloudFrontParser(options: ParserOptions): RecordParser {
       if (text.charCodeAt(0) === 123 /* { */) {
         const value = parseJsonLine(text);
         // Objects back to back on one line: v2 logs delivered by Firehose to S3 without a delimiter.
-        // At least one of them must be CloudFront's, as a line's one object must.
+        // Every one of them must be CloudFront's, as a line's one object must.
         const joined = value === undefined ? backToBackObjects(text) : null;
         const values = joined?.map(parseJsonLine);
-        if (!joined || !values!.some((part) => isJsonObject(part) && Object.keys(part).some((key) => key.startsWith('x-edge-')))) {
+        if (!joined || !values!.every((part) => isJsonObject(part) && Object.keys(part).some((key) => key.startsWith('x-edge-')))) {
           return readJsonLine(value, text, lineNumber, sink, fail);
         }
         joined.forEach((part, i) => {

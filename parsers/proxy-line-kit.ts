@@ -407,10 +407,10 @@ export function jsonLineParser(file: string, format: JsonLineFormat): RecordPars
       const value = parseJsonLine(line);
       // Kinesis Data Firehose delivers records to S3 back to back, without a delimiter unless told
       // to add one: `{…}{…}` on one line (an API Gateway access log sent through it).
-      // As with a batch, at least one of them must be the format's: else it is one line that is not.
+      // Every one of them must be the format's (one source's records): else it is one line that is not.
       const joined = value === undefined ? backToBackObjects(line) : null;
       const values = joined?.map(parseJsonLine);
-      if (joined && values!.some((part) => isJsonObject(part) && format.missingField(part) === null)) {
+      if (joined && values!.every((part) => isJsonObject(part) && format.missingField(part) === null)) {
         joined.forEach((part, i) => readEntry(values![i], part, lineNumber, sink));
         return;
       }

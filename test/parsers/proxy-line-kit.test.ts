@@ -79,9 +79,12 @@ describe('backToBackObjects', () => {
 });
 
 describe('jsonLineParser and objects back to back', () => {
-  it('reads them as entries only when one of them is the format\'s: else the line is one issue', () => {
-    const read = parseLines(awsApiGatewayJson, ['{"a":1}{"b":2}{"c":3}']);
-    expect([read.records.length, read.issues.length]).toEqual([0, 1]);
+  it('reads them as entries only when every one is the format\'s: else the line is one issue', () => {
+    const entry = JSON.stringify({ requestId: 'c6af9ac6', requestTime: '15/Jan/2025:10:32:01 +0000', httpMethod: 'GET', status: '200' });
+    for (const line of ['{"a":1}{"b":2}{"c":3}', `{}${entry}`, `${entry}{"b":2}`]) {
+      const read = parseLines(awsApiGatewayJson, [line]);
+      expect([read.records.length, read.issues.length], line).toEqual([0, 1]);
+    }
   });
 });
 
