@@ -2,8 +2,9 @@ import { emptyProxyRecord, type ProxyRecord } from '../src/model/records.js';
 import { localTimeZone } from '../src/model/time-zone.js';
 import { normaliseTraceId } from './fields/trace-context.js';
 import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './format.js';
+import { parseClfTime } from './fields/clf-time.js';
 import {
-  firstPresent, isGoLoggerLine, isJsonObject, jsonNumber, jsonText, parseIsoTimestamp, parseJsonLine, reportIssue, type JsonObject,
+  FieldError, firstPresent, isGoLoggerLine, isJsonObject, jsonNumber, jsonText, parseIsoTimestamp, parseJsonLine, reportIssue, type JsonObject,
 } from './proxy-line-kit.js';
 
 /**
@@ -36,7 +37,6 @@ const KEYS = {
   total: ['latency_total', 'total_latency'],
 } as const;
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 /** A text stamp more than this ahead of now is last year's (a log read after New Year). */
 const FUTURE_SLACK_MS = 24 * 3600_000;
 
@@ -98,32 +98,20 @@ export function logfmtPairs(text: string): Map<string, string> | null {
   return pairs;
 }
 
-/** `Jan 15 10:32:01` as wall-clock ms of the given year (read as UTC), or NaN. */
+/** `Jan 15 10:32:01` as wall-clock ms of the given year (read as UTC), or NaN: the CLF parser's, re-laid. */
 function wallTime(stamp: string, year: number): number {
-  if (stamp.length !== 15 || stamp[3] !== ' ' || stamp[6] !== ' ' || stamp[9] !== ':' || stamp[12] !== ':') return NaN;
-  const month = MONTHS.indexOf(stamp.slice(0, 3));
-  const day = Number(stamp.slice(4, 6).trim());
-  const hour = Number(stamp.slice(7, 9));
-  const minute = Number(stamp.slice(10, 12));
-  const second = Number(stamp.slice(13, 15));
-  if (month < 0 || !Number.isInteger(day) || day < 1 || day > 31 || !(hour <= 23) || !(minute <= 59) || !(second <= 60)) return NaN;
-  const ms = Date.UTC(year, month, day, hour, minute, second);
-  // Feb 30 rolls into March: not a date.
-  return new Date(ms).getUTCDate() === day ? ms : NaN;
+  if (stamp.length !== 15 || stamp[3] !== ' ' || stamp[6] !== ' ') return NaN;
+  return parseClfTime(`${stamp.slice(4, 6)}/${stamp.slice(0, 3)}/${year}:${stamp.slice(7)} +0000`);
 }
 
 type Read = (key: string) => string | number | null;
-
-class BadField {
-  constructor(readonly field: string, readonly value: unknown, readonly code: 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP' = 'PARSE_BAD_FIELD') {}
-}
 
 function numberOf(read: Read, keys: readonly string[]): number | null {
   for (const key of keys) {
     const value = read(key);
     if (value === null) continue;
     const n = jsonNumber(value);
-    if (n === null || Number.isNaN(n) || n < 0) throw new BadField(key, value);
+    if (n === null || Number.isNaN(n) || n < 0) throw new FieldError(key, value);
     return n;
   }
   return null;
@@ -147,7 +135,7 @@ function upstreamHost(url: string): string {
 
 function fill(record: ProxyRecord, read: Read, endMs: number, keyField: string | undefined): void {
   const status = numberOf(read, KEYS.status);
-  if (status !== null && (!Number.isInteger(status) || status > 999)) throw new BadField('status', read('status') ?? read('status_code'));
+  if (status !== null && (!Number.isInteger(status) || status > 999)) throw new FieldError('status', read('status') ?? read('status_code'));
   const totalMs = numberOf(read, KEYS.total);
   const upstreamMs = numberOf(read, ['upstream_latency']);
   record.endMs = endMs;
@@ -192,8 +180,8 @@ function createTykAccessLogParser(options: ParserOptions): RecordParser {
     try {
       fill(record, read, endMs, options.keyField);
     } catch (error) {
-      if (!(error instanceof BadField)) throw error;
-      reportIssue(sink, file, lineNumber, error.code, error.field, `bad value for ${error.field}: ${JSON.stringify(error.value)}`, raw);
+      if (!(error instanceof FieldError)) throw error;
+      reportIssue(sink, file, lineNumber, error.code, error.field, error.describe(), raw);
       return;
     }
     if (record.status === null) {
