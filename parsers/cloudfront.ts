@@ -1,7 +1,7 @@
 import { emptyProxyRecord } from '../src/model/records.js';
 import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './format.js';
 import {
-  backToBackObjects, firstForwardedFor, isJsonObject, isMissing, optionalSecondsToMs, optionalUnsigned, parseIsoTimestamp, parseJsonLine, parseStatus, reportIssue, type JsonObject,
+  backToBackEntries, firstForwardedFor, isJsonObject, isMissing, optionalSecondsToMs, optionalUnsigned, parseIsoTimestamp, parseJsonLine, parseStatus, reportIssue, type JsonObject,
 } from './proxy-line-kit.js';
 
 /**
@@ -67,6 +67,9 @@ function columnsOf(names: readonly string[]): Columns {
 
 type Fail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP', field: string, message: string) => void;
 
+/** A v2 JSON object is CloudFront's by its `x-edge-*` fields. */
+const isCloudFrontObject = (entry: JsonObject): boolean => Object.keys(entry).some((key) => key.startsWith('x-edge-'));
+
 function createCloudFrontParser(options: ParserOptions): RecordParser {
   const file = options.file;
   let header: Columns | null = null;
@@ -95,19 +98,14 @@ function createCloudFrontParser(options: ParserOptions): RecordParser {
         sink.ignore(lineNumber);
         return;
       }
-      const fail = (code: 'PARSE_NO_MATCH' | 'PARSE_BAD_FIELD' | 'PARSE_BAD_TIMESTAMP', field: string, message: string) =>
-        reportIssue(sink, file, lineNumber, code, field, message, text);
+      const fail: Fail = (code, field, message) => reportIssue(sink, file, lineNumber, code, field, message, text);
       if (text.charCodeAt(0) === 123 /* { */) {
         const value = parseJsonLine(text);
-        // Objects back to back on one line: v2 logs delivered by Firehose to S3 without a delimiter.
-        // Every one of them must be CloudFront's, as a line's one object must.
-        const joined = value === undefined ? backToBackObjects(text) : null;
-        const values = joined?.map(parseJsonLine);
-        if (!joined || !values!.every((part) => isJsonObject(part) && Object.keys(part).some((key) => key.startsWith('x-edge-')))) {
-          return readJsonLine(value, text, lineNumber, sink, fail);
-        }
-        joined.forEach((part, i) => {
-          readJsonLine(values![i], part, lineNumber, sink, (code, field, message) => reportIssue(sink, file, lineNumber, code, field, message, part));
+        // v2 logs delivered by Firehose to S3 without a delimiter.
+        const joined = value === undefined ? backToBackEntries(text, isCloudFrontObject) : null;
+        if (joined === null) return readJsonLine(value, text, lineNumber, sink, fail);
+        joined.texts.forEach((part, i) => {
+          readJsonLine(joined.values[i], part, lineNumber, sink, (code, field, message) => reportIssue(sink, file, lineNumber, code, field, message, part));
         });
         return;
       }
@@ -136,7 +134,7 @@ function createCloudFrontParser(options: ParserOptions): RecordParser {
   function readJsonLine(value: unknown, text: string, lineNumber: number, sink: RecordSink, fail: Fail): void {
     if (!isJsonObject(value)) return fail('PARSE_NO_MATCH', 'line', 'not a JSON object');
     const entry = value as JsonObject;
-    if (!Object.keys(entry).some((key) => key.startsWith('x-edge-'))) return fail('PARSE_NO_MATCH', 'x-edge-location', 'no x-edge-* field: not a CloudFront log object');
+    if (!isCloudFrontObject(entry)) return fail('PARSE_NO_MATCH', 'x-edge-location', 'no x-edge-* field: not a CloudFront log object');
     const get = (name: string): string | null => {
       const field = Object.hasOwn(entry, name) ? entry[name] : undefined;
       const text = typeof field === 'string' ? field : typeof field === 'number' && Number.isFinite(field) ? String(field) : null;

@@ -376,6 +376,18 @@ export function backToBackObjects(text: string): string[] | null {
 }
 
 /**
+ * A line that is not one JSON value but objects back to back (Kinesis Data Firehose delivers
+ * records to S3 without a delimiter unless told to add one), each parsed, when every one is an
+ * entry of the format (one source's records); else null, and the line is one that is not.
+ */
+export function backToBackEntries(line: string, isEntry: (value: JsonObject) => boolean): { texts: string[]; values: JsonObject[] } | null {
+  const texts = backToBackObjects(line);
+  if (texts === null) return null;
+  const values = texts.map(parseJsonLine);
+  return values.every((value) => isJsonObject(value) && isEntry(value)) ? { texts, values: values as JsonObject[] } : null;
+}
+
+/**
  * The frame shared by the JSON-lines gateway formats (Kong, Tyk, Traefik, API Gateway): a blank
  * line is ignored, a line must be a JSON object with the format's signature, and a FieldError
  * from `fill` becomes an issue naming the field.
@@ -405,13 +417,10 @@ export function jsonLineParser(file: string, format: JsonLineFormat): RecordPars
         return;
       }
       const value = parseJsonLine(line);
-      // Kinesis Data Firehose delivers records to S3 back to back, without a delimiter unless told
-      // to add one: `{…}{…}` on one line (an API Gateway access log sent through it).
-      // Every one of them must be the format's (one source's records): else it is one line that is not.
-      const joined = value === undefined ? backToBackObjects(line) : null;
-      const values = joined?.map(parseJsonLine);
-      if (joined && values!.every((part) => isJsonObject(part) && format.missingField(part) === null)) {
-        joined.forEach((part, i) => readEntry(values![i], part, lineNumber, sink));
+      // `{…}{…}`: an API Gateway access log sent through Firehose.
+      const joined = value === undefined ? backToBackEntries(line, (entry) => format.missingField(entry) === null) : null;
+      if (joined !== null) {
+        joined.texts.forEach((text, i) => readEntry(joined.values[i], text, lineNumber, sink));
         return;
       }
       // A batch holds at least one entry of the format; any other array is one line that is not.
