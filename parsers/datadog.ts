@@ -5,7 +5,7 @@ import { findKeyAttribute } from './fields/apm-attributes.js';
 import { createJsonEventParser, parsedObjectEvents, type EventOutcome, type JsonEventShape } from './fields/json-events.js';
 import { parseJsonKeepingBigIntegers } from './fields/lossless-json.js';
 import { integerDigits, isoToNanos, nanosDigitsToMs, nanosSpanToMs } from './fields/nanoseconds.js';
-import { parseRequestLine, splitTarget } from './fields/request-line.js';
+import { authorityOfUrl, parseRequestLine, splitTarget } from './fields/request-line.js';
 
 /**
  * Datadog APM spans as JSON (docs/formats.md, Datadog), in the shapes they come in:
@@ -83,15 +83,6 @@ export function datadogTraceId(traceId: unknown, highHex: string | null): string
 function statusCode(value: string | null): number | null {
   if (value === null || !/^\d{3}$/.test(value)) return null;
   return Number(value);
-}
-
-function hostOf(url: string | null): string | null {
-  if (url === null) return null;
-  const scheme = url.indexOf('://');
-  if (scheme < 0) return null;
-  const rest = url.slice(scheme + 3);
-  const end = rest.search(/[/?#]/);
-  return (end < 0 ? rest : rest.slice(0, end)) || null;
 }
 
 const HEADER_PREFIX = 'http.request.headers.';
@@ -238,7 +229,7 @@ export function createDatadogParser(options: ParserOptions): RecordParser {
     transaction.name = span.resource ?? (v2 ? null : typeof event.name === 'string' ? event.name : null);
     transaction.status = statusCode(span.tag('http.status_code'));
     transaction.userAgent = span.tag('http.useragent') ?? span.tag('http.user_agent') ?? span.tag('http.request.headers.user-agent');
-    transaction.host = span.tag('http.host') ?? hostOf(url);
+    transaction.host = span.tag('http.host') ?? (url === null ? null : authorityOfUrl(url));
     transaction.traceId = datadogTraceId(span.traceId, span.tag('_dd.p.tid'));
     transaction.requestId = span.tag('http.request.headers.x-request-id');
     transaction.apiKey = keyTag(span.tags, keyField);

@@ -3,6 +3,7 @@ import { localTimeZone } from '../src/model/time-zone.js';
 import { normaliseTraceId } from './fields/trace-context.js';
 import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './format.js';
 import { parseClfTime } from './fields/clf-time.js';
+import { authorityOfUrl } from './fields/request-line.js';
 import {
   FieldError, firstPresent, isGoLoggerLine, isJsonObject, jsonNumber, jsonText, parseIsoTimestamp, parseJsonLine, reportIssue, type JsonObject,
 } from './proxy-line-kit.js';
@@ -125,14 +126,6 @@ function textOf(read: Read, keys: readonly string[]): string | null {
   return null;
 }
 
-/** host:port of the upstream URL Tyk writes (`http://10.0.3.17:8080/v1/orders`), or the text as it is. */
-function upstreamHost(url: string): string {
-  const scheme = url.indexOf('://');
-  if (scheme < 0) return url;
-  const slash = url.indexOf('/', scheme + 3);
-  return url.slice(scheme + 3, slash < 0 ? url.length : slash);
-}
-
 function fill(record: ProxyRecord, read: Read, endMs: number, keyField: string | undefined): void {
   const status = numberOf(read, KEYS.status);
   if (status !== null && (!Number.isInteger(status) || status > 999)) throw new FieldError('status', read('status') ?? read('status_code'));
@@ -150,7 +143,8 @@ function fill(record: ProxyRecord, read: Read, endMs: number, keyField: string |
   record.upstreamStatus = answered ? status : null;
   record.upstreamAttempts = answered ? 1 : 0;
   const upstream = textOf(read, KEYS.upstreamAddress);
-  record.upstreamAddr = upstream === null ? null : upstreamHost(upstream);
+  // host:port of the URL Tyk writes (`http://10.0.3.17:8080/v1/orders`), or the text as it is.
+  record.upstreamAddr = upstream === null ? null : authorityOfUrl(upstream) ?? upstream;
   record.method = textOf(read, ['method']);
   record.path = textOf(read, KEYS.path);
   record.host = textOf(read, ['host']);

@@ -31,6 +31,15 @@ export function splitTarget(target: string): { path: string; query: string | nul
   return { path: target.slice(start, question) || '/', query: target.slice(question + 1) };
 }
 
+/** `http://10.0.3.17:8080/v1/x?y` → `10.0.3.17:8080`: a URL's host and port; null without a scheme or host. */
+export function authorityOfUrl(url: string): string | null {
+  const scheme = url.indexOf('://');
+  if (scheme < 0) return null;
+  const rest = url.slice(scheme + 3);
+  const end = rest.search(/[/?#]/);
+  return (end < 0 ? rest : rest.slice(0, end)) || null;
+}
+
 /** `https://api.example.com:443/v1/x` → `api.example.com` (the URL as the client sent it). */
 export function hostOfUrl(target: string): string | null {
   const scheme = target.indexOf('://');
