@@ -3,6 +3,7 @@ import { createGunzip } from 'node:zlib';
 import { isAscii } from 'node:buffer';
 import { hasGzipMagic } from '../sources/gzip-magic.js';
 import { LineCap, MAX_LINE_BYTES } from './line-cap.js';
+import { ObjectPerLine, opensBackToBack } from './back-to-back-json.js';
 
 /**
  * Bytes to lines. Gzip is recognised by its magic bytes (1f 8b), not by the file name, so
@@ -33,7 +34,18 @@ export async function decompressIfGzip(stream: Readable): Promise<Readable> {
   return stream;
 }
 
+/** A stream of JSON objects back to back (Firehose to S3) as one object a line (back-to-back-json.ts); any other as it is. */
+async function objectsAsLines(stream: Readable): Promise<Readable> {
+  const first = await readFirstChunk(stream);
+  if (first === null || !opensBackToBack(first)) return stream;
+  const split = new ObjectPerLine();
+  stream.on('error', (error) => split.destroy(error));
+  return stream.pipe(split);
+}
+
 function readFirstChunk(stream: Readable): Promise<Buffer | null> {
+  // Peeked before (decompressIfGzip, then objectsAsLines) and found empty: 'end' will not come again.
+  if (stream.readableEnded) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
     const onReadable = (): void => {
       const chunk = stream.read() as Buffer | string | null;
@@ -69,7 +81,7 @@ function readFirstChunk(stream: Readable): Promise<Buffer | null> {
  * had measured within noise of split2; it decoded UTF-8 per line and lost to nothing else then.)
  */
 export async function* readLineBatches(input: Readable, maxLineBytes: number = MAX_LINE_BYTES): AsyncGenerator<LineBatch> {
-  const bytes = await decompressIfGzip(input);
+  const bytes = await objectsAsLines(await decompressIfGzip(input));
   let batch: string[] = [];
   let nextLine = 1;
   // Over-long lines are cut before decoding (bounded memory); `cut` says which, `tooLong` collects them.
