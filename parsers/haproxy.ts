@@ -18,7 +18,11 @@ import { hostOfHostPort, isMissing, optionalUnsigned, textLineParser } from './p
  *   It is read as UTC: the log does not say which zone the host was in.
  * - Timers are ms, `-1` when the phase was never reached; `Tr` is the backend's time to headers.
  * - HAProxy logs no backend status: the backend answered when a server was chosen (not `<NOSRV>`)
- *   and `Tr` is not -1; the client then saw its status.
+ *   and `Tr` is not -1; the client then saw its status. A server name in angle brackets is
+ *   HAProxy's own: `<NOSRV>` when none was chosen, else the applet that answered in its place
+ *   (`<STATS>` the stats page, `<CACHE>` the cache, `<PROMEX>` the Prometheus exporter), so no
+ *   backend was tried. (A real log's stats page, polled every 10 minutes, was read as 43 requests
+ *   the proxy made up without its backend, at medium.)
  * - Termination state goes to `flags`; a first char `C` (client abort) or `c` (client timeout)
  *   means the client gave up (CH is nginx's 499).
  *
@@ -35,7 +39,8 @@ import { hostOfHostPort, isMissing, optionalUnsigned, textLineParser } from './p
  * it encodes in captures (`"`, `#`, `{`, `|`, `}`, controls, non-ASCII); they are decoded (UTF-8).
  */
 
-const NO_SERVER = '<NOSRV>';
+/** `<NOSRV>`, `<STATS>`, `<CACHE>`, `<PROMEX>`…: no server of a backend, HAProxy itself. */
+const ownServerName = (server: string): boolean => server.charCodeAt(0) === 60 /* < */ && server.endsWith('>');
 
 /** What a frontend's captures hold, by header name, in declaration order. */
 export interface HaproxyCaptures {
@@ -439,7 +444,7 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
     record.clientClosed = cause === 'C' || cause === 'c';
 
     const server = backendServer.slice(slash + 1);
-    const dispatched = server !== NO_SERVER;
+    const dispatched = !ownServerName(server);
     record.upstreamLogged = true;
     record.upstreamAddr = dispatched ? backendServer : null;
     record.upstreamAttempts = dispatched ? 1 + retries : 0;
@@ -481,7 +486,7 @@ export function haproxyFormat(layout: HaproxyCaptureLayout = DEFAULT_HAPROXY_LAY
     kind: 'proxy',
     url: 'https://docs.haproxy.org/2.8/configuration.html#8.2.3',
     traits: {
-      splittable: true, unit: 'line', clientGaveUp: 'termination state `C*`/`c*`', backendNeverAnswered: '`<NOSRV>` or `Tr` = `-1`',
+      splittable: true, unit: 'line', clientGaveUp: 'termination state `C*`/`c*`', backendNeverAnswered: '`<NOSRV>` (or an applet: `<STATS>`, `<CACHE>`) or `Tr` = `-1`',
       flags: 'haproxy-termination', upstreamTimeout: { setting: 'HAProxy `timeout server` of the backend', defaultSeconds: null },
     },
     example:

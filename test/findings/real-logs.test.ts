@@ -19,6 +19,8 @@ const LOGS = [
   { file: 'logparser-hackers-access.log.gz', format: 'nginx-combined', lines: 3_456, skipped: [], from: '2015-10-25T03:11:25.000Z', day: '2015-10-25' },
   { file: 'lnav-shop-access.log.gz', format: 'nginx-main', lines: 1_000, skipped: [], from: '2019-01-22T00:26:14.000Z', day: '2019-01-22' },
   { file: 'raravena80-haproxylogparser-haproxy.log.gz', format: 'haproxy', lines: 17_211, skipped: [], from: '2012-02-02T04:05:24.385Z', day: '2012-02-03' },
+  // Its stats page (stats/<STATS>) was read as 43 responses the proxy made up without a backend, at medium.
+  { file: 'nagiosplugin-haproxy.log.gz', format: 'haproxy', lines: 1_999, skipped: [], from: '2012-08-05T00:50:12.093Z', day: '2012-08-05' },
 ] as const;
 
 function analyzeLog(file: string, slice?: SliceSpec): Promise<Analysis> {

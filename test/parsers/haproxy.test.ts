@@ -51,6 +51,14 @@ describe('haproxy', () => {
     });
   });
 
+  it('maps an applet that answered in place of a server (the stats page, the cache) to no upstream either', () => {
+    // nagiosplugin's real log (test/fixtures/real-logs): the stats page polled from localhost.
+    const stats = 'Aug  5 00:53:00 localhost haproxy[374]: 127.0.0.1:56003 [05/Aug/2012:00:53:00.936] http stats/<STATS> 0/-1/-1/-1/0 200 18928 - - PR-- 0/0/0/0/0 0/0 "GET /admin/stats HTTP/1.1"';
+    for (const line of [stats, OK.replace('be_api/app3 0/0/1/81/84', 'be_api/<CACHE> 0/0/0/0/1')]) {
+      expect(onlyProxy(haproxy, line), line).toMatchObject({ status: 200, upstreamStatus: null, upstreamAddr: null, upstreamAttempts: 0, upstreamTimeMs: null });
+    }
+  });
+
   it('counts retries and reads IPv6 clients', () => {
     const record = onlyProxy(haproxy, OK.replace('203.0.113.24:53122', '2001:db8::7:443').replace('312/298/41/12/0', '312/298/41/12/+1'));
     expect(record.clientIp).toBe('2001:db8::7');
