@@ -26,11 +26,22 @@ export function formatRounded(value: number, digits: number): string {
   return formatNumber(roundTo(value, digits));
 }
 
-/** 0.30905 → "30.9%"; tiny but non-zero shares keep a digit so they do not read as zero. */
+/**
+ * 0.30905 → "30.9%"; tiny but non-zero shares keep a digit so they do not read as zero. Halves
+ * round up: a share kept to 4 decimals (0.0215, of 43 in 1,999) is 2.1499… per cent in binary, and
+ * toFixed read it "2.1%" beside "2.2%" for the same 43 kept to 5 decimals (a real HAProxy log).
+ */
 export function formatShare(share: number): string {
   const percent = share * 100;
-  if (percent !== 0 && Math.abs(percent) < 0.1) return `${percent.toFixed(2)}%`;
-  return `${percent.toFixed(1)}%`;
+  if (percent !== 0 && Math.abs(percent) < 0.1) return `${halfUp(percent, 2)}%`;
+  return `${halfUp(percent, 1)}%`;
+}
+
+/** `value` to `digits` decimals, a half (as far as binary lets it be one) away from zero. */
+function halfUp(value: number, digits: number): string {
+  const scale = 10 ** digits;
+  const scaled = Math.abs(value) * scale;
+  return (Math.sign(value) * Math.round(scaled * (1 + 1e-12)) / scale).toFixed(digits);
 }
 
 /** 11.24 → "11×", 3.26 → "3.3×", 1.04 → "1.04×". */
