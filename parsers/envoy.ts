@@ -21,6 +21,12 @@ import { FieldError, firstForwardedFor, firstPresent, hasFraction, hostOfHostPor
 const NO_UPSTREAM_FLAGS = new Set([
   'UH', 'UF', 'UO', 'NR', 'URX', 'UT', 'NC', 'LH', 'UC', 'UR', 'LR', 'DF', 'RL', 'UAEX', 'RLSE', 'FI', 'DI', 'SI', 'UPE', 'OM', 'DT', 'IH', 'UMSDR',
 ]);
+/**
+ * Of them, those that can also follow an upstream's answer (retries used up with the last answer
+ * passed on, a reset or protocol error after the headers, a stream cut by a duration limit): with
+ * a service time logged, the upstream's headers came, so it answered.
+ */
+const AFTER_ANSWER_FLAGS = new Set(['URX', 'UC', 'UR', 'LR', 'UPE', 'SI', 'DT', 'UMSDR', 'DI']);
 const CLIENT_CLOSED_FLAG = 'DC';
 
 /**
@@ -72,9 +78,14 @@ function layoutOf(tokens: TokenSpans): Layout | string {
 function fillOutcome(record: ProxyRecord, startMs: number, startHasFraction: boolean, duration: number | null, code: number, flags: string | null,
   serviceTime: number | null, upstreamHost: string | null, bytesSent: number | null, viaUpstream: boolean | null = null): void {
   const flagList = flags === null ? [] : flags.split(',');
-  // Without the details: an upstream host picked and no flag of a failure. The service time alone
-  // would misread a proxy that strips x-envoy-* headers (Envoy Gateway's default) as answering nothing.
-  const answered = viaUpstream ?? ((serviceTime !== null || upstreamHost !== null) && !flagList.some((flag) => NO_UPSTREAM_FLAGS.has(flag)));
+  // Without the details: a service time or an upstream host, and no flag of a failure (the service
+  // time alone would misread a proxy that strips x-envoy-* headers, Envoy Gateway's default, as
+  // answering nothing). The router sets the service time on an upstream's response headers, so with
+  // one a flag that can follow an answer (AFTER_ANSWER_FLAGS) does not say Envoy answered: a real
+  // Istio sidecar's `503 URX` lines with a service time, its server side's circuit breaker
+  // answering, were read as made up by the client's side, and as refused connections.
+  const answered = viaUpstream ?? ((serviceTime !== null || upstreamHost !== null) &&
+    !flagList.some((flag) => NO_UPSTREAM_FLAGS.has(flag) && (serviceTime === null || !AFTER_ANSWER_FLAGS.has(flag))));
   record.startMs = startMs;
   record.timeResolutionMs = startHasFraction ? 1 : 1000;
   record.requestTimeMs = duration;

@@ -22,8 +22,8 @@ import { answeredByOwnLimiter } from './proxy-made-responses.js';
  *
  * Signals, per request:
  *   error    client status 502/503/504, or an upstream 502/503/504;
- *   connect  the backend was never reached: Envoy UF/UH/URX, HAProxy SC, or nginx 502 with no
- *            connect time logged;
+ *   connect  the backend was never reached: Envoy UF, HAProxy SC, or nginx 502 with no connect
+ *            time logged (Envoy's UH, NC and URX are errors by their status alone);
  *   timeout  504, Envoy UT, HAProxy sH/sD (server-side timeout);
  *   reset    Envoy UC/UR/UPE, HAProxy other S* states, nginx 502 after a logged connect time
  *            (the server accepted the connection, then closed or reset it).
@@ -124,7 +124,7 @@ function longestBurst(timeline: TimeBuckets<Bucket>): Burst {
   return best;
 }
 
-export type TroublePattern = 'burst' | 'sustained' | 'transient' | 'connect-spikes' | 'one-client';
+export type TroublePattern = 'burst' | 'sustained' | 'transient' | 'few-mostly-failing' | 'connect-spikes' | 'one-client';
 
 /**
  * Errors the log names no upstream for, nearly all of one client's requests while it sent a
@@ -239,7 +239,9 @@ export function classifyUpstreamError(proxy: ProxyRecord): { error: boolean; con
   const haproxy = flags !== null && traitsOf(proxy.format)?.flags === 'haproxy-termination' ? flags.slice(0, 2) : '';
   // nginx's limit_req 503 is the proxy turning a client away, not a backend failing (proxy-made-responses.ts).
   const error = (ERROR_STATUSES.has(proxy.status ?? 0) && !answeredByOwnLimiter(proxy)) || ERROR_STATUSES.has(proxy.upstreamStatus ?? 0);
-  const connect = hasFlag(flags, ['UF', 'UH', 'URX']) || haproxy === 'SC';
+  // Envoy's UF is a failed connection; UH (no healthy host), NC (no cluster) and URX (retries used
+  // up, the last answer passed on) are not, and were all read as refused connections.
+  const connect = hasFlag(flags, ['UF']) || haproxy === 'SC';
   const timeout = proxy.status === 504 || hasFlag(flags, ['UT']) || haproxy === 'sH' || haproxy === 'sD';
   // nginx has no flags: a 502 after a connect time was logged is the backend closing or resetting
   // the connection it had accepted (without one it never connected: maybeNeverConnected).
@@ -406,7 +408,10 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
           const pattern: TroublePattern = oneClient ? 'one-client'
             : longest > 0 ? 'burst'
               : rate >= SUSTAINED_RATE && bucketsWithErrors >= Math.min(3, buckets.length) && state.errors >= SUSTAINED_MIN_ERRORS ? 'sustained'
-                : state.errors > 0 ? 'transient' : 'connect-spikes';
+                // Too few to be sustained, but most of what was sent failed: no "rare and scattered"
+                // (a real Istio sidecar's 6 of 6 requests failing on a TLS error read as transient).
+                : state.errors > 0 && rate >= BURST_ERROR_RATE ? 'few-mostly-failing'
+                  : state.errors > 0 ? 'transient' : 'connect-spikes';
           const burstRate = longest > 0 && burstRequests > 0 ? burstErrors / burstRequests : null;
           // All the errors within a minute: how long the upstream was down, to the second.
           const spanSeconds = atOnce !== null && atOnce.errors === state.errors && state.lastErrorMs - state.firstErrorMs <= 60_000
@@ -426,6 +431,8 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
           const statusText = statuses.slice(0, 4).map(([s, n]) => `${s || '-'} × ${n}`).join(', ');
           const topRoute = ownRoute;
           const topClient = busiest?.key ?? null;
+          const subject = address !== null ? `Upstream ${address}` : 'Server errors with no upstream named';
+          const ofWhat = address !== null ? `requests to ${address}` : 'requests';
           const causes = [
             state.connectFailures > 0 && `${state.connectFailures} never reached the backend (connection refused or failed)`,
             state.timeouts > 0 && `${state.timeouts} timed out waiting for it`,
@@ -444,6 +451,7 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
               : `This is an outage of ${address === null ? 'the backend' : 'that upstream'} (or the path to it), not background noise.`)
               : pattern === 'sustained' ? 'Errors this frequent and continuous point at a misconfiguration (unhealthy or missing targets, security groups, TLS) rather than transient network trouble.'
                 : pattern === 'transient' ? 'Rare and scattered: most likely transient network trouble; worth watching, not an outage.'
+                  : pattern === 'few-mostly-failing' ? `Few, but ${formatShare(roundTo(rate, 4))} of the ${ofWhat} failed: too few requests to tell a passing fault from an outage of ${address === null ? 'the backend' : 'that upstream'}.`
                   : pattern === 'one-client' ? `Nearly all fell on ${topClient}, which sent a small part of the traffic: ${REJECTION_STATUSES.has(statuses[0]?.[0] ?? 0)
                     ? 'that client was turned away (a rate limit; nginx\'s limit_req answers 503 by default) or made requests only it makes'
                     : 'that client made requests only it makes (or was turned away)'}, while the backend served the others.`
@@ -456,14 +464,12 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
             .sort((a, b) => b.value.errors - a.value.errors)
             .slice(0, 10)
             .map((b) => [new Date(b.startMs).toISOString(), b.value.requests, b.value.errors, roundTo(b.value.errors / b.value.requests, 3)]);
-          const subject = address !== null ? `Upstream ${address}` : 'Server errors with no upstream named';
-          const ofWhat = address !== null ? `requests to ${address}` : 'requests';
           findings.push({
             kind: 'upstream-trouble',
             severity,
             title: pattern === 'connect-spikes'
               ? `${subject}: connect-time spikes`
-              : `${subject}: ${formatNumber(state.errors)} ${state.errors === 1 ? 'error' : 'errors'} (${formatShare(roundTo(rate, 4))} of ${address !== null ? 'its ' : 'all '}requests), ${pattern}` +
+              : `${subject}: ${formatNumber(state.errors)} ${state.errors === 1 ? 'error' : 'errors'} (${formatShare(roundTo(rate, 4))} of ${address !== null ? 'its ' : 'all '}requests), ${pattern === 'few-mostly-failing' ? 'few requests, mostly failing' : pattern}` +
                 (address === null && topRoute !== null ? `, mostly ${topRoute}` : ''),
             explanation:
               `${state.errors} of ${state.requests} ${ofWhat} failed${statusText ? ` (${statusText})` : ''}` +
@@ -474,6 +480,8 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
               ? seeWall(wall)
               : pattern === 'transient'
               ? 'Nothing urgent; if clients see these errors, a single retry with backoff absorbs them.'
+              : pattern === 'few-mostly-failing'
+              ? `Check ${address === null ? `the backend behind ${topRoute ?? 'the failing routes'}` : 'that upstream and the path to it (health checks, TLS, certificates)'} at the time of these errors: the requests that came mostly failed.`
               : pattern === 'one-client'
                 ? 'Check the proxy\'s rate and connection limits for that client (log $upstream_status or $upstream_addr and alf tells a limit\'s answers from the backend\'s), and what it requested.'
               : address === null

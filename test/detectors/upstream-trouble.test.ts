@@ -41,6 +41,8 @@ describe('upstream trouble', () => {
   it('reads Envoy flags and HAProxy termination states', () => {
     expect(classifyUpstreamError(record('envoy', { status: 503, flags: 'UF,URX' }))).toMatchObject({ error: true, connect: true });
     expect(classifyUpstreamError(record('envoy', { status: 503, flags: 'UC' }))).toMatchObject({ reset: true, connect: false });
+    // No healthy host, no cluster, retries used up: errors, but no connection was refused.
+    for (const flags of ['UH', 'NC', 'URX']) expect(classifyUpstreamError(record('envoy', { status: 503, flags })), flags).toMatchObject({ error: true, connect: false });
     expect(classifyUpstreamError(record('envoy', { status: 504, flags: 'UT' }))).toMatchObject({ timeout: true });
     expect(classifyUpstreamError(record('haproxy', { status: 503, flags: 'SC--' }))).toMatchObject({ connect: true, reset: false });
     expect(classifyUpstreamError(record('haproxy', { status: 502, flags: 'SH--' }))).toMatchObject({ reset: true });
@@ -146,5 +148,20 @@ describe('upstream trouble in logs that name no upstream', () => {
     const patternOf = (errors: number) => (run(requestsWith(errors))[0]?.figures as { pattern?: string } | undefined)?.pattern;
     expect(patternOf(3)).toBe('transient');
     expect(patternOf(30)).toBe('sustained');
+  });
+
+  it('does not call a few errors "rare and scattered" when they are most of what an upstream was sent', () => {
+    // A real Istio sidecar's incident (a TLS secret not supplied): 6 requests in 3 minutes, every one a 503.
+    const startMs = Date.UTC(2022, 3, 19, 13, 35, 0);
+    const requests: JoinedRequest[] = Array.from({ length: 6 }, (_, i) => {
+      const t = startMs + i * 35_000;
+      const proxy = record('envoy', { line: i + 1, startMs: t, endMs: t + 18, status: 503, flags: 'UF,URX', method: 'POST', path: '/', upstreamAddr: '10.37.0.73:8000', upstreamAttempts: 1 });
+      return { proxy, apm: null, method: 'none', confidence: 0, offsetMs: null };
+    });
+    const [finding] = run(requests);
+    expect(finding!.figures).toMatchObject({ pattern: 'few-mostly-failing', errors: 6, errorRate: 1, connectFailures: 6 });
+    expect(finding!.title).toContain('few requests, mostly failing');
+    expect(finding!.explanation).toContain('Few, but 100.0% of the requests to 10.37.0.73:8000 failed');
+    expect(`${finding!.explanation} ${finding!.nextStep}`).not.toMatch(/rare and scattered|nothing urgent/i);
   });
 });

@@ -52,6 +52,14 @@ describe('envoy', () => {
     expect(record).toMatchObject({ status: 503, flags: 'UF,URX', upstreamStatus: null, upstreamTimeMs: 2 });
   });
 
+  it('takes URX with a service time as the upstream answer passed on once retries ran out', () => {
+    // An Istio client sidecar's line (calam1/istio_circuit_breaker): the server side's breaker answered 503.
+    const record = onlyProxy(envoy, OK.replace('200 - 0 1834 84 81', '503 URX 0 81 13 13'));
+    expect(record).toMatchObject({ status: 503, flags: 'URX', upstreamStatus: 503, upstreamTimeMs: 13 });
+    expect(onlyProxy(envoy, OK.replace('200 - 0 1834 84 81', '503 URX 0 81 13 -')).upstreamStatus, 'no service time: Envoy answered').toBeNull();
+    expect(onlyProxy(envoy, OK.replace('200 - 0 1834 84 81', '200 UPE 0 81 13 12')).upstreamStatus, 'a protocol error after the headers').toBe(200);
+  });
+
   it('keeps "-" everywhere as null (local reply: no route)', () => {
     const record = onlyProxy(envoy, '[2025-01-15T10:32:01.373Z] "GET /nope HTTP/1.1" 404 NR 0 0 0 - "-" "-" "-" "api.example.com" "-"');
     expect(record).toMatchObject({
