@@ -505,7 +505,8 @@ export function haproxyFormat(layout: HaproxyCaptureLayout = DEFAULT_HAPROXY_LAY
         lines: [
           'Apr 16 13:37:08 haproxy-test-fri4 haproxy[4720]: 127.0.0.1:34902 [16/Apr/2018:13:37:08.576] stats stats/<STATS> 0/0/0/0/0 200 1316 - - LR-- 1/1/0/0/0 0/0 "GET /haproxy_stats/;csv;norefresh HTTP/1.1"',
         ],
-        fields: { start: '2018-04-16T13:37:08.576Z', status: 200, method: 'GET', path: '/haproxy_stats/;csv;norefresh', client: '127.0.0.1', upstreamStatus: 200 },
+        // The stats page answered (`<STATS>`), not a backend.
+        fields: { start: '2018-04-16T13:37:08.576Z', status: 200, method: 'GET', path: '/haproxy_stats/;csv;norefresh', client: '127.0.0.1', upstreamStatus: null },
       },
     ],
     createParser: (options) => createHaproxyParser(options, layout),
