@@ -260,6 +260,49 @@ export function createVariableHandlers(): Record<string, VariableHandler> {
     bytes_sent: integerField((r, n) => { r.bytesSent = n; }),
     body_bytes_sent: integerField((r, n) => { r.bytesSent ??= n; }),
     connection_requests: integerField((r, n) => { r.connectionRequests = n; }),
+    // alf's own variables for Apache httpd formats read through a log_format (apache-log-format.ts).
+    // The time is when the request was received: the parser makes it the start (START_TIME_VARIABLES).
+    apache_time: (record, value) => {
+      const ms = parseTimeLocal(value);
+      if (Number.isNaN(ms)) return false;
+      record.endMs = ms;
+      record.timeResolutionMs = 1000;
+      return true;
+    },
+    apache_epoch_s: epochField(1000),
+    apache_epoch_ms: epochField(1),
+    apache_epoch_us: epochField(0.001),
+    apache_duration_us: integerField((r, n) => { r.requestTimeMs = n / 1000; }),
+    apache_duration_ms: integerField((r, n) => { r.requestTimeMs = n; }),
+    apache_duration_s: integerField((r, n) => { r.requestTimeMs = n * 1000; }),
+    // %k counts the requests before this one on its connection; $connection_requests counts this one too.
+    apache_keepalive: integerField((r, n) => { r.connectionRequests = n + 1; }),
+    // %X: `X` the connection was aborted before the response completed (the client went away).
+    apache_connection: (record, value) => readConnectionState(record, value),
+    // `%X%k` logged with nothing between them: the state's one character, then the count.
+    apache_connection_keepalive: (record, value) => {
+      const count = parseUnsignedInt(value.slice(1));
+      if (!readConnectionState(record, value.slice(0, 1)) || Number.isNaN(count)) return false;
+      record.connectionRequests = count + 1;
+      return true;
+    },
+  };
+}
+
+/** httpd's `%X`: `X` aborted before the response completed (the client went away), `+` kept alive, `-` closed. */
+function readConnectionState(record: ProxyRecord, value: string): boolean {
+  if (value === 'X') record.clientClosed = true;
+  return value === 'X' || value === '+' || value === '-';
+}
+
+/** An httpd epoch time (`%{sec}t`, `%{msec}t`, `%{usec}t`) in units of `ms` milliseconds. */
+function epochField(ms: number): VariableHandler {
+  return (record, value) => {
+    const n = parseUnsignedInt(value);
+    if (Number.isNaN(n)) return false;
+    record.endMs = Math.round(n * ms);
+    record.timeResolutionMs = Math.max(1, ms);
+    return true;
   };
 }
 
@@ -279,4 +322,6 @@ export function guessKeyVariable(variables: readonly string[]): string | null {
   return variables.find((name) => KEY_VARIABLE.test(name)) ?? null;
 }
 
-export const TIME_VARIABLES = ['time_local', 'time_iso8601', 'msec'] as const;
+export const TIME_VARIABLES = ['time_local', 'time_iso8601', 'msec', 'apache_time', 'apache_epoch_s', 'apache_epoch_ms', 'apache_epoch_us'] as const;
+/** Times that say when the request was received, not when it was logged (httpd's `%t`). */
+export const START_TIME_VARIABLES: ReadonlySet<string> = new Set(['apache_time', 'apache_epoch_s', 'apache_epoch_ms', 'apache_epoch_us']);

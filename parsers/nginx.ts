@@ -6,7 +6,7 @@ import { unescapeJsonString } from './fields/json-string.js';
 import { NGINX_PRESETS, parseLogFormat, LogFormatError, type Escape, type LogFormatSpec } from './nginx-log-format.js';
 import { unescapeNginxDefault } from './fields/nginx-escape.js';
 import { readExtraPairs } from './nginx-extra-pairs.js';
-import { createVariableHandlers, guessKeyVariable, inferUpstreamStatus, isFreeTextVariable, TIME_VARIABLES, upstreamEvidence, type VariableHandler } from './nginx-variables.js';
+import { createVariableHandlers, guessKeyVariable, inferUpstreamStatus, isFreeTextVariable, START_TIME_VARIABLES, TIME_VARIABLES, upstreamEvidence, type VariableHandler } from './nginx-variables.js';
 
 /**
  * Compiles an nginx `log_format` into a line parser, once.
@@ -40,6 +40,8 @@ export interface CompiledNginxFormat {
   suffix: string;
   elastic: number;
   keyVariable: string | null;
+  /** The time logged is the request's start (httpd's `%t`), not nginx's time of logging. */
+  timeIsStart: boolean;
 }
 
 export function compileNginxFormat(format: string, keyField?: string): CompiledNginxFormat {
@@ -88,13 +90,14 @@ export function compileNginxFormat(format: string, keyField?: string): CompiledN
       break;
     }
   }
-  return { spec, prefix, fields, suffix, elastic, keyVariable };
+  const timeIsStart = variables.some((name) => START_TIME_VARIABLES.has(name));
+  return { spec, prefix, fields, suffix, elastic, keyVariable, timeIsStart };
 }
 
 const NONE_READ: readonly string[] = [];
 
 export function createNginxParser(compiled: CompiledNginxFormat, formatId: string, options: ParserOptions): RecordParser {
-  const { prefix, fields, suffix, elastic } = compiled;
+  const { prefix, fields, suffix, elastic, timeIsStart } = compiled;
   const formatVariables = fields.map((field) => field.variable);
   const upstream = upstreamEvidence(formatVariables);
   const upstreamLogged = upstream !== null;
@@ -216,8 +219,14 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
         record.upstreamLogged = evidence !== null;
       }
       if (evidence === 'attempt') inferUpstreamStatus(record);
-      record.startMs = record.endMs - (record.requestTimeMs ?? 0);
-      record.clientClosed = record.status === 499;
+      if (timeIsStart) {
+        record.startMs = record.endMs;
+        record.endMs = record.startMs + (record.requestTimeMs ?? 0);
+      } else {
+        record.startMs = record.endMs - (record.requestTimeMs ?? 0);
+      }
+      // 499 is nginx's client abort; httpd says so with %X (apache_connection).
+      record.clientClosed ||= record.status === 499;
       if (extraFrom >= 0) {
         sink.extra?.(lineNumber);
         if (!warnedExtra) {
@@ -228,8 +237,8 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
           sink.warn({
             code: 'PARSE_EXTRA_FIELDS', file, line: lineNumber, field: null,
             message: extraRead.length > 0
-              ? `text after the last field of the log_format (first seen here): ${extra}; read from it: ${extraRead.map((variable) => `$${variable}`).join(', ')}; give the real log_format with --log-format to read it all`
-              : `text after the last field of the log_format, kept out of the known fields (first seen here): ${extra}; give the real log_format with --log-format to read it`,
+              ? `text after the last field of the log_format (first seen here): ${extra}; read from it: ${extraRead.map((variable) => `$${variable}`).join(', ')}; give the real log_format (or httpd LogFormat) with --log-format to read it all`
+              : `text after the last field of the log_format, kept out of the known fields (first seen here): ${extra}; give the real log_format (or httpd LogFormat) with --log-format to read it`,
             sample: excerpt(text),
           });
         }

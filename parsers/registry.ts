@@ -1,6 +1,7 @@
 import { APM_FORMATS } from './apm-formats.js';
 import type { FormatDef, FormatTraits } from './format.js';
 import { NGINX_PRESETS_TRAITS } from './nginx.js';
+import { APACHE_LOG_FORMAT_ID, APACHE_LOG_FORMAT_TRAITS } from './apache-log-format.js';
 import { PROXY_FORMATS } from './proxy-formats.js';
 
 /**
@@ -19,8 +20,8 @@ const traitsById = new Map<string, FormatTraits>(FORMATS.map((format) => [format
 
 /**
  * A record's format traits by its format id. A `--log-format` is compiled under the id `nginx`
- * (nginx) or `haproxy` (a haproxy.cfg): those read as their family does.
+ * (nginx), `apache-logformat` (an httpd LogFormat) or `haproxy` (a haproxy.cfg): those read as their family does.
  */
 export function traitsOf(formatId: string): FormatTraits | null {
-  return traitsById.get(formatId) ?? (formatId === 'nginx' ? NGINX_PRESETS_TRAITS : null);
+  return traitsById.get(formatId) ?? (formatId === 'nginx' ? NGINX_PRESETS_TRAITS : formatId === APACHE_LOG_FORMAT_ID ? APACHE_LOG_FORMAT_TRAITS : null);
 }

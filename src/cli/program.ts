@@ -43,7 +43,7 @@ Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad arguments or unreadable i
     .description('Parse proxy logs and APM exports, join them, detect anomalies and write a report.')
     .argument('[inputs...]', 'log files, directories, .gz files or - for stdin; proxy logs and APM exports are told apart by content')
     .option('--apm <file>', 'read this input as an APM export (repeatable)', collect)
-    .option('--log-format <format|file|name>', 'nginx log_format: the format string, a file holding a log_format directive (e.g. nginx.conf), or nginx\'s names combined and main; or an haproxy.cfg, for the order of its header captures')
+    .option('--log-format <format|file|name>', 'nginx log_format: the format string, a file holding a log_format directive (e.g. nginx.conf), or nginx\'s names combined and main; an Apache httpd LogFormat (or an httpd.conf: its CustomLog\'s format); or an haproxy.cfg, for the order of its header captures')
     .option('--input-format <id>', 'read every positional input as this format (see `alf formats`)')
     .addOption(keyFieldOption('field that identifies the budget holder, e.g. http_x_api_key (default: guessed from field names)'))
     .addOption(timeZoneOption())
@@ -87,7 +87,7 @@ Examples:
     .command('detect')
     .description('Print which format each file would be read as (or which came closest and why it failed).')
     .argument('<inputs...>', 'files or directories')
-    .option('--log-format <format|file>', 'also consider this nginx log_format')
+    .option('--log-format <format|file>', 'also consider this nginx log_format or Apache httpd LogFormat')
     .addHelpText('after', '\nExample:\n  $ alf detect samples/incident/access.log samples/incident/newrelic-transactions.csv')
     .action(async (inputs: string[], options: { logFormat?: string }) => {
       const { detectCommand } = await import('./commands/detect.js');
@@ -124,7 +124,7 @@ Examples:
     .option('--follow-symlinks', 'follow symlinks that lead out of a source directory (default: such links are listed and passed over)')
     .addOption(new Option('--lock-wait <duration>', 'wait this long for another run holding the state\'s lock; 0s exits 2 at once, naming the holder').argParser((value: string) => parseDurationOrZero(value, '--lock-wait')).default(0, '0s'))
     .addOption(durationOption('--retain <duration>', 'delete windows (reports and spool) that ended longer ago than this, e.g. 30d (default: keep all)'))
-    .option('--log-format <format|file|name>', 'nginx log_format: the format string, a file holding a log_format directive, or nginx\'s names combined and main')
+    .option('--log-format <format|file|name>', 'nginx log_format: the format string, a file holding a log_format directive, or nginx\'s names combined and main; or an Apache httpd LogFormat (or an httpd.conf)')
     .addOption(keyFieldOption())
     .addOption(timeZoneOption())
     .addOption(budgetOption())

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { FormatDef } from '../../../parsers/format.js';
 import { FORMATS } from '../../../parsers/registry.js';
+import { APACHE_LOG_FORMAT_ID } from '../../../parsers/apache-log-format.js';
 import { emptyFileStats } from '../../model/file-stats.js';
 import { startsWithGzipMagic } from '../../sources/gzip-magic.js';
 import { readLineBatches } from '../../lines/lines.js';
@@ -43,7 +44,7 @@ export const DEFAULT_SPLIT: SplitSettings = { minBytes: 64 * 1024 * 1024, rangeB
  * compiles under the id `nginx`. test/parse/workers/byte-ranges.test.ts checks each against a whole-file parse.
  */
 export const SPLITTABLE_FORMATS: ReadonlySet<string> = new Set(
-  [...FORMATS.filter((format) => format.traits.splittable).map((format) => format.id), 'nginx'],
+  [...FORMATS.filter((format) => format.traits.splittable).map((format) => format.id), 'nginx', APACHE_LOG_FORMAT_ID],
 );
 
 export interface SplitPlan {

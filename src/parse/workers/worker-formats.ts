@@ -2,6 +2,7 @@ import { APM_FORMATS } from '../../../parsers/apm-formats.js';
 import type { FormatDef } from '../../../parsers/format.js';
 import { haproxyCaptureLayout, haproxyFormat } from '../../../parsers/haproxy.js';
 import { nginxFormat } from '../../../parsers/nginx.js';
+import { apacheLogFormat, isApacheLogFormat } from '../../../parsers/apache-log-format.js';
 import { FORMATS, findFormat } from '../../../parsers/registry.js';
 import type { FormatChoice } from '../parse-source.js';
 
@@ -41,12 +42,15 @@ export function isHaproxyConfig(text: string): boolean {
 }
 
 /**
- * The format `--log-format` names: an nginx `log_format` (directive or bare format string), or an
- * haproxy.cfg, whose capture lines give the order of the `{…|…}` captures in each frontend's lines.
+ * The format `--log-format` names: an nginx `log_format` (directive or bare format string), an
+ * Apache httpd `LogFormat` (or an httpd.conf holding one), or an haproxy.cfg, whose capture lines
+ * give the order of the `{…|…}` captures in each frontend's lines.
  * One function for the main thread and the parse workers, so both compile the same format.
  */
 export function compileLogFormat(text: string, keyField?: string): FormatDef {
-  const format = isHaproxyConfig(text) ? haproxyFormat(haproxyCaptureLayout(text)) : nginxFormat(text, LOG_FORMAT_ID, keyField);
+  const format = isHaproxyConfig(text) ? haproxyFormat(haproxyCaptureLayout(text))
+    : isApacheLogFormat(text) ? apacheLogFormat(text, keyField)
+      : nginxFormat(text, LOG_FORMAT_ID, keyField);
   return { ...format, named: true };
 }
 

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { apacheLogFormat, apacheToNginxFormat, isApacheLogFormat } from '../../parsers/apache-log-format.js';
+import { LogFormatError } from '../../parsers/nginx-log-format.js';
+import { compileLogFormat } from '../../src/parse/workers/worker-formats.js';
+import { onlyProxy, parseLines } from './parse-lines.js';
+
+/**
+ * An httpd LogFormat given to --log-format: read through the log_format compiler with %t as the
+ * request's start and the durations, keep-alive counts and connection states httpd writes.
+ */
+
+// Ensembl/webvm's httpd.conf and a line its access_log holds (Apache-2.0, 7124f46a; a real httpd's).
+const ENSEMBL_CONF = [
+  '<IfModule log_config_module>',
+  '    LogFormat "%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\"" combined',
+  '    LogFormat "%h %l %u %t \\"%r\\" %>s %b" common',
+  '    <IfModule logio_module>',
+  '      LogFormat "%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\" io<%Iin %Oout %Dus %X%k> fwd<%{x-forwarded-for}i>" combined_proxy',
+  '    </IfModule>',
+  '#    CustomLog "${WEBTMPDIR}/logs/access_log" common',
+  '    CustomLog "${WEBTMPDIR}/logs/access_log" combined_proxy',
+  '</IfModule>',
+].join('\n');
+const ENSEMBL_LINE = '127.0.0.1 - - [06/Apr/2018:14:31:32 +0100] "GET /cgi-bin/otter/109/authenticate_me?client=otter HTTP/1.1" 200 4 "-" "otter/50.0 libwww-perl/6.15" io<174in 204out 309906us -0> fwd<->';
+const START = Date.UTC(2018, 3, 6, 13, 31, 32);
+
+describe('an httpd LogFormat as --log-format', () => {
+  it('reads the format an httpd.conf\'s CustomLog names, with %t the start and %D the time taken', () => {
+    const format = compileLogFormat(ENSEMBL_CONF);
+    expect(format).toMatchObject({ id: 'apache-logformat', title: 'Apache httpd LogFormat combined_proxy' });
+    expect(onlyProxy(format, ENSEMBL_LINE)).toMatchObject({
+      // %O, the bytes sent with headers (204), as nginx's $bytes_sent over $body_bytes_sent (%b, 4).
+      startMs: START, endMs: START + 309.906, requestTimeMs: 309.906, status: 200, bytesSent: 204, method: 'GET',
+      path: '/cgi-bin/otter/109/authenticate_me', userAgent: 'otter/50.0 libwww-perl/6.15', clientIp: '127.0.0.1',
+      connectionRequests: 1, clientClosed: false,
+    });
+  });
+
+  it('reads %X as the client going away, %k from 0, %{ms}T and %{msec}t', () => {
+    const format = apacheLogFormat('%h %{msec}t "%r" %>s %{ms}T %X %k');
+    const record = onlyProxy(format, '203.0.113.9 1736937121373 "POST /v1/reports HTTP/1.1" 200 5004 X 3');
+    expect(record).toMatchObject({ startMs: 1736937121373, endMs: 1736937121373 + 5004, requestTimeMs: 5004, clientClosed: true, connectionRequests: 4, timeResolutionMs: 1 });
+  });
+
+  it('reads Apache\'s vhost_common, which no built-in format does', () => {
+    // matomo-org/matomo-log-analytics tests/logs/common_vhost.log (GPL-3.0, d1cd2fed): a line as httpd writes it.
+    const record = onlyProxy(apacheLogFormat('LogFormat "%v %h %l %u %t \\"%r\\" %>s %b" vhost_common'), 'www.example.com 1.2.3.4 - theuser [10/Feb/2012:16:42:07 -0500] "GET / HTTP/1.0" 301 368');
+    expect(record).toMatchObject({ host: 'www.example.com', clientIp: '1.2.3.4', status: 301, startMs: Date.UTC(2012, 1, 10, 21, 42, 7), path: '/' });
+  });
+
+  it('tells httpd formats from nginx ones and HAProxy configs', () => {
+    expect(isApacheLogFormat('%h %l %u %t "%r" %>s %b')).toBe(true);
+    expect(isApacheLogFormat(ENSEMBL_CONF)).toBe(true);
+    expect(isApacheLogFormat('$remote_addr - [$time_local] "$request" $status')).toBe(false);
+    expect(isApacheLogFormat("log_format main '$remote_addr [$time_local] \"$request\" $status';")).toBe(false);
+    expect(compileLogFormat('$remote_addr [$time_local] "$request" $status').id).toBe('nginx');
+  });
+
+  it('refuses what it cannot read, naming it', () => {
+    expect(() => apacheToNginxFormat('%h %{%Y-%m-%d}t "%r"')).toThrow(/%\{%Y-%m-%d\}t/);
+    expect(() => apacheToNginxFormat('%h %t "%r" %>s %Z')).toThrow(/unknown httpd directive %Z/);
+    expect(() => apacheToNginxFormat('LogLevel warn\nCustomLog logs/access_log combined')).toThrow(LogFormatError);
+    expect(() => apacheLogFormat('%h %t %D%>s')).toThrow(/touch with no separator/);
+  });
+
+  it('skips a line of another shape and counts it, as any log_format does', () => {
+    const { records, issues } = parseLines(apacheLogFormat('%h %l %u %t "%r" %>s %b %D'), ['198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET / HTTP/1.1" 200 12 oops']);
+    expect(records).toEqual([]);
+    expect(issues).toHaveLength(1);
+  });
+});
