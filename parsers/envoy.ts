@@ -41,14 +41,19 @@ interface Layout {
   readonly gap: number;
   /** Index of %DOWNSTREAM_REMOTE_ADDRESS% in the tail, or -1. */
   readonly downstreamRemote: number;
+  /** The gap opens with %RESPONSE_CODE_DETAILS%. */
+  readonly details: boolean;
 }
 const LAYOUTS: readonly Layout[] = [
-  { tokens: 13, gap: 0, downstreamRemote: -1 },
-  { tokens: 19, gap: 1, downstreamRemote: 17 },
+  { tokens: 13, gap: 0, downstreamRemote: -1, details: false },
+  // Envoy's default with %RESPONSE_CODE_DETAILS% after the flags, as operators add it to tell
+  // Envoy's own replies from the upstream's (renuka-fernando/examples envoy/simple, MIT).
+  { tokens: 14, gap: 1, downstreamRemote: -1, details: true },
+  { tokens: 19, gap: 1, downstreamRemote: 17, details: false },
   // Istio 1.3+ without the mixer (its EnvoyTextLogFormat): the transport failure reason, and the route at the end.
-  { tokens: 20, gap: 1, downstreamRemote: 17 },
-  { tokens: 21, gap: 2, downstreamRemote: 18 },
-  { tokens: 22, gap: 3, downstreamRemote: 19 },
+  { tokens: 20, gap: 1, downstreamRemote: 17, details: false },
+  { tokens: 21, gap: 2, downstreamRemote: 18, details: false },
+  { tokens: 22, gap: 3, downstreamRemote: 19, details: true },
 ];
 const T = { start: 0, request: 1, code: 2, flags: 3 } as const;
 /** After the gap, relative to the byte counts. */
@@ -58,10 +63,11 @@ const QUOTED_AFTER_GAP: readonly number[] = [A.forwardedFor, A.userAgent, A.requ
 
 function layoutOf(tokens: TokenSpans): Layout | string {
   const layout = LAYOUTS.find((candidate) => candidate.tokens === tokens.count);
-  if (layout === undefined) return `expected 13 fields (or Istio's 19, 20, 21 or 22), found ${tokens.count}`;
+  if (layout === undefined) return `expected 13 fields (14 with the response code details, or Istio's 19, 20, 21 or 22), found ${tokens.count}`;
   if (tokens.delimited(T.start) !== '[') return 'expected [START_TIME] first';
   if (tokens.delimited(T.request) !== '"') return 'field 2 should be quoted';
   const base = 4 + layout.gap;
+  if (layout.details && tokens.delimited(T.flags + 1) === '"') return 'field 5 should be the response code details, a bare word';
   for (const offset of QUOTED_AFTER_GAP) if (tokens.delimited(base + offset) !== '"') return `field ${base + offset + 1} should be quoted`;
   // The tail is bare words: a quoted one means another layout that happens to have as many words.
   for (let index = base + A.upstreamHost + 1; index < tokens.count; index++) if (tokens.delimited(index) === '"') return `field ${index + 1} should not be quoted`;
@@ -92,10 +98,14 @@ function fillOutcome(record: ProxyRecord, startMs: number, startHasFraction: boo
   record.endMs = startMs + (duration ?? 0);
   record.status = code;
   record.flags = flags;
-  record.clientClosed = code === 0 || flagList.includes(CLIENT_CLOSED_FLAG);
+  // A 101 is the upstream's switch to a WebSocket (Envoy makes no 101 itself); the client closing
+  // it, hours later, is how such a connection ends, not a request given up (a real Envoy logs
+  // `101 DC downstream_remote_disconnect` after 13 s).
+  const upgraded = code === 101;
+  record.clientClosed = !upgraded && (code === 0 || flagList.includes(CLIENT_CLOSED_FLAG));
   record.upstreamLogged = true;
   record.upstreamTimeMs = serviceTime;
-  record.upstreamStatus = answered && code > 0 ? code : null;
+  record.upstreamStatus = (answered || upgraded) && code > 0 ? code : null;
   record.upstreamAddr = upstreamHost;
   record.upstreamAttempts = upstreamHost === null ? 0 : 1;
   record.bytesSent = bytesSent;
@@ -147,8 +157,8 @@ function createEnvoyParser(options: ParserOptions): RecordParser {
     if (Number.isNaN(bytesSent)) return fail('PARSE_BAD_FIELD', 'BYTES_SENT', `bad BYTES_SENT "${after(A.bytesSent)}"`);
 
     const record = emptyProxyRecord('envoy', file, lineNumber, text);
-    // Istio 1.9+ logs %RESPONSE_CODE_DETAILS% first after the flags.
-    const details = layout.gap === 3 ? orNull(at(T.flags + 1)) : null;
+    // Istio 1.9+ (and operators' own formats) log %RESPONSE_CODE_DETAILS% first after the flags.
+    const details = layout.details ? orNull(at(T.flags + 1)) : null;
     fillOutcome(record, startMs, hasFraction(at(T.start)), duration, code, orNull(at(T.flags)), serviceTime, orNull(after(A.upstreamHost)), bytesSent,
       details === null ? null : details === 'via_upstream');
     const request = orNull(at(T.request));
@@ -194,6 +204,25 @@ export const envoy: FormatDef = {
         '[2016-04-15T20:17:00.310Z] "POST /api/v1/locations HTTP/2" 204 - 154 0 226 100 "10.0.35.28" "nsq2http" "cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2" "locations" "tcp://10.0.2.1:80"',
       ],
       fields: { start: '2016-04-15T20:17:00.310Z', status: 204, method: 'POST', path: '/api/v1/locations', client: '10.0.35.28', upstreamStatus: 204 },
+    },
+    {
+      // Envoy's default with %RESPONSE_CODE_DETAILS% after the flags; each line one of Envoy's answers (UT, UH, UF, UO, NC) or the upstream's.
+      source: { project: 'renuka-fernando/examples', path: 'envoy/simple/README.md', commit: '5863853d4744a4f0a85757589545769a1894000e', licence: 'MIT, Copyright (c) 2023 Renuka Piyumal Fernando' },
+      lines: [
+        '[2024-07-20T07:05:54.173Z] "GET /gateway-timeout?delayMs=5000 HTTP/1.1" 504 UT response_timeout 0 24 4497 - "-" "curl/8.4.0" "6d67d674-2122-4a2d-b172-0be70c674371" "localhost:8000" "172.27.0.2:8080"',
+        '[2024-07-20T07:06:24.729Z] "GET /no-healthy-upstream HTTP/1.1" 503 UH no_healthy_upstream 0 19 0 - "-" "curl/8.4.0" "2f22e5c6-2387-49b8-96c4-7b3a1678dbb0" "localhost:8000" "-"',
+        '[2024-07-20T07:09:48.470Z] "GET /upstream-connection-failure HTTP/1.1" 503 UF upstream_reset_before_response_started{connection_failure,delayed_connect_error:_111} 0 145 0 - "-" "curl/8.4.0" "44898dba-8d8e-48f4-93f7-23e4b4c592c0" "localhost:8000" "172.28.0.2:801"',
+      ],
+      fields: { start: '2024-07-20T07:05:54.173Z', status: 504, method: 'GET', path: '/gateway-timeout', client: null, upstreamStatus: null },
+    },
+    {
+      // Retries used up (URX) on the upstream's 500s, passed on: via_upstream.
+      source: { project: 'renuka-fernando/examples', path: 'envoy/simple/README.md', commit: '5863853d4744a4f0a85757589545769a1894000e', licence: 'MIT, Copyright (c) 2023 Renuka Piyumal Fernando' },
+      lines: [
+        '[2024-07-20T07:45:34.828Z] "GET /upstream-retry-exceeds?statusCode=500 HTTP/1.1" 500 URX via_upstream 0 680 59 59 "-" "curl/8.4.0" "0df38f52-08eb-4b67-a097-ece7427c7238" "localhost:8000" "192.168.48.2:8080"',
+        '[2024-07-21T08:32:59.547Z] "GET /ws HTTP/1.1" 101 DC downstream_remote_disconnect 61 105 13342 - "-" "-" "e5248829-b318-443a-a763-e2460530f070" "localhost:8000" "192.168.5.2:8080"',
+      ],
+      fields: { start: '2024-07-20T07:45:34.828Z', status: 500, method: 'GET', path: '/upstream-retry-exceeds', client: null, upstreamStatus: 500 },
     },
     {
       source: { project: 'istio/istio.io', path: 'content/en/docs/tasks/observability/logs/access-log/index.md', commit: '000dbcb375392aa3e1278f0bea910c78f04ab320', licence: 'Apache-2.0' },

@@ -60,6 +60,14 @@ describe('envoy', () => {
     expect(onlyProxy(envoy, OK.replace('200 - 0 1834 84 81', '200 UPE 0 81 13 12')).upstreamStatus, 'a protocol error after the headers').toBe(200);
   });
 
+  it('reads the default format with the response code details after the flags, and a WebSocket the client closed as answered', () => {
+    // renuka-fernando/examples envoy/simple/README.md (MIT): a real Envoy's lines.
+    const timeout = onlyProxy(envoy, '[2024-07-20T07:05:54.173Z] "GET /gateway-timeout?delayMs=5000 HTTP/1.1" 504 UT response_timeout 0 24 4497 - "-" "curl/8.4.0" "6d67d674-2122-4a2d-b172-0be70c674371" "localhost:8000" "172.27.0.2:8080"');
+    expect(timeout).toMatchObject({ status: 504, flags: 'UT', upstreamStatus: null, requestTimeMs: 4497, upstreamAddr: '172.27.0.2:8080', host: 'localhost:8000' });
+    const socket = onlyProxy(envoy, '[2024-07-21T08:32:59.547Z] "GET /ws HTTP/1.1" 101 DC downstream_remote_disconnect 61 105 13342 - "-" "-" "e5248829-b318-443a-a763-e2460530f070" "localhost:8000" "192.168.5.2:8080"');
+    expect(socket).toMatchObject({ status: 101, upstreamStatus: 101, clientClosed: false, requestTimeMs: 13342 });
+  });
+
   it('keeps "-" everywhere as null (local reply: no route)', () => {
     const record = onlyProxy(envoy, '[2025-01-15T10:32:01.373Z] "GET /nope HTTP/1.1" 404 NR 0 0 0 - "-" "-" "-" "api.example.com" "-"');
     expect(record).toMatchObject({
