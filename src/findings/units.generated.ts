@@ -148,7 +148,7 @@ export const FIGURE_UNITS: Readonly<Record<string, Readonly<Record<string, Unit>
   "retry-storms": {
     "client": "text",
     "requests": "count",
-    "failedRequests": "count",
+    "failureChains": "count",
     "retries": "count",
     "amplificationFactor": "ratio",
     "longestChain": "count",
@@ -211,7 +211,7 @@ export const COLUMN_UNITS: Readonly<Record<string, Readonly<Record<string, Unit>
   "retry-storms": {
     "client": "text",
     "requests": "count",
-    "failedRequests": "count",
+    "failureChains": "count",
     "retries": "count",
     "amplificationFactor": "ratio",
     "longestChain": "count"

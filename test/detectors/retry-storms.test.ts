@@ -63,6 +63,9 @@ describe('retry storms', () => {
     expect(finding!.figures.amplificationFactor).toBe(4);
     expect(finding!.figures.retries).toBe(90);
     expect(finding!.figures.longestChain).toBe(4);
+    // 90 failures in 30 chains: the figure counts chains and is named so, not "failed requests".
+    expect(finding!.figures).toMatchObject({ failureChains: 30 });
+    expect(finding!.figures).not.toHaveProperty('failedRequests');
   });
 
   it('names its busiest minute and the retries in it, also when the client has been seen for hours', () => {
