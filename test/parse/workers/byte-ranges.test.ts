@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FormatDef } from '../../../parsers/format.js';
+import { apacheLogFormat, APACHE_LOG_FORMAT_ID } from '../../../parsers/apache-log-format.js';
 import { nginxFormat } from '../../../parsers/nginx.js';
 import { FORMATS, findFormat } from '../../../parsers/registry.js';
 import { DEFAULT_SPLIT, lineAlignedRanges, planSplit, SPLITTABLE_FORMATS } from '../../../src/parse/workers/byte-ranges.js';
@@ -115,8 +116,10 @@ describe('every splittable format parses a line alone as it does in its file', (
   const cases: [string, FormatDef, string[]][] = [
     ['nginx (log_format)', nginxFormat(directive, 'nginx'), readFileSync(join(ROOT, 'samples/incident/access.log'), 'utf8').split('\n').slice(0, 300)],
   ];
+  const apacheSample = join(ROOT, 'samples/formats/apache-combined-d.log');
+  cases.push(['apache-logformat (an httpd LogFormat)', apacheLogFormat('%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D'), readFileSync(apacheSample, 'utf8').split('\n')]);
   for (const id of SPLITTABLE_FORMATS) {
-    if (id === 'nginx') continue;
+    if (id === 'nginx' || id === APACHE_LOG_FORMAT_ID) continue;
     const format = findFormat(id);
     if (format === undefined) throw new Error(`SPLITTABLE_FORMATS names ${id}, which is no format`);
     const sample = samples.find((path) => path.endsWith(`/${id}.log`));
