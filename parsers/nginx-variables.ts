@@ -159,6 +159,14 @@ const RFC3339_START = /^\d{4}-\d{2}-\d{2}T\d{2}:/;
 export function createVariableHandlers(): Record<string, VariableHandler> {
   const parseTimeLocal = cachedClfTimeParser();
   const strings = sharedInterner();
+  /** `[15/Jan/2025:10:32:01 +0000]`'s inside, whole seconds: nginx's time of logging, or httpd's %t (a start: nginx.ts says which). */
+  const clfTime: VariableHandler = (record, value) => {
+    const ms = parseTimeLocal(value);
+    if (Number.isNaN(ms)) return false;
+    record.endMs = ms;
+    record.timeResolutionMs = 1000;
+    return true;
+  };
   return {
     // Not interned either (see http_user_agent): an address is short, so hashing a fresh one where
     // a detector looks it up costs less than interning every one. 2 M combined lines 3.63-3.65 ->
@@ -167,13 +175,7 @@ export function createVariableHandlers(): Record<string, VariableHandler> {
     realip_remote_addr: optionalString((r, v) => { r.clientIp ??= v; }),
     // ingress-nginx's client address: X-Forwarded-For's when it trusts forwarded headers, else $remote_addr.
     the_real_ip: (record, value) => isMissing(value) || record.clientIp !== null || readRemoteAddr(record, value),
-    time_local: (record, value) => {
-      const ms = parseTimeLocal(value);
-      if (Number.isNaN(ms)) return false;
-      record.endMs = ms;
-      record.timeResolutionMs = 1000;
-      return true;
-    },
+    time_local: clfTime,
     time_iso8601: (record, value) => {
       // 2025-01-15T10:32:01+00:00: whole seconds. By position, not a Date.parse per line (500 k
       // combined lines with $time_iso8601, read and parsed: 768 -> 730 ms CPU, medians of 5).
@@ -262,13 +264,7 @@ export function createVariableHandlers(): Record<string, VariableHandler> {
     connection_requests: integerField((r, n) => { r.connectionRequests = n; }),
     // alf's own variables for Apache httpd formats read through a log_format (apache-log-format.ts).
     // The time is when the request was received: the parser makes it the start (START_TIME_VARIABLES).
-    apache_time: (record, value) => {
-      const ms = parseTimeLocal(value);
-      if (Number.isNaN(ms)) return false;
-      record.endMs = ms;
-      record.timeResolutionMs = 1000;
-      return true;
-    },
+    apache_time: clfTime,
     apache_epoch_s: epochField(1000),
     apache_epoch_ms: epochField(1),
     apache_epoch_us: epochField(0.001),
