@@ -10,7 +10,7 @@ import {
 } from './proxy-line-kit.js';
 
 const TRAEFIK_TRAITS: FormatTraits = {
-  splittable: true, unit: 'line', clientGaveUp: '`499`', backendNeverAnswered: '`OriginStatus` absent or `0`', flags: null,
+  splittable: true, unit: 'line', clientGaveUp: '`499`', backendNeverAnswered: '`OriginStatus` absent or `0`, or its error handler\'s body (`Bad Gateway`, 11 bytes)', flags: null,
   upstreamTimeout: { setting: 'the Traefik `forwardingTimeouts.responseHeaderTimeout` of the servers transport', defaultSeconds: null },
 };
 
@@ -24,6 +24,24 @@ const TRAEFIK_TRAITS: FormatTraits = {
  */
 
 const CLIENT_CLOSED = 499;
+
+/**
+ * The bodies Traefik's proxy writes itself when forwarding fails (pkg/proxy/httputil/proxy.go,
+ * ErrorHandlerWithContext: the status's text, from ComputeStatusCode), which the access log takes
+ * as the origin's answer: `OriginStatus` 502 with an 11-byte body is Traefik's "Bad Gateway" (a
+ * connection refused or reset), not a backend's 502. A real Traefik logged three while Grafana
+ * was starting (maborak/monitor-stack, MIT): 0.5 ms, 11 bytes, read as the upstream's 502s.
+ */
+const ERROR_HANDLER_BODIES: ReadonlyMap<number, number> = new Map([
+  [502, 'Bad Gateway'.length],
+  [504, 'Gateway Timeout'.length],
+  [499, 'Client Closed Request'.length],
+  [500, 'Internal Server Error'.length],
+]);
+
+function madeByErrorHandler(originStatus: number, originBytes: number | null): boolean {
+  return originBytes !== null && ERROR_HANDLER_BODIES.get(originStatus) === originBytes;
+}
 
 /** ns → ms, rounded to µs so float noise does not leak into records. */
 function nsToMs(ns: number): number {
@@ -54,11 +72,18 @@ function fillFromJson(record: ProxyRecord, entry: JsonObject, keyField?: string)
   record.clientClosed = status === CLIENT_CLOSED;
 
   record.upstreamLogged = true;
-  record.upstreamStatus = originStatus === null || originStatus === 0 ? null : originStatus;
-  record.upstreamTimeMs = originDuration === null || originDuration === 0 ? null : nsToMs(originDuration);
+  record.upstreamAddr = jsonText(lookup(entry, 'ServiceAddr')) ?? jsonText(lookup(entry, 'ServiceURL'));
+  const originBytes = jsonField(entry, 'OriginContentSize');
+  // No router matched: Go's "404 page not found\n" (19 bytes), with no router or service named, is
+  // Traefik's own answer, though it logs it as an OriginStatus with an OriginDuration of
+  // microseconds. A real Traefik's 404s for a host it had no router for yet were read as the
+  // backend's (maborak/monitor-stack). (A backend written in Go answers the same text, but through a router.)
+  const noRouter = originStatus === 404 && originBytes === 19 && lookup(entry, 'RouterName') === undefined && record.upstreamAddr === null;
+  const ownAnswer = noRouter || (originStatus !== null && madeByErrorHandler(originStatus, originBytes));
+  record.upstreamStatus = originStatus === null || originStatus === 0 || ownAnswer ? null : originStatus;
+  record.upstreamTimeMs = noRouter || originDuration === null || originDuration === 0 ? null : nsToMs(originDuration);
   const retries = jsonField(entry, 'RetryAttempts') ?? 0;
   record.upstreamAttempts = record.upstreamStatus === null && record.upstreamTimeMs === null ? 0 : 1 + retries;
-  record.upstreamAddr = jsonText(lookup(entry, 'ServiceAddr')) ?? jsonText(lookup(entry, 'ServiceURL'));
 
   record.method = jsonText(lookup(entry, 'RequestMethod'));
   const target = jsonText(lookup(entry, 'RequestPath'));

@@ -21,6 +21,7 @@ const LOGS = [
   { file: 'raravena80-haproxylogparser-haproxy.log.gz', format: 'haproxy', lines: 17_211, skipped: [], from: '2012-02-02T04:05:24.385Z', day: '2012-02-03' },
   // Its stats page (stats/<STATS>) was read as 43 responses the proxy made up without a backend, at medium.
   { file: 'nagiosplugin-haproxy.log.gz', format: 'haproxy', lines: 1_999, skipped: [], from: '2012-08-05T00:50:12.093Z', day: '2012-08-05' },
+  { file: 'maborak-monitor-stack-traefik.log.gz', format: 'traefik-json', lines: 243, skipped: [], from: '2021-02-05T07:57:16.396Z', day: '2021-02-05' },
 ] as const;
 
 function analyzeLog(file: string, slice?: SliceSpec): Promise<Analysis> {

@@ -19,6 +19,18 @@ describe('traefik-json', () => {
     });
   });
 
+  it('tells the answers Traefik wrote itself from the origin\'s, though it logs them as OriginStatus', () => {
+    // maborak/monitor-stack logs/traefik/access.log (MIT): a 502 of Traefik's error handler ("Bad Gateway", 11 bytes)
+    // while Grafana started, and a 404 for a host with no router yet (Go's "404 page not found\n", 19 bytes).
+    const badGateway = onlyProxy(traefikJson, line({ DownstreamStatus: 502, OriginStatus: 502, OriginContentSize: 11, OriginDuration: 528204, ServiceAddr: '172.20.0.2:3000' }));
+    expect(badGateway).toMatchObject({ status: 502, upstreamStatus: null, upstreamAttempts: 1, upstreamAddr: '172.20.0.2:3000' });
+    const noRouter = onlyProxy(traefikJson, line({ DownstreamStatus: 404, OriginStatus: 404, OriginContentSize: 19, OriginDuration: 22178 }, ['RouterName', 'ServiceURL']));
+    expect(noRouter).toMatchObject({ status: 404, upstreamStatus: null, upstreamTimeMs: null, upstreamAttempts: 0 });
+    // The same sizes from a routed backend, or other sizes, are the backend's.
+    expect(onlyProxy(traefikJson, line({ DownstreamStatus: 404, OriginStatus: 404, OriginContentSize: 19 })).upstreamStatus).toBe(404);
+    expect(onlyProxy(traefikJson, line({ DownstreamStatus: 502, OriginStatus: 502, OriginContentSize: 166 })).upstreamStatus).toBe(502);
+  });
+
   it('maps a missing OriginStatus to no upstream answer', () => {
     const record = onlyProxy(traefikJson, line({ DownstreamStatus: 429, Duration: 210000 }, ['OriginStatus', 'OriginDuration', 'Overhead']));
     expect(record).toMatchObject({ status: 429, upstreamStatus: null, upstreamTimeMs: null, upstreamAttempts: 0, requestTimeMs: 0.21 });
