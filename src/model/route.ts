@@ -80,6 +80,11 @@ const idCuts = new Int32Array(MAX_TEMPLATED_PATH + 2);
 function findIdCuts(path: string): number {
   let count = 0;
   let start = 0;
+  // The run of short hex directories just before this segment: shard directories if a hash follows.
+  let shardRun = 0;
+  let shardFrom = 0;
+  let shardCutsFrom = 0;
+  let shardAllTwo = true;
   while (start <= path.length) {
     let end = path.indexOf('/', start);
     if (end < 0) end = path.length;
@@ -91,26 +96,78 @@ function findIdCuts(path: string): number {
         break;
       }
     }
-    if (isIdText(path, start, stemEnd)) {
+    const isId = isIdText(path, start, stemEnd);
+    if (end < path.length && end > start && end - start <= MAX_SHARD_CHARS && stemEnd === end && hexRun(path, start, end) !== NOT_HEX) {
+      if (shardRun === 0) {
+        shardFrom = start;
+        shardCutsFrom = count;
+        shardAllTwo = true;
+      }
+      shardRun++;
+      if (end - start !== 2) shardAllTwo = false;
+      if (isId) {
+        idCuts[2 * count] = start;
+        idCuts[2 * count + 1] = stemEnd;
+        count++;
+      }
+    } else if (isId) {
+      if (shardRun > 0 && (shardRun >= 2 || shardAllTwo) && isHashText(path, start, stemEnd)) {
+        // Shard directories before a content hash (`/t/100x100/d4/4e/6806ed…bbb.jpeg`,
+        // `/objects/ab/cdef…`) are ids too: a CDN's 1,000 images were 784 routes (satyrius/gonx's
+        // real access log). Their cuts replace the all-digit ones among them, in order.
+        count = shardCutsFrom;
+        for (let at = shardFrom, n = 0; n < shardRun; n++) {
+          const slash = path.indexOf('/', at);
+          idCuts[2 * count] = at;
+          idCuts[2 * count + 1] = slash;
+          count++;
+          at = slash + 1;
+        }
+      }
+      shardRun = 0;
       idCuts[2 * count] = start;
       idCuts[2 * count + 1] = stemEnd;
       count++;
-    } else if (stemEnd - start >= MIN_HASHED_NAME && hasPartSeparator(path, start, stemEnd)) {
-      // A content-hashed name (`app.3f2a9c1b.js`, `main.8a7b6c5d.chunk.css`): its hash part is an id.
-      let partStart = start;
-      for (let i = start; i <= stemEnd; i++) {
-        if (i < stemEnd && !isPartSeparator(path.charCodeAt(i))) continue;
-        if (i - partStart >= MIN_HASH_PART && hexRun(path, partStart, i) !== NOT_HEX) {
-          idCuts[2 * count] = partStart;
-          idCuts[2 * count + 1] = i;
-          count++;
+    } else {
+      shardRun = 0;
+      if (stemEnd - start >= MIN_HASHED_NAME && hasPartSeparator(path, start, stemEnd)) {
+        // A content-hashed name (`app.3f2a9c1b.js`, `main.8a7b6c5d.chunk.css`): its hash part is an id.
+        let partStart = start;
+        for (let i = start; i <= stemEnd; i++) {
+          if (i < stemEnd && !isPartSeparator(path.charCodeAt(i))) continue;
+          if (i - partStart >= MIN_HASH_PART && hexRun(path, partStart, i) !== NOT_HEX) {
+            idCuts[2 * count] = partStart;
+            idCuts[2 * count + 1] = i;
+            count++;
+          }
+          partStart = i + 1;
         }
-        partStart = i + 1;
       }
     }
     start = end + 1;
   }
   return count;
+}
+
+/** Shard directories are this short at most (`a/b/c/`, `ab/cd/`, `abc/`): longer hex segments are words or ids of their own. */
+const MAX_SHARD_CHARS = 4;
+
+/**
+ * A content hash: 16+ hex digits or a UUID. Only a run of two or more short hex directories, or one
+ * of exactly two characters, before one is read as shard directories: a country or team code before
+ * a number (`/de/123`) is not.
+ */
+function isHashText(text: string, from: number, to: number): boolean {
+  const length = to - from;
+  if (length === 36) {
+    for (let i = from; i < to; i++) {
+      const offset = i - from;
+      const dash = offset === 8 || offset === 13 || offset === 18 || offset === 23;
+      if (dash ? text.charCodeAt(i) !== 45 : hexRun(text, i, i + 1) === NOT_HEX) return false;
+    }
+    return true;
+  }
+  return length >= 16 && hexRun(text, from, to) !== NOT_HEX;
 }
 
 const ID = ':id';

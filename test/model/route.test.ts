@@ -10,11 +10,25 @@ const NUMBER = /^\d+$/;
 const TOKEN = /^(?=[^/]*\d)[A-Za-z0-9_-]{10,}$/;
 const HASH_PART = /^[0-9a-f]{8,}$/i;
 
+const SHARD = /^[0-9a-f]{1,4}$/i;
+
 function referenceTemplate(path: string): string {
   if (path.length > 2048) return `${path.slice(0, 64)}…`;
-  return path
-    .split('/')
-    .map((segment) => {
+  const segments = path.split('/');
+  // Shard directories: a run of short hex segments right before a hash (16+ hex digits or a UUID),
+  // two or more of them, or one of exactly two characters.
+  const shard = segments.map(() => false);
+  segments.forEach((segment, i) => {
+    const dot = segment.lastIndexOf('.');
+    const stem = dot > 0 ? segment.slice(0, dot) : segment;
+    if (!(HEXISH.test(stem) || UUID.test(stem))) return;
+    let from = i;
+    while (from > 0 && SHARD.test(segments[from - 1]!)) from--;
+    if (i - from >= 2 || (i - from === 1 && segments[i - 1]!.length === 2)) for (let j = from; j < i; j++) shard[j] = true;
+  });
+  return segments
+    .map((segment, i) => {
+      if (shard[i]) return ':id';
       if (segment === '') return segment;
       const dot = segment.lastIndexOf('.');
       const stem = dot > 0 ? segment.slice(0, dot) : segment;
@@ -121,8 +135,19 @@ describe('routeTemplate', () => {
     expect(routeTemplate('/commits/3f2a9c1b')).toBe('/commits/3f2a9c1b');
   });
 
+  it('reads shard directories before a content hash as ids, and no other short hex segment', () => {
+    // satyrius/gonx's real access log (an image CDN): 1,000 requests were 784 routes.
+    expect(routeTemplate('/t/100x100/d4/4e/6806ed71570139f1656554d94bbb.jpeg')).toBe('/t/100x100/:id/:id/:id.jpeg');
+    expect(routeTemplate('/t/240x240/3a/28/1f554a860be043798e28ae678a17.jpeg')).toBe('/t/240x240/:id/:id/:id.jpeg');
+    expect(routeTemplate('/objects/ab/cdef0123456789abcdef0123')).toBe('/objects/:id/:id');
+    expect(routeTemplate('/v1/products/de/123')).toBe('/v1/products/de/:id');
+    expect(routeTemplate('/api/b2b/orders/42')).toBe('/api/b2b/orders/:id');
+    expect(routeTemplate('/v1/abc/cdef0123456789abcdef0123')).toBe('/v1/abc/:id');
+  });
+
   it('agrees with the regex definition on any path', () => {
     const segment = fc.oneof(
+      fc.stringMatching(/^[0-9a-f]{1,4}$/),
       fc.stringMatching(/^[0-9]{1,12}$/),
       fc.uuid(),
       fc.stringMatching(/^[0-9a-fA-F]{10,40}$/),
