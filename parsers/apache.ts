@@ -20,6 +20,8 @@ interface ApacheVariant {
   id: string;
   referer: boolean;
   duration: Duration;
+  /** `%v` (or `%v:%p`, the virtual host and port) before the usual fields: httpd's vhost_common and vhost_combined. */
+  vhost?: boolean;
 }
 
 /** Token positions shared by every variant: `%h %l %u [%t] "%r" %>s %b`. */
@@ -58,7 +60,11 @@ const IMPLAUSIBLE_SECONDS = 1000;
 function createApacheParser(variant: ApacheVariant, options: ParserOptions): RecordParser {
   const parseTime = cachedClfTimeParser();
   const file = options.file;
-  const expectedTokens = variant.duration !== 'none' ? 10 : variant.referer ? 9 : 7;
+  // The vhost formats put `%v` first: every other field one place on.
+  const shift = variant.vhost === true ? 1 : 0;
+  const expectedTokens = (variant.duration !== 'none' ? 10 : variant.referer ? 9 : 7) + shift;
+  const [host, user, time, request, status, bytes, referer, userAgent, duration] =
+    [HOST, USER, TIME, REQUEST, STATUS, BYTES, 7, USER_AGENT, DURATION].map((position) => position + shift) as [number, number, number, number, number, number, number, number, number];
   let implausible = 0;
   let plausible = 0;
   let firstDurationLine = 0;
@@ -72,27 +78,27 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
       if (tokens.count !== expectedTokens) {
         return fail('PARSE_NO_MATCH', 'line', `expected ${expectedTokens} fields for ${variant.id}, found ${tokens.count}`);
       }
-      if (tokens.delimited(TIME) !== '[' || tokens.delimited(REQUEST) !== '"') {
+      if (tokens.delimited(time) !== '[' || tokens.delimited(request) !== '"') {
         return fail('PARSE_NO_MATCH', '%t', 'expected `[time] "request"` after the third field');
       }
-      if (variant.referer && (tokens.delimited(7) !== '"' || tokens.delimited(USER_AGENT) !== '"')) {
+      if (variant.referer && (tokens.delimited(referer) !== '"' || tokens.delimited(userAgent) !== '"')) {
         return fail('PARSE_NO_MATCH', '%{User-agent}i', 'expected quoted referer and user agent');
       }
       const record = emptyProxyRecord(variant.id, file, lineNumber, text);
-      const time = tokens.text(TIME);
-      const startMs = parseTime(time);
-      if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', '%t', `bad time "${time}"`);
-      const statusText = tokens.text(STATUS);
+      const timeText = tokens.text(time);
+      const startMs = parseTime(timeText);
+      if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', '%t', `bad time "${timeText}"`);
+      const statusText = tokens.text(status);
       // httpd writes `-` for a status of 0 (mod_log_config's pfmt): a request with no status set, not damage.
-      const status = statusText === '-' ? null : parseStatus(statusText);
-      if (Number.isNaN(status)) return fail('PARSE_BAD_FIELD', '%>s', `bad status "${statusText}"`);
-      const bytesText = tokens.text(BYTES);
-      const bytes = optionalUnsigned(bytesText);
-      if (Number.isNaN(bytes)) return fail('PARSE_BAD_FIELD', '%b', `bad byte count "${bytesText}"`);
+      const statusCode = statusText === '-' ? null : parseStatus(statusText);
+      if (Number.isNaN(statusCode)) return fail('PARSE_BAD_FIELD', '%>s', `bad status "${statusText}"`);
+      const bytesText = tokens.text(bytes);
+      const byteCount = optionalUnsigned(bytesText);
+      if (Number.isNaN(byteCount)) return fail('PARSE_BAD_FIELD', '%b', `bad byte count "${bytesText}"`);
 
       if (variant.duration !== 'none') {
-        if (tokens.delimited(DURATION) !== null) return fail('PARSE_NO_MATCH', variant.duration === 'micros' ? '%D' : '%T', 'expected a bare number after the user agent');
-        const durationText = tokens.text(DURATION);
+        if (tokens.delimited(duration) !== null) return fail('PARSE_NO_MATCH', variant.duration === 'micros' ? '%D' : '%T', 'expected a bare number after the user agent');
+        const durationText = tokens.text(duration);
         const field = variant.duration === 'micros' ? '%D' : '%T';
         if (isMissing(durationText)) {
           record.requestTimeMs = null;
@@ -112,16 +118,22 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
       // Instants stay whole ms; the duration keeps its µs.
       record.endMs = startMs + Math.round(record.requestTimeMs ?? 0);
       record.timeResolutionMs = 1000;
-      record.status = status;
-      record.bytesSent = bytes;
-      const host = tokens.text(HOST);
-      record.clientIp = isMissing(host) ? null : host;
-      const user = tokens.text(USER);
-      record.apiKey = isMissing(user) ? null : user;
-      const request = unescapeQuoted(tokens.text(REQUEST));
-      if (!isMissing(request)) {
+      record.status = statusCode;
+      record.bytesSent = byteCount;
+      const client = tokens.text(host);
+      record.clientIp = isMissing(client) ? null : client;
+      const userText = tokens.text(user);
+      record.apiKey = isMissing(userText) ? null : userText;
+      if (shift === 1) {
+        // `%v:%p`: the virtual host, without the port.
+        const vhost = tokens.text(0);
+        const colon = vhost.lastIndexOf(':');
+        record.host = isMissing(vhost) ? null : colon > 0 && !vhost.includes(']', colon) ? vhost.slice(0, colon) : vhost;
+      }
+      const requestText = unescapeQuoted(tokens.text(request));
+      if (!isMissing(requestText)) {
         // Scanners send junk request lines; they are still requests, just pathless.
-        const parsed = parseRequestLine(request);
+        const parsed = parseRequestLine(requestText);
         if (parsed !== null) {
           record.method = parsed.method;
           record.path = parsed.path;
@@ -129,8 +141,8 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
         }
       }
       if (variant.referer) {
-        const userAgent = unescapeQuoted(tokens.text(USER_AGENT));
-        record.userAgent = isMissing(userAgent) ? null : userAgent;
+        const userAgentText = unescapeQuoted(tokens.text(userAgent));
+        record.userAgent = isMissing(userAgentText) ? null : userAgentText;
       }
       sink.record(record);
     },
@@ -229,3 +241,23 @@ export const apacheCombinedSeconds = apacheFormat(
   { start: '2025-01-15T10:32:01.000Z', status: 200, method: 'POST', path: '/v1/reports', client: '198.51.100.7', upstreamStatus: null },
 );
 
+
+/** httpd's vhost_common: `%v %h %l %u %t "%r" %>s %b`, the virtual host first. */
+export const apacheVhostCommon = apacheFormat(
+  { id: 'apache-vhost-common', referer: false, duration: 'none', vhost: true },
+  'Apache vhost_common (%v %h %l %u %t "%r" %>s %b)',
+  'api.example.com 198.51.100.7 - alice [15/Jan/2025:10:32:01 +0000] "GET /v1/orders?limit=20 HTTP/1.1" 200 1834',
+  { start: '2025-01-15T10:32:01.000Z', status: 200, method: 'GET', path: '/v1/orders', client: '198.51.100.7', upstreamStatus: null },
+);
+
+/**
+ * httpd's vhost_combined as Debian and Ubuntu define it (`%v:%p %h %l %u %t "%r" %>s %O
+ * "%{Referer}i" "%{User-Agent}i"`, their apache2.conf), the format of their
+ * other_vhosts_access.log: read as nginx combined, its first field, the virtual host, was the client.
+ */
+export const apacheVhostCombined = apacheFormat(
+  { id: 'apache-vhost-combined', referer: true, duration: 'none', vhost: true },
+  'Apache vhost_combined (%v:%p, then combined)',
+  'api.example.com:443 198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET /v1/orders?limit=20 HTTP/1.1" 200 1834 "-" "okhttp/4.12.0"',
+  { start: '2025-01-15T10:32:01.000Z', status: 200, method: 'GET', path: '/v1/orders', client: '198.51.100.7', upstreamStatus: null },
+);

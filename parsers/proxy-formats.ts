@@ -1,4 +1,4 @@
-import { apacheCombined, apacheCombinedMicros, apacheCombinedSeconds, apacheCommon } from './apache.js';
+import { apacheCombined, apacheCombinedMicros, apacheCombinedSeconds, apacheCommon, apacheVhostCombined, apacheVhostCommon } from './apache.js';
 import { awsAlb } from './aws-alb.js';
 import { awsApiGatewayClf, awsApiGatewayJson } from './aws-api-gateway.js';
 import { awsElbClassic } from './aws-elb-classic.js';
@@ -19,7 +19,7 @@ import { tykAccessLog } from './tyk-access-log.js';
  *   time and a status, so it comes after the gateways whose keys are fixed.
  * - Fixed-column formats (ALB, ELB, Envoy, HAProxy, CloudFront) check field counts and quoting.
  * - The CLF family shares a prefix and differs in its tail: Traefik (`<n>ms`) and API Gateway
- *   (request ids) before Apache-with-duration, then ingress-nginx's upstreaminfo and nginx `main` (a `combined` line fits them
+ *   (request ids) before Apache-with-duration and Apache's vhost formats, then ingress-nginx's upstreaminfo and nginx `main` (a `combined` line fits them
  *   loosely), nginx `combined`, and Apache `combined`, which is byte-for-byte the same layout:
  *   an ambiguous file goes to nginx, and only Apache's `\"` escaping makes Apache win.
  */
@@ -40,6 +40,9 @@ export const PROXY_FORMATS: readonly FormatDef[] = [
   awsApiGatewayClf,
   apacheCombinedMicros,
   apacheCombinedSeconds,
+  // One field more than combined and common, the vhost: before nginx's formats, which read it loosely.
+  apacheVhostCombined,
+  apacheVhostCommon,
   nginxIngress,
   nginxIngressLegacy,
   nginxMain,

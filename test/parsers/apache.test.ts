@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { apacheCombined, apacheCombinedMicros, apacheCombinedSeconds, apacheCommon } from '../../parsers/apache.js';
+import { apacheCombined, apacheCombinedMicros, apacheCombinedSeconds, apacheCommon, apacheVhostCombined, apacheVhostCommon } from '../../parsers/apache.js';
+import { detectFormat } from '../../parsers/detect.js';
+import { FORMATS } from '../../parsers/registry.js';
 import { nginxCombined } from '../../parsers/nginx.js';
 import { expectOtherLinesIgnored, onlyProxy, parseLines } from './parse-lines.js';
 
@@ -148,5 +150,25 @@ describe('apache-combined-d and -t', () => {
   it('warns when %T values look like microseconds', () => {
     const { warnings } = parseLines(apacheCombinedSeconds, [apacheCombinedMicros.example]);
     expect(warnings[0]).toMatchObject({ code: 'PARSE_SUSPECT_UNITS', field: '%T' });
+  });
+});
+
+describe('apache-vhost-common and apache-vhost-combined', () => {
+  it('read the virtual host first, then the client and the usual fields', () => {
+    // matomo-org/matomo-log-analytics tests/logs/common_vhost.log's shape, and Debian's other_vhosts_access.log.
+    expect(onlyProxy(apacheVhostCommon, 'www.example.com 1.2.3.4 - theuser [10/Feb/2012:16:42:07 -0500] "GET / HTTP/1.0" 301 368')).toMatchObject({
+      format: 'apache-vhost-common', host: 'www.example.com', clientIp: '1.2.3.4', apiKey: 'theuser', status: 301, bytesSent: 368, path: '/',
+      startMs: Date.UTC(2012, 1, 10, 21, 42, 7),
+    });
+    expect(onlyProxy(apacheVhostCombined, 'www.example.com:443 1.2.3.4 - - [10/Feb/2012:16:42:07 -0500] "GET /a HTTP/1.1" 200 368 "-" "curl/7.1"')).toMatchObject({
+      host: 'www.example.com', clientIp: '1.2.3.4', userAgent: 'curl/7.1', status: 200, path: '/a',
+    });
+  });
+
+  it('are detected before nginx combined, which read the virtual host as the client', () => {
+    const line = 'www.example.com:443 1.2.3.4 - - [10/Feb/2012:16:42:07 -0500] "GET /a HTTP/1.1" 200 368 "-" "curl/7.1"';
+    expect(detectFormat(FORMATS, 'other_vhosts_access.log', [line]).best?.format.id).toBe('apache-vhost-combined');
+    // And a combined line is still combined.
+    expect(detectFormat(FORMATS, 'access.log', ['1.2.3.4 - - [10/Feb/2012:16:42:07 -0500] "GET /a HTTP/1.1" 200 368 "-" "curl/7.1"']).best?.format.id).toBe('nginx-combined');
   });
 });

@@ -64,7 +64,7 @@ describe('--jobs auto', () => {
 
   it('keeps nginx log_format text and Apache on the main thread, and hands every other format to a worker', () => {
     const cheap = FORMATS.filter((format) => !workerPaysFor(format)).map((format) => format.id).sort();
-    expect(cheap).toEqual(['apache-combined', 'apache-combined-d', 'apache-combined-t', 'apache-common', 'nginx-combined', 'nginx-ingress', 'nginx-ingress-legacy', 'nginx-main']);
+    expect(cheap).toEqual(['apache-combined', 'apache-combined-d', 'apache-combined-t', 'apache-common', 'apache-vhost-combined', 'apache-vhost-common', 'nginx-combined', 'nginx-ingress', 'nginx-ingress-legacy', 'nginx-main']);
     expect(workerPaysFor(nginxFormat('$remote_addr [$time_local] "$request" $status $request_time'))).toBe(false);
     for (const id of ['aws-alb', 'nginx-json', 'kong', 'newrelic-csv', 'otel-json']) expect(workerPaysFor(findFormat(id)!), id).toBe(true);
     // Undetected: the worker reports the file, as a single-threaded run would.
