@@ -163,6 +163,37 @@ export function closestFailure(closest: FormatScore): string {
 }
 
 /**
+ * The format to name as closest to a file no format fits, or null when none is worth naming: one
+ * that read some of its lines, recognised them as its own, or failed on a value of a line that had
+ * its shape. A format that stopped at its first check names nothing the file resembles: every
+ * unknown text line was "closest to tyk-access-log (0%)" or to HAProxy, a real nginx log with its
+ * own log_format to API Gateway's CLF.
+ */
+export function closestFormat(detection: Detection): FormatScore | null {
+  const closest = detection.ranking[0];
+  if (closest === undefined) return null;
+  return closest.score > 0 || closest.recognised > 0 || closest.declined > 0 || progress(closest.firstIssue) >= 2 ? closest : null;
+}
+
+/** What `closestFormat` names, or that no format reads the file's lines, for `no known format fits…`. */
+export function closestText(detection: Detection, lines: readonly string[], verb: 'is' | 'was'): string {
+  const closest = closestFormat(detection);
+  if (closest !== null) {
+    const score = verb === 'is' ? `${Math.round(closest.score * 100)}%` : `${Math.round(closest.score * 100)}% of sample lines`;
+    return `; closest ${verb} ${closest.format.id} (${score})${closestFailure(closest)}`;
+  }
+  return `; no format reads any line of its sample${clfShapeHint(lines)}`;
+}
+
+/** A first line with a CLF time (`[15/Jan/2025:10:32:01 +0000]`) was most likely written by nginx or httpd in a format of its operator's. */
+function clfShapeHint(lines: readonly string[]): string {
+  const first = lines.find((line) => line.trim().length > 0);
+  return first !== undefined && /\[\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2}/.test(first.slice(0, 512))
+    ? ' (its lines carry a CLF time: if nginx or Apache httpd wrote them in a format of their own, give that log_format or LogFormat with --log-format)'
+    : '';
+}
+
+/**
  * What a file no format fits holds, when its first line is JSON: its top-level keys (or that it is
  * an array), so a document of an unknown shape (`{"batches":…}`, a vendor's API answer) says what
  * it is rather than only naming the closest format, which may have read none of it. Empty otherwise.

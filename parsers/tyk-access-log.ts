@@ -205,7 +205,7 @@ function createTykAccessLogParser(options: ParserOptions): RecordParser {
         return emit(read, text, endMs, lineNumber, sink);
       }
       if (!text.startsWith('time="')) {
-        return reportIssue(sink, file, lineNumber, 'PARSE_NO_MATCH', 'time', 'not a Tyk log line (expected time="…" or a JSON object)', text);
+        return reportIssue(sink, file, lineNumber, 'PARSE_NO_MATCH', 'line', 'not a Tyk log line (expected time="…" or a JSON object)', text);
       }
       const pairs = logfmtPairs(text);
       if (pairs === null) return reportIssue(sink, file, lineNumber, 'PARSE_BAD_FIELD', 'line', 'a quoted value never closes', text);

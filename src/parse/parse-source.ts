@@ -1,5 +1,5 @@
 import type { FormatDef, RecordParser, RecordSink } from '../../parsers/format.js';
-import { closestFailure, jsonShapeHint, detectFirstLines, type Detection } from '../../parsers/detect.js';
+import { closestText, jsonShapeHint, detectFirstLines, type Detection } from '../../parsers/detect.js';
 import type { LogRecord } from '../model/records.js';
 import { InputError } from '../model/errors.js';
 import { excerpt } from '../model/parse-issue.js';
@@ -226,10 +226,7 @@ export function readFailure(file: string, message: string): InputError {
 export function pickFormat(file: string, lines: readonly string[], candidates: readonly FormatDef[], stats: FileStats): FormatDef | null {
   const detection = detectFirstLines(candidates, file, lines);
   if (detection.best) return detection.best.format;
-  const closest = detection.ranking[0];
-  stats.undetected = (closest
-    ? `no known format fits; closest was ${closest.format.id} (${Math.round(closest.score * 100)}% of sample lines)${closestFailure(closest)}`
-    : 'no known format fits') + jsonShapeHint(lines);
+  stats.undetected = `no known format fits${closestText(detection, lines, 'was')}${jsonShapeHint(lines)}`;
   return null;
 }
 

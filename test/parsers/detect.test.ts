@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { closestFailure, DETECTION_LINES, detectFirstLines, detectFormat, scoreFormat } from '../../parsers/detect.js';
+import { closestFailure, closestText, DETECTION_LINES, detectFirstLines, detectFormat, scoreFormat } from '../../parsers/detect.js';
 import { nginxCombined } from '../../parsers/nginx.js';
 import { candidateFormats, compileLogFormat } from '../../src/parse/workers/worker-formats.js';
 import { PROXY_FORMATS } from '../../parsers/proxy-formats.js';
@@ -138,5 +138,21 @@ describe('detection on a file\'s first lines', () => {
     expect(closestFailure(detection.ranking[0]!)).toMatch(/field log-format: .*an HAProxy line in a log-format alf does not read/);
     // Without the tag, the same text is no more HAProxy's than anyone's.
     expect(detectFormat(FORMATS, 'x.log', [custom.slice(custom.indexOf('203.'))]).ranking[0]!.firstIssue?.field).not.toBe('log-format');
+  });
+});
+
+describe('closestText: what a file no format fits is said to resemble', () => {
+  it('names no format when none got past its first check (every unknown text line was "closest to tyk-access-log (0%)")', () => {
+    for (const line of ['Dec  7 10:00:01 host sshd[123]: Accepted publickey for root from 192.0.2.4', '2024-01-01 12:00:00,123 INFO [main] com.example.App - started']) {
+      const detection = detectFormat(FORMATS, 'x.log', [line]);
+      expect(detection.best).toBeNull();
+      expect(closestText(detection, [line], 'is'), line).toBe('; no format reads any line of its sample');
+    }
+  });
+
+  it('points a line with a CLF time to --log-format: nginx or httpd in a format of its own (a real nginx incident log)', () => {
+    // plantegg/programmer_case's nginx log_format (status=, rt=, uct=…), as its lines read.
+    const line = '172.31.91.109 [31/May/2023:08:27:41 +0000] "GET /server.pcap HTTP/1.1" status=499 body_bytes_sent=0 rt=0.629 uct="-" uht="-" urt="0.628"';
+    expect(closestText(detectFormat(FORMATS, 'x.log', [line]), [line], 'was')).toMatch(/^; no format reads any line of its sample \(its lines carry a CLF time: .*--log-format\)$/);
   });
 });

@@ -1,5 +1,5 @@
 import { FORMATS } from '../../../parsers/registry.js';
-import { closestFailure, jsonShapeHint, detectFirstLines } from '../../../parsers/detect.js';
+import { closestText, jsonShapeHint, detectFirstLines } from '../../../parsers/detect.js';
 import type { FormatDef } from '../../../parsers/format.js';
 import { readLineBatches } from '../../lines/lines.js';
 import { sampleInsideWrapper } from '../../lines/container-log.js';
@@ -48,9 +48,7 @@ export async function detectCommand(inputs: string[], options: { logFormat?: str
       line = `${source.name}: ${best.format.id}${inside} (${best.format.kind}; ${parsed})`;
     } else {
       undetected++;
-      const closest = detection.ranking[0];
-      line = `${source.name}: no known format fits${inside}` +
-        (closest ? `; closest is ${closest.format.id} (${Math.round(closest.score * 100)}%)${closestFailure(closest)}` : '') + jsonShapeHint(lines);
+      line = `${source.name}: no known format fits${inside}${closestText(detection, lines, 'is')}${jsonShapeHint(lines)}`;
     }
     process.stdout.write(`${terminalSafe(line)}\n`);
   }
