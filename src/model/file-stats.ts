@@ -38,7 +38,8 @@ export type ContainerWrapper = 'cri' | 'docker-json' | 'timestamps';
 
 /** How outputs name each wrapper. */
 export const CONTAINER_WRAPPER_NAMES: Readonly<Record<ContainerWrapper, string>> = {
-  cri: 'CRI container log', 'docker-json': 'Docker json-file', timestamps: '`docker logs --timestamps`',
+  // The same prefix as a CloudWatch Logs export's lines (`2025-01-15T10:32:01.123Z {json}`): a CloudWatch export was named "docker logs".
+  cri: 'CRI container log', 'docker-json': 'Docker json-file', timestamps: 'time-prefixed (`docker logs --timestamps`, a CloudWatch Logs export)',
 };
 
 export const ISSUE_EXAMPLES_PER_FILE = 5;
