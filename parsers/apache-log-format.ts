@@ -1,5 +1,6 @@
 import type { FormatDef, FormatTraits } from './format.js';
 import { nginxFormat } from './nginx.js';
+import { guessKeyVariable } from './nginx-variables.js';
 import { LogFormatError } from './nginx-log-format.js';
 
 /**
@@ -225,7 +226,11 @@ export const APACHE_LOG_FORMAT_TRAITS: FormatTraits = {
 /** A FormatDef for an httpd format given to `--log-format`: read by the nginx log_format compiler, named as what it is. */
 export function apacheLogFormat(text: string, keyField?: string): FormatDef {
   const { format, name } = apacheToNginxFormat(text);
-  const compiled = nginxFormat(format, APACHE_LOG_FORMAT_ID, keyField);
+  // `%u`, the authenticated user, is the identity a budget is kept against when nothing else names
+  // one, as in the built-in Apache formats (apache.ts).
+  const variables = [...format.matchAll(/\$\{([a-z0-9_]+)\}/g)].map((match) => match[1]!);
+  const key = keyField ?? (guessKeyVariable(variables) === null && variables.includes('remote_user') ? 'remote_user' : undefined);
+  const compiled = nginxFormat(format, APACHE_LOG_FORMAT_ID, key);
   return {
     ...compiled,
     title: name ? `Apache httpd LogFormat ${name}` : 'Apache httpd LogFormat',

@@ -46,6 +46,10 @@ describe('an httpd LogFormat as --log-format', () => {
     // matomo-org/matomo-log-analytics tests/logs/common_vhost.log (GPL-3.0, d1cd2fed): a line as httpd writes it.
     const record = onlyProxy(apacheLogFormat('LogFormat "%v %h %l %u %t \\"%r\\" %>s %b" vhost_common'), 'www.example.com 1.2.3.4 - theuser [10/Feb/2012:16:42:07 -0500] "GET / HTTP/1.0" 301 368');
     expect(record).toMatchObject({ host: 'www.example.com', clientIp: '1.2.3.4', status: 301, startMs: Date.UTC(2012, 1, 10, 21, 42, 7), path: '/' });
+    // %u, the authenticated user, is the budget's key when no header names one, as in the built-in Apache formats.
+    expect(record.apiKey).toBe('theuser');
+    const withKey = apacheLogFormat('%h %u %t "%r" %>s %b "%{X-Api-Key}i"');
+    expect(onlyProxy(withKey, '1.2.3.4 theuser [10/Feb/2012:16:42:07 -0500] "GET / HTTP/1.0" 200 3 "k-42"').apiKey).toBe('k-42');
   });
 
   it('tells httpd formats from nginx ones and HAProxy configs', () => {
