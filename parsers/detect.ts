@@ -169,7 +169,7 @@ export function closestFailure(closest: FormatScore): string {
  * unknown text line was "closest to tyk-access-log (0%)" or to HAProxy, a real nginx log with its
  * own log_format to API Gateway's CLF.
  */
-export function closestFormat(detection: Detection): FormatScore | null {
+function closestFormat(detection: Detection): FormatScore | null {
   const closest = detection.ranking[0];
   if (closest === undefined) return null;
   return closest.score > 0 || closest.recognised > 0 || closest.declined > 0 || progress(closest.firstIssue) >= 2 ? closest : null;
