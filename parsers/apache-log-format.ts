@@ -16,9 +16,9 @@ import { LogFormatError } from './nginx-log-format.js';
  * line, or a whole httpd.conf (its first LogFormat, or the one named by a `CustomLog path name`
  * line). Facts: docs/formats.md, Apache httpd; https://httpd.apache.org/docs/current/mod/mod_log_config.html.
  *
- * Limits: a `\"` inside a quoted value (httpd's escape for a quote in a header or request line) is
- * not an end of field for httpd but splits the nginx reading; such lines are skipped and counted.
- * `%{strftime}t` formats other than httpd's default and the epoch ones are refused.
+ * Values are read with httpd's escaping (`\"`, `\\`, `\xhh`), not nginx's: a `\"` inside a
+ * quoted value is a quote the client sent, not the field's end.
+ * Limits: `%{strftime}t` formats other than httpd's default and the epoch ones are refused.
  */
 
 /** Does this text describe an Apache format (not an nginx one)? */
@@ -230,7 +230,7 @@ export function apacheLogFormat(text: string, keyField?: string): FormatDef {
   // one, as in the built-in Apache formats (apache.ts).
   const variables = [...format.matchAll(/\$\{([a-z0-9_]+)\}/g)].map((match) => match[1]!);
   const key = keyField ?? (guessKeyVariable(variables) === null && variables.includes('remote_user') ? 'remote_user' : undefined);
-  const compiled = nginxFormat(format, APACHE_LOG_FORMAT_ID, key);
+  const compiled = nginxFormat(format, APACHE_LOG_FORMAT_ID, key, 'httpd');
   return {
     ...compiled,
     title: name ? `Apache httpd LogFormat ${name}` : 'Apache httpd LogFormat',

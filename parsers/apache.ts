@@ -3,7 +3,8 @@ import { cachedClfTimeParser } from './fields/clf-time.js';
 import { parseUnsignedInt } from './fields/numbers.js';
 import { parseRequestLine } from './fields/request-line.js';
 import type { ExampleFields, FormatDef, RealSample, ParserOptions, RecordParser } from './format.js';
-import { isMissing, optionalUnsigned, parseStatus, textLineParser, TokenSpans, unescapeQuoted } from './proxy-line-kit.js';
+import { isMissing, optionalUnsigned, parseStatus, textLineParser, TokenSpans } from './proxy-line-kit.js';
+import { unescapeHttpd } from './fields/httpd-escape.js';
 
 /**
  * Apache httpd mod_log_config: common, combined, and combined with a duration appended
@@ -130,7 +131,7 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
         const colon = vhost.lastIndexOf(':');
         record.host = isMissing(vhost) ? null : colon > 0 && !vhost.includes(']', colon) ? vhost.slice(0, colon) : vhost;
       }
-      const requestText = unescapeQuoted(tokens.text(request));
+      const requestText = unescapeHttpd(tokens.text(request));
       if (!isMissing(requestText)) {
         // Scanners send junk request lines; they are still requests, just pathless.
         const parsed = parseRequestLine(requestText);
@@ -141,7 +142,7 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
         }
       }
       if (variant.referer) {
-        const userAgentText = unescapeQuoted(tokens.text(userAgent));
+        const userAgentText = unescapeHttpd(tokens.text(userAgent));
         record.userAgent = isMissing(userAgentText) ? null : userAgentText;
       }
       sink.record(record);

@@ -5,7 +5,11 @@
  * Source: ngx_http_log_module.c (ngx_http_log_compile_format); docs/formats.md, nginx (Directives).
  */
 
-export type Escape = 'default' | 'json' | 'none';
+/**
+ * How values are escaped in the line. `httpd` is never written in a log_format: it is Apache's
+ * (`\"`, `\\`, `\xhh`), given to an httpd LogFormat read through this compiler (apache-log-format.ts).
+ */
+export type Escape = 'default' | 'json' | 'none' | 'httpd';
 
 export type Segment = { literal: string } | { variable: string };
 

@@ -4,6 +4,7 @@ import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './forma
 import { sharedInterner } from './fields/string-interner.js';
 import { unescapeJsonString } from './fields/json-string.js';
 import { NGINX_PRESETS, parseLogFormat, LogFormatError, type Escape, type LogFormatSpec } from './nginx-log-format.js';
+import { unescapeHttpd } from './fields/httpd-escape.js';
 import { unescapeNginxDefault } from './fields/nginx-escape.js';
 import { readExtraPairs } from './nginx-extra-pairs.js';
 import { createVariableHandlers, guessKeyVariable, inferUpstreamStatus, isFreeTextVariable, START_TIME_VARIABLES, TIME_VARIABLES, upstreamEvidence, type VariableHandler } from './nginx-variables.js';
@@ -31,6 +32,8 @@ interface CompiledField {
   list: boolean;
   /** Between `"…"` in default escaping: nginx writes a `"` in the value as `\x22`, so the first bare `"` ends it. */
   quoted: boolean;
+  /** Between `"…"` in httpd's escaping: a `"` after an odd run of backslashes is in the value. */
+  quotedWithBackslashes: boolean;
 }
 
 export interface CompiledNginxFormat {
@@ -44,8 +47,9 @@ export interface CompiledNginxFormat {
   timeIsStart: boolean;
 }
 
-export function compileNginxFormat(format: string, keyField?: string): CompiledNginxFormat {
-  const spec = parseLogFormat(format);
+export function compileNginxFormat(format: string, keyField?: string, escape?: Escape): CompiledNginxFormat {
+  const parsed = parseLogFormat(format);
+  const spec = escape === undefined ? parsed : { ...parsed, escape };
   const handlers = createVariableHandlers();
   const segments = spec.segments;
   let prefix = '';
@@ -63,8 +67,11 @@ export function compileNginxFormat(format: string, keyField?: string): CompiledN
     const next = segments[i + 1];
     const after = next && 'literal' in next ? next.literal : '';
     const before = segments[i - 1];
-    const quoted = spec.escape === 'default' && before !== undefined && 'literal' in before && before.literal.endsWith('"') && after.startsWith('"');
-    fields.push({ variable: segment.variable, handler: handlers[segment.variable] ?? null, after, list: segment.variable.startsWith('upstream_'), quoted });
+    const betweenQuotes = before !== undefined && 'literal' in before && before.literal.endsWith('"') && after.startsWith('"');
+    fields.push({
+      variable: segment.variable, handler: handlers[segment.variable] ?? null, after, list: segment.variable.startsWith('upstream_'),
+      quoted: betweenQuotes && spec.escape === 'default', quotedWithBackslashes: betweenQuotes && spec.escape === 'httpd',
+    });
   }
   const last = fields[fields.length - 1]!;
   suffix = last.after;
@@ -178,7 +185,8 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
       }
       let failed = split(text);
       let extraFrom = -1;
-      if (failed >= 0 || (fields[elastic]!.quoted && bareQuote(values[elastic]!) >= 0)) {
+      const elasticField = fields[elastic]!;
+      if (failed >= 0 || ((elasticField.quoted || elasticField.quotedWithBackslashes) && bareQuote(values[elastic]!) >= 0)) {
         const rest = splitLeftToRight(text);
         if (rest >= 0) {
           failed = -1;
@@ -281,6 +289,8 @@ function fieldEnd(line: string, field: CompiledField, position: number): number 
     // nginx writes a quote inside a value as \x22 and a backslash as \x5C: a \" is Apache's
     // escaping, not nginx's, and leaves the line to the Apache format.
     if (end > position && line.charCodeAt(end - 1) === 92 /* \ */) return -1;
+  } else if (field.quotedWithBackslashes) {
+    while (end > position && escapedAt(line, end, position)) end = line.indexOf(delimiter, end + 1);
   } else if (field.list && delimiter.charCodeAt(0) === 32 /* space */) {
     for (;;) {
       if (end < 0) break;
@@ -306,8 +316,15 @@ function listStart(line: string, delimiter: string, start: number, position: num
 /** Index of the first `"` not escaped by a backslash, or -1. */
 function bareQuote(value: string): number {
   let at = value.indexOf('"');
-  while (at > 0 && value.charCodeAt(at - 1) === 92) at = value.indexOf('"', at + 1);
+  while (at > 0 && escapedAt(value, at, 0)) at = value.indexOf('"', at + 1);
   return at;
+}
+
+/** Is the character at `at` escaped: an odd run of backslashes (after `from`) before it? `\\"` is a backslash, then the end. */
+function escapedAt(text: string, at: number, from: number): boolean {
+  let backslashes = 0;
+  while (at - backslashes - 1 >= from && text.charCodeAt(at - backslashes - 1) === 92) backslashes++;
+  return backslashes % 2 === 1;
 }
 
 /**
@@ -332,7 +349,7 @@ function compileHandlerRun(fields: readonly CompiledField[], escape: Escape, une
   const names = handlers.map((_, k) => `h${k}`);
   const make = new Function(...names, 'unescape', `return function applyHandlers(record, values) {\n${steps.join('\n')}\nreturn -1;\n};`) as
     (...args: unknown[]) => (record: ProxyRecord, values: readonly string[]) => number;
-  return make(...handlers, escape === 'json' ? unescapeJsonString : unescapeNginxDefault);
+  return make(...handlers, escape === 'json' ? unescapeJsonString : escape === 'httpd' ? unescapeHttpd : unescapeNginxDefault);
 }
 
 const NEVER_ANSWERED = {
@@ -344,8 +361,8 @@ const NEVER_ANSWERED = {
 export const NGINX_UPSTREAM_TIMEOUT = { setting: 'nginx `proxy_read_timeout` (or `fastcgi_read_timeout`, `uwsgi_read_timeout`) of the location', defaultSeconds: 60 };
 
 /** A FormatDef for a user-supplied log_format (from `--log-format`). */
-export function nginxFormat(format: string, id = 'nginx', keyField?: string): FormatDef {
-  const compiled = compileNginxFormat(format, keyField);
+export function nginxFormat(format: string, id = 'nginx', keyField?: string, escape?: Escape): FormatDef {
+  const compiled = compileNginxFormat(format, keyField, escape);
   return {
     id,
     title: compiled.spec.name ? `nginx log_format ${compiled.spec.name}` : 'nginx log_format',

@@ -3,6 +3,9 @@ import { apacheLogFormat, apacheToNginxFormat, isApacheLogFormat } from '../../p
 import { LogFormatError } from '../../parsers/nginx-log-format.js';
 import { compileLogFormat } from '../../src/parse/workers/worker-formats.js';
 import { onlyProxy, parseLines } from './parse-lines.js';
+import type { ProxyRecord } from '../../src/model/records.js';
+
+const onlyFields = ({ status, path, userAgent, requestTimeMs }: ProxyRecord) => ({ status, path, userAgent, requestTimeMs });
 
 /**
  * An httpd LogFormat given to --log-format: read through the log_format compiler with %t as the
@@ -65,6 +68,21 @@ describe('an httpd LogFormat as --log-format', () => {
     expect(() => apacheToNginxFormat('%h %t "%r" %>s %Z')).toThrow(/unknown httpd directive %Z/);
     expect(() => apacheToNginxFormat('LogLevel warn\nCustomLog logs/access_log combined')).toThrow(LogFormatError);
     expect(() => apacheLogFormat('%h %t %D%>s')).toThrow(/touch with no separator/);
+  });
+
+  it('reads a quoted value with httpd\'s escapes: \\" is a quote in the value, not its end', () => {
+    // httpd writes `"` and `\` in a logged value as `\"` and `\\`, other bytes outside printable
+    // ASCII as `\xhh` (ap_escape_logitem); an injection probe's request line is full of them.
+    const format = apacheLogFormat('LogFormat "%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\" %D" timed');
+    const { records, issues } = parseLines(format, [
+      '192.0.2.44 - - [15/Jan/2025:10:32:05 +0000] "GET /login.php?user=admin\\" OR \\"1\\"=\\"1 HTTP/1.1" 400 226 "-" "sqlmap/1.7.2#stable (https://sqlmap.org)" 1200',
+      '192.0.2.45 - - [15/Jan/2025:10:32:06 +0000] "GET /a HTTP/1.1" 200 5 "http://x/\\\\" "agent \\"quoted\\" caf\\xc3\\xa9 \\\\x41" 800',
+    ]);
+    expect(issues).toEqual([]);
+    expect(records.map((record) => onlyFields(record as never))).toEqual([
+      { status: 400, path: '/login.php', userAgent: 'sqlmap/1.7.2#stable (https://sqlmap.org)', requestTimeMs: 1.2 },
+      { status: 200, path: '/a', userAgent: 'agent "quoted" caf\u00e9 \\x41', requestTimeMs: 0.8 },
+    ]);
   });
 
   it('skips a line of another shape and counts it, as any log_format does', () => {

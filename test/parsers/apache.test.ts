@@ -83,6 +83,12 @@ describe('apache-combined', () => {
     expect(record.query).toBe('q=caf%C3%A9');
   });
 
+  it('decodes the bytes httpd wrote as \\xhh (a UTF-8 user agent), and keeps an escaped backslash one backslash', () => {
+    const record = onlyProxy(apacheCombined,
+      '192.0.2.44 - - [15/Jan/2025:10:32:08 +0000] "GET /a HTTP/1.1" 200 5 "-" "Caf\\xc3\\xa9Bot/1.0 (C:\\\\x41)"');
+    expect(record.userAgent).toBe('Caf\u00e9Bot/1.0 (C:\\x41)');
+  });
+
   it('reads IPv6 clients', () => {
     const record = onlyProxy(apacheCombined, '2001:db8::7 - - [15/Jan/2025:10:32:07 +0000] "GET /v1/orders HTTP/1.1" 200 902 "-" "okhttp/4.12.0"');
     expect(record.clientIp).toBe('2001:db8::7');
