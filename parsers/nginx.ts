@@ -120,6 +120,15 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
   const applyHandlers = compileHandlerRun(fields, compiled.spec.escape, true);
   const applyHandlersVerbatim = compileHandlerRun(fields, compiled.spec.escape, false);
   let warnedExtra = false;
+  /**
+   * A line with `\"` is not nginx's in default escaping (it writes `"` and `\` as `\x22` and
+   * `\x5C`), but httpd's, whose combined layout is the same: read with httpd's escaping by the
+   * same format compiled so, rather than skipped. A real httpd log (the 2004 honeynet's, 4,130
+   * lines) ties between the two until its first injection probe.
+   */
+  const readsHttpdLines = compiled.spec.escape === 'default';
+  let httpdReading: RecordParser | null = null;
+  let warnedHttpd = false;
 
   /** Splits the line into `values`; returns the index of the field that failed to delimit, or -1. */
   function split(line: string): number {
@@ -181,6 +190,19 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
     line(text, lineNumber, sink: RecordSink) {
       if (text.length === 0) {
         sink.ignore(lineNumber);
+        return;
+      }
+      if (readsHttpdLines && text.includes('\\"')) {
+        httpdReading ??= createNginxParser(withHttpdEscaping(compiled), formatId, options);
+        if (!warnedHttpd) {
+          warnedHttpd = true;
+          sink.warn({
+            code: 'PARSE_OTHER_ESCAPING', file, line: lineNumber, field: null,
+            message: 'a quote written as \\" is Apache\'s escaping, not nginx\'s (\\x22): such lines are read with Apache httpd\'s; if the whole log is Apache\'s, --input-format apache-combined names it so',
+            sample: excerpt(text),
+          });
+        }
+        httpdReading.line(text, lineNumber, sink);
         return;
       }
       let failed = split(text);
@@ -254,6 +276,15 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
       sink.record(record);
     },
     end() {},
+  };
+}
+
+/** The same format read with httpd's escaping: quoted fields end at a quote no backslash escapes. */
+function withHttpdEscaping(compiled: CompiledNginxFormat): CompiledNginxFormat {
+  return {
+    ...compiled,
+    spec: { ...compiled.spec, escape: 'httpd' },
+    fields: compiled.fields.map((field) => ({ ...field, quoted: false, quotedWithBackslashes: field.quoted })),
   };
 }
 

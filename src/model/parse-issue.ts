@@ -26,6 +26,8 @@ export const ParseIssueCode = {
   PARSE_TRUNCATED: 'PARSE_TRUNCATED',
   /** File-level: stamps written without a year (Tyk's text log), read as the latest year not in the future. */
   PARSE_TIME_GUESSED: 'PARSE_TIME_GUESSED',
+  /** File-level: lines escaped as another program escapes them (httpd's `\"` in an nginx-read log), read with that escaping. */
+  PARSE_OTHER_ESCAPING: 'PARSE_OTHER_ESCAPING',
 } as const;
 export type ParseIssueCode = keyof typeof ParseIssueCode;
 

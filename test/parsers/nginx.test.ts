@@ -83,6 +83,21 @@ describe('nginx log_format compiler', () => {
     expect(record.userAgent).toBe('say "hi" \\');
   });
 
+  it('reads a line with \\" in a quoted value as Apache\'s (nginx writes a quote as \\x22), and says so once per file', () => {
+    // The 2004 honeynet httpd log (Chuvakin), whose 4,130 lines tie between nginx and Apache
+    // combined until such a line: a Nikto probe, written by httpd with its own escaping.
+    const probe = '68.48.142.117 - - [09/Mar/2004:22:31:37 -0500] "GET /article.php?sid=\\"><Img Src=javascript:alert(\'Vulnerable\')><Img Src=\\" HTTP/1.0" 404 283 "-" "Mozilla/4.75 (Nikto/1.32 )"';
+    const plain = '68.48.142.117 - - [09/Mar/2004:22:31:38 -0500] "GET /index.php HTTP/1.0" 200 5 "-" "Mozilla/4.75 (Nikto/1.32 )"';
+    const { records, issues, warnings } = parseLines(nginxCombined, [plain, probe, probe]);
+    expect(issues).toEqual([]);
+    expect(records.map((r) => [(r as ProxyRecord).status, (r as ProxyRecord).path, (r as ProxyRecord).query])).toEqual([
+      [200, '/index.php', null],
+      [404, '/article.php', 'sid="><Img Src=javascript:alert(\'Vulnerable\')><Img Src="'],
+      [404, '/article.php', 'sid="><Img Src=javascript:alert(\'Vulnerable\')><Img Src="'],
+    ]);
+    expect(warnings.map((w) => [w.line, w.message])).toEqual([[2, expect.stringMatching(/Apache's escaping/)]]);
+  });
+
   it('tells main from combined: main has one more quoted field, which combined keeps out of the user agent', () => {
     const line = '203.0.113.24 - - [15/Jan/2025:10:32:01 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8.5.0" "10.1.1.1"';
     expect(parseLines(nginxMain, [line]).records).toHaveLength(1);
