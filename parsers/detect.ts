@@ -158,8 +158,8 @@ export function closestFailure(closest: FormatScore): string {
     return `: the sample's ${closest.recognised === 1 ? 'one line holds' : `${closest.recognised} lines hold`} no transaction (no server or entry span: only internal, client or database spans, or none)`;
   }
   return closest.recognised === 1
-    ? ': the sample\'s one line is one of its lines that hold no request (a notice, a TCP session)'
-    : `: the sample's ${closest.recognised} lines are its lines that hold no request (notices, TCP sessions)`;
+    ? ': the sample\'s one line is one of its lines that hold no HTTP request (a notice, or a TCP session, which alf does not analyse)'
+    : `: the sample's ${closest.recognised} lines are its lines that hold no HTTP request (notices, or TCP sessions, which alf does not analyse)`;
 }
 
 /**

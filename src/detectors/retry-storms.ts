@@ -280,7 +280,7 @@ export const retryStorms: Detector<RetryFinding> = {
                 ? ' A single retry after a failure is healthy behaviour.'
                 : atLoad
                   ? ' Retrying at once, again and again, adds load exactly when the backend is failing, which can keep it failing.'
-                  : ` Fewer than ${LOAD_RETRIES_PER_MINUTE} retries in any minute, about what a person pressing reload does: not yet load that keeps a backend failing.`),
+                  : ` Fewer than ${LOAD_RETRIES_PER_MINUTE} retries in any minute, as few as a person pressing reload or a scanner repeating a probe sends: not yet load that keeps a backend failing.`),
             nextStep: storm
               ? 'Make the client retry with exponential backoff and jitter and a retry budget, honour Retry-After, and consider a circuit breaker at the gateway.'
               : undefined,

@@ -53,6 +53,15 @@ interface Bucket {
   errors: number;
   connectSumMs: number;
   connectCount: number;
+  /** When its first and last error were logged: a long log's periods are hours wide. */
+  firstErrorMs: number;
+  lastErrorMs: number;
+}
+
+function countError(bucket: Bucket, atMs: number): void {
+  bucket.errors++;
+  if (atMs < bucket.firstErrorMs) bucket.firstErrorMs = atMs;
+  if (atMs > bucket.lastErrorMs) bucket.lastErrorMs = atMs;
 }
 
 interface UpstreamState {
@@ -87,8 +96,9 @@ interface UpstreamState {
 const ROUTE_TIMELINES = 50;
 
 function newTimeline(): TimeBuckets<Bucket> {
-  return new TimeBuckets<Bucket>(BUCKET_MS, BUCKET_CAP, () => ({ requests: 0, errors: 0, connectSumMs: 0, connectCount: 0 }), (a, b) => {
+  return new TimeBuckets<Bucket>(BUCKET_MS, BUCKET_CAP, () => ({ requests: 0, errors: 0, connectSumMs: 0, connectCount: 0, firstErrorMs: Infinity, lastErrorMs: -Infinity }), (a, b) => {
     a.requests += b.requests; a.errors += b.errors; a.connectSumMs += b.connectSumMs; a.connectCount += b.connectCount;
+    a.firstErrorMs = Math.min(a.firstErrorMs, b.firstErrorMs); a.lastErrorMs = Math.max(a.lastErrorMs, b.lastErrorMs);
   });
 }
 
@@ -97,6 +107,9 @@ interface Burst {
   fromMs: number | null;
   errors: number;
   requests: number;
+  /** Its first and last error. */
+  firstErrorMs: number;
+  lastErrorMs: number;
 }
 
 /** The longest run of adjacent periods that are mostly errors: an outage, not a blip. */
@@ -105,7 +118,8 @@ function longestBurst(timeline: TimeBuckets<Bucket>): Burst {
   let runFrom: number | null = null;
   let runErrors = 0;
   let runRequests = 0;
-  let best: Burst = { periods: 0, fromMs: null, errors: 0, requests: 0 };
+  let runFirstError = Infinity;
+  let best: Burst = { periods: 0, fromMs: null, errors: 0, requests: 0, firstErrorMs: Infinity, lastErrorMs: -Infinity };
   let previousStart = -Infinity;
   for (const { startMs, value } of timeline.entries()) {
     const bursting = value.errors >= BURST_MIN_ERRORS && value.errors / value.requests >= BURST_ERROR_RATE;
@@ -115,11 +129,11 @@ function longestBurst(timeline: TimeBuckets<Bucket>): Burst {
       run = 0;
       continue;
     }
-    if (run === 0 || !adjacent) { run = 0; runErrors = 0; runRequests = 0; runFrom = startMs; }
+    if (run === 0 || !adjacent) { run = 0; runErrors = 0; runRequests = 0; runFrom = startMs; runFirstError = value.firstErrorMs; }
     run++;
     runErrors += value.errors;
     runRequests += value.requests;
-    if (run > best.periods) best = { periods: run, fromMs: runFrom, errors: runErrors, requests: runRequests };
+    if (run > best.periods) best = { periods: run, fromMs: runFrom, errors: runErrors, requests: runRequests, firstErrorMs: runFirstError, lastErrorMs: value.lastErrorMs };
   }
   return best;
 }
@@ -199,7 +213,9 @@ const CONCENTRATED_SHARE = 0.8;
 function busiestPeriod(timeline: TimeBuckets<Bucket>): Burst | null {
   let best: Burst | null = null;
   for (const { startMs, value } of timeline.entries()) {
-    if (value.errors > 0 && (best === null || value.errors > best.errors)) best = { periods: 1, fromMs: startMs, errors: value.errors, requests: value.requests };
+    if (value.errors > 0 && (best === null || value.errors > best.errors)) {
+      best = { periods: 1, fromMs: startMs, errors: value.errors, requests: value.requests, firstErrorMs: value.firstErrorMs, lastErrorMs: value.lastErrorMs };
+    }
   }
   return best;
 }
@@ -310,7 +326,7 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
           const routeBucket = routeTimelines.get(routeOf(proxy)!)?.at(proxy.endMs);
           if (routeBucket !== undefined) {
             routeBucket.requests++;
-            if (kind.error && address === null) routeBucket.errors++;
+            if (kind.error && address === null) countError(routeBucket, proxy.endMs);
           }
         }
         let state: UpstreamState;
@@ -331,7 +347,7 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
         state.errors++;
         if (proxy.endMs < state.firstErrorMs) state.firstErrorMs = proxy.endMs;
         if (proxy.endMs > state.lastErrorMs) state.lastErrorMs = proxy.endMs;
-        bucket.errors++;
+        countError(bucket, proxy.endMs);
         if (kind.connect) state.connectFailures++;
         else if (maybeNeverConnected(proxy)) state.maybeNeverConnected++;
         if (kind.timeout) state.timeouts++;
@@ -345,7 +361,7 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
             const timeline = newTimeline();
             const first = timeline.at(proxy.endMs);
             first.requests++;
-            first.errors++;
+            countError(first, proxy.endMs);
             routeTimelines.set(ownString(route), timeline);
           }
         }
@@ -442,7 +458,9 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
             ? ` Errors came at once: ${burstErrors} of them in the ${bucketMinutes}-minute period from ${new Date(longestFrom!).toISOString()}` +
               (spanSeconds !== null ? `, all within ${formatNumber(spanSeconds)} s (${new Date(state.firstErrorMs).toISOString()} to ${new Date(state.lastErrorMs).toISOString()})` : '') + '.'
             : longestFrom !== null
-              ? ` Errors came in a burst${burstRoute !== null ? ` on ${burstRoute}` : ''}: ${longest * bucketMinutes} minute(s) from ${new Date(longestFrom).toISOString()} with ${burstErrors} errors, above ${BURST_ERROR_RATE * 100}% of ${burstRoute !== null ? 'its' : 'the'} requests in each minute.`
+              ? ` Errors came in a burst${burstRoute !== null ? ` on ${burstRoute}` : ''}: ${longest * bucketMinutes} minute(s) from ${new Date(longestFrom).toISOString()} with ${burstErrors} errors, above ${BURST_ERROR_RATE * 100}% of ${burstRoute !== null ? 'its' : 'the'} requests in each ${bucketMinutes === 1 ? 'minute' : `${bucketMinutes}-minute period`}` +
+                // A long log's periods are hours wide: when the errors fell in them says more than the periods do.
+                (bucketMinutes > 1 ? `; the first at ${new Date(burst.firstErrorMs).toISOString()}, the last at ${new Date(burst.lastErrorMs).toISOString()}.` : '.')
               : ` Errors are spread over ${bucketsWithErrors} of ${buckets.length} ${bucketMinutes}-minute periods.`;
           const verdict = wall !== undefined
             ? `${wallErrors === state.errors ? 'All of them are' : `${formatNumber(wallErrors!)} of them are`} the requests of the timeout wall at ${formatNumber(wall.wallSeconds)} s on ${wall.route} (see it): a limit fired at a fixed age${wall.backendSecondsAfterWall !== null && wall.backendSecondsAfterWall > 0 ? ' while the backend was still working' : ''}, not errors of their own.`

@@ -8,7 +8,7 @@ import { runCli } from './run-cli.js';
 /**
  * A file no format fits is unread: `analyze` fails on it (exit 2; with --keep-going after the
  * report on the others), as `detect` does, and both name the format that came closest with the
- * reason it failed there (or, for a file of a format's lines that hold no request, that).
+ * reason it failed there (or, for a file of a format's lines that hold no HTTP request, that).
  */
 
 const dir = mkdtempSync(join(tmpdir(), 'alf-nofit-'));
@@ -28,7 +28,7 @@ describe('an input no format fits', () => {
     expect(run.stdout).toBe('');
     const lines = run.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(`alf: cannot read ${notices}: no known format fits; closest was haproxy (0% of sample lines): the sample's 2 lines are its lines that hold no request`);
+    expect(lines[0]).toContain(`alf: cannot read ${notices}: no known format fits; closest was haproxy (0% of sample lines): the sample's 2 lines are its lines that hold no HTTP request`);
   }, 30_000);
 
   it('with --keep-going, analyses the rest, keeps the reason with the file, and still fails the run (exit 2) after the report', () => {
@@ -60,7 +60,7 @@ describe('an input no format fits', () => {
   it('fails detect with exit 2 and names the same candidate', () => {
     const run = runCli(['detect', notices, good]);
     expect(run.status).toBe(2);
-    expect(run.stdout).toContain(`${notices}: no known format fits; closest is haproxy (0%): the sample's 2 lines are its lines that hold no request (notices, TCP sessions)`);
+    expect(run.stdout).toContain(`${notices}: no known format fits; closest is haproxy (0%): the sample's 2 lines are its lines that hold no HTTP request (notices, or TCP sessions, which alf does not analyse)`);
     // A line of another shape is named where it fails, as before.
     const mixed = join(dir, 'mixed.log');
     writeFileSync(mixed, `${readFileSync(notices, 'utf8')}not a log line at all\n`);

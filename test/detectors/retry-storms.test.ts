@@ -97,7 +97,7 @@ describe('retry storms', () => {
     expect(finding!.title).toMatch(/^Retry storm from /);
     expect(finding!.figures.retries).toBe(20);
     expect(finding!.severity).toBe('low');
-    expect(finding!.explanation).toContain('about what a person pressing reload does');
+    expect(finding!.explanation).toContain('as few as a person pressing reload or a scanner repeating a probe sends');
   });
 
   it('with --where status=5xx, still sees the successes between a client\'s failures: a poller\'s failures are not retries of each other', async () => {

@@ -136,6 +136,26 @@ describe('upstream trouble in logs that name no upstream', () => {
     expect(['medium', 'high']).toContain(finding!.severity);
   });
 
+  it('in a log of days, whose periods are minutes wide, says when the burst\'s first and last errors fell, not only its periods', () => {
+    // A real nginx log's 502s fell from 07:30 to 08:06 and read "a burst of 128 minute(s) … in each minute".
+    const startMs = Date.UTC(2024, 4, 6, 0, 0, 0);
+    const firstErrorMs = startMs + 20 * 3_600_000 + 3 * 60_000;
+    const lastErrorMs = firstErrorMs + 36 * 60_000;
+    const requests: JoinedRequest[] = [];
+    for (let i = 0, t = startMs; t < startMs + 3 * 86_400_000; i++, t += 12_000) {
+      const route = i % 4 === 0 ? '/api/v1/search' : `/api/v1/orders/${i}`;
+      const status = route === '/api/v1/search' && t >= firstErrorMs && t <= lastErrorMs ? 502 : 200;
+      const proxy = record('apache-combined', { line: i + 1, startMs: t, endMs: t, status, method: 'GET', path: route, clientIp: `192.0.2.${i % 50}` });
+      requests.push({ proxy, apm: null, method: 'none', confidence: 0, offsetMs: null });
+    }
+    const errors = requests.filter((request) => request.proxy!.status === 502);
+    const [finding] = run(requests);
+    expect(finding!.figures).toMatchObject({ pattern: 'burst', topRoute: '/api/v1/search', errors: errors.length });
+    expect(finding!.explanation).toMatch(/in each \d+-minute period/);
+    expect(finding!.explanation).toContain(`the first at ${new Date(errors[0]!.proxy!.endMs).toISOString()}, the last at ${new Date(errors.at(-1)!.proxy!.endMs).toISOString()}`);
+    expect(finding!.explanation).not.toContain('in each minute');
+  });
+
   it('calls errors sustained only when there are enough of them: three scattered in a quiet log are transient, thirty are sustained', () => {
     const startMs = Date.UTC(2024, 4, 6, 12, 0, 0);
     // 1.5% of requests fail, one every ~2 minutes, each from another client.

@@ -126,7 +126,7 @@ describe('detection on a file\'s first lines', () => {
     expect(onlyNotices.best).toBeNull();
     expect(onlyNotices.ranking[0]).toMatchObject({ records: 0, issues: 0, recognised: 2 });
     expect(onlyNotices.ranking[0]!.format.id).toBe('haproxy');
-    expect(closestFailure(onlyNotices.ranking[0]!)).toBe(': the sample\'s 2 lines are its lines that hold no request (notices, TCP sessions)');
+    expect(closestFailure(onlyNotices.ranking[0]!)).toBe(': the sample\'s 2 lines are its lines that hold no HTTP request (notices, or TCP sessions, which alf does not analyse)');
   });
 
   it('names HAProxy as the closest format for its own lines in a custom log-format, and says why they are not read', () => {

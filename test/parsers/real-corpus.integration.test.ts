@@ -143,8 +143,8 @@ describe('real lines from public sources', () => {
       const verdict = said.get(files[index]!) ?? '';
       if (fixture.detect === null) {
         expect(fixture.note, `${name} must say why no format fits`).toBeDefined();
-        // Where it failed, or, for a file of the format's lines that hold no request, that.
-        expect(verdict, name).toMatch(/^no known format fits; closest is \S+ \(\d+%\)(?:, failing at line \d+|: the sample's \d+ lines are its lines that hold no request)/);
+        // Where it failed, or, for a file of the format's lines that hold no HTTP request, that.
+        expect(verdict, name).toMatch(/^no known format fits; closest is \S+ \(\d+%\)(?:, failing at line \d+|: the sample's \d+ lines are its lines that hold no HTTP request)/);
       } else {
         expect(verdict.split(' ')[0], name).toBe(fixture.detect);
       }
