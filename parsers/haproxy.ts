@@ -206,7 +206,7 @@ export function haproxyCaptureLayout(config: string, fallback: HaproxyCaptures =
 }
 
 /** A timer: an integer, `-1`, or `+n` (logasap). null for -1, NaN when malformed. */
-function timer(text: string): number | null {
+export function haproxyTimer(text: string): number | null {
   if (text === '-1') return null;
   return parseUnsignedInt(text.charCodeAt(0) === 43 /* + */ ? text.slice(1) : text);
 }
@@ -216,7 +216,7 @@ const TIMER_NAMES = ['TR', 'Tw', 'Tc', 'Tr', 'Ta'] as const;
 const HAPROXY_TAG = /haproxy\[\d+\]: $/;
 
 /** Where the httplog body starts: the `[` that opens `dd/Mon/yyyy:` after the client address. */
-function findAcceptDate(line: string): number {
+export function findAcceptDate(line: string): number {
   let at = line.indexOf(' [');
   while (at >= 0) {
     const code = line.charCodeAt(at + 2);
@@ -321,6 +321,57 @@ function httpsTail(tail: string): { sni: string | null } | null {
   return { sni: isMissing(ssl[0]) ? null : ssl[0]! };
 }
 
+/** TR (Tq before 1.9), Tw, Tc, Tr, Ta (Tt): ms, null for -1. */
+export type HaproxyTimers = [request: number | null, queue: number | null, connect: number | null, response: number | null, total: number | null];
+
+/** What an HTTP log line says about one request, in any of HAProxy's HTTP layouts (httplog, httplog clf). */
+export interface HaproxyOutcome {
+  startMs: number;
+  timeResolutionMs: number;
+  timers: HaproxyTimers;
+  status: number | null;
+  bytes: number | null;
+  client: string;
+  termination: string;
+  backend: string;
+  server: string;
+  retries: number;
+}
+
+/**
+ * Fills when, how long, who answered and who gave up, from the timers, the server and the
+ * termination state (the meanings above). Shared by every HTTP layout, so each reads them alike.
+ */
+export function fillHaproxyOutcome(record: ProxyRecord, outcome: HaproxyOutcome): void {
+  const { startMs, status, termination, server, retries } = outcome;
+  const [requestMs, queueMs, connectMs, responseMs, totalMs] = outcome.timers;
+  record.startMs = startMs;
+  record.timeResolutionMs = outcome.timeResolutionMs;
+  record.requestTimeMs = totalMs;
+  record.endMs = startMs + (totalMs ?? 0);
+  record.status = status;
+  record.bytesSent = outcome.bytes;
+  record.clientIp = hostOfHostPort(outcome.client);
+  record.flags = termination === '----' ? null : termination;
+  const cause = termination[0];
+  record.clientClosed = cause === 'C' || cause === 'c';
+
+  const dispatched = !ownServerName(server);
+  record.upstreamLogged = true;
+  record.upstreamAddr = dispatched ? `${outcome.backend}/${server}` : null;
+  record.upstreamAttempts = dispatched ? 1 + retries : 0;
+  record.upstreamConnectTimeMs = dispatched ? connectMs : null;
+  record.upstreamHeaderTimeMs = dispatched ? responseMs : null;
+  // Tr -1: no response headers came (HAProxy's `timeout server`, the client's hang-up). The server
+  // had the request for what is left of Ta after the client's request, the queue and the connect,
+  // as nginx logs $upstream_response_time up to the moment it gave up: a limiter counting the log
+  // charges that, not nothing. (It counted 0: a real HAProxy's 3 s `timeout server` read as an 86%
+  // under-count where nginx's log of the same incident, 3.000 s a timeout, gave 35%.)
+  const waitedMs = responseMs === null && connectMs !== null && totalMs !== null ? Math.max(0, totalMs - (requestMs ?? 0) - (queueMs ?? 0) - connectMs) : responseMs;
+  record.upstreamTimeMs = dispatched ? waitedMs : null;
+  record.upstreamStatus = dispatched && responseMs !== null ? status : null;
+}
+
 function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayout): RecordParser {
   const file = options.file;
   const fallbackRoles = rolesOf(layout.fallback, options.keyField, layout.fallback === DEFAULT_HAPROXY_CAPTURES);
@@ -415,10 +466,9 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
     if (slash <= 0) return layoutMiss('b/s', `expected backend/server, got "${backendServer}"`);
     const timerParts = timers.split('/');
     if (timerParts.length !== 5) return layoutMiss('TR/Tw/Tc/Tr/Ta', `expected five timers, got "${timers}"`);
-    const timerValues = timerParts.map(timer);
+    const timerValues = timerParts.map(haproxyTimer);
     const badTimer = timerValues.findIndex((value) => Number.isNaN(value));
     if (badTimer >= 0) return fail('PARSE_BAD_FIELD', TIMER_NAMES[badTimer]!, `bad timer "${timerParts[badTimer]!}"`);
-    const [requestMs, queueMs, connectMs, responseMs, totalMs] = timerValues as [number | null, number | null, number | null, number | null, number | null];
     // A status of -1 when nothing was produced is UNCONFIRMED (§5.5); tolerate it as "none".
     const status = statusText === '-1' ? null : parseUnsignedInt(statusText);
     if (Number.isNaN(status) || (status !== null && status > 999)) return fail('PARSE_BAD_FIELD', 'ST', `bad status "${statusText}"`);
@@ -432,32 +482,10 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
 
     const record = emptyProxyRecord('haproxy', file, lineNumber, text);
     if (captures !== '' && !readCaptures(record, frontend, captures, lineNumber, text)) return fail('PARSE_BAD_FIELD', 'hr', 'unterminated {header captures}');
-    record.startMs = startMs;
-    record.timeResolutionMs = 1;
-    record.requestTimeMs = totalMs;
-    record.endMs = startMs + (totalMs ?? 0);
-    record.status = status;
-    record.bytesSent = bytes;
-    record.clientIp = hostOfHostPort(client);
-    record.flags = termination === '----' ? null : termination;
-    const cause = termination[0];
-    record.clientClosed = cause === 'C' || cause === 'c';
-
-    const server = backendServer.slice(slash + 1);
-    const dispatched = !ownServerName(server);
-    record.upstreamLogged = true;
-    record.upstreamAddr = dispatched ? backendServer : null;
-    record.upstreamAttempts = dispatched ? 1 + retries : 0;
-    record.upstreamConnectTimeMs = dispatched ? connectMs : null;
-    record.upstreamHeaderTimeMs = dispatched ? responseMs : null;
-    // Tr -1: no response headers came (HAProxy's `timeout server`, the client's hang-up). The server
-    // had the request for what is left of Ta after the client's request, the queue and the connect,
-    // as nginx logs $upstream_response_time up to the moment it gave up: a limiter counting the log
-    // charges that, not nothing. (It counted 0: a real HAProxy's 3 s `timeout server` read as an 86%
-    // under-count where nginx's log of the same incident, 3.000 s a timeout, gave 35%.)
-    const waitedMs = responseMs === null && connectMs !== null && totalMs !== null ? Math.max(0, totalMs - (requestMs ?? 0) - (queueMs ?? 0) - connectMs) : responseMs;
-    record.upstreamTimeMs = dispatched ? waitedMs : null;
-    record.upstreamStatus = dispatched && responseMs !== null ? status : null;
+    fillHaproxyOutcome(record, {
+      startMs, timeResolutionMs: 1, timers: timerValues as HaproxyTimers, status, bytes, client,
+      termination, backend: backendServer.slice(0, slash), server: backendServer.slice(slash + 1), retries,
+    });
 
     if (tls !== null && tls.sni !== null) record.host ??= strings.intern(tls.sni);
     if (cut && !warned.has('cut')) {

@@ -6,6 +6,7 @@ import { cloudfront } from './cloudfront.js';
 import { envoy, envoyJson } from './envoy.js';
 import type { FormatDef } from './format.js';
 import { haproxy } from './haproxy.js';
+import { haproxyClf } from './haproxy-clf.js';
 import { kong } from './kong.js';
 import { nginxCombined, nginxIngress, nginxIngressLegacy, nginxMain } from './nginx.js';
 import { nginxJson } from './nginx-json.js';
@@ -35,6 +36,7 @@ export const PROXY_FORMATS: readonly FormatDef[] = [
   awsElbClassic,
   envoy,
   haproxy,
+  haproxyClf,
   cloudfront,
   traefikClf,
   awsApiGatewayClf,

@@ -170,3 +170,27 @@ describe('nginx with keepalive_timeout 0, and without (the control)', () => {
     expect(findingsOfKind(on.findings, 'keepalive-disabled')).toEqual([]);
   });
 });
+
+describe('HAProxy with option httplog clf (HAProxy 2.6.12, 57 requests)', () => {
+  // run.sh: 40 quick orders, 6 exports past `timeout server 2s`, 6 reports whose client left at
+  // 0.5 s (HAProxy without `option abortonclose` waits for the backend and logs its 200), and 5
+  // requests to a backend whose one server is down (HAProxy answers 503 `<NOSRV>` itself).
+  const run = 'haproxy-clf';
+
+  it('is read as HAProxy\'s CLF layout, with its timers, servers and termination states (nginx main had read it, losing them)', async () => {
+    const analysis = await analyzeRun([at(run, 'haproxy.log.gz')]);
+    expect(analysis.inputs.files.map((file) => [file.format, file.records, file.skipped, file.ignored])).toEqual([['haproxy-clf', 57, 0, 4]]);
+    const madeUp = findingsOfKind(analysis.findings, 'proxy-made-responses').find((finding) => finding.figures.class === 'proxy-error')!;
+    // The 6 timed-out exports (504, sH--) and the 5 answered with no server (503, <NOSRV>), and nothing else.
+    expect(madeUp.figures.count).toBe(11);
+    expect(madeUp.table.rows.filter((row) => row[0] === 'status').map((row) => [row[1], row[2]])).toEqual([['504', 6], ['503', 5]]);
+    const [named] = findingsOfKind(analysis.findings, 'upstream-trouble').filter((finding) => finding.figures.upstream === 'be_app/app1');
+    expect(named!.figures).toMatchObject({ errors: 6, timeouts: 6 });
+    const [latency] = findingsOfKind(analysis.findings, 'latency-by-route');
+    const exports = latency!.table!.rows.find((row) => row[0] === 'GET /v1/export/:id')!;
+    // HAProxy waited its 2 s `timeout server` for each (Ta 2001-2003 ms).
+    expect([exports[1], exports[2]]).toEqual(['5xx', 6]);
+    expect(exports[3]).toBeCloseTo(2.0, 1);
+    expect(analysis.findings.every((finding) => finding.severity !== 'high')).toBe(true);
+  });
+});
