@@ -6,7 +6,7 @@ import { normaliseTraceId } from './fields/trace-context.js';
 import type { FormatDef, FormatTraits, ParserOptions, RecordParser } from './format.js';
 import {
   FieldError, hostOfHostPort, isGoLoggerLine, isMissing, jsonLineParser, jsonNumber, jsonText, lookup, optionalUnsigned, orNull,
-  parseIsoTimestamp, textLineParser, TokenSpans, type JsonObject,
+  hasFraction, parseIsoTimestamp, textLineParser, TokenSpans, type JsonObject,
 } from './proxy-line-kit.js';
 
 const TRAEFIK_TRAITS: FormatTraits = {
@@ -56,23 +56,36 @@ function jsonField(entry: JsonObject, key: string): number | null {
 }
 
 function fillFromJson(record: ProxyRecord, entry: JsonObject, keyField?: string): void {
-  const startValue = lookup(entry, 'StartUTC') ?? lookup(entry, 'StartLocal');
-  const startMs = typeof startValue === 'string' ? parseIsoTimestamp(startValue) : NaN;
-  if (Number.isNaN(startMs)) throw new FieldError('StartUTC', startValue, 'PARSE_BAD_TIMESTAMP');
   const status = jsonField(entry, 'DownstreamStatus');
   const originStatus = jsonField(entry, 'OriginStatus');
   const duration = jsonField(entry, 'Duration');
   const originDuration = jsonField(entry, 'OriginDuration');
-
-  record.startMs = startMs;
-  record.timeResolutionMs = 1;
   record.requestTimeMs = duration === null ? null : nsToMs(duration);
-  record.endMs = startMs + Math.round(record.requestTimeMs ?? 0);
+  const startValue = lookup(entry, 'StartUTC') ?? lookup(entry, 'StartLocal');
+  if (startValue !== undefined) {
+    const startMs = typeof startValue === 'string' ? parseIsoTimestamp(startValue) : NaN;
+    if (Number.isNaN(startMs)) throw new FieldError('StartUTC', startValue, 'PARSE_BAD_TIMESTAMP');
+    record.startMs = startMs;
+    record.timeResolutionMs = 1;
+    record.endMs = startMs + Math.round(record.requestTimeMs ?? 0);
+  } else {
+    // `accessLog.fields.defaultMode: drop` keeps only the fields named: often no Start*, but the
+    // logger's own `time`, written when the request ended (to the second, with the host's zone).
+    const timeValue = lookup(entry, 'time');
+    const endMs = typeof timeValue === 'string' ? parseIsoTimestamp(timeValue) : NaN;
+    if (Number.isNaN(endMs)) throw new FieldError('time', timeValue, 'PARSE_BAD_TIMESTAMP');
+    record.endMs = endMs;
+    record.timeResolutionMs = hasFraction(timeValue as string) ? 1 : 1000;
+    record.startMs = endMs - Math.round(record.requestTimeMs ?? 0);
+  }
   record.status = status;
   record.clientClosed = status === CLIENT_CLOSED;
 
   record.upstreamLogged = true;
-  record.upstreamAddr = jsonText(lookup(entry, 'ServiceAddr')) ?? jsonText(lookup(entry, 'ServiceURL'));
+  // Traefik 1.x named the service a backend: BackendAddr, BackendURL, BackendName (a real v1 log's
+  // errors read "unknown upstream" beside their BackendAddr).
+  record.upstreamAddr = jsonText(lookup(entry, 'ServiceAddr')) ?? jsonText(lookup(entry, 'ServiceURL')) ??
+    jsonText(lookup(entry, 'BackendAddr')) ?? jsonText(lookup(entry, 'BackendURL'));
   const originBytes = jsonField(entry, 'OriginContentSize');
   // No router matched: Go's "404 page not found\n" (19 bytes), with no router or service named, is
   // Traefik's own answer, though it logs it as an OriginStatus with an OriginDuration of
@@ -105,7 +118,9 @@ function fillFromJson(record: ProxyRecord, entry: JsonObject, keyField?: string)
 function createJsonParser(options: ParserOptions): RecordParser {
   return jsonLineParser(options.file, {
     formatId: 'traefik-json',
-    missingField: (entry) => (!('StartUTC' in entry || 'StartLocal' in entry) ? 'StartUTC'
+    // Without a Start* field (kept out by `fields.defaultMode: drop`), the logger's `time` with
+    // DownstreamStatus, Traefik's own name: `time` and `Duration` alone are many a Go program's log.
+    missingField: (entry) => (!('StartUTC' in entry || 'StartLocal' in entry || ('time' in entry && 'DownstreamStatus' in entry)) ? 'StartUTC'
       : !('DownstreamStatus' in entry || 'Duration' in entry) ? 'DownstreamStatus' : null),
     notThis: 'not a Traefik access-log entry',
     fill: (record, entry) => fillFromJson(record, entry, options.keyField),
@@ -137,7 +152,10 @@ function createClfParser(options: ParserOptions): RecordParser {
     if (Number.isNaN(duration)) return fail('PARSE_BAD_FIELD', 'Duration', `bad duration "${durationText}"`);
     const statusText = tokens.text(5);
     const status = isMissing(statusText) ? null : parseUnsignedInt(statusText);
-    if (Number.isNaN(status) || (status !== null && (statusText.length !== 3))) return fail('PARSE_BAD_FIELD', 'OriginStatus', `bad status "${statusText}"`);
+    // `0`: no status was written, as for a WebSocket Traefik handed over (traefik/traefik#10064,
+    // "expected"); the JSON log says `DownstreamStatus: 0` for the same. Real logs hold Grafana's
+    // live WebSockets open for an hour so; they were skipped as bad lines.
+    if (Number.isNaN(status) || (status !== null && statusText.length !== 3 && statusText !== '0')) return fail('PARSE_BAD_FIELD', 'OriginStatus', `bad status "${statusText}"`);
     const size = optionalUnsigned(tokens.text(6));
     if (Number.isNaN(size)) return fail('PARSE_BAD_FIELD', 'OriginContentSize', `bad size "${tokens.text(6)}"`);
 

@@ -41,6 +41,21 @@ describe('traefik-json', () => {
     expect(record).toMatchObject({ clientClosed: true, upstreamStatus: null, upstreamTimeMs: 11999, requestTimeMs: 12000.214 });
   });
 
+  it('reads Traefik 1.x\'s backend names (BackendAddr), as 2.x\'s ServiceAddr', () => {
+    // geraldcroes/adeo-dev-summit-2018 traefik/access.log @c9f3f86d (MIT): a real Traefik 1.6 log.
+    const v1 = '{"BackendAddr":"172.25.0.3:80","BackendName":"backend-websocket-first","BackendURL":{"Scheme":"http","Opaque":"","User":null,"Host":"172.25.0.3:80","Path":"","RawPath":"","ForceQuery":false,"RawQuery":"","Fragment":""},"ClientAddr":"172.25.0.1:56578","ClientHost":"172.25.0.1","ClientPort":"56578","ClientUsername":"-","DownstreamContentSize":21,"DownstreamStatus":500,"DownstreamStatusLine":"500 Internal Server Error","Duration":1575142,"FrontendName":"Host-websocket-first-containous-demo-com-2","OriginContentSize":21,"OriginDuration":1226552,"OriginStatus":500,"OriginStatusLine":"500 Internal Server Error","Overhead":348590,"RequestAddr":"websocket.first.containous.demo.com","RequestContentSize":0,"RequestCount":11,"RequestHost":"websocket.first.containous.demo.com","RequestLine":"GET / HTTP/1.1","RequestMethod":"GET","RequestPath":"/","RequestPort":"-","RequestProtocol":"HTTP/1.1","RetryAttempts":0,"StartLocal":"2018-06-22T09:52:17.69308736Z","StartUTC":"2018-06-22T09:52:17.69308736Z","level":"info","msg":"","request_Accept-Encoding":"gzip, deflate","request_Accept-Language":"fr,en-US;q=0.9,en;q=0.8","request_Cache-Control":"no-cache","request_Connection":"Upgrade","request_Origin":"http://www.first.containous.demo.com","request_Pragma":"no-cache","request_Sec-Websocket-Extensions":"permessage-deflate; client_max_window_bits","request_Sec-Websocket-Key":"CzVIhuTEzSz5QTSaG6r8Ww==","request_Sec-Websocket-Version":"13","request_Upgrade":"websocket","request_User-Agent":"REDACTED","time":"2018-06-22T09:52:17Z"}';
+    expect(onlyProxy(traefikJson, v1)).toMatchObject({ upstreamAddr: '172.25.0.3:80', status: 500, startMs: Date.UTC(2018, 5, 22, 9, 52, 17, 693), requestTimeMs: 1.575 });
+  });
+
+  it('reads an entry whose fields were filtered (fields.defaultMode drop): no StartUTC, the logger\'s time as the end', () => {
+    const filtered = '{"ClientHost":"198.51.100.184","DownstreamStatus":404,"Duration":66240000,"RequestMethod":"GET","RequestPath":"/debug/pprof/","level":"info","msg":"","request_User-Agent":"CensysInspect/1.1","time":"2026-04-18T21:02:33-05:00"}';
+    const end = Date.UTC(2026, 3, 19, 2, 2, 33);
+    expect(onlyProxy(traefikJson, filtered)).toMatchObject({ endMs: end, startMs: end - 66, timeResolutionMs: 1000, requestTimeMs: 66.24, status: 404, path: '/debug/pprof/' });
+    // `time` and `Duration` without Traefik's DownstreamStatus are any Go program's log, not Traefik's.
+    const { records, issues } = parseLines(traefikJson, ['{"time":"2026-04-18T21:02:33-05:00","Duration":66240000,"msg":"done"}']);
+    expect([records.length, issues.map((issue) => issue.field)]).toEqual([0, ['StartUTC']]);
+  });
+
   it('reads retries, request ids, trace ids and ClientAddr for IPv6', () => {
     const record = onlyProxy(traefikJson, line({
       RetryAttempts: 1, 'request_X-Request-Id': 'req-9', TraceId: '491e743b1be0164f3055415f2cb2f8d0', ClientAddr: '[2001:db8::7]:443', ClientUsername: 'acme',
@@ -105,6 +120,13 @@ describe('traefik-clf', () => {
   it('maps 499 to clientClosed and keeps the user name as identity', () => {
     const record = onlyProxy(traefikClf, traefikClf.example.replace(' - - [', ' - acme [').replace('200 1834', '499 0'));
     expect(record).toMatchObject({ clientClosed: true, apiKey: 'acme' });
+  });
+
+  it('reads status 0, a WebSocket Traefik handed over (no status written), as the JSON log\'s DownstreamStatus 0; a status of 2 or 4 digits is bad', () => {
+    const websocket = '198.51.100.12 - - [11/Nov/2024:11:14:33 +0000] "GET /api/live/ws HTTP/1.1" 0 0 "-" "-" 465 "https-grafana@docker" "http://172.18.0.5:3000" 3635457ms';
+    expect(onlyProxy(traefikClf, websocket)).toMatchObject({ status: 0, requestTimeMs: 3_635_457, clientClosed: false, path: '/api/live/ws' });
+    const { issues } = parseLines(traefikClf, [websocket.replace('" 0 0 ', '" 20 0 '), websocket.replace('" 0 0 ', '" 2000 0 ')]);
+    expect(issues.map((issue) => issue.field)).toEqual(['OriginStatus', 'OriginStatus']);
   });
 
   it('reports malformed lines with code and field', () => {
