@@ -163,6 +163,7 @@ export function createVariableHandlers(): Record<string, VariableHandler> {
   const clfTime: VariableHandler = (record, value) => {
     const ms = parseTimeLocal(value);
     if (Number.isNaN(ms)) return false;
+    if (hasFinerTime(record)) return true;
     record.endMs = ms;
     record.timeResolutionMs = 1000;
     return true;
@@ -182,6 +183,7 @@ export function createVariableHandlers(): Record<string, VariableHandler> {
       if (value.length !== 25) return false;
       const ms = parseIsoTimestamp(value);
       if (Number.isNaN(ms)) return false;
+      if (hasFinerTime(record)) return true;
       record.endMs = ms;
       record.timeResolutionMs = 1000;
       return true;
@@ -291,11 +293,21 @@ function readConnectionState(record: ProxyRecord, value: string): boolean {
   return value === 'X' || value === '+' || value === '-';
 }
 
+/**
+ * Whether a time to the millisecond was already read from this line: a format may log the time
+ * twice (`$time_iso8601` and `$msec`), and the finer one wins whichever comes first (a JSON
+ * log_format with `$msec` before `$time_iso8601` read its times to the second).
+ */
+function hasFinerTime(record: ProxyRecord): boolean {
+  return record.endMs !== 0 && record.timeResolutionMs < 1000;
+}
+
 /** An httpd epoch time (`%{sec}t`, `%{msec}t`, `%{usec}t`) in units of `ms` milliseconds. */
 function epochField(ms: number): VariableHandler {
   return (record, value) => {
     const n = parseUnsignedInt(value);
     if (Number.isNaN(n)) return false;
+    if (ms >= 1000 && hasFinerTime(record)) return true;
     record.endMs = Math.round(n * ms);
     record.timeResolutionMs = Math.max(1, ms);
     return true;

@@ -7,7 +7,7 @@ export interface RequestLine {
 
 export function parseRequestLine(text: string): RequestLine | null {
   const firstSpace = text.indexOf(' ');
-  if (firstSpace <= 0) return null;
+  if (firstSpace <= 0 || !isToken(text, firstSpace)) return null;
   const lastSpace = text.lastIndexOf(' ');
   // "GET /x" (HTTP/0.9) has no protocol; otherwise the target sits between the two spaces.
   const target = lastSpace > firstSpace ? text.slice(firstSpace + 1, lastSpace) : text.slice(firstSpace + 1);
@@ -15,6 +15,22 @@ export function parseRequestLine(text: string): RequestLine | null {
   const { path, query } = splitTarget(target);
   return { method, path, query };
 }
+
+/**
+ * Is `text` up to `end` an HTTP token (RFC 9110 5.6.2: letters, digits and !#$%&'*+-.^_`|~), as a
+ * method must be? A TLS handshake sent to a plain port is logged as the request line: its bytes
+ * (with spaces among them) made a method and a path, and routes, of binary junk.
+ */
+function isToken(text: string, end: number): boolean {
+  for (let i = 0; i < end; i++) {
+    const code = text.charCodeAt(i);
+    const alphanumeric = (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+    if (!alphanumeric && TOKEN_SYMBOLS.indexOf(text[i]!) < 0) return false;
+  }
+  return true;
+}
+
+const TOKEN_SYMBOLS = "!#$%&'*+-.^_`|~";
 
 /** Splits a request target into path and query; absolute-form targets lose their scheme and host. */
 export function splitTarget(target: string): { path: string; query: string | null } {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nginxJson } from '../../parsers/nginx-json.js';
+import { nginxFormat } from '../../parsers/nginx.js';
 import { onlyProxy, parseLines } from './parse-lines.js';
 
 // docs/formats.md, nginx: values are nginx variable values (escape=json: "" for not found); time = END.
@@ -54,6 +55,26 @@ describe('nginx-json', () => {
     expect(at('2025-01-15T10:32:01Z')).toMatchObject({ endMs: Date.UTC(2025, 0, 15, 10, 32, 1), timeResolutionMs: 1000 });
     expect(at('2025-01-15T11:32:01.457+01:00')).toMatchObject({ endMs: Date.UTC(2025, 0, 15, 10, 32, 1, 457), timeResolutionMs: 1 });
     expect(parseLines(nginxJson, [JSON.stringify({ time: '2025-01-15Tlater', status: '200' })]).issues.map((i) => i.code)).toEqual(['PARSE_BAD_TIMESTAMP']);
+  });
+
+  it('takes $msec over a time to the second in the same line, whichever key comes first', () => {
+    const msec = '1535473131.906';
+    const iso = '2018-08-28T16:18:51+00:00';
+    const expected = { endMs: 1535473131906, timeResolutionMs: 1 };
+    expect(onlyProxy(nginxJson, JSON.stringify({ msec, time_iso8601: iso, status: 200 }))).toMatchObject(expected);
+    expect(onlyProxy(nginxJson, JSON.stringify({ time_iso8601: iso, msec, status: 200 }))).toMatchObject(expected);
+    // A text log_format the same way round.
+    const text = nginxFormat('$msec [$time_local] "$request" $status');
+    expect(onlyProxy(text, `${msec} [28/Aug/2018:16:18:51 +0000] "GET / HTTP/1.1" 200`)).toMatchObject(expected);
+  });
+
+  it('keeps a TLS handshake sent to a plain port as a request without method or path (its bytes are no request line)', () => {
+    const handshake = onlyProxy(nginxJson, JSON.stringify({ time_iso8601: '2026-01-25T17:16:41+07:00', request: '\u0016\u0003\u0001\u0007\u0012 \u00fc\u0003 ab', status: 400 }));
+    expect(handshake).toMatchObject({ status: 400, method: null, path: null });
+    const text = onlyProxy(nginxFormat('$remote_addr [$time_local] "$request" $status'), '192.0.2.8 [25/Jan/2026:17:16:41 +0700] "\\x16\\x03\\x01\\x00 \\xFC\\x03" 400');
+    expect(text).toMatchObject({ status: 400, method: null, path: null });
+    // Methods are tokens: WebDAV's and custom ones stay.
+    expect(onlyProxy(nginxJson, JSON.stringify({ time_iso8601: '2026-01-25T17:16:41+07:00', request: 'PROPFIND /dav/ HTTP/1.1', status: 207 }))).toMatchObject({ method: 'PROPFIND', path: '/dav/' });
   });
 
   it('treats "" and "-" as missing, never 0', () => {
