@@ -58,6 +58,18 @@ const STARTUP_MESSAGE = /^AH\d{5}: /;
 const IMPLAUSIBLE_MICROS = 100;
 const IMPLAUSIBLE_SECONDS = 1000;
 
+/**
+ * Durations in µs hardly repeat; a number that takes a few values again and again is no %D but a
+ * port or a code. A honeypot's nginx log, `… "$http_user_agent" $server_port`, read as
+ * apache-combined-d: 445, 22, 80, 3389 as durations of 0.4, 0.02, 0.08, 3.4 ms, with no word said.
+ * Values are tallied up to REPEATED_VALUES_TRACKED distinct ones (past that, they vary as durations do).
+ */
+const REPEATED_VALUES_TRACKED = 64;
+const REPEATED_MIN_DURATIONS = 50;
+/** The three commonest values hold at least this share of the durations. */
+const REPEATED_TOP_SHARE = 0.5;
+const REPEATED_SECONDS_MIN = 10;
+
 function createApacheParser(variant: ApacheVariant, options: ParserOptions): RecordParser {
   const parseTime = cachedClfTimeParser();
   const file = options.file;
@@ -69,6 +81,8 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
   let implausible = 0;
   let plausible = 0;
   let firstDurationLine = 0;
+  let durations = 0;
+  let durationValues: Map<number, number> | null = variant.duration === 'none' ? null : new Map();
   // Fields as offsets into the line, sliced when read (see TokenSpans for the figures).
   const tokens = new TokenSpans();
 
@@ -111,6 +125,11 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
           const suspicious = variant.duration === 'micros' ? value < IMPLAUSIBLE_MICROS : value >= IMPLAUSIBLE_SECONDS;
           if (suspicious) implausible++;
           else plausible++;
+          durations++;
+          if (durationValues !== null) {
+            durationValues.set(value, (durationValues.get(value) ?? 0) + 1);
+            if (durationValues.size > REPEATED_VALUES_TRACKED) durationValues = null;
+          }
           if (firstDurationLine === 0) firstDurationLine = lineNumber;
         }
       }
@@ -155,6 +174,20 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
           code: 'PARSE_SUSPECT_UNITS', file, line: firstDurationLine, field: variant.duration === 'micros' ? '%D' : '%T',
           message: `most durations are implausible as ${unit}; is this ${other}?`, sample: '',
         });
+      } else if (durationValues !== null && durations >= REPEATED_MIN_DURATIONS) {
+        const top = [...durationValues].sort((a, b) => b[1] - a[1]).slice(0, 3);
+        const topCount = top.reduce((sum, [, n]) => sum + n, 0);
+        // Whole seconds do repeat, but as 0 and 1 s mostly: a few values of 10 s and more each time are no %T either.
+        const repeatedAsNoDuration = variant.duration === 'micros' || top.every(([value]) => value >= REPEATED_SECONDS_MIN);
+        if (topCount >= REPEATED_TOP_SHARE * durations && repeatedAsNoDuration) {
+          const field = variant.duration === 'micros' ? '%D' : '%T';
+          sink.warn({
+            code: 'PARSE_SUSPECT_UNITS', file, line: firstDurationLine, field,
+            message: `the last field, read as ${field} (${variant.duration === 'micros' ? 'µs' : 's'}), repeats a few values (${top.map(([value, n]) => `${value} × ${n}`).join(', ')} of ${durations}): ` +
+              'durations do not, so it is likely a port or a code, and the durations wrong; give the real format with --log-format',
+            sample: '',
+          });
+        }
       }
     },
     isApacheOtherLine,

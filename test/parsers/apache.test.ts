@@ -153,6 +153,21 @@ describe('apache-combined-d and -t', () => {
     expect(warnings[0]!.message).toContain('apache-combined-t');
   });
 
+  it('warns when the %D field repeats a few values again and again (a port logged last, not a duration), and not for real durations', () => {
+    const line = (last: number): string => `198.51.100.7 - - [15/Jan/2025:10:32:01 +0000] "GET / HTTP/1.1" 200 5 "-" "x" ${last}`;
+    const ports = Array.from({ length: 80 }, (_, i) => line([445, 445, 22, 80, 3389, 8080, 445, 1433][i % 8]!));
+    const read = parseLines(apacheCombinedMicros, ports);
+    expect(read.records).toHaveLength(80);
+    expect(read.warnings.map((w) => [w.code, w.field])).toEqual([['PARSE_SUSPECT_UNITS', '%D']]);
+    expect(read.warnings[0]!.message).toContain('445 × 30');
+    // Durations of a real server: all but unique, though fast ones may meet.
+    const durations = Array.from({ length: 80 }, (_, i) => line(i % 10 === 0 ? 312 : 1_000 + ((i * 7919) % 90_000)));
+    expect(parseLines(apacheCombinedMicros, durations).warnings).toEqual([]);
+    // Read as %T the ports are no durations either, while whole seconds repeat as 0, 1 and 2.
+    expect(parseLines(apacheCombinedSeconds, ports).warnings.map((w) => w.field)).toEqual(['%T']);
+    expect(parseLines(apacheCombinedSeconds, Array.from({ length: 80 }, (_, i) => line([0, 0, 1, 0, 2, 0, 1, 30][i % 8]!))).warnings).toEqual([]);
+  });
+
   it('warns when %T values look like microseconds', () => {
     const { warnings } = parseLines(apacheCombinedSeconds, [apacheCombinedMicros.example]);
     expect(warnings[0]).toMatchObject({ code: 'PARSE_SUSPECT_UNITS', field: '%T' });
