@@ -52,6 +52,8 @@ export function scoreFormat(format: FormatDef, file: string, sample: readonly st
   let atEnd = 0;
   let ended = false;
   let firstIssue: ParseIssue | null = null;
+  /** A doubt is named only when no line failed: Tyk's guessed year was named as why a file failed on its next line's missing status. */
+  let firstWarning: ParseIssue | null = null;
   const sink: RecordSink = {
     record(_record: LogRecord) { records++; },
     issue(issue) {
@@ -71,7 +73,7 @@ export function scoreFormat(format: FormatDef, file: string, sample: readonly st
     // For detection a doubt counts against the format (DOUBT_PENALTY).
     warn(warning) {
       doubts++;
-      firstIssue ??= warning;
+      firstWarning ??= warning;
     },
   };
   try {
@@ -93,7 +95,7 @@ export function scoreFormat(format: FormatDef, file: string, sample: readonly st
   const tried = records + issues;
   // A record read from a prefix of its line counts for less than a whole one (0.9), so a format that
   // reads every field wins over a generic one that leaves text over, even when it misses a few lines.
-  return { format, records, issues, score: tried === 0 ? 0 : Math.max(0, records - EXTRA_PENALTY * extra - DOUBT_PENALTY * doubts) / tried, firstIssue, recognised, declined };
+  return { format, records, issues, score: tried === 0 ? 0 : Math.max(0, records - EXTRA_PENALTY * extra - DOUBT_PENALTY * doubts) / tried, firstIssue: firstIssue ?? firstWarning, recognised, declined };
 }
 
 export function detectFormat(formats: readonly FormatDef[], file: string, sample: readonly string[]): Detection {
@@ -178,11 +180,16 @@ function closestFormat(detection: Detection): FormatScore | null {
 /** What `closestFormat` names, or that no format reads the file's lines, for `no known format fits…`. */
 export function closestText(detection: Detection, lines: readonly string[], verb: 'is' | 'was'): string {
   const closest = closestFormat(detection);
+  // The format the user gave says why it failed, wherever it ranks: "no format reads any line"
+  // alone, after a --log-format, left them to guess which part of it did not fit.
+  const named = detection.ranking.find((score) => score.format.named === true);
+  const namedText = named === undefined || named === closest ? ''
+    : `; the format given with --log-format reads ${Math.round(named.score * 100)}% of ${verb === 'is' ? 'it' : 'the sample'}${closestFailure(named)}`;
   if (closest !== null) {
     const score = verb === 'is' ? `${Math.round(closest.score * 100)}%` : `${Math.round(closest.score * 100)}% of sample lines`;
-    return `; closest ${verb} ${closest.format.id} (${score})${closestFailure(closest)}`;
+    return `; closest ${verb} ${closest.format.id} (${score})${closestFailure(closest)}${namedText}`;
   }
-  return `; no format reads any line of its sample${clfShapeHint(lines)}`;
+  return `; no format reads any line of its sample${namedText}${named === undefined ? clfShapeHint(lines) : ''}`;
 }
 
 /** A first line with a CLF time (`[15/Jan/2025:10:32:01 +0000]`) was most likely written by nginx or httpd in a format of its operator's. */
@@ -198,7 +205,7 @@ function clfShapeHint(lines: readonly string[]): string {
  * an array), so a document of an unknown shape (`{"batches":…}`, a vendor's API answer) says what
  * it is rather than only naming the closest format, which may have read none of it. Empty otherwise.
  */
-export function jsonShapeHint(lines: readonly string[]): string {
+export function jsonShapeHint(lines: readonly string[], logFormatGiven = false): string {
   const first = lines.find((line) => line.trim().length > 0);
   if (first === undefined || !/^\s*[[{]/.test(first)) return '';
   let value: unknown;
@@ -217,7 +224,7 @@ export function jsonShapeHint(lines: readonly string[]): string {
   // choosing and flat values: a flat object of a few keys may be one.
   const flat = keys.length >= 3 && Object.values(value).every((v) => v === null || typeof v !== 'object');
   return `; its first line is a JSON object with ${keys.length === 0 ? 'no keys' : `key${keys.length === 1 ? '' : 's'} ${shown}${keys.length > 6 ? ` and ${keys.length - 6} more` : ''}`}` +
-    (flat ? ' (if nginx wrote it, name its JSON log_format with --log-format)' : '');
+    (flat && !logFormatGiven ? ' (if nginx wrote it, name its JSON log_format with --log-format)' : '');
 }
 
 /**

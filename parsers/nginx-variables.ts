@@ -59,6 +59,7 @@ function upstreamSeconds(set: (record: ProxyRecord, ms: number | null, attempts:
 const KEY_ALIASES: Record<string, string> = {
   msec: 'msec',
   timestamp: 'time',
+  date: 'time',
   '@timestamp': 'time',
   time: 'time',
   method: 'request_method',
@@ -70,6 +71,7 @@ const KEY_ALIASES: Record<string, string> = {
   user_agent: 'http_user_agent',
   ua: 'http_user_agent',
   referer: 'http_referer',
+  referrer: 'http_referer',
   x_request_id: 'http_x_request_id',
   traceparent: 'http_traceparent',
   duration: 'request_time',

@@ -129,6 +129,15 @@ describe('detection on a file\'s first lines', () => {
     expect(closestFailure(onlyNotices.ranking[0]!)).toBe(': the sample\'s 2 lines are its lines that hold no HTTP request (notices, or TCP sessions, which alf does not analyse)');
   });
 
+  it('names a line that failed, not a doubt the format had about a line it read, as why the closest format does not fit', () => {
+    // Tyk's text access log writes no year (a doubt, PARSE_TIME_GUESSED); the second line, of a custom template, has no status.
+    const read = 'time="Jan 29 08:27:09" level=info api_id=b1a4 api_key=00000000 api_name=httpbin client_ip="::1" host="localhost:8080" latency_total=62 method=GET org_id=678e path=/get prefix=access-log protocol=HTTP/1.1 remote_addr="[::1]:63251" status=200 upstream_addr="http://httpbin.org/get" upstream_latency=61 user_agent=PostmanRuntime/7.43.0';
+    const custom = 'time="Jan 29 08:27:48" level=info api_id=b1a4 api_key=00000000 api_name=httpbin org_id=678e prefix=access-log remote_addr="[::1]:63270" upstream_addr="http://httpbin.org/get"';
+    const closest = detectFormat(FORMATS, 'tyk.log', [read, custom]).ranking[0]!;
+    expect(closest.format.id).toBe('tyk-access-log');
+    expect(closest.firstIssue).toMatchObject({ line: 2, code: 'PARSE_NO_MATCH' });
+  });
+
   it('names HAProxy as the closest format for its own lines in a custom log-format, and says why they are not read', () => {
     // log-format "%ci [%tr] %ST %B \"%r\"" behind HAProxy's syslog tag: every candidate reads 0%.
     const custom = 'Dec  4 11:20:07 172.20.0.5 haproxy[8]: 203.0.113.7 [04/Dec/2024:11:20:07.068] 200 +0 "GET / HTTP/1.1"';
@@ -154,5 +163,12 @@ describe('closestText: what a file no format fits is said to resemble', () => {
     // plantegg/programmer_case's nginx log_format (status=, rt=, uct=…), as its lines read.
     const line = '172.31.91.109 [31/May/2023:08:27:41 +0000] "GET /server.pcap HTTP/1.1" status=499 body_bytes_sent=0 rt=0.629 uct="-" uht="-" urt="0.628"';
     expect(closestText(detectFormat(FORMATS, 'x.log', [line]), [line], 'was')).toMatch(/^; no format reads any line of its sample \(its lines carry a CLF time: .*--log-format\)$/);
+  });
+
+  it('says where the format given with --log-format failed, and no longer suggests giving one', () => {
+    const line = '172.31.91.109 [31/May/2023:08:27:41 +0000] "GET /server.pcap HTTP/1.1" status=499 rt=0.629';
+    const given = compileLogFormat('$remote_addr - [$time_local] "$request" $status');
+    const text = closestText(detectFormat(candidateFormats(given), 'x.log', [line]), [line], 'was');
+    expect(text).toBe('; no format reads any line of its sample; the format given with --log-format reads 0% of the sample, failing at line 1 field remote_addr: line does not match the log_format near $remote_addr');
   });
 });

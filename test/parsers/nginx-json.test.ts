@@ -77,6 +77,12 @@ describe('nginx-json', () => {
     expect(onlyProxy(nginxJson, JSON.stringify({ time_iso8601: '2026-01-25T17:16:41+07:00', request: 'PROPFIND /dav/ HTTP/1.1', status: 207 }))).toMatchObject({ method: 'PROPFIND', path: '/dav/' });
   });
 
+  it('reads `date` as a time key and `referrer` as the referer, as in Matomo\'s suggested nginx JSON log_format', () => {
+    // matomo-org/matomo-log-analytics README: log_format matomo '{"ip": "$remote_addr", … "referrer": "$http_referer", … "date": "$time_iso8601"}'.
+    const record = onlyProxy(nginxJson, JSON.stringify({ ip: '1.2.3.4', host: 'www.example.org', path: '/a?b=1', status: '200', referrer: 'http://x/', user_agent: 'curl/8', length: 886, generation_time_milli: 0.05, date: '2013-10-10T16:52:00+02:00' }));
+    expect(record).toMatchObject({ endMs: Date.UTC(2013, 9, 10, 14, 52), status: 200, path: '/a', clientIp: '1.2.3.4', userAgent: 'curl/8' });
+  });
+
   it('treats "" and "-" as missing, never 0', () => {
     const record = onlyProxy(nginxJson, JSON.stringify({
       msec: '1736937121.457', status: '404', request_time: '0.000', upstream_status: '-', upstream_response_time: '', upstream_addr: '', http_user_agent: '',
