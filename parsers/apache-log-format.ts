@@ -2,6 +2,7 @@ import type { FormatDef, FormatTraits } from './format.js';
 import { nginxFormat } from './nginx.js';
 import { guessKeyVariable } from './nginx-variables.js';
 import { LogFormatError } from './nginx-log-format.js';
+import { FRACTION_VARIABLES, STRFTIME_COMPOSITES, STRFTIME_CONVERSIONS } from './fields/strftime-parts.js';
 
 /**
  * An Apache httpd `LogFormat` (mod_log_config) as the nginx `log_format` that reads the same
@@ -18,7 +19,9 @@ import { LogFormatError } from './nginx-log-format.js';
  *
  * Values are read with httpd's escaping (`\"`, `\\`, `\xhh`), not nginx's: a `\"` inside a
  * quoted value is a quote the client sent, not the field's end.
- * Limits: `%{strftime}t` formats other than httpd's default and the epoch ones are refused.
+ * `%{FORMAT}t` in strftime is read for the conversions %Y %y %m %b %d %H %M %S %z (and %T %F %D
+ * %R), with `%{usec_frac}t`/`%{msec_frac}t`; a time without %z is in --timezone's zone, else UTC.
+ * Limits: other conversions (%a, %j, %e…) and `end:` times are refused, by name.
  */
 
 /** Does this text describe an Apache format (not an nginx one)? */
@@ -111,6 +114,34 @@ const TIME_FORMATS: Readonly<Record<string, string>> = {
   '[%d/%b/%Y:%H:%M:%S %z]': '[${apache_time}]',
 };
 
+/**
+ * `%{FORMAT}t` in a strftime format of the operator's (netnea's widely copied tutorial format logs
+ * `[%{%Y-%m-%d %H:%M:%S}t.%{usec_frac}t]`): each conversion a variable (fields/strftime-parts.ts).
+ * `begin:` is the default; `end:` times are refused (alf places the start).
+ */
+function strftimeFormat(argument: string): string {
+  const fraction = FRACTION_VARIABLES[argument.replace(/^begin:/, '')];
+  if (fraction !== undefined) return `\${${fraction}}`;
+  if (argument.startsWith('end:')) throw new LogFormatError(`%{${argument}}t: alf reads the time a request began (httpd's default), not its end`);
+  const format = argument.replace(/^begin:/, '').replace(/%([TFDR])/g, (_, letter: string) => STRFTIME_COMPOSITES[letter]!);
+  let out = '';
+  for (let i = 0; i < format.length; i++) {
+    const ch = format[i]!;
+    if (ch !== '%') {
+      if (ch === '$') throw new LogFormatError('a literal "$" in an httpd format cannot be read');
+      out += ch;
+      continue;
+    }
+    const letter = format[++i];
+    const variable = letter === undefined ? undefined : STRFTIME_CONVERSIONS[letter];
+    if (variable === undefined) {
+      throw new LogFormatError(`%{${argument}}t: alf reads the strftime conversions %Y %y %m %b %d %H %M %S %z (and %T %F %D %R), not %${letter ?? ''}`);
+    }
+    out += `\${${variable}}`;
+  }
+  return out;
+}
+
 const DURATIONS: Readonly<Record<string, string>> = { '': 'apache_duration_s', s: 'apache_duration_s', ms: 'apache_duration_ms', us: 'apache_duration_us' };
 
 /** Header names as nginx variables: `X-Api-Key` → `x_api_key`. */
@@ -124,8 +155,7 @@ function directive(letter: string, argument: string | null): string {
     case 'l': return plain('apache_ident');
     case 'u': return plain('remote_user');
     case 't': {
-      const format = TIME_FORMATS[argument ?? ''];
-      if (format === undefined) throw new LogFormatError(`%{${argument}}t: alf reads httpd's default time (%t) and %{sec}t, %{msec}t, %{usec}t, not other time formats`);
+      const format = TIME_FORMATS[argument ?? ''] ?? strftimeFormat(argument!);
       return format;
     }
     case 'r': return plain('request');
@@ -159,8 +189,8 @@ function directive(letter: string, argument: string | null): string {
       return plain(`sent_http_${headerVariable(argument)}`);
     }
     case 'e': return argument?.toUpperCase() === 'UNIQUE_ID' ? plain('request_id') : plain(`apache_env_${headerVariable(argument ?? '')}`);
-    // Notes, cookies, the file, the error log's id, the handler, and the like: nothing alf reads.
-    case 'n': case 'C': case 'f': case 'L': case 'R': case 'c':
+    // Notes, cookies, the file, the error log's id, the handler, mod_ssl's variables (`%{SSL_PROTOCOL}x`), and the like: nothing alf reads.
+    case 'n': case 'C': case 'f': case 'L': case 'R': case 'c': case 'x':
       return plain(`apache_unread_${letter.toLowerCase()}${argument === null ? '' : `_${headerVariable(argument)}`}`);
     default:
       throw new LogFormatError(`unknown httpd directive %${letter}`);

@@ -1,4 +1,5 @@
 import { upstreamUsed, type ProxyRecord } from '../src/model/records.js';
+import { createStrftimeHandlers, STRFTIME_VARIABLES } from './fields/strftime-parts.js';
 import { cachedClfTimeParser } from './fields/clf-time.js';
 import { parseIsoTimestamp } from './fields/iso-time.js';
 import { sharedInterner } from './fields/string-interner.js';
@@ -286,6 +287,8 @@ export function createVariableHandlers(): Record<string, VariableHandler> {
       record.connectionRequests = count + 1;
       return true;
     },
+    // `%{%Y-%m-%d %H:%M:%S}t` and the like: one variable per conversion (fields/strftime-parts.ts).
+    ...createStrftimeHandlers(),
   };
 }
 
@@ -332,6 +335,6 @@ export function guessKeyVariable(variables: readonly string[]): string | null {
   return variables.find((name) => KEY_VARIABLE.test(name)) ?? null;
 }
 
-export const TIME_VARIABLES = ['time_local', 'time_iso8601', 'msec', 'apache_time', 'apache_epoch_s', 'apache_epoch_ms', 'apache_epoch_us'] as const;
+export const TIME_VARIABLES: readonly string[] = ['time_local', 'time_iso8601', 'msec', 'apache_time', 'apache_epoch_s', 'apache_epoch_ms', 'apache_epoch_us', ...STRFTIME_VARIABLES];
 /** Times that say when the request was received, not when it was logged (httpd's `%t`). */
-export const START_TIME_VARIABLES: ReadonlySet<string> = new Set(['apache_time', 'apache_epoch_s', 'apache_epoch_ms', 'apache_epoch_us']);
+export const START_TIME_VARIABLES: ReadonlySet<string> = new Set(['apache_time', 'apache_epoch_s', 'apache_epoch_ms', 'apache_epoch_us', ...STRFTIME_VARIABLES]);

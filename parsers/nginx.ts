@@ -7,6 +7,8 @@ import { NGINX_PRESETS, parseLogFormat, LogFormatError, type Escape, type LogFor
 import { unescapeHttpd } from './fields/httpd-escape.js';
 import { unescapeNginxDefault } from './fields/nginx-escape.js';
 import { readExtraPairs } from './nginx-extra-pairs.js';
+import { STRFTIME_VARIABLES } from './fields/strftime-parts.js';
+import { localTimeZone } from '../src/model/time-zone.js';
 import { createVariableHandlers, guessKeyVariable, inferUpstreamStatus, isFreeTextVariable, START_TIME_VARIABLES, TIME_VARIABLES, upstreamEvidence, type VariableHandler } from './nginx-variables.js';
 
 /**
@@ -77,7 +79,7 @@ export function compileNginxFormat(format: string, keyField?: string, escape?: E
   suffix = last.after;
   last.after = '';
   const variables = fields.map((field) => field.variable);
-  if (!variables.some((name) => (TIME_VARIABLES as readonly string[]).includes(name))) {
+  if (!variables.some((name) => TIME_VARIABLES.includes(name))) {
     throw new LogFormatError('log_format needs a time variable ($time_local, $time_iso8601 or $msec) to place requests in time');
   }
   const keyVariable = keyField ? keyField.replace(/^\$/, '').toLowerCase() : guessKeyVariable(variables);
@@ -120,6 +122,10 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
   const applyHandlers = compileHandlerRun(fields, compiled.spec.escape, true);
   const applyHandlersVerbatim = compileHandlerRun(fields, compiled.spec.escape, false);
   let warnedExtra = false;
+  // An httpd strftime time without %z is the server's local time: in the --timezone zone, else read as UTC and said once.
+  const localTime = formatVariables.some((name) => STRFTIME_VARIABLES.has(name)) && !named.has('apache_tm_zone');
+  const toUtc = localTime && options.timeZone !== undefined ? localTimeZone(options.timeZone) : null;
+  let warnedZone = !localTime || toUtc !== null;
   /**
    * A line with `\"` is not nginx's in default escaping (it writes `"` and `\` as `\x22` and
    * `\x5C`), but httpd's, whose combined layout is the same: read with httpd's escaping by the
@@ -249,6 +255,15 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
         record.upstreamLogged = evidence !== null;
       }
       if (evidence === 'attempt') inferUpstreamStatus(record);
+      if (toUtc !== null) record.endMs = toUtc(record.endMs);
+      if (!warnedZone) {
+        warnedZone = true;
+        sink.warn({
+          code: 'PARSE_TIME_GUESSED', file, line: lineNumber, field: null,
+          message: 'the format\'s time has no zone (no %z): read as UTC; give the server\'s zone with --timezone',
+          sample: excerpt(text),
+        });
+      }
       if (timeIsStart) {
         record.startMs = record.endMs;
         record.endMs = record.startMs + (record.requestTimeMs ?? 0);

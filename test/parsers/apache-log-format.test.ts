@@ -45,6 +45,23 @@ describe('an httpd LogFormat as --log-format', () => {
     expect(record).toMatchObject({ startMs: 1736937121373, endMs: 1736937121373 + 5004, requestTimeMs: 5004, clientClosed: true, connectionRequests: 4, timeResolutionMs: 1 });
   });
 
+  it('reads a strftime %{…}t with httpd\'s fraction (netnea\'s widely copied format), in the --timezone zone or else UTC, said once', () => {
+    // The shape of netnea's Apache tutorial format: [%{%Y-%m-%d %H:%M:%S}t.%{usec_frac}t], mod_ssl's %x, a %D.
+    const format = '%h %{GEOIP_COUNTRY_CODE}e %u [%{%Y-%m-%d %H:%M:%S}t.%{usec_frac}t] "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %v %{SSL_PROTOCOL}x %{ratio}n%% %D';
+    const line = '192.0.2.36 CH - [2015-05-20 12:53:11.139981] "GET /EMail/login.aspx HTTP/1.1" 200 7362 "-" "Mozilla/5.0" www.example.com TLSv1.2 14% 935006';
+    const utc = parseLines(apacheLogFormat(format), [line, line]);
+    const start = Date.UTC(2015, 4, 20, 12, 53, 11, 140);
+    expect(utc.records[0]).toMatchObject({ startMs: start, endMs: start + 935.006, requestTimeMs: 935.006, timeResolutionMs: 1, status: 200, path: '/EMail/login.aspx' });
+    expect(utc.warnings.map((w) => [w.code, w.line])).toEqual([['PARSE_TIME_GUESSED', 1]]);
+    const zurich = parseLines(apacheLogFormat(format), [line], undefined, 'Europe/Zurich');
+    // Summer time in Zurich is UTC+2.
+    expect(zurich.records[0]).toMatchObject({ startMs: start - 2 * 3_600_000 });
+    expect(zurich.warnings).toEqual([]);
+    // With %z, the line says its zone; %b, %y and %T read too.
+    const zoned = onlyProxy(apacheLogFormat('%h [%{%d/%b/%y %T %z}t] "%r" %>s %b'), '192.0.2.36 [20/May/15 12:53:11 +0200] "GET / HTTP/1.1" 200 5');
+    expect(zoned).toMatchObject({ startMs: Date.UTC(2015, 4, 20, 10, 53, 11), timeResolutionMs: 1000 });
+  });
+
   it('reads Apache\'s vhost_common, which no built-in format does', () => {
     // matomo-org/matomo-log-analytics tests/logs/common_vhost.log (GPL-3.0, d1cd2fed): a line as httpd writes it.
     const record = onlyProxy(apacheLogFormat('LogFormat "%v %h %l %u %t \\"%r\\" %>s %b" vhost_common'), 'www.example.com 1.2.3.4 - theuser [10/Feb/2012:16:42:07 -0500] "GET / HTTP/1.0" 301 368');
@@ -64,7 +81,8 @@ describe('an httpd LogFormat as --log-format', () => {
   });
 
   it('refuses what it cannot read, naming it', () => {
-    expect(() => apacheToNginxFormat('%h %{%Y-%m-%d}t "%r"')).toThrow(/%\{%Y-%m-%d\}t/);
+    expect(() => apacheToNginxFormat('%h %{%a %d %b}t "%r"')).toThrow(/%\{%a %d %b\}t: .* not %a/);
+    expect(() => apacheToNginxFormat('%h %{end:%Y-%m-%d %T}t "%r"')).toThrow(/not its end/);
     expect(() => apacheToNginxFormat('%h %t "%r" %>s %Z')).toThrow(/unknown httpd directive %Z/);
     expect(() => apacheToNginxFormat('LogLevel warn\nCustomLog logs/access_log combined')).toThrow(LogFormatError);
     expect(() => apacheLogFormat('%h %t %D%>s')).toThrow(/touch with no separator/);
