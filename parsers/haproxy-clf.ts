@@ -1,7 +1,6 @@
 import { emptyProxyRecord } from '../src/model/records.js';
 import { parseClfTime } from './fields/clf-time.js';
 import { parseUnsignedInt } from './fields/numbers.js';
-import { parseRequestLine } from './fields/request-line.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import { fillHaproxyOutcome, findAcceptDate, haproxy, haproxyTimer, isHaproxyOtherLine, type HaproxyTimers } from './haproxy.js';
 import { optionalUnsigned, textLineParser } from './proxy-line-kit.js';
@@ -66,13 +65,7 @@ function createHaproxyClfParser(options: ParserOptions): RecordParser {
     if (Number.isNaN(retries)) return fail('PARSE_BAD_FIELD', 'rc', `bad retry count "${retriesText}"`);
 
     const record = emptyProxyRecord('haproxy-clf', file, lineNumber, text);
-    fillHaproxyOutcome(record, { startMs, timeResolutionMs: 1000, timers: timers as HaproxyTimers, status, bytes, client, termination, backend, server, retries });
-    const parsed = request.charCodeAt(0) === 60 /* < */ ? null : parseRequestLine(request);
-    if (parsed !== null) {
-      record.method = parsed.method;
-      record.path = parsed.path;
-      record.query = parsed.query;
-    }
+    fillHaproxyOutcome(record, { startMs, timeResolutionMs: 1000, timers: timers as HaproxyTimers, status, bytes, client, termination, backend, server, retries, request });
     sink.record(record);
   }, undefined, isHaproxyOtherLine);
 }

@@ -336,11 +336,14 @@ export interface HaproxyOutcome {
   backend: string;
   server: string;
   retries: number;
+  /** The request line as logged; `<BADREQ>` and the like are none. */
+  request: string;
 }
 
 /**
  * Fills when, how long, who answered and who gave up, from the timers, the server and the
- * termination state (the meanings above). Shared by every HTTP layout, so each reads them alike.
+ * termination state (the meanings above), and the request. Shared by every HTTP layout, so each
+ * reads them alike.
  */
 export function fillHaproxyOutcome(record: ProxyRecord, outcome: HaproxyOutcome): void {
   const { startMs, status, termination, server, retries } = outcome;
@@ -370,6 +373,14 @@ export function fillHaproxyOutcome(record: ProxyRecord, outcome: HaproxyOutcome)
   const waitedMs = responseMs === null && connectMs !== null && totalMs !== null ? Math.max(0, totalMs - (requestMs ?? 0) - (queueMs ?? 0) - connectMs) : responseMs;
   record.upstreamTimeMs = dispatched ? waitedMs : null;
   record.upstreamStatus = dispatched && responseMs !== null ? status : null;
+
+  const request = outcome.request;
+  const parsed = request.charCodeAt(0) === 60 /* < */ ? null : parseRequestLine(request);
+  if (parsed !== null) {
+    record.method = parsed.method;
+    record.path = parsed.path;
+    record.query = parsed.query;
+  }
 }
 
 function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayout): RecordParser {
@@ -484,7 +495,7 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
     if (captures !== '' && !readCaptures(record, frontend, captures, lineNumber, text)) return fail('PARSE_BAD_FIELD', 'hr', 'unterminated {header captures}');
     fillHaproxyOutcome(record, {
       startMs, timeResolutionMs: 1, timers: timerValues as HaproxyTimers, status, bytes, client,
-      termination, backend: backendServer.slice(0, slash), server: backendServer.slice(slash + 1), retries,
+      termination, backend: backendServer.slice(0, slash), server: backendServer.slice(slash + 1), retries, request,
     });
 
     if (tls !== null && tls.sni !== null) record.host ??= strings.intern(tls.sni);
@@ -495,12 +506,6 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
         message: `a line HAProxy cut short at its log length limit (\`log … len\`, 1024 bytes by default; first seen here, ${text.length} characters): read, with the request's path as far as it goes`,
         sample: excerpt(text),
       });
-    }
-    const parsed = request.charCodeAt(0) === 60 /* < */ ? null : parseRequestLine(request);
-    if (parsed !== null) {
-      record.method = parsed.method;
-      record.path = parsed.path;
-      record.query = parsed.query;
     }
     lineSink.record(record);
   }, undefined, isHaproxyOtherLine);

@@ -1,5 +1,5 @@
 import { emptyProxyRecord, type ProxyRecord } from '../src/model/records.js';
-import { excerpt } from '../src/model/parse-issue.js';
+import { excerpt, type ParseIssueCode } from '../src/model/parse-issue.js';
 import type { FormatDef, ParserOptions, RecordParser, RecordSink } from './format.js';
 import { sharedInterner } from './fields/string-interner.js';
 import { unescapeJsonString } from './fields/json-string.js';
@@ -121,11 +121,16 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
   // more in the line's own function (`node --cpu-prof`).
   const applyHandlers = compileHandlerRun(fields, compiled.spec.escape, true);
   const applyHandlersVerbatim = compileHandlerRun(fields, compiled.spec.escape, false);
-  let warnedExtra = false;
+  /** One warning of each kind per file, at the line it was first seen on. */
+  const warned = new Set<ParseIssueCode>();
+  function warnOnce(sink: RecordSink, code: ParseIssueCode, lineNumber: number, text: string, message: () => string): void {
+    if (warned.has(code)) return;
+    warned.add(code);
+    sink.warn({ code, file, line: lineNumber, field: null, message: message(), sample: excerpt(text) });
+  }
   // An httpd strftime time without %z is the server's local time: in the --timezone zone, else read as UTC and said once.
   const localTime = formatVariables.some((name) => STRFTIME_VARIABLES.has(name)) && !named.has('apache_tm_zone');
   const toUtc = localTime && options.timeZone !== undefined ? localTimeZone(options.timeZone) : null;
-  let warnedZone = !localTime || toUtc !== null;
   /**
    * A line with `\"` is not nginx's in default escaping (it writes `"` and `\` as `\x22` and
    * `\x5C`), but httpd's, whose combined layout is the same: read with httpd's escaping by the
@@ -134,7 +139,6 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
    */
   const readsHttpdLines = compiled.spec.escape === 'default';
   let httpdReading: RecordParser | null = null;
-  let warnedHttpd = false;
 
   /** Splits the line into `values`; returns the index of the field that failed to delimit, or -1. */
   function split(line: string): number {
@@ -200,14 +204,8 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
       }
       if (readsHttpdLines && text.includes('\\"')) {
         httpdReading ??= createNginxParser(withHttpdEscaping(compiled), formatId, options);
-        if (!warnedHttpd) {
-          warnedHttpd = true;
-          sink.warn({
-            code: 'PARSE_OTHER_ESCAPING', file, line: lineNumber, field: null,
-            message: 'a quote written as \\" is Apache\'s escaping, not nginx\'s (\\x22): such lines are read with Apache httpd\'s; if the whole log is Apache\'s, --input-format apache-combined names it so',
-            sample: excerpt(text),
-          });
-        }
+        warnOnce(sink, 'PARSE_OTHER_ESCAPING', lineNumber, text, () =>
+          'a quote written as \\" is Apache\'s escaping, not nginx\'s (\\x22): such lines are read with Apache httpd\'s; if the whole log is Apache\'s, --input-format apache-combined names it so');
         httpdReading.line(text, lineNumber, sink);
         return;
       }
@@ -256,14 +254,7 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
       }
       if (evidence === 'attempt') inferUpstreamStatus(record);
       if (toUtc !== null) record.endMs = toUtc(record.endMs);
-      if (!warnedZone) {
-        warnedZone = true;
-        sink.warn({
-          code: 'PARSE_TIME_GUESSED', file, line: lineNumber, field: null,
-          message: 'the format\'s time has no zone (no %z): read as UTC; give the server\'s zone with --timezone',
-          sample: excerpt(text),
-        });
-      }
+      else if (localTime) warnOnce(sink, 'PARSE_TIME_GUESSED', lineNumber, text, () => 'the format\'s time has no zone (no %z): read as UTC; give the server\'s zone with --timezone');
       if (timeIsStart) {
         record.startMs = record.endMs;
         record.endMs = record.startMs + (record.requestTimeMs ?? 0);
@@ -274,19 +265,14 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
       record.clientClosed ||= record.status === 499;
       if (extraFrom >= 0) {
         sink.extra?.(lineNumber);
-        if (!warnedExtra) {
-          warnedExtra = true;
+        warnOnce(sink, 'PARSE_EXTRA_FIELDS', lineNumber, text, () => {
           const trailing = excerpt(text.slice(extraFrom).trim());
           // Quoted in the line already (a quoted field nginx appended): not quoted twice.
           const extra = trailing.startsWith('"') ? trailing : `"${trailing}"`;
-          sink.warn({
-            code: 'PARSE_EXTRA_FIELDS', file, line: lineNumber, field: null,
-            message: extraRead.length > 0
-              ? `text after the last field of the log_format (first seen here): ${extra}; read from it: ${extraRead.map((variable) => `$${variable}`).join(', ')}; give the real log_format (or httpd LogFormat) with --log-format to read it all`
-              : `text after the last field of the log_format, kept out of the known fields (first seen here): ${extra}; give the real log_format (or httpd LogFormat) with --log-format to read it`,
-            sample: excerpt(text),
-          });
-        }
+          return extraRead.length > 0
+            ? `text after the last field of the log_format (first seen here): ${extra}; read from it: ${extraRead.map((variable) => `$${variable}`).join(', ')}; give the real log_format (or httpd LogFormat) with --log-format to read it all`
+            : `text after the last field of the log_format, kept out of the known fields (first seen here): ${extra}; give the real log_format (or httpd LogFormat) with --log-format to read it`;
+        });
       }
       sink.record(record);
     },

@@ -1,4 +1,5 @@
 import type { ProxyRecord } from '../../src/model/records.js';
+import { parseUnsignedInt } from './numbers.js';
 
 /**
  * An httpd `%{FORMAT}t` time in a strftime format of the operator's (`%{%Y-%m-%d %H:%M:%S}t`,
@@ -26,14 +27,7 @@ type Handler = (record: ProxyRecord, value: string) => boolean;
 
 /** Exactly `width` ASCII digits as a number, else NaN. */
 function digits(value: string, width: number): number {
-  if (value.length !== width) return NaN;
-  let n = 0;
-  for (let i = 0; i < width; i++) {
-    const code = value.charCodeAt(i) - 48;
-    if (code < 0 || code > 9) return NaN;
-    n = n * 10 + code;
-  }
-  return n;
+  return value.length === width ? parseUnsignedInt(value) : NaN;
 }
 
 export function createStrftimeHandlers(): Record<string, Handler> {
