@@ -44,6 +44,8 @@ export const OTEL_JSON_SHAPE: JsonEventShape = {
   eventArrays: RESOURCE_SPANS.flatMap((at) => SCOPES.map((scope) => `${at}.${scope}[].spans`)),
   envelopeArrays: ['.resourceSpans', '.result.resourceSpans', '.batches', '.trace.resourceSpans', '.rs', ...RESOURCE_SPANS.flatMap((at) => SCOPES.map((scope) => `${at}.${scope}`))],
   envelopeKeys: null,
+  // The collector's file exporter writes every pipeline it serves to one path (its README: traces, metrics, logs).
+  siblingArrays: ['.resourceMetrics', '.resourceLogs', '.resourceProfiles'],
 };
 
 /** Where the JSON of a logged ResourceSpans starts after a logger's prefix, or -1. */

@@ -35,6 +35,12 @@ export interface JsonEventShape {
    * one of its own keys is listed here, which makes it an envelope.
    */
   readonly envelopeKeys: readonly string[] | null;
+  /**
+   * Arrays of the documents the same software writes beside this format's into one file (the
+   * OpenTelemetry collector's file exporter writes metrics and logs to the traces' path): a root
+   * holding one and no events is ignored, not an issue.
+   */
+  readonly siblingArrays?: readonly string[];
 }
 
 /** Why an event did not become a record. */
@@ -98,6 +104,7 @@ export function createJsonEventParser(file: string, shape: JsonEventShape, handl
   const eventPaths = new Set(shape.eventArrays.map((path) => `${path}[]`));
   const envelopeArrays = new Set(shape.envelopeArrays);
   const envelopeKeys = shape.envelopeKeys === null ? null : new Set(shape.envelopeKeys);
+  const siblingArrays = new Set(shape.siblingArrays ?? []);
   // Deeper than every known path, a position can match none of them. Checking this first keeps
   // positionPath (O(depth)) off lines like `{{{{…`, where it made the scan quadratic (a 4 KB line
   // took 1.7 s). A path string with k separators (`.` or `[]`) is at most k levels deep.
@@ -125,6 +132,8 @@ export function createJsonEventParser(file: string, shape: JsonEventShape, handl
   let rootInline = false;
   let rootEvents = 0;
   let rootRecognised = false;
+  /** The root holds a sibling document's array (siblingArrays). */
+  let rootSibling = false;
   /** After broken structure: skip to the next line that starts a value in column 0. */
   let resync = false;
 
@@ -191,7 +200,8 @@ export function createJsonEventParser(file: string, shape: JsonEventShape, handl
   }
 
   function finishRoot(sink: RecordSink, text: string): void {
-    if (rootEvents === 0 && !rootRecognised) {
+    // A sibling document's lines are left uncharged: ignored, as every line no event claims.
+    if (rootEvents === 0 && !rootRecognised && !rootSibling) {
       issue(sink, rootLine, 'PARSE_NO_MATCH', null,
         `not a ${shape.title} document: no events at ${shape.eventArrays.map((path) => path || '(root array)').join(', ')}`, text);
     }
@@ -272,6 +282,7 @@ export function createJsonEventParser(file: string, shape: JsonEventShape, handl
           rootInline = text.trim().length > 1;
           rootEvents = 0;
           rootRecognised = false;
+          rootSibling = false;
           if (c === OPEN_OBJECT && envelopeKeys !== null) beginEvent(i, true, false);
         } else if (eventBase < 0 && depth <= maxPathDepth) {
           const path = positionPath();
@@ -279,6 +290,8 @@ export function createJsonEventParser(file: string, shape: JsonEventShape, handl
             if (eventPaths.has(path)) beginEvent(i, false, false);
           } else if (eventArrays.has(path) || envelopeArrays.has(path)) {
             rootRecognised = true;
+          } else if (siblingArrays.has(path)) {
+            rootSibling = true;
           } else if (eventPaths.has(path)) {
             issue(sink, currentLine, 'PARSE_NO_MATCH', null, `expected an event object at ${path}, found an array`, text);
             beginEvent(i, false, true);

@@ -159,8 +159,9 @@ function nestedIn(outer: ApmTransaction, inner: ApmTransaction): boolean {
     (inner.host === null || outer.host === null || inner.host === outer.host)) return true;
   // A call the service makes to itself over loopback while serving the request (a real Next.js
   // dev server's `GET 127.0.0.1:36663/?method=ensurePage`, 8 of 10 SERVER spans in highlight's
-  // OTLP sample): no proxy in front logs it.
-  return inner.host !== null && outer.host !== inner.host && LOOPBACK_HOST.test(inner.host);
+  // OTLP sample): no proxy in front logs it. Only inside a span that serves a request itself: a
+  // script traced as a server span (no path) held the real `GET /` that its proxy logged.
+  return outer.path !== null && inner.host !== null && outer.host !== inner.host && LOOPBACK_HOST.test(inner.host);
 }
 
 /** A loopback address or name, with or without a port. */

@@ -152,7 +152,7 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
           // An export of the format's events, none a transaction (an OTLP document of internal spans,
           // detected on its spans: parsers/detect.ts): nothing to join, which is no all-clear. It
           // fails the run as a file no format fits does, unless --keep-going.
-          const why = `${stats.format} holds no transaction (no server or entry span among its ${stats.ignored.toLocaleString('en-US')} lines)`;
+          const why = `${stats.format} holds no transaction (no server or entry span among its ${stats.ignored === 1 ? 'one line' : `${stats.ignored.toLocaleString('en-US')} lines`})`;
           stats.error = why;
           if (!choice.keepGoing) throw readFailure(source.name, why);
         }

@@ -116,6 +116,14 @@ describe('streaming join: accounting', () => {
     // A backend behind a proxy on the same machine answers on loopback, nested in nothing: kept.
     const alone = { ...selfCalls[0]!, traceId: 'ffffffffffffffffffffffffffffffff' };
     expect((await runJoin([], [alone])).stats.apmRecords).toBe(1);
+    // Nor is it a self-call inside a server span that serves no HTTP request: plengauer/Thoth's demo
+    // traces a shell script as a SERVER span (`bash -e demo.sh`, no method or path) around the real
+    // `GET /` on 127.0.0.1, which was left out and its proxy line unjoined.
+    const script = { ...request, method: null, path: null, status: null, host: null, name: 'bash -e demo.sh', durationMs: 887 };
+    const served = { ...selfCalls[0]!, path: '/', status: 418, durationMs: 90.6 };
+    const { requests, stats } = await runJoin([{ ...proxy, startMs: served.startMs, endMs: served.startMs + 91, requestTimeMs: 91, path: '/', status: 418 }], [script, served]);
+    expect(stats.apmNestedSpans).toBe(0);
+    expect(requests.find((r) => r.proxy !== null)?.apm?.path).toBe('/');
   });
 
   it('joins the one proxy line of a real Next.js request to one of its two server spans and leaves the other out (highlight\'s OTLP sample)', async () => {

@@ -71,6 +71,17 @@ describe('otel-json spans', () => {
     expect(span!.durationMs).toBe(79.198654);
   });
 
+  it('ignores the metrics and logs documents the collector\'s file exporter writes to the same file, whichever comes first', () => {
+    // The file exporter serves traces, metrics and logs pipelines with one path (plengauer/Thoth's demos, Apache-2.0).
+    const resource = '{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"demo"}}]}';
+    const metrics = `{"resourceMetrics":[${resource},"scopeMetrics":[{"scope":{"name":"m"},"metrics":[{"name":"process.cpu.time","sum":{"dataPoints":[{"asDouble":0.5}]}}]}]}]}`;
+    const logs = `{"resourceLogs":[${resource},"scopeLogs":[{"scope":{"name":"l"},"logRecords":[{"timeUnixNano":"1736937121373000000","body":{"stringValue":"hi"}}]}]}]}`;
+    const lines = [metrics, metrics, logs, otelJson.example];
+    const read = parseLines(otelJson, lines);
+    expect([read.records.length, read.issues, read.ignored]).toEqual([1, [], 3]);
+    expect(detectFormat(FORMATS, 'otlp.json', lines).best?.format.id).toBe('otel-json');
+  });
+
   it('emits server spans only; an unkinded root with an HTTP method counts as one', () => {
     const unkindedRoot = { ...OLD_SPAN, spanId: '1111111111111111', kind: 0 };
     const unkindedChild = { ...OLD_SPAN, spanId: '2222222222222222', kind: 0, parentSpanId: 'b7ad6b7169203331' };
