@@ -204,11 +204,11 @@ export function createDatadogParser(options: ParserOptions): RecordParser {
     } else {
       const start = integerDigits(event.start);
       if (start === null || /^0+$/.test(start)) {
-        return { code: 'PARSE_BAD_TIMESTAMP', field: 'start', message: `bad start "${String(event.start)}"` };
+        return { code: 'PARSE_BAD_TIMESTAMP', field: 'start', message: event.start === undefined ? 'no start' : `bad start "${String(event.start)}"` };
       }
       startMs = nanosDigitsToMs(start);
       const duration = integerDigits(event.duration);
-      if (duration === null) return { code: 'PARSE_BAD_FIELD', field: 'duration', message: `bad duration "${String(event.duration)}"` };
+      if (duration === null) return { code: 'PARSE_BAD_FIELD', field: 'duration', message: event.duration === undefined ? 'no duration' : `bad duration "${String(event.duration)}"` };
       durationMs = nanosSpanToMs('0', duration);
     }
 

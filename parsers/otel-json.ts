@@ -164,7 +164,7 @@ export function createOtelJsonParser(options: ParserOptions): RecordParser {
 
     const startMs = nanosToMs(span.startTimeUnixNano);
     if (!Number.isFinite(startMs) || startMs <= 0) {
-      return { code: 'PARSE_BAD_TIMESTAMP', field: 'startTimeUnixNano', message: `bad startTimeUnixNano "${String(span.startTimeUnixNano)}"` };
+      return { code: 'PARSE_BAD_TIMESTAMP', field: 'startTimeUnixNano', message: span.startTimeUnixNano === undefined ? 'no startTimeUnixNano' : `bad startTimeUnixNano "${String(span.startTimeUnixNano)}"` };
     }
     const durationMs = nanosSpanToMs(span.startTimeUnixNano, span.endTimeUnixNano);
     if (!Number.isFinite(durationMs)) {

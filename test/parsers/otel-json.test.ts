@@ -221,6 +221,8 @@ describe('otel-json malformed input', () => {
       [2, 'PARSE_BAD_JSON', null],
       [3, 'PARSE_NO_MATCH', null],
     ]);
+    const { startTimeUnixNano: _, ...scrubbed } = STABLE_SPAN;
+    expect(parseLines(otelJson, [JSON.stringify(document([scrubbed]))]).issues.map((x) => x.message)).toEqual(['no startTimeUnixNano']);
   });
 
   it('finds nothing in New Relic and Datadog content', () => {
