@@ -202,7 +202,9 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
         sink.ignore(lineNumber);
         return;
       }
-      if (readsHttpdLines && text.includes('\\"')) {
+      // One scan for a backslash serves both checks: nearly every line has none.
+      const backslash = text.indexOf('\\');
+      if (backslash >= 0 && readsHttpdLines && text.includes('\\"', backslash)) {
         httpdReading ??= createNginxParser(withHttpdEscaping(compiled), formatId, options);
         warnOnce(sink, 'PARSE_OTHER_ESCAPING', lineNumber, text, () =>
           'a quote written as \\" is Apache\'s escaping, not nginx\'s (\\x22): such lines are read with Apache httpd\'s; if the whole log is Apache\'s, --input-format apache-combined names it so');
@@ -235,7 +237,7 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
       }
       const record = emptyProxyRecord(formatId, file, lineNumber, text);
       record.upstreamLogged = upstreamLogged;
-      const refused = text.indexOf('\\') < 0 ? applyHandlersVerbatim(record, values) : applyHandlers(record, values);
+      const refused = backslash < 0 ? applyHandlersVerbatim(record, values) : applyHandlers(record, values);
       if (refused >= 0) {
         const variable = fields[refused]!.variable;
         sink.issue({
