@@ -174,6 +174,8 @@ function createClfParser(options: ParserOptions): RecordParser {
 
 export const awsApiGatewayJson: FormatDef = {
   id: 'aws-api-gateway-json',
+  // A stage whose access-log template was changed from CLF to JSON, or back, in one log group.
+  siblings: ['aws-api-gateway-clf'],
   title: 'Amazon API Gateway access log (JSON template)',
   kind: 'proxy',
   traits: API_GATEWAY_TRAITS,
@@ -186,6 +188,7 @@ export const awsApiGatewayJson: FormatDef = {
 
 export const awsApiGatewayClf: FormatDef = {
   id: 'aws-api-gateway-clf',
+  siblings: ['aws-api-gateway-json'],
   title: 'Amazon API Gateway access log (CLF template)',
   kind: 'proxy',
   traits: API_GATEWAY_TRAITS,

@@ -190,6 +190,8 @@ const ISTIO_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z\t(?:debug|in
 
 export const envoy: FormatDef = {
   id: 'envoy',
+  // A mesh moved to JSON access logs (Istio's accessLogEncoding) writes both to one pod's log.
+  siblings: ['envoy-json'],
   title: 'Envoy access log (default text format, and Istio\'s)',
   kind: 'proxy',
   traits: { splittable: true, unit: 'line', clientGaveUp: 'code `0` or flag `DC`', backendNeverAnswered: 'no service time and no upstream host, or flags UH/UF/UO/NR/URX/UT/NC/UC/RL…', flags: 'envoy-response-flags', upstreamTimeout: { setting: 'the Envoy route `timeout`', defaultSeconds: 15 } },
@@ -334,6 +336,7 @@ const ENVOY_GATEWAY_DIRECT_RESPONSE = JSON.stringify({
 
 export const envoyJson: FormatDef = {
   id: 'envoy-json',
+  siblings: ['envoy'],
   title: 'Envoy JSON access log (Envoy Gateway\'s default, Istio\'s JSON encoding)',
   kind: 'proxy',
   traits: { splittable: true, unit: 'line', clientGaveUp: 'response_code `0` or flag `DC`', backendNeverAnswered: '`response_code_details` other than `via_upstream`; without it, upstream service time null or flags UH/UF/NR/UT…', flags: 'envoy-response-flags', upstreamTimeout: { setting: 'the route `timeout` (Envoy Gateway: BackendTrafficPolicy `timeout.http.requestTimeout`)', defaultSeconds: 15 } },

@@ -89,6 +89,12 @@ export interface FormatDef {
    * `alf analyze --jobs auto` parses such a file on the main thread (src/parse/workers/auto-jobs.ts).
    */
   readonly cheapToParse?: boolean;
+  /**
+   * Ids of the other line formats the same software writes to the same file when its operator
+   * changes the setting (Traefik's CLF and JSON): a line of their shape is read by them, not skipped
+   * (parsers/siblings.ts).
+   */
+  readonly siblings?: readonly string[];
   readonly traits: FormatTraits;
   createParser(options: ParserOptions): RecordParser;
 }

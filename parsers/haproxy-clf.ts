@@ -72,6 +72,7 @@ function createHaproxyClfParser(options: ParserOptions): RecordParser {
 
 export const haproxyClf: FormatDef = {
   id: 'haproxy-clf',
+  siblings: ['haproxy'],
   title: 'HAProxy option httplog clf (with or without syslog header)',
   kind: 'proxy',
   url: 'https://docs.haproxy.org/2.8/configuration.html#4-option%20httplog',

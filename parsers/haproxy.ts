@@ -515,6 +515,8 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
 export function haproxyFormat(layout: HaproxyCaptureLayout = DEFAULT_HAPROXY_LAYOUT): FormatDef {
   return {
     id: 'haproxy',
+    // One syslog file collects every frontend's lines: httplog and httplog clf side by side.
+    siblings: ['haproxy-clf'],
     title: 'HAProxy option httplog (with or without syslog header)',
     kind: 'proxy',
     url: 'https://docs.haproxy.org/2.8/configuration.html#8.2.3',

@@ -210,6 +210,8 @@ const CONSOLE_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{
 
 export const traefikJson: FormatDef = {
   id: 'traefik-json',
+  // An operator who switches the access log's format leaves a file of both (parsers/siblings.ts).
+  siblings: ['traefik-clf'],
   title: 'Traefik access log (JSON)',
   kind: 'proxy',
   traits: TRAEFIK_TRAITS,
@@ -231,6 +233,7 @@ export const traefikJson: FormatDef = {
 
 export const traefikClf: FormatDef = {
   id: 'traefik-clf',
+  siblings: ['traefik-json'],
   title: 'Traefik access log (default CLF with duration)',
   kind: 'proxy',
   traits: TRAEFIK_TRAITS,

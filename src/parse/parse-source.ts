@@ -1,5 +1,6 @@
 import type { FormatDef, RecordParser, RecordSink } from '../../parsers/format.js';
 import { closestText, jsonShapeHint, detectFirstLines, type Detection } from '../../parsers/detect.js';
+import { withSiblings } from '../../parsers/siblings.js';
 import type { LogRecord } from '../model/records.js';
 import { InputError } from '../model/errors.js';
 import { excerpt } from '../model/parse-issue.js';
@@ -107,7 +108,8 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
           } else {
             stats.format = format.id;
             stats.kind = format.kind;
-            parser = format.createParser({ file: source.name, keyField: choice.keyField, timeZone: choice.timeZone });
+            const options = { file: source.name, keyField: choice.keyField, timeZone: choice.timeZone };
+            parser = withSiblings(format, format.createParser(options), options);
           }
         }
         const lines = batch.lines;
