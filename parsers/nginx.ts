@@ -241,7 +241,7 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
       if (refused >= 0) {
         const variable = fields[refused]!.variable;
         sink.issue({
-          code: variable.startsWith('time') || variable === 'msec' ? 'PARSE_BAD_TIMESTAMP' : 'PARSE_BAD_FIELD',
+          code: TIME_VARIABLES.includes(variable) ? 'PARSE_BAD_TIMESTAMP' : 'PARSE_BAD_FIELD',
           file, line: lineNumber, field: variable,
           message: `bad value for $${variable}: "${excerpt(values[refused]!)}"`,
           sample: excerpt(text),

@@ -60,6 +60,8 @@ describe('an httpd LogFormat as --log-format', () => {
     // With %z, the line says its zone; %b, %y and %T read too.
     const zoned = onlyProxy(apacheLogFormat('%h [%{%d/%b/%y %T %z}t] "%r" %>s %b'), '192.0.2.36 [20/May/15 12:53:11 +0200] "GET / HTTP/1.1" 200 5');
     expect(zoned).toMatchObject({ startMs: Date.UTC(2015, 4, 20, 10, 53, 11), timeResolutionMs: 1000 });
+    // A month 13 is a bad time, named so.
+    expect(parseLines(apacheLogFormat(format), [line.replace('2015-05-20', '2015-13-20')]).issues.map((issue) => [issue.code, issue.field])).toEqual([['PARSE_BAD_TIMESTAMP', 'apache_tm_mon']]);
   });
 
   it('reads Apache\'s vhost_common, which no built-in format does', () => {
