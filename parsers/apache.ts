@@ -177,8 +177,11 @@ function createApacheParser(variant: ApacheVariant, options: ParserOptions): Rec
       } else if (durationValues !== null && durations >= REPEATED_MIN_DURATIONS) {
         const top = [...durationValues].sort((a, b) => b[1] - a[1]).slice(0, 3);
         const topCount = top.reduce((sum, [, n]) => sum + n, 0);
-        // Whole seconds do repeat, but as 0 and 1 s mostly: a few values of 10 s and more each time are no %T either.
-        const repeatedAsNoDuration = variant.duration === 'micros' || top.every(([value]) => value >= REPEATED_SECONDS_MIN);
+        // Whole seconds do repeat, but as 0 and 1 s mostly; a few values of 10 s and more, far apart
+        // (445, 22, 3389), are no %T either. Close ones (29, 30, 31 s) are a long poll's hold.
+        const values = top.map(([value]) => value);
+        const repeatedAsNoDuration = variant.duration === 'micros' ||
+          (Math.min(...values) >= REPEATED_SECONDS_MIN && Math.max(...values) >= 2 * Math.min(...values));
         if (topCount >= REPEATED_TOP_SHARE * durations && repeatedAsNoDuration) {
           const field = variant.duration === 'micros' ? '%D' : '%T';
           sink.warn({
