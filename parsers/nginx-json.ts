@@ -1,7 +1,7 @@
 import { emptyProxyRecord } from '../src/model/records.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import { NGINX_UPSTREAM_TIMEOUT } from './nginx.js';
-import { createVariableHandlers, guessKeyVariable, inferUpstreamStatus, upstreamEvidence, variableFor, type VariableHandler } from './nginx-variables.js';
+import { createVariableHandlers, guessKeyVariable, inferUpstreamStatus, placeTime, upstreamEvidence, variableFor, type VariableHandler } from './nginx-variables.js';
 import { hasFraction, parseIsoTimestamp, readJsonObject, reportIssue } from './proxy-line-kit.js';
 
 /**
@@ -29,13 +29,7 @@ function timeVariableFor(value: string): string {
   return 'msec';
 }
 
-const readRfc3339: VariableHandler = (record, value) => {
-  const ms = parseIsoTimestamp(value);
-  if (Number.isNaN(ms)) return false;
-  record.endMs = ms;
-  record.timeResolutionMs = hasFraction(value) ? 1 : 1000;
-  return true;
-};
+const readRfc3339: VariableHandler = (record, value) => placeTime(record, parseIsoTimestamp(value), hasFraction(value) ? 1 : 1000);
 
 
 function createNginxJsonParser(options: ParserOptions): RecordParser {

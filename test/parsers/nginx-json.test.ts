@@ -63,6 +63,8 @@ describe('nginx-json', () => {
     const expected = { endMs: 1535473131906, timeResolutionMs: 1 };
     expect(onlyProxy(nginxJson, JSON.stringify({ msec, time_iso8601: iso, status: 200 }))).toMatchObject(expected);
     expect(onlyProxy(nginxJson, JSON.stringify({ time_iso8601: iso, msec, status: 200 }))).toMatchObject(expected);
+    // The same for a generic time key a shipper rewrote in RFC 3339, to the second.
+    expect(onlyProxy(nginxJson, JSON.stringify({ msec, time: '2018-08-28T16:18:51Z', status: 200 }))).toMatchObject(expected);
     // A text log_format the same way round.
     const text = nginxFormat('$msec [$time_local] "$request" $status');
     expect(onlyProxy(text, `${msec} [28/Aug/2018:16:18:51 +0000] "GET / HTTP/1.1" 200`)).toMatchObject(expected);
