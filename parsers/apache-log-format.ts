@@ -120,10 +120,11 @@ const TIME_FORMATS: Readonly<Record<string, string>> = {
  * `begin:` is the default; `end:` times are refused (alf places the start).
  */
 function strftimeFormat(argument: string): string {
-  const fraction = FRACTION_VARIABLES[argument.replace(/^begin:/, '')];
-  if (fraction !== undefined) return `\${${fraction}}`;
   if (argument.startsWith('end:')) throw new LogFormatError(`%{${argument}}t: alf reads the time a request began (httpd's default), not its end`);
-  const format = argument.replace(/^begin:/, '').replace(/%([TFDR])/g, (_, letter: string) => STRFTIME_COMPOSITES[letter]!);
+  const begun = argument.replace(/^begin:/, '');
+  const fraction = FRACTION_VARIABLES[begun];
+  if (fraction !== undefined) return `\${${fraction}}`;
+  const format = begun.replace(/%([TFDR])/g, (_, letter: string) => STRFTIME_COMPOSITES[letter]!);
   let out = '';
   for (let i = 0; i < format.length; i++) {
     const ch = format[i]!;
@@ -154,10 +155,7 @@ function directive(letter: string, argument: string | null): string {
     case 'h': case 'a': return plain('remote_addr');
     case 'l': return plain('apache_ident');
     case 'u': return plain('remote_user');
-    case 't': {
-      const format = TIME_FORMATS[argument ?? ''] ?? strftimeFormat(argument!);
-      return format;
-    }
+    case 't': return TIME_FORMATS[argument ?? ''] ?? strftimeFormat(argument!);
     case 'r': return plain('request');
     case 's': return plain('status');
     case 'b': return plain('body_bytes_sent');

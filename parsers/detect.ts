@@ -205,7 +205,7 @@ function clfShapeHint(lines: readonly string[]): string {
  * an array), so a document of an unknown shape (`{"batches":…}`, a vendor's API answer) says what
  * it is rather than only naming the closest format, which may have read none of it. Empty otherwise.
  */
-export function jsonShapeHint(lines: readonly string[], logFormatGiven = false): string {
+export function jsonShapeHint(lines: readonly string[], detection: Detection): string {
   const first = lines.find((line) => line.trim().length > 0);
   if (first === undefined || !/^\s*[[{]/.test(first)) return '';
   let value: unknown;
@@ -224,7 +224,7 @@ export function jsonShapeHint(lines: readonly string[], logFormatGiven = false):
   // choosing and flat values: a flat object of a few keys may be one.
   const flat = keys.length >= 3 && Object.values(value).every((v) => v === null || typeof v !== 'object');
   return `; its first line is a JSON object with ${keys.length === 0 ? 'no keys' : `key${keys.length === 1 ? '' : 's'} ${shown}${keys.length > 6 ? ` and ${keys.length - 6} more` : ''}`}` +
-    (flat && !logFormatGiven ? ' (if nginx wrote it, name its JSON log_format with --log-format)' : '');
+    (flat && !detection.ranking.some((score) => score.format.named === true) ? ' (if nginx wrote it, name its JSON log_format with --log-format)' : '');
 }
 
 /**

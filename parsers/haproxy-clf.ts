@@ -65,7 +65,7 @@ function createHaproxyClfParser(options: ParserOptions): RecordParser {
     if (Number.isNaN(retries)) return fail('PARSE_BAD_FIELD', 'rc', `bad retry count "${retriesText}"`);
 
     const record = emptyProxyRecord('haproxy-clf', file, lineNumber, text);
-    fillHaproxyOutcome(record, { startMs, timeResolutionMs: 1000, timers: timers as HaproxyTimers, status, bytes, client, termination, backend, server, retries, request });
+    fillHaproxyOutcome(record, { startMs, timeResolutionMs: 1000, timers: timers as HaproxyTimers, status, bytes, client, termination, upstream: `${backend}/${server}`, server, retries, request });
     sink.record(record);
   }, undefined, isHaproxyOtherLine);
 }

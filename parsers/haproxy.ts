@@ -333,7 +333,8 @@ export interface HaproxyOutcome {
   bytes: number | null;
   client: string;
   termination: string;
-  backend: string;
+  /** `backend/server`, as httplog writes it. */
+  upstream: string;
   server: string;
   retries: number;
   /** The request line as logged; `<BADREQ>` and the like are none. */
@@ -361,7 +362,7 @@ export function fillHaproxyOutcome(record: ProxyRecord, outcome: HaproxyOutcome)
 
   const dispatched = !ownServerName(server);
   record.upstreamLogged = true;
-  record.upstreamAddr = dispatched ? `${outcome.backend}/${server}` : null;
+  record.upstreamAddr = dispatched ? outcome.upstream : null;
   record.upstreamAttempts = dispatched ? 1 + retries : 0;
   record.upstreamConnectTimeMs = dispatched ? connectMs : null;
   record.upstreamHeaderTimeMs = dispatched ? responseMs : null;
@@ -495,7 +496,7 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
     if (captures !== '' && !readCaptures(record, frontend, captures, lineNumber, text)) return fail('PARSE_BAD_FIELD', 'hr', 'unterminated {header captures}');
     fillHaproxyOutcome(record, {
       startMs, timeResolutionMs: 1, timers: timerValues as HaproxyTimers, status, bytes, client,
-      termination, backend: backendServer.slice(0, slash), server: backendServer.slice(slash + 1), retries, request,
+      termination, upstream: backendServer, server: backendServer.slice(slash + 1), retries, request,
     });
 
     if (tls !== null && tls.sni !== null) record.host ??= strings.intern(tls.sni);

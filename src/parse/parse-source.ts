@@ -228,7 +228,7 @@ export function readFailure(file: string, message: string): InputError {
 export function pickFormat(file: string, lines: readonly string[], candidates: readonly FormatDef[], stats: FileStats): FormatDef | null {
   const detection = detectFirstLines(candidates, file, lines);
   if (detection.best) return detection.best.format;
-  stats.undetected = `no known format fits${closestText(detection, lines, 'was')}${jsonShapeHint(lines, candidates.some((format) => format.named === true))}`;
+  stats.undetected = `no known format fits${closestText(detection, lines, 'was')}${jsonShapeHint(lines, detection)}`;
   return null;
 }
 

@@ -48,7 +48,7 @@ export async function detectCommand(inputs: string[], options: { logFormat?: str
       line = `${source.name}: ${best.format.id}${inside} (${best.format.kind}; ${parsed})`;
     } else {
       undetected++;
-      line = `${source.name}: no known format fits${inside}${closestText(detection, lines, 'is')}${jsonShapeHint(lines, detection.ranking.some((score) => score.format.named === true))}`;
+      line = `${source.name}: no known format fits${inside}${closestText(detection, lines, 'is')}${jsonShapeHint(lines, detection)}`;
     }
     process.stdout.write(`${terminalSafe(line)}\n`);
   }
