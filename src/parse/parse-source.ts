@@ -29,6 +29,17 @@ export interface FormatChoice {
   lineOffset?: number;
   /** Stop reading once no format fits the first lines (a scan retries such a file whole on its next run). */
   stopWhenUndetected?: boolean;
+  /** The run's last detected format, tried first on this file and updated by its detection (FormatMemo). */
+  memo?: FormatMemo;
+}
+
+/**
+ * The format a run's previous file was detected in. A run's files are mostly one log's rotations
+ * or one bucket's objects, so that format is tried first on the next file (detectFirstLines).
+ * One per run (or per scan), shared by its sources; a worker thread detects without one.
+ */
+export interface FormatMemo {
+  last: FormatDef | null;
 }
 
 export interface ParsedSource {
@@ -92,7 +103,7 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
           continue;
         }
         if (parser === null && !undetectable) {
-          let format = choice.forced ?? pickFormat(source.name, container === null ? batch.lines : unwrapped.map((u) => u.text), choice.candidates, stats);
+          let format = choice.forced ?? pickFormat(source.name, container === null ? batch.lines : unwrapped.map((u) => u.text), choice.candidates, stats, choice.memo?.last ?? null);
           if (format === null && container === null && (format = unwrapTimestampsIfItFits(source.name, batch.lines, choice.candidates, stats)) !== null) {
             container = new ContainerLogReader('timestamps', MAX_LINE_BYTES);
             stats.container = 'timestamps';
@@ -108,6 +119,7 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
           } else {
             stats.format = format.id;
             stats.kind = format.kind;
+            if (choice.memo !== undefined && choice.forced === undefined) choice.memo.last = format;
             const options = { file: source.name, keyField: choice.keyField, timeZone: choice.timeZone };
             parser = withSiblings(format, format.createParser(options), options);
           }
@@ -225,8 +237,8 @@ export function readFailure(file: string, message: string): InputError {
 }
 
 /** Detection on a file's first batch of lines; exported so a file split for workers is detected the same way. */
-export function pickFormat(file: string, lines: readonly string[], candidates: readonly FormatDef[], stats: FileStats): FormatDef | null {
-  const detection = detectFirstLines(candidates, file, lines);
+export function pickFormat(file: string, lines: readonly string[], candidates: readonly FormatDef[], stats: FileStats, preferred: FormatDef | null = null): FormatDef | null {
+  const detection = detectFirstLines(candidates, file, lines, preferred);
   if (detection.best) return detection.best.format;
   stats.undetected = `no known format fits${closestText(detection, lines, 'was')}${jsonShapeHint(lines, detection)}`;
   return null;

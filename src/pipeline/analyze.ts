@@ -130,7 +130,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     if (!forced) throw new UsageError(`unknown --input-format "${options.inputFormat}" (see \`alf formats\`)`);
   }
   const candidates = candidateFormats(options.logFormat);
-  const common = { keyField: options.keyField, timeZone: options.timeZone, keepGoing: options.keepGoing };
+  const common = { keyField: options.keyField, timeZone: options.timeZone, keepGoing: options.keepGoing, memo: { last: null } };
   const auto = options.jobs === 'auto' ? await autoWorkers([...proxyOrAny, ...apmSources], options.autoJobsMinBytes) : null;
   const jobs = auto?.workers ?? (options.jobs === 'auto' ? 1 : options.jobs ?? 1);
   const reader = new SourceReader({

@@ -5,7 +5,7 @@ import type { FormatDef } from '../../parsers/format.js';
 import { CompleteLines } from '../lines/complete-lines.js';
 import type { FileStats } from '../model/file-stats.js';
 import type { LogRecord } from '../model/records.js';
-import { parseSource } from '../parse/parse-source.js';
+import { parseSource, type FormatMemo } from '../parse/parse-source.js';
 import type { Source } from '../sources/sources.js';
 import { InputError } from '../model/errors.js';
 import { describeOperational, ScanAbort } from './operational.js';
@@ -20,6 +20,8 @@ export interface ParseSettings {
   timeZone?: string;
   /** Records outside this test are not spooled (`--since` / `--until`); none: every record. */
   keep?: (record: LogRecord) => boolean;
+  /** The scan's last detected format, tried first on the next object (parse-source.ts). */
+  memo?: FormatMemo;
 }
 
 export interface SpoolTarget {
@@ -102,7 +104,7 @@ export async function readIntoSpool(
       return stream;
     },
   };
-  const parsed = parseSource(tracked, { candidates: settings.candidates, forced, keyField: settings.keyField, timeZone: settings.timeZone, keepGoing: true, lineOffset, stopWhenUndetected: true });
+  const parsed = parseSource(tracked, { candidates: settings.candidates, forced, keyField: settings.keyField, timeZone: settings.timeZone, keepGoing: true, lineOffset, stopWhenUndetected: true, memo: settings.memo });
   const spoolFailure = (error: unknown): ScanAbort => new ScanAbort(`cannot write the spool in ${target.spoolRoot}: ${describeOperational(error)}`);
   try {
     const keep = settings.keep;

@@ -192,7 +192,7 @@ async function recover(options: ScanOptions, outDir: string, statePath: string, 
   await removeStaleTemps(outDir, statePath);
   const state = await loadState(statePath, options.windowMs, options.parse.timeZone);
   // The zone the state was started with, when this run names none.
-  const parse: ParseSettings = { ...options.parse, timeZone: state.timeZone };
+  const parse: ParseSettings = { ...options.parse, timeZone: state.timeZone, memo: { last: null } };
   const run = state.lastRun + 1;
   summary.run = run;
   const touched = new Set<string>();

@@ -106,6 +106,30 @@ describe('proxy format detection', () => {
   });
 });
 
+describe('the format of the run\'s last file, tried first', () => {
+  // nginx and Apache httpd write `combined` alike: both read this line wholly, nginx comes first.
+  const plain = '203.0.113.24 - - [15/Jan/2025:10:32:01 +0000] "GET /v1/orders HTTP/1.1" 200 1834 "-" "okhttp/4.12.0"';
+  const apacheCombined = FORMATS.find((format) => format.id === 'apache-combined')!;
+  const alb = FORMATS.find((format) => format.id === 'aws-alb')!;
+
+  it('reads a file as the last file was read when that format reads every sample line, though another comes first in the registry', () => {
+    expect(detectFirstLines(FORMATS, 'access.log.2', [plain]).best?.format.id).toBe('nginx-combined');
+    expect(detectFirstLines(FORMATS, 'access.log.2', [plain], apacheCombined).best?.format.id).toBe('apache-combined');
+  });
+
+  it('detects as without it when the last file\'s format does not read every line', () => {
+    expect(detectFirstLines(FORMATS, 'access.log', [plain], alb).best?.format.id).toBe('nginx-combined');
+    // nginx reads the httpd-escaped line only with a doubt: Apache, which reads it cleanly, wins as before.
+    const escaped = '192.0.2.66 - - [15/Jan/2025:10:32:01 +0000] "GET /a?q=\\" OR 1 HTTP/1.1" 400 226 "-" "x"';
+    expect(detectFirstLines(FORMATS, 'a.log', [plain, escaped], nginxCombined).best?.format.id).toBe('apache-combined');
+  });
+
+  it('still tries the format named with --log-format first, which wins any file it fits', () => {
+    const named = compileLogFormat(`log_format mine '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';`);
+    expect(detectFirstLines(candidateFormats(named), 'access.log', [plain], nginxCombined).best?.format).toBe(named);
+  });
+});
+
 describe('detection on a file\'s first lines', () => {
   it('reads on past the sample when a pretty-printed document has not closed its first event in it', () => {
     // dd-trace-py's test-agent snapshot of a Flask request blocked by AppSec (DataDog/dd-trace-py,

@@ -15,6 +15,8 @@ export async function detectCommand(inputs: string[], options: { logFormat?: str
   const { format: custom } = loadLogFormat(options.logFormat, undefined, []);
   const candidates: readonly FormatDef[] = custom ? [custom, ...FORMATS] : FORMATS;
   let undetected = 0;
+  // The last file's format is tried first on the next, as analyze and scan do (FormatMemo), so they answer alike.
+  let preferred: FormatDef | null = null;
   for (const source of await resolveInputs(inputs)) {
     // The first batch of lines, as analyze and scan detect on (parsers/detect.ts, detectFirstLines).
     let sample: readonly string[] = [];
@@ -34,7 +36,7 @@ export async function detectCommand(inputs: string[], options: { logFormat?: str
     }
     // Inside a container runtime's wrapper, the lines the application wrote are what is detected.
     let { wrapper, lines } = sampleInsideWrapper(sample, MAX_LINE_BYTES);
-    let detection = detectFirstLines(candidates, source.name, lines);
+    let detection = detectFirstLines(candidates, source.name, lines, preferred);
     // `docker logs --timestamps` lines, tried only when the lines as they are fit nothing, as parseSource does.
     const stamped = !detection.best && wrapper === null ? detectInsideTimestamps(candidates, source.name, sample) : null;
     if (stamped !== null) ({ wrapper, lines, detection } = { wrapper: 'timestamps', ...stamped });
@@ -42,6 +44,7 @@ export async function detectCommand(inputs: string[], options: { logFormat?: str
     let line: string;
     if (detection.best) {
       const best = detection.best;
+      preferred = best.format;
       const parsed = best.records === 0
         ? `its sample holds ${best.declined === 1 ? 'one event of its own that is no transaction' : `${best.declined} events of its own that are no transactions`}, and no transaction yet`
         : `${best.records} of ${best.records + best.issues} sample lines parsed`;

@@ -31,6 +31,8 @@ export function workerSettings(settings: TaskSettings): WorkerSettings {
     parse: {
       candidates, formatById: (id) => (logFormat?.id === id ? logFormat : findFormat(id)), keyField: settings.keyField, timeZone: settings.timeZone,
       keep: timeBoundsTest(bounds, DEFAULT_JOIN_OPTIONS) ?? undefined,
+      // Kept with the cached settings: a worker's next object of the same bucket is tried in its last one's format first.
+      memo: { last: null },
     },
     replay: {
       budget: settings.budget, keyField: settings.keyField, join: DEFAULT_JOIN_OPTIONS,
