@@ -80,7 +80,17 @@ function readFirstChunk(stream: Readable): Promise<Buffer | null> {
  * StringDecoder; this loop is what the bare Node baseline does. (For issue 8 an indexOf splitter
  * had measured within noise of split2; it decoded UTF-8 per line and lost to nothing else then.)
  */
-export async function* readLineBatches(input: Readable, maxLineBytes: number = MAX_LINE_BYTES): AsyncGenerator<LineBatch> {
+export async function* readLineBatches(input: Readable, maxLineBytes: number = MAX_LINE_BYTES, firstBatchLines: number = BATCH_LINES): AsyncGenerator<LineBatch> {
+  try {
+    yield* lineBatches(input, maxLineBytes, firstBatchLines);
+  } finally {
+    // A reader that stops early (a file read up to its first record, then closed) leaves the input
+    // unread: ending the pipe after it does not close it, and its file handle stayed open.
+    input.destroy();
+  }
+}
+
+async function* lineBatches(input: Readable, maxLineBytes: number, firstBatchLines: number): AsyncGenerator<LineBatch> {
   const bytes = await objectsAsLines(await decompressIfGzip(input));
   let batch: string[] = [];
   let nextLine = 1;
@@ -117,7 +127,7 @@ export async function* readLineBatches(input: Readable, maxLineBytes: number = M
         push(chunk.toString(ascii ? 'latin1' : 'utf8', start, end));
       }
       start = newline + 1;
-      if (batch.length >= BATCH_LINES) {
+      if (batch.length >= (nextLine === 1 ? firstBatchLines : BATCH_LINES)) {
         yield withTooLong({ firstLine: nextLine, lines: batch }, tooLong);
         nextLine += batch.length;
         batch = [];

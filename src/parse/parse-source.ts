@@ -31,6 +31,12 @@ export interface FormatChoice {
   stopWhenUndetected?: boolean;
   /** The run's last detected format, tried first on this file and updated by its detection (FormatMemo). */
   memo?: FormatMemo;
+  /**
+   * Lines of the first batch (default BATCH_LINES): a look at a file's first record decodes no
+   * more lines than detection reads first (DETECTION_LINES), and stops (stopWhenUndetected) where
+   * those are not enough to tell.
+   */
+  firstBatchLines?: number;
 }
 
 /**
@@ -85,7 +91,7 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
     // Unparseable stderr lines are the application's diagnostics (nginx's error log), not skipped requests.
     const stderrSink: RecordSink = { ...sink, issue() { stats.ignored++; } };
     try {
-      for await (const batch of readLineBatches(source.open())) {
+      for await (const batch of readLineBatches(source.open(), MAX_LINE_BYTES, choice.firstBatchLines)) {
         if (container === undefined) {
           const wrapper = detectContainerWrapper(batch.lines);
           container = wrapper === null ? null : new ContainerLogReader(wrapper, MAX_LINE_BYTES);

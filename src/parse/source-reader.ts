@@ -83,6 +83,19 @@ export class SourceReader {
     return parseRangesInWorkers(this.pool, source.path, source.name, plan, portable, rangeWindow(this.options.jobs), options);
   }
 
+  /** Whether `read` parses this source on the main thread (no worker pool, or a source without a path). */
+  readsOnMainThread(source: Source): boolean {
+    return this.pool === null || source.path === undefined;
+  }
+
+  /**
+   * The source parsed on the main thread, its bytes not counted as read: a look at its first
+   * records (src/pipeline/analyze.ts, openDeferred), before `read` reads it for the run.
+   */
+  probe(source: Source, choice: FormatChoice): ParsedSource {
+    return parseSource(source, choice);
+  }
+
   /** How many workers ran and which files were split; null without a pool, unless `--jobs auto` was asked for. */
   summary(): WorkerSummary | null {
     const auto = this.options.auto ?? null;

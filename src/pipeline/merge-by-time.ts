@@ -9,34 +9,60 @@
  * other streams. Rotated files of one log barely overlap, so their merge is mostly long runs. The
  * merge this replaced compared every head for every record. The output comes in batches of exactly
  * `batchSize`, whatever the inputs' batches were, as before.
+ *
+ * A stream may be deferred: its first record is known, and it is opened only when that record's
+ * turn comes. The merge looks at nothing but each stream's head, so the order is the same as with
+ * the stream open from the start; what a deferred stream saves is what an open one holds while it
+ * waits (a file handle, a read buffer, a batch of lines: see src/pipeline/analyze.ts).
  */
+
+/** A stream opened only when the merge reaches its first record. */
+export interface DeferredStream<T> {
+  readonly deferred: true;
+  /** The stream's first record, which open() yields again. */
+  readonly first: T;
+  open(): AsyncIterable<T[]>;
+}
+
+export type MergeInput<T> = AsyncIterable<T[]> | DeferredStream<T>;
+
+export function isDeferred<T>(stream: MergeInput<T>): stream is DeferredStream<T> {
+  return (stream as Partial<DeferredStream<T>>).deferred === true;
+}
+
 export async function* mergeByTime<T>(
-  streams: readonly AsyncIterable<T[]>[],
+  streams: readonly MergeInput<T>[],
   timeOf: (item: T) => number,
   batchSize = 2048,
 ): AsyncGenerator<T[]> {
   if (streams.length === 1) {
-    yield* streams[0]!;
+    const only = streams[0]!;
+    yield* isDeferred(only) ? only.open() : only;
     return;
   }
   if (streams.length === 0) return;
   interface Cursor {
-    iterator: AsyncIterator<T[]>;
+    /** Null while the stream is deferred. */
+    iterator: AsyncIterator<T[]> | null;
+    deferred: DeferredStream<T> | null;
     batch: T[];
     index: number;
-    /** The time of batch[index]. */
+    /** The time of batch[index] (of the first record, while deferred). */
     head: number;
   }
   // In stream order, so that ties go to the lower-numbered stream.
   const cursors: Cursor[] = [];
   for (const stream of streams) {
-    const iterator = stream[Symbol.asyncIterator]();
-    const cursor: Cursor = { iterator, batch: [], index: 0, head: 0 };
+    if (isDeferred(stream)) {
+      cursors.push({ iterator: null, deferred: stream, batch: [], index: 0, head: timeOf(stream.first) });
+      continue;
+    }
+    const cursor: Cursor = { iterator: stream[Symbol.asyncIterator](), deferred: null, batch: [], index: 0, head: 0 };
     if (await refill(cursor)) cursors.push(cursor);
   }
   async function refill(cursor: Cursor): Promise<boolean> {
     for (;;) {
-      const next = await cursor.iterator.next();
+      const next = await cursor.iterator!.next();
       if (next.done) return false;
       if (next.value.length > 0) {
         cursor.batch = next.value;
@@ -45,6 +71,18 @@ export async function* mergeByTime<T>(
         return true;
       }
     }
+  }
+  /**
+   * An ended stream leaves the merge without its last batch. A cursor lives long enough to be in
+   * the old generation, and a dead old object still holds what it points to through scavenges until
+   * the next full collection: each ended file's last batch was copied and promoted. 250 files of
+   * 4,000 `combined` lines: 338 -> 31 MB promoted, scavenges 893 -> 392 ms.
+   */
+  function drop(at: number): void {
+    const cursor = cursors[at]!;
+    cursor.batch = [];
+    cursor.iterator = null;
+    cursors.splice(at, 1);
   }
   let out: T[] = [];
   while (cursors.length > 0) {
@@ -59,6 +97,13 @@ export async function* mergeByTime<T>(
       else if (i > best) after = Math.min(after, cursors[i]!.head);
     }
     const cursor = cursors[best]!;
+    if (cursor.deferred !== null) {
+      // Its turn: open it, and choose again on the head it really has.
+      cursor.iterator = cursor.deferred.open()[Symbol.asyncIterator]();
+      cursor.deferred = null;
+      if (!(await refill(cursor))) drop(best);
+      continue;
+    }
     const { batch } = cursor;
     const from = cursor.index;
     let to = from + 1;
@@ -78,7 +123,7 @@ export async function* mergeByTime<T>(
         out = [];
       }
     }
-    if (to === batch.length && !(await refill(cursor))) cursors.splice(best, 1);
+    if (to === batch.length && !(await refill(cursor))) drop(best);
   }
   if (out.length > 0) yield out;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mergeByTime } from '../../src/pipeline/merge-by-time.js';
+import { mergeByTime, type DeferredStream, type MergeInput } from '../../src/pipeline/merge-by-time.js';
 
 interface Item {
   stream: number;
@@ -66,6 +66,37 @@ describe('mergeByTime', () => {
     const batches: Item[][] = [];
     for await (const batch of mergeByTime([batchesOf(newer, [4, 1]), batchesOf(older, [3])], (item) => item.time, 5)) batches.push(batch);
     expect(batches.map((batch) => batch.map((item) => item.time))).toEqual([[1, 2, 3, 4, 5], [6, 7, 10, 11, 12], [13, 14, 15]]);
+  });
+
+  it('merges deferred streams in the same order as open ones, opening each only when its first record is due', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.tuple(fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 30 }), fc.boolean()), { minLength: 1, maxLength: 6 }),
+      fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 4 }),
+      async (specs, sizes) => {
+        const streams = specs.map(([times], id) => stream(id, [...times].sort((a, b) => a - b)));
+        const taken: Item[] = [];
+        // When each deferred stream was opened: how many records the merge had handed on by then.
+        const openedAfter = new Map<number, number>();
+        const inputs: MergeInput<Item>[] = streams.map((items, id) => {
+          if (!specs[id]![1]) return batchesOf(items, sizes);
+          const deferred: DeferredStream<Item> = {
+            deferred: true,
+            first: items[0]!,
+            open: () => {
+              openedAfter.set(id, taken.length);
+              return batchesOf(items, sizes);
+            },
+          };
+          return deferred;
+        });
+        for await (const batch of mergeByTime(inputs, (item) => item.time, 1)) taken.push(...batch);
+        expect(taken).toEqual(mergedOneByOne(streams));
+        for (const [id, after] of openedAfter) {
+          // Opened when its first record was the next to go: everything before it in the merge had gone.
+          expect(taken.indexOf(streams[id]![0]!)).toBe(after);
+        }
+      },
+    ), { numRuns: 300 });
   });
 
   it('hands one stream through untouched', async () => {
