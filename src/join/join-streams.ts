@@ -157,6 +157,11 @@ export async function* joinStreams(
 
   function readyToCalibrate(): boolean {
     if (proxyDone && apmDone) return true;
+    // The proxy stream has ended and the APM stream is past any partner its records can have: no
+    // transaction to come changes the estimate (it reads transactions up to proxyWatermark). Before,
+    // an export read with no proxy log, or a short one, waited whole for the export's end: 433,194
+    // New Relic rows alone held 433,194 records, 462 MB peak RSS (263 MB for 200,000 rows).
+    if (proxyDone && apm.watermark >= proxyWatermark + options.maxSkewMs + reachMs + APM_LAG_MS) return true;
     // On the record budget only once the APM stream is level with the proxy stream.
     const level = apmDone || apm.watermark >= proxyWatermark - reachMs;
     if (level && pending.size + apm.size >= CALIBRATION_MAX_RECORDS) {
@@ -283,8 +288,12 @@ export async function* joinStreams(
       ? proxyWatermark + reachMs + APM_LAG_MS
       : proxyWatermark - options.horizonMs + retainMs() + APM_LAG_MS + SLICE_MS;
 
+  /** The offset at a proxy time; before any proxy record (no proxy log at all), the model's own. */
+  const offsetOf = (offsets: OffsetTracker, proxyTimeMs: number): number =>
+    Number.isFinite(proxyTimeMs) ? offsetAt(offsets.current, proxyTimeMs) : offsets.current.offsetMs;
+
   while (!(proxyDone && apmDone)) {
-    const lead = tracker === null ? 0 : offsetAt(tracker.current, proxyWatermark);
+    const lead = tracker === null ? 0 : offsetOf(tracker, proxyWatermark);
     const pullApm = !apmDone && (proxyDone || apm.watermark - lead < apmNeededUntil());
     if (pullApm) {
       const next = await apmIterator.next();
@@ -309,7 +318,7 @@ export async function* joinStreams(
     // A slice is cut only once the APM stream has caught up, so where slices fall (and with them
     // the matching's groups and the output's order) depends on the proxy stream alone, as when the
     // APM stream was read level with it.
-    const offsetNow = offsetAt(tracker.current, proxyWatermark);
+    const offsetNow = offsetOf(tracker, proxyWatermark);
     if (!apmDone && !proxyDone && apm.watermark - offsetNow < apmNeededUntil()) continue;
     const cut = safeCut(offsetNow);
     if (cut === Infinity || cut - finalized >= SLICE_MS) {

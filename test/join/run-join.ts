@@ -13,7 +13,7 @@ export async function runJoin(
   const stats = emptyJoinStats();
   const requests: JoinedRequest[] = [];
   const apm = transactions === null ? null : inBatches(transactions);
-  for await (const batch of joinStreams(inBatches(proxies), apm, { ...DEFAULT_JOIN_OPTIONS, ...options }, stats)) requests.push(...batch);
+  for await (const batch of joinStreams(inBatches(proxies), apm, { ...DEFAULT_JOIN_OPTIONS, ...options }, stats)) for (const request of batch) requests.push(request);
   return { requests, stats };
 }
 

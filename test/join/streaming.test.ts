@@ -27,6 +27,42 @@ describe('streaming join: bounded memory', () => {
   }, 120_000);
 });
 
+describe('streaming join: an export longer than its proxy log', () => {
+  async function joined(minutesOfProxyLog: number) {
+    // An hour of APM transactions at 100 a second; the proxy log covers only its first minutes, or none of it.
+    const scenario = new JoinScenario({ durationSeconds: 3600, hotRatePerSecond: 50, backgroundRatePerSecond: 50, seed: 7 });
+    const { proxies, transactions } = scenario.collect();
+    const cut = minutesOfProxyLog * 60_000 + proxies.reduce((first, proxy) => Math.min(first, proxy.endMs), Infinity);
+    const { requests, stats } = await runJoin(proxies.filter((proxy) => proxy.endMs < cut), transactions);
+    return { requests, stats, transactions };
+  }
+
+  it('holds a window of transactions, not the export, when there is no proxy log at all', async () => {
+    const { requests, stats, transactions } = await joined(0);
+    expect(stats.proxyRecords).toBe(0);
+    expect(requests.filter((request) => request.apm !== null && request.proxy === null)).toHaveLength(transactions.length);
+    expect(stats.peakBufferedRecords).toBeLessThan(transactions.length / 20);
+    expect(stats.notes).toContain('no plausible pairs to estimate the clock offset from; assumed 0 ms');
+  });
+
+  it('holds a window of transactions after a short proxy log ends, and joins that log as when the export ends with it', async () => {
+    // Half a minute: shorter than the calibration waits for (two minutes, or 20,000 records).
+    const { requests, stats, transactions } = await joined(0.5);
+    expect(stats.proxyRecords).toBeGreaterThan(2_000);
+    // Calibrated once the export is past the log's partners (about 35 s on), not once 20,000 records wait.
+    expect(stats.peakBufferedRecords).toBeLessThan(15_000);
+    // The same pairs as against only the transactions up to shortly after the log's end.
+    const pairs = (list: readonly JoinedRequest[]) => list.filter((request) => request.proxy !== null && request.apm !== null)
+      .map((request) => `${request.proxy!.line}>${request.apm!.line}@${request.confidence}`).sort();
+    const lastProxy = requests.reduce((last, request) => Math.max(last, request.proxy?.endMs ?? -Infinity), -Infinity);
+    const proxies = requests.filter((request) => request.proxy !== null).map((request) => request.proxy!).sort((a, b) => a.endMs - b.endMs);
+    const nearby = transactions.filter((transaction) => transaction.startMs < lastProxy + 120_000);
+    const alone = await runJoin(proxies, nearby);
+    expect(pairs(requests)).toEqual(pairs(alone.requests));
+    expect(stats.offsetMs).toBe(alone.stats.offsetMs);
+  });
+});
+
 describe('streaming join: reading ahead', () => {
   it('reads the APM stream only as far as the next slice needs, not level with the proxy stream', async () => {
     // 100 req/s for 10 minutes, offset known (no calibration span); batches of 200 (2 s each).
