@@ -416,6 +416,11 @@ async function planProfile(options: Options, profile: Profile, outDir: string, f
   add('alf-analyze-dir', 'alf analyze over the combined input in 24 rotated files, JSON', units(combined),
     () => measure(process.execPath, alfArgs([rotated], out('rotated.json'))),
     () => checkAlfJson(out('rotated.json'), expectProxy(combined)));
+  // A directory of many files (a log's rotations over months, a bucket): each read when the merge reaches it.
+  const many = rotatedCopy(options.dir, combined, 250);
+  add('alf-analyze-files', 'alf analyze over the combined input in 250 files, JSON', units(combined),
+    () => measure(process.execPath, alfArgs([many], out('files.json'))),
+    () => checkAlfJson(out('files.json'), expectProxy(combined)));
   const scanOut = out('scan');
   add('alf-scan', 'alf scan (first run) over the same 24 files', units(combined),
     () => {
@@ -539,7 +544,7 @@ function countLines(file: string): number {
  * oldest ... access.log), made once beside the input.
  */
 function rotatedCopy(dir: string, source: Input, files: number): string {
-  const target = `${source.path}.rotated`;
+  const target = files === 24 ? `${source.path}.rotated` : `${source.path}.files${files}`;
   const done = join(target, '.complete');
   if (existsSync(done)) return target;
   rmSync(target, { recursive: true, force: true });
@@ -656,7 +661,7 @@ function renderTable(machine: string, options: Options): string {
     const goaccess = sibling('goaccess');
     // Rows on the extended format (and the joins, whose proxy side is extended) against the split('|') loop.
     const bare = /extended|join/.test(id) ? sibling('bare-pipe') : id.startsWith('alf-combined') || id === 'goaccess' || id === 'baseline' ? sibling('bare-combined') : undefined;
-    const timed = !id.startsWith('rss') && !id.startsWith('bare') && !id.startsWith('alf-scan') && id !== 'alf-merge' && id !== 'alf-analyze-dir';
+    const timed = !id.startsWith('rss') && !id.startsWith('bare') && !id.startsWith('alf-scan') && id !== 'alf-merge' && id !== 'alf-analyze-dir' && id !== 'alf-analyze-files';
     const vsBare = bare && timed ? (bare.cpuMs / row.cpuMs).toFixed(2) : '';
     const vsBaseline = baseline && timed && id !== 'baseline' ? (baseline.wallMs / row.wallMs).toFixed(2) : '';
     const vsGoaccess = goaccess && timed && id !== 'goaccess' ? (goaccess.wallMs / row.wallMs).toFixed(1) : '';
@@ -684,6 +689,12 @@ function renderTable(machine: string, options: Options): string {
     if (join && parse) {
       summary.push(`${tag} the join's CPU over parsing both inputs alone: ${(join.cpuMs / parse.cpuMs).toFixed(2)}× (${seconds(join.cpuMs)} against ${seconds(parse.cpuMs)} s; ` +
         `median of each round's ratio ${byRound(join, parse, (j, p) => j.cpuMs / p.cpuMs).toFixed(2)}×; target ≤ 1.4)`);
+    }
+    const files = get('alf-analyze-files');
+    const single = get('alf-combined');
+    if (files && single) {
+      summary.push(`${tag} alf analyze of the combined input in 250 files over one file: ${(files.cpuMs / single.cpuMs).toFixed(2)}× (CPU, ${seconds(files.cpuMs)} against ${seconds(single.cpuMs)} s), ` +
+        `${(files.wallMs / single.wallMs).toFixed(2)}× (wall), peak RSS ${Math.round(single.rssKb / 1024)} -> ${Math.round(files.rssKb / 1024)} MB`);
     }
     const scan = get('alf-scan');
     const dir = get('alf-analyze-dir');
