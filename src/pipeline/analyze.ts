@@ -121,11 +121,11 @@ async function openSource(parsed: ParsedSource): Promise<OpenedSource> {
 }
 
 /**
- * A local file of a run of several, read up to its first record (which decides its layer and its
+ * A regular file of a run of several, read up to its first record (which decides its layer and its
  * place in the merge) and closed again, to be read from its start when the merge reaches that
  * record. Open, every file waiting for its turn held a file handle, a 512 KiB read buffer and a
  * batch of up to 2,048 lines: a directory of more files than the handle limit failed with EMFILE
- * (100 files of 4,000 lines under `ulimit -n 64`), and a bucket of small files was held whole (200
+ * (250 files of 4,000 lines under `ulimit -n 200`), and a bucket of small files was held whole (200
  * ALB files of 500 lines: 237 MB peak RSS against 146 MB for the same lines in one file, and
  * twice the collector's time). The probe reads only the file's first chunk.
  */
@@ -179,7 +179,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     const opened: OpenedSource[] = [];
     const several = proxyOrAny.length + apmSources.length > 1;
     const open = async (source: Source, choice: FormatChoice, portableChoice: PortableFormatChoice): Promise<OpenedSource> => {
-      if (!several || source.path === undefined || !reader.readsOnMainThread(source)) return openSource(await reader.read(source, choice, portableChoice));
+      if (!several || source.rereadable !== true || !reader.readsOnMainThread(source)) return openSource(await reader.read(source, choice, portableChoice));
       // Detected on its first DETECTION_LINES lines, as every file is first; when those do not tell, the file is read as before.
       const probe = reader.probe(source, { ...choice, firstBatchLines: DETECTION_LINES, stopWhenUndetected: true });
       // Read again with the format the probe found tried first: the same answer, sooner, whatever files came between.

@@ -12,6 +12,11 @@ export interface Source {
   readonly size?: number;
   /** Set for local files (and named pipes): a parse worker opens the path itself (`--jobs N`). */
   readonly path?: string;
+  /**
+   * Opened again, it gives the same bytes from the start (a regular file; not a pipe or stdin):
+   * a run may read its first lines early and all of it later (src/pipeline/analyze.ts).
+   */
+  readonly rereadable?: boolean;
   open(): Readable;
 }
 
@@ -24,7 +29,12 @@ export interface Source {
 export const READ_CHUNK_BYTES = 512 * 1024;
 
 export function fileSource(path: string, size?: number): Source {
-  return { name: path, size, path, open: () => createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }) };
+  return { name: path, size, path, rereadable: true, open: () => createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }) };
+}
+
+/** A named pipe: read through its path like a file, but only once. */
+export function pipeSource(path: string): Source {
+  return { name: path, path, open: () => createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }) };
 }
 
 export function stdinSource(stream: Readable = process.stdin): Source {
@@ -76,7 +86,7 @@ export async function resolveInputs(inputs: readonly string[], options: ResolveO
     } else if (info.isFIFO()) {
       // A named pipe reads like a file, once: `--apm <(zcat export.csv.gz)`; the bench's flat-memory
       // run feeds 20 M generated lines through two FIFOs instead of writing a 4.5 GB file.
-      sources.push(fileSource(input));
+      sources.push(pipeSource(input));
     } else {
       throw new InputError(`cannot read ${input}: not a regular file or directory`);
     }

@@ -1,3 +1,4 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +14,8 @@ const ACCESS_LOG = join('samples', 'incident', 'access.log');
 const LOG_FORMAT = join('samples', 'incident', 'nginx-log-format.conf');
 const APM = join('samples', 'incident', 'newrelic-transactions.csv');
 
-function analyzeJson(args: string[], input?: string | Buffer): Analysis {
-  const result = runCli(['analyze', ...args, '--format', 'json'], { input });
+function analyzeJson(args: string[], input?: string | Buffer, timeoutMs?: number): Analysis {
+  const result = runCli(['analyze', ...args, '--format', 'json'], { input, timeoutMs });
   expect(result.stderr).not.toMatch(/internal error/);
   expect(result.status).toBe(0);
   return JSON.parse(result.stdout) as Analysis;
@@ -67,6 +68,21 @@ describe('alf analyze inputs', SLOW, () => {
     const analysis = analyzeJson(['-', '--log-format', LOG_FORMAT, '--apm', APM], stdin);
     expect(analysis.inputs.files[0]).toMatchObject({ file: '-', records: truth.proxyLines });
     expect(analysis.findings.some((f) => f.kind === 'client-timeout-knee')).toBe(true);
+  });
+
+  it('reads an APM export from a named pipe (`--apm <(zcat …)`) beside a log file, once, from its start', () => {
+    // A regular file of a run of several is read up to its first record and again later; a pipe gives its bytes once.
+    const fifo = join(dir, 'transactions.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', join(ROOT, APM), fifo], { stdio: 'ignore' });
+    try {
+      // Opened a second time, the pipe would wait for a writer that has gone: killed after 30 s, the run fails.
+      const analysis = analyzeJson([ACCESS_LOG, '--log-format', LOG_FORMAT, '--apm', fifo], undefined, 30_000);
+      expect(analysis.inputs.files.map((file) => [file.file, file.records])).toEqual([[ACCESS_LOG, truth.proxyLines], [fifo, truth.apmTransactions]]);
+      expect(analysis.join.joinedShare).toBeGreaterThan(0.9);
+    } finally {
+      writer.kill();
+    }
   });
 
   it('says why a slice kept nothing: its times miss the logs, or its --where matched no request (a field the log does not carry)', () => {

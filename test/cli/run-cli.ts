@@ -12,9 +12,9 @@ export interface CliResult {
 }
 
 /** Runs the built CLI (the integration and e2e projects build it first) as a real process: stdout, stderr and exit code. */
-export function runCli(args: readonly string[], options: { input?: string | Buffer; env?: Record<string, string> } = {}): CliResult {
+export function runCli(args: readonly string[], options: { input?: string | Buffer; env?: Record<string, string>; timeoutMs?: number } = {}): CliResult {
   const result = spawnSync(process.execPath, [BUILT_MAIN, ...args], {
-    cwd: ROOT, input: options.input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
+    cwd: ROOT, input: options.input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs,
     env: { ...process.env, NO_COLOR: '1', ...options.env },
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };

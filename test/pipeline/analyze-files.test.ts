@@ -34,6 +34,7 @@ function files(texts: readonly string[], opened: Opened): Source[] {
     name: `access.log.${texts.length - n}`,
     path: `/logs/access.log.${texts.length - n}`,
     size: text.length,
+    rereadable: true,
     open() {
       opened.open++;
       opened.most = Math.max(opened.most, opened.open);
@@ -70,6 +71,22 @@ describe('a run over many files', () => {
     expect(many.charts).toEqual(one.charts);
     // Each file's own counters, from its whole reading (not from the look at its first lines).
     expect(many.inputs.files.map((file) => [file.format, file.linesRead, file.records])).toEqual(texts.map(() => ['nginx-combined', perFile, perFile]));
+  });
+
+  it('reads a source that gives its bytes once (a named pipe, `--apm <(zcat …)`) once, from its start', async () => {
+    const opened: Opened = { open: 0, most: 0 };
+    const [file, pipe] = files([texts[0]!, texts[1]!], opened);
+    let opens = 0;
+    const once: Source = {
+      name: '/dev/fd/63', path: '/dev/fd/63',
+      open() {
+        if (++opens > 1) throw new Error('a pipe cannot be read twice');
+        return pipe!.open();
+      },
+    };
+    const analysis = await run([file!, once]);
+    expect(opens).toBe(1);
+    expect(analysis.inputs.files.map((stats) => [stats.file, stats.records])).toEqual([['access.log.2', perFile], ['/dev/fd/63', perFile]]);
   });
 
   it('reads a file whose first lines do not tell its format as a single file is read', async () => {
