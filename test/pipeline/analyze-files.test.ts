@@ -5,19 +5,15 @@ import { DEFAULT_JOIN_OPTIONS } from '../../src/join/options.js';
 import type { Source } from '../../src/sources/sources.js';
 
 /**
- * A run over many local files (a log's rotations, a bucket's objects) reads each from its first
+ * A run over many regular files (a log's rotations, a bucket's objects copied down) reads each from its first
  * record when the merge gets there, not all at once: open, each waiting file held a handle, a read
  * buffer and a batch of lines, and a directory of more files than the handle limit failed.
  */
 
-const MONTHS = ['Jan'];
+/** A CLF time, `secondsIn` after midnight of 15 January 2025 (the tests stay within the day). */
 function clfTime(secondsIn: number): string {
-  const day = 15 + Math.floor(secondsIn / 86_400);
-  const hh = Math.floor(secondsIn / 3600) % 24;
-  const mm = Math.floor(secondsIn / 60) % 60;
-  const ss = secondsIn % 60;
   const two = (n: number): string => String(n).padStart(2, '0');
-  return `${two(day)}/${MONTHS[0]}/2025:${two(hh)}:${two(mm)}:${two(ss)} +0000`;
+  return `15/Jan/2025:${two(Math.floor(secondsIn / 3600))}:${two(Math.floor(secondsIn / 60) % 60)}:${two(secondsIn % 60)} +0000`;
 }
 
 /** Line i of a combined log, a request a second, with failures now and then. */
