@@ -267,8 +267,7 @@ export async function* joinStreams(
     }
     // APM transactions no remaining proxy record can reach are final.
     const expiry = cut - retainMs();
-    const expiryOffset = Number.isFinite(cut) ? offsetAt(model, cut) : model.offsetMs;
-    apm.expire(expiry, expiryOffset, out);
+    apm.expire(expiry, offsetAt(model, cut), out);
     finalized = cut;
     return out;
   }
@@ -288,12 +287,8 @@ export async function* joinStreams(
       ? proxyWatermark + reachMs + APM_LAG_MS
       : proxyWatermark - options.horizonMs + retainMs() + APM_LAG_MS + SLICE_MS;
 
-  /** The offset at a proxy time; before any proxy record (no proxy log at all), the model's own. */
-  const offsetOf = (offsets: OffsetTracker, proxyTimeMs: number): number =>
-    Number.isFinite(proxyTimeMs) ? offsetAt(offsets.current, proxyTimeMs) : offsets.current.offsetMs;
-
   while (!(proxyDone && apmDone)) {
-    const lead = tracker === null ? 0 : offsetOf(tracker, proxyWatermark);
+    const lead = tracker === null ? 0 : offsetAt(tracker.current, proxyWatermark);
     const pullApm = !apmDone && (proxyDone || apm.watermark - lead < apmNeededUntil());
     if (pullApm) {
       const next = await apmIterator.next();
@@ -318,7 +313,7 @@ export async function* joinStreams(
     // A slice is cut only once the APM stream has caught up, so where slices fall (and with them
     // the matching's groups and the output's order) depends on the proxy stream alone, as when the
     // APM stream was read level with it.
-    const offsetNow = offsetOf(tracker, proxyWatermark);
+    const offsetNow = offsetAt(tracker.current, proxyWatermark);
     if (!apmDone && !proxyDone && apm.watermark - offsetNow < apmNeededUntil()) continue;
     const cut = safeCut(offsetNow);
     if (cut === Infinity || cut - finalized >= SLICE_MS) {

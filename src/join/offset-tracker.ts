@@ -13,7 +13,12 @@ export interface OffsetModel {
   atMs: number;
 }
 
+/**
+ * The offset at a proxy time. At no time in particular (±Infinity: before the first proxy record,
+ * as in a run with no proxy log, or past the last one) the model's own offset, not NaN.
+ */
 export function offsetAt(model: OffsetModel, proxyTimeMs: number): number {
+  if (!Number.isFinite(proxyTimeMs)) return model.offsetMs;
   return model.offsetMs + model.slope * (proxyTimeMs - model.atMs);
 }
 

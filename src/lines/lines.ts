@@ -94,6 +94,8 @@ async function* lineBatches(input: Readable, maxLineBytes: number, firstBatchLin
   const bytes = await objectsAsLines(await decompressIfGzip(input));
   let batch: string[] = [];
   let nextLine = 1;
+  /** Lines of the batch being filled: the first may be shorter (a look at a file's first lines). */
+  let batchLines = firstBatchLines;
   // Over-long lines are cut before decoding (bounded memory); `cut` says which, `tooLong` collects them.
   const cap = new LineCap(maxLineBytes);
   const tooLong: number[] = [];
@@ -127,10 +129,11 @@ async function* lineBatches(input: Readable, maxLineBytes: number, firstBatchLin
         push(chunk.toString(ascii ? 'latin1' : 'utf8', start, end));
       }
       start = newline + 1;
-      if (batch.length >= (nextLine === 1 ? firstBatchLines : BATCH_LINES)) {
+      if (batch.length >= batchLines) {
         yield withTooLong({ firstLine: nextLine, lines: batch }, tooLong);
         nextLine += batch.length;
         batch = [];
+        batchLines = BATCH_LINES;
       }
     }
     if (start < chunk.length) carry = carry === null ? Buffer.from(chunk.subarray(start)) : Buffer.concat([carry, chunk.subarray(start)]);

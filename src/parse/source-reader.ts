@@ -83,7 +83,10 @@ export class SourceReader {
     return parseRangesInWorkers(this.pool, source.path, source.name, plan, portable, rangeWindow(this.options.jobs), options);
   }
 
-  /** Whether `read` parses this source on the main thread (no worker pool, or a source without a path). */
+  /**
+   * Whether `read` parses this source on the main thread whatever its format: no worker pool, or a
+   * source without a path (with `--jobs auto`, a cheap format may keep a file there too).
+   */
   readsOnMainThread(source: Source): boolean {
     return this.pool === null || source.path === undefined;
   }
