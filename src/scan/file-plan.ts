@@ -18,12 +18,21 @@ export interface FileRead {
   /** The entry as it was before this run, to restore if the read fails; null when new. */
   before: FileEntry | null;
   gzip: boolean;
+  /**
+   * A plain file untouched for SETTLED_TAIL_MS: its last line counts without a newline. A writer
+   * appends whole lines; bytes that no newline ends after minutes of quiet are the end of a file
+   * written once (a Kinesis Data Firehose object copied down, an export), not a line being written.
+   */
+  settledTail: boolean;
   dev: number;
   ino: number;
   size: number;
   mtimeMs: number;
   prefix: Buffer;
 }
+
+/** How long a plain file stays untouched before its unterminated last line is read as complete. */
+export const SETTLED_TAIL_MS = 5 * 60_000;
 
 export interface FilePlan {
   /** Reads grouped by identity: one group is read in order, so a second copy reads on from the first. */
@@ -109,8 +118,10 @@ export async function planFiles(paths: readonly string[], entries: FileEntry[], 
       skipped++;
       continue;
     }
+    const settled = info.mtimeMs <= options.nowMs - SETTLED_TAIL_MS;
     const same = index.unchanged(path, info.dev, info.ino, info.size, info.mtimeMs);
-    if (same) {
+    // Unchanged, unless an unterminated last line was left for a newline that has not come since.
+    if (same && !(settled && same.offset < info.size)) {
       same.seenAtMs = options.nowMs;
       unchanged++;
       continue;
@@ -120,6 +131,12 @@ export async function planFiles(paths: readonly string[], entries: FileEntry[], 
       prefix = await readPrefix(path);
     } catch {
       skipped++;
+      continue;
+    }
+    if (same && prefix.gzip) {
+      // A gzip's offset counts decompressed bytes, and its last line was read with the rest.
+      same.seenAtMs = options.nowMs;
+      unchanged++;
       continue;
     }
     // No complete line yet: nothing to read, and no stable identity to remember.
@@ -140,7 +157,7 @@ export async function planFiles(paths: readonly string[], entries: FileEntry[], 
       index.add(entry);
     }
     entry.seenAtMs = options.nowMs;
-    const read: FileRead = { path, entry, before, gzip: prefix.gzip, dev: info.dev, ino: info.ino, size: info.size, mtimeMs: info.mtimeMs, prefix: prefix.bytes };
+    const read: FileRead = { path, entry, before, gzip: prefix.gzip, settledTail: settled && !prefix.gzip, dev: info.dev, ino: info.ino, size: info.size, mtimeMs: info.mtimeMs, prefix: prefix.bytes };
     const group = groups.get(entry.id);
     if (group) group.push(read);
     else groups.set(entry.id, [read]);

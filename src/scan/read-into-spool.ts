@@ -46,7 +46,7 @@ export interface ReadResult {
  * at planning (a writer appending meanwhile is seen next run); gzip files are decompressed and
  * the first `from` bytes skipped. Only complete lines pass.
  */
-export function fileRangeSource(path: string, from: number, size: number, gzip: boolean): { source: Source; counter: () => CompleteLines | null } {
+export function fileRangeSource(path: string, from: number, size: number, gzip: boolean, settledTail = false): { source: Source; counter: () => CompleteLines | null } {
   let trimmer: CompleteLines | null = null;
   return {
     counter: () => trimmer,
@@ -61,8 +61,9 @@ export function fileRangeSource(path: string, from: number, size: number, gzip: 
         }
         const raw = gzip ? createReadStream(path) : createReadStream(path, { start: from, end: size - 1 });
         // A gzip file is complete once it decodes to its end (one still being written fails as
-        // truncated), so its last line counts even without a newline; a plain file's waits.
-        trimmer = new CompleteLines(gzip ? from : 0, gzip);
+        // truncated), so its last line counts even without a newline; a plain file's waits,
+        // unless the file has settled (file-plan.ts, SETTLED_TAIL_MS).
+        trimmer = new CompleteLines(gzip ? from : 0, gzip || settledTail);
         const forward = (error: Error): void => { out.destroy(error); };
         raw.on('error', forward);
         trimmer.on('error', forward);

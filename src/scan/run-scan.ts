@@ -480,7 +480,7 @@ async function readFile(read: FileRead, reader: Reader, dropped: Set<string>): P
   const rebuildFrom = entry.rebuildFrom;
   if (rebuildFrom !== undefined && rebuildFrom < from) from = rebuildFrom;
   const forced = from > 0 && entry.format !== null ? reader.parse.formatById(entry.format) : undefined;
-  const { source, counter } = fileRangeSource(read.path, from, read.size, read.gzip);
+  const { source, counter } = fileRangeSource(read.path, from, read.size, read.gzip, read.settledTail);
   const forget = (): void => {
     // Never read successfully: forget it; otherwise keep what earlier reads achieved.
     if (read.before === null && snapshot.size === 0) dropped.add(entry.id);

@@ -96,6 +96,34 @@ describe('nothing lost quietly', () => {
     expect(totalProxyRequests(join(work, 'out'))).toBe(15);
   }, 30_000);
 
+  it('a plain file untouched for minutes counts its last line without a newline: an object written once, not a line being written', async () => {
+    const work = join(dir, 'settled');
+    const logs = join(work, 'logs');
+    mkdirSync(logs, { recursive: true });
+    const t0 = Date.UTC(2025, 0, 15, 17);
+    // A Firehose object copied down ends without a newline; it was written long before this run.
+    const copied = join(logs, 'firehose-object.log');
+    writeFileSync(copied, albLines(t0, 0, 6).trimEnd());
+    const live = join(logs, 'access.log');
+    writeFileSync(live, albLines(t0 + 60_000, 100, 5).trimEnd());
+    const copiedAt = statSync(copied).mtimeMs;
+    const liveAt = statSync(live).mtimeMs;
+    // The live file is fresh at the first run: its unterminated line waits, the copy's does not.
+    const minutes = (n: number): number => n * 60_000;
+    const first = await runScan(scanOptions([copied], work, { nowMs: copiedAt + minutes(6) }));
+    expect(first.records).toBe(6);
+    const fresh = await runScan(scanOptions([live], work, { nowMs: liveAt + minutes(1) }));
+    expect(fresh.records).toBe(4);
+    // No newline came and the file was not touched again: a later run reads its last line.
+    const settled = await runScan(scanOptions([copied, live], work, { nowMs: liveAt + minutes(6) }));
+    expect(settled.records).toBe(1);
+    expect(settled.sourcesUnchanged).toBe(1);
+    const after = await runScan(scanOptions([copied, live], work, { nowMs: liveAt + minutes(12) }));
+    expect(after.records).toBe(0);
+    expect(after.sourcesUnchanged).toBe(2);
+    expect(totalProxyRequests(join(work, 'out'))).toBe(11);
+  }, 30_000);
+
   it('a lost segment is found, rebuilt from its source and counted as before; with the source gone the window is marked incomplete', async () => {
     const work = join(dir, 'segments');
     const logs = join(work, 'logs');

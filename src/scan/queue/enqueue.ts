@@ -6,6 +6,7 @@ import { FlowProducer, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { expandLocal } from '../../sources/glob.js';
 import { startsWithGzipMagic } from '../../sources/gzip-magic.js';
+import { SETTLED_TAIL_MS } from '../file-plan.js';
 import { planSplit, type SplitSettings } from '../../parse/workers/byte-ranges.js';
 import { createS3Client, listObjects } from '../../sources/s3-source.js';
 import { isS3Url, parseS3Url } from '../../sources/s3-location.js';
@@ -136,12 +137,14 @@ async function enqueueLocked(options: EnqueueOptions, runId: string, outDir: str
     const from = read.read === 'rest' ? read.from : 0;
     const continues = read.read === 'rest' ? read.continues : null;
     const split = object.gzip ? null : await planSplit(object.id, object.id, object.size, { candidates: parse.candidates }, options.split ?? QUEUE_SPLIT, from);
+    const settledTail = !object.gzip && object.mtimeMs <= Date.now() - SETTLED_TAIL_MS;
     if (split === null) {
-      maps.push({ source: { kind: 'file', path: object.id, gzip: object.gzip, from, end: object.size }, object, continues });
+      maps.push({ source: { kind: 'file', path: object.id, gzip: object.gzip, from, end: object.size, settledTail }, object, continues });
       continue;
     }
     for (const range of split.ranges) {
-      maps.push({ source: { kind: 'file', path: object.id, gzip: false, from: range.start, end: range.end ?? object.size, formatId: split.format.id }, object, continues });
+      const end = range.end ?? object.size;
+      maps.push({ source: { kind: 'file', path: object.id, gzip: false, from: range.start, end, formatId: split.format.id, settledTail: settledTail && end === object.size }, object, continues });
     }
   }
   for (const url of options.sources.filter(isS3Url)) {

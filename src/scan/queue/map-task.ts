@@ -73,6 +73,6 @@ function mapSource(task: MapTask): { source: Source; from: number; forcedId?: st
     const client = createS3Client(task.settings.endpoint, task.settings.s3TimeoutMs);
     return { source: s3ObjectSource(client, { bucket: s.bucket, key: s.key, etag: s.etag, size: s.size, lastModifiedMs: s.lastModifiedMs }), from: 0 };
   }
-  const { source, counter } = fileRangeSource(s.path, s.from, s.end, s.gzip);
+  const { source, counter } = fileRangeSource(s.path, s.from, s.end, s.gzip, s.settledTail);
   return { source, from: s.from, forcedId: s.formatId, counter };
 }

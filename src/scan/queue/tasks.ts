@@ -41,7 +41,8 @@ export interface TaskSettings {
 }
 
 export type MapSource =
-  | { kind: 'file'; path: string; gzip: boolean; from: number; end: number; formatId?: string }
+  /** `settledTail`: the range ends the file, untouched for SETTLED_TAIL_MS: its last line counts without a newline. */
+  | { kind: 'file'; path: string; gzip: boolean; from: number; end: number; formatId?: string; settledTail?: boolean }
   | { kind: 's3'; bucket: string; key: string; etag: string; size: number; lastModifiedMs: number };
 
 /**

@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runMapTask } from '../../../src/scan/queue/map-task.js';
+import type { MapTask } from '../../../src/scan/queue/tasks.js';
+import { albLines } from '../helpers.js';
+
+describe('a map task over a plain file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alf-map-task-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const task = (path: string, settledTail: boolean): MapTask => {
+    const info = statSync(path);
+    return {
+      runId: 'run', outDir: join(dir, 'out'), taskId: `map-${settledTail}`,
+      settings: { windowMs: 3_600_000, budget: null, where: [], sinceMs: null, untilMs: null, s3TimeoutMs: 1000 },
+      source: { kind: 'file', path, gzip: false, from: 0, end: info.size, settledTail },
+      object: { id: path, head: '', headLength: 0, size: info.size, mtimeMs: info.mtimeMs, gzip: false },
+      continues: null,
+    };
+  };
+
+  it('leaves a last line without a newline for later, unless the file has settled: then it is read, to the end', async () => {
+    const path = join(dir, 'object.log');
+    writeFileSync(path, albLines(Date.UTC(2025, 0, 15, 9), 0, 6).trimEnd());
+    const size = statSync(path).size;
+
+    const waiting = await runMapTask(task(path, false));
+    expect(waiting.records).toBe(5);
+    expect(waiting.end).toBeLessThan(size);
+    expect(waiting.failure).toMatch(/hold no newline/);
+
+    const settled = await runMapTask(task(path, true));
+    expect(settled.records).toBe(6);
+    expect(settled.end).toBe(size);
+    expect(settled.failure).toBeNull();
+  });
+});
