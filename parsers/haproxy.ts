@@ -10,6 +10,7 @@ import { localTimeZone } from '../src/model/time-zone.js';
 import { parseIsoTimestamp } from './fields/iso-time.js';
 import { excerpt } from '../src/model/parse-issue.js';
 import { hostOfHostPort, isMissing, optionalUnsigned, textLineParser } from './proxy-line-kit.js';
+import { compileHaproxyLogFormat, sampleHeaderName, splitHaproxyLine, type CompiledHaproxyLogFormat } from './haproxy-log-format.js';
 
 /**
  * HAProxy `option httplog` (docs/formats.md, HAProxy), with or without a syslog header:
@@ -321,6 +322,32 @@ function httpsTail(tail: string): { sni: string | null } | null {
   return { sni: isMissing(ssl[0]) ? null : ssl[0]! };
 }
 
+/**
+ * Where a line's message may start after a syslog header: after an RFC 5424 header (`<134>1 TIME
+ * HOST APP PID MSGID - `), after a bare priority (`format short`), after `haproxy[8]: ` (RFC 3164),
+ * then the line's start (`log stdout format raw`). A header first: a format that opens with a value
+ * (`%ci:%cp …`) would otherwise take the header's words for its first values.
+ */
+function bodyStarts(text: string): number[] {
+  const starts: number[] = [];
+  if (text.charCodeAt(0) === 60 /* < */) {
+    const close = text.indexOf('>');
+    if (close > 1 && close <= 4) {
+      if (text.startsWith('1 ', close + 1)) {
+        let at = close + 3;
+        for (let word = 0; word < 6 && at > 0; word++) at = text.indexOf(' ', at) + 1;
+        if (at > 0) starts.push(at);
+      } else {
+        starts.push(close + 1);
+      }
+    }
+  }
+  const tag = text.indexOf(']: ');
+  if (tag > 0 && tag < 256) starts.push(tag + 3);
+  starts.push(0);
+  return starts;
+}
+
 /** TR (Tq before 1.9), Tw, Tc, Tr, Ta (Tt): ms, null for -1. */
 export type HaproxyTimers = [request: number | null, queue: number | null, connect: number | null, response: number | null, total: number | null];
 
@@ -384,7 +411,7 @@ export function fillHaproxyOutcome(record: ProxyRecord, outcome: HaproxyOutcome)
   }
 }
 
-function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayout): RecordParser {
+function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayout, custom: readonly CompiledHaproxyLogFormat[]): RecordParser {
   const file = options.file;
   const fallbackRoles = rolesOf(layout.fallback, options.keyField, layout.fallback === DEFAULT_HAPROXY_CAPTURES);
   const frontendRoles = new Map([...layout.frontends].map(([name, captures]) => [name, rolesOf(captures, options.keyField, false)]));
@@ -433,18 +460,158 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
     return true;
   }
 
+  /** Header roles of the samples a custom format logs (`%[capture.req.hdr(1)]`, `%[req.hdr(host)]`), per frontend. */
+  const sampleRolesByFrontend = new Map<string, Map<string, string>>();
+  function sampleRoles(format: CompiledHaproxyLogFormat, frontend: string): Map<string, string> {
+    const cacheKey = `${custom.indexOf(format)}\u0000${frontend}`;
+    let roles = sampleRolesByFrontend.get(cacheKey);
+    if (roles !== undefined) return roles;
+    const captures = (layout.frontends.get(frontend) ?? layout.fallback).request;
+    const headers = new Map<string, string>();
+    for (const name of format.names) {
+      const header = name.startsWith('[') ? sampleHeaderName(name, captures) : null;
+      if (header !== null) headers.set(name, headerKey(header));
+    }
+    const keyHeader = options.keyField !== undefined ? headerKey(options.keyField) : findKeyAttribute([...headers.values()]);
+    roles = new Map();
+    for (const [name, header] of headers) {
+      const role = header === keyHeader ? 'apiKey' : header === 'user-agent' ? 'userAgent' : header === 'host' ? 'host'
+        : header === 'x-request-id' ? 'requestId' : header === 'traceparent' ? 'traceparent' : null;
+      if (role !== null) roles.set(name, role);
+    }
+    for (const name of format.names) if (name === '[unique-id]') roles.set(name, 'requestId');
+    sampleRolesByFrontend.set(cacheKey, roles);
+    return roles;
+  }
+
+  /**
+   * A line in one of the configuration's own log-formats: the record, a field that is there but
+   * wrong (reported), or why the line has another layout (null: try the next format).
+   */
+  function readCustom(format: CompiledHaproxyLogFormat, text: string, lineNumber: number): ProxyRecord | { field: string; message: string } | string {
+    let values: Map<string, string> | string = 'no syslog header fits';
+    let bodyStart = 0;
+    for (const start of bodyStarts(text)) {
+      values = splitHaproxyLine(format, start === 0 ? text : text.slice(start));
+      bodyStart = start;
+      if (typeof values !== 'string') break;
+    }
+    if (typeof values === 'string') return values;
+    const value = (name: string): string | null => {
+      const found = values.get(name);
+      return found === undefined || isMissing(found) ? null : found;
+    };
+    // The request's date when the format logs it (%tr: local, to the ms), else the connection's.
+    const zone = syslogZone(text, bodyStart);
+    const local = value('tr') ?? value('t');
+    const dated = value('trg') ?? value('trl') ?? value('T') ?? value('Tl');
+    let startMs: number;
+    let timeResolutionMs = 1;
+    if (local !== null) {
+      const wall = parseClfTime(`${local} ${zone ?? '+0000'}`);
+      startMs = zone === null && toUtc !== null ? toUtc(wall) : wall;
+    } else if (dated !== null) {
+      startMs = parseClfTime(dated);
+      timeResolutionMs = 1000;
+    } else {
+      const seconds = parseUnsignedInt(value('Ts') ?? '');
+      const millis = value('ms');
+      startMs = seconds * 1000 + (millis === null ? 0 : parseUnsignedInt(millis));
+      if (millis === null) timeResolutionMs = 1000;
+    }
+    const dateField = ['tr', 't', 'trg', 'trl', 'T', 'Tl', 'Ts'].find((name) => format.names.has(name))!;
+    if (Number.isNaN(startMs)) return { field: dateField, message: `bad date "${values.get(dateField) ?? ''}"` };
+    const timerNames = [format.names.has('TR') ? 'TR' : 'Tq', 'Tw', 'Tc', 'Tr', format.names.has('Ta') ? 'Ta' : 'Tt'];
+    const timers = timerNames.map((name) => {
+      const text = values.get(name);
+      return text === undefined || text === '-' ? null : haproxyTimer(text);
+    });
+    const badTimer = timers.findIndex((timer) => Number.isNaN(timer));
+    if (badTimer >= 0) return { field: timerNames[badTimer]!, message: `bad timer "${values.get(timerNames[badTimer]!)!}"` };
+    const statusText = values.get('ST');
+    const status = statusText === undefined || statusText === '-1' || statusText === '-' ? null : parseUnsignedInt(statusText);
+    if (Number.isNaN(status) || (status !== null && status > 999)) return { field: 'ST', message: `bad status "${statusText ?? ''}"` };
+    const bytes = values.has('B') ? optionalUnsigned(values.get('B')!) : null;
+    if (Number.isNaN(bytes)) return { field: 'B', message: `bad byte count "${values.get('B')!}"` };
+    const retriesText = value('rc') ?? '0';
+    const retries = parseUnsignedInt(retriesText.charCodeAt(0) === 43 ? retriesText.slice(1) : retriesText);
+    if (Number.isNaN(retries)) return { field: 'rc', message: `bad retry count "${retriesText}"` };
+    const termination = value('tsc') ?? value('ts') ?? '----';
+    const backend = value('b');
+    const server = value('s') ?? '';
+    const client = value('ci') ?? value('[src]');
+
+    const record = emptyProxyRecord('haproxy', file, lineNumber, text);
+    fillHaproxyOutcome(record, {
+      startMs, timeResolutionMs, timers: timers as HaproxyTimers, status, bytes,
+      // An address without its port: hostOfHostPort reads up to the last colon (IPv6 has several).
+      client: client === null ? '' : `${client}:${value('cp') ?? '0'}`,
+      termination: termination.padEnd(4, '-'), upstream: backend !== null && server !== '' ? `${backend}/${server}` : server || (backend ?? ''), server, retries,
+      request: value('r') ?? '',
+    });
+    if (!format.names.has('s') && !format.names.has('Tr')) {
+      // Neither the server nor its time: whether a backend answered is not in the log.
+      record.upstreamLogged = false;
+      record.upstreamAddr = null;
+      record.upstreamAttempts = 0;
+      record.upstreamStatus = null;
+    }
+    if (!format.names.has('Ta') && !format.names.has('Tt')) record.requestTimeMs = null;
+    if (record.path === null) {
+      // The request's parts on their own: %HM, %HU (path and query) or %HP with %HQ.
+      record.method = value('HM');
+      const uri = value('HU') ?? value('HPO') ?? value('HP');
+      if (uri !== null) {
+        const question = uri.indexOf('?');
+        record.path = question < 0 ? uri : uri.slice(0, question);
+        const query = question < 0 ? value('HQ') : uri.slice(question);
+        record.query = query === null || query === '' ? null : query.startsWith('?') ? query.slice(1) : query;
+      }
+    }
+    const frontend = value('ft') ?? value('f') ?? '';
+    const captures = values.get('hr');
+    if (captures !== undefined && !isMissing(captures) && !readCaptures(record, frontend, captures, lineNumber, text)) return { field: 'hr', message: 'unterminated {header captures}' };
+    for (const [name, role] of sampleRoles(format, frontend.endsWith('~') ? frontend.slice(0, -1) : frontend)) {
+      const found = value(name);
+      if (found === null) continue;
+      const decoded = decodeCapture(found);
+      if (role === 'apiKey') record.apiKey = strings.intern(decoded);
+      else if (role === 'userAgent') record.userAgent = strings.intern(decoded);
+      else if (role === 'host') record.host = strings.intern(decoded);
+      else if (role === 'requestId') record.requestId = decoded;
+      else if (role === 'traceparent') record.traceId = normaliseTraceId(decoded);
+    }
+    record.requestId ??= value('ID');
+    return record;
+  }
+
   return textLineParser(file, (text, lineNumber, lineSink, fail) => {
     sink = lineSink;
+    // The configuration's own log-formats first: a line of another layout falls through to httplog.
+    let firstMisfit: string | null = null;
+    for (const format of custom) {
+      const read = readCustom(format, text, lineNumber);
+      if (typeof read === 'string') {
+        firstMisfit ??= read;
+        continue;
+      }
+      if ('kind' in read) lineSink.record(read);
+      else fail('PARSE_BAD_FIELD', read.field, read.message);
+      return;
+    }
     const open = findAcceptDate(text);
-    if (open < 0) return fail('PARSE_NO_MATCH', 'tr', 'no [accept date] found');
+    const customMiss = (): void => fail('PARSE_NO_MATCH', LOG_FORMAT_FIELD, `not in the configuration's log-format: ${firstMisfit!}`);
+    if (open < 0) return firstMisfit !== null ? customMiss() : fail('PARSE_NO_MATCH', 'tr', 'no [accept date] found');
     const close = text.indexOf(']', open);
-    if (close < 0) return fail('PARSE_NO_MATCH', 'tr', 'unterminated [accept date]');
+    if (close < 0) return firstMisfit !== null ? customMiss() : fail('PARSE_NO_MATCH', 'tr', 'unterminated [accept date]');
     const clientStart = text.lastIndexOf(' ', open - 2) + 1;
     const client = text.slice(clientStart, open - 1);
     // A line HAProxy's syslog tag names as its own, in a layout other than httplog's (a custom
     // log-format), says so: detection then names HAProxy as the closest format, not a 0% nginx one.
     const ownLine = HAPROXY_TAG.test(text.slice(Math.max(0, clientStart - 32), clientStart));
-    const layoutMiss = (field: string, message: string): void => ownLine
+    const layoutMiss = (field: string, message: string): void => firstMisfit !== null
+      ? fail('PARSE_NO_MATCH', LOG_FORMAT_FIELD, `not in the configuration's log-format (${firstMisfit}), nor option httplog's layout (${message})`)
+      : ownLine
       ? fail('PARSE_NO_MATCH', LOG_FORMAT_FIELD, `${message}: an HAProxy line in a log-format alf does not read (it reads option httplog and httpslog)`)
       : fail('PARSE_NO_MATCH', field, message);
     // The request is the last quoted field; HAProxy encodes `"` inside it, so lastIndexOf is safe.
@@ -512,8 +679,13 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
   }, undefined, isHaproxyOtherLine);
 }
 
-/** The HAProxy format with a capture layout (from haproxyCaptureLayout), as `nginxFormat` takes a log_format. */
-export function haproxyFormat(layout: HaproxyCaptureLayout = DEFAULT_HAPROXY_LAYOUT): FormatDef {
+/**
+ * The HAProxy format with a capture layout (from haproxyCaptureLayout) and the configuration's own
+ * `log-format` strings (haproxyLogFormats), as `nginxFormat` takes a log_format. Lines are read in
+ * those formats first, then as option httplog's.
+ */
+export function haproxyFormat(layout: HaproxyCaptureLayout = DEFAULT_HAPROXY_LAYOUT, logFormats: readonly string[] = []): FormatDef {
+  const custom = logFormats.map(compileHaproxyLogFormat);
   return {
     id: 'haproxy',
     // One syslog file collects every frontend's lines: httplog and httplog clf side by side.
@@ -545,7 +717,7 @@ export function haproxyFormat(layout: HaproxyCaptureLayout = DEFAULT_HAPROXY_LAY
         fields: { start: '2018-04-16T13:37:08.576Z', status: 200, method: 'GET', path: '/haproxy_stats/;csv;norefresh', client: '127.0.0.1', upstreamStatus: null },
       },
     ],
-    createParser: (options) => createHaproxyParser(options, layout),
+    createParser: (options) => createHaproxyParser(options, layout, custom),
   };
 }
 

@@ -170,7 +170,20 @@ describe.skipIf(!NGINX_INSTALLED)('a healthy edge through a real nginx: static f
   });
 });
 
-describe.skipIf(HAPROXY === null)('a healthy edge through a real HAProxy: answers of its own, a stick-table rate limit, scanners and early hang-ups raise nothing above low', () => {
+/**
+ * HAProxy's log layouts for the healthy edge: option httplog, read without a configuration, and a
+ * custom JSON log-format in the frontend, read with the haproxy.cfg as --log-format.
+ */
+const HAPROXY_LAYOUTS = [
+  { name: 'option httplog', logFormat: null, status: /\] \S+ \S+ \S+ (\d{3}) / },
+  {
+    name: 'a custom JSON log-format',
+    logFormat: `  log-format '{"time":"%tr","client":"%ci:%cp","frontend":"%ft","backend":"%b","server":"%s","timers":"%TR/%Tw/%Tc/%Tr/%Ta","status":%ST,"bytes":%B,"termination":"%tsc","retries":%rc,"request":"%r"}'\n`,
+    status: /"status":(\d{3}),/,
+  },
+] as const;
+
+describe.skipIf(HAPROXY === null).each(HAPROXY_LAYOUTS)('a healthy edge through a real HAProxy ($name): answers of its own, a stick-table rate limit, scanners and early hang-ups raise nothing above low', (layout) => {
   const dir = mkdtempSync(join(tmpdir(), 'alf-edge-haproxy-'));
   let backend: Server;
   let client: EdgeClient;
@@ -188,7 +201,7 @@ describe.skipIf(HAPROXY === null)('a healthy edge through a real HAProxy: answer
     writeFileSync(files.cfg, `${haproxyCfgHead({ abortOnClose: false, timeoutSeconds: 30 })}
 frontend fe_edge
   bind 127.0.0.1:${port}
-  stick-table type ip size 100k expire 30s store http_req_rate(1s)
+${layout.logFormat ?? ''}  stick-table type ip size 100k expire 30s store http_req_rate(1s)
   http-request track-sc0 src
   http-request deny deny_status 429 if { sc_http_req_rate(0) gt 100 }
   http-request deny if { path_beg /admin }
@@ -205,14 +218,14 @@ backend be_api
     sent = await client.run(TRAFFIC_MS, 429);
     await waitUntil('HAProxy logged the last request', () => readFileSync(files.log, 'utf8').split('\n').length >= sent.requests - sent.hungUp, 10_000);
     await stopHaproxy(haproxy);
-    report = analyze([files.log]);
-    console.info(`alf e2e healthy edge, haproxy: ${findingsLine(report)}`);
+    report = analyze(layout.logFormat === null ? [files.log] : [files.log, '--log-format', files.cfg]);
+    console.info(`alf e2e healthy edge, haproxy (${layout.name}): ${findingsLine(report)}`);
   }, 120_000);
 
   afterAll(() => tearDown(haproxy, client, backend, dir));
 
   it('the run had every kind of answer it means to have', () => {
-    const statuses = new Set(readFileSync(files.log, 'utf8').split('\n').map((line) => line.match(/\] \S+ \S+ \S+ (\d{3}) /)?.[1]).filter(Boolean));
+    const statuses = new Set(readFileSync(files.log, 'utf8').split('\n').map((line) => line.match(layout.status)?.[1]).filter(Boolean));
     for (const status of ['200', '301', '400', '403', '404', '429']) expect([...statuses], status).toContain(status);
     expect(sent.limited).toBeGreaterThan(10);
   });

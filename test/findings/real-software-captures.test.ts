@@ -194,3 +194,23 @@ describe('HAProxy with option httplog clf (HAProxy 2.6.12, 57 requests)', () => 
     expect(analysis.findings.every((finding) => finding.severity !== 'high')).toBe(true);
   });
 });
+
+describe('HAProxy, two frontends each with a custom log-format (haproxy-log-format)', () => {
+  // run.sh, to each frontend: 30 quick orders, 5 exports past `timeout server 2s`, 5 reports whose
+  // client left at 0.5 s, and 4 requests to a backend whose one server is down.
+  const run = 'haproxy-log-format';
+
+  it('is no known format without its configuration, and with it every request line is read, in both layouts', async () => {
+    await expect(analyzeRun([at(run, 'haproxy.log.gz')])).rejects.toThrow(/no known format fits/);
+    const analysis = await analyzeRun([at(run, 'haproxy.log.gz')], { logFormat: at(run, 'haproxy.cfg') });
+    expect(analysis.inputs.files.map((file) => [file.format, file.records, file.skipped, file.ignored])).toEqual([['haproxy', 88, 0, 4]]);
+    // The 10 exports HAProxy gave up on at its 2 s `timeout server`: a gateway wall on that route.
+    const [wall] = findingsOfKind(analysis.findings, 'timeout-walls');
+    expect(wall!.figures).toMatchObject({ cause: 'gateway-timeout', route: '/v1/export/:id', requestsAtWall: 10, gatewayTimeouts: 10 });
+    expect('wallSeconds' in wall!.figures && wall!.figures.wallSeconds).toBeCloseTo(2.0, 1);
+    // The keys come from `%[capture.req.hdr(1)]` (text) and `"key":"%[capture.req.hdr(1)]"` (JSON).
+    const [perKey] = findingsOfKind(analysis.findings, 'budget-per-key');
+    expect(perKey!.table.rows.map((row) => [row[0], row[1]]).sort()).toEqual([['k_export', 10], ['k_orders', 60], ['k_report', 10]]);
+    expect(analysis.findings.every((finding) => finding.severity !== 'high' && finding.severity !== 'critical')).toBe(true);
+  });
+});

@@ -1,6 +1,7 @@
 import { APM_FORMATS } from '../../../parsers/apm-formats.js';
 import type { FormatDef } from '../../../parsers/format.js';
 import { haproxyCaptureLayout, haproxyFormat } from '../../../parsers/haproxy.js';
+import { haproxyLogFormats } from '../../../parsers/haproxy-log-format.js';
 import { nginxFormat } from '../../../parsers/nginx.js';
 import { apacheLogFormat, isApacheLogFormat } from '../../../parsers/apache-log-format.js';
 import { FORMATS, findFormat } from '../../../parsers/registry.js';
@@ -36,9 +37,12 @@ export const LOG_FORMAT_ID = 'nginx';
  */
 export const LOG_FORMAT_DIRECTIVE = /^[ \t]*log_format\s/m;
 
-/** An haproxy.cfg rather than an nginx log_format: frontend or listen sections and no `log_format`. */
+/**
+ * An haproxy.cfg rather than an nginx log_format: frontend or listen sections, or HAProxy's own
+ * `log-format` directive (nginx's is `log_format`), and no `log_format`.
+ */
 export function isHaproxyConfig(text: string): boolean {
-  return !LOG_FORMAT_DIRECTIVE.test(text) && /^[ \t]*(?:frontend|listen)[ \t]/m.test(text);
+  return !LOG_FORMAT_DIRECTIVE.test(text) && /^[ \t]*(?:frontend|listen|log-format)[ \t]/m.test(text);
 }
 
 /**
@@ -48,7 +52,7 @@ export function isHaproxyConfig(text: string): boolean {
  * One function for the main thread and the parse workers, so both compile the same format.
  */
 export function compileLogFormat(text: string, keyField?: string): FormatDef {
-  const format = isHaproxyConfig(text) ? haproxyFormat(haproxyCaptureLayout(text))
+  const format = isHaproxyConfig(text) ? haproxyFormat(haproxyCaptureLayout(text), haproxyLogFormats(text))
     : isApacheLogFormat(text) ? apacheLogFormat(text, keyField)
       : nginxFormat(text, LOG_FORMAT_ID, keyField);
   return { ...format, named: true };
