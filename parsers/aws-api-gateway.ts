@@ -23,7 +23,33 @@ const API_GATEWAY_TRAITS: FormatTraits = {
  * - No documented client-closed signal (§8: UNCONFIRMED), so clientClosed stays false.
  */
 
-const KEYS = {
+/** `identity.sourceIp` -> `identity.source_ip`; null when the name has no capital (nothing to add). */
+function snakeCase(key: string): string | null {
+  const snake = key.replace(/[A-Z]/g, (capital) => `_${capital.toLowerCase()}`);
+  return snake === key ? null : snake;
+}
+
+/**
+ * Each name list with its snake_case spellings after it: templates in the wild name their keys
+ * `request_id`, `source_ip`, `route_key`, `response_latency` (an AWS CDK HTTP API stage found in a
+ * public repository: `{"request_id":"$context.requestId","method":"$context.httpMethod","route_key":
+ * "$context.routeKey",…,"source_ip":"$context.identity.sourceIp"}`), and with the camelCase names
+ * alone none of them read.
+ */
+function withSnakeCase<T extends Record<string, readonly string[]>>(keys: T): { [K in keyof T]: readonly string[] } {
+  const out = {} as { [K in keyof T]: readonly string[] };
+  for (const role of Object.keys(keys) as (keyof T)[]) {
+    const names = [...keys[role]!];
+    for (const name of keys[role]!) {
+      const snake = snakeCase(name);
+      if (snake !== null && !names.includes(snake)) names.push(snake);
+    }
+    out[role] = names;
+  }
+  return out;
+}
+
+const KEYS = withSnakeCase({
   requestId: ['requestId', 'request_id', 'context.requestId'],
   extendedRequestId: ['extendedRequestId'],
   epoch: ['requestTimeEpoch', 'context.requestTimeEpoch', 'requestTimeMs'],
@@ -43,7 +69,7 @@ const KEYS = {
   xrayTraceId: ['xrayTraceId', 'context.xrayTraceId', 'traceId'],
   domainName: ['domainName', 'context.domainName', 'host'],
   responseLength: ['responseLength', 'context.responseLength'],
-} as const satisfies Record<string, readonly string[]>;
+} as const satisfies Record<string, readonly string[]>);
 
 const INTEGRATION_KEYS: readonly string[] = [...KEYS.integrationLatency, ...KEYS.integrationStatus];
 

@@ -30,6 +30,18 @@ describe('aws-api-gateway-json', () => {
     });
   });
 
+  it('reads a template whose keys are snake_case (an AWS CDK HTTP API stage\'s, with request_time_epoch added)', () => {
+    // {"request_id":"$context.requestId","method":"$context.httpMethod","route_key":"$context.routeKey","path":"$context.path",
+    //  "status":"$context.status","response_length":"$context.responseLength","response_latency":"$context.responseLatency",
+    //  "source_ip":"$context.identity.sourceIp"} and "request_time_epoch":"$context.requestTimeEpoch".
+    const line = '{"request_id":"Xk3PQF2MoAMEbVw=","request_time_epoch":"1736937091901","method":"POST","route_key":"POST /chat","path":"/chat",' +
+      '"status":"504","response_length":"41","response_latency":"30001","integration_latency":"-","source_ip":"198.51.100.7","user_agent":"python-requests/2.32.3"}';
+    expect(onlyProxy(awsApiGatewayJson, line)).toMatchObject({
+      startMs: START, requestTimeMs: 30001, status: 504, method: 'POST', path: '/chat', clientIp: '198.51.100.7', userAgent: 'python-requests/2.32.3',
+      requestId: 'Xk3PQF2MoAMEbVw=', bytesSent: 41, upstreamLogged: true, upstreamTimeMs: null,
+    });
+  });
+
   it('reads the status under the names templates give it (httpStatusCode, httpStatus)', () => {
     const template = { requestId: 'c6af9ac6', requestTimeEpoch: '1736937091901', httpMethod: 'GET', resourcePath: '/v1/items', responseLatency: '23' };
     for (const key of ['httpStatusCode', 'httpStatus']) {
