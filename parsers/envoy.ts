@@ -2,6 +2,10 @@ import { emptyProxyRecord, type ProxyRecord } from '../src/model/records.js';
 import { parseUnsignedInt } from './fields/numbers.js';
 import { parseRequestLine, splitTarget } from './fields/request-line.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
+import { findKeyAttribute } from './fields/apm-attributes.js';
+import { normaliseTraceId } from './fields/trace-context.js';
+import { compileEnvoyLogFormat, splitEnvoyLine, type CompiledEnvoyLogFormat } from './envoy-log-format.js';
+import { LOG_FORMAT_FIELD } from './format.js';
 import { FieldError, firstForwardedFor, firstPresent, hasFraction, hostOfHostPort, isMissing, jsonLineParser, jsonNumber, jsonText, optionalUnsigned, orNull, parseIsoTimestamp, textLineParser, TokenSpans, type JsonObject } from './proxy-line-kit.js';
 
 /**
@@ -128,33 +132,132 @@ function fillRequest(record: ProxyRecord, method: string | null, path: string | 
 
 const EMISSARY_PREFIX = 'ACCESS [';
 
-function createEnvoyParser(options: ParserOptions): RecordParser {
+/** START_TIME as logged: ISO 8601 (the default), or a number of seconds (`%s`, `%s.%3f`) or ms; NaN otherwise. */
+function startTimeOf(text: string): { ms: number; fraction: boolean } {
+  const iso = parseIsoTimestamp(text);
+  if (!Number.isNaN(iso)) return { ms: iso, fraction: hasFraction(text) };
+  if (!/^\d{9,13}(?:\.\d{1,9})?$/.test(text)) return { ms: NaN, fraction: false };
+  const value = Number(text);
+  return value >= 1e11 ? { ms: value, fraction: true } : { ms: Math.round(value * 1000), fraction: text.includes('.') };
+}
+
+/** The commands a custom format's values come from, by what they say. */
+const PATH_COMMANDS = ['REQ(X-ENVOY-ORIGINAL-PATH?:PATH)', 'REQ(:PATH)', 'REQ(X-ENVOY-ORIGINAL-PATH)'];
+const AUTHORITY_COMMANDS = ['REQ(:AUTHORITY)', 'REQ(HOST)'];
+const REMOTE_COMMANDS = ['DOWNSTREAM_REMOTE_ADDRESS', 'DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT', 'DOWNSTREAM_DIRECT_REMOTE_ADDRESS', 'DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT'];
+
+/**
+ * A line in the operator's own format string (`--log-format`): the record, a value that is there
+ * but wrong, or why the line has another layout (a string: the default layouts are tried next).
+ */
+function customEnvoyReader(format: CompiledEnvoyLogFormat, file: string, keyField: string | undefined) {
+  const names = [...format.names];
+  const first = (commands: readonly string[]): string | null => commands.find((command) => format.names.has(command)) ?? null;
+  const startCommand = names.find((name) => name === 'START_TIME' || name.startsWith('START_TIME('))!;
+  const pathCommand = first(PATH_COMMANDS);
+  const authorityCommand = first(AUTHORITY_COMMANDS);
+  const remoteCommand = first(REMOTE_COMMANDS);
+  const headers = names.filter((name) => name.startsWith('REQ(')).map((name) => name.slice(4, -1).toLowerCase());
+  const keyHeader = keyField !== undefined ? keyField.toLowerCase().replace(/^http_/, '').replaceAll('_', '-') : findKeyAttribute(headers);
+  const keyCommand = keyHeader === null || !headers.includes(keyHeader) ? null : `REQ(${keyHeader.toUpperCase()})`;
+  return (text: string, lineNumber: number): ProxyRecord | { field: string; message: string } | string => {
+    const values = splitEnvoyLine(format, text);
+    if (typeof values === 'string') return values;
+    const value = (command: string | null): string | null => {
+      const found = command === null ? undefined : values.get(command);
+      return found === undefined || isMissing(found) ? null : found;
+    };
+    const startText = values.get(startCommand)!;
+    const start = startTimeOf(startText);
+    if (Number.isNaN(start.ms)) return { field: 'START_TIME', message: `bad START_TIME "${startText}"` };
+    const code = parseUnsignedInt(values.get('RESPONSE_CODE')!);
+    if (Number.isNaN(code) || code > 999) return { field: 'RESPONSE_CODE', message: `bad RESPONSE_CODE "${values.get('RESPONSE_CODE')!}"` };
+    const numbers: [string, number | null][] = [];
+    for (const command of ['DURATION', 'RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)', 'BYTES_SENT']) {
+      const found = values.get(command);
+      const n = found === undefined ? null : optionalUnsigned(found);
+      if (Number.isNaN(n)) return { field: command, message: `bad ${command} "${found!}"` };
+      numbers.push([command, n]);
+    }
+    const [[, duration], [, serviceTime], [, bytesSent]] = numbers as [[string, number | null], [string, number | null], [string, number | null]];
+    const record = emptyProxyRecord('envoy', file, lineNumber, text);
+    const details = value('RESPONSE_CODE_DETAILS');
+    fillOutcome(record, start.ms, start.fraction, duration, code, value('RESPONSE_FLAGS'), serviceTime, value('UPSTREAM_HOST'), bytesSent,
+      details === null ? null : details === 'via_upstream');
+    if (!format.names.has('RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)') && !format.names.has('UPSTREAM_HOST') && !format.names.has('RESPONSE_CODE_DETAILS')) {
+      // Nothing in this format says whether an upstream answered.
+      record.upstreamLogged = false;
+      record.upstreamStatus = null;
+    }
+    const target = value(pathCommand);
+    const split = target === null ? null : splitTarget(target);
+    const method = value('REQ(:METHOD)');
+    if (format.names.has('REQ(:METHOD)')) {
+      // `-`: a TCP proxy session, no HTTP request.
+      fillRequest(record, method, split?.path ?? null, split?.query ?? null);
+    } else {
+      record.path = split?.path ?? null;
+      record.query = split?.query ?? null;
+    }
+    const remote = value(remoteCommand);
+    record.clientIp = firstForwardedFor(value('REQ(X-FORWARDED-FOR)') ?? '') ?? (remote === null ? null : remoteCommand!.endsWith('WITHOUT_PORT') ? remote : hostOfHostPort(remote));
+    record.userAgent = value('REQ(USER-AGENT)');
+    record.requestId = value('REQ(X-REQUEST-ID)');
+    record.host = value(authorityCommand);
+    record.apiKey = value(keyCommand);
+    const traceparent = value('REQ(TRACEPARENT)');
+    if (traceparent !== null) record.traceId = normaliseTraceId(traceparent);
+    return record;
+  };
+}
+
+function createEnvoyParser(options: ParserOptions, custom: CompiledEnvoyLogFormat | null = null): RecordParser {
   const file = options.file;
   // Fields as offsets into the line, sliced when read (see TokenSpans for the figures).
   const tokens = new TokenSpans();
+  const readCustom = custom === null ? null : customEnvoyReader(custom, file, options.keyField);
   return textLineParser(file, (text, lineNumber, sink, fail) => {
+    // The operator's own format first: a line of the default layouts falls through to them.
+    // A line that fits it but holds a bad value may still be a default-layout line: that is tried
+    // before the bad value is reported.
+    let customMiss: string | null = null;
+    let customBad: { field: string; message: string } | null = null;
+    if (readCustom !== null) {
+      const read = readCustom(text, lineNumber);
+      if (typeof read === 'string') {
+        customMiss = read;
+      } else if ('kind' in read) {
+        sink.record(read);
+        return;
+      } else {
+        customBad = read;
+      }
+    }
+    const layoutFail: typeof fail = customBad !== null ? () => fail('PARSE_BAD_FIELD', customBad.field, customBad.message)
+      : customMiss === null ? fail
+        : (code, field, message) => fail(code, code === 'PARSE_NO_MATCH' ? LOG_FORMAT_FIELD : field, code === 'PARSE_NO_MATCH' ? `not in the given format (${customMiss}), nor Envoy's default layouts (${message})` : message);
     // Emissary-ingress (Ambassador) logs Envoy's default format after a word of its own:
     // `ACCESS [%START_TIME%] "…` (emissary python/ambassador/envoy/v3/v3listener.py).
     const line = text.startsWith(EMISSARY_PREFIX) ? text.slice(EMISSARY_PREFIX.length - 1) : text;
-    if (!tokens.read(line)) return fail('PARSE_NO_MATCH', 'REQ', 'unterminated quote or bracket');
+    if (!tokens.read(line)) return layoutFail('PARSE_NO_MATCH', 'REQ', 'unterminated quote or bracket');
     const layout = layoutOf(tokens);
-    if (typeof layout === 'string') return fail('PARSE_NO_MATCH', 'line', layout);
+    if (typeof layout === 'string') return layoutFail('PARSE_NO_MATCH', 'line', layout);
     const at = (index: number): string => tokens.text(index);
     const base = 4 + layout.gap;
     const after = (offset: number): string => tokens.text(base + offset);
 
     const startMs = parseIsoTimestamp(at(T.start));
-    if (Number.isNaN(startMs)) return fail('PARSE_BAD_TIMESTAMP', 'START_TIME', `bad START_TIME "${at(T.start)}"`);
+    if (Number.isNaN(startMs)) return layoutFail('PARSE_BAD_TIMESTAMP', 'START_TIME', `bad START_TIME "${at(T.start)}"`);
     const code = parseUnsignedInt(at(T.code));
-    if (Number.isNaN(code) || code > 999) return fail('PARSE_BAD_FIELD', 'RESPONSE_CODE', `bad RESPONSE_CODE "${at(T.code)}"`);
+    if (Number.isNaN(code) || code > 999) return layoutFail('PARSE_BAD_FIELD', 'RESPONSE_CODE', `bad RESPONSE_CODE "${at(T.code)}"`);
     const duration = optionalUnsigned(after(A.duration));
-    if (Number.isNaN(duration)) return fail('PARSE_BAD_FIELD', 'DURATION', `bad DURATION "${after(A.duration)}"`);
+    if (Number.isNaN(duration)) return layoutFail('PARSE_BAD_FIELD', 'DURATION', `bad DURATION "${after(A.duration)}"`);
     const serviceTime = optionalUnsigned(after(A.upstreamServiceTime));
     if (Number.isNaN(serviceTime)) {
-      return fail('PARSE_BAD_FIELD', 'X-ENVOY-UPSTREAM-SERVICE-TIME', `bad upstream service time "${after(A.upstreamServiceTime)}"`);
+      return layoutFail('PARSE_BAD_FIELD', 'X-ENVOY-UPSTREAM-SERVICE-TIME', `bad upstream service time "${after(A.upstreamServiceTime)}"`);
     }
     const bytesSent = optionalUnsigned(after(A.bytesSent));
-    if (Number.isNaN(bytesSent)) return fail('PARSE_BAD_FIELD', 'BYTES_SENT', `bad BYTES_SENT "${after(A.bytesSent)}"`);
+    if (Number.isNaN(bytesSent)) return layoutFail('PARSE_BAD_FIELD', 'BYTES_SENT', `bad BYTES_SENT "${after(A.bytesSent)}"`);
 
     const record = emptyProxyRecord('envoy', file, lineNumber, text);
     // Istio 1.9+ (and operators' own formats) log %RESPONSE_CODE_DETAILS% first after the flags.
@@ -187,6 +290,15 @@ export function isEnvoyOtherLine(text: string): boolean {
 
 const COMPONENT_LINE = /^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}\]\[\d+\]\[(?:trace|debug|info|warning|error|critical)\]/;
 const ISTIO_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z\t(?:debug|info|warn|warning|error|fatal|critical)\t/;
+
+/**
+ * Envoy with the operator's own format string (`--log-format`): lines are read in it first, then
+ * in the default layouts (docs/formats.md, Envoy).
+ */
+export function envoyFormat(formatString: string): FormatDef {
+  const custom = compileEnvoyLogFormat(formatString);
+  return { ...envoy, realSamples: [], createParser: (options) => createEnvoyParser(options, custom) };
+}
 
 export const envoy: FormatDef = {
   id: 'envoy',
@@ -250,7 +362,7 @@ export const envoy: FormatDef = {
       fields: { start: '2018-07-13T15:56:58.312Z', status: 200, method: 'GET', path: '/v1/gifs/search', client: '173.252.99.154', upstreamStatus: 200 },
     },
   ],
-  createParser: createEnvoyParser,
+  createParser: (options) => createEnvoyParser(options),
 };
 
 /**

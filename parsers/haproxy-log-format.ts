@@ -1,3 +1,4 @@
+import { compileDelimitedFormat, DelimitedFormatError, pushText, splitDelimitedLine, type DelimitedFormat, type FormatPart } from './fields/delimited-format.js';
 import { LogFormatError } from './nginx-log-format.js';
 
 /**
@@ -17,10 +18,7 @@ import { LogFormatError } from './nginx-log-format.js';
  * end of the line back. Only `indexOf`/`lastIndexOf`: no regular expression, no backtracking.
  */
 
-/** A piece of a compiled format: text written as is, or a value. */
-export type LogFormatPart =
-  | { kind: 'text'; text: string }
-  | { kind: 'value'; name: string; quoted: boolean };
+export type LogFormatPart = FormatPart;
 
 /** `${HAPROXY_HTTP_LOG_FMT}` and its kin (HAProxy 2.7+): the built-in layouts, usable in a custom format. */
 const BUILT_IN_FORMATS: Readonly<Record<string, string>> = {
@@ -49,11 +47,7 @@ export function parseHaproxyLogFormat(format: string): LogFormatPart[] {
   let source = format;
   for (const [name, layout] of Object.entries(BUILT_IN_FORMATS)) source = source.replaceAll(`\${${name}}`, layout);
   const parts: LogFormatPart[] = [];
-  const text = (piece: string): void => {
-    const last = parts[parts.length - 1];
-    if (last?.kind === 'text') last.text += piece;
-    else parts.push({ kind: 'text', text: piece });
-  };
+  const text = (piece: string): void => pushText(parts, piece);
   let quoteAll = false;
   let at = 0;
   while (at < source.length) {
@@ -118,129 +112,40 @@ const NUMBER_VARIABLES = new Set([
 /** The dates a format may log: the request's (`%tr`, `%trg`, `%trl`) or the connection's accept (`%t`, `%T`, `%Tl`, `%Ts`). */
 export const TIME_VARIABLES: ReadonlySet<string> = new Set(['tr', 'trg', 'trl', 't', 'T', 'Tl', 'Ts']);
 
-interface Field {
-  name: string;
-  quoted: boolean;
-  /** The format's text right after this value ('' for the last). */
-  after: string;
-}
+export type CompiledHaproxyLogFormat = DelimitedFormat;
 
-/** A log-format compiled for reading: the text before the first value, the values, and the text after the last. */
-export interface CompiledHaproxyLogFormat {
-  /** The format as given, for messages. */
-  readonly source: string;
-  readonly prefix: string;
-  readonly fields: readonly Field[];
-  readonly suffix: string;
-  /** The value cut from the right end back to it (text that may hold its delimiter), or -1. */
-  readonly elastic: number;
-  readonly names: ReadonlySet<string>;
+const show = (name: string): string => `%${name}`;
+
+/** Where a value's delimiter may first be: after the request's version (its spaces are its own), after a capture block's `}`. */
+function searchFrom(name: string, line: string, position: number): number {
+  if (name === 'r') {
+    const version = line.indexOf(' HTTP/', position);
+    return version < 0 ? position : version + 6;
+  }
+  if ((name === 'hr' || name === 'hs') && line.charCodeAt(position) === 123 /* { */) {
+    const close = line.indexOf('}', position);
+    return close < 0 ? position : close;
+  }
+  return position;
 }
 
 export function compileHaproxyLogFormat(format: string): CompiledHaproxyLogFormat {
-  const parts = parseHaproxyLogFormat(format);
-  let prefix = '';
-  let start = 0;
-  if (parts[0]?.kind === 'text') {
-    prefix = parts[0].text;
-    start = 1;
+  // Numbers are never quoted, even under %{+Q}.
+  const parts = parseHaproxyLogFormat(format).map((part) => (part.kind === 'value' && NUMBER_VARIABLES.has(part.name) ? { ...part, quoted: false } : part));
+  if (!parts.some((part) => part.kind === 'value' && TIME_VARIABLES.has(part.name))) {
+    throw new HaproxyLogFormatError('the log-format logs no date (%tr, %t, %trg, %trl, %T, %Tl or %Ts): its lines cannot be placed in time');
   }
-  const fields: Field[] = [];
-  for (let i = start; i < parts.length; i++) {
-    const part = parts[i]!;
-    if (part.kind !== 'value') continue;
-    const next = parts[i + 1];
-    const quoted = part.quoted && !NUMBER_VARIABLES.has(part.name);
-    fields.push({ name: part.name, quoted, after: next?.kind === 'text' ? next.text : '' });
+  try {
+    return compileDelimitedFormat(format, parts, { isFreeText, show, searchFrom });
+  } catch (error) {
+    if (error instanceof DelimitedFormatError) throw new HaproxyLogFormatError(error.message.replace('the format has no value', 'the log-format has no variable'));
+    throw error;
   }
-  if (fields.length === 0) throw new HaproxyLogFormatError('the log-format has no variable');
-  if (!fields.some((field) => TIME_VARIABLES.has(field.name))) throw new HaproxyLogFormatError('the log-format logs no date (%tr, %t, %trg, %trl, %T, %Tl or %Ts): its lines cannot be placed in time');
-  for (let i = 0; i < fields.length - 1; i++) {
-    if (fields[i]!.after === '' && !fields[i]!.quoted) throw new HaproxyLogFormatError(`%${fields[i]!.name} and %${fields[i + 1]!.name} have no text between them: alf cannot tell where one ends`);
-  }
-  const last = fields[fields.length - 1]!;
-  const suffix = last.after;
-  last.after = '';
-  let elastic = -1;
-  for (let i = fields.length - 1; i >= 0; i--) {
-    if (isFreeText(fields[i]!.name) && !fields[i]!.quoted) {
-      elastic = i;
-      break;
-    }
-  }
-  return { source: format, prefix, fields, suffix, elastic, names: new Set(fields.map((field) => field.name)) };
 }
 
 /** Values by variable name, from one line's body (after any syslog header); a string naming the misfit when it does not fit. */
 export function splitHaproxyLine(format: CompiledHaproxyLogFormat, body: string): Map<string, string> | string {
-  const { prefix, fields, suffix, elastic } = format;
-  const values = new Map<string, string>();
-  if (!body.startsWith(prefix)) return `the line does not start with the format's "${prefix}"`;
-  let position = prefix.length;
-  const leftEnd = elastic < 0 ? fields.length : elastic;
-  for (let i = 0; i < leftEnd; i++) {
-    const field = fields[i]!;
-    const delimiter = i === fields.length - 1 ? suffix : field.after;
-    let end: number;
-    let next: number;
-    if (field.quoted && body.charCodeAt(position) === 34 /* " */) {
-      const close = body.indexOf('"', position + 1);
-      if (close < 0) return `%${field.name}: no closing quote`;
-      values.set(field.name, body.slice(position + 1, close));
-      end = close + 1;
-      if (i === fields.length - 1) {
-        if (body.length - end !== suffix.length || !body.endsWith(suffix)) return `text after %${field.name} where the format ends`;
-        return values;
-      }
-      if (!body.startsWith(delimiter, end)) return `%${field.name}: "${delimiter}" does not follow it`;
-      position = end + delimiter.length;
-      continue;
-    }
-    if (i === fields.length - 1) {
-      if (!body.endsWith(suffix) || body.length - suffix.length < position) return `the line does not end with the format's "${suffix}"`;
-      values.set(field.name, body.slice(position, body.length - suffix.length));
-      return values;
-    }
-    let from = position;
-    if (field.name === 'r') {
-      // `GET /path HTTP/1.1`: its spaces are its own; the delimiter comes after the version.
-      const version = body.indexOf(' HTTP/', position);
-      if (version >= 0) from = version + 6;
-    } else if ((field.name === 'hr' || field.name === 'hs') && body.charCodeAt(position) === 123 /* { */) {
-      const close = body.indexOf('}', position);
-      if (close >= 0) from = close;
-    }
-    end = body.indexOf(delimiter, from);
-    if (end < 0) return `%${field.name}: "${delimiter}" does not follow it`;
-    next = end + delimiter.length;
-    values.set(field.name, body.slice(position, end));
-    position = next;
-  }
-  if (elastic < 0) return values;
-  // From the end back to the elastic value.
-  if (!body.endsWith(suffix)) return `the line does not end with the format's "${suffix}"`;
-  let end = body.length - suffix.length;
-  for (let i = fields.length - 1; i > elastic; i--) {
-    const field = fields[i]!;
-    const delimiter = fields[i - 1]!.after;
-    let start: number;
-    if (field.quoted && body.charCodeAt(end - 1) === 34) {
-      const open = body.lastIndexOf('"', end - 2);
-      if (open < position) return `%${field.name}: no opening quote`;
-      values.set(field.name, body.slice(open + 1, end - 1));
-      start = open;
-      if (!body.startsWith(delimiter, start - delimiter.length)) return `%${field.name}: "${delimiter}" does not come before it`;
-      end = start - delimiter.length;
-      continue;
-    }
-    start = body.lastIndexOf(delimiter, end - delimiter.length);
-    if (start < position) return `%${field.name}: "${delimiter}" does not come before it`;
-    values.set(field.name, body.slice(start + delimiter.length, end));
-    end = start;
-  }
-  if (end < position) return `%${fields[elastic]!.name}: the values around it overlap`;
-  values.set(fields[elastic]!.name, body.slice(position, end));
-  return values;
+  return splitDelimitedLine(format, body, show);
 }
 
 /** `req.hdr(X-Api-Key)`, `hdr(User-Agent,1)`, `req.fhdr(host)`: the header a sample reads, lower case; null for other samples. */

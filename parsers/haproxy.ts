@@ -585,19 +585,28 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
     return record;
   }
 
-  return textLineParser(file, (text, lineNumber, lineSink, fail) => {
+  return textLineParser(file, (text, lineNumber, lineSink, lineFail) => {
     sink = lineSink;
+    let fail = lineFail;
     // The configuration's own log-formats first: a line of another layout falls through to httplog.
+    // One that fits a format but holds a bad value may still be an httplog line: that is tried
+    // before the bad value is reported.
     let firstMisfit: string | null = null;
+    let firstBad: { field: string; message: string } | null = null;
     for (const format of custom) {
       const read = readCustom(format, text, lineNumber);
       if (typeof read === 'string') {
         firstMisfit ??= read;
-        continue;
+      } else if ('kind' in read) {
+        lineSink.record(read);
+        return;
+      } else {
+        firstBad ??= read;
       }
-      if ('kind' in read) lineSink.record(read);
-      else fail('PARSE_BAD_FIELD', read.field, read.message);
-      return;
+    }
+    if (firstBad !== null) {
+      const bad = firstBad;
+      fail = () => lineFail('PARSE_BAD_FIELD', bad.field, bad.message);
     }
     const open = findAcceptDate(text);
     const customMiss = (): void => fail('PARSE_NO_MATCH', LOG_FORMAT_FIELD, `not in the configuration's log-format: ${firstMisfit!}`);

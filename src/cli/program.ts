@@ -43,7 +43,7 @@ Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad arguments or unreadable i
     .description('Parse proxy logs and APM exports, join them, detect anomalies and write a report.')
     .argument('[inputs...]', 'log files, directories, .gz files or - for stdin; proxy logs and APM exports are told apart by content')
     .option('--apm <file>', 'read this input as an APM export (repeatable)', collect)
-    .option('--log-format <format|file|name>', 'nginx log_format: the format string, a file holding a log_format directive (e.g. nginx.conf), or nginx\'s names combined and main; an Apache httpd LogFormat (or an httpd.conf: its CustomLog\'s format); or an haproxy.cfg (its log-format lines, and the order of its header captures) or an HAProxy log-format directive')
+    .option('--log-format <format|file|name>', 'nginx log_format: the format string, a file holding a log_format directive (e.g. nginx.conf), or nginx\'s names combined and main; an Apache httpd LogFormat (or an httpd.conf: its CustomLog\'s format); or an haproxy.cfg (its log-format lines, and the order of its header captures) or an HAProxy log-format directive; or an Envoy format string (or an Envoy YAML holding one)')
     .option('--input-format <id>', 'read every positional input as this format (see `alf formats`)')
     .addOption(keyFieldOption('field that identifies the budget holder, e.g. http_x_api_key (default: guessed from field names)'))
     .addOption(timeZoneOption())

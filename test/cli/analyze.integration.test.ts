@@ -111,6 +111,26 @@ describe('alf analyze inputs', SLOW, () => {
     expect(keys.sort()).toEqual(['key_even', 'key_odd']);
   });
 
+  it('reads an Envoy log in the operator\'s own format string, given as an Envoy YAML with --log-format (with --jobs 2 too)', () => {
+    const config = join(dir, 'envoy.yaml');
+    writeFileSync(config, [
+      'access_log:', '- name: envoy.access_loggers.stdout', '  typed_config:',
+      '    "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
+      '    log_format:', '      text_format_source:',
+      '        inline_string: "%START_TIME% %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %DURATION% %UPSTREAM_HOST% key=%REQ(X-API-KEY)%\\n"', '',
+    ].join('\n'));
+    const log = join(dir, 'envoy-custom.log');
+    const lines = Array.from({ length: 40 }, (_, i) =>
+      `2025-01-15T10:32:${String(i).padStart(2, '0')}.373Z GET /v1/orders/${i} ${i % 10 === 0 ? '504 UT 15000 10.0.3.17:8080' : '200 - 84 10.0.3.17:8080'} key=key_${i % 2 === 0 ? 'even' : 'odd'}`);
+    writeFileSync(log, `${lines.join('\n')}\n`);
+    for (const jobs of ['1', '2']) {
+      const analysis = analyzeJson([log, '--log-format', config, '--jobs', jobs]);
+      expect(analysis.inputs.files[0], `--jobs ${jobs}`).toMatchObject({ format: 'envoy', records: 40, skipped: 0 });
+      const keys = analysis.findings.find((f) => f.kind === 'budget-per-key')!.table!.rows.map((row) => row[0]);
+      expect(keys.sort()).toEqual(['key_even', 'key_odd']);
+    }
+  });
+
   it('reads gzip by content, whatever the file is called', () => {
     const gz = join(dir, 'access.log.2');
     writeFileSync(gz, gzipSync(readFileSync(join(ROOT, ACCESS_LOG))));

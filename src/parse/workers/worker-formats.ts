@@ -3,6 +3,8 @@ import type { FormatDef } from '../../../parsers/format.js';
 import { haproxyCaptureLayout, haproxyFormat } from '../../../parsers/haproxy.js';
 import { haproxyLogFormats } from '../../../parsers/haproxy-log-format.js';
 import { nginxFormat } from '../../../parsers/nginx.js';
+import { envoyFormat } from '../../../parsers/envoy.js';
+import { envoyFormatString, isEnvoyLogFormat } from '../../../parsers/envoy-log-format.js';
 import { apacheLogFormat, isApacheLogFormat } from '../../../parsers/apache-log-format.js';
 import { FORMATS, findFormat } from '../../../parsers/registry.js';
 import type { FormatChoice } from '../parse-source.js';
@@ -47,14 +49,16 @@ export function isHaproxyConfig(text: string): boolean {
 
 /**
  * The format `--log-format` names: an nginx `log_format` (directive or bare format string), an
- * Apache httpd `LogFormat` (or an httpd.conf holding one), or an haproxy.cfg, whose capture lines
- * give the order of the `{…|…}` captures in each frontend's lines.
+ * Apache httpd `LogFormat` (or an httpd.conf holding one), an haproxy.cfg (its `log-format` lines,
+ * and the capture lines that give the order of the `{…|…}` captures in each frontend's lines) or an
+ * HAProxy `log-format` directive, or an Envoy format string (or an Envoy YAML holding one).
  * One function for the main thread and the parse workers, so both compile the same format.
  */
 export function compileLogFormat(text: string, keyField?: string): FormatDef {
   const format = isHaproxyConfig(text) ? haproxyFormat(haproxyCaptureLayout(text), haproxyLogFormats(text))
-    : isApacheLogFormat(text) ? apacheLogFormat(text, keyField)
-      : nginxFormat(text, LOG_FORMAT_ID, keyField);
+    : isEnvoyLogFormat(text) ? envoyFormat(envoyFormatString(text))
+      : isApacheLogFormat(text) ? apacheLogFormat(text, keyField)
+        : nginxFormat(text, LOG_FORMAT_ID, keyField);
   return { ...format, named: true };
 }
 
