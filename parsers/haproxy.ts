@@ -486,7 +486,7 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
 
   /**
    * A line in one of the configuration's own log-formats: the record, a field that is there but
-   * wrong (reported), or why the line has another layout (null: try the next format).
+   * wrong, or why the line has another layout (a string: the next format is tried).
    */
   function readCustom(format: CompiledHaproxyLogFormat, text: string, lineNumber: number): ProxyRecord | { field: string; message: string } | string {
     let values: Map<string, string> | string = 'no syslog header fits';

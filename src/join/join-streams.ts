@@ -45,7 +45,7 @@ const MIN_SIGMA_MS = 1;
  * spooled segments or parse workers happened to batch the records then changes nothing, and
  * `alf analyze` of the files, a window replayed by `alf scan` and a queued reduce join alike. (The
  * APM stream is read in smaller steps, as far as the next slice needs, so its batches are taken
- * as they come: a merge of several files or segments cuts them at 2,048, as this does.)
+ * as they come: a merge of several files or segments cuts them at BATCH_LINES, as one file's are.)
  */
 const JOIN_BATCH = 2048;
 

@@ -1,3 +1,5 @@
+import { BATCH_LINES } from '../lines/lines.js';
+
 /**
  * Merges several roughly time-ordered batch streams into one, record by record, always taking
  * the earliest head (the lowest-numbered stream on a tie). Files of the same layer (rotated logs,
@@ -33,7 +35,7 @@ export function isDeferred<T>(stream: MergeInput<T>): stream is DeferredStream<T
 export async function* mergeByTime<T>(
   streams: readonly MergeInput<T>[],
   timeOf: (item: T) => number,
-  batchSize = 2048,
+  batchSize = BATCH_LINES,
 ): AsyncGenerator<T[]> {
   if (streams.length === 1) {
     const only = streams[0]!;
