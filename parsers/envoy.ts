@@ -3,6 +3,7 @@ import { parseUnsignedInt } from './fields/numbers.js';
 import { parseRequestLine, splitTarget } from './fields/request-line.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import { findKeyAttribute } from './fields/apm-attributes.js';
+import { headerKey } from './fields/header-key.js';
 import { normaliseTraceId } from './fields/trace-context.js';
 import { compileEnvoyLogFormat, splitEnvoyLine, type CompiledEnvoyLogFormat } from './envoy-log-format.js';
 import { LOG_FORMAT_FIELD } from './format.js';
@@ -157,8 +158,8 @@ function customEnvoyReader(format: CompiledEnvoyLogFormat, file: string, keyFiel
   const pathCommand = first(PATH_COMMANDS);
   const authorityCommand = first(AUTHORITY_COMMANDS);
   const remoteCommand = first(REMOTE_COMMANDS);
-  const headers = names.filter((name) => name.startsWith('REQ(')).map((name) => name.slice(4, -1).toLowerCase());
-  const keyHeader = keyField !== undefined ? keyField.toLowerCase().replace(/^http_/, '').replaceAll('_', '-') : findKeyAttribute(headers);
+  const headers = names.filter((name) => name.startsWith('REQ(')).map((name) => headerKey(name.slice(4, -1)));
+  const keyHeader = keyField !== undefined ? headerKey(keyField) : findKeyAttribute(headers);
   const keyCommand = keyHeader === null || !headers.includes(keyHeader) ? null : `REQ(${keyHeader.toUpperCase()})`;
   return (text: string, lineNumber: number): ProxyRecord | { field: string; message: string } | string => {
     const values = splitEnvoyLine(format, text);
@@ -172,14 +173,16 @@ function customEnvoyReader(format: CompiledEnvoyLogFormat, file: string, keyFiel
     if (Number.isNaN(start.ms)) return { field: 'START_TIME', message: `bad START_TIME "${startText}"` };
     const code = parseUnsignedInt(values.get('RESPONSE_CODE')!);
     if (Number.isNaN(code) || code > 999) return { field: 'RESPONSE_CODE', message: `bad RESPONSE_CODE "${values.get('RESPONSE_CODE')!}"` };
-    const numbers: [string, number | null][] = [];
-    for (const command of ['DURATION', 'RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)', 'BYTES_SENT']) {
+    const counted = (command: string): number | null => {
       const found = values.get(command);
-      const n = found === undefined ? null : optionalUnsigned(found);
-      if (Number.isNaN(n)) return { field: command, message: `bad ${command} "${found!}"` };
-      numbers.push([command, n]);
+      return found === undefined ? null : optionalUnsigned(found);
+    };
+    const duration = counted('DURATION');
+    const serviceTime = counted('RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)');
+    const bytesSent = counted('BYTES_SENT');
+    for (const [command, n] of [['DURATION', duration], ['RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)', serviceTime], ['BYTES_SENT', bytesSent]] as const) {
+      if (Number.isNaN(n)) return { field: command, message: `bad ${command} "${values.get(command)!}"` };
     }
-    const [[, duration], [, serviceTime], [, bytesSent]] = numbers as [[string, number | null], [string, number | null], [string, number | null]];
     const record = emptyProxyRecord('envoy', file, lineNumber, text);
     const details = value('RESPONSE_CODE_DETAILS');
     fillOutcome(record, start.ms, start.fraction, duration, code, value('RESPONSE_FLAGS'), serviceTime, value('UPSTREAM_HOST'), bytesSent,

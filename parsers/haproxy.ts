@@ -1,5 +1,6 @@
 import { emptyProxyRecord, type ProxyRecord } from '../src/model/records.js';
 import { findKeyAttribute } from './fields/apm-attributes.js';
+import { headerKey } from './fields/header-key.js';
 import { parseClfTime } from './fields/clf-time.js';
 import { parseUnsignedInt } from './fields/numbers.js';
 import { parseRequestLine } from './fields/request-line.js';
@@ -11,6 +12,8 @@ import { parseIsoTimestamp } from './fields/iso-time.js';
 import { excerpt } from '../src/model/parse-issue.js';
 import { hostOfHostPort, isMissing, optionalUnsigned, textLineParser } from './proxy-line-kit.js';
 import { compileHaproxyLogFormat, sampleHeaderName, splitHaproxyLine, type CompiledHaproxyLogFormat } from './haproxy-log-format.js';
+
+export { headerKey };
 
 /**
  * HAProxy `option httplog` (docs/formats.md, HAProxy), with or without a syslog header:
@@ -70,15 +73,6 @@ interface CaptureRoles {
   traceparent: number;
 }
 
-/** `X-Api-Key`, `x_api_key`, `$http_x_api_key`, `request.headers.x-api-key` -> `x-api-key`. */
-export function headerKey(name: string): string {
-  let key = name.trim().toLowerCase();
-  if (key.startsWith('$')) key = key.slice(1);
-  for (const prefix of ['http_', 'request.headers.', 'request.header.', 'http.request.header.']) {
-    if (key.startsWith(prefix)) key = key.slice(prefix.length);
-  }
-  return key.replaceAll('_', '-');
-}
 
 function rolesOf(captures: HaproxyCaptures, keyField: string | undefined, assumed: boolean): CaptureRoles {
   const keys = captures.request.map(headerKey);
