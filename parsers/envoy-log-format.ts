@@ -1,4 +1,4 @@
-import { compileDelimitedFormat, DelimitedFormatError, pushText, splitDelimitedLine, type DelimitedFormat, type FormatPart } from './fields/delimited-format.js';
+import { compileDelimitedFormat, DelimitedFormatError, matchingClose, pushText, splitDelimitedLine, type DelimitedFormat, type FormatPart } from './fields/delimited-format.js';
 import { LogFormatError } from './nginx-log-format.js';
 
 /**
@@ -31,13 +31,8 @@ export function parseEnvoyLogFormat(format: string): FormatPart[] {
     while (end < format.length && isCommandChar(format.charCodeAt(end))) end++;
     let name = format.slice(percent + 1, end);
     if (name !== '' && format[end] === '(') {
-      let depth = 0;
-      let close = end;
-      for (; close < format.length; close++) {
-        if (format[close] === '(') depth++;
-        else if (format[close] === ')' && --depth === 0) break;
-      }
-      if (close >= format.length) throw new EnvoyLogFormatError(`unterminated ( in %${name}( at offset ${percent}`);
+      const close = matchingClose(format, end, '(', ')');
+      if (close < 0) throw new EnvoyLogFormatError(`unterminated ( in %${name}( at offset ${percent}`);
       name = `${name}(${format.slice(end + 1, close)})`;
       end = close + 1;
     }
@@ -74,13 +69,18 @@ function isFreeText(name: string): boolean {
 
 const show = (name: string): string => `%${name}%`;
 
+/** `%START_TIME%`, or with a time format (`%START_TIME(%s.%3f)%`). */
+export function isStartTime(name: string): boolean {
+  return name === 'START_TIME' || name.startsWith('START_TIME(');
+}
+
 export type CompiledEnvoyLogFormat = DelimitedFormat;
 
 export function compileEnvoyLogFormat(format: string): CompiledEnvoyLogFormat {
   const text = format.endsWith('\n') ? format.slice(0, -1) : format;
   const parts = parseEnvoyLogFormat(text);
   const names = new Set(parts.flatMap((part) => (part.kind === 'value' ? [part.name] : [])));
-  if (![...names].some((name) => name === 'START_TIME' || name.startsWith('START_TIME('))) throw new EnvoyLogFormatError('the format logs no %START_TIME%: its lines cannot be placed in time');
+  if (![...names].some(isStartTime)) throw new EnvoyLogFormatError('the format logs no %START_TIME%: its lines cannot be placed in time');
   if (!names.has('RESPONSE_CODE')) throw new EnvoyLogFormatError('the format logs no %RESPONSE_CODE%');
   try {
     return compileDelimitedFormat(format, parts, { isFreeText, show });

@@ -5,7 +5,7 @@ import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import { findKeyAttribute } from './fields/apm-attributes.js';
 import { headerKey } from './fields/header-key.js';
 import { normaliseTraceId } from './fields/trace-context.js';
-import { compileEnvoyLogFormat, splitEnvoyLine, type CompiledEnvoyLogFormat } from './envoy-log-format.js';
+import { compileEnvoyLogFormat, isStartTime, splitEnvoyLine, type CompiledEnvoyLogFormat } from './envoy-log-format.js';
 import { LOG_FORMAT_FIELD } from './format.js';
 import { FieldError, firstForwardedFor, firstPresent, hasFraction, hostOfHostPort, isMissing, jsonLineParser, jsonNumber, jsonText, optionalUnsigned, orNull, parseIsoTimestamp, textLineParser, TokenSpans, type JsonObject } from './proxy-line-kit.js';
 
@@ -154,7 +154,7 @@ const REMOTE_COMMANDS = ['DOWNSTREAM_REMOTE_ADDRESS', 'DOWNSTREAM_REMOTE_ADDRESS
 function customEnvoyReader(format: CompiledEnvoyLogFormat, file: string, keyField: string | undefined) {
   const names = [...format.names];
   const first = (commands: readonly string[]): string | null => commands.find((command) => format.names.has(command)) ?? null;
-  const startCommand = names.find((name) => name === 'START_TIME' || name.startsWith('START_TIME('))!;
+  const startCommand = names.find(isStartTime)!;
   const pathCommand = first(PATH_COMMANDS);
   const authorityCommand = first(AUTHORITY_COMMANDS);
   const remoteCommand = first(REMOTE_COMMANDS);

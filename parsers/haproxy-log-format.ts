@@ -1,4 +1,4 @@
-import { compileDelimitedFormat, DelimitedFormatError, pushText, splitDelimitedLine, type DelimitedFormat, type FormatPart } from './fields/delimited-format.js';
+import { compileDelimitedFormat, DelimitedFormatError, matchingClose, pushText, splitDelimitedLine, type DelimitedFormat, type FormatPart } from './fields/delimited-format.js';
 import { LogFormatError } from './nginx-log-format.js';
 
 /**
@@ -17,8 +17,6 @@ import { LogFormatError } from './nginx-log-format.js';
  * agent) is cut from the right when it is the last such value: the values after it are cut from the
  * end of the line back. Only `indexOf`/`lastIndexOf`: no regular expression, no backtracking.
  */
-
-export type LogFormatPart = FormatPart;
 
 /** `${HAPROXY_HTTP_LOG_FMT}` and its kin (HAProxy 2.7+): the built-in layouts, usable in a custom format. */
 const BUILT_IN_FORMATS: Readonly<Record<string, string>> = {
@@ -43,10 +41,10 @@ function quoteFlag(flags: string): boolean | null {
 export class HaproxyLogFormatError extends LogFormatError {}
 
 /** The parts of a log-format string, adjacent text merged. */
-export function parseHaproxyLogFormat(format: string): LogFormatPart[] {
+export function parseHaproxyLogFormat(format: string): FormatPart[] {
   let source = format;
   for (const [name, layout] of Object.entries(BUILT_IN_FORMATS)) source = source.replaceAll(`\${${name}}`, layout);
-  const parts: LogFormatPart[] = [];
+  const parts: FormatPart[] = [];
   const text = (piece: string): void => pushText(parts, piece);
   let quoteAll = false;
   let at = 0;
@@ -71,14 +69,9 @@ export function parseHaproxyLogFormat(format: string): LogFormatPart[] {
       at = close + 1;
     }
     if (source[at] === '[') {
-      // A sample expression may hold brackets of its own (`%[var(txn.a),map(/x)]`): the matching one ends it.
-      let depth = 0;
-      let end = at;
-      for (; end < source.length; end++) {
-        if (source[end] === '[') depth++;
-        else if (source[end] === ']' && --depth === 0) break;
-      }
-      if (end >= source.length) throw new HaproxyLogFormatError(`unterminated %[ at offset ${percent}`);
+      // A sample expression may hold brackets of its own: the matching one ends it.
+      const end = matchingClose(source, at, '[', ']');
+      if (end < 0) throw new HaproxyLogFormatError(`unterminated %[ at offset ${percent}`);
       parts.push({ kind: 'value', name: `[${source.slice(at + 1, end).trim()}]`, quoted: quoted ?? quoteAll });
       at = end + 1;
       continue;
@@ -109,8 +102,12 @@ const NUMBER_VARIABLES = new Set([
   'fp', 'bp', 'sp', 'lc', 'ms', 'pid', 'rc', 'rt', 'sc', 'sq',
 ]);
 
-/** The dates a format may log: the request's (`%tr`, `%trg`, `%trl`) or the connection's accept (`%t`, `%T`, `%Tl`, `%Ts`). */
-export const TIME_VARIABLES: ReadonlySet<string> = new Set(['tr', 'trg', 'trl', 't', 'T', 'Tl', 'Ts']);
+/**
+ * The dates a format may log, in the order a line's date is taken from them: local to the ms
+ * (`%tr` the request's, `%t` the connection's accept), with a zone to the second (`%trg`, `%trl`,
+ * `%T`, `%Tl`), epoch seconds (`%Ts`).
+ */
+export const TIME_VARIABLES: ReadonlySet<string> = new Set(['tr', 't', 'trg', 'trl', 'T', 'Tl', 'Ts']);
 
 export type CompiledHaproxyLogFormat = DelimitedFormat;
 
@@ -138,7 +135,7 @@ export function compileHaproxyLogFormat(format: string): CompiledHaproxyLogForma
   try {
     return compileDelimitedFormat(format, parts, { isFreeText, show, searchFrom });
   } catch (error) {
-    if (error instanceof DelimitedFormatError) throw new HaproxyLogFormatError(error.message.replace('the format has no value', 'the log-format has no variable'));
+    if (error instanceof DelimitedFormatError) throw new HaproxyLogFormatError(error.message);
     throw error;
   }
 }
@@ -166,7 +163,7 @@ export function haproxyLogFormats(config: string): string[] {
   const formats: string[] = [];
   for (const line of config.split('\n')) {
     const trimmed = line.trimStart();
-    if (!trimmed.startsWith('log-format') || !/^log-format[ \t]/.test(trimmed)) continue;
+    if (!/^log-format[ \t]/.test(trimmed)) continue;
     const format = configArgument(trimmed.slice('log-format'.length).trimStart());
     if (format !== '' && !formats.includes(format)) formats.push(format);
   }

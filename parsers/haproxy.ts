@@ -11,7 +11,7 @@ import { localTimeZone } from '../src/model/time-zone.js';
 import { parseIsoTimestamp } from './fields/iso-time.js';
 import { excerpt } from '../src/model/parse-issue.js';
 import { hostOfHostPort, isMissing, optionalUnsigned, textLineParser } from './proxy-line-kit.js';
-import { compileHaproxyLogFormat, sampleHeaderName, splitHaproxyLine, type CompiledHaproxyLogFormat } from './haproxy-log-format.js';
+import { compileHaproxyLogFormat, sampleHeaderName, splitHaproxyLine, TIME_VARIABLES, type CompiledHaproxyLogFormat } from './haproxy-log-format.js';
 
 export { headerKey };
 
@@ -513,7 +513,7 @@ function createHaproxyParser(options: ParserOptions, layout: HaproxyCaptureLayou
       startMs = seconds * 1000 + (millis === null ? 0 : parseUnsignedInt(millis));
       if (millis === null) timeResolutionMs = 1000;
     }
-    const dateField = ['tr', 't', 'trg', 'trl', 'T', 'Tl', 'Ts'].find((name) => format.names.has(name))!;
+    const dateField = [...TIME_VARIABLES].find((name) => format.names.has(name))!;
     if (Number.isNaN(startMs)) return { field: dateField, message: `bad date "${values.get(dateField) ?? ''}"` };
     const timerNames = [format.names.has('TR') ? 'TR' : 'Tq', 'Tw', 'Tc', 'Tr', format.names.has('Ta') ? 'Ta' : 'Tt'];
     const timers = timerNames.map((name) => {

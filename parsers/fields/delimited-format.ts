@@ -44,6 +44,19 @@ export interface DelimitedOptions {
 
 export class DelimitedFormatError extends Error {}
 
+/**
+ * The index of the `close` that matches the `open` at `openAt` (nested pairs counted), or -1: a
+ * format's argument may hold pairs of its own (`%[var(txn.a),map(/x)]`, `%START_TIME(%s)%`).
+ */
+export function matchingClose(text: string, openAt: number, open: string, close: string): number {
+  let depth = 0;
+  for (let at = openAt; at < text.length; at++) {
+    if (text[at] === open) depth++;
+    else if (text[at] === close && --depth === 0) return at;
+  }
+  return -1;
+}
+
 /** Merges adjacent text parts. */
 export function pushText(parts: FormatPart[], text: string): void {
   const last = parts[parts.length - 1];

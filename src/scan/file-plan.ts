@@ -32,7 +32,12 @@ export interface FileRead {
 }
 
 /** How long a plain file stays untouched before its unterminated last line is read as complete. */
-export const SETTLED_TAIL_MS = 5 * 60_000;
+const SETTLED_TAIL_MS = 5 * 60_000;
+
+/** Whether a file last modified at `mtimeMs` has settled by `nowMs` (see FileRead.settledTail). */
+export function hasSettled(mtimeMs: number, nowMs: number): boolean {
+  return mtimeMs <= nowMs - SETTLED_TAIL_MS;
+}
 
 export interface FilePlan {
   /** Reads grouped by identity: one group is read in order, so a second copy reads on from the first. */
@@ -118,7 +123,7 @@ export async function planFiles(paths: readonly string[], entries: FileEntry[], 
       skipped++;
       continue;
     }
-    const settled = info.mtimeMs <= options.nowMs - SETTLED_TAIL_MS;
+    const settled = hasSettled(info.mtimeMs, options.nowMs);
     const same = index.unchanged(path, info.dev, info.ino, info.size, info.mtimeMs);
     // Unchanged, unless an unterminated last line was left for a newline that has not come since.
     if (same && !(settled && same.offset < info.size)) {

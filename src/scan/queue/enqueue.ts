@@ -6,7 +6,7 @@ import { FlowProducer, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { expandLocal } from '../../sources/glob.js';
 import { startsWithGzipMagic } from '../../sources/gzip-magic.js';
-import { SETTLED_TAIL_MS } from '../file-plan.js';
+import { hasSettled } from '../file-plan.js';
 import { planSplit, type SplitSettings } from '../../parse/workers/byte-ranges.js';
 import { createS3Client, listObjects } from '../../sources/s3-source.js';
 import { isS3Url, parseS3Url } from '../../sources/s3-location.js';
@@ -137,7 +137,7 @@ async function enqueueLocked(options: EnqueueOptions, runId: string, outDir: str
     const from = read.read === 'rest' ? read.from : 0;
     const continues = read.read === 'rest' ? read.continues : null;
     const split = object.gzip ? null : await planSplit(object.id, object.id, object.size, { candidates: parse.candidates }, options.split ?? QUEUE_SPLIT, from);
-    const settledTail = !object.gzip && object.mtimeMs <= Date.now() - SETTLED_TAIL_MS;
+    const settledTail = !object.gzip && hasSettled(object.mtimeMs, Date.now());
     if (split === null) {
       maps.push({ source: { kind: 'file', path: object.id, gzip: object.gzip, from, end: object.size, settledTail }, object, continues });
       continue;
