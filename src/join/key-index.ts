@@ -1,5 +1,5 @@
 import type { ApmTransaction } from '../model/records.js';
-import { CONCRETE, compileTemplate, templateMatches, type CompiledTemplate } from './keys.js';
+import { CONCRETE, compileTemplate, templateMatches, type CompiledTemplate, type KeyParts } from './keys.js';
 
 /**
  * A transaction's place in the join window: every index (by key, by id, in start order) holds the
@@ -9,14 +9,16 @@ import { CONCRETE, compileTemplate, templateMatches, type CompiledTemplate } fro
 export interface ApmSlot {
   readonly apm: ApmTransaction;
   readonly startMs: number;
+  /** The key list it is in (KeyIndex), or null when it has no key. */
+  readonly key: KeyParts | null;
   taken: boolean;
   /** Scratch for grouping within one slice: which pass last saw the slot, and its node there. */
   mark: number;
   node: number;
 }
 
-export function apmSlot(apm: ApmTransaction): ApmSlot {
-  return { apm, startMs: apm.startMs, taken: false, mark: 0, node: 0 };
+export function apmSlot(apm: ApmTransaction, key: KeyParts | null = null): ApmSlot {
+  return { apm, startMs: apm.startMs, key, taken: false, mark: 0, node: 0 };
 }
 
 /**
@@ -62,17 +64,24 @@ export class KeyIndex {
     return scan.paths;
   }
 
-  /** Drops transactions that started before `time` from every list, and lists left empty. */
-  dropBefore(time: number): void {
-    for (const [kind, paths] of this.byKind) {
-      for (const [path, list] of paths) {
-        let drop = 0;
-        while (drop < list.length && list[drop]!.startMs < time) drop++;
-        if (drop === list.length) paths.delete(path);
-        else if (drop > 0) list.splice(0, drop);
-      }
-      if (paths.size === 0) this.byKind.delete(kind);
+  /**
+   * Takes a transaction out of its key list as it leaves the window (it is at or near the head: lists
+   * run in start order, and transactions leave in start order), and the list with it once empty.
+   * Why at once: ApmWindow.expire says what the sweeps that did this before cost.
+   */
+  remove(slot: ApmSlot): void {
+    const key = slot.key;
+    if (key === null) return;
+    const paths = this.byKind.get(key.kind);
+    const list = paths?.get(key.path);
+    if (paths === undefined || list === undefined) return;
+    const at = list[0] === slot ? 0 : list.indexOf(slot);
+    if (at < 0) return;
+    if (list.length > 1) {
+      list.splice(at, 1);
+      return;
     }
+    paths.delete(key.path);
     // Paths seen long ago: start the log and the templates' scans afresh from the paths left.
     const concrete = this.byKind.get(CONCRETE);
     if (this.pathLog.length > 4 * (concrete?.size ?? 0) + 10_000) {
