@@ -129,6 +129,22 @@ function documentWithoutRecordsYet(candidate: FormatScore): boolean {
   return candidate.format.traits.unit === 'document' && candidate.records === 0 && candidate.issues === 0 && candidate.declined > 0;
 }
 
+/**
+ * The proxy format whose own lines that hold no request (nginx's error log and notices, HAProxy's
+ * notices and TCP sessions, Envoy's component log) are every non-blank line of the sample, or
+ * null. Such lines name the server but not the layout of its requests: a file that begins with
+ * them (an error log, a `docker logs` stream that starts with start-up notices) is detected on its
+ * first line that holds a request instead (src/parse/parse-source.ts).
+ */
+export function nonRequestFormat(detection: Detection, sample: readonly string[]): FormatDef | null {
+  let content = 0;
+  for (const line of sample) if (line.trim() !== '') content++;
+  if (content === 0) return null;
+  const own = detection.ranking.find((candidate) =>
+    candidate.format.kind === 'proxy' && candidate.records === 0 && candidate.issues === 0 && candidate.recognised === content);
+  return own?.format ?? null;
+}
+
 /** Lines a file is first detected on; more only when that finds nothing (see detectFirstLines). */
 export const DETECTION_LINES = 64;
 

@@ -28,6 +28,8 @@ export const ParseIssueCode = {
   PARSE_TIME_GUESSED: 'PARSE_TIME_GUESSED',
   /** File-level: lines escaped as another program escapes them (httpd's `\"` in an nginx-read log), read with that escaping. */
   PARSE_OTHER_ESCAPING: 'PARSE_OTHER_ESCAPING',
+  /** File-level: a file of a directory or bucket that holds only lines its server writes besides its requests (an error log): passed over. */
+  PARSE_NO_REQUESTS: 'PARSE_NO_REQUESTS',
 } as const;
 export type ParseIssueCode = keyof typeof ParseIssueCode;
 

@@ -1,5 +1,5 @@
 import type { FormatDef, RecordParser, RecordSink } from '../../parsers/format.js';
-import { closestText, jsonShapeHint, detectFirstLines, type Detection } from '../../parsers/detect.js';
+import { closestText, jsonShapeHint, detectFirstLines, nonRequestFormat, type Detection } from '../../parsers/detect.js';
 import { withSiblings } from '../../parsers/siblings.js';
 import type { LogRecord } from '../model/records.js';
 import { InputError } from '../model/errors.js';
@@ -81,6 +81,8 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
   async function* batches(): AsyncGenerator<LogRecord[]> {
     let parser: RecordParser | null = null;
     let undetectable = false;
+    /** Set while every line so far is one its server writes besides its requests (see NonRequestLines). */
+    let nonRequests: NonRequestLines | null = null;
     const outbox: Outbox = { records: [] };
     const sink = statsSink(stats, outbox);
     const shift = choice.lineOffset ?? 0;
@@ -108,13 +110,28 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
           stats.ignored += batch.lines.length;
           continue;
         }
+        const texts = container === null ? batch.lines : unwrapped.map((u) => u.text);
+        if (parser === null && !undetectable && nonRequests !== null && nonRequests.holdsOnlyOwn(texts, batch.firstLine + shift)) {
+          // Still only the server's lines without a request: ignored, and detection waits on.
+          stats.linesRead += batch.lines.length;
+          stats.ignored += texts.length;
+          continue;
+        }
         if (parser === null && !undetectable) {
-          let format = choice.forced ?? pickFormat(source.name, container === null ? batch.lines : unwrapped.map((u) => u.text), choice.candidates, stats, choice.memo?.last ?? null);
+          const detected: DetectedBatch | null = choice.forced === undefined ? detectBatch(source.name, texts, choice.candidates, stats, choice.memo?.last ?? null) : null;
+          let format = choice.forced ?? detected!.format;
           if (format === null && container === null && (format = unwrapTimestampsIfItFits(source.name, batch.lines, choice.candidates, stats)) !== null) {
             container = new ContainerLogReader('timestamps', MAX_LINE_BYTES);
             stats.container = 'timestamps';
             unwrapped = [];
             container.unwrap(batch.lines, batch.firstLine, batch.tooLong === undefined ? null : new Set(batch.tooLong), unwrapped, events);
+          }
+          if (format === null && detected?.nonRequests != null) {
+            stats.undetected = null;
+            nonRequests ??= new NonRequestLines(detected.nonRequests, source.name, texts, batch.firstLine + shift);
+            stats.linesRead += batch.lines.length;
+            stats.ignored += texts.length;
+            continue;
           }
           if (format === null) {
             undetectable = true;
@@ -161,6 +178,18 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
         unwrapped = [];
         container.end(unwrapped, events);
         parseUnwrapped(unwrapped, parser, sink, stderrSink, stats, source.name, shift);
+      }
+      if (parser === null && !undetectable && nonRequests !== null) {
+        // Nothing but such lines: an error log or a stream of notices, with no request to read.
+        const why = nonRequests.describe();
+        if (source.listed === true) {
+          // Found by listing a directory or a bucket, beside the access logs: passed over, said once.
+          noteWarning(stats, { code: 'PARSE_NO_REQUESTS', file: source.name, line: nonRequests.firstLine, field: null, message: why, sample: nonRequests.sample });
+        } else {
+          // Named as an input: nothing of it parses, which is an error, not an all-clear.
+          stats.undetected = why;
+          if (!choice.keepGoing && !choice.stopWhenUndetected) throw readFailure(source.name, why);
+        }
       }
       if (parser) {
         parser.end(sink);
@@ -244,10 +273,68 @@ export function readFailure(file: string, message: string): InputError {
 
 /** Detection on a file's first batch of lines; exported so a file split for workers is detected the same way. */
 export function pickFormat(file: string, lines: readonly string[], candidates: readonly FormatDef[], stats: FileStats, preferred: FormatDef | null = null): FormatDef | null {
+  return detectBatch(file, lines, candidates, stats, preferred).format;
+}
+
+interface DetectedBatch {
+  format: FormatDef | null;
+  nonRequests: FormatDef | null;
+}
+
+/**
+ * The format of a batch of lines, or null with why in `stats.undetected`; and when no format fits
+ * because every line is one a server writes besides its requests, that server's format
+ * (nonRequestFormat).
+ */
+function detectBatch(file: string, lines: readonly string[], candidates: readonly FormatDef[], stats: FileStats, preferred: FormatDef | null): DetectedBatch {
   const detection = detectFirstLines(candidates, file, lines, preferred);
-  if (detection.best) return detection.best.format;
+  if (detection.best) return { format: detection.best.format, nonRequests: null };
   stats.undetected = `no known format fits${closestText(detection, lines, 'was')}${jsonShapeHint(lines, detection)}`;
-  return null;
+  return { format: null, nonRequests: nonRequestFormat(detection, lines) };
+}
+
+/**
+ * A file whose lines so far are all ones its server writes besides its requests: nginx's error log
+ * (or `docker logs` of nginx, which begins with its start-up notices), HAProxy's notices, Envoy's
+ * component log. Such a line says which server wrote it, not how its requests are laid out, so
+ * detection waits for a line that holds one: before, the notices at a log's start failed the file
+ * (no format fits), and so did an error log in a directory of access logs, which failed every
+ * `alf analyze /var/log/nginx` and every scan of that directory unless told to keep going.
+ */
+class NonRequestLines {
+  private readonly parser: RecordParser;
+  private lines = 0;
+  readonly firstLine: number;
+  readonly sample: string;
+
+  constructor(format: FormatDef, file: string, first: readonly string[], firstLine: number) {
+    this.parser = format.createParser({ file });
+    const at = first.findIndex((line) => !isBlank(line));
+    this.firstLine = firstLine + Math.max(0, at);
+    this.sample = excerpt(first[Math.max(0, at)] ?? '');
+    this.lines = first.length;
+  }
+
+  /** Whether every line of the batch is again one of the format's lines without a request. */
+  holdsOnlyOwn(lines: readonly string[], firstLine: number): boolean {
+    let other = false;
+    const sink: RecordSink = {
+      record() { other = true; },
+      issue() { other = true; },
+      ignore() {},
+      warn() {},
+    };
+    for (let i = 0; i < lines.length && !other; i++) this.parser.line(lines[i]!, firstLine + i, sink);
+    if (!other) this.lines += lines.length;
+    return !other;
+  }
+
+  describe(): string {
+    // The sample says which server and what kind of line better than a format's id: nginx's error
+    // lines are read as such by kong's, ingress-nginx's and nginx's formats alike.
+    const lines = this.lines === 1 ? 'its one line is' : `all ${this.lines.toLocaleString('en-US')} lines are`;
+    return `holds no request: ${lines} of the kind a server writes besides its requests (an error log, notices, TCP sessions), as line ${this.firstLine}: ${this.sample}`;
+  }
 }
 
 /**

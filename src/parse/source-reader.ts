@@ -78,7 +78,7 @@ export class SourceReader {
     }
     const options = { keepGoing: this.options.keepGoing, onBytes };
     const plan = this.splitAllowed && portable.candidates === 'any' ? await planSplit(source.path, source.name, source.size, choice, this.split) : null;
-    if (plan === null) return parseFileInWorker(this.pool, source.path, source.name, portable, this.fileCredit, options);
+    if (plan === null) return parseFileInWorker(this.pool, source.path, source.name, portable, this.fileCredit, options, source.listed);
     this.splitFiles.push({ file: source.name, ranges: plan.ranges.length });
     return parseRangesInWorkers(this.pool, source.path, source.name, plan, portable, rangeWindow(this.options.jobs), options);
   }

@@ -269,14 +269,14 @@ async function readNew(scan: ScanRun): Promise<void> {
   const remote = options.sources.filter(isS3Url);
   if (local.length > 0) {
     const listStart = Date.now();
-    const paths = await listLocal(scan, local, reader);
+    const { paths, named } = await listLocal(scan, local, reader);
     const plan = await planFiles(paths, state.files, { sinceMs: options.sinceMs, shard: options.shard, nowMs: options.nowMs });
     listSeconds += (Date.now() - listStart) / 1000;
     summary.sourcesListed += paths.length;
     summary.sourcesUnchanged += plan.unchanged;
     const dropped = new Set<string>();
     await forEachLimited(plan.groups, options.concurrency ?? LOCAL_READS_AT_ONCE, async (group) => {
-      for (const read of group) await readFile(read, reader, dropped);
+      for (const read of group) await readFile(read, reader, dropped, !named.has(read.path));
     });
     state.files = state.files.filter((e) => !dropped.has(e.id));
   }
@@ -366,7 +366,7 @@ function freshManifest(windowMs: number, shard: string | null): Manifest {
  * path) is read, and two names of one file are read once. A source that cannot be listed fails
  * alone; the others are read.
  */
-async function listLocal(scan: ScanRun, specs: readonly string[], reader: Reader): Promise<string[]> {
+async function listLocal(scan: ScanRun, specs: readonly string[], reader: Reader): Promise<{ paths: string[]; named: Set<string> }> {
   const { options, outDir, statePath, summary } = scan;
   const realOut = await realpath(outDir);
   const realStateDir = await realpath(dirname(statePath));
@@ -382,6 +382,8 @@ async function listLocal(scan: ScanRun, specs: readonly string[], reader: Reader
     (!rootInStateDir && under(real, realStateDir));
   const seen = new Set<string>();
   const paths: string[] = [];
+  /** Files named as sources themselves, not found in a directory or by a glob (Source.listed). */
+  const named = new Set<string>();
   for (const spec of specs) {
     let listing;
     try {
@@ -403,9 +405,10 @@ async function listLocal(scan: ScanRun, specs: readonly string[], reader: Reader
       if (notLogs.has(real) || ownFile(real, rootInStateDir) || seen.has(real)) continue;
       seen.add(real);
       paths.push(path);
+      if (listing.named === true) named.add(path);
     }
   }
-  return paths.sort();
+  return { paths: paths.sort(), named };
 }
 
 /** One s3:// source, page by page; returns the seconds spent listing. */
@@ -472,7 +475,7 @@ interface Reader {
   touch(label: string): void;
 }
 
-async function readFile(read: FileRead, reader: Reader, dropped: Set<string>): Promise<void> {
+async function readFile(read: FileRead, reader: Reader, dropped: Set<string>, listed: boolean): Promise<void> {
   const entry = read.entry;
   const snapshot: FileEntry = { ...entry };
   // A plain file shorter than what was read of it was truncated (copytruncate): start over.
@@ -480,7 +483,9 @@ async function readFile(read: FileRead, reader: Reader, dropped: Set<string>): P
   const rebuildFrom = entry.rebuildFrom;
   if (rebuildFrom !== undefined && rebuildFrom < from) from = rebuildFrom;
   const forced = from > 0 && entry.format !== null ? reader.parse.formatById(entry.format) : undefined;
-  const { source, counter } = fileRangeSource(read.path, from, read.size, read.gzip, read.settledTail);
+  const range = fileRangeSource(read.path, from, read.size, read.gzip, read.settledTail);
+  const source = { ...range.source, listed };
+  const counter = range.counter;
   const forget = (): void => {
     // Never read successfully: forget it; otherwise keep what earlier reads achieved.
     if (read.before === null && snapshot.size === 0) dropped.add(entry.id);

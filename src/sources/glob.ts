@@ -27,6 +27,8 @@ export interface LocalListing {
   unreadable: { path: string; error: string }[];
   /** Real path of the source's root: the directory, the glob's fixed part, or the file's directory. */
   realRoot: string;
+  /** The source named a file, not a directory or a glob (see Source.listed). */
+  named?: boolean;
 }
 
 export interface ListOptions {
@@ -56,7 +58,7 @@ export async function expandLocal(spec: string, options: ListOptions = {}): Prom
     throw new InputError(`cannot read ${spec}: ${describeFsError(error)}`);
   }
   const path = resolve(spec);
-  if (info.isFile()) return { files: [path], outside: [], unreadable: [], realRoot: await realpath(join(path, '..')) };
+  if (info.isFile()) return { files: [path], outside: [], unreadable: [], realRoot: await realpath(join(path, '..')), named: true };
   if (!info.isDirectory()) throw new InputError(`cannot read ${spec}: not a regular file or directory`);
   return walk(path, await realpath(path), { follow, maxDepth: Infinity, match: () => true });
 }

@@ -11,8 +11,8 @@ export interface ProgressSink {
 /** A source whose raw bytes (before gunzip) are counted as they are read. */
 export function countingSource(source: Source, onBytes: (bytes: number) => void): Source {
   return {
-    name: source.name,
-    size: source.size,
+    // The rest as it was: whether the source was listed decides how a file without requests is taken.
+    ...source,
     open() {
       const raw = source.open();
       const counter = new Transform({

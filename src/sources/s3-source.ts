@@ -143,6 +143,8 @@ function keep(object: S3ObjectInfo, sinceMs: number | null): boolean {
 export function s3ObjectSource(client: S3Client, object: S3ObjectInfo): Source {
   return {
     name: `s3://${object.bucket}/${object.key}`,
+    // An object of a listed prefix (Source.listed).
+    listed: true,
     open(): Readable {
       const out = new PassThrough({ highWaterMark: 256 * 1024 });
       client.send(new GetObjectCommand({ Bucket: object.bucket, Key: object.key, IfMatch: object.etag || undefined })).then(

@@ -17,6 +17,12 @@ export interface Source {
    * a run may read its first lines early and all of it later (src/pipeline/analyze.ts).
    */
   readonly rereadable?: boolean;
+  /**
+   * Found by listing a directory or a bucket prefix, not named as an input: such a file that holds
+   * only lines its server writes besides its requests (nginx's error.log beside its access logs) is
+   * passed over with a note, where a file named so fails the run (src/parse/parse-source.ts).
+   */
+  readonly listed?: boolean;
   open(): Readable;
 }
 
@@ -80,7 +86,7 @@ export async function resolveInputs(inputs: readonly string[], options: ResolveO
         options.onSymlinksSkipped?.(input, listing.outside);
       }
       if (files.length === 0) throw new InputError(`directory ${input} holds no files`);
-      for (const file of files) sources.push(fileSource(file, (await stat(file)).size));
+      for (const file of files) sources.push({ ...fileSource(file, (await stat(file)).size), listed: true });
     } else if (info.isFile()) {
       sources.push(fileSource(input, info.size));
     } else if (info.isFIFO()) {

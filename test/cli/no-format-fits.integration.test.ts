@@ -28,17 +28,18 @@ describe('an input no format fits', () => {
     expect(run.stdout).toBe('');
     const lines = run.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(`alf: cannot read ${notices}: no known format fits; closest was haproxy (0% of sample lines): the sample's 2 lines are its lines that hold no HTTP request`);
+    expect(lines[0]).toContain(`alf: cannot read ${notices}: holds no request: all 2 lines are of the kind a server writes besides its requests (an error log, notices, TCP sessions), as line 1: Feb 25 16:19:38 192.168.4.2 haproxy[1]: Proxy prod_http_in started.`);
   }, 30_000);
 
   it('with --keep-going, analyses the rest, keeps the reason with the file, and still fails the run (exit 2) after the report', () => {
     const run = runCli(['analyze', notices, good, '--keep-going', '--format', 'json']);
     // A file no format fits is an input alf could not read: never an all-clear, even with --keep-going.
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain(`alf: cannot read ${notices}: no known format fits`);
+    expect(run.stderr).toContain(`alf: cannot read ${notices}: holds no request`);
     const analysis = JSON.parse(run.stdout) as Analysis;
     const [bad, ok] = analysis.inputs.files;
-    expect(bad!.undetected).toMatch(/closest was haproxy/);
+    expect(bad!.undetected).toMatch(/^holds no request/);
+    expect(bad).toMatchObject({ linesRead: 2, ignored: 2, skipped: 0 });
     expect(ok).toMatchObject({ format: 'nginx-combined', records: 1 });
   });
 
@@ -112,6 +113,50 @@ describe('an input no format fits', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toBe(`${pod}: nginx-combined inside CRI container log lines (proxy; 1 of 1 sample lines parsed)\n`);
   });
+});
+
+describe('a server\'s error log beside its access logs', () => {
+  // /var/log/nginx as a package leaves it: access and error logs, rotated. The error lines are in
+  // ngx_log_error_core's layout (docs/formats.md, nginx: other lines on the same stream).
+  const logs = mkdtempSync(join(tmpdir(), 'alf-varlog-'));
+  writeFileSync(join(logs, 'access.log'), readFileSync(good));
+  const errorLog = join(logs, 'error.log');
+  writeFileSync(errorLog, [
+    '2009/07/20 22:59:20 [notice] 1#1: using the "epoll" event method',
+    '2009/07/20 22:59:27 [error] 29#29: *1 open() "/usr/share/nginx/html/favicon.ico" failed (2: No such file or directory), client: 192.168.202.254, server: localhost, request: "GET /favicon.ico HTTP/1.1", host: "192.168.202.1"',
+  ].join('\n') + '\n');
+
+  it.each([['one thread', []], ['parse workers', ['--jobs', '2']]])('is passed over with a note when the directory is the input (%s)', (_, jobs) => {
+    const run = runCli(['analyze', logs, ...jobs, '--format', 'json']);
+    expect(run.status).toBe(0);
+    const files = (JSON.parse(run.stdout) as Analysis).inputs.files;
+    expect(files.map((file) => [file.file, file.records, file.ignored, file.skipped, file.undetected])).toEqual([
+      [join(logs, 'access.log'), 1, 0, 0, null],
+      [errorLog, 0, 2, 0, null],
+    ]);
+    expect(files[1]!.warnings.map((warning) => warning.code)).toEqual(['PARSE_NO_REQUESTS']);
+    expect(run.stderr).toContain(`alf: ${errorLog}: unknown format, 2 lines read, 0 parsed, 0 skipped, 2 ignored; warning: holds no request: all 2 lines are of the kind a server writes besides its requests`);
+  }, 30_000);
+
+  it('fails the run when it is named as an input itself', () => {
+    const run = runCli(['analyze', join(logs, 'access.log'), errorLog, '--format', 'json']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`alf: cannot read ${errorLog}: holds no request`);
+  });
+
+  it('is read by a scan of the directory, not left unparsed to fail every run', () => {
+    const out = mkdtempSync(join(tmpdir(), 'alf-varlog-scan-'));
+    // A scan's --quiet line is the last line of its stderr.
+    const quietLine = (run: { stderr: string }) => JSON.parse(run.stderr.trim().split('\n').at(-1)!) as { unparsed: unknown[] };
+    const scan = (source: string) => runCli(['scan', source, '--state', join(out, `${source === logs ? 'dir' : 'file'}.json`), '--out', join(out, source === logs ? 'dir' : 'file'), '--quiet']);
+    const run = scan(logs);
+    expect(run.status).toBe(0);
+    expect(quietLine(run)).toMatchObject({ sourcesRead: 2, unparsed: [], records: 1, linesRead: 3 });
+    // Named as a scan's source itself, it is left unparsed as before (tried again each run, exit 2).
+    const named = scan(errorLog);
+    expect(named.status).toBe(2);
+    expect(quietLine(named).unparsed).toEqual([{ source: errorLog, reason: expect.stringMatching(/^holds no request/) }]);
+  }, 30_000);
 });
 
 describe('--timezone, for local times written without an offset', () => {

@@ -63,4 +63,49 @@ describe('parseSource', () => {
     expect(await read('alb.log', `${alb.example}\n`, memo)).toBe('aws-alb');
     expect(memo.last).toBe(alb);
   });
+
+  describe('a file whose lines are ones its server writes besides its requests', () => {
+    // Real lines: HAProxy's connection notice (elastic/beats filebeat/module/haproxy/log/test/default.log)
+    // and nginx's error log, in ngx_log_error_core's layout (docs/formats.md, nginx: other lines on the same stream).
+    const haproxyNotice = (i: number): string => `Sep 20 15:42:59 1.128.3.4 haproxy[24551]: Connect from 1.128.3.4:${40000 + i} to 1.128.3.4:5000 (main/HTTP)`;
+    const nginxError = (i: number): string => `2024/01/15 10:32:${String(i % 60).padStart(2, '0')} [error] 12#12: *${i} upstream timed out (110: Connection timed out) while reading response header from upstream, client: 10.0.0.${i % 250}, server: _, request: "GET /v1/items/${i} HTTP/1.1", upstream: "http://127.0.0.1:8080/v1/items/${i}", host: "api.example.com"`;
+    const haproxyRequest = (i: number): string =>
+      `Jan 15 10:32:${String(i % 60).padStart(2, '0')} lb1 haproxy[2211]: 203.0.113.24:${50000 + i} [15/Jan/2025:10:32:${String(i % 60).padStart(2, '0')}.373] fe_api~ be_api/app1 0/0/1/81/84 200 1984 - - ---- 312/298/41/12/0 0/0 "GET /v1/orders/${i} HTTP/1.1"`;
+    const read = async (text: string, listed: boolean, keepGoing = false) => {
+      const parsed = parseSource({ name: 'var/log/x.log', listed, open: () => Readable.from([Buffer.from(text)]) }, { candidates: FORMATS, keepGoing });
+      let records = 0;
+      for await (const batch of parsed.batches) records += batch.length;
+      return { records, stats: parsed.stats };
+    };
+
+    it('is detected on its first line with a request, past notices that fill whole batches', async () => {
+      const text = `${Array.from({ length: 1300 }, (_, i) => haproxyNotice(i)).join('\n')}\n${Array.from({ length: 40 }, (_, i) => haproxyRequest(i)).join('\n')}\n`;
+      const { records, stats } = await read(text, false);
+      expect(stats).toMatchObject({ format: 'haproxy', undetected: null, linesRead: 1340, ignored: 1300, skipped: 0, records: 40 });
+      expect(records).toBe(40);
+    });
+
+    it('is passed over with a note when a directory listing found it (an error.log beside the access logs)', async () => {
+      const text = `${Array.from({ length: 700 }, (_, i) => nginxError(i)).join('\n')}\n`;
+      const { records, stats } = await read(text, true);
+      expect(records).toBe(0);
+      expect(stats).toMatchObject({ format: null, undetected: null, error: null, linesRead: 700, ignored: 700, skipped: 0 });
+      expect(stats.warnings.map((warning) => [warning.code, warning.line])).toEqual([['PARSE_NO_REQUESTS', 1]]);
+      expect(stats.warnings[0]!.message).toMatch(/^holds no request: all 700 lines are of the kind a server writes besides its requests/);
+      expect(stats.warnings[0]!.sample).toBe(nginxError(0).slice(0, 160) + '…');
+    });
+
+    it('fails the run when it was named as an input: nothing of it parses', async () => {
+      const text = `${nginxError(1)}\n${nginxError(2)}\n`;
+      await expect(read(text, false)).rejects.toThrow(/cannot read var\/log\/x\.log: holds no request: all 2 lines are .* \(use --keep-going/);
+      const kept = await read(text, false, true);
+      expect(kept.stats).toMatchObject({ format: null, linesRead: 2, ignored: 2, skipped: 0 });
+      expect(kept.stats.undetected).toMatch(/^holds no request/);
+    });
+
+    it('still fails as no format fitting when a line after the notices is no request either', async () => {
+      const text = `${haproxyNotice(1)}\nsomething else entirely\n`;
+      await expect(read(text, true)).rejects.toThrow(/no known format fits/);
+    });
+  });
 });

@@ -46,6 +46,7 @@ async function run(task: ParseTask): Promise<void> {
   try {
     const file: Source = {
       name: task.name,
+      listed: task.listed,
       // createReadStream's `end` is inclusive.
       open: () => createReadStream(task.path, { start: task.start, end: task.end === undefined ? undefined : task.end - 1, highWaterMark: READ_CHUNK_BYTES }),
     };

@@ -15,6 +15,8 @@ export interface ParseTask {
   start?: number;
   end?: number;
   format: PortableFormatChoice;
+  /** The file was found by listing a directory (Source.listed). */
+  listed?: boolean;
   /**
    * Batches the worker may send before the main thread has consumed them; each consumed batch
    * gives one back. Infinity for a byte range: its size bounds it, and the pool bounds how many run.

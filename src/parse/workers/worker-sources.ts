@@ -31,11 +31,11 @@ export function fileCredit(files: number): number {
 
 /** A whole file (or a gzip file, or a named pipe) parsed by one worker. */
 export function parseFileInWorker(
-  pool: ParsePool, path: string, name: string, format: PortableFormatChoice, credit: number, options: WorkerSourceOptions,
+  pool: ParsePool, path: string, name: string, format: PortableFormatChoice, credit: number, options: WorkerSourceOptions, listed?: boolean,
 ): ParsedSource {
   const stats = emptyFileStats(name);
   // Started now, not on the first pull: the main thread opens sources one after another.
-  const channel = pool.startFile({ path, name, format, credit });
+  const channel = pool.startFile({ path, name, format, credit, listed });
   async function* batches(): AsyncGenerator<LogRecord[]> {
     const decoder = new BatchDecoder();
     try {

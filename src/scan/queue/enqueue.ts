@@ -96,12 +96,15 @@ async function enqueueLocked(options: EnqueueOptions, runId: string, outDir: str
   const parse = workerSettings(options.settings).parse;
   let listed = 0;
   const files: ListedFile[] = [];
+  /** Files named as sources themselves (Source.listed). */
+  const named = new Set<string>();
   for (const spec of options.sources.filter((s) => !isS3Url(s))) {
     let paths: string[];
     try {
       const listing = await expandLocal(spec, { followSymlinks: options.followSymlinks });
       for (const unreadable of listing.unreadable) listFailures.push({ source: unreadable.path, error: `cannot list: ${unreadable.error}` });
       paths = listing.files;
+      if (listing.named === true) for (const path of paths) named.add(resolve(path));
     } catch (error) {
       listFailures.push({ source: spec, error: describeOperational(error) });
       continue;
@@ -139,7 +142,7 @@ async function enqueueLocked(options: EnqueueOptions, runId: string, outDir: str
     const split = object.gzip ? null : await planSplit(object.id, object.id, object.size, { candidates: parse.candidates }, options.split ?? QUEUE_SPLIT, from);
     const settledTail = !object.gzip && hasSettled(object.mtimeMs, Date.now());
     if (split === null) {
-      maps.push({ source: { kind: 'file', path: object.id, gzip: object.gzip, from, end: object.size, settledTail }, object, continues });
+      maps.push({ source: { kind: 'file', path: object.id, gzip: object.gzip, from, end: object.size, settledTail, ...(named.has(object.id) ? { named: true } : {}) }, object, continues });
       continue;
     }
     for (const range of split.ranges) {

@@ -74,5 +74,5 @@ function mapSource(task: MapTask): { source: Source; from: number; forcedId?: st
     return { source: s3ObjectSource(client, { bucket: s.bucket, key: s.key, etag: s.etag, size: s.size, lastModifiedMs: s.lastModifiedMs }), from: 0 };
   }
   const { source, counter } = fileRangeSource(s.path, s.from, s.end, s.gzip, s.settledTail);
-  return { source, from: s.from, forcedId: s.formatId, counter };
+  return { source: { ...source, listed: s.named !== true }, from: s.from, forcedId: s.formatId, counter };
 }

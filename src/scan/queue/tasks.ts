@@ -41,8 +41,11 @@ export interface TaskSettings {
 }
 
 export type MapSource =
-  /** `settledTail`: the range ends the file, untouched for SETTLED_TAIL_MS: its last line counts without a newline. */
-  | { kind: 'file'; path: string; gzip: boolean; from: number; end: number; formatId?: string; settledTail?: boolean }
+  /**
+   * `settledTail`: the range ends the file, untouched for SETTLED_TAIL_MS: its last line counts without a newline.
+   * `named`: the file was a source itself, not found in a directory or by a glob (Source.listed).
+   */
+  | { kind: 'file'; path: string; gzip: boolean; from: number; end: number; formatId?: string; settledTail?: boolean; named?: boolean }
   | { kind: 's3'; bucket: string; key: string; etag: string; size: number; lastModifiedMs: number };
 
 /**
