@@ -61,7 +61,7 @@ describe('an input no format fits', () => {
   it('fails detect with exit 2 and names the same candidate', () => {
     const run = runCli(['detect', notices, good]);
     expect(run.status).toBe(2);
-    expect(run.stdout).toContain(`${notices}: no known format fits; closest is haproxy (0%): the sample's 2 lines are its lines that hold no HTTP request (notices, or TCP sessions, which alf does not analyse)`);
+    expect(run.stdout).toContain(`${notices}: no request in its first 2 lines: all are of the kind a server writes besides its requests (an error log, notices, TCP sessions); analyze reads on to its first request, and fails on a file that has none`);
     // A line of another shape is named where it fails, as before.
     const mixed = join(dir, 'mixed.log');
     writeFileSync(mixed, `${readFileSync(notices, 'utf8')}not a log line at all\n`);
@@ -137,6 +137,13 @@ describe('a server\'s error log beside its access logs', () => {
     expect(files[1]!.warnings.map((warning) => warning.code)).toEqual(['PARSE_NO_REQUESTS']);
     expect(run.stderr).toContain(`alf: ${errorLog}: unknown format, 2 lines read, 0 parsed, 0 skipped, 2 ignored; warning: holds no request: all 2 lines are of the kind a server writes besides its requests`);
   }, 30_000);
+
+  it('is said to hold no request yet by detect, which fails on it only when it is named', () => {
+    const listed = runCli(['detect', logs]);
+    expect(listed.status).toBe(0);
+    expect(listed.stdout).toContain(`${errorLog}: no request in its first 2 lines: all are of the kind a server writes besides its requests (an error log, notices, TCP sessions); analyze reads on to its first request, and passes over a file of a directory that has none`);
+    expect(runCli(['detect', errorLog]).status).toBe(2);
+  });
 
   it('fails the run when it is named as an input itself', () => {
     const run = runCli(['analyze', join(logs, 'access.log'), errorLog, '--format', 'json']);

@@ -1,5 +1,5 @@
 import { FORMATS } from '../../../parsers/registry.js';
-import { closestText, jsonShapeHint, detectFirstLines } from '../../../parsers/detect.js';
+import { closestText, jsonShapeHint, detectFirstLines, nonRequestFormat } from '../../../parsers/detect.js';
 import type { FormatDef } from '../../../parsers/format.js';
 import { readLineBatches } from '../../lines/lines.js';
 import { sampleInsideWrapper } from '../../lines/container-log.js';
@@ -10,7 +10,7 @@ import { resolveInputs } from '../../sources/sources.js';
 import { terminalSafe } from '../terminal-text.js';
 import { loadLogFormat } from '../../parse/log-format.js';
 
-/** `alf detect FILE...`: which format each file would be read as, or why none fits. Exit 2 when one fits none. */
+/** `alf detect FILE...`: which format each file would be read as, or why none fits. Exit 2 when one fits none (a file found in a directory that holds no request yet does not count). */
 export async function detectCommand(inputs: string[], options: { logFormat?: string }): Promise<number> {
   const { format: custom } = loadLogFormat(options.logFormat, undefined, []);
   const candidates: readonly FormatDef[] = custom ? [custom, ...FORMATS] : FORMATS;
@@ -49,6 +49,13 @@ export async function detectCommand(inputs: string[], options: { logFormat?: str
         ? `its sample holds ${best.declined === 1 ? 'one event of its own that is no transaction' : `${best.declined} events of its own that are no transactions`}, and no transaction yet`
         : `${best.records} of ${best.records + best.issues} sample lines parsed`;
       line = `${source.name}: ${best.format.id}${inside} (${best.format.kind}; ${parsed})`;
+    } else if (nonRequestFormat(detection, lines) !== null) {
+      // As analyze reads such a file (src/parse/parse-source.ts, NonRequestLines): detected on its
+      // first request further on, if it has one; passed over in a directory, failing when named.
+      if (source.listed !== true) undetected++;
+      line = `${source.name}: no request in its first ${lines.length === 1 ? 'line' : `${lines.length} lines`}${inside}: ` +
+        `${lines.length === 1 ? 'it is' : 'all are'} of the kind a server writes besides its requests (an error log, notices, TCP sessions); ` +
+        (source.listed === true ? 'analyze reads on to its first request, and passes over a file of a directory that has none' : 'analyze reads on to its first request, and fails on a file that has none');
     } else {
       undetected++;
       line = `${source.name}: no known format fits${inside}${closestText(detection, lines, 'is')}${jsonShapeHint(lines, detection)}`;
