@@ -128,7 +128,7 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
           }
           if (format === null && detected?.nonRequests != null) {
             stats.undetected = null;
-            nonRequests ??= new NonRequestLines(detected.nonRequests, source.name, texts, batch.firstLine + shift);
+            nonRequests ??= new NonRequestLines(detected.nonRequests, source.name, texts, (i) => (container === null ? batch.firstLine + i : unwrapped[i]!.line) + shift);
             stats.linesRead += batch.lines.length;
             stats.ignored += texts.length;
             continue;
@@ -307,11 +307,12 @@ class NonRequestLines {
   readonly firstLine: number;
   readonly sample: string;
 
-  constructor(format: FormatDef, file: string, first: readonly string[], firstLine: number) {
+  /** `lineOf`: the file's line number of each of `first` (in a container's wrapper, not their index). */
+  constructor(format: FormatDef, file: string, first: readonly string[], lineOf: (index: number) => number) {
     this.parser = format.createParser({ file });
-    const at = first.findIndex((line) => !isBlank(line));
-    this.firstLine = firstLine + Math.max(0, at);
-    this.sample = excerpt(first[Math.max(0, at)] ?? '');
+    const at = Math.max(0, first.findIndex((line) => !isBlank(line)));
+    this.firstLine = lineOf(at);
+    this.sample = excerpt(first[at] ?? '');
     this.lines = first.length;
   }
 

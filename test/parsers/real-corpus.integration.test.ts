@@ -143,8 +143,8 @@ describe('real lines from public sources', () => {
       const verdict = said.get(files[index]!) ?? '';
       if (fixture.detect === null) {
         expect(fixture.note, `${name} must say why no format fits`).toBeDefined();
-        // Where it failed, or, for a file of the format's lines that hold no HTTP request, that.
-        expect(verdict, name).toMatch(/^no known format fits; closest is \S+ \(\d+%\)(?:, failing at line \d+|: the sample's \d+ lines are its lines that hold no HTTP request)/);
+        // Where it failed, or, for a file of a server's lines that hold no HTTP request, that.
+        expect(verdict, name).toMatch(/^(?:no known format fits; closest is \S+ \(\d+%\), failing at line \d+|no request in its first \d+ lines: all are of the kind a server writes besides its requests)/);
       } else {
         expect(verdict.split(' ')[0], name).toBe(fixture.detect);
       }
