@@ -4,7 +4,7 @@ import { normaliseTraceId } from './fields/trace-context.js';
 import { parseLastUpstreamStatus } from './fields/upstream-list.js';
 import type { FormatDef, ParserOptions, RecordParser } from './format.js';
 import { FieldError, isJsonObject, jsonLineParser, jsonNumber, jsonText, lookup, type JsonObject } from './proxy-line-kit.js';
-import { isNginxOtherLine } from './nginx.js';
+import { nginxOtherLines } from './nginx.js';
 
 /**
  * Kong `kong.log.serialize()` as written by the file-log plugin, one JSON object per line, or as
@@ -122,7 +122,7 @@ function createKongParser(options: ParserOptions): RecordParser {
     notThis: 'not a Kong log entry',
     fill: (record, entry) => fill(record, entry, options.keyField),
     // Kong is nginx: its error log (stderr) joins a captured stdout in nginx's own shape.
-    otherLines: isNginxOtherLine,
+    otherLines: nginxOtherLines(),
     // http-log with a batch size above 1 (2.x `queue_size`, 3.x `queue.max_batch_size`) posts an array of entries.
     batches: true,
   });

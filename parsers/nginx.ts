@@ -139,6 +139,7 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
    */
   const readsHttpdLines = compiled.spec.escape === 'default';
   let httpdReading: RecordParser | null = null;
+  const otherLine = nginxOtherLines();
 
   /** Splits the line into `values`; returns the index of the field that failed to delimit, or -1. */
   function split(line: string): number {
@@ -224,7 +225,7 @@ export function createNginxParser(compiled: CompiledNginxFormat, formatId: strin
         }
       }
       if (failed >= 0) {
-        if (isNginxOtherLine(text)) {
+        if (otherLine(text)) {
           sink.ignore(lineNumber);
           return;
         }
@@ -308,6 +309,41 @@ function withHttpdEscaping(compiled: CompiledNginxFormat): CompiledNginxFormat {
  */
 export function isNginxOtherLine(text: string): boolean {
   return ERROR_LOG_LINE.test(text) || ENTRYPOINT_LINE.test(text) || KLOG_LINE.test(text) || INGRESS_BANNER.test(text);
+}
+
+/**
+ * isNginxOtherLine for one file read in order, with the lines an error entry spills onto. nginx
+ * writes what a FastCGI backend sent on stderr into the entry as it came, newlines included:
+ * `… [error] 16234#0: *88661 FastCGI sent in stderr: "PHP message: PHP Fatal error: …`, then
+ * `Stack trace:`, `#0 /var/www/…`, and a last line that closes the quote before the entry's
+ * context (`…on line 19" while reading response header from upstream, client: …`; nginx
+ * src/http/modules/ngx_http_fastcgi_module.c logs `FastCGI sent in stderr: "%*s"`, and the error
+ * log's handler adds ` while <action>, client: …`). Such lines of PHP-FPM sites' error logs, each
+ * a malformed line, failed the detection of the error log in a directory of access logs. Only lines
+ * no format reads come here, so an access line among them is still a record; an entry spills onto
+ * at most MAX_SPILLED_LINES, and the next entry ends it.
+ */
+export function nginxOtherLines(): (text: string) => boolean {
+  let spillLeft = 0;
+  return (text) => {
+    if (isNginxOtherLine(text)) {
+      spillLeft = ERROR_LOG_LINE.test(text) && opensUpstreamMessage(text) ? MAX_SPILLED_LINES : 0;
+      return true;
+    }
+    if (spillLeft === 0) return false;
+    spillLeft = text.includes(UPSTREAM_MESSAGE_END) ? 0 : spillLeft - 1;
+    return true;
+  };
+}
+
+const MAX_SPILLED_LINES = 500;
+const UPSTREAM_MESSAGE_START = ' sent in stderr: "';
+const UPSTREAM_MESSAGE_END = '" while ';
+
+/** An entry with a backend's stderr whose quote this line does not close. */
+function opensUpstreamMessage(text: string): boolean {
+  const start = text.indexOf(UPSTREAM_MESSAGE_START);
+  return start >= 0 && !text.includes(UPSTREAM_MESSAGE_END, start + UPSTREAM_MESSAGE_START.length);
 }
 
 const ERROR_LOG_LINE = /^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} \[(?:debug|info|notice|warn|error|crit|alert|emerg)\] \d+#\d+: /;

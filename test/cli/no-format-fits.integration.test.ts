@@ -124,6 +124,10 @@ describe('a server\'s error log beside its access logs', () => {
   writeFileSync(errorLog, [
     '2009/07/20 22:59:20 [notice] 1#1: using the "epoll" event method',
     '2009/07/20 22:59:27 [error] 29#29: *1 open() "/usr/share/nginx/html/favicon.ico" failed (2: No such file or directory), client: 192.168.202.254, server: localhost, request: "GET /favicon.ico HTTP/1.1", host: "192.168.202.1"',
+    // A PHP-FPM site's entry, spilled onto three lines (parsers/nginx.ts, nginxOtherLines).
+    '2009/07/20 22:59:28 [error] 29#29: *2 FastCGI sent in stderr: "PHP message: PHP Fatal error:  Uncaught Exception: x in /var/www/index.php:3',
+    'Stack trace:',
+    '#0 {main}" while reading response header from upstream, client: 192.168.202.254, server: localhost, request: "GET / HTTP/1.1", upstream: "fastcgi://unix:/run/php/php-fpm.sock:", host: "192.168.202.1"',
   ].join('\n') + '\n');
 
   it.each([['one thread', []], ['parse workers', ['--jobs', '2']]])('is passed over with a note when the directory is the input (%s)', (_, jobs) => {
@@ -132,16 +136,16 @@ describe('a server\'s error log beside its access logs', () => {
     const files = (JSON.parse(run.stdout) as Analysis).inputs.files;
     expect(files.map((file) => [file.file, file.records, file.ignored, file.skipped, file.undetected])).toEqual([
       [join(logs, 'access.log'), 1, 0, 0, null],
-      [errorLog, 0, 2, 0, null],
+      [errorLog, 0, 5, 0, null],
     ]);
     expect(files[1]!.warnings.map((warning) => warning.code)).toEqual(['PARSE_NO_REQUESTS']);
-    expect(run.stderr).toContain(`alf: ${errorLog}: unknown format, 2 lines read, 0 parsed, 0 skipped, 2 ignored; warning: holds no request: all 2 lines are of the kind a server writes besides its requests`);
+    expect(run.stderr).toContain(`alf: ${errorLog}: unknown format, 5 lines read, 0 parsed, 0 skipped, 5 ignored; warning: holds no request: all 5 lines are of the kind a server writes besides its requests`);
   }, 30_000);
 
   it('is said to hold no request yet by detect, which fails on it only when it is named', () => {
     const listed = runCli(['detect', logs]);
     expect(listed.status).toBe(0);
-    expect(listed.stdout).toContain(`${errorLog}: no request in its first 2 lines: all are of the kind a server writes besides its requests (an error log, notices, TCP sessions); analyze reads on to its first request, and passes over a file of a directory that has none`);
+    expect(listed.stdout).toContain(`${errorLog}: no request in its first 5 lines: all are of the kind a server writes besides its requests (an error log, notices, TCP sessions); analyze reads on to its first request, and passes over a file of a directory that has none`);
     expect(runCli(['detect', errorLog]).status).toBe(2);
   });
 
@@ -158,7 +162,7 @@ describe('a server\'s error log beside its access logs', () => {
     const scan = (source: string) => runCli(['scan', source, '--state', join(out, `${source === logs ? 'dir' : 'file'}.json`), '--out', join(out, source === logs ? 'dir' : 'file'), '--quiet']);
     const run = scan(logs);
     expect(run.status).toBe(0);
-    expect(quietLine(run)).toMatchObject({ sourcesRead: 2, unparsed: [], records: 1, linesRead: 3 });
+    expect(quietLine(run)).toMatchObject({ sourcesRead: 2, unparsed: [], records: 1, linesRead: 6 });
     // Named as a scan's source itself, it is left unparsed as before (tried again each run, exit 2).
     const named = scan(errorLog);
     expect(named.status).toBe(2);

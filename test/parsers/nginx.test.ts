@@ -145,6 +145,31 @@ describe('nginx log_format compiler', () => {
     ]);
   });
 
+  it('ignores the lines an error entry spills onto: a FastCGI backend\'s stderr, newlines and all, until its quote closes', () => {
+    // In the layout nginx writes it (ngx_http_fastcgi_module: `FastCGI sent in stderr: "%*s"`, then
+    // the entry's context), with the message PHP-FPM sends for an uncaught exception.
+    const access = (i: number): string => `172.17.0.1 - - [15/Jan/2024:10:32:0${i} +0000] "GET /?awd=de HTTP/1.1" 500 5 "-" "curl/8.4.0" "-"`;
+    const entry = [
+      '2024/01/15 10:32:05 [error] 29#29: *88661 FastCGI sent in stderr: "PHP message: PHP Fatal error:  Uncaught Exception: TEST in /var/www/src/index.php:19',
+      'Stack trace:',
+      '#0 /var/www/src/index.php(7): {closure}()',
+      '#1 {main}',
+      '  thrown in /var/www/src/index.php on line 19" while reading response header from upstream, client: 172.17.0.1, server: localhost, request: "GET /?awd=de HTTP/1.1", upstream: "fastcgi://unix:/run/php/php8.2-fpm.sock:", host: "localhost"',
+    ];
+    const read = parseLines(nginxMain, [access(1), ...entry, access(2), 'Stack trace:']);
+    expect(read.records.map((record) => record.line)).toEqual([1, 7]);
+    expect(read.ignored).toBe(entry.length);
+    // Once the quote is closed, such a line is malformed again; so is one with no entry open before it.
+    expect(read.issues.map((issue) => issue.line)).toEqual([8]);
+    expect(parseLines(nginxMain, ['#0 /var/www/src/index.php(7): {closure}()']).issues).toHaveLength(1);
+    // An entry that closes its quote on its own line opens nothing.
+    const closed = '2024/01/15 10:32:05 [error] 29#29: *3 FastCGI sent in stderr: "Primary script unknown" while reading response header from upstream, client: 172.17.0.1, server: localhost, request: "GET /x.php HTTP/1.1", upstream: "fastcgi://127.0.0.1:9000", host: "localhost"';
+    expect(parseLines(nginxMain, [closed, 'Stack trace:']).issues.map((issue) => issue.line)).toEqual([2]);
+    // An entry whose quote never closes spills onto 500 lines at most.
+    const endless = parseLines(nginxMain, [entry[0]!, ...Array.from({ length: 600 }, (_, i) => `#${i} /var/www/x.php(1): f()`)]);
+    expect([endless.ignored, endless.issues.length]).toEqual([501, 100]);
+  });
+
   it('ignores the ingress-nginx controller\'s own lines in `kubectl logs`: klog lines and its start banner', () => {
     const access = '192.168.64.1 - - [07/Feb/2020:11:48:51 +0000] "POST /products HTTP/1.1" 200 59 "-" "curl/7.54.0" 89 0.001 [default-web-8080] [] 172.17.0.5:8080 59 0.000 200 529a007902362a5f51385a5fa7049884';
     expectOtherLinesIgnored(nginxIngress, [
