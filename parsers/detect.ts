@@ -138,12 +138,32 @@ function documentWithoutRecordsYet(candidate: FormatScore): boolean {
  */
 export function nonRequestFormat(detection: Detection, sample: readonly string[]): FormatDef | null {
   let content = 0;
-  for (const line of sample) if (line.trim() !== '') content++;
+  for (const line of sample) {
+    if (line.trim() === '') continue;
+    if (looksLikeRequestRecord(line)) return null;
+    content++;
+  }
   if (content === 0) return null;
   const own = detection.ranking.find((candidate) =>
     candidate.format.kind === 'proxy' && candidate.records === 0 && candidate.issues === 0 && candidate.recognised === content);
   return own?.format ?? null;
 }
+
+/**
+ * A JSON line that carries an HTTP status and a method, URI or request: an access record of some
+ * server's, whatever its layout. Formats ignore other software's structured log lines broadly (every
+ * `{"level":"…` line is a Go logger's to Traefik's and Tyk's readers), and Caddy's access records
+ * are such lines (`{"level":"info",…,"msg":"handled request","request":{…},"status":200}`): read
+ * as a server's own lines, a Caddy access log was said to hold no request, and passed over in a
+ * directory. No such line counts as one a server writes besides its requests.
+ */
+export function looksLikeRequestRecord(line: string): boolean {
+  const start = line.length - line.trimStart().length;
+  return line.charCodeAt(start) === 123 /* { */ && STATUS_KEY.test(line) && REQUEST_KEY.test(line);
+}
+
+const STATUS_KEY = /"(?:status|status_code|statusCode|response_code|http_status|DownstreamStatus)" ?: ?"?[1-5]\d\d\b/;
+const REQUEST_KEY = /"(?:method|uri|url|path|request|request_uri|RequestMethod|RequestPath)" ?:/;
 
 /** Lines a file is first detected on; more only when that finds nothing (see detectFirstLines). */
 export const DETECTION_LINES = 64;
@@ -219,11 +239,15 @@ export function closestText(detection: Detection, lines: readonly string[], verb
   const named = detection.ranking.find((score) => score.format.named === true);
   const namedText = named === undefined || named === closest ? ''
     : `; the format given with --log-format reads ${Math.round(named.score * 100)}% of ${verb === 'is' ? 'it' : 'the sample'}${closestFailure(named)}`;
+  // Lines that carry a status and a request are no server's notices, whatever a format ignores.
+  const requestLike = lines.some(looksLikeRequestRecord);
+  const requestHint = requestLike ? '; its lines carry an HTTP status and a request, as access records do, in a layout no format of alf\'s reads' : '';
   if (closest !== null) {
     const score = verb === 'is' ? `${Math.round(closest.score * 100)}%` : `${Math.round(closest.score * 100)}% of sample lines`;
-    return `; closest ${verb} ${closest.format.id} (${score})${closestFailure(closest)}${namedText}`;
+    const failure = requestLike && closest.firstIssue === null ? '' : closestFailure(closest);
+    return `; closest ${verb} ${closest.format.id} (${score})${failure}${namedText}${requestHint}`;
   }
-  return `; no format reads any line of its sample${namedText}${named === undefined ? clfShapeHint(lines) : ''}`;
+  return `; no format reads any line of its sample${namedText}${requestHint}${named === undefined ? clfShapeHint(lines) : ''}`;
 }
 
 /** A first line with a CLF time (`[15/Jan/2025:10:32:01 +0000]`) was most likely written by nginx or httpd in a format of its operator's. */

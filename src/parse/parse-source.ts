@@ -1,5 +1,5 @@
 import type { FormatDef, RecordParser, RecordSink } from '../../parsers/format.js';
-import { closestText, jsonShapeHint, detectFirstLines, nonRequestFormat, type Detection } from '../../parsers/detect.js';
+import { closestText, jsonShapeHint, detectFirstLines, looksLikeRequestRecord, nonRequestFormat, type Detection } from '../../parsers/detect.js';
 import { withSiblings } from '../../parsers/siblings.js';
 import type { LogRecord } from '../model/records.js';
 import { InputError } from '../model/errors.js';
@@ -325,7 +325,10 @@ class NonRequestLines {
       ignore() {},
       warn() {},
     };
-    for (let i = 0; i < lines.length && !other; i++) this.parser.line(lines[i]!, firstLine + i, sink);
+    for (let i = 0; i < lines.length && !other; i++) {
+      if (looksLikeRequestRecord(lines[i]!)) return false;
+      this.parser.line(lines[i]!, firstLine + i, sink);
+    }
     if (!other) this.lines += lines.length;
     return !other;
   }

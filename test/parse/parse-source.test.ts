@@ -103,6 +103,17 @@ describe('parseSource', () => {
       expect(kept.stats.undetected).toMatch(/^holds no request/);
     });
 
+    it('is never a file of access records in a layout alf does not read, whatever a format ignores', async () => {
+      // Caddy v2's access record (caddyserver.com/docs/logging, structured logs): a Go logger's
+      // JSON line, which Traefik's and Tyk's readers ignore as their own software's.
+      const caddy = (i: number): string => `{"level":"info","ts":1646861401.${i},"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"127.0.0.1","proto":"HTTP/2.0","method":"GET","host":"localhost","uri":"/${i}"},"bytes_read":0,"duration":0.000929675,"size":10900,"status":200}`;
+      const text = `${Array.from({ length: 3 }, (_, i) => caddy(i)).join('\n')}\n`;
+      await expect(read(text, true)).rejects.toThrow(/no known format fits; closest was \S+ \(0% of sample lines\); its lines carry an HTTP status and a request, as access records do/);
+      // Nor do they keep a file of notices waiting once they come.
+      const after = `${haproxyNotice(1)}\n${caddy(1)}\n`;
+      await expect(read(after, true)).rejects.toThrow(/no known format fits/);
+    });
+
     it('still fails as no format fitting when a line after the notices is no request either', async () => {
       const text = `${haproxyNotice(1)}\nsomething else entirely\n`;
       await expect(read(text, true)).rejects.toThrow(/no known format fits/);
