@@ -148,6 +148,14 @@ export type TroublePattern = 'burst' | 'sustained' | 'transient' | 'few-mostly-f
  */
 const ONE_CLIENT_ERROR_SHARE = 0.8;
 const ONE_CLIENT_TRAFFIC_SHARE = 0.5;
+/**
+ * And others were answered meanwhile: at least this many requests of other clients in the periods
+ * with errors, most of them not failing. A backend that was down for everyone active looks the
+ * same at a quiet hour, when one client was all the traffic: a real HAProxy with no server left
+ * (`<NOSRV>`, `SC--`, "backend … has no server available!") answered the only visitor 32 503s,
+ * every request of their period, and that read as the client turned away by a rate limit.
+ */
+const ONE_CLIENT_OTHERS_SERVED = 10;
 const CLIENT_SAMPLE = 8;
 
 export interface UpstreamTroubleFigures {
@@ -417,7 +425,18 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
           const rate = state.errors / Math.max(1, state.requests);
           const bucketsWithErrors = buckets.filter((b) => b.value.errors > 0).length;
           const busiest = topEntry(state.clients);
-          const oneClient = address === null && busiest !== null && state.errors >= BURST_MIN_ERRORS &&
+          let periodRequests = 0;
+          let periodErrors = 0;
+          for (const bucket of buckets) {
+            if (bucket.value.errors === 0) continue;
+            periodRequests += bucket.value.requests;
+            periodErrors += bucket.value.errors;
+          }
+          // Other clients' requests in the periods with errors, at least (the busiest client's may all fall there), and their errors.
+          const othersMeanwhile = busiest === null ? 0 : periodRequests - Math.max(busiest.value.requests, busiest.value.n);
+          const othersFailedMeanwhile = busiest === null ? 0 : Math.max(0, periodErrors - busiest.value.n);
+          const othersServed = othersMeanwhile >= ONE_CLIENT_OTHERS_SERVED && othersFailedMeanwhile < 0.5 * othersMeanwhile;
+          const oneClient = address === null && busiest !== null && state.errors >= BURST_MIN_ERRORS && othersServed &&
             busiest.value.n >= ONE_CLIENT_ERROR_SHARE * state.errors && busiest.value.requests <= ONE_CLIENT_TRAFFIC_SHARE * state.requests;
           // Frequent errors in every period of a short log (one or two minutes of it) are continuous
           // too: they read as "rare and scattered" for having too few periods to be spread over.
@@ -440,6 +459,8 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
           const ownSeverity: Severity = pattern === 'connect-spikes' || pattern === 'one-client' ? 'low' : severityOf({
             affected: state.errors, total, background: HEALTHY_BACKGROUND.serverErrors,
             cohortShare: address === null ? burstRate : burstRate ?? rate,
+            // The burst's rate is of the burst's requests: its errors, not the whole log's, are the cohort's.
+            cohortAffected: burstRate !== null ? burstErrors : state.errors,
           });
           // The wall finding owns these requests and their severity.
           const severity: Severity = wall === undefined || ownSeverity === 'info' ? ownSeverity : 'low';

@@ -43,6 +43,11 @@ export interface Impact {
   background: number;
   /** Share of the named cohort's own requests that were affected, when the finding names one. */
   cohortShare?: number | null;
+  /**
+   * The cohort's affected requests, where the cohort holds only some of `affected` (a burst's
+   * errors among a log's): what the cohort's share is of. Default: `affected`.
+   */
+  cohortAffected?: number;
   /** Backend seconds lost, when known. */
   lostSeconds?: number | null;
   /** A cost, not a failure: never above medium. */
@@ -55,7 +60,7 @@ export function severityOf(impact: Impact): Severity {
   const cohort = impact.cohortShare ?? 0;
   const lost = impact.lostSeconds ?? 0;
   const reaches = (level: typeof HIGH): boolean =>
-    excess >= level.excess || (cohort >= level.cohort && impact.affected >= level.cohortRequests) || lost >= level.lostSeconds;
+    excess >= level.excess || (cohort >= level.cohort && (impact.cohortAffected ?? impact.affected) >= level.cohortRequests) || lost >= level.lostSeconds;
   const severity: Severity = reaches(HIGH) ? 'high' : reaches(MEDIUM) ? 'medium' : 'low';
   return impact.costOnly && severity === 'high' ? 'medium' : severity;
 }

@@ -127,6 +127,49 @@ describe('upstream trouble in logs that name no upstream', () => {
     expect(['medium', 'high']).toContain(everyone!.severity);
   });
 
+  it('503s of the only client at a quiet hour, when the backend was down for everyone: a burst, not a client turned away', () => {
+    // As a real HAProxy logged it with no server left (`<NOSRV>`, every request of the hour failing):
+    // busy hours of many clients, then one visitor who gets nothing but 503s.
+    const startMs = Date.UTC(2016, 10, 7, 8, 0, 0);
+    const requests: JoinedRequest[] = [];
+    const add = (t: number, client: string, status: number, path: string): void => {
+      const proxy = record('haproxy-clf', { line: requests.length + 1, startMs: t, endMs: t, status, method: 'GET', path, clientIp: client });
+      requests.push({ proxy, apm: null, method: 'none', confidence: 0, offsetMs: null });
+    };
+    for (let i = 0; i < 300; i++) add(startMs + i * 20_000, `198.51.100.${i % 40}`, 200, `/cbioportal/study/${i}`);
+    for (let i = 0; i < 32; i++) add(startMs + 3 * 3_600_000 + i * 3_000, '123.136.68.2', 503, i % 2 === 0 ? '/cbioportal' : '/favicon.ico');
+    const [outage] = run(requests);
+    expect(outage!.figures.pattern).toBe('burst');
+    expect(outage!.explanation).not.toContain('limit_req');
+    expect(outage!.severity).toBe('high');
+  });
+
+  it('a short burst among scattered errors: the burst\'s rate counts with the burst\'s errors, not every error of the log', () => {
+    // A route whose backend restarts now and then for a few seconds: clients reconnect into 502s.
+    const startMs = Date.UTC(2020, 10, 21, 0, 0, 0);
+    const requests: JoinedRequest[] = [];
+    const add = (t: number, status: number): void => {
+      const proxy = record('nginx-combined', { line: requests.length + 1, startMs: t, endMs: t, status, method: 'GET', path: '/ws/', clientIp: `203.0.113.${requests.length % 3}` });
+      requests.push({ proxy, apm: null, method: 'none', confidence: 0, offsetMs: null });
+    };
+    // 14 days of steady traffic to other routes, 300 a day.
+    for (let i = 0; i < 14 * 300; i++) {
+      const t = startMs + i * 288_000;
+      const proxy = record('nginx-combined', { line: requests.length + 1, startMs: t, endMs: t, status: 200, method: 'GET', path: `/api/${i % 20}`, clientIp: `198.51.100.${i % 90}` });
+      requests.push({ proxy, apm: null, method: 'none', confidence: 0, offsetMs: null });
+    }
+    // One restart seen by 30 reconnects, then 55 errors scattered over the other days.
+    for (let i = 0; i < 30; i++) add(startMs + 86_400_000 + i * 300, 502);
+    for (let i = 0; i < 12; i++) add(startMs + 86_400_000 + 10_000 + i * 300, 101);
+    for (let i = 0; i < 55; i++) add(startMs + 2 * 86_400_000 + i * 19_000_000, 502);
+    requests.sort((a, b) => a.proxy!.endMs - b.proxy!.endMs);
+    const [blips] = run(requests);
+    expect(blips!.figures.pattern).toBe('burst');
+    // 30 burst errors at 71% of the burst's requests reach medium, not high (which would need 50).
+    expect(Number(blips!.figures.burstErrors)).toBeLessThan(50);
+    expect(blips!.severity).toBe('medium');
+  });
+
   it('a burst of 502s on one route: the route is named, the rate is of that route\'s requests then, not diluted by the others', () => {
     const [finding] = run(combinedLog(true));
     expect(finding!.figures).toMatchObject({ upstream: null, pattern: 'burst', topRoute: '/api/v1/search', burstMinutes: 4 });
