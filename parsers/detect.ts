@@ -155,7 +155,8 @@ export function nonRequestFormat(detection: Detection, sample: readonly string[]
  * `{"level":"…` line is a Go logger's to Traefik's and Tyk's readers), and Caddy's access records
  * are such lines (`{"level":"info",…,"msg":"handled request","request":{…},"status":200}`): read
  * as a server's own lines, a Caddy access log was said to hold no request, and passed over in a
- * directory. No such line counts as one a server writes besides its requests.
+ * directory (parsers/caddy.ts reads it now; a Go service's own access log through zap is the same
+ * shape). No such line counts as one a server writes besides its requests.
  */
 export function looksLikeRequestRecord(line: string): boolean {
   const start = line.length - line.trimStart().length;

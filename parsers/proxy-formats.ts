@@ -2,6 +2,7 @@ import { apacheCombined, apacheCombinedMicros, apacheCombinedSeconds, apacheComm
 import { awsAlb } from './aws-alb.js';
 import { awsApiGatewayClf, awsApiGatewayJson } from './aws-api-gateway.js';
 import { awsElbClassic } from './aws-elb-classic.js';
+import { caddy } from './caddy.js';
 import { cloudfront } from './cloudfront.js';
 import { envoy, envoyJson } from './envoy.js';
 import type { FormatDef } from './format.js';
@@ -28,6 +29,8 @@ export const PROXY_FORMATS: readonly FormatDef[] = [
   kong,
   tyk,
   tykAccessLog,
+  // Before Traefik's JSON: Caddy's entries are Go logger lines, which Traefik's reader ignores as its own.
+  caddy,
   traefikJson,
   awsApiGatewayJson,
   envoyJson,

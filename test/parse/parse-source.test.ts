@@ -104,13 +104,13 @@ describe('parseSource', () => {
     });
 
     it('is never a file of access records in a layout alf does not read, whatever a format ignores', async () => {
-      // Caddy v2's access record (caddyserver.com/docs/logging, structured logs): a Go logger's
-      // JSON line, which Traefik's and Tyk's readers ignore as their own software's.
-      const caddy = (i: number): string => `{"level":"info","ts":1646861401.${i},"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"127.0.0.1","proto":"HTTP/2.0","method":"GET","host":"localhost","uri":"/${i}"},"bytes_read":0,"duration":0.000929675,"size":10900,"status":200}`;
-      const text = `${Array.from({ length: 3 }, (_, i) => caddy(i)).join('\n')}\n`;
+      // A Go service's own access log through zap (`ts`, `caller`, `msg`, then its fields): a Go
+      // logger's JSON line, which Traefik's and Tyk's readers ignore as their own software's.
+      const goService = (i: number): string => `{"level":"info","ts":1646861401.${i},"caller":"http/server.go:88","msg":"request completed","method":"GET","path":"/v1/orders/${i}","status":200,"latency":0.0031}`;
+      const text = `${Array.from({ length: 3 }, (_, i) => goService(i)).join('\n')}\n`;
       await expect(read(text, true)).rejects.toThrow(/no known format fits; closest was \S+ \(0% of sample lines\); its lines carry an HTTP status and a request, as access records do/);
       // Nor do they keep a file of notices waiting once they come.
-      const after = `${haproxyNotice(1)}\n${caddy(1)}\n`;
+      const after = `${haproxyNotice(1)}\n${goService(1)}\n`;
       await expect(read(after, true)).rejects.toThrow(/no known format fits/);
     });
 
