@@ -132,7 +132,10 @@ export function inferUpstreamStatus(record: ProxyRecord): void {
  * 10.0.0.1, 127.0.0.1` or `"10.5.102.222, 199.96.1.1" 10.2.1.185`. A first word that does not end
  * a list element (no comma) and is followed by more is the host; the client is the first address
  * of the rest, the one the chain started from. A first word that is an RFC 3339 time is no host:
- * the line carries a prefix nginx did not write (`docker logs --timestamps`), and is refused.
+ * the line carries a prefix nginx did not write (`docker logs --timestamps`), and is refused; so is
+ * any other run of words that is no such chain: a syslog header (`Feb  7 11:48:01 web1 nginx:
+ * 203.0.113.24 - - […`, nginx's `access_log syslog:` as a syslog file holds it) was read as host
+ * `Feb` and client `7`.
  */
 function readRemoteAddr(record: ProxyRecord, value: string): boolean {
   if (value.indexOf(' ') < 0) {
@@ -143,10 +146,15 @@ function readRemoteAddr(record: ProxyRecord, value: string): boolean {
   const first = words[0]!;
   if (RFC3339_START.test(first)) return false;
   let from = 0;
-  if (words.length > 1 && !first.endsWith(',') && !first.startsWith('"')) {
-    record.host ??= first;
-    from = 1;
+  if (words.length > 1 && !first.endsWith(',') && !first.startsWith('"')) from = 1;
+  // After the host, a chain and at most one word more (`2a03:…:8000, 10.225.192.17 10.2.2.121`: the
+  // forwarded chain, then the address nginx saw): each word but the chain's last ends an element.
+  let chainEnds = 0;
+  for (let i = from; i < words.length - 1; i++) {
+    const word = words[i]!;
+    if (!word.endsWith(',') && !word.endsWith('"') && ++chainEnds > 1) return false;
   }
+  if (from === 1) record.host ??= first;
   const word = words[from]!;
   let start = 0;
   let end = word.length;

@@ -121,7 +121,7 @@ function isDigit(code: number): boolean {
  * the application wrote, from stdout or stderr alike (the stream is not said). Or null.
  * Some formats start with such a time of their own (a Classic Load Balancer's entries), so this
  * wrapper is never assumed: it is tried only when no format fits a file's lines as they are
- * (parse-source.ts, unwrapTimestampsIfItFits).
+ * (parse-source.ts, unwrapIfItFits).
  */
 export function parseTimestampedLine(line: string): WrappedLine | null {
   const timeEnd = line.indexOf(' ');
@@ -135,11 +135,60 @@ export function parseTimestampedLine(line: string): WrappedLine | null {
   return { text: line.slice(timeEnd + 1), stderr: false, partial: false };
 }
 
-/** Do (DETECT_SHARE of) the first lines look like `docker logs --timestamps` lines? */
-export function looksTimestamped(lines: readonly string[]): boolean {
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const MAX_TAG = 64;
+
+/**
+ * A line as a syslog daemon writes it to a file, or `journalctl` prints it: a time, the host, the
+ * tag (the program, with its pid in brackets or not), `: `, then the line the program logged. Or null.
+ *   RFC 3164, rsyslog's and syslog-ng's file format, `journalctl`'s default (`-o short`):
+ *     `Nov 20 00:12:09 web1 caddy[772]: {…}`, `Jan  5 10:32:01 web1 nginx: 203.0.113.24 - - […`
+ *   `journalctl -o short-iso` (and `short-iso-precise`): `2024-01-15T10:32:00+0000 web1 caddy[772]: …`
+ * nginx writes its access log there with `access_log syslog:server=…` (its tag `nginx` unless
+ * `tag=` says otherwise), and a service under systemd writes to the journal. Like the time
+ * prefix, it is tried only when no format fits the lines as they are: HAProxy's format starts
+ * with such a header of its own. (RFC 3164 section 4.1.2, HEADER; journalctl(1), OUTPUT OPTIONS.)
+ */
+export function parseSyslogLine(line: string): WrappedLine | null {
+  let at: number;
+  if (MONTHS.includes(line.slice(0, 3)) && line.charCodeAt(3) === 32) {
+    // `Mmm dd hh:mm:ss `: the day padded with a space or a zero.
+    const day = line.charCodeAt(4);
+    if (!(day === 32 || isDigit(day)) || !isDigit(line.charCodeAt(5)) || line.charCodeAt(6) !== 32) return null;
+    if (!isClock(line, 7)) return null;
+    at = 15;
+  } else if (isDigit(line.charCodeAt(0)) && line.charCodeAt(4) === 45 /* - */ && line.charCodeAt(10) === 84 /* T */ && isClock(line, 11)) {
+    // `yyyy-mm-ddThh:mm:ss`, then a fraction and a zone, up to the space.
+    at = line.indexOf(' ', 19);
+    if (at < 0 || at > 40) return null;
+  } else {
+    return null;
+  }
+  if (line.charCodeAt(at) !== 32) return null;
+  const hostEnd = line.indexOf(' ', at + 1);
+  if (hostEnd <= at + 1) return null;
+  const colon = line.indexOf(': ', hostEnd + 1);
+  if (colon <= hostEnd + 1 || colon - hostEnd - 1 > MAX_TAG) return null;
+  for (let i = hostEnd + 1; i < colon; i++) {
+    const code = line.charCodeAt(i);
+    if (code === 32 || code === 58 /* : */) return null;
+  }
+  return { text: line.slice(colon + 2), stderr: false, partial: false };
+}
+
+/** `hh:mm:ss` at `at`. */
+function isClock(line: string, at: number): boolean {
+  return isDigit(line.charCodeAt(at)) && isDigit(line.charCodeAt(at + 1)) && line.charCodeAt(at + 2) === 58 &&
+    isDigit(line.charCodeAt(at + 3)) && isDigit(line.charCodeAt(at + 4)) && line.charCodeAt(at + 5) === 58 &&
+    isDigit(line.charCodeAt(at + 6)) && isDigit(line.charCodeAt(at + 7));
+}
+
+/** Do (DETECT_SHARE of) the first lines look like lines of this fallback wrapper (one never assumed)? */
+export function looksWrapped(lines: readonly string[], wrapper: 'timestamps' | 'syslog'): boolean {
+  const parse = wrapper === 'timestamps' ? parseTimestampedLine : parseSyslogLine;
   const looked = linesLookedAt(lines);
-  const stamped = looked.filter((line) => parseTimestampedLine(line) !== null).length;
-  return looked.length > 0 && stamped >= looked.length * DETECT_SHARE;
+  const wrapped = looked.filter((line) => parse(line) !== null).length;
+  return looked.length > 0 && wrapped >= looked.length * DETECT_SHARE;
 }
 
 /** A Docker json-file line, or null. */
@@ -177,7 +226,7 @@ export class ContainerLogReader {
   private primed = false;
 
   constructor(readonly wrapper: ContainerWrapper, private readonly maxChars: number) {
-    this.parse = wrapper === 'cri' ? parseCriLine : wrapper === 'docker-json' ? parseDockerLine : parseTimestampedLine;
+    this.parse = wrapper === 'cri' ? parseCriLine : wrapper === 'docker-json' ? parseDockerLine : wrapper === 'syslog' ? parseSyslogLine : parseTimestampedLine;
   }
 
   /**

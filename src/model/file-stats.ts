@@ -33,13 +33,14 @@ export interface FileStats {
   container?: ContainerWrapper;
 }
 
-/** A container runtime's line wrapper: CRI (containerd, CRI-O), Docker's json-file driver, or the times `docker logs --timestamps` puts before each line. */
-export type ContainerWrapper = 'cri' | 'docker-json' | 'timestamps';
+/** A line wrapper: CRI (containerd, CRI-O), Docker's json-file driver, the times `docker logs --timestamps` puts before each line, or a syslog header. */
+export type ContainerWrapper = 'cri' | 'docker-json' | 'timestamps' | 'syslog';
 
 /** How outputs name each wrapper. */
 export const CONTAINER_WRAPPER_NAMES: Readonly<Record<ContainerWrapper, string>> = {
   // The same prefix as a CloudWatch Logs export's lines (`2025-01-15T10:32:01.123Z {json}`): a CloudWatch export was named "docker logs".
   cri: 'CRI container log', 'docker-json': 'Docker json-file', timestamps: 'time-prefixed (`docker logs --timestamps`, a CloudWatch Logs export)',
+  syslog: 'syslog (a file syslog wrote, `journalctl`)',
 };
 
 export const ISSUE_EXAMPLES_PER_FILE = 5;

@@ -7,7 +7,7 @@ import { excerpt } from '../model/parse-issue.js';
 import { countIssue, emptyFileStats, noteWarning, type FileStats } from '../model/file-stats.js';
 import { MAX_LINE_BYTES } from '../lines/line-cap.js';
 import { readLineBatches } from '../lines/lines.js';
-import { ContainerLogReader, detectContainerWrapper, looksTimestamped, sampleInsideWrapper, type UnwrapEvents, type UnwrappedLine } from '../lines/container-log.js';
+import { ContainerLogReader, detectContainerWrapper, looksWrapped, sampleInsideWrapper, type UnwrapEvents, type UnwrappedLine } from '../lines/container-log.js';
 import type { Source } from '../sources/sources.js';
 
 /**
@@ -120,9 +120,11 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
         if (parser === null && !undetectable) {
           const detected: DetectedBatch | null = choice.forced === undefined ? detectBatch(source.name, texts, choice.candidates, stats, choice.memo?.last ?? null) : null;
           let format = choice.forced ?? detected!.format;
-          if (format === null && container === null && (format = unwrapTimestampsIfItFits(source.name, batch.lines, choice.candidates, stats)) !== null) {
-            container = new ContainerLogReader('timestamps', MAX_LINE_BYTES);
-            stats.container = 'timestamps';
+          const wrapped = format === null && container === null ? unwrapIfItFits(source.name, batch.lines, choice.candidates, stats) : null;
+          if (wrapped !== null) {
+            format = wrapped.format;
+            container = new ContainerLogReader(wrapped.wrapper, MAX_LINE_BYTES);
+            stats.container = wrapped.wrapper;
             unwrapped = [];
             container.unwrap(batch.lines, batch.firstLine, batch.tooLong === undefined ? null : new Set(batch.tooLong), unwrapped, events);
           }
@@ -341,25 +343,32 @@ class NonRequestLines {
   }
 }
 
+/** Wrappers tried only when no format fits a file's lines as they are, in this order. */
+const FALLBACK_WRAPPERS = ['timestamps', 'syslog'] as const;
+
 /**
- * For a file no format fits as it is: if its lines carry `docker logs --timestamps` times and a
- * format fits the lines inside them, that detection and those lines; else null. Only tried after
- * the plain lines failed, since some formats start with such a time themselves (container-log.ts,
- * parseTimestampedLine). `alf detect` and parseSource share it, so they never disagree.
+ * For a file no format fits as it is: if its lines carry `docker logs --timestamps` times, or a
+ * syslog header (a file syslog wrote, `journalctl`), and a format fits the lines inside them, that
+ * detection, those lines and the wrapper; else null. Only tried after the plain lines failed,
+ * since some formats start with such a time or header themselves (container-log.ts,
+ * parseTimestampedLine, parseSyslogLine). `alf detect` and parseSource share it, so they never disagree.
  */
-export function detectInsideTimestamps(candidates: readonly FormatDef[], file: string, lines: readonly string[]): { detection: Detection; lines: readonly string[] } | null {
-  if (!looksTimestamped(lines)) return null;
-  const inside = sampleInsideWrapper(lines, MAX_LINE_BYTES, 'timestamps').lines;
-  const detection = detectFirstLines(candidates, file, inside);
-  return detection.best ? { detection, lines: inside } : null;
+export function detectInsideWrapper(candidates: readonly FormatDef[], file: string, lines: readonly string[]): { detection: Detection; lines: readonly string[]; wrapper: 'timestamps' | 'syslog' } | null {
+  for (const wrapper of FALLBACK_WRAPPERS) {
+    if (!looksWrapped(lines, wrapper)) continue;
+    const inside = sampleInsideWrapper(lines, MAX_LINE_BYTES, wrapper).lines;
+    const detection = detectFirstLines(candidates, file, inside);
+    if (detection.best) return { detection, lines: inside, wrapper };
+  }
+  return null;
 }
 
-/** parseSource's use of detectInsideTimestamps: the format inside, with the plain lines' failure cleared. */
-function unwrapTimestampsIfItFits(file: string, lines: readonly string[], candidates: readonly FormatDef[], stats: FileStats): FormatDef | null {
-  const inside = detectInsideTimestamps(candidates, file, lines);
+/** parseSource's use of detectInsideWrapper: the format and wrapper inside, with the plain lines' failure cleared. */
+function unwrapIfItFits(file: string, lines: readonly string[], candidates: readonly FormatDef[], stats: FileStats): { format: FormatDef; wrapper: 'timestamps' | 'syslog' } | null {
+  const inside = detectInsideWrapper(candidates, file, lines);
   if (inside === null) return null;
   stats.undetected = null;
-  return inside.detection.best!.format;
+  return { format: inside.detection.best!.format, wrapper: inside.wrapper };
 }
 
 export function describeReadError(error: unknown): string {

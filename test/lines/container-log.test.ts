@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ContainerLogReader, detectContainerWrapper, looksTimestamped, parseCriLine, parseDockerLine, parseTimestampedLine, type UnwrappedLine } from '../../src/lines/container-log.js';
+import { ContainerLogReader, detectContainerWrapper, looksWrapped, parseCriLine, parseDockerLine, parseSyslogLine, parseTimestampedLine, type UnwrappedLine } from '../../src/lines/container-log.js';
 
 /**
  * Wrapper lines as the container runtimes write them, from Elastic Beats' reader tests
@@ -139,7 +139,25 @@ describe('`docker logs --timestamps` lines', () => {
       '2020-09-13T11:13:47Z no fraction', '2020-09-13T11:13:47.401738723+02:00 an offset', '2020-09-13 11:13:47.401Z a space for T',
       '2020-09-13T11:13:47.401738723Z\ta tab', '2020-09-1xT11:13:47.4Z x', '172.17.0.1 - - [13/Sep/2020:11:13:47 +0000] "GET / HTTP/1.1" 200 612',
     ]) expect(parseTimestampedLine(line), line).toBeNull();
-    expect(looksTimestamped(['2020-09-13T11:13:47.4Z a', '', '2020-09-13T11:13:48.5Z b'])).toBe(true);
-    expect(looksTimestamped(['2020-09-13T11:13:47.4Z a', 'b', 'c'])).toBe(false);
+    expect(looksWrapped(['2020-09-13T11:13:47.4Z a', '', '2020-09-13T11:13:48.5Z b'], 'timestamps')).toBe(true);
+    expect(looksWrapped(['2020-09-13T11:13:47.4Z a', 'b', 'c'], 'timestamps')).toBe(false);
+  });
+
+  it('reads the line a program logged out of a syslog header, as a syslog file or journalctl writes it', () => {
+    // RFC 3164's HEADER as rsyslog writes files and `journalctl -o short` prints (the day padded
+    // with a space), with and without a pid; `journalctl -o short-iso` and `short-iso-precise`.
+    const access = '203.0.113.24 - - [05/Jan/2025:10:32:01 +0000] "GET /v1/orders HTTP/1.1" 200 612 "-" "curl/8.5.0"';
+    for (const line of [
+      `Jan  5 10:32:01 web1 nginx: ${access}`,
+      `Nov 20 00:12:09 v2202510269591389839 caddy[772]: ${access}`,
+      `2025-01-05T10:32:01+0000 web1 nginx[1042]: ${access}`,
+      `2025-01-05T10:32:01.123456+00:00 web1 nginx: ${access}`,
+    ]) expect(parseSyslogLine(line)?.text, line).toBe(access);
+    for (const line of [
+      access, 'Jan 5 10:32:01 web1 nginx: x', 'Foo  5 10:32:01 web1 nginx: x', 'Jan  5 10:32 web1 nginx: x',
+      'Jan  5 10:32:01 web1 nginx x', 'Jan  5 10:32:01 web1 two words: x', '2025-01-05 10:32:01 web1 nginx: x',
+    ]) expect(parseSyslogLine(line), line).toBeNull();
+    expect(looksWrapped([`Jan  5 10:32:01 web1 nginx: ${access}`, '', `Jan  5 10:32:02 web1 nginx: ${access}`], 'syslog')).toBe(true);
+    expect(looksWrapped([access, access], 'syslog')).toBe(false);
   });
 });

@@ -131,4 +131,19 @@ describe('a log inside a container runtime wrapper', () => {
     expect(parsed.stats.skipped).toBe(1);
     expect(parsed.stats.firstIssues[0]).toMatchObject({ line: 4, message: 'not a CRI container log line' });
   });
+
+  it('reads the lines inside a syslog header (nginx\'s `access_log syslog:`, `journalctl`), and leaves HAProxy\'s own header to HAProxy', async () => {
+    const plain = parseSource(source('plain.log', `${ingress.join('\n')}\n`), { candidates: FORMATS });
+    const expected = await read(plain);
+    const syslog = ingress.map((line, i) => `Feb  7 11:48:${String(i % 60).padStart(2, '0')} ingress-1 nginx: ${line}`);
+    const wrapped = parseSource(source('syslog', `${syslog.join('\n')}\n`), { candidates: FORMATS });
+    const records = await read(wrapped);
+    expect([wrapped.stats.format, wrapped.stats.container, wrapped.stats.skipped]).toEqual([plain.stats.format, 'syslog', 0]);
+    expect(records.map(content)).toEqual(expected.map(content));
+    // A real HAProxy syslog file (test/fixtures/real/lnav-haproxy.json) is HAProxy's, header and all.
+    const haproxy = (JSON.parse(readFileSync(join(ROOT, 'test/fixtures/real/lnav-haproxy.json'), 'utf8')) as { lines: { line: string }[] }).lines.map((l) => l.line);
+    const own = parseSource(source('haproxy.log', `${haproxy.join('\n')}\n`), { candidates: FORMATS });
+    await read(own);
+    expect([own.stats.format, own.stats.container]).toEqual(['haproxy', undefined]);
+  });
 });

@@ -246,6 +246,13 @@ describe('nginx log_format compiler', () => {
     expect(issues.map((issue) => [issue.code, issue.field])).toEqual([['PARSE_BAD_FIELD', 'remote_addr']]);
   });
 
+  it('takes no syslog header before the address for a $host and a chain: nginx\'s `access_log syslog:` lines are read inside it', () => {
+    const access = '203.0.113.24 - - [05/Jan/2025:10:32:01 +0000] "GET / HTTP/1.1" 200 612 "-" "curl/8.4.0"';
+    const { records, issues } = parseLines(nginxCombined, [`Jan  5 10:32:01 web1 nginx: ${access}`, `Jan  5 10:32:01 web1 nginx[1042]: ${access}`]);
+    expect(records).toHaveLength(0);
+    expect(issues.map((issue) => [issue.code, issue.field])).toEqual([['PARSE_BAD_FIELD', 'remote_addr'], ['PARSE_BAD_FIELD', 'remote_addr']]);
+  });
+
   describe('key=value pairs after a known format', () => {
     // nginx's blog post's `upstream_time` format: `combined`, then four timings with no space before them.
     const blog = (ua: string, times: string) => `172.19.0.1 - - [04/Sep/2020:17:20:55 +0000] "GET /myapp/index HTTP/1.1" 200 5 "-" "${ua}"${times}`;

@@ -5,7 +5,7 @@ import { readLineBatches } from '../../lines/lines.js';
 import { sampleInsideWrapper } from '../../lines/container-log.js';
 import { CONTAINER_WRAPPER_NAMES } from '../../model/file-stats.js';
 import { MAX_LINE_BYTES } from '../../lines/line-cap.js';
-import { describeReadError, detectInsideTimestamps } from '../../parse/parse-source.js';
+import { describeReadError, detectInsideWrapper } from '../../parse/parse-source.js';
 import { resolveInputs } from '../../sources/sources.js';
 import { terminalSafe } from '../terminal-text.js';
 import { loadLogFormat } from '../../parse/log-format.js';
@@ -37,9 +37,9 @@ export async function detectCommand(inputs: string[], options: { logFormat?: str
     // Inside a container runtime's wrapper, the lines the application wrote are what is detected.
     let { wrapper, lines } = sampleInsideWrapper(sample, MAX_LINE_BYTES);
     let detection = detectFirstLines(candidates, source.name, lines, preferred);
-    // `docker logs --timestamps` lines, tried only when the lines as they are fit nothing, as parseSource does.
-    const stamped = !detection.best && wrapper === null ? detectInsideTimestamps(candidates, source.name, sample) : null;
-    if (stamped !== null) ({ wrapper, lines, detection } = { wrapper: 'timestamps', ...stamped });
+    // `docker logs --timestamps` or syslog lines, tried only when the lines as they are fit nothing, as parseSource does.
+    const stamped = !detection.best && wrapper === null ? detectInsideWrapper(candidates, source.name, sample) : null;
+    if (stamped !== null) ({ wrapper, lines, detection } = stamped);
     const inside = wrapper === null ? '' : ` inside ${CONTAINER_WRAPPER_NAMES[wrapper]} lines`;
     let line: string;
     if (detection.best) {
