@@ -10,12 +10,12 @@ describe('a map task over a plain file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'alf-map-task-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const task = (path: string, settledTail: boolean): MapTask => {
+  const task = (path: string, settledTail: boolean, named?: true): MapTask => {
     const info = statSync(path);
     return {
-      runId: 'run', outDir: join(dir, 'out'), taskId: `map-${settledTail}`,
+      runId: 'run', outDir: join(dir, 'out'), taskId: `map-${settledTail}-${named ?? false}`,
       settings: { windowMs: 3_600_000, budget: null, where: [], sinceMs: null, untilMs: null, s3TimeoutMs: 1000 },
-      source: { kind: 'file', path, gzip: false, from: 0, end: info.size, settledTail },
+      source: { kind: 'file', path, gzip: false, from: 0, end: info.size, settledTail, ...(named ? { named } : {}) },
       object: { id: path, head: '', headLength: 0, size: info.size, mtimeMs: info.mtimeMs, gzip: false },
       continues: null,
     };
@@ -35,5 +35,15 @@ describe('a map task over a plain file', () => {
     expect(settled.records).toBe(6);
     expect(settled.end).toBe(size);
     expect(settled.failure).toBeNull();
+  });
+
+  it('passes over a listed file that holds no request (an error log beside the access logs), and leaves a named one unparsed', async () => {
+    // In ngx_log_error_core's layout (docs/formats.md, nginx: other lines on the same stream).
+    const path = join(dir, 'error.log');
+    writeFileSync(path, '2025/01/15 09:00:00 [notice] 1#1: start worker process 29\n2025/01/15 09:00:01 [error] 29#29: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.1, server: _, request: "GET / HTTP/1.1", host: "x"\n');
+    const listed = await runMapTask(task(path, true));
+    expect([listed.unparsed, listed.failure, listed.linesRead, listed.records, listed.skipped]).toEqual([null, null, 2, 0, 0]);
+    const named = await runMapTask(task(path, true, true));
+    expect(named.unparsed).toMatch(/^holds no request/);
   });
 });
