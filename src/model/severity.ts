@@ -44,8 +44,8 @@ export interface Impact {
   /** Share of the named cohort's own requests that were affected, when the finding names one. */
   cohortShare?: number | null;
   /**
-   * The cohort's affected requests, where the cohort holds only some of `affected` (a burst's
-   * errors among a log's): what the cohort's share is of. Default: `affected`.
+   * The cohort's own affected requests, where the cohort holds only some of `affected` (a burst's
+   * errors among a log's): what the cohort rule's minimum of affected requests counts. Default: `affected`.
    */
   cohortAffected?: number;
   /** Backend seconds lost, when known. */
