@@ -129,6 +129,9 @@ function documentWithoutRecordsYet(candidate: FormatScore): boolean {
   return candidate.format.traits.unit === 'document' && candidate.records === 0 && candidate.issues === 0 && candidate.declined > 0;
 }
 
+/** How alf names the lines a server writes besides its requests, wherever it speaks of them. */
+export const SERVER_OWN_LINES = 'of the kind a server writes besides its requests (an error log, notices, TCP sessions)';
+
 /**
  * The proxy format whose own lines that hold no request (nginx's error log and notices, HAProxy's
  * notices and TCP sessions, Envoy's component log) are every non-blank line of the sample, or

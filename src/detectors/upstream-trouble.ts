@@ -423,12 +423,13 @@ export const upstreamTrouble: Detector<UpstreamTroubleFinding> = {
           const connectSpikes = connectMeans.filter((m) => m >= Math.max(5 * connectBaseline, connectBaseline + 50)).length;
           if (state.errors === 0 && connectSpikes === 0) continue;
           const rate = state.errors / Math.max(1, state.requests);
-          const bucketsWithErrors = buckets.filter((b) => b.value.errors > 0).length;
           const busiest = topEntry(state.clients);
+          let bucketsWithErrors = 0;
           let periodRequests = 0;
           let periodErrors = 0;
           for (const bucket of buckets) {
             if (bucket.value.errors === 0) continue;
+            bucketsWithErrors++;
             periodRequests += bucket.value.requests;
             periodErrors += bucket.value.errors;
           }

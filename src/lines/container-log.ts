@@ -183,8 +183,12 @@ function isClock(line: string, at: number): boolean {
     isDigit(line.charCodeAt(at + 6)) && isDigit(line.charCodeAt(at + 7));
 }
 
-/** Do (DETECT_SHARE of) the first lines look like lines of this fallback wrapper (one never assumed)? */
-export function looksWrapped(lines: readonly string[], wrapper: 'timestamps' | 'syslog'): boolean {
+/** Wrappers never assumed: tried only when no format fits a file's lines as they are, in this order (parse-source.ts, unwrapIfItFits). */
+export const FALLBACK_WRAPPERS = ['timestamps', 'syslog'] as const;
+export type FallbackWrapper = (typeof FALLBACK_WRAPPERS)[number];
+
+/** Do (DETECT_SHARE of) the first lines look like lines of this fallback wrapper? */
+export function looksWrapped(lines: readonly string[], wrapper: FallbackWrapper): boolean {
   const parse = wrapper === 'timestamps' ? parseTimestampedLine : parseSyslogLine;
   const looked = linesLookedAt(lines);
   const wrapped = looked.filter((line) => parse(line) !== null).length;

@@ -1,5 +1,5 @@
 import type { FormatDef, RecordParser, RecordSink } from '../../parsers/format.js';
-import { closestText, jsonShapeHint, detectFirstLines, looksLikeRequestRecord, nonRequestFormat, type Detection } from '../../parsers/detect.js';
+import { closestText, jsonShapeHint, detectFirstLines, looksLikeRequestRecord, nonRequestFormat, SERVER_OWN_LINES, type Detection } from '../../parsers/detect.js';
 import { withSiblings } from '../../parsers/siblings.js';
 import type { LogRecord } from '../model/records.js';
 import { InputError } from '../model/errors.js';
@@ -7,7 +7,7 @@ import { excerpt } from '../model/parse-issue.js';
 import { countIssue, emptyFileStats, noteWarning, type FileStats } from '../model/file-stats.js';
 import { MAX_LINE_BYTES } from '../lines/line-cap.js';
 import { readLineBatches } from '../lines/lines.js';
-import { ContainerLogReader, detectContainerWrapper, looksWrapped, sampleInsideWrapper, type UnwrapEvents, type UnwrappedLine } from '../lines/container-log.js';
+import { ContainerLogReader, detectContainerWrapper, FALLBACK_WRAPPERS, looksWrapped, sampleInsideWrapper, type FallbackWrapper, type UnwrapEvents, type UnwrappedLine } from '../lines/container-log.js';
 import type { Source } from '../sources/sources.js';
 
 /**
@@ -110,7 +110,8 @@ export function parseSource(source: Source, choice: FormatChoice): ParsedSource 
           stats.ignored += batch.lines.length;
           continue;
         }
-        const texts = container === null ? batch.lines : unwrapped.map((u) => u.text);
+        // The lines detection sees, while it is pending (not for every batch of a wrapped file once a format is set).
+        const texts = parser !== null || undetectable ? [] : container === null ? batch.lines : unwrapped.map((u) => u.text);
         if (parser === null && !undetectable && nonRequests !== null && nonRequests.holdsOnlyOwn(texts, batch.firstLine + shift)) {
           // Still only the server's lines without a request: ignored, and detection waits on.
           stats.linesRead += batch.lines.length;
@@ -339,12 +340,9 @@ class NonRequestLines {
     // The sample says which server and what kind of line better than a format's id: nginx's error
     // lines are read as such by kong's, ingress-nginx's and nginx's formats alike.
     const lines = this.lines === 1 ? 'its one line is' : `all ${this.lines.toLocaleString('en-US')} lines are`;
-    return `holds no request: ${lines} of the kind a server writes besides its requests (an error log, notices, TCP sessions), as line ${this.firstLine}: ${this.sample}`;
+    return `holds no request: ${lines} ${SERVER_OWN_LINES}, as line ${this.firstLine}: ${this.sample}`;
   }
 }
-
-/** Wrappers tried only when no format fits a file's lines as they are, in this order. */
-const FALLBACK_WRAPPERS = ['timestamps', 'syslog'] as const;
 
 /**
  * For a file no format fits as it is: if its lines carry `docker logs --timestamps` times, or a
@@ -353,7 +351,7 @@ const FALLBACK_WRAPPERS = ['timestamps', 'syslog'] as const;
  * since some formats start with such a time or header themselves (container-log.ts,
  * parseTimestampedLine, parseSyslogLine). `alf detect` and parseSource share it, so they never disagree.
  */
-export function detectInsideWrapper(candidates: readonly FormatDef[], file: string, lines: readonly string[]): { detection: Detection; lines: readonly string[]; wrapper: 'timestamps' | 'syslog' } | null {
+export function detectInsideWrapper(candidates: readonly FormatDef[], file: string, lines: readonly string[]): { detection: Detection; lines: readonly string[]; wrapper: FallbackWrapper } | null {
   for (const wrapper of FALLBACK_WRAPPERS) {
     if (!looksWrapped(lines, wrapper)) continue;
     const inside = sampleInsideWrapper(lines, MAX_LINE_BYTES, wrapper).lines;
@@ -364,7 +362,7 @@ export function detectInsideWrapper(candidates: readonly FormatDef[], file: stri
 }
 
 /** parseSource's use of detectInsideWrapper: the format and wrapper inside, with the plain lines' failure cleared. */
-function unwrapIfItFits(file: string, lines: readonly string[], candidates: readonly FormatDef[], stats: FileStats): { format: FormatDef; wrapper: 'timestamps' | 'syslog' } | null {
+function unwrapIfItFits(file: string, lines: readonly string[], candidates: readonly FormatDef[], stats: FileStats): { format: FormatDef; wrapper: FallbackWrapper } | null {
   const inside = detectInsideWrapper(candidates, file, lines);
   if (inside === null) return null;
   stats.undetected = null;

@@ -1,5 +1,5 @@
 import { FORMATS } from '../../../parsers/registry.js';
-import { closestText, jsonShapeHint, detectFirstLines, nonRequestFormat } from '../../../parsers/detect.js';
+import { closestText, jsonShapeHint, detectFirstLines, nonRequestFormat, SERVER_OWN_LINES } from '../../../parsers/detect.js';
 import type { FormatDef } from '../../../parsers/format.js';
 import { readLineBatches } from '../../lines/lines.js';
 import { sampleInsideWrapper } from '../../lines/container-log.js';
@@ -54,7 +54,7 @@ export async function detectCommand(inputs: string[], options: { logFormat?: str
       // first request further on, if it has one; passed over in a directory, failing when named.
       if (source.listed !== true) undetected++;
       line = `${source.name}: no request in its first ${lines.length === 1 ? 'line' : `${lines.length} lines`}${inside}: ` +
-        `${lines.length === 1 ? 'it is' : 'all are'} of the kind a server writes besides its requests (an error log, notices, TCP sessions); ` +
+        `${lines.length === 1 ? 'it is' : 'all are'} ${SERVER_OWN_LINES}; ` +
         (source.listed === true ? 'analyze reads on to its first request, and passes over a file of a directory that has none' : 'analyze reads on to its first request, and fails on a file that has none');
     } else {
       undetected++;
